@@ -1,0 +1,341 @@
+package dev.cutover.flags;
+
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The flags of one migration at one moment: its stage, the share of reads the target serves, the
+ * share of reads compared on both sides, and canary keys forced to one side.
+ *
+ * <p>Immutable and thread-safe; cheap to evaluate on every request. Build one with
+ * {@link #builder(String)} or change one with {@link #toBuilder()}; {@link Builder#build()}
+ * rejects illegal values with a message naming the field and the allowed values.
+ */
+public final class MigrationState {
+    private static final int MAX_BASIS_POINTS = Bucketing.BUCKETS;
+
+    private final String migration;
+    private final Stage stage;
+    private final int targetReadBasisPoints;
+    private final int shadowReadBasisPoints;
+    private final Set<String> targetKeys;
+    private final Set<String> sourceKeys;
+    private final long version;
+
+    private MigrationState(Builder b) {
+        this.migration = b.migration;
+        this.stage = b.stage;
+        this.targetReadBasisPoints = b.targetReadBasisPoints;
+        this.shadowReadBasisPoints = b.shadowReadBasisPoints;
+        this.targetKeys = Set.copyOf(b.targetKeys);
+        this.sourceKeys = Set.copyOf(b.sourceKeys);
+        this.version = b.version;
+    }
+
+    /**
+     * The state every migration has before anything was stored for it: {@link Stage#SOURCE_ONLY},
+     * no target reads, no shadow reads, no canaries, version 0.
+     *
+     * @param migration the migration name
+     * @return the initial state
+     */
+    public static MigrationState initial(String migration) {
+        return builder(migration).build();
+    }
+
+    /**
+     * A builder that starts from {@link #initial(String)}.
+     *
+     * @param migration the migration name: 1 to 64 letters, digits, {@code _ . -}
+     * @return the builder
+     */
+    public static Builder builder(String migration) {
+        return new Builder(migration);
+    }
+
+    /** @return a builder holding this state's values, to derive a changed state */
+    public Builder toBuilder() {
+        Builder b = new Builder(migration);
+        b.stage = stage;
+        b.targetReadBasisPoints = targetReadBasisPoints;
+        b.shadowReadBasisPoints = shadowReadBasisPoints;
+        b.targetKeys.addAll(targetKeys);
+        b.sourceKeys.addAll(sourceKeys);
+        b.version = version;
+        return b;
+    }
+
+    /** @return the migration name */
+    public String migration() {
+        return migration;
+    }
+
+    /** @return the stage */
+    public Stage stage() {
+        return stage;
+    }
+
+    /** @return the percentage of keyed reads the target serves in {@link Stage#SHIFT_READS}, 0 to 100 */
+    public double targetReadPercent() {
+        return targetReadBasisPoints / 100.0;
+    }
+
+    /** @return {@link #targetReadPercent()} in hundredths of a percent, 0 to 10,000 */
+    public int targetReadBasisPoints() {
+        return targetReadBasisPoints;
+    }
+
+    /** @return the percentage of reads also run on the other side and compared, 0 to 100 */
+    public double shadowReadPercent() {
+        return shadowReadBasisPoints / 100.0;
+    }
+
+    /** @return {@link #shadowReadPercent()} in hundredths of a percent, 0 to 10,000 */
+    public int shadowReadBasisPoints() {
+        return shadowReadBasisPoints;
+    }
+
+    /** @return routing keys always read from the target while both sides are written */
+    public Set<String> targetKeys() {
+        return targetKeys;
+    }
+
+    /** @return routing keys always read from the source while both sides are written */
+    public Set<String> sourceKeys() {
+        return sourceKeys;
+    }
+
+    /**
+     * A number that each stored change increases by one, so that concurrent flips from several
+     * instances can be detected. 0 for a state never stored.
+     *
+     * @return the version
+     */
+    public long version() {
+        return version;
+    }
+
+    /**
+     * The side that serves a read.
+     *
+     * <p>{@link Stage#SOURCE_ONLY} reads the source and {@link Stage#TARGET_ONLY} the target. In the
+     * stages that write both sides, canary keys go to their forced side (a key in both lists goes to
+     * the source, the safe side); otherwise {@link Stage#DUAL_WRITE} reads the source,
+     * {@link Stage#TARGET_PRIMARY} the target, and {@link Stage#SHIFT_READS} the target when the key's
+     * sticky bucket is within {@link #targetReadPercent()} (a keyless read is split at random).
+     *
+     * @param routingKey the read's routing key, or {@code null} if it has none
+     * @return the side
+     */
+    public Side readSide(String routingKey) {
+        switch (stage) {
+            case SOURCE_ONLY:
+                return Side.SOURCE;
+            case TARGET_ONLY:
+                return Side.TARGET;
+            default:
+                break;
+        }
+        if (routingKey != null) {
+            if (sourceKeys.contains(routingKey)) {
+                return Side.SOURCE;
+            }
+            if (targetKeys.contains(routingKey)) {
+                return Side.TARGET;
+            }
+        }
+        switch (stage) {
+            case DUAL_WRITE:
+                return Side.SOURCE;
+            case TARGET_PRIMARY:
+                return Side.TARGET;
+            default:
+                return Bucketing.within(migration, routingKey, targetReadBasisPoints) ? Side.TARGET : Side.SOURCE;
+        }
+    }
+
+    /**
+     * Whether this read should also run on the other side and be compared. Drawn at random per read
+     * with probability {@link #shadowReadPercent()}; never in the single-side stages.
+     *
+     * @return true to shadow this read
+     */
+    public boolean shadowRead() {
+        if (!stage.dualWrites() || shadowReadBasisPoints <= 0) {
+            return false;
+        }
+        return shadowReadBasisPoints >= MAX_BASIS_POINTS
+                || ThreadLocalRandom.current().nextInt(MAX_BASIS_POINTS) < shadowReadBasisPoints;
+    }
+
+    /**
+     * Whether this state says the same as another, ignoring {@link #version()}.
+     *
+     * @param other another state
+     * @return true if every flag is equal
+     */
+    public boolean sameFlagsAs(MigrationState other) {
+        return migration.equals(other.migration) && stage == other.stage
+                && targetReadBasisPoints == other.targetReadBasisPoints
+                && shadowReadBasisPoints == other.shadowReadBasisPoints
+                && targetKeys.equals(other.targetKeys) && sourceKeys.equals(other.sourceKeys);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof MigrationState && version == ((MigrationState) o).version && sameFlagsAs((MigrationState) o);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(migration, stage, targetReadBasisPoints, shadowReadBasisPoints, targetKeys, sourceKeys, version);
+    }
+
+    @Override
+    public String toString() {
+        return "MigrationState{migration=" + migration + ", stage=" + stage + ", targetReadPercent=" + targetReadPercent()
+                + ", shadowReadPercent=" + shadowReadPercent() + ", targetKeys=" + targetKeys.size()
+                + ", sourceKeys=" + sourceKeys.size() + ", version=" + version + "}";
+    }
+
+    /** Builds a {@link MigrationState}; not thread-safe. */
+    public static final class Builder {
+        private final String migration;
+        private Stage stage = Stage.SOURCE_ONLY;
+        private int targetReadBasisPoints;
+        private int shadowReadBasisPoints;
+        private final Set<String> targetKeys = new LinkedHashSet<>();
+        private final Set<String> sourceKeys = new LinkedHashSet<>();
+        private long version;
+
+        private Builder(String migration) {
+            this.migration = checkMigrationName(migration);
+        }
+
+        /**
+         * Sets the stage.
+         *
+         * @param stage the stage; default {@link Stage#SOURCE_ONLY}
+         * @return this builder
+         */
+        public Builder stage(Stage stage) {
+            this.stage = Objects.requireNonNull(stage, "null stage");
+            return this;
+        }
+
+        /**
+         * Sets the percentage of keyed reads the target serves in {@link Stage#SHIFT_READS}.
+         *
+         * @param percent 0 to 100 in steps of 0.01; default 0
+         * @return this builder
+         * @throws IllegalArgumentException if out of range or finer than 0.01
+         */
+        public Builder targetReadPercent(double percent) {
+            this.targetReadBasisPoints = toBasisPoints("targetReadPercent", percent);
+            return this;
+        }
+
+        /**
+         * Sets the percentage of reads also run on the other side and compared.
+         *
+         * @param percent 0 to 100 in steps of 0.01; default 0
+         * @return this builder
+         * @throws IllegalArgumentException if out of range or finer than 0.01
+         */
+        public Builder shadowReadPercent(double percent) {
+            this.shadowReadBasisPoints = toBasisPoints("shadowReadPercent", percent);
+            return this;
+        }
+
+        /**
+         * Replaces the routing keys always read from the target while both sides are written.
+         *
+         * @param keys the keys
+         * @return this builder
+         */
+        public Builder targetKeys(Collection<String> keys) {
+            replace(targetKeys, keys, "targetKeys");
+            return this;
+        }
+
+        /**
+         * Replaces the routing keys always read from the source while both sides are written.
+         *
+         * @param keys the keys
+         * @return this builder
+         */
+        public Builder sourceKeys(Collection<String> keys) {
+            replace(sourceKeys, keys, "sourceKeys");
+            return this;
+        }
+
+        /**
+         * Sets the version; stores set it, applications normally leave it alone.
+         *
+         * @param version 0 or more
+         * @return this builder
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder version(long version) {
+            if (version < 0) {
+                throw new IllegalArgumentException("version must be >= 0, but was " + version);
+            }
+            this.version = version;
+            return this;
+        }
+
+        /** @return the immutable state */
+        public MigrationState build() {
+            return new MigrationState(this);
+        }
+
+        private static void replace(Set<String> into, Collection<String> keys, String field) {
+            Objects.requireNonNull(keys, () -> "null " + field);
+            for (String key : keys) {
+                if (key == null || key.isEmpty()) {
+                    throw new IllegalArgumentException(field + " must not contain null or empty keys");
+                }
+            }
+            into.clear();
+            into.addAll(keys);
+        }
+    }
+
+    /**
+     * Converts a percentage to hundredths of a percent, rejecting what cannot be represented.
+     *
+     * @param field the field name, for the message
+     * @param percent the percentage
+     * @return the percentage in hundredths, 0 to 10,000
+     * @throws IllegalArgumentException naming the field and the allowed values
+     */
+    public static int toBasisPoints(String field, double percent) {
+        if (!Double.isFinite(percent) || percent < 0 || percent > 100) {
+            throw new IllegalArgumentException(field + " must be between 0 and 100, but was " + percent);
+        }
+        long basisPoints = Math.round(percent * 100);
+        if (Math.abs(basisPoints - percent * 100) > 1e-6) {
+            throw new IllegalArgumentException(field + " must be a multiple of 0.01 (the finest step), but was " + percent);
+        }
+        return (int) basisPoints;
+    }
+
+    /**
+     * Checks a migration name.
+     *
+     * @param migration the name
+     * @return the name
+     * @throws IllegalArgumentException unless it is 1 to 64 ASCII letters, digits, {@code _ . -}
+     */
+    public static String checkMigrationName(String migration) {
+        Objects.requireNonNull(migration, "null migration");
+        if (!migration.matches("[A-Za-z0-9_.-]{1,64}")) {
+            throw new IllegalArgumentException("migration name must be 1 to 64 ASCII letters, digits, '_', '.' or '-',"
+                    + " but was '" + migration + "'");
+        }
+        return migration;
+    }
+}
