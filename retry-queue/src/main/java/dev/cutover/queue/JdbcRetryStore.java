@@ -1,0 +1,61 @@
+package dev.cutover.queue;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.Objects;
+import org.jdbi.v3.core.Handle;
+
+/**
+ * A {@link RetryStore} in a relational database, which can also enqueue inside the caller's own
+ * transaction so that an entry commits or rolls back together with the source write that caused it.
+ *
+ * <p>Claims use {@code SELECT ... FOR UPDATE SKIP LOCKED} on PostgreSQL, MariaDB 10.6+ and MySQL 8,
+ * and an optimistic conditional {@code UPDATE} on H2. Time columns hold epoch milliseconds (UTC).
+ * Thread-safe.
+ */
+public interface JdbcRetryStore extends RetryStore {
+
+    /**
+     * Creates the table and its indexes if they do not exist yet; nothing else ever creates them.
+     *
+     * @throws dev.cutover.common.CutoverException if the DDL fails
+     */
+    void createTables();
+
+    /**
+     * The table's name.
+     *
+     * @return {@code <tablePrefix>retry_entry}
+     */
+    String tableName();
+
+    /**
+     * Adds an entry using the caller's connection, inside whatever transaction it has open; the
+     * connection is neither committed nor closed. Enqueue after the source write, in the same
+     * transaction: the source row's lock then orders the entries of a key as their writes.
+     *
+     * @param connection the caller's connection to the database holding the table
+     * @param entry the entry; a {@link ReplayMode#RESYNC} entry removes the pending, unleased
+     *     entries of its key in the same transaction
+     * @param now its creation time, also its first due time
+     * @return the new entry's id
+     * @throws SQLException if the insert fails; the caller decides whether to roll back
+     */
+    long enqueue(Connection connection, NewRetryEntry entry, Instant now) throws SQLException;
+
+    /**
+     * Adds an entry using the caller's JDBI handle, inside whatever transaction it has open.
+     *
+     * @param handle the caller's handle on the database holding the table
+     * @param entry the entry
+     * @param now its creation time, also its first due time
+     * @return the new entry's id
+     * @throws SQLException if the insert fails
+     * @see #enqueue(Connection, NewRetryEntry, Instant)
+     */
+    default long enqueue(Handle handle, NewRetryEntry entry, Instant now) throws SQLException {
+        Objects.requireNonNull(handle, "null handle");
+        return enqueue(handle.getConnection(), entry, now);
+    }
+}

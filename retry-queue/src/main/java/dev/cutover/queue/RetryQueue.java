@@ -1,0 +1,488 @@
+package dev.cutover.queue;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.LoadingCache;
+import dev.cutover.queue.internal.MicrometerQueueMetrics;
+import dev.cutover.queue.internal.QueueMetrics;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.ratelimiter.RateLimiter;
+import io.github.resilience4j.ratelimiter.RateLimiterConfig;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jdbi.v3.core.Handle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The queue of mirror writes that failed on the target, drained by worker threads that replay
+ * them through a {@link ReplayHandler}.
+ *
+ * <p>Guarantees, across every instance draining one store: no entry is dropped (it is replayed,
+ * or parked for an operator); the entries of one (migration, entity, key) are replayed one at a
+ * time in sequence order, while different keys drain in parallel; a parked entry blocks its own key
+ * only. Replays are at least once: a crash or an expired lease can deliver an entry again, so the
+ * handler must be idempotent. Failed attempts back off exponentially with jitter and are parked
+ * after {@link RetryQueueConfig#maxAttempts()}; a {@link NonRetryableReplayException}, a payload
+ * that is not valid JSON or one the handler cannot deserialize parks the entry at once.
+ *
+ * <p>Logs name entries by id and key, never by payload values, which may hold personal data.
+ *
+ * <p>Thread-safe: enqueue, {@link #isPending}, the operator methods and {@link #drain} may be
+ * called from any thread while the workers run.
+ */
+public final class RetryQueue implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RetryQueue.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final RetryStore store;
+    private final ReplayHandler handler;
+    private final RetryQueueConfig config;
+    private final Clock clock;
+    private final String owner;
+    private final IntervalFunction backoff;
+    private final RateLimiter rateLimiter;
+    private final CircuitBreaker breaker;
+    private final QueueMetrics metrics;
+    private final LoadingCache<PendingKey, Boolean> pending;
+    private final Object lifecycle = new Object();
+    private ExecutorService workers;
+    private volatile boolean running;
+
+    private RetryQueue(RetryStore store, ReplayHandler handler, RetryQueueConfig config) {
+        this.store = store;
+        this.handler = handler;
+        this.config = config;
+        this.clock = config.clock();
+        this.owner = config.instanceId();
+        this.backoff = config.backoff();
+        this.rateLimiter = config.replaysPerSecond() == 0 ? null : RateLimiter.of(owner, RateLimiterConfig.custom()
+                .limitForPeriod(config.replaysPerSecond())
+                .limitRefreshPeriod(Duration.ofSeconds(1))
+                .timeoutDuration(config.pollInterval())
+                .build());
+        this.breaker = config.circuitBreaker().orElse(null);
+        this.metrics = config.meterRegistry()
+                .map(registry -> MicrometerQueueMetrics.create(registry, store, clock))
+                .orElse(QueueMetrics.NONE);
+        this.pending = Caffeine.newBuilder()
+                .expireAfterWrite(config.pendingCacheTtl())
+                .maximumSize(config.pendingCacheSize())
+                .build(key -> store.hasEntries(key.migration(), key.entity(), key.key()));
+    }
+
+    /**
+     * Creates a queue; its workers do not run until {@link #start()}.
+     *
+     * @param store where the entries live
+     * @param handler applies entries to the target
+     * @param config the settings
+     * @return the queue
+     * @throws NullPointerException if an argument is null
+     */
+    public static RetryQueue create(RetryStore store, ReplayHandler handler, RetryQueueConfig config) {
+        Objects.requireNonNull(store, "null store");
+        Objects.requireNonNull(handler, "null handler");
+        Objects.requireNonNull(config, "null config");
+        return new RetryQueue(store, handler, config);
+    }
+
+    /**
+     * Enqueues an entry in a transaction of the store's own.
+     *
+     * @param entry the entry
+     * @return the entry's id
+     * @throws NullPointerException if entry is null
+     */
+    public long enqueue(NewRetryEntry entry) {
+        Objects.requireNonNull(entry, "null entry");
+        return enqueued(entry, store.enqueue(entry, clock.instant()));
+    }
+
+    /**
+     * Enqueues an entry inside the caller's JDBC transaction, so it commits or rolls back with
+     * the source write that caused it. The connection is neither committed nor closed. Enqueue
+     * after the source write: the source row's lock then orders the entries of a key like the writes.
+     *
+     * @param connection the caller's connection to the database holding the queue table
+     * @param entry the entry
+     * @return the entry's id, valid once the caller commits
+     * @throws SQLException if the insert fails
+     * @throws IllegalStateException if this queue's store is not a {@link JdbcRetryStore}
+     */
+    public long enqueue(Connection connection, NewRetryEntry entry) throws SQLException {
+        Objects.requireNonNull(entry, "null entry");
+        return enqueued(entry, jdbcStore().enqueue(connection, entry, clock.instant()));
+    }
+
+    /**
+     * Enqueues an entry inside the caller's JDBI transaction; see {@link #enqueue(Connection, NewRetryEntry)}.
+     *
+     * @param handle the caller's handle on the database holding the queue table
+     * @param entry the entry
+     * @return the entry's id, valid once the caller commits
+     * @throws SQLException if the insert fails
+     * @throws IllegalStateException if this queue's store is not a {@link JdbcRetryStore}
+     */
+    public long enqueue(Handle handle, NewRetryEntry entry) throws SQLException {
+        Objects.requireNonNull(entry, "null entry");
+        return enqueued(entry, jdbcStore().enqueue(handle, entry, clock.instant()));
+    }
+
+    private JdbcRetryStore jdbcStore() {
+        if (store instanceof JdbcRetryStore jdbc) {
+            return jdbc;
+        }
+        throw new IllegalStateException("Enqueueing in the caller's transaction needs a JDBC store, but this queue uses "
+                + store.getClass().getSimpleName());
+    }
+
+    private long enqueued(NewRetryEntry entry, long id) {
+        // Marked even before the caller commits: a rolled-back entry only makes the key look pending
+        // until the cache entry expires, which queues a write needlessly but never loses one.
+        pending.put(new PendingKey(entry.migration(), entry.entity(), entry.key()), Boolean.TRUE);
+        metrics.enqueued(entry.migration());
+        LOG.debug("Enqueued retry entry #{} {}/{}/{} {} {}", id, entry.migration(), entry.entity(), entry.key(),
+                entry.mode(), entry.operation());
+        return id;
+    }
+
+    /**
+     * Whether a key has entries in the queue (pending or parked), so that a new write of it must be
+     * queued behind them instead of going to the target directly. Answers from a cache: an entry
+     * enqueued through this instance is seen at once; one enqueued through another instance is seen
+     * within {@link RetryQueueConfig#pendingCacheTtl()}; a key whose last entry was replayed may
+     * read as pending for up to that long, which is the safe direction.
+     *
+     * @param migration the migration
+     * @param entity the table or DAO
+     * @param key the routing key
+     * @return true if the key has entries
+     * @throws NullPointerException if an argument is null
+     */
+    public boolean isPending(String migration, String entity, String key) {
+        return pending.get(new PendingKey(migration, entity, key));
+    }
+
+    /**
+     * Starts {@link RetryQueueConfig#workerCount()} worker threads; does nothing if they run.
+     */
+    public void start() {
+        synchronized (lifecycle) {
+            if (running) {
+                return;
+            }
+            AtomicInteger number = new AtomicInteger();
+            workers = Executors.newFixedThreadPool(config.workerCount(), task -> {
+                Thread thread = new Thread(task, "cutover-retry-" + owner + "-" + number.incrementAndGet());
+                thread.setDaemon(true);
+                return thread;
+            });
+            running = true;
+            for (int i = 0; i < config.workerCount(); i++) {
+                workers.execute(this::work);
+            }
+            LOG.info("Retry queue {} started {} workers", owner, config.workerCount());
+        }
+    }
+
+    /**
+     * Stops the workers gracefully: each finishes the entry it is replaying and releases the rest
+     * of its batch, so other instances can claim them at once. Waits up to
+     * {@link RetryQueueConfig#shutdownTimeout()}, then interrupts; entries still held then are
+     * claimed again when their lease ends. Does nothing if the workers do not run.
+     */
+    public void stop() {
+        synchronized (lifecycle) {
+            if (!running) {
+                return;
+            }
+            running = false;
+            workers.shutdown();
+            try {
+                if (!workers.awaitTermination(config.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                    LOG.warn("Retry queue {} workers did not stop within {}; interrupting them", owner,
+                            config.shutdownTimeout());
+                    workers.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                workers.shutdownNow();
+                Thread.currentThread().interrupt();
+            }
+            LOG.info("Retry queue {} stopped", owner);
+        }
+    }
+
+    /**
+     * Whether the workers run.
+     *
+     * @return true between {@link #start()} and {@link #stop()}
+     */
+    public boolean isRunning() {
+        return running;
+    }
+
+    /**
+     * Waits until no entry is pending in the store (parked entries aside), e.g. for the final sync
+     * before a cutover. Only waits: the workers of this or another instance must be running.
+     *
+     * @param timeout how long to wait at most
+     * @return true if the queue is empty of pending entries, false if the time ran out first
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public boolean drain(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + Objects.requireNonNull(timeout, "null timeout").toNanos();
+        while (store.pendingCount() > 0) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            TimeUnit.NANOSECONDS.sleep(Math.min(left, config.pollInterval().toNanos()));
+        }
+        return true;
+    }
+
+    /**
+     * Lists parked entries, oldest first, for an operator.
+     *
+     * @param limit the most to return, at least 1
+     * @return the entries, with their last error
+     * @throws IllegalArgumentException if limit is below 1
+     */
+    public List<RetryEntry> parked(int limit) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit must be at least 1, but was " + limit);
+        }
+        return store.parked(limit);
+    }
+
+    /**
+     * Looks up an entry, for an operator.
+     *
+     * @param id the entry's id
+     * @return the entry, empty if it was replayed or discarded
+     */
+    public Optional<RetryEntry> entry(long id) {
+        return store.find(id);
+    }
+
+    /**
+     * Makes a parked entry pending again with zero attempts, due now: do this once its cause is fixed.
+     *
+     * @param id the entry's id
+     * @return false if there is no parked entry with this id
+     */
+    public boolean requeue(long id) {
+        boolean requeued = store.requeue(id, clock.instant());
+        LOG.info("Operator requeue of retry entry #{}: {}", id, requeued ? "requeued" : "no parked entry with this id");
+        return requeued;
+    }
+
+    /**
+     * Removes a parked entry for good, e.g. when the target was repaired by hand; this unblocks its key.
+     *
+     * @param id the entry's id
+     * @return false if there is no parked entry with this id
+     */
+    public boolean discard(long id) {
+        Optional<RetryEntry> entry = store.find(id);
+        boolean discarded = store.discard(id);
+        entry.ifPresent(e -> pending.invalidate(new PendingKey(e.migration(), e.entity(), e.key())));
+        LOG.info("Operator discard of retry entry #{}: {}", id, discarded ? "discarded" : "no parked entry with this id");
+        return discarded;
+    }
+
+    /** Same as {@link #stop()}. */
+    @Override
+    public void close() {
+        stop();
+    }
+
+    private void work() {
+        while (running) {
+            try {
+                if (!drainBatch()) {
+                    TimeUnit.MILLISECONDS.sleep(config.pollInterval().toMillis());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                LOG.warn("Retry queue {} worker failed ({}); claiming again after {}", owner, e.toString(),
+                        config.pollInterval());
+                try {
+                    TimeUnit.MILLISECONDS.sleep(config.pollInterval().toMillis());
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Claims and replays one batch; returns whether there was anything to claim. */
+    private boolean drainBatch() throws InterruptedException {
+        if (!targetAvailable()) {
+            return false;
+        }
+        ClaimResult claim = store.claim(owner, clock.instant(), config.batchSize(), config.leaseDuration());
+        claim.conflicts().forEach(metrics::claimConflicts);
+        List<RetryEntry> entries = claim.entries();
+        int next = 0;
+        try {
+            while (next < entries.size() && running && replay(entries.get(next))) {
+                next++;
+            }
+        } finally {
+            for (int i = next; i < entries.size(); i++) {
+                releaseQuietly(entries.get(i));
+            }
+        }
+        return !entries.isEmpty();
+    }
+
+    /** Probes the breaker without spending a call, so that an open breaker also stops claiming. */
+    private boolean targetAvailable() {
+        if (breaker == null) {
+            return true;
+        }
+        if (breaker.tryAcquirePermission()) {
+            breaker.releasePermission();
+            return true;
+        }
+        return false;
+    }
+
+    /** Replays one entry; returns false, leaving the entry untouched, if the batch must stop first. */
+    private boolean replay(RetryEntry entry) throws InterruptedException {
+        metrics.track(entry.migration());
+        Instant startBy = entry.leaseUntil().minus(config.leaseDuration().dividedBy(5));
+        if (clock.instant().isAfter(startBy) || !acquireRate()) {
+            return false;
+        }
+        JsonNode payload;
+        try {
+            payload = JSON.readTree(entry.payload());
+        } catch (JsonProcessingException e) {
+            park(entry, "payload is not valid JSON: " + e.getOriginalMessage(), e);
+            return true;
+        }
+        if (breaker != null && !breaker.tryAcquirePermission()) {
+            return false;
+        }
+        long started = System.nanoTime();
+        try {
+            handler.replay(entry, payload);
+            if (breaker != null) {
+                breaker.onSuccess(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+            }
+            completed(entry);
+        } catch (NonRetryableReplayException e) {
+            releaseBreaker();
+            park(entry, "non-retryable: " + e.getMessage(), e);
+        } catch (JsonProcessingException e) {
+            releaseBreaker();
+            park(entry, "payload cannot be deserialized: " + e.getOriginalMessage(), e);
+        } catch (InterruptedException e) {
+            releaseBreaker();
+            throw e;
+        } catch (Exception e) {
+            if (breaker != null) {
+                breaker.onError(System.nanoTime() - started, TimeUnit.NANOSECONDS, e);
+            }
+            failed(entry, e);
+        }
+        return true;
+    }
+
+    private boolean acquireRate() {
+        if (rateLimiter == null) {
+            return true;
+        }
+        while (running) {
+            if (rateLimiter.acquirePermission()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void releaseBreaker() {
+        if (breaker != null) {
+            breaker.releasePermission();
+        }
+    }
+
+    private void completed(RetryEntry entry) {
+        if (store.complete(entry.id(), owner)) {
+            metrics.replayed(entry.migration());
+            pending.invalidate(new PendingKey(entry.migration(), entry.entity(), entry.key()));
+            LOG.debug("Replayed retry entry {}", entry.describe());
+        } else {
+            LOG.warn("Replayed retry entry {} after its lease was taken over; it may be replayed again", entry.describe());
+        }
+    }
+
+    private void failed(RetryEntry entry, Exception error) {
+        int attempts = entry.attempts() + 1;
+        if (attempts >= config.maxAttempts()) {
+            park(entry, describe(error), error);
+            return;
+        }
+        Instant next = clock.instant().plusMillis(backoff.apply(attempts));
+        if (store.fail(entry.id(), owner, describe(error), next)) {
+            metrics.retried(entry.migration());
+            LOG.info("Retry entry {} failed attempt {} of {} ({}); next attempt at {}", entry.describe(), attempts,
+                    config.maxAttempts(), error.getClass().getName(), next);
+            LOG.debug("Retry entry {} failure detail", entry.describe(), error);
+        } else {
+            LOG.warn("Retry entry {} failed after its lease was taken over; the new owner replays it", entry.describe());
+        }
+    }
+
+    private void park(RetryEntry entry, String reason, Exception cause) {
+        if (store.park(entry.id(), owner, reason)) {
+            metrics.parked(entry.migration());
+            // The reason may quote payload values (driver messages often do): only its type goes to the WARN log.
+            LOG.warn("Parked retry entry {} after {} attempt(s) ({}); an operator must requeue or discard it",
+                    entry.describe(), entry.attempts() + 1, cause.getClass().getName());
+            LOG.debug("Retry entry {} parked: {}", entry.describe(), reason);
+        } else {
+            LOG.warn("Could not park retry entry {}: its lease was taken over", entry.describe());
+        }
+    }
+
+    private void releaseQuietly(RetryEntry entry) {
+        try {
+            store.release(entry.id(), owner);
+        } catch (RuntimeException e) {
+            LOG.warn("Could not release retry entry {} ({}); it is claimed again after its lease ends",
+                    entry.describe(), e.toString());
+        }
+    }
+
+    private static String describe(Exception error) {
+        return error.getClass().getName() + ": " + error.getMessage();
+    }
+
+    private record PendingKey(String migration, String entity, String key) {
+        PendingKey {
+            Objects.requireNonNull(migration, "null migration");
+            Objects.requireNonNull(entity, "null entity");
+            Objects.requireNonNull(key, "null key");
+        }
+    }
+}

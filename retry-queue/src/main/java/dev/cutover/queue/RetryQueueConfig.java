@@ -1,0 +1,407 @@
+package dev.cutover.queue;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.core.IntervalFunction;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Settings of a {@link RetryQueue}: immutable and validated when built. Start from
+ * {@link #custom()} or take {@link #ofDefaults()}. Thread-safe.
+ */
+public final class RetryQueueConfig {
+    private final int batchSize;
+    private final int workerCount;
+    private final int maxAttempts;
+    private final Duration leaseDuration;
+    private final Duration pollInterval;
+    private final Duration initialBackoff;
+    private final double backoffMultiplier;
+    private final double backoffJitter;
+    private final Duration maxBackoff;
+    private final int replaysPerSecond;
+    private final Duration pendingCacheTtl;
+    private final long pendingCacheSize;
+    private final Duration shutdownTimeout;
+    private final String instanceId;
+    private final Clock clock;
+    private final CircuitBreaker circuitBreaker;
+    private final Object meterRegistry;
+
+    private RetryQueueConfig(Builder b) {
+        this.batchSize = between("batchSize", b.batchSize, 1, 10_000);
+        this.workerCount = between("workerCount", b.workerCount, 1, 256);
+        this.maxAttempts = between("maxAttempts", b.maxAttempts, 1, 1_000);
+        this.leaseDuration = between("leaseDuration", b.leaseDuration, Duration.ofMillis(100), Duration.ofHours(1));
+        this.pollInterval = between("pollInterval", b.pollInterval, Duration.ofMillis(1), Duration.ofMinutes(1));
+        this.initialBackoff = between("initialBackoff", b.initialBackoff, Duration.ofMillis(1), Duration.ofHours(1));
+        if (!(b.backoffMultiplier >= 1.0 && b.backoffMultiplier <= 10.0)) {
+            throw new IllegalArgumentException("backoffMultiplier must be between 1.0 and 10.0, but was "
+                    + b.backoffMultiplier);
+        }
+        this.backoffMultiplier = b.backoffMultiplier;
+        if (!(b.backoffJitter >= 0.0 && b.backoffJitter < 1.0)) {
+            throw new IllegalArgumentException("backoffJitter must be at least 0.0 and below 1.0, but was "
+                    + b.backoffJitter);
+        }
+        this.backoffJitter = b.backoffJitter;
+        this.maxBackoff = between("maxBackoff", b.maxBackoff, b.initialBackoff, Duration.ofDays(1));
+        this.replaysPerSecond = between("replaysPerSecond", b.replaysPerSecond, 0, 1_000_000);
+        this.pendingCacheTtl = between("pendingCacheTtl", b.pendingCacheTtl, Duration.ofMillis(1), Duration.ofMinutes(10));
+        if (b.pendingCacheSize < 1 || b.pendingCacheSize > 100_000_000L) {
+            throw new IllegalArgumentException("pendingCacheSize must be between 1 and 100000000, but was "
+                    + b.pendingCacheSize);
+        }
+        this.pendingCacheSize = b.pendingCacheSize;
+        this.shutdownTimeout = between("shutdownTimeout", b.shutdownTimeout, Duration.ZERO, Duration.ofMinutes(10));
+        Objects.requireNonNull(b.instanceId, "null instanceId");
+        if (b.instanceId.isBlank() || b.instanceId.length() > 128) {
+            throw new IllegalArgumentException("instanceId must be 1 to 128 characters and not blank, but was '"
+                    + b.instanceId + "'");
+        }
+        this.instanceId = b.instanceId;
+        this.clock = Objects.requireNonNull(b.clock, "null clock");
+        this.circuitBreaker = b.circuitBreaker;
+        this.meterRegistry = b.meterRegistry;
+    }
+
+    /**
+     * A builder holding the defaults.
+     *
+     * @return a new builder
+     */
+    public static Builder custom() {
+        return new Builder();
+    }
+
+    /**
+     * The defaults, with a random instance id.
+     *
+     * @return the config
+     */
+    public static RetryQueueConfig ofDefaults() {
+        return custom().build();
+    }
+
+    private static int between(String field, int value, int min, int max) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(field + " must be between " + min + " and " + max + ", but was " + value);
+        }
+        return value;
+    }
+
+    private static Duration between(String field, Duration value, Duration min, Duration max) {
+        Objects.requireNonNull(value, () -> "null " + field);
+        if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+            throw new IllegalArgumentException(field + " must be between " + min + " and " + max + ", but was " + value);
+        }
+        return value;
+    }
+
+    /** @return the most entries one worker claims at a time; default 50 */
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /** @return the drain threads of this instance; default 2 */
+    public int workerCount() {
+        return workerCount;
+    }
+
+    /** @return attempts before an entry is parked, the first one included; default 10 */
+    public int maxAttempts() {
+        return maxAttempts;
+    }
+
+    /**
+     * How long a claim holds its entries. Must be well above the longest replay: a worker does not
+     * start an entry whose lease has less than a fifth left, and after the lease another instance
+     * may claim the entry again. Default 30 s.
+     *
+     * @return the lease duration
+     */
+    public Duration leaseDuration() {
+        return leaseDuration;
+    }
+
+    /** @return how long an idle worker waits before claiming again; default 500 ms */
+    public Duration pollInterval() {
+        return pollInterval;
+    }
+
+    /** @return the backoff after the first failed attempt, before jitter; default 1 s */
+    public Duration initialBackoff() {
+        return initialBackoff;
+    }
+
+    /** @return the factor by which the backoff grows per failed attempt; default 2.0 */
+    public double backoffMultiplier() {
+        return backoffMultiplier;
+    }
+
+    /** @return the jitter: each backoff is randomised by ± this fraction; default 0.5 */
+    public double backoffJitter() {
+        return backoffJitter;
+    }
+
+    /** @return the longest backoff; default 5 min */
+    public Duration maxBackoff() {
+        return maxBackoff;
+    }
+
+    /**
+     * The backoff schedule built from the settings above.
+     *
+     * @return exponential backoff with jitter; attempt numbers start at 1, results are milliseconds
+     */
+    public IntervalFunction backoff() {
+        return IntervalFunction.ofExponentialRandomBackoff(initialBackoff, backoffMultiplier, backoffJitter, maxBackoff);
+    }
+
+    /** @return the most replays per second across this instance's workers, 0 for no limit; default 0 */
+    public int replaysPerSecond() {
+        return replaysPerSecond;
+    }
+
+    /**
+     * How long {@link RetryQueue#isPending} trusts a cached answer: the bound on how late it sees an
+     * entry another instance enqueued. Entries enqueued through this instance are seen at once.
+     * Default 1 s.
+     *
+     * @return the time to live of a cached answer
+     */
+    public Duration pendingCacheTtl() {
+        return pendingCacheTtl;
+    }
+
+    /** @return the most keys whose pending state is cached; default 100,000 */
+    public long pendingCacheSize() {
+        return pendingCacheSize;
+    }
+
+    /** @return how long {@link RetryQueue#stop()} waits for workers to finish their current entry; default 10 s */
+    public Duration shutdownTimeout() {
+        return shutdownTimeout;
+    }
+
+    /** @return this instance's lease owner id; default a random one, unique per config */
+    public String instanceId() {
+        return instanceId;
+    }
+
+    /** @return the clock for due times, leases and backoff; default UTC system clock */
+    public Clock clock() {
+        return clock;
+    }
+
+    /** @return the target's circuit breaker, if any: while it is open, workers do not replay */
+    public Optional<CircuitBreaker> circuitBreaker() {
+        return Optional.ofNullable(circuitBreaker);
+    }
+
+    /**
+     * The Micrometer registry, if any, typed as Object so that the config never makes Micrometer a
+     * required dependency.
+     *
+     * @return a {@code io.micrometer.core.instrument.MeterRegistry}, if one was set
+     */
+    public Optional<Object> meterRegistry() {
+        return Optional.ofNullable(meterRegistry);
+    }
+
+    /** Builds a {@link RetryQueueConfig}; not thread-safe. */
+    public static final class Builder {
+        private int batchSize = 50;
+        private int workerCount = 2;
+        private int maxAttempts = 10;
+        private Duration leaseDuration = Duration.ofSeconds(30);
+        private Duration pollInterval = Duration.ofMillis(500);
+        private Duration initialBackoff = Duration.ofSeconds(1);
+        private double backoffMultiplier = 2.0;
+        private double backoffJitter = 0.5;
+        private Duration maxBackoff = Duration.ofMinutes(5);
+        private int replaysPerSecond;
+        private Duration pendingCacheTtl = Duration.ofSeconds(1);
+        private long pendingCacheSize = 100_000;
+        private Duration shutdownTimeout = Duration.ofSeconds(10);
+        private String instanceId = "retry-queue-" + UUID.randomUUID();
+        private Clock clock = Clock.systemUTC();
+        private CircuitBreaker circuitBreaker;
+        private Object meterRegistry;
+
+        private Builder() {
+        }
+
+        /**
+         * @param batchSize the most entries one worker claims at a time, 1 to 10,000
+         * @return this builder
+         */
+        public Builder batchSize(int batchSize) {
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        /**
+         * @param workerCount drain threads of this instance, 1 to 256
+         * @return this builder
+         */
+        public Builder workerCount(int workerCount) {
+            this.workerCount = workerCount;
+            return this;
+        }
+
+        /**
+         * @param maxAttempts attempts before parking, 1 to 1,000
+         * @return this builder
+         */
+        public Builder maxAttempts(int maxAttempts) {
+            this.maxAttempts = maxAttempts;
+            return this;
+        }
+
+        /**
+         * @param leaseDuration how long a claim holds its entries, 100 ms to 1 h
+         * @return this builder
+         */
+        public Builder leaseDuration(Duration leaseDuration) {
+            this.leaseDuration = leaseDuration;
+            return this;
+        }
+
+        /**
+         * @param pollInterval idle wait between claims, 1 ms to 1 min
+         * @return this builder
+         */
+        public Builder pollInterval(Duration pollInterval) {
+            this.pollInterval = pollInterval;
+            return this;
+        }
+
+        /**
+         * @param initialBackoff backoff after the first failure, 1 ms to 1 h
+         * @return this builder
+         */
+        public Builder initialBackoff(Duration initialBackoff) {
+            this.initialBackoff = initialBackoff;
+            return this;
+        }
+
+        /**
+         * @param backoffMultiplier growth per failure, 1.0 to 10.0
+         * @return this builder
+         */
+        public Builder backoffMultiplier(double backoffMultiplier) {
+            this.backoffMultiplier = backoffMultiplier;
+            return this;
+        }
+
+        /**
+         * @param backoffJitter randomisation fraction, at least 0.0 and below 1.0
+         * @return this builder
+         */
+        public Builder backoffJitter(double backoffJitter) {
+            this.backoffJitter = backoffJitter;
+            return this;
+        }
+
+        /**
+         * @param maxBackoff longest backoff, from initialBackoff to 1 day
+         * @return this builder
+         */
+        public Builder maxBackoff(Duration maxBackoff) {
+            this.maxBackoff = maxBackoff;
+            return this;
+        }
+
+        /**
+         * @param replaysPerSecond rate limit for this instance, 0 (none) to 1,000,000
+         * @return this builder
+         */
+        public Builder replaysPerSecond(int replaysPerSecond) {
+            this.replaysPerSecond = replaysPerSecond;
+            return this;
+        }
+
+        /**
+         * @param pendingCacheTtl cross-instance staleness bound of isPending, 1 ms to 10 min
+         * @return this builder
+         */
+        public Builder pendingCacheTtl(Duration pendingCacheTtl) {
+            this.pendingCacheTtl = pendingCacheTtl;
+            return this;
+        }
+
+        /**
+         * @param pendingCacheSize most keys cached by isPending, 1 to 100,000,000
+         * @return this builder
+         */
+        public Builder pendingCacheSize(long pendingCacheSize) {
+            this.pendingCacheSize = pendingCacheSize;
+            return this;
+        }
+
+        /**
+         * @param shutdownTimeout how long stop waits for workers, 0 to 10 min
+         * @return this builder
+         */
+        public Builder shutdownTimeout(Duration shutdownTimeout) {
+            this.shutdownTimeout = shutdownTimeout;
+            return this;
+        }
+
+        /**
+         * @param instanceId this instance's lease owner id, 1 to 128 characters, unique among the
+         *     instances draining one table
+         * @return this builder
+         */
+        public Builder instanceId(String instanceId) {
+            this.instanceId = instanceId;
+            return this;
+        }
+
+        /**
+         * @param clock the clock for due times, leases and backoff; instances draining one table
+         *     need clocks that agree to well within the lease duration
+         * @return this builder
+         */
+        public Builder clock(Clock clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        /**
+         * @param circuitBreaker the target's circuit breaker, shared with the code that writes the
+         *     target; replays are recorded in it, and none run while it refuses calls
+         * @return this builder
+         */
+        public Builder circuitBreaker(CircuitBreaker circuitBreaker) {
+            this.circuitBreaker = Objects.requireNonNull(circuitBreaker, "null circuitBreaker");
+            return this;
+        }
+
+        /**
+         * @param meterRegistry where to publish the queue's meters; without one no metrics are kept
+         *     and Micrometer need not be on the classpath
+         * @return this builder
+         */
+        public Builder meterRegistry(MeterRegistry meterRegistry) {
+            this.meterRegistry = Objects.requireNonNull(meterRegistry, "null meterRegistry");
+            return this;
+        }
+
+        /**
+         * Validates and builds.
+         *
+         * @return the config
+         * @throws IllegalArgumentException naming the first field out of range and its allowed values
+         * @throws NullPointerException if a duration, instanceId or clock is null
+         */
+        public RetryQueueConfig build() {
+            return new RetryQueueConfig(this);
+        }
+    }
+}

@@ -1,0 +1,171 @@
+package dev.cutover.queue;
+
+import dev.cutover.queue.internal.InMemoryRetryStore;
+import dev.cutover.queue.internal.JdbiRetryStore;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import javax.sql.DataSource;
+
+/**
+ * Where entries live, and the claim protocol that lets many instances drain them safely.
+ *
+ * <p>{@link RetryQueue} drives a store; the operations are public so that the protocol can also
+ * be driven step by step (tests, tools). Every method takes the current time from the caller, so
+ * a store has no clock of its own. Entries are claimed as leases: a claim marks entries with an
+ * owner and an end time; {@link #complete}, {@link #fail}, {@link #park} and {@link #release}
+ * only act while the caller still owns the entry, and an entry whose lease ended may be claimed
+ * again by anyone.
+ *
+ * <p>Claim rules, which give per-key order: only the lowest-sequence entry of a (migration,
+ * entity, key) may be claimed, only when it is pending, due and unleased (or its lease ended), and
+ * only while no other entry of that key holds a live lease. A parked entry therefore blocks its own
+ * key and no other.
+ *
+ * <p>Implementations are thread-safe.
+ */
+public interface RetryStore {
+
+    /**
+     * An in-memory store for tests and single-process use; entries die with the process.
+     *
+     * @return a new, empty store
+     */
+    static RetryStore inMemory() {
+        return new InMemoryRetryStore();
+    }
+
+    /**
+     * A store in the table {@code <tablePrefix>retry_entry} of a PostgreSQL, MariaDB/MySQL or H2
+     * database. The table is not created here; call {@link JdbcRetryStore#createTables()} once.
+     *
+     * @param dataSource the database; claims use short transactions of their own
+     * @param tablePrefix prefix of the table's name, may be empty
+     * @return the store
+     * @throws IllegalArgumentException if the prefix is not a plain identifier
+     * @throws dev.cutover.common.CutoverException if the database is unreachable or unsupported
+     */
+    static JdbcRetryStore jdbc(DataSource dataSource, String tablePrefix) {
+        return JdbiRetryStore.create(dataSource, tablePrefix);
+    }
+
+    /**
+     * Adds an entry in a transaction of its own. A {@link ReplayMode#RESYNC} entry first removes
+     * the pending, unleased entries of its key, which it supersedes.
+     *
+     * @param entry the entry
+     * @param now its creation time, also its first due time
+     * @return the new entry's id
+     */
+    long enqueue(NewRetryEntry entry, Instant now);
+
+    /**
+     * Leases up to {@code limit} due entries to {@code owner}, following the claim rules above.
+     *
+     * @param owner the claiming instance's id
+     * @param now the current time
+     * @param limit the most entries to claim, at least 1
+     * @param lease how long the lease lasts
+     * @return the claimed entries (their lease fields set) and the conflicts met
+     */
+    ClaimResult claim(String owner, Instant now, int limit, Duration lease);
+
+    /**
+     * Removes a replayed entry, if {@code owner} still holds it.
+     *
+     * @param id the entry
+     * @param owner the instance that claimed it
+     * @return false if the entry is gone or leased by someone else (then it may be replayed again)
+     */
+    boolean complete(long id, String owner);
+
+    /**
+     * Records a failed attempt and ends the lease, if {@code owner} still holds the entry.
+     *
+     * @param id the entry
+     * @param owner the instance that claimed it
+     * @param error the failure, stored as the last error
+     * @param nextAttemptAt when the entry is due again
+     * @return false if the entry is gone or leased by someone else
+     */
+    boolean fail(long id, String owner, String error, Instant nextAttemptAt);
+
+    /**
+     * Parks the entry and ends the lease, if {@code owner} still holds it; the attempt that led
+     * here is counted.
+     *
+     * @param id the entry
+     * @param owner the instance that claimed it
+     * @param reason why, stored as the last error
+     * @return false if the entry is gone or leased by someone else
+     */
+    boolean park(long id, String owner, String reason);
+
+    /**
+     * Ends the lease without counting an attempt, so the entry is due again at once.
+     *
+     * @param id the entry
+     * @param owner the instance that claimed it
+     * @return false if the entry is gone or leased by someone else
+     */
+    boolean release(long id, String owner);
+
+    /**
+     * Whether any entry of a key is stored, pending or parked.
+     *
+     * @param migration the migration
+     * @param entity the table or DAO
+     * @param key the routing key
+     * @return true if at least one is
+     */
+    boolean hasEntries(String migration, String entity, String key);
+
+    /**
+     * Counts the pending entries of all migrations, leased ones included.
+     *
+     * @return the count
+     */
+    long pendingCount();
+
+    /**
+     * Per migration, counts of its entries.
+     *
+     * @return migration name to counts, only migrations with entries
+     */
+    Map<String, MigrationStats> stats();
+
+    /**
+     * The parked entries, oldest first.
+     *
+     * @param limit the most to return, at least 1
+     * @return the entries
+     */
+    List<RetryEntry> parked(int limit);
+
+    /**
+     * Looks an entry up.
+     *
+     * @param id the entry
+     * @return the entry, empty if it is gone
+     */
+    Optional<RetryEntry> find(long id);
+
+    /**
+     * Makes a parked entry pending again with zero attempts, due at {@code now}.
+     *
+     * @param id the entry
+     * @param now the current time
+     * @return false if the entry is gone or not parked
+     */
+    boolean requeue(long id, Instant now);
+
+    /**
+     * Removes a parked entry for good.
+     *
+     * @param id the entry
+     * @return false if the entry is gone or not parked
+     */
+    boolean discard(long id);
+}

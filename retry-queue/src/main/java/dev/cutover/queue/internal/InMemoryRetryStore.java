@@ -1,0 +1,214 @@
+package dev.cutover.queue.internal;
+
+import dev.cutover.queue.ClaimResult;
+import dev.cutover.queue.EntryStatus;
+import dev.cutover.queue.MigrationStats;
+import dev.cutover.queue.NewRetryEntry;
+import dev.cutover.queue.ReplayMode;
+import dev.cutover.queue.RetryEntry;
+import dev.cutover.queue.RetryStore;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * {@link RetryStore} in a map, under one lock: every operation is atomic, so claims never conflict.
+ * Same claim rules as the JDBC store.
+ */
+public final class InMemoryRetryStore implements RetryStore {
+    private final Object lock = new Object();
+    private final TreeMap<Long, RetryEntry> entries = new TreeMap<>();
+    private long lastId;
+
+    @Override
+    public long enqueue(NewRetryEntry entry, Instant now) {
+        Objects.requireNonNull(entry, "null entry");
+        Objects.requireNonNull(now, "null now");
+        synchronized (lock) {
+            if (entry.mode() == ReplayMode.RESYNC) {
+                entries.values().removeIf(e -> sameKey(e, entry.migration(), entry.entity(), entry.key())
+                        && e.status() == EntryStatus.PENDING && e.leaseOwner() == null);
+            }
+            long id = ++lastId;
+            entries.put(id, new RetryEntry(id, entry.migration(), entry.entity(), entry.key(), entry.mode(),
+                    entry.operation(), entry.payload().toString(), EntryStatus.PENDING, 0, now, null, now, null, null));
+            return id;
+        }
+    }
+
+    @Override
+    public ClaimResult claim(String owner, Instant now, int limit, Duration lease) {
+        Objects.requireNonNull(owner, "null owner");
+        Instant until = now.plus(lease);
+        synchronized (lock) {
+            Set<KeyOf> liveLeases = new HashSet<>();
+            for (RetryEntry e : entries.values()) {
+                if (e.leaseOwner() != null && !e.leaseUntil().isBefore(now)) {
+                    liveLeases.add(KeyOf.of(e));
+                }
+            }
+            Set<KeyOf> seen = new HashSet<>();
+            List<RetryEntry> claimed = new ArrayList<>();
+            for (RetryEntry e : entries.values()) {
+                if (claimed.size() == limit) {
+                    break;
+                }
+                KeyOf key = KeyOf.of(e);
+                boolean head = seen.add(key);
+                boolean leasable = e.leaseOwner() == null || e.leaseUntil().isBefore(now);
+                if (head && leasable && e.status() == EntryStatus.PENDING && !e.nextAttemptAt().isAfter(now)
+                        && !liveLeases.contains(key)) {
+                    RetryEntry leased = withLease(e, owner, until);
+                    entries.put(e.id(), leased);
+                    claimed.add(leased);
+                }
+            }
+            return new ClaimResult(claimed, Map.of());
+        }
+    }
+
+    @Override
+    public boolean complete(long id, String owner) {
+        synchronized (lock) {
+            if (!ownedBy(id, owner)) {
+                return false;
+            }
+            entries.remove(id);
+            return true;
+        }
+    }
+
+    @Override
+    public boolean fail(long id, String owner, String error, Instant nextAttemptAt) {
+        synchronized (lock) {
+            if (!ownedBy(id, owner)) {
+                return false;
+            }
+            RetryEntry e = entries.get(id);
+            entries.put(id, new RetryEntry(id, e.migration(), e.entity(), e.key(), e.mode(), e.operation(), e.payload(),
+                    EntryStatus.PENDING, e.attempts() + 1, nextAttemptAt, error, e.createdAt(), null, null));
+            return true;
+        }
+    }
+
+    @Override
+    public boolean park(long id, String owner, String reason) {
+        synchronized (lock) {
+            if (!ownedBy(id, owner)) {
+                return false;
+            }
+            RetryEntry e = entries.get(id);
+            entries.put(id, new RetryEntry(id, e.migration(), e.entity(), e.key(), e.mode(), e.operation(), e.payload(),
+                    EntryStatus.PARKED, e.attempts() + 1, e.nextAttemptAt(), reason, e.createdAt(), null, null));
+            return true;
+        }
+    }
+
+    @Override
+    public boolean release(long id, String owner) {
+        synchronized (lock) {
+            if (!ownedBy(id, owner)) {
+                return false;
+            }
+            entries.put(id, withLease(entries.get(id), null, null));
+            return true;
+        }
+    }
+
+    @Override
+    public boolean hasEntries(String migration, String entity, String key) {
+        synchronized (lock) {
+            return entries.values().stream().anyMatch(e -> sameKey(e, migration, entity, key));
+        }
+    }
+
+    @Override
+    public long pendingCount() {
+        synchronized (lock) {
+            return entries.values().stream().filter(e -> e.status() == EntryStatus.PENDING).count();
+        }
+    }
+
+    @Override
+    public Map<String, MigrationStats> stats() {
+        synchronized (lock) {
+            Map<String, MigrationStats> stats = new HashMap<>();
+            for (RetryEntry e : entries.values()) {
+                MigrationStats add = e.status() == EntryStatus.PENDING
+                        ? new MigrationStats(1, 0, Optional.of(e.createdAt()))
+                        : new MigrationStats(0, 1, Optional.empty());
+                stats.merge(e.migration(), add, (a, b) -> new MigrationStats(a.pending() + b.pending(),
+                        a.parked() + b.parked(), a.oldestPendingCreatedAt().or(b::oldestPendingCreatedAt)));
+            }
+            return stats;
+        }
+    }
+
+    @Override
+    public List<RetryEntry> parked(int limit) {
+        synchronized (lock) {
+            return entries.values().stream().filter(e -> e.status() == EntryStatus.PARKED).limit(limit).toList();
+        }
+    }
+
+    @Override
+    public Optional<RetryEntry> find(long id) {
+        synchronized (lock) {
+            return Optional.ofNullable(entries.get(id));
+        }
+    }
+
+    @Override
+    public boolean requeue(long id, Instant now) {
+        synchronized (lock) {
+            RetryEntry e = entries.get(id);
+            if (e == null || e.status() != EntryStatus.PARKED) {
+                return false;
+            }
+            entries.put(id, new RetryEntry(id, e.migration(), e.entity(), e.key(), e.mode(), e.operation(), e.payload(),
+                    EntryStatus.PENDING, 0, now, e.lastError(), e.createdAt(), null, null));
+            return true;
+        }
+    }
+
+    @Override
+    public boolean discard(long id) {
+        synchronized (lock) {
+            RetryEntry e = entries.get(id);
+            if (e == null || e.status() != EntryStatus.PARKED) {
+                return false;
+            }
+            entries.remove(id);
+            return true;
+        }
+    }
+
+    private boolean ownedBy(long id, String owner) {
+        Objects.requireNonNull(owner, "null owner");
+        RetryEntry e = entries.get(id);
+        return e != null && owner.equals(e.leaseOwner());
+    }
+
+    private static boolean sameKey(RetryEntry e, String migration, String entity, String key) {
+        return e.migration().equals(migration) && e.entity().equals(entity) && e.key().equals(key);
+    }
+
+    private static RetryEntry withLease(RetryEntry e, String owner, Instant until) {
+        return new RetryEntry(e.id(), e.migration(), e.entity(), e.key(), e.mode(), e.operation(), e.payload(),
+                e.status(), e.attempts(), e.nextAttemptAt(), e.lastError(), e.createdAt(), owner, until);
+    }
+
+    private record KeyOf(String migration, String entity, String key) {
+        static KeyOf of(RetryEntry e) {
+            return new KeyOf(e.migration(), e.entity(), e.key());
+        }
+    }
+}

@@ -1,0 +1,368 @@
+package dev.cutover.queue.internal;
+
+import dev.cutover.common.CutoverException;
+import dev.cutover.common.Dialect;
+import dev.cutover.queue.ClaimResult;
+import dev.cutover.queue.EntryStatus;
+import dev.cutover.queue.JdbcRetryStore;
+import dev.cutover.queue.MigrationStats;
+import dev.cutover.queue.NewRetryEntry;
+import dev.cutover.queue.ReplayMode;
+import dev.cutover.queue.RetryEntry;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import javax.sql.DataSource;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * {@link JdbcRetryStore} on JDBI. Claims run in two steps: a plain read finds the heads of their
+ * keys that are due (the per-key order check), then a short transaction leases them. The lease
+ * step locks with {@code SKIP LOCKED} where the dialect has it; a locking read cannot do the
+ * head check itself, because on InnoDB the subquery would skip locked rows too and wrongly see a
+ * later entry as the head. On H2 each candidate is leased by a conditional {@code UPDATE} that
+ * repeats the head check, and a row count of 0 means another instance was first.
+ */
+public final class JdbiRetryStore implements JdbcRetryStore {
+    /** Candidates read per claimed entry: room for losing some to other instances. */
+    private static final int CANDIDATES_PER_CLAIM = 4;
+    private static final int MAX_ERROR = 2000;
+    private static final String COLUMNS = "id, migration, entity, routing_key, replay_mode, operation, payload, status,"
+            + " attempts, next_attempt_at, last_error, created_at, lease_owner, lease_until";
+
+    private final Jdbi jdbi;
+    private final Dialect dialect;
+    private final String tablePrefix;
+    private final String table;
+    private final String candidatesSql;
+    private final String lockSql;
+    private final String optimisticClaimSql;
+
+    private JdbiRetryStore(DataSource dataSource, Dialect dialect, String tablePrefix) {
+        this.jdbi = Jdbi.create(dataSource);
+        this.dialect = dialect;
+        this.tablePrefix = tablePrefix;
+        this.table = tablePrefix + "retry_entry";
+        String headOfKey = " NOT EXISTS (SELECT 1 FROM " + table + " o WHERE o.migration = e.migration"
+                + " AND o.entity = e.entity AND o.routing_key = e.routing_key AND o.id < e.id)"
+                + " AND NOT EXISTS (SELECT 1 FROM " + table + " o WHERE o.migration = e.migration"
+                + " AND o.entity = e.entity AND o.routing_key = e.routing_key AND o.id > e.id"
+                + " AND o.lease_owner IS NOT NULL AND o.lease_until >= :now)";
+        String claimable = " e.status = 'PENDING' AND e.next_attempt_at <= :now"
+                + " AND (e.lease_owner IS NULL OR e.lease_until < :now)";
+        this.candidatesSql = "SELECT e.id, e.migration FROM " + table + " e WHERE" + claimable + " AND" + headOfKey
+                + " ORDER BY e.id LIMIT :limit";
+        this.lockSql = "SELECT e.id FROM " + table + " e WHERE e.id IN (<ids>) AND" + claimable
+                + " ORDER BY e.id LIMIT :limit FOR UPDATE SKIP LOCKED";
+        this.optimisticClaimSql = "UPDATE " + table + " e SET lease_owner = :owner, lease_until = :until"
+                + " WHERE e.id = :id AND" + claimable + " AND" + headOfKey;
+    }
+
+    /**
+     * Creates the store; see {@link dev.cutover.queue.RetryStore#jdbc}.
+     *
+     * @param dataSource the database
+     * @param tablePrefix prefix of the table's name
+     * @return the store
+     */
+    public static JdbiRetryStore create(DataSource dataSource, String tablePrefix) {
+        Objects.requireNonNull(dataSource, "null dataSource");
+        Dialect.requireIdentifier(tablePrefix, "tablePrefix");
+        return new JdbiRetryStore(dataSource, Dialect.detect(dataSource), tablePrefix);
+    }
+
+    @Override
+    public void createTables() {
+        jdbi.useHandle(handle -> {
+            try {
+                dialect.runScript(handle.getConnection(), JdbiRetryStore.class, tablePrefix);
+            } catch (SQLException e) {
+                throw new CutoverException("Cannot create the retry queue table " + table + ": " + e.getMessage(), e);
+            }
+        });
+    }
+
+    @Override
+    public String tableName() {
+        return table;
+    }
+
+    @Override
+    public long enqueue(NewRetryEntry entry, Instant now) {
+        try {
+            return jdbi.inTransaction(handle -> enqueue(handle, entry, now));
+        } catch (SQLException e) {
+            throw new CutoverException("Cannot enqueue a retry entry into " + table + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public long enqueue(Connection connection, NewRetryEntry entry, Instant now) throws SQLException {
+        Objects.requireNonNull(connection, "null connection");
+        Objects.requireNonNull(entry, "null entry");
+        Objects.requireNonNull(now, "null now");
+        if (entry.mode() == ReplayMode.RESYNC) {
+            try (PreparedStatement delete = connection.prepareStatement("DELETE FROM " + table
+                    + " WHERE migration = ? AND entity = ? AND routing_key = ? AND status = 'PENDING'"
+                    + " AND lease_owner IS NULL")) {
+                delete.setString(1, entry.migration());
+                delete.setString(2, entry.entity());
+                delete.setString(3, entry.key());
+                delete.executeUpdate();
+            }
+        }
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO " + table
+                + " (migration, entity, routing_key, replay_mode, operation, payload, status, attempts,"
+                + " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'PENDING', 0, ?, ?)",
+                Statement.RETURN_GENERATED_KEYS)) {
+            insert.setString(1, entry.migration());
+            insert.setString(2, entry.entity());
+            insert.setString(3, entry.key());
+            insert.setString(4, entry.mode().name());
+            insert.setString(5, entry.operation());
+            insert.setString(6, entry.payload().toString());
+            insert.setLong(7, now.toEpochMilli());
+            insert.setLong(8, now.toEpochMilli());
+            insert.executeUpdate();
+            try (ResultSet keys = insert.getGeneratedKeys()) {
+                if (!keys.next()) {
+                    throw new SQLException("The driver returned no generated id for the new entry in " + table);
+                }
+                return keys.getLong(1);
+            }
+        }
+    }
+
+    @Override
+    public ClaimResult claim(String owner, Instant now, int limit, Duration lease) {
+        Objects.requireNonNull(owner, "null owner");
+        long nowMillis = now.toEpochMilli();
+        long until = now.plus(lease).toEpochMilli();
+        List<Candidate> candidates = jdbi.withHandle(handle -> handle.createQuery(candidatesSql)
+                .bind("now", nowMillis)
+                .bind("limit", limit * CANDIDATES_PER_CLAIM)
+                .map((rs, ctx) -> new Candidate(rs.getLong(1), rs.getString(2)))
+                .list());
+        if (candidates.isEmpty()) {
+            return ClaimResult.EMPTY;
+        }
+        List<Long> claimed = dialect.supportsSkipLocked()
+                ? lockAndLease(candidates, owner, nowMillis, until, limit)
+                : leaseOptimistically(candidates, owner, nowMillis, until, limit);
+        List<RetryEntry> entries = claimed.isEmpty() ? List.of() : jdbi.withHandle(handle -> handle
+                .createQuery("SELECT " + COLUMNS + " FROM " + table + " WHERE id IN (<ids>) ORDER BY id")
+                .bindList("ids", claimed)
+                .map((rs, ctx) -> read(rs))
+                .list());
+        return new ClaimResult(entries, conflicts(candidates, claimed, limit));
+    }
+
+    private List<Long> lockAndLease(List<Candidate> candidates, String owner, long now, long until, int limit) {
+        List<Long> ids = candidates.stream().map(Candidate::id).toList();
+        return jdbi.inTransaction(handle -> {
+            List<Long> locked = handle.createQuery(lockSql)
+                    .bindList("ids", ids)
+                    .bind("now", now)
+                    .bind("limit", limit)
+                    .mapTo(Long.class)
+                    .list();
+            if (!locked.isEmpty()) {
+                handle.createUpdate("UPDATE " + table + " SET lease_owner = :owner, lease_until = :until"
+                                + " WHERE id IN (<ids>)")
+                        .bind("owner", owner)
+                        .bind("until", until)
+                        .bindList("ids", locked)
+                        .execute();
+            }
+            return locked;
+        });
+    }
+
+    private List<Long> leaseOptimistically(List<Candidate> candidates, String owner, long now, long until, int limit) {
+        return jdbi.withHandle(handle -> {
+            List<Long> leased = new ArrayList<>();
+            for (Candidate candidate : candidates) {
+                if (leased.size() == limit) {
+                    break;
+                }
+                int rows = handle.createUpdate(optimisticClaimSql)
+                        .bind("owner", owner)
+                        .bind("until", until)
+                        .bind("id", candidate.id())
+                        .bind("now", now)
+                        .execute();
+                if (rows == 1) {
+                    leased.add(candidate.id());
+                }
+            }
+            return leased;
+        });
+    }
+
+    /** A candidate counts as a conflict if the claim reached it (it lies before the last entry taken) but lost it. */
+    private static Map<String, Integer> conflicts(List<Candidate> candidates, List<Long> claimed, int limit) {
+        long reached = claimed.size() < limit ? Long.MAX_VALUE : claimed.get(claimed.size() - 1);
+        Set<Long> taken = new HashSet<>(claimed);
+        Map<String, Integer> conflicts = new HashMap<>();
+        for (Candidate candidate : candidates) {
+            if (candidate.id() <= reached && !taken.contains(candidate.id())) {
+                conflicts.merge(candidate.migration(), 1, Integer::sum);
+            }
+        }
+        return conflicts;
+    }
+
+    @Override
+    public boolean complete(long id, String owner) {
+        return update("DELETE FROM " + table + " WHERE id = :id AND lease_owner = :owner", id, owner, Map.of());
+    }
+
+    @Override
+    public boolean fail(long id, String owner, String error, Instant nextAttemptAt) {
+        return update("UPDATE " + table + " SET attempts = attempts + 1, last_error = :error, next_attempt_at = :next,"
+                        + " lease_owner = NULL, lease_until = NULL WHERE id = :id AND lease_owner = :owner",
+                id, owner, Map.of("error", truncate(error), "next", nextAttemptAt.toEpochMilli()));
+    }
+
+    @Override
+    public boolean park(long id, String owner, String reason) {
+        return update("UPDATE " + table + " SET status = 'PARKED', attempts = attempts + 1, last_error = :error,"
+                        + " lease_owner = NULL, lease_until = NULL WHERE id = :id AND lease_owner = :owner",
+                id, owner, Map.of("error", truncate(reason)));
+    }
+
+    @Override
+    public boolean release(long id, String owner) {
+        return update("UPDATE " + table + " SET lease_owner = NULL, lease_until = NULL"
+                + " WHERE id = :id AND lease_owner = :owner", id, owner, Map.of());
+    }
+
+    private boolean update(String sql, long id, String owner, Map<String, Object> more) {
+        Objects.requireNonNull(owner, "null owner");
+        return jdbi.withHandle(handle -> handle.createUpdate(sql)
+                .bind("id", id)
+                .bind("owner", owner)
+                .bindMap(more)
+                .execute()) == 1;
+    }
+
+    @Override
+    public boolean hasEntries(String migration, String entity, String key) {
+        return jdbi.withHandle(handle -> handle.createQuery("SELECT id FROM " + table
+                        + " WHERE migration = :migration AND entity = :entity AND routing_key = :key"
+                        + " ORDER BY id LIMIT 1")
+                .bind("migration", migration)
+                .bind("entity", entity)
+                .bind("key", key)
+                .mapTo(Long.class)
+                .findOne()
+                .isPresent());
+    }
+
+    @Override
+    public long pendingCount() {
+        return jdbi.withHandle(handle -> handle.createQuery("SELECT COUNT(*) FROM " + table
+                + " WHERE status = 'PENDING'").mapTo(Long.class).one());
+    }
+
+    @Override
+    public Map<String, MigrationStats> stats() {
+        List<StatsRow> rows = jdbi.withHandle(handle -> handle.createQuery("SELECT migration, status, COUNT(*),"
+                        + " MIN(created_at) FROM " + table + " GROUP BY migration, status")
+                .map((rs, ctx) -> new StatsRow(rs.getString(1), EntryStatus.valueOf(rs.getString(2)), rs.getLong(3),
+                        Instant.ofEpochMilli(rs.getLong(4))))
+                .list());
+        Map<String, MigrationStats> stats = new HashMap<>();
+        for (StatsRow row : rows) {
+            MigrationStats add = row.status() == EntryStatus.PENDING
+                    ? new MigrationStats(row.count(), 0, Optional.of(row.oldest()))
+                    : new MigrationStats(0, row.count(), Optional.empty());
+            stats.merge(row.migration(), add, JdbiRetryStore::sum);
+        }
+        return stats;
+    }
+
+    private static MigrationStats sum(MigrationStats a, MigrationStats b) {
+        return new MigrationStats(a.pending() + b.pending(), a.parked() + b.parked(),
+                a.oldestPendingCreatedAt().or(b::oldestPendingCreatedAt));
+    }
+
+    @Override
+    public List<RetryEntry> parked(int limit) {
+        return jdbi.withHandle(handle -> handle.createQuery("SELECT " + COLUMNS + " FROM " + table
+                        + " WHERE status = 'PARKED' ORDER BY id LIMIT :limit")
+                .bind("limit", limit)
+                .map((rs, ctx) -> read(rs))
+                .list());
+    }
+
+    @Override
+    public Optional<RetryEntry> find(long id) {
+        return jdbi.withHandle(handle -> handle.createQuery("SELECT " + COLUMNS + " FROM " + table + " WHERE id = :id")
+                .bind("id", id)
+                .map((rs, ctx) -> read(rs))
+                .findOne());
+    }
+
+    @Override
+    public boolean requeue(long id, Instant now) {
+        return jdbi.withHandle(handle -> handle.createUpdate("UPDATE " + table + " SET status = 'PENDING', attempts = 0,"
+                        + " next_attempt_at = :now, lease_owner = NULL, lease_until = NULL"
+                        + " WHERE id = :id AND status = 'PARKED'")
+                .bind("id", id)
+                .bind("now", now.toEpochMilli())
+                .execute()) == 1;
+    }
+
+    @Override
+    public boolean discard(long id) {
+        return jdbi.withHandle(handle -> handle.createUpdate("DELETE FROM " + table
+                        + " WHERE id = :id AND status = 'PARKED'")
+                .bind("id", id)
+                .execute()) == 1;
+    }
+
+    private static RetryEntry read(ResultSet rs) throws SQLException {
+        long leaseUntil = rs.getLong("lease_until");
+        Instant lease = rs.wasNull() ? null : Instant.ofEpochMilli(leaseUntil);
+        return new RetryEntry(
+                rs.getLong("id"),
+                rs.getString("migration"),
+                rs.getString("entity"),
+                rs.getString("routing_key"),
+                ReplayMode.valueOf(rs.getString("replay_mode")),
+                rs.getString("operation"),
+                rs.getString("payload"),
+                EntryStatus.valueOf(rs.getString("status")),
+                rs.getInt("attempts"),
+                Instant.ofEpochMilli(rs.getLong("next_attempt_at")),
+                rs.getString("last_error"),
+                Instant.ofEpochMilli(rs.getLong("created_at")),
+                rs.getString("lease_owner"),
+                lease);
+    }
+
+    private static String truncate(String text) {
+        String value = text == null ? "(no message)" : text;
+        return value.length() <= MAX_ERROR ? value : value.substring(0, MAX_ERROR - 3) + "...";
+    }
+
+    private record Candidate(long id, String migration) {
+    }
+
+    private record StatsRow(String migration, EntryStatus status, long count, Instant oldest) {
+    }
+}

@@ -1,0 +1,20 @@
+-- Retry queue entries. Times are epoch milliseconds (UTC); the id is also the per-key sequence.
+-- Indexes are declared inline because MySQL 8 has no CREATE INDEX IF NOT EXISTS.
+CREATE TABLE IF NOT EXISTS ${prefix}retry_entry (
+    id              BIGINT        NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    migration       VARCHAR(64)   NOT NULL,
+    entity          VARCHAR(128)  NOT NULL,
+    routing_key     VARCHAR(255)  NOT NULL,
+    replay_mode     VARCHAR(8)    NOT NULL,
+    operation       VARCHAR(64)   NOT NULL,
+    payload         LONGTEXT      NOT NULL,
+    status          VARCHAR(8)    NOT NULL,
+    attempts        INT           NOT NULL,
+    next_attempt_at BIGINT        NOT NULL,
+    last_error      VARCHAR(2000),
+    created_at      BIGINT        NOT NULL,
+    lease_owner     VARCHAR(128),
+    lease_until     BIGINT,
+    KEY ${prefix}retry_entry_key (migration, entity, routing_key, id),
+    KEY ${prefix}retry_entry_due (status, next_attempt_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
