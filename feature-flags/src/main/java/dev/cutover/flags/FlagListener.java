@@ -1,0 +1,20 @@
+package dev.cutover.flags;
+
+/**
+ * Told when the flags of a migration change, whether the change was made through this
+ * {@link MigrationFlags} or found by its background refresh (another instance, an operator's SQL,
+ * a flag provider).
+ *
+ * <p>Called on the thread that made or found the change, after the new state is visible through
+ * {@link MigrationFlags#state(String)}; keep it quick. Exceptions it throws are caught and logged.
+ */
+@FunctionalInterface
+public interface FlagListener {
+    /**
+     * Reacts to a change.
+     *
+     * @param before the state until now ({@link MigrationState#initial(String)} if none was known)
+     * @param after the new state
+     */
+    void onChange(MigrationState before, MigrationState after);
+}
