@@ -1,0 +1,82 @@
+package dev.cutover.dualwrite.internal;
+
+import dev.cutover.common.Dialect;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * The SQL that copies one row by key: a locking read, a dialect-specific upsert and a delete.
+ * Names are expected to be checked identifiers already; they are placed into the text unquoted.
+ */
+public final class RowSql {
+    private RowSql() {
+    }
+
+    /**
+     * A read of one row by key that also locks it until the transaction ends.
+     *
+     * @param table the table
+     * @param columns the columns to read, key columns included
+     * @param keyColumns the key columns, bound in this order
+     * @return {@code SELECT <columns> FROM <table> WHERE <k1> = ? AND ... FOR UPDATE}
+     */
+    public static String selectForUpdate(String table, List<String> columns, List<String> keyColumns) {
+        return "SELECT " + String.join(", ", columns) + " FROM " + table + " WHERE " + keyPredicate(keyColumns)
+                + " FOR UPDATE";
+    }
+
+    /**
+     * An insert that updates the row instead when its key exists.
+     *
+     * <p>PostgreSQL: {@code INSERT ... ON CONFLICT (keys) DO UPDATE SET c = EXCLUDED.c}, which
+     * needs a unique index on exactly the key columns. MariaDB and MySQL:
+     * {@code INSERT ... ON DUPLICATE KEY UPDATE c = VALUES(c)}, which fires on any unique index, so
+     * the table should have no unique index other than the key's. H2:
+     * {@code MERGE INTO ... KEY (keys) VALUES (...)}.
+     *
+     * @param dialect the database's dialect
+     * @param table the table
+     * @param columns every column written, key columns included, bound in this order
+     * @param keyColumns the key columns
+     * @return the statement
+     */
+    public static String upsert(Dialect dialect, String table, List<String> columns, List<String> keyColumns) {
+        String columnList = String.join(", ", columns);
+        String placeholders = columns.stream().map(c -> "?").collect(Collectors.joining(", "));
+        List<String> values = columns.stream().filter(c -> !keyColumns.contains(c)).toList();
+        switch (dialect) {
+            case POSTGRESQL:
+                return "INSERT INTO " + table + " (" + columnList + ") VALUES (" + placeholders + ") ON CONFLICT ("
+                        + String.join(", ", keyColumns) + ") DO "
+                        + (values.isEmpty() ? "NOTHING"
+                                : "UPDATE SET " + values.stream().map(c -> c + " = EXCLUDED." + c)
+                                        .collect(Collectors.joining(", ")));
+            case MARIADB:
+            case MYSQL:
+                List<String> updated = values.isEmpty() ? keyColumns.subList(0, 1) : values;
+                return "INSERT INTO " + table + " (" + columnList + ") VALUES (" + placeholders
+                        + ") ON DUPLICATE KEY UPDATE "
+                        + updated.stream().map(c -> c + " = VALUES(" + c + ")").collect(Collectors.joining(", "));
+            case H2:
+                return "MERGE INTO " + table + " (" + columnList + ") KEY (" + String.join(", ", keyColumns)
+                        + ") VALUES (" + placeholders + ")";
+            default:
+                throw new IllegalArgumentException("No upsert for dialect " + dialect);
+        }
+    }
+
+    /**
+     * A delete of one row by key.
+     *
+     * @param table the table
+     * @param keyColumns the key columns, bound in this order
+     * @return {@code DELETE FROM <table> WHERE <k1> = ? AND ...}
+     */
+    public static String deleteByKey(String table, List<String> keyColumns) {
+        return "DELETE FROM " + table + " WHERE " + keyPredicate(keyColumns);
+    }
+
+    private static String keyPredicate(List<String> keyColumns) {
+        return keyColumns.stream().map(c -> c + " = ?").collect(Collectors.joining(" AND "));
+    }
+}
