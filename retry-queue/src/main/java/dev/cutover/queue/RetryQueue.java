@@ -427,7 +427,7 @@ public final class RetryQueue implements AutoCloseable {
     }
 
     private void completed(RetryEntry entry) {
-        if (store.complete(entry.id(), owner)) {
+        if (store.complete(entry)) {
             metrics.replayed(entry.migration());
             pending.invalidate(new PendingKey(entry.migration(), entry.entity(), entry.key()));
             LOG.debug("Replayed retry entry {}", entry.describe());
@@ -443,7 +443,7 @@ public final class RetryQueue implements AutoCloseable {
             return;
         }
         Instant next = clock.instant().plusMillis(backoff.apply(attempts));
-        if (store.fail(entry.id(), owner, describe(error), next)) {
+        if (store.fail(entry, describe(error), next)) {
             metrics.retried(entry.migration());
             LOG.info("Retry entry {} failed attempt {} of {} ({}); next attempt at {}", entry.describe(), attempts,
                     config.maxAttempts(), error.getClass().getName(), next);
@@ -454,7 +454,7 @@ public final class RetryQueue implements AutoCloseable {
     }
 
     private void park(RetryEntry entry, String reason, Exception cause) {
-        if (store.park(entry.id(), owner, reason)) {
+        if (store.park(entry, reason)) {
             metrics.parked(entry.migration());
             // The reason may quote payload values (driver messages often do): only its type goes to the WARN log.
             LOG.warn("Parked retry entry {} after {} attempt(s) ({}); an operator must requeue or discard it",
@@ -467,7 +467,7 @@ public final class RetryQueue implements AutoCloseable {
 
     private void releaseQuietly(RetryEntry entry) {
         try {
-            store.release(entry.id(), owner);
+            store.release(entry);
         } catch (RuntimeException e) {
             LOG.warn("Could not release retry entry {} ({}); it is claimed again after its lease ends",
                     entry.describe(), e.toString());

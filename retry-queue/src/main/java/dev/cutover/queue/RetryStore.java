@@ -16,8 +16,9 @@ import javax.sql.DataSource;
  * be driven step by step (tests, tools). Every method takes the current time from the caller, so
  * a store has no clock of its own. Entries are claimed as leases: a claim marks entries with an
  * owner and an end time; {@link #complete}, {@link #fail}, {@link #park} and {@link #release}
- * only act while the caller still owns the entry, and an entry whose lease ended may be claimed
- * again by anyone.
+ * take the entry as claimed and only act while that very lease still holds it (same owner and
+ * same lease end, so a stale claim of an instance cannot end a newer claim of the same
+ * instance); an entry whose lease ended may be claimed again by anyone.
  *
  * <p>Claim rules, which give per-key order: only the lowest-sequence entry of a (migration,
  * entity, key) may be claimed, only when it is pending, due and unleased (or its lease ended), and
@@ -58,6 +59,7 @@ public interface RetryStore {
      * @param entry the entry
      * @param now its creation time, also its first due time
      * @return the new entry's id
+     * @throws dev.cutover.common.CutoverException if a JDBC store cannot write it
      */
     long enqueue(NewRetryEntry entry, Instant now);
 
@@ -73,44 +75,41 @@ public interface RetryStore {
     ClaimResult claim(String owner, Instant now, int limit, Duration lease);
 
     /**
-     * Removes a replayed entry, if {@code owner} still holds it.
+     * Removes a replayed entry, if its claim still holds it.
      *
-     * @param id the entry
-     * @param owner the instance that claimed it
-     * @return false if the entry is gone or leased by someone else (then it may be replayed again)
+     * @param claimed the entry as returned by {@link #claim}
+     * @return false if the entry is gone or claimed again since (then it may be replayed again)
      */
-    boolean complete(long id, String owner);
+    boolean complete(RetryEntry claimed);
 
     /**
-     * Records a failed attempt and ends the lease, if {@code owner} still holds the entry.
+     * Records a failed attempt and ends the lease, if the claim still holds the entry.
      *
-     * @param id the entry
-     * @param owner the instance that claimed it
+     * @param claimed the entry as returned by {@link #claim}
      * @param error the failure, stored as the last error
      * @param nextAttemptAt when the entry is due again
-     * @return false if the entry is gone or leased by someone else
+     * @return false if the entry is gone or claimed again since
      */
-    boolean fail(long id, String owner, String error, Instant nextAttemptAt);
+    boolean fail(RetryEntry claimed, String error, Instant nextAttemptAt);
 
     /**
-     * Parks the entry and ends the lease, if {@code owner} still holds it; the attempt that led
-     * here is counted.
+     * Parks the entry and ends the lease, if the claim still holds it; the attempt that led here
+     * is counted.
      *
-     * @param id the entry
-     * @param owner the instance that claimed it
+     * @param claimed the entry as returned by {@link #claim}
      * @param reason why, stored as the last error
-     * @return false if the entry is gone or leased by someone else
+     * @return false if the entry is gone or claimed again since
      */
-    boolean park(long id, String owner, String reason);
+    boolean park(RetryEntry claimed, String reason);
 
     /**
-     * Ends the lease without counting an attempt, so the entry is due again at once.
+     * Ends the lease without counting an attempt, so the entry is due again at once, if the claim
+     * still holds it.
      *
-     * @param id the entry
-     * @param owner the instance that claimed it
-     * @return false if the entry is gone or leased by someone else
+     * @param claimed the entry as returned by {@link #claim}
+     * @return false if the entry is gone or claimed again since
      */
-    boolean release(long id, String owner);
+    boolean release(RetryEntry claimed);
 
     /**
      * Whether any entry of a key is stored, pending or parked.

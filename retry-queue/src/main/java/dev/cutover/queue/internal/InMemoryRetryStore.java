@@ -76,49 +76,49 @@ public final class InMemoryRetryStore implements RetryStore {
     }
 
     @Override
-    public boolean complete(long id, String owner) {
+    public boolean complete(RetryEntry claimed) {
         synchronized (lock) {
-            if (!ownedBy(id, owner)) {
+            if (!stillClaimed(claimed)) {
                 return false;
             }
-            entries.remove(id);
+            entries.remove(claimed.id());
             return true;
         }
     }
 
     @Override
-    public boolean fail(long id, String owner, String error, Instant nextAttemptAt) {
+    public boolean fail(RetryEntry claimed, String error, Instant nextAttemptAt) {
         synchronized (lock) {
-            if (!ownedBy(id, owner)) {
+            if (!stillClaimed(claimed)) {
                 return false;
             }
-            RetryEntry e = entries.get(id);
-            entries.put(id, new RetryEntry(id, e.migration(), e.entity(), e.key(), e.mode(), e.operation(), e.payload(),
+            RetryEntry e = entries.get(claimed.id());
+            entries.put(e.id(), new RetryEntry(e.id(), e.migration(), e.entity(), e.key(), e.mode(), e.operation(), e.payload(),
                     EntryStatus.PENDING, e.attempts() + 1, nextAttemptAt, error, e.createdAt(), null, null));
             return true;
         }
     }
 
     @Override
-    public boolean park(long id, String owner, String reason) {
+    public boolean park(RetryEntry claimed, String reason) {
         synchronized (lock) {
-            if (!ownedBy(id, owner)) {
+            if (!stillClaimed(claimed)) {
                 return false;
             }
-            RetryEntry e = entries.get(id);
-            entries.put(id, new RetryEntry(id, e.migration(), e.entity(), e.key(), e.mode(), e.operation(), e.payload(),
+            RetryEntry e = entries.get(claimed.id());
+            entries.put(e.id(), new RetryEntry(e.id(), e.migration(), e.entity(), e.key(), e.mode(), e.operation(), e.payload(),
                     EntryStatus.PARKED, e.attempts() + 1, e.nextAttemptAt(), reason, e.createdAt(), null, null));
             return true;
         }
     }
 
     @Override
-    public boolean release(long id, String owner) {
+    public boolean release(RetryEntry claimed) {
         synchronized (lock) {
-            if (!ownedBy(id, owner)) {
+            if (!stillClaimed(claimed)) {
                 return false;
             }
-            entries.put(id, withLease(entries.get(id), null, null));
+            entries.put(claimed.id(), withLease(entries.get(claimed.id()), null, null));
             return true;
         }
     }
@@ -191,10 +191,10 @@ public final class InMemoryRetryStore implements RetryStore {
         }
     }
 
-    private boolean ownedBy(long id, String owner) {
-        Objects.requireNonNull(owner, "null owner");
-        RetryEntry e = entries.get(id);
-        return e != null && owner.equals(e.leaseOwner());
+    private boolean stillClaimed(RetryEntry claimed) {
+        JdbiRetryStore.requireClaimed(claimed);
+        RetryEntry e = entries.get(claimed.id());
+        return e != null && claimed.leaseOwner().equals(e.leaseOwner()) && claimed.leaseUntil().equals(e.leaseUntil());
     }
 
     private static boolean sameKey(RetryEntry e, String migration, String entity, String key) {

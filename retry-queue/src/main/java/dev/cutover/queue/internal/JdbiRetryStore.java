@@ -30,7 +30,7 @@ import org.jdbi.v3.core.Jdbi;
 
 /**
  * {@link JdbcRetryStore} on JDBI. Claims run in two steps: a plain read finds the heads of their
- * keys that are due (the per-key order check), then a short transaction leases them. The lease
+ * keys (lowest id per key) that are due and whose key has no other live lease, then a short transaction leases them. The lease
  * step locks with {@code SKIP LOCKED} where the dialect has it; a locking read cannot do the
  * head check itself, because on InnoDB the subquery would skip locked rows too and wrongly see a
  * later entry as the head. On H2 each candidate is leased by a conditional {@code UPDATE} that
@@ -56,19 +56,25 @@ public final class JdbiRetryStore implements JdbcRetryStore {
         this.dialect = dialect;
         this.tablePrefix = tablePrefix;
         this.table = tablePrefix + "retry_entry";
-        String headOfKey = " NOT EXISTS (SELECT 1 FROM " + table + " o WHERE o.migration = e.migration"
-                + " AND o.entity = e.entity AND o.routing_key = e.routing_key AND o.id < e.id)"
-                + " AND NOT EXISTS (SELECT 1 FROM " + table + " o WHERE o.migration = e.migration"
-                + " AND o.entity = e.entity AND o.routing_key = e.routing_key AND o.id > e.id"
-                + " AND o.lease_owner IS NOT NULL AND o.lease_until >= :now)";
+        String noLaterLiveLease = " NOT EXISTS (SELECT 1 FROM " + table + " o WHERE o.migration = e.migration"
+                + " AND o.entity = e.entity AND o.routing_key = e.routing_key AND o.lease_until >= :now"
+                + " AND o.id > e.id)";
         String claimable = " e.status = 'PENDING' AND e.next_attempt_at <= :now"
                 + " AND (e.lease_owner IS NULL OR e.lease_until < :now)";
-        this.candidatesSql = "SELECT e.id, e.migration FROM " + table + " e WHERE" + claimable + " AND" + headOfKey
-                + " ORDER BY e.id LIMIT :limit";
+        String heads = "SELECT MIN(id) AS id FROM " + table + " GROUP BY migration, entity, routing_key";
+        // Materialised first, so that PostgreSQL never re-joins every entry against every head, even
+        // on a table without statistics yet; the other engines materialise a grouped derived table anyway.
+        String headsFirst = dialect == Dialect.POSTGRESQL
+                ? "WITH h AS MATERIALIZED (" + heads + ") SELECT e.id, e.migration FROM h"
+                : "SELECT e.id, e.migration FROM (" + heads + ") h";
+        this.candidatesSql = headsFirst + " JOIN " + table + " e ON e.id = h.id WHERE" + claimable + " AND"
+                + noLaterLiveLease + " ORDER BY e.id LIMIT :limit";
         this.lockSql = "SELECT e.id FROM " + table + " e WHERE e.id IN (<ids>) AND" + claimable
                 + " ORDER BY e.id LIMIT :limit FOR UPDATE SKIP LOCKED";
         this.optimisticClaimSql = "UPDATE " + table + " e SET lease_owner = :owner, lease_until = :until"
-                + " WHERE e.id = :id AND" + claimable + " AND" + headOfKey;
+                + " WHERE e.id = :id AND" + claimable + " AND" + noLaterLiveLease
+                + " AND NOT EXISTS (SELECT 1 FROM " + table + " o WHERE o.migration = e.migration"
+                + " AND o.entity = e.entity AND o.routing_key = e.routing_key AND o.id < e.id)";
     }
 
     /**
@@ -226,37 +232,45 @@ public final class JdbiRetryStore implements JdbcRetryStore {
     }
 
     @Override
-    public boolean complete(long id, String owner) {
-        return update("DELETE FROM " + table + " WHERE id = :id AND lease_owner = :owner", id, owner, Map.of());
+    public boolean complete(RetryEntry claimed) {
+        return underLease("DELETE FROM " + table + " WHERE", claimed, Map.of());
     }
 
     @Override
-    public boolean fail(long id, String owner, String error, Instant nextAttemptAt) {
-        return update("UPDATE " + table + " SET attempts = attempts + 1, last_error = :error, next_attempt_at = :next,"
-                        + " lease_owner = NULL, lease_until = NULL WHERE id = :id AND lease_owner = :owner",
-                id, owner, Map.of("error", truncate(error), "next", nextAttemptAt.toEpochMilli()));
+    public boolean fail(RetryEntry claimed, String error, Instant nextAttemptAt) {
+        return underLease("UPDATE " + table + " SET attempts = attempts + 1, last_error = :error, next_attempt_at = :next,"
+                        + " lease_owner = NULL, lease_until = NULL WHERE", claimed,
+                Map.of("error", truncate(error), "next", nextAttemptAt.toEpochMilli()));
     }
 
     @Override
-    public boolean park(long id, String owner, String reason) {
-        return update("UPDATE " + table + " SET status = 'PARKED', attempts = attempts + 1, last_error = :error,"
-                        + " lease_owner = NULL, lease_until = NULL WHERE id = :id AND lease_owner = :owner",
-                id, owner, Map.of("error", truncate(reason)));
+    public boolean park(RetryEntry claimed, String reason) {
+        return underLease("UPDATE " + table + " SET status = 'PARKED', attempts = attempts + 1, last_error = :error,"
+                + " lease_owner = NULL, lease_until = NULL WHERE", claimed, Map.of("error", truncate(reason)));
     }
 
     @Override
-    public boolean release(long id, String owner) {
-        return update("UPDATE " + table + " SET lease_owner = NULL, lease_until = NULL"
-                + " WHERE id = :id AND lease_owner = :owner", id, owner, Map.of());
+    public boolean release(RetryEntry claimed) {
+        return underLease("UPDATE " + table + " SET lease_owner = NULL, lease_until = NULL WHERE", claimed, Map.of());
     }
 
-    private boolean update(String sql, long id, String owner, Map<String, Object> more) {
-        Objects.requireNonNull(owner, "null owner");
-        return jdbi.withHandle(handle -> handle.createUpdate(sql)
-                .bind("id", id)
-                .bind("owner", owner)
+    /** Runs a statement on the entry only while the claim that returned it still holds it. */
+    private boolean underLease(String statement, RetryEntry claimed, Map<String, Object> more) {
+        requireClaimed(claimed);
+        return jdbi.withHandle(handle -> handle.createUpdate(statement
+                        + " id = :id AND lease_owner = :owner AND lease_until = :until")
+                .bind("id", claimed.id())
+                .bind("owner", claimed.leaseOwner())
+                .bind("until", claimed.leaseUntil().toEpochMilli())
                 .bindMap(more)
                 .execute()) == 1;
+    }
+
+    static void requireClaimed(RetryEntry claimed) {
+        Objects.requireNonNull(claimed, "null claimed");
+        if (claimed.leaseOwner() == null || claimed.leaseUntil() == null) {
+            throw new IllegalArgumentException("entry " + claimed.describe() + " was not claimed: it has no lease");
+        }
     }
 
     @Override

@@ -16,5 +16,6 @@ CREATE TABLE IF NOT EXISTS ${prefix}retry_entry (
     lease_owner     VARCHAR(128),
     lease_until     BIGINT,
     KEY ${prefix}retry_entry_key (migration, entity, routing_key, id),
+    KEY ${prefix}retry_entry_lease (migration, entity, routing_key, lease_until),
     KEY ${prefix}retry_entry_due (status, next_attempt_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -15,7 +15,9 @@ CREATE TABLE IF NOT EXISTS ${prefix}retry_entry (
     lease_owner     VARCHAR(128),
     lease_until     BIGINT
 );
--- Finds a key's earlier entries and live leases (the per-key order check).
+-- Finds the head (lowest id) of every key.
 CREATE INDEX IF NOT EXISTS ${prefix}retry_entry_key ON ${prefix}retry_entry (migration, entity, routing_key, id);
+-- Finds a key's live leases.
+CREATE INDEX IF NOT EXISTS ${prefix}retry_entry_lease ON ${prefix}retry_entry (migration, entity, routing_key, lease_until);
 -- Finds due entries.
 CREATE INDEX IF NOT EXISTS ${prefix}retry_entry_due ON ${prefix}retry_entry (status, next_attempt_at);
