@@ -1,0 +1,42 @@
+package dev.cutover.router;
+
+import dev.cutover.flags.Side;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A read whose source and target answers differed.
+ *
+ * <p>Values in {@link #differences()} are {@link Difference#MASK masked} unless the router was
+ * configured with {@link ReadRouterConfig.Builder#revealValues(boolean) revealValues(true)}; the
+ * paths are always given.
+ *
+ * @param migration the migration
+ * @param operation the method name or SQL text the caller gave
+ * @param routingKey the read's routing key, or {@code null} for a keyless read
+ * @param servedSide the side whose answer the caller received
+ * @param differences where the answers differ, at least one
+ * @param valuesRevealed whether the differences hold real values rather than masks
+ * @param at when the comparison finished
+ */
+public record MismatchEvent(String migration, String operation, String routingKey, Side servedSide,
+                            List<Difference> differences, boolean valuesRevealed, Instant at) {
+    /**
+     * Checks and copies the fields.
+     *
+     * @throws NullPointerException if a field other than the routing key is null
+     */
+    public MismatchEvent {
+        Objects.requireNonNull(migration, "null migration");
+        Objects.requireNonNull(operation, "null operation");
+        Objects.requireNonNull(servedSide, "null servedSide");
+        differences = List.copyOf(differences);
+        Objects.requireNonNull(at, "null at");
+    }
+
+    /** @return the differing paths, in the order the comparator reported them */
+    public List<String> paths() {
+        return differences.stream().map(Difference::path).toList();
+    }
+}

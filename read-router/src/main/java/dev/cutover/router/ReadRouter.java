@@ -1,0 +1,525 @@
+package dev.cutover.router;
+
+import dev.cutover.flags.MigrationFlags;
+import dev.cutover.flags.MigrationState;
+import dev.cutover.flags.Side;
+import dev.cutover.router.internal.AutoRollback;
+import dev.cutover.router.internal.NamedDaemonThreads;
+import dev.cutover.router.internal.RateLimitedLog;
+import dev.cutover.router.internal.RecentMismatches;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalDouble;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Routes the reads of one migration to the source or the target, protects callers from a
+ * misbehaving target, and compares shadow reads.
+ *
+ * <h2>Routing</h2>
+ * Each {@link #read} asks {@link MigrationState#readSide(String)} of the current flags: the stage,
+ * the target read percentage with sticky bucketing by routing key, and canary keys. Keyless reads
+ * are split at random unless {@link ReadRouterConfig#requireRoutingKey()} is set.
+ *
+ * <h2>Fallback</h2>
+ * While the source is primary, a read routed to the target runs on the router's target executor
+ * with a time limit ({@link ReadRouterConfig#targetTimeout()}); when it throws, times out, finds all
+ * target threads busy, or the circuit breaker is open, the source answers instead. Such fallbacks are
+ * counted and logged once per burst. The per-migration Resilience4j circuit breaker opens when the
+ * failure rate of target reads crosses its threshold and, after its wait, lets a few probe reads
+ * through (half-open) to decide whether to close. When the target is primary there is no fallback:
+ * the target read runs on the caller's thread and its exception reaches the caller, because the
+ * source may be stale.
+ *
+ * <h2>Shadow reads</h2>
+ * When {@link MigrationState#shadowRead()} draws a read, the caller gets the answer of the side it
+ * was routed to, and the other side's read and the comparison run later on the shadow executor. A
+ * full shadow queue drops the work and counts it; the caller never waits for shadow work. Reads the
+ * target answered are compared at {@link ReadRouterConfig#targetServedComparePercent()} when set.
+ * Mismatches become {@link MismatchEvent}s for the listeners, the {@link #recentMismatches() recent
+ * sample} and a rate-limited WARN line naming the paths (values only at DEBUG and only when revealed).
+ *
+ * <h2>Automatic rollback</h2>
+ * With {@link ReadRouterConfig#autoRollback()} the router sets the target read percentage to 0 when
+ * the target's read error rate or the mismatch rate crosses its limit over a window of reads.
+ *
+ * <p>Thread-safe: one router serves every thread reading the migration. Build it once per migration
+ * and {@link #close()} it on shutdown.
+ */
+public final class ReadRouter implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ReadRouter.class);
+
+    private final MigrationFlags flags;
+    private final String migration;
+    private final ReadRouterConfig config;
+    private final ResultComparator comparator;
+    private final List<MismatchListener> listeners;
+    private final CircuitBreaker breaker;
+    private final ThreadPoolExecutor targetExecutor;
+    private final Executor shadowExecutor;
+    private final ThreadPoolExecutor ownedShadowExecutor;
+    private final AutoRollback autoRollback;
+    private final RecentMismatches recent;
+    private final RateLimitedLog fallbackLog;
+    private final RateLimitedLog mismatchLog;
+    private final RateLimitedLog shadowProblemLog;
+    private final LongAdder sourceReads = new LongAdder();
+    private final LongAdder targetReads = new LongAdder();
+    private final LongAdder fallbacks = new LongAdder();
+    private final LongAdder compared = new LongAdder();
+    private final LongAdder matched = new LongAdder();
+    private final LongAdder mismatched = new LongAdder();
+    private final LongAdder shadowErrors = new LongAdder();
+    private final LongAdder shadowDropped = new LongAdder();
+    private volatile boolean closed;
+
+    private ReadRouter(Builder b) {
+        this.flags = b.flags;
+        this.migration = b.migration;
+        this.config = b.config;
+        this.comparator = b.comparator;
+        this.listeners = List.copyOf(b.listeners);
+        this.breaker = CircuitBreaker.of("cutover-read-" + migration, CircuitBreakerConfig.custom()
+                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                .slidingWindowSize(config.breakerSlidingWindowSize())
+                .minimumNumberOfCalls(config.breakerMinimumCalls())
+                .failureRateThreshold((float) config.breakerFailureRateThreshold())
+                .waitDurationInOpenState(config.breakerWaitInOpenState())
+                .permittedNumberOfCallsInHalfOpenState(config.breakerHalfOpenCalls())
+                .build());
+        breaker.getEventPublisher().onStateTransition(event -> LOG.warn(
+                "Migration {}: read circuit breaker {} (target reads {})", migration,
+                event.getStateTransition(), breakerMeaning(event.getStateTransition().getToState())));
+        // No queue: a target read that waited for a thread would spend its time limit waiting.
+        this.targetExecutor = new ThreadPoolExecutor(config.targetConcurrency(), config.targetConcurrency(),
+                30, TimeUnit.SECONDS, new SynchronousQueue<>(), new NamedDaemonThreads("cutover-target-read-" + migration));
+        targetExecutor.allowCoreThreadTimeOut(true);
+        if (b.shadowExecutor != null) {
+            this.shadowExecutor = b.shadowExecutor;
+            this.ownedShadowExecutor = null;
+        } else {
+            this.ownedShadowExecutor = new ThreadPoolExecutor(config.shadowThreads(), config.shadowThreads(),
+                    30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(config.shadowQueueCapacity()),
+                    new NamedDaemonThreads("cutover-shadow-read-" + migration));
+            ownedShadowExecutor.allowCoreThreadTimeOut(true);
+            this.shadowExecutor = ownedShadowExecutor;
+        }
+        this.autoRollback = new AutoRollback(config.autoRollback(), flags, migration, config.autoRollbackWindow(),
+                config.autoRollbackMaxErrorPercent(), config.autoRollbackMaxMismatchPercent());
+        this.recent = new RecentMismatches(config.recentMismatchCapacity());
+        this.fallbackLog = new RateLimitedLog(config.fallbackLogInterval());
+        this.mismatchLog = new RateLimitedLog(config.mismatchLogInterval());
+        this.shadowProblemLog = new RateLimitedLog(config.mismatchLogInterval());
+    }
+
+    /**
+     * Starts building the router of one migration.
+     *
+     * @param flags the application's flags
+     * @param migration the migration name
+     * @return a builder with the default configuration and comparator
+     * @throws IllegalArgumentException if the migration name is illegal
+     */
+    public static Builder builder(MigrationFlags flags, String migration) {
+        return new Builder(flags, migration);
+    }
+
+    /**
+     * Runs one read on the side the flags choose, protected and maybe shadowed as the class comment
+     * describes, and returns the answer the caller should use.
+     *
+     * @param operation the method name or SQL text, for logs and mismatch events
+     * @param routingKey the key that pins the read to one side (tenant, entity id), or {@code null}
+     * @param source the read against the source
+     * @param target the read against the target
+     * @param <T> the result type
+     * @return the answer of the side that served the read
+     * @throws Exception the exception of the side that answered, unchanged; when the source answers a
+     *     read the target failed, the target's failure is attached as suppressed
+     * @throws MissingRoutingKeyException if the key is null and the configuration requires one
+     * @throws InterruptedException if interrupted while waiting for a time-limited target read
+     * @throws IllegalStateException if the router is closed
+     */
+    public <T> T read(String operation, String routingKey, ReadCall<T> source, ReadCall<T> target) throws Exception {
+        Objects.requireNonNull(operation, "null operation");
+        Objects.requireNonNull(source, "null source");
+        Objects.requireNonNull(target, "null target");
+        requireOpen();
+        requireKeyIfConfigured(operation, routingKey);
+        MigrationState state = flags.state(migration);
+        Side side = state.readSide(routingKey);
+        if (side == Side.SOURCE) {
+            T answer = source.call();
+            sourceReads.increment();
+            if (state.shadowRead()) {
+                shadow(operation, routingKey, Side.SOURCE, answer, target);
+            }
+            return answer;
+        }
+        if (state.stage().primary() == Side.SOURCE) {
+            return readTargetWithFallback(operation, routingKey, state, source, target);
+        }
+        T answer = target.call();
+        targetReads.increment();
+        if (compareTargetServed(state)) {
+            shadow(operation, routingKey, Side.TARGET, answer, source);
+        }
+        return answer;
+    }
+
+    /**
+     * Runs a read inside a transaction that has written: on the stage's primary side only, so that it
+     * sees the transaction's own writes. No fallback, no time limit, no shadow.
+     *
+     * @param operation the method name or SQL text, for reporting
+     * @param source the read against the source
+     * @param target the read against the target
+     * @param <T> the result type
+     * @return the primary side's answer
+     * @throws Exception the primary side's exception, unchanged
+     * @throws IllegalStateException if the router is closed
+     */
+    public <T> T readPrimary(String operation, ReadCall<T> source, ReadCall<T> target) throws Exception {
+        Objects.requireNonNull(operation, "null operation");
+        Objects.requireNonNull(source, "null source");
+        Objects.requireNonNull(target, "null target");
+        requireOpen();
+        if (flags.state(migration).stage().primary() == Side.SOURCE) {
+            T answer = source.call();
+            sourceReads.increment();
+            return answer;
+        }
+        T answer = target.call();
+        targetReads.increment();
+        return answer;
+    }
+
+    /**
+     * The side a read with this key would be sent to now: the flags' choice, turned to the source
+     * while the source is primary and the circuit breaker is open. A half-open breaker may still
+     * turn the read itself away when its probe reads are taken.
+     *
+     * @param routingKey the routing key, or {@code null}
+     * @return the side
+     * @throws MissingRoutingKeyException if the key is null and the configuration requires one
+     */
+    public Side route(String routingKey) {
+        requireKeyIfConfigured("route", routingKey);
+        MigrationState state = flags.state(migration);
+        Side side = state.readSide(routingKey);
+        if (side == Side.TARGET && state.stage().primary() == Side.SOURCE && !breakerLetsReadsThrough()) {
+            return Side.SOURCE;
+        }
+        return side;
+    }
+
+    /** @return the migration this router serves */
+    public String migration() {
+        return migration;
+    }
+
+    /** @return the configuration */
+    public ReadRouterConfig config() {
+        return config;
+    }
+
+    /** @return the circuit breaker's state: {@code OPEN} while target reads go to the source */
+    public CircuitBreaker.State breakerState() {
+        return breaker.getState();
+    }
+
+    /** @return the counts since the router was built */
+    public ReadRouterStats stats() {
+        return new ReadRouterStats(sourceReads.sum(), targetReads.sum(), fallbacks.sum(), compared.sum(),
+                matched.sum(), mismatched.sum(), shadowErrors.sum(), shadowDropped.sum(), autoRollback.rollbacks());
+    }
+
+    /**
+     * The latest mismatches, at most {@link ReadRouterConfig#recentMismatchCapacity()}, for
+     * inspection by operators and tests.
+     *
+     * @return the mismatches, newest first, values masked unless revealed
+     */
+    public List<MismatchEvent> recentMismatches() {
+        return recent.newestFirst();
+    }
+
+    /**
+     * Stops the router's own target and shadow threads; pending shadow work is dropped. A shadow
+     * executor given to the builder is left running. Later reads fail with
+     * {@link IllegalStateException}. Idempotent.
+     */
+    @Override
+    public void close() {
+        closed = true;
+        targetExecutor.shutdownNow();
+        if (ownedShadowExecutor != null) {
+            ownedShadowExecutor.shutdownNow();
+        }
+    }
+
+    private <T> T readTargetWithFallback(String operation, String routingKey, MigrationState state, ReadCall<T> source,
+                                         ReadCall<T> target) throws Exception {
+        if (!breaker.tryAcquirePermission()) {
+            return fallback(operation, "the circuit breaker is " + breaker.getState(), null, source);
+        }
+        long start = breaker.getCurrentTimestamp();
+        Future<T> future;
+        try {
+            future = targetExecutor.submit(target::call);
+        } catch (RejectedExecutionException e) {
+            breaker.releasePermission();
+            return fallback(operation, "all " + config.targetConcurrency() + " target read threads are busy", null, source);
+        }
+        T answer;
+        try {
+            answer = future.get(config.targetTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            Throwable failure = e.getCause();
+            breaker.onError(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit(), failure);
+            autoRollback.recordTargetRead(true);
+            return fallback(operation, "the target failed: " + failure, failure, source);
+        } catch (TimeoutException e) {
+            future.cancel(true);
+            breaker.onError(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit(), e);
+            autoRollback.recordTargetRead(true);
+            return fallback(operation, "the target took longer than " + config.targetTimeout(), e, source);
+        } catch (InterruptedException e) {
+            future.cancel(true);
+            breaker.releasePermission();
+            throw e;
+        }
+        breaker.onSuccess(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit());
+        autoRollback.recordTargetRead(false);
+        targetReads.increment();
+        if (compareTargetServed(state)) {
+            shadow(operation, routingKey, Side.TARGET, answer, source);
+        }
+        return answer;
+    }
+
+    private <T> T fallback(String operation, String why, Throwable targetFailure, ReadCall<T> source) throws Exception {
+        fallbacks.increment();
+        long held = fallbackLog.tryLog();
+        if (held >= 0) {
+            LOG.warn("Migration {}: read {} routed to the target is answered by the source because {}{}", migration,
+                    operation, why, held > 0 ? " (" + held + " more fallbacks since the last report)" : "");
+        }
+        T answer;
+        try {
+            answer = source.call();
+        } catch (Exception e) {
+            if (targetFailure != null && targetFailure != e) {
+                e.addSuppressed(targetFailure);
+            }
+            throw e;
+        }
+        sourceReads.increment();
+        return answer;
+    }
+
+    private boolean compareTargetServed(MigrationState state) {
+        if (!state.stage().dualWrites()) {
+            return false;
+        }
+        OptionalDouble percent = config.targetServedComparePercent();
+        if (percent.isPresent()) {
+            return ThreadLocalRandom.current().nextDouble(100) < percent.getAsDouble();
+        }
+        return state.shadowRead();
+    }
+
+    private void shadow(String operation, String routingKey, Side served, Object answer, ReadCall<?> other) {
+        try {
+            shadowExecutor.execute(() -> runShadow(operation, routingKey, served, answer, other));
+        } catch (RejectedExecutionException e) {
+            shadowDropped.increment();
+            long held = shadowProblemLog.tryLog();
+            if (held >= 0) {
+                LOG.warn("Migration {}: shadow read of {} dropped because the shadow executor is saturated{}", migration,
+                        operation, held > 0 ? " (" + held + " more shadow problems since the last report)" : "");
+            }
+        }
+    }
+
+    private void runShadow(String operation, String routingKey, Side served, Object answer, ReadCall<?> other) {
+        Side otherSide = served.other();
+        Object otherAnswer;
+        try {
+            otherAnswer = other.call();
+        } catch (Exception e) {
+            shadowErrors.increment();
+            if (otherSide == Side.TARGET) {
+                autoRollback.recordTargetRead(true);
+            }
+            logShadowProblem("shadow read of " + operation + " on the " + otherSide + " failed: " + e);
+            return;
+        }
+        if (otherSide == Side.TARGET) {
+            autoRollback.recordTargetRead(false);
+        }
+        Object sourceAnswer = served == Side.SOURCE ? answer : otherAnswer;
+        Object targetAnswer = served == Side.SOURCE ? otherAnswer : answer;
+        List<Difference> differences;
+        try {
+            differences = Objects.requireNonNull(comparator.compare(sourceAnswer, targetAnswer),
+                    "the comparator returned null instead of a list");
+        } catch (RuntimeException e) {
+            shadowErrors.increment();
+            logShadowProblem("comparing the answers of " + operation + " failed: " + e);
+            return;
+        }
+        compared.increment();
+        if (differences.isEmpty()) {
+            matched.increment();
+            autoRollback.recordComparison(false);
+            return;
+        }
+        mismatched.increment();
+        reportMismatch(operation, routingKey, served, differences);
+        autoRollback.recordComparison(true);
+    }
+
+    private void reportMismatch(String operation, String routingKey, Side served, List<Difference> differences) {
+        boolean reveal = config.revealValues();
+        List<Difference> reported = reveal ? differences : differences.stream().map(Difference::masked).toList();
+        MismatchEvent event = new MismatchEvent(migration, operation, routingKey, served, reported, reveal, Instant.now());
+        recent.add(event);
+        for (MismatchListener listener : listeners) {
+            try {
+                listener.onMismatch(event);
+            } catch (RuntimeException e) {
+                LOG.warn("Migration {}: mismatch listener {} failed: {}", migration, listener, e.toString(), e);
+            }
+        }
+        long held = mismatchLog.tryLog();
+        if (held >= 0) {
+            LOG.warn("Migration {}: read {} (key {}) differs between source and target at {} ({} served){}", migration,
+                    operation, routingKey, event.paths(), served,
+                    held > 0 ? " (" + held + " more mismatches since the last report)" : "");
+        }
+        if (reveal && LOG.isDebugEnabled()) {
+            LOG.debug("Migration {}: read {} (key {}) differences: {}", migration, operation, routingKey, differences);
+        }
+    }
+
+    private void logShadowProblem(String what) {
+        long held = shadowProblemLog.tryLog();
+        if (held >= 0) {
+            LOG.warn("Migration {}: {}{}", migration, what,
+                    held > 0 ? " (" + held + " more shadow problems since the last report)" : "");
+        }
+    }
+
+    private boolean breakerLetsReadsThrough() {
+        CircuitBreaker.State state = breaker.getState();
+        return state != CircuitBreaker.State.OPEN && state != CircuitBreaker.State.FORCED_OPEN;
+    }
+
+    private static String breakerMeaning(CircuitBreaker.State state) {
+        switch (state) {
+            case OPEN:
+            case FORCED_OPEN:
+                return "are answered by the source";
+            case HALF_OPEN:
+                return "are probed";
+            default:
+                return "go to the target again";
+        }
+    }
+
+    private void requireKeyIfConfigured(String operation, String routingKey) {
+        if (routingKey == null && config.requireRoutingKey()) {
+            throw new MissingRoutingKeyException(migration, operation);
+        }
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("The read router of migration " + migration + " is closed");
+        }
+    }
+
+    /** Builds a {@link ReadRouter}; not thread-safe. */
+    public static final class Builder {
+        private final MigrationFlags flags;
+        private final String migration;
+        private ReadRouterConfig config = ReadRouterConfig.ofDefaults();
+        private ResultComparator comparator = ValueComparator.ofDefaults();
+        private final List<MismatchListener> listeners = new ArrayList<>();
+        private Executor shadowExecutor;
+
+        private Builder(MigrationFlags flags, String migration) {
+            this.flags = Objects.requireNonNull(flags, "null flags");
+            this.migration = MigrationState.checkMigrationName(migration);
+        }
+
+        /**
+         * Sets the configuration.
+         *
+         * @param config default {@link ReadRouterConfig#ofDefaults()}
+         * @return this builder
+         */
+        public Builder config(ReadRouterConfig config) {
+            this.config = Objects.requireNonNull(config, "null config");
+            return this;
+        }
+
+        /**
+         * Sets how shadow answers are compared.
+         *
+         * @param comparator default {@link ValueComparator#ofDefaults()}
+         * @return this builder
+         */
+        public Builder comparator(ResultComparator comparator) {
+            this.comparator = Objects.requireNonNull(comparator, "null comparator");
+            return this;
+        }
+
+        /**
+         * Adds a listener told of every mismatch; may be called several times.
+         *
+         * @param listener the listener
+         * @return this builder
+         */
+        public Builder mismatchListener(MismatchListener listener) {
+            listeners.add(Objects.requireNonNull(listener, "null listener"));
+            return this;
+        }
+
+        /**
+         * Runs shadow reads on the given executor instead of one the router creates from
+         * {@link ReadRouterConfig#shadowThreads()} and {@link ReadRouterConfig#shadowQueueCapacity()}.
+         * It should be bounded: work it rejects ({@link RejectedExecutionException}) is dropped and
+         * counted. The router does not shut it down.
+         *
+         * @param executor the executor
+         * @return this builder
+         */
+        public Builder shadowExecutor(Executor executor) {
+            this.shadowExecutor = Objects.requireNonNull(executor, "null executor");
+            return this;
+        }
+
+        /** @return the router, with its threads started on demand */
+        public ReadRouter build() {
+            return new ReadRouter(this);
+        }
+    }
+}

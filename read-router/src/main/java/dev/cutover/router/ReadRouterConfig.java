@@ -1,0 +1,529 @@
+package dev.cutover.router;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.OptionalDouble;
+
+/**
+ * How a {@link ReadRouter} protects, shadows and reports reads. Immutable and thread-safe; build with
+ * {@link #custom()} or take {@link #ofDefaults()}.
+ *
+ * <table>
+ *   <caption>Options and defaults</caption>
+ *   <tr><th>option</th><th>default</th><th>allowed</th></tr>
+ *   <tr><td>{@code requireRoutingKey}</td><td>false</td><td></td></tr>
+ *   <tr><td>{@code targetTimeout}</td><td>2 s</td><td>positive</td></tr>
+ *   <tr><td>{@code targetConcurrency}</td><td>32</td><td>1..10,000</td></tr>
+ *   <tr><td>{@code breakerFailureRateThreshold}</td><td>50 %</td><td>1..100</td></tr>
+ *   <tr><td>{@code breakerSlidingWindowSize}</td><td>100 reads</td><td>1..100,000</td></tr>
+ *   <tr><td>{@code breakerMinimumCalls}</td><td>20 reads</td><td>1..100,000</td></tr>
+ *   <tr><td>{@code breakerWaitInOpenState}</td><td>30 s</td><td>positive</td></tr>
+ *   <tr><td>{@code breakerHalfOpenCalls}</td><td>5 reads</td><td>1..10,000</td></tr>
+ *   <tr><td>{@code shadowThreads}</td><td>2</td><td>1..1,000</td></tr>
+ *   <tr><td>{@code shadowQueueCapacity}</td><td>1,000</td><td>1..1,000,000</td></tr>
+ *   <tr><td>{@code targetServedComparePercent}</td><td>unset: the flags' shadow percentage</td><td>0..100</td></tr>
+ *   <tr><td>{@code revealValues}</td><td>false</td><td></td></tr>
+ *   <tr><td>{@code recentMismatchCapacity}</td><td>100</td><td>1..100,000</td></tr>
+ *   <tr><td>{@code mismatchLogInterval}</td><td>1 s</td><td>positive</td></tr>
+ *   <tr><td>{@code fallbackLogInterval}</td><td>10 s</td><td>positive</td></tr>
+ *   <tr><td>{@code autoRollback}</td><td>false</td><td></td></tr>
+ *   <tr><td>{@code autoRollbackWindow}</td><td>1,000 reads</td><td>1..1,000,000</td></tr>
+ *   <tr><td>{@code autoRollbackMaxErrorPercent}</td><td>10 %</td><td>0..100</td></tr>
+ *   <tr><td>{@code autoRollbackMaxMismatchPercent}</td><td>1 %</td><td>0..100</td></tr>
+ * </table>
+ */
+public final class ReadRouterConfig {
+    private static final ReadRouterConfig DEFAULTS = custom().build();
+
+    private final boolean requireRoutingKey;
+    private final Duration targetTimeout;
+    private final int targetConcurrency;
+    private final double breakerFailureRateThreshold;
+    private final int breakerSlidingWindowSize;
+    private final int breakerMinimumCalls;
+    private final Duration breakerWaitInOpenState;
+    private final int breakerHalfOpenCalls;
+    private final int shadowThreads;
+    private final int shadowQueueCapacity;
+    private final Double targetServedComparePercent;
+    private final boolean revealValues;
+    private final int recentMismatchCapacity;
+    private final Duration mismatchLogInterval;
+    private final Duration fallbackLogInterval;
+    private final boolean autoRollback;
+    private final int autoRollbackWindow;
+    private final double autoRollbackMaxErrorPercent;
+    private final double autoRollbackMaxMismatchPercent;
+
+    private ReadRouterConfig(Builder b) {
+        this.requireRoutingKey = b.requireRoutingKey;
+        this.targetTimeout = b.targetTimeout;
+        this.targetConcurrency = b.targetConcurrency;
+        this.breakerFailureRateThreshold = b.breakerFailureRateThreshold;
+        this.breakerSlidingWindowSize = b.breakerSlidingWindowSize;
+        this.breakerMinimumCalls = b.breakerMinimumCalls;
+        this.breakerWaitInOpenState = b.breakerWaitInOpenState;
+        this.breakerHalfOpenCalls = b.breakerHalfOpenCalls;
+        this.shadowThreads = b.shadowThreads;
+        this.shadowQueueCapacity = b.shadowQueueCapacity;
+        this.targetServedComparePercent = b.targetServedComparePercent;
+        this.revealValues = b.revealValues;
+        this.recentMismatchCapacity = b.recentMismatchCapacity;
+        this.mismatchLogInterval = b.mismatchLogInterval;
+        this.fallbackLogInterval = b.fallbackLogInterval;
+        this.autoRollback = b.autoRollback;
+        this.autoRollbackWindow = b.autoRollbackWindow;
+        this.autoRollbackMaxErrorPercent = b.autoRollbackMaxErrorPercent;
+        this.autoRollbackMaxMismatchPercent = b.autoRollbackMaxMismatchPercent;
+    }
+
+    /** @return the defaults listed in the class comment */
+    public static ReadRouterConfig ofDefaults() {
+        return DEFAULTS;
+    }
+
+    /** @return a builder starting from the defaults */
+    public static Builder custom() {
+        return new Builder();
+    }
+
+    /** @return a builder holding this configuration's values */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.requireRoutingKey = requireRoutingKey;
+        b.targetTimeout = targetTimeout;
+        b.targetConcurrency = targetConcurrency;
+        b.breakerFailureRateThreshold = breakerFailureRateThreshold;
+        b.breakerSlidingWindowSize = breakerSlidingWindowSize;
+        b.breakerMinimumCalls = breakerMinimumCalls;
+        b.breakerWaitInOpenState = breakerWaitInOpenState;
+        b.breakerHalfOpenCalls = breakerHalfOpenCalls;
+        b.shadowThreads = shadowThreads;
+        b.shadowQueueCapacity = shadowQueueCapacity;
+        b.targetServedComparePercent = targetServedComparePercent;
+        b.revealValues = revealValues;
+        b.recentMismatchCapacity = recentMismatchCapacity;
+        b.mismatchLogInterval = mismatchLogInterval;
+        b.fallbackLogInterval = fallbackLogInterval;
+        b.autoRollback = autoRollback;
+        b.autoRollbackWindow = autoRollbackWindow;
+        b.autoRollbackMaxErrorPercent = autoRollbackMaxErrorPercent;
+        b.autoRollbackMaxMismatchPercent = autoRollbackMaxMismatchPercent;
+        return b;
+    }
+
+    /** @return whether a read without routing key fails with {@link MissingRoutingKeyException} */
+    public boolean requireRoutingKey() {
+        return requireRoutingKey;
+    }
+
+    /** @return the longest a target read with a source fallback may take before the source answers */
+    public Duration targetTimeout() {
+        return targetTimeout;
+    }
+
+    /** @return the most time-limited target reads in flight at once; beyond that reads fall back */
+    public int targetConcurrency() {
+        return targetConcurrency;
+    }
+
+    /** @return the failure percentage of target reads at which the breaker opens */
+    public double breakerFailureRateThreshold() {
+        return breakerFailureRateThreshold;
+    }
+
+    /** @return how many of the latest target reads the breaker's failure rate is computed over */
+    public int breakerSlidingWindowSize() {
+        return breakerSlidingWindowSize;
+    }
+
+    /** @return how many target reads the breaker needs before it computes a failure rate */
+    public int breakerMinimumCalls() {
+        return breakerMinimumCalls;
+    }
+
+    /** @return how long an open breaker keeps reads away from the target before probing it */
+    public Duration breakerWaitInOpenState() {
+        return breakerWaitInOpenState;
+    }
+
+    /** @return how many probe reads a half-open breaker lets through to decide whether to close */
+    public int breakerHalfOpenCalls() {
+        return breakerHalfOpenCalls;
+    }
+
+    /** @return threads of the router's own shadow executor */
+    public int shadowThreads() {
+        return shadowThreads;
+    }
+
+    /** @return shadow reads that may wait for a shadow thread; more are dropped */
+    public int shadowQueueCapacity() {
+        return shadowQueueCapacity;
+    }
+
+    /**
+     * @return the percentage of reads answered by the target that are also read from the source and
+     *     compared, or empty to use the flags' shadow read percentage as for every other read
+     */
+    public OptionalDouble targetServedComparePercent() {
+        return targetServedComparePercent == null ? OptionalDouble.empty() : OptionalDouble.of(targetServedComparePercent);
+    }
+
+    /** @return whether mismatch events, the recent sample and DEBUG logs carry real values instead of masks */
+    public boolean revealValues() {
+        return revealValues;
+    }
+
+    /** @return how many recent mismatches {@link ReadRouter#recentMismatches()} keeps */
+    public int recentMismatchCapacity() {
+        return recentMismatchCapacity;
+    }
+
+    /** @return the least time between two mismatch log lines; mismatches in between are counted in the next */
+    public Duration mismatchLogInterval() {
+        return mismatchLogInterval;
+    }
+
+    /** @return the least time between two fallback log lines; fallbacks in between are counted in the next */
+    public Duration fallbackLogInterval() {
+        return fallbackLogInterval;
+    }
+
+    /** @return whether the router sets the target read percentage to 0 when a threshold is breached */
+    public boolean autoRollback() {
+        return autoRollback;
+    }
+
+    /** @return how many of the latest target reads, and of the latest comparisons, the rollback rates cover */
+    public int autoRollbackWindow() {
+        return autoRollbackWindow;
+    }
+
+    /** @return the target read error percentage above which the router rolls back */
+    public double autoRollbackMaxErrorPercent() {
+        return autoRollbackMaxErrorPercent;
+    }
+
+    /** @return the mismatch percentage of comparisons above which the router rolls back */
+    public double autoRollbackMaxMismatchPercent() {
+        return autoRollbackMaxMismatchPercent;
+    }
+
+    @Override
+    public String toString() {
+        return "ReadRouterConfig{requireRoutingKey=" + requireRoutingKey + ", targetTimeout=" + targetTimeout
+                + ", targetConcurrency=" + targetConcurrency + ", breakerFailureRateThreshold=" + breakerFailureRateThreshold
+                + ", breakerSlidingWindowSize=" + breakerSlidingWindowSize + ", breakerMinimumCalls=" + breakerMinimumCalls
+                + ", breakerWaitInOpenState=" + breakerWaitInOpenState + ", breakerHalfOpenCalls=" + breakerHalfOpenCalls
+                + ", shadowThreads=" + shadowThreads + ", shadowQueueCapacity=" + shadowQueueCapacity
+                + ", targetServedComparePercent=" + targetServedComparePercent + ", revealValues=" + revealValues
+                + ", recentMismatchCapacity=" + recentMismatchCapacity + ", mismatchLogInterval=" + mismatchLogInterval
+                + ", fallbackLogInterval=" + fallbackLogInterval + ", autoRollback=" + autoRollback
+                + ", autoRollbackWindow=" + autoRollbackWindow + ", autoRollbackMaxErrorPercent=" + autoRollbackMaxErrorPercent
+                + ", autoRollbackMaxMismatchPercent=" + autoRollbackMaxMismatchPercent + "}";
+    }
+
+    /** Builds a {@link ReadRouterConfig}; each setter checks its value at once. Not thread-safe. */
+    public static final class Builder {
+        private boolean requireRoutingKey;
+        private Duration targetTimeout = Duration.ofSeconds(2);
+        private int targetConcurrency = 32;
+        private double breakerFailureRateThreshold = 50;
+        private int breakerSlidingWindowSize = 100;
+        private int breakerMinimumCalls = 20;
+        private Duration breakerWaitInOpenState = Duration.ofSeconds(30);
+        private int breakerHalfOpenCalls = 5;
+        private int shadowThreads = 2;
+        private int shadowQueueCapacity = 1_000;
+        private Double targetServedComparePercent;
+        private boolean revealValues;
+        private int recentMismatchCapacity = 100;
+        private Duration mismatchLogInterval = Duration.ofSeconds(1);
+        private Duration fallbackLogInterval = Duration.ofSeconds(10);
+        private boolean autoRollback;
+        private int autoRollbackWindow = 1_000;
+        private double autoRollbackMaxErrorPercent = 10;
+        private double autoRollbackMaxMismatchPercent = 1;
+
+        private Builder() {
+        }
+
+        /**
+         * Whether every {@link ReadRouter#read} must carry a routing key. Keyless reads are otherwise
+         * split at random, so one entity may be read from both sides in turn.
+         *
+         * @param require default false
+         * @return this builder
+         */
+        public Builder requireRoutingKey(boolean require) {
+            this.requireRoutingKey = require;
+            return this;
+        }
+
+        /**
+         * The longest a target read that has a source fallback may take; after it the source answers.
+         * Reads answered by a primary target have no time limit beyond the application's own.
+         *
+         * @param timeout positive; default 2 s
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder targetTimeout(Duration timeout) {
+            this.targetTimeout = positive("targetTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * The most time-limited target reads in flight at once. Each runs on a thread of the
+         * router's target executor (no queue, so no read waits for a thread); a read beyond the limit
+         * is answered by the source.
+         *
+         * @param threads 1 to 10,000; default 32
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder targetConcurrency(int threads) {
+            this.targetConcurrency = range("targetConcurrency", threads, 1, 10_000);
+            return this;
+        }
+
+        /**
+         * The failure percentage (errors and timeouts) of target reads at which the breaker opens.
+         *
+         * @param percent 1 to 100; default 50
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder breakerFailureRateThreshold(double percent) {
+            this.breakerFailureRateThreshold = percent("breakerFailureRateThreshold", percent, 1);
+            return this;
+        }
+
+        /**
+         * How many of the latest target reads the breaker's failure rate covers (count-based window).
+         *
+         * @param reads 1 to 100,000; default 100
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder breakerSlidingWindowSize(int reads) {
+            this.breakerSlidingWindowSize = range("breakerSlidingWindowSize", reads, 1, 100_000);
+            return this;
+        }
+
+        /**
+         * How many target reads the breaker needs before it may open.
+         *
+         * @param reads 1 to 100,000; default 20
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder breakerMinimumCalls(int reads) {
+            this.breakerMinimumCalls = range("breakerMinimumCalls", reads, 1, 100_000);
+            return this;
+        }
+
+        /**
+         * How long an open breaker keeps reads on the source before letting probe reads through.
+         *
+         * @param wait positive; default 30 s
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder breakerWaitInOpenState(Duration wait) {
+            this.breakerWaitInOpenState = positive("breakerWaitInOpenState", wait);
+            return this;
+        }
+
+        /**
+         * How many probe reads a half-open breaker sends to the target; it closes when their failure
+         * rate is below the threshold and opens again otherwise.
+         *
+         * @param reads 1 to 10,000; default 5
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder breakerHalfOpenCalls(int reads) {
+            this.breakerHalfOpenCalls = range("breakerHalfOpenCalls", reads, 1, 10_000);
+            return this;
+        }
+
+        /**
+         * Threads of the shadow executor the router creates (unless one is given to
+         * {@link ReadRouter.Builder#shadowExecutor}).
+         *
+         * @param threads 1 to 1,000; default 2
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder shadowThreads(int threads) {
+            this.shadowThreads = range("shadowThreads", threads, 1, 1_000);
+            return this;
+        }
+
+        /**
+         * Shadow reads that may wait for a shadow thread; when the queue is full further shadow reads
+         * are dropped and counted.
+         *
+         * @param capacity 1 to 1,000,000; default 1,000
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder shadowQueueCapacity(int capacity) {
+            this.shadowQueueCapacity = range("shadowQueueCapacity", capacity, 1, 1_000_000);
+            return this;
+        }
+
+        /**
+         * The percentage of reads answered by the target (target read percentage, target canaries, or
+         * {@code TARGET_PRIMARY}) that are also read from the source and compared. Unset, the flags'
+         * shadow read percentage applies to them as to every read.
+         *
+         * @param percent 0 to 100
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder targetServedComparePercent(double percent) {
+            this.targetServedComparePercent = percent("targetServedComparePercent", percent, 0);
+            return this;
+        }
+
+        /**
+         * Whether mismatch events, the recent-mismatch sample and DEBUG log lines carry the differing
+         * values. Off, each non-null value is replaced by {@value Difference#MASK}, because results may
+         * hold personal data. Values never appear at INFO or above.
+         *
+         * @param reveal default false
+         * @return this builder
+         */
+        public Builder revealValues(boolean reveal) {
+            this.revealValues = reveal;
+            return this;
+        }
+
+        /**
+         * How many recent mismatches {@link ReadRouter#recentMismatches()} keeps.
+         *
+         * @param capacity 1 to 100,000; default 100
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder recentMismatchCapacity(int capacity) {
+            this.recentMismatchCapacity = range("recentMismatchCapacity", capacity, 1, 100_000);
+            return this;
+        }
+
+        /**
+         * The least time between two mismatch log lines; each line says how many were left out.
+         *
+         * @param interval positive; default 1 s
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder mismatchLogInterval(Duration interval) {
+            this.mismatchLogInterval = positive("mismatchLogInterval", interval);
+            return this;
+        }
+
+        /**
+         * The least time between two fallback log lines, so that a burst of fallbacks is logged once
+         * with its count.
+         *
+         * @param interval positive; default 10 s
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder fallbackLogInterval(Duration interval) {
+            this.fallbackLogInterval = positive("fallbackLogInterval", interval);
+            return this;
+        }
+
+        /**
+         * Whether the router sets the target read percentage to 0 (through the flag store, with an
+         * audited reason) when the target's read error rate or the mismatch rate exceeds its
+         * threshold. Applies in {@code SHIFT_READS} with a target read percentage above 0.
+         *
+         * @param enabled default false
+         * @return this builder
+         */
+        public Builder autoRollback(boolean enabled) {
+            this.autoRollback = enabled;
+            return this;
+        }
+
+        /**
+         * How many of the latest target reads (for the error rate) and of the latest comparisons (for
+         * the mismatch rate) the rollback thresholds are measured over. A rate counts once its window
+         * is full; after a rollback the windows start empty again.
+         *
+         * @param reads 1 to 1,000,000; default 1,000
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder autoRollbackWindow(int reads) {
+            this.autoRollbackWindow = range("autoRollbackWindow", reads, 1, 1_000_000);
+            return this;
+        }
+
+        /**
+         * The target read error percentage (errors and timeouts) above which the router rolls back.
+         *
+         * @param percent 0 to 100; default 10
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder autoRollbackMaxErrorPercent(double percent) {
+            this.autoRollbackMaxErrorPercent = percent("autoRollbackMaxErrorPercent", percent, 0);
+            return this;
+        }
+
+        /**
+         * The mismatch percentage of compared reads above which the router rolls back.
+         *
+         * @param percent 0 to 100; default 1
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder autoRollbackMaxMismatchPercent(double percent) {
+            this.autoRollbackMaxMismatchPercent = percent("autoRollbackMaxMismatchPercent", percent, 0);
+            return this;
+        }
+
+        /**
+         * Builds the configuration.
+         *
+         * @return the configuration
+         * @throws IllegalArgumentException if {@code breakerMinimumCalls} exceeds {@code breakerSlidingWindowSize}
+         */
+        public ReadRouterConfig build() {
+            if (breakerMinimumCalls > breakerSlidingWindowSize) {
+                throw new IllegalArgumentException("breakerMinimumCalls must be at most breakerSlidingWindowSize ("
+                        + breakerSlidingWindowSize + "), but was " + breakerMinimumCalls);
+            }
+            return new ReadRouterConfig(this);
+        }
+
+        private static int range(String field, int value, int min, int max) {
+            if (value < min || value > max) {
+                throw new IllegalArgumentException(field + " must be between " + min + " and " + max + ", but was " + value);
+            }
+            return value;
+        }
+
+        private static double percent(String field, double value, int min) {
+            if (!Double.isFinite(value) || value < min || value > 100) {
+                throw new IllegalArgumentException(field + " must be between " + min + " and 100, but was " + value);
+            }
+            return value;
+        }
+
+        private static Duration positive(String field, Duration value) {
+            Objects.requireNonNull(value, () -> "null " + field);
+            if (value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(field + " must be a positive duration, but was " + value);
+            }
+            return value;
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package dev.cutover.router.micrometer;
+
+import dev.cutover.router.ReadRouter;
+import dev.cutover.router.ReadRouterStats;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.function.ToLongFunction;
+
+/**
+ * Publishes a {@link ReadRouter}'s counts to Micrometer, tagged {@code migration}. The only class of
+ * the module that uses Micrometer, which stays an optional dependency.
+ *
+ * <table>
+ *   <caption>Meters</caption>
+ *   <tr><th>name</th><th>type</th><th>extra tags</th><th>meaning</th></tr>
+ *   <tr><td>{@code cutover.router.reads}</td><td>counter</td><td>{@code side=source|target}</td><td>reads answered by each side</td></tr>
+ *   <tr><td>{@code cutover.router.fallbacks}</td><td>counter</td><td></td><td>target-routed reads the source answered</td></tr>
+ *   <tr><td>{@code cutover.router.shadow.compared}</td><td>counter</td><td></td><td>comparisons finished</td></tr>
+ *   <tr><td>{@code cutover.router.shadow.matched}</td><td>counter</td><td></td><td>comparisons that agreed</td></tr>
+ *   <tr><td>{@code cutover.router.shadow.mismatched}</td><td>counter</td><td></td><td>comparisons that differed</td></tr>
+ *   <tr><td>{@code cutover.router.shadow.errors}</td><td>counter</td><td></td><td>shadow reads or comparisons that threw</td></tr>
+ *   <tr><td>{@code cutover.router.shadow.dropped}</td><td>counter</td><td></td><td>shadow reads dropped by a saturated executor</td></tr>
+ *   <tr><td>{@code cutover.router.auto.rollbacks}</td><td>counter</td><td></td><td>automatic rollbacks</td></tr>
+ *   <tr><td>{@code cutover.router.breaker.state}</td><td>gauge</td><td>{@code state=closed|open|half_open|...}</td><td>1 for the current state, 0 for the others</td></tr>
+ * </table>
+ *
+ * <p>Usage: {@code new ReadRouterMetrics(router).bindTo(registry)}. The meters read the router's
+ * counters when scraped; binding costs the read path nothing. Thread-safe.
+ */
+public final class ReadRouterMetrics implements MeterBinder {
+    private final ReadRouter router;
+
+    /**
+     * Creates a binder for one router.
+     *
+     * @param router the router
+     */
+    public ReadRouterMetrics(ReadRouter router) {
+        this.router = Objects.requireNonNull(router, "null router");
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        Objects.requireNonNull(registry, "null registry");
+        Tags tags = Tags.of("migration", router.migration());
+        counter(registry, "cutover.router.reads", tags.and("side", "source"), "Reads answered by the source", ReadRouterStats::sourceReads);
+        counter(registry, "cutover.router.reads", tags.and("side", "target"), "Reads answered by the target", ReadRouterStats::targetReads);
+        counter(registry, "cutover.router.fallbacks", tags, "Reads routed to the target that the source answered", ReadRouterStats::fallbacks);
+        counter(registry, "cutover.router.shadow.compared", tags, "Shadow comparisons finished", ReadRouterStats::compared);
+        counter(registry, "cutover.router.shadow.matched", tags, "Shadow comparisons whose answers agreed", ReadRouterStats::matched);
+        counter(registry, "cutover.router.shadow.mismatched", tags, "Shadow comparisons whose answers differed", ReadRouterStats::mismatched);
+        counter(registry, "cutover.router.shadow.errors", tags, "Shadow reads or comparisons that threw", ReadRouterStats::shadowErrors);
+        counter(registry, "cutover.router.shadow.dropped", tags, "Shadow reads dropped by a saturated shadow executor", ReadRouterStats::shadowDropped);
+        counter(registry, "cutover.router.auto.rollbacks", tags, "Automatic rollbacks of the target read percentage", ReadRouterStats::autoRollbacks);
+        for (CircuitBreaker.State state : CircuitBreaker.State.values()) {
+            Gauge.builder("cutover.router.breaker.state", router, r -> r.breakerState() == state ? 1 : 0)
+                    .tags(tags.and("state", state.name().toLowerCase(Locale.ROOT)))
+                    .description("1 when the target read circuit breaker is in this state, else 0")
+                    .register(registry);
+        }
+    }
+
+    private void counter(MeterRegistry registry, String name, Tags tags, String description,
+                         ToLongFunction<ReadRouterStats> count) {
+        FunctionCounter.builder(name, router, r -> count.applyAsLong(r.stats()))
+                .tags(tags)
+                .description(description)
+                .register(registry);
+    }
+}
