@@ -80,6 +80,7 @@ public final class RetryQueue implements AutoCloseable {
                 .orElse(QueueMetrics.NONE);
         this.pending = Caffeine.newBuilder()
                 .expireAfterWrite(config.pendingCacheTtl())
+                .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
                 .maximumSize(config.pendingCacheSize())
                 .build(key -> store.hasEntries(key.migration(), key.entity(), key.key()));
     }
@@ -347,9 +348,7 @@ public final class RetryQueue implements AutoCloseable {
                 next++;
             }
         } finally {
-            for (int i = next; i < entries.size(); i++) {
-                releaseQuietly(entries.get(i));
-            }
+            releaseQuietly(entries.subList(next, entries.size()));
         }
         return !entries.isEmpty();
     }
@@ -465,12 +464,16 @@ public final class RetryQueue implements AutoCloseable {
         }
     }
 
-    private void releaseQuietly(RetryEntry entry) {
-        try {
-            store.release(entry);
-        } catch (RuntimeException e) {
-            LOG.warn("Could not release retry entry {} ({}); it is claimed again after its lease ends",
-                    entry.describe(), e.toString());
+    /** Releases entries until the store fails: then the store is likely unreachable, and their leases end anyway. */
+    private void releaseQuietly(List<RetryEntry> entries) {
+        for (int i = 0; i < entries.size(); i++) {
+            try {
+                store.release(entries.get(i));
+            } catch (RuntimeException e) {
+                LOG.warn("Could not release retry entry {} ({}); it and the {} after it in its batch are claimed again"
+                        + " after their lease ends", entries.get(i).describe(), e.toString(), entries.size() - i - 1);
+                return;
+            }
         }
     }
 

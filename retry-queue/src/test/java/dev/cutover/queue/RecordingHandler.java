@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A handler that records, per key, the sequences it applied and catches two workers applying one
  * key at once (a per-key in-flight counter that must never exceed 1). Thread-safe.
  */
-final class RecordingHandler implements ReplayHandler {
+class RecordingHandler implements ReplayHandler {
     private final Map<String, List<Long>> appliedByKey = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
     private final AtomicInteger overlaps = new AtomicInteger();
