@@ -1,0 +1,72 @@
+package dev.cutover.flags.micrometer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cutover.flags.FlagChange;
+import dev.cutover.flags.FlagStore;
+import dev.cutover.flags.FlagStoreException;
+import dev.cutover.flags.MigrationFlags;
+import dev.cutover.flags.MigrationState;
+import dev.cutover.flags.Stage;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class MigrationFlagsMetricsTest {
+
+    @Test
+    void gaugesFollowEachMigration_andCountersCountFlips() {
+        FlagStore store = FlagStore.inMemory();
+        try (MigrationFlags flags = MigrationFlags.builder(store).build()) {
+            flags.moveTo("orders", Stage.DUAL_WRITE, "alice", "known before binding");
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            new MigrationFlagsMetrics(flags).bindTo(registry);
+
+            assertEquals(1.0, registry.get("cutover.flags.stage").tag("migration", "orders").gauge().value());
+            flags.moveTo("orders", Stage.SHIFT_READS, "alice", "shift");
+            flags.setTargetReadPercent("orders", 12.5, "alice", "more");
+            flags.setShadowReadPercent("orders", 5, "alice", "compare");
+            assertEquals(2.0, registry.get("cutover.flags.stage").tag("migration", "orders").gauge().value());
+            assertEquals(12.5, registry.get("cutover.flags.target.read.percent").tag("migration", "orders").gauge().value());
+            assertEquals(5.0, registry.get("cutover.flags.shadow.read.percent").tag("migration", "orders").gauge().value());
+            assertEquals(4.0, registry.get("cutover.flags.flips").tag("migration", "orders").functionCounter().count());
+
+            flags.forceMoveTo("payments", Stage.TARGET_ONLY, "bob", "appears after binding");
+            assertEquals(4.0, registry.get("cutover.flags.stage").tag("migration", "payments").gauge().value());
+            assertEquals(1.0, registry.get("cutover.flags.flips").tag("migration", "payments").functionCounter().count());
+            assertEquals(0.0, registry.get("cutover.flags.store.errors").functionCounter().count());
+            assertNotNull(registry.get("cutover.flags.invalid.values").functionCounter());
+        }
+    }
+
+    @Test
+    void storeErrorsAndOutages_areCounted() {
+        FlagStore broken = new FlagStore() {
+            @Override
+            public Map<String, MigrationState> loadAll() {
+                throw new FlagStoreException("down (test)");
+            }
+
+            @Override
+            public MigrationState save(MigrationState expected, MigrationState next, String actor, String reason) {
+                throw new FlagStoreException("down (test)");
+            }
+
+            @Override
+            public List<FlagChange> audit(String migration, int limit) {
+                throw new FlagStoreException("down (test)");
+            }
+        };
+        try (MigrationFlags flags = MigrationFlags.builder(broken).build()) {
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            new MigrationFlagsMetrics(flags).bindTo(registry);
+            flags.refresh();
+            flags.refresh();
+            assertTrue(registry.get("cutover.flags.store.errors").functionCounter().count() >= 3);
+            assertEquals(1.0, registry.get("cutover.flags.store.outages").functionCounter().count());
+        }
+    }
+}
