@@ -1,0 +1,114 @@
+package dev.cutover.queue;
+
+import static dev.cutover.queue.TestEntries.upsert;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cutover.testsupport.Engine;
+import dev.cutover.testsupport.TestDatabase;
+import dev.cutover.testsupport.TestDatabases;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.stream.Stream;
+import org.jdbi.v3.core.JdbiException;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The JDBC store's table handling, claim locking and operator operations on each engine. */
+class JdbcRetryStoreTest {
+    private static final Duration LEASE = Duration.ofSeconds(30);
+
+    static Stream<Engine> engines() {
+        return TestDatabases.engines();
+    }
+
+    static Stream<Engine> serverEngines() {
+        return TestDatabases.serverEngines();
+    }
+
+    @ParameterizedTest
+    @MethodSource("engines")
+    void tablesAreCreatedOnlyOnRequest_andCreatingTwiceIsHarmless(Engine engine) {
+        try (TestDatabase db = TestDatabases.create(engine, "rqddl")) {
+            JdbcRetryStore store = RetryStore.jdbc(db.dataSource(2), "rq_");
+            assertEquals("rq_retry_entry", store.tableName());
+            assertThrows(JdbiException.class, store::pendingCount, "no table before createTables()");
+            store.createTables();
+            store.createTables();
+            assertEquals(0, store.pendingCount());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("serverEngines")
+    void claim_skipsLockedEntries_insteadOfWaitingForThem(Engine engine) throws Exception {
+        try (TestDatabase db = TestDatabases.create(engine, "rqskip")) {
+            JdbcRetryStore store = TestEntries.jdbcStore(db, 4);
+            long locked = store.enqueue(upsert("k1", 1), Instant.now());
+            long free = store.enqueue(upsert("k2", 1), Instant.now());
+            try (Connection other = db.connect()) {
+                other.setAutoCommit(false);
+                try (Statement s = other.createStatement();
+                        ResultSet rs = s.executeQuery("SELECT id FROM retry_entry WHERE id = " + locked + " FOR UPDATE")) {
+                    assertTrue(rs.next());
+                }
+                List<RetryEntry> claimed = store.claim("a", Instant.now(), 10, LEASE).entries();
+                assertEquals(List.of(free), claimed.stream().map(RetryEntry::id).toList());
+                other.rollback();
+            }
+            assertEquals(List.of(locked), store.claim("b", Instant.now(), 10, LEASE).entries().stream()
+                    .map(RetryEntry::id).toList());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("engines")
+    void claim_takesOnlyTheHeadOfEachKey_andParkedHeadsBlockOnlyTheirKey(Engine engine) {
+        try (TestDatabase db = TestDatabases.create(engine, "rqhead")) {
+            JdbcRetryStore store = TestEntries.jdbcStore(db, 4);
+            Instant now = Instant.now();
+            long k1First = store.enqueue(upsert("k1", 1), now);
+            long k1Second = store.enqueue(upsert("k1", 2), now);
+            long k2First = store.enqueue(upsert("k2", 1), now);
+
+            List<RetryEntry> first = store.claim("a", now, 10, LEASE).entries();
+            assertEquals(List.of(k1First, k2First), first.stream().map(RetryEntry::id).toList());
+            assertTrue(store.claim("b", now, 10, LEASE).entries().isEmpty(), "nothing else claimable while leased");
+
+            assertTrue(store.park(first.get(0), "boom"));
+            assertTrue(store.complete(first.get(1)));
+            assertFalse(store.complete(first.get(1)), "completing twice finds nothing");
+            assertTrue(store.claim("b", now, 10, LEASE).entries().isEmpty(), "the parked head blocks k1");
+
+            assertFalse(store.requeue(k1Second, now), "only parked entries can be requeued");
+            assertTrue(store.requeue(k1First, now));
+            RetryEntry requeued = store.claim("b", now, 10, LEASE).entries().get(0);
+            assertEquals(k1First, requeued.id());
+            assertEquals(0, requeued.attempts(), "requeue resets the attempts");
+            assertEquals("boom", requeued.lastError(), "and keeps the last error for the record");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("engines")
+    void staleClaim_cannotTouchTheEntryOnceReclaimed(Engine engine) {
+        try (TestDatabase db = TestDatabases.create(engine, "rqstale")) {
+            JdbcRetryStore store = TestEntries.jdbcStore(db, 4);
+            Instant now = Instant.now();
+            store.enqueue(upsert("k1", 1), now);
+            RetryEntry stale = store.claim("a", now, 1, Duration.ofSeconds(1)).entries().get(0);
+            RetryEntry fresh = store.claim("a", now.plusSeconds(2), 1, Duration.ofSeconds(1)).entries().get(0);
+            assertFalse(store.release(stale), "same owner, older lease");
+            assertFalse(store.complete(stale));
+            assertFalse(store.fail(stale, "late", now));
+            assertFalse(store.park(stale, "late"));
+            assertTrue(store.complete(fresh));
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.cutover.queue;
+
+import static dev.cutover.queue.TestEntries.MIGRATION;
+import static dev.cutover.queue.TestEntries.fastConfig;
+import static dev.cutover.queue.TestEntries.upsert;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.lang.reflect.Method;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+/** Per-migration Micrometer meters, and a queue that runs with no Micrometer on the classpath at all. */
+class MetricsTest {
+
+    @Test
+    void meters_countEnqueuedReplayedRetriedParked_andGaugeDepthAndLag_perMigration() throws Exception {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        AtomicBoolean failedOnce = new AtomicBoolean();
+        RecordingHandler applied = new RecordingHandler();
+        ReplayHandler handler = (entry, payload) -> {
+            if (entry.key().equals("flaky") && failedOnce.compareAndSet(false, true)) {
+                throw new IllegalStateException("target timed out");
+            }
+            if (entry.key().equals("poison")) {
+                throw new NonRetryableReplayException("rejected for good");
+            }
+            applied.replay(entry, payload);
+        };
+        RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), handler,
+                fastConfig("metrics").meterRegistry(registry).build());
+        queue.enqueue(upsert("ok", 1));
+        queue.enqueue(upsert("flaky", 1));
+        queue.enqueue(upsert("poison", 1));
+
+        assertEquals(3.0, registry.get("cutover.retry.queue.depth").tag("migration", MIGRATION).gauge().value());
+        assertTrue(registry.get("cutover.retry.queue.oldest.age").tag("migration", MIGRATION).timeGauge()
+                .value(TimeUnit.MILLISECONDS) >= 0);
+        queue.start();
+        try {
+            assertTrue(queue.drain(Duration.ofSeconds(30)));
+        } finally {
+            queue.stop();
+        }
+        assertEquals(3.0, count(registry, "enqueued"));
+        assertEquals(2.0, count(registry, "replayed"));
+        assertEquals(1.0, count(registry, "retried"));
+        assertEquals(1.0, count(registry, "parked"));
+        assertEquals(2, applied.applied());
+    }
+
+    private static double count(MeterRegistry registry, String name) {
+        return registry.get("cutover.retry.queue." + name).tag("migration", MIGRATION).counter().count();
+    }
+
+    @Test
+    void queue_runsWithoutMicrometerOnTheClasspath() throws Exception {
+        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        URL[] withoutMicrometer = Arrays.stream(classpath.split(java.io.File.pathSeparator))
+                .filter(entry -> !entry.contains("micrometer"))
+                .map(entry -> {
+                    try {
+                        return Path.of(entry).toUri().toURL();
+                    } catch (java.net.MalformedURLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                })
+                .toArray(URL[]::new);
+        try (URLClassLoader loader = new URLClassLoader(withoutMicrometer, ClassLoader.getPlatformClassLoader())) {
+            assertEquals(false, canLoad(loader, "io.micrometer.core.instrument.MeterRegistry"),
+                    "Micrometer must really be missing for this test to mean anything");
+            Method run = loader.loadClass(WithoutMicrometer.class.getName()).getMethod("run");
+            assertEquals(5, run.invoke(null));
+        }
+    }
+
+    private static boolean canLoad(ClassLoader loader, String name) {
+        try {
+            loader.loadClass(name);
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
+    }
+
+    /** Runs in a class loader without Micrometer: enqueue, drain and report how many entries were replayed. */
+    public static final class WithoutMicrometer {
+        private WithoutMicrometer() {
+        }
+
+        public static int run() throws InterruptedException {
+            RecordingHandler handler = new RecordingHandler();
+            RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), handler, fastConfig("plain").build());
+            for (int i = 0; i < 5; i++) {
+                queue.enqueue(upsert("k" + i, i));
+            }
+            queue.start();
+            try {
+                queue.drain(Duration.ofSeconds(30));
+            } finally {
+                queue.stop();
+            }
+            return handler.applied();
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package dev.cutover.queue;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class RetryQueueConfigTest {
+
+    @Test
+    void defaults_areDocumentedValues() {
+        RetryQueueConfig config = RetryQueueConfig.ofDefaults();
+        assertEquals(50, config.batchSize());
+        assertEquals(2, config.workerCount());
+        assertEquals(10, config.maxAttempts());
+        assertEquals(Duration.ofSeconds(30), config.leaseDuration());
+        assertEquals(Duration.ofMillis(500), config.pollInterval());
+        assertEquals(Duration.ofSeconds(1), config.initialBackoff());
+        assertEquals(Duration.ofMinutes(5), config.maxBackoff());
+        assertEquals(0, config.replaysPerSecond());
+        assertEquals(Duration.ofSeconds(1), config.pendingCacheTtl());
+        assertTrue(config.circuitBreaker().isEmpty());
+        assertTrue(config.meterRegistry().isEmpty());
+    }
+
+    @Test
+    void backoff_growsExponentially_withinJitter_andStopsAtMax() {
+        RetryQueueConfig config = RetryQueueConfig.custom().initialBackoff(Duration.ofMillis(100))
+                .backoffMultiplier(2.0).backoffJitter(0.5).maxBackoff(Duration.ofMillis(1_000)).build();
+        for (int i = 0; i < 100; i++) {
+            long first = config.backoff().apply(1);
+            long third = config.backoff().apply(3);
+            long tenth = config.backoff().apply(10);
+            assertTrue(first >= 50 && first <= 150, "first backoff " + first);
+            assertTrue(third >= 200 && third <= 600, "third backoff " + third);
+            assertTrue(tenth <= 1_000, "tenth backoff " + tenth);
+        }
+    }
+
+    static Stream<Arguments> invalid() {
+        return Stream.of(
+                invalid(b -> b.batchSize(0), "batchSize must be between 1 and 10000, but was 0"),
+                invalid(b -> b.batchSize(10_001), "batchSize must be between 1 and 10000, but was 10001"),
+                invalid(b -> b.workerCount(0), "workerCount must be between 1 and 256, but was 0"),
+                invalid(b -> b.maxAttempts(0), "maxAttempts must be between 1 and 1000, but was 0"),
+                invalid(b -> b.leaseDuration(Duration.ofMillis(99)),
+                        "leaseDuration must be between PT0.1S and PT1H, but was PT0.099S"),
+                invalid(b -> b.pollInterval(Duration.ZERO), "pollInterval must be between PT0.001S and PT1M, but was PT0S"),
+                invalid(b -> b.backoffMultiplier(0.5), "backoffMultiplier must be between 1.0 and 10.0, but was 0.5"),
+                invalid(b -> b.backoffJitter(1.0), "backoffJitter must be at least 0.0 and below 1.0, but was 1.0"),
+                invalid(b -> b.initialBackoff(Duration.ofSeconds(2)).maxBackoff(Duration.ofSeconds(1)),
+                        "maxBackoff must be between PT2S and PT24H, but was PT1S"),
+                invalid(b -> b.replaysPerSecond(-1), "replaysPerSecond must be between 0 and 1000000, but was -1"),
+                invalid(b -> b.pendingCacheTtl(Duration.ofMinutes(11)),
+                        "pendingCacheTtl must be between PT0.001S and PT10M, but was PT11M"),
+                invalid(b -> b.pendingCacheSize(0), "pendingCacheSize must be between 1 and 100000000, but was 0"),
+                invalid(b -> b.shutdownTimeout(Duration.ofSeconds(-1)),
+                        "shutdownTimeout must be between PT0S and PT10M, but was PT-1S"),
+                invalid(b -> b.instanceId(" "), "instanceId must be 1 to 128 characters and not blank, but was ' '"));
+    }
+
+    private static Arguments invalid(UnaryOperator<RetryQueueConfig.Builder> change, String message) {
+        return Arguments.of(change, message);
+    }
+
+    @ParameterizedTest
+    @MethodSource("invalid")
+    void build_rejectsOutOfRangeValues_namingFieldAndAllowedRange(UnaryOperator<RetryQueueConfig.Builder> change,
+            String message) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> change.apply(RetryQueueConfig.custom()).build());
+        assertEquals(message, e.getMessage());
+    }
+
+    @Test
+    void build_rejectsNullDurationsAndClock_namingTheField() {
+        assertEquals("null leaseDuration", assertThrows(NullPointerException.class,
+                () -> RetryQueueConfig.custom().leaseDuration(null).build()).getMessage());
+        assertEquals("null clock", assertThrows(NullPointerException.class,
+                () -> RetryQueueConfig.custom().clock(null).build()).getMessage());
+    }
+
+    @Test
+    void newEntry_rejectsOverlongKey_namingFieldAndLimit() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TestEntries.upsert("x".repeat(256), 1));
+        assertTrue(e.getMessage().startsWith("key must be 1 to 255 characters and not blank"), e.getMessage());
+    }
+}
