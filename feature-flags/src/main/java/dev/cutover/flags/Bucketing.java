@@ -58,6 +58,7 @@ public final class Bucketing {
         return bucket < basisPoints;
     }
 
+    @SuppressWarnings("fallthrough") // the tail bytes of MurmurHash3 are mixed in by deliberate fall-through
     static int murmur3(byte[] data, int seed) {
         final int c1 = 0xcc9e2d51;
         final int c2 = 0x1b873593;

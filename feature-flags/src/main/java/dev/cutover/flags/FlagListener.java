@@ -6,7 +6,9 @@ package dev.cutover.flags;
  * a flag provider).
  *
  * <p>Called on the thread that made or found the change, after the new state is visible through
- * {@link MigrationFlags#state(String)}; keep it quick. Exceptions it throws are caught and logged.
+ * {@link MigrationFlags#state(String)}; keep it quick. A change is a difference in the flags (stage,
+ * percentages, canary keys); a version bump that changes none of them is not reported. Exceptions
+ * it throws are caught and logged.
  */
 @FunctionalInterface
 public interface FlagListener {

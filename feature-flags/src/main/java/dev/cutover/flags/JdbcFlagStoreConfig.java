@@ -6,7 +6,7 @@ import java.util.Objects;
 
 /**
  * Immutable settings of a {@link JdbcFlagStore}. Build with {@link #custom()}, or take
- * {@link #ofDefaults()}.
+ * {@link #ofDefaults()}. Immutable and thread-safe.
  */
 public final class JdbcFlagStoreConfig {
     /** The default table prefix. */

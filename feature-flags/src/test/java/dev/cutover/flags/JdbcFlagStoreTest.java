@@ -13,6 +13,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -113,27 +114,32 @@ class JdbcFlagStoreTest {
 
     @ParameterizedTest
     @MethodSource("engines")
-    void plainSqlUpdates_arePickedUp_withOrWithoutAVersionBump(Engine engine) {
+    void plainSqlUpdates_arePickedUpByEveryInstance_withOrWithoutAVersionBump(Engine engine) {
         TestDatabase db = database(engine);
         MigrationFlags flags = flags(storeWithTables(db));
+        MigrationFlags other = flags(store(db));
         flags.forceMoveTo("orders", Stage.SHIFT_READS, "alice", "go");
-        List<String> heard = new ArrayList<>();
+        List<String> heard = new CopyOnWriteArrayList<>();
         flags.addListener((before, after) -> heard.add(after.stage() + "@" + after.targetReadPercent()));
 
         db.execute("UPDATE cutover_flag_state SET target_read_percent = 55.5 WHERE migration = 'orders'");
-        Await.until(() -> flags.state("orders").targetReadPercent() == 55.5);
+        Await.until(() -> flags.state("orders").targetReadPercent() == 55.5
+                && other.state("orders").targetReadPercent() == 55.5);
         assertEquals(55.5, flags.state("orders").targetReadPercent());
+        assertEquals(55.5, other.state("orders").targetReadPercent());
         assertEquals(1, flags.state("orders").version());
 
         db.execute("UPDATE cutover_flag_state SET stage = 'target-primary', version = version + 1,"
                 + " target_keys = 'tenant-9' WHERE migration = 'orders'");
-        Await.until(() -> flags.state("orders").stage() == Stage.TARGET_PRIMARY);
+        Await.until(() -> flags.state("orders").stage() == Stage.TARGET_PRIMARY
+                && other.state("orders").stage() == Stage.TARGET_PRIMARY);
         assertEquals(Stage.TARGET_PRIMARY, flags.state("orders").stage());
         assertEquals(Set.of("tenant-9"), flags.state("orders").targetKeys());
         assertEquals(2, flags.state("orders").version());
+        assertEquals(flags.state("orders"), other.state("orders"));
         assertEquals(List.of("SHIFT_READS@55.5", "TARGET_PRIMARY@55.5"), heard);
 
-        MigrationState flipped = flags.moveTo("orders", Stage.TARGET_ONLY, "bob", "after the hand edit");
+        MigrationState flipped = other.moveTo("orders", Stage.TARGET_ONLY, "bob", "after the hand edit");
         assertEquals(3, flipped.version());
         assertEquals(55.5, flipped.targetReadPercent());
     }
