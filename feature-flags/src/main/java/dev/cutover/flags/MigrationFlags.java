@@ -46,14 +46,15 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Flips</h2>
  * {@link #update} and its shorthands read the current state from the store, apply the change, check
- * the stage transition and save with compare-and-set, retrying on a fresh state when another flip
- * won. The stored state is visible through {@link #state(String)} as soon as the call returns, and
- * listeners are told.
+ * the stage transition and save with compare-and-set, retrying on a fresh state when another
+ * instance's flip won; flips of one migration through one instance take turns. The stored state is
+ * visible through {@link #state(String)} as soon as the call returns, and listeners are told.
  *
  * <h2>Thread safety</h2>
  * Every method may be called from any thread. A reader sees either the old or the new state of a
  * migration, never a mix. Listeners are told of changes one at a time, in the order the snapshot
- * changed.
+ * changed. Background loads run on one daemon thread: a load that hangs (say, on a network stall without a
+ * socket timeout on the store's connections) delays later refreshes but never blocks a reader.
  */
 public final class MigrationFlags implements AutoCloseable {
     /** The default time between two background loads of the store. */
@@ -70,6 +71,7 @@ public final class MigrationFlags implements AutoCloseable {
     private final List<FlagListener> listeners = new CopyOnWriteArrayList<>();
     private final Map<String, MigrationState> initialStates = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> flips = new ConcurrentHashMap<>();
+    private final Map<String, Object> flipLocks = new ConcurrentHashMap<>();
     private final AtomicLong storeErrors = new AtomicLong();
     private final AtomicLong outages = new AtomicLong();
     private final ConcurrentLinkedQueue<MigrationState[]> pendingNotifications = new ConcurrentLinkedQueue<>();
@@ -316,6 +318,15 @@ public final class MigrationFlags implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("MigrationFlags is closed: no more flips through it");
         }
+        // Flips of one migration through this instance take turns, so that compare-and-set only
+        // ever races against other instances, never against threads of this one.
+        synchronized (flipLocks.computeIfAbsent(migration, m -> new Object())) {
+            return flipInTurn(migration, actor, reason, change, force);
+        }
+    }
+
+    private MigrationState flipInTurn(String migration, String actor, String reason,
+                                      UnaryOperator<MigrationState.Builder> change, boolean force) {
         ConcurrentFlipException lastLost = null;
         for (int attempt = 1; attempt <= MAX_FLIP_ATTEMPTS; attempt++) {
             MigrationState current = store.loadAll().get(migration);
