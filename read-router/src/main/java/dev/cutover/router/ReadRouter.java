@@ -385,22 +385,27 @@ public final class ReadRouter implements AutoCloseable {
             logShadowProblem("comparing the answers of " + operation + " failed: " + e);
             return;
         }
-        compared.increment();
         if (differences.isEmpty()) {
+            // Outcome and rollback check before the total, so that whoever sees a comparison counted sees
+            // all of its effects.
             matched.increment();
             autoRollback.recordComparison(false);
+            compared.increment();
             return;
         }
-        mismatched.increment();
-        reportMismatch(operation, routingKey, served, differences);
-        autoRollback.recordComparison(true);
-    }
-
-    private void reportMismatch(String operation, String routingKey, Side served, List<Difference> differences) {
         boolean reveal = config.revealValues();
         List<Difference> reported = reveal ? differences : differences.stream().map(Difference::masked).toList();
         MismatchEvent event = new MismatchEvent(migration, operation, routingKey, served, reported, reveal, Instant.now());
         recent.add(event);
+        mismatched.increment();
+        autoRollback.recordComparison(true);
+        compared.increment();
+        reportMismatch(event, differences);
+    }
+
+    private void reportMismatch(MismatchEvent event, List<Difference> differences) {
+        String operation = event.operation();
+        String routingKey = event.routingKey();
         for (MismatchListener listener : listeners) {
             try {
                 listener.onMismatch(event);
@@ -411,10 +416,10 @@ public final class ReadRouter implements AutoCloseable {
         long held = mismatchLog.tryLog();
         if (held >= 0) {
             LOG.warn("Migration {}: read {} (key {}) differs between source and target at {} ({} served){}", migration,
-                    operation, routingKey, event.paths(), served,
+                    operation, routingKey, event.paths(), event.servedSide(),
                     held > 0 ? " (" + held + " more mismatches since the last report)" : "");
         }
-        if (reveal && LOG.isDebugEnabled()) {
+        if (event.valuesRevealed() && LOG.isDebugEnabled()) {
             LOG.debug("Migration {}: read {} (key {}) differences: {}", migration, operation, routingKey, differences);
         }
     }

@@ -1,0 +1,202 @@
+package dev.cutover.router;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cutover.flags.FlagStore;
+import dev.cutover.flags.MigrationFlags;
+import dev.cutover.flags.Side;
+import dev.cutover.flags.Stage;
+import java.math.BigDecimal;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(60)
+class ShadowReadTest {
+    private static final String M = "customers";
+
+    record Customer(long id, String email, BigDecimal balance) {
+    }
+
+    private final MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build();
+
+    @BeforeEach
+    void shadowEveryRead() {
+        flags.moveTo(M, Stage.DUAL_WRITE, "test", "shadow test");
+        flags.setShadowReadPercent(M, 100, "test", "shadow every read");
+    }
+
+    @AfterEach
+    void closeFlags() {
+        flags.close();
+    }
+
+    private static Customer source() {
+        return new Customer(42, "ada@example.com", new BigDecimal("10.50"));
+    }
+
+    private static Customer target() {
+        return new Customer(42, "ada@example.org", new BigDecimal("10.5"));
+    }
+
+    @Test
+    void mismatch_isReportedWithPathAndKey_valuesMasked_whileTheCallerGetsTheSourceAnswer() throws Exception {
+        List<MismatchEvent> heard = new CopyOnWriteArrayList<>();
+        try (ReadRouter router = ReadRouter.builder(flags, M).mismatchListener(heard::add).build()) {
+            assertEquals(source(), router.read("findCustomer", "customer-42", ShadowReadTest::source, ShadowReadTest::target));
+            Await.until(() -> router.stats().compared() == 1);
+
+            assertEquals(1, router.stats().mismatched());
+            MismatchEvent event = router.recentMismatches().get(0);
+            assertEquals(List.of(event), heard);
+            assertEquals(M, event.migration());
+            assertEquals("findCustomer", event.operation());
+            assertEquals("customer-42", event.routingKey());
+            assertEquals(Side.SOURCE, event.servedSide());
+            assertFalse(event.valuesRevealed());
+            assertEquals(List.of(new Difference("email", Difference.MASK, Difference.MASK)), event.differences(),
+                    "only the email differs (10.50 equals 10.5), and its values are masked");
+        }
+    }
+
+    @Test
+    void revealValues_putsTheRealValuesIntoTheEvent() throws Exception {
+        ReadRouterConfig config = ReadRouterConfig.custom().revealValues(true).build();
+        try (ReadRouter router = ReadRouter.builder(flags, M).config(config).build()) {
+            router.read("findCustomer", "customer-42", ShadowReadTest::source, ShadowReadTest::target);
+            Await.until(() -> router.stats().mismatched() == 1);
+            MismatchEvent event = router.recentMismatches().get(0);
+            assertTrue(event.valuesRevealed());
+            assertEquals(List.of(new Difference("email", "ada@example.com", "ada@example.org")), event.differences());
+        }
+    }
+
+    @Test
+    void equalAnswers_countAsMatched() throws Exception {
+        try (ReadRouter router = ReadRouter.builder(flags, M).build()) {
+            router.read("findCustomer", "customer-42", ShadowReadTest::source, ShadowReadTest::source);
+            Await.until(() -> router.stats().compared() == 1);
+            assertEquals(1, router.stats().matched());
+            assertEquals(0, router.stats().mismatched());
+            assertEquals(List.of(), router.recentMismatches());
+        }
+    }
+
+    @Test
+    void failingListener_isLoggedAndSkipped_andLaterListenersStillHear() throws Exception {
+        List<MismatchEvent> heard = new CopyOnWriteArrayList<>();
+        try (ReadRouter router = ReadRouter.builder(flags, M)
+                .mismatchListener(e -> {
+                    throw new IllegalStateException("listener bug");
+                })
+                .mismatchListener(heard::add).build()) {
+            assertEquals(source(), router.read("findCustomer", "k", ShadowReadTest::source, ShadowReadTest::target));
+            Await.until(() -> heard.size() == 1);
+            assertEquals(1, heard.size());
+            assertEquals(0, router.stats().shadowErrors(), "a listener's failure is not a shadow error");
+        }
+    }
+
+    @Test
+    void recentSample_keepsOnlyTheNewestMismatches() throws Exception {
+        ReadRouterConfig config = ReadRouterConfig.custom().recentMismatchCapacity(3).shadowThreads(1).build();
+        try (ReadRouter router = ReadRouter.builder(flags, M).config(config).build()) {
+            for (int i = 0; i < 5; i++) {
+                router.read("findCustomer", "customer-" + i, ShadowReadTest::source, ShadowReadTest::target);
+            }
+            Await.until(() -> router.stats().mismatched() == 5);
+            List<String> keys = router.recentMismatches().stream().map(MismatchEvent::routingKey).toList();
+            assertEquals(List.of("customer-4", "customer-3", "customer-2"), keys);
+        }
+    }
+
+    @Test
+    void failingShadowRead_andFailingComparator_countAsShadowErrors_andNeverReachTheCaller() throws Exception {
+        try (ReadRouter router = ReadRouter.builder(flags, M).build()) {
+            assertEquals(source(), router.read("findCustomer", "k", ShadowReadTest::source, () -> {
+                throw new SQLException("target down");
+            }));
+            Await.until(() -> router.stats().shadowErrors() == 1);
+            assertEquals(1, router.stats().shadowErrors());
+        }
+        try (ReadRouter router = ReadRouter.builder(flags, M).comparator((s, t) -> {
+            throw new IllegalStateException("comparator bug");
+        }).build()) {
+            assertEquals(source(), router.read("findCustomer", "k", ShadowReadTest::source, ShadowReadTest::target));
+            Await.until(() -> router.stats().shadowErrors() == 1);
+            assertEquals(1, router.stats().shadowErrors());
+            assertEquals(0, router.stats().compared());
+        }
+    }
+
+    @Test
+    void targetServedReads_areComparedAgainstTheSource_atTheConfiguredShare() throws Exception {
+        flags.moveTo(M, Stage.SHIFT_READS, "test", "shift");
+        flags.update(M, "test", "all reads on the target, flags shadow none",
+                b -> b.targetReadPercent(100).shadowReadPercent(0));
+        ReadRouterConfig config = ReadRouterConfig.custom().targetServedComparePercent(100).build();
+        try (ReadRouter router = ReadRouter.builder(flags, M).config(config).build()) {
+            assertEquals(target(), router.read("findCustomer", "k", ShadowReadTest::source, ShadowReadTest::target));
+            Await.until(() -> router.stats().mismatched() == 1);
+            MismatchEvent event = router.recentMismatches().get(0);
+            assertEquals(Side.TARGET, event.servedSide());
+            assertEquals(List.of("email"), event.paths());
+        }
+        try (ReadRouter router = ReadRouter.builder(flags, M).build()) {
+            router.read("findCustomer", "k", ShadowReadTest::source, ShadowReadTest::target);
+            assertEquals(0, router.stats().compared() + router.stats().shadowDropped(),
+                    "without the option, the flags' shadow percentage (0) applies");
+        }
+    }
+
+    @Test
+    void saturatedShadowExecutor_dropsAndCountsWork_withoutBlockingTheCaller() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        ReadRouterConfig config = ReadRouterConfig.custom().shadowThreads(1).shadowQueueCapacity(2).build();
+        try (ReadRouter router = ReadRouter.builder(flags, M).config(config).build()) {
+            ReadCall<Customer> blockedTarget = () -> {
+                release.await();
+                return source();
+            };
+            for (int i = 0; i < 10; i++) {
+                assertEquals(source(), router.read("findCustomer", "k" + i, ShadowReadTest::source, blockedTarget));
+            }
+            // One shadow read runs (blocked), two wait in the queue, the other seven are dropped; all ten
+            // reads returned while the target was still blocked, so the caller never waited for it.
+            assertEquals(7, router.stats().shadowDropped());
+            assertEquals(10, router.stats().sourceReads());
+            assertEquals(0, router.stats().compared());
+            release.countDown();
+            Await.until(() -> router.stats().compared() == 3);
+            assertEquals(3, router.stats().matched());
+            assertEquals(7, router.stats().shadowDropped());
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
+    void givenShadowExecutor_isUsed_andLeftRunningOnClose() throws Exception {
+        ThreadPoolExecutor own = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(1));
+        try {
+            try (ReadRouter router = ReadRouter.builder(flags, M).shadowExecutor(own).build()) {
+                router.read("findCustomer", "k", ShadowReadTest::source, ShadowReadTest::source);
+                Await.until(() -> own.getCompletedTaskCount() == 1);
+                assertEquals(1, router.stats().compared());
+            }
+            assertFalse(own.isShutdown());
+        } finally {
+            own.shutdownNow();
+        }
+    }
+}
