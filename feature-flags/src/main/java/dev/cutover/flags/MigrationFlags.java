@@ -100,7 +100,7 @@ public final class MigrationFlags implements AutoCloseable {
             return thread;
         });
         long millis = builder.refreshInterval.toMillis();
-        refresher.scheduleWithFixedDelay(this::refresh, millis, millis, TimeUnit.MILLISECONDS);
+        refresher.scheduleWithFixedDelay(this::refreshInBackground, millis, millis, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -258,7 +258,7 @@ public final class MigrationFlags implements AutoCloseable {
             }
             Map<String, MigrationState> loaded;
             try {
-                loaded = Objects.requireNonNull(store.loadAll(), "the flag store returned null");
+                loaded = checked(store.loadAll());
             } catch (RuntimeException e) {
                 loadFailed(e);
                 return;
@@ -364,6 +364,29 @@ public final class MigrationFlags implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new ConcurrentFlipException("Interrupted while retrying a lost flip", lost);
         }
+    }
+
+    private void refreshInBackground() {
+        try {
+            refresh();
+        } catch (RuntimeException e) {
+            // An executor cancels a periodic task that throws; the refresh must outlive any bug.
+            LOG.error("Unexpected failure while refreshing migration flags; retrying at the next interval", e);
+        }
+    }
+
+    /** Rejects what a misbehaving store might return, so that it counts as a failed load. */
+    private static Map<String, MigrationState> checked(Map<String, MigrationState> loaded) {
+        if (loaded == null) {
+            throw new FlagStoreException("The flag store returned null instead of a map of states");
+        }
+        loaded.forEach((migration, state) -> {
+            if (state == null || !state.migration().equals(migration)) {
+                throw new FlagStoreException("The flag store returned " + state + " for migration '" + migration
+                        + "': every entry must map a migration name to a state of that migration");
+            }
+        });
+        return loaded;
     }
 
     private void loadFailed(RuntimeException e) {

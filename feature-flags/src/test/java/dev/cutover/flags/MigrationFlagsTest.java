@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -206,6 +207,32 @@ class MigrationFlagsTest {
         flags.refresh();
         assertEquals(errorsAfterRecovery, flags.storeErrorCount());
         assertEquals(1, flags.outageCount());
+    }
+
+    @Test
+    void aStoreReturningAStateUnderTheWrongName_countsAsAFailedLoad() {
+        MigrationState payments = MigrationState.builder("payments").stage(Stage.TARGET_ONLY).version(1).build();
+        FlagStore confused = new FlagStore() {
+            @Override
+            public Map<String, MigrationState> loadAll() {
+                return Map.of("orders", payments);
+            }
+
+            @Override
+            public MigrationState save(MigrationState expected, MigrationState next, String actor, String reason) {
+                throw new UnsupportedOperationException("read-only (test)");
+            }
+
+            @Override
+            public List<FlagChange> audit(String migration, int limit) {
+                return List.of();
+            }
+        };
+        MigrationFlags flags = open(confused);
+        flags.refresh();
+        assertEquals(MigrationState.initial("orders"), flags.state("orders"));
+        assertEquals(1, flags.outageCount());
+        assertTrue(flags.storeErrorCount() >= 2, "errors " + flags.storeErrorCount());
     }
 
     @Test
