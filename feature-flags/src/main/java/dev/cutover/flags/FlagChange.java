@@ -18,6 +18,12 @@ public record FlagChange(String migration, MigrationState before, MigrationState
     /**
      * Checks that every component is present.
      *
+     * @param migration the migration name
+     * @param before the state the flip replaced
+     * @param after the state the flip stored
+     * @param actor who flipped
+     * @param reason why
+     * @param at when the flip was stored
      * @throws NullPointerException if a component is null
      */
     public FlagChange {
