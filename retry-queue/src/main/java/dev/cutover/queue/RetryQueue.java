@@ -16,6 +16,7 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -238,7 +239,9 @@ public final class RetryQueue implements AutoCloseable {
 
     /**
      * Waits until no entry is pending in the store (parked entries aside), e.g. for the final sync
-     * before a cutover. Only waits: the workers of this or another instance must be running.
+     * before a cutover. Only waits: the workers of this or another instance must be running. Entries
+     * queued behind a parked entry of their key stay pending, so this returns false until an
+     * operator requeues or discards the parked one.
      *
      * @param timeout how long to wait at most
      * @return true if the queue is empty of pending entries, false if the time ran out first
@@ -334,7 +337,12 @@ public final class RetryQueue implements AutoCloseable {
         }
     }
 
-    /** Claims and replays one batch; returns whether there was anything to claim. */
+    /**
+     * Claims and replays one batch; returns whether there was anything to claim. Replayed entries
+     * are removed together at the end of the batch, one statement instead of one per entry; this
+     * cannot reorder a key, because a batch holds at most one entry per key and keeps it leased
+     * until then.
+     */
     private boolean drainBatch() throws InterruptedException {
         if (!targetAvailable()) {
             return false;
@@ -342,13 +350,26 @@ public final class RetryQueue implements AutoCloseable {
         ClaimResult claim = store.claim(owner, clock.instant(), config.batchSize(), config.leaseDuration());
         claim.conflicts().forEach(metrics::claimConflicts);
         List<RetryEntry> entries = claim.entries();
+        List<RetryEntry> replayed = new ArrayList<>(entries.size());
         int next = 0;
         try {
-            while (next < entries.size() && running && replay(entries.get(next))) {
+            while (next < entries.size() && running) {
+                RetryEntry entry = entries.get(next);
+                Outcome outcome = replay(entry);
+                if (outcome == Outcome.STOP_BATCH) {
+                    break;
+                }
+                if (outcome == Outcome.REPLAYED) {
+                    replayed.add(entry);
+                }
                 next++;
             }
         } finally {
-            releaseQuietly(entries.subList(next, entries.size()));
+            try {
+                completed(replayed);
+            } finally {
+                releaseQuietly(entries.subList(next, entries.size()));
+            }
         }
         return !entries.isEmpty();
     }
@@ -365,22 +386,31 @@ public final class RetryQueue implements AutoCloseable {
         return false;
     }
 
-    /** Replays one entry; returns false, leaving the entry untouched, if the batch must stop first. */
-    private boolean replay(RetryEntry entry) throws InterruptedException {
+    /** What became of one entry of a batch. */
+    private enum Outcome {
+        /** Replayed; to be removed with the rest of the batch. */
+        REPLAYED,
+        /** Failed and backing off, or parked: the store already knows. */
+        SETTLED,
+        /** Not touched, and the rest of the batch must be released: stopping, lease running out, breaker open. */
+        STOP_BATCH
+    }
+
+    private Outcome replay(RetryEntry entry) throws InterruptedException {
         metrics.track(entry.migration());
         Instant startBy = entry.leaseUntil().minus(config.leaseDuration().dividedBy(5));
         if (clock.instant().isAfter(startBy) || !acquireRate()) {
-            return false;
+            return Outcome.STOP_BATCH;
         }
         JsonNode payload;
         try {
             payload = JSON.readTree(entry.payload());
         } catch (JsonProcessingException e) {
             park(entry, "payload is not valid JSON: " + e.getOriginalMessage(), e);
-            return true;
+            return Outcome.SETTLED;
         }
         if (breaker != null && !breaker.tryAcquirePermission()) {
-            return false;
+            return Outcome.STOP_BATCH;
         }
         long started = System.nanoTime();
         try {
@@ -388,7 +418,7 @@ public final class RetryQueue implements AutoCloseable {
             if (breaker != null) {
                 breaker.onSuccess(System.nanoTime() - started, TimeUnit.NANOSECONDS);
             }
-            completed(entry);
+            return Outcome.REPLAYED;
         } catch (NonRetryableReplayException e) {
             releaseBreaker();
             park(entry, "non-retryable: " + e.getMessage(), e);
@@ -404,7 +434,7 @@ public final class RetryQueue implements AutoCloseable {
             }
             failed(entry, e);
         }
-        return true;
+        return Outcome.SETTLED;
     }
 
     private boolean acquireRate() {
@@ -425,13 +455,19 @@ public final class RetryQueue implements AutoCloseable {
         }
     }
 
-    private void completed(RetryEntry entry) {
-        if (store.complete(entry)) {
+    private void completed(List<RetryEntry> replayed) {
+        if (replayed.isEmpty()) {
+            return;
+        }
+        int removed = store.completeAll(replayed);
+        for (RetryEntry entry : replayed) {
             metrics.replayed(entry.migration());
             pending.invalidate(new PendingKey(entry.migration(), entry.entity(), entry.key()));
             LOG.debug("Replayed retry entry {}", entry.describe());
-        } else {
-            LOG.warn("Replayed retry entry {} after its lease was taken over; it may be replayed again", entry.describe());
+        }
+        if (removed < replayed.size()) {
+            LOG.warn("{} of {} replayed retry entries were claimed again after their lease ran out; they may be"
+                    + " replayed again", replayed.size() - removed, replayed.size());
         }
     }
 

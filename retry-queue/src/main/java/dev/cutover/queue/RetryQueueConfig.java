@@ -102,17 +102,29 @@ public final class RetryQueueConfig {
         return value;
     }
 
-    /** @return the most entries one worker claims at a time; default 50 */
+    /**
+     * Returns the most entries one worker claims at a time; default 50.
+     *
+     * @return the most entries one worker claims at a time; default 50
+     */
     public int batchSize() {
         return batchSize;
     }
 
-    /** @return the drain threads of this instance; default 2 */
+    /**
+     * Returns the drain threads of this instance; default 2.
+     *
+     * @return the drain threads of this instance; default 2
+     */
     public int workerCount() {
         return workerCount;
     }
 
-    /** @return attempts before an entry is parked, the first one included; default 10 */
+    /**
+     * Returns attempts before an entry is parked, the first one included; default 10.
+     *
+     * @return attempts before an entry is parked, the first one included; default 10
+     */
     public int maxAttempts() {
         return maxAttempts;
     }
@@ -128,27 +140,47 @@ public final class RetryQueueConfig {
         return leaseDuration;
     }
 
-    /** @return how long an idle worker waits before claiming again; default 500 ms */
+    /**
+     * Returns how long an idle worker waits before claiming again; default 500 ms.
+     *
+     * @return how long an idle worker waits before claiming again; default 500 ms
+     */
     public Duration pollInterval() {
         return pollInterval;
     }
 
-    /** @return the backoff after the first failed attempt, before jitter; default 1 s */
+    /**
+     * Returns the backoff after the first failed attempt, before jitter; default 1 s.
+     *
+     * @return the backoff after the first failed attempt, before jitter; default 1 s
+     */
     public Duration initialBackoff() {
         return initialBackoff;
     }
 
-    /** @return the factor by which the backoff grows per failed attempt; default 2.0 */
+    /**
+     * Returns the factor by which the backoff grows per failed attempt; default 2.0.
+     *
+     * @return the factor by which the backoff grows per failed attempt; default 2.0
+     */
     public double backoffMultiplier() {
         return backoffMultiplier;
     }
 
-    /** @return the jitter: each backoff is randomised by ± this fraction; default 0.5 */
+    /**
+     * Returns the jitter: each backoff is randomised by ± this fraction; default 0.5.
+     *
+     * @return the jitter: each backoff is randomised by ± this fraction; default 0.5
+     */
     public double backoffJitter() {
         return backoffJitter;
     }
 
-    /** @return the longest backoff; default 5 min */
+    /**
+     * Returns the longest backoff; default 5 min.
+     *
+     * @return the longest backoff; default 5 min
+     */
     public Duration maxBackoff() {
         return maxBackoff;
     }
@@ -162,7 +194,11 @@ public final class RetryQueueConfig {
         return IntervalFunction.ofExponentialRandomBackoff(initialBackoff, backoffMultiplier, backoffJitter, maxBackoff);
     }
 
-    /** @return the most replays per second across this instance's workers, 0 for no limit; default 0 */
+    /**
+     * Returns the most replays per second across this instance's workers, 0 for no limit; default 0.
+     *
+     * @return the most replays per second across this instance's workers, 0 for no limit; default 0
+     */
     public int replaysPerSecond() {
         return replaysPerSecond;
     }
@@ -178,27 +214,47 @@ public final class RetryQueueConfig {
         return pendingCacheTtl;
     }
 
-    /** @return the most keys whose pending state is cached; default 100,000 */
+    /**
+     * Returns the most keys whose pending state is cached; default 100,000.
+     *
+     * @return the most keys whose pending state is cached; default 100,000
+     */
     public long pendingCacheSize() {
         return pendingCacheSize;
     }
 
-    /** @return how long {@link RetryQueue#stop()} waits for workers to finish their current entry; default 10 s */
+    /**
+     * Returns how long {@link RetryQueue#stop()} waits for workers to finish their current entry; default 10 s.
+     *
+     * @return how long {@link RetryQueue#stop()} waits for workers to finish their current entry; default 10 s
+     */
     public Duration shutdownTimeout() {
         return shutdownTimeout;
     }
 
-    /** @return this instance's lease owner id; default a random one, unique per config */
+    /**
+     * Returns this instance's lease owner id; default a random one, unique per config.
+     *
+     * @return this instance's lease owner id; default a random one, unique per config
+     */
     public String instanceId() {
         return instanceId;
     }
 
-    /** @return the clock for due times, leases and backoff; default UTC system clock */
+    /**
+     * Returns the clock for due times, leases and backoff; default UTC system clock.
+     *
+     * @return the clock for due times, leases and backoff; default UTC system clock
+     */
     public Clock clock() {
         return clock;
     }
 
-    /** @return the target's circuit breaker, if any: while it is open, workers do not replay */
+    /**
+     * Returns the target's circuit breaker, if any: while it is open, workers do not replay.
+     *
+     * @return the target's circuit breaker, if any: while it is open, workers do not replay
+     */
     public Optional<CircuitBreaker> circuitBreaker() {
         return Optional.ofNullable(circuitBreaker);
     }
@@ -237,6 +293,8 @@ public final class RetryQueueConfig {
         }
 
         /**
+         * Sets batchSize; see the getter of the same name.
+         *
          * @param batchSize the most entries one worker claims at a time, 1 to 10,000
          * @return this builder
          */
@@ -246,6 +304,8 @@ public final class RetryQueueConfig {
         }
 
         /**
+         * Sets workerCount; see the getter of the same name.
+         *
          * @param workerCount drain threads of this instance, 1 to 256
          * @return this builder
          */
@@ -255,6 +315,8 @@ public final class RetryQueueConfig {
         }
 
         /**
+         * Sets maxAttempts; see the getter of the same name.
+         *
          * @param maxAttempts attempts before parking, 1 to 1,000
          * @return this builder
          */
@@ -264,6 +326,8 @@ public final class RetryQueueConfig {
         }
 
         /**
+         * Sets leaseDuration; see the getter of the same name.
+         *
          * @param leaseDuration how long a claim holds its entries, 100 ms to 1 h
          * @return this builder
          */
@@ -273,6 +337,8 @@ public final class RetryQueueConfig {
         }
 
         /**
+         * Sets pollInterval; see the getter of the same name.
+         *
          * @param pollInterval idle wait between claims, 1 ms to 1 min
          * @return this builder
          */
@@ -282,6 +348,8 @@ public final class RetryQueueConfig {
         }
 
         /**
+         * Sets initialBackoff; see the getter of the same name.
+         *
          * @param initialBackoff backoff after the first failure, 1 ms to 1 h
          * @return this builder
          */
@@ -291,6 +359,8 @@ public final class RetryQueueConfig {
         }
 
         /**
+         * Sets backoffMultiplier; see the getter of the same name.
+         *
          * @param backoffMultiplier growth per failure, 1.0 to 10.0
          * @return this builder
          */
@@ -300,6 +370,8 @@ public final class RetryQueueConfig {
         }
 
         /**
+         * Sets backoffJitter; see the getter of the same name.
+         *
          * @param backoffJitter randomisation fraction, at least 0.0 and below 1.0
          * @return this builder
          */
@@ -309,6 +381,8 @@ public final class RetryQueueConfig {
         }
 
         /**
+         * Sets maxBackoff; see the getter of the same name.
+         *
          * @param maxBackoff longest backoff, from initialBackoff to 1 day
          * @return this builder
          */
@@ -318,6 +392,8 @@ public final class RetryQueueConfig {
         }
 
         /**
+         * Sets replaysPerSecond; see the getter of the same name.
+         *
          * @param replaysPerSecond rate limit for this instance, 0 (none) to 1,000,000
          * @return this builder
          */
@@ -327,6 +403,8 @@ public final class RetryQueueConfig {
         }
 
         /**
+         * Sets pendingCacheTtl; see the getter of the same name.
+         *
          * @param pendingCacheTtl cross-instance staleness bound of isPending, 1 ms to 10 min
          * @return this builder
          */
@@ -336,6 +414,8 @@ public final class RetryQueueConfig {
         }
 
         /**
+         * Sets pendingCacheSize; see the getter of the same name.
+         *
          * @param pendingCacheSize most keys cached by isPending, 1 to 100,000,000
          * @return this builder
          */
@@ -345,6 +425,8 @@ public final class RetryQueueConfig {
         }
 
         /**
+         * Sets shutdownTimeout; see the getter of the same name.
+         *
          * @param shutdownTimeout how long stop waits for workers, 0 to 10 min
          * @return this builder
          */
@@ -354,6 +436,8 @@ public final class RetryQueueConfig {
         }
 
         /**
+         * Sets instanceId; see the getter of the same name.
+         *
          * @param instanceId this instance's lease owner id, 1 to 128 characters, unique among the
          *     instances draining one table
          * @return this builder
@@ -364,6 +448,8 @@ public final class RetryQueueConfig {
         }
 
         /**
+         * Sets clock; see the getter of the same name.
+         *
          * @param clock the clock for due times, leases and backoff; instances draining one table
          *     need clocks that agree to well within the lease duration
          * @return this builder
@@ -374,6 +460,8 @@ public final class RetryQueueConfig {
         }
 
         /**
+         * Sets circuitBreaker; see the getter of the same name.
+         *
          * @param circuitBreaker the target's circuit breaker, shared with the code that writes the
          *     target; replays are recorded in it, and none run while it refuses calls
          * @return this builder
@@ -384,6 +472,8 @@ public final class RetryQueueConfig {
         }
 
         /**
+         * Sets meterRegistry; see the getter of the same name.
+         *
          * @param meterRegistry where to publish the queue's meters; without one no metrics are kept
          *     and Micrometer need not be on the classpath
          * @return this builder

@@ -80,7 +80,17 @@ public interface RetryStore {
      * @param claimed the entry as returned by {@link #claim}
      * @return false if the entry is gone or claimed again since (then it may be replayed again)
      */
-    boolean complete(RetryEntry claimed);
+    default boolean complete(RetryEntry claimed) {
+        return completeAll(List.of(claimed)) == 1;
+    }
+
+    /**
+     * Removes replayed entries, each only if its claim still holds it, in one go.
+     *
+     * @param claimed entries as returned by {@link #claim}
+     * @return how many were removed; the others are gone or were claimed again since
+     */
+    int completeAll(List<RetryEntry> claimed);
 
     /**
      * Records a failed attempt and ends the lease, if the claim still holds the entry.

@@ -76,13 +76,16 @@ public final class InMemoryRetryStore implements RetryStore {
     }
 
     @Override
-    public boolean complete(RetryEntry claimed) {
+    public int completeAll(List<RetryEntry> claimed) {
         synchronized (lock) {
-            if (!stillClaimed(claimed)) {
-                return false;
+            int removed = 0;
+            for (RetryEntry entry : claimed) {
+                if (stillClaimed(entry)) {
+                    entries.remove(entry.id());
+                    removed++;
+                }
             }
-            entries.remove(claimed.id());
-            return true;
+            return removed;
         }
     }
 

@@ -232,8 +232,25 @@ public final class JdbiRetryStore implements JdbcRetryStore {
     }
 
     @Override
-    public boolean complete(RetryEntry claimed) {
-        return underLease("DELETE FROM " + table + " WHERE", claimed, Map.of());
+    public int completeAll(List<RetryEntry> claimed) {
+        Map<Lease, List<Long>> byLease = new HashMap<>();
+        for (RetryEntry entry : claimed) {
+            requireClaimed(entry);
+            byLease.computeIfAbsent(new Lease(entry.leaseOwner(), entry.leaseUntil().toEpochMilli()),
+                    lease -> new ArrayList<>()).add(entry.id());
+        }
+        return jdbi.withHandle(handle -> {
+            int removed = 0;
+            for (Map.Entry<Lease, List<Long>> lease : byLease.entrySet()) {
+                removed += handle.createUpdate("DELETE FROM " + table
+                                + " WHERE id IN (<ids>) AND lease_owner = :owner AND lease_until = :until")
+                        .bindList("ids", lease.getValue())
+                        .bind("owner", lease.getKey().owner())
+                        .bind("until", lease.getKey().until())
+                        .execute();
+            }
+            return removed;
+        });
     }
 
     @Override
@@ -375,6 +392,9 @@ public final class JdbiRetryStore implements JdbcRetryStore {
     }
 
     private record Candidate(long id, String migration) {
+    }
+
+    private record Lease(String owner, long until) {
     }
 
     private record StatsRow(String migration, EntryStatus status, long count, Instant oldest) {
