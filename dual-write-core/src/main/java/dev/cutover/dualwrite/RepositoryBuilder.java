@@ -1,0 +1,355 @@
+package dev.cutover.dualwrite;
+
+import dev.cutover.flags.MigrationFlags;
+import dev.cutover.flags.MigrationState;
+import dev.cutover.queue.RetryQueue;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import java.lang.annotation.Annotation;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.Proxy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Builds a dual-writing proxy of a repository interface; get one from {@link Cutover#repository(Class)}.
+ *
+ * <h2>Classification</h2>
+ * Every abstract method is classified once, in {@link #build()}: JDBI's {@code @SqlQuery} makes a
+ * read; {@code @SqlUpdate}, {@code @SqlBatch} and {@code @SqlCall} make a write; Cutover's
+ * {@link Read} and {@link Write} mark the others and override JDBI's. The routing key comes from
+ * the parameter marked {@link RoutingKey}, or from a function given to
+ * {@link #routingKey(String, Function)}, which takes precedence. Default methods run their own body
+ * on the proxy, so the methods they call are dual-written too; {@code equals} is identity,
+ * {@code hashCode} the identity hash, {@code toString} names the type and migration.
+ *
+ * <h2>Writes, per stage</h2>
+ * <ul>
+ *   <li>{@code SOURCE_ONLY}: the source DAO only. {@code TARGET_ONLY}: the target DAO only.
+ *   <li>{@code DUAL_WRITE}, {@code SHIFT_READS}: the source DAO is called; its exception fails the
+ *       call. Then each key the call named is mirrored to the target with {@link KeyResync}: the
+ *       source row is copied under the source's row lock. The target DAO is never called for writes.
+ *   <li>{@code TARGET_PRIMARY}: the same with the roles swapped: the target DAO is called, and each
+ *       key is copied from the target to the source, so that a rollback finds the source complete.
+ * </ul>
+ * A mirror never fails the call: when the copy fails (or the mirror circuit breaker is open) a
+ * {@code RESYNC} entry for the key goes to the retry-queue and is counted in {@link DualWriteStats}.
+ * When the queue already holds entries for the key, no direct copy is made: the key is queued
+ * behind them. When the primary call fails, its keys are queued too, because a failure reported at
+ * commit may hide a write that did commit; the replay copies the primary's committed row, so a
+ * write that did not commit never reaches the other side. The stage is read once per call, so a
+ * flip takes effect on the next call.
+ *
+ * <h2>Reads</h2>
+ * Are served by the side {@link dev.cutover.flags.MigrationState#readSide(String)} picks for the
+ * call's routing key (none for a read without {@link RoutingKey}).
+ *
+ * <p>DAO calls must commit on their own (JDBI {@code onDemand}, auto-commit or a transaction per
+ * method): the mirror copy runs after the call in a connection of its own and waits for the primary
+ * row's lock, which a caller's still-open transaction would hold until the copy times out (the key
+ * is then queued).
+ *
+ * <p>The builder is not thread-safe; the built proxy is.
+ *
+ * @param <T> the repository type
+ */
+public final class RepositoryBuilder<T> {
+    private static final Set<String> JDBI_READS = Set.of("org.jdbi.v3.sqlobject.statement.SqlQuery");
+    private static final Set<String> JDBI_WRITES = Set.of("org.jdbi.v3.sqlobject.statement.SqlUpdate",
+            "org.jdbi.v3.sqlobject.statement.SqlBatch", "org.jdbi.v3.sqlobject.statement.SqlCall");
+
+    private final Class<T> type;
+    private final Map<String, Function<Object[], ?>> keyFunctions = new LinkedHashMap<>();
+    private T source;
+    private T target;
+    private String migration;
+    private MigrationFlags flags;
+    private RetryQueue retryQueue;
+    private KeyResync resync;
+    private String entity;
+    private DualWriteStats stats;
+    private CircuitBreaker circuitBreaker;
+
+    RepositoryBuilder(Class<T> type) {
+        this.type = Objects.requireNonNull(type, "null type");
+        if (!type.isInterface()) {
+            throw new IllegalArgumentException(type.getName() + " is not an interface: Cutover wraps repository interfaces");
+        }
+    }
+
+    /**
+     * Sets the repository on the source database.
+     *
+     * @param dao the source DAO, e.g. {@code sourceJdbi.onDemand(CustomerDao.class)}; required
+     * @return this builder
+     */
+    public RepositoryBuilder<T> source(T dao) {
+        this.source = Objects.requireNonNull(dao, "null source");
+        return this;
+    }
+
+    /**
+     * Sets the repository on the target database.
+     *
+     * @param dao the target DAO; required
+     * @return this builder
+     */
+    public RepositoryBuilder<T> target(T dao) {
+        this.target = Objects.requireNonNull(dao, "null target");
+        return this;
+    }
+
+    /**
+     * Sets the migration whose flags decide the stage.
+     *
+     * @param migration the migration's name; required
+     * @return this builder
+     * @throws IllegalArgumentException if the name is not a valid migration name
+     */
+    public RepositoryBuilder<T> migration(String migration) {
+        this.migration = MigrationState.checkMigrationName(migration);
+        return this;
+    }
+
+    /**
+     * Sets the flags read on every call.
+     *
+     * @param flags the application's flags; required
+     * @return this builder
+     */
+    public RepositoryBuilder<T> flags(MigrationFlags flags) {
+        this.flags = Objects.requireNonNull(flags, "null flags");
+        return this;
+    }
+
+    /**
+     * Sets the queue that takes mirror copies which could not be made at once; its replay handler
+     * should be a {@link ResyncReplayHandler} over the same {@link KeyResync}.
+     *
+     * @param queue the queue; required when the repository has writes
+     * @return this builder
+     */
+    public RepositoryBuilder<T> retryQueue(RetryQueue queue) {
+        this.retryQueue = Objects.requireNonNull(queue, "null queue");
+        return this;
+    }
+
+    /**
+     * Sets how written keys are copied to the other side, and the entity writes change unless
+     * {@link Write#entity()} names another.
+     *
+     * @param resync copies rows by key
+     * @param entity a mapped entity of {@code resync}
+     * @return this builder
+     * @throws IllegalArgumentException if the entity is not mapped by {@code resync}
+     */
+    public RepositoryBuilder<T> resync(KeyResync resync, String entity) {
+        this.resync = Objects.requireNonNull(resync, "null resync");
+        resync.mapping(entity);
+        this.entity = entity;
+        return this;
+    }
+
+    /**
+     * Computes the routing key of every method of a name (all overloads), instead of or in addition
+     * to a {@link RoutingKey} parameter.
+     *
+     * @param methodName the method's name
+     * @param keyFunction from the call's arguments to the key: a value rendered with
+     *     {@code String.valueOf}, or an {@link Iterable} or array of them for a batch; must be
+     *     thread-safe and free of side effects
+     * @return this builder
+     */
+    public RepositoryBuilder<T> routingKey(String methodName, Function<Object[], ?> keyFunction) {
+        keyFunctions.put(Objects.requireNonNull(methodName, "null methodName"),
+                Objects.requireNonNull(keyFunction, "null keyFunction"));
+        return this;
+    }
+
+    /**
+     * Sets the counters this repository adds to.
+     *
+     * @param stats counters, possibly shared by the repositories of one migration; default a new
+     *     instance, readable only through a shared one, so pass one to observe it
+     * @return this builder
+     */
+    public RepositoryBuilder<T> stats(DualWriteStats stats) {
+        this.stats = Objects.requireNonNull(stats, "null stats");
+        return this;
+    }
+
+    /**
+     * Sets the circuit breaker around direct mirror copies. While it is open, written keys go
+     * straight to the retry-queue, so that an unreachable mirror side does not slow every write by
+     * its connection timeout.
+     *
+     * @param circuitBreaker the breaker; default one per repository named
+     *     {@code cutover-mirror-<migration>} that opens when half of the last 20 copies (at least 5)
+     *     failed and tries again after 2 seconds
+     * @return this builder
+     */
+    public RepositoryBuilder<T> mirrorCircuitBreaker(CircuitBreaker circuitBreaker) {
+        this.circuitBreaker = Objects.requireNonNull(circuitBreaker, "null circuitBreaker");
+        return this;
+    }
+
+    /**
+     * Classifies every method and builds the proxy.
+     *
+     * @return a {@code T} that dual-writes and routes reads; thread-safe
+     * @throws RepositoryDefinitionException listing every method that cannot be classified or has no
+     *     routing key, a routing-key function for a method that does not exist, and missing parts
+     */
+    public T build() {
+        List<String> problems = new ArrayList<>();
+        require(source, "source(dao)", problems);
+        require(target, "target(dao)", problems);
+        require(migration, "migration(name)", problems);
+        require(flags, "flags(migrationFlags)", problems);
+        Map<Method, MethodPlan> plans = new LinkedHashMap<>();
+        List<String> methodProblems = new ArrayList<>();
+        boolean writes = false;
+        for (Method method : type.getMethods()) {
+            if (Modifier.isStatic(method.getModifiers())) {
+                continue;
+            }
+            writes |= !method.isDefault() && isWrite(method);
+            MethodPlan plan = classify(method, methodProblems);
+            if (plan != null) {
+                plans.put(method, plan);
+            }
+        }
+        for (String name : keyFunctions.keySet()) {
+            if (Arrays.stream(type.getMethods()).noneMatch(m -> m.getName().equals(name))) {
+                methodProblems.add("routingKey(\"" + name + "\", ...) names no method of " + type.getSimpleName());
+            }
+        }
+        methodProblems.sort(null);
+        problems.addAll(methodProblems);
+        if (writes && retryQueue == null) {
+            problems.add(type.getSimpleName() + " has writes: call retryQueue(queue)");
+        }
+        if (!problems.isEmpty()) {
+            throw new RepositoryDefinitionException("Cannot wrap " + type.getName() + ":\n  " + String.join("\n  ", problems));
+        }
+        RepositoryHandler handler = new RepositoryHandler(type, source, target, migration, flags, retryQueue,
+                resync, plans, stats == null ? new DualWriteStats() : stats,
+                circuitBreaker == null ? defaultBreaker() : circuitBreaker);
+        for (Method method : plans.keySet()) {
+            if (!method.trySetAccessible() && !Modifier.isPublic(method.getDeclaringClass().getModifiers())) {
+                throw new RepositoryDefinitionException("Cannot call " + MethodPlan.signature(method)
+                        + " reflectively: make " + method.getDeclaringClass().getName() + " public");
+            }
+        }
+        return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, handler));
+    }
+
+    private MethodPlan classify(Method method, List<String> problems) {
+        if (method.isDefault()) {
+            return new MethodPlan(method, MethodPlan.Kind.DEFAULT, null, null);
+        }
+        String signature = MethodPlan.signature(method);
+        boolean read = method.isAnnotationPresent(Read.class);
+        Write write = method.getAnnotation(Write.class);
+        if (read && write != null) {
+            problems.add(signature + " is both @Read and @Write: keep one");
+            return null;
+        }
+        if (!read && write == null) {
+            read = hasAnnotation(method, JDBI_READS);
+            boolean jdbiWrite = hasAnnotation(method, JDBI_WRITES);
+            if (!read && !jdbiWrite) {
+                problems.add(signature + " is neither @SqlQuery nor @SqlUpdate: annotate it @Read or @Write");
+                return null;
+            }
+        }
+        int problemsBefore = problems.size();
+        Function<Object[], ?> keyFunction = keyFunction(method, signature, problems);
+        if (problems.size() > problemsBefore) {
+            return null;
+        }
+        if (read) {
+            return new MethodPlan(method, MethodPlan.Kind.READ, null, keyFunction);
+        }
+        String writeEntity = write == null || write.entity().isEmpty() ? entity : write.entity();
+        if (resync == null) {
+            problems.add(signature + " is a write: call resync(keyResync, entity) so that its rows can be mirrored");
+            return null;
+        }
+        if (!resync.entities().contains(writeEntity)) {
+            problems.add(signature + " writes entity '" + writeEntity + "', which the KeyResync does not map: add its"
+                    + " TableMapping or fix @Write(entity)");
+            return null;
+        }
+        if (keyFunction == null) {
+            problems.add(signature + " is a write without a routing key: annotate the parameter that names the row"
+                    + " @RoutingKey, or register routingKey(\"" + method.getName() + "\", args -> ...) on the builder");
+            return null;
+        }
+        return new MethodPlan(method, MethodPlan.Kind.WRITE, writeEntity, keyFunction);
+    }
+
+    private Function<Object[], ?> keyFunction(Method method, String signature, List<String> problems) {
+        Function<Object[], ?> registered = keyFunctions.get(method.getName());
+        if (registered != null) {
+            return registered;
+        }
+        Annotation[][] annotations = method.getParameterAnnotations();
+        int keyParameter = -1;
+        for (int i = 0; i < annotations.length; i++) {
+            for (Annotation annotation : annotations[i]) {
+                if (annotation instanceof RoutingKey) {
+                    if (keyParameter >= 0) {
+                        problems.add(signature + " has @RoutingKey on more than one parameter: keep it on the one"
+                                + " that names the row, or register routingKey(\"" + method.getName() + "\", args -> ...)");
+                        return null;
+                    }
+                    keyParameter = i;
+                }
+            }
+        }
+        if (keyParameter < 0) {
+            return null;
+        }
+        int index = keyParameter;
+        return args -> args[index];
+    }
+
+    private static boolean isWrite(Method method) {
+        return method.isAnnotationPresent(Write.class)
+                || !method.isAnnotationPresent(Read.class) && hasAnnotation(method, JDBI_WRITES);
+    }
+
+    private static boolean hasAnnotation(Method method, Set<String> names) {
+        for (Annotation annotation : method.getAnnotations()) {
+            if (names.contains(annotation.annotationType().getName())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void require(Object value, String call, List<String> problems) {
+        if (value == null) {
+            problems.add("missing " + call);
+        }
+    }
+
+    private CircuitBreaker defaultBreaker() {
+        return CircuitBreaker.of("cutover-mirror-" + migration, CircuitBreakerConfig.custom()
+                .slidingWindowSize(20)
+                .minimumNumberOfCalls(5)
+                .failureRateThreshold(50)
+                .waitDurationInOpenState(Duration.ofSeconds(2))
+                .permittedNumberOfCallsInHalfOpenState(3)
+                .build());
+    }
+}

@@ -1,0 +1,179 @@
+package dev.cutover.dualwrite;
+
+import dev.cutover.flags.MigrationFlags;
+import dev.cutover.flags.Side;
+import dev.cutover.flags.Stage;
+import dev.cutover.queue.RetryQueue;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The proxy's behaviour: the write protocol and read routing described on {@link RepositoryBuilder}. */
+final class RepositoryHandler implements InvocationHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(RepositoryHandler.class);
+
+    private final Class<?> type;
+    private final Object source;
+    private final Object target;
+    private final String migration;
+    private final MigrationFlags flags;
+    private final RetryQueue queue;
+    private final KeyResync resync;
+    private final Map<String, MethodPlan> plans = new HashMap<>();
+    private final DualWriteStats stats;
+    private final CircuitBreaker breaker;
+
+    RepositoryHandler(Class<?> type, Object source, Object target, String migration, MigrationFlags flags,
+            RetryQueue queue, KeyResync resync, Map<Method, MethodPlan> plans, DualWriteStats stats,
+            CircuitBreaker breaker) {
+        this.type = type;
+        this.source = source;
+        this.target = target;
+        this.migration = migration;
+        this.flags = flags;
+        this.queue = queue;
+        this.resync = resync;
+        this.stats = stats;
+        this.breaker = breaker;
+        plans.forEach((method, plan) -> this.plans.put(lookupKey(method), plan));
+    }
+
+    @Override
+    public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+        if (method.getDeclaringClass() == Object.class) {
+            return objectMethod(proxy, method, args);
+        }
+        MethodPlan plan = plans.get(lookupKey(method));
+        switch (plan.kind()) {
+            case DEFAULT:
+                return InvocationHandler.invokeDefault(proxy, method, args);
+            case READ:
+                Side side = flags.state(migration).readSide(plan.readKey(args));
+                return call(side == Side.SOURCE ? source : target, method, args);
+            default:
+                return write(plan, args);
+        }
+    }
+
+    private Object write(MethodPlan plan, Object[] args) throws Throwable {
+        List<String> keys = plan.writeKeys(args);
+        Stage stage = flags.state(migration).stage();
+        if (!stage.dualWrites()) {
+            return callPrimary(stage.writesSource() ? source : target, plan, args);
+        }
+        Side primary = stage.primary();
+        Object result;
+        try {
+            result = callPrimary(primary == Side.SOURCE ? source : target, plan, args);
+        } catch (Throwable failure) {
+            // A failure reported at commit may hide a committed write: let the queue copy whatever committed.
+            for (String key : keys) {
+                enqueue(plan.entity(), key, primary);
+            }
+            throw failure;
+        }
+        for (String key : keys) {
+            mirror(plan.entity(), key, primary);
+        }
+        return result;
+    }
+
+    private Object callPrimary(Object dao, MethodPlan plan, Object[] args) throws Throwable {
+        try {
+            Object result = call(dao, plan.method(), args);
+            stats.primaryWrite(true);
+            return result;
+        } catch (Throwable t) {
+            stats.primaryWrite(false);
+            throw t;
+        }
+    }
+
+    private void mirror(String entity, String key, Side from) {
+        if (pending(entity, key)) {
+            stats.deferredBehindPending();
+            enqueue(entity, key, from);
+            return;
+        }
+        if (!breaker.tryAcquirePermission()) {
+            stats.mirrorFailed();
+            enqueue(entity, key, from);
+            return;
+        }
+        long start = breaker.getCurrentTimestamp();
+        try {
+            resync.resync(entity, key, from);
+            long duration = breaker.getCurrentTimestamp() - start;
+            breaker.onSuccess(duration, breaker.getTimestampUnit());
+            stats.mirrored(breaker.getTimestampUnit().toNanos(duration));
+        } catch (Exception e) {
+            breaker.onError(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit(), e);
+            stats.mirrorFailed();
+            LOG.warn("Mirror of {}/{}/{} to the {} failed, queued for resync: {}", migration, entity, key,
+                    from.other().name().toLowerCase(Locale.ROOT), e.toString());
+            enqueue(entity, key, from);
+        }
+    }
+
+    /** Whether the queue holds entries for the key; when the queue cannot tell, a direct copy is still safe. */
+    private boolean pending(String entity, String key) {
+        try {
+            return queue.isPending(migration, entity, key);
+        } catch (RuntimeException e) {
+            LOG.warn("Retry-queue could not tell whether {}/{}/{} is pending; copying it directly: {}", migration, entity,
+                    key, e.toString());
+            return false;
+        }
+    }
+
+    private void enqueue(String entity, String key, Side from) {
+        try {
+            queue.enqueue(ResyncReplayHandler.entry(migration, entity, key, from));
+            stats.enqueued(true);
+        } catch (RuntimeException e) {
+            stats.enqueued(false);
+            LOG.error("Could not queue the resync of {}/{}/{} after its mirror failed: the {} may stay behind for this"
+                    + " key until it is written again or verified", migration, entity, key,
+                    from.other().name().toLowerCase(Locale.ROOT), e);
+        }
+    }
+
+    private Object objectMethod(Object proxy, Method method, Object[] args) {
+        switch (method.getName()) {
+            case "equals":
+                return proxy == args[0];
+            case "hashCode":
+                return System.identityHashCode(proxy);
+            default:
+                return "Cutover " + type.getSimpleName() + " (migration " + migration + ")";
+        }
+    }
+
+    /** Calls a DAO method, passing on the exception it threw rather than the reflection wrapper. */
+    private static Object call(Object dao, Method method, Object[] args) throws Exception {
+        try {
+            return method.invoke(dao, args);
+        } catch (InvocationTargetException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof Exception exception) {
+                throw exception;
+            }
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw e;
+        }
+    }
+
+    private static String lookupKey(Method method) {
+        return method.getName() + Arrays.toString(method.getParameterTypes());
+    }
+}

@@ -1,0 +1,124 @@
+package dev.cutover.dualwrite;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import javax.sql.DataSource;
+
+/** A hand-written JDBC ledger over a table whose names are given, so source and target schemas may differ. */
+final class JdbcLedger implements Ledger {
+    private final DataSource dataSource;
+    private final String table;
+    private final String id;
+    private final String owner;
+    private final String balance;
+
+    JdbcLedger(DataSource dataSource, String table, String id, String owner, String balance) {
+        this.dataSource = dataSource;
+        this.table = table;
+        this.id = id;
+        this.owner = owner;
+        this.balance = balance;
+    }
+
+    static JdbcLedger source(DataSource dataSource) {
+        return new JdbcLedger(dataSource, "account", "id", "owner", "balance");
+    }
+
+    static JdbcLedger target(DataSource dataSource) {
+        return new JdbcLedger(dataSource, "accounts", "account_id", "owner_name", "balance_cents");
+    }
+
+    static void createTables(dev.cutover.testsupport.TestDatabase source, dev.cutover.testsupport.TestDatabase target) {
+        source.execute("CREATE TABLE account (id BIGINT PRIMARY KEY, owner VARCHAR(40) NOT NULL, balance BIGINT NOT NULL,"
+                + " version BIGINT NOT NULL, note VARCHAR(40))");
+        target.execute("CREATE TABLE accounts (account_id BIGINT PRIMARY KEY, owner_name VARCHAR(40) NOT NULL,"
+                + " balance_cents BIGINT NOT NULL, version BIGINT NOT NULL, note VARCHAR(40))");
+    }
+
+    static TableMapping mapping() {
+        return TableMapping.builder("accounts").sourceTable("account").targetTable("accounts")
+                .key("id", "account_id", Long.class)
+                .column("owner", "owner_name")
+                .column("balance", "balance_cents")
+                .column("version")
+                .column("note")
+                .build();
+    }
+
+    @Override
+    public void open(long account, String name) throws SQLException {
+        update("INSERT INTO " + table + " (" + id + ", " + owner + ", " + balance + ", version) VALUES (?, ?, 0, 0)",
+                account, name);
+    }
+
+    @Override
+    public void deposit(long account, long amount) throws SQLException {
+        update("UPDATE " + table + " SET " + balance + " = " + balance + " + ?, version = version + 1 WHERE " + id + " = ?",
+                amount, account);
+    }
+
+    @Override
+    public void rename(long account, String name) throws SQLException {
+        update("UPDATE " + table + " SET " + owner + " = ?, version = version + 1 WHERE " + id + " = ?", name, account);
+    }
+
+    @Override
+    public void close(long account) throws SQLException {
+        update("DELETE FROM " + table + " WHERE " + id + " = ?", account);
+    }
+
+    @Override
+    public void transfer(long from, long to, long amount) throws SQLException {
+        String sql = "UPDATE " + table + " SET " + balance + " = " + balance + " + ?, version = version + 1 WHERE " + id + " = ?";
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                // Lower id first, so that opposite transfers cannot deadlock.
+                long first = Math.min(from, to);
+                long second = Math.max(from, to);
+                execute(c, sql, first == from ? -amount : amount, first);
+                execute(c, sql, second == from ? -amount : amount, second);
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        }
+    }
+
+    @Override
+    public Long balance(long account) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement("SELECT " + balance + " FROM " + table + " WHERE " + id + " = ?")) {
+            s.setLong(1, account);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : null;
+            }
+        }
+    }
+
+    private void update(String sql, Object... args) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                execute(c, sql, args);
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        }
+    }
+
+    private static void execute(Connection c, String sql, Object... args) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(sql)) {
+            s.setQueryTimeout(2);
+            for (int i = 0; i < args.length; i++) {
+                s.setObject(i + 1, args[i]);
+            }
+            s.executeUpdate();
+        }
+    }
+}

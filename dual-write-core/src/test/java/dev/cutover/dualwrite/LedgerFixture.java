@@ -1,0 +1,102 @@
+package dev.cutover.dualwrite;
+
+import dev.cutover.flags.FlagStore;
+import dev.cutover.flags.MigrationFlags;
+import dev.cutover.flags.Stage;
+import dev.cutover.queue.RetryQueue;
+import dev.cutover.queue.RetryQueueConfig;
+import dev.cutover.queue.RetryStore;
+import dev.cutover.testsupport.TestDatabase;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import javax.sql.DataSource;
+
+/**
+ * A ledger migration wired end to end: source and target databases (target behind {@link Faults}),
+ * flags, an in-memory retry-queue draining through {@link ResyncReplayHandler}, and the proxy.
+ */
+final class LedgerFixture implements AutoCloseable {
+    static final String MIGRATION = "ledger";
+    static final String SOURCE_COLUMNS = "id, owner, balance, version, note";
+    static final String TARGET_COLUMNS = "account_id, owner_name, balance_cents, version, note";
+
+    final TestDatabase source;
+    final TestDatabase target;
+    final Faults faults = new Faults();
+    final MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build();
+    final DualWriteStats stats = new DualWriteStats();
+    final KeyResync resync;
+    final RetryQueue queue;
+    final Ledger ledger;
+    private final DataSource sourcePool;
+    private final DataSource faultyTarget;
+
+    LedgerFixture(TestDatabase source, TestDatabase target, DataSource sourcePool, DataSource targetPool) {
+        this.source = source;
+        this.target = target;
+        this.sourcePool = sourcePool;
+        this.faultyTarget = faults.wrap(targetPool);
+        this.resync = newResync();
+        this.queue = RetryQueue.create(RetryStore.inMemory(), ResyncReplayHandler.of(MIGRATION, resync),
+                RetryQueueConfig.custom().workerCount(2).pollInterval(Duration.ofMillis(5))
+                        .initialBackoff(Duration.ofMillis(2)).maxBackoff(Duration.ofMillis(50))
+                        .maxAttempts(1_000).pendingCacheTtl(Duration.ofMillis(20)).build());
+        queue.start();
+        this.ledger = newInstance(resync);
+    }
+
+    /**
+     * Another application instance's proxy over the same databases, flags and queue: it has its own
+     * KeyResync, so only the databases' row locks order its copies against the other instances'.
+     */
+    Ledger newInstance() {
+        return newInstance(newResync());
+    }
+
+    private KeyResync newResync() {
+        return KeyResync.builder(sourcePool, faultyTarget).mapping(JdbcLedger.mapping())
+                .statementTimeout(Duration.ofSeconds(2)).build();
+    }
+
+    private Ledger newInstance(KeyResync instanceResync) {
+        return Cutover.repository(Ledger.class)
+                .source(JdbcLedger.source(sourcePool))
+                .target(JdbcLedger.target(faultyTarget))
+                .migration(MIGRATION)
+                .flags(flags)
+                .retryQueue(queue)
+                .resync(instanceResync, "accounts")
+                .routingKey("transfer", args -> List.of(args[0], args[1]))
+                .stats(stats)
+                .build();
+    }
+
+    static LedgerFixture create(TestDatabase source, TestDatabase target, int poolSize) {
+        JdbcLedger.createTables(source, target);
+        return new LedgerFixture(source, target, source.dataSource(poolSize), target.dataSource(poolSize));
+    }
+
+    void moveTo(Stage stage) {
+        flags.forceMoveTo(MIGRATION, stage, "test", "test");
+    }
+
+    void clear() {
+        source.execute("DELETE FROM account");
+        target.execute("DELETE FROM accounts");
+    }
+
+    List<List<Object>> sourceRows() throws SQLException {
+        return KeyResyncTest.rows(source, "SELECT " + SOURCE_COLUMNS + " FROM account ORDER BY id");
+    }
+
+    List<List<Object>> targetRows() throws SQLException {
+        return KeyResyncTest.rows(target, "SELECT " + TARGET_COLUMNS + " FROM accounts ORDER BY account_id");
+    }
+
+    @Override
+    public void close() {
+        queue.close();
+        flags.close();
+    }
+}

@@ -1,0 +1,211 @@
+package dev.cutover.dualwrite;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.cutover.flags.FlagStore;
+import dev.cutover.flags.MigrationFlags;
+import dev.cutover.flags.Stage;
+import dev.cutover.queue.RetryQueue;
+import dev.cutover.queue.RetryQueueConfig;
+import dev.cutover.queue.RetryStore;
+import dev.cutover.testsupport.Engine;
+import dev.cutover.testsupport.TestDatabase;
+import dev.cutover.testsupport.TestDatabases;
+import java.util.ArrayList;
+import java.util.List;
+import org.jdbi.v3.sqlobject.statement.SqlQuery;
+import org.jdbi.v3.sqlobject.statement.SqlUpdate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** build() classifies every method once and rejects what it cannot wrap, naming the method and the fix. */
+class RepositoryBuilderTest {
+    private static TestDatabase db;
+    private static KeyResync resync;
+    private static MigrationFlags flags;
+    private static RetryQueue queue;
+
+    @BeforeAll
+    static void setUp() {
+        db = TestDatabases.create(Engine.H2, "builder");
+        db.execute("CREATE TABLE customer (id BIGINT PRIMARY KEY, name VARCHAR(40))");
+        resync = KeyResync.builder(db.dataSource(1), db.dataSource(1))
+                .mapping(TableMapping.builder("customers").sourceTable("customer").key("id", Long.class).column("name").build())
+                .build();
+        flags = MigrationFlags.builder(FlagStore.inMemory()).build();
+        queue = RetryQueue.create(RetryStore.inMemory(), (entry, payload) -> { }, RetryQueueConfig.ofDefaults());
+    }
+
+    @AfterAll
+    static void tearDown() {
+        queue.close();
+        flags.close();
+        db.close();
+    }
+
+    public interface CustomerDao {
+        @SqlQuery("SELECT name FROM customer WHERE id = :id")
+        String name(long id);
+
+        @SqlUpdate("UPDATE customer SET name = :name WHERE id = :id")
+        void save(@RoutingKey long id, String name);
+
+        void rename(long id, String name);
+    }
+
+    public interface KeylessDao {
+        @SqlUpdate("UPDATE customer SET name = NULL")
+        void wipe();
+
+        @Write
+        void touch(@RoutingKey long a, @RoutingKey long b);
+
+        @Read
+        @Write
+        void confused(@RoutingKey long id);
+
+        @Write(entity = "orders")
+        void order(@RoutingKey long id);
+    }
+
+    public interface NotesDao {
+        @Write
+        void put(@RoutingKey String id, String text);
+
+        @Write
+        void putAll(@RoutingKey List<String> ids);
+
+        @Read
+        @SqlUpdate("UPDATE customer SET name = name")
+        String overridden(long id);
+    }
+
+    private static <T> RepositoryBuilder<T> builder(Class<T> type, T dao) {
+        return Cutover.repository(type).source(dao).target(dao).migration("customers").flags(flags)
+                .retryQueue(queue).resync(resync, "customers");
+    }
+
+    @Test
+    void build_rejectsAMethodThatIsNeitherReadNorWrite() {
+        RepositoryDefinitionException e = assertThrows(RepositoryDefinitionException.class,
+                () -> builder(CustomerDao.class, new NoOpCustomerDao()).build());
+        assertEquals("Cannot wrap " + CustomerDao.class.getName() + ":\n"
+                + "  CustomerDao.rename(long,String) is neither @SqlQuery nor @SqlUpdate: annotate it @Read or @Write",
+                e.getMessage());
+    }
+
+    @Test
+    void build_listsEveryProblemOfEveryMethod() {
+        RepositoryDefinitionException e = assertThrows(RepositoryDefinitionException.class,
+                () -> builder(KeylessDao.class, new NoOpKeylessDao()).routingKey("missing", args -> 1).build());
+        List<String> lines = new ArrayList<>(List.of(e.getMessage().split("\n  ")));
+        lines.remove(0);
+        lines.sort(null);
+        assertEquals(List.of(
+                "KeylessDao.confused(long) is both @Read and @Write: keep one",
+                "KeylessDao.order(long) writes entity 'orders', which the KeyResync does not map: add its TableMapping"
+                        + " or fix @Write(entity)",
+                "KeylessDao.touch(long,long) has @RoutingKey on more than one parameter: keep it on the one that names"
+                        + " the row, or register routingKey(\"touch\", args -> ...)",
+                "KeylessDao.wipe() is a write without a routing key: annotate the parameter that names the row"
+                        + " @RoutingKey, or register routingKey(\"wipe\", args -> ...) on the builder",
+                "routingKey(\"missing\", ...) names no method of KeylessDao"), lines);
+    }
+
+    @Test
+    void build_namesMissingParts() {
+        RepositoryDefinitionException e = assertThrows(RepositoryDefinitionException.class,
+                () -> Cutover.repository(NotesDao.class).build());
+        assertEquals("Cannot wrap " + NotesDao.class.getName() + ":\n  missing source(dao)\n  missing target(dao)\n"
+                + "  missing migration(name)\n  missing flags(migrationFlags)\n"
+                + "  NotesDao.put(String,String) is a write: call resync(keyResync, entity) so that its rows can be mirrored\n"
+                + "  NotesDao.putAll(List) is a write: call resync(keyResync, entity) so that its rows can be mirrored\n"
+                + "  NotesDao has writes: call retryQueue(queue)", sortedLines(e.getMessage()));
+    }
+
+    @Test
+    void repository_rejectsAClass() {
+        assertEquals(NoOpCustomerDao.class.getName() + " is not an interface: Cutover wraps repository interfaces",
+                assertThrows(IllegalArgumentException.class, () -> Cutover.repository(NoOpCustomerDao.class)).getMessage());
+    }
+
+    @Test
+    void aNullRoutingKey_failsTheCallBeforeTheDaoIsCalled() {
+        flags.forceMoveTo("customers", Stage.DUAL_WRITE, "test", "test");
+        RecordingNotes dao = new RecordingNotes();
+        NotesDao notes = builder(NotesDao.class, dao).build();
+
+        assertEquals("NotesDao.put(String,String): the routing key is null, so the write cannot be mirrored",
+                assertThrows(IllegalArgumentException.class, () -> notes.put(null, "x")).getMessage());
+        assertEquals("NotesDao.putAll(List): a routing key in the batch is null, so the write cannot be mirrored",
+                assertThrows(IllegalArgumentException.class, () -> notes.putAll(java.util.Arrays.asList("1", null)))
+                        .getMessage());
+        assertEquals(0, dao.calls);
+    }
+
+    @Test
+    void cutoverAnnotations_overrideJdbiOnes() {
+        RecordingNotes dao = new RecordingNotes();
+        NotesDao notes = builder(NotesDao.class, dao).build();
+        assertEquals("read 7", notes.overridden(7));
+    }
+
+    private static String sortedLines(String message) {
+        String[] parts = message.split("\n  ");
+        return parts[0] + "\n  " + String.join("\n  ", List.of(parts).subList(1, parts.length));
+    }
+
+    static final class NoOpCustomerDao implements CustomerDao {
+        @Override
+        public String name(long id) {
+            return null;
+        }
+
+        @Override
+        public void save(long id, String name) {
+        }
+
+        @Override
+        public void rename(long id, String name) {
+        }
+    }
+
+    static final class NoOpKeylessDao implements KeylessDao {
+        @Override
+        public void wipe() {
+        }
+
+        @Override
+        public void touch(long a, long b) {
+        }
+
+        @Override
+        public void confused(long id) {
+        }
+
+        @Override
+        public void order(long id) {
+        }
+    }
+
+    static final class RecordingNotes implements NotesDao {
+        int calls;
+
+        @Override
+        public void put(String id, String text) {
+            calls++;
+        }
+
+        @Override
+        public void putAll(List<String> ids) {
+            calls++;
+        }
+
+        @Override
+        public String overridden(long id) {
+            return "read " + id;
+        }
+    }
+}

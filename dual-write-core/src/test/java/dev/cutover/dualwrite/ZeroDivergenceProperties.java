@@ -1,0 +1,93 @@
+package dev.cutover.dualwrite;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cutover.testsupport.Engine;
+import dev.cutover.testsupport.TestDatabase;
+import dev.cutover.testsupport.TestDatabases;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import net.jqwik.api.Example;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.lifecycle.AfterContainer;
+
+/**
+ * The "zero divergence" property: whatever the interleaving of concurrent ledger writes, the target
+ * faults and the flips among DUAL_WRITE, SHIFT_READS and TARGET_PRIMARY, once the faults stop and
+ * the retry-queue drains, every row of the target equals the source's.
+ */
+class ZeroDivergenceProperties {
+    private static final int THREADS = 3;
+    private static final int OPS_PER_THREAD = 30;
+    private static final int KEYS = 5;
+    private static final double[] FAULT_PROBABILITIES = {0.02, 0.1, 0.25};
+
+    private static final Map<String, LedgerFixture> FIXTURES = new ConcurrentHashMap<>();
+    private static final List<TestDatabase> DATABASES = new ArrayList<>();
+
+    @Property(tries = 200)
+    void h2ToH2_targetEqualsSourceAfterTheQueueDrains(@ForAll long seed) throws Exception {
+        run(Engine.H2, Engine.H2, seed);
+    }
+
+    @Property(tries = 20)
+    void postgresToPostgres_targetEqualsSourceAfterTheQueueDrains(@ForAll long seed) throws Exception {
+        run(Engine.POSTGRESQL, Engine.POSTGRESQL, seed);
+    }
+
+    @Property(tries = 20)
+    void mariadbToPostgres_targetEqualsSourceAfterTheQueueDrains(@ForAll long seed) throws Exception {
+        run(Engine.MARIADB, Engine.POSTGRESQL, seed);
+    }
+
+    /** Keeps the property honest: its workload really meets faults, queued mirrors, flips and failed calls. */
+    @Example
+    void workload_exercisesFaultsTheQueueAndFlips() throws Exception {
+        LedgerFixture fixture = fixture(Engine.H2, Engine.H2);
+        long enqueuedBefore = fixture.stats.enqueued();
+        long mirroredBefore = fixture.stats.mirrored();
+        int injectedBefore = fixture.faults.injected();
+        LedgerWorkload workload = new LedgerWorkload();
+        fixture.clear();
+
+        workload.runAndCompare(fixture, 42, THREADS, 60, KEYS, 0.2);
+
+        assertTrue(fixture.faults.injected() > injectedBefore, "faults were injected");
+        assertTrue(fixture.stats.enqueued() > enqueuedBefore, "mirrors were queued");
+        assertTrue(fixture.stats.mirrored() > mirroredBefore, "mirrors were copied directly");
+        assertTrue(workload.flips.get() > 3, "stages were flipped");
+        assertTrue(workload.applicationErrors.get() > 0, "some primary writes failed");
+    }
+
+    private static void run(Engine sourceEngine, Engine targetEngine, long seed) throws Exception {
+        LedgerFixture fixture = fixture(sourceEngine, targetEngine);
+        fixture.clear();
+        double faultProbability = FAULT_PROBABILITIES[(int) Math.floorMod(seed, (long) FAULT_PROBABILITIES.length)];
+        new LedgerWorkload().runAndCompare(fixture, seed, THREADS, OPS_PER_THREAD, KEYS, faultProbability);
+    }
+
+    private static LedgerFixture fixture(Engine sourceEngine, Engine targetEngine) {
+        return FIXTURES.computeIfAbsent(sourceEngine + "->" + targetEngine, k -> {
+            TestDatabase source = TestDatabases.create(sourceEngine, "zdsrc");
+            TestDatabase target = TestDatabases.create(targetEngine, "zdtgt");
+            synchronized (DATABASES) {
+                DATABASES.add(source);
+                DATABASES.add(target);
+            }
+            return LedgerFixture.create(source, target, 8);
+        });
+    }
+
+    @AfterContainer
+    static void closeAll() {
+        FIXTURES.values().forEach(LedgerFixture::close);
+        FIXTURES.clear();
+        synchronized (DATABASES) {
+            DATABASES.forEach(TestDatabase::close);
+            DATABASES.clear();
+        }
+    }
+}
