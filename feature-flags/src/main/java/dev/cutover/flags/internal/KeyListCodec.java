@@ -40,7 +40,7 @@ public final class KeyListCodec {
     }
 
     /**
-     * Decodes keys; blank lines and a trailing carriage return of a hand-written line are ignored.
+     * Decodes keys; empty lines and a trailing carriage return of a hand-written line are ignored.
      *
      * @param text the text, or null for no keys
      * @return the keys in stored order
@@ -79,7 +79,7 @@ public final class KeyListCodec {
             end--;
         }
         String value = key.substring(0, end);
-        if (!value.isBlank()) {
+        if (!value.isEmpty()) {
             keys.add(value);
         }
         key.setLength(0);

@@ -9,13 +9,19 @@ import java.util.Set;
 import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
-import net.jqwik.api.constraints.NotBlank;
 import net.jqwik.api.constraints.Size;
+import net.jqwik.api.constraints.StringLength;
 
 class KeyListCodecProperties {
 
     @Property(tries = 1000)
-    void anyKeys_roundTrip(@ForAll @Size(max = 6) Set<@NotBlank String> keys) {
+    void anyKeys_roundTrip(@ForAll @Size(max = 6) Set<@StringLength(min = 1, max = 30) String> keys) {
+        assertEquals(keys, new HashSet<>(KeyListCodec.decode(KeyListCodec.encode(keys))));
+    }
+
+    @Example
+    void whitespaceKeys_roundTrip() {
+        Set<String> keys = Set.of(" ", "\u2003", "\t", "a b");
         assertEquals(keys, new HashSet<>(KeyListCodec.decode(KeyListCodec.encode(keys))));
     }
 
