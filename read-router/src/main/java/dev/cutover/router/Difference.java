@@ -21,6 +21,9 @@ public record Difference(String path, Object sourceValue, Object targetValue) {
     /**
      * Checks the path.
      *
+     * @param path where the values differ
+     * @param sourceValue the source's value there
+     * @param targetValue the target's value there
      * @throws NullPointerException if the path is null
      */
     public Difference {

@@ -25,6 +25,13 @@ public record MismatchEvent(String migration, String operation, String routingKe
     /**
      * Checks and copies the fields.
      *
+     * @param migration the migration
+     * @param operation the method name or SQL text
+     * @param routingKey the routing key, or {@code null}
+     * @param servedSide the side whose answer the caller received
+     * @param differences where the answers differ
+     * @param valuesRevealed whether the differences hold real values
+     * @param at when the comparison finished
      * @throws NullPointerException if a field other than the routing key is null
      */
     public MismatchEvent {

@@ -45,7 +45,9 @@ import org.slf4j.LoggerFactory;
  * failure rate of target reads crosses its threshold and, after its wait, lets a few probe reads
  * through (half-open) to decide whether to close. When the target is primary there is no fallback:
  * the target read runs on the caller's thread and its exception reaches the caller, because the
- * source may be stale.
+ * source may be stale. Because a time-limited target read runs on another thread, it must not
+ * depend on state bound to the caller's thread, such as an open transaction: such reads belong in
+ * {@link #readPrimary}.
  *
  * <h2>Shadow reads</h2>
  * When {@link MigrationState#shadowRead()} draws a read, the caller gets the answer of the side it
