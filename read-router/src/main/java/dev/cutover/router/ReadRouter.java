@@ -52,7 +52,9 @@ import org.slf4j.LoggerFactory;
  * <h2>Shadow reads</h2>
  * When {@link MigrationState#shadowRead()} draws a read, the caller gets the answer of the side it
  * was routed to, and the other side's read and the comparison run later on the shadow executor. A
- * full shadow queue drops the work and counts it; the caller never waits for shadow work. Reads the
+ * full shadow queue drops the work and counts it; the caller never waits for shadow work. Shadow
+ * reads have no time limit of the router's: a hung one holds its shadow thread, so that later shadow
+ * work is dropped rather than piled up. Reads the
  * target answered are compared at {@link ReadRouterConfig#targetServedComparePercent()} when set.
  * Mismatches become {@link MismatchEvent}s for the listeners, the {@link #recentMismatches() recent
  * sample} and a rate-limited WARN line naming the paths (values only at DEBUG and only when revealed).
@@ -105,9 +107,16 @@ public final class ReadRouter implements AutoCloseable {
                 .waitDurationInOpenState(config.breakerWaitInOpenState())
                 .permittedNumberOfCallsInHalfOpenState(config.breakerHalfOpenCalls())
                 .build());
-        breaker.getEventPublisher().onStateTransition(event -> LOG.warn(
-                "Migration {}: read circuit breaker {} (target reads {})", migration,
-                event.getStateTransition(), breakerMeaning(event.getStateTransition().getToState())));
+        breaker.getEventPublisher().onStateTransition(event -> {
+            CircuitBreaker.State to = event.getStateTransition().getToState();
+            if (breakerKeepsReadsOff(to)) {
+                LOG.warn("Migration {}: read circuit breaker {} (target reads {})", migration,
+                        event.getStateTransition(), breakerMeaning(to));
+            } else {
+                LOG.info("Migration {}: read circuit breaker {} (target reads {})", migration,
+                        event.getStateTransition(), breakerMeaning(to));
+            }
+        });
         // No queue: a target read that waited for a thread would spend its time limit waiting.
         this.targetExecutor = new ThreadPoolExecutor(config.targetConcurrency(), config.targetConcurrency(),
                 30, TimeUnit.SECONDS, new SynchronousQueue<>(), new NamedDaemonThreads("cutover-target-read-" + migration));
@@ -435,8 +444,11 @@ public final class ReadRouter implements AutoCloseable {
     }
 
     private boolean breakerLetsReadsThrough() {
-        CircuitBreaker.State state = breaker.getState();
-        return state != CircuitBreaker.State.OPEN && state != CircuitBreaker.State.FORCED_OPEN;
+        return !breakerKeepsReadsOff(breaker.getState());
+    }
+
+    private static boolean breakerKeepsReadsOff(CircuitBreaker.State state) {
+        return state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN;
     }
 
     private static String breakerMeaning(CircuitBreaker.State state) {

@@ -50,7 +50,7 @@ class ValueComparatorProperties {
                 Arbitraries.maps(Arbitraries.strings().alpha().ofMinLength(1).ofMaxLength(6), inner)
                         .ofMinSize(1).ofMaxSize(4).map(map -> (Object) map),
                 Arbitraries.entries(inner, inner).map(e -> (Object) new Node(e.getKey(), e.getValue())),
-                inner.map(v -> (Object) Optional.of(v))), 0, 4);
+                inner.map(v -> (Object) Optional.of(v))), 0, 3);
     }
 
     private static Arbitrary<Object> leaves() {
