@@ -17,6 +17,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -29,12 +30,15 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 /**
- * {@link JdbcRetryStore} on JDBI. Claims run in two steps: a plain read finds the heads of their
- * keys (lowest id per key) that are due and whose key has no other live lease, then a short transaction leases them. The lease
- * step locks with {@code SKIP LOCKED} where the dialect has it; a locking read cannot do the
- * head check itself, because on InnoDB the subquery would skip locked rows too and wrongly see a
- * later entry as the head. On H2 each candidate is leased by a conditional {@code UPDATE} that
- * repeats the head check, and a row count of 0 means another instance was first.
+ * {@link JdbcRetryStore} on JDBI. Claims run in two steps. First a plain read finds the heads of
+ * their keys (lowest id per key) that are due and whose key has no other live lease. Then the
+ * heads are leased: on PostgreSQL by one {@code UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP
+ * LOCKED) RETURNING}; on MariaDB/MySQL by a {@code SELECT ... FOR UPDATE SKIP LOCKED} and an
+ * {@code UPDATE} in a short transaction (no {@code UPDATE ... RETURNING} there); on H2 by a
+ * conditional {@code UPDATE} per candidate that repeats the head check, where a row count of 0
+ * means another instance was first. The locking step cannot do the head check itself, because on
+ * InnoDB its subquery would skip locked rows too and wrongly see a later entry as the head; a
+ * locked head stays visible to the plain read, so the entry behind it is never a candidate.
  */
 public final class JdbiRetryStore implements JdbcRetryStore {
     /** Candidates read per claimed entry: room for losing some to other instances. */
@@ -165,15 +169,37 @@ public final class JdbiRetryStore implements JdbcRetryStore {
         if (candidates.isEmpty()) {
             return ClaimResult.EMPTY;
         }
-        List<Long> claimed = dialect.supportsSkipLocked()
-                ? lockAndLease(candidates, owner, nowMillis, until, limit)
-                : leaseOptimistically(candidates, owner, nowMillis, until, limit);
-        List<RetryEntry> entries = claimed.isEmpty() ? List.of() : jdbi.withHandle(handle -> handle
-                .createQuery("SELECT " + COLUMNS + " FROM " + table + " WHERE id IN (<ids>) ORDER BY id")
-                .bindList("ids", claimed)
+        List<RetryEntry> entries;
+        if (dialect == Dialect.POSTGRESQL) {
+            entries = leaseReturning(candidates, owner, nowMillis, until, limit);
+        } else {
+            List<Long> leased = dialect.supportsSkipLocked()
+                    ? lockAndLease(candidates, owner, nowMillis, until, limit)
+                    : leaseOptimistically(candidates, owner, nowMillis, until, limit);
+            entries = leased.isEmpty() ? List.of() : jdbi.withHandle(handle -> handle
+                    .createQuery("SELECT " + COLUMNS + " FROM " + table + " WHERE id IN (<ids>) ORDER BY id")
+                    .bindList("ids", leased)
+                    .map((rs, ctx) -> read(rs))
+                    .list());
+        }
+        return new ClaimResult(entries, conflicts(candidates, entries.stream().map(RetryEntry::id).toList(), limit));
+    }
+
+    /** PostgreSQL locks, leases and returns the entries in one statement, a single round trip. */
+    private List<RetryEntry> leaseReturning(List<Candidate> candidates, String owner, long now, long until, int limit) {
+        List<Long> ids = candidates.stream().map(Candidate::id).toList();
+        List<RetryEntry> leased = new ArrayList<>(jdbi.withHandle(handle -> handle.createQuery("UPDATE " + table
+                        + " SET lease_owner = :owner, lease_until = :until WHERE id IN (" + lockSql + ") RETURNING "
+                        + COLUMNS)
+                .bindList("ids", ids)
+                .bind("now", now)
+                .bind("limit", limit)
+                .bind("owner", owner)
+                .bind("until", until)
                 .map((rs, ctx) -> read(rs))
-                .list());
-        return new ClaimResult(entries, conflicts(candidates, claimed, limit));
+                .list()));
+        leased.sort(Comparator.comparingLong(RetryEntry::id));
+        return leased;
     }
 
     private List<Long> lockAndLease(List<Candidate> candidates, String owner, long now, long until, int limit) {
