@@ -166,14 +166,17 @@ public final class RetryQueue implements AutoCloseable {
      * Whether a key has entries in the queue (pending or parked), so that a new write of it must be
      * queued behind them instead of going to the target directly. Answers from a cache: an entry
      * enqueued through this instance is seen at once; one enqueued through another instance is seen
-     * within {@link RetryQueueConfig#pendingCacheTtl()}; a key whose last entry was replayed may
-     * read as pending for up to that long, which is the safe direction.
+     * within {@link RetryQueueConfig#pendingCacheTtl()} (measured on the configured clock); a key
+     * whose last entry was replayed by another instance may read as pending for up to that long,
+     * which is the safe direction. A cache miss costs one indexed query.
      *
      * @param migration the migration
      * @param entity the table or DAO
      * @param key the routing key
      * @return true if the key has entries
      * @throws NullPointerException if an argument is null
+     * @throws RuntimeException the store's exception, e.g. a {@code JdbiException}, if the answer
+     *     is not cached and the store cannot be read; treat the key as pending then
      */
     public boolean isPending(String migration, String entity, String key) {
         return pending.get(new PendingKey(migration, entity, key));
@@ -243,7 +246,7 @@ public final class RetryQueue implements AutoCloseable {
      * queued behind a parked entry of their key stay pending, so this returns false until an
      * operator requeues or discards the parked one.
      *
-     * @param timeout how long to wait at most
+     * @param timeout how long to wait at most, in real time (not on the configured clock)
      * @return true if the queue is empty of pending entries, false if the time ran out first
      * @throws InterruptedException if interrupted while waiting
      */

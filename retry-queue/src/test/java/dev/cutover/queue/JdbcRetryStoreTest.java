@@ -15,6 +15,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.jdbi.v3.core.JdbiException;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -58,8 +59,9 @@ class JdbcRetryStoreTest {
                         ResultSet rs = s.executeQuery("SELECT id FROM retry_entry WHERE id = " + locked + " FOR UPDATE")) {
                     assertTrue(rs.next());
                 }
-                List<RetryEntry> claimed = store.claim("a", Instant.now(), 10, LEASE).entries();
-                assertEquals(List.of(free), claimed.stream().map(RetryEntry::id).toList());
+                ClaimResult result = store.claim("a", Instant.now(), 10, LEASE);
+                assertEquals(List.of(free), result.entries().stream().map(RetryEntry::id).toList());
+                assertEquals(Map.of(TestEntries.MIGRATION, 1), result.conflicts(), "the locked head counts as a conflict");
                 other.rollback();
             }
             assertEquals(List.of(locked), store.claim("b", Instant.now(), 10, LEASE).entries().stream()
