@@ -8,7 +8,8 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>{@link #enqueueFailures()} is the one to alert on: each count is a key whose mirror failed and
  * could not be queued either, so the other side may stay behind for it until it is written again
- * or verified. Bind the counters to Micrometer with {@link DualWriteMetrics}.
+ * or verified. Bind the counters to Micrometer with
+ * {@link dev.cutover.dualwrite.micrometer.DualWriteMetrics}.
  *
  * <p>Thread-safe; counts only grow.
  */

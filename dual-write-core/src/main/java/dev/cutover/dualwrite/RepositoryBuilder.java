@@ -3,6 +3,7 @@ package dev.cutover.dualwrite;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.queue.RetryQueue;
+import dev.cutover.router.ReadRouter;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.lang.annotation.Annotation;
@@ -49,8 +50,10 @@ import java.util.function.Function;
  * flip takes effect on the next call.
  *
  * <h2>Reads</h2>
- * Are served by the side {@link dev.cutover.flags.MigrationState#readSide(String)} picks for the
- * call's routing key (none for a read without {@link RoutingKey}).
+ * Go through {@link ReadRouter#read(String, String, dev.cutover.router.ReadCall, dev.cutover.router.ReadCall)}
+ * with the method's name as the operation and the call's routing key (null for a read without
+ * {@link RoutingKey}, or whose key names several rows): the router picks the side, may fall back to
+ * the source or shadow-read the other side.
  *
  * <p>DAO calls must commit on their own (JDBI {@code onDemand}, auto-commit or a transaction per
  * method): the mirror copy runs after the call in a connection of its own and waits for the primary
@@ -72,6 +75,7 @@ public final class RepositoryBuilder<T> {
     private T target;
     private String migration;
     private MigrationFlags flags;
+    private ReadRouter router;
     private RetryQueue retryQueue;
     private KeyResync resync;
     private String entity;
@@ -127,6 +131,18 @@ public final class RepositoryBuilder<T> {
      */
     public RepositoryBuilder<T> flags(MigrationFlags flags) {
         this.flags = Objects.requireNonNull(flags, "null flags");
+        return this;
+    }
+
+    /**
+     * Sets the router that serves reads.
+     *
+     * @param router the router, built for the same flags and migration; required when the
+     *     repository has reads
+     * @return this builder
+     */
+    public RepositoryBuilder<T> router(ReadRouter router) {
+        this.router = Objects.requireNonNull(router, "null router");
         return this;
     }
 
@@ -217,11 +233,13 @@ public final class RepositoryBuilder<T> {
         Map<Method, MethodPlan> plans = new LinkedHashMap<>();
         List<String> methodProblems = new ArrayList<>();
         boolean writes = false;
+        boolean reads = false;
         for (Method method : type.getMethods()) {
             if (Modifier.isStatic(method.getModifiers())) {
                 continue;
             }
             writes |= !method.isDefault() && isWrite(method);
+            reads |= !method.isDefault() && isRead(method);
             MethodPlan plan = classify(method, methodProblems);
             if (plan != null) {
                 plans.put(method, plan);
@@ -234,13 +252,20 @@ public final class RepositoryBuilder<T> {
         }
         methodProblems.sort(null);
         problems.addAll(methodProblems);
+        if (reads && router == null) {
+            problems.add(type.getSimpleName() + " has reads: call router(readRouter)");
+        }
+        if (router != null && migration != null && !router.migration().equals(migration)) {
+            problems.add("router(readRouter) routes migration " + router.migration() + ", not " + migration
+                    + ": build the router for " + migration);
+        }
         if (writes && retryQueue == null) {
             problems.add(type.getSimpleName() + " has writes: call retryQueue(queue)");
         }
         if (!problems.isEmpty()) {
             throw new RepositoryDefinitionException("Cannot wrap " + type.getName() + ":\n  " + String.join("\n  ", problems));
         }
-        RepositoryHandler handler = new RepositoryHandler(type, source, target, migration, flags, retryQueue,
+        RepositoryHandler handler = new RepositoryHandler(type, source, target, migration, flags, router, retryQueue,
                 resync, plans, stats == null ? new DualWriteStats() : stats,
                 circuitBreaker == null ? defaultBreaker() : circuitBreaker);
         for (Method method : plans.keySet()) {
@@ -321,6 +346,11 @@ public final class RepositoryBuilder<T> {
         }
         int index = keyParameter;
         return args -> args[index];
+    }
+
+    private static boolean isRead(Method method) {
+        return method.isAnnotationPresent(Read.class)
+                || !method.isAnnotationPresent(Write.class) && hasAnnotation(method, JDBI_READS);
     }
 
     private static boolean isWrite(Method method) {

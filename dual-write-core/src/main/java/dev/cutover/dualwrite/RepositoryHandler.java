@@ -4,6 +4,7 @@ import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
 import dev.cutover.queue.RetryQueue;
+import dev.cutover.router.ReadRouter;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
@@ -25,6 +26,7 @@ final class RepositoryHandler implements InvocationHandler {
     private final Object target;
     private final String migration;
     private final MigrationFlags flags;
+    private final ReadRouter router;
     private final RetryQueue queue;
     private final KeyResync resync;
     private final Map<String, MethodPlan> plans = new HashMap<>();
@@ -32,13 +34,14 @@ final class RepositoryHandler implements InvocationHandler {
     private final CircuitBreaker breaker;
 
     RepositoryHandler(Class<?> type, Object source, Object target, String migration, MigrationFlags flags,
-            RetryQueue queue, KeyResync resync, Map<Method, MethodPlan> plans, DualWriteStats stats,
+            ReadRouter router, RetryQueue queue, KeyResync resync, Map<Method, MethodPlan> plans, DualWriteStats stats,
             CircuitBreaker breaker) {
         this.type = type;
         this.source = source;
         this.target = target;
         this.migration = migration;
         this.flags = flags;
+        this.router = router;
         this.queue = queue;
         this.resync = resync;
         this.stats = stats;
@@ -56,8 +59,8 @@ final class RepositoryHandler implements InvocationHandler {
             case DEFAULT:
                 return InvocationHandler.invokeDefault(proxy, method, args);
             case READ:
-                Side side = flags.state(migration).readSide(plan.readKey(args));
-                return call(side == Side.SOURCE ? source : target, method, args);
+                return router.read(plan.operation(), plan.readKey(args), () -> call(source, method, args),
+                        () -> call(target, method, args));
             default:
                 return write(plan, args);
         }

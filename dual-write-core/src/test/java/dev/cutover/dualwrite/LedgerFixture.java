@@ -6,6 +6,7 @@ import dev.cutover.flags.Stage;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryQueueConfig;
 import dev.cutover.queue.RetryStore;
+import dev.cutover.router.ReadRouter;
 import dev.cutover.testsupport.TestDatabase;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -28,6 +29,7 @@ final class LedgerFixture implements AutoCloseable {
     final DualWriteStats stats = new DualWriteStats();
     final KeyResync resync;
     final RetryQueue queue;
+    final ReadRouter router;
     final Ledger ledger;
     private final DataSource sourcePool;
     private final DataSource faultyTarget;
@@ -43,6 +45,7 @@ final class LedgerFixture implements AutoCloseable {
                         .initialBackoff(Duration.ofMillis(2)).maxBackoff(Duration.ofMillis(50))
                         .maxAttempts(1_000).pendingCacheTtl(Duration.ofMillis(20)).build());
         queue.start();
+        this.router = ReadRouter.builder(flags, MIGRATION).build();
         this.ledger = newInstance(resync);
     }
 
@@ -65,6 +68,7 @@ final class LedgerFixture implements AutoCloseable {
                 .target(JdbcLedger.target(faultyTarget))
                 .migration(MIGRATION)
                 .flags(flags)
+                .router(router)
                 .retryQueue(queue)
                 .resync(instanceResync, "accounts")
                 .routingKey("transfer", args -> List.of(args[0], args[1]))
@@ -97,6 +101,7 @@ final class LedgerFixture implements AutoCloseable {
     @Override
     public void close() {
         queue.close();
+        router.close();
         flags.close();
     }
 }

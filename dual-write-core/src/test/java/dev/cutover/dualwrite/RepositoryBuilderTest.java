@@ -9,6 +9,7 @@ import dev.cutover.flags.Stage;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryQueueConfig;
 import dev.cutover.queue.RetryStore;
+import dev.cutover.router.ReadRouter;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
@@ -26,6 +27,7 @@ class RepositoryBuilderTest {
     private static KeyResync resync;
     private static MigrationFlags flags;
     private static RetryQueue queue;
+    private static ReadRouter router;
 
     @BeforeAll
     static void setUp() {
@@ -35,12 +37,14 @@ class RepositoryBuilderTest {
                 .mapping(TableMapping.builder("customers").sourceTable("customer").key("id", Long.class).column("name").build())
                 .build();
         flags = MigrationFlags.builder(FlagStore.inMemory()).build();
+        router = ReadRouter.builder(flags, "customers").build();
         queue = RetryQueue.create(RetryStore.inMemory(), (entry, payload) -> { }, RetryQueueConfig.ofDefaults());
     }
 
     @AfterAll
     static void tearDown() {
         queue.close();
+        router.close();
         flags.close();
         db.close();
     }
@@ -84,7 +88,7 @@ class RepositoryBuilderTest {
 
     private static <T> RepositoryBuilder<T> builder(Class<T> type, T dao) {
         return Cutover.repository(type).source(dao).target(dao).migration("customers").flags(flags)
-                .retryQueue(queue).resync(resync, "customers");
+                .router(router).retryQueue(queue).resync(resync, "customers");
     }
 
     @Test
@@ -122,7 +126,18 @@ class RepositoryBuilderTest {
                 + "  missing migration(name)\n  missing flags(migrationFlags)\n"
                 + "  NotesDao.put(String,String) is a write: call resync(keyResync, entity) so that its rows can be mirrored\n"
                 + "  NotesDao.putAll(List) is a write: call resync(keyResync, entity) so that its rows can be mirrored\n"
+                + "  NotesDao has reads: call router(readRouter)\n"
                 + "  NotesDao has writes: call retryQueue(queue)", sortedLines(e.getMessage()));
+    }
+
+    @Test
+    void build_rejectsARouterOfAnotherMigration() {
+        try (ReadRouter other = ReadRouter.builder(flags, "orders").build()) {
+            RepositoryDefinitionException e = assertThrows(RepositoryDefinitionException.class,
+                    () -> builder(NotesDao.class, new RecordingNotes()).router(other).build());
+            assertEquals("Cannot wrap " + NotesDao.class.getName() + ":\n  router(readRouter) routes migration orders,"
+                    + " not customers: build the router for customers", e.getMessage());
+        }
     }
 
     @Test

@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cutover.dualwrite.micrometer.DualWriteMetrics;
 import dev.cutover.flags.Stage;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
@@ -62,6 +64,25 @@ class RepositoryProxyTest {
         assertEquals(fixture.sourceRows(), fixture.targetRows());
         assertEquals(8, fixture.stats.primaryWrites());
         assertEquals(9, fixture.stats.mirrored(), "transfer mirrors both of its keys");
+    }
+
+    @Test
+    void metrics_publishTheWriteAndMirrorCounts() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        new DualWriteMetrics(fixture.stats, "ledger").bindTo(registry);
+        fixture.moveTo(Stage.DUAL_WRITE);
+        ledger.open(1, "ada");
+        fixture.faults.enable(4, 1.0);
+        ledger.deposit(1, 1);
+        fixture.faults.disable();
+
+        assertEquals(2.0, registry.get("cutover.dualwrite.writes").tags("migration", "ledger", "outcome", "success")
+                .functionCounter().count());
+        assertEquals(1.0, registry.get("cutover.dualwrite.mirrors").tag("outcome", "copied").functionCounter().count());
+        assertEquals(1.0, registry.get("cutover.dualwrite.mirrors").tag("outcome", "failed").functionCounter().count());
+        assertEquals(1.0, registry.get("cutover.dualwrite.queued").functionCounter().count());
+        assertEquals(0.0, registry.get("cutover.dualwrite.queue.failures").functionCounter().count());
+        assertEquals(1, registry.get("cutover.dualwrite.mirror.latency").functionTimer().count());
     }
 
     @Test
@@ -160,7 +181,7 @@ class RepositoryProxyTest {
     void objectMethods_behaveLikeAnIdentityObject() {
         Ledger other = Cutover.repository(Ledger.class).source(JdbcLedger.source(source.dataSource(1)))
                 .target(JdbcLedger.target(target.dataSource(1))).migration("ledger").flags(fixture.flags)
-                .retryQueue(fixture.queue).resync(fixture.resync, "accounts")
+                .router(fixture.router).retryQueue(fixture.queue).resync(fixture.resync, "accounts")
                 .routingKey("transfer", args -> List.of(args[0], args[1])).build();
         assertEquals(ledger, ledger);
         assertNotEquals(ledger, other);

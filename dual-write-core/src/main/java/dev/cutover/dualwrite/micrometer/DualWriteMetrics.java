@@ -1,0 +1,78 @@
+package dev.cutover.dualwrite.micrometer;
+
+import dev.cutover.dualwrite.DualWriteStats;
+import dev.cutover.flags.MigrationState;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToLongFunction;
+
+/**
+ * Publishes a {@link DualWriteStats}'s counts to Micrometer, tagged {@code migration}. The only class
+ * of the module that uses Micrometer, which stays an optional dependency.
+ *
+ * <table>
+ *   <caption>Meters</caption>
+ *   <tr><th>name</th><th>type</th><th>extra tags</th><th>meaning</th></tr>
+ *   <tr><td>{@code cutover.dualwrite.writes}</td><td>counter</td><td>{@code outcome=success|failure}</td><td>write calls by their primary outcome</td></tr>
+ *   <tr><td>{@code cutover.dualwrite.mirrors}</td><td>counter</td><td>{@code outcome=copied|failed|deferred}</td><td>keys copied directly, copies that failed, keys queued behind pending entries</td></tr>
+ *   <tr><td>{@code cutover.dualwrite.mirror.latency}</td><td>function timer</td><td></td><td>time of the direct copies</td></tr>
+ *   <tr><td>{@code cutover.dualwrite.queued}</td><td>counter</td><td></td><td>retry-queue entries added</td></tr>
+ *   <tr><td>{@code cutover.dualwrite.queue.failures}</td><td>counter</td><td></td><td>keys that could be neither copied nor queued: alert on it</td></tr>
+ * </table>
+ *
+ * <p>Usage: {@code new DualWriteMetrics(stats, "customers").bindTo(registry)}. The meters read the
+ * counters when scraped; binding costs the write path nothing. Thread-safe.
+ */
+public final class DualWriteMetrics implements MeterBinder {
+    private final DualWriteStats stats;
+    private final String migration;
+
+    /**
+     * Creates a binder for the counters of one migration.
+     *
+     * @param stats the counters, as given to the repositories' builders
+     * @param migration the migration's name, the {@code migration} tag
+     * @throws IllegalArgumentException if the name is not a valid migration name
+     */
+    public DualWriteMetrics(DualWriteStats stats, String migration) {
+        this.stats = Objects.requireNonNull(stats, "null stats");
+        this.migration = MigrationState.checkMigrationName(migration);
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        Objects.requireNonNull(registry, "null registry");
+        Tags tags = Tags.of("migration", migration);
+        counter(registry, "cutover.dualwrite.writes", tags.and("outcome", "success"),
+                "Write calls that succeeded on the primary", DualWriteStats::primaryWrites);
+        counter(registry, "cutover.dualwrite.writes", tags.and("outcome", "failure"),
+                "Write calls that failed on the primary", DualWriteStats::primaryFailures);
+        counter(registry, "cutover.dualwrite.mirrors", tags.and("outcome", "copied"),
+                "Keys copied to the other side directly", DualWriteStats::mirrored);
+        counter(registry, "cutover.dualwrite.mirrors", tags.and("outcome", "failed"),
+                "Direct copies that failed and were queued", DualWriteStats::mirrorFailures);
+        counter(registry, "cutover.dualwrite.mirrors", tags.and("outcome", "deferred"),
+                "Keys queued behind pending entries without a direct copy", DualWriteStats::queuedBehindPending);
+        counter(registry, "cutover.dualwrite.queued", tags, "Retry-queue entries added", DualWriteStats::enqueued);
+        counter(registry, "cutover.dualwrite.queue.failures", tags,
+                "Keys whose copy failed and whose retry-queue entry could not be added", DualWriteStats::enqueueFailures);
+        FunctionTimer.builder("cutover.dualwrite.mirror.latency", stats, DualWriteStats::mirrored,
+                        DualWriteStats::mirrorNanos, TimeUnit.NANOSECONDS)
+                .tags(tags)
+                .description("Time of the direct mirror copies")
+                .register(registry);
+    }
+
+    private void counter(MeterRegistry registry, String name, Tags tags, String description,
+            ToLongFunction<DualWriteStats> count) {
+        FunctionCounter.builder(name, stats, s -> count.applyAsLong(s))
+                .tags(tags)
+                .description(description)
+                .register(registry);
+    }
+}
