@@ -327,6 +327,11 @@ public final class RetryQueue implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
+            } catch (Error e) {
+                // The executor does not rerun a task that died, so say loudly that this worker is gone.
+                LOG.error("Retry queue {} lost a worker to {}; its claimed entries are released or expire", owner,
+                        e.toString());
+                throw e;
             } catch (RuntimeException e) {
                 LOG.warn("Retry queue {} worker failed ({}); claiming again after {}", owner, e.toString(),
                         config.pollInterval());
