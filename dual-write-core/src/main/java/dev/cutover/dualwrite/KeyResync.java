@@ -46,8 +46,9 @@ import org.slf4j.LoggerFactory;
  * it. Within one process copies of a key are also serialised by a striped lock.
  *
  * <p>Needs on both tables a primary key or unique index on exactly the key columns. The sending
- * side's transaction writes nothing. Connections are borrowed per copy and returned with
- * auto-commit restored.
+ * side's transaction writes nothing; its row stays locked while the receiving side is written, which
+ * the statement timeout bounds. One connection per side is borrowed per copy, before the row is
+ * locked, and returned with auto-commit restored.
  *
  * <p>Thread-safe.
  */
@@ -161,57 +162,41 @@ public final class KeyResync {
         String upsert = upserts.computeIfAbsent(mapping.entity() + '\0' + to,
                 k -> RowSql.upsert(toDialect, table(mapping, to), toColumns, toKeys));
         String delete = RowSql.deleteByKey(table(mapping, to), toKeys);
-        try (Connection sending = dataSource(from).getConnection()) {
+        // Both connections are borrowed before the row is locked, so an unreachable receiving side
+        // fails the copy without making the sending side's writers wait for the lock.
+        try (Connection sending = dataSource(from).getConnection();
+                Connection receiving = dataSource(to).getConnection()) {
             boolean sendingAutoCommit = sending.getAutoCommit();
+            boolean receivingAutoCommit = receiving.getAutoCommit();
             sending.setAutoCommit(false);
+            receiving.setAutoCommit(false);
             try {
                 for (int attempt = 1; attempt <= MAX_ABSENT_RECHECKS; attempt++) {
                     List<Object> row = readLocked(sending, select, keyValues, fromColumns.size());
-                    if (writeReceiving(mapping, row, keyValues, from, upsert, delete, sending, select)) {
-                        sending.commit();
-                        return;
+                    if (row != null) {
+                        execute(receiving, upsert, convert(mapping.columns(), row, from));
+                    } else {
+                        execute(receiving, delete, keyValues);
+                        if (readLocked(sending, select, keyValues, fromColumns.size()) != null) {
+                            receiving.rollback();
+                            LOG.debug("A row of {} appeared while its absence was being copied; copying again",
+                                    mapping.entity());
+                            continue;
+                        }
                     }
-                    LOG.debug("A row of {} appeared while its absence was being copied; copying again", mapping.entity());
+                    receiving.commit();
+                    sending.commit();
+                    return;
                 }
                 throw new SQLException("Rows of " + mapping.entity() + " kept appearing and disappearing while being copied ("
                         + MAX_ABSENT_RECHECKS + " attempts); the key stays queued");
             } catch (SQLException | RuntimeException e) {
+                rollbackQuietly(receiving, e);
                 rollbackQuietly(sending, e);
                 throw e;
             } finally {
-                restoreAutoCommit(sending, sendingAutoCommit);
-            }
-        }
-    }
-
-    /**
-     * Upserts or deletes on the receiving side and commits it, unless the sending side's row
-     * appeared meanwhile.
-     *
-     * @return true if committed, false if rolled back because the absent row appeared
-     */
-    private boolean writeReceiving(TableMapping mapping, List<Object> row, List<Object> keyValues, Side from,
-            String upsert, String delete, Connection sending, String select) throws SQLException {
-        try (Connection receiving = dataSource(from.other()).getConnection()) {
-            boolean receivingAutoCommit = receiving.getAutoCommit();
-            receiving.setAutoCommit(false);
-            try {
-                if (row != null) {
-                    execute(receiving, upsert, convert(mapping.columns(), row, from));
-                } else {
-                    execute(receiving, delete, keyValues);
-                    if (readLocked(sending, select, keyValues, mapping.columns().size()) != null) {
-                        receiving.rollback();
-                        return false;
-                    }
-                }
-                receiving.commit();
-                return true;
-            } catch (SQLException | RuntimeException e) {
-                rollbackQuietly(receiving, e);
-                throw e;
-            } finally {
                 restoreAutoCommit(receiving, receivingAutoCommit);
+                restoreAutoCommit(sending, sendingAutoCommit);
             }
         }
     }
