@@ -49,6 +49,19 @@ import java.util.function.Function;
  * write that did not commit never reaches the other side. The stage is read once per call, so a
  * flip takes effect on the next call.
  *
+ * <h2>Guarantees and limits</h2>
+ * Every copy carries the sending side's latest committed row of the key and is made under that
+ * row's lock, and every write whose copy could not be made leaves a queue entry that copies the key
+ * again later; so once writes stop and the queue drains, both sides hold the same rows, whatever
+ * the interleaving of threads and instances (the zero-divergence property test checks this with
+ * faults and flips). The guarantee is convergence, not atomicity: until its entry is replayed, a
+ * key can be behind on the mirror side, and a process killed between the primary's commit and the
+ * copy leaves the mirror behind for that key until it is written again or verified. Moving the
+ * primary ({@code SHIFT_READS} to {@code TARGET_PRIMARY} or back) while the queue still holds
+ * entries of the migration, or while instances still disagree about the stage, converges too, but a
+ * key written on both sides in that window keeps one side's row and loses the other's write: move
+ * the primary with an empty queue.
+ *
  * <h2>Reads</h2>
  * Go through {@link ReadRouter#read(String, String, dev.cutover.router.ReadCall, dev.cutover.router.ReadCall)}
  * with the method's name as the operation and the call's routing key (null for a read without
