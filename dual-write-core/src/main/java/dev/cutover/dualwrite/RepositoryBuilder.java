@@ -3,6 +3,7 @@ package dev.cutover.dualwrite;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.queue.RetryQueue;
+import dev.cutover.queue.RetryStore;
 import dev.cutover.router.ReadRouter;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
@@ -55,8 +56,9 @@ import java.util.function.Function;
  * again later; so once writes stop and the queue drains, both sides hold the same rows, whatever
  * the interleaving of threads and instances (the zero-divergence property test checks this with
  * faults and flips). The guarantee is convergence, not atomicity: until its entry is replayed, a
- * key can be behind on the mirror side, and a process killed between the primary's commit and the
- * copy leaves the mirror behind for that key until it is written again or verified. Moving the
+ * key can be behind on the mirror side. In the default mode a process killed between the primary's
+ * commit and the copy leaves the mirror behind for that key until it is written again or verified;
+ * {@link #crashSafe(RetryStore, Duration)} closes that gap with durable write-ahead intents. Moving the
  * primary ({@code SHIFT_READS} to {@code TARGET_PRIMARY} or back) while the queue still holds
  * entries of the migration, or while instances still disagree about the stage, converges too, but a
  * key written on both sides in that window keeps one side's row and loses the other's write: move
@@ -94,6 +96,8 @@ public final class RepositoryBuilder<T> {
     private String entity;
     private DualWriteStats stats;
     private CircuitBreaker circuitBreaker;
+    private RetryStore intentStore;
+    private Duration intentDelay;
 
     RepositoryBuilder(Class<T> type) {
         this.type = Objects.requireNonNull(type, "null type");
@@ -231,6 +235,37 @@ public final class RepositoryBuilder<T> {
     }
 
     /**
+     * Makes writes survive a crash of the process between the primary's commit and the mirror copy
+     * (the default mode loses the copy then, until the key is written again or verified).
+     *
+     * <p>Before the primary call, each key's copy is recorded in the durable store as a write-ahead
+     * intent ({@link ResyncReplayHandler#intent}), due {@code intentDelay} later; after the call the
+     * key is copied directly as usual, but a failed copy is not queued again: the intent replays it.
+     * So every write that may have committed leaves a durable entry that copies its key after it
+     * committed, even if the process dies at once. If the intent cannot be recorded, the call fails
+     * with a {@link dev.cutover.common.CutoverException} before anything is written.
+     *
+     * <p>Costs one insert into the store per key and write, and one extra copy per intent when it
+     * replays. A primary call that runs longer than {@code intentDelay} may have its intent
+     * replayed before it commits, which weakens the guarantee for that call: choose a delay well
+     * above the slowest write. Due times use the system clock.
+     *
+     * @param durableStore the store the retry-queue drains, e.g. {@link RetryStore#jdbc}
+     * @param intentDelay how long after the write an intent becomes due, 100 ms to 1 hour
+     * @return this builder
+     * @throws IllegalArgumentException if the delay is out of range
+     */
+    public RepositoryBuilder<T> crashSafe(RetryStore durableStore, Duration intentDelay) {
+        Objects.requireNonNull(intentDelay, "null intentDelay");
+        if (intentDelay.compareTo(Duration.ofMillis(100)) < 0 || intentDelay.compareTo(Duration.ofHours(1)) > 0) {
+            throw new IllegalArgumentException("intentDelay must be between 100 ms and 1 h, but was " + intentDelay);
+        }
+        this.intentStore = Objects.requireNonNull(durableStore, "null durableStore");
+        this.intentDelay = intentDelay;
+        return this;
+    }
+
+    /**
      * Classifies every method and builds the proxy.
      *
      * @return a {@code T} that dual-writes and routes reads; thread-safe
@@ -280,7 +315,7 @@ public final class RepositoryBuilder<T> {
         }
         RepositoryHandler handler = new RepositoryHandler(type, source, target, migration, flags, router, retryQueue,
                 resync, plans, stats == null ? new DualWriteStats() : stats,
-                circuitBreaker == null ? defaultBreaker() : circuitBreaker);
+                circuitBreaker == null ? defaultBreaker() : circuitBreaker, intentStore, intentDelay);
         for (Method method : plans.keySet()) {
             if (!method.trySetAccessible() && !Modifier.isPublic(method.getDeclaringClass().getModifiers())) {
                 throw new RepositoryDefinitionException("Cannot call " + MethodPlan.signature(method)

@@ -3,12 +3,16 @@ package dev.cutover.dualwrite;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
+import dev.cutover.common.CutoverException;
 import dev.cutover.queue.RetryQueue;
+import dev.cutover.queue.RetryStore;
 import dev.cutover.router.ReadRouter;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -32,10 +36,13 @@ final class RepositoryHandler implements InvocationHandler {
     private final Map<String, MethodPlan> plans = new HashMap<>();
     private final DualWriteStats stats;
     private final CircuitBreaker breaker;
+    /** Where crash-safe repositories record write-ahead intents; null in the default mode. */
+    private final RetryStore intentStore;
+    private final Duration intentDelay;
 
     RepositoryHandler(Class<?> type, Object source, Object target, String migration, MigrationFlags flags,
             ReadRouter router, RetryQueue queue, KeyResync resync, Map<Method, MethodPlan> plans, DualWriteStats stats,
-            CircuitBreaker breaker) {
+            CircuitBreaker breaker, RetryStore intentStore, Duration intentDelay) {
         this.type = type;
         this.source = source;
         this.target = target;
@@ -46,6 +53,8 @@ final class RepositoryHandler implements InvocationHandler {
         this.resync = resync;
         this.stats = stats;
         this.breaker = breaker;
+        this.intentStore = intentStore;
+        this.intentDelay = intentDelay;
         plans.forEach((method, plan) -> this.plans.put(lookupKey(method), plan));
     }
 
@@ -73,6 +82,9 @@ final class RepositoryHandler implements InvocationHandler {
             return callPrimary(stage.writesSource() ? source : target, plan, args);
         }
         Side primary = stage.primary();
+        if (intentStore != null) {
+            return writeCrashSafe(plan, args, keys, primary);
+        }
         Object result;
         try {
             result = callPrimary(primary == Side.SOURCE ? source : target, plan, args);
@@ -85,6 +97,27 @@ final class RepositoryHandler implements InvocationHandler {
         }
         for (String key : keys) {
             mirror(plan.entity(), key, primary);
+        }
+        return result;
+    }
+
+    /** The crash-safe variant: durable intents first, so a failed or lost copy needs no further entry. */
+    private Object writeCrashSafe(MethodPlan plan, Object[] args, List<String> keys, Side primary) throws Throwable {
+        Instant due = Instant.now().plus(intentDelay);
+        for (String key : keys) {
+            try {
+                intentStore.enqueue(ResyncReplayHandler.intent(migration, plan.entity(), key, primary), due);
+                stats.enqueued(true);
+            } catch (RuntimeException e) {
+                stats.enqueued(false);
+                throw new CutoverException("Cannot record the write-ahead intent of " + MethodPlan.signature(plan.method())
+                        + " for " + migration + "/" + plan.entity() + "/" + key + ", so the write was not made: "
+                        + e.getMessage(), e);
+            }
+        }
+        Object result = callPrimary(primary == Side.SOURCE ? source : target, plan, args);
+        for (String key : keys) {
+            copy(plan.entity(), key, primary);
         }
         return result;
     }
@@ -106,10 +139,16 @@ final class RepositoryHandler implements InvocationHandler {
             enqueue(entity, key, from);
             return;
         }
+        if (!copy(entity, key, from)) {
+            enqueue(entity, key, from);
+        }
+    }
+
+    /** Copies a key directly through the circuit breaker; @return false if it was not copied */
+    private boolean copy(String entity, String key, Side from) {
         if (!breaker.tryAcquirePermission()) {
             stats.mirrorFailed();
-            enqueue(entity, key, from);
-            return;
+            return false;
         }
         long start = breaker.getCurrentTimestamp();
         try {
@@ -117,12 +156,13 @@ final class RepositoryHandler implements InvocationHandler {
             long duration = breaker.getCurrentTimestamp() - start;
             breaker.onSuccess(duration, breaker.getTimestampUnit());
             stats.mirrored(breaker.getTimestampUnit().toNanos(duration));
+            return true;
         } catch (Exception e) {
             breaker.onError(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit(), e);
             stats.mirrorFailed();
-            LOG.warn("Mirror of {}/{}/{} to the {} failed, queued for resync: {}", migration, entity, key,
+            LOG.warn("Mirror of {}/{}/{} to the {} failed, left to the retry-queue: {}", migration, entity, key,
                     from.other().name().toLowerCase(Locale.ROOT), e.toString());
-            enqueue(entity, key, from);
+            return false;
         }
     }
 

@@ -14,15 +14,19 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The table-aware {@link ReplayHandler} of the retry-queue: replays a {@link ReplayMode#RESYNC}
- * entry by copying the key's current row with {@link KeyResync}, in the direction the entry names.
+ * The table-aware {@link ReplayHandler} of the retry-queue: replays an entry by copying the key's
+ * current row with {@link KeyResync}, in the direction the entry names. {@link ReplayMode#RESYNC}
+ * entries are the mirrors that failed; {@link ReplayMode#REPLAY} entries with the same operations
+ * are the write-ahead intents of crash-safe repositories (see
+ * {@link RepositoryBuilder#crashSafe(dev.cutover.queue.RetryStore, java.time.Duration)}), queued in
+ * that mode because a {@code RESYNC} entry would supersede them while their write is still running.
  *
  * <p>Entries with operation {@value #TO_TARGET} (what {@link NewRetryEntry#resync} creates, and
  * what repositories queue while the source is primary) copy source to target; entries with
  * {@value #TO_SOURCE} (queued while the target is primary) copy target to source. Because the copy
  * takes the current row, not the recorded operation, replaying an entry twice or after newer writes
- * is harmless. An entry of an unknown migration or entity, with a malformed key, another operation
- * or mode {@link ReplayMode#REPLAY} is parked at once with a {@link NonRetryableReplayException}.
+ * is harmless. An entry of an unknown migration or entity, with a malformed key or another
+ * operation is parked at once with a {@link NonRetryableReplayException}.
  *
  * <p>Thread-safe.
  */
@@ -82,6 +86,21 @@ public final class ResyncReplayHandler implements ReplayHandler {
     }
 
     /**
+     * The write-ahead intent of a crash-safe repository: a copy of the key, queued before the write,
+     * that no later entry supersedes.
+     *
+     * @param migration the migration's name
+     * @param entity the mapped entity
+     * @param key the routing key
+     * @param from the side whose row is copied
+     * @return a {@link ReplayMode#REPLAY} entry of the resync operation, without payload
+     */
+    public static NewRetryEntry intent(String migration, String entity, String key, Side from) {
+        return new NewRetryEntry(migration, entity, key, ReplayMode.REPLAY,
+                from == Side.SOURCE ? TO_TARGET : TO_SOURCE, NullNode.getInstance());
+    }
+
+    /**
      * Copies the entry's key in the direction its operation names.
      *
      * @param entry the entry
@@ -91,10 +110,6 @@ public final class ResyncReplayHandler implements ReplayHandler {
      */
     @Override
     public void replay(RetryEntry entry, JsonNode payload) throws Exception {
-        if (entry.mode() != ReplayMode.RESYNC) {
-            throw new NonRetryableReplayException(entry.describe() + " has mode " + entry.mode()
-                    + ", but ResyncReplayHandler replays only RESYNC entries");
-        }
         KeyResync resync = byMigration.get(entry.migration());
         if (resync == null) {
             throw new NonRetryableReplayException(entry.describe() + ": migration " + entry.migration()

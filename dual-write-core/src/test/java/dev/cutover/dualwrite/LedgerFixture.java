@@ -33,14 +33,23 @@ final class LedgerFixture implements AutoCloseable {
     final Ledger ledger;
     private final DataSource sourcePool;
     private final DataSource faultyTarget;
+    private final RetryStore store = RetryStore.inMemory();
+    private final boolean crashSafe;
 
     LedgerFixture(TestDatabase source, TestDatabase target, DataSource sourcePool, DataSource targetPool) {
+        this(source, target, sourcePool, targetPool, false);
+    }
+
+    /** @param crashSafe whether the proxies record write-ahead intents ({@link RepositoryBuilder#crashSafe}) */
+    LedgerFixture(TestDatabase source, TestDatabase target, DataSource sourcePool, DataSource targetPool,
+            boolean crashSafe) {
+        this.crashSafe = crashSafe;
         this.source = source;
         this.target = target;
         this.sourcePool = sourcePool;
         this.faultyTarget = faults.wrap(targetPool);
         this.resync = newResync();
-        this.queue = RetryQueue.create(RetryStore.inMemory(), ResyncReplayHandler.of(MIGRATION, resync),
+        this.queue = RetryQueue.create(store, ResyncReplayHandler.of(MIGRATION, resync),
                 RetryQueueConfig.custom().workerCount(2).pollInterval(Duration.ofMillis(5))
                         .initialBackoff(Duration.ofMillis(2)).maxBackoff(Duration.ofMillis(50))
                         .maxAttempts(1_000).pendingCacheTtl(Duration.ofMillis(20)).build());
@@ -63,7 +72,7 @@ final class LedgerFixture implements AutoCloseable {
     }
 
     private Ledger newInstance(KeyResync instanceResync) {
-        return Cutover.repository(Ledger.class)
+        RepositoryBuilder<Ledger> builder = Cutover.repository(Ledger.class)
                 .source(JdbcLedger.source(sourcePool))
                 .target(JdbcLedger.target(faultyTarget))
                 .migration(MIGRATION)
@@ -72,13 +81,17 @@ final class LedgerFixture implements AutoCloseable {
                 .retryQueue(queue)
                 .resync(instanceResync, "accounts")
                 .routingKey("transfer", args -> List.of(args[0], args[1]))
-                .stats(stats)
-                .build();
+                .stats(stats);
+        return crashSafe ? builder.crashSafe(store, Duration.ofMillis(100)).build() : builder.build();
     }
 
     static LedgerFixture create(TestDatabase source, TestDatabase target, int poolSize) {
+        return create(source, target, poolSize, false);
+    }
+
+    static LedgerFixture create(TestDatabase source, TestDatabase target, int poolSize, boolean crashSafe) {
         JdbcLedger.createTables(source, target);
-        return new LedgerFixture(source, target, source.dataSource(poolSize), target.dataSource(poolSize));
+        return new LedgerFixture(source, target, source.dataSource(poolSize), target.dataSource(poolSize), crashSafe);
     }
 
     void moveTo(Stage stage) {

@@ -42,15 +42,17 @@ class ResyncReplayHandlerTest {
     }
 
     @Test
-    void replay_copiesInTheDirectionTheEntryNames() throws Exception {
+    void replay_copiesFailedMirrorsAndIntentsInTheDirectionTheEntryNames() throws Exception {
         source.execute("INSERT INTO account VALUES (1, 'from source', 1, 1, NULL)");
         target.execute("INSERT INTO accounts VALUES (2, 'from target', 2, 2, NULL)");
 
         handler.replay(entry(ResyncReplayHandler.entry("ledger", "accounts", "1", Side.SOURCE)), NullNode.getInstance());
         handler.replay(entry(ResyncReplayHandler.entry("ledger", "accounts", "2", Side.TARGET)), NullNode.getInstance());
         handler.replay(entry(NewRetryEntry.resync("ledger", "accounts", "1")), NullNode.getInstance());
+        source.execute("UPDATE account SET version = 5 WHERE id = 1");
+        handler.replay(entry(ResyncReplayHandler.intent("ledger", "accounts", "1", Side.SOURCE)), NullNode.getInstance());
 
-        assertEquals(List.of(List.of(1L, "from source", 1L, 1L, "null"), List.of(2L, "from target", 2L, 2L, "null")),
+        assertEquals(List.of(List.of(1L, "from source", 1L, 5L, "null"), List.of(2L, "from target", 2L, 2L, "null")),
                 KeyResyncTest.rows(target, "SELECT " + LedgerFixture.TARGET_COLUMNS + " FROM accounts ORDER BY account_id"));
         assertEquals(KeyResyncTest.rows(target, "SELECT " + LedgerFixture.TARGET_COLUMNS + " FROM accounts ORDER BY account_id"),
                 KeyResyncTest.rows(source, "SELECT " + LedgerFixture.SOURCE_COLUMNS + " FROM account ORDER BY id"));
@@ -64,8 +66,8 @@ class ResyncReplayHandlerTest {
                 parkReason(new NewRetryEntry("ledger", "orders", "1", ReplayMode.RESYNC, "resync", NullNode.getInstance())));
         assertEquals("#7 ledger/accounts/1 has operation 'upsert', expected 'resync' or 'resync-to-source'",
                 parkReason(new NewRetryEntry("ledger", "accounts", "1", ReplayMode.RESYNC, "upsert", NullNode.getInstance())));
-        assertEquals("#7 ledger/accounts/1 has mode REPLAY, but ResyncReplayHandler replays only RESYNC entries",
-                parkReason(new NewRetryEntry("ledger", "accounts", "1", ReplayMode.REPLAY, "resync", NullNode.getInstance())));
+        assertEquals("#7 ledger/accounts/1 has operation 'deposit', expected 'resync' or 'resync-to-source'",
+                parkReason(new NewRetryEntry("ledger", "accounts", "1", ReplayMode.REPLAY, "deposit", NullNode.getInstance())));
         assertEquals("#7 ledger/accounts/x: Key part 'x' of accounts is not a valid Long for key column id",
                 parkReason(NewRetryEntry.resync("ledger", "accounts", "x")));
     }

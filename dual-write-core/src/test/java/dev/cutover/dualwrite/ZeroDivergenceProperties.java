@@ -17,7 +17,8 @@ import net.jqwik.api.lifecycle.AfterContainer;
 /**
  * The "zero divergence" property: whatever the interleaving of concurrent ledger writes, the target
  * faults and the flips among DUAL_WRITE, SHIFT_READS and TARGET_PRIMARY, once the faults stop and
- * the retry-queue drains, every row of the target equals the source's.
+ * the retry-queue drains, every row of the target equals the source's; in the default mode and with
+ * crash-safe write-ahead intents.
  */
 class ZeroDivergenceProperties {
     private static final int THREADS = 3;
@@ -31,6 +32,11 @@ class ZeroDivergenceProperties {
     @Property(tries = 200)
     void h2ToH2_targetEqualsSourceAfterTheQueueDrains(@ForAll long seed) throws Exception {
         run(Engine.H2, Engine.H2, seed);
+    }
+
+    @Property(tries = 100)
+    void h2ToH2CrashSafe_targetEqualsSourceAfterTheQueueDrains(@ForAll long seed) throws Exception {
+        run(Engine.H2, Engine.H2, seed, true);
     }
 
     @Property(tries = 20)
@@ -63,21 +69,29 @@ class ZeroDivergenceProperties {
     }
 
     private static void run(Engine sourceEngine, Engine targetEngine, long seed) throws Exception {
-        LedgerFixture fixture = fixture(sourceEngine, targetEngine);
+        run(sourceEngine, targetEngine, seed, false);
+    }
+
+    private static void run(Engine sourceEngine, Engine targetEngine, long seed, boolean crashSafe) throws Exception {
+        LedgerFixture fixture = fixture(sourceEngine, targetEngine, crashSafe);
         fixture.clear();
         double faultProbability = FAULT_PROBABILITIES[(int) Math.floorMod(seed, (long) FAULT_PROBABILITIES.length)];
         new LedgerWorkload().runAndCompare(fixture, seed, THREADS, OPS_PER_THREAD, KEYS, faultProbability);
     }
 
     private static LedgerFixture fixture(Engine sourceEngine, Engine targetEngine) {
-        return FIXTURES.computeIfAbsent(sourceEngine + "->" + targetEngine, k -> {
+        return fixture(sourceEngine, targetEngine, false);
+    }
+
+    private static LedgerFixture fixture(Engine sourceEngine, Engine targetEngine, boolean crashSafe) {
+        return FIXTURES.computeIfAbsent(sourceEngine + "->" + targetEngine + (crashSafe ? " crash-safe" : ""), k -> {
             TestDatabase source = TestDatabases.create(sourceEngine, "zdsrc");
             TestDatabase target = TestDatabases.create(targetEngine, "zdtgt");
             synchronized (DATABASES) {
                 DATABASES.add(source);
                 DATABASES.add(target);
             }
-            return LedgerFixture.create(source, target, 8);
+            return LedgerFixture.create(source, target, 8, crashSafe);
         });
     }
 
