@@ -41,6 +41,8 @@ import org.jdbi.v3.core.Jdbi;
  * locked head stays visible to the plain read, so the entry behind it is never a candidate.
  */
 public final class JdbiRetryStore implements JdbcRetryStore {
+    /** Tries of a self-managed enqueue transaction chosen as a deadlock victim. */
+    private static final int ENQUEUE_ATTEMPTS = 5;
     /** Candidates read per claimed entry: room for losing some to other instances. */
     private static final int CANDIDATES_PER_CLAIM = 4;
     private static final int MAX_ERROR = 2000;
@@ -112,11 +114,31 @@ public final class JdbiRetryStore implements JdbcRetryStore {
 
     @Override
     public long enqueue(NewRetryEntry entry, Instant now) {
-        try {
-            return jdbi.inTransaction(handle -> enqueue(handle, entry, now));
-        } catch (SQLException e) {
-            throw new CutoverException("Cannot enqueue a retry entry into " + table + ": " + e.getMessage(), e);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return jdbi.inTransaction(handle -> enqueue(handle, entry, now));
+            } catch (SQLException | org.jdbi.v3.core.JdbiException e) {
+                // A deadlock victim's transaction was rolled back whole, so running it again is safe;
+                // giving up would lose the mirror write this entry stands for.
+                if (attempt < ENQUEUE_ATTEMPTS && isTransientConflict(e)) {
+                    continue;
+                }
+                throw new CutoverException("Cannot enqueue a retry entry into " + table + ": " + e.getMessage(), e);
+            }
         }
+    }
+
+    private static boolean isTransientConflict(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException) {
+                String state = ((SQLException) t).getSQLState();
+                // 40001 serialization failure / MariaDB deadlock, 40P01 PostgreSQL deadlock.
+                if ("40001".equals(state) || "40P01".equals(state)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     @Override
@@ -125,14 +147,7 @@ public final class JdbiRetryStore implements JdbcRetryStore {
         Objects.requireNonNull(entry, "null entry");
         Objects.requireNonNull(now, "null now");
         if (entry.mode() == ReplayMode.RESYNC) {
-            try (PreparedStatement delete = connection.prepareStatement("DELETE FROM " + table
-                    + " WHERE migration = ? AND entity = ? AND routing_key = ? AND status = 'PENDING'"
-                    + " AND lease_owner IS NULL")) {
-                delete.setString(1, entry.migration());
-                delete.setString(2, entry.entity());
-                delete.setString(3, entry.key());
-                delete.executeUpdate();
-            }
+            supersedePending(connection, entry);
         }
         try (PreparedStatement insert = connection.prepareStatement("INSERT INTO " + table
                 + " (migration, entity, routing_key, replay_mode, operation, payload, status, attempts,"
@@ -152,6 +167,36 @@ public final class JdbiRetryStore implements JdbcRetryStore {
                     throw new SQLException("The driver returned no generated id for the new entry in " + table);
                 }
                 return keys.getLong(1);
+            }
+        }
+    }
+
+    /**
+     * Removes the key's pending, unleased entries, which a new RESYNC entry makes unnecessary.
+     *
+     * <p>The rows are found with a plain read and deleted by primary key: a ranged {@code DELETE} on
+     * the key index would take InnoDB gap locks even when nothing matches, and concurrent enqueues of
+     * neighbouring keys then deadlock each other.
+     */
+    private void supersedePending(Connection connection, NewRetryEntry entry) throws SQLException {
+        List<Long> ids = new ArrayList<>();
+        try (PreparedStatement select = connection.prepareStatement("SELECT id FROM " + table
+                + " WHERE migration = ? AND entity = ? AND routing_key = ? AND status = 'PENDING'"
+                + " AND lease_owner IS NULL")) {
+            select.setString(1, entry.migration());
+            select.setString(2, entry.entity());
+            select.setString(3, entry.key());
+            try (ResultSet rs = select.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getLong(1));
+                }
+            }
+        }
+        for (long id : ids) {
+            try (PreparedStatement delete = connection.prepareStatement("DELETE FROM " + table
+                    + " WHERE id = ? AND status = 'PENDING' AND lease_owner IS NULL")) {
+                delete.setLong(1, id);
+                delete.executeUpdate();
             }
         }
     }
