@@ -1,0 +1,148 @@
+package dev.cutover.benchmarks;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.openjdk.jmh.results.Result;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Runs the chosen benchmarks and writes their results as JMH JSON and as a Markdown table in which
+ * every case is set against the {@code baseline} method of its own class (same parameters), run in
+ * the same process.
+ *
+ * <p>Run everything, or only the benchmarks whose names match the given regular expressions:
+ * <pre>
+ * mvn -q -pl benchmarks -am package -DskipTests &amp;&amp; java -jar benchmarks/target/benchmarks.jar [regex ...]
+ * </pre>
+ * Results go to {@code benchmarks/target/results.json} and {@code benchmarks/target/results.md}
+ * ({@code -Dcutover.bench.out=DIR} to change). Each benchmark runs in one fork with 2 warm-up and
+ * 3 measured iterations of 1 s, which keeps the whole set within minutes on a 2-core machine; pass
+ * {@code -Dcutover.bench.iterations=N} for tighter error bars.
+ */
+public final class RunBenchmarks {
+    private RunBenchmarks() {
+    }
+
+    /**
+     * Runs the benchmarks.
+     *
+     * @param args regular expressions of benchmark names; all benchmarks when none
+     * @throws RunnerException if JMH fails
+     * @throws IOException if the results cannot be written
+     */
+    public static void main(String[] args) throws RunnerException, IOException {
+        Path out = Path.of(System.getProperty("cutover.bench.out", "benchmarks/target"));
+        Files.createDirectories(out);
+        int iterations = Integer.getInteger("cutover.bench.iterations", 3);
+        ChainedOptionsBuilder options = new OptionsBuilder()
+                .forks(1)
+                .warmupIterations(2)
+                .warmupTime(TimeValue.seconds(1))
+                .measurementIterations(iterations)
+                .measurementTime(TimeValue.seconds(1))
+                .resultFormat(ResultFormatType.JSON)
+                .result(out.resolve("results.json").toString());
+        if (args.length == 0) {
+            options.include("dev\\.cutover\\.benchmarks\\..*");
+        }
+        for (String regex : args) {
+            options.include(regex);
+        }
+        Collection<RunResult> results = new Runner(options.build()).run();
+        String table = markdown(results);
+        Files.writeString(out.resolve("results.md"), table, StandardCharsets.UTF_8);
+        System.out.println();
+        System.out.println(table);
+    }
+
+    static String markdown(Collection<RunResult> results) {
+        Map<String, Double> baselines = new LinkedHashMap<>();
+        List<RunResult> sorted = new ArrayList<>(results);
+        sorted.sort(Comparator.comparing(RunBenchmarks::group).thenComparing(r -> method(r).startsWith("baseline") ? 0 : 1)
+                .thenComparing(RunBenchmarks::method));
+        for (RunResult r : sorted) {
+            if (method(r).startsWith("baseline")) {
+                baselines.putIfAbsent(group(r), r.getPrimaryResult().getScore());
+            }
+        }
+        StringBuilder md = new StringBuilder();
+        md.append("Machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, ")
+                .append(Runtime.getRuntime().maxMemory() / (1024 * 1024)).append(" MiB max heap, Java ")
+                .append(System.getProperty("java.version")).append(", ").append(LocalDate.now()).append("\n\n");
+        md.append("| benchmark | params | case | mode | score | error | unit | ratio to baseline | p50 | p99 |\n");
+        md.append("|---|---|---|---|---:|---:|---|---:|---:|---:|\n");
+        for (RunResult r : sorted) {
+            Result<?> primary = r.getPrimaryResult();
+            Double baseline = baselines.get(group(r));
+            String ratio = baseline == null || baseline == 0 ? "" : String.format(Locale.ROOT, "%.3f", primary.getScore() / baseline);
+            md.append("| ").append(simpleClass(r))
+                    .append(" | ").append(params(r))
+                    .append(" | ").append(method(r))
+                    .append(" | ").append(r.getParams().getMode().shortLabel())
+                    .append(" | ").append(format(primary.getScore()))
+                    .append(" | ").append(format(primary.getScoreError()))
+                    .append(" | ").append(primary.getScoreUnit())
+                    .append(" | ").append(ratio)
+                    .append(" | ").append(percentile(r, 0.5))
+                    .append(" | ").append(percentile(r, 0.99))
+                    .append(" |\n");
+        }
+        return md.toString();
+    }
+
+    private static String percentile(RunResult r, double p) {
+        if (r.getParams().getMode() != org.openjdk.jmh.annotations.Mode.SampleTime) {
+            return "";
+        }
+        return format(r.getPrimaryResult().getStatistics().getPercentile(p * 100));
+    }
+
+    private static String group(RunResult r) {
+        return simpleClass(r) + "|" + params(r);
+    }
+
+    private static String simpleClass(RunResult r) {
+        String benchmark = r.getParams().getBenchmark();
+        String cls = benchmark.substring(0, benchmark.lastIndexOf('.'));
+        return cls.substring(cls.lastIndexOf('.') + 1);
+    }
+
+    private static String method(RunResult r) {
+        String benchmark = r.getParams().getBenchmark();
+        return benchmark.substring(benchmark.lastIndexOf('.') + 1);
+    }
+
+    private static String params(RunResult r) {
+        StringBuilder s = new StringBuilder();
+        for (String key : r.getParams().getParamsKeys()) {
+            if (s.length() > 0) {
+                s.append(", ");
+            }
+            s.append(key).append('=').append(r.getParams().getParam(key));
+        }
+        return s.toString();
+    }
+
+    private static String format(double value) {
+        if (Double.isNaN(value)) {
+            return "";
+        }
+        return value >= 100 ? String.format(Locale.ROOT, "%.0f", value) : String.format(Locale.ROOT, "%.3f", value);
+    }
+}

@@ -1,0 +1,337 @@
+package dev.cutover.examples.shop;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.cutover.dualwrite.Cutover;
+import dev.cutover.dualwrite.DualWriteStats;
+import dev.cutover.dualwrite.KeyResync;
+import dev.cutover.dualwrite.ResyncReplayHandler;
+import dev.cutover.dualwrite.TableMapping;
+import dev.cutover.flags.JdbcFlagStore;
+import dev.cutover.flags.MigrationFlags;
+import dev.cutover.flags.MigrationState;
+import dev.cutover.flags.Stage;
+import dev.cutover.queue.JdbcRetryStore;
+import dev.cutover.queue.MigrationStats;
+import dev.cutover.queue.RetryQueue;
+import dev.cutover.queue.RetryQueueConfig;
+import dev.cutover.queue.RetryStore;
+import dev.cutover.router.ReadRouter;
+import dev.cutover.router.ReadRouterConfig;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.sqlobject.SqlObjectPlugin;
+
+/**
+ * The one-command demo: a small shop keeps serving simulated traffic while Cutover migrates it from
+ * a legacy database to a new one, stage by stage, through an injected target outage, and back once
+ * in a rollback rehearsal.
+ *
+ * <p>Run it from the repository root: {@code mvn -q -pl examples -am compile exec:java}. It uses
+ * embedded H2 databases unless given {@code --source-url} and {@code --target-url} (see
+ * {@link DemoOptions}). It exits with status 1 if users saw errors or the databases differ at the
+ * end, so it doubles as a smoke test.
+ */
+public final class ShopDemo {
+    private static final String MIGRATION = "shop";
+    private static final String ACTOR = "shop-demo";
+    private static final Map<String, String> TABLES = Map.of("customers", "id", "stock", "sku", "orders", "id");
+
+    private final DemoOptions options;
+    private final Map<String, Long> secondsPerStage = new LinkedHashMap<>();
+    private final List<String> notes = new ArrayList<>();
+
+    private ShopDemo(DemoOptions options) {
+        this.options = options;
+    }
+
+    /**
+     * Runs the demo.
+     *
+     * @param args see {@link DemoOptions}
+     * @throws Exception if the demo cannot set up its databases
+     */
+    public static void main(String[] args) throws Exception {
+        System.exit(run(args));
+    }
+
+    /**
+     * Runs the demo without exiting the JVM, for tests.
+     *
+     * @param args see {@link DemoOptions}
+     * @return 0 if users saw no error and the databases matched at every check, 1 if not, 2 for bad arguments
+     * @throws Exception if the demo cannot set up its databases
+     */
+    public static int run(String[] args) throws Exception {
+        DemoOptions options;
+        try {
+            options = DemoOptions.parse(args, System.getenv());
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage());
+            return 2;
+        }
+        return new ShopDemo(options).run();
+    }
+
+    private int run() throws Exception {
+        try (HikariDataSource sourcePool = pool("legacy", options.sourceUrl());
+             HikariDataSource targetPool = pool("new", options.targetUrl())) {
+            OutageSwitch target = new OutageSwitch(targetPool);
+            DataSource source = sourcePool;
+            createSchema(source, true);
+            createSchema(targetPool, false);
+
+            JdbcFlagStore flagStore = JdbcFlagStore.create(source);
+            flagStore.createTables();
+            JdbcRetryStore retryStore = RetryStore.jdbc(source, "cutover_");
+            retryStore.createTables();
+            KeyResync resync = KeyResync.builder(source, target)
+                    .mapping(TableMapping.builder("customers").sourceTable("customers").targetTable("customers")
+                            .key("id", Long.class).column("name").column("balance").build())
+                    .mapping(TableMapping.builder("stock").sourceTable("stock").targetTable("stock")
+                            .key("sku", String.class).column("quantity").build())
+                    .mapping(TableMapping.builder("orders").sourceTable("orders").targetTable("orders")
+                            .key("id", Long.class).column("customer_id").column("sku").column("quantity").column("amount").build())
+                    .statementTimeout(Duration.ofSeconds(2))
+                    .build();
+            DualWriteStats stats = new DualWriteStats();
+
+            try (MigrationFlags flags = MigrationFlags.builder(flagStore).refreshInterval(Duration.ofMillis(250)).build();
+                 ReadRouter router = ReadRouter.builder(flags, MIGRATION).config(ReadRouterConfig.ofDefaults()).build();
+                 RetryQueue queue = RetryQueue.create(retryStore, ResyncReplayHandler.of(MIGRATION, resync),
+                         RetryQueueConfig.custom().workerCount(2).initialBackoff(Duration.ofMillis(100))
+                                 .maxBackoff(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(50)).build())) {
+                Jdbi sourceJdbi = Jdbi.create(source).installPlugin(new SqlObjectPlugin());
+                Jdbi targetJdbi = Jdbi.create(target).installPlugin(new SqlObjectPlugin());
+                CustomerDao customers = Cutover.repository(CustomerDao.class)
+                        .source(sourceJdbi.onDemand(CustomerDao.class)).target(targetJdbi.onDemand(CustomerDao.class))
+                        .migration(MIGRATION).flags(flags).router(router).retryQueue(queue).resync(resync, "customers").stats(stats).build();
+                StockDao stock = Cutover.repository(StockDao.class)
+                        .source(sourceJdbi.onDemand(StockDao.class)).target(targetJdbi.onDemand(StockDao.class))
+                        .migration(MIGRATION).flags(flags).router(router).retryQueue(queue).resync(resync, "stock").stats(stats).build();
+                OrderDao orders = Cutover.repository(OrderDao.class)
+                        .source(sourceJdbi.onDemand(OrderDao.class)).target(targetJdbi.onDemand(OrderDao.class))
+                        .migration(MIGRATION).flags(flags).router(router).retryQueue(queue).resync(resync, "orders").stats(stats).build();
+
+                seed(customers, stock);
+                queue.start();
+                ShopTraffic traffic = new ShopTraffic(customers, stock, orders, 1);
+                Progress progress = new Progress(flags, router, retryStore, stats, traffic);
+                traffic.start(options.threads());
+                progress.start();
+                long differing = walk(flags, queue, traffic, resync, source, targetPool, target);
+                traffic.stop();
+                progress.stop();
+                return summary(traffic, stats, queue, router, differing);
+            }
+        }
+    }
+
+    private long walk(MigrationFlags flags, RetryQueue queue, ShopTraffic traffic, KeyResync resync,
+                      DataSource source, DataSource targetPool, OutageSwitch target) throws Exception {
+        long slice = Math.max(2_000, options.duration().toMillis() / 12);
+        stage("source only, traffic warming up", slice, () -> { });
+
+        stage("dual writes on, backfilling existing rows", slice, () -> {
+            flags.moveTo(MIGRATION, Stage.DUAL_WRITE, ACTOR, "start mirroring writes");
+            // Calls that read SOURCE_ONLY just before the flip finish first; every later write is mirrored.
+            Thread.sleep(500);
+            backfill(resync, traffic, source);
+        });
+
+        stage("target outage: mirror writes go to the retry-queue", slice, () -> {
+            target.goDown();
+            notes.add("target taken down for " + slice + " ms");
+        });
+        stage("target back: the queue drains", slice, () -> {
+            target.comeBack();
+            if (!queue.drain(Duration.ofSeconds(60))) {
+                notes.add("the retry-queue did not drain within 60 s");
+            }
+        });
+
+        stage("10% of reads from the target, 20% shadow-compared", slice, () -> {
+            flags.moveTo(MIGRATION, Stage.SHIFT_READS, ACTOR, "start shifting reads");
+            flags.setShadowReadPercent(MIGRATION, 20, ACTOR, "compare a fifth of reads");
+            flags.setTargetReadPercent(MIGRATION, 10, ACTOR, "first read step");
+        });
+        stage("50% of reads from the target", slice,
+                () -> flags.setTargetReadPercent(MIGRATION, 50, ACTOR, "second read step"));
+        stage("100% of reads from the target", slice,
+                () -> flags.setTargetReadPercent(MIGRATION, 100, ACTOR, "all reads on the target"));
+
+        long before = check(traffic, queue, source, targetPool, "before the target becomes primary");
+        stage("target primary, source still written for rollback", slice,
+                () -> flags.moveTo(MIGRATION, Stage.TARGET_PRIMARY, ACTOR, "target verified: make it primary"));
+
+        stage("rollback rehearsal: back to dual writes in one flip", slice,
+                () -> flags.moveTo(MIGRATION, Stage.DUAL_WRITE, ACTOR, "rollback rehearsal"));
+        long afterRollback = check(traffic, queue, source, targetPool, "after the rollback");
+        stage("forward again to target primary", slice, () -> {
+            flags.moveTo(MIGRATION, Stage.SHIFT_READS, ACTOR, "forward again after rehearsal");
+            flags.moveTo(MIGRATION, Stage.TARGET_PRIMARY, ACTOR, "forward again after rehearsal");
+        });
+        long atEnd = check(traffic, queue, source, targetPool, "before switching the source off");
+        stage("target only", slice, () -> flags.moveTo(MIGRATION, Stage.TARGET_ONLY, ACTOR, "migration done"));
+        return before + afterRollback + atEnd;
+    }
+
+    private void backfill(KeyResync resync, ShopTraffic traffic, DataSource source) throws Exception {
+        for (Map.Entry<String, String> table : TABLES.entrySet()) {
+            for (Object key : keys(source, table.getKey(), table.getValue())) {
+                resync.resync(table.getKey(), String.valueOf(key));
+            }
+        }
+        notes.add("backfilled every existing row by key while traffic ran (" + traffic.lastOrderId() + " orders so far)");
+    }
+
+    private static List<Object> keys(DataSource source, String table, String key) throws Exception {
+        List<Object> keys = new ArrayList<>();
+        try (var c = source.getConnection(); var s = c.createStatement();
+             var rs = s.executeQuery("SELECT " + key + " FROM " + table + " ORDER BY " + key)) {
+            while (rs.next()) {
+                keys.add(rs.getObject(1));
+            }
+        }
+        return keys;
+    }
+
+    private long check(ShopTraffic traffic, RetryQueue queue, DataSource source, DataSource target, String when)
+            throws Exception {
+        traffic.pause();
+        try {
+            if (!queue.drain(Duration.ofSeconds(60))) {
+                notes.add("the retry-queue did not drain within 60 s " + when);
+            }
+            List<String> differing = new ArrayList<>();
+            for (Map.Entry<String, String> table : TABLES.entrySet()) {
+                differing.addAll(TableCheck.differingRows(source, target, table.getKey(), table.getValue()));
+            }
+            System.out.printf(Locale.ROOT, "%n  check %s: %d differing rows%n", when, differing.size());
+            differing.stream().limit(10).forEach(d -> System.out.printf(Locale.ROOT, "    %s%n", d));
+            return differing.size();
+        } finally {
+            traffic.resume();
+        }
+    }
+
+    private void stage(String name, long millis, Step step) throws Exception {
+        System.out.printf(Locale.ROOT, "%n== %s%n", name);
+        Instant start = Instant.now();
+        step.run();
+        Thread.sleep(millis);
+        secondsPerStage.merge(name, Duration.between(start, Instant.now()).toMillis(), Long::sum);
+    }
+
+    private int summary(ShopTraffic traffic, DualWriteStats stats, RetryQueue queue, ReadRouter router, long differing) {
+        System.out.printf(Locale.ROOT, "%n%n== Summary%n");
+        String format = "  %-52s %12s%n";
+        System.out.printf(Locale.ROOT, format, "requests served", traffic.requests());
+        System.out.printf(Locale.ROOT, format, "user-visible errors (must be 0)", traffic.errors());
+        System.out.printf(Locale.ROOT, format, "writes mirrored directly", stats.mirrored());
+        System.out.printf(Locale.ROOT, format, "mirror writes queued (replayed from the queue)", stats.enqueued());
+        System.out.printf(Locale.ROOT, format, "entries left in the queue", queue.parked(100).size() + " parked");
+        System.out.printf(Locale.ROOT, format, "reads served by the target", router.stats().targetReads());
+        System.out.printf(Locale.ROOT, format, "reads shadow-compared", router.stats().compared());
+        System.out.printf(Locale.ROOT, format, "mismatches found by shadow reads", router.stats().mismatched());
+        System.out.printf(Locale.ROOT, format, "differing rows at the checks (must be 0)", differing);
+        System.out.printf(Locale.ROOT, "%n  time per stage:%n");
+        secondsPerStage.forEach((name, ms) -> System.out.printf(Locale.ROOT, "    %-58s %6.1f s%n", name, ms / 1000.0));
+        notes.forEach(n -> System.out.printf(Locale.ROOT, "  note: %s%n", n));
+        boolean ok = traffic.errors() == 0 && differing == 0;
+        System.out.printf(Locale.ROOT, "%n  %s%n", ok ? "OK: no user saw an error and the target equals the source."
+                : "FAILED: a must-be-zero figure is not zero.");
+        return ok ? 0 : 1;
+    }
+
+    private static void seed(CustomerDao customers, StockDao stock) {
+        for (int i = 1; i <= ShopTraffic.CUSTOMERS; i++) {
+            customers.insert(i, "Customer " + i, BigDecimal.valueOf(1000));
+        }
+        for (int i = 0; i < ShopTraffic.PRODUCTS; i++) {
+            stock.insert(ShopTraffic.sku(i), 500);
+        }
+    }
+
+    private static void createSchema(DataSource dataSource, boolean legacy) throws Exception {
+        try (var c = dataSource.getConnection(); var s = c.createStatement()) {
+            s.execute("CREATE TABLE customers (id BIGINT PRIMARY KEY, name VARCHAR(100) NOT NULL, balance DECIMAL(12,2) NOT NULL)");
+            s.execute("CREATE TABLE stock (sku VARCHAR(20) PRIMARY KEY, quantity INT NOT NULL)");
+            s.execute("CREATE TABLE orders (id BIGINT PRIMARY KEY, customer_id BIGINT NOT NULL, sku VARCHAR(20) NOT NULL,"
+                    + " quantity INT NOT NULL, amount DECIMAL(12,2) NOT NULL)");
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("Cannot create the shop tables on the " + (legacy ? "legacy" : "new")
+                    + " database (they must not exist yet): " + e.getMessage(), e);
+        }
+    }
+
+    private static HikariDataSource pool(String name, String url) {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(url);
+        config.setPoolName(name);
+        config.setMaximumPoolSize(12);
+        config.setConnectionTimeout(2_000);
+        return new HikariDataSource(config);
+    }
+
+    @FunctionalInterface
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    /** Prints one progress line a second: stage, request rate, target read share, queue depth and lag. */
+    private static final class Progress {
+        private final MigrationFlags flags;
+        private final ReadRouter router;
+        private final RetryStore store;
+        private final DualWriteStats stats;
+        private final ShopTraffic traffic;
+        private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "demo-progress");
+            t.setDaemon(true);
+            return t;
+        });
+        private long lastRequests;
+
+        Progress(MigrationFlags flags, ReadRouter router, RetryStore store, DualWriteStats stats, ShopTraffic traffic) {
+            this.flags = flags;
+            this.router = router;
+            this.store = store;
+            this.stats = stats;
+            this.traffic = traffic;
+        }
+
+        void start() {
+            timer.scheduleAtFixedRate(this::print, 1, 1, TimeUnit.SECONDS);
+        }
+
+        void stop() {
+            timer.shutdownNow();
+        }
+
+        private void print() {
+            MigrationState state = flags.state(MIGRATION);
+            long requests = traffic.requests();
+            MigrationStats queueStats = store.stats().getOrDefault(MIGRATION, new MigrationStats(0, 0, java.util.Optional.empty()));
+            long lagMillis = queueStats.oldestPendingCreatedAt()
+                    .map(t -> Duration.between(t, Instant.now()).toMillis()).orElse(0L);
+            System.out.printf(Locale.ROOT, "  %-14s %6d req/s  target reads %5.1f%%  queue %4d (lag %5d ms)  queued so far %d"
+                            + "  mismatches %d  user errors %d%n",
+                    state.stage(), requests - lastRequests, state.stage() == Stage.SHIFT_READS ? state.targetReadPercent()
+                            : state.stage().primary() == dev.cutover.flags.Side.TARGET ? 100.0 : 0.0,
+                    queueStats.pending(), lagMillis, stats.enqueued(), router.stats().mismatched(), traffic.errors());
+            lastRequests = requests;
+        }
+    }
+}
