@@ -1,5 +1,6 @@
 package dev.cutover.flags;
 
+import dev.cutover.testsupport.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

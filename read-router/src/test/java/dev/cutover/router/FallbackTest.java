@@ -1,5 +1,6 @@
 package dev.cutover.router;
 
+import dev.cutover.testsupport.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;

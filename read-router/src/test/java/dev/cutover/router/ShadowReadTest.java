@@ -1,5 +1,6 @@
 package dev.cutover.router;
 
+import dev.cutover.testsupport.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,6 @@
 package dev.cutover.queue;
 
+import dev.cutover.testsupport.Await;
 import static dev.cutover.queue.TestEntries.ENTITY;
 import static dev.cutover.queue.TestEntries.MIGRATION;
 import static dev.cutover.queue.TestEntries.fastConfig;
