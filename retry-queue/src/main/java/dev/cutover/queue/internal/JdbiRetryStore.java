@@ -27,7 +27,9 @@ import java.util.Optional;
 import java.util.Set;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.JdbiException;
 
 /**
  * {@link JdbcRetryStore} on JDBI. Claims run in two steps. First a plain read finds the heads of
@@ -41,8 +43,8 @@ import org.jdbi.v3.core.Jdbi;
  * locked head stays visible to the plain read, so the entry behind it is never a candidate.
  */
 public final class JdbiRetryStore implements JdbcRetryStore {
-    /** Tries of a self-managed enqueue transaction chosen as a deadlock victim. */
-    private static final int ENQUEUE_ATTEMPTS = 5;
+    /** Tries of a self-managed transaction chosen as a deadlock victim. */
+    private static final int CONFLICT_ATTEMPTS = 5;
     /** Candidates read per claimed entry: room for losing some to other instances. */
     private static final int CANDIDATES_PER_CLAIM = 4;
     private static final int MAX_ERROR = 2000;
@@ -114,16 +116,27 @@ public final class JdbiRetryStore implements JdbcRetryStore {
 
     @Override
     public long enqueue(NewRetryEntry entry, Instant now) {
+        try {
+            return inTransactionRetryingConflicts(handle -> enqueue(handle, entry, now));
+        } catch (SQLException | JdbiException e) {
+            throw new CutoverException("Cannot enqueue a retry entry into " + table + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Runs a transaction of this store's own, again when the database picks it as a deadlock victim.
+     * A victim's transaction was rolled back whole, so running it again is safe; giving up would
+     * lose a mirror write (enqueue) or leave replayed entries to be replayed again after their lease
+     * (complete). InnoDB picks such victims among concurrent workers even for statements by key.
+     */
+    private <R> R inTransactionRetryingConflicts(HandleCallback<R, SQLException> work) throws SQLException {
         for (int attempt = 1; ; attempt++) {
             try {
-                return jdbi.inTransaction(handle -> enqueue(handle, entry, now));
-            } catch (SQLException | org.jdbi.v3.core.JdbiException e) {
-                // A deadlock victim's transaction was rolled back whole, so running it again is safe;
-                // giving up would lose the mirror write this entry stands for.
-                if (attempt < ENQUEUE_ATTEMPTS && isTransientConflict(e)) {
-                    continue;
+                return jdbi.inTransaction(work);
+            } catch (SQLException | JdbiException e) {
+                if (attempt >= CONFLICT_ATTEMPTS || !isTransientConflict(e)) {
+                    throw e;
                 }
-                throw new CutoverException("Cannot enqueue a retry entry into " + table + ": " + e.getMessage(), e);
             }
         }
     }
@@ -310,7 +323,7 @@ public final class JdbiRetryStore implements JdbcRetryStore {
             byLease.computeIfAbsent(new Lease(entry.leaseOwner(), entry.leaseUntil().toEpochMilli()),
                     lease -> new ArrayList<>()).add(entry.id());
         }
-        return jdbi.withHandle(handle -> {
+        return uncheckedRetryingConflicts(handle -> {
             int removed = 0;
             for (Map.Entry<Lease, List<Long>> lease : byLease.entrySet()) {
                 removed += handle.createUpdate("DELETE FROM " + table
@@ -342,10 +355,18 @@ public final class JdbiRetryStore implements JdbcRetryStore {
         return underLease("UPDATE " + table + " SET lease_owner = NULL, lease_until = NULL WHERE", claimed, Map.of());
     }
 
+    private <R> R uncheckedRetryingConflicts(HandleCallback<R, SQLException> work) {
+        try {
+            return inTransactionRetryingConflicts(work);
+        } catch (SQLException e) {
+            throw new CutoverException("Retry store " + table + " failed: " + e.getMessage(), e);
+        }
+    }
+
     /** Runs a statement on the entry only while the claim that returned it still holds it. */
     private boolean underLease(String statement, RetryEntry claimed, Map<String, Object> more) {
         requireClaimed(claimed);
-        return jdbi.withHandle(handle -> handle.createUpdate(statement
+        return uncheckedRetryingConflicts(handle -> handle.createUpdate(statement
                         + " id = :id AND lease_owner = :owner AND lease_until = :until")
                 .bind("id", claimed.id())
                 .bind("owner", claimed.leaseOwner())
