@@ -1,15 +1,12 @@
 package dev.cutover.flags;
 
+import dev.cutover.testsupport.IsolatedClasspath;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
 import java.lang.reflect.Method;
-import java.net.URL;
 import java.net.URLClassLoader;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,19 +15,9 @@ import org.junit.jupiter.api.Test;
  */
 class OptionalDependenciesTest {
 
-    private static URLClassLoader withoutOptionalDependencies() throws Exception {
-        List<URL> urls = new ArrayList<>();
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (!entry.contains("micrometer") && !entry.contains("openfeature")) {
-                urls.add(new File(entry).toURI().toURL());
-            }
-        }
-        return new URLClassLoader(urls.toArray(URL[]::new), ClassLoader.getPlatformClassLoader());
-    }
-
     @Test
     void coreRunsWithoutMicrometerAndOpenFeature() throws Exception {
-        try (URLClassLoader loader = withoutOptionalDependencies()) {
+        try (URLClassLoader loader = IsolatedClasspath.without("micrometer", "openfeature")) {
             assertThrows(ClassNotFoundException.class, () -> loader.loadClass("io.micrometer.core.instrument.MeterRegistry"));
             assertThrows(ClassNotFoundException.class, () -> loader.loadClass("dev.openfeature.sdk.Client"));
 

@@ -1,51 +1,25 @@
 package dev.cutover.router;
 
+import dev.cutover.testsupport.IsolatedClasspath;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import dev.cutover.flags.FlagStore;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Stage;
-import java.io.File;
 import java.lang.reflect.Method;
-import java.net.MalformedURLException;
-import java.net.URL;
 import java.net.URLClassLoader;
-import java.nio.file.Path;
-import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /** The router is usable with no Micrometer on the classpath: only the metrics binder needs it. */
 class WithoutMicrometerTest {
     @Test
     void router_routesShadowsAndCompares_withoutMicrometerOnTheClasspath() throws Exception {
-        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        URL[] withoutMicrometer = Arrays.stream(classpath.split(File.pathSeparator))
-                .filter(entry -> !entry.contains("micrometer"))
-                .map(WithoutMicrometerTest::url)
-                .toArray(URL[]::new);
-        try (URLClassLoader loader = new URLClassLoader(withoutMicrometer, ClassLoader.getPlatformClassLoader())) {
-            assertFalse(canLoad(loader, "io.micrometer.core.instrument.MeterRegistry"),
+        try (URLClassLoader loader = IsolatedClasspath.without("micrometer")) {
+            assertFalse(IsolatedClasspath.canLoad(loader, "io.micrometer.core.instrument.MeterRegistry"),
                     "Micrometer must really be missing for this test to mean anything");
             Method run = loader.loadClass(Scenario.class.getName()).getMethod("run");
             assertEquals("source answer, 1 mismatch", run.invoke(null));
-        }
-    }
-
-    private static URL url(String entry) {
-        try {
-            return Path.of(entry).toUri().toURL();
-        } catch (MalformedURLException e) {
-            throw new IllegalArgumentException(entry, e);
-        }
-    }
-
-    private static boolean canLoad(ClassLoader loader, String name) {
-        try {
-            loader.loadClass(name);
-            return true;
-        } catch (ClassNotFoundException e) {
-            return false;
         }
     }
 

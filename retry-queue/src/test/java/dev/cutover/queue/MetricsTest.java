@@ -1,5 +1,6 @@
 package dev.cutover.queue;
 
+import dev.cutover.testsupport.IsolatedClasspath;
 import static dev.cutover.queue.TestEntries.MIGRATION;
 import static dev.cutover.queue.TestEntries.fastConfig;
 import static dev.cutover.queue.TestEntries.upsert;
@@ -9,12 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.reflect.Method;
-import java.net.URL;
 import java.net.URLClassLoader;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
@@ -82,31 +80,11 @@ class MetricsTest {
 
     @Test
     void queue_runsWithoutMicrometerOnTheClasspath() throws Exception {
-        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        URL[] withoutMicrometer = Arrays.stream(classpath.split(java.io.File.pathSeparator))
-                .filter(entry -> !entry.contains("micrometer"))
-                .map(entry -> {
-                    try {
-                        return Path.of(entry).toUri().toURL();
-                    } catch (java.net.MalformedURLException e) {
-                        throw new IllegalStateException(e);
-                    }
-                })
-                .toArray(URL[]::new);
-        try (URLClassLoader loader = new URLClassLoader(withoutMicrometer, ClassLoader.getPlatformClassLoader())) {
-            assertEquals(false, canLoad(loader, "io.micrometer.core.instrument.MeterRegistry"),
+        try (URLClassLoader loader = IsolatedClasspath.without("micrometer")) {
+            assertEquals(false, IsolatedClasspath.canLoad(loader, "io.micrometer.core.instrument.MeterRegistry"),
                     "Micrometer must really be missing for this test to mean anything");
             Method run = loader.loadClass(WithoutMicrometer.class.getName()).getMethod("run");
             assertEquals(5, run.invoke(null));
-        }
-    }
-
-    private static boolean canLoad(ClassLoader loader, String name) {
-        try {
-            loader.loadClass(name);
-            return true;
-        } catch (ClassNotFoundException e) {
-            return false;
         }
     }
 
