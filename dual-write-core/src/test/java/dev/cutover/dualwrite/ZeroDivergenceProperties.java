@@ -52,20 +52,30 @@ class ZeroDivergenceProperties {
     /** Keeps the property honest: its workload really meets faults, queued mirrors, flips and failed calls. */
     @Example
     void workload_exercisesFaultsTheQueueAndFlips() throws Exception {
-        LedgerFixture fixture = fixture(Engine.H2, Engine.H2);
-        long enqueuedBefore = fixture.stats.enqueued();
-        long mirroredBefore = fixture.stats.mirrored();
-        int injectedBefore = fixture.faults.injected();
-        LedgerWorkload workload = new LedgerWorkload();
-        fixture.clear();
+        // A fixture of its own: the shared ones carry counters and mirror-breaker state over from
+        // earlier tries, which would make what this run observes depend on test order.
+        try (TestDatabase source = TestDatabases.create(Engine.H2, "zdsane");
+             TestDatabase target = TestDatabases.create(Engine.H2, "zdsanet")) {
+            LedgerFixture fixture = LedgerFixture.create(source, target, 8, false);
+            try {
+                LedgerWorkload workload = new LedgerWorkload();
+                fixture.clear();
 
-        workload.runAndCompare(fixture, 42, THREADS, 60, KEYS, 0.2);
+                // 5% per statement: faults, queued mirrors and failed primary calls are all but certain
+                // in 180 operations, and so is a direct copy. At 20% a copy (several statements) fails
+                // about 60% of the time and a failed key stays queued, so a few percent of runs saw
+                // every key's first copy fail and no direct copy at all.
+                workload.runAndCompare(fixture, 42, THREADS, 60, KEYS, 0.05);
 
-        assertTrue(fixture.faults.injected() > injectedBefore, "faults were injected");
-        assertTrue(fixture.stats.enqueued() > enqueuedBefore, "mirrors were queued");
-        assertTrue(fixture.stats.mirrored() > mirroredBefore, "mirrors were copied directly");
-        assertTrue(workload.flips.get() > 3, "stages were flipped");
-        assertTrue(workload.applicationErrors.get() > 0, "some primary writes failed");
+                assertTrue(fixture.faults.injected() > 0, "faults were injected");
+                assertTrue(fixture.stats.enqueued() > 0, "mirrors were queued");
+                assertTrue(fixture.stats.mirrored() > 0, "mirrors were copied directly");
+                assertTrue(workload.flips.get() > 3, "stages were flipped");
+                assertTrue(workload.applicationErrors.get() > 0, "some primary writes failed");
+            } finally {
+                fixture.close();
+            }
+        }
     }
 
     private static void run(Engine sourceEngine, Engine targetEngine, long seed) throws Exception {
