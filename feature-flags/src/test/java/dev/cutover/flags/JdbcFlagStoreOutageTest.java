@@ -10,7 +10,6 @@ import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -21,12 +20,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class JdbcFlagStoreOutageTest {
 
-    static Stream<Engine> serverEngines() {
-        return TestDatabases.serverEngines();
-    }
-
     @ParameterizedTest
-    @MethodSource("serverEngines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#serverEngines")
     void cutConnection_keepsServingTheLastSnapshot_andRecoversWithTheFlipMadeMeanwhile(Engine engine) throws Exception {
         try (TestDatabase db = TestDatabases.create(engine, "flagsoutage");
              TcpForwarder forwarder = TcpForwarder.in(db)) {

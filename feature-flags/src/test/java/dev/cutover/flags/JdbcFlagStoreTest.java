@@ -19,7 +19,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -28,10 +27,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 class JdbcFlagStoreTest {
     private static final Duration INTERVAL = Duration.ofMillis(100);
     private final List<AutoCloseable> resources = new ArrayList<>();
-
-    static Stream<Engine> engines() {
-        return TestDatabases.engines();
-    }
 
     @AfterEach
     void closeResources() throws Exception {
@@ -64,7 +59,7 @@ class JdbcFlagStoreTest {
     }
 
     @ParameterizedTest
-    @MethodSource("engines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void tablesAreCreatedOnlyOnRequest_andCreatingTwiceIsHarmless(Engine engine) {
         TestDatabase db = database(engine);
         JdbcFlagStore store = store(db);
@@ -78,7 +73,7 @@ class JdbcFlagStoreTest {
     }
 
     @ParameterizedTest
-    @MethodSource("engines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void tablePrefix_separatesSetsOfFlagsInOneDatabase(Engine engine) {
         TestDatabase db = database(engine);
         JdbcFlagStore blue = JdbcFlagStore.create(db.dataSource(2),
@@ -95,7 +90,7 @@ class JdbcFlagStoreTest {
     }
 
     @ParameterizedTest
-    @MethodSource("engines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void twoInstances_seeEachOthersFlipsWithinTheRefreshInterval(Engine engine) {
         TestDatabase db = database(engine);
         MigrationFlags first = flags(storeWithTables(db));
@@ -114,7 +109,7 @@ class JdbcFlagStoreTest {
     }
 
     @ParameterizedTest
-    @MethodSource("engines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void plainSqlUpdates_arePickedUpByEveryInstance_withOrWithoutAVersionBump(Engine engine) {
         TestDatabase db = database(engine);
         MigrationFlags flags = flags(storeWithTables(db));
@@ -146,7 +141,7 @@ class JdbcFlagStoreTest {
     }
 
     @ParameterizedTest
-    @MethodSource("engines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void auditTrail_listsEveryFlipWithActorReasonStatesAndUtcTime(Engine engine) {
         TestDatabase db = database(engine);
         MigrationFlags flags = flags(storeWithTables(db));
@@ -182,7 +177,7 @@ class JdbcFlagStoreTest {
     }
 
     @ParameterizedTest
-    @MethodSource("engines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void canaryKeys_withAnyCharacters_roundTrip(Engine engine) {
         TestDatabase db = database(engine);
         JdbcFlagStore store = storeWithTables(db);
@@ -197,7 +192,7 @@ class JdbcFlagStoreTest {
     }
 
     @ParameterizedTest
-    @MethodSource("engines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void concurrentFlipsFromTwoInstances_neverLoseAnAuditRow(Engine engine) throws Exception {
         TestDatabase db = database(engine);
         MigrationFlags first = flags(storeWithTables(db));
@@ -237,7 +232,7 @@ class JdbcFlagStoreTest {
     }
 
     @ParameterizedTest
-    @MethodSource("engines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void illegalHandEdits_keepTheLastGoodState_andAreCountedOncePerProblem(Engine engine) {
         TestDatabase db = database(engine);
         JdbcFlagStore store = storeWithTables(db);
@@ -270,7 +265,7 @@ class JdbcFlagStoreTest {
     }
 
     @ParameterizedTest
-    @MethodSource("engines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void illegalRowSeenByAFreshInstance_fallsBackToTheNewestAuditedState(Engine engine) {
         TestDatabase db = database(engine);
         MigrationFlags writer = flags(storeWithTables(db));
@@ -284,7 +279,7 @@ class JdbcFlagStoreTest {
     }
 
     @ParameterizedTest
-    @MethodSource("engines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void concurrentCreationOfTheSameMigration_letsExactlyOneWin(Engine engine) {
         TestDatabase db = database(engine);
         JdbcFlagStore one = storeWithTables(db);

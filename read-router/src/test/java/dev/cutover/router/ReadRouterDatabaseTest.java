@@ -38,14 +38,6 @@ class ReadRouterDatabaseTest {
     private static final String M = "customers";
     private static final int ROWS = 20;
 
-    static Stream<Engine> engines() {
-        return TestDatabases.engines();
-    }
-
-    static Stream<Engine> serverEngines() {
-        return TestDatabases.serverEngines();
-    }
-
     /** Engines whose timestamps keep milliseconds, as targets of a PostgreSQL source that keeps microseconds. */
     static Stream<Engine> millisecondEngines() {
         return Stream.concat(TestDatabases.serverEngines().filter(e -> e == Engine.MARIADB), Stream.of(Engine.H2_MYSQL));
@@ -91,7 +83,7 @@ class ReadRouterDatabaseTest {
     }
 
     @ParameterizedTest
-    @MethodSource("serverEngines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#serverEngines")
     void cutTargetConnection_isAnsweredBySource_opensBreaker_andReadsReturnToTargetOnceRestored(Engine engine) throws Exception {
         try (TestDatabase sourceDb = TestDatabases.create(engine, "rrsource");
              TestDatabase targetDb = TestDatabases.create(engine, "rrtarget");
@@ -152,7 +144,7 @@ class ReadRouterDatabaseTest {
     }
 
     @ParameterizedTest
-    @MethodSource("engines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void plantedTargetDifference_isReportedNamingFieldAndKey_masked_whileCallersGetSourceValues(Engine engine) throws Exception {
         try (TestDatabase sourceDb = TestDatabases.create(engine, "rrsource");
              TestDatabase targetDb = TestDatabases.create(engine, "rrtarget");

@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -22,12 +21,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class ConcurrentEnqueueTest {
 
-    static Stream<Engine> engines() {
-        return TestDatabases.engines();
-    }
-
     @ParameterizedTest
-    @MethodSource("engines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void concurrentResyncEnqueues_onNeighbouringKeys_allSucceedAndCoalescePerKey(Engine engine) throws Exception {
         int threads = 8;
         int perThread = 150;

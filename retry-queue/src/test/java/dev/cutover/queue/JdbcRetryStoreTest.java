@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.jdbi.v3.core.JdbiException;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -25,16 +24,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class JdbcRetryStoreTest {
     private static final Duration LEASE = Duration.ofSeconds(30);
 
-    static Stream<Engine> engines() {
-        return TestDatabases.engines();
-    }
-
-    static Stream<Engine> serverEngines() {
-        return TestDatabases.serverEngines();
-    }
-
     @ParameterizedTest
-    @MethodSource("engines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void tablesAreCreatedOnlyOnRequest_andCreatingTwiceIsHarmless(Engine engine) {
         try (TestDatabase db = TestDatabases.create(engine, "rqddl")) {
             JdbcRetryStore store = RetryStore.jdbc(db.dataSource(2), "rq_");
@@ -47,7 +38,7 @@ class JdbcRetryStoreTest {
     }
 
     @ParameterizedTest
-    @MethodSource("serverEngines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#serverEngines")
     void claim_skipsLockedEntries_insteadOfWaitingForThem(Engine engine) throws Exception {
         try (TestDatabase db = TestDatabases.create(engine, "rqskip")) {
             JdbcRetryStore store = TestEntries.jdbcStore(db, 4);
@@ -70,7 +61,7 @@ class JdbcRetryStoreTest {
     }
 
     @ParameterizedTest
-    @MethodSource("engines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void claim_takesOnlyTheHeadOfEachKey_andParkedHeadsBlockOnlyTheirKey(Engine engine) {
         try (TestDatabase db = TestDatabases.create(engine, "rqhead")) {
             JdbcRetryStore store = TestEntries.jdbcStore(db, 4);
@@ -98,7 +89,7 @@ class JdbcRetryStoreTest {
     }
 
     @ParameterizedTest
-    @MethodSource("engines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void staleClaim_cannotTouchTheEntryOnceReclaimed(Engine engine) {
         try (TestDatabase db = TestDatabases.create(engine, "rqstale")) {
             JdbcRetryStore store = TestEntries.jdbcStore(db, 4);

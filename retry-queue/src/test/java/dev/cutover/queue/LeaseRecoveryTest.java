@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -27,16 +26,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class LeaseRecoveryTest {
     private static final Duration LEASE = Duration.ofSeconds(1);
 
-    static Stream<Engine> engines() {
-        return TestDatabases.engines();
-    }
-
-    static Stream<Engine> serverEngines() {
-        return TestDatabases.serverEngines();
-    }
-
     @ParameterizedTest
-    @MethodSource("engines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void abandonedClaim_isReplayedByAnotherInstance_afterTheLeaseEnds(Engine engine) throws Exception {
         try (TestDatabase db = TestDatabases.create(engine, "rqlease")) {
             JdbcRetryStore store = TestEntries.jdbcStore(db, 4);
@@ -58,7 +49,7 @@ class LeaseRecoveryTest {
     }
 
     @ParameterizedTest
-    @MethodSource("serverEngines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#serverEngines")
     void connectionCutWhileReplaying_losesNothing_andTheEntryIsReplayedAgain(Engine engine) throws Exception {
         try (TestDatabase db = TestDatabases.create(engine, "rqcut"); TcpForwarder forwarder = TcpForwarder.in(db)) {
             JdbcRetryStore direct = TestEntries.jdbcStore(db, 4);

@@ -16,7 +16,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.slf4j.Logger;
@@ -32,12 +31,8 @@ class MultiInstanceDrainTest {
     private static final Logger LOG = LoggerFactory.getLogger(MultiInstanceDrainTest.class);
     private static final int KEYS = 500;
 
-    static Stream<Engine> engines() {
-        return TestDatabases.engines();
-    }
-
     @ParameterizedTest
-    @MethodSource("engines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void twoInstances_drainEveryEntry_inPerKeyOrder_neverTwoWorkersOnOneKey(Engine engine) throws Exception {
         int entries = engine == Engine.POSTGRESQL ? 20_000 : 5_000;
         try (TestDatabase db = TestDatabases.create(engine, "rqdrain")) {

@@ -14,7 +14,6 @@ import dev.cutover.testsupport.TestDatabases;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -26,12 +25,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class PoisonEntryTest {
     private static final int MAX_ATTEMPTS = 3;
 
-    static Stream<Engine> engines() {
-        return TestDatabases.engines();
-    }
-
     @ParameterizedTest
-    @MethodSource("engines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void poisonEntry_isParkedAfterMaxAttempts_othersDrain_requeueAppliesItOnceFixed(Engine engine) throws Exception {
         try (TestDatabase db = TestDatabases.create(engine, "rqpoison")) {
             PoisonHandler handler = new PoisonHandler();

@@ -14,7 +14,6 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
-import java.util.stream.Stream;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -27,12 +26,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class TransactionalEnqueueTest {
 
-    static Stream<Engine> engines() {
-        return TestDatabases.engines();
-    }
-
     @ParameterizedTest
-    @MethodSource("engines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void connectionEnqueue_rolledBack_neverAppears_committed_alwaysDoes(Engine engine) throws Exception {
         try (TestDatabase db = TestDatabases.create(engine, "rqtx")) {
             Fixture f = new Fixture(db);
@@ -56,7 +51,7 @@ class TransactionalEnqueueTest {
     }
 
     @ParameterizedTest
-    @MethodSource("engines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void handleEnqueue_rolledBack_neverAppears_committed_alwaysDoes(Engine engine) throws Exception {
         try (TestDatabase db = TestDatabases.create(engine, "rqtxh")) {
             Fixture f = new Fixture(db);
