@@ -151,13 +151,15 @@ public final class KeyResync {
         }
     }
 
-    private void copy(TableMapping mapping, List<Object> keyValues, Side from) throws SQLException {
+    private void copy(TableMapping mapping, List<Object> sourceKey, Side from) throws SQLException {
         Side to = from.other();
+        List<Object> fromKey = from == Side.SOURCE ? sourceKey : mapping.convertKey(Side.SOURCE, sourceKey);
+        List<Object> toKey = mapping.convertKey(from, fromKey);
         Dialect toDialect = dialect(to);
-        List<String> fromColumns = names(mapping.columns(), from);
-        List<String> fromKeys = names(mapping.keyColumns(), from);
-        List<String> toColumns = names(mapping.columns(), to);
-        List<String> toKeys = names(mapping.keyColumns(), to);
+        List<String> fromColumns = mapping.columnNames(from);
+        List<String> fromKeys = mapping.keyColumnNames(from);
+        List<String> toColumns = mapping.columnNames(to);
+        List<String> toKeys = mapping.keyColumnNames(to);
         String select = RowSql.selectForUpdate(table(mapping, from), fromColumns, fromKeys);
         String upsert = upserts.computeIfAbsent(mapping.entity() + '\0' + to,
                 k -> RowSql.upsert(toDialect, table(mapping, to), toColumns, toKeys));
@@ -172,12 +174,12 @@ public final class KeyResync {
             receiving.setAutoCommit(false);
             try {
                 for (int attempt = 1; attempt <= MAX_ABSENT_RECHECKS; attempt++) {
-                    List<Object> row = readLocked(sending, select, keyValues, fromColumns.size());
+                    List<Object> row = readLocked(sending, select, fromKey, fromColumns.size());
                     if (row != null) {
-                        execute(receiving, upsert, convert(mapping.columns(), row, from));
+                        execute(receiving, upsert, mapping.convertRow(from, row));
                     } else {
-                        execute(receiving, delete, keyValues);
-                        if (readLocked(sending, select, keyValues, fromColumns.size()) != null) {
+                        execute(receiving, delete, toKey);
+                        if (readLocked(sending, select, fromKey, fromColumns.size()) != null) {
                             receiving.rollback();
                             LOG.debug("A row of {} appeared while its absence was being copied; copying again",
                                     mapping.entity());
@@ -231,19 +233,6 @@ public final class KeyResync {
         for (int i = 0; i < values.size(); i++) {
             statement.setObject(i + 1, values.get(i));
         }
-    }
-
-    private static List<Object> convert(List<TableMapping.Column> columns, List<Object> row, Side from) {
-        List<Object> converted = new ArrayList<>(row.size());
-        for (int i = 0; i < row.size(); i++) {
-            TableMapping.Column column = columns.get(i);
-            converted.add((from == Side.SOURCE ? column.toTarget() : column.toSource()).apply(row.get(i)));
-        }
-        return converted;
-    }
-
-    private static List<String> names(List<TableMapping.Column> columns, Side side) {
-        return columns.stream().map(c -> side == Side.SOURCE ? c.source() : c.target()).toList();
     }
 
     private static String table(TableMapping mapping, Side side) {

@@ -1,6 +1,7 @@
 package dev.cutover.dualwrite;
 
 import dev.cutover.common.Dialect;
+import dev.cutover.flags.Side;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -33,6 +34,10 @@ public final class TableMapping {
     private final String targetTable;
     private final List<Column> columns;
     private final List<Column> keyColumns;
+    private final List<String> sourceColumnNames;
+    private final List<String> targetColumnNames;
+    private final List<String> sourceKeyNames;
+    private final List<String> targetKeyNames;
 
     private TableMapping(Builder b) {
         this.entity = b.entity;
@@ -40,6 +45,10 @@ public final class TableMapping {
         this.targetTable = b.targetTable == null ? b.sourceTable : b.targetTable;
         this.columns = List.copyOf(b.columns);
         this.keyColumns = columns.stream().filter(Column::key).toList();
+        this.sourceColumnNames = columns.stream().map(Column::source).toList();
+        this.targetColumnNames = columns.stream().map(Column::target).toList();
+        this.sourceKeyNames = keyColumns.stream().map(Column::source).toList();
+        this.targetKeyNames = keyColumns.stream().map(Column::target).toList();
     }
 
     /**
@@ -77,6 +86,71 @@ public final class TableMapping {
     /** @return the key columns, in key order */
     public List<Column> keyColumns() {
         return keyColumns;
+    }
+
+    /**
+     * The mapped columns' names as one side knows them: the order in which rows are read from that
+     * side and passed to {@link #convertRow(Side, List)}.
+     *
+     * @param side the side
+     * @return the column names, key columns first
+     */
+    public List<String> columnNames(Side side) {
+        return side == Side.SOURCE ? sourceColumnNames : targetColumnNames;
+    }
+
+    /**
+     * The key columns' names as one side knows them, in key order.
+     *
+     * @param side the side
+     * @return the key column names
+     */
+    public List<String> keyColumnNames(Side side) {
+        return side == Side.SOURCE ? sourceKeyNames : targetKeyNames;
+    }
+
+    /**
+     * Converts a row read from one side into the row the other side should hold.
+     *
+     * @param from the side the row was read from
+     * @param row the row's values in {@link #columnNames(Side) columnNames(from)} order
+     * @return the values in {@code columnNames(from.other())} order
+     * @throws IllegalArgumentException if the row's width is not the number of mapped columns
+     */
+    public List<Object> convertRow(Side from, List<Object> row) {
+        Objects.requireNonNull(from, "null from");
+        if (row.size() != columns.size()) {
+            throw new IllegalArgumentException(entity + " maps " + columns.size() + " columns, but the row has " + row.size());
+        }
+        List<Object> converted = new ArrayList<>(row.size());
+        for (int i = 0; i < row.size(); i++) {
+            Column column = columns.get(i);
+            converted.add((from == Side.SOURCE ? column.toTarget() : column.toSource()).apply(row.get(i)));
+        }
+        return converted;
+    }
+
+    /**
+     * Converts key values known on one side into the other side's key values.
+     *
+     * @param from the side the values belong to
+     * @param keyValues one value per key column, in key order, e.g. from {@link #keyValues(String)}
+     *     for the source
+     * @return the other side's key values, in key order
+     * @throws IllegalArgumentException if the number of values does not match the key columns
+     */
+    public List<Object> convertKey(Side from, List<Object> keyValues) {
+        Objects.requireNonNull(from, "null from");
+        if (keyValues.size() != keyColumns.size()) {
+            throw new IllegalArgumentException(entity + " has " + keyColumns.size() + " key column(s), but "
+                    + keyValues.size() + " value(s) were given");
+        }
+        List<Object> converted = new ArrayList<>(keyValues.size());
+        for (int i = 0; i < keyValues.size(); i++) {
+            Column column = keyColumns.get(i);
+            converted.add((from == Side.SOURCE ? column.toTarget() : column.toSource()).apply(keyValues.get(i)));
+        }
+        return converted;
     }
 
     /**
