@@ -17,10 +17,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
-/** The target's connection is cut during a load of writes: the application sees no error, and the queue repairs the target. */
+/** The target's connection is cut during a load of 10,000 writes: the application sees no error, and the queue repairs the target. */
 class TargetOutageTest {
     private static final int THREADS = 4;
-    private static final int WRITES_PER_THREAD = 1_000;
+    private static final int WRITES_PER_THREAD = 2_500;
     private static final int ACCOUNTS = 50;
 
     @Test
