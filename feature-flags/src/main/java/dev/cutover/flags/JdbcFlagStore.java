@@ -4,11 +4,14 @@ import dev.cutover.common.Dialect;
 import dev.cutover.flags.internal.FlipArguments;
 import dev.cutover.flags.internal.KeyListCodec;
 import dev.cutover.flags.internal.StoredStates;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
@@ -18,6 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A {@link FlagStore} in two tables of a relational database (PostgreSQL, MariaDB/MySQL or H2), so
@@ -45,8 +50,11 @@ import javax.sql.DataSource;
 public final class JdbcFlagStore implements FlagStore {
     private static final String STATE_COLUMNS = "stage, target_read_percent, shadow_read_percent, target_keys, source_keys";
 
+    private static final Logger LOG = LoggerFactory.getLogger(JdbcFlagStore.class);
+
     private final DataSource dataSource;
     private final JdbcFlagStoreConfig config;
+    private final int networkTimeoutMillis;
     private final String stateTable;
     private final String auditTable;
     private final StoredStates storedStates;
@@ -54,6 +62,7 @@ public final class JdbcFlagStore implements FlagStore {
     private JdbcFlagStore(DataSource dataSource, JdbcFlagStoreConfig config) {
         this.dataSource = Objects.requireNonNull(dataSource, "null dataSource");
         this.config = Objects.requireNonNull(config, "null config");
+        this.networkTimeoutMillis = (int) config.networkTimeout().toMillis();
         this.stateTable = config.tablePrefix() + "flag_state";
         this.auditTable = config.tablePrefix() + "flag_audit";
         this.storedStates = new StoredStates("table " + stateTable);
@@ -98,7 +107,7 @@ public final class JdbcFlagStore implements FlagStore {
      * @throws dev.cutover.common.CutoverException if the database is not one Cutover supports
      */
     public void createTables() {
-        try (Connection connection = dataSource.getConnection()) {
+        try (Connection connection = connect()) {
             if (!connection.getAutoCommit()) {
                 connection.setAutoCommit(true);
             }
@@ -113,7 +122,7 @@ public final class JdbcFlagStore implements FlagStore {
     public Map<String, MigrationState> loadAll() {
         String sql = "SELECT migration, version, " + STATE_COLUMNS + " FROM " + stateTable;
         List<StoredRow> rows = new ArrayList<>();
-        try (Connection connection = dataSource.getConnection();
+        try (Connection connection = connect();
              PreparedStatement statement = connection.prepareStatement(sql);
              ResultSet result = statement.executeQuery()) {
             while (result.next()) {
@@ -139,7 +148,7 @@ public final class JdbcFlagStore implements FlagStore {
         FlipArguments.check(expected, next, actor, reason);
         MigrationState stored = next.toBuilder().version(expected.version() + 1).build();
         LocalDateTime at = LocalDateTime.ofInstant(config.clock().instant().truncatedTo(ChronoUnit.MILLIS), ZoneOffset.UTC);
-        try (Connection connection = dataSource.getConnection()) {
+        try (Connection connection = connect()) {
             boolean autoCommit = connection.getAutoCommit();
             connection.setAutoCommit(false);
             try {
@@ -173,7 +182,7 @@ public final class JdbcFlagStore implements FlagStore {
                 + " after_target_read_percent, after_shadow_read_percent, after_target_keys, after_source_keys"
                 + " FROM " + auditTable + " WHERE migration = ? ORDER BY id DESC LIMIT ?";
         List<FlagChange> changes = new ArrayList<>();
-        try (Connection connection = dataSource.getConnection();
+        try (Connection connection = connect();
              PreparedStatement statement = connection.prepareStatement(sql)) {
             statement.setString(1, migration);
             statement.setInt(2, limit);
@@ -191,6 +200,39 @@ public final class JdbcFlagStore implements FlagStore {
     @Override
     public long invalidValueCount() {
         return storedStates.invalidValueCount();
+    }
+
+    /**
+     * Borrows a connection that gives up on an unanswered read after the configured network timeout,
+     * and puts the pool's own timeout back when it is closed.
+     */
+    private Connection connect() throws SQLException {
+        Connection connection = dataSource.getConnection();
+        int previous;
+        try {
+            previous = connection.getNetworkTimeout();
+            connection.setNetworkTimeout(Runnable::run, networkTimeoutMillis);
+        } catch (SQLFeatureNotSupportedException e) {
+            return connection;
+        } catch (SQLException | RuntimeException e) {
+            connection.close();
+            throw e;
+        }
+        return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("close") && method.getParameterCount() == 0) {
+                        try {
+                            connection.setNetworkTimeout(Runnable::run, previous);
+                        } catch (SQLException e) {
+                            LOG.debug("Could not restore the network timeout of a flag store connection: {}", e.toString());
+                        }
+                    }
+                    try {
+                        return method.invoke(connection, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
     }
 
     @Override
