@@ -1,17 +1,15 @@
 package dev.cutover.flags;
 
 import dev.cutover.common.Dialect;
+import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.flags.internal.FlipArguments;
 import dev.cutover.flags.internal.KeyListCodec;
 import dev.cutover.flags.internal.StoredStates;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.SQLFeatureNotSupportedException;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
@@ -21,8 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import javax.sql.DataSource;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A {@link FlagStore} in two tables of a relational database (PostgreSQL, MariaDB/MySQL or H2), so
@@ -49,8 +45,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class JdbcFlagStore implements FlagStore {
     private static final String STATE_COLUMNS = "stage, target_read_percent, shadow_read_percent, target_keys, source_keys";
-
-    private static final Logger LOG = LoggerFactory.getLogger(JdbcFlagStore.class);
 
     private final DataSource dataSource;
     private final JdbcFlagStoreConfig config;
@@ -202,37 +196,8 @@ public final class JdbcFlagStore implements FlagStore {
         return storedStates.invalidValueCount();
     }
 
-    /**
-     * Borrows a connection that gives up on an unanswered read after the configured network timeout,
-     * and puts the pool's own timeout back when it is closed.
-     */
     private Connection connect() throws SQLException {
-        Connection connection = dataSource.getConnection();
-        int previous;
-        try {
-            previous = connection.getNetworkTimeout();
-            connection.setNetworkTimeout(Runnable::run, networkTimeoutMillis);
-        } catch (SQLFeatureNotSupportedException e) {
-            return connection;
-        } catch (SQLException | RuntimeException e) {
-            connection.close();
-            throw e;
-        }
-        return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class},
-                (proxy, method, args) -> {
-                    if (method.getName().equals("close") && method.getParameterCount() == 0) {
-                        try {
-                            connection.setNetworkTimeout(Runnable::run, previous);
-                        } catch (SQLException e) {
-                            LOG.debug("Could not restore the network timeout of a flag store connection: {}", e.toString());
-                        }
-                    }
-                    try {
-                        return method.invoke(connection, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        return NetworkTimeouts.connect(dataSource, networkTimeoutMillis);
     }
 
     @Override
