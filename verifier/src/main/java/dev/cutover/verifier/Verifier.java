@@ -184,8 +184,9 @@ public final class Verifier {
             }
             VerificationReport report = new VerificationReport(runId, tables.stream().allMatch(TableReport::finished),
                     startedAt, Duration.between(startedAt, Instant.now()), tables);
-            LOG.info("Verifier run {} {}: {} rows, {} differences in {} ms", runId, report.completed() ? "completed" : "stopped",
-                    report.rowsCompared(), report.differenceCount(), report.duration().toMillis());
+            LOG.info("Verifier run {} {}: {} rows, {} differences ({} more cleared by re-checks), {} ms", runId,
+                    report.completed() ? "completed" : "stopped", report.rowsCompared(), report.differenceCount(),
+                    tables.stream().mapToLong(TableReport::transientDifferences).sum(), report.duration().toMillis());
             return report;
         } catch (SQLException e) {
             throw new VerifierException("Verifier run " + runId + " failed: " + e.getMessage()
