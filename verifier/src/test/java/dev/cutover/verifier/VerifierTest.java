@@ -209,6 +209,20 @@ class VerifierTest {
     }
 
     @Test
+    void rowsPerSecond_holdsTheRunAtOrBelowTheLimit() throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.H2, "slowsrc"); TestDatabase target = TestDatabases.create(Engine.H2, "slowtgt")) {
+            ItemTables.create(source, 1_000);
+            ItemTables.create(target, 1_000);
+            VerificationReport report = Verifier.builder(source.dataSource(2), target.dataSource(2))
+                    .mapping(ItemTables.sameMapping())
+                    .config(VerifierConfig.from(QUICK).chunkSize(100).rowsPerSecond(4_000).build()).build().run();
+            assertTrue(report.isClean());
+            // The run sleeps after each chunk until its average is back at the limit: 1,000 rows take at least 250 ms.
+            assertTrue(report.duration().compareTo(Duration.ofMillis(250)) >= 0, "took only " + report.duration());
+        }
+    }
+
+    @Test
     void config_rejectsValuesOutOfRange_namingThem() {
         assertEquals("chunkSize must be between 1 and 100000, but was 0",
                 assertThrows(IllegalArgumentException.class, () -> VerifierConfig.custom().chunkSize(0)).getMessage());
