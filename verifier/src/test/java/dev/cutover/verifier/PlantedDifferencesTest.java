@@ -86,4 +86,40 @@ class PlantedDifferencesTest {
             }
         }
     }
+
+    /**
+     * Text keys sort differently per engine (MariaDB's default collation ignores case, PostgreSQL's
+     * does not), so across engines the target's rows are fetched by key and a walk over the
+     * target's keys finds its extra rows.
+     */
+    @ParameterizedTest(name = "{0} -> POSTGRESQL")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#serverEngines")
+    void textKeys_areComparedByKey_whateverEachEngineSortsThemBy(Engine sourceEngine) throws Exception {
+        boolean cross = sourceEngine != Engine.POSTGRESQL;
+        try (TestDatabase source = TestDatabases.create(sourceEngine, "textsrc");
+                TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "texttgt")) {
+            String create = "CREATE TABLE tag (code VARCHAR(20) PRIMARY KEY, label VARCHAR(40))";
+            source.execute(create + (cross ? " DEFAULT CHARSET=utf8mb4" : ""), cross
+                    ? "INSERT INTO tag SELECT CONCAT(IF(seq % 2 = 0, 'a', 'B'), '-', seq), CONCAT('läbel ', seq) FROM seq_1_to_2000"
+                    : "INSERT INTO tag SELECT CASE WHEN g % 2 = 0 THEN 'a' ELSE 'B' END || '-' || g, 'läbel ' || g"
+                            + " FROM generate_series(1, 2000) g");
+            target.execute(create, "INSERT INTO tag SELECT CASE WHEN g % 2 = 0 THEN 'a' ELSE 'B' END || '-' || g, 'läbel ' || g"
+                    + " FROM generate_series(1, 2000) g",
+                    "DELETE FROM tag WHERE code = 'a-1000'", "UPDATE tag SET label = 'läbel ünïcode' WHERE code = 'B-7'",
+                    "INSERT INTO tag VALUES ('0-extra', NULL), ('b-1', 'lower case twin of B-1')");
+            TableMapping mapping = TableMapping.builder("tags").sourceTable("tag").key("code", String.class).column("label").build();
+            VerificationReport report = Verifier.builder(source.dataSource(2), target.dataSource(2)).mapping(mapping)
+                    .config(VerifierConfig.custom().chunkSize(300).recheckDelay(Duration.ZERO).recheckAttempts(1).build())
+                    .build().run();
+
+            TableReport table = report.table("tags");
+            assertEquals(cross ? ComparisonMethod.KEY_LOOKUP_STREAM : ComparisonMethod.DATABASE_CHECKSUM, table.method());
+            assertEquals(Set.of(new Difference("a-1000", Kind.MISSING_ON_TARGET, List.of()),
+                    new Difference("B-7", Kind.DIFFERENT_VALUES, List.of("label")),
+                    new Difference("0-extra", Kind.EXTRA_ON_TARGET, List.of()),
+                    new Difference("b-1", Kind.EXTRA_ON_TARGET, List.of())), Set.copyOf(table.differences()));
+            assertEquals(4, table.differences().size());
+            assertEquals(2_000, table.rowsCompared());
+        }
+    }
 }

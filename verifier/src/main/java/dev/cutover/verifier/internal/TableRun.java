@@ -350,12 +350,13 @@ public final class TableRun {
             sourceConnection.setAutoCommit(false);
             try {
                 for (Suspect suspect : suspects) {
-                    List<List<Object>> sourceRow = query(sourceConnection, lockSource, suspect.sourceKey(), plan.source().width());
-                    List<List<Object>> targetRow = query(targetConnection, readTarget,
-                            mapping.convertKey(Side.SOURCE, suspect.sourceKey()), plan.target().width());
+                    List<Object> targetKey = mapping.convertKey(Side.SOURCE, suspect.sourceKey());
+                    List<Object> sourceRow = exactly(suspect.sourceKey(),
+                            query(sourceConnection, lockSource, suspect.sourceKey(), plan.source().width()));
+                    List<Object> targetRow = exactly(targetKey,
+                            query(targetConnection, readTarget, targetKey, plan.target().width()));
                     sourceConnection.commit();
-                    Suspect again = judge(suspect.sourceKey(), sourceRow.isEmpty() ? null : sourceRow.get(0),
-                            targetRow.isEmpty() ? null : targetRow.get(0));
+                    Suspect again = judge(suspect.sourceKey(), sourceRow, targetRow);
                     if (again != null) {
                         still.add(again);
                     }
@@ -372,6 +373,20 @@ public final class TableRun {
             }
         }
         return still;
+    }
+
+    /**
+     * The row whose key is exactly the one asked for: a case-insensitive collation (MariaDB's
+     * default) answers {@code 'b-1'} with the row {@code 'B-1'}, which is another key to the other side.
+     */
+    private static List<Object> exactly(List<Object> key, List<List<Object>> rows) {
+        List<Object> wanted = Values.normalizeAll(key);
+        for (List<Object> row : rows) {
+            if (Values.normalizeAll(row.subList(0, key.size())).equals(wanted)) {
+                return row;
+            }
+        }
+        return null;
     }
 
     private Checksum checksum(DataSource dataSource, SideSql sql, List<Object> lower, List<Object> upper) throws SQLException {
