@@ -353,11 +353,7 @@ public final class Verifier {
             long done = rowsBefore + rowsHere;
             Duration left = rate > 0 && rowsTotal > done ? Duration.ofMillis((long) ((rowsTotal - done) / rate * 1000)) : Duration.ZERO;
             Progress progress = new Progress(runId, entity, done, rowsTotal, rate, left, differencesBefore + differences);
-            try {
-                listener.onProgress(progress);
-            } catch (RuntimeException e) {
-                LOG.warn("The verifier's progress listener failed; the run goes on", e);
-            }
+            listener.onProgress(progress);
             if (now - lastLog >= config.progressLogInterval().toNanos()) {
                 lastLog = now;
                 LOG.info("Verifier run {}: {}, {} of {} rows ({}%), {} rows/s, about {} s left, {} differences", runId, entity,
@@ -455,14 +451,19 @@ public final class Verifier {
         }
 
         /**
-         * Sets who hears about progress after every chunk (a log line is also written every
-         * {@link VerifierConfig#progressLogInterval()}).
+         * Adds a listener that hears about progress after every chunk (a log line is also written
+         * every {@link VerifierConfig#progressLogInterval()}); listeners are called in the order added.
          *
-         * @param listener the listener; default none
+         * @param listener the listener, e.g. a {@link dev.cutover.verifier.micrometer.VerifierMetrics}; default none
          * @return this builder
          */
         public Builder progressListener(ProgressListener listener) {
-            this.listener = Objects.requireNonNull(listener, "null listener");
+            Objects.requireNonNull(listener, "null listener");
+            ProgressListener before = this.listener;
+            this.listener = progress -> {
+                notify(before, progress);
+                notify(listener, progress);
+            };
             return this;
         }
 
@@ -489,6 +490,14 @@ public final class Verifier {
                 throw new IllegalStateException("A verifier needs at least one table: call mapping(TableMapping)");
             }
             return new Verifier(this);
+        }
+
+        private static void notify(ProgressListener listener, Progress progress) {
+            try {
+                listener.onProgress(progress);
+            } catch (RuntimeException e) {
+                LOG.warn("A progress listener of the verifier failed; the run goes on", e);
+            }
         }
 
         private static void requireMigration(String migration) {

@@ -14,6 +14,8 @@ import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
 import dev.cutover.verifier.Difference.Kind;
+import dev.cutover.verifier.micrometer.VerifierMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
@@ -219,6 +221,29 @@ class VerifierTest {
             assertTrue(report.isClean());
             // The run sleeps after each chunk until its average is back at the limit: 1,000 rows take at least 250 ms.
             assertTrue(report.duration().compareTo(Duration.ofMillis(250)) >= 0, "took only " + report.duration());
+        }
+    }
+
+    @Test
+    void metrics_showTheLatestProgress_andAFailingListenerDoesNotStopTheRun() throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.H2, "metsrc"); TestDatabase target = TestDatabases.create(Engine.H2, "mettgt")) {
+            ItemTables.create(source, 500);
+            ItemTables.create(target, 500);
+            target.execute("DELETE FROM item WHERE id = 3");
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            VerifierMetrics metrics = new VerifierMetrics("items");
+            metrics.bindTo(registry);
+            VerificationReport report = Verifier.builder(source.dataSource(2), target.dataSource(2))
+                    .mapping(ItemTables.sameMapping()).config(QUICK)
+                    .progressListener(p -> {
+                        throw new IllegalStateException("a broken listener");
+                    })
+                    .progressListener(metrics).build().run();
+            assertTrue(report.completed());
+            assertEquals(500.0, registry.get("cutover.verifier.rows.done").tag("migration", "items").gauge().value());
+            assertEquals(500.0, registry.get("cutover.verifier.rows.total").gauge().value());
+            assertEquals(1.0, registry.get("cutover.verifier.differences").gauge().value());
+            assertEquals(0.0, registry.get("cutover.verifier.remaining").timeGauge().value());
         }
     }
 
