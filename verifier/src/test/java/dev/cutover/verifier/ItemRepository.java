@@ -17,12 +17,12 @@ public interface ItemRepository {
     @Write
     void remove(@RoutingKey long id) throws SQLException;
 
-    /** The plain JDBC repository over one side's {@code item} table. */
-    static ItemRepository jdbc(DataSource dataSource) {
+    /** The plain JDBC repository over one side's {@code item} table, whose name column is {@code nameColumn}. */
+    static ItemRepository jdbc(DataSource dataSource, String nameColumn) {
         return new ItemRepository() {
             @Override
             public void touch(long id, String name) throws SQLException {
-                update("UPDATE item SET name = ?, amount = amount + 1, created = LOCALTIMESTAMP WHERE id = ?", name, id);
+                update("UPDATE item SET " + nameColumn + " = ?, amount = amount + 1, created = LOCALTIMESTAMP WHERE id = ?", name, id);
             }
 
             @Override
