@@ -17,11 +17,12 @@ import java.util.Objects;
  * @param chunksComparedByRow chunks compared row by row so far
  * @param transientDifferences keys that matched when re-checked so far
  * @param repairsQueued keys queued for repair so far
- * @param differences keys found different so far
+ * @param differences keys found different so far, as listed in the report
+ * @param unlistedDifferences keys found different so far beyond the listing limit
  */
 public record Checkpoint(String entity, boolean targetWalk, String lastKey, boolean finished, long rowsCompared,
         long chunks, long chunksComparedByRow, long transientDifferences, long repairsQueued,
-        List<Difference> differences) {
+        List<Difference> differences, long unlistedDifferences) {
     /**
      * Validates and copies.
      *

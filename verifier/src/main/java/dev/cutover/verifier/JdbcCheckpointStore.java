@@ -72,8 +72,8 @@ public final class JdbcCheckpointStore implements CheckpointStore {
                 }
                 try (PreparedStatement insert = connection.prepareStatement("INSERT INTO " + table
                         + " (run_id, entity, target_walk, last_key, finished, rows_compared, chunks,"
-                        + " chunks_by_row, transient_differences, repairs_queued, differences, updated_at)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                        + " chunks_by_row, transient_differences, repairs_queued, differences, unlisted_differences, updated_at)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                     insert.setString(1, runId);
                     insert.setString(2, checkpoint.entity());
                     insert.setBoolean(3, checkpoint.targetWalk());
@@ -85,7 +85,8 @@ public final class JdbcCheckpointStore implements CheckpointStore {
                     insert.setLong(9, checkpoint.transientDifferences());
                     insert.setLong(10, checkpoint.repairsQueued());
                     insert.setString(11, toJson(checkpoint.differences()));
-                    insert.setLong(12, System.currentTimeMillis());
+                    insert.setLong(12, checkpoint.unlistedDifferences());
+                    insert.setLong(13, System.currentTimeMillis());
                     insert.executeUpdate();
                 }
                 connection.commit();
@@ -106,14 +107,15 @@ public final class JdbcCheckpointStore implements CheckpointStore {
         Map<String, Checkpoint> checkpoints = new LinkedHashMap<>();
         try (Connection connection = dataSource.getConnection();
                 PreparedStatement select = connection.prepareStatement("SELECT entity, target_walk, last_key, finished,"
-                        + " rows_compared, chunks, chunks_by_row, transient_differences, repairs_queued, differences FROM "
+                        + " rows_compared, chunks, chunks_by_row, transient_differences, repairs_queued, differences,"
+                        + " unlisted_differences FROM "
                         + table + " WHERE run_id = ? ORDER BY entity")) {
             select.setString(1, runId);
             try (ResultSet rs = select.executeQuery()) {
                 while (rs.next()) {
                     checkpoints.put(rs.getString(1), new Checkpoint(rs.getString(1), rs.getBoolean(2), rs.getString(3),
                             rs.getBoolean(4), rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getLong(9),
-                            fromJson(rs.getString(10))));
+                            fromJson(rs.getString(10)), rs.getLong(11)));
                 }
             }
         } catch (SQLException e) {

@@ -19,12 +19,14 @@ import java.util.Objects;
  * @param transientDifferences keys that differed at first sight but matched when re-checked:
  *     writes in flight, not divergence
  * @param repairsQueued keys queued for resync in the retry-queue by this run
- * @param differences the keys still different after re-checking, in the order found
+ * @param differences the keys still different after re-checking, in the order found, at most
+ *     {@link VerifierConfig#maxListedDifferences()}
+ * @param unlistedDifferences keys found different beyond that limit: counted (and repaired) but not listed
  * @param duration the time this process spent on the table
  */
 public record TableReport(String entity, String sourceTable, String targetTable, ComparisonMethod method,
         boolean finished, long rowsCompared, long chunks, long chunksComparedByRow, long transientDifferences,
-        long repairsQueued, List<Difference> differences, Duration duration) {
+        long repairsQueued, List<Difference> differences, long unlistedDifferences, Duration duration) {
     /**
      * Validates and copies.
      *
@@ -37,17 +39,22 @@ public record TableReport(String entity, String sourceTable, String targetTable,
         differences = List.copyOf(differences);
     }
 
-    /** @return the keys whose row the target lacks */
+    /** @return every key found different, listed or not */
+    public long differenceCount() {
+        return differences.size() + unlistedDifferences;
+    }
+
+    /** @return the listed keys whose row the target lacks */
     public List<Difference> missingOnTarget() {
         return ofKind(Difference.Kind.MISSING_ON_TARGET);
     }
 
-    /** @return the keys whose row only the target has */
+    /** @return the listed keys whose row only the target has */
     public List<Difference> extraOnTarget() {
         return ofKind(Difference.Kind.EXTRA_ON_TARGET);
     }
 
-    /** @return the keys whose rows differ in some columns */
+    /** @return the listed keys whose rows differ in some columns */
     public List<Difference> differentValues() {
         return ofKind(Difference.Kind.DIFFERENT_VALUES);
     }

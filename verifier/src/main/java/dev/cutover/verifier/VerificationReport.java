@@ -86,7 +86,7 @@ public final class VerificationReport {
 
     /** @return the differing keys of every table */
     public long differenceCount() {
-        return tables.stream().mapToLong(t -> t.differences().size()).sum();
+        return tables.stream().mapToLong(TableReport::differenceCount).sum();
     }
 
     /** @return whether the run completed and found no difference: the sides hold the same rows */
@@ -97,8 +97,9 @@ public final class VerificationReport {
     /**
      * The report as JSON: {@code runId}, {@code completed}, {@code startedAt} (ISO-8601),
      * {@code durationMillis}, {@code rowsCompared}, {@code differences}, and {@code tables}, each
-     * with the {@link TableReport} components ({@code durationMillis} for its duration) and its
-     * differences as {@code {"key", "kind", "columns"}}.
+     * with the {@link TableReport} components ({@code durationMillis} for its duration), the
+     * counts of listed differences per kind, and the listed differences as
+     * {@code {"key", "kind", "columns"}}.
      *
      * @return indented JSON
      */
@@ -127,6 +128,7 @@ public final class VerificationReport {
             table.put("missingOnTarget", t.missingOnTarget().size());
             table.put("extraOnTarget", t.extraOnTarget().size());
             table.put("differentValues", t.differentValues().size());
+            table.put("unlistedDifferences", t.unlistedDifferences());
             ArrayNode differences = table.putArray("differences");
             for (Difference d : t.differences()) {
                 ObjectNode node = differences.addObject();

@@ -326,7 +326,7 @@ public final class Verifier {
         }
 
         void tableDone(TableReport table) {
-            differencesBefore += table.differences().size();
+            differencesBefore += table.differenceCount();
         }
 
         @Override

@@ -22,6 +22,7 @@ public final class VerifierConfig {
     private final ChronoUnit timestampPrecision;
     private final Duration progressLogInterval;
     private final Duration statementTimeout;
+    private final int maxListedDifferences;
 
     private VerifierConfig(Builder b) {
         this.chunkSize = b.chunkSize;
@@ -32,6 +33,7 @@ public final class VerifierConfig {
         this.timestampPrecision = b.timestampPrecision;
         this.progressLogInterval = b.progressLogInterval;
         this.statementTimeout = b.statementTimeout;
+        this.maxListedDifferences = b.maxListedDifferences;
     }
 
     /** @return the defaults described on each {@link Builder} method */
@@ -55,7 +57,8 @@ public final class VerifierConfig {
         return new Builder().chunkSize(base.chunkSize).rowsPerSecond(base.rowsPerSecond)
                 .pauseBetweenChunks(base.pauseBetweenChunks).recheckDelay(base.recheckDelay)
                 .recheckAttempts(base.recheckAttempts).timestampPrecision(base.timestampPrecision)
-                .progressLogInterval(base.progressLogInterval).statementTimeout(base.statementTimeout);
+                .progressLogInterval(base.progressLogInterval).statementTimeout(base.statementTimeout)
+                .maxListedDifferences(base.maxListedDifferences);
     }
 
     /** @return source rows per chunk */
@@ -98,12 +101,18 @@ public final class VerifierConfig {
         return statementTimeout;
     }
 
+    /** @return how many differing keys a table's report lists; more are counted, not listed */
+    public int maxListedDifferences() {
+        return maxListedDifferences;
+    }
+
     @Override
     public String toString() {
         return "VerifierConfig{chunkSize=" + chunkSize + ", rowsPerSecond=" + rowsPerSecond + ", pauseBetweenChunks="
                 + pauseBetweenChunks + ", recheckDelay=" + recheckDelay + ", recheckAttempts=" + recheckAttempts
                 + ", timestampPrecision=" + timestampPrecision + ", progressLogInterval=" + progressLogInterval
-                + ", statementTimeout=" + statementTimeout + "}";
+                + ", statementTimeout=" + statementTimeout
+                + ", maxListedDifferences=" + maxListedDifferences + "}";
     }
 
     /** Builds a {@link VerifierConfig}; not thread-safe. */
@@ -116,6 +125,7 @@ public final class VerifierConfig {
         private ChronoUnit timestampPrecision = ChronoUnit.MICROS;
         private Duration progressLogInterval = Duration.ofSeconds(10);
         private Duration statementTimeout = Duration.ofSeconds(60);
+        private int maxListedDifferences = 10_000;
 
         private Builder() {
         }
@@ -235,6 +245,23 @@ public final class VerifierConfig {
          */
         public Builder statementTimeout(Duration timeout) {
             this.statementTimeout = requireBetween(timeout, "statementTimeout", Duration.ofSeconds(1), Duration.ofHours(1));
+            return this;
+        }
+
+        /**
+         * Limits how many differing keys each table's report (and checkpoint) lists, so that a target
+         * missing millions of rows does not fill the memory; keys beyond it are counted in
+         * {@link TableReport#unlistedDifferences()} and still repaired.
+         *
+         * @param keys 0 to 1,000,000; default 10,000
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder maxListedDifferences(int keys) {
+            if (keys < 0 || keys > 1_000_000) {
+                throw new IllegalArgumentException("maxListedDifferences must be between 0 and 1000000, but was " + keys);
+            }
+            this.maxListedDifferences = keys;
             return this;
         }
 

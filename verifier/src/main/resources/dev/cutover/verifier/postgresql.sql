@@ -11,6 +11,7 @@ CREATE TABLE IF NOT EXISTS ${prefix}verifier_checkpoint (
     transient_differences BIGINT       NOT NULL,
     repairs_queued        BIGINT       NOT NULL,
     differences           TEXT         NOT NULL,
+    unlisted_differences  BIGINT       NOT NULL,
     updated_at            BIGINT       NOT NULL,
     PRIMARY KEY (run_id, entity)
 );

@@ -211,6 +211,27 @@ class VerifierTest {
     }
 
     @Test
+    void differencesBeyondTheListingLimit_areCountedAndRepaired_butNotListed() throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.H2, "capsrc"); TestDatabase target = TestDatabases.create(Engine.H2, "captgt")) {
+            ItemTables.create(source, 1_000);
+            ItemTables.create(target, 1_000);
+            target.execute("DELETE FROM item WHERE id BETWEEN 101 AND 150");
+            RetryStore repairs = RetryStore.inMemory();
+            VerificationReport report = Verifier.builder(source.dataSource(2), target.dataSource(2))
+                    .mapping(ItemTables.sameMapping()).config(VerifierConfig.from(QUICK).maxListedDifferences(10).build())
+                    .repairWith(repairs, "items").build().run();
+            TableReport table = report.table("items");
+            assertEquals(10, table.differences().size());
+            assertEquals("101", table.differences().get(0).key());
+            assertEquals(40, table.unlistedDifferences());
+            assertEquals(50, report.differenceCount());
+            assertEquals(50, table.repairsQueued());
+            assertEquals(50, repairs.pendingCount());
+            assertEquals(40, new ObjectMapper().readTree(report.toJson()).get("tables").get(0).get("unlistedDifferences").asInt());
+        }
+    }
+
+    @Test
     void rowsPerSecond_holdsTheRunAtOrBelowTheLimit() throws Exception {
         try (TestDatabase source = TestDatabases.create(Engine.H2, "slowsrc"); TestDatabase target = TestDatabases.create(Engine.H2, "slowtgt")) {
             ItemTables.create(source, 1_000);

@@ -106,6 +106,7 @@ public final class TableRun {
     private long transients;
     private long repairs;
     private final List<Difference> differences = new ArrayList<>();
+    private long unlisted;
 
     /**
      * Prepares the run of one table.
@@ -140,6 +141,7 @@ public final class TableRun {
             transients = resumeFrom.transientDifferences();
             repairs = resumeFrom.repairsQueued();
             differences.addAll(resumeFrom.differences());
+            unlisted = resumeFrom.unlistedDifferences();
         }
     }
 
@@ -159,7 +161,7 @@ public final class TableRun {
             walkTarget();
         }
         return new TableReport(mapping.entity(), mapping.sourceTable(), mapping.targetTable(), plan.method(), finished,
-                rows, chunks, chunksByRow, transients, repairs, differences, Duration.ofNanos(System.nanoTime() - started));
+                rows, chunks, chunksByRow, transients, repairs, differences, unlisted, Duration.ofNanos(System.nanoTime() - started));
     }
 
     private void walkSource() throws SQLException, InterruptedException {
@@ -182,7 +184,7 @@ public final class TableRun {
                 lastKey = null;
             }
             hooks.save(checkpoint());
-            hooks.afterChunk(mapping.entity(), result.rows(), differences.size());
+            hooks.afterChunk(mapping.entity(), result.rows(), differences.size() + unlisted);
             if (upper == null) {
                 return;
             }
@@ -216,7 +218,7 @@ public final class TableRun {
             lastKey = last ? null : keys.get(keys.size() - 1);
             finished = last;
             hooks.save(checkpoint());
-            hooks.afterChunk(mapping.entity(), 0, differences.size());
+            hooks.afterChunk(mapping.entity(), 0, differences.size() + unlisted);
             if (last) {
                 return;
             }
@@ -330,7 +332,11 @@ public final class TableRun {
         transients += suspects.size() - remaining.size();
         for (Suspect suspect : remaining) {
             String key = mapping.key(suspect.sourceKey().toArray());
-            differences.add(new Difference(key, suspect.kind(), suspect.columns()));
+            if (differences.size() < config.maxListedDifferences()) {
+                differences.add(new Difference(key, suspect.kind(), suspect.columns()));
+            } else {
+                unlisted++;
+            }
             if (hooks.repair(mapping.entity(), key)) {
                 repairs++;
             }
@@ -465,7 +471,7 @@ public final class TableRun {
 
     private Checkpoint checkpoint() {
         return new Checkpoint(mapping.entity(), targetWalk, KeyCodec.encode(lastKey), finished, rows, chunks, chunksByRow,
-                transients, repairs, differences);
+                transients, repairs, differences, unlisted);
     }
 
     /** A read of the target, run beside the source's. */
