@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cutover.common.CutoverException;
 import dev.cutover.common.Dialect;
+import dev.cutover.common.internal.NetworkTimeouts;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -25,6 +26,8 @@ import javax.sql.DataSource;
  */
 public final class JdbcCheckpointStore implements CheckpointStore {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The longest wait for one network read, so that a stalled network cannot hang a run's checkpoint. */
+    private static final int NETWORK_TIMEOUT_MILLIS = 30_000;
 
     private final DataSource dataSource;
     private final Dialect dialect;
@@ -44,7 +47,7 @@ public final class JdbcCheckpointStore implements CheckpointStore {
      * @throws CutoverException if the DDL fails
      */
     public void createTables() {
-        try (Connection connection = dataSource.getConnection()) {
+        try (Connection connection = NetworkTimeouts.connect(dataSource, NETWORK_TIMEOUT_MILLIS)) {
             dialect.runScript(connection, JdbcCheckpointStore.class, tablePrefix);
         } catch (SQLException e) {
             throw new CutoverException("Cannot create the verifier checkpoint table " + table + ": " + e.getMessage(), e);
@@ -60,7 +63,7 @@ public final class JdbcCheckpointStore implements CheckpointStore {
     public void save(String runId, Checkpoint checkpoint) {
         Objects.requireNonNull(runId, "null runId");
         Objects.requireNonNull(checkpoint, "null checkpoint");
-        try (Connection connection = dataSource.getConnection()) {
+        try (Connection connection = NetworkTimeouts.connect(dataSource, NETWORK_TIMEOUT_MILLIS)) {
             boolean autoCommit = connection.getAutoCommit();
             connection.setAutoCommit(false);
             try {
@@ -105,7 +108,7 @@ public final class JdbcCheckpointStore implements CheckpointStore {
     public Map<String, Checkpoint> load(String runId) {
         Objects.requireNonNull(runId, "null runId");
         Map<String, Checkpoint> checkpoints = new LinkedHashMap<>();
-        try (Connection connection = dataSource.getConnection();
+        try (Connection connection = NetworkTimeouts.connect(dataSource, NETWORK_TIMEOUT_MILLIS);
                 PreparedStatement select = connection.prepareStatement("SELECT entity, target_walk, last_key, finished,"
                         + " rows_compared, chunks, chunks_by_row, transient_differences, repairs_queued, differences,"
                         + " unlisted_differences FROM "

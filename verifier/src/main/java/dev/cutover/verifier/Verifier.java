@@ -1,6 +1,7 @@
 package dev.cutover.verifier;
 
 import dev.cutover.common.Dialect;
+import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.Side;
 import dev.cutover.queue.NewRetryEntry;
@@ -112,7 +113,7 @@ public final class Verifier {
         try {
             plan();
         } catch (SQLException e) {
-            throw new VerifierException("Cannot read the databases' metadata: " + e.getMessage(), e);
+            throw new VerifierException("Cannot read the databases' metadata: " + e.getMessage(), null, e);
         }
     }
 
@@ -190,10 +191,11 @@ public final class Verifier {
             return report;
         } catch (SQLException e) {
             throw new VerifierException("Verifier run " + runId + " failed: " + e.getMessage()
-                    + "; its finished chunks are checkpointed, resume it with resume(\"" + runId + "\")", e);
+                    + "; its finished chunks are checkpointed, resume it with resume(\"" + runId + "\")", runId, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new VerifierException("Verifier run " + runId + " was interrupted; resume it with resume(\"" + runId + "\")", e);
+            throw new VerifierException("Verifier run " + runId + " was interrupted; resume it with resume(\"" + runId + "\")",
+                    runId, e);
         } finally {
             targetReader.shutdownNow();
             running.set(false);
@@ -205,7 +207,7 @@ public final class Verifier {
         Dialect targetDialect = Dialect.detect(target);
         List<String> problems = new ArrayList<>();
         List<TableRun.Plan> plans = new ArrayList<>();
-        try (Connection sourceConnection = source.getConnection(); Connection targetConnection = target.getConnection()) {
+        try (Connection sourceConnection = connect(source); Connection targetConnection = connect(target)) {
             for (TableMapping mapping : mappings) {
                 Schema.TableInfo sourceTable = Schema.describe(sourceConnection, sourceDialect, mapping.sourceTable());
                 Schema.TableInfo targetTable = Schema.describe(targetConnection, targetDialect, mapping.targetTable());
@@ -291,7 +293,7 @@ public final class Verifier {
 
     private long countRows(List<TableRun.Plan> plans) throws SQLException {
         long total = 0;
-        try (Connection connection = source.getConnection(); Statement statement = connection.createStatement()) {
+        try (Connection connection = connect(source); Statement statement = connection.createStatement()) {
             for (TableRun.Plan plan : plans) {
                 try (ResultSet rs = statement.executeQuery(plan.source().count())) {
                     rs.next();
@@ -300,6 +302,11 @@ public final class Verifier {
             }
         }
         return total;
+    }
+
+    /** Borrows a connection whose reads cannot hang on a silently stalled network. */
+    private Connection connect(DataSource dataSource) throws SQLException {
+        return NetworkTimeouts.connect(dataSource, (int) config.statementTimeout().toMillis() + 2000);
     }
 
     @Override

@@ -2,9 +2,11 @@ package dev.cutover.verifier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cutover.testsupport.Engine;
+import dev.cutover.testsupport.TcpForwarder;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
 import dev.cutover.verifier.Difference.Kind;
@@ -12,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -62,6 +65,37 @@ class ResumeTest {
             assertEquals(13, resumed.table(ItemTables.ENTITY).chunks());
             assertEquals(List.of(new Difference("1500", Kind.DIFFERENT_VALUES, List.of("name")),
                     new Difference("11000", Kind.DIFFERENT_VALUES, List.of("name"))), resumed.table(ItemTables.ENTITY).differences());
+        }
+    }
+
+    @Test
+    void targetStalledMidRun_failsTheRunInsteadOfHangingIt_andTheRunResumesAfterTheLastChunk() throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.POSTGRESQL, "stallsrc");
+                TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "stalltgt");
+                TcpForwarder forwarder = TcpForwarder.in(target)) {
+            ItemTables.create(source, ROWS);
+            ItemTables.create(target, ROWS);
+            DataSource sourcePool = source.dataSource(4);
+            CheckpointStore store = CheckpointStore.inMemory();
+            Verifier verifier = Verifier.builder(sourcePool, target.dataSourceVia(forwarder, 4))
+                    .mapping(ItemTables.sameMapping()).checkpoints(store)
+                    .config(VerifierConfig.custom().chunkSize(1_000).statementTimeout(Duration.ofSeconds(1)).build())
+                    .progressListener(p -> {
+                        if (p.rowsDone() == 3_000) {
+                            forwarder.stall();
+                        }
+                    }).build();
+
+            VerifierException failure = assertThrows(VerifierException.class, verifier::run);
+            String runId = failure.runId();
+            assertTrue(failure.getMessage().contains("resume(\"" + runId + "\")"), failure.getMessage());
+            assertEquals(3_000, store.load(runId).get(ItemTables.ENTITY).rowsCompared());
+
+            forwarder.restore();
+            VerificationReport resumed = verifier.resume(runId);
+            assertTrue(resumed.isClean());
+            assertEquals(ROWS, resumed.rowsCompared());
+            assertEquals(13, resumed.table(ItemTables.ENTITY).chunks());
         }
     }
 }

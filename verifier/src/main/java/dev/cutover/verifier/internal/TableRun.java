@@ -1,5 +1,6 @@
 package dev.cutover.verifier.internal;
 
+import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.Side;
 import dev.cutover.verifier.Checkpoint;
@@ -351,7 +352,7 @@ public final class TableRun {
         List<Suspect> still = new ArrayList<>();
         String lockSource = plan.source().byKey(true);
         String readTarget = plan.target().byKey(false);
-        try (Connection sourceConnection = source.getConnection(); Connection targetConnection = target.getConnection()) {
+        try (Connection sourceConnection = connect(source); Connection targetConnection = connect(target)) {
             boolean autoCommit = sourceConnection.getAutoCommit();
             sourceConnection.setAutoCommit(false);
             try {
@@ -396,7 +397,7 @@ public final class TableRun {
     }
 
     private Checksum checksum(DataSource dataSource, SideSql sql, List<Object> lower, List<Object> upper) throws SQLException {
-        try (Connection connection = dataSource.getConnection();
+        try (Connection connection = connect(dataSource);
                 PreparedStatement statement = connection.prepareStatement(sql.checksum(lower != null, upper != null))) {
             statement.setQueryTimeout(timeoutSeconds);
             bind(statement, bounds(lower, upper));
@@ -413,7 +414,7 @@ public final class TableRun {
         if (keys.isEmpty()) {
             return rows;
         }
-        try (Connection connection = dataSource.getConnection()) {
+        try (Connection connection = connect(dataSource)) {
             for (int from = 0; from < keys.size(); from += KEYS_PER_LOOKUP) {
                 List<List<Object>> batch = keys.subList(from, Math.min(keys.size(), from + KEYS_PER_LOOKUP));
                 List<Object> params = new ArrayList<>(batch.size() * sql.keyWidth());
@@ -425,7 +426,7 @@ public final class TableRun {
     }
 
     private List<List<Object>> query(DataSource dataSource, String sql, List<Object> params, int width) throws SQLException {
-        try (Connection connection = dataSource.getConnection()) {
+        try (Connection connection = connect(dataSource)) {
             return query(connection, sql, params, width);
         }
     }
@@ -446,6 +447,14 @@ public final class TableRun {
                 return rows;
             }
         }
+    }
+
+    /**
+     * Borrows a connection whose reads give up a little after the statement timeout, so that a
+     * silently stalled network cannot hang the run where a query timeout cannot reach.
+     */
+    private Connection connect(DataSource dataSource) throws SQLException {
+        return NetworkTimeouts.connect(dataSource, timeoutSeconds * 1000 + 2000);
     }
 
     private static void bind(PreparedStatement statement, List<Object> params) throws SQLException {
