@@ -32,8 +32,9 @@ import org.openjdk.jmh.infra.Blackhole;
  * PostgreSQL. The baseline reads every row of both tables in key order with plain {@code SELECT}s
  * and does nothing with them: the least a comparison that moves the rows can cost.
  *
- * <p>Run alone: {@code java -jar benchmarks/target/benchmarks.jar Verifier}; needs the local
- * PostgreSQL and MariaDB of the tests ({@code CUTOVER_PG_URL}/{@code CUTOVER_MARIADB_URL} as in test-support).
+ * <p>Run alone, with the verifier's run summaries kept out of JMH's output:
+ * {@code java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -jar benchmarks/target/benchmarks.jar Verifier}.
+ * Needs the local PostgreSQL and MariaDB of the tests (server URLs as in test-support).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
