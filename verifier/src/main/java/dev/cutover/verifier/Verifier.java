@@ -2,6 +2,7 @@ package dev.cutover.verifier;
 
 import dev.cutover.common.Dialect;
 import dev.cutover.common.internal.NetworkTimeouts;
+import dev.cutover.dualwrite.ResyncReplayHandler;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.Side;
 import dev.cutover.queue.NewRetryEntry;
@@ -28,6 +29,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiPredicate;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -51,13 +53,14 @@ import org.slf4j.LoggerFactory;
  * when the key order of the two sides may differ).
  *
  * <p><b>Writes in flight.</b> A key seen different may be a write whose mirror copy has not landed
- * yet. Such keys are re-checked after {@link VerifierConfig#recheckDelay()}, reading the source row
- * with {@code SELECT ... FOR UPDATE} and, while holding that lock, the target row; only keys that
- * differ at every one of {@link VerifierConfig#recheckAttempts()} looks are reported. Dual-write
- * copies take the same lock, so no copy of the key is half done during a re-check.
+ * yet. Such keys are re-checked after {@link VerifierConfig#recheckDelay()}, reading the primary's
+ * row ({@link Builder#primary(Side)}, the source by default) with {@code SELECT ... FOR UPDATE}
+ * and, while holding that lock, the other side's row; only keys that differ at every one of
+ * {@link VerifierConfig#recheckAttempts()} looks are reported. Dual-write copies take the same
+ * lock, so no copy of the key is half done during a re-check.
  *
  * <p><b>Repair.</b> With {@link Builder#repairWith(RetryQueue, String)}, each reported key is
- * queued as a {@code RESYNC} entry, which the retry-queue's drain copies from the source.
+ * queued as a {@code RESYNC} entry, which the retry-queue's drain copies from the primary.
  *
  * <p><b>Resume.</b> After every chunk a {@link Checkpoint} is saved in the
  * {@link Builder#checkpoints(CheckpointStore) checkpoint store}; {@link #stop()} ends a run after
@@ -75,6 +78,7 @@ public final class Verifier {
     private final List<TableMapping> mappings;
     private final VerifierConfig config;
     private final BiPredicate<String, String> repair;
+    private final Side primary;
     private final ProgressListener listener;
     private final CheckpointStore checkpoints;
     private final AtomicBoolean running = new AtomicBoolean();
@@ -85,7 +89,9 @@ public final class Verifier {
         this.target = b.target;
         this.mappings = List.copyOf(b.mappings.values());
         this.config = b.config;
-        this.repair = b.repair;
+        this.primary = b.primary;
+        this.repair = b.repair == null ? null : (entity, key) -> b.repair.test(
+                ResyncReplayHandler.entry(b.repairMigration, entity, key, b.primary));
         this.listener = b.listener;
         this.checkpoints = b.checkpoints;
     }
@@ -179,7 +185,7 @@ public final class Verifier {
                 Checkpoint resumeFrom = saved.get(plan.mapping().entity());
                 LOG.info("Verifier run {}: {} ({} -> {}) by {}{}", runId, plan.mapping().entity(), plan.mapping().sourceTable(),
                         plan.mapping().targetTable(), plan.method(), resumeFrom == null ? "" : ", resumed");
-                TableReport table = new TableRun(plan, source, target, config, targetReader, pacer, resumeFrom).run();
+                TableReport table = new TableRun(plan, source, target, config, targetReader, pacer, primary, resumeFrom).run();
                 pacer.tableDone(table);
                 tables.add(table);
             }
@@ -386,7 +392,9 @@ public final class Verifier {
         private final DataSource target;
         private final Map<String, TableMapping> mappings = new LinkedHashMap<>();
         private VerifierConfig config = VerifierConfig.ofDefaults();
-        private BiPredicate<String, String> repair;
+        private Predicate<NewRetryEntry> repair;
+        private String repairMigration;
+        private Side primary = Side.SOURCE;
         private ProgressListener listener = ProgressListener.none();
         private CheckpointStore checkpoints = CheckpointStore.inMemory();
 
@@ -422,8 +430,10 @@ public final class Verifier {
         }
 
         /**
-         * Queues each reported key as a {@code RESYNC} entry ({@link NewRetryEntry#resync}) of a
-         * migration, so that the queue's drain copies the source's row to the target.
+         * Queues each reported key as a {@code RESYNC} entry of a migration
+         * ({@link ResyncReplayHandler#entry}; {@link NewRetryEntry#resync} while the source is
+         * primary), so that the queue's drain copies the {@link #primary(Side) primary}'s row to
+         * the other side.
          *
          * @param queue the migration's retry-queue
          * @param migration the migration's name, as its repositories use it
@@ -432,10 +442,11 @@ public final class Verifier {
         public Builder repairWith(RetryQueue queue, String migration) {
             Objects.requireNonNull(queue, "null queue");
             requireMigration(migration);
-            this.repair = (entity, key) -> {
-                queue.enqueue(NewRetryEntry.resync(migration, entity, key));
+            this.repair = entry -> {
+                queue.enqueue(entry);
                 return true;
             };
+            this.repairMigration = migration;
             return this;
         }
 
@@ -450,10 +461,11 @@ public final class Verifier {
         public Builder repairWith(RetryStore store, String migration) {
             Objects.requireNonNull(store, "null store");
             requireMigration(migration);
-            this.repair = (entity, key) -> {
-                store.enqueue(NewRetryEntry.resync(migration, entity, key), Instant.now());
+            this.repair = entry -> {
+                store.enqueue(entry, Instant.now());
                 return true;
             };
+            this.repairMigration = migration;
             return this;
         }
 
@@ -471,6 +483,21 @@ public final class Verifier {
                 notify(before, progress);
                 notify(listener, progress);
             };
+            return this;
+        }
+
+        /**
+         * Sets which side is the primary while the verifier runs: the source up to
+         * {@code SHIFT_READS}, the target from {@code TARGET_PRIMARY} on. A re-check locks the
+         * primary's row, as the dual-write copies do, and a repair copies the primary's row to the
+         * other side. The report still names differences from the source's point of view
+         * ({@code MISSING_ON_TARGET}, ...).
+         *
+         * @param side the primary; default {@link Side#SOURCE}
+         * @return this builder
+         */
+        public Builder primary(Side side) {
+            this.primary = Objects.requireNonNull(side, "null side");
             return this;
         }
 

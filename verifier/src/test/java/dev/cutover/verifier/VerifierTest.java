@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cutover.dualwrite.ResyncReplayHandler;
 import dev.cutover.dualwrite.TableMapping;
+import dev.cutover.flags.Side;
 import dev.cutover.queue.RetryEntry;
 import dev.cutover.queue.RetryStore;
 import dev.cutover.testsupport.Engine;
@@ -265,6 +267,21 @@ class VerifierTest {
             assertEquals(500.0, registry.get("cutover.verifier.rows.total").gauge().value());
             assertEquals(1.0, registry.get("cutover.verifier.differences").gauge().value());
             assertEquals(0.0, registry.get("cutover.verifier.remaining").timeGauge().value());
+        }
+    }
+
+    @Test
+    void targetAsPrimary_locksTheTargetRowToRecheck_andRepairsCopyTheTargetRow() throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.H2, "tpsrc"); TestDatabase target = TestDatabases.create(Engine.H2, "tptgt")) {
+            ItemTables.create(source, 100);
+            ItemTables.create(target, 100);
+            source.execute("UPDATE item SET name = 'stale' WHERE id = 9");
+            RetryStore store = RetryStore.inMemory();
+            VerificationReport report = Verifier.builder(source.dataSource(2), target.dataSource(2))
+                    .mapping(ItemTables.sameMapping()).config(QUICK).primary(Side.TARGET).repairWith(store, "items").build().run();
+            assertEquals(List.of(new Difference("9", Kind.DIFFERENT_VALUES, List.of("name"))), report.table("items").differences());
+            RetryEntry entry = store.claim("test", Instant.now().plusSeconds(1), 10, Duration.ofMinutes(1)).entries().get(0);
+            assertEquals(ResyncReplayHandler.TO_SOURCE, entry.operation());
         }
     }
 

@@ -95,6 +95,7 @@ public final class TableRun {
     private final Values values;
     private final Executor targetReader;
     private final Hooks hooks;
+    private final Side primary;
     private final int timeoutSeconds;
     private final List<String> targetColumns;
 
@@ -118,10 +119,11 @@ public final class TableRun {
      * @param config pacing and judging
      * @param targetReader runs the target's reads beside the source's
      * @param hooks the verifier around it
+     * @param primary the side whose row a re-check locks, as the dual-write copies do
      * @param resumeFrom the table's last checkpoint, or null to start at its first key
      */
     public TableRun(Plan plan, DataSource source, DataSource target, VerifierConfig config, Executor targetReader,
-            Hooks hooks, Checkpoint resumeFrom) {
+            Hooks hooks, Side primary, Checkpoint resumeFrom) {
         this.plan = plan;
         this.mapping = plan.mapping();
         this.source = source;
@@ -130,6 +132,7 @@ public final class TableRun {
         this.values = new Values(config.timestampPrecision());
         this.targetReader = targetReader;
         this.hooks = hooks;
+        this.primary = primary;
         this.timeoutSeconds = (int) Math.max(1, (config.statementTimeout().toMillis() + 999) / 1000);
         this.targetColumns = mapping.columnNames(Side.TARGET);
         if (resumeFrom != null) {
@@ -345,24 +348,34 @@ public final class TableRun {
     }
 
     /**
-     * Reads each key's source row with {@code FOR UPDATE} and, while that lock is held, its target
-     * row: a dual-write copy of the key cannot be half done then, because copies take the same lock.
+     * Reads each key's row on the primary with {@code FOR UPDATE} and, while that lock is held, its
+     * row on the other side: a dual-write copy of the key cannot be half done then, because copies
+     * take the same lock.
      */
     private List<Suspect> recheck(List<Suspect> suspects) throws SQLException {
         List<Suspect> still = new ArrayList<>();
-        String lockSource = plan.source().byKey(true);
-        String readTarget = plan.target().byKey(false);
+        boolean sourceLocked = primary == Side.SOURCE;
+        String readSource = plan.source().byKey(sourceLocked);
+        String readTarget = plan.target().byKey(!sourceLocked);
         try (Connection sourceConnection = connect(source); Connection targetConnection = connect(target)) {
-            boolean autoCommit = sourceConnection.getAutoCommit();
-            sourceConnection.setAutoCommit(false);
+            Connection locking = sourceLocked ? sourceConnection : targetConnection;
+            boolean autoCommit = locking.getAutoCommit();
+            locking.setAutoCommit(false);
             try {
                 for (Suspect suspect : suspects) {
                     List<Object> targetKey = mapping.convertKey(Side.SOURCE, suspect.sourceKey());
-                    List<Object> sourceRow = exactly(suspect.sourceKey(),
-                            query(sourceConnection, lockSource, suspect.sourceKey(), plan.source().width()));
+                    List<Object> sourceRow = null;
+                    if (sourceLocked) {
+                        sourceRow = exactly(suspect.sourceKey(),
+                                query(sourceConnection, readSource, suspect.sourceKey(), plan.source().width()));
+                    }
                     List<Object> targetRow = exactly(targetKey,
                             query(targetConnection, readTarget, targetKey, plan.target().width()));
-                    sourceConnection.commit();
+                    if (!sourceLocked) {
+                        sourceRow = exactly(suspect.sourceKey(),
+                                query(sourceConnection, readSource, suspect.sourceKey(), plan.source().width()));
+                    }
+                    locking.commit();
                     Suspect again = judge(suspect.sourceKey(), sourceRow, targetRow);
                     if (again != null) {
                         still.add(again);
@@ -370,13 +383,13 @@ public final class TableRun {
                 }
             } catch (SQLException | RuntimeException e) {
                 try {
-                    sourceConnection.rollback();
+                    locking.rollback();
                 } catch (SQLException rollback) {
                     e.addSuppressed(rollback);
                 }
                 throw e;
             } finally {
-                sourceConnection.setAutoCommit(autoCommit);
+                locking.setAutoCommit(autoCommit);
             }
         }
         return still;
