@@ -57,7 +57,9 @@ class VerifierTest {
                     new Difference("5000", Kind.EXTRA_ON_TARGET, List.of())), table.differences());
             assertEquals(1_999, table.rowsCompared());
             assertEquals(7, table.chunks());
-            assertEquals(List.of(), table.missingOnTarget().stream().filter(d -> !d.key().equals("1")).toList());
+            assertEquals(List.of("1"), table.missingOnTarget().stream().map(Difference::key).toList());
+            assertEquals(List.of("1999", "5000"), table.extraOnTarget().stream().map(Difference::key).toList());
+            assertEquals(List.of("701"), table.differentValues().stream().map(Difference::key).toList());
             assertEquals(4, repairs.pendingCount());
             assertEquals(7, progress.size());
             Progress last = progress.get(progress.size() - 1);
