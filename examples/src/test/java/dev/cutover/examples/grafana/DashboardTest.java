@@ -20,6 +20,7 @@ import dev.cutover.queue.RetryStore;
 import dev.cutover.router.ReadRouter;
 import dev.cutover.router.micrometer.ReadRouterMetrics;
 import dev.cutover.testsupport.Await;
+import dev.cutover.verifier.micrometer.VerifierMetrics;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -76,6 +77,7 @@ class DashboardTest {
             new MigrationFlagsMetrics(flags).bindTo(registry);
             new ReadRouterMetrics(router).bindTo(registry);
             new DualWriteMetrics(new DualWriteStats(), MIGRATION).bindTo(registry);
+            new VerifierMetrics(MIGRATION).bindTo(registry);
             for (String key : List.of("ok", "retry", "park")) {
                 queue.enqueue(NewRetryEntry.resync(MIGRATION, "orders", key));
             }
@@ -102,7 +104,9 @@ class DashboardTest {
                 used.add(name);
                 Set<String> labels = scraped.get(name);
                 if (labels == null) {
-                    problems.add(name + " is not exported (query: " + query + ")");
+                    String family = name.substring(0, name.indexOf('_', "cutover_".length()) + 1);
+                    problems.add(name + " is not exported (query: " + query + "); exported " + family + "* series: "
+                            + scraped.keySet().stream().filter(n -> n.startsWith(family)).sorted().toList());
                     continue;
                 }
                 if (series.group(3) != null) {
@@ -118,7 +122,7 @@ class DashboardTest {
         assertEquals(Set.of(), problems);
         for (String family : List.of("cutover_flags_stage", "cutover_router_reads_total", "cutover_dualwrite_mirrors_total",
                 "cutover_retry_queue_depth", "cutover_retry_queue_oldest_age_seconds", "cutover_retry_queue_parked_depth",
-                "cutover_router_shadow_mismatched_total", "cutover_router_fallbacks_total")) {
+                "cutover_router_shadow_mismatched_total", "cutover_router_fallbacks_total", "cutover_verifier_differences")) {
             assertTrue(used.contains(family), "the dashboard shows " + family);
         }
     }
