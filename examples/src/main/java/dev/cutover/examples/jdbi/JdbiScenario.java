@@ -18,6 +18,8 @@ import dev.cutover.queue.RetryStore;
 import dev.cutover.router.ReadRouter;
 import dev.cutover.router.ReadRouterConfig;
 import dev.cutover.router.ReadRouterStats;
+import dev.cutover.verifier.VerificationReport;
+import dev.cutover.verifier.Verifier;
 import java.io.PrintStream;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -56,6 +58,7 @@ public final class JdbiScenario {
     /**
      * What the scenario saw.
      *
+     * @param verifiedRows rows the verifier compared before reads moved to the target
      * @param users users on the source at the end
      * @param sourceReads reads the source answered
      * @param targetReads reads the target answered
@@ -65,7 +68,7 @@ public final class JdbiScenario {
      * @param mismatched comparisons that differed, also when read again
      * @param differingRows rows that differ between the databases at the end (must be empty)
      */
-    public record Outcome(long users, long sourceReads, long targetReads, long mirrored, long queued,
+    public record Outcome(long verifiedRows, long users, long sourceReads, long targetReads, long mirrored, long queued,
                           long shadowCompared, long mismatched, List<String> differingRows) {
     }
 
@@ -171,6 +174,19 @@ public final class JdbiScenario {
             out.printf(Locale.ROOT, "  wrote 4 times; user 2 on the target: %s%n",
                     targetJdbi.onDemand(UserDao.class).find(2).orElseThrow());
 
+            // Prove the copy before any read moves: the verifier compares every row (checksums per
+            // chunk, row by row where they differ) and, with repairWith, queues each differing key.
+            VerificationReport verified = Verifier.builder(source, target)
+                    .mapping(resync.mapping("users"))
+                    .repairWith(queue, MIGRATION)
+                    .build()
+                    .run();
+            out.printf(Locale.ROOT, "  verifier: %d rows compared, %d differing keys%n", verified.rowsCompared(),
+                    verified.differenceCount());
+            if (!verified.isClean()) {
+                throw new IllegalStateException("the verifier found differences before reads moved: " + verified);
+            }
+
             // Reads move gradually. A key's side is sticky: raising the percentage only ever moves
             // keys to the target. Shadow reads compare the other side's answer off the request thread.
             flags.moveTo(MIGRATION, Stage.SHIFT_READS, ACTOR, "start shifting reads");
@@ -207,7 +223,7 @@ public final class JdbiScenario {
             requireDrained(queue);
             awaitShadowReads(router, shadowed);
             List<String> differing = TableCheck.differingRows(source, target, "users", "id");
-            Outcome outcome = new Outcome(count(source), router.stats().sourceReads(), router.stats().targetReads(),
+            Outcome outcome = new Outcome(verified.rowsCompared(), count(source), router.stats().sourceReads(), router.stats().targetReads(),
                     stats.mirrored(), stats.enqueued(), router.stats().compared(), router.stats().mismatched(), differing);
             out.printf(Locale.ROOT, "%n  users %d, reads from source %d / target %d, rows mirrored %d, queued %d,"
                             + " shadow comparisons %d (mismatches %d), differing rows %d%n",

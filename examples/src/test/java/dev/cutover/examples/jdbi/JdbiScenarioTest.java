@@ -35,6 +35,8 @@ class JdbiScenarioTest {
             String output = printed.toString(StandardCharsets.UTF_8);
 
             assertEquals(List.of(), outcome.differingRows(), output);
+            // 50 existing users plus the newcomer, less the deleted one, proven before reads moved.
+            assertEquals(JdbiScenario.EXISTING_USERS, outcome.verifiedRows(), output);
             // 50 existing users, one added, one deleted, one added while the target was primary.
             assertEquals(JdbiScenario.EXISTING_USERS + 1, outcome.users(), output);
             // The 25% step sends some keys to the target and keeps others on the source; 100% sends all.
