@@ -72,7 +72,7 @@ final class HeteroCustomers {
     }
 
     /** A customer as the application sees it; on the target, id is a UUID and status a word until translated. */
-    record Customer(String id, String name, String status, String email) {
+    public record Customer(String id, String name, String status, String email) {
     }
 
     /** The application's repository. Ids are text: the legacy integer, or on the target DAO's reads a UUID. */
