@@ -77,7 +77,9 @@ public interface KeyTranslation {
      * A translation through an id-map table on the target, e.g.
      * {@code customer_id_map(legacy_id INT PRIMARY KEY, id UUID NOT NULL UNIQUE)}: a source id with
      * no entry gets a new random UUID, inserted so that concurrent translations of one id (in any
-     * number of processes) agree on one UUID. Keeps up to 100,000 translations in memory.
+     * number of processes) agree on one UUID. Keeps up to 100,000 translations in memory. Each
+     * statement has a 5 s query timeout and each connection a 7 s network timeout, since a
+     * translation runs on the thread of the write whose row is copied.
      *
      * @param target the database holding the table (normally the target's); each lookup or insert
      *     borrows one connection of its own and commits it, so size the pool for one connection per

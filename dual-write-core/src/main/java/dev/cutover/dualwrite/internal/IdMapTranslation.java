@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.cutover.common.CutoverException;
 import dev.cutover.common.Dialect;
+import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.dualwrite.KeyTranslation;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -21,10 +22,14 @@ import javax.sql.DataSource;
  * <p>The insert is a plain {@code INSERT}; a unique-key violation (SQLState class 23) means another
  * translation inserted the id first, and the following {@code SELECT} reads its UUID. This is
  * race-safe on every dialect without dialect-specific SQL, and each statement runs in auto-commit
- * on a connection of its own, so a failed insert aborts nothing else.
+ * on a connection of its own, so a failed insert aborts nothing else. Statements have a query
+ * timeout, and connections a network timeout a little longer, because a translation runs on the
+ * thread of the write whose row is being copied: a stalled database must fail it, not hang it.
  */
 public final class IdMapTranslation implements KeyTranslation {
     private static final long MAX_CACHE = 100_000_000L;
+    private static final int QUERY_TIMEOUT_SECONDS = 5;
+    private static final int NETWORK_TIMEOUT_MILLIS = (QUERY_TIMEOUT_SECONDS + 2) * 1000;
 
     private final DataSource dataSource;
     private final String table;
@@ -84,7 +89,7 @@ public final class IdMapTranslation implements KeyTranslation {
     }
 
     private Object lookupOrInsert(Object sourceValue) {
-        try (Connection connection = dataSource.getConnection()) {
+        try (Connection connection = NetworkTimeouts.connect(dataSource, NETWORK_TIMEOUT_MILLIS)) {
             boolean autoCommit = connection.getAutoCommit();
             connection.setAutoCommit(true);
             try {
@@ -93,6 +98,7 @@ public final class IdMapTranslation implements KeyTranslation {
                     return uuid(found);
                 }
                 try (PreparedStatement statement = connection.prepareStatement(insert)) {
+                    statement.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
                     statement.setObject(1, sourceValue);
                     statement.setObject(2, UUID.randomUUID());
                     statement.executeUpdate();
@@ -118,7 +124,7 @@ public final class IdMapTranslation implements KeyTranslation {
 
     private Object lookupSource(Object targetValue) {
         Object found;
-        try (Connection connection = dataSource.getConnection()) {
+        try (Connection connection = NetworkTimeouts.connect(dataSource, NETWORK_TIMEOUT_MILLIS)) {
             found = select(connection, selectSource, targetValue);
         } catch (SQLException e) {
             throw new CutoverException("Cannot translate id " + targetValue + " back through " + table + ": "
@@ -133,6 +139,7 @@ public final class IdMapTranslation implements KeyTranslation {
 
     private static Object select(Connection connection, String sql, Object value) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            statement.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
             statement.setObject(1, value);
             try (ResultSet rs = statement.executeQuery()) {
                 return rs.next() ? rs.getObject(1) : null;
