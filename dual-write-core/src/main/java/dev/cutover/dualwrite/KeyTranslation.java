@@ -81,6 +81,10 @@ public interface KeyTranslation {
      * statement has a 5 s query timeout and each connection a 7 s network timeout, since a
      * translation runs on the thread of the write whose row is copied.
      *
+     * <p>A source id gets its entry when it is first translated, which may be for a copy that
+     * deletes (a key written but absent on the source); such entries are harmless, and entries are
+     * never deleted, so a re-inserted legacy id keeps its UUID.
+     *
      * @param target the database holding the table (normally the target's); each lookup or insert
      *     borrows one connection of its own and commits it, so size the pool for one connection per
      *     concurrent copy beyond the copy's own

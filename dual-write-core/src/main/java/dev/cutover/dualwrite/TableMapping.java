@@ -316,10 +316,18 @@ public final class TableMapping {
      */
     public record ColumnGroup(List<String> sourceColumns, List<String> targetColumns,
             Function<List<Object>, List<Object>> toTarget, Function<List<Object>, List<Object>> toSource) {
-        /** Copies the lists; they must not be empty. */
+        /**
+         * Copies the lists.
+         *
+         * @throws IllegalArgumentException if a list is empty
+         */
         public ColumnGroup {
             sourceColumns = List.copyOf(sourceColumns);
             targetColumns = List.copyOf(targetColumns);
+            if (sourceColumns.isEmpty() || targetColumns.isEmpty()) {
+                throw new IllegalArgumentException("A column group needs at least one column on each side, but was "
+                        + sourceColumns + " -> " + targetColumns);
+            }
             Objects.requireNonNull(toTarget, "null toTarget");
             Objects.requireNonNull(toSource, "null toSource");
         }
