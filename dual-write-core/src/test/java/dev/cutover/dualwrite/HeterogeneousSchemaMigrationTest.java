@@ -48,7 +48,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * target cut in the middle, the queue draining, reads shifted with shadow comparison, the target
  * primary copying back to the source, and the two tables compared row by row through the mapping.
  */
-class HeterogeneousMigrationTest {
+class HeterogeneousSchemaMigrationTest {
     private static final String MIGRATION = "customers";
     private static final int PRELOADED = 200;
     private static final int THREADS = 4;
