@@ -45,6 +45,8 @@ import java.util.function.UnaryOperator;
 public final class TableMapping {
     /** The types a key column's values may have, as parsed from a routing key. */
     private static final Set<Class<?>> KEY_TYPES = Set.of(String.class, Long.class, Integer.class, UUID.class);
+    /** The conversion of columns copied unchanged, recognised by identity in {@link #isIdentity()}. */
+    private static final UnaryOperator<Object> UNCHANGED = UnaryOperator.identity();
 
     private final String entity;
     private final String sourceTable;
@@ -55,6 +57,7 @@ public final class TableMapping {
     private final List<String> targetColumnNames;
     private final List<String> sourceKeyNames;
     private final List<String> targetKeyNames;
+    private final boolean identity;
 
     private TableMapping(Builder b) {
         this.entity = b.entity;
@@ -69,6 +72,7 @@ public final class TableMapping {
         this.targetColumnNames = groups.stream().flatMap(g -> g.targetColumns().stream()).toList();
         this.sourceKeyNames = keyColumns.stream().map(Column::source).toList();
         this.targetKeyNames = keyColumns.stream().map(Column::target).toList();
+        this.identity = !b.converts;
     }
 
     /**
@@ -132,6 +136,19 @@ public final class TableMapping {
      */
     public List<String> keyColumnNames(Side side) {
         return side == Side.SOURCE ? sourceKeyNames : targetKeyNames;
+    }
+
+    /**
+     * Whether every value, keys included, is copied unchanged in both directions, so that a row
+     * converted by {@link #convertRow} holds the very values read (columns may still be renamed,
+     * but not split, merged or translated). The verifier compares such tables with checksums
+     * computed inside the databases when both run the same engine; any conversion makes it compare
+     * converted values row by row instead.
+     *
+     * @return true if no column of this mapping converts its values
+     */
+    public boolean isIdentity() {
+        return identity;
     }
 
     /**
@@ -367,6 +384,8 @@ public final class TableMapping {
         private final List<ColumnGroup> groups = new ArrayList<>();
         private String sourceTable;
         private String targetTable;
+        /** Whether any column or key converts values, or any group spans other than one column per side. */
+        private boolean converts;
 
         private Builder(String entity) {
             this.entity = Dialect.requireIdentifier(entity, "entity");
@@ -423,7 +442,7 @@ public final class TableMapping {
          *     already mapped
          */
         public Builder key(String sourceColumn, String targetColumn, Class<?> type) {
-            return key(sourceColumn, targetColumn, type, KeyTranslation.identity());
+            return addKey(sourceColumn, targetColumn, type, UNCHANGED, UNCHANGED);
         }
 
         /**
@@ -441,14 +460,20 @@ public final class TableMapping {
          *     already mapped
          */
         public Builder key(String sourceColumn, String targetColumn, Class<?> sourceType, KeyTranslation translation) {
-            Objects.requireNonNull(sourceType, "null type");
             Objects.requireNonNull(translation, "null translation");
+            converts = true;
+            return addKey(sourceColumn, targetColumn, sourceType, translation::toTarget, translation::toSource);
+        }
+
+        private Builder addKey(String sourceColumn, String targetColumn, Class<?> sourceType, UnaryOperator<Object> toTarget,
+                UnaryOperator<Object> toSource) {
+            Objects.requireNonNull(sourceType, "null type");
             if (!KEY_TYPES.contains(sourceType)) {
                 throw new IllegalArgumentException("key type of " + sourceColumn
                         + " must be one of String, Long, Integer, UUID, but was " + sourceType.getName());
             }
             requireFree(List.of(sourceColumn), List.of(targetColumn));
-            keys.add(new Column(sourceColumn, targetColumn, sourceType, translation::toTarget, translation::toSource));
+            keys.add(new Column(sourceColumn, targetColumn, sourceType, toTarget, toSource));
             return this;
         }
 
@@ -472,7 +497,7 @@ public final class TableMapping {
          * @throws IllegalArgumentException if a name is not an identifier or already mapped
          */
         public Builder column(String sourceColumn, String targetColumn) {
-            return column(sourceColumn, targetColumn, UnaryOperator.identity(), UnaryOperator.identity());
+            return column(sourceColumn, targetColumn, UNCHANGED, UNCHANGED);
         }
 
         /**
@@ -493,6 +518,7 @@ public final class TableMapping {
             Objects.requireNonNull(toSource, "null toSource");
             requireFree(List.of(sourceColumn), List.of(targetColumn));
             groups.add(ColumnGroup.of(new Column(sourceColumn, targetColumn, null, toTarget, toSource)));
+            converts |= toTarget != UNCHANGED || toSource != UNCHANGED;
             return this;
         }
 
@@ -578,6 +604,7 @@ public final class TableMapping {
             }
             requireFree(sourceColumns, targetColumns);
             groups.add(new ColumnGroup(sourceColumns, targetColumns, toTarget, toSource));
+            converts = true;
             return this;
         }
 
