@@ -82,8 +82,9 @@ public interface KeyTranslation {
      * translation runs on the thread of the write whose row is copied.
      *
      * <p>A source id gets its entry when it is first translated, which may be for a copy that
-     * deletes (a key written but absent on the source); such entries are harmless, and entries are
-     * never deleted, so a re-inserted legacy id keeps its UUID.
+     * deletes (a key written but absent on the source), or for the verifier comparing a row not yet
+     * copied; such entries are the ones the key's first copy would allocate, so they are harmless,
+     * and entries are never deleted, so a re-inserted legacy id keeps its UUID.
      *
      * @param target the database holding the table (normally the target's); each lookup or insert
      *     borrows one connection of its own and commits it, so size the pool for one connection per
