@@ -266,7 +266,7 @@ class VerifierTest {
                     .progressListener(metrics).build().run();
             assertTrue(report.completed());
             assertEquals(500.0, registry.get("cutover.verifier.rows.done").tag("migration", "items").gauge().value());
-            assertEquals(500.0, registry.get("cutover.verifier.rows.total").gauge().value());
+            assertEquals(500.0, registry.get("cutover.verifier.rows.expected").gauge().value());
             assertEquals(1.0, registry.get("cutover.verifier.differences").gauge().value());
             assertEquals(0.0, registry.get("cutover.verifier.remaining").timeGauge().value());
         }

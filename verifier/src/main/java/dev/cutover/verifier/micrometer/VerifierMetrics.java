@@ -14,7 +14,7 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * Publishes the progress of a verifier's runs as Micrometer gauges tagged {@code migration}:
- * {@code cutover.verifier.rows.done}, {@code cutover.verifier.rows.total},
+ * {@code cutover.verifier.rows.done}, {@code cutover.verifier.rows.expected},
  * {@code cutover.verifier.rows.per.second}, {@code cutover.verifier.differences} (keys still
  * different after re-checking: alert when above 0) and the time gauge
  * {@code cutover.verifier.remaining}. The gauges show the latest chunk's {@link Progress}, 0
@@ -47,7 +47,7 @@ public final class VerifierMetrics implements ProgressListener, MeterBinder {
     public void bindTo(MeterRegistry registry) {
         Tags tags = Tags.of("migration", migration);
         gauge(registry, "cutover.verifier.rows.done", tags, "Source rows compared by the latest run", Progress::rowsDone);
-        gauge(registry, "cutover.verifier.rows.total", tags, "Source rows of the latest run's tables", Progress::rowsTotal);
+        gauge(registry, "cutover.verifier.rows.expected", tags, "Source rows of the latest run's tables", Progress::rowsTotal);
         gauge(registry, "cutover.verifier.rows.per.second", tags, "Rows compared per second by the latest run",
                 Progress::rowsPerSecond);
         gauge(registry, "cutover.verifier.differences", tags, "Keys still different after re-checking in the latest run",
