@@ -17,6 +17,9 @@ import dev.cutover.router.ReadRouter;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -26,8 +29,10 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -266,6 +271,74 @@ class CutoverDataSourceTest {
                     KeyResyncTest.rows(shop.source, ACCOUNTS));
             shop.assertSidesEqual();
             assertEquals(0, shop.stats.enqueued());
+        }
+    }
+
+    /**
+     * A row another transaction commits between the UPDATE's locking read and the UPDATE itself is
+     * changed by the UPDATE (which reads the latest committed rows) without being locked first; its key
+     * must still be mirrored. MariaDB's gap locks make the other insert wait instead, so it is not here.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Engine.class, names = {"POSTGRESQL", "H2"})
+    void aRowCommittedBetweenTheLockingReadAndTheUpdate_isStillMirrored(Engine engine) throws Exception {
+        try (Shop shop = new Shop(engine)) {
+            shop.source.execute("INSERT INTO account VALUES (1, 'ada', 10)");
+            shop.target.execute("INSERT INTO account VALUES (1, 'ada', 10)");
+            shop.moveTo(Stage.DUAL_WRITE);
+            AtomicBoolean armed = new AtomicBoolean(true);
+            DataSource hooked = afterLockingRead(shop.sourcePool, () -> {
+                if (armed.getAndSet(false)) {
+                    shop.source.execute("INSERT INTO account VALUES (2, 'phantom', 20)");
+                }
+            });
+            KeyResync resync = KeyResync.builder(shop.sourcePool, shop.target.dataSource(2))
+                    .mapping(TableMapping.builder("accounts").sourceTable("account").key("id", Long.class)
+                            .column("owner").column("balance").build())
+                    .build();
+            DataSource dataSource = Cutover.dataSource(hooked, shop.target.dataSource(2)).migration(MIGRATION)
+                    .flags(shop.flags).router(shop.router).retryQueue(shop.queue).resync(resync).build();
+            try (Connection c = dataSource.getConnection(); Statement statement = c.createStatement()) {
+                assertEquals(2, statement.executeUpdate("UPDATE account SET balance = balance + 1 WHERE balance >= 0"));
+            }
+            assertFalse(armed.get(), "the other transaction committed between the locking read and the update");
+            assertEquals(List.of(List.of(1L, "ada", 11L), List.of(2L, "phantom", 21L)),
+                    KeyResyncTest.rows(shop.source, ACCOUNTS));
+            shop.assertSidesEqual();
+        }
+    }
+
+    /** Runs a hook after each locking read ({@code ... FOR UPDATE}) on the data source's connections. */
+    private static DataSource afterLockingRead(DataSource dataSource, Runnable hook) {
+        return (DataSource) Proxy.newProxyInstance(CutoverDataSourceTest.class.getClassLoader(),
+                new Class<?>[] {DataSource.class}, (p, method, args) -> {
+                    Object result = invoke(dataSource, method, args);
+                    if (!(result instanceof Connection connection)) {
+                        return result;
+                    }
+                    return Proxy.newProxyInstance(CutoverDataSourceTest.class.getClassLoader(),
+                            new Class<?>[] {Connection.class}, (cp, cm, cargs) -> {
+                                Object made = invoke(connection, cm, cargs);
+                                if (!cm.getName().equals("prepareStatement") || !((String) cargs[0]).endsWith("FOR UPDATE")) {
+                                    return made;
+                                }
+                                return Proxy.newProxyInstance(CutoverDataSourceTest.class.getClassLoader(),
+                                        new Class<?>[] {PreparedStatement.class}, (sp, sm, sargs) -> {
+                                            Object answer = invoke(made, sm, sargs);
+                                            if (sm.getName().equals("executeQuery")) {
+                                                hook.run();
+                                            }
+                                            return answer;
+                                        });
+                            });
+                });
+    }
+
+    private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
+        try {
+            return method.invoke(target, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
         }
     }
 

@@ -3,6 +3,7 @@ package dev.cutover.dualwrite;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cutover.dualwrite.LedgerFixture.Style;
 import dev.cutover.flags.Stage;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TcpForwarder;
@@ -15,22 +16,27 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** The target's connection is cut during a load of 10,000 writes: the application sees no error, and the queue repairs the target. */
+/**
+ * The target's connection is cut during a load of 10,000 writes, in both wrapping styles: the
+ * application sees no error, and the queue repairs the target.
+ */
 class TargetOutageTest {
     private static final int THREADS = 4;
     private static final int WRITES_PER_THREAD = 2_500;
     private static final int ACCOUNTS = 50;
 
-    @Test
-    void cutTarget_duringAWriteLoad_theApplicationSeesNoErrorAndTheTargetCatchesUp() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Style.class)
+    void cutTarget_duringAWriteLoad_theApplicationSeesNoErrorAndTheTargetCatchesUp(Style style) throws Exception {
         try (TestDatabase source = TestDatabases.create(Engine.POSTGRESQL, "outagesrc");
                 TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "outagetgt");
                 TcpForwarder forwarder = TcpForwarder.in(target)) {
-            JdbcLedger.createTables(source, target);
+            LedgerFixture.createTables(source, target, style);
             try (LedgerFixture fixture = new LedgerFixture(source, target, source.dataSource(12),
-                    target.dataSourceVia(forwarder, 12))) {
+                    target.dataSourceVia(forwarder, 12), false, style)) {
                 fixture.moveTo(Stage.DUAL_WRITE);
                 for (long id = 1; id <= ACCOUNTS; id++) {
                     fixture.ledger.open(id, "owner" + id);

@@ -16,6 +16,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -302,9 +303,12 @@ final class StatementHandler implements InvocationHandler {
     private long keyedWrite(Connection c, SqlAnalysis analysis, TableMapping mapping, Side primary, String sql,
             Parameters bound, Object keyRequest, List<WrittenKey> keys) throws SQLException {
         if (analysis.kind() != Kind.INSERT) {
-            keys.addAll(lockKeys(c, analysis, mapping, primary, bound));
-            Statement statement = track(create(c, sql, keyRequestFor(sql, keyRequest), bound));
-            return executeUpdate(statement, sql, keyRequest);
+            return withoutPhantoms(c, analysis, keys, found -> {
+                found.addAll(lockKeys(c, analysis, mapping, primary, bound));
+                Statement statement = track(create(c, sql, keyRequestFor(sql, keyRequest), bound));
+                long count = executeUpdate(statement, sql, keyRequest);
+                return new Attempt<>(count, count > found.size());
+            });
         }
         List<Object[]> rows = insertKeys(analysis, mapping, primary, bound);
         boolean generated = needsGenerated(rows);
@@ -332,14 +336,22 @@ final class StatementHandler implements InvocationHandler {
             if (mapping == null) {
                 return unmirrored(stage, analysis, () -> preparedBatch(connection.physical(), sets, userKeyRequest()));
             }
+            if (analysis.kind() != Kind.INSERT) {
+                return connection.write(stage, primary, (c, keys) -> withoutPhantoms(c, analysis, keys, found -> {
+                    List<Integer> perSet = new ArrayList<>();
+                    for (Parameters set : sets) {
+                        List<WrittenKey> setKeys = lockKeys(c, analysis, mapping, primary, set);
+                        perSet.add(setKeys.size());
+                        found.addAll(setKeys);
+                    }
+                    long[] counts = preparedBatch(c, sets, userKeyRequest());
+                    return new Attempt<>(counts, phantoms(counts, perSet));
+                }));
+            }
             return connection.write(stage, primary, (c, keys) -> {
                 List<Object[]> rows = new ArrayList<>();
                 for (Parameters set : sets) {
-                    if (analysis.kind() == Kind.INSERT) {
-                        rows.addAll(insertKeys(analysis, mapping, primary, set));
-                    } else {
-                        keys.addAll(lockKeys(c, analysis, mapping, primary, set));
-                    }
+                    rows.addAll(insertKeys(analysis, mapping, primary, set));
                 }
                 boolean generated = needsGenerated(rows);
                 Object request = generated ? generatedKeyRequest(userKeyRequest(), mapping.keyColumnNames(primary))
@@ -372,23 +384,74 @@ final class StatementHandler implements InvocationHandler {
         if (mappings.stream().allMatch(m -> m == null)) {
             return unmirrored(stage, analyses.isEmpty() ? null : analyses.get(0), () -> plainBatch(connection.physical(), sqls));
         }
-        return connection.write(stage, primary, (c, keys) -> {
+        return connection.write(stage, primary, (c, keys) -> withoutPhantoms(c, analyses.get(0), keys, found -> {
+            List<Integer> perEntry = new ArrayList<>();
             for (int i = 0; i < sqls.size(); i++) {
                 SqlAnalysis analysis = analyses.get(i);
                 TableMapping mapping = mappings.get(i);
-                if (mapping == null) {
-                    continue;
-                }
-                if (analysis.kind() == Kind.INSERT) {
-                    for (Object[] row : insertKeys(analysis, mapping, primary, new Parameters())) {
-                        keys.add(new WrittenKey(mapping.entity(), key(mapping, primary, Arrays.asList(row))));
+                if (mapping == null || analysis.kind() == Kind.INSERT) {
+                    perEntry.add(Integer.MAX_VALUE);
+                    if (mapping != null) {
+                        for (Object[] row : insertKeys(analysis, mapping, primary, new Parameters())) {
+                            found.add(new WrittenKey(mapping.entity(), key(mapping, primary, Arrays.asList(row))));
+                        }
                     }
                 } else {
-                    keys.addAll(lockKeys(c, analysis, mapping, primary, null));
+                    List<WrittenKey> entryKeys = lockKeys(c, analysis, mapping, primary, null);
+                    perEntry.add(entryKeys.size());
+                    found.addAll(entryKeys);
                 }
             }
-            return plainBatch(c, sqls);
-        });
+            long[] counts = plainBatch(c, sqls);
+            return new Attempt<>(counts, phantoms(counts, perEntry));
+        }));
+    }
+
+    /** How many times a write is retried when rows committed by others slipped in after its keys were read. */
+    private static final int PHANTOM_ATTEMPTS = 10;
+
+    /** One try of a keyed write: its result, and whether it changed rows its locking read did not find. */
+    private record Attempt<T>(T value, boolean phantom) {
+    }
+
+    @FunctionalInterface
+    private interface KeyedAttempt<T> {
+        Attempt<T> run(List<WrittenKey> found) throws SQLException;
+    }
+
+    /**
+     * Runs an UPDATE or DELETE after its locking read, inside a savepoint. A row another transaction
+     * inserted and committed after the locking read is not locked, but the statement (which reads
+     * the latest committed rows) changes it anyway: its key would never be mirrored. The affected-row
+     * count shows it; the attempt is then rolled back to the savepoint and made again, and now the
+     * locking read sees the row.
+     */
+    private <T> T withoutPhantoms(Connection c, SqlAnalysis analysis, List<WrittenKey> keys, KeyedAttempt<T> attempt)
+            throws SQLException {
+        for (int i = 1; i <= PHANTOM_ATTEMPTS; i++) {
+            Savepoint savepoint = c.setSavepoint();
+            List<WrittenKey> found = new ArrayList<>();
+            Attempt<T> result = attempt.run(found);
+            if (!result.phantom()) {
+                c.releaseSavepoint(savepoint);
+                keys.addAll(found);
+                return result.value();
+            }
+            c.rollback(savepoint);
+        }
+        throw new KeysUnknownException("Cutover could not lock the rows of " + analysis.sql() + " : rows matching it kept"
+                + " being inserted by other transactions (" + PHANTOM_ATTEMPTS + " attempts), so nothing was written."
+                + " Fix: retry the transaction");
+    }
+
+    /** @return whether an entry changed more rows than its locking read found (unknown counts are trusted) */
+    private static boolean phantoms(long[] counts, List<Integer> found) {
+        for (int i = 0; i < counts.length && i < found.size(); i++) {
+            if (counts[i] > found.get(i)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private long[] preparedBatch(Connection c, List<Parameters> sets, Object request) throws SQLException {
