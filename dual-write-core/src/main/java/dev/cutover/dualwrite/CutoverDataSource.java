@@ -47,9 +47,11 @@ import javax.sql.DataSource;
  *   <li>{@code INSERT ... VALUES} with a column list: the key columns' literals or parameters; when
  *       the key is generated (left out, or an expression), the keys the primary generated, read with
  *       {@code getGeneratedKeys} (requested internally; the application's own request still works);
- *   <li>{@code UPDATE} and {@code DELETE} of one table: before the statement, in its transaction,
- *       {@code SELECT <key columns> FROM <table> WHERE <its condition> FOR UPDATE}, which both finds
- *       and locks the rows; an {@code UPDATE} that assigns a key column is refused;
+ *   <li>{@code UPDATE} and {@code DELETE} of one table: before the statement, in its transaction and
+ *       inside a savepoint, {@code SELECT <key columns> FROM <table> WHERE <its condition> FOR UPDATE},
+ *       which both finds and locks the rows. When the statement then reports more affected rows than
+ *       were found (a row another transaction committed in between), it is rolled back to the
+ *       savepoint and made again. An {@code UPDATE} that assigns a key column is refused;
  *   <li>{@code Statement} and {@code PreparedStatement} batches: the same, per entry.
  * </ul>
  * After the primary transaction commits, each key is copied to the other side with {@link KeyResync}
@@ -67,7 +69,8 @@ import javax.sql.DataSource;
  * not understand, and writes to tables no {@link TableMapping} of the {@link KeyResync} names.
  * Tables declared with {@link Builder#passThrough(String...)} are written (DDL included) on the
  * primary only and never mirrored. An insert whose generated key the driver does not return fails,
- * and its transaction can then only roll back.
+ * and its transaction can then only roll back (MariaDB's driver returns only the first key of a
+ * multi-row {@code INSERT}: insert such rows one per statement or in a batch there).
  *
  * <h2>Reads</h2>
  * A query of mapped tables goes through {@link ReadRouter#read} (routing key: the key columns'

@@ -16,8 +16,7 @@ import javax.sql.DataSource;
 
 /**
  * The child process of {@link OutboxCrashTest}: a plain JDBC ledger over a {@link CutoverDataSource}
- * in transactional-outbox mode (or, with a fourth argument {@code default}, without it), writing until
- * it is killed. It prints {@code writing} once its first write is done. Its queue does not drain, so
+ * in transactional-outbox mode, writing until it is killed. It prints {@code writing} once its first write is done. Its queue does not drain, so
  * every copy it could not make is left to the parent.
  */
 public final class CrashingJdbcWriter {
@@ -27,27 +26,24 @@ public final class CrashingJdbcWriter {
     /**
      * Writes forever.
      *
-     * @param args source JDBC URL, target JDBC URL, random seed, optionally {@code default} for no outbox
+     * @param args source JDBC URL, target JDBC URL, random seed
      */
     public static void main(String[] args) throws Exception {
         DataSource source = pool(args[0]);
         DataSource target = pool(args[1]);
         Random random = new Random(Long.parseLong(args[2]));
-        boolean outbox = args.length < 4 || !args[3].equals("default");
         JdbcRetryStore store = RetryStore.jdbc(source, CrashSafeTest.QUEUE_PREFIX);
         KeyResync resync = KeyResync.builder(source, target).mapping(JdbcLedger.sameSchemaMapping()).build();
         MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build();
         flags.forceMoveTo(LedgerFixture.MIGRATION, Stage.DUAL_WRITE, "crash test", "dual writes");
         RetryQueue queue = RetryQueue.create(store, ResyncReplayHandler.of(LedgerFixture.MIGRATION, resync),
                 RetryQueueConfig.ofDefaults());
-        CutoverDataSource.Builder builder = Cutover.dataSource(source, target)
+        Ledger ledger = JdbcLedger.source(Cutover.dataSource(source, target)
                 .migration(LedgerFixture.MIGRATION).flags(flags)
                 .router(ReadRouter.builder(flags, LedgerFixture.MIGRATION).build())
-                .retryQueue(queue).resync(resync);
-        if (outbox) {
-            builder.transactionalOutbox(store, CrashSafeTest.INTENT_DELAY);
-        }
-        Ledger ledger = JdbcLedger.source(builder.build());
+                .retryQueue(queue).resync(resync)
+                .transactionalOutbox(store, CrashSafeTest.INTENT_DELAY)
+                .build());
         boolean announced = false;
         while (true) {
             long id = 1 + random.nextInt(CrashSafeTest.ACCOUNTS);

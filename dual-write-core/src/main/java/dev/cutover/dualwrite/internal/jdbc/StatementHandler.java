@@ -41,6 +41,8 @@ final class StatementHandler implements InvocationHandler {
     private static final Set<String> SETTINGS = Set.of("setQueryTimeout", "setMaxRows", "setLargeMaxRows",
             "setFetchSize", "setFetchDirection", "setMaxFieldSize", "setEscapeProcessing", "setPoolable",
             "setCursorName", "closeOnCompletion");
+    /** How many times a write is tried when rows committed by others slipped in after its keys were read. */
+    private static final int PHANTOM_ATTEMPTS = 10;
 
     private final ConnectionHandler connection;
     private final JdbcContext context;
@@ -406,9 +408,6 @@ final class StatementHandler implements InvocationHandler {
             return new Attempt<>(counts, phantoms(counts, perEntry));
         }));
     }
-
-    /** How many times a write is retried when rows committed by others slipped in after its keys were read. */
-    private static final int PHANTOM_ATTEMPTS = 10;
 
     /** One try of a keyed write: its result, and whether it changed rows its locking read did not find. */
     private record Attempt<T>(T value, boolean phantom) {
