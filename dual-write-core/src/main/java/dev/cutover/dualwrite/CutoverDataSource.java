@@ -52,7 +52,9 @@ import javax.sql.DataSource;
  *       which both finds and locks the rows. When the statement then reports more affected rows than
  *       were found (a row another transaction committed in between), it is rolled back to the
  *       savepoint and made again. An {@code UPDATE} that assigns a key column is refused;
- *   <li>{@code Statement} and {@code PreparedStatement} batches: the same, per entry.
+ *   <li>{@code Statement} and {@code PreparedStatement} batches: the same, per entry; batches of
+ *       inserts run as one JDBC batch, while {@code UPDATE} and {@code DELETE} entries run one by one,
+ *       so that each entry's locking read sees what the entries before it changed.
  * </ul>
  * After the primary transaction commits, each key is copied to the other side with {@link KeyResync}
  * under the primary's row lock, queued behind the key's pending retry-queue entries, or queued as a

@@ -249,7 +249,15 @@ class CutoverDataSourceTest {
                 statement.addBatch("UPDATE account SET balance = balance * 2 WHERE balance >= 20");
                 statement.addBatch("DELETE FROM account WHERE owner = 'cy'");
                 statement.executeBatch();
-                assertTrue(statement.execute("INSERT INTO account (id, owner, balance) VALUES (4, 'dee', 1)") == false);
+                assertFalse(statement.execute("INSERT INTO account (id, owner, balance) VALUES (4, 'dee', 1)"));
+                assertEquals(1, statement.getUpdateCount());
+                assertFalse(statement.getMoreResults());
+                assertEquals(-1, statement.getUpdateCount(), "the results of execute() end as JDBC says");
+                assertTrue(statement.execute("SELECT owner FROM account WHERE id = 4"));
+                try (ResultSet rs = statement.getResultSet()) {
+                    assertTrue(rs.next());
+                    assertEquals("dee", rs.getString("owner"));
+                }
                 try (PreparedStatement update = c.prepareStatement("UPDATE account SET owner = ? WHERE id = ?")) {
                     update.setString(1, "ADA");
                     update.setLong(2, 1);

@@ -61,6 +61,8 @@ final class StatementHandler implements InvocationHandler {
     private ResultSet result;
     private ResultSet generatedKeys;
     private long updateCount = -1;
+    /** Whether the last execution was a plain {@code execute} whose results only the driver's statement holds. */
+    private boolean driverResults;
     private boolean closed;
 
     StatementHandler(ConnectionHandler connection, String preparedSql, Object[] createArgs) {
@@ -146,13 +148,13 @@ final class StatementHandler implements InvocationHandler {
             case "executeLargeBatch":
                 return executeBatch();
             case "getResultSet":
-                return result != null ? result : physical == null ? null : physical.getResultSet();
+                return ownResults() ? result : physical.getResultSet();
             case "getUpdateCount":
-                return result != null || physical == null ? (int) updateCount : physical.getUpdateCount();
+                return ownResults() ? (int) updateCount : physical.getUpdateCount();
             case "getLargeUpdateCount":
-                return result != null || physical == null ? updateCount : physical.getLargeUpdateCount();
+                return ownResults() ? updateCount : physical.getLargeUpdateCount();
             case "getMoreResults":
-                if (result != null || physical == null) {
+                if (ownResults()) {
                     resetResults();
                     return false;
                 }
@@ -167,6 +169,11 @@ final class StatementHandler implements InvocationHandler {
             default:
                 return forward(physical(), method, args);
         }
+    }
+
+    /** @return whether the last execution's results are Cutover's (a routed read, a keyed write) rather than the driver's */
+    private boolean ownResults() {
+        return !driverResults || physical == null;
     }
 
     // ---- reads -------------------------------------------------------------------------------
@@ -279,6 +286,7 @@ final class StatementHandler implements InvocationHandler {
         }
         return unmirrored(stage, analysis, () -> {
             Statement statement = track(create(connection.physical(), sql, keyRequestFor(sql, keyRequest), bound));
+            driverResults = true;
             return statement instanceof PreparedStatement prepared && sql == preparedSql ? prepared.execute()
                     : executePlain(statement, sql, keyRequest);
         });
@@ -339,16 +347,21 @@ final class StatementHandler implements InvocationHandler {
                 return unmirrored(stage, analysis, () -> preparedBatch(connection.physical(), sets, userKeyRequest()));
             }
             if (analysis.kind() != Kind.INSERT) {
-                return connection.write(stage, primary, (c, keys) -> withoutPhantoms(c, analysis, keys, found -> {
-                    List<Integer> perSet = new ArrayList<>();
-                    for (Parameters set : sets) {
-                        List<WrittenKey> setKeys = lockKeys(c, analysis, mapping, primary, set);
-                        perSet.add(setKeys.size());
-                        found.addAll(setKeys);
+                // One by one: an entry's locking read must see what the entries before it changed.
+                return connection.write(stage, primary, (c, keys) -> {
+                    long[] counts = new long[sets.size()];
+                    for (int i = 0; i < sets.size(); i++) {
+                        Parameters set = sets.get(i);
+                        counts[i] = withoutPhantoms(c, analysis, keys, found -> {
+                            found.addAll(lockKeys(c, analysis, mapping, primary, set));
+                            PreparedStatement statement = (PreparedStatement) track(create(c, preparedSql,
+                                    keyRequestFor(preparedSql, userKeyRequest()), set));
+                            long count = statement.executeUpdate();
+                            return new Attempt<>(count, count > found.size());
+                        });
                     }
-                    long[] counts = preparedBatch(c, sets, userKeyRequest());
-                    return new Attempt<>(counts, phantoms(counts, perSet));
-                }));
+                    return counts;
+                });
             }
             return connection.write(stage, primary, (c, keys) -> {
                 List<Object[]> rows = new ArrayList<>();
@@ -386,27 +399,30 @@ final class StatementHandler implements InvocationHandler {
         if (mappings.stream().allMatch(m -> m == null)) {
             return unmirrored(stage, analyses.isEmpty() ? null : analyses.get(0), () -> plainBatch(connection.physical(), sqls));
         }
-        return connection.write(stage, primary, (c, keys) -> withoutPhantoms(c, analyses.get(0), keys, found -> {
-            List<Integer> perEntry = new ArrayList<>();
+        // One by one: an entry's locking read must see what the entries before it changed.
+        return connection.write(stage, primary, (c, keys) -> {
+            long[] counts = new long[sqls.size()];
             for (int i = 0; i < sqls.size(); i++) {
+                String sql = sqls.get(i);
                 SqlAnalysis analysis = analyses.get(i);
                 TableMapping mapping = mappings.get(i);
                 if (mapping == null || analysis.kind() == Kind.INSERT) {
-                    perEntry.add(Integer.MAX_VALUE);
+                    counts[i] = track(create(c, null, null, null)).executeUpdate(sql);
                     if (mapping != null) {
                         for (Object[] row : insertKeys(analysis, mapping, primary, new Parameters())) {
-                            found.add(new WrittenKey(mapping.entity(), key(mapping, primary, Arrays.asList(row))));
+                            keys.add(new WrittenKey(mapping.entity(), key(mapping, primary, Arrays.asList(row))));
                         }
                     }
-                } else {
-                    List<WrittenKey> entryKeys = lockKeys(c, analysis, mapping, primary, null);
-                    perEntry.add(entryKeys.size());
-                    found.addAll(entryKeys);
+                    continue;
                 }
+                counts[i] = withoutPhantoms(c, analysis, keys, found -> {
+                    found.addAll(lockKeys(c, analysis, mapping, primary, null));
+                    long count = track(create(c, null, null, null)).executeUpdate(sql);
+                    return new Attempt<>(count, count > found.size());
+                });
             }
-            long[] counts = plainBatch(c, sqls);
-            return new Attempt<>(counts, phantoms(counts, perEntry));
-        }));
+            return counts;
+        });
     }
 
     /** One try of a keyed write: its result, and whether it changed rows its locking read did not find. */
@@ -441,16 +457,6 @@ final class StatementHandler implements InvocationHandler {
         throw new KeysUnknownException("Cutover could not lock the rows of " + analysis.sql() + " : rows matching it kept"
                 + " being inserted by other transactions (" + PHANTOM_ATTEMPTS + " attempts), so nothing was written."
                 + " Fix: retry the transaction");
-    }
-
-    /** @return whether an entry changed more rows than its locking read found (unknown counts are trusted) */
-    private static boolean phantoms(long[] counts, List<Integer> found) {
-        for (int i = 0; i < counts.length && i < found.size(); i++) {
-            if (counts[i] > found.get(i)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private long[] preparedBatch(Connection c, List<Parameters> sets, Object request) throws SQLException {
@@ -758,6 +764,7 @@ final class StatementHandler implements InvocationHandler {
         result = null;
         generatedKeys = null;
         updateCount = -1;
+        driverResults = false;
     }
 
     private void close() throws SQLException {
