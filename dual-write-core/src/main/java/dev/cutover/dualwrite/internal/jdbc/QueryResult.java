@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import javax.sql.rowset.CachedRowSet;
+import javax.sql.rowset.RowSetFactory;
 import javax.sql.rowset.RowSetProvider;
 
 /**
@@ -18,6 +19,9 @@ import javax.sql.rowset.RowSetProvider;
  * router's shadow comparison. Public only so that the comparator can read {@link #getRows()}.
  */
 public final class QueryResult {
+    /** Looked up once: finding the JDK's factory goes through the service loader. */
+    private static final RowSetFactory ROW_SETS = rowSetFactory();
+
     private final CachedRowSet rowSet;
     private final List<Map<String, Object>> rows;
 
@@ -27,7 +31,7 @@ public final class QueryResult {
     }
 
     static QueryResult of(ResultSet resultSet) throws SQLException {
-        CachedRowSet rowSet = RowSetProvider.newFactory().createCachedRowSet();
+        CachedRowSet rowSet = newRowSet();
         rowSet.populate(resultSet);
         ResultSetMetaData meta = rowSet.getMetaData();
         List<Map<String, Object>> rows = new ArrayList<>();
@@ -40,6 +44,19 @@ public final class QueryResult {
         }
         rowSet.beforeFirst();
         return new QueryResult(rowSet, Collections.unmodifiableList(rows));
+    }
+
+    /** @return an empty disconnected row set */
+    static CachedRowSet newRowSet() throws SQLException {
+        return ROW_SETS.createCachedRowSet();
+    }
+
+    private static RowSetFactory rowSetFactory() {
+        try {
+            return RowSetProvider.newFactory();
+        } catch (SQLException e) {
+            throw new IllegalStateException("The JDK's javax.sql.rowset factory is missing", e);
+        }
     }
 
     /** @return the rows, each a map from lower-case column label to value, in the order read */

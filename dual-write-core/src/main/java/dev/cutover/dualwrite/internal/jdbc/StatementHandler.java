@@ -27,7 +27,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import javax.sql.rowset.CachedRowSet;
-import javax.sql.rowset.RowSetProvider;
 import net.sf.jsqlparser.expression.Expression;
 
 /**
@@ -615,7 +614,7 @@ final class StatementHandler implements InvocationHandler {
     /** Reads the generated keys into the rows' missing values, and keeps them for the application. */
     private void fillGenerated(Statement statement, List<Object[]> rows, TableMapping mapping, Side primary)
             throws SQLException {
-        CachedRowSet keysRead = RowSetProvider.newFactory().createCachedRowSet();
+        CachedRowSet keysRead = QueryResult.newRowSet();
         try (ResultSet generated = statement.getGeneratedKeys()) {
             keysRead.populate(generated);
         }
