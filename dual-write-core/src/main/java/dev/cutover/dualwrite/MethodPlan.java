@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 /** What the proxy does with one method, decided once when the repository is built. */
@@ -16,12 +17,51 @@ final class MethodPlan {
     private final Kind kind;
     private final String entity;
     private final Function<Object[], ?> keyFunction;
+    /** For a read served by a target DAO of another model: the call's arguments in the target's terms; else null. */
+    private final UnaryOperator<Object[]> argsToTarget;
+    private final UnaryOperator<Object> resultToSource;
 
     MethodPlan(Method method, Kind kind, String entity, Function<Object[], ?> keyFunction) {
+        this(method, kind, entity, keyFunction, null, null);
+    }
+
+    private MethodPlan(Method method, Kind kind, String entity, Function<Object[], ?> keyFunction,
+            UnaryOperator<Object[]> argsToTarget, UnaryOperator<Object> resultToSource) {
         this.method = method;
         this.kind = kind;
         this.entity = entity;
         this.keyFunction = keyFunction;
+        this.argsToTarget = argsToTarget;
+        this.resultToSource = resultToSource;
+    }
+
+    /** @return this read's plan with the transforms of {@link RepositoryBuilder#targetRead} */
+    MethodPlan withTargetRead(UnaryOperator<Object[]> toTarget, UnaryOperator<Object> toSource) {
+        return new MethodPlan(method, kind, entity, keyFunction, toTarget, toSource);
+    }
+
+    /**
+     * The arguments the target DAO is called with: the caller's, or a transform of a copy of them.
+     *
+     * @throws IllegalStateException if the transform returns the wrong number of arguments
+     */
+    Object[] targetArgs(Object[] args) {
+        if (argsToTarget == null) {
+            return args;
+        }
+        Object[] converted = argsToTarget.apply(args == null ? new Object[0] : args.clone());
+        int expected = method.getParameterCount();
+        if (converted == null || converted.length != expected) {
+            throw new IllegalStateException("targetRead(\"" + method.getName() + "\", ...) turned the arguments of "
+                    + signature(method) + " into " + (converted == null ? "null" : converted.length + " argument(s)")
+                    + ", but the method takes " + expected);
+        }
+        return converted;
+    }
+
+    /** @return the target DAO's result in the source's terms */
+    Object sourceResult(Object targetResult) {
+        return resultToSource == null ? targetResult : resultToSource.apply(targetResult);
     }
 
     Method method() {

@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 /**
  * Builds a dual-writing proxy of a repository interface; get one from {@link Cutover#repository(Class)}.
@@ -68,7 +69,10 @@ import java.util.function.Function;
  * Go through {@link ReadRouter#read(String, String, dev.cutover.router.ReadCall, dev.cutover.router.ReadCall)}
  * with the method's name as the operation and the call's routing key (null for a read without
  * {@link RoutingKey}, or whose key names several rows): the router picks the side, may fall back to
- * the source or shadow-read the other side.
+ * the source or shadow-read the other side. When the target DAO speaks another model (a
+ * heterogeneous migration: other ids, split columns, other codes), {@link #targetRead} translates
+ * the call's arguments for the target and the target's answer back, so that callers and shadow
+ * comparisons see the source's model on both sides.
  *
  * <p>DAO calls must commit on their own (JDBI {@code onDemand}, auto-commit or a transaction per
  * method): the mirror copy runs after the call in a connection of its own and waits for the primary
@@ -86,6 +90,7 @@ public final class RepositoryBuilder<T> {
 
     private final Class<T> type;
     private final Map<String, Function<Object[], ?>> keyFunctions = new LinkedHashMap<>();
+    private final Map<String, TargetRead> targetReads = new LinkedHashMap<>();
     private T source;
     private T target;
     private String migration;
@@ -208,6 +213,31 @@ public final class RepositoryBuilder<T> {
     }
 
     /**
+     * Translates the reads of every method of a name (all overloads) that the target DAO serves, for
+     * a target DAO that speaks the target's model: the call's arguments are translated before the
+     * target DAO is called, and its result is translated back before it reaches the caller or a
+     * shadow comparison. The source DAO and the routing key always see the caller's arguments.
+     * Writes take no transform: they reach the other side as rows, through the {@link TableMapping}.
+     *
+     * <p>An exception thrown by a transform counts as a failure of the target read: while the
+     * source is primary the source answers instead.
+     *
+     * @param methodName the name of a read method
+     * @param argsToTarget from a copy of the caller's arguments to the target DAO's arguments (the
+     *     same number, of the method's parameter types); must be thread-safe
+     * @param resultToSource from the target DAO's result (possibly null) to the result in the
+     *     source's model; must be thread-safe
+     * @return this builder
+     */
+    public RepositoryBuilder<T> targetRead(String methodName, UnaryOperator<Object[]> argsToTarget,
+            UnaryOperator<Object> resultToSource) {
+        targetReads.put(Objects.requireNonNull(methodName, "null methodName"),
+                new TargetRead(Objects.requireNonNull(argsToTarget, "null argsToTarget"),
+                        Objects.requireNonNull(resultToSource, "null resultToSource")));
+        return this;
+    }
+
+    /**
      * Sets the counters this repository adds to.
      *
      * @param stats counters, possibly shared by the repositories of one migration; default a new
@@ -270,7 +300,8 @@ public final class RepositoryBuilder<T> {
      *
      * @return a {@code T} that dual-writes and routes reads; thread-safe
      * @throws RepositoryDefinitionException listing every method that cannot be classified or has no
-     *     routing key, a routing-key function for a method that does not exist, and missing parts
+     *     routing key, a routing-key function for a method that does not exist, a read transform for
+     *     a method that does not exist or is not a read, and missing parts
      */
     public T build() {
         List<String> problems = new ArrayList<>();
@@ -298,6 +329,7 @@ public final class RepositoryBuilder<T> {
                 methodProblems.add("routingKey(\"" + name + "\", ...) names no method of " + type.getSimpleName());
             }
         }
+        targetReads.forEach((name, read) -> applyTargetRead(name, read, plans, methodProblems));
         methodProblems.sort(null);
         problems.addAll(methodProblems);
         if (reads && router == null) {
@@ -368,6 +400,31 @@ public final class RepositoryBuilder<T> {
             return null;
         }
         return new MethodPlan(method, MethodPlan.Kind.WRITE, writeEntity, keyFunction);
+    }
+
+    private void applyTargetRead(String name, TargetRead read, Map<Method, MethodPlan> plans, List<String> problems) {
+        String call = "targetRead(\"" + name + "\", ...)";
+        if (Arrays.stream(type.getMethods()).noneMatch(m -> m.getName().equals(name))) {
+            problems.add(call + " names no method of " + type.getSimpleName() + ": use a read method's name");
+            return;
+        }
+        for (Method method : type.getMethods()) {
+            if (!method.getName().equals(name) || Modifier.isStatic(method.getModifiers())) {
+                continue;
+            }
+            if (method.isDefault()) {
+                problems.add(call + " names " + MethodPlan.signature(method) + ", a default method that runs on the"
+                        + " proxy: put the transform on the reads it calls");
+            } else if (isWrite(method)) {
+                problems.add(call + " names " + MethodPlan.signature(method) + ", a write: writes reach the other"
+                        + " side as rows, so map their columns and keys in the TableMapping and remove the transform");
+            } else {
+                plans.computeIfPresent(method, (m, plan) -> plan.withTargetRead(read.argsToTarget(), read.resultToSource()));
+            }
+        }
+    }
+
+    private record TargetRead(UnaryOperator<Object[]> argsToTarget, UnaryOperator<Object> resultToSource) {
     }
 
     private Function<Object[], ?> keyFunction(Method method, String signature, List<String> problems) {

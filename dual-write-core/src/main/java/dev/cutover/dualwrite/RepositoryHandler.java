@@ -60,7 +60,7 @@ final class RepositoryHandler implements InvocationHandler {
                 return InvocationHandler.invokeDefault(proxy, method, args);
             case READ:
                 return router.read(plan.operation(), plan.readKey(args), () -> call(source, method, args),
-                        () -> call(target, method, args));
+                        () -> plan.sourceResult(call(target, method, plan.targetArgs(args))));
             default:
                 return write(plan, args);
         }

@@ -3,10 +3,15 @@ package dev.cutover.dualwrite;
 import dev.cutover.common.Dialect;
 import dev.cutover.flags.Side;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
 /**
@@ -14,9 +19,21 @@ import java.util.function.UnaryOperator;
  * columns, which source column feeds which target column, and how values are converted each way.
  *
  * <p>{@link KeyResync} uses it to copy a key's current row from one side to the other, and the
- * retry-queue replays use it through {@link ResyncReplayHandler}. Every source column maps to one
- * target column; key columns keep their values on both sides (they may be renamed, not
- * transformed). Columns not listed are neither read nor written.
+ * retry-queue replays use it through {@link ResyncReplayHandler}. Columns are mapped in groups: a
+ * group of one source column and one target column ({@link Builder#column(String, String)}), or
+ * of several columns on either side ({@link Builder#columns(List, List, Function, Function)}, e.g.
+ * {@code name} split into {@code first_name} and {@code last_name}); each group converts its
+ * values both ways. Key columns map one to one; their values are the same on both sides unless a
+ * {@link KeyTranslation} translates them (e.g. legacy integer ids to UUIDs through an id-map
+ * table). Columns not listed are neither read nor written.
+ *
+ * <p>Routing keys are always in the source's terms: {@link #keyValues(String)} parses the source's
+ * key values, and {@link #convertKey(Side, List)} translates them to the target's.
+ *
+ * <p>Conversions may do I/O: a key translation such as {@link KeyTranslation#idMap} may look up or
+ * insert an id-map row, so {@link #convertRow(Side, List)} and {@link #convertKey(Side, List)} may
+ * block and may throw the translation's {@link dev.cutover.common.CutoverException}. Value
+ * conversions of plain columns are expected to be pure.
  *
  * <p>A routing key names one row: for a single key column it is the value as text (e.g.
  * {@code "42"}); for a composite key, {@link #key(Object...)} joins the values with {@code ','}
@@ -28,27 +45,34 @@ import java.util.function.UnaryOperator;
 public final class TableMapping {
     /** The types a key column's values may have, as parsed from a routing key. */
     private static final Set<Class<?>> KEY_TYPES = Set.of(String.class, Long.class, Integer.class, UUID.class);
+    /** The conversion of columns copied unchanged, recognised by identity in {@link #isIdentity()}. */
+    private static final UnaryOperator<Object> UNCHANGED = UnaryOperator.identity();
 
     private final String entity;
     private final String sourceTable;
     private final String targetTable;
-    private final List<Column> columns;
     private final List<Column> keyColumns;
+    private final List<ColumnGroup> groups;
     private final List<String> sourceColumnNames;
     private final List<String> targetColumnNames;
     private final List<String> sourceKeyNames;
     private final List<String> targetKeyNames;
+    private final boolean identity;
 
     private TableMapping(Builder b) {
         this.entity = b.entity;
         this.sourceTable = b.sourceTable;
         this.targetTable = b.targetTable == null ? b.sourceTable : b.targetTable;
-        this.columns = List.copyOf(b.columns);
-        this.keyColumns = columns.stream().filter(Column::key).toList();
-        this.sourceColumnNames = columns.stream().map(Column::source).toList();
-        this.targetColumnNames = columns.stream().map(Column::target).toList();
+        this.keyColumns = List.copyOf(b.keys);
+        List<ColumnGroup> all = new ArrayList<>();
+        keyColumns.forEach(k -> all.add(ColumnGroup.of(k)));
+        all.addAll(b.groups);
+        this.groups = List.copyOf(all);
+        this.sourceColumnNames = groups.stream().flatMap(g -> g.sourceColumns().stream()).toList();
+        this.targetColumnNames = groups.stream().flatMap(g -> g.targetColumns().stream()).toList();
         this.sourceKeyNames = keyColumns.stream().map(Column::source).toList();
         this.targetKeyNames = keyColumns.stream().map(Column::target).toList();
+        this.identity = !b.converts;
     }
 
     /**
@@ -78,9 +102,14 @@ public final class TableMapping {
         return targetTable;
     }
 
-    /** @return every mapped column, key columns first, in the order they were added */
-    public List<Column> columns() {
-        return columns;
+    /**
+     * The column groups in row order: one group per key column first, then the other groups in the
+     * order they were added.
+     *
+     * @return every mapped group
+     */
+    public List<ColumnGroup> groups() {
+        return groups;
     }
 
     /** @return the key columns, in key order */
@@ -110,22 +139,44 @@ public final class TableMapping {
     }
 
     /**
+     * Whether every value, keys included, is copied unchanged in both directions, so that a row
+     * converted by {@link #convertRow} holds the very values read (columns may still be renamed,
+     * but not split, merged or translated). The verifier compares such tables with checksums
+     * computed inside the databases when both run the same engine; any conversion makes it compare
+     * converted values row by row instead.
+     *
+     * @return true if no column of this mapping converts its values
+     */
+    public boolean isIdentity() {
+        return identity;
+    }
+
+    /**
      * Converts a row read from one side into the row the other side should hold.
+     *
+     * <p>May do I/O when a key column is translated (see {@link KeyTranslation}).
      *
      * @param from the side the row was read from
      * @param row the row's values in {@link #columnNames(Side) columnNames(from)} order
      * @return the values in {@code columnNames(from.other())} order
-     * @throws IllegalArgumentException if the row's width is not the number of mapped columns
+     * @throws IllegalArgumentException if the row's width is not the number of mapped columns, or a
+     *     value has no conversion (e.g. a code missing from a code map)
+     * @throws IllegalStateException if a group's conversion returns the wrong number of values
+     * @throws dev.cutover.common.CutoverException if a key translation fails
      */
     public List<Object> convertRow(Side from, List<Object> row) {
         Objects.requireNonNull(from, "null from");
-        if (row.size() != columns.size()) {
-            throw new IllegalArgumentException(entity + " maps " + columns.size() + " columns, but the row has " + row.size());
+        List<String> names = columnNames(from);
+        if (row.size() != names.size()) {
+            throw new IllegalArgumentException(entity + " maps " + names.size() + " " + side(from)
+                    + " columns, but the row has " + row.size());
         }
-        List<Object> converted = new ArrayList<>(row.size());
-        for (int i = 0; i < row.size(); i++) {
-            Column column = columns.get(i);
-            converted.add((from == Side.SOURCE ? column.toTarget() : column.toSource()).apply(row.get(i)));
+        List<Object> converted = new ArrayList<>(columnNames(from.other()).size());
+        int offset = 0;
+        for (ColumnGroup group : groups) {
+            int width = group.columns(from).size();
+            converted.addAll(group.convert(entity, from, row.subList(offset, offset + width)));
+            offset += width;
         }
         return converted;
     }
@@ -133,11 +184,15 @@ public final class TableMapping {
     /**
      * Converts key values known on one side into the other side's key values.
      *
+     * <p>May do I/O when a key column is translated (see {@link KeyTranslation}); a translation
+     * through an id map may insert the missing entry.
+     *
      * @param from the side the values belong to
      * @param keyValues one value per key column, in key order, e.g. from {@link #keyValues(String)}
      *     for the source
      * @return the other side's key values, in key order
      * @throws IllegalArgumentException if the number of values does not match the key columns
+     * @throws dev.cutover.common.CutoverException if a key translation fails
      */
     public List<Object> convertKey(Side from, List<Object> keyValues) {
         Objects.requireNonNull(from, "null from");
@@ -241,16 +296,23 @@ public final class TableMapping {
 
     @Override
     public String toString() {
-        return "TableMapping{" + entity + ": " + sourceTable + " -> " + targetTable + ", " + columns.size() + " columns}";
+        return "TableMapping{" + entity + ": " + sourceTable + " -> " + targetTable + ", " + sourceColumnNames.size()
+                + " -> " + targetColumnNames.size() + " columns}";
+    }
+
+    private static String side(Side side) {
+        return side.name().toLowerCase(Locale.ROOT);
     }
 
     /**
-     * One mapped column.
+     * One column mapped one to one; key columns are always such columns.
      *
      * @param source the column's name on the source
      * @param target the column's name on the target
-     * @param keyType for a key column, the type of its values (String, Long, Integer or UUID); null otherwise
-     * @param toTarget converts a source value (possibly null) to the target's value
+     * @param keyType for a key column, the type of its source values as parsed from a routing key
+     *     (String, Long, Integer or UUID); null otherwise
+     * @param toTarget converts a source value (possibly null) to the target's value; for a
+     *     translated key it may do I/O
      * @param toSource converts a target value (possibly null) to the source's value
      */
     public record Column(String source, String target, Class<?> keyType, UnaryOperator<Object> toTarget,
@@ -261,12 +323,69 @@ public final class TableMapping {
         }
     }
 
+    /**
+     * Several source columns mapped to several target columns, converted as a whole each way.
+     *
+     * @param sourceColumns the columns on the source, at least one
+     * @param targetColumns the columns on the target, at least one
+     * @param toTarget from the source columns' values (in order) to the target columns' values
+     * @param toSource from the target columns' values (in order) to the source columns' values
+     */
+    public record ColumnGroup(List<String> sourceColumns, List<String> targetColumns,
+            Function<List<Object>, List<Object>> toTarget, Function<List<Object>, List<Object>> toSource) {
+        /**
+         * Copies the lists.
+         *
+         * @throws IllegalArgumentException if a list is empty
+         */
+        public ColumnGroup {
+            sourceColumns = List.copyOf(sourceColumns);
+            targetColumns = List.copyOf(targetColumns);
+            if (sourceColumns.isEmpty() || targetColumns.isEmpty()) {
+                throw new IllegalArgumentException("A column group needs at least one column on each side, but was "
+                        + sourceColumns + " -> " + targetColumns);
+            }
+            Objects.requireNonNull(toTarget, "null toTarget");
+            Objects.requireNonNull(toSource, "null toSource");
+        }
+
+        static ColumnGroup of(Column column) {
+            return new ColumnGroup(List.of(column.source()), List.of(column.target()),
+                    values -> Collections.singletonList(column.toTarget().apply(values.get(0))),
+                    values -> Collections.singletonList(column.toSource().apply(values.get(0))));
+        }
+
+        /**
+         * The group's columns on one side.
+         *
+         * @param side the side
+         * @return the columns, in the order their values are passed and returned
+         */
+        public List<String> columns(Side side) {
+            return side == Side.SOURCE ? sourceColumns : targetColumns;
+        }
+
+        List<Object> convert(String entity, Side from, List<Object> values) {
+            List<Object> converted = (from == Side.SOURCE ? toTarget : toSource).apply(Collections.unmodifiableList(values));
+            int expected = columns(from.other()).size();
+            if (converted == null || converted.size() != expected) {
+                throw new IllegalStateException("The conversion of " + entity + " " + sourceColumns + " -> " + targetColumns
+                        + " to the " + side(from.other()) + " returned " + (converted == null ? "null" : converted.size()
+                        + " value(s)") + ", but must return " + expected + ": fix the function given to columns(...)");
+            }
+            return converted;
+        }
+    }
+
     /** Builds a {@link TableMapping}; not thread-safe. */
     public static final class Builder {
         private final String entity;
-        private final List<Column> columns = new ArrayList<>();
+        private final List<Column> keys = new ArrayList<>();
+        private final List<ColumnGroup> groups = new ArrayList<>();
         private String sourceTable;
         private String targetTable;
+        /** Whether any column or key converts values, or any group spans other than one column per side. */
+        private boolean converts;
 
         private Builder(String entity) {
             this.entity = Dialect.requireIdentifier(entity, "entity");
@@ -323,12 +442,39 @@ public final class TableMapping {
          *     already mapped
          */
         public Builder key(String sourceColumn, String targetColumn, Class<?> type) {
-            Objects.requireNonNull(type, "null type");
-            if (!KEY_TYPES.contains(type)) {
+            return addKey(sourceColumn, targetColumn, type, UNCHANGED, UNCHANGED);
+        }
+
+        /**
+         * Adds a key column whose values differ between the sides, e.g. a legacy integer id on the
+         * source and a UUID on the target ({@link KeyTranslation#idMap}). Routing keys stay in the
+         * source's terms.
+         *
+         * @param sourceColumn the column on the source
+         * @param targetColumn the column on the target
+         * @param sourceType the type of the source's values, as parsed from a routing key:
+         *     {@code String}, {@code Long}, {@code Integer} or {@code UUID}
+         * @param translation translates values both ways; may do I/O
+         * @return this builder
+         * @throws IllegalArgumentException if a name or the type is not allowed, or a column is
+         *     already mapped
+         */
+        public Builder key(String sourceColumn, String targetColumn, Class<?> sourceType, KeyTranslation translation) {
+            Objects.requireNonNull(translation, "null translation");
+            converts = true;
+            return addKey(sourceColumn, targetColumn, sourceType, translation::toTarget, translation::toSource);
+        }
+
+        private Builder addKey(String sourceColumn, String targetColumn, Class<?> sourceType, UnaryOperator<Object> toTarget,
+                UnaryOperator<Object> toSource) {
+            Objects.requireNonNull(sourceType, "null type");
+            if (!KEY_TYPES.contains(sourceType)) {
                 throw new IllegalArgumentException("key type of " + sourceColumn
-                        + " must be one of String, Long, Integer, UUID, but was " + type.getName());
+                        + " must be one of String, Long, Integer, UUID, but was " + sourceType.getName());
             }
-            return add(sourceColumn, targetColumn, type, UnaryOperator.identity(), UnaryOperator.identity());
+            requireFree(List.of(sourceColumn), List.of(targetColumn));
+            keys.add(new Column(sourceColumn, targetColumn, sourceType, toTarget, toSource));
+            return this;
         }
 
         /**
@@ -351,7 +497,7 @@ public final class TableMapping {
          * @throws IllegalArgumentException if a name is not an identifier or already mapped
          */
         public Builder column(String sourceColumn, String targetColumn) {
-            return add(sourceColumn, targetColumn, null, UnaryOperator.identity(), UnaryOperator.identity());
+            return column(sourceColumn, targetColumn, UNCHANGED, UNCHANGED);
         }
 
         /**
@@ -370,27 +516,130 @@ public final class TableMapping {
                 UnaryOperator<Object> toSource) {
             Objects.requireNonNull(toTarget, "null toTarget");
             Objects.requireNonNull(toSource, "null toSource");
-            return add(sourceColumn, targetColumn, null, toTarget, toSource);
+            requireFree(List.of(sourceColumn), List.of(targetColumn));
+            groups.add(ColumnGroup.of(new Column(sourceColumn, targetColumn, null, toTarget, toSource)));
+            converts |= toTarget != UNCHANGED || toSource != UNCHANGED;
+            return this;
         }
 
-        private Builder add(String sourceColumn, String targetColumn, Class<?> keyType, UnaryOperator<Object> toTarget,
-                UnaryOperator<Object> toSource) {
-            requireColumn(sourceColumn, "sourceColumn");
-            requireColumn(targetColumn, "targetColumn");
-            for (Column c : columns) {
-                if (c.source().equalsIgnoreCase(sourceColumn) || c.target().equalsIgnoreCase(targetColumn)) {
-                    throw new IllegalArgumentException("Column " + sourceColumn + " -> " + targetColumn
-                            + " of " + entity + " overlaps the mapped column " + c.source() + " -> " + c.target());
+        /**
+         * Adds a column whose values are codes on one side and words on the other, e.g. a status
+         * {@code 'A'} on the source and {@code 'active'} on the target. Null stays null; a value
+         * missing from the map fails the conversion with an {@link IllegalArgumentException}.
+         *
+         * <p>Codes are compared with {@code equals}, so give them the type the driver returns (a
+         * {@code CHAR(1)} column reads as a {@code String}, not a {@code Character}).
+         *
+         * @param sourceColumn the column on the source
+         * @param targetColumn the column on the target
+         * @param sourceToTarget each source value and its target value; one to one
+         * @return this builder
+         * @throws IllegalArgumentException if the map is empty, holds a null, maps two source values
+         *     to the same target value (the copy back to the source could not choose), or a name is
+         *     not an identifier or already mapped
+         */
+        public Builder column(String sourceColumn, String targetColumn, Map<?, ?> sourceToTarget) {
+            Objects.requireNonNull(sourceToTarget, "null sourceToTarget");
+            if (sourceToTarget.isEmpty()) {
+                throw new IllegalArgumentException("The code map of " + entity + "." + sourceColumn + " is empty");
+            }
+            Map<Object, Object> forward = new HashMap<>();
+            Map<Object, Object> inverse = new HashMap<>();
+            for (Map.Entry<?, ?> entry : sourceToTarget.entrySet()) {
+                if (entry.getKey() == null || entry.getValue() == null) {
+                    throw new IllegalArgumentException("The code map of " + entity + "." + sourceColumn
+                            + " holds a null (" + entry.getKey() + " -> " + entry.getValue()
+                            + "); nulls are kept as null without an entry");
+                }
+                Object clash = inverse.put(entry.getValue(), entry.getKey());
+                if (clash != null) {
+                    throw new IllegalArgumentException("The code map of " + entity + "." + sourceColumn + " maps both '"
+                            + clash + "' and '" + entry.getKey() + "' to '" + entry.getValue()
+                            + "', so a row copied back to the source could not be converted: make it one to one");
+                }
+                forward.put(entry.getKey(), entry.getValue());
+            }
+            Map<Object, Object> toTarget = Map.copyOf(forward);
+            Map<Object, Object> toSource = Map.copyOf(inverse);
+            return column(sourceColumn, targetColumn, v -> code(toTarget, v, sourceColumn, Side.SOURCE),
+                    v -> code(toSource, v, targetColumn, Side.TARGET));
+        }
+
+        private Object code(Map<Object, Object> codes, Object value, String column, Side from) {
+            if (value == null) {
+                return null;
+            }
+            Object converted = codes.get(value);
+            if (converted == null) {
+                throw new IllegalArgumentException("Value '" + value + "' of " + entity + "." + column + " on the "
+                        + side(from) + " has no entry in its code map " + codes.keySet() + ": add it to the map");
+            }
+            return converted;
+        }
+
+        /**
+         * Adds a group of columns converted together, e.g. a source {@code name} split into target
+         * {@code first_name} and {@code last_name}. Both directions are needed: while the target is
+         * primary, rows are copied back to the source so that rollback stays possible; the two
+         * functions should be inverse for every row the application writes.
+         *
+         * @param sourceColumns the columns on the source, at least one
+         * @param targetColumns the columns on the target, at least one
+         * @param toTarget from the source columns' values, in order (possibly null values), to
+         *     exactly {@code targetColumns.size()} values; must be thread-safe and free of side effects
+         * @param toSource from the target columns' values to exactly {@code sourceColumns.size()} values
+         * @return this builder
+         * @throws IllegalArgumentException if a list is empty or repeats a name, or a name is not an
+         *     identifier or already mapped
+         */
+        public Builder columns(List<String> sourceColumns, List<String> targetColumns,
+                Function<List<Object>, List<Object>> toTarget, Function<List<Object>, List<Object>> toSource) {
+            Objects.requireNonNull(sourceColumns, "null sourceColumns");
+            Objects.requireNonNull(targetColumns, "null targetColumns");
+            Objects.requireNonNull(toTarget, "null toTarget");
+            Objects.requireNonNull(toSource, "null toSource");
+            if (sourceColumns.isEmpty() || targetColumns.isEmpty()) {
+                throw new IllegalArgumentException("A column group of " + entity + " needs at least one column on each"
+                        + " side, but was " + sourceColumns + " -> " + targetColumns);
+            }
+            requireFree(sourceColumns, targetColumns);
+            groups.add(new ColumnGroup(sourceColumns, targetColumns, toTarget, toSource));
+            converts = true;
+            return this;
+        }
+
+        /** Checks the names and that no column is mapped twice on either side, within the new group too. */
+        private void requireFree(List<String> sourceColumns, List<String> targetColumns) {
+            sourceColumns.forEach(c -> requireColumn(c, "sourceColumn"));
+            targetColumns.forEach(c -> requireColumn(c, "targetColumn"));
+            List<ColumnGroup> mapped = new ArrayList<>();
+            keys.forEach(k -> mapped.add(ColumnGroup.of(k)));
+            mapped.addAll(groups);
+            for (Side side : Side.values()) {
+                List<String> added = side == Side.SOURCE ? sourceColumns : targetColumns;
+                for (int i = 0; i < added.size(); i++) {
+                    String name = added.get(i);
+                    for (int j = 0; j < i; j++) {
+                        if (added.get(j).equalsIgnoreCase(name)) {
+                            throw new IllegalArgumentException("Column " + name + " is named twice on the " + side(side)
+                                    + " in " + sourceColumns + " -> " + targetColumns + " of " + entity);
+                        }
+                    }
+                    for (ColumnGroup group : mapped) {
+                        if (group.columns(side).stream().anyMatch(name::equalsIgnoreCase)) {
+                            throw new IllegalArgumentException("Column " + describe(sourceColumns, targetColumns) + " of "
+                                    + entity + " overlaps the mapped column "
+                                    + describe(group.sourceColumns(), group.targetColumns()) + " on the " + side(side)
+                                    + " (" + name + "): map each column once");
+                        }
+                    }
                 }
             }
-            Column column = new Column(sourceColumn, targetColumn, keyType, toTarget, toSource);
-            if (keyType != null) {
-                int firstValueColumn = (int) columns.stream().filter(Column::key).count();
-                columns.add(firstValueColumn, column);
-            } else {
-                columns.add(column);
-            }
-            return this;
+        }
+
+        private static String describe(List<String> sourceColumns, List<String> targetColumns) {
+            return (sourceColumns.size() == 1 ? sourceColumns.get(0) : sourceColumns.toString()) + " -> "
+                    + (targetColumns.size() == 1 ? targetColumns.get(0) : targetColumns.toString());
         }
 
         /**
@@ -403,7 +652,7 @@ public final class TableMapping {
             if (sourceTable == null) {
                 throw new IllegalStateException("sourceTable of " + entity + " must be set");
             }
-            if (columns.stream().noneMatch(Column::key)) {
+            if (keys.isEmpty()) {
                 throw new IllegalStateException(entity + " needs at least one key column: call key(column, type)");
             }
             return new TableMapping(this);
@@ -422,6 +671,7 @@ public final class TableMapping {
         }
 
         private static void requireColumn(String name, String what) {
+            Objects.requireNonNull(name, () -> "null " + what);
             Dialect.requireIdentifier(name, what);
             if (name.isEmpty()) {
                 throw new IllegalArgumentException(what + " must not be empty");

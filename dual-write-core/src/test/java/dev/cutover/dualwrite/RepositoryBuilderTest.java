@@ -167,6 +167,45 @@ class RepositoryBuilderTest {
         assertEquals("read 7", notes.overridden(7));
     }
 
+    @Test
+    void build_rejectsReadTransformsOfUnknownMethodsAndOfWrites() {
+        RepositoryDefinitionException e = assertThrows(RepositoryDefinitionException.class,
+                () -> builder(NotesDao.class, new RecordingNotes())
+                        .targetRead("missing", args -> args, result -> result)
+                        .targetRead("put", args -> args, result -> result)
+                        .build());
+        assertEquals("Cannot wrap " + NotesDao.class.getName() + ":\n"
+                + "  targetRead(\"missing\", ...) names no method of NotesDao: use a read method's name\n"
+                + "  targetRead(\"put\", ...) names NotesDao.put(String,String), a write: writes reach the other side as"
+                + " rows, so map their columns and keys in the TableMapping and remove the transform", e.getMessage());
+    }
+
+    @Test
+    void targetRead_translatesTheArgumentsAndTheResultOfReadsServedByTheTarget() {
+        NotesDao target = new RecordingNotes() {
+            @Override
+            public String overridden(long id) {
+                return "target " + id;
+            }
+        };
+        NotesDao notes = Cutover.repository(NotesDao.class).source(new RecordingNotes()).target(target)
+                .migration("customers").flags(flags).router(router).retryQueue(queue).resync(resync, "customers")
+                .targetRead("overridden", args -> new Object[] {(Long) args[0] + 100}, result -> ((String) result).toUpperCase())
+                .build();
+        NotesDao wrongArity = builder(NotesDao.class, target).targetRead("overridden", args -> new Object[0], r -> r).build();
+        try {
+            flags.forceMoveTo("customers", Stage.SOURCE_ONLY, "test", "test");
+            assertEquals("read 7", notes.overridden(7), "the source sees the caller's arguments");
+            flags.forceMoveTo("customers", Stage.TARGET_PRIMARY, "test", "test");
+            assertEquals("TARGET 107", notes.overridden(7));
+            assertEquals("targetRead(\"overridden\", ...) turned the arguments of NotesDao.overridden(long) into 0"
+                    + " argument(s), but the method takes 1",
+                    assertThrows(IllegalStateException.class, () -> wrongArity.overridden(7)).getMessage());
+        } finally {
+            flags.forceMoveTo("customers", Stage.SOURCE_ONLY, "test", "test");
+        }
+    }
+
     private static String sortedLines(String message) {
         String[] parts = message.split("\n  ");
         return parts[0] + "\n  " + String.join("\n  ", List.of(parts).subList(1, parts.length));
@@ -205,7 +244,7 @@ class RepositoryBuilderTest {
         }
     }
 
-    static final class RecordingNotes implements NotesDao {
+    static class RecordingNotes implements NotesDao {
         int calls;
 
         @Override

@@ -65,6 +65,10 @@ public final class KeyListCodec {
                 }
             } else if (c == '\n') {
                 addKey(keys, key);
+            } else if (c == '\r' && (i + 1 == text.length() || text.charAt(i + 1) == '\n')) {
+                // A hand-written line's Windows line end. Only a raw one: an escaped \r at the end of
+                // a key is part of the key.
+                continue;
             } else {
                 key.append(c);
             }
@@ -74,13 +78,8 @@ public final class KeyListCodec {
     }
 
     private static void addKey(List<String> keys, StringBuilder key) {
-        int end = key.length();
-        if (end > 0 && key.charAt(end - 1) == '\r') {
-            end--;
-        }
-        String value = key.substring(0, end);
-        if (!value.isEmpty()) {
-            keys.add(value);
+        if (key.length() > 0) {
+            keys.add(key.toString());
         }
         key.setLength(0);
     }

@@ -21,7 +21,7 @@ class KeyListCodecProperties {
 
     @Example
     void whitespaceKeys_roundTrip() {
-        Set<String> keys = Set.of(" ", "\u2003", "\t", "a b");
+        Set<String> keys = Set.of(" ", "\u2003", "\t", "a b", "\r", "ends with CR\r", "\r\n");
         assertEquals(keys, new HashSet<>(KeyListCodec.decode(KeyListCodec.encode(keys))));
     }
 
