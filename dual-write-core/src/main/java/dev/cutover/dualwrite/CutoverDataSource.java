@@ -36,7 +36,8 @@ import javax.sql.DataSource;
  * (in auto-commit, its statement) began, so a flip takes effect on the next transaction or
  * auto-commit statement. The application's SQL runs on whichever side is the primary as written, so
  * both databases must accept it: the same table and column names (or views), in SQL both dialects
- * understand.
+ * understand; {@link Builder#build()} refuses mappings that rename. Value conversions of a
+ * {@link TableMapping} still apply to the copies.
  *
  * <h2>Writes, per stage</h2>
  * Each statement is parsed with JSqlParser. In {@code SOURCE_ONLY} and {@code TARGET_ONLY} every
@@ -358,6 +359,9 @@ public final class CutoverDataSource implements DataSource {
             if (resync == null) {
                 problems.add("missing resync(keyResync)");
             }
+            if (resync != null) {
+                checkSameNames(problems);
+            }
             if (outboxStore != null) {
                 checkOutboxInSource(problems);
             }
@@ -370,6 +374,25 @@ public final class CutoverDataSource implements DataSource {
             JdbcContext context = new JdbcContext(source, target, migration, router,
                     new Protocol(flags, mirror, outboxStore, outboxDelay), mappings, passThrough);
             return new CutoverDataSource(this, context);
+        }
+
+        /** The application's SQL runs as written on either side, so a mapping may convert values but not rename. */
+        private void checkSameNames(List<String> problems) {
+            for (String entity : resync.entities()) {
+                TableMapping mapping = resync.mapping(entity);
+                if (!mapping.sourceTable().equalsIgnoreCase(mapping.targetTable())
+                        || !lower(mapping.columnNames(Side.SOURCE)).equals(lower(mapping.columnNames(Side.TARGET)))) {
+                    problems.add("mapping " + entity + " names its table or columns differently on the target ("
+                            + mapping.sourceTable() + " -> " + mapping.targetTable() + "); CutoverDataSource runs the"
+                            + " application's SQL as written on whichever side is primary and routes reads to either,"
+                            + " so both sides need the same names: give the target the source's names (or views of"
+                            + " them), or wrap the DAOs with Cutover.repository(...) instead");
+                }
+            }
+        }
+
+        private static List<String> lower(List<String> names) {
+            return names.stream().map(n -> n.toLowerCase(java.util.Locale.ROOT)).toList();
         }
 
         private void checkOutboxInSource(List<String> problems) {

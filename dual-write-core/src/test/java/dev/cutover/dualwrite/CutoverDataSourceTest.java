@@ -400,7 +400,7 @@ class CutoverDataSourceTest {
 
     @ParameterizedTest
     @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
-    void build_namesEveryMissingPart_andAnOutboxOutsideTheSource(Engine engine) throws Exception {
+    void build_namesEveryMissingPart_anOutboxOutsideTheSource_andRenamingMappings(Engine engine) throws Exception {
         try (Shop shop = new Shop(engine)) {
             IllegalStateException missing = assertThrows(IllegalStateException.class,
                     () -> Cutover.dataSource(shop.sourcePool, shop.sourcePool).build());
@@ -416,6 +416,12 @@ class CutoverDataSourceTest {
                             .transactionalOutbox(RetryStore.jdbc(shop.target.dataSource(1), "cutover_"), Duration.ofSeconds(1))
                             .build());
             assertTrue(outbox.getMessage().contains("source database"), outbox.getMessage());
+            IllegalStateException renamed = assertThrows(IllegalStateException.class,
+                    () -> Cutover.dataSource(shop.sourcePool, shop.sourcePool).migration(MIGRATION).flags(shop.flags)
+                            .router(shop.router).retryQueue(shop.queue)
+                            .resync(KeyResync.builder(shop.sourcePool, shop.sourcePool).mapping(JdbcLedger.mapping()).build())
+                            .build());
+            assertTrue(renamed.getMessage().contains("account -> accounts"), renamed.getMessage());
         }
     }
 }
