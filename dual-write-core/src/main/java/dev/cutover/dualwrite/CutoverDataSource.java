@@ -38,6 +38,10 @@ import javax.sql.DataSource;
  * both databases must accept it: the same table and column names (or views), in SQL both dialects
  * understand; {@link Builder#build()} refuses mappings that rename. Value conversions of a
  * {@link TableMapping} still apply to the copies.
+ * Auto-commit, isolation and read-only settings follow the connection to the other side when the
+ * primary moves; other session settings (schema, catalog, client info) stay with the physical
+ * connection they were made on. The copies after a commit borrow one connection from each pool
+ * while the application's connection is still open: size the pools for it.
  *
  * <h2>Writes, per stage</h2>
  * Each statement is parsed with JSqlParser. In {@code SOURCE_ONLY} and {@code TARGET_ONLY} every
@@ -174,11 +178,13 @@ public final class CutoverDataSource implements DataSource {
                 + " bypass the mirror; keep your own references to the pools to reach them");
     }
 
+    /** @return whether this data source is an instance of the type; it wraps no other it would unwrap to */
     @Override
     public boolean isWrapperFor(Class<?> iface) {
         return iface.isInstance(this);
     }
 
+    /** @return names the migration */
     @Override
     public String toString() {
         return "CutoverDataSource (migration " + migration + ")";
