@@ -44,14 +44,18 @@ import org.slf4j.LoggerFactory;
  * <p>Every statement runs with a query timeout ({@link Builder#statementTimeout(Duration)}), which
  * also bounds lock waits: two copies of one key in opposite directions (possible for a moment
  * around a flip of the primary) cannot wait for each other forever; one fails and its caller queues
- * it. Every connection also gets a network timeout two seconds longer than the query timeout,
+ * it. Every connection also gets a network timeout one second longer than the query timeout,
  * because a silently stalled network holds back the driver's cancel request too: without it the
  * writer whose call makes the copy would hang until the stall ended. Within one process copies of
  * a key are also serialised by a striped lock.
  *
  * <p>Needs on both tables a primary key or unique index on exactly the key columns. The sending
  * side's transaction writes nothing; its row stays locked while the receiving side is written, which
- * the statement timeout bounds. One connection per side is borrowed per copy, before the row is
+ * is what orders concurrent copies of a key. So a slow or stalled receiving side delays the sending
+ * side's writers of that row, by at most the statement timeout plus one second per copy (6 s by
+ * default), until the repository's mirror circuit breaker opens and new writes go to the queue
+ * instead: keep the application's own statement timeouts above that, or lower
+ * {@link Builder#statementTimeout}. One connection per side is borrowed per copy, before the row is
  * locked, and returned with auto-commit restored.
  *
  * <p>Thread-safe.
@@ -78,7 +82,7 @@ public final class KeyResync {
         this.timeoutSeconds = (int) Math.max(1, (b.statementTimeout.toMillis() + 999) / 1000);
         // Longer than the query timeout, so that a slow statement fails with the server's cancel;
         // only a stalled network reaches it.
-        this.networkTimeoutMillis = (timeoutSeconds + 2) * 1000;
+        this.networkTimeoutMillis = (timeoutSeconds + 1) * 1000;
         b.dialects.forEach(dialects::put);
         for (int i = 0; i < stripes.length; i++) {
             stripes[i] = new ReentrantLock();
@@ -314,7 +318,8 @@ public final class KeyResync {
 
         /**
          * Sets the query timeout of every statement of a copy, which also bounds how long a copy
-         * waits for a row lock.
+         * waits for a row lock, and, plus one second, the network timeout of its connections: how
+         * long a stalled receiving side can keep the sending side's row locked.
          *
          * @param timeout 1 second to 10 minutes, rounded up to whole seconds; default 5 seconds
          * @return this builder
