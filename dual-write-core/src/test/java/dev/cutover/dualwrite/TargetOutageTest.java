@@ -40,8 +40,9 @@ class TargetOutageTest {
     void stalledTarget_duringWrites_doesNotHangTheWriters_andTheTargetCatchesUp(Style style) throws Exception {
         // Without a network timeout on the copy's connections the writers would wait for the stall to
         // end, and the load below, which heals the stall only after more writes, would never finish.
-        // The data source style is left out for now: in 2 of 3 runs one of its writers' locking reads
-        // waited longer than the ledger's 2 s query timeout for a row whose copy was stalled.
+        // The data source style is left out for now: in 4 of 6 runs one of its writers' locking reads
+        // (SELECT ... FOR UPDATE before a deposit) waited longer than the ledger's query timeout
+        // (2 s, and still at 5 s) behind rows whose copies the stall held.
         runLoadThrough(style, 250, TcpForwarder::stall);
     }
 
