@@ -133,9 +133,11 @@ final class JdbcLedger implements Ledger {
 
     private static void execute(Connection c, String sql, Object... args) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(sql)) {
-            // Above the fixture's copies' longest hold of a row lock (2 s statement timeout + 1 s), as
-            // KeyResync asks of applications: a stalled target then delays these writes, never fails them.
-            s.setQueryTimeout(5);
+            // Well above the fixture's copies' longest hold of a row lock (2 s statement timeout + 1 s):
+            // during a stall a writer can wait behind several copies of its row, one per writer or
+            // replay ahead of it, until the mirror breaker opens. As KeyResync asks of applications,
+            // a stalled target then delays these writes and never fails them.
+            s.setQueryTimeout(30);
             for (int i = 0; i < args.length; i++) {
                 s.setObject(i + 1, args[i]);
             }
