@@ -1,9 +1,10 @@
 package dev.cutover.dualwrite;
 
 /**
- * Entry point of the dual-write core: wraps an application's repositories so that their writes go
- * to the source and the target according to the migration's stage and their reads go through the
- * read router.
+ * Entry point of the dual-write core: wraps an application's repositories, or its {@code DataSource},
+ * so that writes go to the source and the target according to the migration's stage and reads go
+ * through the read router. Both styles share one mirroring mechanism and give the same guarantees
+ * (see {@link RepositoryBuilder} and {@link CutoverDataSource}).
  *
  * <pre>{@code
  * CustomerDao dao = Cutover.repository(CustomerDao.class)
@@ -14,6 +15,14 @@ package dev.cutover.dualwrite;
  *         .router(readRouter)
  *         .retryQueue(retryQueue)
  *         .resync(keyResync, "customers")
+ *         .build();
+ *
+ * DataSource dataSource = Cutover.dataSource(sourcePool, targetPool)
+ *         .migration("customers")
+ *         .flags(migrationFlags)
+ *         .router(readRouter)
+ *         .retryQueue(retryQueue)
+ *         .resync(keyResync)
  *         .build();
  * }</pre>
  */
@@ -31,5 +40,16 @@ public final class Cutover {
      */
     public static <T> RepositoryBuilder<T> repository(Class<T> type) {
         return new RepositoryBuilder<>(type);
+    }
+
+    /**
+     * Starts wrapping two data sources into one that dual-writes plain JDBC code.
+     *
+     * @param source the source database, e.g. its HikariCP pool
+     * @param target the target database
+     * @return the builder
+     */
+    public static CutoverDataSource.Builder dataSource(javax.sql.DataSource source, javax.sql.DataSource target) {
+        return new CutoverDataSource.Builder(source, target);
     }
 }

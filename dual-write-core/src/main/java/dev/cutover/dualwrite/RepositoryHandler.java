@@ -16,26 +16,19 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** The proxy's behaviour: the write protocol and read routing described on {@link RepositoryBuilder}. */
 final class RepositoryHandler implements InvocationHandler {
-    private static final Logger LOG = LoggerFactory.getLogger(RepositoryHandler.class);
-
     private final Class<?> type;
     private final Object source;
     private final Object target;
     private final String migration;
     private final MigrationFlags flags;
     private final ReadRouter router;
-    private final RetryQueue queue;
-    private final KeyResync resync;
     private final Map<String, MethodPlan> plans = new HashMap<>();
     private final DualWriteStats stats;
-    private final CircuitBreaker breaker;
+    private final Mirror mirror;
     /** Where crash-safe repositories record write-ahead intents; null in the default mode. */
     private final RetryStore intentStore;
     private final Duration intentDelay;
@@ -49,10 +42,8 @@ final class RepositoryHandler implements InvocationHandler {
         this.migration = migration;
         this.flags = flags;
         this.router = router;
-        this.queue = queue;
-        this.resync = resync;
         this.stats = stats;
-        this.breaker = breaker;
+        this.mirror = new Mirror(migration, queue, resync, stats, breaker);
         this.intentStore = intentStore;
         this.intentDelay = intentDelay;
         plans.forEach((method, plan) -> this.plans.put(lookupKey(method), plan));
@@ -91,12 +82,12 @@ final class RepositoryHandler implements InvocationHandler {
         } catch (Throwable failure) {
             // A failure reported at commit may hide a committed write: let the queue copy whatever committed.
             for (String key : keys) {
-                enqueue(plan.entity(), key, primary);
+                mirror.enqueue(plan.entity(), key, primary);
             }
             throw failure;
         }
         for (String key : keys) {
-            mirror(plan.entity(), key, primary);
+            mirror.mirror(plan.entity(), key, primary);
         }
         return result;
     }
@@ -117,7 +108,7 @@ final class RepositoryHandler implements InvocationHandler {
         }
         Object result = callPrimary(primary, plan, args);
         for (String key : keys) {
-            copy(plan.entity(), key, primary);
+            mirror.copy(plan.entity(), key, primary);
         }
         return result;
     }
@@ -130,62 +121,6 @@ final class RepositoryHandler implements InvocationHandler {
         } catch (Throwable t) {
             stats.primaryWrite(primary, false);
             throw t;
-        }
-    }
-
-    private void mirror(String entity, String key, Side from) {
-        if (pending(entity, key)) {
-            stats.deferredBehindPending(from.other());
-            enqueue(entity, key, from);
-            return;
-        }
-        if (!copy(entity, key, from)) {
-            enqueue(entity, key, from);
-        }
-    }
-
-    /** Copies a key directly through the circuit breaker; @return false if it was not copied */
-    private boolean copy(String entity, String key, Side from) {
-        if (!breaker.tryAcquirePermission()) {
-            stats.mirrorFailed(from.other());
-            return false;
-        }
-        long start = breaker.getCurrentTimestamp();
-        try {
-            resync.resync(entity, key, from);
-            long duration = breaker.getCurrentTimestamp() - start;
-            breaker.onSuccess(duration, breaker.getTimestampUnit());
-            stats.mirrored(from.other(), breaker.getTimestampUnit().toNanos(duration));
-            return true;
-        } catch (Exception e) {
-            breaker.onError(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit(), e);
-            stats.mirrorFailed(from.other());
-            LOG.warn("Mirror of {}/{}/{} to the {} failed, left to the retry-queue: {}", migration, entity, key,
-                    from.other().name().toLowerCase(Locale.ROOT), e.toString());
-            return false;
-        }
-    }
-
-    /** Whether the queue holds entries for the key; when the queue cannot tell, a direct copy is still safe. */
-    private boolean pending(String entity, String key) {
-        try {
-            return queue.isPending(migration, entity, key);
-        } catch (RuntimeException e) {
-            LOG.warn("Retry-queue could not tell whether {}/{}/{} is pending; copying it directly: {}", migration, entity,
-                    key, e.toString());
-            return false;
-        }
-    }
-
-    private void enqueue(String entity, String key, Side from) {
-        try {
-            queue.enqueue(ResyncReplayHandler.entry(migration, entity, key, from));
-            stats.enqueued(from.other(), true);
-        } catch (RuntimeException e) {
-            stats.enqueued(from.other(), false);
-            LOG.error("Could not queue the resync of {}/{}/{} after its mirror failed: the {} may stay behind for this"
-                    + " key until it is written again or verified", migration, entity, key,
-                    from.other().name().toLowerCase(Locale.ROOT), e);
         }
     }
 

@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.List;
 import javax.sql.DataSource;
 
 /** A hand-written JDBC ledger over a table whose names are given, so source and target schemas may differ. */
@@ -35,6 +36,24 @@ final class JdbcLedger implements Ledger {
                 + " version BIGINT NOT NULL, note VARCHAR(40))");
         target.execute("CREATE TABLE accounts (account_id BIGINT PRIMARY KEY, owner_name VARCHAR(40) NOT NULL,"
                 + " balance_cents BIGINT NOT NULL, version BIGINT NOT NULL, note VARCHAR(40))");
+    }
+
+    /** The data source style's schema: the application's SQL runs on either side, so both have the source's table. */
+    static void createSameTables(dev.cutover.testsupport.TestDatabase source, dev.cutover.testsupport.TestDatabase target) {
+        for (dev.cutover.testsupport.TestDatabase db : List.of(source, target)) {
+            db.execute("CREATE TABLE account (id BIGINT PRIMARY KEY, owner VARCHAR(40) NOT NULL, balance BIGINT NOT NULL,"
+                    + " version BIGINT NOT NULL, note VARCHAR(40))");
+        }
+    }
+
+    static TableMapping sameSchemaMapping() {
+        return TableMapping.builder("accounts").sourceTable("account")
+                .key("id", Long.class)
+                .column("owner")
+                .column("balance")
+                .column("version")
+                .column("note")
+                .build();
     }
 
     static TableMapping mapping() {

@@ -15,9 +15,15 @@ import javax.sql.DataSource;
 
 /**
  * A ledger migration wired end to end: source and target databases (target behind {@link Faults}),
- * flags, an in-memory retry-queue draining through {@link ResyncReplayHandler}, and the proxy.
+ * flags, an in-memory retry-queue draining through {@link ResyncReplayHandler}, and the application's
+ * {@link Ledger} in one of the two wrapping styles: the repository proxy over two {@link JdbcLedger}s
+ * (whose target schema renames the table and columns), or one {@link JdbcLedger} over a
+ * {@link CutoverDataSource} (whose SQL runs on either side as written, so the target has the same schema).
  */
 final class LedgerFixture implements AutoCloseable {
+    /** How the application's ledger is wrapped. */
+    enum Style { REPOSITORY, DATASOURCE }
+
     static final String MIGRATION = "ledger";
     static final String SOURCE_COLUMNS = "id, owner, balance, version, note";
     static final String TARGET_COLUMNS = "account_id, owner_name, balance_cents, version, note";
@@ -35,14 +41,24 @@ final class LedgerFixture implements AutoCloseable {
     private final DataSource faultyTarget;
     private final RetryStore store = RetryStore.inMemory();
     private final boolean crashSafe;
+    final Style style;
 
     LedgerFixture(TestDatabase source, TestDatabase target, DataSource sourcePool, DataSource targetPool) {
-        this(source, target, sourcePool, targetPool, false);
+        this(source, target, sourcePool, targetPool, false, Style.REPOSITORY);
     }
 
-    /** @param crashSafe whether the proxies record write-ahead intents ({@link RepositoryBuilder#crashSafe}) */
+    /**
+     * @param crashSafe whether the proxies record write-ahead intents ({@link RepositoryBuilder#crashSafe});
+     *     repository style only
+     * @param style the wrapping style; its tables must exist ({@link #createTables})
+     */
     LedgerFixture(TestDatabase source, TestDatabase target, DataSource sourcePool, DataSource targetPool,
-            boolean crashSafe) {
+            boolean crashSafe, Style style) {
+        if (crashSafe && style != Style.REPOSITORY) {
+            throw new IllegalArgumentException("crash-safe intents belong to the repository style; the data source"
+                    + " style's crash safety is its transactional outbox");
+        }
+        this.style = style;
         this.crashSafe = crashSafe;
         this.source = source;
         this.target = target;
@@ -67,11 +83,22 @@ final class LedgerFixture implements AutoCloseable {
     }
 
     private KeyResync newResync() {
-        return KeyResync.builder(sourcePool, faultyTarget).mapping(JdbcLedger.mapping())
+        return KeyResync.builder(sourcePool, faultyTarget)
+                .mapping(style == Style.REPOSITORY ? JdbcLedger.mapping() : JdbcLedger.sameSchemaMapping())
                 .statementTimeout(Duration.ofSeconds(2)).build();
     }
 
     private Ledger newInstance(KeyResync instanceResync) {
+        if (style == Style.DATASOURCE) {
+            return JdbcLedger.source(Cutover.dataSource(sourcePool, faultyTarget)
+                    .migration(MIGRATION)
+                    .flags(flags)
+                    .router(router)
+                    .retryQueue(queue)
+                    .resync(instanceResync)
+                    .stats(stats)
+                    .build());
+        }
         RepositoryBuilder<Ledger> builder = Cutover.repository(Ledger.class)
                 .source(JdbcLedger.source(sourcePool))
                 .target(JdbcLedger.target(faultyTarget))
@@ -90,8 +117,25 @@ final class LedgerFixture implements AutoCloseable {
     }
 
     static LedgerFixture create(TestDatabase source, TestDatabase target, int poolSize, boolean crashSafe) {
-        JdbcLedger.createTables(source, target);
-        return new LedgerFixture(source, target, source.dataSource(poolSize), target.dataSource(poolSize), crashSafe);
+        return create(source, target, poolSize, crashSafe, Style.REPOSITORY);
+    }
+
+    static LedgerFixture create(TestDatabase source, TestDatabase target, int poolSize, Style style) {
+        return create(source, target, poolSize, false, style);
+    }
+
+    static LedgerFixture create(TestDatabase source, TestDatabase target, int poolSize, boolean crashSafe, Style style) {
+        createTables(source, target, style);
+        return new LedgerFixture(source, target, source.dataSource(poolSize), target.dataSource(poolSize), crashSafe,
+                style);
+    }
+
+    static void createTables(TestDatabase source, TestDatabase target, Style style) {
+        if (style == Style.REPOSITORY) {
+            JdbcLedger.createTables(source, target);
+        } else {
+            JdbcLedger.createSameTables(source, target);
+        }
     }
 
     void moveTo(Stage stage) {
@@ -100,7 +144,13 @@ final class LedgerFixture implements AutoCloseable {
 
     void clear() {
         source.execute("DELETE FROM account");
-        target.execute("DELETE FROM accounts");
+        target.execute("DELETE FROM " + (style == Style.REPOSITORY ? "accounts" : "account"));
+    }
+
+    /** Writes a row straight into the target, bypassing Cutover. */
+    void insertIntoTarget(long id, String owner, long balance) {
+        target.execute("INSERT INTO " + (style == Style.REPOSITORY ? "accounts" : "account") + " VALUES (" + id + ", '"
+                + owner + "', " + balance + ", 0, NULL)");
     }
 
     List<List<Object>> sourceRows() throws SQLException {
@@ -108,7 +158,9 @@ final class LedgerFixture implements AutoCloseable {
     }
 
     List<List<Object>> targetRows() throws SQLException {
-        return KeyResyncTest.rows(target, "SELECT " + TARGET_COLUMNS + " FROM accounts ORDER BY account_id");
+        return style == Style.REPOSITORY
+                ? KeyResyncTest.rows(target, "SELECT " + TARGET_COLUMNS + " FROM accounts ORDER BY account_id")
+                : KeyResyncTest.rows(target, "SELECT " + SOURCE_COLUMNS + " FROM account ORDER BY id");
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.cutover.dualwrite;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cutover.dualwrite.LedgerFixture.Style;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
@@ -18,7 +19,7 @@ import net.jqwik.api.lifecycle.AfterContainer;
  * The "zero divergence" property: whatever the interleaving of concurrent ledger writes, the target
  * faults and the flips among DUAL_WRITE, SHIFT_READS and TARGET_PRIMARY, once the faults stop and
  * the retry-queue drains, every row of the target equals the source's; in the default mode and with
- * crash-safe write-ahead intents.
+ * crash-safe write-ahead intents, through the repository proxy and through {@link CutoverDataSource}.
  */
 class ZeroDivergenceProperties {
     private static final int THREADS = 3;
@@ -47,6 +48,21 @@ class ZeroDivergenceProperties {
     @Property(tries = 20)
     void mariadbToPostgres_targetEqualsSourceAfterTheQueueDrains(@ForAll long seed) throws Exception {
         run(Engine.MARIADB, Engine.POSTGRESQL, seed);
+    }
+
+    @Property(tries = 100)
+    void h2ToH2DataSource_targetEqualsSourceAfterTheQueueDrains(@ForAll long seed) throws Exception {
+        run(Engine.H2, Engine.H2, seed, false, Style.DATASOURCE);
+    }
+
+    @Property(tries = 10)
+    void postgresToPostgresDataSource_targetEqualsSourceAfterTheQueueDrains(@ForAll long seed) throws Exception {
+        run(Engine.POSTGRESQL, Engine.POSTGRESQL, seed, false, Style.DATASOURCE);
+    }
+
+    @Property(tries = 10)
+    void mariadbToPostgresDataSource_targetEqualsSourceAfterTheQueueDrains(@ForAll long seed) throws Exception {
+        run(Engine.MARIADB, Engine.POSTGRESQL, seed, false, Style.DATASOURCE);
     }
 
     /** Keeps the property honest: its workload really meets faults, queued mirrors, flips and failed calls. */
@@ -83,25 +99,26 @@ class ZeroDivergenceProperties {
     }
 
     private static void run(Engine sourceEngine, Engine targetEngine, long seed, boolean crashSafe) throws Exception {
-        LedgerFixture fixture = fixture(sourceEngine, targetEngine, crashSafe);
+        run(sourceEngine, targetEngine, seed, crashSafe, Style.REPOSITORY);
+    }
+
+    private static void run(Engine sourceEngine, Engine targetEngine, long seed, boolean crashSafe, Style style)
+            throws Exception {
+        LedgerFixture fixture = fixture(sourceEngine, targetEngine, crashSafe, style);
         fixture.clear();
         double faultProbability = FAULT_PROBABILITIES[(int) Math.floorMod(seed, (long) FAULT_PROBABILITIES.length)];
         new LedgerWorkload().runAndCompare(fixture, seed, THREADS, OPS_PER_THREAD, KEYS, faultProbability);
     }
 
-    private static LedgerFixture fixture(Engine sourceEngine, Engine targetEngine) {
-        return fixture(sourceEngine, targetEngine, false);
-    }
-
-    private static LedgerFixture fixture(Engine sourceEngine, Engine targetEngine, boolean crashSafe) {
-        return FIXTURES.computeIfAbsent(sourceEngine + "->" + targetEngine + (crashSafe ? " crash-safe" : ""), k -> {
+    private static LedgerFixture fixture(Engine sourceEngine, Engine targetEngine, boolean crashSafe, Style style) {
+        return FIXTURES.computeIfAbsent(sourceEngine + "->" + targetEngine + (crashSafe ? " crash-safe " : " ") + style, k -> {
             TestDatabase source = TestDatabases.create(sourceEngine, "zdsrc");
             TestDatabase target = TestDatabases.create(targetEngine, "zdtgt");
             synchronized (DATABASES) {
                 DATABASES.add(source);
                 DATABASES.add(target);
             }
-            return LedgerFixture.create(source, target, 8, crashSafe);
+            return LedgerFixture.create(source, target, 8, crashSafe, style);
         });
     }
 

@@ -1,0 +1,491 @@
+package dev.cutover.dualwrite;
+
+import dev.cutover.dualwrite.internal.jdbc.JdbcContext;
+import dev.cutover.dualwrite.internal.jdbc.WriteProtocol;
+import dev.cutover.flags.MigrationFlags;
+import dev.cutover.flags.MigrationState;
+import dev.cutover.flags.Side;
+import dev.cutover.flags.Stage;
+import dev.cutover.queue.JdbcRetryStore;
+import dev.cutover.queue.RetryQueue;
+import dev.cutover.router.ReadRouter;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+
+/**
+ * A {@link DataSource} over the source and the target databases (typically two HikariCP pools) that
+ * dual-writes plain JDBC code by stage, with the same protocol and guarantees as the repository
+ * proxy of {@link RepositoryBuilder}. Get one from {@link Cutover#dataSource(DataSource, DataSource)}.
+ *
+ * <h2>Connections</h2>
+ * A connection holds one physical connection to the primary of the stage read when its transaction
+ * (in auto-commit, its statement) began, so a flip takes effect on the next transaction or
+ * auto-commit statement. The application's SQL runs on whichever side is the primary as written, so
+ * both databases must accept it: the same table and column names (or views), in SQL both dialects
+ * understand; {@link Builder#build()} refuses mappings that rename. Value conversions of a
+ * {@link TableMapping} still apply to the copies.
+ * Auto-commit, isolation and read-only settings follow the connection to the other side when the
+ * primary moves; other session settings (schema, catalog, client info) stay with the physical
+ * connection they were made on. The copies after a commit borrow one connection from each pool
+ * while the application's connection is still open: size the pools for it.
+ *
+ * <h2>Writes, per stage</h2>
+ * Each statement is parsed with JSqlParser. In {@code SOURCE_ONLY} and {@code TARGET_ONLY} every
+ * statement runs on the only side, untouched. In {@code DUAL_WRITE} and {@code SHIFT_READS} (source
+ * primary) and {@code TARGET_PRIMARY} (target primary), writes run on the primary only, and Cutover
+ * finds the keys each one touches:
+ * <ul>
+ *   <li>{@code INSERT ... VALUES} with a column list: the key columns' literals or parameters; when
+ *       the key is generated (left out, or an expression), the keys the primary generated, read with
+ *       {@code getGeneratedKeys} (requested internally; the application's own request still works);
+ *   <li>{@code UPDATE} and {@code DELETE} of one table: before the statement, in its transaction and
+ *       inside a savepoint, {@code SELECT <key columns> FROM <table> WHERE <its condition> FOR UPDATE},
+ *       which both finds and locks the rows. When the statement then reports more affected rows than
+ *       were found (a row another transaction committed in between), it is rolled back to the
+ *       savepoint and made again. An {@code UPDATE} that assigns a key column is refused;
+ *   <li>{@code Statement} and {@code PreparedStatement} batches: the same, per entry; batches of
+ *       inserts run as one JDBC batch, while {@code UPDATE} and {@code DELETE} entries run one by one,
+ *       so that each entry's locking read sees what the entries before it changed.
+ * </ul>
+ * After the primary transaction commits, each key is copied to the other side with {@link KeyResync}
+ * under the primary's row lock, queued behind the key's pending retry-queue entries, or queued as a
+ * {@code RESYNC} entry when the copy fails; the mirror never replays the application's SQL. A mirror
+ * failure never fails the call. A primary failure fails the call with the driver's exception and
+ * leaves nothing on the other side (a failure at commit queues the keys, because it may hide a
+ * commit; the replay copies only committed rows). In auto-commit mode a write runs in a short
+ * transaction of its own. A rolled-back transaction mirrors nothing.
+ *
+ * <p>In a dual-write stage these are refused with a {@link SQLFeatureNotSupportedException} that names
+ * the statement, the reason and the fix, before anything is written: DDL, {@code MERGE}, upserts
+ * ({@code ON CONFLICT}, {@code ON DUPLICATE KEY}, {@code INSERT IGNORE}), {@code INSERT ... SELECT},
+ * multi-table writes, {@code ORDER BY}/{@code LIMIT} writes, procedure calls, SQL the parser does
+ * not understand, and writes to tables no {@link TableMapping} of the {@link KeyResync} names.
+ * Tables declared with {@link Builder#passThrough(String...)} are written (DDL included) on the
+ * primary only and never mirrored. An insert whose generated key the driver does not return fails,
+ * and its transaction can then only roll back (MariaDB's driver returns only the first key of a
+ * multi-row {@code INSERT}: insert such rows one per statement or in a batch there).
+ *
+ * <h2>Reads</h2>
+ * A query of mapped tables goes through {@link ReadRouter#read} (routing key: the key columns'
+ * {@code =} conditions of a single-table query's WHERE, else none) and is answered as a disconnected
+ * {@link javax.sql.rowset.CachedRowSet}, read to the end. Inside a transaction that has written, and
+ * for locking reads ({@code FOR UPDATE}) and queries of unmapped tables, the query runs on the primary
+ * connection, so a transaction reads its own writes.
+ *
+ * <h2>Crash safety</h2>
+ * By default a process killed between a primary commit and its copy leaves that key behind until it
+ * is written again or verified. {@link Builder#transactionalOutbox(JdbcRetryStore, Duration)} closes
+ * the gap while the source is primary: each key's retry entry is written in the source transaction
+ * itself, so it commits with the write or not at all.
+ *
+ * <p>The data source is thread-safe; its connections, like any JDBC connection, are not. Closing a
+ * connection returns its physical connection; the data source itself owns nothing to close.
+ */
+public final class CutoverDataSource implements DataSource {
+    private final DataSource source;
+    private final DataSource target;
+    private final String migration;
+    private final JdbcContext context;
+
+    private CutoverDataSource(Builder b, JdbcContext context) {
+        this.source = b.source;
+        this.target = b.target;
+        this.migration = b.migration;
+        this.context = context;
+    }
+
+    /**
+     * Opens a connection to the current primary.
+     *
+     * @return a wrapped connection, in auto-commit mode
+     * @throws SQLException if the primary cannot be reached
+     */
+    @Override
+    public Connection getConnection() throws SQLException {
+        return context.connect(null, null);
+    }
+
+    /**
+     * Opens a connection to the current primary with credentials, which are used for both databases.
+     *
+     * @param username the user
+     * @param password the password
+     * @return a wrapped connection, in auto-commit mode
+     * @throws SQLException if the primary cannot be reached or refuses the credentials
+     */
+    @Override
+    public Connection getConnection(String username, String password) throws SQLException {
+        return context.connect(Objects.requireNonNull(username, "null username"), password);
+    }
+
+    /** @return the source data source's log writer */
+    @Override
+    public PrintWriter getLogWriter() throws SQLException {
+        return source.getLogWriter();
+    }
+
+    /** Sets the log writer of both data sources. */
+    @Override
+    public void setLogWriter(PrintWriter out) throws SQLException {
+        source.setLogWriter(out);
+        target.setLogWriter(out);
+    }
+
+    /** Sets the login timeout of both data sources. */
+    @Override
+    public void setLoginTimeout(int seconds) throws SQLException {
+        source.setLoginTimeout(seconds);
+        target.setLoginTimeout(seconds);
+    }
+
+    /** @return the source data source's login timeout */
+    @Override
+    public int getLoginTimeout() throws SQLException {
+        return source.getLoginTimeout();
+    }
+
+    /** @return the source data source's parent logger */
+    @Override
+    public Logger getParentLogger() throws SQLFeatureNotSupportedException {
+        return source.getParentLogger();
+    }
+
+    /**
+     * Unwraps to this data source only: handing out either pool would let writes bypass the mirror.
+     *
+     * @throws SQLException for any type this is not
+     */
+    @Override
+    public <T> T unwrap(Class<T> iface) throws SQLException {
+        if (iface.isInstance(this)) {
+            return iface.cast(this);
+        }
+        throw new SQLException("CutoverDataSource wraps two data sources and unwraps to neither, so that writes cannot"
+                + " bypass the mirror; keep your own references to the pools to reach them");
+    }
+
+    /** @return whether this data source is an instance of the type; it wraps no other it would unwrap to */
+    @Override
+    public boolean isWrapperFor(Class<?> iface) {
+        return iface.isInstance(this);
+    }
+
+    /** @return names the migration */
+    @Override
+    public String toString() {
+        return "CutoverDataSource (migration " + migration + ")";
+    }
+
+    /** Builds a {@link CutoverDataSource}; not thread-safe. */
+    public static final class Builder {
+        private final DataSource source;
+        private final DataSource target;
+        private final Set<String> passThrough = new LinkedHashSet<>();
+        private String migration;
+        private MigrationFlags flags;
+        private ReadRouter router;
+        private RetryQueue retryQueue;
+        private KeyResync resync;
+        private DualWriteStats stats;
+        private CircuitBreaker circuitBreaker;
+        private JdbcRetryStore outboxStore;
+        private Duration outboxDelay;
+
+        Builder(DataSource source, DataSource target) {
+            this.source = Objects.requireNonNull(source, "null source");
+            this.target = Objects.requireNonNull(target, "null target");
+        }
+
+        /**
+         * Sets the migration whose flags decide the stage.
+         *
+         * @param migration the migration's name; required
+         * @return this builder
+         * @throws IllegalArgumentException if the name is not a valid migration name
+         */
+        public Builder migration(String migration) {
+            this.migration = MigrationState.checkMigrationName(migration);
+            return this;
+        }
+
+        /**
+         * Sets the flags read at the start of every transaction and auto-commit statement.
+         *
+         * @param flags the application's flags; required
+         * @return this builder
+         */
+        public Builder flags(MigrationFlags flags) {
+            this.flags = Objects.requireNonNull(flags, "null flags");
+            return this;
+        }
+
+        /**
+         * Sets the router that serves reads.
+         *
+         * @param router the router of the same migration; required
+         * @return this builder
+         */
+        public Builder router(ReadRouter router) {
+            this.router = Objects.requireNonNull(router, "null router");
+            return this;
+        }
+
+        /**
+         * Sets the queue that takes the copies which could not be made at once; its replay handler
+         * should be a {@link ResyncReplayHandler} over the same {@link KeyResync}.
+         *
+         * @param queue the queue; required
+         * @return this builder
+         */
+        public Builder retryQueue(RetryQueue queue) {
+            this.retryQueue = Objects.requireNonNull(queue, "null queue");
+            return this;
+        }
+
+        /**
+         * Sets how written keys are copied; its {@link TableMapping}s also say which tables are
+         * mirrored (by their source table names while the source is primary, by their target table
+         * names while the target is) and which columns form each table's key.
+         *
+         * @param resync copies rows by key, over the same two databases; required
+         * @return this builder
+         */
+        public Builder resync(KeyResync resync) {
+            this.resync = Objects.requireNonNull(resync, "null resync");
+            return this;
+        }
+
+        /**
+         * Declares tables that are written on the primary only and never mirrored, in every stage
+         * (session tables, caches, tables the migration leaves behind). Statements on them, DDL
+         * included, are not refused.
+         *
+         * @param tables table names, optionally schema-qualified, matched case-insensitively
+         * @return this builder
+         * @throws IllegalArgumentException if a name is empty
+         */
+        public Builder passThrough(String... tables) {
+            for (String table : Objects.requireNonNull(tables, "null tables")) {
+                if (Objects.requireNonNull(table, "null table").isBlank()) {
+                    throw new IllegalArgumentException("passThrough table names must not be empty");
+                }
+                passThrough.add(table);
+            }
+            return this;
+        }
+
+        /**
+         * Sets the counters this data source adds to.
+         *
+         * @param stats counters, possibly shared with the repositories of the migration; default a
+         *     new instance, readable only through a shared one
+         * @return this builder
+         */
+        public Builder stats(DualWriteStats stats) {
+            this.stats = Objects.requireNonNull(stats, "null stats");
+            return this;
+        }
+
+        /**
+         * Sets the circuit breaker around direct copies; while it is open, written keys go straight to
+         * the retry-queue.
+         *
+         * @param circuitBreaker the breaker; default as in {@link RepositoryBuilder#mirrorCircuitBreaker}
+         * @return this builder
+         */
+        public Builder mirrorCircuitBreaker(CircuitBreaker circuitBreaker) {
+            this.circuitBreaker = Objects.requireNonNull(circuitBreaker, "null circuitBreaker");
+            return this;
+        }
+
+        /**
+         * Makes writes survive a crash of the process between the source's commit and the copy, with
+         * a transactional outbox: before the source transaction commits, each written key's retry
+         * entry ({@link ResyncReplayHandler#intent}) is inserted into {@code store}'s table on the same
+         * connection, so it commits with the write or not at all. After the commit the key is copied
+         * at once as usual; a failed copy needs no further entry. The entry becomes due
+         * {@code delay} after the write and then copies the key once more, which is idempotent.
+         *
+         * <p>The store's table must be in the source database; {@link #build()} checks it. While the
+         * target is primary ({@code TARGET_PRIMARY}) the outbox does not apply, and the default mode
+         * (copy, else queue) keeps the source complete.
+         *
+         * @param store the store the retry-queue drains, in the source database
+         * @param delay how long after the write an entry becomes due, 100 ms to 1 hour
+         * @return this builder
+         * @throws IllegalArgumentException if the delay is out of range
+         */
+        public Builder transactionalOutbox(JdbcRetryStore store, Duration delay) {
+            Objects.requireNonNull(delay, "null delay");
+            if (delay.compareTo(Duration.ofMillis(100)) < 0 || delay.compareTo(Duration.ofHours(1)) > 0) {
+                throw new IllegalArgumentException("outbox delay must be between 100 ms and 1 h, but was " + delay);
+            }
+            this.outboxStore = Objects.requireNonNull(store, "null store");
+            this.outboxDelay = delay;
+            return this;
+        }
+
+        /**
+         * Validates the configuration and builds the data source.
+         *
+         * @return the data source
+         * @throws IllegalStateException listing every missing or inconsistent part
+         */
+        public CutoverDataSource build() {
+            List<String> problems = new ArrayList<>();
+            if (migration == null) {
+                problems.add("missing migration(name)");
+            }
+            if (flags == null) {
+                problems.add("missing flags(migrationFlags)");
+            }
+            if (router == null) {
+                problems.add("missing router(readRouter)");
+            } else if (migration != null && !router.migration().equals(migration)) {
+                problems.add("router(readRouter) routes migration " + router.migration() + ", not " + migration
+                        + ": build the router for " + migration);
+            }
+            if (retryQueue == null) {
+                problems.add("missing retryQueue(queue)");
+            }
+            if (resync == null) {
+                problems.add("missing resync(keyResync)");
+            }
+            if (resync != null) {
+                checkSameNames(problems);
+            }
+            if (outboxStore != null) {
+                checkOutboxInSource(problems);
+            }
+            if (!problems.isEmpty()) {
+                throw new IllegalStateException("Cannot build the CutoverDataSource:\n  " + String.join("\n  ", problems));
+            }
+            Mirror mirror = new Mirror(migration, retryQueue, resync, stats == null ? new DualWriteStats() : stats,
+                    circuitBreaker == null ? defaultBreaker(migration) : circuitBreaker);
+            List<TableMapping> mappings = resync.entities().stream().map(resync::mapping).toList();
+            JdbcContext context = new JdbcContext(source, target, migration, router,
+                    new Protocol(flags, mirror, outboxStore, outboxDelay), mappings, passThrough);
+            return new CutoverDataSource(this, context);
+        }
+
+        /** The application's SQL runs as written on either side, so a mapping may convert values but not rename. */
+        private void checkSameNames(List<String> problems) {
+            for (String entity : resync.entities()) {
+                TableMapping mapping = resync.mapping(entity);
+                if (!mapping.sourceTable().equalsIgnoreCase(mapping.targetTable())
+                        || !lower(mapping.columnNames(Side.SOURCE)).equals(lower(mapping.columnNames(Side.TARGET)))) {
+                    problems.add("mapping " + entity + " names its table or columns differently on the target ("
+                            + mapping.sourceTable() + " -> " + mapping.targetTable() + "); CutoverDataSource runs the"
+                            + " application's SQL as written on whichever side is primary and routes reads to either,"
+                            + " so both sides need the same names: give the target the source's names (or views of"
+                            + " them), or wrap the DAOs with Cutover.repository(...) instead");
+                }
+            }
+        }
+
+        private static List<String> lower(List<String> names) {
+            return names.stream().map(n -> n.toLowerCase(java.util.Locale.ROOT)).toList();
+        }
+
+        private void checkOutboxInSource(List<String> problems) {
+            try (Connection connection = source.getConnection(); Statement statement = connection.createStatement()) {
+                statement.executeQuery("SELECT 1 FROM " + outboxStore.tableName() + " WHERE 1 = 0").close();
+            } catch (SQLException e) {
+                problems.add("transactionalOutbox(store): the store's table " + outboxStore.tableName() + " cannot be read"
+                        + " through the source data source (" + e.getMessage() + "); the outbox entry is written in the"
+                        + " source transaction, so the store must live in the source database (create it with"
+                        + " RetryStore.jdbc(sourceDataSource, prefix).createTables())");
+            }
+        }
+    }
+
+    static CircuitBreaker defaultBreaker(String migration) {
+        return CircuitBreaker.of("cutover-mirror-" + migration, CircuitBreakerConfig.custom()
+                .slidingWindowSize(20)
+                .minimumNumberOfCalls(5)
+                .failureRateThreshold(50)
+                .waitDurationInOpenState(Duration.ofSeconds(2))
+                .permittedNumberOfCallsInHalfOpenState(3)
+                .build());
+    }
+
+    /** The dual-write core's side of the JDBC wrappers: the shared {@link Mirror}, and the outbox. */
+    private static final class Protocol implements WriteProtocol {
+        private final MigrationFlags flags;
+        private final Mirror mirror;
+        private final JdbcRetryStore outboxStore;
+        private final Duration outboxDelay;
+
+        Protocol(MigrationFlags flags, Mirror mirror, JdbcRetryStore outboxStore, Duration outboxDelay) {
+            this.flags = flags;
+            this.mirror = mirror;
+            this.outboxStore = outboxStore;
+            this.outboxDelay = outboxDelay;
+        }
+
+        @Override
+        public Stage stage() {
+            return flags.state(mirror.migration()).stage();
+        }
+
+        @Override
+        public void primaryWrite(Side primary, boolean succeeded) {
+            mirror.stats().primaryWrite(primary, succeeded);
+        }
+
+        @Override
+        public void committed(Side primary, List<WrittenKey> keys) {
+            for (WrittenKey key : keys) {
+                mirror.mirror(key.entity(), key.key(), primary);
+            }
+        }
+
+        @Override
+        public void commitFailed(Side primary, List<WrittenKey> keys) {
+            for (WrittenKey key : keys) {
+                mirror.enqueue(key.entity(), key.key(), primary);
+            }
+        }
+
+        @Override
+        public boolean outbox(Side primary) {
+            return outboxStore != null && primary == Side.SOURCE;
+        }
+
+        @Override
+        public void writeOutbox(Connection connection, Side primary, List<WrittenKey> keys) throws SQLException {
+            Instant due = Instant.now().plus(outboxDelay);
+            for (WrittenKey key : keys) {
+                try {
+                    outboxStore.enqueue(connection, ResyncReplayHandler.intent(mirror.migration(), key.entity(), key.key(),
+                            primary), due);
+                } catch (SQLException | RuntimeException e) {
+                    mirror.stats().enqueued(primary.other(), false);
+                    throw e;
+                }
+                mirror.stats().enqueued(primary.other(), true);
+            }
+        }
+
+        @Override
+        public void outboxCommitted(Side primary, List<WrittenKey> keys) {
+            for (WrittenKey key : keys) {
+                mirror.copy(key.entity(), key.key(), primary);
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package dev.cutover.dualwrite;
+
+import dev.cutover.flags.Side;
+import dev.cutover.queue.RetryQueue;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one mirroring mechanism of both wrapping styles (repository proxy and {@link CutoverDataSource}):
+ * after the primary committed, each written key is copied with {@link KeyResync}, queued behind the
+ * key's pending entries, and a copy that fails becomes a {@code RESYNC} entry of the retry-queue.
+ * Thread-safe.
+ */
+final class Mirror {
+    private static final Logger LOG = LoggerFactory.getLogger(Mirror.class);
+
+    private final String migration;
+    private final RetryQueue queue;
+    private final KeyResync resync;
+    private final DualWriteStats stats;
+    private final CircuitBreaker breaker;
+
+    Mirror(String migration, RetryQueue queue, KeyResync resync, DualWriteStats stats, CircuitBreaker breaker) {
+        this.migration = migration;
+        this.queue = queue;
+        this.resync = resync;
+        this.stats = stats;
+        this.breaker = breaker;
+    }
+
+    String migration() {
+        return migration;
+    }
+
+    DualWriteStats stats() {
+        return stats;
+    }
+
+    /** Mirrors a key the primary committed: queued behind its pending entries, else copied, else queued. */
+    void mirror(String entity, String key, Side from) {
+        if (pending(entity, key)) {
+            stats.deferredBehindPending(from.other());
+            enqueue(entity, key, from);
+            return;
+        }
+        if (!copy(entity, key, from)) {
+            enqueue(entity, key, from);
+        }
+    }
+
+    /** Copies a key directly through the circuit breaker; @return false if it was not copied */
+    boolean copy(String entity, String key, Side from) {
+        if (!breaker.tryAcquirePermission()) {
+            stats.mirrorFailed(from.other());
+            return false;
+        }
+        long start = breaker.getCurrentTimestamp();
+        try {
+            resync.resync(entity, key, from);
+            long duration = breaker.getCurrentTimestamp() - start;
+            breaker.onSuccess(duration, breaker.getTimestampUnit());
+            stats.mirrored(from.other(), breaker.getTimestampUnit().toNanos(duration));
+            return true;
+        } catch (Exception e) {
+            breaker.onError(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit(), e);
+            stats.mirrorFailed(from.other());
+            LOG.warn("Mirror of {}/{}/{} to the {} failed, left to the retry-queue: {}", migration, entity, key,
+                    from.other().name().toLowerCase(Locale.ROOT), e.toString());
+            return false;
+        }
+    }
+
+    /** Queues a {@code RESYNC} of the key in a transaction of the queue's own; never throws. */
+    void enqueue(String entity, String key, Side from) {
+        try {
+            queue.enqueue(ResyncReplayHandler.entry(migration, entity, key, from));
+            stats.enqueued(from.other(), true);
+        } catch (RuntimeException e) {
+            stats.enqueued(from.other(), false);
+            LOG.error("Could not queue the resync of {}/{}/{} after its mirror failed: the {} may stay behind for this"
+                    + " key until it is written again or verified", migration, entity, key,
+                    from.other().name().toLowerCase(Locale.ROOT), e);
+        }
+    }
+
+    /** Whether the queue holds entries for the key; when the queue cannot tell, a direct copy is still safe. */
+    private boolean pending(String entity, String key) {
+        try {
+            return queue.isPending(migration, entity, key);
+        } catch (RuntimeException e) {
+            LOG.warn("Retry-queue could not tell whether {}/{}/{} is pending; copying it directly: {}", migration, entity,
+                    key, e.toString());
+            return false;
+        }
+    }
+}

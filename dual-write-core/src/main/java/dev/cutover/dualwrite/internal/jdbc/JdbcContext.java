@@ -1,0 +1,114 @@
+package dev.cutover.dualwrite.internal.jdbc;
+
+import dev.cutover.dualwrite.TableMapping;
+import dev.cutover.flags.Side;
+import dev.cutover.router.ReadRouter;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import javax.sql.DataSource;
+
+/**
+ * Everything the connections of one {@code CutoverDataSource} share: the two databases, the table
+ * mappings, the pass-through tables, the read router, the write protocol and the SQL analyses.
+ * Immutable and thread-safe.
+ */
+public final class JdbcContext {
+    private final DataSource source;
+    private final DataSource target;
+    private final String migration;
+    private final ReadRouter router;
+    private final WriteProtocol protocol;
+    private final Map<String, TableMapping> bySourceTable = new LinkedHashMap<>();
+    private final Map<String, TableMapping> byTargetTable = new LinkedHashMap<>();
+    private final Set<String> passThrough;
+    private final SqlAnalyzer analyzer = new SqlAnalyzer();
+
+    /**
+     * @param source the source database
+     * @param target the target database
+     * @param migration the migration's name, for messages
+     * @param router routes reads
+     * @param protocol the dual-write core's side of the protocol
+     * @param mappings every mapped entity
+     * @param passThrough tables written on the primary only, in any case
+     */
+    public JdbcContext(DataSource source, DataSource target, String migration, ReadRouter router,
+            WriteProtocol protocol, Collection<TableMapping> mappings, Collection<String> passThrough) {
+        this.source = source;
+        this.target = target;
+        this.migration = migration;
+        this.router = router;
+        this.protocol = protocol;
+        for (TableMapping mapping : mappings) {
+            bySourceTable.put(SqlAnalyzer.normalise(mapping.sourceTable()), mapping);
+            byTargetTable.put(SqlAnalyzer.normalise(mapping.targetTable()), mapping);
+        }
+        this.passThrough = passThrough.stream().map(SqlAnalyzer::normalise).collect(Collectors.toUnmodifiableSet());
+    }
+
+    /**
+     * Opens a wrapped connection on the current primary.
+     *
+     * @param user the user for both databases, or null for their defaults
+     * @param password the password, or null
+     * @return the wrapped connection
+     * @throws SQLException if the primary cannot be reached
+     */
+    public Connection connect(String user, String password) throws SQLException {
+        ConnectionHandler handler = new ConnectionHandler(this, user, password);
+        Connection proxy = (Connection) Proxy.newProxyInstance(JdbcContext.class.getClassLoader(),
+                new Class<?>[] {Connection.class}, handler);
+        handler.open(proxy);
+        return proxy;
+    }
+
+    DataSource dataSource(Side side) {
+        return side == Side.SOURCE ? source : target;
+    }
+
+    String migration() {
+        return migration;
+    }
+
+    ReadRouter router() {
+        return router;
+    }
+
+    WriteProtocol protocol() {
+        return protocol;
+    }
+
+    SqlAnalyzer analyzer() {
+        return analyzer;
+    }
+
+    /**
+     * @param table a table as a statement names it (normalised)
+     * @param side the side whose names the statement uses
+     * @return its mapping, or null
+     */
+    TableMapping mapping(String table, Side side) {
+        Map<String, TableMapping> byName = side == Side.SOURCE ? bySourceTable : byTargetTable;
+        TableMapping mapping = byName.get(table);
+        if (mapping == null && table.indexOf('.') < 0) {
+            for (Map.Entry<String, TableMapping> e : byName.entrySet()) {
+                String name = e.getKey();
+                if (name.substring(name.indexOf('.') + 1).equals(table)) {
+                    return e.getValue();
+                }
+            }
+        }
+        return mapping;
+    }
+
+    boolean passThrough(String table) {
+        return table != null && (passThrough.contains(table)
+                || passThrough.contains(table.substring(table.indexOf('.') + 1)));
+    }
+}

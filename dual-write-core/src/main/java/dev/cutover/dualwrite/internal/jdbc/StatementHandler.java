@@ -1,0 +1,821 @@
+package dev.cutover.dualwrite.internal.jdbc;
+
+import dev.cutover.dualwrite.TableMapping;
+import dev.cutover.dualwrite.internal.jdbc.ConnectionHandler.KeysUnknownException;
+import dev.cutover.dualwrite.internal.jdbc.SqlAnalysis.Equality;
+import dev.cutover.dualwrite.internal.jdbc.SqlAnalysis.Kind;
+import dev.cutover.dualwrite.internal.jdbc.WriteProtocol.WrittenKey;
+import dev.cutover.flags.Side;
+import dev.cutover.flags.Stage;
+import dev.cutover.router.ReadCall;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.sql.Savepoint;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import javax.sql.rowset.CachedRowSet;
+import net.sf.jsqlparser.expression.Expression;
+
+/**
+ * A wrapped {@link Statement} or {@link PreparedStatement}. It records the application's parameters
+ * and settings and, at each execution, decides where the SQL goes: reads through the read router
+ * (or to the primary inside a transaction that has written), keyed writes to the primary with their
+ * keys found, everything else to the primary in single-side stages or refused in dual-write stages.
+ * Not thread-safe, like any JDBC statement.
+ */
+final class StatementHandler implements InvocationHandler {
+    private static final Set<String> SETTINGS = Set.of("setQueryTimeout", "setMaxRows", "setLargeMaxRows",
+            "setFetchSize", "setFetchDirection", "setMaxFieldSize", "setEscapeProcessing", "setPoolable",
+            "setCursorName", "closeOnCompletion");
+    /** How many times a write is tried when rows committed by others slipped in after its keys were read. */
+    private static final int PHANTOM_ATTEMPTS = 10;
+
+    private final ConnectionHandler connection;
+    private final JdbcContext context;
+    /** The SQL of a prepared statement; null for a plain statement. */
+    private final String preparedSql;
+    /** The arguments the statement was created with, after the SQL. */
+    private final Object[] createArgs;
+    private final Map<String, Object[]> settings = new LinkedHashMap<>();
+    private final Map<String, Method> settingMethods = new LinkedHashMap<>();
+    private final Parameters parameters = new Parameters();
+    private final List<Parameters> batch = new ArrayList<>();
+    private final List<String> sqlBatch = new ArrayList<>();
+    private Statement proxy;
+    /** The physical statement of the last execution on the primary connection. */
+    private Statement physical;
+    private ResultSet result;
+    private ResultSet generatedKeys;
+    private long updateCount = -1;
+    /** Whether the last execution was a plain {@code execute} whose results only the driver's statement holds. */
+    private boolean driverResults;
+    private boolean closed;
+
+    StatementHandler(ConnectionHandler connection, String preparedSql, Object[] createArgs) {
+        this.connection = connection;
+        this.context = connection.context();
+        this.preparedSql = preparedSql;
+        this.createArgs = createArgs == null ? new Object[0] : createArgs.clone();
+    }
+
+    void proxy(Statement proxy) {
+        this.proxy = proxy;
+    }
+
+    @Override
+    public Object invoke(Object self, Method method, Object[] args) throws Throwable {
+        String name = method.getName();
+        switch (name) {
+            case "equals":
+                return self == args[0];
+            case "hashCode":
+                return System.identityHashCode(self);
+            case "toString":
+                return "CutoverStatement[" + (preparedSql == null ? "" : preparedSql) + "]";
+            case "close":
+                close();
+                return null;
+            case "isClosed":
+                return closed;
+            case "getConnection":
+                return connection.proxy();
+            case "unwrap":
+                return ((Class<?>) args[0]).isInstance(self) ? self : physical().unwrap((Class<?>) args[0]);
+            case "isWrapperFor":
+                return ((Class<?>) args[0]).isInstance(self) || physical().isWrapperFor((Class<?>) args[0]);
+            default:
+                break;
+        }
+        if (closed) {
+            throw new SQLException("Statement is closed", "HY010");
+        }
+        if (preparedSql != null && name.startsWith("set") && args != null && args.length >= 2
+                && args[0] instanceof Integer && method.getDeclaringClass() == PreparedStatement.class) {
+            parameters.record(method, args);
+            return null;
+        }
+        if (SETTINGS.contains(name)) {
+            settings.put(name, args);
+            settingMethods.put(name, method);
+            if (physical != null) {
+                forward(physical, method, args);
+            }
+            return null;
+        }
+        boolean ownSql = preparedSql != null && (args == null || args.length == 0);
+        String sql = ownSql ? preparedSql : args != null && args.length > 0 && args[0] instanceof String s ? s : preparedSql;
+        Object keyRequest = ownSql ? userKeyRequest() : args != null && args.length > 1 ? args[1] : null;
+        Parameters bound = ownSql ? parameters : null;
+        switch (name) {
+            case "clearParameters":
+                parameters.clear();
+                return null;
+            case "addBatch":
+                if (ownSql) {
+                    batch.add(parameters.copy());
+                } else {
+                    sqlBatch.add(sql);
+                }
+                return null;
+            case "clearBatch":
+                batch.clear();
+                sqlBatch.clear();
+                return null;
+            case "executeQuery":
+                return query(sql, bound);
+            case "executeUpdate":
+                return (int) update(sql, bound, keyRequest);
+            case "executeLargeUpdate":
+                return update(sql, bound, keyRequest);
+            case "execute":
+                return execute(sql, bound, keyRequest);
+            case "executeBatch":
+                return Arrays.stream(executeBatch()).mapToInt(n -> (int) n).toArray();
+            case "executeLargeBatch":
+                return executeBatch();
+            case "getResultSet":
+                return ownResults() ? result : physical.getResultSet();
+            case "getUpdateCount":
+                return ownResults() ? (int) updateCount : physical.getUpdateCount();
+            case "getLargeUpdateCount":
+                return ownResults() ? updateCount : physical.getLargeUpdateCount();
+            case "getMoreResults":
+                if (ownResults()) {
+                    resetResults();
+                    return false;
+                }
+                return forward(physical, method, args);
+            case "getGeneratedKeys":
+                return generatedKeys != null ? generatedKeys : physical().getGeneratedKeys();
+            case "cancel":
+                if (physical != null) {
+                    physical.cancel();
+                }
+                return null;
+            default:
+                return forward(physical(), method, args);
+        }
+    }
+
+    /** @return whether the last execution's results are Cutover's (a routed read, a keyed write) rather than the driver's */
+    private boolean ownResults() {
+        return !driverResults || physical == null;
+    }
+
+    // ---- reads -------------------------------------------------------------------------------
+
+    private ResultSet query(String sql, Parameters bound) throws SQLException {
+        resetResults();
+        Stage stage = connection.beginStatement();
+        SqlAnalysis analysis = context.analyzer().analyze(sql);
+        Side primary = stage.primary();
+        if (routable(analysis, primary)) {
+            result = routed(sql, bound, routingKey(analysis, primary, bound));
+            return result;
+        }
+        Statement statement = track(create(connection.physical(), sql, null, bound));
+        result = statement instanceof PreparedStatement prepared && sql == preparedSql ? prepared.executeQuery()
+                : statement.executeQuery(sql);
+        return result;
+    }
+
+    /** A plain read of mapped tables, outside a transaction that has written, goes through the router. */
+    private boolean routable(SqlAnalysis analysis, Side primary) {
+        if (analysis.kind() != Kind.READ || connection.wroteInTransaction() || analysis.tables() == null
+                || analysis.tables().isEmpty()) {
+            return false;
+        }
+        for (String table : analysis.tables()) {
+            if (context.mapping(table, primary) == null) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private String routingKey(SqlAnalysis analysis, Side primary, Parameters bound) {
+        if (analysis.tables().size() != 1 || analysis.equalities().isEmpty()) {
+            return null;
+        }
+        TableMapping mapping = context.mapping(analysis.tables().get(0), primary);
+        List<Object> values = new ArrayList<>();
+        for (String keyColumn : lower(mapping.keyColumnNames(primary))) {
+            Object value = null;
+            for (Equality equality : analysis.equalities()) {
+                if (equality.column().equals(keyColumn)) {
+                    value = KeyValues.value(equality.value(), bound == null ? new Parameters() : bound);
+                    break;
+                }
+            }
+            if (value == null || value == KeyValues.NOT_A_VALUE) {
+                return null;
+            }
+            values.add(value);
+        }
+        try {
+            return key(mapping, primary, values);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private ResultSet routed(String sql, Parameters bound, String key) throws SQLException {
+        Thread caller = Thread.currentThread();
+        // The router may run a side later on another thread: it gets the parameters as they are now.
+        Parameters snapshot = bound == null ? null : bound.copy();
+        ReadCall<QueryResult> source = () -> read(Side.SOURCE, caller, sql, snapshot);
+        ReadCall<QueryResult> target = () -> read(Side.TARGET, caller, sql, snapshot);
+        try {
+            return context.router().read(sql, key, source, target).rowSet();
+        } catch (SQLException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new SQLException(e.getMessage(), e);
+        }
+    }
+
+    private QueryResult read(Side side, Thread caller, String sql, Parameters bound) throws SQLException {
+        if (Thread.currentThread() == caller && side == connection.physicalSide()) {
+            // The caller's own connection, so that a read in a transaction sees what the transaction sees.
+            try (Statement statement = create(connection.physical(), sql, null, bound)) {
+                return QueryResult.of(executeQuery(statement, sql));
+            }
+        }
+        try (Connection other = connection.open(side);
+                Statement statement = create(other, sql, null, bound)) {
+            return QueryResult.of(executeQuery(statement, sql));
+        }
+    }
+
+    private ResultSet executeQuery(Statement statement, String sql) throws SQLException {
+        return statement instanceof PreparedStatement prepared && sql == preparedSql ? prepared.executeQuery()
+                : statement.executeQuery(sql);
+    }
+
+    // ---- writes ------------------------------------------------------------------------------
+
+    private Object execute(String sql, Parameters bound, Object keyRequest) throws SQLException {
+        SqlAnalysis analysis = context.analyzer().analyze(sql);
+        if (analysis.kind() == Kind.READ || analysis.kind() == Kind.LOCKING_READ) {
+            query(sql, bound);
+            return true;
+        }
+        if (analysis.isWrite()) {
+            updateCount = update(sql, bound, keyRequest);
+            return false;
+        }
+        resetResults();
+        Stage stage = connection.beginStatement();
+        if (stage.dualWrites() && !context.passThrough(analysis.table()) && analysis.kind() != Kind.SESSION) {
+            throw refused(stage, sql, analysis.refusal(), "run it in a single-side stage, or declare its table"
+                    + " passThrough(...) if it needs no mirror");
+        }
+        return unmirrored(stage, analysis, () -> {
+            Statement statement = track(create(connection.physical(), sql, keyRequestFor(sql, keyRequest), bound));
+            driverResults = true;
+            return statement instanceof PreparedStatement prepared && sql == preparedSql ? prepared.execute()
+                    : executePlain(statement, sql, keyRequest);
+        });
+    }
+
+    private long update(String sql, Parameters bound, Object keyRequest) throws SQLException {
+        resetResults();
+        Stage stage = connection.beginStatement();
+        SqlAnalysis analysis = context.analyzer().analyze(sql);
+        Side primary = stage.primary();
+        TableMapping mapping = stage.dualWrites() && analysis.kind() != Kind.SESSION ? resolve(stage, analysis) : null;
+        if (mapping == null) {
+            updateCount = unmirrored(stage, analysis, () -> {
+                Statement statement = track(create(connection.physical(), sql, keyRequestFor(sql, keyRequest), bound));
+                return executeUpdate(statement, sql, keyRequest);
+            });
+            return updateCount;
+        }
+        updateCount = connection.write(stage, primary, (c, keys) -> keyedWrite(c, analysis, mapping, primary, sql, bound,
+                keyRequest, keys));
+        return updateCount;
+    }
+
+    private long keyedWrite(Connection c, SqlAnalysis analysis, TableMapping mapping, Side primary, String sql,
+            Parameters bound, Object keyRequest, List<WrittenKey> keys) throws SQLException {
+        if (analysis.kind() != Kind.INSERT) {
+            return withoutPhantoms(c, analysis, keys, found -> {
+                found.addAll(lockKeys(c, analysis, mapping, primary, bound));
+                Statement statement = track(create(c, sql, keyRequestFor(sql, keyRequest), bound));
+                long count = executeUpdate(statement, sql, keyRequest);
+                return new Attempt<>(count, count > found.size());
+            });
+        }
+        List<Object[]> rows = insertKeys(analysis, mapping, primary, bound);
+        boolean generated = needsGenerated(rows);
+        Object request = generated ? generatedKeyRequest(keyRequest, mapping.keyColumnNames(primary)) : keyRequest;
+        Statement statement = track(create(c, sql, keyRequestFor(sql, request), bound));
+        long count = executeUpdate(statement, sql, request);
+        if (generated) {
+            fillGenerated(statement, rows, mapping, primary);
+        }
+        for (Object[] row : rows) {
+            keys.add(new WrittenKey(mapping.entity(), key(mapping, primary, Arrays.asList(row))));
+        }
+        return count;
+    }
+
+    private long[] executeBatch() throws SQLException {
+        resetResults();
+        Stage stage = connection.beginStatement();
+        Side primary = stage.primary();
+        if (preparedSql != null) {
+            List<Parameters> sets = List.copyOf(batch);
+            batch.clear();
+            SqlAnalysis analysis = context.analyzer().analyze(preparedSql);
+            TableMapping mapping = stage.dualWrites() && analysis.kind() != Kind.SESSION ? resolve(stage, analysis) : null;
+            if (mapping == null) {
+                return unmirrored(stage, analysis, () -> preparedBatch(connection.physical(), sets, userKeyRequest()));
+            }
+            if (analysis.kind() != Kind.INSERT) {
+                // One by one: an entry's locking read must see what the entries before it changed.
+                return connection.write(stage, primary, (c, keys) -> {
+                    long[] counts = new long[sets.size()];
+                    for (int i = 0; i < sets.size(); i++) {
+                        Parameters set = sets.get(i);
+                        counts[i] = withoutPhantoms(c, analysis, keys, found -> {
+                            found.addAll(lockKeys(c, analysis, mapping, primary, set));
+                            PreparedStatement statement = (PreparedStatement) track(create(c, preparedSql,
+                                    keyRequestFor(preparedSql, userKeyRequest()), set));
+                            long count = statement.executeUpdate();
+                            return new Attempt<>(count, count > found.size());
+                        });
+                    }
+                    return counts;
+                });
+            }
+            return connection.write(stage, primary, (c, keys) -> {
+                List<Object[]> rows = new ArrayList<>();
+                for (Parameters set : sets) {
+                    rows.addAll(insertKeys(analysis, mapping, primary, set));
+                }
+                boolean generated = needsGenerated(rows);
+                Object request = generated ? generatedKeyRequest(userKeyRequest(), mapping.keyColumnNames(primary))
+                        : userKeyRequest();
+                long[] counts = preparedBatch(c, sets, request);
+                if (generated) {
+                    fillGenerated(physical, rows, mapping, primary);
+                }
+                for (Object[] row : rows) {
+                    keys.add(new WrittenKey(mapping.entity(), key(mapping, primary, Arrays.asList(row))));
+                }
+                return counts;
+            });
+        }
+        List<String> sqls = List.copyOf(sqlBatch);
+        sqlBatch.clear();
+        List<SqlAnalysis> analyses = new ArrayList<>();
+        List<TableMapping> mappings = new ArrayList<>();
+        for (String sql : sqls) {
+            SqlAnalysis analysis = context.analyzer().analyze(sql);
+            TableMapping mapping = stage.dualWrites() && analysis.kind() != Kind.SESSION ? resolve(stage, analysis) : null;
+            if (mapping != null && analysis.kind() == Kind.INSERT
+                    && needsGenerated(insertKeys(analysis, mapping, primary, new Parameters()))) {
+                throw refused(stage, sql, "a Statement batch cannot return generated keys",
+                        "insert rows with generated keys through a PreparedStatement with RETURN_GENERATED_KEYS");
+            }
+            analyses.add(analysis);
+            mappings.add(mapping);
+        }
+        if (mappings.stream().allMatch(m -> m == null)) {
+            return unmirrored(stage, analyses.isEmpty() ? null : analyses.get(0), () -> plainBatch(connection.physical(), sqls));
+        }
+        // One by one: an entry's locking read must see what the entries before it changed.
+        return connection.write(stage, primary, (c, keys) -> {
+            long[] counts = new long[sqls.size()];
+            for (int i = 0; i < sqls.size(); i++) {
+                String sql = sqls.get(i);
+                SqlAnalysis analysis = analyses.get(i);
+                TableMapping mapping = mappings.get(i);
+                if (mapping == null || analysis.kind() == Kind.INSERT) {
+                    counts[i] = track(create(c, null, null, null)).executeUpdate(sql);
+                    if (mapping != null) {
+                        for (Object[] row : insertKeys(analysis, mapping, primary, new Parameters())) {
+                            keys.add(new WrittenKey(mapping.entity(), key(mapping, primary, Arrays.asList(row))));
+                        }
+                    }
+                    continue;
+                }
+                counts[i] = withoutPhantoms(c, analysis, keys, found -> {
+                    found.addAll(lockKeys(c, analysis, mapping, primary, null));
+                    long count = track(create(c, null, null, null)).executeUpdate(sql);
+                    return new Attempt<>(count, count > found.size());
+                });
+            }
+            return counts;
+        });
+    }
+
+    /** One try of a keyed write: its result, and whether it changed rows its locking read did not find. */
+    private record Attempt<T>(T value, boolean phantom) {
+    }
+
+    @FunctionalInterface
+    private interface KeyedAttempt<T> {
+        Attempt<T> run(List<WrittenKey> found) throws SQLException;
+    }
+
+    /**
+     * Runs an UPDATE or DELETE after its locking read, inside a savepoint. A row another transaction
+     * inserted and committed after the locking read is not locked, but the statement (which reads
+     * the latest committed rows) changes it anyway: its key would never be mirrored. The affected-row
+     * count shows it; the attempt is then rolled back to the savepoint and made again, and now the
+     * locking read sees the row.
+     */
+    private <T> T withoutPhantoms(Connection c, SqlAnalysis analysis, List<WrittenKey> keys, KeyedAttempt<T> attempt)
+            throws SQLException {
+        for (int i = 1; i <= PHANTOM_ATTEMPTS; i++) {
+            Savepoint savepoint = c.setSavepoint();
+            List<WrittenKey> found = new ArrayList<>();
+            Attempt<T> result = attempt.run(found);
+            if (!result.phantom()) {
+                c.releaseSavepoint(savepoint);
+                keys.addAll(found);
+                return result.value();
+            }
+            c.rollback(savepoint);
+        }
+        throw new KeysUnknownException("Cutover could not lock the rows of " + analysis.sql() + " : rows matching it kept"
+                + " being inserted by other transactions (" + PHANTOM_ATTEMPTS + " attempts), so nothing was written."
+                + " Fix: retry the transaction");
+    }
+
+    private long[] preparedBatch(Connection c, List<Parameters> sets, Object request) throws SQLException {
+        PreparedStatement statement = (PreparedStatement) track(create(c, preparedSql, keyRequestFor(preparedSql, request),
+                null));
+        for (Parameters set : sets) {
+            statement.clearParameters();
+            set.bindAll(statement);
+            statement.addBatch();
+        }
+        return toLong(statement.executeBatch());
+    }
+
+    private long[] plainBatch(Connection c, List<String> sqls) throws SQLException {
+        Statement statement = track(create(c, null, null, null));
+        for (String sql : sqls) {
+            statement.addBatch(sql);
+        }
+        return toLong(statement.executeBatch());
+    }
+
+    /**
+     * Decides where a statement of a dual-write stage goes.
+     *
+     * @return the mapping of the table it writes, or null when it runs on the primary unmirrored
+     * @throws SQLFeatureNotSupportedException when it cannot be mirrored safely
+     */
+    private TableMapping resolve(Stage stage, SqlAnalysis analysis) throws SQLException {
+        if (analysis.kind() == Kind.READ || analysis.kind() == Kind.LOCKING_READ) {
+            return null;
+        }
+        if (context.passThrough(analysis.table())) {
+            return null;
+        }
+        if (analysis.kind() == Kind.OTHER) {
+            throw refused(stage, analysis.sql(), analysis.refusal(), "run it in a single-side stage, or declare its"
+                    + " table passThrough(...) if it needs no mirror");
+        }
+        Side primary = stage.primary();
+        TableMapping mapping = context.mapping(analysis.table(), primary);
+        if (mapping == null) {
+            throw refused(stage, analysis.sql(), "table " + analysis.table() + " is not mapped by the KeyResync, so its"
+                    + " rows would never reach the " + primary.other().name().toLowerCase(Locale.ROOT),
+                    "add a TableMapping for it, or declare it passThrough(\"" + analysis.table() + "\") to write it on"
+                            + " the primary only");
+        }
+        if (analysis.refusal() != null) {
+            throw refused(stage, analysis.sql(), analysis.refusal(), "write one table per statement, with INSERT ..."
+                    + " VALUES, UPDATE or DELETE, or declare the table passThrough(...) if it needs no mirror");
+        }
+        List<String> keyColumns = lower(mapping.keyColumnNames(primary));
+        for (String column : analysis.setColumns()) {
+            if (keyColumns.contains(column)) {
+                throw refused(stage, analysis.sql(), "it changes key column " + column + ", and a copy by key cannot"
+                        + " follow a row to its new key", "delete the row and insert it under its new key");
+            }
+        }
+        return mapping;
+    }
+
+    private SQLFeatureNotSupportedException refused(Stage stage, String sql, String reason, String fix) {
+        return new SQLFeatureNotSupportedException("Cutover refused a statement in stage " + stage + " of migration "
+                + context.migration() + ": " + sql + " . Reason: " + reason + ". Fix: " + fix + ".", "0A000");
+    }
+
+    /** Runs a statement on the primary without mirroring; counts it as a write unless it is a read or session statement. */
+    private <T> T unmirrored(Stage stage, SqlAnalysis analysis, Action<T> action) throws SQLException {
+        boolean write = analysis == null || analysis.isWrite() || analysis.kind() == Kind.OTHER;
+        Side primary = stage.primary();
+        try {
+            T result = action.run();
+            if (write) {
+                context.protocol().primaryWrite(primary, true);
+                connection.wroteUnmirrored();
+            }
+            return result;
+        } catch (SQLException | RuntimeException e) {
+            if (write) {
+                context.protocol().primaryWrite(primary, false);
+            }
+            throw e;
+        }
+    }
+
+    @FunctionalInterface
+    private interface Action<T> {
+        T run() throws SQLException;
+    }
+
+    /** Finds and locks the rows an UPDATE or DELETE is about to change, in its transaction. */
+    private List<WrittenKey> lockKeys(Connection c, SqlAnalysis analysis, TableMapping mapping, Side primary,
+            Parameters bound) throws SQLException {
+        List<String> keyColumns = mapping.keyColumnNames(primary);
+        String select = "SELECT " + String.join(", ", keyColumns) + " FROM " + analysis.fromSql()
+                + (analysis.whereSql() == null ? "" : " WHERE " + analysis.whereSql()) + " FOR UPDATE";
+        List<WrittenKey> keys = new ArrayList<>();
+        try (PreparedStatement statement = c.prepareStatement(select)) {
+            Object[] timeout = settings.get("setQueryTimeout");
+            if (timeout != null) {
+                statement.setQueryTimeout((Integer) timeout[0]);
+            }
+            List<Integer> whereParameters = analysis.whereParameters();
+            for (int i = 0; i < whereParameters.size(); i++) {
+                if (bound == null) {
+                    throw new SQLException("A plain Statement cannot have parameters: " + analysis.sql(), "07001");
+                }
+                bound.bind(statement, i + 1, whereParameters.get(i));
+            }
+            try (ResultSet rows = statement.executeQuery()) {
+                while (rows.next()) {
+                    List<Object> values = new ArrayList<>(keyColumns.size());
+                    for (int i = 1; i <= keyColumns.size(); i++) {
+                        values.add(rows.getObject(i));
+                    }
+                    keys.add(new WrittenKey(mapping.entity(), key(mapping, primary, values)));
+                }
+            }
+        }
+        return keys;
+    }
+
+    /** @return per inserted row, the key values in key order; null where the database generates the value */
+    private static List<Object[]> insertKeys(SqlAnalysis analysis, TableMapping mapping, Side primary,
+            Parameters bound) {
+        List<String> keyColumns = lower(mapping.keyColumnNames(primary));
+        List<Object[]> rows = new ArrayList<>();
+        for (List<Expression> row : analysis.insertRows()) {
+            Object[] values = new Object[keyColumns.size()];
+            for (int k = 0; k < keyColumns.size(); k++) {
+                int column = analysis.insertColumns().indexOf(keyColumns.get(k));
+                Object value = column < 0 ? null : KeyValues.value(row.get(column), bound);
+                values[k] = value == KeyValues.NOT_A_VALUE ? null : value;
+            }
+            rows.add(values);
+        }
+        return rows;
+    }
+
+    private static boolean needsGenerated(List<Object[]> rows) {
+        return rows.stream().anyMatch(row -> Arrays.asList(row).contains(null));
+    }
+
+    /** The key request to prepare with when the table's key is generated: the application's own, widened to the key. */
+    private static Object generatedKeyRequest(Object userRequest, List<String> keyColumns) {
+        if (userRequest instanceof Integer mode && mode == Statement.RETURN_GENERATED_KEYS || userRequest instanceof int[]) {
+            return Statement.RETURN_GENERATED_KEYS;
+        }
+        Set<String> names = new LinkedHashSet<>();
+        if (userRequest instanceof String[] userNames) {
+            names.addAll(Arrays.asList(userNames));
+        }
+        names.addAll(keyColumns);
+        return names.toArray(new String[0]);
+    }
+
+    /** Reads the generated keys into the rows' missing values, and keeps them for the application. */
+    private void fillGenerated(Statement statement, List<Object[]> rows, TableMapping mapping, Side primary)
+            throws SQLException {
+        CachedRowSet keysRead = QueryResult.newRowSet();
+        try (ResultSet generated = statement.getGeneratedKeys()) {
+            keysRead.populate(generated);
+        }
+        List<String> keyColumns = mapping.keyColumnNames(primary);
+        int[] positions = new int[keyColumns.size()];
+        int width = keysRead.getMetaData().getColumnCount();
+        for (int k = 0; k < keyColumns.size(); k++) {
+            for (int i = 1; i <= width; i++) {
+                if (keysRead.getMetaData().getColumnLabel(i).equalsIgnoreCase(keyColumns.get(k))) {
+                    positions[k] = i;
+                }
+            }
+            if (positions[k] == 0 && keyColumns.size() == 1 && width == 1) {
+                positions[k] = 1;
+            }
+        }
+        int r = 0;
+        while (keysRead.next()) {
+            if (r >= rows.size()) {
+                break;
+            }
+            Object[] row = rows.get(r++);
+            for (int k = 0; k < row.length; k++) {
+                if (row[k] == null && positions[k] > 0) {
+                    row[k] = keysRead.getObject(positions[k]);
+                }
+            }
+        }
+        keysRead.beforeFirst();
+        if (r != rows.size() || needsGenerated(rows)) {
+            throw new KeysUnknownException("Cutover could not read the generated key " + keyColumns + " of " + rows.size()
+                    + " inserted row(s) of " + mapping.entity() + " (the driver returned " + r + " row(s) of "
+                    + width + " column(s)), so the rows cannot be mirrored and nothing was written. Fix: insert the"
+                    + " key's value explicitly, or make it the table's generated (identity, serial, auto-increment) key");
+        }
+        generatedKeys = keysRead;
+    }
+
+    // ---- physical statements -----------------------------------------------------------------
+
+    /** @return the key request the application gave when it prepared this statement, or null */
+    private Object userKeyRequest() {
+        return preparedSql != null && createArgs.length == 1 ? createArgs[0] : null;
+    }
+
+    /** Prepared statements take their key request when prepared; plain ones when executed. */
+    private Object keyRequestFor(String sql, Object request) {
+        return preparedSql != null && sql == preparedSql ? request : null;
+    }
+
+    /** Creates a statement on a connection with this statement's settings (and parameters, for a prepared one). */
+    private Statement create(Connection c, String sql, Object keyRequest, Parameters bound) throws SQLException {
+        Statement statement;
+        boolean prepared = preparedSql != null && sql == preparedSql;
+        if (prepared) {
+            if (keyRequest instanceof Integer mode) {
+                statement = c.prepareStatement(sql, mode);
+            } else if (keyRequest instanceof int[] indexes) {
+                statement = c.prepareStatement(sql, indexes);
+            } else if (keyRequest instanceof String[] names) {
+                statement = c.prepareStatement(sql, names);
+            } else if (createArgs.length == 2) {
+                statement = c.prepareStatement(sql, (Integer) createArgs[0], (Integer) createArgs[1]);
+            } else if (createArgs.length == 3) {
+                statement = c.prepareStatement(sql, (Integer) createArgs[0], (Integer) createArgs[1], (Integer) createArgs[2]);
+            } else {
+                statement = c.prepareStatement(sql);
+            }
+        } else if (preparedSql == null && createArgs.length == 2) {
+            statement = c.createStatement((Integer) createArgs[0], (Integer) createArgs[1]);
+        } else if (preparedSql == null && createArgs.length == 3) {
+            statement = c.createStatement((Integer) createArgs[0], (Integer) createArgs[1], (Integer) createArgs[2]);
+        } else {
+            statement = c.createStatement();
+        }
+        try {
+            for (Map.Entry<String, Object[]> setting : settings.entrySet()) {
+                forward(statement, settingMethods.get(setting.getKey()), setting.getValue());
+            }
+            if (prepared && bound != null) {
+                bound.bindAll((PreparedStatement) statement);
+            }
+        } catch (Throwable e) {
+            statement.close();
+            if (e instanceof SQLException sql1) {
+                throw sql1;
+            }
+            throw new SQLException(e);
+        }
+        return statement;
+    }
+
+    private Statement track(Statement statement) throws SQLException {
+        if (physical != null && physical != statement) {
+            physical.close();
+        }
+        physical = statement;
+        return statement;
+    }
+
+    private long executeUpdate(Statement statement, String sql, Object keyRequest) throws SQLException {
+        if (statement instanceof PreparedStatement prepared && sql == preparedSql) {
+            return prepared.executeUpdate();
+        }
+        if (keyRequest instanceof Integer mode) {
+            return statement.executeUpdate(sql, mode);
+        }
+        if (keyRequest instanceof int[] indexes) {
+            return statement.executeUpdate(sql, indexes);
+        }
+        if (keyRequest instanceof String[] names) {
+            return statement.executeUpdate(sql, names);
+        }
+        return statement.executeUpdate(sql);
+    }
+
+    private static boolean executePlain(Statement statement, String sql, Object keyRequest) throws SQLException {
+        if (keyRequest instanceof Integer mode) {
+            return statement.execute(sql, mode);
+        }
+        if (keyRequest instanceof int[] indexes) {
+            return statement.execute(sql, indexes);
+        }
+        if (keyRequest instanceof String[] names) {
+            return statement.execute(sql, names);
+        }
+        return statement.execute(sql);
+    }
+
+    /** The physical statement for calls Cutover does not interpret (getters, metadata, warnings). */
+    private Statement physical() throws SQLException {
+        if (physical == null) {
+            physical = create(connection.physical(), preparedSql, null, null);
+        }
+        return physical;
+    }
+
+    void physicalConnectionChanged() {
+        closePhysicalQuietly();
+    }
+
+    private void resetResults() throws SQLException {
+        if (result instanceof CachedRowSet routedResult) {
+            routedResult.close();
+        }
+        result = null;
+        generatedKeys = null;
+        updateCount = -1;
+        driverResults = false;
+    }
+
+    private void close() throws SQLException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        connection.closed(this);
+        resetResults();
+        if (physical != null) {
+            physical.close();
+            physical = null;
+        }
+    }
+
+    void closeQuietly() {
+        try {
+            close();
+        } catch (SQLException e) {
+            // Closing the connection closes its statements; a statement that fails to close is gone anyway.
+        }
+    }
+
+    private void closePhysicalQuietly() {
+        if (physical != null) {
+            try {
+                physical.close();
+            } catch (SQLException e) {
+                // The physical connection is being replaced; its statements die with it.
+            }
+            physical = null;
+        }
+    }
+
+    static String key(TableMapping mapping, Side primary, List<Object> values) {
+        List<Object> sourceValues = primary == Side.SOURCE ? values : mapping.convertKey(Side.TARGET, values);
+        return mapping.key(sourceValues.toArray());
+    }
+
+    private static List<String> lower(List<String> names) {
+        return names.stream().map(n -> n.toLowerCase(Locale.ROOT)).toList();
+    }
+
+    private static long[] toLong(int[] counts) {
+        return Arrays.stream(counts).asLongStream().toArray();
+    }
+
+    private static Object forward(Object target, Method method, Object[] args) throws Throwable {
+        try {
+            return method.invoke(target, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+}
