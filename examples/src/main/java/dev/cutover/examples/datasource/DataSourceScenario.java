@@ -1,0 +1,319 @@
+package dev.cutover.examples.datasource;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.cutover.dualwrite.Cutover;
+import dev.cutover.dualwrite.DualWriteStats;
+import dev.cutover.dualwrite.KeyResync;
+import dev.cutover.dualwrite.ResyncReplayHandler;
+import dev.cutover.dualwrite.TableMapping;
+import dev.cutover.examples.shop.TableCheck;
+import dev.cutover.flags.JdbcFlagStore;
+import dev.cutover.flags.MigrationFlags;
+import dev.cutover.flags.Stage;
+import dev.cutover.queue.JdbcRetryStore;
+import dev.cutover.queue.RetryQueue;
+import dev.cutover.queue.RetryQueueConfig;
+import dev.cutover.queue.RetryStore;
+import dev.cutover.router.ReadRouter;
+import dev.cutover.router.ReadRouterConfig;
+import dev.cutover.router.ReadRouterStats;
+import dev.cutover.verifier.VerificationReport;
+import dev.cutover.verifier.Verifier;
+import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import javax.sql.DataSource;
+
+/**
+ * Scenario: wrapping a {@code DataSource} (two HikariCP pools) under plain JDBC code.
+ * {@link AccountStore} is JDBC code that takes a {@code DataSource} ({@code PreparedStatement}s,
+ * transactions, a batch); it is handed a {@link dev.cutover.dualwrite.CutoverDataSource} over the
+ * legacy and the new pool and keeps working unchanged while the accounts move, stage by stage, with
+ * a rollback rehearsal; at the end both databases must hold the same rows.
+ *
+ * <p>Run it with {@code mvn -q -pl examples -am compile exec:java
+ * -Dexec.mainClass=dev.cutover.examples.datasource.DataSourceScenario}, optionally with
+ * {@code -Dexec.args="SOURCE_JDBC_URL TARGET_JDBC_URL"} (two empty databases; default: embedded H2,
+ * the source in MySQL mode). It exits with status 1 if the databases differ at the end.
+ */
+public final class DataSourceScenario {
+    /** The migration's name: the key of its flags, queue entries and metrics. */
+    static final String MIGRATION = "accounts";
+    /** Who flips, for the flag audit. */
+    private static final String ACTOR = "datasource-scenario";
+    /** Accounts the application already has when the migration starts. */
+    static final int EXISTING_ACCOUNTS = 40;
+
+    private DataSourceScenario() {
+    }
+
+    /**
+     * What the scenario saw.
+     *
+     * @param verifiedRows rows the verifier compared before reads moved to the target
+     * @param accounts accounts on the source at the end
+     * @param sourceReads reads the source answered
+     * @param targetReads reads the target answered
+     * @param mirrored keys copied to the other side right after a commit
+     * @param queued copies left to the retry-queue
+     * @param shadowCompared reads also run on the other side and compared
+     * @param mismatched comparisons that differed, also when read again
+     * @param rolledBackTransfers transfers the application rolled back (nothing of them may be mirrored)
+     * @param differingRows rows that differ between the databases at the end (must be empty)
+     */
+    public record Outcome(long verifiedRows, long accounts, long sourceReads, long targetReads, long mirrored,
+                          long queued, long shadowCompared, long mismatched, int rolledBackTransfers,
+                          List<String> differingRows) {
+    }
+
+    /**
+     * Runs the scenario on two empty databases.
+     *
+     * @param args optional source and target JDBC URLs; default embedded H2
+     * @throws Exception if a database fails
+     */
+    public static void main(String[] args) throws Exception {
+        String run = Long.toString(System.nanoTime(), 36);
+        String sourceUrl = args.length > 0 ? args[0]
+                : "jdbc:h2:mem:legacy_" + run + ";MODE=MySQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1";
+        String targetUrl = args.length > 1 ? args[1] : "jdbc:h2:mem:new_" + run + ";DB_CLOSE_DELAY=-1";
+        try (HikariDataSource source = pool("legacy", sourceUrl); HikariDataSource target = pool("new", targetUrl)) {
+            run(source, target, System.out);
+        } catch (IllegalStateException e) {
+            System.out.println("FAILED: " + e.getMessage());
+            System.exit(1);
+        }
+    }
+
+    /**
+     * Runs the scenario.
+     *
+     * @param source an empty legacy database, pooled (the copies after a commit borrow a connection
+     *     from each pool while the application's connection is still open)
+     * @param target an empty new database, pooled
+     * @param out where to print what happens
+     * @return what the scenario saw
+     * @throws IllegalStateException if the databases differ at the end
+     * @throws Exception if a database fails
+     */
+    public static Outcome run(DataSource source, DataSource target, PrintStream out) throws Exception {
+        // The application before the migration: plain JDBC on the legacy pool, with history. The new
+        // schema exists on the target (your schema tool creates it); Cutover copies rows, not DDL.
+        createAccountsTable(source);
+        createAccountsTable(target);
+        AccountStore legacy = new AccountStore(source);
+        for (long id = 1; id <= EXISTING_ACCOUNTS; id++) {
+            legacy.open(id, "owner " + id, BigDecimal.valueOf(100));
+        }
+
+        // Cutover's flags and retry-queue live in tables of their own, here in the source database.
+        JdbcFlagStore flagStore = JdbcFlagStore.create(source);
+        flagStore.createTables();
+        JdbcRetryStore retryStore = RetryStore.jdbc(source, "cutover_");
+        retryStore.createTables();
+
+        // The mapping names the mirrored table and its key. The data source runs the application's SQL
+        // as written on whichever side is primary, so both sides keep the same table and column names.
+        KeyResync resync = KeyResync.builder(source, target)
+                .mapping(TableMapping.builder("accounts").sourceTable("accounts").key("id", Long.class)
+                        .column("owner").column("balance").build())
+                .build();
+        DualWriteStats stats = new DualWriteStats();
+
+        try (MigrationFlags flags = MigrationFlags.builder(flagStore).build();
+             ReadRouter router = ReadRouter.builder(flags, MIGRATION).config(ReadRouterConfig.ofDefaults()).build();
+             RetryQueue queue = RetryQueue.create(retryStore, ResyncReplayHandler.of(MIGRATION, resync),
+                     RetryQueueConfig.custom().pollInterval(Duration.ofMillis(100)).build())) {
+            queue.start();
+
+            // The one change to the application, where its pool is created: it gets a CutoverDataSource
+            // instead. Each statement runs on the stage's primary only; Cutover parses it to find the keys
+            // it wrote and, after the commit, copies those rows' current state to the other side.
+            DataSource dataSource = Cutover.dataSource(source, target)
+                    .migration(MIGRATION)
+                    .flags(flags)
+                    .router(router)
+                    .retryQueue(queue)
+                    .resync(resync)
+                    .stats(stats)
+                    .build();
+            AccountStore accounts = new AccountStore(dataSource);
+            int rolledBack = 0;
+
+            step(out, flags, "SOURCE_ONLY: nothing changes yet; every statement runs on the legacy pool, untouched");
+            accounts.deposit(1, BigDecimal.valueOf(5));
+            out.printf(Locale.ROOT, "  account 1 on the source: %s; rows on the target: %d%n",
+                    legacy.balance(1).orElseThrow(), count(target));
+
+            // Dual writes first, then copy the history by key: a write that lands during the copy is
+            // mirrored by state under the row's lock, so an older copy of its row cannot overtake it.
+            flags.moveTo(MIGRATION, Stage.DUAL_WRITE, ACTOR, "start mirroring writes");
+            step(out, flags, "DUAL_WRITE: statements run on the source, then the rows they wrote are copied");
+            for (long id : ids(source)) {
+                resync.resync("accounts", Long.toString(id));
+            }
+            out.printf(Locale.ROOT, "  copied the %d existing accounts by key; rows on the target: %d%n", EXISTING_ACCOUNTS,
+                    count(target));
+            // Ids come from the application, never from an AUTO_INCREMENT or a sequence: each database's
+            // sequence counts on its own, so once the target is primary its sequence, which never saw the
+            // rows copied from the source, would hand out ids the source already used.
+            accounts.open(41, "newcomer", BigDecimal.TEN);
+            accounts.openAll(42, List.of("batch a", "batch b", "batch c"), BigDecimal.valueOf(50));
+            accounts.deposit(2, BigDecimal.valueOf(5));
+            out.printf(Locale.ROOT, "  transfer 1 -> 2 of 30 committed: %s%n", accounts.transfer(1, 2, BigDecimal.valueOf(30)));
+            boolean overdrawn = accounts.transfer(3, 4, BigDecimal.valueOf(1_000));
+            rolledBack += overdrawn ? 0 : 1;
+            out.printf(Locale.ROOT, "  transfer 3 -> 4 of 1000 committed: %s (rolled back: nothing of it is mirrored)%n",
+                    overdrawn);
+            accounts.close(5);
+            out.printf(Locale.ROOT, "  opened 4 (3 in one batch), deposited, transferred, closed 1;"
+                    + " rows on the target: %d%n", count(target));
+
+            // Prove the copy before any read moves: the verifier compares every row (checksums per
+            // chunk, row by row where they differ) and, with repairWith, queues each differing key.
+            VerificationReport verified = Verifier.builder(source, target)
+                    .mapping(resync.mapping("accounts"))
+                    .repairWith(queue, MIGRATION)
+                    .build()
+                    .run();
+            out.printf(Locale.ROOT, "  verifier: %d rows compared, %d differing keys%n", verified.rowsCompared(),
+                    verified.differenceCount());
+            if (!verified.isClean()) {
+                throw new IllegalStateException("the verifier found differences before reads moved: " + verified);
+            }
+
+            // Reads move gradually, by key. A query with `id = ?` in its WHERE is routed by that key;
+            // every read is also run on the other side off the request thread and compared.
+            flags.moveTo(MIGRATION, Stage.SHIFT_READS, ACTOR, "start shifting reads");
+            flags.setShadowReadPercent(MIGRATION, 100, ACTOR, "compare every read while the table is small");
+            flags.setTargetReadPercent(MIGRATION, 50, ACTOR, "half the keys on the target");
+            step(out, flags, "SHIFT_READS at 50%: reads of half the accounts answered by the target");
+            long shadowed = readEveryAccount(out, accounts, router);
+            flags.setTargetReadPercent(MIGRATION, 100, ACTOR, "all reads on the target");
+            step(out, flags, "SHIFT_READS at 100%: every read from the target, writes still on the source first");
+            shadowed += readEveryAccount(out, accounts, router);
+
+            // The target becomes the system of record; the source keeps receiving copies, so a
+            // rollback finds it complete. Move the primary only with an empty queue.
+            requireDrained(queue);
+            flags.moveTo(MIGRATION, Stage.TARGET_PRIMARY, ACTOR, "target verified: make it primary");
+            step(out, flags, "TARGET_PRIMARY: statements run on the target, their rows copied back to the source");
+            accounts.deposit(6, BigDecimal.valueOf(7));
+            out.printf(Locale.ROOT, "  transfer 7 -> 8 of 20 committed: %s%n", accounts.transfer(7, 8, BigDecimal.valueOf(20)));
+            out.printf(Locale.ROOT, "  account 6 on the source (kept for rollback): %s%n", legacy.balance(6).orElseThrow());
+
+            // Rollback is one flip, to any earlier stage; it takes effect on the next transaction.
+            flags.moveTo(MIGRATION, Stage.DUAL_WRITE, ACTOR, "rollback rehearsal");
+            step(out, flags, "rollback rehearsal: back to DUAL_WRITE in one flip; the source has every write");
+            accounts.deposit(6, BigDecimal.ONE);
+            out.printf(Locale.ROOT, "  account 6 read after the rollback (from the source): %s%n",
+                    accounts.balance(6).orElseThrow());
+            shadowed++;
+            flags.moveTo(MIGRATION, Stage.SHIFT_READS, ACTOR, "forward again");
+            flags.moveTo(MIGRATION, Stage.TARGET_PRIMARY, ACTOR, "forward again");
+            step(out, flags, "forward again to TARGET_PRIMARY");
+            accounts.open(45, "late", BigDecimal.ONE);
+
+            // The last check while both sides are still written: queue empty, every row equal, no
+            // shadow read answered differently.
+            requireDrained(queue);
+            awaitShadowReads(router, shadowed);
+            List<String> differing = TableCheck.differingRows(source, target, "accounts", "id");
+            ReadRouterStats reads = router.stats();
+            Outcome outcome = new Outcome(verified.rowsCompared(), count(source), reads.sourceReads(), reads.targetReads(),
+                    stats.mirrored(), stats.enqueued(), reads.compared(), reads.mismatched(), rolledBack, differing);
+            out.printf(Locale.ROOT, "%n  accounts %d, reads from source %d / target %d, keys mirrored %d, queued %d,"
+                            + " shadow comparisons %d (mismatches %d), differing rows %d%n",
+                    outcome.accounts(), outcome.sourceReads(), outcome.targetReads(), outcome.mirrored(),
+                    outcome.queued(), outcome.shadowCompared(), outcome.mismatched(), differing.size());
+            if (!differing.isEmpty()) {
+                throw new IllegalStateException("the target differs from the source: " + differing);
+            }
+            if (outcome.mismatched() > 0) {
+                throw new IllegalStateException("shadow reads found the target answering differently: "
+                        + router.recentMismatches());
+            }
+
+            flags.moveTo(MIGRATION, Stage.TARGET_ONLY, ACTOR, "migration done");
+            step(out, flags, "TARGET_ONLY: the legacy database is no longer written; keep it as a backup for a while");
+            out.println("OK: the target equals the source, and the JDBC code did not change.");
+            return outcome;
+        }
+    }
+
+    /** Reads every existing account's balance once; returns how many reads it made. */
+    private static long readEveryAccount(PrintStream out, AccountStore accounts, ReadRouter router) throws SQLException {
+        ReadRouterStats before = router.stats();
+        for (long id = 1; id <= EXISTING_ACCOUNTS; id++) {
+            accounts.balance(id);
+        }
+        ReadRouterStats after = router.stats();
+        out.printf(Locale.ROOT, "  read %d balances: %d answered by the target, %d by the source%n", EXISTING_ACCOUNTS,
+                after.targetReads() - before.targetReads(), after.sourceReads() - before.sourceReads());
+        return EXISTING_ACCOUNTS;
+    }
+
+    /** Shadow comparisons finish off the request thread; waits (10 s at most) until the given number did. */
+    private static void awaitShadowReads(ReadRouter router, long reads) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < deadline) {
+            ReadRouterStats stats = router.stats();
+            if (stats.compared() + stats.shadowErrors() + stats.shadowDropped() >= reads) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private static void requireDrained(RetryQueue queue) throws InterruptedException {
+        if (!queue.drain(Duration.ofSeconds(30))) {
+            throw new IllegalStateException("the retry-queue did not drain within 30 s");
+        }
+    }
+
+    private static void step(PrintStream out, MigrationFlags flags, String what) {
+        out.printf(Locale.ROOT, "%n== %s%n  flags: %s%n", what, flags.state(MIGRATION));
+    }
+
+    private static void createAccountsTable(DataSource dataSource) throws SQLException {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE accounts (id BIGINT PRIMARY KEY, owner VARCHAR(100) NOT NULL,"
+                    + " balance DECIMAL(12,2) NOT NULL)");
+        }
+    }
+
+    private static List<Long> ids(DataSource dataSource) throws SQLException {
+        List<Long> ids = new ArrayList<>();
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT id FROM accounts ORDER BY id")) {
+            while (rs.next()) {
+                ids.add(rs.getLong(1));
+            }
+        }
+        return ids;
+    }
+
+    private static long count(DataSource dataSource) throws SQLException {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM accounts")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static HikariDataSource pool(String name, String url) {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(url);
+        config.setPoolName(name);
+        config.setMaximumPoolSize(8);
+        return new HikariDataSource(config);
+    }
+}
