@@ -82,9 +82,12 @@ import javax.sql.DataSource;
  * <h2>Reads</h2>
  * A query of mapped tables goes through {@link ReadRouter#read} (routing key: the key columns'
  * {@code =} conditions of a single-table query's WHERE, else none) and is answered as a disconnected
- * {@link javax.sql.rowset.CachedRowSet}, read to the end. Inside a transaction that has written, and
- * for locking reads ({@code FOR UPDATE}) and queries of unmapped tables, the query runs on the primary
- * connection, so a transaction reads its own writes.
+ * {@link javax.sql.rowset.CachedRowSet}, read to the end, when the connection is in auto-commit or
+ * its transaction is read-only ({@link Connection#setReadOnly}; each query is then routed on its own,
+ * so such a transaction gets no snapshot across queries). In a read-write transaction every query
+ * runs on the primary connection, written yet or not: its reads may feed its writes, and a value read
+ * from the other, possibly lagging side must never be written back to the primary as current.
+ * Locking reads ({@code FOR UPDATE}) and queries of unmapped tables also run on the primary.
  *
  * <h2>Crash safety</h2>
  * By default a process killed between a primary commit and its copy leaves that key behind until it

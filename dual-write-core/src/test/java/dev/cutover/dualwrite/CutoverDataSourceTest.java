@@ -158,26 +158,36 @@ class CutoverDataSourceTest {
 
     @ParameterizedTest
     @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
-    void insideATransactionThatWrote_readsGoToThePrimary_otherwiseThroughTheRouter(Engine engine) throws Exception {
+    void readWriteTransactions_readOnThePrimary_autoCommitAndReadOnlyReadsGoThroughTheRouter(Engine engine)
+            throws Exception {
         try (Shop shop = new Shop(engine)) {
             shop.source.execute("INSERT INTO account VALUES (1, 'ada', 10)");
+            // The target lags: its copy of the row is stale, as while a copy is queued.
             shop.target.execute("INSERT INTO account VALUES (1, 'ada', 99)");
             shop.moveTo(Stage.SHIFT_READS);
             shop.flags.setTargetReadPercent(MIGRATION, 100, "test", "all reads to the target");
             try (Connection c = shop.dataSource.getConnection()) {
-                assertEquals(99L, balance(c, 1), "a read outside a written transaction goes through the router");
+                assertEquals(99L, balance(c, 1), "an auto-commit read goes through the router");
                 c.setAutoCommit(false);
-                assertEquals(99L, balance(c, 1), "a transaction that has not written still reads through the router");
-                try (PreparedStatement update = c.prepareStatement("UPDATE account SET balance = balance + ? WHERE id = ?")) {
-                    update.setLong(1, 5);
+                long read = balance(c, 1);
+                assertEquals(10L, read, "a read-write transaction reads the primary before it has written");
+                try (PreparedStatement update = c.prepareStatement("UPDATE account SET balance = ? WHERE id = ?")) {
+                    update.setLong(1, read - 5);
                     update.setLong(2, 1);
                     assertEquals(1, update.executeUpdate());
                 }
-                assertEquals(15L, balance(c, 1), "the transaction reads its own write on the primary");
+                assertEquals(5L, balance(c, 1), "the transaction reads its own write on the primary");
                 c.commit();
-                assertEquals(15L, balance(c, 1), "the commit mirrored the row to the target, where reads go");
+                c.setReadOnly(true);
+                assertEquals(5L, balance(c, 1), "a read-only transaction goes through the router, to the mirrored row");
+                c.commit();
+                c.setReadOnly(false);
+                c.setAutoCommit(true);
             }
-            assertEquals(3, shop.router.stats().targetReads(), "the router served every read outside the written transaction");
+            assertEquals(List.of(List.of(1L, "ada", 5L)), KeyResyncTest.rows(shop.source, "SELECT id, owner, balance FROM account"),
+                    "the read-modify-write was based on the primary's row, not the target's stale one");
+            assertEquals(2, shop.router.stats().targetReads(), "the router served the auto-commit and read-only reads");
+            shop.assertSidesEqual();
         }
     }
 

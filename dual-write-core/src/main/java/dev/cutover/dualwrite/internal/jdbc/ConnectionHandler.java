@@ -43,7 +43,6 @@ final class ConnectionHandler implements InvocationHandler {
     /** Whether a transaction is open: auto-commit is off and a statement ran since the last end. */
     private boolean inTransaction;
     private Stage transactionStage;
-    private boolean wroteInTransaction;
     /** Why the open transaction can only roll back, or null. */
     private String rollbackOnly;
     private boolean closed;
@@ -75,9 +74,16 @@ final class ConnectionHandler implements InvocationHandler {
         return physicalSide;
     }
 
-    /** @return whether the open transaction has written, so that its reads must see its writes */
-    boolean wroteInTransaction() {
-        return inTransaction && wroteInTransaction;
+    /**
+     * Whether a read may go through the router: in auto-commit, or in a transaction the application
+     * marked read-only. A read-write transaction's reads stay on its own connection, written or not:
+     * they may feed its writes (read, modify, write), and a value read from the other, possibly
+     * lagging, side would be written back to the primary as if it were current.
+     *
+     * @return whether reads may be routed
+     */
+    boolean readsMayBeRouted() {
+        return autoCommit || Boolean.TRUE.equals(readOnly);
     }
 
     /**
@@ -95,16 +101,8 @@ final class ConnectionHandler implements InvocationHandler {
         if (!autoCommit) {
             inTransaction = true;
             transactionStage = stage;
-            wroteInTransaction = false;
         }
         return stage;
-    }
-
-    /** A statement that wrote on the primary in a single-side stage, or a pass-through table. */
-    void wroteUnmirrored() {
-        if (inTransaction) {
-            wroteInTransaction = true;
-        }
     }
 
     /**
@@ -142,7 +140,6 @@ final class ConnectionHandler implements InvocationHandler {
             throw e;
         }
         written.addAll(keys);
-        wroteInTransaction = true;
         if (own) {
             try {
                 commitTransaction();
@@ -260,7 +257,6 @@ final class ConnectionHandler implements InvocationHandler {
                     + " so they would never reach the other side. Fix: call it in a single-side stage, or write the"
                     + " rows with plain INSERT/UPDATE/DELETE statements on mapped tables.", "0A000");
         }
-        wroteUnmirrored();
         return (CallableStatement) forward(method, args);
     }
 
@@ -322,7 +318,6 @@ final class ConnectionHandler implements InvocationHandler {
     private void endTransaction() {
         inTransaction = false;
         transactionStage = null;
-        wroteInTransaction = false;
         rollbackOnly = null;
         written.clear();
     }

@@ -192,9 +192,9 @@ final class StatementHandler implements InvocationHandler {
         return result;
     }
 
-    /** A plain read of mapped tables, outside a transaction that has written, goes through the router. */
+    /** A plain read of mapped tables, in auto-commit or a read-only transaction, goes through the router. */
     private boolean routable(SqlAnalysis analysis, Side primary) {
-        if (analysis.kind() != Kind.READ || connection.wroteInTransaction() || analysis.tables() == null
+        if (analysis.kind() != Kind.READ || !connection.readsMayBeRouted() || analysis.tables() == null
                 || analysis.tables().isEmpty()) {
             return false;
         }
@@ -529,7 +529,6 @@ final class StatementHandler implements InvocationHandler {
             T result = action.run();
             if (write) {
                 context.protocol().primaryWrite(primary, true);
-                connection.wroteUnmirrored();
             }
             return result;
         } catch (SQLException | RuntimeException e) {
