@@ -83,7 +83,7 @@ final class Accounts implements AutoCloseable {
 
     /** @return the mapping of {@code account} onto itself, for the key resync */
     static TableMapping mapping() {
-        return TableMapping.builder("account")
+        return TableMapping.builder("account").sourceTable("account").targetTable("account")
                 .key("id", Long.class)
                 .column("owner")
                 .column("balance")

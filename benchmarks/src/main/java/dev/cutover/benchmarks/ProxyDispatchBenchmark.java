@@ -112,7 +112,7 @@ public class ProxyDispatchBenchmark {
         queue = RetryQueue.create(RetryStore.inMemory(), (entry, payload) -> { }, RetryQueueConfig.custom().build());
         unused = TestDatabases.create(Engine.H2, "proxydispatch");
         KeyResync resync = KeyResync.builder(unused.dataSource(1), unused.dataSource(1))
-                .mapping(TableMapping.builder("customers").key("id", Long.class).column("name").build())
+                .mapping(TableMapping.builder("customers").sourceTable("customers").targetTable("customers").key("id", Long.class).column("name").build())
                 .build();
         proxy = Cutover.repository(CustomerDao.class)
                 .source(direct)
