@@ -1,5 +1,6 @@
 package dev.cutover.dualwrite;
 
+import dev.cutover.flags.Side;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -14,14 +15,14 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Thread-safe; counts only grow.
  */
 public final class DualWriteStats {
-    private final LongAdder primaryWrites = new LongAdder();
-    private final LongAdder primaryFailures = new LongAdder();
-    private final LongAdder mirrored = new LongAdder();
-    private final LongAdder mirrorNanos = new LongAdder();
-    private final LongAdder mirrorFailures = new LongAdder();
-    private final LongAdder queuedBehindPending = new LongAdder();
-    private final LongAdder enqueued = new LongAdder();
-    private final LongAdder enqueueFailures = new LongAdder();
+    private final PerSide primaryWrites = new PerSide();
+    private final PerSide primaryFailures = new PerSide();
+    private final PerSide mirrored = new PerSide();
+    private final PerSide mirrorNanos = new PerSide();
+    private final PerSide mirrorFailures = new PerSide();
+    private final PerSide queuedBehindPending = new PerSide();
+    private final PerSide enqueued = new PerSide();
+    private final PerSide enqueueFailures = new PerSide();
 
     /** Creates counters at zero. */
     public DualWriteStats() {
@@ -32,9 +33,25 @@ public final class DualWriteStats {
         return primaryWrites.sum();
     }
 
+    /**
+     * @param side the side that was written as the primary
+     * @return write calls that succeeded on that side as the primary
+     */
+    public long primaryWrites(Side side) {
+        return primaryWrites.get(side);
+    }
+
     /** @return write calls that failed on the primary side; the caller saw the exception */
     public long primaryFailures() {
         return primaryFailures.sum();
+    }
+
+    /**
+     * @param side the side that was written as the primary
+     * @return write calls that failed on that side as the primary
+     */
+    public long primaryFailures(Side side) {
+        return primaryFailures.get(side);
     }
 
     /** @return keys copied to the other side directly after a write */
@@ -42,9 +59,25 @@ public final class DualWriteStats {
         return mirrored.sum();
     }
 
+    /**
+     * @param to the side receiving the copies
+     * @return keys copied directly to that side
+     */
+    public long mirrored(Side to) {
+        return mirrored.get(to);
+    }
+
     /** @return total time spent in the direct copies counted by {@link #mirrored()}, in nanoseconds */
     public long mirrorNanos() {
         return mirrorNanos.sum();
+    }
+
+    /**
+     * @param to the side receiving the copies
+     * @return total time of the direct copies to that side, in nanoseconds
+     */
+    public long mirrorNanos(Side to) {
+        return mirrorNanos.get(to);
     }
 
     /** @return direct copies that failed; each was then queued (or counted in {@link #enqueueFailures()}) */
@@ -52,9 +85,25 @@ public final class DualWriteStats {
         return mirrorFailures.sum();
     }
 
+    /**
+     * @param to the side the copies were meant for
+     * @return direct copies to that side that failed
+     */
+    public long mirrorFailures(Side to) {
+        return mirrorFailures.get(to);
+    }
+
     /** @return keys queued without a direct copy because the queue already held entries for them */
     public long queuedBehindPending() {
         return queuedBehindPending.sum();
+    }
+
+    /**
+     * @param to the side the keys are to be copied to
+     * @return keys for that side queued behind pending entries
+     */
+    public long queuedBehindPending(Side to) {
+        return queuedBehindPending.get(to);
     }
 
     /** @return retry-queue entries added, for failed copies and for keys already pending */
@@ -62,30 +111,46 @@ public final class DualWriteStats {
         return enqueued.sum();
     }
 
+    /**
+     * @param to the side the queued keys are to be copied to
+     * @return retry-queue entries added for that side
+     */
+    public long enqueued(Side to) {
+        return enqueued.get(to);
+    }
+
     /** @return keys whose copy failed and whose retry-queue entry could not be added either */
     public long enqueueFailures() {
         return enqueueFailures.sum();
     }
 
-    void primaryWrite(boolean succeeded) {
-        (succeeded ? primaryWrites : primaryFailures).increment();
+    /**
+     * @param to the side the keys were to be copied to
+     * @return keys for that side that could be neither copied nor queued
+     */
+    public long enqueueFailures(Side to) {
+        return enqueueFailures.get(to);
     }
 
-    void mirrored(long nanos) {
-        mirrored.increment();
-        mirrorNanos.add(nanos);
+    void primaryWrite(Side primary, boolean succeeded) {
+        (succeeded ? primaryWrites : primaryFailures).increment(primary);
     }
 
-    void mirrorFailed() {
-        mirrorFailures.increment();
+    void mirrored(Side to, long nanos) {
+        mirrored.increment(to);
+        mirrorNanos.add(to, nanos);
     }
 
-    void deferredBehindPending() {
-        queuedBehindPending.increment();
+    void mirrorFailed(Side to) {
+        mirrorFailures.increment(to);
     }
 
-    void enqueued(boolean succeeded) {
-        (succeeded ? enqueued : enqueueFailures).increment();
+    void deferredBehindPending(Side to) {
+        queuedBehindPending.increment(to);
+    }
+
+    void enqueued(Side to, boolean succeeded) {
+        (succeeded ? enqueued : enqueueFailures).increment(to);
     }
 
     @Override
@@ -94,5 +159,31 @@ public final class DualWriteStats {
                 + ", mirrored=" + mirrored() + ", mirrorFailures=" + mirrorFailures()
                 + ", queuedBehindPending=" + queuedBehindPending() + ", enqueued=" + enqueued()
                 + ", enqueueFailures=" + enqueueFailures() + "}";
+    }
+
+    /** One count per side; LongAdders because many writer threads bump the same counts. */
+    private static final class PerSide {
+        private final LongAdder source = new LongAdder();
+        private final LongAdder target = new LongAdder();
+
+        void increment(Side side) {
+            adder(side).increment();
+        }
+
+        void add(Side side, long amount) {
+            adder(side).add(amount);
+        }
+
+        long get(Side side) {
+            return adder(side).sum();
+        }
+
+        long sum() {
+            return source.sum() + target.sum();
+        }
+
+        private LongAdder adder(Side side) {
+            return side == Side.SOURCE ? source : target;
+        }
     }
 }

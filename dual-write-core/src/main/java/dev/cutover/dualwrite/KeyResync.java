@@ -1,6 +1,7 @@
 package dev.cutover.dualwrite;
 
 import dev.cutover.common.Dialect;
+import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.dualwrite.internal.RowSql;
 import dev.cutover.flags.Side;
 import java.sql.Connection;
@@ -43,7 +44,10 @@ import org.slf4j.LoggerFactory;
  * <p>Every statement runs with a query timeout ({@link Builder#statementTimeout(Duration)}), which
  * also bounds lock waits: two copies of one key in opposite directions (possible for a moment
  * around a flip of the primary) cannot wait for each other forever; one fails and its caller queues
- * it. Within one process copies of a key are also serialised by a striped lock.
+ * it. Every connection also gets a network timeout two seconds longer than the query timeout,
+ * because a silently stalled network holds back the driver's cancel request too: without it the
+ * writer whose call makes the copy would hang until the stall ended. Within one process copies of
+ * a key are also serialised by a striped lock.
  *
  * <p>Needs on both tables a primary key or unique index on exactly the key columns. The sending
  * side's transaction writes nothing; its row stays locked while the receiving side is written, which
@@ -62,6 +66,7 @@ public final class KeyResync {
     private final DataSource target;
     private final Map<String, TableMapping> mappings;
     private final int timeoutSeconds;
+    private final int networkTimeoutMillis;
     private final Map<Side, Dialect> dialects = new ConcurrentHashMap<>();
     private final Map<String, String> upserts = new ConcurrentHashMap<>();
     private final ReentrantLock[] stripes = new ReentrantLock[LOCK_STRIPES];
@@ -71,6 +76,9 @@ public final class KeyResync {
         this.target = b.target;
         this.mappings = Collections.unmodifiableMap(new LinkedHashMap<>(b.mappings));
         this.timeoutSeconds = (int) Math.max(1, (b.statementTimeout.toMillis() + 999) / 1000);
+        // Longer than the query timeout, so that a slow statement fails with the server's cancel;
+        // only a stalled network reaches it.
+        this.networkTimeoutMillis = (timeoutSeconds + 2) * 1000;
         b.dialects.forEach(dialects::put);
         for (int i = 0; i < stripes.length; i++) {
             stripes[i] = new ReentrantLock();
@@ -166,8 +174,8 @@ public final class KeyResync {
         String delete = RowSql.deleteByKey(table(mapping, to), toKeys);
         // Both connections are borrowed before the row is locked, so an unreachable receiving side
         // fails the copy without making the sending side's writers wait for the lock.
-        try (Connection sending = dataSource(from).getConnection();
-                Connection receiving = dataSource(to).getConnection()) {
+        try (Connection sending = NetworkTimeouts.connect(dataSource(from), networkTimeoutMillis);
+                Connection receiving = NetworkTimeouts.connect(dataSource(to), networkTimeoutMillis)) {
             boolean sendingAutoCommit = sending.getAutoCommit();
             boolean receivingAutoCommit = receiving.getAutoCommit();
             sending.setAutoCommit(false);
@@ -248,7 +256,7 @@ public final class KeyResync {
         if (known != null) {
             return known;
         }
-        try (Connection connection = dataSource(side).getConnection()) {
+        try (Connection connection = NetworkTimeouts.connect(dataSource(side), networkTimeoutMillis)) {
             Dialect detected = Dialect.detect(connection);
             dialects.put(side, detected);
             return detected;

@@ -79,7 +79,7 @@ final class RepositoryHandler implements InvocationHandler {
         List<String> keys = plan.writeKeys(args);
         Stage stage = flags.state(migration).stage();
         if (!stage.dualWrites()) {
-            return callPrimary(stage.writesSource() ? source : target, plan, args);
+            return callPrimary(stage.writesSource() ? Side.SOURCE : Side.TARGET, plan, args);
         }
         Side primary = stage.primary();
         if (intentStore != null) {
@@ -87,7 +87,7 @@ final class RepositoryHandler implements InvocationHandler {
         }
         Object result;
         try {
-            result = callPrimary(primary == Side.SOURCE ? source : target, plan, args);
+            result = callPrimary(primary, plan, args);
         } catch (Throwable failure) {
             // A failure reported at commit may hide a committed write: let the queue copy whatever committed.
             for (String key : keys) {
@@ -107,35 +107,35 @@ final class RepositoryHandler implements InvocationHandler {
         for (String key : keys) {
             try {
                 intentStore.enqueue(ResyncReplayHandler.intent(migration, plan.entity(), key, primary), due);
-                stats.enqueued(true);
+                stats.enqueued(primary.other(), true);
             } catch (RuntimeException e) {
-                stats.enqueued(false);
+                stats.enqueued(primary.other(), false);
                 throw new CutoverException("Cannot record the write-ahead intent of " + MethodPlan.signature(plan.method())
                         + " for " + migration + "/" + plan.entity() + "/" + key + ", so the write was not made: "
                         + e.getMessage(), e);
             }
         }
-        Object result = callPrimary(primary == Side.SOURCE ? source : target, plan, args);
+        Object result = callPrimary(primary, plan, args);
         for (String key : keys) {
             copy(plan.entity(), key, primary);
         }
         return result;
     }
 
-    private Object callPrimary(Object dao, MethodPlan plan, Object[] args) throws Throwable {
+    private Object callPrimary(Side primary, MethodPlan plan, Object[] args) throws Throwable {
         try {
-            Object result = call(dao, plan.method(), args);
-            stats.primaryWrite(true);
+            Object result = call(primary == Side.SOURCE ? source : target, plan.method(), args);
+            stats.primaryWrite(primary, true);
             return result;
         } catch (Throwable t) {
-            stats.primaryWrite(false);
+            stats.primaryWrite(primary, false);
             throw t;
         }
     }
 
     private void mirror(String entity, String key, Side from) {
         if (pending(entity, key)) {
-            stats.deferredBehindPending();
+            stats.deferredBehindPending(from.other());
             enqueue(entity, key, from);
             return;
         }
@@ -147,7 +147,7 @@ final class RepositoryHandler implements InvocationHandler {
     /** Copies a key directly through the circuit breaker; @return false if it was not copied */
     private boolean copy(String entity, String key, Side from) {
         if (!breaker.tryAcquirePermission()) {
-            stats.mirrorFailed();
+            stats.mirrorFailed(from.other());
             return false;
         }
         long start = breaker.getCurrentTimestamp();
@@ -155,11 +155,11 @@ final class RepositoryHandler implements InvocationHandler {
             resync.resync(entity, key, from);
             long duration = breaker.getCurrentTimestamp() - start;
             breaker.onSuccess(duration, breaker.getTimestampUnit());
-            stats.mirrored(breaker.getTimestampUnit().toNanos(duration));
+            stats.mirrored(from.other(), breaker.getTimestampUnit().toNanos(duration));
             return true;
         } catch (Exception e) {
             breaker.onError(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit(), e);
-            stats.mirrorFailed();
+            stats.mirrorFailed(from.other());
             LOG.warn("Mirror of {}/{}/{} to the {} failed, left to the retry-queue: {}", migration, entity, key,
                     from.other().name().toLowerCase(Locale.ROOT), e.toString());
             return false;
@@ -180,9 +180,9 @@ final class RepositoryHandler implements InvocationHandler {
     private void enqueue(String entity, String key, Side from) {
         try {
             queue.enqueue(ResyncReplayHandler.entry(migration, entity, key, from));
-            stats.enqueued(true);
+            stats.enqueued(from.other(), true);
         } catch (RuntimeException e) {
-            stats.enqueued(false);
+            stats.enqueued(from.other(), false);
             LOG.error("Could not queue the resync of {}/{}/{} after its mirror failed: the {} may stay behind for this"
                     + " key until it is written again or verified", migration, entity, key,
                     from.other().name().toLowerCase(Locale.ROOT), e);

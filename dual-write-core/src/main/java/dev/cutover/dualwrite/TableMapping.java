@@ -28,6 +28,8 @@ import java.util.function.UnaryOperator;
 public final class TableMapping {
     /** The types a key column's values may have, as parsed from a routing key. */
     private static final Set<Class<?>> KEY_TYPES = Set.of(String.class, Long.class, Integer.class, UUID.class);
+    /** The conversion of columns copied unchanged, recognised by identity in {@link #isIdentity()}. */
+    private static final UnaryOperator<Object> UNCHANGED = UnaryOperator.identity();
 
     private final String entity;
     private final String sourceTable;
@@ -38,6 +40,7 @@ public final class TableMapping {
     private final List<String> targetColumnNames;
     private final List<String> sourceKeyNames;
     private final List<String> targetKeyNames;
+    private final boolean identity;
 
     private TableMapping(Builder b) {
         this.entity = b.entity;
@@ -49,6 +52,7 @@ public final class TableMapping {
         this.targetColumnNames = columns.stream().map(Column::target).toList();
         this.sourceKeyNames = keyColumns.stream().map(Column::source).toList();
         this.targetKeyNames = keyColumns.stream().map(Column::target).toList();
+        this.identity = columns.stream().allMatch(c -> c.toTarget() == UNCHANGED && c.toSource() == UNCHANGED);
     }
 
     /**
@@ -107,6 +111,18 @@ public final class TableMapping {
      */
     public List<String> keyColumnNames(Side side) {
         return side == Side.SOURCE ? sourceKeyNames : targetKeyNames;
+    }
+
+    /**
+     * Whether every value, keys included, is copied unchanged in both directions, so that a row
+     * converted by {@link #convertRow} holds the very values read (columns may still be renamed).
+     * The verifier compares such tables with checksums computed inside the databases when both run
+     * the same engine; any conversion makes it compare converted values row by row instead.
+     *
+     * @return true if no column of this mapping converts its values
+     */
+    public boolean isIdentity() {
+        return identity;
     }
 
     /**
@@ -328,7 +344,7 @@ public final class TableMapping {
                 throw new IllegalArgumentException("key type of " + sourceColumn
                         + " must be one of String, Long, Integer, UUID, but was " + type.getName());
             }
-            return add(sourceColumn, targetColumn, type, UnaryOperator.identity(), UnaryOperator.identity());
+            return add(sourceColumn, targetColumn, type, UNCHANGED, UNCHANGED);
         }
 
         /**
@@ -351,7 +367,7 @@ public final class TableMapping {
          * @throws IllegalArgumentException if a name is not an identifier or already mapped
          */
         public Builder column(String sourceColumn, String targetColumn) {
-            return add(sourceColumn, targetColumn, null, UnaryOperator.identity(), UnaryOperator.identity());
+            return add(sourceColumn, targetColumn, null, UNCHANGED, UNCHANGED);
         }
 
         /**

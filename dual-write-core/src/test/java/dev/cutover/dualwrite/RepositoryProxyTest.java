@@ -67,7 +67,7 @@ class RepositoryProxyTest {
     }
 
     @Test
-    void metrics_publishTheWriteAndMirrorCounts() throws Exception {
+    void metrics_publishTheWriteAndMirrorCountsPerSide() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         new DualWriteMetrics(fixture.stats, "ledger").bindTo(registry);
         fixture.moveTo(Stage.DUAL_WRITE);
@@ -75,14 +75,24 @@ class RepositoryProxyTest {
         fixture.faults.enable(4, 1.0);
         ledger.deposit(1, 1);
         fixture.faults.disable();
+        assertTrue(fixture.queue.drain(Duration.ofSeconds(10)));
+        fixture.moveTo(Stage.TARGET_PRIMARY);
+        ledger.deposit(1, 2);
 
-        assertEquals(2.0, registry.get("cutover.dualwrite.writes").tags("migration", "ledger", "outcome", "success")
-                .functionCounter().count());
-        assertEquals(1.0, registry.get("cutover.dualwrite.mirrors").tag("outcome", "copied").functionCounter().count());
-        assertEquals(1.0, registry.get("cutover.dualwrite.mirrors").tag("outcome", "failed").functionCounter().count());
-        assertEquals(1.0, registry.get("cutover.dualwrite.queued").functionCounter().count());
-        assertEquals(0.0, registry.get("cutover.dualwrite.queue.failures").functionCounter().count());
-        assertEquals(1, registry.get("cutover.dualwrite.mirror.latency").functionTimer().count());
+        assertEquals(2.0, count(registry, "cutover.dualwrite.writes", "source", "outcome", "success"));
+        assertEquals(1.0, count(registry, "cutover.dualwrite.writes", "target", "outcome", "success"));
+        assertEquals(1.0, count(registry, "cutover.dualwrite.mirrors", "target", "outcome", "copied"));
+        assertEquals(1.0, count(registry, "cutover.dualwrite.mirrors", "target", "outcome", "failed"));
+        assertEquals(1.0, count(registry, "cutover.dualwrite.mirrors", "source", "outcome", "copied"));
+        assertEquals(1.0, registry.get("cutover.dualwrite.queued").tags("side", "target").functionCounter().count());
+        assertEquals(0.0, registry.get("cutover.dualwrite.queued").tags("side", "source").functionCounter().count());
+        assertEquals(0.0, registry.get("cutover.dualwrite.queue.failures").tags("side", "target").functionCounter().count());
+        assertEquals(1, registry.get("cutover.dualwrite.mirror.latency").tags("side", "source").functionTimer().count());
+        assertEquals(fixture.sourceRows(), fixture.targetRows());
+    }
+
+    private static double count(SimpleMeterRegistry registry, String name, String side, String tag, String value) {
+        return registry.get(name).tags("migration", "ledger", "side", side, tag, value).functionCounter().count();
     }
 
     @Test

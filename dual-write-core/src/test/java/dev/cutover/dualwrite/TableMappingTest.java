@@ -57,6 +57,15 @@ class TableMappingTest {
     }
 
     @Test
+    void isIdentity_holdsForRenamesAndNotForConversions() {
+        TableMapping renamed = TableMapping.builder("e").sourceTable("t").key("id", "pk", Long.class).column("x", "y").build();
+        TableMapping converted = TableMapping.builder("e").sourceTable("t").key("id", Long.class)
+                .column("cents", "amount", v -> v == null ? null : ((Long) v) / 100.0, v -> v).build();
+        assertEquals(true, renamed.isIdentity());
+        assertEquals(false, converted.isIdentity());
+    }
+
+    @Test
     void upsert_isDialectSpecific() {
         assertEquals("INSERT INTO t (id, name, balance) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
                 + " name = EXCLUDED.name, balance = EXCLUDED.balance", RowSql.upsert(Dialect.POSTGRESQL, "t", COLUMNS, KEY));

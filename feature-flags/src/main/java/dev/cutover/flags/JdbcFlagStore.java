@@ -1,6 +1,7 @@
 package dev.cutover.flags;
 
 import dev.cutover.common.Dialect;
+import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.flags.internal.FlipArguments;
 import dev.cutover.flags.internal.KeyListCodec;
 import dev.cutover.flags.internal.StoredStates;
@@ -47,6 +48,7 @@ public final class JdbcFlagStore implements FlagStore {
 
     private final DataSource dataSource;
     private final JdbcFlagStoreConfig config;
+    private final int networkTimeoutMillis;
     private final String stateTable;
     private final String auditTable;
     private final StoredStates storedStates;
@@ -54,6 +56,7 @@ public final class JdbcFlagStore implements FlagStore {
     private JdbcFlagStore(DataSource dataSource, JdbcFlagStoreConfig config) {
         this.dataSource = Objects.requireNonNull(dataSource, "null dataSource");
         this.config = Objects.requireNonNull(config, "null config");
+        this.networkTimeoutMillis = (int) config.networkTimeout().toMillis();
         this.stateTable = config.tablePrefix() + "flag_state";
         this.auditTable = config.tablePrefix() + "flag_audit";
         this.storedStates = new StoredStates("table " + stateTable);
@@ -98,7 +101,7 @@ public final class JdbcFlagStore implements FlagStore {
      * @throws dev.cutover.common.CutoverException if the database is not one Cutover supports
      */
     public void createTables() {
-        try (Connection connection = dataSource.getConnection()) {
+        try (Connection connection = connect()) {
             if (!connection.getAutoCommit()) {
                 connection.setAutoCommit(true);
             }
@@ -113,7 +116,7 @@ public final class JdbcFlagStore implements FlagStore {
     public Map<String, MigrationState> loadAll() {
         String sql = "SELECT migration, version, " + STATE_COLUMNS + " FROM " + stateTable;
         List<StoredRow> rows = new ArrayList<>();
-        try (Connection connection = dataSource.getConnection();
+        try (Connection connection = connect();
              PreparedStatement statement = connection.prepareStatement(sql);
              ResultSet result = statement.executeQuery()) {
             while (result.next()) {
@@ -139,7 +142,7 @@ public final class JdbcFlagStore implements FlagStore {
         FlipArguments.check(expected, next, actor, reason);
         MigrationState stored = next.toBuilder().version(expected.version() + 1).build();
         LocalDateTime at = LocalDateTime.ofInstant(config.clock().instant().truncatedTo(ChronoUnit.MILLIS), ZoneOffset.UTC);
-        try (Connection connection = dataSource.getConnection()) {
+        try (Connection connection = connect()) {
             boolean autoCommit = connection.getAutoCommit();
             connection.setAutoCommit(false);
             try {
@@ -173,7 +176,7 @@ public final class JdbcFlagStore implements FlagStore {
                 + " after_target_read_percent, after_shadow_read_percent, after_target_keys, after_source_keys"
                 + " FROM " + auditTable + " WHERE migration = ? ORDER BY id DESC LIMIT ?";
         List<FlagChange> changes = new ArrayList<>();
-        try (Connection connection = dataSource.getConnection();
+        try (Connection connection = connect();
              PreparedStatement statement = connection.prepareStatement(sql)) {
             statement.setString(1, migration);
             statement.setInt(2, limit);
@@ -191,6 +194,10 @@ public final class JdbcFlagStore implements FlagStore {
     @Override
     public long invalidValueCount() {
         return storedStates.invalidValueCount();
+    }
+
+    private Connection connect() throws SQLException {
+        return NetworkTimeouts.connect(dataSource, networkTimeoutMillis);
     }
 
     @Override

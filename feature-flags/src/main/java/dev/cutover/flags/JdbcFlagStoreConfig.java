@@ -2,6 +2,7 @@ package dev.cutover.flags;
 
 import dev.cutover.common.Dialect;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -15,13 +16,18 @@ public final class JdbcFlagStoreConfig {
 
     private final String tablePrefix;
     private final Clock clock;
+    private final Duration networkTimeout;
 
     private JdbcFlagStoreConfig(Builder builder) {
         this.tablePrefix = builder.tablePrefix;
         this.clock = builder.clock;
+        this.networkTimeout = builder.networkTimeout;
     }
 
-    /** @return the defaults: table prefix {@value #DEFAULT_TABLE_PREFIX}, the UTC system clock */
+    /**
+     * @return the defaults: table prefix {@value #DEFAULT_TABLE_PREFIX}, the UTC system clock, a
+     *     network timeout of 5 s
+     */
     public static JdbcFlagStoreConfig ofDefaults() {
         return DEFAULTS;
     }
@@ -41,10 +47,16 @@ public final class JdbcFlagStoreConfig {
         return clock;
     }
 
+    /** @return how long the store waits for the database to answer before the call fails */
+    public Duration networkTimeout() {
+        return networkTimeout;
+    }
+
     /** Builds a {@link JdbcFlagStoreConfig}; not thread-safe. */
     public static final class Builder {
         private String tablePrefix = DEFAULT_TABLE_PREFIX;
         private Clock clock = Clock.systemUTC();
+        private Duration networkTimeout = Duration.ofSeconds(5);
 
         private Builder() {
         }
@@ -70,6 +82,26 @@ public final class JdbcFlagStoreConfig {
          */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "null clock");
+            return this;
+        }
+
+        /**
+         * Sets how long the store waits for the database to answer, through
+         * {@link java.sql.Connection#setNetworkTimeout} on each connection it borrows (restored before
+         * the connection goes back). Without it a network stall that drops packets silently would hang
+         * the flags' refresh thread until the operating system gives up on the socket, and flips made
+         * meanwhile would not reach this instance even after the network healed.
+         *
+         * @param timeout between 1 ms and 10 minutes; default 5 s
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder networkTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "null networkTimeout");
+            if (timeout.toMillis() < 1 || timeout.compareTo(Duration.ofMinutes(10)) > 0) {
+                throw new IllegalArgumentException("networkTimeout must be between 1 ms and 10 minutes, but was " + timeout);
+            }
+            this.networkTimeout = timeout;
             return this;
         }
 

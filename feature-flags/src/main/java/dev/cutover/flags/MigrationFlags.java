@@ -54,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * Every method may be called from any thread. A reader sees either the old or the new state of a
  * migration, never a mix. Listeners are told of changes one at a time, in the order the snapshot
  * changed. Background loads run on one daemon thread: a load that hangs (say, on a network stall without a
- * socket timeout on the store's connections) delays later refreshes but never blocks a reader.
+ * network timeout, see {@link JdbcFlagStoreConfig.Builder#networkTimeout}) delays later refreshes but never blocks a reader.
  */
 public final class MigrationFlags implements AutoCloseable {
     /** The default time between two background loads of the store. */

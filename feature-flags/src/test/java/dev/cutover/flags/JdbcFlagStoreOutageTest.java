@@ -63,4 +63,34 @@ class JdbcFlagStoreOutageTest {
             }
         }
     }
+
+    @ParameterizedTest
+    @MethodSource("dev.cutover.testsupport.TestDatabases#serverEngines")
+    void stalledNetwork_failsLoadsAfterTheNetworkTimeout_soAFlipMadeMeanwhileArrivesOnceItHeals(Engine engine)
+            throws Exception {
+        try (TestDatabase db = TestDatabases.create(engine, "flagsstall");
+             TcpForwarder forwarder = TcpForwarder.in(db)) {
+            JdbcFlagStore direct = JdbcFlagStore.create(db.dataSource(2));
+            direct.createTables();
+            JdbcFlagStore viaForwarder = JdbcFlagStore.create(db.dataSourceVia(forwarder, 2),
+                    JdbcFlagStoreConfig.custom().networkTimeout(Duration.ofMillis(300)).build());
+            try (MigrationFlags flags = MigrationFlags.builder(viaForwarder).refreshInterval(Duration.ofMillis(100)).build()) {
+                flags.forceMoveTo("orders", Stage.SHIFT_READS, "alice", "before the stall");
+                MigrationState beforeStall = flags.state("orders");
+
+                forwarder.stall();
+                // A stalled read without a network timeout never fails: these errors prove the refresh
+                // thread is not stuck behind the stall.
+                Await.until(() -> flags.storeErrorCount() >= 2);
+                assertTrue(flags.storeErrorCount() >= 2, "failed loads during the stall: " + flags.storeErrorCount());
+                assertEquals(beforeStall, flags.state("orders"));
+                MigrationState current = direct.loadAll().get("orders");
+                direct.save(current, current.toBuilder().stage(Stage.TARGET_PRIMARY).build(), "bob", "during the stall");
+
+                forwarder.restore();
+                Await.until(() -> flags.state("orders").stage() == Stage.TARGET_PRIMARY);
+                assertEquals(Stage.TARGET_PRIMARY, flags.state("orders").stage());
+            }
+        }
+    }
 }

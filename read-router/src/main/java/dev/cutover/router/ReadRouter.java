@@ -91,6 +91,7 @@ public final class ReadRouter implements AutoCloseable {
     private final LongAdder mismatched = new LongAdder();
     private final LongAdder shadowErrors = new LongAdder();
     private final LongAdder shadowDropped = new LongAdder();
+    private final LongAdder settled = new LongAdder();
     private volatile boolean closed;
 
     private ReadRouter(Builder b) {
@@ -179,7 +180,7 @@ public final class ReadRouter implements AutoCloseable {
             T answer = source.call();
             sourceReads.increment();
             if (state.shadowRead()) {
-                shadow(operation, routingKey, Side.SOURCE, answer, target);
+                shadow(operation, routingKey, Side.SOURCE, answer, source, target);
             }
             return answer;
         }
@@ -189,7 +190,7 @@ public final class ReadRouter implements AutoCloseable {
         T answer = target.call();
         targetReads.increment();
         if (compareTargetServed(state)) {
-            shadow(operation, routingKey, Side.TARGET, answer, source);
+            shadow(operation, routingKey, Side.TARGET, answer, target, source);
         }
         return answer;
     }
@@ -258,7 +259,7 @@ public final class ReadRouter implements AutoCloseable {
     /** @return the counts since the router was built */
     public ReadRouterStats stats() {
         return new ReadRouterStats(sourceReads.sum(), targetReads.sum(), fallbacks.sum(), compared.sum(),
-                matched.sum(), mismatched.sum(), shadowErrors.sum(), shadowDropped.sum(), autoRollback.rollbacks());
+                matched.sum(), mismatched.sum(), settled.sum(), shadowErrors.sum(), shadowDropped.sum(), autoRollback.rollbacks());
     }
 
     /**
@@ -320,7 +321,7 @@ public final class ReadRouter implements AutoCloseable {
         autoRollback.recordTargetRead(false);
         targetReads.increment();
         if (compareTargetServed(state)) {
-            shadow(operation, routingKey, Side.TARGET, answer, source);
+            shadow(operation, routingKey, Side.TARGET, answer, target, source);
         }
         return answer;
     }
@@ -356,9 +357,10 @@ public final class ReadRouter implements AutoCloseable {
         return state.shadowRead();
     }
 
-    private void shadow(String operation, String routingKey, Side served, Object answer, ReadCall<?> other) {
+    private void shadow(String operation, String routingKey, Side served, Object answer, ReadCall<?> servedCall,
+            ReadCall<?> other) {
         try {
-            shadowExecutor.execute(() -> runShadow(operation, routingKey, served, answer, other));
+            shadowExecutor.execute(() -> runShadow(operation, routingKey, served, answer, servedCall, other));
         } catch (RejectedExecutionException e) {
             shadowDropped.increment();
             long held = shadowProblemLog.tryLog();
@@ -369,7 +371,8 @@ public final class ReadRouter implements AutoCloseable {
         }
     }
 
-    private void runShadow(String operation, String routingKey, Side served, Object answer, ReadCall<?> other) {
+    private void runShadow(String operation, String routingKey, Side served, Object answer, ReadCall<?> servedCall,
+            ReadCall<?> other) {
         Side otherSide = served.other();
         Object otherAnswer;
         try {
@@ -385,20 +388,24 @@ public final class ReadRouter implements AutoCloseable {
         if (otherSide == Side.TARGET) {
             autoRollback.recordTargetRead(false);
         }
-        Object sourceAnswer = served == Side.SOURCE ? answer : otherAnswer;
-        Object targetAnswer = served == Side.SOURCE ? otherAnswer : answer;
-        List<Difference> differences;
-        try {
-            differences = Objects.requireNonNull(comparator.compare(sourceAnswer, targetAnswer),
-                    "the comparator returned null instead of a list");
-        } catch (RuntimeException e) {
-            shadowErrors.increment();
-            logShadowProblem("comparing the answers of " + operation + " failed: " + e);
+        List<Difference> differences = compare(operation, served, answer, otherAnswer);
+        if (differences == null) {
             return;
+        }
+        boolean settledOnRecheck = false;
+        if (!differences.isEmpty() && !config.mismatchRecheckDelay().isZero()) {
+            differences = recheck(operation, served, answer, servedCall, otherAnswer, other);
+            if (differences == null) {
+                return;
+            }
+            settledOnRecheck = differences.isEmpty();
         }
         if (differences.isEmpty()) {
             // Outcome and rollback check before the total, so that whoever sees a comparison counted sees
             // all of its effects.
+            if (settledOnRecheck) {
+                settled.increment();
+            }
             matched.increment();
             autoRollback.recordComparison(false);
             compared.increment();
@@ -412,6 +419,57 @@ public final class ReadRouter implements AutoCloseable {
         autoRollback.recordComparison(true);
         compared.increment();
         reportMismatch(event, differences);
+    }
+
+    /**
+     * Reads both sides again after the recheck delay, the served side first as in the original read.
+     * A row whose source answer changed in between is being written: its difference is a write in
+     * flight, not evidence of divergence, and counts as none.
+     *
+     * @return the differences now, or null if a read or the comparison failed (already counted)
+     */
+    private List<Difference> recheck(String operation, Side served, Object answer, ReadCall<?> servedCall,
+            Object otherAnswer, ReadCall<?> other) {
+        try {
+            Thread.sleep(config.mismatchRecheckDelay().toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+        Object servedAgain;
+        Object otherAgain;
+        try {
+            servedAgain = servedCall.call();
+            otherAgain = other.call();
+        } catch (Exception e) {
+            shadowErrors.increment();
+            logShadowProblem("re-reading " + operation + " to confirm a difference failed: " + e);
+            return null;
+        }
+        Object sourceBefore = served == Side.SOURCE ? answer : otherAnswer;
+        Object sourceAgain = served == Side.SOURCE ? servedAgain : otherAgain;
+        List<Difference> sourceChanges = compare(operation, Side.SOURCE, sourceBefore, sourceAgain);
+        if (sourceChanges == null) {
+            return null;
+        }
+        if (!sourceChanges.isEmpty()) {
+            return List.of();
+        }
+        return compare(operation, served, servedAgain, otherAgain);
+    }
+
+    /** @return the differences, or null if the comparator failed (already counted and logged) */
+    private List<Difference> compare(String operation, Side served, Object servedAnswer, Object otherAnswer) {
+        Object sourceAnswer = served == Side.SOURCE ? servedAnswer : otherAnswer;
+        Object targetAnswer = served == Side.SOURCE ? otherAnswer : servedAnswer;
+        try {
+            return Objects.requireNonNull(comparator.compare(sourceAnswer, targetAnswer),
+                    "the comparator returned null instead of a list");
+        } catch (RuntimeException e) {
+            shadowErrors.increment();
+            logShadowProblem("comparing the answers of " + operation + " failed: " + e);
+            return null;
+        }
     }
 
     private void reportMismatch(MismatchEvent event, List<Difference> differences) {

@@ -24,6 +24,7 @@ import java.util.OptionalDouble;
  *   <tr><td>{@code targetServedComparePercent}</td><td>unset: the flags' shadow percentage</td><td>0..100</td></tr>
  *   <tr><td>{@code revealValues}</td><td>false</td><td></td></tr>
  *   <tr><td>{@code recentMismatchCapacity}</td><td>100</td><td>1..100,000</td></tr>
+ *   <tr><td>{@code mismatchRecheckDelay}</td><td>100 ms</td><td>0..1 min; 0 reports at once</td></tr>
  *   <tr><td>{@code mismatchLogInterval}</td><td>1 s</td><td>positive</td></tr>
  *   <tr><td>{@code fallbackLogInterval}</td><td>10 s</td><td>positive</td></tr>
  *   <tr><td>{@code autoRollback}</td><td>false</td><td></td></tr>
@@ -48,6 +49,7 @@ public final class ReadRouterConfig {
     private final Double targetServedComparePercent;
     private final boolean revealValues;
     private final int recentMismatchCapacity;
+    private final Duration mismatchRecheckDelay;
     private final Duration mismatchLogInterval;
     private final Duration fallbackLogInterval;
     private final boolean autoRollback;
@@ -69,6 +71,7 @@ public final class ReadRouterConfig {
         this.targetServedComparePercent = b.targetServedComparePercent;
         this.revealValues = b.revealValues;
         this.recentMismatchCapacity = b.recentMismatchCapacity;
+        this.mismatchRecheckDelay = b.mismatchRecheckDelay;
         this.mismatchLogInterval = b.mismatchLogInterval;
         this.fallbackLogInterval = b.fallbackLogInterval;
         this.autoRollback = b.autoRollback;
@@ -103,6 +106,7 @@ public final class ReadRouterConfig {
         b.targetServedComparePercent = targetServedComparePercent;
         b.revealValues = revealValues;
         b.recentMismatchCapacity = recentMismatchCapacity;
+        b.mismatchRecheckDelay = mismatchRecheckDelay;
         b.mismatchLogInterval = mismatchLogInterval;
         b.fallbackLogInterval = fallbackLogInterval;
         b.autoRollback = autoRollback;
@@ -180,6 +184,14 @@ public final class ReadRouterConfig {
         return recentMismatchCapacity;
     }
 
+    /**
+     * @return how long after a shadow comparison differs both sides are read again; only a difference
+     *     that is still there is a mismatch. Zero reports the first difference.
+     */
+    public Duration mismatchRecheckDelay() {
+        return mismatchRecheckDelay;
+    }
+
     /** @return the least time between two mismatch log lines; mismatches in between are counted in the next */
     public Duration mismatchLogInterval() {
         return mismatchLogInterval;
@@ -218,7 +230,7 @@ public final class ReadRouterConfig {
                 + ", breakerWaitInOpenState=" + breakerWaitInOpenState + ", breakerHalfOpenCalls=" + breakerHalfOpenCalls
                 + ", shadowThreads=" + shadowThreads + ", shadowQueueCapacity=" + shadowQueueCapacity
                 + ", targetServedComparePercent=" + targetServedComparePercent + ", revealValues=" + revealValues
-                + ", recentMismatchCapacity=" + recentMismatchCapacity + ", mismatchLogInterval=" + mismatchLogInterval
+                + ", recentMismatchCapacity=" + recentMismatchCapacity + ", mismatchRecheckDelay=" + mismatchRecheckDelay + ", mismatchLogInterval=" + mismatchLogInterval
                 + ", fallbackLogInterval=" + fallbackLogInterval + ", autoRollback=" + autoRollback
                 + ", autoRollbackWindow=" + autoRollbackWindow + ", autoRollbackMaxErrorPercent=" + autoRollbackMaxErrorPercent
                 + ", autoRollbackMaxMismatchPercent=" + autoRollbackMaxMismatchPercent + "}";
@@ -239,6 +251,7 @@ public final class ReadRouterConfig {
         private Double targetServedComparePercent;
         private boolean revealValues;
         private int recentMismatchCapacity = 100;
+        private Duration mismatchRecheckDelay = Duration.ofMillis(100);
         private Duration mismatchLogInterval = Duration.ofSeconds(1);
         private Duration fallbackLogInterval = Duration.ofSeconds(10);
         private boolean autoRollback;
@@ -411,6 +424,30 @@ public final class ReadRouterConfig {
          */
         public Builder recentMismatchCapacity(int capacity) {
             this.recentMismatchCapacity = range("recentMismatchCapacity", capacity, 1, 100_000);
+            return this;
+        }
+
+        /**
+         * How long after a shadow comparison finds a difference both sides are read again. A read
+         * racing a write sees the source after the write and the target before its mirror copy;
+         * read again once the copy has landed, the two agree, and the comparison counts as
+         * {@linkplain ReadRouterStats#settled() settled} instead of a mismatch, so that neither the
+         * mismatch rate nor the automatic rollback fires on writes in flight. A row whose source
+         * answer changed between the two reads is still being written and settles too: shadow reads
+         * confirm divergence only on rows at rest, and the verifier covers rows that never rest. The wait runs on a
+         * shadow thread, which is why a persistently diverged target also slows shadowing down
+         * (shadow reads beyond the queue are dropped and counted).
+         *
+         * @param delay 0 to 1 minute; default 100 ms; zero reports every first difference
+         * @return this builder
+         * @throws IllegalArgumentException if negative or longer than a minute
+         */
+        public Builder mismatchRecheckDelay(Duration delay) {
+            Objects.requireNonNull(delay, "null mismatchRecheckDelay");
+            if (delay.isNegative() || delay.compareTo(Duration.ofMinutes(1)) > 0) {
+                throw new IllegalArgumentException("mismatchRecheckDelay must be between 0 and 1 minute, but was " + delay);
+            }
+            this.mismatchRecheckDelay = delay;
             return this;
         }
 

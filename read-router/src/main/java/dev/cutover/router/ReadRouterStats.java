@@ -10,11 +10,14 @@ package dev.cutover.router;
  *     timeout, open breaker or saturated target executor)
  * @param compared shadow comparisons finished
  * @param matched comparisons whose answers agreed
- * @param mismatched comparisons whose answers differed
+ * @param mismatched comparisons whose answers differed, and still differed when read again after
+ *     {@link ReadRouterConfig#mismatchRecheckDelay()}
+ * @param settled comparisons whose answers differed at first but agreed when read again, or whose
+ *     source answer changed between the two reads: writes in flight, counted in {@code matched} too
  * @param shadowErrors shadow reads or comparisons that threw
  * @param shadowDropped shadow reads dropped because the shadow executor was saturated
  * @param autoRollbacks automatic rollbacks this router made
  */
 public record ReadRouterStats(long sourceReads, long targetReads, long fallbacks, long compared, long matched,
-                              long mismatched, long shadowErrors, long shadowDropped, long autoRollbacks) {
+                              long mismatched, long settled, long shadowErrors, long shadowDropped, long autoRollbacks) {
 }

@@ -1,6 +1,7 @@
 package dev.cutover.router;
 
 import dev.cutover.testsupport.Await;
+import java.time.Duration;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,9 +24,12 @@ class AutoRollbackTest {
 
     private final MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build();
 
-    /** A breaker that never opens here, so that only the rollback thresholds act. */
+    /**
+     * A breaker that never opens here, so that only the rollback thresholds act; the planted
+     * differences are permanent, so a short recheck confirms them as fast as a long one.
+     */
     private final ReadRouterConfig.Builder config = ReadRouterConfig.custom().breakerSlidingWindowSize(1_000)
-            .breakerMinimumCalls(1_000).autoRollbackWindow(WINDOW);
+            .breakerMinimumCalls(1_000).autoRollbackWindow(WINDOW).mismatchRecheckDelay(Duration.ofMillis(1));
 
     @BeforeEach
     void shiftReads() {

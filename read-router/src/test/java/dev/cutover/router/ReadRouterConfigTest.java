@@ -31,6 +31,7 @@ class ReadRouterConfigTest {
         assertTrue(c.targetServedComparePercent().isEmpty());
         assertFalse(c.revealValues());
         assertEquals(100, c.recentMismatchCapacity());
+        assertEquals(Duration.ofMillis(100), c.mismatchRecheckDelay());
         assertEquals(Duration.ofSeconds(1), c.mismatchLogInterval());
         assertEquals(Duration.ofSeconds(10), c.fallbackLogInterval());
         assertFalse(c.autoRollback());
@@ -45,7 +46,7 @@ class ReadRouterConfigTest {
                 .targetConcurrency(3).breakerFailureRateThreshold(20).breakerSlidingWindowSize(30).breakerMinimumCalls(10)
                 .breakerWaitInOpenState(Duration.ofSeconds(4)).breakerHalfOpenCalls(2).shadowThreads(5)
                 .shadowQueueCapacity(6).targetServedComparePercent(7).revealValues(true).recentMismatchCapacity(8)
-                .mismatchLogInterval(Duration.ofSeconds(9)).fallbackLogInterval(Duration.ofSeconds(11)).autoRollback(true)
+                .mismatchRecheckDelay(Duration.ofMillis(15)).mismatchLogInterval(Duration.ofSeconds(9)).fallbackLogInterval(Duration.ofSeconds(11)).autoRollback(true)
                 .autoRollbackWindow(12).autoRollbackMaxErrorPercent(13).autoRollbackMaxMismatchPercent(14).build();
         assertEquals(c.toString(), c.toBuilder().build().toString());
         assertEquals(7, c.targetServedComparePercent().getAsDouble());
@@ -58,6 +59,10 @@ class ReadRouterConfigTest {
         rejected(() -> b.breakerWaitInOpenState(Duration.ofSeconds(-1)),
                 "breakerWaitInOpenState must be a positive duration, but was PT-1S");
         rejected(() -> b.mismatchLogInterval(Duration.ZERO), "mismatchLogInterval must be a positive duration, but was PT0S");
+        rejected(() -> b.mismatchRecheckDelay(Duration.ofMillis(-1)),
+                "mismatchRecheckDelay must be between 0 and 1 minute, but was PT-0.001S");
+        rejected(() -> b.mismatchRecheckDelay(Duration.ofMinutes(2)),
+                "mismatchRecheckDelay must be between 0 and 1 minute, but was PT2M");
         rejected(() -> b.fallbackLogInterval(Duration.ZERO), "fallbackLogInterval must be a positive duration, but was PT0S");
         rejected(() -> b.targetConcurrency(0), "targetConcurrency must be between 1 and 10000, but was 0");
         rejected(() -> b.breakerSlidingWindowSize(0), "breakerSlidingWindowSize must be between 1 and 100000, but was 0");

@@ -11,12 +11,14 @@ import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
 import java.math.BigDecimal;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -79,6 +81,58 @@ class ShadowReadTest {
             MismatchEvent event = router.recentMismatches().get(0);
             assertTrue(event.valuesRevealed());
             assertEquals(List.of(new Difference("email", "ada@example.com", "ada@example.org")), event.differences());
+        }
+    }
+
+    @Test
+    void aDifferenceThatIsGoneWhenReadAgain_isSettled_notAMismatch() throws Exception {
+        // The target answers as before its mirror copy once, then as after it: a write in flight.
+        AtomicInteger targetReads = new AtomicInteger();
+        ReadCall<Customer> mirroredLate = () -> targetReads.getAndIncrement() == 0 ? target() : source();
+        List<MismatchEvent> heard = new CopyOnWriteArrayList<>();
+        try (ReadRouter router = ReadRouter.builder(flags, M).mismatchListener(heard::add).build()) {
+            router.read("findCustomer", "customer-42", ShadowReadTest::source, mirroredLate);
+            Await.until(() -> router.stats().compared() == 1);
+
+            assertEquals(1, router.stats().settled());
+            assertEquals(1, router.stats().matched());
+            assertEquals(0, router.stats().mismatched());
+            assertEquals(List.of(), heard);
+            assertEquals(2, targetReads.get(), "the target was read again to confirm the difference");
+        }
+    }
+
+    @Test
+    void aDifferenceOnARowStillBeingWritten_isSettled_notAMismatch() throws Exception {
+        AtomicInteger sourceReads = new AtomicInteger();
+        ReadCall<Customer> hotRow = () -> new Customer(42, "ada" + sourceReads.getAndIncrement() + "@example.com",
+                BigDecimal.TEN);
+        try (ReadRouter router = ReadRouter.builder(flags, M).build()) {
+            router.read("findCustomer", "customer-42", hotRow, ShadowReadTest::target);
+            Await.until(() -> router.stats().compared() == 1);
+
+            assertEquals(1, router.stats().settled());
+            assertEquals(0, router.stats().mismatched());
+        }
+    }
+
+    @Test
+    void aDifferenceStillThereWhenReadAgain_isAMismatch_andWithoutRecheckTheFirstDifferenceIs() throws Exception {
+        AtomicInteger targetReads = new AtomicInteger();
+        ReadCall<Customer> mirroredLate = () -> targetReads.getAndIncrement() == 0 ? target() : source();
+        ReadRouterConfig noRecheck = ReadRouterConfig.custom().mismatchRecheckDelay(Duration.ZERO).build();
+        try (ReadRouter router = ReadRouter.builder(flags, M).config(noRecheck).build()) {
+            router.read("findCustomer", "customer-42", ShadowReadTest::source, mirroredLate);
+            Await.until(() -> router.stats().compared() == 1);
+            assertEquals(1, router.stats().mismatched());
+            assertEquals(0, router.stats().settled());
+            assertEquals(1, targetReads.get());
+        }
+        try (ReadRouter router = ReadRouter.builder(flags, M).build()) {
+            router.read("findCustomer", "customer-42", ShadowReadTest::source, ShadowReadTest::target);
+            Await.until(() -> router.stats().compared() == 1);
+            assertEquals(1, router.stats().mismatched());
+            assertEquals(0, router.stats().settled());
         }
     }
 

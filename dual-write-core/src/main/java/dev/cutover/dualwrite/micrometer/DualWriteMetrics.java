@@ -2,18 +2,23 @@ package dev.cutover.dualwrite.micrometer;
 
 import dev.cutover.dualwrite.DualWriteStats;
 import dev.cutover.flags.MigrationState;
+import dev.cutover.flags.Side;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToLongFunction;
 
 /**
- * Publishes a {@link DualWriteStats}'s counts to Micrometer, tagged {@code migration}. The only class
- * of the module that uses Micrometer, which stays an optional dependency.
+ * Publishes a {@link DualWriteStats}'s counts to Micrometer, tagged {@code migration} and
+ * {@code side}. For writes, {@code side} is the side written as the primary; for mirrors, queued
+ * entries and latency it is the side receiving the copy ({@code target} while the source is primary,
+ * {@code source} from {@code TARGET_PRIMARY} on). The only class of the module that uses
+ * Micrometer, which stays an optional dependency.
  *
  * <table>
  *   <caption>Meters</caption>
@@ -47,25 +52,30 @@ public final class DualWriteMetrics implements MeterBinder {
     @Override
     public void bindTo(MeterRegistry registry) {
         Objects.requireNonNull(registry, "null registry");
-        Tags tags = Tags.of("migration", migration);
-        counter(registry, "cutover.dualwrite.writes", tags.and("outcome", "success"),
-                "Write calls that succeeded on the primary", DualWriteStats::primaryWrites);
-        counter(registry, "cutover.dualwrite.writes", tags.and("outcome", "failure"),
-                "Write calls that failed on the primary", DualWriteStats::primaryFailures);
-        counter(registry, "cutover.dualwrite.mirrors", tags.and("outcome", "copied"),
-                "Keys copied to the other side directly", DualWriteStats::mirrored);
-        counter(registry, "cutover.dualwrite.mirrors", tags.and("outcome", "failed"),
-                "Direct copies that failed and were queued", DualWriteStats::mirrorFailures);
-        counter(registry, "cutover.dualwrite.mirrors", tags.and("outcome", "deferred"),
-                "Keys queued behind pending entries without a direct copy", DualWriteStats::queuedBehindPending);
-        counter(registry, "cutover.dualwrite.queued", tags, "Retry-queue entries added", DualWriteStats::enqueued);
-        counter(registry, "cutover.dualwrite.queue.failures", tags,
-                "Keys whose copy failed and whose retry-queue entry could not be added", DualWriteStats::enqueueFailures);
-        FunctionTimer.builder("cutover.dualwrite.mirror.latency", stats, DualWriteStats::mirrored,
-                        DualWriteStats::mirrorNanos, TimeUnit.NANOSECONDS)
-                .tags(tags)
-                .description("Time of the direct mirror copies")
-                .register(registry);
+        for (Side side : Side.values()) {
+            Tags tags = Tags.of("migration", migration, "side", side.name().toLowerCase(Locale.ROOT));
+            counter(registry, "cutover.dualwrite.writes", tags.and("outcome", "success"),
+                    "Write calls that succeeded on this side as the primary", s -> s.primaryWrites(side));
+            counter(registry, "cutover.dualwrite.writes", tags.and("outcome", "failure"),
+                    "Write calls that failed on this side as the primary", s -> s.primaryFailures(side));
+            counter(registry, "cutover.dualwrite.mirrors", tags.and("outcome", "copied"),
+                    "Keys copied to this side directly", s -> s.mirrored(side));
+            counter(registry, "cutover.dualwrite.mirrors", tags.and("outcome", "failed"),
+                    "Direct copies to this side that failed and were queued", s -> s.mirrorFailures(side));
+            counter(registry, "cutover.dualwrite.mirrors", tags.and("outcome", "deferred"),
+                    "Keys for this side queued behind pending entries without a direct copy",
+                    s -> s.queuedBehindPending(side));
+            counter(registry, "cutover.dualwrite.queued", tags, "Retry-queue entries added for this side",
+                    s -> s.enqueued(side));
+            counter(registry, "cutover.dualwrite.queue.failures", tags,
+                    "Keys for this side whose copy failed and whose retry-queue entry could not be added",
+                    s -> s.enqueueFailures(side));
+            FunctionTimer.builder("cutover.dualwrite.mirror.latency", stats, s -> s.mirrored(side),
+                            s -> s.mirrorNanos(side), TimeUnit.NANOSECONDS)
+                    .tags(tags)
+                    .description("Time of the direct mirror copies to this side")
+                    .register(registry);
+        }
     }
 
     private void counter(MeterRegistry registry, String name, Tags tags, String description,

@@ -244,7 +244,9 @@ public final class ShopDemo {
         System.out.printf(Locale.ROOT, format, "entries left in the queue", queue.parked(100).size() + " parked");
         System.out.printf(Locale.ROOT, format, "reads served by the target", router.stats().targetReads());
         System.out.printf(Locale.ROOT, format, "reads shadow-compared", router.stats().compared());
-        System.out.printf(Locale.ROOT, format, "shadow mismatches (incl. reads racing writes)", router.stats().mismatched());
+        System.out.printf(Locale.ROOT, format, "shadow differences gone when read again (writes in flight)",
+                router.stats().settled());
+        System.out.printf(Locale.ROOT, format, "shadow mismatches confirmed by a second read", router.stats().mismatched());
         System.out.printf(Locale.ROOT, format, "differing rows at the checks (must be 0)", differing);
         System.out.printf(Locale.ROOT, "%n  time per stage:%n");
         secondsPerStage.forEach((name, ms) -> System.out.printf(Locale.ROOT, "    %-58s %6.1f s%n", name, ms / 1000.0));

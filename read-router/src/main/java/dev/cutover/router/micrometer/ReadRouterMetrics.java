@@ -23,7 +23,8 @@ import java.util.function.ToLongFunction;
  *   <tr><td>{@code cutover.router.fallbacks}</td><td>counter</td><td></td><td>target-routed reads the source answered</td></tr>
  *   <tr><td>{@code cutover.router.shadow.compared}</td><td>counter</td><td></td><td>comparisons finished</td></tr>
  *   <tr><td>{@code cutover.router.shadow.matched}</td><td>counter</td><td></td><td>comparisons that agreed</td></tr>
- *   <tr><td>{@code cutover.router.shadow.mismatched}</td><td>counter</td><td></td><td>comparisons that differed</td></tr>
+ *   <tr><td>{@code cutover.router.shadow.mismatched}</td><td>counter</td><td></td><td>comparisons that differed, also when read again</td></tr>
+ *   <tr><td>{@code cutover.router.shadow.settled}</td><td>counter</td><td></td><td>comparisons that differed at first and agreed when read again (writes in flight)</td></tr>
  *   <tr><td>{@code cutover.router.shadow.errors}</td><td>counter</td><td></td><td>shadow reads or comparisons that threw</td></tr>
  *   <tr><td>{@code cutover.router.shadow.dropped}</td><td>counter</td><td></td><td>shadow reads dropped by a saturated executor</td></tr>
  *   <tr><td>{@code cutover.router.auto.rollbacks}</td><td>counter</td><td></td><td>automatic rollbacks</td></tr>
@@ -55,6 +56,8 @@ public final class ReadRouterMetrics implements MeterBinder {
         counter(registry, "cutover.router.shadow.compared", tags, "Shadow comparisons finished", ReadRouterStats::compared);
         counter(registry, "cutover.router.shadow.matched", tags, "Shadow comparisons whose answers agreed", ReadRouterStats::matched);
         counter(registry, "cutover.router.shadow.mismatched", tags, "Shadow comparisons whose answers differed", ReadRouterStats::mismatched);
+        counter(registry, "cutover.router.shadow.settled", tags,
+                "Shadow comparisons that differed at first and agreed when read again", ReadRouterStats::settled);
         counter(registry, "cutover.router.shadow.errors", tags, "Shadow reads or comparisons that threw", ReadRouterStats::shadowErrors);
         counter(registry, "cutover.router.shadow.dropped", tags, "Shadow reads dropped by a saturated shadow executor", ReadRouterStats::shadowDropped);
         counter(registry, "cutover.router.auto.rollbacks", tags, "Automatic rollbacks of the target read percentage", ReadRouterStats::autoRollbacks);

@@ -1,0 +1,554 @@
+package dev.cutover.verifier;
+
+import dev.cutover.common.Dialect;
+import dev.cutover.common.internal.NetworkTimeouts;
+import dev.cutover.dualwrite.ResyncReplayHandler;
+import dev.cutover.dualwrite.TableMapping;
+import dev.cutover.flags.Side;
+import dev.cutover.queue.NewRetryEntry;
+import dev.cutover.queue.RetryQueue;
+import dev.cutover.queue.RetryStore;
+import dev.cutover.verifier.internal.Schema;
+import dev.cutover.verifier.internal.SideSql;
+import dev.cutover.verifier.internal.TableRun;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiPredicate;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Proves that the source and the target of a migration hold the same rows, while traffic flows,
+ * and optionally queues what differs for repair.
+ *
+ * <p><b>How.</b> Before any row is read, every mapping is checked against both databases'
+ * metadata (tables, mapped columns, primary keys, column types); problems are thrown together as a
+ * {@link VerificationSetupException}. Then each table is walked in the source's primary-key order,
+ * in chunks of {@link VerifierConfig#chunkSize()} rows whose bounds are found by keyset pagination.
+ * When both sides run the same engine and the mapping converts no values
+ * ({@link TableMapping#isIdentity()}), each side computes a checksum of the chunk inside the
+ * database and rows cross the network only for chunks whose checksums differ
+ * ({@link ComparisonMethod#DATABASE_CHECKSUM}); otherwise both sides' rows are streamed and the
+ * source rows, converted by the mapping, are compared with the target's as normalised values:
+ * numbers by value, timestamps in UTC within {@link VerifierConfig#timestampPrecision()}, text as
+ * Unicode ({@link ComparisonMethod#KEY_RANGE_STREAM}, or {@link ComparisonMethod#KEY_LOOKUP_STREAM}
+ * when the key order of the two sides may differ).
+ *
+ * <p><b>Writes in flight.</b> A key seen different may be a write whose mirror copy has not landed
+ * yet. Such keys are re-checked after {@link VerifierConfig#recheckDelay()}, reading the primary's
+ * row ({@link Builder#primary(Side)}, the source by default) with {@code SELECT ... FOR UPDATE}
+ * and, while holding that lock, the other side's row; only keys that differ at every one of
+ * {@link VerifierConfig#recheckAttempts()} looks are reported. Dual-write copies take the same
+ * lock, so no copy of the key is half done during a re-check.
+ *
+ * <p><b>Repair.</b> With {@link Builder#repairWith(RetryQueue, String)}, each reported key is
+ * queued as a {@code RESYNC} entry, which the retry-queue's drain copies from the primary.
+ *
+ * <p><b>Resume.</b> After every chunk a {@link Checkpoint} is saved in the
+ * {@link Builder#checkpoints(CheckpointStore) checkpoint store}; {@link #stop()} ends a run after
+ * the chunk in hand, and {@link #resume(String)} continues a stopped or crashed run after its last
+ * finished chunk.
+ *
+ * <p>Thread-safe: one run at a time per verifier ({@link #run()} and {@link #resume(String)} refuse
+ * to start while another is going on); {@link #stop()} may be called from any thread.
+ */
+public final class Verifier {
+    private static final Logger LOG = LoggerFactory.getLogger(Verifier.class);
+
+    private final DataSource source;
+    private final DataSource target;
+    private final List<TableMapping> mappings;
+    private final VerifierConfig config;
+    private final BiPredicate<String, String> repair;
+    private final Side primary;
+    private final ProgressListener listener;
+    private final CheckpointStore checkpoints;
+    private final AtomicBoolean running = new AtomicBoolean();
+    private volatile boolean stopRequested;
+
+    private Verifier(Builder b) {
+        this.source = b.source;
+        this.target = b.target;
+        this.mappings = List.copyOf(b.mappings.values());
+        this.config = b.config;
+        this.primary = b.primary;
+        this.repair = b.repair == null ? null : (entity, key) -> b.repair.test(
+                ResyncReplayHandler.entry(b.repairMigration, entity, key, b.primary));
+        this.listener = b.listener;
+        this.checkpoints = b.checkpoints;
+    }
+
+    /**
+     * Starts a verifier of two databases.
+     *
+     * @param source the source database; the reference, whose rows the target should hold
+     * @param target the target database
+     * @return the builder
+     */
+    public static Builder builder(DataSource source, DataSource target) {
+        return new Builder(source, target);
+    }
+
+    /**
+     * Checks every mapping against both databases' metadata, reading no rows: the tables and mapped
+     * columns exist, each table's primary key is the mapping's key, and (for mappings that convert
+     * no values) each pair of columns has compatible types.
+     *
+     * @throws VerificationSetupException listing every problem found
+     * @throws VerifierException if the metadata cannot be read
+     */
+    public void validate() {
+        try {
+            plan();
+        } catch (SQLException e) {
+            throw new VerifierException("Cannot read the databases' metadata: " + e.getMessage(), null, e);
+        }
+    }
+
+    /**
+     * Verifies every mapped table from its first key, with a new run id.
+     *
+     * @return the report; {@link VerificationReport#completed()} is false if {@link #stop()} ended it
+     * @throws VerificationSetupException if a mapping does not fit the databases (nothing was read)
+     * @throws VerifierException if a database fails; the run can be resumed from its report's
+     *     run id, which the message names
+     * @throws IllegalStateException if another run of this verifier is going on
+     */
+    public VerificationReport run() {
+        return execute(UUID.randomUUID().toString(), Map.of());
+    }
+
+    /**
+     * Continues a stopped or crashed run after its last finished chunk; tables it had finished are
+     * not read again, and the report covers the whole run (the duration only this part).
+     *
+     * @param runId the run's id, from {@link VerificationReport#runId()} or a failure's message
+     * @return the report
+     * @throws IllegalArgumentException if the checkpoint store knows no such run
+     * @throws VerificationSetupException if a mapping does not fit the databases
+     * @throws VerifierException if a database fails
+     * @throws IllegalStateException if another run of this verifier is going on
+     */
+    public VerificationReport resume(String runId) {
+        Objects.requireNonNull(runId, "null runId");
+        Map<String, Checkpoint> saved = checkpoints.load(runId);
+        if (saved.isEmpty()) {
+            throw new IllegalArgumentException("The checkpoint store holds no run '" + runId
+                    + "': pass the same store (CheckpointStore.jdbc to survive a restart) or start a new run with run()");
+        }
+        return execute(runId, saved);
+    }
+
+    /**
+     * Asks the run going on to stop after the chunk in hand; its report then says
+     * {@link VerificationReport#completed() completed} false, and {@link #resume(String)} continues it.
+     * Does nothing when no run is going on.
+     */
+    public void stop() {
+        stopRequested = true;
+    }
+
+    private VerificationReport execute(String runId, Map<String, Checkpoint> saved) {
+        if (!running.compareAndSet(false, true)) {
+            throw new IllegalStateException("A run of this verifier is going on: wait for it, or stop() it first");
+        }
+        stopRequested = false;
+        Instant startedAt = Instant.now();
+        ExecutorService targetReader = Executors.newSingleThreadExecutor(r -> {
+            Thread thread = new Thread(r, "cutover-verifier-target");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try {
+            List<TableRun.Plan> plans = plan();
+            Pacer pacer = new Pacer(runId, countRows(plans), saved);
+            List<TableReport> tables = new ArrayList<>();
+            for (TableRun.Plan plan : plans) {
+                Checkpoint resumeFrom = saved.get(plan.mapping().entity());
+                LOG.info("Verifier run {}: {} ({} -> {}) by {}{}", runId, plan.mapping().entity(), plan.mapping().sourceTable(),
+                        plan.mapping().targetTable(), plan.method(), resumeFrom == null ? "" : ", resumed");
+                TableReport table = new TableRun(plan, source, target, config, targetReader, pacer, primary, resumeFrom).run();
+                pacer.tableDone(table);
+                tables.add(table);
+                if (table.method() == ComparisonMethod.DATABASE_CHECKSUM && table.chunks() >= 4
+                        && table.chunksComparedByRow() > table.chunks() / 2
+                        && table.chunksComparedByRow() > 2 * (table.differenceCount() + table.transientDifferences())) {
+                    LOG.warn("Verifier run {}: {} checksums differed in {} of {} chunks although few rows differ: the column"
+                            + " types of {} and {} probably render values differently (decimal scale, timestamp precision);"
+                            + " the result stands, but rows were read instead of checksummed. Align the types for speed.",
+                            runId, table.entity(), table.chunksComparedByRow(), table.chunks(), table.sourceTable(),
+                            table.targetTable());
+                }
+            }
+            VerificationReport report = new VerificationReport(runId, tables.stream().allMatch(TableReport::finished),
+                    startedAt, Duration.between(startedAt, Instant.now()), tables);
+            LOG.info("Verifier run {} {}: {} rows, {} differences ({} more cleared by re-checks), {} ms", runId,
+                    report.completed() ? "completed" : "stopped", report.rowsCompared(), report.differenceCount(),
+                    tables.stream().mapToLong(TableReport::transientDifferences).sum(), report.duration().toMillis());
+            return report;
+        } catch (SQLException e) {
+            throw new VerifierException("Verifier run " + runId + " failed: " + e.getMessage()
+                    + "; its finished chunks are checkpointed, resume it with resume(\"" + runId + "\")", runId, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VerifierException("Verifier run " + runId + " was interrupted; resume it with resume(\"" + runId + "\")",
+                    runId, e);
+        } finally {
+            targetReader.shutdownNow();
+            running.set(false);
+        }
+    }
+
+    private List<TableRun.Plan> plan() throws SQLException {
+        Dialect sourceDialect = Dialect.detect(source);
+        Dialect targetDialect = Dialect.detect(target);
+        List<String> problems = new ArrayList<>();
+        List<TableRun.Plan> plans = new ArrayList<>();
+        try (Connection sourceConnection = connect(source); Connection targetConnection = connect(target)) {
+            for (TableMapping mapping : mappings) {
+                Schema.TableInfo sourceTable = Schema.describe(sourceConnection, sourceDialect, mapping.sourceTable());
+                Schema.TableInfo targetTable = Schema.describe(targetConnection, targetDialect, mapping.targetTable());
+                int before = problems.size();
+                check(mapping, Side.SOURCE, sourceTable, problems);
+                check(mapping, Side.TARGET, targetTable, problems);
+                if (problems.size() > before) {
+                    continue;
+                }
+                List<Schema.ColumnInfo> sourceColumns = columns(mapping, Side.SOURCE, sourceTable);
+                List<Schema.ColumnInfo> targetColumns = columns(mapping, Side.TARGET, targetTable);
+                if (mapping.isIdentity()) {
+                    for (int i = 0; i < sourceColumns.size(); i++) {
+                        Schema.ColumnInfo s = sourceColumns.get(i);
+                        Schema.ColumnInfo t = targetColumns.get(i);
+                        if (!s.family().compatibleWith(t.family())) {
+                            problems.add("columns " + mapping.sourceTable() + "." + s.name() + " (" + s.typeName() + ") and "
+                                    + mapping.targetTable() + "." + t.name() + " (" + t.typeName() + ") of " + mapping.entity()
+                                    + " cannot hold the same values: change one type, or map the column with a conversion"
+                                    + " (TableMapping.Builder.column(source, target, toTarget, toSource))");
+                        }
+                    }
+                }
+                plans.add(new TableRun.Plan(mapping, method(mapping, sourceDialect, targetDialect, sourceColumns, targetColumns),
+                        new SideSql(sourceDialect, mapping.sourceTable(), mapping.columnNames(Side.SOURCE),
+                                mapping.keyColumnNames(Side.SOURCE)),
+                        new SideSql(targetDialect, mapping.targetTable(), mapping.columnNames(Side.TARGET),
+                                mapping.keyColumnNames(Side.TARGET))));
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new VerificationSetupException(problems);
+        }
+        return plans;
+    }
+
+    private static ComparisonMethod method(TableMapping mapping, Dialect sourceDialect, Dialect targetDialect,
+            List<Schema.ColumnInfo> sourceColumns, List<Schema.ColumnInfo> targetColumns) {
+        if (!mapping.isIdentity()) {
+            return ComparisonMethod.KEY_LOOKUP_STREAM;
+        }
+        if (sourceDialect == targetDialect) {
+            return ComparisonMethod.DATABASE_CHECKSUM;
+        }
+        // Whole numbers sort alike everywhere; text, UUIDs and timestamps may sort differently per engine.
+        int keys = mapping.keyColumnNames(Side.SOURCE).size();
+        for (int i = 0; i < keys; i++) {
+            if (sourceColumns.get(i).family() != Schema.Family.INTEGER || targetColumns.get(i).family() != Schema.Family.INTEGER) {
+                return ComparisonMethod.KEY_LOOKUP_STREAM;
+            }
+        }
+        return ComparisonMethod.KEY_RANGE_STREAM;
+    }
+
+    private static void check(TableMapping mapping, Side side, Schema.TableInfo table, List<String> problems) {
+        String name = side == Side.SOURCE ? mapping.sourceTable() : mapping.targetTable();
+        String what = side.name().toLowerCase(Locale.ROOT) + " table " + name + " of " + mapping.entity();
+        if (table == null) {
+            problems.add(what + " does not exist: create it, or fix the mapping's table name");
+            return;
+        }
+        for (String column : mapping.columnNames(side)) {
+            if (!table.columns().containsKey(column.toLowerCase(Locale.ROOT))) {
+                problems.add("column " + column + " is not in the " + what + " (it has "
+                        + table.columns().values().stream().map(Schema.ColumnInfo::name).collect(Collectors.joining(", "))
+                        + "): fix the mapping");
+            }
+        }
+        List<String> keys = mapping.keyColumnNames(side);
+        if (table.primaryKey().isEmpty()) {
+            problems.add(what + " has no primary key: the verifier walks tables in key order, so add a primary key on ("
+                    + String.join(", ", keys) + ")");
+        } else if (!new HashSet<>(table.primaryKey()).equals(
+                keys.stream().map(k -> k.toLowerCase(Locale.ROOT)).collect(Collectors.toSet()))) {
+            problems.add(what + " has the primary key (" + String.join(", ", table.primaryKey()) + "), but the mapping's key is ("
+                    + String.join(", ", keys) + "): map the primary key's columns with TableMapping.Builder.key(...)");
+        }
+    }
+
+    private static List<Schema.ColumnInfo> columns(TableMapping mapping, Side side, Schema.TableInfo table) {
+        return mapping.columnNames(side).stream().map(c -> table.columns().get(c.toLowerCase(Locale.ROOT))).toList();
+    }
+
+    private long countRows(List<TableRun.Plan> plans) throws SQLException {
+        long total = 0;
+        try (Connection connection = connect(source); Statement statement = connection.createStatement()) {
+            for (TableRun.Plan plan : plans) {
+                try (ResultSet rs = statement.executeQuery(plan.source().count())) {
+                    rs.next();
+                    total += rs.getLong(1);
+                }
+            }
+        }
+        return total;
+    }
+
+    /** Borrows a connection whose reads cannot hang on a silently stalled network. */
+    private Connection connect(DataSource dataSource) throws SQLException {
+        return NetworkTimeouts.connect(dataSource, (int) config.statementTimeout().toMillis() + 2000);
+    }
+
+    @Override
+    public String toString() {
+        return "Verifier" + mappings.stream().map(TableMapping::entity).toList();
+    }
+
+    /** Progress, pacing, checkpoints and repair of one run. */
+    private final class Pacer implements TableRun.Hooks {
+        private final String runId;
+        private final long rowsTotal;
+        private final long started = System.nanoTime();
+        private long rowsBefore;
+        private long rowsHere;
+        private long differencesBefore;
+        private long lastLog = System.nanoTime();
+
+        Pacer(String runId, long rowsTotal, Map<String, Checkpoint> saved) {
+            this.runId = runId;
+            this.rowsTotal = rowsTotal;
+            for (Checkpoint checkpoint : saved.values()) {
+                rowsBefore += checkpoint.rowsCompared();
+            }
+        }
+
+        void tableDone(TableReport table) {
+            differencesBefore += table.differenceCount();
+        }
+
+        @Override
+        public boolean stopRequested() {
+            return stopRequested;
+        }
+
+        @Override
+        public void save(Checkpoint checkpoint) {
+            checkpoints.save(runId, checkpoint);
+        }
+
+        @Override
+        public boolean repair(String entity, String key) {
+            return repair != null && repair.test(entity, key);
+        }
+
+        @Override
+        public void afterChunk(String entity, long rows, long differences) throws InterruptedException {
+            rowsHere += rows;
+            long now = System.nanoTime();
+            double seconds = Math.max(1e-9, (now - started) / 1e9);
+            double rate = rowsHere / seconds;
+            long done = rowsBefore + rowsHere;
+            Duration left = rate > 0 && rowsTotal > done ? Duration.ofMillis((long) ((rowsTotal - done) / rate * 1000)) : Duration.ZERO;
+            Progress progress = new Progress(runId, entity, done, rowsTotal, rate, left, differencesBefore + differences);
+            listener.onProgress(progress);
+            if (now - lastLog >= config.progressLogInterval().toNanos()) {
+                lastLog = now;
+                LOG.info("Verifier run {}: {}, {} of {} rows ({}%), {} rows/s, about {} s left, {} differences", runId, entity,
+                        done, rowsTotal, rowsTotal == 0 ? 100 : done * 100 / rowsTotal, (long) rate, left.toSeconds(),
+                        progress.differences());
+            }
+            if (config.rowsPerSecond() > 0) {
+                long dueNanos = (long) (rowsHere * 1e9 / config.rowsPerSecond());
+                long aheadMillis = (dueNanos - (System.nanoTime() - started)) / 1_000_000;
+                if (aheadMillis > 0) {
+                    Thread.sleep(aheadMillis);
+                }
+            }
+            if (!config.pauseBetweenChunks().isZero()) {
+                Thread.sleep(config.pauseBetweenChunks().toMillis());
+            }
+        }
+    }
+
+    /** Builds a {@link Verifier}; not thread-safe. */
+    public static final class Builder {
+        private final DataSource source;
+        private final DataSource target;
+        private final Map<String, TableMapping> mappings = new LinkedHashMap<>();
+        private VerifierConfig config = VerifierConfig.ofDefaults();
+        private Predicate<NewRetryEntry> repair;
+        private String repairMigration;
+        private Side primary = Side.SOURCE;
+        private ProgressListener listener = ProgressListener.none();
+        private CheckpointStore checkpoints = CheckpointStore.inMemory();
+
+        private Builder(DataSource source, DataSource target) {
+            this.source = Objects.requireNonNull(source, "null source");
+            this.target = Objects.requireNonNull(target, "null target");
+        }
+
+        /**
+         * Adds a table to verify; tables are verified in the order added.
+         *
+         * @param mapping the table's mapping, as used by {@link dev.cutover.dualwrite.KeyResync}
+         * @return this builder
+         * @throws IllegalArgumentException if an entity of that name is already added
+         */
+        public Builder mapping(TableMapping mapping) {
+            Objects.requireNonNull(mapping, "null mapping");
+            if (mappings.putIfAbsent(mapping.entity(), mapping) != null) {
+                throw new IllegalArgumentException("Entity '" + mapping.entity() + "' is mapped twice");
+            }
+            return this;
+        }
+
+        /**
+         * Sets chunking, pacing and judging.
+         *
+         * @param config the configuration; default {@link VerifierConfig#ofDefaults()}
+         * @return this builder
+         */
+        public Builder config(VerifierConfig config) {
+            this.config = Objects.requireNonNull(config, "null config");
+            return this;
+        }
+
+        /**
+         * Queues each reported key as a {@code RESYNC} entry of a migration
+         * ({@link ResyncReplayHandler#entry}; {@link NewRetryEntry#resync} while the source is
+         * primary), so that the queue's drain copies the {@link #primary(Side) primary}'s row to
+         * the other side.
+         *
+         * @param queue the migration's retry-queue
+         * @param migration the migration's name, as its repositories use it
+         * @return this builder
+         */
+        public Builder repairWith(RetryQueue queue, String migration) {
+            Objects.requireNonNull(queue, "null queue");
+            requireMigration(migration);
+            this.repair = entry -> {
+                queue.enqueue(entry);
+                return true;
+            };
+            this.repairMigration = migration;
+            return this;
+        }
+
+        /**
+         * Like {@link #repairWith(RetryQueue, String)}, writing straight into the queue's store (for
+         * a verifier running where no queue is started; any instance's queue then drains it).
+         *
+         * @param store the retry-queue's store
+         * @param migration the migration's name
+         * @return this builder
+         */
+        public Builder repairWith(RetryStore store, String migration) {
+            Objects.requireNonNull(store, "null store");
+            requireMigration(migration);
+            this.repair = entry -> {
+                store.enqueue(entry, Instant.now());
+                return true;
+            };
+            this.repairMigration = migration;
+            return this;
+        }
+
+        /**
+         * Adds a listener that hears about progress after every chunk (a log line is also written
+         * every {@link VerifierConfig#progressLogInterval()}); listeners are called in the order added.
+         *
+         * @param listener the listener, e.g. a {@link dev.cutover.verifier.micrometer.VerifierMetrics}; default none
+         * @return this builder
+         */
+        public Builder progressListener(ProgressListener listener) {
+            Objects.requireNonNull(listener, "null listener");
+            ProgressListener before = this.listener;
+            this.listener = progress -> {
+                notify(before, progress);
+                notify(listener, progress);
+            };
+            return this;
+        }
+
+        /**
+         * Sets which side is the primary while the verifier runs: the source up to
+         * {@code SHIFT_READS}, the target from {@code TARGET_PRIMARY} on. A re-check locks the
+         * primary's row, as the dual-write copies do, and a repair copies the primary's row to the
+         * other side. The report still names differences from the source's point of view
+         * ({@code MISSING_ON_TARGET}, ...).
+         *
+         * @param side the primary; default {@link Side#SOURCE}
+         * @return this builder
+         */
+        public Builder primary(Side side) {
+            this.primary = Objects.requireNonNull(side, "null side");
+            return this;
+        }
+
+        /**
+         * Sets where checkpoints go, for {@link Verifier#resume(String)}.
+         *
+         * @param store the store; default {@link CheckpointStore#inMemory()}, which does not survive
+         *     a restart: use {@link CheckpointStore#jdbc} for that
+         * @return this builder
+         */
+        public Builder checkpoints(CheckpointStore store) {
+            this.checkpoints = Objects.requireNonNull(store, "null store");
+            return this;
+        }
+
+        /**
+         * Builds the verifier; it touches neither database until used.
+         *
+         * @return the verifier
+         * @throws IllegalStateException if no mapping was added
+         */
+        public Verifier build() {
+            if (mappings.isEmpty()) {
+                throw new IllegalStateException("A verifier needs at least one table: call mapping(TableMapping)");
+            }
+            return new Verifier(this);
+        }
+
+        private static void notify(ProgressListener listener, Progress progress) {
+            try {
+                listener.onProgress(progress);
+            } catch (RuntimeException e) {
+                LOG.warn("A progress listener of the verifier failed; the run goes on", e);
+            }
+        }
+
+        private static void requireMigration(String migration) {
+            Objects.requireNonNull(migration, "null migration");
+            if (migration.isBlank() || migration.length() > NewRetryEntry.MAX_MIGRATION) {
+                throw new IllegalArgumentException("migration must be 1 to " + NewRetryEntry.MAX_MIGRATION
+                        + " characters and not blank, but was '" + migration + "'");
+            }
+        }
+    }
+}

@@ -1,0 +1,281 @@
+package dev.cutover.verifier;
+
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * How a {@link Verifier} paces and judges a run. Immutable and thread-safe; build with
+ * {@link #custom()} or take {@link #ofDefaults()}.
+ */
+public final class VerifierConfig {
+    private static final Set<ChronoUnit> PRECISIONS = Set.of(ChronoUnit.SECONDS, ChronoUnit.MILLIS, ChronoUnit.MICROS,
+            ChronoUnit.NANOS);
+    private static final VerifierConfig DEFAULTS = custom().build();
+
+    private final int chunkSize;
+    private final long rowsPerSecond;
+    private final Duration pauseBetweenChunks;
+    private final Duration recheckDelay;
+    private final int recheckAttempts;
+    private final ChronoUnit timestampPrecision;
+    private final Duration progressLogInterval;
+    private final Duration statementTimeout;
+    private final int maxListedDifferences;
+
+    private VerifierConfig(Builder b) {
+        this.chunkSize = b.chunkSize;
+        this.rowsPerSecond = b.rowsPerSecond;
+        this.pauseBetweenChunks = b.pauseBetweenChunks;
+        this.recheckDelay = b.recheckDelay;
+        this.recheckAttempts = b.recheckAttempts;
+        this.timestampPrecision = b.timestampPrecision;
+        this.progressLogInterval = b.progressLogInterval;
+        this.statementTimeout = b.statementTimeout;
+        this.maxListedDifferences = b.maxListedDifferences;
+    }
+
+    /** @return the defaults described on each {@link Builder} method */
+    public static VerifierConfig ofDefaults() {
+        return DEFAULTS;
+    }
+
+    /** @return a builder starting from the defaults */
+    public static Builder custom() {
+        return new Builder();
+    }
+
+    /**
+     * A builder starting from another configuration.
+     *
+     * @param base the configuration to start from
+     * @return the builder
+     */
+    public static Builder from(VerifierConfig base) {
+        Objects.requireNonNull(base, "null base");
+        return new Builder().chunkSize(base.chunkSize).rowsPerSecond(base.rowsPerSecond)
+                .pauseBetweenChunks(base.pauseBetweenChunks).recheckDelay(base.recheckDelay)
+                .recheckAttempts(base.recheckAttempts).timestampPrecision(base.timestampPrecision)
+                .progressLogInterval(base.progressLogInterval).statementTimeout(base.statementTimeout)
+                .maxListedDifferences(base.maxListedDifferences);
+    }
+
+    /** @return source rows per chunk */
+    public int chunkSize() {
+        return chunkSize;
+    }
+
+    /** @return the most source rows compared per second; 0 for no limit */
+    public long rowsPerSecond() {
+        return rowsPerSecond;
+    }
+
+    /** @return the pause after each chunk */
+    public Duration pauseBetweenChunks() {
+        return pauseBetweenChunks;
+    }
+
+    /** @return the wait before a differing key is re-checked */
+    public Duration recheckDelay() {
+        return recheckDelay;
+    }
+
+    /** @return how many times a differing key is re-checked before it is reported */
+    public int recheckAttempts() {
+        return recheckAttempts;
+    }
+
+    /** @return the unit below which timestamps and times count as equal */
+    public ChronoUnit timestampPrecision() {
+        return timestampPrecision;
+    }
+
+    /** @return how often a progress line is logged */
+    public Duration progressLogInterval() {
+        return progressLogInterval;
+    }
+
+    /** @return the query timeout of every statement, which also bounds a re-check's wait for a row lock */
+    public Duration statementTimeout() {
+        return statementTimeout;
+    }
+
+    /** @return how many differing keys a table's report lists; more are counted, not listed */
+    public int maxListedDifferences() {
+        return maxListedDifferences;
+    }
+
+    @Override
+    public String toString() {
+        return "VerifierConfig{chunkSize=" + chunkSize + ", rowsPerSecond=" + rowsPerSecond + ", pauseBetweenChunks="
+                + pauseBetweenChunks + ", recheckDelay=" + recheckDelay + ", recheckAttempts=" + recheckAttempts
+                + ", timestampPrecision=" + timestampPrecision + ", progressLogInterval=" + progressLogInterval
+                + ", statementTimeout=" + statementTimeout
+                + ", maxListedDifferences=" + maxListedDifferences + "}";
+    }
+
+    /** Builds a {@link VerifierConfig}; not thread-safe. */
+    public static final class Builder {
+        private int chunkSize = 10_000;
+        private long rowsPerSecond;
+        private Duration pauseBetweenChunks = Duration.ZERO;
+        private Duration recheckDelay = Duration.ofMillis(500);
+        private int recheckAttempts = 2;
+        private ChronoUnit timestampPrecision = ChronoUnit.MICROS;
+        private Duration progressLogInterval = Duration.ofSeconds(10);
+        private Duration statementTimeout = Duration.ofSeconds(60);
+        private int maxListedDifferences = 10_000;
+
+        private Builder() {
+        }
+
+        /**
+         * Sets how many source rows one chunk holds: the unit of checksums, of row-by-row
+         * comparison and of checkpoints. A chunk's rows are held in memory when it is compared row by row.
+         *
+         * @param rows 1 to 100,000; default 10,000
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder chunkSize(int rows) {
+            if (rows < 1 || rows > 100_000) {
+                throw new IllegalArgumentException("chunkSize must be between 1 and 100000, but was " + rows);
+            }
+            this.chunkSize = rows;
+            return this;
+        }
+
+        /**
+         * Limits the pace of a run to spare a busy database; the run sleeps between chunks to keep
+         * its average at or below the limit.
+         *
+         * @param rows the most source rows compared per second, or 0 for no limit; default 0
+         * @return this builder
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder rowsPerSecond(long rows) {
+            if (rows < 0) {
+                throw new IllegalArgumentException("rowsPerSecond must be >= 0 (0 for no limit), but was " + rows);
+            }
+            this.rowsPerSecond = rows;
+            return this;
+        }
+
+        /**
+         * Sets a pause after every chunk, on top of the {@link #rowsPerSecond} limit.
+         *
+         * @param pause 0 to 1 minute; default 0
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder pauseBetweenChunks(Duration pause) {
+            this.pauseBetweenChunks = requireBetween(pause, "pauseBetweenChunks", Duration.ZERO, Duration.ofMinutes(1));
+            return this;
+        }
+
+        /**
+         * Sets how long to wait before re-checking a key that differed, so that a write in flight
+         * (committed on the source, its mirror copy not yet on the target) can land. Set it above the
+         * mirror's usual delay; while the retry-queue lags, keys it holds may still be reported.
+         *
+         * @param delay 0 to 10 minutes; default 500 ms
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder recheckDelay(Duration delay) {
+            this.recheckDelay = requireBetween(delay, "recheckDelay", Duration.ZERO, Duration.ofMinutes(10));
+            return this;
+        }
+
+        /**
+         * Sets how many times a differing key is re-checked (after {@link #recheckDelay} each time)
+         * before it is reported; a key reported has differed at every look.
+         *
+         * @param attempts 1 to 10; default 2
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder recheckAttempts(int attempts) {
+            if (attempts < 1 || attempts > 10) {
+                throw new IllegalArgumentException("recheckAttempts must be between 1 and 10, but was " + attempts);
+            }
+            this.recheckAttempts = attempts;
+            return this;
+        }
+
+        /**
+         * Sets the precision at which timestamps and times are compared: two values count as equal
+         * when they are less than one unit apart, so a target column with fewer fractional digits
+         * (rounded or truncated) matches. Timestamps without a time zone are read as UTC.
+         *
+         * @param unit {@code SECONDS}, {@code MILLIS}, {@code MICROS} or {@code NANOS}; default {@code MICROS}
+         * @return this builder
+         * @throws IllegalArgumentException for another unit
+         */
+        public Builder timestampPrecision(ChronoUnit unit) {
+            Objects.requireNonNull(unit, "null timestampPrecision");
+            if (!PRECISIONS.contains(unit)) {
+                throw new IllegalArgumentException("timestampPrecision must be SECONDS, MILLIS, MICROS or NANOS, but was " + unit);
+            }
+            this.timestampPrecision = unit;
+            return this;
+        }
+
+        /**
+         * Sets how often a run logs a progress line (rows done, rows per second, time left) at INFO.
+         *
+         * @param interval 1 second to 1 hour; default 10 seconds
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder progressLogInterval(Duration interval) {
+            this.progressLogInterval = requireBetween(interval, "progressLogInterval", Duration.ofSeconds(1),
+                    Duration.ofHours(1));
+            return this;
+        }
+
+        /**
+         * Sets the query timeout of every statement, rounded up to whole seconds; it also bounds
+         * how long a re-check waits for the source row lock.
+         *
+         * @param timeout 1 second to 1 hour; default 60 seconds
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder statementTimeout(Duration timeout) {
+            this.statementTimeout = requireBetween(timeout, "statementTimeout", Duration.ofSeconds(1), Duration.ofHours(1));
+            return this;
+        }
+
+        /**
+         * Limits how many differing keys each table's report (and checkpoint) lists, so that a target
+         * missing millions of rows does not fill the memory; keys beyond it are counted in
+         * {@link TableReport#unlistedDifferences()} and still repaired.
+         *
+         * @param keys 0 to 1,000,000; default 10,000
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder maxListedDifferences(int keys) {
+            if (keys < 0 || keys > 1_000_000) {
+                throw new IllegalArgumentException("maxListedDifferences must be between 0 and 1000000, but was " + keys);
+            }
+            this.maxListedDifferences = keys;
+            return this;
+        }
+
+        /** @return the configuration */
+        public VerifierConfig build() {
+            return new VerifierConfig(this);
+        }
+
+        private static Duration requireBetween(Duration value, String name, Duration min, Duration max) {
+            Objects.requireNonNull(value, () -> "null " + name);
+            if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+                throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", but was " + value);
+            }
+            return value;
+        }
+    }
+}
