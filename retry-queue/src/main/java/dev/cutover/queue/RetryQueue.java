@@ -48,6 +48,8 @@ import org.slf4j.LoggerFactory;
 public final class RetryQueue implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RetryQueue.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Claims in a row that may lose every candidate before a worker waits a poll interval. */
+    private static final int MAX_LOST_CLAIMS_IN_A_ROW = 5;
 
     private final RetryStore store;
     private final ReplayHandler handler;
@@ -59,6 +61,8 @@ public final class RetryQueue implements AutoCloseable {
     private final CircuitBreaker breaker;
     private final QueueMetrics metrics;
     private final LoadingCache<PendingKey, Boolean> pending;
+    /** Whether a migration has any entry, so that keys of an empty queue cost no query each. */
+    private final LoadingCache<String, Boolean> migrationHasEntries;
     private final Object lifecycle = new Object();
     private ExecutorService workers;
     private volatile boolean running;
@@ -84,6 +88,10 @@ public final class RetryQueue implements AutoCloseable {
                 .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
                 .maximumSize(config.pendingCacheSize())
                 .build(key -> store.hasEntries(key.migration(), key.entity(), key.key()));
+        this.migrationHasEntries = Caffeine.newBuilder()
+                .expireAfterWrite(config.pendingCacheTtl())
+                .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
+                .build(store::hasEntries);
     }
 
     /**
@@ -155,6 +163,7 @@ public final class RetryQueue implements AutoCloseable {
     private long enqueued(NewRetryEntry entry, long id) {
         // Marked even before the caller commits: a rolled-back entry only makes the key look pending
         // until the cache entry expires, which queues a write needlessly but never loses one.
+        migrationHasEntries.put(entry.migration(), Boolean.TRUE);
         pending.put(new PendingKey(entry.migration(), entry.entity(), entry.key()), Boolean.TRUE);
         metrics.enqueued(entry.migration());
         LOG.debug("Enqueued retry entry #{} {}/{}/{} {} {}", id, entry.migration(), entry.entity(), entry.key(),
@@ -168,7 +177,9 @@ public final class RetryQueue implements AutoCloseable {
      * enqueued through this instance is seen at once; one enqueued through another instance is seen
      * within {@link RetryQueueConfig#pendingCacheTtl()} (measured on the configured clock); a key
      * whose last entry was replayed by another instance may read as pending for up to that long,
-     * which is the safe direction. A cache miss costs one indexed query.
+     * which is the safe direction. While the migration has no entries at all, which is the usual
+     * state, every key's answer comes from one cached check per migration and time-to-live; otherwise
+     * a key's cache miss costs one indexed query.
      *
      * @param migration the migration
      * @param entity the table or DAO
@@ -179,7 +190,8 @@ public final class RetryQueue implements AutoCloseable {
      *     is not cached and the store cannot be read; treat the key as pending then
      */
     public boolean isPending(String migration, String entity, String key) {
-        return pending.get(new PendingKey(migration, entity, key));
+        PendingKey pendingKey = new PendingKey(migration, entity, key);
+        return migrationHasEntries.get(migration) && pending.get(pendingKey);
     }
 
     /**
@@ -319,9 +331,16 @@ public final class RetryQueue implements AutoCloseable {
     }
 
     private void work() {
+        int lostInARow = 0;
         while (running) {
             try {
-                if (!drainBatch()) {
+                Claimed claimed = drainBatch();
+                // A claim that lost every candidate to another worker or instance found work that was
+                // there a moment ago: claim again at once rather than idle for a whole poll interval,
+                // a few times in a row, so that a candidate that somehow stays unclaimable cannot spin.
+                lostInARow = claimed == Claimed.LOST ? lostInARow + 1 : 0;
+                if (claimed == Claimed.NOTHING || lostInARow > MAX_LOST_CLAIMS_IN_A_ROW) {
+                    lostInARow = 0;
                     TimeUnit.MILLISECONDS.sleep(config.pollInterval().toMillis());
                 }
             } catch (InterruptedException e) {
@@ -345,15 +364,25 @@ public final class RetryQueue implements AutoCloseable {
         }
     }
 
+    /** What one claim of a worker got. */
+    private enum Claimed {
+        /** Entries, which were replayed. */
+        ENTRIES,
+        /** No entries, because other claimers took every due candidate first. */
+        LOST,
+        /** No entries: nothing was due, or the target is unavailable. */
+        NOTHING
+    }
+
     /**
      * Claims and replays one batch; returns whether there was anything to claim. Replayed entries
      * are removed together at the end of the batch, one statement instead of one per entry; this
      * cannot reorder a key, because a batch holds at most one entry per key and keeps it leased
      * until then.
      */
-    private boolean drainBatch() throws InterruptedException {
+    private Claimed drainBatch() throws InterruptedException {
         if (!targetAvailable()) {
-            return false;
+            return Claimed.NOTHING;
         }
         ClaimResult claim = store.claim(owner, clock.instant(), config.batchSize(), config.leaseDuration());
         claim.conflicts().forEach(metrics::claimConflicts);
@@ -379,7 +408,10 @@ public final class RetryQueue implements AutoCloseable {
                 releaseQuietly(entries.subList(next, entries.size()));
             }
         }
-        return !entries.isEmpty();
+        if (!entries.isEmpty()) {
+            return Claimed.ENTRIES;
+        }
+        return claim.conflicts().isEmpty() ? Claimed.NOTHING : Claimed.LOST;
     }
 
     /** Probes the breaker without spending a call, so that an open breaker also stops claiming. */

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import javax.sql.DataSource;
 
@@ -130,6 +131,16 @@ public interface RetryStore {
      * @return true if at least one is
      */
     boolean hasEntries(String migration, String entity, String key);
+
+    /**
+     * Whether any entry of a migration is stored, pending or parked.
+     *
+     * @param migration the migration
+     * @return true if at least one is; the default implementation asks {@link #stats()}
+     */
+    default boolean hasEntries(String migration) {
+        return stats().containsKey(Objects.requireNonNull(migration, "null migration"));
+    }
 
     /**
      * Counts the pending entries of all migrations, leased ones included.

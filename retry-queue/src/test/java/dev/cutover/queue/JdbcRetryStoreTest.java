@@ -1,5 +1,6 @@
 package dev.cutover.queue;
 
+import static dev.cutover.queue.TestEntries.MIGRATION;
 import static dev.cutover.queue.TestEntries.upsert;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -34,6 +35,23 @@ class JdbcRetryStoreTest {
             store.createTables();
             store.createTables();
             assertEquals(0, store.pendingCount());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
+    void hasEntries_ofAMigration_countsPendingAndParkedEntries_ofThatMigrationOnly(Engine engine) {
+        try (TestDatabase db = TestDatabases.create(engine, "rqhas")) {
+            JdbcRetryStore store = TestEntries.jdbcStore(db, 2);
+            assertFalse(store.hasEntries(MIGRATION));
+            store.enqueue(upsert("k1", 1), Instant.now());
+            assertTrue(store.hasEntries(MIGRATION));
+            assertFalse(store.hasEntries("another-migration"));
+            RetryEntry claimed = store.claim("a", Instant.now(), 1, LEASE).entries().get(0);
+            assertTrue(store.park(claimed, "test"));
+            assertTrue(store.hasEntries(MIGRATION), "a parked entry still counts");
+            assertTrue(store.discard(claimed.id()));
+            assertFalse(store.hasEntries(MIGRATION));
         }
     }
 

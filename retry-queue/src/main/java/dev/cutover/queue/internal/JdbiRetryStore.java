@@ -30,6 +30,7 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
+import org.jdbi.v3.core.statement.Query;
 
 /**
  * {@link JdbcRetryStore} on JDBI. Claims run in two steps. First a plain read finds the heads of
@@ -47,6 +48,8 @@ public final class JdbiRetryStore implements JdbcRetryStore {
     private static final int CONFLICT_ATTEMPTS = 5;
     /** Candidates read per claimed entry: room for losing some to other instances. */
     private static final int CANDIDATES_PER_CLAIM = 4;
+    /** Claimable entries, per candidate wanted, that a claim checks one by one before grouping the table. */
+    private static final int WINDOW_PER_CANDIDATE = 4;
     private static final int MAX_ERROR = 2000;
     private static final String COLUMNS = "id, migration, entity, routing_key, replay_mode, operation, payload, status,"
             + " attempts, next_attempt_at, last_error, created_at, lease_owner, lease_until";
@@ -56,6 +59,7 @@ public final class JdbiRetryStore implements JdbcRetryStore {
     private final String tablePrefix;
     private final String table;
     private final String candidatesSql;
+    private final String windowCandidatesSql;
     private final String lockSql;
     private final String optimisticClaimSql;
 
@@ -69,6 +73,8 @@ public final class JdbiRetryStore implements JdbcRetryStore {
                 + " AND o.id > e.id)";
         String claimable = " e.status = 'PENDING' AND e.next_attempt_at <= :now"
                 + " AND (e.lease_owner IS NULL OR e.lease_until < :now)";
+        String noEarlierEntry = " NOT EXISTS (SELECT 1 FROM " + table + " p WHERE p.migration = e.migration"
+                + " AND p.entity = e.entity AND p.routing_key = e.routing_key AND p.id < e.id)";
         String heads = "SELECT MIN(id) AS id FROM " + table + " GROUP BY migration, entity, routing_key";
         // Materialised first, so that PostgreSQL never re-joins every entry against every head, even
         // on a table without statistics yet; the other engines materialise a grouped derived table anyway.
@@ -77,12 +83,14 @@ public final class JdbiRetryStore implements JdbcRetryStore {
                 : "SELECT e.id, e.migration FROM (" + heads + ") h";
         this.candidatesSql = headsFirst + " JOIN " + table + " e ON e.id = h.id WHERE" + claimable + " AND"
                 + noLaterLiveLease + " ORDER BY e.id LIMIT :limit";
+        this.windowCandidatesSql = "SELECT e.id, e.migration FROM (SELECT c.id, c.migration, c.entity, c.routing_key"
+                + " FROM " + table + " c WHERE c.status = 'PENDING' AND c.next_attempt_at <= :now"
+                + " AND (c.lease_owner IS NULL OR c.lease_until < :now) ORDER BY c.id LIMIT :window) e WHERE"
+                + noEarlierEntry + " AND" + noLaterLiveLease + " ORDER BY e.id LIMIT :limit";
         this.lockSql = "SELECT e.id FROM " + table + " e WHERE e.id IN (<ids>) AND" + claimable
                 + " ORDER BY e.id LIMIT :limit FOR UPDATE SKIP LOCKED";
         this.optimisticClaimSql = "UPDATE " + table + " e SET lease_owner = :owner, lease_until = :until"
-                + " WHERE e.id = :id AND" + claimable + " AND" + noLaterLiveLease
-                + " AND NOT EXISTS (SELECT 1 FROM " + table + " o WHERE o.migration = e.migration"
-                + " AND o.entity = e.entity AND o.routing_key = e.routing_key AND o.id < e.id)";
+                + " WHERE e.id = :id AND" + claimable + " AND" + noLaterLiveLease + " AND" + noEarlierEntry;
     }
 
     /**
@@ -219,11 +227,16 @@ public final class JdbiRetryStore implements JdbcRetryStore {
         Objects.requireNonNull(owner, "null owner");
         long nowMillis = now.toEpochMilli();
         long until = now.plus(lease).toEpochMilli();
-        List<Candidate> candidates = jdbi.withHandle(handle -> handle.createQuery(candidatesSql)
-                .bind("now", nowMillis)
-                .bind("limit", limit * CANDIDATES_PER_CLAIM)
-                .map((rs, ctx) -> new Candidate(rs.getLong(1), rs.getString(2)))
-                .list());
+        int wanted = limit * CANDIDATES_PER_CLAIM;
+        List<Candidate> candidates = jdbi.withHandle(handle -> {
+            // First the lowest claimable entries, each checked for being its key's head with index
+            // probes: cheap whatever the backlog. When that window holds enough heads, they are the
+            // first heads of the whole table, because every claimable entry before them is in the
+            // window. Otherwise (few keys with many entries each, or a small backlog) group the table.
+            List<Candidate> found = candidates(handle.createQuery(windowCandidatesSql)
+                    .bind("window", wanted * WINDOW_PER_CANDIDATE), nowMillis, wanted);
+            return found.size() == wanted ? found : candidates(handle.createQuery(candidatesSql), nowMillis, wanted);
+        });
         if (candidates.isEmpty()) {
             return ClaimResult.EMPTY;
         }
@@ -243,6 +256,13 @@ public final class JdbiRetryStore implements JdbcRetryStore {
         return new ClaimResult(entries, conflicts(candidates, entries.stream().map(RetryEntry::id).toList(), limit));
     }
 
+    private static List<Candidate> candidates(Query query, long now, int wanted) {
+        return query.bind("now", now)
+                .bind("limit", wanted)
+                .map((rs, ctx) -> new Candidate(rs.getLong(1), rs.getString(2)))
+                .list();
+    }
+
     /** PostgreSQL locks, leases and returns the entries in one statement, a single round trip. */
     private List<RetryEntry> leaseReturning(List<Candidate> candidates, String owner, long now, long until, int limit) {
         List<Long> ids = candidates.stream().map(Candidate::id).toList();
@@ -260,9 +280,14 @@ public final class JdbiRetryStore implements JdbcRetryStore {
         return leased;
     }
 
+    /**
+     * Locks and leases in one transaction, again when InnoDB picks it as a deadlock victim (claimers
+     * locking neighbouring rows of the lease index do deadlock): a victim leased nothing, and giving
+     * up would idle the worker for a poll interval while entries are due.
+     */
     private List<Long> lockAndLease(List<Candidate> candidates, String owner, long now, long until, int limit) {
         List<Long> ids = candidates.stream().map(Candidate::id).toList();
-        return jdbi.inTransaction(handle -> {
+        return uncheckedRetryingConflicts(handle -> {
             List<Long> locked = handle.createQuery(lockSql)
                     .bindList("ids", ids)
                     .bind("now", now)
@@ -390,6 +415,17 @@ public final class JdbiRetryStore implements JdbcRetryStore {
                 .bind("migration", migration)
                 .bind("entity", entity)
                 .bind("key", key)
+                .mapTo(Long.class)
+                .findOne()
+                .isPresent());
+    }
+
+    @Override
+    public boolean hasEntries(String migration) {
+        Objects.requireNonNull(migration, "null migration");
+        return jdbi.withHandle(handle -> handle.createQuery("SELECT id FROM " + table
+                        + " WHERE migration = :migration ORDER BY migration, entity, routing_key, id LIMIT 1")
+                .bind("migration", migration)
                 .mapTo(Long.class)
                 .findOne()
                 .isPresent());

@@ -1,0 +1,179 @@
+package dev.cutover.benchmarks;
+
+import com.launchdarkly.sdk.LDContext;
+import com.launchdarkly.sdk.LDValue;
+import com.launchdarkly.sdk.server.Components;
+import com.launchdarkly.sdk.server.LDClient;
+import com.launchdarkly.sdk.server.LDConfig;
+import com.launchdarkly.sdk.server.MigrationStage;
+import com.launchdarkly.sdk.server.integrations.TestData;
+import com.launchdarkly.sdk.server.migrations.Migration;
+import com.launchdarkly.sdk.server.migrations.MigrationBuilder;
+import com.launchdarkly.sdk.server.migrations.MigrationMethodResult;
+import dev.cutover.benchmarks.Accounts.AccountDao;
+import dev.cutover.benchmarks.Accounts.JdbcAccountDao;
+import dev.cutover.dualwrite.Cutover;
+import dev.cutover.dualwrite.DualWriteStats;
+import dev.cutover.dualwrite.KeyResync;
+import dev.cutover.dualwrite.ResyncReplayHandler;
+import dev.cutover.flags.FlagStore;
+import dev.cutover.flags.MigrationFlags;
+import dev.cutover.flags.Stage;
+import dev.cutover.queue.JdbcRetryStore;
+import dev.cutover.queue.RetryQueue;
+import dev.cutover.queue.RetryQueueConfig;
+import dev.cutover.queue.RetryStore;
+import dev.cutover.router.ReadRouter;
+import java.io.IOException;
+import java.sql.SQLException;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * One single-row write made on both databases, on real PostgreSQL and MariaDB: hand-written code
+ * that calls the source DAO and then the target DAO (the baseline), against the Cutover repository
+ * proxy in {@code DUAL_WRITE} (source DAO call, then the key copied to the target under the source
+ * row's lock by {@code KeyResync}, with the retry-queue on the source database), and against
+ * LaunchDarkly's migration write path in its {@code dualwrite} stage calling the same two DAOs.
+ * Every DAO call is one auto-committed statement; {@code insert} opens a new account per call,
+ * {@code update} adds to one of the preloaded accounts in turn. One thread, so no lock waits.
+ *
+ * <p>Run alone: {@code java -jar benchmarks/target/benchmarks.jar DualWrite}
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+public class DualWriteBenchmark {
+    private static final String MIGRATION = "accounts";
+
+    /** Source engine, then target engine. */
+    @Param({"postgresql-postgresql", "mariadb-postgresql"})
+    public String pair;
+
+    /** A new row per call, or an increment of an existing one. */
+    @Param({"insert", "update"})
+    public String write;
+
+    private Accounts accounts;
+    private AccountDao sourceDao;
+    private AccountDao targetDao;
+    private AccountDao proxy;
+    private MigrationFlags flags;
+    private ReadRouter router;
+    private RetryQueue queue;
+    private DualWriteStats stats;
+    private LDClient launchDarkly;
+    private Migration<Object, Object, Long, Long> launchDarklyMigration;
+    private LDContext context;
+    private boolean insert;
+    private long nextNewId = 1_000_000;
+    private long nextExisting;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        insert = "insert".equals(write);
+        accounts = Accounts.create(pair, "dualwrite");
+        sourceDao = new JdbcAccountDao(accounts.sourcePool);
+        targetDao = new JdbcAccountDao(accounts.targetPool);
+
+        flags = MigrationFlags.builder(FlagStore.inMemory()).build();
+        flags.forceMoveTo(MIGRATION, Stage.DUAL_WRITE, "benchmark", "dual-write benchmark");
+        router = ReadRouter.builder(flags, MIGRATION).build();
+        KeyResync resync = KeyResync.builder(accounts.sourcePool, accounts.targetPool).mapping(Accounts.mapping()).build();
+        JdbcRetryStore store = RetryStore.jdbc(accounts.sourcePool, "cutover_");
+        store.createTables();
+        queue = RetryQueue.create(store, ResyncReplayHandler.of(MIGRATION, resync), RetryQueueConfig.custom().build());
+        queue.start();
+        stats = new DualWriteStats();
+        proxy = Cutover.repository(AccountDao.class)
+                .source(sourceDao)
+                .target(targetDao)
+                .migration(MIGRATION)
+                .flags(flags)
+                .router(router)
+                .retryQueue(queue)
+                .resync(resync, "account")
+                .stats(stats)
+                .build();
+
+        TestData testData = TestData.dataSource();
+        testData.update(testData.flag(MIGRATION)
+                .variations(LDValue.of("off"), LDValue.of("dualwrite"), LDValue.of("shadow"),
+                        LDValue.of("live"), LDValue.of("rampdown"), LDValue.of("complete"))
+                .variationForAll(1));
+        launchDarkly = new LDClient("benchmark-sdk-key", new LDConfig.Builder()
+                .dataSource(testData)
+                .events(Components.noEvents())
+                .diagnosticOptOut(true)
+                .logging(Components.noLogging())
+                .build());
+        context = LDContext.create("benchmark");
+        launchDarklyMigration = new MigrationBuilder<Object, Object, Long, Long>(launchDarkly)
+                .read(id -> MigrationMethodResult.Success(null), id -> MigrationMethodResult.Success(null))
+                .write(id -> writeVia(sourceDao, id), id -> writeVia(targetDao, id))
+                .build()
+                .orElseThrow(() -> new IllegalStateException("LaunchDarkly migration did not build"));
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws IOException {
+        System.out.println();
+        System.out.println("Cutover dual-write stats: " + stats);
+        launchDarkly.close();
+        queue.close();
+        router.close();
+        flags.close();
+        accounts.close();
+    }
+
+    private long nextId() {
+        if (insert) {
+            return nextNewId++;
+        }
+        return nextExisting++ % Accounts.PRELOADED;
+    }
+
+    private void writeTo(AccountDao dao, long id) throws SQLException {
+        if (insert) {
+            dao.open(id, "owner");
+        } else {
+            dao.deposit(id, 1);
+        }
+    }
+
+    private MigrationMethodResult<Object> writeVia(AccountDao dao, long id) {
+        try {
+            writeTo(dao, id);
+            return MigrationMethodResult.Success(id);
+        } catch (SQLException e) {
+            return MigrationMethodResult.Failure(e);
+        }
+    }
+
+    @Benchmark
+    public void baseline_handWrittenTwoWrites() throws SQLException {
+        long id = nextId();
+        writeTo(sourceDao, id);
+        writeTo(targetDao, id);
+    }
+
+    @Benchmark
+    public void cutover_repositoryProxy() throws SQLException {
+        writeTo(proxy, nextId());
+    }
+
+    @Benchmark
+    public Object launchDarkly_migrationWrite() {
+        long id = nextId();
+        return launchDarklyMigration.write(MIGRATION, context, MigrationStage.OFF, id).getAuthoritative();
+    }
+}

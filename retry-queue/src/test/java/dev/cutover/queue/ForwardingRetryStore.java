@@ -1,0 +1,86 @@
+package dev.cutover.queue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** A store that forwards every call, for tests that intercept a few. */
+class ForwardingRetryStore implements RetryStore {
+    private final RetryStore delegate;
+
+    ForwardingRetryStore(RetryStore delegate) {
+        this.delegate = delegate;
+    }
+
+    @Override
+    public ClaimResult claim(String owner, Instant now, int limit, Duration lease) {
+        return delegate.claim(owner, now, limit, lease);
+    }
+
+    @Override
+    public boolean hasEntries(String migration) {
+        return delegate.hasEntries(migration);
+    }
+
+    @Override
+    public long enqueue(NewRetryEntry entry, Instant now) {
+        return delegate.enqueue(entry, now);
+    }
+
+    @Override
+    public int completeAll(List<RetryEntry> claimed) {
+        return delegate.completeAll(claimed);
+    }
+
+    @Override
+    public boolean fail(RetryEntry claimed, String error, Instant nextAttemptAt) {
+        return delegate.fail(claimed, error, nextAttemptAt);
+    }
+
+    @Override
+    public boolean park(RetryEntry claimed, String reason) {
+        return delegate.park(claimed, reason);
+    }
+
+    @Override
+    public boolean release(RetryEntry claimed) {
+        return delegate.release(claimed);
+    }
+
+    @Override
+    public boolean hasEntries(String migration, String entity, String key) {
+        return delegate.hasEntries(migration, entity, key);
+    }
+
+    @Override
+    public long pendingCount() {
+        return delegate.pendingCount();
+    }
+
+    @Override
+    public Map<String, MigrationStats> stats() {
+        return delegate.stats();
+    }
+
+    @Override
+    public List<RetryEntry> parked(int limit) {
+        return delegate.parked(limit);
+    }
+
+    @Override
+    public Optional<RetryEntry> find(long id) {
+        return delegate.find(id);
+    }
+
+    @Override
+    public boolean requeue(long id, Instant now) {
+        return delegate.requeue(id, now);
+    }
+
+    @Override
+    public boolean discard(long id) {
+        return delegate.discard(id);
+    }
+}

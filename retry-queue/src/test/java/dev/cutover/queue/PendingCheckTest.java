@@ -1,0 +1,87 @@
+package dev.cutover.queue;
+
+import static dev.cutover.queue.TestEntries.ENTITY;
+import static dev.cutover.queue.TestEntries.MIGRATION;
+import static dev.cutover.queue.TestEntries.fastConfig;
+import static dev.cutover.queue.TestEntries.upsert;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * While a migration has no entries, checking whether a key is pending costs no store query per key:
+ * every write of a dual-writing repository asks, so on an empty queue that query was a round trip
+ * per write.
+ */
+class PendingCheckTest {
+
+    @Test
+    void keysOfAnEmptyMigration_areAnsweredByOneCheckPerTtl() {
+        CountingStore store = new CountingStore(RetryStore.inMemory());
+        MutableClock clock = new MutableClock(Instant.parse("2026-11-23T10:00:00Z"));
+        RetryQueue queue = RetryQueue.create(store, new RecordingHandler(),
+                fastConfig("q").clock(clock).pendingCacheTtl(Duration.ofSeconds(1)).build());
+
+        for (int i = 0; i < 100; i++) {
+            assertFalse(queue.isPending(MIGRATION, ENTITY, "k" + i));
+        }
+        assertEquals(1, store.migrationChecks.get(), "one check of the migration");
+        assertEquals(0, store.keyChecks.get(), "no check per key");
+
+        clock.advance(Duration.ofMillis(1_001));
+        assertFalse(queue.isPending(MIGRATION, ENTITY, "k0"));
+        assertEquals(2, store.migrationChecks.get(), "checked again once the ttl passed");
+    }
+
+    @Test
+    void anotherInstancesEntry_isSeenWithinTheTtl_evenForAKeyNeverAskedAbout() {
+        RetryStore shared = RetryStore.inMemory();
+        MutableClock clock = new MutableClock(Instant.parse("2026-11-23T10:00:00Z"));
+        RetryQueue local = RetryQueue.create(shared, new RecordingHandler(),
+                fastConfig("local").clock(clock).pendingCacheTtl(Duration.ofSeconds(1)).build());
+        RetryQueue other = RetryQueue.create(shared, new RecordingHandler(), fastConfig("other").clock(clock).build());
+
+        assertFalse(local.isPending(MIGRATION, ENTITY, "k1"));
+        other.enqueue(upsert("k2", 1));
+        clock.advance(Duration.ofMillis(1_001));
+        assertTrue(local.isPending(MIGRATION, ENTITY, "k2"));
+        assertFalse(local.isPending(MIGRATION, ENTITY, "k1"));
+    }
+
+    @Test
+    void aLocalEnqueue_isSeenAtOnce_andOtherKeysAreAskedOneByOne() {
+        CountingStore store = new CountingStore(RetryStore.inMemory());
+        RetryQueue queue = RetryQueue.create(store, new RecordingHandler(), fastConfig("q").build());
+        assertFalse(queue.isPending(MIGRATION, ENTITY, "k1"));
+        queue.enqueue(upsert("k1", 1));
+        assertTrue(queue.isPending(MIGRATION, ENTITY, "k1"));
+        assertFalse(queue.isPending(MIGRATION, ENTITY, "k2"));
+        assertEquals(1, store.keyChecks.get(), "k2 asked of the store once the migration has entries");
+    }
+
+    private static final class CountingStore extends ForwardingRetryStore {
+        final AtomicInteger migrationChecks = new AtomicInteger();
+        final AtomicInteger keyChecks = new AtomicInteger();
+
+        CountingStore(RetryStore delegate) {
+            super(delegate);
+        }
+
+        @Override
+        public boolean hasEntries(String migration) {
+            migrationChecks.incrementAndGet();
+            return super.hasEntries(migration);
+        }
+
+        @Override
+        public boolean hasEntries(String migration, String entity, String key) {
+            keyChecks.incrementAndGet();
+            return super.hasEntries(migration, entity, key);
+        }
+    }
+}
