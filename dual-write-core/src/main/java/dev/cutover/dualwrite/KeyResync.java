@@ -32,14 +32,15 @@ import org.slf4j.LoggerFactory;
  * <p><b>Protocol.</b> In a transaction on the sending side (normally the primary) the key's row is
  * read with {@code SELECT ... FOR UPDATE}; while that lock is held, the row is upserted (or the key
  * deleted) on the receiving side and that transaction is committed; only then is the sending
- * transaction ended, which releases the lock. Writers of the key on the sending side wait for the
- * lock, so copies of one key reach the receiving side in the order of the sending side's commits,
- * and the last copy carries the latest committed row: increments, deletes and re-inserts cannot
- * leave the two sides different, whatever the interleaving of threads and instances. When the
- * sending side has no row, there is no row to lock; the copy then deletes on the receiving side and
- * reads the sending side once more, with a locking read, before committing: if a row appeared in
- * between, the delete is rolled back and the copy starts again with the new row. A concurrent copy
- * of the re-inserted row waits for that delete's row lock on the receiving side, so it lands after it.
+ * transaction ended (rolled back: it wrote nothing), which releases the lock. Writers of the key on
+ * the sending side wait for the lock, so copies of one key reach the receiving side in the order of
+ * the sending side's commits, and the last copy carries the latest committed row: increments,
+ * deletes and re-inserts cannot leave the two sides different, whatever the interleaving of threads
+ * and instances. When the sending side has no row, there is no row to lock; the copy then deletes
+ * on the receiving side and reads the sending side once more, with a locking read, before
+ * committing: if a row appeared in between, the delete is rolled back and the copy starts again
+ * with the new row. A concurrent copy of the re-inserted row waits for that delete's row lock on
+ * the receiving side, so it lands after it.
  *
  * <p>Every statement runs with a query timeout ({@link Builder#statementTimeout(Duration)}), which
  * also bounds lock waits: two copies of one key in opposite directions (possible for a moment
@@ -199,7 +200,10 @@ public final class KeyResync {
                         }
                     }
                     receiving.commit();
-                    sending.commit();
+                    // The sending transaction only locked the row, so ending it either way releases the
+                    // lock; a rollback does so without the commit's wait for a log flush (PostgreSQL
+                    // logs a row lock and flushes it at commit), which was a third of a copy's time.
+                    sending.rollback();
                     return;
                 }
                 throw new SQLException("Rows of " + mapping.entity() + " kept appearing and disappearing while being copied ("
