@@ -1,5 +1,11 @@
 package dev.cutover.examples.datasource;
 
+import static dev.cutover.examples.ScenarioSteps.awaitShadowReads;
+import static dev.cutover.examples.ScenarioSteps.count;
+import static dev.cutover.examples.ScenarioSteps.ids;
+import static dev.cutover.examples.ScenarioSteps.requireDrained;
+import static dev.cutover.examples.ScenarioSteps.step;
+
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.cutover.dualwrite.Cutover;
@@ -23,11 +29,9 @@ import dev.cutover.verifier.Verifier;
 import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import javax.sql.DataSource;
@@ -148,20 +152,20 @@ public final class DataSourceScenario {
             AccountStore accounts = new AccountStore(dataSource);
             int rolledBack = 0;
 
-            step(out, flags, "SOURCE_ONLY: nothing changes yet; every statement runs on the legacy pool, untouched");
+            step(out, flags, MIGRATION, "SOURCE_ONLY: nothing changes yet; every statement runs on the legacy pool, untouched");
             accounts.deposit(1, BigDecimal.valueOf(5));
             out.printf(Locale.ROOT, "  account 1 on the source: %s; rows on the target: %d%n",
-                    legacy.balance(1).orElseThrow(), count(target));
+                    legacy.balance(1).orElseThrow(), count(target, "accounts"));
 
             // Dual writes first, then copy the history by key: a write that lands during the copy is
             // mirrored by state under the row's lock, so an older copy of its row cannot overtake it.
             flags.moveTo(MIGRATION, Stage.DUAL_WRITE, ACTOR, "start mirroring writes");
-            step(out, flags, "DUAL_WRITE: statements run on the source, then the rows they wrote are copied");
-            for (long id : ids(source)) {
+            step(out, flags, MIGRATION, "DUAL_WRITE: statements run on the source, then the rows they wrote are copied");
+            for (long id : ids(source, "accounts")) {
                 resync.resync("accounts", Long.toString(id));
             }
             out.printf(Locale.ROOT, "  copied the %d existing accounts by key; rows on the target: %d%n", EXISTING_ACCOUNTS,
-                    count(target));
+                    count(target, "accounts"));
             // Ids come from the application, never from an AUTO_INCREMENT or a sequence: each database's
             // sequence counts on its own, so once the target is primary its sequence, which never saw the
             // rows copied from the source, would hand out ids the source already used.
@@ -175,7 +179,7 @@ public final class DataSourceScenario {
                     overdrawn);
             accounts.close(5);
             out.printf(Locale.ROOT, "  opened 4 (3 in one batch), deposited, transferred, closed 1;"
-                    + " rows on the target: %d%n", count(target));
+                    + " rows on the target: %d%n", count(target, "accounts"));
 
             // Prove the copy before any read moves: the verifier compares every row (checksums per
             // chunk, row by row where they differ) and, with repairWith, queues each differing key.
@@ -195,31 +199,31 @@ public final class DataSourceScenario {
             flags.moveTo(MIGRATION, Stage.SHIFT_READS, ACTOR, "start shifting reads");
             flags.setShadowReadPercent(MIGRATION, 100, ACTOR, "compare every read while the table is small");
             flags.setTargetReadPercent(MIGRATION, 50, ACTOR, "half the keys on the target");
-            step(out, flags, "SHIFT_READS at 50%: reads of half the accounts answered by the target");
+            step(out, flags, MIGRATION, "SHIFT_READS at 50%: reads of half the accounts answered by the target");
             long shadowed = readEveryAccount(out, accounts, router);
             flags.setTargetReadPercent(MIGRATION, 100, ACTOR, "all reads on the target");
-            step(out, flags, "SHIFT_READS at 100%: every read from the target, writes still on the source first");
+            step(out, flags, MIGRATION, "SHIFT_READS at 100%: every read from the target, writes still on the source first");
             shadowed += readEveryAccount(out, accounts, router);
 
             // The target becomes the system of record; the source keeps receiving copies, so a
             // rollback finds it complete. Move the primary only with an empty queue.
             requireDrained(queue);
             flags.moveTo(MIGRATION, Stage.TARGET_PRIMARY, ACTOR, "target verified: make it primary");
-            step(out, flags, "TARGET_PRIMARY: statements run on the target, their rows copied back to the source");
+            step(out, flags, MIGRATION, "TARGET_PRIMARY: statements run on the target, their rows copied back to the source");
             accounts.deposit(6, BigDecimal.valueOf(7));
             out.printf(Locale.ROOT, "  transfer 7 -> 8 of 20 committed: %s%n", accounts.transfer(7, 8, BigDecimal.valueOf(20)));
             out.printf(Locale.ROOT, "  account 6 on the source (kept for rollback): %s%n", legacy.balance(6).orElseThrow());
 
             // Rollback is one flip, to any earlier stage; it takes effect on the next transaction.
             flags.moveTo(MIGRATION, Stage.DUAL_WRITE, ACTOR, "rollback rehearsal");
-            step(out, flags, "rollback rehearsal: back to DUAL_WRITE in one flip; the source has every write");
+            step(out, flags, MIGRATION, "rollback rehearsal: back to DUAL_WRITE in one flip; the source has every write");
             accounts.deposit(6, BigDecimal.ONE);
             out.printf(Locale.ROOT, "  account 6 read after the rollback (from the source): %s%n",
                     accounts.balance(6).orElseThrow());
             shadowed++;
             flags.moveTo(MIGRATION, Stage.SHIFT_READS, ACTOR, "forward again");
             flags.moveTo(MIGRATION, Stage.TARGET_PRIMARY, ACTOR, "forward again");
-            step(out, flags, "forward again to TARGET_PRIMARY");
+            step(out, flags, MIGRATION, "forward again to TARGET_PRIMARY");
             accounts.open(45, "late", BigDecimal.ONE);
 
             // The last check while both sides are still written: queue empty, every row equal, no
@@ -228,7 +232,8 @@ public final class DataSourceScenario {
             awaitShadowReads(router, shadowed);
             List<String> differing = TableCheck.differingRows(source, target, "accounts", "id");
             ReadRouterStats reads = router.stats();
-            Outcome outcome = new Outcome(verified.rowsCompared(), count(source), reads.sourceReads(), reads.targetReads(),
+            Outcome outcome = new Outcome(verified.rowsCompared(), count(source, "accounts"), reads.sourceReads(),
+                    reads.targetReads(),
                     stats.mirrored(), stats.enqueued(), reads.compared(), reads.mismatched(), rolledBack, differing);
             out.printf(Locale.ROOT, "%n  accounts %d, reads from source %d / target %d, keys mirrored %d, queued %d,"
                             + " shadow comparisons %d (mismatches %d), differing rows %d%n",
@@ -243,7 +248,7 @@ public final class DataSourceScenario {
             }
 
             flags.moveTo(MIGRATION, Stage.TARGET_ONLY, ACTOR, "migration done");
-            step(out, flags, "TARGET_ONLY: the legacy database is no longer written; keep it as a backup for a while");
+            step(out, flags, MIGRATION, "TARGET_ONLY: the legacy database is no longer written; keep it as a backup for a while");
             out.println("OK: the target equals the source, and the JDBC code did not change.");
             return outcome;
         }
@@ -261,51 +266,10 @@ public final class DataSourceScenario {
         return EXISTING_ACCOUNTS;
     }
 
-    /** Shadow comparisons finish off the request thread; waits (10 s at most) until the given number did. */
-    private static void awaitShadowReads(ReadRouter router, long reads) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (System.nanoTime() < deadline) {
-            ReadRouterStats stats = router.stats();
-            if (stats.compared() + stats.shadowErrors() + stats.shadowDropped() >= reads) {
-                return;
-            }
-            Thread.sleep(20);
-        }
-    }
-
-    private static void requireDrained(RetryQueue queue) throws InterruptedException {
-        if (!queue.drain(Duration.ofSeconds(30))) {
-            throw new IllegalStateException("the retry-queue did not drain within 30 s");
-        }
-    }
-
-    private static void step(PrintStream out, MigrationFlags flags, String what) {
-        out.printf(Locale.ROOT, "%n== %s%n  flags: %s%n", what, flags.state(MIGRATION));
-    }
-
     private static void createAccountsTable(DataSource dataSource) throws SQLException {
         try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE accounts (id BIGINT PRIMARY KEY, owner VARCHAR(100) NOT NULL,"
                     + " balance DECIMAL(12,2) NOT NULL)");
-        }
-    }
-
-    private static List<Long> ids(DataSource dataSource) throws SQLException {
-        List<Long> ids = new ArrayList<>();
-        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT id FROM accounts ORDER BY id")) {
-            while (rs.next()) {
-                ids.add(rs.getLong(1));
-            }
-        }
-        return ids;
-    }
-
-    private static long count(DataSource dataSource) throws SQLException {
-        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM accounts")) {
-            rs.next();
-            return rs.getLong(1);
         }
     }
 

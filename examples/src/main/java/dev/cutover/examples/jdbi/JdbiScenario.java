@@ -1,5 +1,11 @@
 package dev.cutover.examples.jdbi;
 
+import static dev.cutover.examples.ScenarioSteps.awaitShadowReads;
+import static dev.cutover.examples.ScenarioSteps.count;
+import static dev.cutover.examples.ScenarioSteps.ids;
+import static dev.cutover.examples.ScenarioSteps.requireDrained;
+import static dev.cutover.examples.ScenarioSteps.step;
+
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.cutover.dualwrite.Cutover;
@@ -22,11 +28,9 @@ import dev.cutover.verifier.VerificationReport;
 import dev.cutover.verifier.Verifier;
 import java.io.PrintStream;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import javax.sql.DataSource;
@@ -153,20 +157,20 @@ public final class JdbiScenario {
                     .stats(stats)
                     .build();
 
-            step(out, flags, "SOURCE_ONLY: nothing changes yet; the wrapper calls the legacy DAO only");
+            step(out, flags, MIGRATION, "SOURCE_ONLY: nothing changes yet; the wrapper calls the legacy DAO only");
             users.addKarma(1, 5);
             out.printf(Locale.ROOT, "  user 1 on the source: %s; rows on the target: %d%n", legacy.find(1).orElseThrow(),
-                    count(target));
+                    count(target, "users"));
 
             // Dual writes first, then copy the history: a write that lands during the copy is
             // mirrored by state, so it cannot be overtaken by an older copy of its row.
             flags.moveTo(MIGRATION, Stage.DUAL_WRITE, ACTOR, "start mirroring writes");
-            step(out, flags, "DUAL_WRITE: every write goes to the source, then its row is copied to the target");
-            for (long id : ids(source)) {
+            step(out, flags, MIGRATION, "DUAL_WRITE: every write goes to the source, then its row is copied to the target");
+            for (long id : ids(source, "users")) {
                 resync.resync("users", Long.toString(id));
             }
             out.printf(Locale.ROOT, "  copied the %d existing users by key; rows on the target: %d%n", EXISTING_USERS,
-                    count(target));
+                    count(target, "users"));
             users.insert(51, "new@example.com", "Newcomer");
             users.addKarma(2, 3);
             users.addKarma(2, 4);
@@ -192,30 +196,30 @@ public final class JdbiScenario {
             flags.moveTo(MIGRATION, Stage.SHIFT_READS, ACTOR, "start shifting reads");
             flags.setShadowReadPercent(MIGRATION, 100, ACTOR, "compare every read while the table is small");
             flags.setTargetReadPercent(MIGRATION, 25, ACTOR, "first read step");
-            step(out, flags, "SHIFT_READS at 25%: a quarter of the keys are read from the target");
+            step(out, flags, MIGRATION, "SHIFT_READS at 25%: a quarter of the keys are read from the target");
             long shadowed = readEveryUser(out, users, router);
             flags.setTargetReadPercent(MIGRATION, 100, ACTOR, "all reads on the target");
-            step(out, flags, "SHIFT_READS at 100%: every read from the target, writes still on the source first");
+            step(out, flags, MIGRATION, "SHIFT_READS at 100%: every read from the target, writes still on the source first");
             shadowed += readEveryUser(out, users, router);
 
             // The target becomes the system of record; the source keeps receiving copies, so a
             // rollback finds it complete. Move the primary only with an empty queue.
             requireDrained(queue);
             flags.moveTo(MIGRATION, Stage.TARGET_PRIMARY, ACTOR, "target verified: make it primary");
-            step(out, flags, "TARGET_PRIMARY: writes go to the target first, then their rows are copied back");
+            step(out, flags, MIGRATION, "TARGET_PRIMARY: writes go to the target first, then their rows are copied back");
             users.rename(4, "Renamed on the target");
             users.addKarma(4, 10);
             out.printf(Locale.ROOT, "  user 4 on the source (kept for rollback): %s%n", legacy.find(4).orElseThrow());
 
             // Rollback is one flip, to any earlier stage, and takes effect on the next call.
             flags.moveTo(MIGRATION, Stage.DUAL_WRITE, ACTOR, "rollback rehearsal");
-            step(out, flags, "rollback rehearsal: back to DUAL_WRITE in one flip");
+            step(out, flags, MIGRATION, "rollback rehearsal: back to DUAL_WRITE in one flip");
             users.addKarma(4, 1);
             out.printf(Locale.ROOT, "  user 4 read after the rollback (from the source): %s%n", users.find(4).orElseThrow());
             shadowed++;
             flags.moveTo(MIGRATION, Stage.SHIFT_READS, ACTOR, "forward again");
             flags.moveTo(MIGRATION, Stage.TARGET_PRIMARY, ACTOR, "forward again");
-            step(out, flags, "forward again to TARGET_PRIMARY");
+            step(out, flags, MIGRATION, "forward again to TARGET_PRIMARY");
             users.insert(52, "late@example.com", "Late arrival");
 
             // The last check while both sides are still written: queue empty, every row equal. In
@@ -223,7 +227,8 @@ public final class JdbiScenario {
             requireDrained(queue);
             awaitShadowReads(router, shadowed);
             List<String> differing = TableCheck.differingRows(source, target, "users", "id");
-            Outcome outcome = new Outcome(verified.rowsCompared(), count(source), router.stats().sourceReads(), router.stats().targetReads(),
+            Outcome outcome = new Outcome(verified.rowsCompared(), count(source, "users"), router.stats().sourceReads(),
+                    router.stats().targetReads(),
                     stats.mirrored(), stats.enqueued(), router.stats().compared(), router.stats().mismatched(), differing);
             out.printf(Locale.ROOT, "%n  users %d, reads from source %d / target %d, rows mirrored %d, queued %d,"
                             + " shadow comparisons %d (mismatches %d), differing rows %d%n",
@@ -238,7 +243,7 @@ public final class JdbiScenario {
             }
 
             flags.moveTo(MIGRATION, Stage.TARGET_ONLY, ACTOR, "migration done");
-            step(out, flags, "TARGET_ONLY: the legacy database is no longer written; keep it as a backup for a while");
+            step(out, flags, MIGRATION, "TARGET_ONLY: the legacy database is no longer written; keep it as a backup for a while");
             out.println("OK: the target equals the source, and the application never noticed.");
             return outcome;
         }
@@ -256,51 +261,10 @@ public final class JdbiScenario {
         return EXISTING_USERS;
     }
 
-    /** Shadow comparisons finish off the request thread; waits (10 s at most) until the given number did. */
-    private static void awaitShadowReads(ReadRouter router, long reads) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (System.nanoTime() < deadline) {
-            ReadRouterStats stats = router.stats();
-            if (stats.compared() + stats.shadowErrors() + stats.shadowDropped() >= reads) {
-                return;
-            }
-            Thread.sleep(20);
-        }
-    }
-
-    private static void requireDrained(RetryQueue queue) throws InterruptedException {
-        if (!queue.drain(Duration.ofSeconds(30))) {
-            throw new IllegalStateException("the retry-queue did not drain within 30 s");
-        }
-    }
-
-    private static void step(PrintStream out, MigrationFlags flags, String what) {
-        out.printf(Locale.ROOT, "%n== %s%n  flags: %s%n", what, flags.state(MIGRATION));
-    }
-
     private static void createUsersTable(DataSource dataSource) throws SQLException {
         try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(200) NOT NULL,"
                     + " name VARCHAR(100) NOT NULL, karma INT NOT NULL)");
-        }
-    }
-
-    private static List<Long> ids(DataSource dataSource) throws SQLException {
-        List<Long> ids = new ArrayList<>();
-        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT id FROM users ORDER BY id")) {
-            while (rs.next()) {
-                ids.add(rs.getLong(1));
-            }
-        }
-        return ids;
-    }
-
-    private static long count(DataSource dataSource) throws SQLException {
-        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM users")) {
-            rs.next();
-            return rs.getLong(1);
         }
     }
 

@@ -1,0 +1,96 @@
+package dev.cutover.examples;
+
+import dev.cutover.flags.MigrationFlags;
+import dev.cutover.queue.RetryQueue;
+import dev.cutover.router.ReadRouter;
+import dev.cutover.router.ReadRouterStats;
+import java.io.PrintStream;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import javax.sql.DataSource;
+
+/** The small steps the scenario programs share: waiting for the queue and the shadow reads, and a few looks at a table. */
+public final class ScenarioSteps {
+    private ScenarioSteps() {
+    }
+
+    /**
+     * Prints the heading of a stage and the flags the application now runs with.
+     *
+     * @param out where to print
+     * @param flags the flags
+     * @param migration the migration
+     * @param what the stage's description
+     */
+    public static void step(PrintStream out, MigrationFlags flags, String migration, String what) {
+        out.printf(Locale.ROOT, "%n== %s%n  flags: %s%n", what, flags.state(migration));
+    }
+
+    /**
+     * Shadow comparisons finish off the request thread; waits (10 s at most) until the given number did.
+     *
+     * @param router the router that shadowed the reads
+     * @param reads how many comparisons (or shadow errors or drops) to wait for
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public static void awaitShadowReads(ReadRouter router, long reads) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < deadline) {
+            ReadRouterStats stats = router.stats();
+            if (stats.compared() + stats.shadowErrors() + stats.shadowDropped() >= reads) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /**
+     * Waits for the retry-queue to replay everything due.
+     *
+     * @param queue the queue
+     * @throws IllegalStateException if it did not drain within 30 s
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public static void requireDrained(RetryQueue queue) throws InterruptedException {
+        if (!queue.drain(Duration.ofSeconds(30))) {
+            throw new IllegalStateException("the retry-queue did not drain within 30 s");
+        }
+    }
+
+    /**
+     * @param dataSource the database
+     * @param table a table with a numeric {@code id} column
+     * @return its ids in order
+     * @throws SQLException if the query fails
+     */
+    public static List<Long> ids(DataSource dataSource, String table) throws SQLException {
+        List<Long> ids = new ArrayList<>();
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT id FROM " + table + " ORDER BY id")) {
+            while (rs.next()) {
+                ids.add(rs.getLong(1));
+            }
+        }
+        return ids;
+    }
+
+    /**
+     * @param dataSource the database
+     * @param table the table
+     * @return its number of rows
+     * @throws SQLException if the query fails
+     */
+    public static long count(DataSource dataSource, String table) throws SQLException {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM " + table)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}
