@@ -42,7 +42,9 @@ import org.openjdk.jmh.annotations.TearDown;
  * One single-row write made on both databases, on real PostgreSQL and MariaDB: hand-written code
  * that calls the source DAO and then the target DAO (the baseline), against the Cutover repository
  * proxy in {@code DUAL_WRITE} (source DAO call, then the key copied to the target under the source
- * row's lock by {@code KeyResync}, with the retry-queue on the source database), and against
+ * row's lock by {@code KeyResync}, with the retry-queue on the source database), against the same
+ * plain JDBC DAO over a {@code CutoverDataSource} (the statement parsed, its key found, the row
+ * copied the same way after the commit), and against
  * LaunchDarkly's migration write path in its {@code dualwrite} stage calling the same two DAOs.
  * Every DAO call is one auto-committed statement; {@code insert} opens a new account per call,
  * {@code update} adds to one of the preloaded accounts in turn. One thread, so no lock waits.
@@ -67,6 +69,7 @@ public class DualWriteBenchmark {
     private AccountDao sourceDao;
     private AccountDao targetDao;
     private AccountDao proxy;
+    private AccountDao overCutoverDataSource;
     private MigrationFlags flags;
     private ReadRouter router;
     private RetryQueue queue;
@@ -104,6 +107,14 @@ public class DualWriteBenchmark {
                 .resync(resync, "account")
                 .stats(stats)
                 .build();
+        overCutoverDataSource = new JdbcAccountDao(Cutover.dataSource(accounts.sourcePool, accounts.targetPool)
+                .migration(MIGRATION)
+                .flags(flags)
+                .router(router)
+                .retryQueue(queue)
+                .resync(resync)
+                .stats(stats)
+                .build());
 
         TestData testData = TestData.dataSource();
         testData.update(testData.flag(MIGRATION)
@@ -169,6 +180,11 @@ public class DualWriteBenchmark {
     @Benchmark
     public void cutover_repositoryProxy() throws SQLException {
         writeTo(proxy, nextId());
+    }
+
+    @Benchmark
+    public void cutover_dataSource() throws SQLException {
+        writeTo(overCutoverDataSource, nextId());
     }
 
     @Benchmark
