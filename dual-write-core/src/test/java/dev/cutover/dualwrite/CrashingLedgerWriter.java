@@ -1,7 +1,5 @@
 package dev.cutover.dualwrite;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import dev.cutover.flags.FlagStore;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Stage;
@@ -10,8 +8,6 @@ import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryQueueConfig;
 import dev.cutover.queue.RetryStore;
 import dev.cutover.router.ReadRouter;
-import java.sql.SQLException;
-import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 import javax.sql.DataSource;
@@ -31,8 +27,8 @@ public final class CrashingLedgerWriter {
      * @param args source JDBC URL, target JDBC URL, random seed
      */
     public static void main(String[] args) throws Exception {
-        DataSource source = pool(args[0]);
-        DataSource target = pool(args[1]);
+        DataSource source = KilledWriters.pool(args[0]);
+        DataSource target = KilledWriters.pool(args[1]);
         Random random = new Random(Long.parseLong(args[2]));
         JdbcRetryStore store = RetryStore.jdbc(source, CrashSafeTest.QUEUE_PREFIX);
         KeyResync resync = KeyResync.builder(source, target).mapping(JdbcLedger.mapping()).build();
@@ -48,31 +44,6 @@ public final class CrashingLedgerWriter {
                 .routingKey("transfer", a -> List.of(a[0], a[1]))
                 .crashSafe(store, CrashSafeTest.INTENT_DELAY)
                 .build();
-        boolean announced = false;
-        while (true) {
-            long id = 1 + random.nextInt(CrashSafeTest.ACCOUNTS);
-            try {
-                switch (random.nextInt(4)) {
-                    case 0 -> ledger.open(id, "owner" + random.nextInt(10));
-                    case 1 -> ledger.close(id);
-                    case 2 -> ledger.transfer(id, 1 + random.nextInt(CrashSafeTest.ACCOUNTS), random.nextInt(50));
-                    default -> ledger.deposit(id, random.nextInt(100));
-                }
-            } catch (SQLException e) {
-                // Duplicate opens and writes to closed accounts fail on the source; the workload goes on.
-            }
-            if (!announced) {
-                System.out.println("writing");
-                System.out.flush();
-                announced = true;
-            }
-        }
-    }
-
-    private static DataSource pool(String url) {
-        HikariConfig config = new HikariConfig();
-        config.setJdbcUrl(url);
-        config.setMaximumPoolSize(4);
-        return new HikariDataSource(config);
+        KilledWriters.writeUntilKilled(ledger, random);
     }
 }

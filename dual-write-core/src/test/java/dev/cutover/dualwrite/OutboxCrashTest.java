@@ -1,23 +1,10 @@
 package dev.cutover.dualwrite;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.cutover.queue.JdbcRetryStore;
-import dev.cutover.queue.RetryQueue;
-import dev.cutover.queue.RetryQueueConfig;
 import dev.cutover.queue.RetryStore;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.List;
-import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,7 +15,6 @@ import org.junit.jupiter.api.Test;
  * first kill.)
  */
 class OutboxCrashTest {
-    private static final int KILLS = 10;
 
     @Test
     void outboxWriter_killedAtRandomPoints_leavesNothingTheQueueCannotRepair() throws Exception {
@@ -40,30 +26,7 @@ class OutboxCrashTest {
             KeyResync resync = KeyResync.builder(source.dataSource(4), target.dataSource(4))
                     .mapping(JdbcLedger.sameSchemaMapping()).build();
             String rows = "SELECT " + LedgerFixture.SOURCE_COLUMNS + " FROM account ORDER BY id";
-            Random random = new Random(11);
-            try (RetryQueue queue = RetryQueue.create(store, ResyncReplayHandler.of(LedgerFixture.MIGRATION, resync),
-                    RetryQueueConfig.custom().pollInterval(Duration.ofMillis(10)).build())) {
-                queue.start();
-                for (int kill = 1; kill <= KILLS; kill++) {
-                    Process writer = new ProcessBuilder(new File(System.getProperty("java.home"), "bin/java").getPath(),
-                            "-cp", System.getProperty("java.class.path"), CrashingJdbcWriter.class.getName(),
-                            source.jdbcUrl(), target.jdbcUrl(), String.valueOf(random.nextLong()))
-                            .redirectError(ProcessBuilder.Redirect.DISCARD)
-                            .start();
-                    try (BufferedReader out = new BufferedReader(
-                            new InputStreamReader(writer.getInputStream(), StandardCharsets.UTF_8))) {
-                        assertEquals("writing", out.readLine(), "the writer did not start");
-                        Thread.sleep(50 + random.nextInt(400));
-                        writer.destroyForcibly();
-                        assertTrue(writer.waitFor(30, TimeUnit.SECONDS), "the writer did not die");
-                    }
-                    assertTrue(queue.drain(Duration.ofSeconds(60)), "the queue did not drain within 60 s");
-                    assertEquals(List.of(), queue.parked(10));
-                    assertEquals(KeyResyncTest.rows(source, rows), KeyResyncTest.rows(target, rows),
-                            "target must equal source after kill " + kill);
-                }
-            }
-            assertTrue(!KeyResyncTest.rows(source, rows).isEmpty(), "the writers wrote");
+            KilledWriters.killRepeatedly(CrashingJdbcWriter.class, source, target, store, resync, rows, rows, 11);
         }
     }
 }
