@@ -10,7 +10,6 @@ import dev.cutover.queue.JdbcRetryStore;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.router.ReadRouter;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -333,12 +332,8 @@ public final class CutoverDataSource implements DataSource {
          * @throws IllegalArgumentException if the delay is out of range
          */
         public Builder transactionalOutbox(JdbcRetryStore store, Duration delay) {
-            Objects.requireNonNull(delay, "null delay");
-            if (delay.compareTo(Duration.ofMillis(100)) < 0 || delay.compareTo(Duration.ofHours(1)) > 0) {
-                throw new IllegalArgumentException("outbox delay must be between 100 ms and 1 h, but was " + delay);
-            }
+            this.outboxDelay = Mirror.requireEntryDelay("outbox delay", delay);
             this.outboxStore = Objects.requireNonNull(store, "null store");
-            this.outboxDelay = delay;
             return this;
         }
 
@@ -378,7 +373,7 @@ public final class CutoverDataSource implements DataSource {
                 throw new IllegalStateException("Cannot build the CutoverDataSource:\n  " + String.join("\n  ", problems));
             }
             Mirror mirror = new Mirror(migration, retryQueue, resync, stats == null ? new DualWriteStats() : stats,
-                    circuitBreaker == null ? defaultBreaker(migration) : circuitBreaker);
+                    circuitBreaker == null ? Mirror.defaultBreaker(migration) : circuitBreaker);
             List<TableMapping> mappings = resync.entities().stream().map(resync::mapping).toList();
             JdbcContext context = new JdbcContext(source, target, migration, router,
                     new Protocol(flags, mirror, outboxStore, outboxDelay), mappings, passThrough);
@@ -414,16 +409,6 @@ public final class CutoverDataSource implements DataSource {
                         + " RetryStore.jdbc(sourceDataSource, prefix).createTables())");
             }
         }
-    }
-
-    static CircuitBreaker defaultBreaker(String migration) {
-        return CircuitBreaker.of("cutover-mirror-" + migration, CircuitBreakerConfig.custom()
-                .slidingWindowSize(20)
-                .minimumNumberOfCalls(5)
-                .failureRateThreshold(50)
-                .waitDurationInOpenState(Duration.ofSeconds(2))
-                .permittedNumberOfCallsInHalfOpenState(3)
-                .build());
     }
 
     /** The dual-write core's side of the JDBC wrappers: the shared {@link Mirror}, and the outbox. */

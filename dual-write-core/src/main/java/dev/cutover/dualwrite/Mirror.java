@@ -3,7 +3,10 @@ package dev.cutover.dualwrite;
 import dev.cutover.flags.Side;
 import dev.cutover.queue.RetryQueue;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import java.time.Duration;
 import java.util.Locale;
+import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +31,36 @@ final class Mirror {
         this.resync = resync;
         this.stats = stats;
         this.breaker = breaker;
+    }
+
+    /**
+     * The breaker both wrapping styles use when the application gives none: it opens after half of
+     * the last 20 copies failed (5 at least), so that during a target outage keys go straight to the
+     * queue instead of each waiting for the copy's timeout.
+     */
+    static CircuitBreaker defaultBreaker(String migration) {
+        return CircuitBreaker.of("cutover-mirror-" + migration, CircuitBreakerConfig.custom()
+                .slidingWindowSize(20)
+                .minimumNumberOfCalls(5)
+                .failureRateThreshold(50)
+                .waitDurationInOpenState(Duration.ofSeconds(2))
+                .permittedNumberOfCallsInHalfOpenState(3)
+                .build());
+    }
+
+    /**
+     * Checks the delay after which a durable crash-safety entry (intent or outbox entry) becomes due.
+     *
+     * @param name the option's name, for the message
+     * @return the delay
+     * @throws IllegalArgumentException if it is not between 100 ms and 1 h
+     */
+    static Duration requireEntryDelay(String name, Duration delay) {
+        Objects.requireNonNull(delay, "null " + name);
+        if (delay.compareTo(Duration.ofMillis(100)) < 0 || delay.compareTo(Duration.ofHours(1)) > 0) {
+            throw new IllegalArgumentException(name + " must be between 100 ms and 1 h, but was " + delay);
+        }
+        return delay;
     }
 
     String migration() {

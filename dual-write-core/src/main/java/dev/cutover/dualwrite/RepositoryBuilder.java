@@ -6,7 +6,6 @@ import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryStore;
 import dev.cutover.router.ReadRouter;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -286,12 +285,8 @@ public final class RepositoryBuilder<T> {
      * @throws IllegalArgumentException if the delay is out of range
      */
     public RepositoryBuilder<T> crashSafe(RetryStore durableStore, Duration intentDelay) {
-        Objects.requireNonNull(intentDelay, "null intentDelay");
-        if (intentDelay.compareTo(Duration.ofMillis(100)) < 0 || intentDelay.compareTo(Duration.ofHours(1)) > 0) {
-            throw new IllegalArgumentException("intentDelay must be between 100 ms and 1 h, but was " + intentDelay);
-        }
+        this.intentDelay = Mirror.requireEntryDelay("intentDelay", intentDelay);
         this.intentStore = Objects.requireNonNull(durableStore, "null durableStore");
-        this.intentDelay = intentDelay;
         return this;
     }
 
@@ -347,7 +342,7 @@ public final class RepositoryBuilder<T> {
         }
         RepositoryHandler handler = new RepositoryHandler(type, source, target, migration, flags, router, retryQueue,
                 resync, plans, stats == null ? new DualWriteStats() : stats,
-                circuitBreaker == null ? defaultBreaker() : circuitBreaker, intentStore, intentDelay);
+                circuitBreaker == null ? Mirror.defaultBreaker(migration) : circuitBreaker, intentStore, intentDelay);
         for (Method method : plans.keySet()) {
             if (!method.trySetAccessible() && !Modifier.isPublic(method.getDeclaringClass().getModifiers())) {
                 throw new RepositoryDefinitionException("Cannot call " + MethodPlan.signature(method)
@@ -476,15 +471,5 @@ public final class RepositoryBuilder<T> {
         if (value == null) {
             problems.add("missing " + call);
         }
-    }
-
-    private CircuitBreaker defaultBreaker() {
-        return CircuitBreaker.of("cutover-mirror-" + migration, CircuitBreakerConfig.custom()
-                .slidingWindowSize(20)
-                .minimumNumberOfCalls(5)
-                .failureRateThreshold(50)
-                .waitDurationInOpenState(Duration.ofSeconds(2))
-                .permittedNumberOfCallsInHalfOpenState(3)
-                .build());
     }
 }
