@@ -369,6 +369,10 @@ public final class CutoverDataSource implements DataSource {
             if (outboxStore != null) {
                 checkOutboxInSource(problems);
             }
+            if (resync != null) {
+                problems.addAll(JdbcContext.passThroughConflicts(
+                        resync.entities().stream().map(resync::mapping).toList(), passThrough));
+            }
             if (!problems.isEmpty()) {
                 throw new IllegalStateException("Cannot build the CutoverDataSource:\n  " + String.join("\n  ", problems));
             }

@@ -31,6 +31,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -245,6 +246,142 @@ class CutoverDataSourceTest {
                 statement.execute("CREATE TABLE extra (id INT)");
             }
             shop.source.execute("SELECT COUNT(*) FROM extra");
+        }
+    }
+
+    /** Issue #12, problem 1: writes with RETURNING ran unmirrored through executeQuery and failed through execute. */
+    @ParameterizedTest
+    @EnumSource(value = Engine.class, names = {"POSTGRESQL", "MARIADB"})
+    void writesWithReturning_areMirroredAndCounted_throughExecuteQueryAndExecute(Engine engine) throws Exception {
+        try (Shop shop = new Shop(engine)) {
+            shop.moveTo(Stage.DUAL_WRITE);
+            try (Connection c = shop.dataSource.getConnection(); Statement statement = c.createStatement()) {
+                try (ResultSet rs = statement.executeQuery(
+                        "INSERT INTO account (id, owner, balance) VALUES (1, 'ada', 10) RETURNING id, balance")) {
+                    assertTrue(rs.next());
+                    assertEquals(1L, rs.getLong("id"));
+                    assertEquals(10L, rs.getLong(2));
+                    assertFalse(rs.next());
+                }
+                assertTrue(statement.execute("INSERT INTO orders (item, qty) VALUES ('fig', 2) RETURNING id"),
+                        "execute() answers a RETURNING write with a result set, as the driver does");
+                long orderId;
+                try (ResultSet rs = statement.getResultSet()) {
+                    assertTrue(rs.next());
+                    orderId = rs.getLong(1);
+                }
+                assertFalse(statement.getMoreResults());
+                assertEquals(-1, statement.getUpdateCount());
+                c.setAutoCommit(false);
+                try (PreparedStatement insert = c.prepareStatement(
+                        "INSERT INTO account (id, owner, balance) VALUES (?, ?, ?) RETURNING owner")) {
+                    insert.setLong(1, 2);
+                    insert.setString(2, "bob");
+                    insert.setLong(3, 20);
+                    try (ResultSet rs = insert.executeQuery()) {
+                        assertTrue(rs.next());
+                        assertEquals("bob", rs.getString(1));
+                    }
+                }
+                c.commit();
+                c.setAutoCommit(true);
+                shop.moveTo(Stage.SHIFT_READS);
+                shop.flags.setTargetReadPercent(MIGRATION, 100, "test", "all reads to the target");
+                try (PreparedStatement delete = c.prepareStatement("DELETE FROM orders WHERE id = ? RETURNING item")) {
+                    delete.setLong(1, orderId);
+                    try (ResultSet rs = delete.executeQuery()) {
+                        assertTrue(rs.next());
+                        assertEquals("fig", rs.getString(1));
+                    }
+                }
+                if (engine == Engine.POSTGRESQL) {
+                    try (ResultSet rs = statement.executeQuery("UPDATE account SET balance = balance + 1 RETURNING id")) {
+                        int rows = 0;
+                        while (rs.next()) {
+                            rows++;
+                        }
+                        assertEquals(2, rows);
+                    }
+                }
+            }
+            long bonus = engine == Engine.POSTGRESQL ? 1 : 0;
+            assertEquals(List.of(List.of(1L, "ada", 10L + bonus), List.of(2L, "bob", 20L + bonus)),
+                    KeyResyncTest.rows(shop.source, ACCOUNTS));
+            assertEquals(List.of(), KeyResyncTest.rows(shop.source, ORDERS));
+            shop.assertSidesEqual();
+            assertEquals(engine == Engine.POSTGRESQL ? 5 : 4, shop.stats.primaryWrites(), "every RETURNING write is counted");
+        }
+    }
+
+    /** Issue #12, problem 2: only the first statement of a multi-statement string was mirrored. */
+    @ParameterizedTest
+    @EnumSource(value = Engine.class, names = {"POSTGRESQL", "MARIADB"})
+    void multiStatementStrings_areRefusedInDualWriteStages_beforeAnythingIsWritten(Engine engine) throws Exception {
+        try (Shop shop = new Shop(engine)) {
+            for (TestDatabase db : List.of(shop.source, shop.target)) {
+                db.execute("INSERT INTO account VALUES (4, 'dee', 40)", "INSERT INTO account VALUES (5, 'eve', 50)");
+            }
+            shop.moveTo(Stage.DUAL_WRITE);
+            String twoWrites = "UPDATE account SET balance = 0 WHERE id = 4; DELETE FROM account WHERE id = 5";
+            try (Connection c = shop.dataSource.getConnection(); Statement statement = c.createStatement()) {
+                for (Executable call : List.<Executable>of(() -> statement.execute(twoWrites),
+                        () -> statement.executeUpdate(twoWrites), () -> statement.executeQuery(twoWrites + " RETURNING id"),
+                        () -> {
+                            statement.addBatch(twoWrites);
+                            statement.executeBatch();
+                        })) {
+                    SQLException e = assertThrows(SQLException.class, call);
+                    assertTrue(e.getMessage().contains("2 statements") && e.getMessage().contains("Fix:"), e.getMessage());
+                }
+            }
+            List<List<Object>> untouched = List.of(List.of(4L, "dee", 40L), List.of(5L, "eve", 50L));
+            assertEquals(untouched, KeyResyncTest.rows(shop.source, ACCOUNTS));
+            assertEquals(untouched, KeyResyncTest.rows(shop.target, ACCOUNTS));
+        }
+    }
+
+    /** Issue #12, problem 12: a schema-qualified name of a mapped table was called unmapped, with advice to pass it through. */
+    @ParameterizedTest
+    @EnumSource(value = Engine.class, names = {"POSTGRESQL", "MARIADB"})
+    void aQualifiedNameOfAMappedTable_isThatTable_andNoRefusalAdvisesPassingAMappedTableThrough(Engine engine)
+            throws Exception {
+        try (Shop shop = new Shop(engine)) {
+            shop.moveTo(Stage.DUAL_WRITE);
+            String schema;
+            try (Connection plain = shop.sourcePool.getConnection()) {
+                schema = engine == Engine.POSTGRESQL ? plain.getSchema() : plain.getCatalog();
+            }
+            String quote = engine == Engine.POSTGRESQL ? "\"" : "`";
+            try (Connection c = shop.dataSource.getConnection(); Statement statement = c.createStatement()) {
+                statement.executeUpdate("INSERT INTO " + schema + ".account (id, owner, balance) VALUES (1, 'ada', 10)");
+                statement.executeUpdate("UPDATE " + quote + schema + quote + "." + quote + "account" + quote
+                        + " SET balance = 11 WHERE id = 1");
+                SQLException other = assertThrows(SQLException.class,
+                        () -> statement.executeUpdate("DELETE FROM elsewhere.account WHERE id = 1"));
+                assertTrue(other.getMessage().contains("elsewhere.account"), other.getMessage());
+                assertFalse(other.getMessage().contains("passThrough(\"account\")"), other.getMessage());
+                for (String sql : List.of("TRUNCATE TABLE account", "ALTER TABLE account ADD COLUMN extra INT",
+                        "REPLACE INTO account (id, owner, balance) VALUES (1, 'x', 0)",
+                        "MERGE INTO account a USING orders o ON a.id = o.id WHEN MATCHED THEN UPDATE SET balance = 0")) {
+                    SQLException e = assertThrows(SQLException.class, () -> statement.executeUpdate(sql), sql);
+                    assertFalse(e.getMessage().contains("passThrough"), "a mapped table is never passed through: "
+                            + e.getMessage());
+                    assertFalse(e.getMessage().matches("(?s).*[A-Z]{6,}TABLE.*"), e.getMessage());
+                    if (sql.startsWith("REPLACE")) {
+                        assertTrue(e.getMessage().contains("upsert"), e.getMessage());
+                    }
+                }
+            }
+            assertEquals(List.of(List.of(1L, "ada", 11L)), KeyResyncTest.rows(shop.source, ACCOUNTS));
+            shop.assertSidesEqual();
+            IllegalStateException passingAMappedTable = assertThrows(IllegalStateException.class,
+                    () -> Cutover.dataSource(shop.sourcePool, shop.sourcePool).migration(MIGRATION).flags(shop.flags)
+                            .router(shop.router).retryQueue(shop.queue)
+                            .resync(KeyResync.builder(shop.sourcePool, shop.sourcePool).mapping(TableMapping
+                                    .builder("accounts").sourceTable("account").key("id", Long.class).build()).build())
+                            .passThrough("ACCOUNT").build());
+            assertTrue(passingAMappedTable.getMessage().contains("passThrough(\"ACCOUNT\")"),
+                    passingAMappedTable.getMessage());
         }
     }
 

@@ -182,9 +182,9 @@ final class ConnectionHandler implements InvocationHandler {
             case "isClosed":
                 return closed;
             case "unwrap":
-                return ((Class<?>) args[0]).isInstance(proxy) ? proxy : physical().unwrap((Class<?>) args[0]);
+                return unwrapSelf(proxy, (Class<?>) args[0], "connection");
             case "isWrapperFor":
-                return ((Class<?>) args[0]).isInstance(proxy) || physical().isWrapperFor((Class<?>) args[0]);
+                return ((Class<?>) args[0]).isInstance(proxy);
             default:
                 break;
         }
@@ -249,15 +249,118 @@ final class ConnectionHandler implements InvocationHandler {
         statements.remove(statement);
     }
 
+    /**
+     * Unwraps a wrapper to itself only. A pool's wrapper (HikariCP's, for one) unwraps to the driver's
+     * connection or statement; Cutover's does not, because SQL run on the driver's objects would
+     * bypass the refusals and the mirror, in this stage or after a later flip.
+     */
+    static Object unwrapSelf(Object self, Class<?> iface, String what) throws SQLException {
+        if (iface.isInstance(self)) {
+            return self;
+        }
+        throw new SQLException("Cutover does not unwrap its " + what + " to " + iface.getName() + ": SQL run on the"
+                + " driver's " + what + " would bypass the mirror and lose writes on the other side. Fix: use the"
+                + " java.sql interfaces; for driver-specific APIs, take a connection from the underlying pool, for"
+                + " tables declared passThrough(...) or in a single-side stage", "0A000");
+    }
+
+    /**
+     * Whether a qualifier names what an unqualified table name reaches on the primary connection: its
+     * current schema ({@code public.stock} on PostgreSQL), or its catalog where the engine has no
+     * schemas ({@code shop.stock} on MariaDB), or both ({@code db.public.stock}).
+     *
+     * @param qualifier the qualifier, normalised (unquoted, lower case)
+     * @return whether it names the current schema or catalog
+     */
+    boolean isCurrentNamespace(String qualifier) throws SQLException {
+        String schema = lower(physical.getSchema());
+        String catalog = lower(physical.getCatalog());
+        String[] parts = qualifier.split("\\.");
+        if (parts.length == 1) {
+            return parts[0].equals(schema) || schema == null && parts[0].equals(catalog);
+        }
+        return parts.length == 2 && parts[0].equals(catalog) && parts[1].equals(schema);
+    }
+
+    /** @return the primary connection's schema and catalog, for messages */
+    String currentNamespace() {
+        try {
+            return "schema " + physical.getSchema() + ", catalog " + physical.getCatalog();
+        } catch (SQLException e) {
+            return "unknown: " + e.getMessage();
+        }
+    }
+
+    private static String lower(String name) {
+        return name == null ? null : name.toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /**
+     * Prepares a procedure call. A procedure may write rows Cutover cannot key, so calls are refused in
+     * dual-write stages, when prepared and again at each execution: a call prepared in a single-side
+     * stage must not run unmirrored after a flip.
+     */
     private CallableStatement prepareCall(Method method, Object[] args) throws Throwable {
         Stage stage = beginStatement();
+        String sql = (String) args[0];
         if (stage.dualWrites()) {
-            throw new SQLFeatureNotSupportedException("Cutover refused a procedure call in stage " + stage + " of migration "
-                    + context.migration() + ": " + args[0] + ". Reason: a procedure may write rows Cutover cannot key,"
-                    + " so they would never reach the other side. Fix: call it in a single-side stage, or write the"
-                    + " rows with plain INSERT/UPDATE/DELETE statements on mapped tables.", "0A000");
+            throw refusedCall(stage, sql);
         }
-        return (CallableStatement) forward(method, args);
+        CallableStatement call = (CallableStatement) forward(method, args);
+        Connection preparedOn = physical;
+        return (CallableStatement) Proxy.newProxyInstance(ConnectionHandler.class.getClassLoader(),
+                new Class<?>[] {CallableStatement.class}, (self, m, a) -> {
+                    String name = m.getName();
+                    switch (name) {
+                        case "equals":
+                            return self == a[0];
+                        case "hashCode":
+                            return System.identityHashCode(self);
+                        case "getConnection":
+                            return this.proxy;
+                        case "unwrap":
+                            return unwrapSelf(self, (Class<?>) a[0], "statement");
+                        case "isWrapperFor":
+                            return ((Class<?>) a[0]).isInstance(self);
+                        default:
+                            break;
+                    }
+                    if (!name.startsWith("execute")) {
+                        return invokeOn(call, m, a);
+                    }
+                    Stage now = beginStatement();
+                    if (now.dualWrites()) {
+                        throw refusedCall(now, sql);
+                    }
+                    if (physical != preparedOn) {
+                        throw new SQLException("The call " + sql + " was prepared on the " + physicalSide.other()
+                                .name().toLowerCase(java.util.Locale.ROOT) + ", which is no longer the primary. Fix:"
+                                + " prepare the call again", "08003");
+                    }
+                    try {
+                        Object result = invokeOn(call, m, a);
+                        context.protocol().primaryWrite(now.primary(), true);
+                        return result;
+                    } catch (SQLException | RuntimeException e) {
+                        context.protocol().primaryWrite(now.primary(), false);
+                        throw e;
+                    }
+                });
+    }
+
+    private SQLFeatureNotSupportedException refusedCall(Stage stage, String sql) {
+        return new SQLFeatureNotSupportedException("Cutover refused a procedure call in stage " + stage + " of migration "
+                + context.migration() + ": " + sql + " . Reason: a procedure may write rows Cutover cannot key, so"
+                + " they would never reach the other side. Fix: call it in a single-side stage, or write the rows with"
+                + " plain INSERT/UPDATE/DELETE statements on mapped tables.", "0A000");
+    }
+
+    private static Object invokeOn(Object target, Method method, Object[] args) throws Throwable {
+        try {
+            return method.invoke(target, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
     }
 
     private void setAutoCommit(boolean on) throws SQLException {

@@ -6,7 +6,9 @@ import dev.cutover.router.ReadRouter;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -105,6 +107,43 @@ public final class JdbcContext {
             }
         }
         return mapping;
+    }
+
+    /**
+     * @param table an unqualified table name (normalised)
+     * @param side the side whose names the statement uses
+     * @return the mapping whose table has exactly that name, unqualified, or null
+     */
+    TableMapping mappingNamed(String table, Side side) {
+        return (side == Side.SOURCE ? bySourceTable : byTargetTable).get(table);
+    }
+
+    /**
+     * Names the pass-through tables that are mapped tables: passing them through would stop mirroring
+     * them. A qualified pass-through name of an unqualified mapped table is allowed (it may name a
+     * table of another schema); when it names the mapped table itself, the mapping wins.
+     *
+     * @param mappings every mapped entity
+     * @param passThrough the pass-through table names as declared
+     * @return one problem per such name, empty if none
+     */
+    public static List<String> passThroughConflicts(Collection<TableMapping> mappings, Collection<String> passThrough) {
+        List<String> problems = new ArrayList<>();
+        for (String declared : passThrough) {
+            String name = SqlAnalyzer.normalise(declared);
+            for (TableMapping mapping : mappings) {
+                for (String table : List.of(mapping.sourceTable(), mapping.targetTable())) {
+                    String mapped = SqlAnalyzer.normalise(table);
+                    if (name.equals(mapped) || name.indexOf('.') < 0 && mapped.endsWith("." + name)) {
+                        problems.add("passThrough(\"" + declared + "\") names table " + table + " of mapping "
+                                + mapping.entity() + ": a mapped table is mirrored, and passing it through would stop"
+                                + " its copies; remove it from passThrough(...)");
+                        break;
+                    }
+                }
+            }
+        }
+        return problems;
     }
 
     boolean passThrough(String table) {

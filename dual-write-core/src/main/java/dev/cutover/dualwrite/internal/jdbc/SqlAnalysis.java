@@ -22,10 +22,16 @@ import net.sf.jsqlparser.expression.Expression;
  * @param setColumns for updates, the columns assigned (unquoted, lower case)
  * @param equalities for single-table reads, the {@code column = value} conditions of the top-level
  *     AND chain of the WHERE condition, where a routing key may be found
+ * @param fix with a refusal, what to do instead (without ever passing a table through); null for the
+ *     general advice
+ * @param returning for writes with a {@code RETURNING} clause, per returned item the column it
+ *     returns (unquoted, lower case), {@code "*"} for all columns, or {@code ""} for an expression;
+ *     null without a {@code RETURNING} clause
  */
 record SqlAnalysis(Kind kind, String sql, String table, List<String> tables, String refusal,
         List<String> insertColumns, List<List<Expression>> insertRows, String fromSql, String whereSql,
-        List<Integer> whereParameters, List<String> setColumns, List<Equality> equalities) {
+        List<Integer> whereParameters, List<String> setColumns, List<Equality> equalities, String fix,
+        List<String> returning) {
 
     /** The kinds of statement, by how Cutover treats them. */
     enum Kind {
@@ -38,7 +44,10 @@ record SqlAnalysis(Kind kind, String sql, String table, List<String> tables, Str
         DELETE,
         /** A statement that touches no table data ({@code SET}, {@code SHOW}, {@code EXPLAIN}, ...): the primary only. */
         SESSION,
-        /** Anything else: DDL, {@code MERGE}, procedure calls, text the parser does not understand. */
+        /**
+         * Anything else: DDL, {@code MERGE}, {@code REPLACE}, procedure calls, several statements in one
+         * text, text the parser does not understand.
+         */
         OTHER
     }
 

@@ -19,6 +19,20 @@ import net.sf.jsqlparser.parser.CCJSqlParserUtil;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.schema.Table;
 import net.sf.jsqlparser.statement.DescribeStatement;
+import net.sf.jsqlparser.statement.ReturningClause;
+import net.sf.jsqlparser.statement.alter.Alter;
+import net.sf.jsqlparser.statement.alter.RenameTableStatement;
+import net.sf.jsqlparser.statement.comment.Comment;
+import net.sf.jsqlparser.statement.create.index.CreateIndex;
+import net.sf.jsqlparser.statement.create.table.CreateTable;
+import net.sf.jsqlparser.statement.create.view.CreateView;
+import net.sf.jsqlparser.statement.execute.Execute;
+import net.sf.jsqlparser.statement.merge.Merge;
+import net.sf.jsqlparser.statement.truncate.Truncate;
+import net.sf.jsqlparser.statement.upsert.Upsert;
+import net.sf.jsqlparser.statement.select.AllColumns;
+import net.sf.jsqlparser.statement.select.AllTableColumns;
+import net.sf.jsqlparser.statement.select.SelectItem;
 import net.sf.jsqlparser.statement.ExplainStatement;
 import net.sf.jsqlparser.statement.ResetStatement;
 import net.sf.jsqlparser.statement.SetStatement;
@@ -61,11 +75,25 @@ final class SqlAnalyzer {
     }
 
     private static SqlAnalysis parse(String sql) {
+        int statements = statementCount(sql);
+        if (statements > 1) {
+            // JSqlParser reads only the first statement of such a text, while the driver may run them all.
+            return other(sql, null, "it holds " + statements + " statements, and Cutover keys and mirrors one"
+                    + " statement per execution (the others would reach only the primary)",
+                    "send each statement in its own execute call, or as its own addBatch(String) entry");
+        }
         Statement statement;
         try {
             statement = CCJSqlParserUtil.parse(sql);
         } catch (JSQLParserException | RuntimeException e) {
-            return other(sql, null, "the SQL parser does not understand it (" + firstLine(e.getMessage()) + ")");
+            return other(sql, null, "the SQL parser does not understand it (" + firstLine(e.getMessage()) + "), so"
+                    + " Cutover cannot tell which rows it writes", "write it as INSERT ... VALUES, or UPDATE or DELETE"
+                    + " of one table with a WHERE condition, or run it in a single-side stage");
+        }
+        if (statement instanceof PlainSelect plain && notEmpty(plain.getIntoTables())) {
+            return other(sql, normalise(plain.getIntoTables().get(0).getFullyQualifiedName()), "SELECT ... INTO creates"
+                    + " a table from the rows it reads, which Cutover cannot copy row by row", "create the table on"
+                    + " each database yourself, then fill it with INSERT ... VALUES");
         }
         if (statement instanceof Select select) {
             return read(sql, select);
@@ -83,7 +111,7 @@ final class SqlAnalyzer {
                 || statement instanceof ExplainStatement || statement instanceof DescribeStatement
                 || statement instanceof UseStatement || statement instanceof ResetStatement) {
             return new SqlAnalysis(Kind.SESSION, sql, null, List.of(), null, List.of(), List.of(), null, null,
-                    List.of(), List.of(), List.of());
+                    List.of(), List.of(), List.of(), null, null);
         }
         String table = null;
         try {
@@ -92,8 +120,132 @@ final class SqlAnalyzer {
         } catch (RuntimeException e) {
             // DDL and vendor statements the finder does not support: no table to name.
         }
-        return other(sql, table, statement.getClass().getSimpleName().toUpperCase(Locale.ROOT)
-                + " statements change what Cutover cannot copy row by row (DDL, MERGE, procedure calls)");
+        String name = statementName(statement, sql);
+        if (statement instanceof Merge) {
+            return other(sql, table, "MERGE may insert, update or delete rows whose keys Cutover cannot know before it"
+                    + " runs", "write the rows with INSERT ... VALUES, UPDATE or DELETE, which Cutover keys");
+        }
+        if (statement instanceof Upsert) {
+            return other(sql, table, name + " is an upsert: it replaces (deletes and inserts) or updates whatever row"
+                    + " holds the same primary or unique key, which may be a row other than the one its values name",
+                    "read the row, then INSERT it or UPDATE it by key, in one transaction");
+        }
+        if (statement instanceof Execute) {
+            return other(sql, table, name + " runs a procedure, which may write rows Cutover cannot key", "write the"
+                    + " rows with INSERT, UPDATE or DELETE statements, or call the procedure in a single-side stage");
+        }
+        if (statement instanceof Truncate) {
+            return other(sql, table, "TRUNCATE deletes every row without naming their keys, so Cutover cannot copy"
+                    + " the deletes", "delete the rows with DELETE ... WHERE, which Cutover keys, or truncate both"
+                    + " databases yourself in a single-side stage");
+        }
+        return other(sql, table, name + " statements change the schema (or other objects), which Cutover does not"
+                + " copy: it copies rows", "run it on each database yourself, in a single-side stage or on the"
+                + " underlying pools");
+    }
+
+    /** Readable statement names, for messages; the others are named by their first word. */
+    private static String statementName(Statement statement, String sql) {
+        if (statement instanceof CreateTable) {
+            return "CREATE TABLE";
+        }
+        if (statement instanceof CreateIndex) {
+            return "CREATE INDEX";
+        }
+        if (statement instanceof CreateView) {
+            return "CREATE VIEW";
+        }
+        if (statement instanceof Alter) {
+            return "ALTER TABLE";
+        }
+        if (statement instanceof RenameTableStatement) {
+            return "RENAME TABLE";
+        }
+        if (statement instanceof Comment) {
+            return "COMMENT ON";
+        }
+        String text = stripComments(sql).trim();
+        int end = 0;
+        while (end < text.length() && Character.isLetter(text.charAt(end))) {
+            end++;
+        }
+        return end == 0 ? "these" : text.substring(0, end).toUpperCase(Locale.ROOT);
+    }
+
+    /**
+     * Counts the statements of a text: the parts between top-level semicolons that hold more than
+     * whitespace and comments. Quoting rules differ between engines (backslash escapes in MariaDB
+     * strings, {@code #} comments), and a text read with the wrong ones could hide a semicolon; so it
+     * is read with each set of rules and the highest count wins: a single statement read as several is
+     * refused, never the reverse.
+     *
+     * @param sql a SQL text
+     * @return how many statements it holds
+     */
+    static int statementCount(String sql) {
+        int count = 0;
+        for (int rules = 0; rules < 4; rules++) {
+            count = Math.max(count, statementCount(sql, (rules & 1) != 0, (rules & 2) != 0));
+        }
+        return count;
+    }
+
+    private static int statementCount(String sql, boolean backslashEscapes, boolean hashComments) {
+        int count = 0;
+        boolean content = false;
+        int i = 0;
+        int n = sql.length();
+        while (i < n) {
+            char c = sql.charAt(i);
+            if (c == '\'' || c == '"' || c == '`') {
+                content = true;
+                i++;
+                while (i < n && sql.charAt(i) != c) {
+                    i += backslashEscapes && c == '\'' && sql.charAt(i) == '\\' ? 2 : 1;
+                }
+                i++;
+            } else if (c == '-' && i + 1 < n && sql.charAt(i + 1) == '-' || hashComments && c == '#') {
+                while (i < n && sql.charAt(i) != '\n') {
+                    i++;
+                }
+            } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
+                int close = sql.indexOf("*/", i + 2);
+                i = close < 0 ? n : close + 2;
+            } else if (c == ';') {
+                if (content) {
+                    count++;
+                }
+                content = false;
+                i++;
+            } else {
+                content |= !Character.isWhitespace(c);
+                i++;
+            }
+        }
+        return content ? count + 1 : count;
+    }
+
+    private static String stripComments(String sql) {
+        return sql.replaceAll("(?s)/\\*.*?\\*/", " ").replaceAll("--[^\n]*", " ");
+    }
+
+    /** @return per RETURNING item, the column it returns, "*" for all, "" for an expression; null without RETURNING */
+    private static List<String> returning(ReturningClause clause) {
+        if (clause == null) {
+            return null;
+        }
+        List<String> items = new ArrayList<>();
+        for (SelectItem<?> item : clause) {
+            Expression expression = item.getExpression();
+            if (expression instanceof AllColumns || expression instanceof AllTableColumns) {
+                items.add("*");
+            } else if (expression instanceof Column column) {
+                items.add(unquote(column.getColumnName()));
+            } else {
+                items.add("");
+            }
+        }
+        return List.copyOf(items);
     }
 
     private static SqlAnalysis read(String sql, Select select) {
@@ -113,7 +265,7 @@ final class SqlAnalyzer {
         }
         // A read whose tables cannot be listed is kept on the primary: tables == null.
         return new SqlAnalysis(locking ? Kind.LOCKING_READ : Kind.READ, sql, null, tables, null, List.of(), List.of(),
-                null, null, List.of(), List.of(), List.copyOf(equalities));
+                null, null, List.of(), List.of(), List.copyOf(equalities), null, null);
     }
 
     private static void collectEqualities(Expression where, List<Equality> equalities) {
@@ -132,29 +284,36 @@ final class SqlAnalyzer {
     private static SqlAnalysis insert(String sql, Insert insert) {
         String table = normalise(insert.getTable().getFullyQualifiedName());
         String refusal = null;
+        String fix = null;
         List<String> columns = List.of();
         List<List<Expression>> rows = List.of();
         Select source = insert.getSelect();
         if (insert.getWithItemsList() != null && !insert.getWithItemsList().isEmpty()) {
-            refusal = "INSERT with WITH clauses is not keyed by Cutover";
+            refusal = "INSERT with a WITH clause inserts rows whose keys Cutover cannot know before they are written";
+            fix = "read the rows first, then insert them with INSERT ... VALUES";
         } else if (!(source instanceof Values values)) {
             refusal = insert.isUseSet() ? "INSERT ... SET is vendor syntax Cutover does not key"
                     : "INSERT ... SELECT inserts rows whose keys Cutover cannot know before they are written";
+            fix = insert.isUseSet() ? "write it as INSERT INTO t (columns) VALUES (...)"
+                    : "read the rows first, then insert them with INSERT ... VALUES (a batch is fine)";
         } else if (insert.getColumns() == null || insert.getColumns().isEmpty()) {
-            refusal = "an INSERT without a column list cannot be keyed: name the columns";
+            refusal = "an INSERT without a column list cannot be keyed";
+            fix = "name the columns: INSERT INTO t (a, b) VALUES (...)";
         } else if (insert.isUseDuplicate() || insert.getConflictAction() != null || insert.isModifierIgnore()) {
-            refusal = "upserts (ON DUPLICATE KEY, ON CONFLICT, INSERT IGNORE) may change a row other than the one"
-                    + " named by the inserted key";
+            refusal = "upserts (ON DUPLICATE KEY UPDATE, ON CONFLICT, INSERT IGNORE) may update or keep a row other"
+                    + " than the one named by the inserted key (another unique key may match)";
+            fix = "read the row, then INSERT it or UPDATE it by key, in one transaction";
         } else {
             columns = insert.getColumns().stream().map(c -> unquote(c.getColumnName())).toList();
             rows = rows(values.getExpressions(), columns.size());
             if (rows == null) {
                 refusal = "the VALUES rows do not match the column list";
+                fix = "give each VALUES row one value per named column";
                 rows = List.of();
             }
         }
         return new SqlAnalysis(Kind.INSERT, sql, table, List.of(table), refusal, columns, rows, null, null, List.of(),
-                List.of(), List.of());
+                List.of(), List.of(), fix, returning(insert.getReturningClause()));
     }
 
     /** @return the rows of a VALUES clause, each {@code width} wide, or null if they do not fit */
@@ -174,12 +333,16 @@ final class SqlAnalyzer {
     private static SqlAnalysis update(String sql, Update update) {
         String table = normalise(update.getTable().getFullyQualifiedName());
         String refusal = null;
+        String fix = null;
         if (update.getFromItem() != null || notEmpty(update.getJoins()) || notEmpty(update.getStartJoins())) {
-            refusal = "an UPDATE of several tables (joins, FROM) cannot be keyed: update one table per statement";
+            refusal = "an UPDATE of several tables (joins, FROM) cannot be keyed";
+            fix = "update one table per statement, its rows chosen by a WHERE condition (subqueries are fine)";
         } else if (notEmpty(update.getOrderByElements()) || update.getLimit() != null) {
             refusal = "UPDATE ... ORDER BY/LIMIT picks rows Cutover cannot find again before the update";
+            fix = "read the keys first, then update the rows by key";
         } else if (notEmpty(update.getWithItemsList())) {
-            refusal = "UPDATE with WITH clauses is not keyed by Cutover";
+            refusal = "UPDATE with a WITH clause is not keyed by Cutover";
+            fix = "read the keys first, then update the rows by key";
         }
         List<String> setColumns = new ArrayList<>();
         for (UpdateSet set : update.getUpdateSets()) {
@@ -187,27 +350,35 @@ final class SqlAnalyzer {
                 setColumns.add(unquote(column.getColumnName()));
             }
         }
-        return keyedByWhere(Kind.UPDATE, sql, table, update.getTable(), update.getWhere(), refusal, setColumns);
+        return keyedByWhere(Kind.UPDATE, sql, table, update.getTable(), update.getWhere(), refusal, fix, setColumns,
+                returning(update.getReturningClause()));
     }
 
     private static SqlAnalysis delete(String sql, Delete delete) {
         String table = normalise(delete.getTable().getFullyQualifiedName());
         String refusal = null;
+        String fix = null;
         if (notEmpty(delete.getTables()) || notEmpty(delete.getJoins()) || notEmpty(delete.getUsingList())) {
-            refusal = "a DELETE over several tables (joins, USING) cannot be keyed: delete from one table per statement";
+            refusal = "a DELETE over several tables (joins, USING) cannot be keyed";
+            fix = "delete from one table per statement, its rows chosen by a WHERE condition (subqueries are fine)";
         } else if (notEmpty(delete.getOrderByElements()) || delete.getLimit() != null) {
             refusal = "DELETE ... ORDER BY/LIMIT picks rows Cutover cannot find again before the delete";
+            fix = "read the keys first, then delete the rows by key";
         } else if (notEmpty(delete.getWithItemsList())) {
-            refusal = "DELETE with WITH clauses is not keyed by Cutover";
+            refusal = "DELETE with a WITH clause is not keyed by Cutover";
+            fix = "read the keys first, then delete the rows by key";
         }
-        return keyedByWhere(Kind.DELETE, sql, table, delete.getTable(), delete.getWhere(), refusal, List.of());
+        return keyedByWhere(Kind.DELETE, sql, table, delete.getTable(), delete.getWhere(), refusal, fix, List.of(),
+                returning(delete.getReturningClause()));
     }
 
     private static SqlAnalysis keyedByWhere(Kind kind, String sql, String table, Table from, Expression where,
-            String refusal, List<String> setColumns) {
+            String refusal, String fix, List<String> setColumns, List<String> returning) {
         List<Integer> parameters = new ArrayList<>();
         String whereSql = where == null ? null : where.toString();
-        if (where != null && refusal == null) {
+        String reason = refusal;
+        String advice = fix;
+        if (where != null && reason == null) {
             where.accept(new ExpressionVisitorAdapter<Void>() {
                 @Override
                 public <S> Void visit(JdbcParameter parameter, S context) {
@@ -216,11 +387,12 @@ final class SqlAnalyzer {
                 }
             }, null);
             if (parameters.size() != countPlaceholders(whereSql) || parameters.contains(null)) {
-                refusal = "its WHERE condition has parameters Cutover cannot place (in a subquery, or numbered)";
+                reason = "its WHERE condition has parameters Cutover cannot place (in a subquery, or numbered)";
+                advice = "use plain ? parameters outside subqueries, or literal values in the subquery";
             }
         }
-        return new SqlAnalysis(kind, sql, table, List.of(table), refusal, List.of(), List.of(), from.toString(), whereSql,
-                List.copyOf(parameters), List.copyOf(setColumns), List.of());
+        return new SqlAnalysis(kind, sql, table, List.of(table), reason, List.of(), List.of(), from.toString(), whereSql,
+                List.copyOf(parameters), List.copyOf(setColumns), List.of(), advice, returning);
     }
 
     /** Counts the {@code ?} outside quoted literals and identifiers. */
@@ -242,9 +414,9 @@ final class SqlAnalyzer {
         return count;
     }
 
-    private static SqlAnalysis other(String sql, String table, String reason) {
+    private static SqlAnalysis other(String sql, String table, String reason, String fix) {
         return new SqlAnalysis(Kind.OTHER, sql, table, table == null ? List.of() : List.of(table), reason, List.of(),
-                List.of(), null, null, List.of(), List.of(), List.of());
+                List.of(), null, null, List.of(), List.of(), List.of(), fix, null);
     }
 
     private static boolean notEmpty(List<?> list) {

@@ -14,6 +14,7 @@ import java.lang.reflect.Method;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Savepoint;
@@ -40,6 +41,9 @@ final class StatementHandler implements InvocationHandler {
     private static final Set<String> SETTINGS = Set.of("setQueryTimeout", "setMaxRows", "setLargeMaxRows",
             "setFetchSize", "setFetchDirection", "setMaxFieldSize", "setEscapeProcessing", "setPoolable",
             "setCursorName", "closeOnCompletion");
+    /** The methods that run SQL; on a prepared statement, only without a SQL argument. */
+    private static final Set<String> EXECUTIONS = Set.of("executeQuery", "executeUpdate", "executeLargeUpdate", "execute",
+            "addBatch");
     /** How many times a write is tried when rows committed by others slipped in after its keys were read. */
     private static final int PHANTOM_ATTEMPTS = 10;
 
@@ -93,9 +97,9 @@ final class StatementHandler implements InvocationHandler {
             case "getConnection":
                 return connection.proxy();
             case "unwrap":
-                return ((Class<?>) args[0]).isInstance(self) ? self : physical().unwrap((Class<?>) args[0]);
+                return ConnectionHandler.unwrapSelf(self, (Class<?>) args[0], "statement");
             case "isWrapperFor":
-                return ((Class<?>) args[0]).isInstance(self) || physical().isWrapperFor((Class<?>) args[0]);
+                return ((Class<?>) args[0]).isInstance(self);
             default:
                 break;
         }
@@ -116,6 +120,11 @@ final class StatementHandler implements InvocationHandler {
             return null;
         }
         boolean ownSql = preparedSql != null && (args == null || args.length == 0);
+        if (preparedSql != null && !ownSql && EXECUTIONS.contains(name)) {
+            // As the drivers do: a prepared statement runs its own SQL. Running the text as a plain
+            // statement instead would also skip the batch of parameter sets it holds.
+            throw new SQLException("Can't use query methods that take a query string on a PreparedStatement", "42000");
+        }
         String sql = ownSql ? preparedSql : args != null && args.length > 0 && args[0] instanceof String s ? s : preparedSql;
         Object keyRequest = ownSql ? userKeyRequest() : args != null && args.length > 1 ? args[1] : null;
         Parameters bound = ownSql ? parameters : null;
@@ -135,13 +144,13 @@ final class StatementHandler implements InvocationHandler {
                 sqlBatch.clear();
                 return null;
             case "executeQuery":
-                return query(sql, bound);
+                return run(Call.QUERY, sql, bound, keyRequest);
             case "executeUpdate":
-                return (int) update(sql, bound, keyRequest);
+                return (int) (long) (Long) run(Call.UPDATE, sql, bound, keyRequest);
             case "executeLargeUpdate":
-                return update(sql, bound, keyRequest);
+                return run(Call.UPDATE, sql, bound, keyRequest);
             case "execute":
-                return execute(sql, bound, keyRequest);
+                return run(Call.EXECUTE, sql, bound, keyRequest);
             case "executeBatch":
                 return Arrays.stream(executeBatch()).mapToInt(n -> (int) n).toArray();
             case "executeLargeBatch":
@@ -177,40 +186,116 @@ final class StatementHandler implements InvocationHandler {
 
     // ---- reads -------------------------------------------------------------------------------
 
-    private ResultSet query(String sql, Parameters bound) throws SQLException {
+    /** The JDBC method a statement runs through: what it answers, and what the driver is asked to do. */
+    private enum Call {
+        /** {@code executeQuery}: answers a result set. */
+        QUERY,
+        /** {@code executeUpdate}, {@code executeLargeUpdate}: answers a row count. */
+        UPDATE,
+        /** {@code execute}: answers whether a result set came, which the application then fetches. */
+        EXECUTE
+    }
+
+    /**
+     * Runs one SQL text through one JDBC method. Every entry point comes here, so that what is refused,
+     * keyed and mirrored does not depend on the method the application or its framework picked: a
+     * {@code DELETE ... RETURNING} is a keyed write whether it arrives through {@code executeQuery} or
+     * {@code execute}.
+     *
+     * @return the result set (QUERY), the row count as a long (UPDATE), or whether a result set came (EXECUTE)
+     */
+    private Object run(Call call, String sql, Parameters bound, Object keyRequest) throws SQLException {
+        SqlAnalysis analysis = context.analyzer().analyze(sql);
+        if ((analysis.kind() == Kind.READ || analysis.kind() == Kind.LOCKING_READ) && call != Call.UPDATE) {
+            ResultSet rows = query(sql, bound, analysis);
+            return call == Call.QUERY ? rows : Boolean.TRUE;
+        }
         resetResults();
         Stage stage = connection.beginStatement();
-        SqlAnalysis analysis = context.analyzer().analyze(sql);
+        Side primary = stage.primary();
+        TableMapping mapping = stage.dualWrites() && analysis.kind() != Kind.SESSION ? resolve(stage, analysis) : null;
+        if (mapping != null && analysis.kind() == Kind.INSERT && analysis.returning() != null && call != Call.UPDATE
+                && needsGenerated(insertKeys(analysis, mapping, primary, bound == null ? new Parameters() : bound))
+                && returnedKeyPositions(analysis, mapping, primary, null) == null) {
+            throw refused(stage, sql, "the database generates the key " + mapping.keyColumnNames(primary) + " of the"
+                    + " inserted rows, and the RETURNING clause does not return it, so Cutover cannot learn the keys",
+                    "add the key column(s) to the RETURNING clause, or insert the key's value explicitly");
+        }
+        Outcome outcome;
+        if (mapping == null) {
+            outcome = unmirrored(stage, analysis, () -> {
+                Statement statement = track(create(connection.physical(), sql, keyRequestFor(sql, keyRequest), bound));
+                if (call == Call.EXECUTE) {
+                    // The driver's own results: several, possibly, which only its statement can walk.
+                    driverResults = true;
+                    return new Outcome(-1, null, statement instanceof PreparedStatement prepared && sql == preparedSql
+                            ? prepared.execute() : executePlain(statement, sql, keyRequest));
+                }
+                if (call == Call.QUERY) {
+                    return new Outcome(-1, executeQuery(statement, sql), true);
+                }
+                return new Outcome(executeUpdate(statement, sql, keyRequest), null, false);
+            });
+            if (call == Call.QUERY) {
+                result = outcome.rows();
+            } else if (call == Call.UPDATE) {
+                updateCount = outcome.count();
+            }
+        } else {
+            outcome = connection.write(stage, primary, (c, keys) -> keyedWrite(c, call, analysis, mapping, primary, sql,
+                    bound, keyRequest, keys));
+            result = outcome.rows();
+            updateCount = outcome.rows() == null ? outcome.count() : -1;
+        }
+        return switch (call) {
+            case QUERY -> result;
+            case UPDATE -> outcome.count();
+            case EXECUTE -> outcome.resultSet();
+        };
+    }
+
+    /**
+     * What one execution answered.
+     *
+     * @param count the rows written, or -1
+     * @param rows the result set, or null
+     * @param resultSet whether the answer is a result set
+     */
+    private record Outcome(long count, ResultSet rows, boolean resultSet) {
+    }
+
+    private ResultSet query(String sql, Parameters bound, SqlAnalysis analysis) throws SQLException {
+        resetResults();
+        Stage stage = connection.beginStatement();
         Side primary = stage.primary();
         if (routable(analysis, primary)) {
             result = routed(sql, bound, routingKey(analysis, primary, bound));
             return result;
         }
         Statement statement = track(create(connection.physical(), sql, null, bound));
-        result = statement instanceof PreparedStatement prepared && sql == preparedSql ? prepared.executeQuery()
-                : statement.executeQuery(sql);
+        result = executeQuery(statement, sql);
         return result;
     }
 
     /** A plain read of mapped tables, in auto-commit or a read-only transaction, goes through the router. */
-    private boolean routable(SqlAnalysis analysis, Side primary) {
+    private boolean routable(SqlAnalysis analysis, Side primary) throws SQLException {
         if (analysis.kind() != Kind.READ || !connection.readsMayBeRouted() || analysis.tables() == null
                 || analysis.tables().isEmpty()) {
             return false;
         }
         for (String table : analysis.tables()) {
-            if (context.mapping(table, primary) == null) {
+            if (mapped(table, primary) == null) {
                 return false;
             }
         }
         return true;
     }
 
-    private String routingKey(SqlAnalysis analysis, Side primary, Parameters bound) {
+    private String routingKey(SqlAnalysis analysis, Side primary, Parameters bound) throws SQLException {
         if (analysis.tables().size() != 1 || analysis.equalities().isEmpty()) {
             return null;
         }
-        TableMapping mapping = context.mapping(analysis.tables().get(0), primary);
+        TableMapping mapping = mapped(analysis.tables().get(0), primary);
         List<Object> values = new ArrayList<>();
         for (String keyColumn : lower(mapping.keyColumnNames(primary))) {
             Object value = null;
@@ -267,70 +352,109 @@ final class StatementHandler implements InvocationHandler {
 
     // ---- writes ------------------------------------------------------------------------------
 
-    private Object execute(String sql, Parameters bound, Object keyRequest) throws SQLException {
-        SqlAnalysis analysis = context.analyzer().analyze(sql);
-        if (analysis.kind() == Kind.READ || analysis.kind() == Kind.LOCKING_READ) {
-            query(sql, bound);
-            return true;
-        }
-        if (analysis.isWrite()) {
-            updateCount = update(sql, bound, keyRequest);
-            return false;
-        }
-        resetResults();
-        Stage stage = connection.beginStatement();
-        if (stage.dualWrites() && !context.passThrough(analysis.table()) && analysis.kind() != Kind.SESSION) {
-            throw refused(stage, sql, analysis.refusal(), "run it in a single-side stage, or declare its table"
-                    + " passThrough(...) if it needs no mirror");
-        }
-        return unmirrored(stage, analysis, () -> {
-            Statement statement = track(create(connection.physical(), sql, keyRequestFor(sql, keyRequest), bound));
-            driverResults = true;
-            return statement instanceof PreparedStatement prepared && sql == preparedSql ? prepared.execute()
-                    : executePlain(statement, sql, keyRequest);
-        });
-    }
-
-    private long update(String sql, Parameters bound, Object keyRequest) throws SQLException {
-        resetResults();
-        Stage stage = connection.beginStatement();
-        SqlAnalysis analysis = context.analyzer().analyze(sql);
-        Side primary = stage.primary();
-        TableMapping mapping = stage.dualWrites() && analysis.kind() != Kind.SESSION ? resolve(stage, analysis) : null;
-        if (mapping == null) {
-            updateCount = unmirrored(stage, analysis, () -> {
-                Statement statement = track(create(connection.physical(), sql, keyRequestFor(sql, keyRequest), bound));
-                return executeUpdate(statement, sql, keyRequest);
-            });
-            return updateCount;
-        }
-        updateCount = connection.write(stage, primary, (c, keys) -> keyedWrite(c, analysis, mapping, primary, sql, bound,
-                keyRequest, keys));
-        return updateCount;
-    }
-
-    private long keyedWrite(Connection c, SqlAnalysis analysis, TableMapping mapping, Side primary, String sql,
-            Parameters bound, Object keyRequest, List<WrittenKey> keys) throws SQLException {
+    /**
+     * Runs a keyed write on the primary, in its transaction, and adds the keys it wrote. A write with
+     * RETURNING answers its rows, read to the end (so that its count shows phantoms, and so that it
+     * outlives the commit of an auto-commit write).
+     */
+    private Outcome keyedWrite(Connection c, Call call, SqlAnalysis analysis, TableMapping mapping, Side primary,
+            String sql, Parameters bound, Object keyRequest, List<WrittenKey> keys) throws SQLException {
         if (analysis.kind() != Kind.INSERT) {
             return withoutPhantoms(c, analysis, keys, found -> {
                 found.addAll(lockKeys(c, analysis, mapping, primary, bound));
                 Statement statement = track(create(c, sql, keyRequestFor(sql, keyRequest), bound));
-                long count = executeUpdate(statement, sql, keyRequest);
-                return new Attempt<>(count, count > found.size());
+                Outcome outcome = executeWrite(call, statement, sql, keyRequest);
+                return new Attempt<>(outcome, outcome.count() > found.size());
             });
         }
         List<Object[]> rows = insertKeys(analysis, mapping, primary, bound);
         boolean generated = needsGenerated(rows);
-        Object request = generated ? generatedKeyRequest(keyRequest, mapping.keyColumnNames(primary)) : keyRequest;
+        // With RETURNING, the returned rows carry the generated keys; without, the driver is asked for them.
+        boolean fromReturning = generated && analysis.returning() != null;
+        Object request = generated && !fromReturning ? generatedKeyRequest(keyRequest, mapping.keyColumnNames(primary))
+                : keyRequest;
         Statement statement = track(create(c, sql, keyRequestFor(sql, request), bound));
-        long count = executeUpdate(statement, sql, request);
-        if (generated) {
+        Outcome outcome = executeWrite(call, statement, sql, request);
+        if (fromReturning) {
+            int[] positions = returnedKeyPositions(analysis, mapping, primary,
+                    outcome.rows() == null ? null : outcome.rows().getMetaData());
+            if (outcome.rows() == null || positions == null) {
+                throw new KeysUnknownException("Cutover could not read the generated key " + mapping.keyColumnNames(primary)
+                        + " of the rows inserted by " + sql + " from its RETURNING rows, so the rows cannot be mirrored"
+                        + " and nothing was written. Fix: run it with executeQuery() or execute(), or insert the key's"
+                        + " value explicitly");
+            }
+            fillKeys((CachedRowSet) outcome.rows(), positions, rows, mapping, primary);
+        } else if (generated) {
             fillGenerated(statement, rows, mapping, primary);
         }
         for (Object[] row : rows) {
             keys.add(new WrittenKey(mapping.entity(), key(mapping, primary, Arrays.asList(row))));
         }
-        return count;
+        return outcome;
+    }
+
+    /** Runs a write through the JDBC method the application called. */
+    private Outcome executeWrite(Call call, Statement statement, String sql, Object keyRequest) throws SQLException {
+        boolean prepared = statement instanceof PreparedStatement && sql == preparedSql;
+        switch (call) {
+            case QUERY: {
+                CachedRowSet rows = readAll(prepared ? ((PreparedStatement) statement).executeQuery()
+                        : statement.executeQuery(sql));
+                return new Outcome(rows.size(), rows, true);
+            }
+            case EXECUTE: {
+                boolean resultSet = prepared ? ((PreparedStatement) statement).execute()
+                        : executePlain(statement, sql, keyRequest);
+                if (resultSet) {
+                    CachedRowSet rows = readAll(statement.getResultSet());
+                    return new Outcome(rows.size(), rows, true);
+                }
+                return new Outcome(statement.getUpdateCount(), null, false);
+            }
+            default:
+                return new Outcome(executeUpdate(statement, sql, keyRequest), null, false);
+        }
+    }
+
+    private static CachedRowSet readAll(ResultSet rs) throws SQLException {
+        CachedRowSet rows = QueryResult.newRowSet();
+        try (rs) {
+            rows.populate(rs);
+        }
+        rows.beforeFirst();
+        return rows;
+    }
+
+    /**
+     * @param meta the returned rows' metadata, or null to check the RETURNING clause only
+     * @return per key column, its 1-based position in the rows an INSERT's RETURNING clause returns;
+     *     null if a key column is not returned
+     */
+    private static int[] returnedKeyPositions(SqlAnalysis analysis, TableMapping mapping, Side primary,
+            ResultSetMetaData meta) throws SQLException {
+        List<String> keyColumns = lower(mapping.keyColumnNames(primary));
+        List<String> returned = analysis.returning();
+        boolean all = returned.contains("*");
+        int[] positions = new int[keyColumns.size()];
+        for (int k = 0; k < keyColumns.size(); k++) {
+            if (!all) {
+                positions[k] = returned.indexOf(keyColumns.get(k)) + 1;
+            } else if (meta == null) {
+                positions[k] = 1;
+            } else {
+                for (int i = 1; i <= meta.getColumnCount(); i++) {
+                    if (meta.getColumnLabel(i).equalsIgnoreCase(keyColumns.get(k))) {
+                        positions[k] = i;
+                        break;
+                    }
+                }
+            }
+            if (positions[k] == 0) {
+                return null;
+            }
+        }
+        return positions;
     }
 
     private long[] executeBatch() throws SQLException {
@@ -487,24 +611,41 @@ final class StatementHandler implements InvocationHandler {
         if (analysis.kind() == Kind.READ || analysis.kind() == Kind.LOCKING_READ) {
             return null;
         }
-        if (context.passThrough(analysis.table())) {
+        Side primary = stage.primary();
+        // A mapped table is mirrored whatever passThrough says: passing it through would lose its copies.
+        TableMapping mapping = analysis.table() == null ? null : mapped(analysis.table(), primary);
+        if (mapping == null && context.passThrough(analysis.table())) {
             return null;
         }
         if (analysis.kind() == Kind.OTHER) {
-            throw refused(stage, analysis.sql(), analysis.refusal(), "run it in a single-side stage, or declare its"
-                    + " table passThrough(...) if it needs no mirror");
+            String fix = analysis.fix() == null ? "run it in a single-side stage" : analysis.fix();
+            if (mapping == null && analysis.table() != null && context.mapping(analysis.table(), primary) == null) {
+                fix += ", or, if table " + analysis.table() + " is not migrated, declare it passThrough(\""
+                        + analysis.table() + "\") to write it on the primary only";
+            }
+            throw refused(stage, analysis.sql(), analysis.refusal(), fix);
         }
-        Side primary = stage.primary();
-        TableMapping mapping = context.mapping(analysis.table(), primary);
         if (mapping == null) {
-            throw refused(stage, analysis.sql(), "table " + analysis.table() + " is not mapped by the KeyResync, so its"
+            String table = analysis.table();
+            TableMapping sameName = otherNamespace(table, primary);
+            if (sameName != null) {
+                String name = table.substring(table.lastIndexOf('.') + 1);
+                throw refused(stage, analysis.sql(), "table " + table + " is not the mapped table " + name + " (of entity "
+                        + sameName.entity() + "): the qualifier names neither the connection's current schema nor its"
+                        + " catalog (" + connection.currentNamespace() + "), so it is a different table, whose rows"
+                        + " would never reach the " + primary.other().name().toLowerCase(Locale.ROOT),
+                        "if you meant the mapped table, name it without the qualifier or with the current one; if it is"
+                                + " a different table, add a TableMapping for it, or declare it passThrough(\"" + table
+                                + "\") to write it on the primary only");
+            }
+            throw refused(stage, analysis.sql(), "table " + table + " is not mapped by the KeyResync, so its"
                     + " rows would never reach the " + primary.other().name().toLowerCase(Locale.ROOT),
-                    "add a TableMapping for it, or declare it passThrough(\"" + analysis.table() + "\") to write it on"
-                            + " the primary only");
+                    "add a TableMapping for it, or, if it is not migrated, declare it passThrough(\"" + table + "\") to"
+                            + " write it on the primary only");
         }
         if (analysis.refusal() != null) {
-            throw refused(stage, analysis.sql(), analysis.refusal(), "write one table per statement, with INSERT ..."
-                    + " VALUES, UPDATE or DELETE, or declare the table passThrough(...) if it needs no mirror");
+            throw refused(stage, analysis.sql(), analysis.refusal(), analysis.fix() == null
+                    ? "write one table per statement, with INSERT ... VALUES, UPDATE or DELETE" : analysis.fix());
         }
         List<String> keyColumns = lower(mapping.keyColumnNames(primary));
         for (String column : analysis.setColumns()) {
@@ -514,6 +655,30 @@ final class StatementHandler implements InvocationHandler {
             }
         }
         return mapping;
+    }
+
+    /**
+     * Finds the mapping of a table as a statement names it. A qualified name ({@code public.stock},
+     * {@code shop.stock}) of an unqualified mapped table is that table when its qualifier is the
+     * connection's current schema (PostgreSQL) or catalog (MariaDB, MySQL): the same table the
+     * unqualified name reaches.
+     *
+     * @return the mapping, or null
+     */
+    private TableMapping mapped(String table, Side primary) throws SQLException {
+        TableMapping mapping = context.mapping(table, primary);
+        if (mapping != null || table.indexOf('.') < 0) {
+            return mapping;
+        }
+        int dot = table.lastIndexOf('.');
+        TableMapping bare = context.mappingNamed(table.substring(dot + 1), primary);
+        return bare != null && connection.isCurrentNamespace(table.substring(0, dot)) ? bare : null;
+    }
+
+    /** @return the mapping of a table with the same unqualified name as a qualified one, or null */
+    private TableMapping otherNamespace(String table, Side primary) {
+        int dot = table.lastIndexOf('.');
+        return dot < 0 ? null : context.mapping(table.substring(dot + 1), primary);
     }
 
     private SQLFeatureNotSupportedException refused(Stage stage, String sql, String reason, String fix) {
@@ -630,7 +795,15 @@ final class StatementHandler implements InvocationHandler {
                 positions[k] = 1;
             }
         }
+        fillKeys(keysRead, positions, rows, mapping, primary);
+        generatedKeys = keysRead;
+    }
+
+    /** Fills the rows' missing key values from returned rows, in order; fails if any stays missing. */
+    private static void fillKeys(CachedRowSet keysRead, int[] positions, List<Object[]> rows, TableMapping mapping,
+            Side primary) throws SQLException {
         int r = 0;
+        keysRead.beforeFirst();
         while (keysRead.next()) {
             if (r >= rows.size()) {
                 break;
@@ -644,12 +817,12 @@ final class StatementHandler implements InvocationHandler {
         }
         keysRead.beforeFirst();
         if (r != rows.size() || needsGenerated(rows)) {
-            throw new KeysUnknownException("Cutover could not read the generated key " + keyColumns + " of " + rows.size()
-                    + " inserted row(s) of " + mapping.entity() + " (the driver returned " + r + " row(s) of "
-                    + width + " column(s)), so the rows cannot be mirrored and nothing was written. Fix: insert the"
-                    + " key's value explicitly, or make it the table's generated (identity, serial, auto-increment) key");
+            throw new KeysUnknownException("Cutover could not read the generated key " + mapping.keyColumnNames(primary)
+                    + " of " + rows.size() + " inserted row(s) of " + mapping.entity() + " (the driver returned " + r
+                    + " row(s) of " + keysRead.getMetaData().getColumnCount() + " column(s)), so the rows cannot be"
+                    + " mirrored and nothing was written. Fix: insert the key's value explicitly, or make it the"
+                    + " table's generated (identity, serial, auto-increment) key");
         }
-        generatedKeys = keysRead;
     }
 
     // ---- physical statements -----------------------------------------------------------------
