@@ -6,6 +6,8 @@ import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
+import dev.cutover.flags.HandoverException;
+import dev.cutover.flags.WritePermit;
 import dev.cutover.queue.JdbcRetryStore;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.router.ReadRouter;
@@ -14,6 +16,7 @@ import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.sql.SQLTransientException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
@@ -379,6 +382,7 @@ public final class CutoverDataSource implements DataSource {
             Mirror mirror = new Mirror(migration, retryQueue, resync, stats == null ? new DualWriteStats() : stats,
                     circuitBreaker == null ? Mirror.defaultBreaker(migration) : circuitBreaker);
             List<TableMapping> mappings = resync.entities().stream().map(resync::mapping).toList();
+            HandoverSteps.register(flags, migration, retryQueue, resync);
             JdbcContext context = new JdbcContext(source, target, migration, router,
                     new Protocol(flags, mirror, outboxStore, outboxDelay), mappings, passThrough);
             return new CutoverDataSource(this, context);
@@ -443,6 +447,37 @@ public final class CutoverDataSource implements DataSource {
         public void committed(Side primary, List<WrittenKey> keys) {
             for (WrittenKey key : keys) {
                 mirror.mirror(key.entity(), key.key(), primary);
+            }
+        }
+
+        @Override
+        public WritePermit beginWrite() throws SQLException {
+            try {
+                return flags.beginWrite(mirror.migration());
+            } catch (HandoverException e) {
+                throw new SQLTransientException(e.getMessage(), "40001", e);
+            }
+        }
+
+        @Override
+        public boolean committed(Side primary, List<WrittenKey> keys, WritePermit permit, boolean outbox) {
+            boolean inWindow = true;
+            for (WrittenKey key : keys) {
+                if (outbox) {
+                    if (mirror.copy(key.entity(), key.key(), primary, permit.deadlineNanos()) == Mirror.CopyOutcome.LATE) {
+                        inWindow = mirror.late(key.entity(), key.key(), primary);
+                    }
+                } else {
+                    inWindow &= mirror.mirror(key.entity(), key.key(), primary, permit);
+                }
+            }
+            return inWindow;
+        }
+
+        @Override
+        public void commitFailed(Side primary, List<WrittenKey> keys, WritePermit permit) {
+            for (WrittenKey key : keys) {
+                mirror.enqueue(key.entity(), key.key(), primary, permit);
             }
         }
 

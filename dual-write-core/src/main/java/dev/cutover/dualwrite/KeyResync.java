@@ -66,6 +66,8 @@ public final class KeyResync {
     static final int MAX_ABSENT_RECHECKS = 10;
     private static final Logger LOG = LoggerFactory.getLogger(KeyResync.class);
     private static final int LOCK_STRIPES = 256;
+    /** A deadline that never passes: copies outside a primary epoch's window (plain resyncs). */
+    static final long NO_DEADLINE = Long.MIN_VALUE;
 
     private final DataSource source;
     private final DataSource target;
@@ -145,6 +147,17 @@ public final class KeyResync {
      * @throws IllegalArgumentException if the entity is not mapped or the key does not parse
      */
     public void resync(String entity, String key, Side from) throws SQLException {
+        resync(entity, key, from, NO_DEADLINE);
+    }
+
+    /**
+     * Copies a key as {@link #resync(String, String, Side)} does, but only if the receiving side is
+     * written before a deadline (the copy window of a primary epoch, see
+     * {@link dev.cutover.flags.WritePermit#deadlineNanos()}): the clock is checked after the receiving
+     * statement returned, when the receiving row is locked until the commit; if the deadline has passed,
+     * the receiving side is rolled back and {@link CopyWindowClosedException} is thrown.
+     */
+    void resync(String entity, String key, Side from, long deadlineNanos) throws SQLException {
         TableMapping mapping = mapping(entity);
         Objects.requireNonNull(from, "null from");
         List<Object> keyValues = mapping.keyValues(key);
@@ -158,13 +171,13 @@ public final class KeyResync {
             throw new SQLTimeoutException("Interrupted while waiting to copy " + entity + "/" + key, e);
         }
         try {
-            copy(mapping, keyValues, from);
+            copy(mapping, keyValues, from, deadlineNanos);
         } finally {
             stripe.unlock();
         }
     }
 
-    private void copy(TableMapping mapping, List<Object> sourceKey, Side from) throws SQLException {
+    private void copy(TableMapping mapping, List<Object> sourceKey, Side from, long deadlineNanos) throws SQLException {
         Side to = from.other();
         List<Object> fromKey = from == Side.SOURCE ? sourceKey : mapping.convertKey(Side.SOURCE, sourceKey);
         List<Object> toKey = mapping.convertKey(from, fromKey);
@@ -199,6 +212,11 @@ public final class KeyResync {
                             continue;
                         }
                     }
+                    if (deadlineNanos != NO_DEADLINE && System.nanoTime() - deadlineNanos >= 0) {
+                        throw new CopyWindowClosedException(mapping.entity() + " was not written on the "
+                                + to.name().toLowerCase(java.util.Locale.ROOT) + " before the copy window of its primary"
+                                + " closed (the primary may have moved); the copy was rolled back");
+                    }
                     receiving.commit();
                     // The sending transaction only locked the row, so ending it either way releases the
                     // lock; a rollback does so without the commit's wait for a log flush (PostgreSQL
@@ -216,6 +234,15 @@ public final class KeyResync {
                 restoreAutoCommit(receiving, receivingAutoCommit);
                 restoreAutoCommit(sending, sendingAutoCommit);
             }
+        }
+    }
+
+    /** A copy whose receiving side was written too late for its primary epoch; nothing of it committed. */
+    static final class CopyWindowClosedException extends SQLException {
+        private static final long serialVersionUID = 1L;
+
+        CopyWindowClosedException(String message) {
+            super(message, "40001");
         }
     }
 
@@ -255,11 +282,11 @@ public final class KeyResync {
         return side == Side.SOURCE ? mapping.sourceTable() : mapping.targetTable();
     }
 
-    private DataSource dataSource(Side side) {
+    DataSource dataSource(Side side) {
         return side == Side.SOURCE ? source : target;
     }
 
-    private Dialect dialect(Side side) throws SQLException {
+    Dialect dialect(Side side) throws SQLException {
         Dialect known = dialects.get(side);
         if (known != null) {
             return known;

@@ -85,7 +85,7 @@ final class MethodPlan {
     /**
      * The keys a write names; checked before anything is written.
      *
-     * @throws IllegalArgumentException if the key is null, empty or holds a null
+     * @throws IllegalArgumentException if the key is null, an empty list or array, or holds a null
      */
     List<String> writeKeys(Object[] args) {
         Object value = keyFunction.apply(args == null ? new Object[0] : args);
@@ -93,6 +93,13 @@ final class MethodPlan {
         collect(value, keys);
         if (keys.isEmpty() && !(value instanceof Iterable || (value != null && value.getClass().isArray()))) {
             throw new IllegalArgumentException(signature(method) + ": the routing key is null, so the write cannot be mirrored");
+        }
+        if (keys.isEmpty()) {
+            // An empty key list would run the write with nothing to copy or queue: whatever it changes
+            // would reach the primary only, silently.
+            throw new IllegalArgumentException(signature(method) + ": the routing key list is empty, so the write"
+                    + " cannot be mirrored and was not made. Fix: make the routing key name every row the write"
+                    + " changes (one key per batch element), and skip the call when there is nothing to write");
         }
         return keys;
     }

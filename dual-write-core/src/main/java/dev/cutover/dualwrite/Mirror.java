@@ -1,6 +1,7 @@
 package dev.cutover.dualwrite;
 
 import dev.cutover.flags.Side;
+import dev.cutover.flags.WritePermit;
 import dev.cutover.queue.RetryQueue;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
@@ -103,6 +104,95 @@ final class Mirror {
                     from.other().name().toLowerCase(Locale.ROOT), e.toString());
             return false;
         }
+    }
+
+    // ---- within a primary epoch's copy window (the fenced handover, see MigrationFlags#beginWrite) ----
+
+    /** Time a copy needs at least before the copy window closes, for it to be worth starting. */
+    private static final Duration COPY_RESERVE = Duration.ofMillis(50);
+    /** Time an enqueue of the old direction may take: it must be visible before the window closes. */
+    private static final Duration ENQUEUE_RESERVE = Duration.ofMillis(250);
+
+    /**
+     * Mirrors a key written under a permit, as {@link #mirror(String, String, Side)} does, but copies
+     * or queues it in the permit's direction only within its copy window.
+     *
+     * @return false if the write is late: it was not copied, and the key was queued for a copy from
+     *     whichever side is primary once the handover is done
+     */
+    boolean mirror(String entity, String key, Side from, WritePermit permit) {
+        if (pending(entity, key)) {
+            stats.deferredBehindPending(from.other());
+            return enqueue(entity, key, from, permit);
+        }
+        if (!permit.copyWindowOpen(COPY_RESERVE)) {
+            return late(entity, key, from);
+        }
+        CopyOutcome outcome = copy(entity, key, from, permit.deadlineNanos());
+        if (outcome == CopyOutcome.LATE) {
+            return late(entity, key, from);
+        }
+        return outcome == CopyOutcome.COPIED || enqueue(entity, key, from, permit);
+    }
+
+    /** Queues a key in the permit's direction if that is visible before its window closes; @return false if late */
+    boolean enqueue(String entity, String key, Side from, WritePermit permit) {
+        if (!permit.copyWindowOpen(ENQUEUE_RESERVE)) {
+            return late(entity, key, from);
+        }
+        enqueue(entity, key, from);
+        return permit.beforeDeadline() || late(entity, key, from);
+    }
+
+    enum CopyOutcome { COPIED, FAILED, LATE }
+
+    /** Copies a key directly through the circuit breaker, only if the receiving side is written before the deadline. */
+    CopyOutcome copy(String entity, String key, Side from, long deadlineNanos) {
+        if (!breaker.tryAcquirePermission()) {
+            stats.mirrorFailed(from.other());
+            return CopyOutcome.FAILED;
+        }
+        long start = breaker.getCurrentTimestamp();
+        try {
+            resync.resync(entity, key, from, deadlineNanos);
+            long duration = breaker.getCurrentTimestamp() - start;
+            breaker.onSuccess(duration, breaker.getTimestampUnit());
+            stats.mirrored(from.other(), breaker.getTimestampUnit().toNanos(duration));
+            return CopyOutcome.COPIED;
+        } catch (KeyResync.CopyWindowClosedException e) {
+            // Not the receiving side's fault: the copy window closed.
+            breaker.releasePermission();
+            return CopyOutcome.LATE;
+        } catch (Exception e) {
+            breaker.onError(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit(), e);
+            stats.mirrorFailed(from.other());
+            LOG.warn("Mirror of {}/{}/{} to the {} failed, left to the retry-queue: {}", migration, entity, key,
+                    from.other().name().toLowerCase(Locale.ROOT), e.toString());
+            return CopyOutcome.FAILED;
+        }
+    }
+
+    /**
+     * A late write: its copy in the old direction could overwrite writes of a new primary, so the key is
+     * queued for a copy from whichever side is primary after the handover. Never throws.
+     *
+     * @return false
+     */
+    boolean late(String entity, String key, Side from) {
+        stats.mirrorFailed(from.other());
+        try {
+            queue.enqueue(ResyncReplayHandler.fromPrimary(migration, entity, key));
+            stats.enqueued(from.other(), true);
+        } catch (RuntimeException e) {
+            stats.enqueued(from.other(), false);
+            LOG.error("Could not queue the resync of {}/{}/{} after its write came too late for its copy window: the"
+                    + " sides may differ for this key until it is written again or verified", migration, entity, key, e);
+            return false;
+        }
+        LOG.warn("Write of {}/{}/{} on the {} came too late for its copy window (the primary moved, or the flags were"
+                + " not confirmed in time): not copied, and queued for a copy from the primary after the handover",
+                migration, entity, key, from.name().toLowerCase(Locale.ROOT));
+        return false;
     }
 
     /** Queues a {@code RESYNC} of the key in a transaction of the queue's own; never throws. */

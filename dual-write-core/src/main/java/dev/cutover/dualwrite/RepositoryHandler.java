@@ -3,6 +3,7 @@ package dev.cutover.dualwrite;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
+import dev.cutover.flags.WritePermit;
 import dev.cutover.common.CutoverException;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryStore;
@@ -46,6 +47,7 @@ final class RepositoryHandler implements InvocationHandler {
         this.mirror = new Mirror(migration, queue, resync, stats, breaker);
         this.intentStore = intentStore;
         this.intentDelay = intentDelay;
+        HandoverSteps.register(flags, migration, queue, resync);
         plans.forEach((method, plan) -> this.plans.put(lookupKey(method), plan));
     }
 
@@ -68,32 +70,48 @@ final class RepositoryHandler implements InvocationHandler {
 
     private Object write(MethodPlan plan, Object[] args) throws Throwable {
         List<String> keys = plan.writeKeys(args);
-        Stage stage = flags.state(migration).stage();
-        if (!stage.dualWrites()) {
-            return callPrimary(stage.writesSource() ? Side.SOURCE : Side.TARGET, plan, args);
-        }
-        Side primary = stage.primary();
-        if (intentStore != null) {
-            return writeCrashSafe(plan, args, keys, primary);
-        }
-        Object result;
-        try {
-            result = callPrimary(primary, plan, args);
-        } catch (Throwable failure) {
-            // A failure reported at commit may hide a committed write: let the queue copy whatever committed.
-            for (String key : keys) {
-                mirror.enqueue(plan.entity(), key, primary);
+        // The permit fences primary moves: it waits out a handover and bounds the copy's window.
+        try (WritePermit permit = flags.beginWrite(migration)) {
+            Stage stage = permit.stage();
+            if (!stage.dualWrites()) {
+                return callPrimary(stage.writesSource() ? Side.SOURCE : Side.TARGET, plan, args);
             }
-            throw failure;
+            Side primary = stage.primary();
+            if (intentStore != null) {
+                return writeCrashSafe(plan, args, keys, primary, permit);
+            }
+            Object result;
+            try {
+                result = callPrimary(primary, plan, args);
+            } catch (Throwable failure) {
+                // A failure reported at commit may hide a committed write: let the queue copy whatever committed.
+                for (String key : keys) {
+                    mirror.enqueue(plan.entity(), key, primary, permit);
+                }
+                throw failure;
+            }
+            boolean late = false;
+            for (String key : keys) {
+                late |= !mirror.mirror(plan.entity(), key, primary, permit);
+            }
+            if (late) {
+                throw late(plan, primary);
+            }
+            return result;
         }
-        for (String key : keys) {
-            mirror.mirror(plan.entity(), key, primary);
-        }
-        return result;
+    }
+
+    private LateWriteException late(MethodPlan plan, Side primary) {
+        return new LateWriteException(MethodPlan.signature(plan.method()) + " wrote the " + primary.name().toLowerCase(
+                java.util.Locale.ROOT) + " of migration " + migration + ", but its copy window closed before the copy"
+                + " was made: the primary moved while the write was in flight, or this instance's flags were not"
+                + " confirmed in time. It was not copied; once the handover is done the retry-queue copies the key from"
+                + " the primary, so the write may or may not persist, as a whole. Retry the call");
     }
 
     /** The crash-safe variant: durable intents first, so a failed or lost copy needs no further entry. */
-    private Object writeCrashSafe(MethodPlan plan, Object[] args, List<String> keys, Side primary) throws Throwable {
+    private Object writeCrashSafe(MethodPlan plan, Object[] args, List<String> keys, Side primary, WritePermit permit)
+            throws Throwable {
         Instant due = Instant.now().plus(intentDelay);
         for (String key : keys) {
             try {
@@ -106,9 +124,25 @@ final class RepositoryHandler implements InvocationHandler {
                         + e.getMessage(), e);
             }
         }
+        if (!permit.copyWindowOpen(Duration.ZERO)) {
+            // The intents came too late to be fenced by the handover; they copy the old primary's
+            // unchanged rows, and a late-write entry after them makes the key follow the new primary.
+            for (String key : keys) {
+                mirror.late(plan.entity(), key, primary);
+            }
+            throw new CutoverException("Cannot make " + MethodPlan.signature(plan.method()) + " in migration " + migration
+                    + ": recording its write-ahead intents took past its copy window (the primary may have moved), so"
+                    + " the write was not made. Retry the call");
+        }
         Object result = callPrimary(primary, plan, args);
+        boolean late = false;
         for (String key : keys) {
-            mirror.copy(plan.entity(), key, primary);
+            if (mirror.copy(plan.entity(), key, primary, permit.deadlineNanos()) == Mirror.CopyOutcome.LATE) {
+                late |= !mirror.late(plan.entity(), key, primary);
+            }
+        }
+        if (late) {
+            throw late(plan, primary);
         }
         return result;
     }

@@ -2,8 +2,10 @@ package dev.cutover.dualwrite;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Side;
+import dev.cutover.flags.WritePermit;
 import dev.cutover.queue.NewRetryEntry;
 import dev.cutover.queue.NonRetryableReplayException;
 import dev.cutover.queue.ReplayHandler;
@@ -12,6 +14,9 @@ import dev.cutover.queue.RetryEntry;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The table-aware {@link ReplayHandler} of the retry-queue: replays an entry by copying the key's
@@ -28,6 +33,18 @@ import java.util.Objects;
  * is harmless. An entry of an unknown migration or entity, with a malformed key or another
  * operation is parked at once with a {@link NonRetryableReplayException}.
  *
+ * <p><b>Primary moves.</b> Built with the application's {@link MigrationFlags}
+ * ({@link #of(String, KeyResync, MigrationFlags)}), the handler keeps replays inside the fenced
+ * handover of {@link MigrationFlags#beginWrite}: an entry that copies from the old primary of a move is
+ * replayed in its direction only while this instance's handover of that move is not done (no
+ * instance writes the new primary before the old direction's entries are drained); every other entry
+ * is replayed from the current primary under a write permit, inside its copy window, and waits (is
+ * retried later) while a handover is in progress. An entry of the old direction found after the
+ * handover, which should not exist, is replayed from the current primary, with a WARN log and
+ * {@link #redirectedCount()}. Entries with operation {@value #FROM_PRIMARY} (queued for late
+ * writes, see {@link LateWriteException}) copy from the current primary. Without flags, entries are
+ * replayed in their recorded direction, as before, and {@value #FROM_PRIMARY} entries are parked.
+ *
  * <p>Thread-safe.
  */
 public final class ResyncReplayHandler implements ReplayHandler {
@@ -35,11 +52,62 @@ public final class ResyncReplayHandler implements ReplayHandler {
     public static final String TO_TARGET = "resync";
     /** Operation of entries that copy the target's row to the source. */
     public static final String TO_SOURCE = "resync-to-source";
+    /** Operation of entries that copy from whichever side is primary when they are replayed, after any handover. */
+    public static final String FROM_PRIMARY = "resync-from-primary";
+    private static final Logger LOG = LoggerFactory.getLogger(ResyncReplayHandler.class);
 
     private final Map<String, KeyResync> byMigration;
+    private final MigrationFlags flags;
+    private final LongAdder redirected = new LongAdder();
 
-    private ResyncReplayHandler(Map<String, KeyResync> byMigration) {
+    private ResyncReplayHandler(Map<String, KeyResync> byMigration, MigrationFlags flags) {
         this.byMigration = Map.copyOf(byMigration);
+        this.flags = flags;
+    }
+
+    /**
+     * A handler for the entries of one migration that follows its primary moves (see the class comment).
+     *
+     * @param migration the migration's name
+     * @param resync copies its keys
+     * @param flags the application's flags
+     * @return the handler
+     */
+    public static ResyncReplayHandler of(String migration, KeyResync resync, MigrationFlags flags) {
+        Map<String, KeyResync> one = new LinkedHashMap<>();
+        one.put(MigrationState.checkMigrationName(migration), Objects.requireNonNull(resync, "null resync"));
+        return new ResyncReplayHandler(one, Objects.requireNonNull(flags, "null flags"));
+    }
+
+    /**
+     * A handler for the entries of several migrations sharing one queue, following their primary moves.
+     *
+     * @param byMigration each migration's resync
+     * @param flags the application's flags
+     * @return the handler
+     * @throws IllegalArgumentException if the map is empty
+     */
+    public static ResyncReplayHandler of(Map<String, KeyResync> byMigration, MigrationFlags flags) {
+        ResyncReplayHandler plain = of(byMigration);
+        return new ResyncReplayHandler(plain.byMigration, Objects.requireNonNull(flags, "null flags"));
+    }
+
+    /** @return how many entries of an old primary's direction were found after the handover and replayed from the current primary */
+    public long redirectedCount() {
+        return redirected.sum();
+    }
+
+    /**
+     * The entry of a late write: a copy of the key from whichever side is primary when it is replayed,
+     * after any handover in progress.
+     *
+     * @param migration the migration's name
+     * @param entity the mapped entity
+     * @param key the routing key
+     * @return a {@link ReplayMode#REPLAY} entry (it supersedes no entry of the key), without payload
+     */
+    public static NewRetryEntry fromPrimary(String migration, String entity, String key) {
+        return new NewRetryEntry(migration, entity, key, ReplayMode.REPLAY, FROM_PRIMARY, NullNode.getInstance());
     }
 
     /**
@@ -52,7 +120,7 @@ public final class ResyncReplayHandler implements ReplayHandler {
     public static ResyncReplayHandler of(String migration, KeyResync resync) {
         Map<String, KeyResync> one = new LinkedHashMap<>();
         one.put(MigrationState.checkMigrationName(migration), Objects.requireNonNull(resync, "null resync"));
-        return new ResyncReplayHandler(one);
+        return new ResyncReplayHandler(one, null);
     }
 
     /**
@@ -68,7 +136,7 @@ public final class ResyncReplayHandler implements ReplayHandler {
             throw new IllegalArgumentException("byMigration must name at least one migration");
         }
         byMigration.keySet().forEach(MigrationState::checkMigrationName);
-        return new ResyncReplayHandler(byMigration);
+        return new ResyncReplayHandler(byMigration, null);
     }
 
     /**
@@ -124,14 +192,48 @@ public final class ResyncReplayHandler implements ReplayHandler {
             from = Side.SOURCE;
         } else if (TO_SOURCE.equals(entry.operation())) {
             from = Side.TARGET;
+        } else if (FROM_PRIMARY.equals(entry.operation()) && flags != null) {
+            from = null;
         } else {
             throw new NonRetryableReplayException(entry.describe() + " has operation '" + entry.operation()
-                    + "', expected '" + TO_TARGET + "' or '" + TO_SOURCE + "'");
+                    + "', expected '" + TO_TARGET + "' or '" + TO_SOURCE + "'"
+                    + (FROM_PRIMARY.equals(entry.operation()) ? " (a '" + FROM_PRIMARY + "' entry needs a handler built"
+                    + " with the flags: ResyncReplayHandler.of(migration, resync, flags))" : ""));
         }
         try {
-            resync.resync(entry.entity(), entry.key(), from);
+            if (flags == null) {
+                resync.resync(entry.entity(), entry.key(), from);
+            } else {
+                replayInEpoch(entry, resync, from);
+            }
         } catch (IllegalArgumentException e) {
             throw new NonRetryableReplayException(entry.describe() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void replayInEpoch(RetryEntry entry, KeyResync resync, Side recorded) throws Exception {
+        if (recorded != null && recorded == flags.handoverFrom(entry.migration())) {
+            // Draining the old direction during the handover: no instance writes the new primary while
+            // this entry is pending, because every instance's handover waits for these entries.
+            resync.resync(entry.entity(), entry.key(), recorded);
+            return;
+        }
+        WritePermit permit = flags.tryBeginWrite(entry.migration());
+        if (permit == null) {
+            throw new IllegalStateException("the primary of migration " + entry.migration() + " is moving: "
+                    + entry.describe() + " is replayed once the handover is done");
+        }
+        try {
+            Side primary = permit.stage().primary();
+            if (recorded != null && recorded != primary) {
+                redirected.increment();
+                LOG.warn("{} copies from the {}, which is no longer the primary and whose handover is done; copying from"
+                        + " the {} instead, so that it cannot overwrite the new primary's writes", entry.describe(),
+                        recorded, primary);
+            }
+            resync.resync(entry.entity(), entry.key(), primary, permit.deadlineNanos());
+        } finally {
+            permit.close();
         }
     }
 

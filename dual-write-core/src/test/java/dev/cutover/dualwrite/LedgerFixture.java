@@ -65,7 +65,7 @@ final class LedgerFixture implements AutoCloseable {
         this.sourcePool = sourcePool;
         this.faultyTarget = faults.wrap(targetPool);
         this.resync = newResync();
-        this.queue = RetryQueue.create(store, ResyncReplayHandler.of(MIGRATION, resync),
+        this.queue = RetryQueue.create(store, ResyncReplayHandler.of(MIGRATION, resync, flags),
                 RetryQueueConfig.custom().workerCount(2).pollInterval(Duration.ofMillis(5))
                         .initialBackoff(Duration.ofMillis(2)).maxBackoff(Duration.ofMillis(50))
                         .maxAttempts(1_000).pendingCacheTtl(Duration.ofMillis(20)).build());

@@ -2,6 +2,7 @@ package dev.cutover.dualwrite;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cutover.flags.FlagStore;
 import dev.cutover.flags.MigrationFlags;
@@ -157,6 +158,22 @@ class RepositoryBuilderTest {
         assertEquals("NotesDao.putAll(List): a routing key in the batch is null, so the write cannot be mirrored",
                 assertThrows(IllegalArgumentException.class, () -> notes.putAll(java.util.Arrays.asList("1", null)))
                         .getMessage());
+        assertEquals(0, dao.calls);
+    }
+
+    @Test
+    void anEmptyRoutingKeyList_failsTheCallBeforeTheDaoIsCalled() {
+        flags.forceMoveTo("customers", Stage.DUAL_WRITE, "test", "test");
+        RecordingNotes dao = new RecordingNotes();
+        NotesDao notes = builder(NotesDao.class, dao).routingKey("put", args -> List.of()).build();
+
+        IllegalArgumentException single = assertThrows(IllegalArgumentException.class, () -> notes.put("1", "x"));
+        IllegalArgumentException batch = assertThrows(IllegalArgumentException.class, () -> notes.putAll(List.of()));
+        assertEquals("NotesDao.put(String,String): the routing key list is empty, so the write cannot be mirrored and"
+                + " was not made. Fix: make the routing key name every row the write changes (one key per batch"
+                + " element), and skip the call when there is nothing to write", single.getMessage());
+        assertTrue(batch.getMessage().startsWith("NotesDao.putAll(List): the routing key list is empty"),
+                batch.getMessage());
         assertEquals(0, dao.calls);
     }
 

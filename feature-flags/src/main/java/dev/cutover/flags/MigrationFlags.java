@@ -1,6 +1,7 @@
 package dev.cutover.flags;
 
 import dev.cutover.flags.internal.FlipArguments;
+import dev.cutover.flags.internal.WriteGate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -86,6 +87,8 @@ public final class MigrationFlags implements AutoCloseable {
     /** Migration to the localWrites count of its last own flip; guarded by snapshotLock. */
     private final Map<String, Long> lastLocalWrite = new HashMap<>();
 
+    private final WriteGate gate;
+
     private final Object refreshLock = new Object();
     /** When the running outage began, or null while the store answers; guarded by refreshLock. */
     private Instant outageSince;
@@ -93,6 +96,9 @@ public final class MigrationFlags implements AutoCloseable {
     private MigrationFlags(Builder builder) {
         this.store = builder.store;
         this.clock = builder.clock;
+        Duration pause = builder.pause();
+        this.gate = new WriteGate(pause.toNanos(), builder.maxHandoverWait.toNanos(), builder.refreshInterval.toNanos(),
+                this::refresh, this::state);
         refresh();
         this.refresher = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "cutover-flags-refresh");
@@ -125,6 +131,66 @@ public final class MigrationFlags implements AutoCloseable {
     public MigrationState state(String migration) {
         MigrationState state = snapshot.get(Objects.requireNonNull(migration, "null migration"));
         return state != null ? state : initialStates.computeIfAbsent(migration, MigrationState::initial);
+    }
+
+    /**
+     * Starts a write of a migration: the fenced primary handover. Every wrapped write calls it and
+     * closes the permit when its primary write and its copy are done.
+     *
+     * <p>After this instance saw the primary move (a load, or its own flip, showed another primary
+     * side), new writes of the migration wait here until the handover is done: the handover pause
+     * ({@link Builder#handoverPause}) has passed since the observation, every write of the old primary
+     * that this instance started has finished, and every registered {@link HandoverStep} succeeded. In a
+     * stage that writes both sides, a write also needs a <em>lease</em>: a load that started less
+     * than the pause ago (minus a margin for the copy) must have confirmed the flags; when none did, the
+     * flags are reloaded here once.
+     *
+     * @param migration the migration name
+     * @return the permit; close it when the write (and its copy) is done
+     * @throws HandoverException if the handover is not done within {@link Builder#maxHandoverWait},
+     *     naming what is missing; nothing was written
+     * @throws FlagsNotConfirmedException if the flags could not be confirmed recently enough
+     */
+    public WritePermit beginWrite(String migration) {
+        return gate.begin(MigrationState.checkMigrationName(migration), true);
+    }
+
+    /**
+     * Like {@link #beginWrite}, but does not wait for a handover in progress.
+     *
+     * @param migration the migration name
+     * @return the permit, or null while this instance's handover of a primary move is not done
+     * @throws FlagsNotConfirmedException if the flags could not be confirmed recently enough
+     */
+    public WritePermit tryBeginWrite(String migration) {
+        return gate.begin(MigrationState.checkMigrationName(migration), false);
+    }
+
+    /**
+     * Registers a step of the handover of every primary move of a migration (see {@link #beginWrite}).
+     * Registering a second step under the same name keeps the first.
+     *
+     * @param migration the migration name
+     * @param name identifies the step, e.g. what it drains
+     * @param step the step; idempotent
+     */
+    public void addHandoverStep(String migration, String name, HandoverStep step) {
+        gate.addStep(MigrationState.checkMigrationName(migration), Objects.requireNonNull(name, "null name"),
+                Objects.requireNonNull(step, "null step"));
+    }
+
+    /**
+     * @param migration the migration name
+     * @return the old primary while this instance has not finished the handover of the migration's
+     *     newest primary move (copies from it are still safe then), else null
+     */
+    public Side handoverFrom(String migration) {
+        return gate.handoverFrom(migration);
+    }
+
+    /** @return the longest time a write of any migration waited for a handover so far */
+    public Duration longestHandoverWait() {
+        return Duration.ofNanos(gate.maxWaitNanos());
     }
 
     /** @return the names of the migrations in the current snapshot */
@@ -257,6 +323,7 @@ public final class MigrationFlags implements AutoCloseable {
                 writesBefore = localWrites;
             }
             Map<String, MigrationState> loaded;
+            long loadStart = System.nanoTime();
             try {
                 loaded = checked(store.loadAll());
             } catch (RuntimeException e) {
@@ -268,7 +335,7 @@ public final class MigrationFlags implements AutoCloseable {
                         Duration.between(outageSince, clock.instant()).toMillis());
                 outageSince = null;
             }
-            installLoaded(loaded, writesBefore);
+            installLoaded(loaded, writesBefore, loadStart, System.nanoTime());
         }
         deliverNotifications();
     }
@@ -329,16 +396,16 @@ public final class MigrationFlags implements AutoCloseable {
                                       UnaryOperator<MigrationState.Builder> change, boolean force) {
         ConcurrentFlipException lastLost = null;
         for (int attempt = 1; attempt <= MAX_FLIP_ATTEMPTS; attempt++) {
-            MigrationState current = store.loadAll().get(migration);
-            if (current == null) {
-                current = MigrationState.initial(migration);
-            }
+            long flipStart = System.nanoTime();
+            MigrationState stored0 = store.loadAll().get(migration);
+            MigrationState current = stored0 == null ? MigrationState.initial(migration) : stored0;
             MigrationState next = Objects.requireNonNull(change.apply(current.toBuilder()), "change returned null").build();
             Stage.checkTransition(current.stage(), next.stage(), force);
             if (next.sameFlagsAs(current)) {
                 return current;
             }
             MigrationState stored;
+            long saveStart = System.nanoTime();
             try {
                 stored = store.save(current, next, actor, reason);
             } catch (ConcurrentFlipException e) {
@@ -348,7 +415,7 @@ public final class MigrationFlags implements AutoCloseable {
             }
             flips.computeIfAbsent(migration, m -> new LongAdder()).increment();
             LOG.info("Migration '{}' flipped by '{}': {} -> {}", migration, actor, current, stored);
-            installOwnFlip(stored);
+            installOwnFlip(stored0, stored, flipStart, saveStart, System.nanoTime());
             deliverNotifications();
             return stored;
         }
@@ -401,14 +468,16 @@ public final class MigrationFlags implements AutoCloseable {
         }
     }
 
-    private void installLoaded(Map<String, MigrationState> loaded, long writesBefore) {
+    private void installLoaded(Map<String, MigrationState> loaded, long writesBefore, long loadStart, long loadEnd) {
         synchronized (snapshotLock) {
             Map<String, MigrationState> current = snapshot;
             Map<String, MigrationState> next = new HashMap<>(loaded);
             // A flip of our own stored while this load ran may be newer than what the load saw.
+            Set<String> kept = new HashSet<>();
             lastLocalWrite.forEach((migration, write) -> {
                 if (write > writesBefore && current.containsKey(migration)) {
                     next.put(migration, current.get(migration));
+                    kept.add(migration);
                 }
             });
             lastLocalWrite.values().removeIf(write -> write <= writesBefore);
@@ -421,10 +490,12 @@ public final class MigrationFlags implements AutoCloseable {
                         after != null ? after : MigrationState.initial(migration));
             }
             snapshot = Map.copyOf(next);
+            gate.loaded(next, kept, loadStart, loadEnd);
         }
     }
 
-    private void installOwnFlip(MigrationState stored) {
+    private void installOwnFlip(MigrationState flippedFrom, MigrationState stored, long flipStart, long saveStart,
+                                long saveEnd) {
         synchronized (snapshotLock) {
             MigrationState before = snapshot.get(stored.migration());
             if (before != null && before.version() > stored.version()) {
@@ -436,6 +507,7 @@ public final class MigrationFlags implements AutoCloseable {
             lastLocalWrite.put(stored.migration(), localWrites);
             queueIfChanged(before != null ? before : MigrationState.initial(stored.migration()), stored);
             snapshot = Map.copyOf(next);
+            gate.flipped(flippedFrom, stored, flipStart, saveStart, saveEnd);
         }
     }
 
@@ -466,6 +538,8 @@ public final class MigrationFlags implements AutoCloseable {
         private final FlagStore store;
         private Duration refreshInterval = DEFAULT_REFRESH_INTERVAL;
         private Clock clock = Clock.systemUTC();
+        private Duration handoverPause;
+        private Duration maxHandoverWait = Duration.ofSeconds(30);
 
         private Builder(FlagStore store) {
             this.store = Objects.requireNonNull(store, "null store");
@@ -486,6 +560,54 @@ public final class MigrationFlags implements AutoCloseable {
             }
             this.refreshInterval = interval;
             return this;
+        }
+
+        /**
+         * Sets the handover pause P of a primary move (see {@link MigrationFlags#beginWrite}): writes of
+         * the old primary copy only until P after the start of the newest load that still showed it,
+         * and each instance writes the new primary no earlier than P after it saw the move. A write of
+         * a dual-write stage needs flags confirmed less than about P ago.
+         *
+         * @param pause longer than the refresh interval and at most 10 min; default the refresh
+         *     interval plus 1 s
+         * @return this builder
+         * @throws IllegalArgumentException if out of range ({@link #build()} checks it against the
+         *     refresh interval)
+         */
+        public Builder handoverPause(Duration pause) {
+            Objects.requireNonNull(pause, "null handoverPause");
+            if (pause.isNegative() || pause.isZero() || pause.compareTo(Duration.ofMinutes(10)) > 0) {
+                throw new IllegalArgumentException("handoverPause must be > 0 and at most 10 min, but was " + pause);
+            }
+            this.handoverPause = pause;
+            return this;
+        }
+
+        /**
+         * Sets how long a write waits for the handover of a primary move before it fails with a
+         * {@link HandoverException}, having written nothing.
+         *
+         * @param wait 1 ms to 10 min; default 30 s
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder maxHandoverWait(Duration wait) {
+            Objects.requireNonNull(wait, "null maxHandoverWait");
+            if (wait.toMillis() < 1 || wait.compareTo(Duration.ofMinutes(10)) > 0) {
+                throw new IllegalArgumentException("maxHandoverWait must be between 1 ms and 10 min, but was " + wait);
+            }
+            this.maxHandoverWait = wait;
+            return this;
+        }
+
+        Duration pause() {
+            Duration pause = handoverPause != null ? handoverPause : refreshInterval.plusSeconds(1);
+            if (pause.compareTo(refreshInterval) <= 0) {
+                throw new IllegalArgumentException("handoverPause must be longer than refreshInterval ("
+                        + refreshInterval.toMillis() + " ms), but was " + pause.toMillis() + " ms: otherwise a write's"
+                        + " flags expire between two loads");
+            }
+            return pause;
         }
 
         /**

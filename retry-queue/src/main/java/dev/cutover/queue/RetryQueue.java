@@ -195,6 +195,31 @@ public final class RetryQueue implements AutoCloseable {
     }
 
     /**
+     * Counts a migration's entries of one operation in the store, whatever their status; see
+     * {@link RetryStore#countEntries}.
+     *
+     * @param migration the migration
+     * @param operation the operation
+     * @return the count
+     */
+    public long countEntries(String migration, String operation) {
+        return store.countEntries(Objects.requireNonNull(migration, "null migration"),
+                Objects.requireNonNull(operation, "null operation"));
+    }
+
+    /**
+     * Makes a migration's pending entries of one operation due now; see {@link RetryStore#makeDue}.
+     *
+     * @param migration the migration
+     * @param operation the operation
+     * @return how many entries were made due earlier
+     */
+    public int makeDue(String migration, String operation) {
+        return store.makeDue(Objects.requireNonNull(migration, "null migration"),
+                Objects.requireNonNull(operation, "null operation"), clock.instant());
+    }
+
+    /**
      * Starts {@link RetryQueueConfig#workerCount()} worker threads; does nothing if they run.
      */
     public void start() {

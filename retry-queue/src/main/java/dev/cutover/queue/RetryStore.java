@@ -188,4 +188,32 @@ public interface RetryStore {
      * @return false if the entry is gone or not parked
      */
     boolean discard(long id);
+
+    /**
+     * Counts a migration's entries of one operation, whatever their status (pending, leased, parked):
+     * how many copies of one direction are still owed, e.g. before a primary move may finish.
+     *
+     * @param migration the migration
+     * @param operation the entries' operation
+     * @return the count
+     * @throws UnsupportedOperationException if this store cannot count by operation
+     */
+    default long countEntries(String migration, String operation) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot count entries by operation");
+    }
+
+    /**
+     * Makes a migration's pending, unleased entries of one operation due now (write-ahead intents that
+     * would wait for their delay, entries backing off), so that a primary move waits for them no longer
+     * than their replay takes.
+     *
+     * @param migration the migration
+     * @param operation the entries' operation
+     * @param now the time they become due
+     * @return how many entries were made due earlier
+     * @throws UnsupportedOperationException if this store cannot do it
+     */
+    default int makeDue(String migration, String operation, Instant now) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot make entries due by operation");
+    }
 }

@@ -53,7 +53,7 @@ public final class ProfileApp implements AutoCloseable {
         // The flags come from the table every instance shares; nothing here sets them.
         this.flags = MigrationFlags.builder(JdbcFlagStore.create(source)).refreshInterval(REFRESH_INTERVAL).build();
         this.router = ReadRouter.builder(flags, MIGRATION).build();
-        this.queue = RetryQueue.create(RetryStore.jdbc(source, TABLE_PREFIX), ResyncReplayHandler.of(MIGRATION, resync),
+        this.queue = RetryQueue.create(RetryStore.jdbc(source, TABLE_PREFIX), ResyncReplayHandler.of(MIGRATION, resync, flags),
                 RetryQueueConfig.custom().pollInterval(Duration.ofMillis(100)).build());
         queue.start();
         this.profiles = Cutover.repository(ProfileDao.class)

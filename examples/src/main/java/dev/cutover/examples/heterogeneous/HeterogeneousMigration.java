@@ -125,7 +125,7 @@ public final class HeterogeneousMigration {
         // them in a database (JdbcFlagStore, RetryStore.jdbc), as the shop demo does.
         try (MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build();
                 ReadRouter router = ReadRouter.builder(flags, MIGRATION).build();
-                RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), ResyncReplayHandler.of(MIGRATION, resync),
+                RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), ResyncReplayHandler.of(MIGRATION, resync, flags),
                         RetryQueueConfig.custom().pollInterval(Duration.ofMillis(10)).build())) {
             queue.start();
             DualWriteStats stats = new DualWriteStats();

@@ -140,7 +140,7 @@ public final class JdbiScenario {
         // workers replay copies that could not be made at once (target down, timeout).
         try (MigrationFlags flags = MigrationFlags.builder(flagStore).build();
              ReadRouter router = ReadRouter.builder(flags, MIGRATION).config(ReadRouterConfig.ofDefaults()).build();
-             RetryQueue queue = RetryQueue.create(retryStore, ResyncReplayHandler.of(MIGRATION, resync),
+             RetryQueue queue = RetryQueue.create(retryStore, ResyncReplayHandler.of(MIGRATION, resync, flags),
                      RetryQueueConfig.custom().pollInterval(Duration.ofMillis(100)).build())) {
             queue.start();
 

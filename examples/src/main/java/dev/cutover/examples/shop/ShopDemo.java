@@ -112,7 +112,7 @@ public final class ShopDemo {
 
             try (MigrationFlags flags = MigrationFlags.builder(flagStore).refreshInterval(Duration.ofMillis(250)).build();
                  ReadRouter router = ReadRouter.builder(flags, MIGRATION).config(ReadRouterConfig.ofDefaults()).build();
-                 RetryQueue queue = RetryQueue.create(retryStore, ResyncReplayHandler.of(MIGRATION, resync),
+                 RetryQueue queue = RetryQueue.create(retryStore, ResyncReplayHandler.of(MIGRATION, resync, flags),
                          RetryQueueConfig.custom().workerCount(2).initialBackoff(Duration.ofMillis(100))
                                  .maxBackoff(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(50)).build())) {
                 Jdbi sourceJdbi = Jdbi.create(source).installPlugin(new SqlObjectPlugin());

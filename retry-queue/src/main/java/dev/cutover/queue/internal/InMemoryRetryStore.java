@@ -194,6 +194,30 @@ public final class InMemoryRetryStore implements RetryStore {
         }
     }
 
+    @Override
+    public long countEntries(String migration, String operation) {
+        synchronized (lock) {
+            return entries.values().stream()
+                    .filter(e -> e.migration().equals(migration) && e.operation().equals(operation)).count();
+        }
+    }
+
+    @Override
+    public int makeDue(String migration, String operation, Instant now) {
+        synchronized (lock) {
+            int changed = 0;
+            for (RetryEntry e : List.copyOf(entries.values())) {
+                if (e.migration().equals(migration) && e.operation().equals(operation) && e.status() == EntryStatus.PENDING
+                        && e.leaseOwner() == null && e.nextAttemptAt().isAfter(now)) {
+                    entries.put(e.id(), new RetryEntry(e.id(), e.migration(), e.entity(), e.key(), e.mode(), e.operation(),
+                            e.payload(), e.status(), e.attempts(), now, e.lastError(), e.createdAt(), null, null));
+                    changed++;
+                }
+            }
+            return changed;
+        }
+    }
+
     private boolean stillClaimed(RetryEntry claimed) {
         JdbiRetryStore.requireClaimed(claimed);
         RetryEntry e = entries.get(claimed.id());

@@ -432,6 +432,26 @@ public final class JdbiRetryStore implements JdbcRetryStore {
     }
 
     @Override
+    public long countEntries(String migration, String operation) {
+        return jdbi.withHandle(handle -> handle.createQuery("SELECT COUNT(*) FROM " + table
+                        + " WHERE migration = :migration AND operation = :operation")
+                .bind("migration", migration)
+                .bind("operation", operation)
+                .mapTo(Long.class).one());
+    }
+
+    @Override
+    public int makeDue(String migration, String operation, Instant now) {
+        return jdbi.withHandle(handle -> handle.createUpdate("UPDATE " + table + " SET next_attempt_at = :now"
+                        + " WHERE migration = :migration AND operation = :operation AND status = 'PENDING'"
+                        + " AND lease_owner IS NULL AND next_attempt_at > :now")
+                .bind("now", now.toEpochMilli())
+                .bind("migration", migration)
+                .bind("operation", operation)
+                .execute());
+    }
+
+    @Override
     public long pendingCount() {
         return jdbi.withHandle(handle -> handle.createQuery("SELECT COUNT(*) FROM " + table
                 + " WHERE status = 'PENDING'").mapTo(Long.class).one());

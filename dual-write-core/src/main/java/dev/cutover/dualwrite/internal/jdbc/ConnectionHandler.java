@@ -3,6 +3,7 @@ package dev.cutover.dualwrite.internal.jdbc;
 import dev.cutover.dualwrite.internal.jdbc.WriteProtocol.WrittenKey;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
+import dev.cutover.flags.WritePermit;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -12,6 +13,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.sql.SQLTransientException;
+import java.time.Duration;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -28,6 +31,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ConnectionHandler implements InvocationHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionHandler.class);
+    /** Copy window a commit needs left, so that its copy can still be made in time. */
+    private static final Duration COMMIT_RESERVE = Duration.ofMillis(250);
 
     private final JdbcContext context;
     private final String user;
@@ -43,6 +48,8 @@ final class ConnectionHandler implements InvocationHandler {
     /** Whether a transaction is open: auto-commit is off and a statement ran since the last end. */
     private boolean inTransaction;
     private Stage transactionStage;
+    /** The open transaction's write permit (fenced primary handover), from its first keyed write to its end; or null. */
+    private WritePermit permit;
     /** Why the open transaction can only roll back, or null. */
     private String rollbackOnly;
     private boolean closed;
@@ -110,6 +117,10 @@ final class ConnectionHandler implements InvocationHandler {
      * (and mirrored) here; in the application's transaction its keys are mirrored after the commit.
      */
     <T> T write(Stage stage, Side primary, Write<T> action) throws SQLException {
+        if (permit == null && !inTransaction) {
+            // Auto-commit: the permit must be held before this statement's own transaction begins.
+            beginPermit(primary);
+        }
         boolean own = autoCommit;
         if (own) {
             physical.setAutoCommit(false);
@@ -119,6 +130,9 @@ final class ConnectionHandler implements InvocationHandler {
         T result;
         List<WrittenKey> keys = new ArrayList<>();
         try {
+            if (permit == null) {
+                beginPermit(primary);
+            }
             result = action.run(physical, keys);
         } catch (KeysUnknownException e) {
             context.protocol().primaryWrite(primary, false);
@@ -149,6 +163,22 @@ final class ConnectionHandler implements InvocationHandler {
         }
         context.protocol().primaryWrite(primary, true);
         return result;
+    }
+
+    /**
+     * Takes the transaction's write permit at its first keyed write: waits out a handover, and refuses
+     * (nothing of the transaction is written yet) when the primary moved since the transaction began.
+     */
+    private void beginPermit(Side primary) throws SQLException {
+        WritePermit next = context.protocol().beginWrite();
+        if (next.stage().primary() != primary) {
+            next.close();
+            throw new SQLTransientException("The primary of migration " + context.migration() + " moved to the "
+                    + next.stage().primary().name().toLowerCase(java.util.Locale.ROOT) + " since this transaction began"
+                    + " on the " + primary.name().toLowerCase(java.util.Locale.ROOT) + "; nothing of it was written."
+                    + " Roll back and retry the transaction", "40001");
+        }
+        permit = next;
     }
 
     /** A write on the primary whose keys {@link Write#run} adds to the list. */
@@ -388,6 +418,14 @@ final class ConnectionHandler implements InvocationHandler {
                 physical.rollback();
                 throw new SQLException("Rolled back instead of committed: " + rollbackOnly, "40000");
             }
+            if (mirrored && permit != null && !permit.copyWindowOpen(COMMIT_RESERVE)) {
+                // Too close to the end of the copy window: a commit now could not be copied in time.
+                physical.rollback();
+                throw new SQLTransientException("Rolled back instead of committed: the copy window of the primary of"
+                        + " migration " + context.migration() + " is closing (the primary is moving, or the flags were"
+                        + " not confirmed in time), so the transaction could not be mirrored; nothing was written."
+                        + " Retry the transaction", "40001");
+            }
             boolean outbox = mirrored && context.protocol().outbox(primary);
             if (outbox) {
                 try {
@@ -403,12 +441,22 @@ final class ConnectionHandler implements InvocationHandler {
                 physical.commit();
             } catch (SQLException | RuntimeException e) {
                 context.protocol().primaryWrite(primary, false);
-                if (mirrored && !outbox) {
+                if (mirrored && !outbox && permit != null) {
+                    context.protocol().commitFailed(primary, keys, permit);
+                } else if (mirrored && !outbox) {
                     context.protocol().commitFailed(primary, keys);
                 }
                 throw e;
             }
-            if (outbox) {
+            if (mirrored && permit != null) {
+                if (!context.protocol().committed(primary, keys, permit, outbox)) {
+                    throw new SQLTransientException("The transaction of migration " + context.migration() + " committed"
+                            + " on the " + primary.name().toLowerCase(java.util.Locale.ROOT) + ", but its copy window"
+                            + " closed before it was copied (the primary moved while it was in flight): it may or may not"
+                            + " persist, as a whole, once the retry-queue copies its keys from the primary after the"
+                            + " handover", "40001");
+                }
+            } else if (outbox) {
                 context.protocol().outboxCommitted(primary, keys);
             } else if (mirrored) {
                 context.protocol().committed(primary, keys);
@@ -419,6 +467,10 @@ final class ConnectionHandler implements InvocationHandler {
     }
 
     private void endTransaction() {
+        if (permit != null) {
+            permit.close();
+            permit = null;
+        }
         inTransaction = false;
         transactionStage = null;
         rollbackOnly = null;

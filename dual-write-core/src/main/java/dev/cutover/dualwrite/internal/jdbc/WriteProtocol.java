@@ -2,6 +2,7 @@ package dev.cutover.dualwrite.internal.jdbc;
 
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
+import dev.cutover.flags.WritePermit;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
@@ -62,6 +63,29 @@ public interface WriteProtocol {
      * @param keys the keys written
      */
     void outboxCommitted(Side primary, List<WrittenKey> keys);
+
+    // ---- the fenced primary handover (MigrationFlags#beginWrite) ----
+
+    /**
+     * Starts a write of the migration: waits out a handover in progress, checks the flags' lease.
+     *
+     * @return the permit, held until the transaction ends
+     * @throws SQLException (SQLState 40001, nothing written) if the handover does not finish in time or
+     *     the flags cannot be confirmed
+     */
+    WritePermit beginWrite() throws SQLException;
+
+    /**
+     * Mirrors committed keys within the permit's copy window: like {@link #committed} (or
+     * {@link #outboxCommitted} when {@code outbox}), but a key whose copy does not fit is a late write,
+     * queued for a copy from the primary after the handover. Never throws.
+     *
+     * @return false if any key was late
+     */
+    boolean committed(Side primary, List<WrittenKey> keys, WritePermit permit, boolean outbox);
+
+    /** Like {@link #commitFailed}, but queues in the permit's direction only within its copy window. Never throws. */
+    void commitFailed(Side primary, List<WrittenKey> keys, WritePermit permit);
 
     /**
      * A key a statement wrote.

@@ -1,0 +1,143 @@
+package dev.cutover.dualwrite;
+
+import dev.cutover.common.Dialect;
+import dev.cutover.common.internal.NetworkTimeouts;
+import dev.cutover.flags.HandoverStep;
+import dev.cutover.flags.MigrationFlags;
+import dev.cutover.flags.Side;
+import dev.cutover.queue.RetryQueue;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The handover steps both wrapping styles register for their migration (see
+ * {@link MigrationFlags#addHandoverStep}), run on every instance before it writes a new primary:
+ * <ul>
+ *   <li><b>queue drained</b>: no entry of the migration still copies from the old primary (pending,
+ *       leased, backing off or parked); those not yet due, such as write-ahead intents, are made due
+ *       at once. They carry acknowledged writes the new primary does not have yet;
+ *   <li><b>sequences advanced</b>: copies insert explicit ids, so the new primary's sequences and
+ *       identity columns never moved; for each mapped key column that has one, it is moved past the
+ *       largest id the table holds, never backwards (PostgreSQL serial and identity columns, H2
+ *       identity columns; MariaDB and MySQL move {@code AUTO_INCREMENT} past explicit ids by themselves).
+ * </ul>
+ */
+final class HandoverSteps {
+    private static final Logger LOG = LoggerFactory.getLogger(HandoverSteps.class);
+    private static final int NETWORK_TIMEOUT_MILLIS = 10_000;
+
+    private HandoverSteps() {
+    }
+
+    static void register(MigrationFlags flags, String migration, RetryQueue queue, KeyResync resync) {
+        if (queue != null) {
+            flags.addHandoverStep(migration, "queue@" + System.identityHashCode(queue), queueDrained(queue));
+        }
+        if (resync != null) {
+            flags.addHandoverStep(migration, "sequences@" + System.identityHashCode(resync), sequencesAdvanced(resync));
+        }
+    }
+
+    static HandoverStep queueDrained(RetryQueue queue) {
+        return (migration, oldPrimary, newPrimary) -> {
+            String operation = oldPrimary == Side.SOURCE ? ResyncReplayHandler.TO_TARGET : ResyncReplayHandler.TO_SOURCE;
+            queue.makeDue(migration, operation);
+            long owed = queue.countEntries(migration, operation);
+            if (owed > 0) {
+                throw new IllegalStateException(owed + " cop" + (owed == 1 ? "y" : "ies") + " from the " + lower(oldPrimary)
+                        + " of migration " + migration + " are still queued (pending or parked) and must reach the "
+                        + lower(newPrimary) + " first; make the " + lower(newPrimary) + " reachable, keep the queue"
+                        + " workers running and requeue parked entries (queue.parked(n), queue.requeue(id))");
+            }
+        };
+    }
+
+    static HandoverStep sequencesAdvanced(KeyResync resync) {
+        return (migration, oldPrimary, newPrimary) -> {
+            for (String entity : resync.entities()) {
+                advance(resync, resync.mapping(entity), newPrimary);
+            }
+        };
+    }
+
+    private static void advance(KeyResync resync, TableMapping mapping, Side side) throws SQLException {
+        Dialect dialect = resync.dialect(side);
+        if (dialect != Dialect.POSTGRESQL && dialect != Dialect.H2) {
+            return;
+        }
+        String table = side == Side.SOURCE ? mapping.sourceTable() : mapping.targetTable();
+        try (Connection connection = NetworkTimeouts.connect(resync.dataSource(side), NETWORK_TIMEOUT_MILLIS)) {
+            for (String column : mapping.keyColumnNames(side)) {
+                if (dialect == Dialect.POSTGRESQL) {
+                    advancePostgres(connection, table, column);
+                } else {
+                    advanceH2(connection, table, column);
+                }
+            }
+        }
+    }
+
+    private static void advancePostgres(Connection connection, String table, String column) throws SQLException {
+        String sequence;
+        try (PreparedStatement find = connection.prepareStatement("SELECT pg_get_serial_sequence(?, ?)")) {
+            find.setString(1, table);
+            find.setString(2, column);
+            try (ResultSet rs = find.executeQuery()) {
+                sequence = rs.next() ? rs.getString(1) : null;
+            }
+        }
+        if (sequence == null) {
+            return;
+        }
+        // Only forward: setval runs only while the last id handed out is below the table's largest.
+        try (Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery("SELECT setval('" + sequence.replace("'", "''") + "', m.mx)"
+                        + " FROM (SELECT MAX(" + column + ") AS mx FROM " + table + ") m, " + sequence + " s"
+                        + " WHERE m.mx IS NOT NULL AND (CASE WHEN s.is_called THEN s.last_value ELSE s.last_value - 1 END)"
+                        + " < m.mx")) {
+            if (rs.next()) {
+                LOG.info("Advanced sequence {} of {}.{} to {} for the new primary", sequence, table, column, rs.getLong(1));
+            }
+        }
+    }
+
+    private static void advanceH2(Connection connection, String table, String column) throws SQLException {
+        String bare = table.substring(table.lastIndexOf('.') + 1);
+        Long next;
+        try (PreparedStatement find = connection.prepareStatement("SELECT IDENTITY_BASE FROM INFORMATION_SCHEMA.COLUMNS"
+                + " WHERE UPPER(TABLE_NAME) = UPPER(?) AND UPPER(COLUMN_NAME) = UPPER(?) AND IS_IDENTITY = 'YES'"
+                + " AND TABLE_SCHEMA = SCHEMA()")) {
+            find.setString(1, bare);
+            find.setString(2, column);
+            try (ResultSet rs = find.executeQuery()) {
+                next = rs.next() ? rs.getLong(1) : null;
+            }
+        }
+        if (next == null) {
+            return;
+        }
+        long max;
+        try (Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery("SELECT MAX(" + column + ") FROM " + table)) {
+            rs.next();
+            max = rs.getLong(1);
+            if (rs.wasNull() || max < next) {
+                return;
+            }
+        }
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("ALTER TABLE " + table + " ALTER COLUMN " + column + " RESTART WITH " + (max + 1));
+        }
+        LOG.info("Advanced the identity of {}.{} to {} for the new primary", table, column, max + 1);
+    }
+
+    private static String lower(Side side) {
+        return side.name().toLowerCase(Locale.ROOT);
+    }
+}

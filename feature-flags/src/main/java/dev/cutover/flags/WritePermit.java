@@ -1,0 +1,48 @@
+package dev.cutover.flags;
+
+import java.time.Duration;
+
+/**
+ * Permission to write a migration under the primary of one <em>epoch</em> (the primary side between
+ * two primary moves), from {@link MigrationFlags#beginWrite(String)}; closing it ends the write. While
+ * it is open, the instance does not finish the handover of a move away from its primary, so that
+ * every write of the old primary, and its copy, is done before this instance writes the new one.
+ *
+ * <p>A copy from {@link #stage()}'s primary to the other side may land only before
+ * {@link #deadlineNanos()}: after that, another instance may already write the other side as the new
+ * primary, and the copy could overwrite its write. A write whose copy does not fit is a <em>late
+ * write</em>: it is not copied, and its call fails.
+ *
+ * <p>Not thread-safe: one permit belongs to one write.
+ */
+public interface WritePermit extends AutoCloseable {
+    /** @return the stage the write runs under: read once, when the permit was given */
+    Stage stage();
+
+    /**
+     * The {@link System#nanoTime()} before which a copy from this permit's primary must have written
+     * the receiving side (its receiving statement returned): the start of this instance's newest load
+     * that still showed this primary, plus the handover pause. It moves on with every such load until a
+     * load shows another primary; then it is fixed.
+     *
+     * @return the deadline, in {@link System#nanoTime()} terms
+     */
+    long deadlineNanos();
+
+    /**
+     * @param budget how long the copy (or enqueue) may take
+     * @return whether it can still finish before {@link #deadlineNanos()} if it takes that long
+     */
+    default boolean copyWindowOpen(Duration budget) {
+        return System.nanoTime() + budget.toNanos() - deadlineNanos() < 0;
+    }
+
+    /** @return whether the deadline has not passed yet */
+    default boolean beforeDeadline() {
+        return System.nanoTime() - deadlineNanos() < 0;
+    }
+
+    /** Ends the write: the handover of a primary move waits for every open permit of the old primary. */
+    @Override
+    void close();
+}

@@ -1,0 +1,142 @@
+package dev.cutover.flags;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** The write gate of {@link MigrationFlags}: the fenced primary handover (issue #12, problem 4). */
+class PrimaryHandoverTest {
+    private static final Duration REFRESH = Duration.ofMillis(50);
+    private static final Duration PAUSE = Duration.ofMillis(300);
+
+    private static MigrationFlags flags(FlagStore store) {
+        return MigrationFlags.builder(store).refreshInterval(REFRESH).handoverPause(PAUSE)
+                .maxHandoverWait(Duration.ofSeconds(5)).build();
+    }
+
+    @Test
+    void aWriteOfTheNewPrimary_waitsForTheOldPrimarysWritesInFlightAndThePause() throws Exception {
+        try (MigrationFlags flags = flags(FlagStore.inMemory())) {
+            flags.forceMoveTo("m", Stage.SHIFT_READS, "t", "t");
+            WritePermit old = flags.beginWrite("m");
+            assertEquals(Side.SOURCE, old.stage().primary());
+            flags.moveTo("m", Stage.TARGET_PRIMARY, "t", "t");
+            assertEquals(Side.SOURCE, flags.handoverFrom("m"));
+            assertNull(flags.tryBeginWrite("m"), "no write of the new primary while an old one is in flight");
+
+            long start = System.nanoTime();
+            CompletableFuture<WritePermit> next = CompletableFuture.supplyAsync(() -> flags.beginWrite("m"));
+            Thread.sleep(PAUSE.toMillis() + 200);
+            assertTrue(!next.isDone(), "still waiting for the old write");
+            old.close();
+            WritePermit permit = next.get(5, TimeUnit.SECONDS);
+            assertTrue(System.nanoTime() - start >= PAUSE.toNanos());
+            assertEquals(Side.TARGET, permit.stage().primary());
+            assertNull(flags.handoverFrom("m"));
+            permit.close();
+        }
+    }
+
+    @Test
+    void anOldWritesCopyDeadline_isFixedByTheLastLoadThatShowedItsPrimary() throws Exception {
+        try (MigrationFlags flags = flags(FlagStore.inMemory())) {
+            flags.forceMoveTo("m", Stage.SHIFT_READS, "t", "t");
+            WritePermit old = flags.beginWrite("m");
+            Thread.sleep(3 * REFRESH.toMillis());
+            long beforeFlip = old.deadlineNanos();
+            flags.moveTo("m", Stage.TARGET_PRIMARY, "t", "t");
+            long afterFlip = old.deadlineNanos();
+            Thread.sleep(3 * REFRESH.toMillis());
+            assertEquals(afterFlip, old.deadlineNanos(), "no load after the move extends the old primary's window");
+            assertTrue(afterFlip - beforeFlip >= 0);
+            Thread.sleep(PAUSE.toMillis());
+            assertTrue(!old.copyWindowOpen(Duration.ZERO));
+            old.close();
+        }
+    }
+
+    @Test
+    void aFailingHandoverStep_failsWritesAfterTheMaximumWaitNamingWhatIsMissing_andTheyGoOnOnceItSucceeds() {
+        AtomicInteger queued = new AtomicInteger(3);
+        try (MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).refreshInterval(REFRESH)
+                .handoverPause(PAUSE).maxHandoverWait(Duration.ofMillis(600)).build()) {
+            flags.addHandoverStep("m", "queue", (migration, from, to) -> {
+                if (queued.get() > 0) {
+                    throw new IllegalStateException(queued.get() + " copies from the " + from + " are still queued");
+                }
+            });
+            flags.forceMoveTo("m", Stage.SHIFT_READS, "t", "t");
+            flags.beginWrite("m").close();
+            flags.moveTo("m", Stage.TARGET_PRIMARY, "t", "t");
+            HandoverException failure = assertThrows(HandoverException.class, () -> flags.beginWrite("m"));
+            assertTrue(failure.getMessage().contains("3 copies from the SOURCE are still queued"), failure.getMessage());
+            assertTrue(failure.getMessage().contains("moveTo(SHIFT_READS)"), failure.getMessage());
+            queued.set(0);
+            flags.beginWrite("m").close();
+        }
+    }
+
+    @Test
+    void aWriteOfADualWriteStage_isRefusedWhenTheFlagsCannotBeConfirmed_butASingleSideWriteIsNot() throws Exception {
+        UnreliableStore store = new UnreliableStore();
+        try (MigrationFlags flags = flags(store)) {
+            flags.forceMoveTo("m", Stage.DUAL_WRITE, "t", "t");
+            flags.forceMoveTo("s", Stage.SOURCE_ONLY, "t", "t");
+            flags.beginWrite("m").close();
+            store.down();
+            Thread.sleep(PAUSE.toMillis() + 100);
+            FlagsNotConfirmedException refused = assertThrows(FlagsNotConfirmedException.class, () -> flags.beginWrite("m"));
+            assertTrue(refused.getMessage().contains("cannot prove that the primary has not moved"), refused.getMessage());
+            assertTrue(refused.getMessage().contains("make the flag store reachable"), refused.getMessage());
+            assertNotNull(flags.beginWrite("s"));
+            store.up();
+            flags.beginWrite("m").close();
+        }
+    }
+
+    @Test
+    void aSecondInstance_pausesWhenItsLoadShowsTheMove_andWhenItStartsOnAStoredStage() throws Exception {
+        FlagStore store = FlagStore.inMemory();
+        try (MigrationFlags a = flags(store)) {
+            a.forceMoveTo("m", Stage.SHIFT_READS, "t", "t");
+            try (MigrationFlags b = flags(store)) {
+                assertNull(b.tryBeginWrite("m"), "an instance cannot know whether the primary just moved when it starts");
+                b.beginWrite("m").close();
+                a.moveTo("m", Stage.TARGET_PRIMARY, "t", "t");
+                long waitStart = System.nanoTime();
+                List<Side> seen = new ArrayList<>();
+                try (WritePermit permit = b.beginWrite("m")) {
+                    // Either it saw the move and waited, or it has not loaded yet and still writes the source
+                    // within its copy deadline.
+                    seen.add(permit.stage().primary());
+                }
+                if (seen.get(0) == Side.SOURCE) {
+                    Thread.sleep(3 * REFRESH.toMillis());
+                    try (WritePermit permit = b.beginWrite("m")) {
+                        assertEquals(Side.TARGET, permit.stage().primary());
+                    }
+                }
+                assertTrue(System.nanoTime() - waitStart >= PAUSE.toNanos() / 2);
+            }
+        }
+    }
+
+    @Test
+    void theHandoverPause_mustBeLongerThanTheRefreshInterval() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MigrationFlags
+                .builder(FlagStore.inMemory()).refreshInterval(Duration.ofSeconds(2)).handoverPause(Duration.ofSeconds(1))
+                .build());
+        assertEquals("handoverPause must be longer than refreshInterval (2000 ms), but was 1000 ms: otherwise a write's"
+                + " flags expire between two loads", e.getMessage());
+    }
+}
