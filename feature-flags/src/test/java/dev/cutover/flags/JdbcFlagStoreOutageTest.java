@@ -28,7 +28,7 @@ class JdbcFlagStoreOutageTest {
             JdbcFlagStore direct = JdbcFlagStore.create(db.dataSource(2));
             direct.createTables();
             JdbcFlagStore viaForwarder = JdbcFlagStore.create(db.dataSourceVia(forwarder, 2));
-            try (MigrationFlags flags = MigrationFlags.builder(viaForwarder).refreshInterval(Duration.ofMillis(100)).build()) {
+            try (MigrationFlags flags = MigrationFlags.builder(viaForwarder).refreshInterval(Duration.ofMillis(100)).declare("orders").build()) {
                 flags.forceMoveTo("orders", Stage.SHIFT_READS, "alice", "before the outage");
                 flags.setTargetReadPercent("orders", 30, "alice", "before the outage");
                 MigrationState beforeCut = flags.state("orders");
@@ -74,7 +74,7 @@ class JdbcFlagStoreOutageTest {
             direct.createTables();
             JdbcFlagStore viaForwarder = JdbcFlagStore.create(db.dataSourceVia(forwarder, 2),
                     JdbcFlagStoreConfig.custom().networkTimeout(Duration.ofMillis(300)).build());
-            try (MigrationFlags flags = MigrationFlags.builder(viaForwarder).refreshInterval(Duration.ofMillis(100)).build()) {
+            try (MigrationFlags flags = MigrationFlags.builder(viaForwarder).refreshInterval(Duration.ofMillis(100)).declare("orders").build()) {
                 flags.forceMoveTo("orders", Stage.SHIFT_READS, "alice", "before the stall");
                 MigrationState beforeStall = flags.state("orders");
 

@@ -53,7 +53,7 @@ class JdbcFlagStoreTest {
     }
 
     private MigrationFlags flags(FlagStore store) {
-        MigrationFlags flags = MigrationFlags.builder(store).refreshInterval(INTERVAL).build();
+        MigrationFlags flags = MigrationFlags.builder(store).refreshInterval(INTERVAL).declare("orders", "other").build();
         resources.add(flags);
         return flags;
     }

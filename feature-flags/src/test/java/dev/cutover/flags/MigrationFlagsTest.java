@@ -34,7 +34,7 @@ class MigrationFlagsTest {
     }
 
     private MigrationFlags open(FlagStore store) {
-        MigrationFlags flags = MigrationFlags.builder(store).refreshInterval(FAST).build();
+        MigrationFlags flags = MigrationFlags.builder(store).refreshInterval(FAST).declare("orders").build();
         opened.add(flags);
         return flags;
     }
@@ -174,12 +174,13 @@ class MigrationFlagsTest {
     }
 
     @Test
-    void beforeTheFirstSuccessfulLoad_everyMigrationIsSourceOnly_andBuildDoesNotThrow() {
+    void startedDuringAStoreOutage_whenAllowed_everyMigrationIsSourceOnlyUntilTheFirstSuccessfulLoad() {
         UnreliableStore store = new UnreliableStore();
         store.delegate.save(MigrationState.initial("orders"),
                 MigrationState.builder("orders").stage(Stage.DUAL_WRITE).build(), "setup", "");
         store.down();
-        MigrationFlags flags = open(store);
+        MigrationFlags flags = MigrationFlags.builder(store).refreshInterval(FAST).startDuringStoreOutage(true).build();
+        opened.add(flags);
         assertEquals(Stage.SOURCE_ONLY, flags.state("orders").stage());
         assertEquals(1, flags.outageCount());
         store.up();
@@ -229,7 +230,8 @@ class MigrationFlagsTest {
                 return List.of();
             }
         };
-        MigrationFlags flags = open(confused);
+        MigrationFlags flags = MigrationFlags.builder(confused).refreshInterval(FAST).startDuringStoreOutage(true).build();
+        opened.add(flags);
         flags.refresh();
         assertEquals(MigrationState.initial("orders"), flags.state("orders"));
         assertEquals(1, flags.outageCount());
