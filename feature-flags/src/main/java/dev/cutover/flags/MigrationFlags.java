@@ -459,6 +459,7 @@ public final class MigrationFlags implements AutoCloseable {
                 continue;
             }
             flips.computeIfAbsent(migration, m -> new LongAdder()).increment();
+            vanished.stored(stored);
             LOG.info("Migration '{}' flipped by '{}': {} -> {}", migration, actor, current, stored);
             installOwnFlip(stored);
             deliverNotifications();

@@ -61,6 +61,18 @@ public final class VanishedStates {
     }
 
     /**
+     * Records that this process stored a migration again, so that it counts as vanished anew if its
+     * row disappears once more, even before a load saw the stored row.
+     *
+     * @param stored the state just stored
+     */
+    public void stored(MigrationState stored) {
+        if (kept.remove(stored.migration()) != null) {
+            LOG.info("The stored flags of migration '{}' were stored again by a flip: now {}", stored.migration(), stored);
+        }
+    }
+
+    /**
      * @param migration the migration name
      * @return the kept state of a vanished migration, or null if it did not vanish
      */
