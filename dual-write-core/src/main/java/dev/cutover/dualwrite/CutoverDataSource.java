@@ -379,6 +379,8 @@ public final class CutoverDataSource implements DataSource {
             if (!problems.isEmpty()) {
                 throw new IllegalStateException("Cannot build the CutoverDataSource:\n  " + String.join("\n  ", problems));
             }
+            // Declared so that operators can flip it from this process before its first flip is stored.
+            flags.declare(migration);
             Mirror mirror = new Mirror(migration, retryQueue, resync, stats == null ? new DualWriteStats() : stats,
                     circuitBreaker == null ? Mirror.defaultBreaker(migration) : circuitBreaker);
             List<TableMapping> mappings = resync.entities().stream().map(resync::mapping).toList();

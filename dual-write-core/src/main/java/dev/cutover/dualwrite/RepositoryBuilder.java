@@ -340,6 +340,8 @@ public final class RepositoryBuilder<T> {
         if (!problems.isEmpty()) {
             throw new RepositoryDefinitionException("Cannot wrap " + type.getName() + ":\n  " + String.join("\n  ", problems));
         }
+        // Declared so that operators can flip it from this process before its first flip is stored.
+        flags.declare(migration);
         RepositoryHandler handler = new RepositoryHandler(type, source, target, migration, flags, router, retryQueue,
                 resync, plans, stats == null ? new DualWriteStats() : stats,
                 circuitBreaker == null ? Mirror.defaultBreaker(migration) : circuitBreaker, intentStore, intentDelay);

@@ -59,7 +59,8 @@ public final class JdbcFlagStore implements FlagStore {
         this.networkTimeoutMillis = (int) config.networkTimeout().toMillis();
         this.stateTable = config.tablePrefix() + "flag_state";
         this.auditTable = config.tablePrefix() + "flag_audit";
-        this.storedStates = new StoredStates("table " + stateTable);
+        this.storedStates = new StoredStates("table " + stateTable, "UPDATE the column to a legal value, or flip"
+                + " the migration through MigrationFlags, which rewrites the whole row");
     }
 
     /**
@@ -319,25 +320,46 @@ public final class JdbcFlagStore implements FlagStore {
     private record StoredRow(String migration, long version, RawState raw) {
     }
 
-    /** The five state columns of one row, as stored, before validation. */
-    private record RawState(String stage, BigDecimal targetReadPercent, BigDecimal shadowReadPercent,
+    /**
+     * The five state columns of one row, as stored, before validation. Percentages are read as text:
+     * PostgreSQL's NUMERIC accepts {@code 'NaN'}, which no {@link BigDecimal} can hold, and a driver
+     * error on one row's value must not fail the load of every migration.
+     */
+    private record RawState(String stage, String targetReadPercent, String shadowReadPercent,
                             String targetKeys, String sourceKeys) {
         static RawState read(ResultSet rows, int at) throws SQLException {
-            return new RawState(rows.getString(at), rows.getBigDecimal(at + 1), rows.getBigDecimal(at + 2),
+            return new RawState(rows.getString(at), rows.getString(at + 1), rows.getString(at + 2),
                     rows.getString(at + 3), rows.getString(at + 4));
         }
 
         MigrationState decode(String migration, long version) {
-            return StoredStates.decode(migration, stage, percent("targetReadPercent", targetReadPercent),
-                    percent("shadowReadPercent", shadowReadPercent), KeyListCodec.decode(targetKeys),
-                    KeyListCodec.decode(sourceKeys), version);
+            double target = percent("target_read_percent", targetReadPercent);
+            double shadow = percent("shadow_read_percent", shadowReadPercent);
+            return StoredStates.decode(migration, stage, target, shadow, keys("target_keys", targetKeys),
+                    keys("source_keys", sourceKeys), version);
         }
 
-        private static double percent(String field, BigDecimal value) {
-            if (value == null) {
-                throw new IllegalArgumentException(field + " must be between 0 and 100, but was missing");
+        private static double percent(String column, String value) {
+            BigDecimal number;
+            try {
+                number = new BigDecimal(Objects.requireNonNull(value, "missing").strip());
+            } catch (NumberFormatException | NullPointerException e) {
+                throw new IllegalArgumentException("column " + column + " must be a number between 0 and 100, but was "
+                        + (value == null ? "missing" : "'" + value + "'"));
             }
-            return value.doubleValue();
+            if (number.signum() < 0 || number.compareTo(BigDecimal.valueOf(100)) > 0 || number.stripTrailingZeros().scale() > 2) {
+                throw new IllegalArgumentException("column " + column + " must be between 0 and 100 in steps of 0.01,"
+                        + " but was " + value);
+            }
+            return number.doubleValue();
+        }
+
+        private static List<String> keys(String column, String value) {
+            try {
+                return KeyListCodec.decode(value);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("column " + column + ": " + e.getMessage(), e);
+            }
         }
     }
 }

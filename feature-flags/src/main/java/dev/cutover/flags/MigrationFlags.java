@@ -1,7 +1,9 @@
 package dev.cutover.flags;
 
+import dev.cutover.flags.internal.BoundedLoader;
 import dev.cutover.flags.internal.FlipArguments;
 import dev.cutover.flags.internal.WriteGate;
+import dev.cutover.flags.internal.VanishedStates;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -11,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -42,13 +45,26 @@ import org.slf4j.LoggerFactory;
  * <h2>Store outage</h2>
  * When the store cannot be read, the last good snapshot keeps being served; the outage is logged
  * once at WARN when it starts and once at INFO when the store is back, every failed load is counted
- * ({@link #storeErrorCount()}), and refreshing goes on by itself. Before the first successful load
- * every migration is {@link Stage#SOURCE_ONLY}.
+ * ({@link #storeErrorCount()}), and refreshing goes on by itself. Every load is bounded by the
+ * {@link Builder#loadTimeout(Duration) load timeout} (default 1 s), borrowing a connection
+ * included, so a stalled store shows within about one refresh interval plus that timeout. The
+ * first load happens in {@link Builder#build()}, which fails fast if it fails (see there).
+ *
+ * <h2>Vanished and illegal stored flags</h2>
+ * A migration whose stored flags vanish while it is past {@link Stage#SOURCE_ONLY} (a deleted row,
+ * a table dropped and re-created) keeps its last known state instead of falling back to
+ * SOURCE_ONLY, is logged at ERROR and counted ({@link #vanishedCount()}); {@link #reset} starts a
+ * migration over. Illegal stored values affect only their own migration (see
+ * {@link FlagStore#loadAll()}).
  *
  * <h2>Flips</h2>
  * {@link #update} and its shorthands read the current state from the store, apply the change, check
  * the stage transition and save with compare-and-set, retrying on a fresh state when another
- * instance's flip won; flips of one migration through one instance take turns. The stored state is
+ * instance's flip won; flips of one migration through one instance take turns. Only migrations the
+ * store holds or that were {@link #declare declared} in this process (or {@link #create created})
+ * can be flipped, so a typo cannot start a new migration. A move from {@link Stage#SHIFT_READS} or
+ * later back to an earlier stage resets the target read percentage to 0, so that entering
+ * SHIFT_READS again sends no reads to the target until the percentage is raised again. The stored state is
  * visible through {@link #state(String)} as soon as the call returns, and listeners are told.
  *
  * <h2>Thread safety</h2>
@@ -62,6 +78,10 @@ public final class MigrationFlags implements AutoCloseable {
     public static final Duration DEFAULT_REFRESH_INTERVAL = Duration.ofMillis(500);
     private static final Duration MIN_REFRESH_INTERVAL = Duration.ofMillis(10);
     private static final Duration MAX_REFRESH_INTERVAL = Duration.ofHours(1);
+    /** The default longest wait for one load of the store, see {@link Builder#loadTimeout(Duration)}. */
+    public static final Duration DEFAULT_LOAD_TIMEOUT = Duration.ofSeconds(1);
+    private static final Duration MIN_LOAD_TIMEOUT = Duration.ofMillis(10);
+    private static final Duration MAX_LOAD_TIMEOUT = Duration.ofMinutes(1);
     /** How often a flip is tried against concurrent flips before giving up. */
     private static final int MAX_FLIP_ATTEMPTS = 20;
     private static final Logger LOG = LoggerFactory.getLogger(MigrationFlags.class);
@@ -77,9 +97,14 @@ public final class MigrationFlags implements AutoCloseable {
     private final AtomicLong outages = new AtomicLong();
     private final ConcurrentLinkedQueue<MigrationState[]> pendingNotifications = new ConcurrentLinkedQueue<>();
     private final Object notifyLock = new Object();
+    private final Set<String> declared = ConcurrentHashMap.newKeySet();
+    private final VanishedStates vanished = new VanishedStates();
+    private final BoundedLoader loader;
 
     private volatile Map<String, MigrationState> snapshot = Map.of();
     private volatile boolean closed;
+    /** Why the latest failed load failed, for the start-up error. */
+    private volatile RuntimeException lastLoadFailure;
 
     private final Object snapshotLock = new Object();
     /** Counts flips installed by this instance; guarded by snapshotLock. */
@@ -99,7 +124,18 @@ public final class MigrationFlags implements AutoCloseable {
         Duration pause = builder.pause();
         this.gate = new WriteGate(pause.toNanos(), builder.maxHandoverWait.toNanos(), builder.refreshInterval.toNanos(),
                 this::refresh, this::state);
+        this.loader = new BoundedLoader(builder.loadTimeout, "cutover-flags-load");
+        this.declared.addAll(builder.declared);
         refresh();
+        if (outageSince != null && !builder.startDuringStoreOutage) {
+            loader.close();
+            throw new FlagStoreException("Cannot read the migration flag store within the load timeout of "
+                    + builder.loadTimeout.toMillis() + " ms at start-up (" + storeErrors.get() + " failed load): without"
+                    + " it Cutover cannot know any migration's stage, and starting as SOURCE_ONLY could write to the"
+                    + " source alone while the target is primary. Fix: make the flag store reachable and start again;"
+                    + " keep the flags in a database that stays up during the migration; or, if every migration is"
+                    + " known to be SOURCE_ONLY, build with startDuringStoreOutage(true)", lastLoadFailure);
+        }
         this.refresher = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "cutover-flags-refresh");
             thread.setDaemon(true);
@@ -211,7 +247,8 @@ public final class MigrationFlags implements AutoCloseable {
      *     once, so it must not have side effects
      * @return the stored state
      * @throws StageTransitionException if the new stage skips one going forward
-     * @throws IllegalArgumentException if a value is illegal
+     * @throws IllegalArgumentException if a value is illegal, or if the migration is neither stored
+     *     nor {@link #declare declared} (the message lists the known migrations)
      * @throws ConcurrentFlipException if every attempt lost against concurrent flips
      * @throws FlagStoreException if the store cannot be read or written
      * @throws IllegalStateException if these flags are closed
@@ -222,7 +259,8 @@ public final class MigrationFlags implements AutoCloseable {
     }
 
     /**
-     * Moves a migration to a stage: one step forward, or back to any earlier stage (rollback).
+     * Moves a migration to a stage: one step forward, or back to any earlier stage (rollback). A
+     * move from SHIFT_READS or later back before it resets the target read percentage to 0.
      *
      * @param migration the migration name
      * @param stage the new stage
@@ -286,6 +324,55 @@ public final class MigrationFlags implements AutoCloseable {
     }
 
     /**
+     * Declares a migration in this process, so that flips of it are accepted before the store holds
+     * it. Flips of a migration that is neither stored nor declared are refused, so that a typo in a
+     * name cannot start a new migration. Cutover's wrappers ({@code RepositoryBuilder},
+     * {@code CutoverDataSource}) declare their migration when built. No I/O; declaring twice is
+     * harmless.
+     *
+     * @param migration the migration name
+     * @throws IllegalArgumentException if the name is illegal
+     */
+    public void declare(String migration) {
+        declared.add(MigrationState.checkMigrationName(migration));
+    }
+
+    /**
+     * Stores a new migration at its initial state ({@link Stage#SOURCE_ONLY}, no target or shadow
+     * reads, no canaries), with an audit entry, so that every process may flip it, operator tools
+     * included. Does nothing if the store already holds the migration.
+     *
+     * @param migration the migration name
+     * @param actor who creates it
+     * @param reason why
+     * @return the stored state
+     * @throws IllegalStateException if the migration's stored flags vanished while it was past
+     *     SOURCE_ONLY (see {@link #reset}), or if these flags are closed
+     * @throws FlagStoreException if the store cannot be read or written
+     */
+    public MigrationState create(String migration, String actor, String reason) {
+        return flip(migration, actor, reason, b -> b, false, true);
+    }
+
+    /**
+     * Starts a migration over: stores its initial flags ({@link Stage#SOURCE_ONLY}, no target or
+     * shadow reads, no canaries), audited, so that every instance moves back to SOURCE_ONLY. This is
+     * the way to reset a migration, also one whose stored row vanished (deleting the row does not
+     * reset it: instances keep its last known state, see {@link #vanishedCount()}). Like any move
+     * back, writes made to the target alone since DUAL_WRITE are not copied back.
+     *
+     * @param migration the migration name; must be stored, declared or known to this process
+     * @param actor who resets
+     * @param reason why
+     * @return the stored state
+     * @see #update
+     */
+    public MigrationState reset(String migration, String actor, String reason) {
+        return flip(migration, actor, reason, b -> b.stage(Stage.SOURCE_ONLY).targetReadPercent(0)
+                .shadowReadPercent(0).targetKeys(Set.of()).sourceKeys(Set.of()), false);
+    }
+
+    /**
      * Registers a listener for every change this instance sees: its own flips and those found by
      * refreshing. Exceptions it throws are caught and logged.
      *
@@ -325,7 +412,7 @@ public final class MigrationFlags implements AutoCloseable {
             Map<String, MigrationState> loaded;
             long loadStart = System.nanoTime();
             try {
-                loaded = checked(store.loadAll());
+                loaded = checked(loader.load(store::loadAll));
             } catch (RuntimeException e) {
                 loadFailed(e);
                 return;
@@ -348,6 +435,18 @@ public final class MigrationFlags implements AutoCloseable {
     /** @return how many store outages began so far: a run of failed loads counts once */
     public long outageCount() {
         return outages.get();
+    }
+
+    /**
+     * How many times a migration's stored flags vanished from the store (row deleted, table dropped
+     * and re-created) while it was past {@link Stage#SOURCE_ONLY}. Each such migration keeps its last
+     * known state, with version 0, until it is stored again: restore the row, flip it (a flip stores
+     * the kept state with the change) or {@link #reset} it. Each vanishing is logged once at ERROR.
+     *
+     * @return the count
+     */
+    public long vanishedCount() {
+        return vanished.count();
     }
 
     /** @return how many illegal stored values the store rejected so far, see {@link FlagStore#invalidValueCount()} */
@@ -375,10 +474,16 @@ public final class MigrationFlags implements AutoCloseable {
     public void close() {
         closed = true;
         refresher.shutdownNow();
+        loader.close();
     }
 
     private MigrationState flip(String migration, String actor, String reason,
                                 UnaryOperator<MigrationState.Builder> change, boolean force) {
+        return flip(migration, actor, reason, change, force, false);
+    }
+
+    private MigrationState flip(String migration, String actor, String reason,
+                                UnaryOperator<MigrationState.Builder> change, boolean force, boolean create) {
         MigrationState.checkMigrationName(migration);
         FlipArguments.checkActorAndReason(actor, reason);
         Objects.requireNonNull(change, "null change");
@@ -388,20 +493,29 @@ public final class MigrationFlags implements AutoCloseable {
         // Flips of one migration through this instance take turns, so that compare-and-set only
         // ever races against other instances, never against threads of this one.
         synchronized (flipLocks.computeIfAbsent(migration, m -> new Object())) {
-            return flipInTurn(migration, actor, reason, change, force);
+            return flipInTurn(migration, actor, reason, change, force, create);
         }
     }
 
     private MigrationState flipInTurn(String migration, String actor, String reason,
-                                      UnaryOperator<MigrationState.Builder> change, boolean force) {
+                                      UnaryOperator<MigrationState.Builder> change, boolean force, boolean create) {
         ConcurrentFlipException lastLost = null;
         for (int attempt = 1; attempt <= MAX_FLIP_ATTEMPTS; attempt++) {
             long flipStart = System.nanoTime();
-            MigrationState stored0 = store.loadAll().get(migration);
-            MigrationState current = stored0 == null ? MigrationState.initial(migration) : stored0;
+            Map<String, MigrationState> inStore = store.loadAll();
+            MigrationState current = inStore.get(migration);
+            // Stored again even if the flags do not change: a vanished row, or a created migration.
+            boolean storeAnyway = false;
+            if (current == null) {
+                current = unstoredBase(migration, inStore.keySet(), create);
+                storeAnyway = current.version() == 0 && (create || current.stage() != Stage.SOURCE_ONLY);
+            } else if (create) {
+                return current;
+            }
             MigrationState next = Objects.requireNonNull(change.apply(current.toBuilder()), "change returned null").build();
             Stage.checkTransition(current.stage(), next.stage(), force);
-            if (next.sameFlagsAs(current)) {
+            next = leavingReadShift(current, next);
+            if (next.sameFlagsAs(current) && !storeAnyway) {
                 return current;
             }
             MigrationState stored;
@@ -414,13 +528,60 @@ public final class MigrationFlags implements AutoCloseable {
                 continue;
             }
             flips.computeIfAbsent(migration, m -> new LongAdder()).increment();
+            vanished.stored(stored);
             LOG.info("Migration '{}' flipped by '{}': {} -> {}", migration, actor, current, stored);
-            installOwnFlip(stored0, stored, flipStart, saveStart, System.nanoTime());
+            installOwnFlip(current, stored, flipStart, saveStart, System.nanoTime());
             deliverNotifications();
             return stored;
         }
         throw new ConcurrentFlipException("Gave up flipping migration '" + migration + "' after " + MAX_FLIP_ATTEMPTS
                 + " attempts: other flips kept winning", lastLost);
+    }
+
+    /**
+     * What a flip of a migration the store does not hold starts from.
+     *
+     * @throws IllegalArgumentException if the migration is neither known nor being created
+     * @throws IllegalStateException if it is being created but its row vanished
+     */
+    private MigrationState unstoredBase(String migration, Set<String> stored, boolean create) {
+        MigrationState last = snapshot.get(migration);
+        if (last != null && last.stage() != Stage.SOURCE_ONLY) {
+            // Its row vanished (or is vanishing) past SOURCE_ONLY: instances still follow the last
+            // known state, so the flip starts from it and stores it, which restores the row.
+            if (create) {
+                throw new IllegalStateException("Migration '" + migration + "' is not stored, but its stored flags"
+                        + " vanished while it was in " + last.stage() + " and this process keeps following " + last
+                        + ". Restore its row with moveTo(\"" + migration + "\", " + last.stage() + ", ...), or start it"
+                        + " over explicitly with reset(\"" + migration + "\", ...)");
+            }
+            return last.toBuilder().version(0).build();
+        }
+        if (create || last != null || declared.contains(migration)) {
+            return MigrationState.initial(migration);
+        }
+        Set<String> known = new TreeSet<>(stored);
+        known.addAll(declared);
+        known.addAll(snapshot.keySet());
+        throw new IllegalArgumentException("Unknown migration '" + migration + "': the flag store holds no such"
+                + " migration and none was declared in this process, so the flip was refused rather than starting a"
+                + " new migration by mistake. Known migrations: " + known + ". If '" + migration + "' is a new"
+                + " migration, build its Cutover wrapper (RepositoryBuilder, CutoverDataSource) or call declare(\""
+                + migration + "\") in this process, or store it for every process with create(\"" + migration
+                + "\", actor, reason), then flip it");
+    }
+
+    /**
+     * Moving back from SHIFT_READS or a later stage to an earlier one resets the target read share
+     * to 0, so that entering SHIFT_READS again starts with no reads on the target rather than with the
+     * share left from before the rollback.
+     */
+    private static MigrationState leavingReadShift(MigrationState current, MigrationState next) {
+        int shift = Stage.SHIFT_READS.ordinal();
+        if (current.stage().ordinal() >= shift && next.stage().ordinal() < shift && next.targetReadBasisPoints() != 0) {
+            return next.toBuilder().targetReadPercent(0).build();
+        }
+        return next;
     }
 
     private static void pauseBeforeRetry(int attempt, ConcurrentFlipException lost) {
@@ -457,6 +618,7 @@ public final class MigrationFlags implements AutoCloseable {
     }
 
     private void loadFailed(RuntimeException e) {
+        lastLoadFailure = e;
         storeErrors.incrementAndGet();
         if (outageSince == null) {
             outageSince = clock.instant();
@@ -471,7 +633,8 @@ public final class MigrationFlags implements AutoCloseable {
     private void installLoaded(Map<String, MigrationState> loaded, long writesBefore, long loadStart, long loadEnd) {
         synchronized (snapshotLock) {
             Map<String, MigrationState> current = snapshot;
-            Map<String, MigrationState> next = new HashMap<>(loaded);
+            // A migration whose row vanished keeps its last known state rather than turning SOURCE_ONLY.
+            Map<String, MigrationState> next = new HashMap<>(vanished.keepVanished(current, loaded));
             // A flip of our own stored while this load ran may be newer than what the load saw.
             Set<String> kept = new HashSet<>();
             lastLocalWrite.forEach((migration, write) -> {
@@ -540,6 +703,9 @@ public final class MigrationFlags implements AutoCloseable {
         private Clock clock = Clock.systemUTC();
         private Duration handoverPause;
         private Duration maxHandoverWait = Duration.ofSeconds(30);
+        private Duration loadTimeout = DEFAULT_LOAD_TIMEOUT;
+        private boolean startDuringStoreOutage;
+        private final Set<String> declared = new HashSet<>();
 
         private Builder(FlagStore store) {
             this.store = Objects.requireNonNull(store, "null store");
@@ -622,11 +788,69 @@ public final class MigrationFlags implements AutoCloseable {
         }
 
         /**
-         * Loads the store once in the calling thread (a failure is logged and counted, not thrown:
-         * every migration is then {@link Stage#SOURCE_ONLY} until a load succeeds) and starts the
-         * background refresh on a daemon thread.
+         * Sets the longest wait for one load of the store: borrowing a connection from the pool,
+         * validating it and running the query together. A load that takes longer counts as failed
+         * (logged as an outage, counted in {@link #storeErrorCount()}) and the snapshot stays as it
+         * was; the load itself finishes in the background, and until it does later loads fail at once.
+         * Without this bound a pool at its defaults (HikariCP: 30 s connection timeout) would hold
+         * the refresh thread in its wait, with nothing counted or logged and flips made meanwhile
+         * unseen. With the defaults a stalled store shows in the log and the meters within about
+         * 1.5 s (one refresh interval plus this timeout).
+         *
+         * @param timeout 10 ms to 1 min; default 1 s
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder loadTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "null loadTimeout");
+            if (timeout.compareTo(MIN_LOAD_TIMEOUT) < 0 || timeout.compareTo(MAX_LOAD_TIMEOUT) > 0) {
+                throw new IllegalArgumentException("loadTimeout must be between 10 ms and 1 min, but was "
+                        + timeout.toMillis() + " ms");
+            }
+            this.loadTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Declares migrations of this process, as {@link MigrationFlags#declare(String)} does.
+         *
+         * @param migrations the migration names
+         * @return this builder
+         * @throws IllegalArgumentException if a name is illegal
+         */
+        public Builder declare(String... migrations) {
+            for (String migration : migrations) {
+                declared.add(MigrationState.checkMigrationName(migration));
+            }
+            return this;
+        }
+
+        /**
+         * Lets {@link #build()} return although the store cannot be read, with every migration
+         * {@link Stage#SOURCE_ONLY} until a load succeeds. Only safe when every migration is known
+         * to be SOURCE_ONLY: otherwise this instance would write to the source alone while others
+         * mirror, or while the target is primary.
+         *
+         * @param allowed whether to start during a store outage; default false
+         * @return this builder
+         */
+        public Builder startDuringStoreOutage(boolean allowed) {
+            this.startDuringStoreOutage = allowed;
+            return this;
+        }
+
+        /**
+         * Loads the store once, waiting at most the {@link #loadTimeout(Duration) load timeout}
+         * (default 1 s), and starts the background refresh on a daemon thread.
+         *
+         * <p>If that first load fails or times out, build fails fast: an instance that does not know
+         * the stages cannot route writes safely, and waiting for the pool's own timeout would only
+         * delay the start-up by up to half a minute. An application that must start anyway can
+         * allow it with {@link #startDuringStoreOutage(boolean)}.
          *
          * @return the running flags; close them to stop the refresh
+         * @throws FlagStoreException if the first load failed or timed out (unless
+         *     {@link #startDuringStoreOutage(boolean)}), naming the cause and the fix
          */
         public MigrationFlags build() {
             return new MigrationFlags(this);

@@ -2,6 +2,7 @@ package dev.cutover.flags;
 
 import dev.cutover.testsupport.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -53,7 +54,7 @@ class JdbcFlagStoreTest {
     }
 
     private MigrationFlags flags(FlagStore store) {
-        MigrationFlags flags = MigrationFlags.builder(store).refreshInterval(INTERVAL).build();
+        MigrationFlags flags = MigrationFlags.builder(store).refreshInterval(INTERVAL).declare("orders", "other").build();
         resources.add(flags);
         return flags;
     }
@@ -276,6 +277,91 @@ class JdbcFlagStoreTest {
         MigrationFlags fresh = flags(freshStore);
         assertEquals(Stage.TARGET_PRIMARY, fresh.state("orders").stage());
         assertEquals(1, freshStore.invalidValueCount());
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
+    void deletedRowPastSourceOnly_keepsTheLastKnownState_logsAnErrorAndCountsIt_untilRestored(Engine engine) {
+        TestDatabase db = database(engine);
+        MigrationFlags flags = flags(storeWithTables(db));
+        flags.forceMoveTo("orders", Stage.TARGET_PRIMARY, "alice", "cut over");
+        flags.forceMoveTo("other", Stage.DUAL_WRITE, "alice", "mirroring");
+        MigrationState primary = flags.state("orders");
+        try (LogCapture log = new LogCapture()) {
+            db.execute("DELETE FROM cutover_flag_state WHERE migration = 'orders'");
+            Await.until("the vanished row is counted", () -> flags.vanishedCount() == 1);
+            flags.refresh();
+            assertTrue(primary.sameFlagsAs(flags.state("orders")), "state " + flags.state("orders"));
+            assertEquals(Stage.DUAL_WRITE, flags.state("other").stage());
+            assertTrue(log.find("ERROR", "'orders'", "vanished", "restore the row") != null,
+                    "no ERROR line naming the migration and the fix in " + log.lines());
+        }
+        // Others keep following flips meanwhile.
+        db.execute("UPDATE cutover_flag_state SET stage = 'SHIFT_READS' WHERE migration = 'other'");
+        Await.until("the other migration follows", () -> flags.state("other").stage() == Stage.SHIFT_READS);
+
+        // Restoring the row through a flip: a fresh instance sees the cut-over state again.
+        flags.moveTo("orders", Stage.TARGET_PRIMARY, "oncall", "restore the deleted row");
+        MigrationFlags fresh = flags(store(db));
+        assertTrue(primary.sameFlagsAs(fresh.state("orders")), "fresh instance sees " + fresh.state("orders"));
+        assertEquals(0, fresh.vanishedCount());
+        assertEquals(1, flags.vanishedCount());
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
+    void droppedAndRecreatedTable_keepsEveryMigrationsLastKnownState_andLogsAnError(Engine engine) {
+        TestDatabase db = database(engine);
+        JdbcFlagStore store = storeWithTables(db);
+        MigrationFlags flags = flags(store);
+        flags.forceMoveTo("orders", Stage.TARGET_PRIMARY, "alice", "cut over");
+        try (LogCapture log = new LogCapture()) {
+            db.execute("DROP TABLE cutover_flag_state");
+            Await.until("the missing table fails a load", () -> flags.storeErrorCount() > 0);
+            store.createTables();
+            Await.until("the vanished row is counted", () -> flags.vanishedCount() == 1);
+            flags.refresh();
+            assertEquals(Stage.TARGET_PRIMARY, flags.state("orders").stage());
+            assertTrue(log.find("ERROR", "'orders'", "vanished") != null, "no ERROR line in " + log.lines());
+        }
+        MigrationState reset = flags.reset("orders", "oncall", "start over after the table was re-created");
+        assertEquals(Stage.SOURCE_ONLY, reset.stage());
+        assertEquals(reset, store.loadAll().get("orders"));
+    }
+
+    @org.junit.jupiter.api.Test
+    void nanPercentInOneRow_affectsOnlyThatMigration_namesColumnAndFix_andIsNoOutage() {
+        // Only PostgreSQL's NUMERIC accepts NaN; MariaDB and H2 refuse it on UPDATE.
+        TestDatabase db = database(Engine.POSTGRESQL);
+        JdbcFlagStore store = storeWithTables(db);
+        MigrationFlags flags = flags(store);
+        flags.forceMoveTo("orders", Stage.SHIFT_READS, "alice", "shift");
+        flags.setTargetReadPercent("orders", 10, "alice", "ten");
+        flags.moveTo("other", Stage.DUAL_WRITE, "alice", "mirror");
+        MigrationState good = flags.state("orders");
+        try (LogCapture log = new LogCapture()) {
+            db.execute("UPDATE cutover_flag_state SET target_read_percent = 'NaN' WHERE migration = 'orders'");
+            Await.until("the NaN is counted", () -> store.invalidValueCount() == 1);
+            db.execute("UPDATE cutover_flag_state SET stage = 'SHIFT_READS', target_read_percent = 7"
+                    + " WHERE migration = 'other'");
+            Await.until("the other migration follows", () -> flags.state("other").targetReadPercent() == 7);
+            assertEquals(Stage.SHIFT_READS, flags.state("other").stage());
+            assertTrue(good.sameFlagsAs(flags.state("orders")), "state " + flags.state("orders"));
+            assertEquals(0, flags.storeErrorCount());
+            assertEquals(0, flags.outageCount());
+            assertEquals(1, flags.invalidValueCount());
+            String line = log.find("WARN", "'orders'", "target_read_percent", "'NaN'", "Fix:");
+            assertTrue(line != null, "no line naming migration, column and fix in " + log.lines());
+            assertFalse(line.contains("reachable"), line);
+            assertEquals(null, log.find("Cannot read the migration flag store"));
+        }
+        // Stage names and percentages out of range affect only their migration as well.
+        db.execute("UPDATE cutover_flag_state SET stage = 'warp_speed' WHERE migration = 'other'");
+        Await.until("the unknown stage is counted", () -> store.invalidValueCount() == 2);
+        assertEquals(Stage.SHIFT_READS, flags.state("other").stage());
+        MigrationState fixed = flags.setTargetReadPercent("orders", 20, "bob", "repair the NaN");
+        assertEquals(fixed, store.loadAll().get("orders"));
+        assertEquals(0, flags.storeErrorCount());
     }
 
     @ParameterizedTest

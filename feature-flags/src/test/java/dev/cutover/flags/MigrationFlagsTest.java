@@ -34,7 +34,7 @@ class MigrationFlagsTest {
     }
 
     private MigrationFlags open(FlagStore store) {
-        MigrationFlags flags = MigrationFlags.builder(store).refreshInterval(FAST).build();
+        MigrationFlags flags = MigrationFlags.builder(store).refreshInterval(FAST).declare("orders").build();
         opened.add(flags);
         return flags;
     }
@@ -174,12 +174,13 @@ class MigrationFlagsTest {
     }
 
     @Test
-    void beforeTheFirstSuccessfulLoad_everyMigrationIsSourceOnly_andBuildDoesNotThrow() {
+    void startedDuringAStoreOutage_whenAllowed_everyMigrationIsSourceOnlyUntilTheFirstSuccessfulLoad() {
         UnreliableStore store = new UnreliableStore();
         store.delegate.save(MigrationState.initial("orders"),
                 MigrationState.builder("orders").stage(Stage.DUAL_WRITE).build(), "setup", "");
         store.down();
-        MigrationFlags flags = open(store);
+        MigrationFlags flags = MigrationFlags.builder(store).refreshInterval(FAST).startDuringStoreOutage(true).build();
+        opened.add(flags);
         assertEquals(Stage.SOURCE_ONLY, flags.state("orders").stage());
         assertEquals(1, flags.outageCount());
         store.up();
@@ -229,7 +230,8 @@ class MigrationFlagsTest {
                 return List.of();
             }
         };
-        MigrationFlags flags = open(confused);
+        MigrationFlags flags = MigrationFlags.builder(confused).refreshInterval(FAST).startDuringStoreOutage(true).build();
+        opened.add(flags);
         flags.refresh();
         assertEquals(MigrationState.initial("orders"), flags.state("orders"));
         assertEquals(1, flags.outageCount());
@@ -320,6 +322,161 @@ class MigrationFlagsTest {
         assertEquals(null, problem.get());
         assertTrue(reads.get() > 0);
         assertFalse(flags.state("orders").version() < 301);
+    }
+
+    @Test
+    void moveTo_withATypoInTheMigrationName_isRefusedListingTheKnownMigrations_andStoresNothing() {
+        FlagStore store = FlagStore.inMemory();
+        MigrationFlags flags = open(store);
+        flags.moveTo("orders", Stage.DUAL_WRITE, "alice", "declared, so it may start");
+        IllegalArgumentException typo = assertThrows(IllegalArgumentException.class,
+                () -> flags.moveTo("ordres", Stage.DUAL_WRITE, "alice", "typo"));
+        assertTrue(typo.getMessage().contains("Unknown migration 'ordres'"), typo.getMessage());
+        assertTrue(typo.getMessage().contains("Known migrations: [orders]"), typo.getMessage());
+        assertTrue(typo.getMessage().contains("declare(\"ordres\")"), typo.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> flags.update("ordres", "alice", "typo", b -> b));
+        assertThrows(IllegalArgumentException.class, () -> flags.setTargetReadPercent("ordres", 5, "alice", "typo"));
+        assertThrows(IllegalArgumentException.class, () -> flags.reset("ordres", "alice", "typo"));
+        assertEquals(Set.of("orders"), store.loadAll().keySet());
+        assertEquals(List.of(), store.audit("ordres", 10));
+    }
+
+    @Test
+    void create_storesANewMigrationAtSourceOnly_soAnotherProcessMayFlipItWithoutDeclaringIt() {
+        FlagStore store = FlagStore.inMemory();
+        MigrationFlags operatorTool = MigrationFlags.builder(store).refreshInterval(FAST).build();
+        opened.add(operatorTool);
+        MigrationState created = operatorTool.create("payments", "alice", "new migration");
+        assertEquals(MigrationState.initial("payments").toBuilder().version(1).build(), created);
+        assertEquals(created, operatorTool.create("payments", "alice", "again: nothing to do"));
+        assertEquals(1, store.audit("payments", 10).size());
+
+        MigrationFlags other = MigrationFlags.builder(store).refreshInterval(FAST).build();
+        opened.add(other);
+        assertEquals(Stage.DUAL_WRITE, other.moveTo("payments", Stage.DUAL_WRITE, "bob", "stored, so known").stage());
+    }
+
+    @Test
+    void rollingBackOutOfShiftReads_resetsTheTargetReadShare_soReenteringShiftReadsStartsAtZero() {
+        MigrationFlags flags = open(FlagStore.inMemory());
+        flags.forceMoveTo("orders", Stage.SHIFT_READS, "alice", "shift");
+        flags.setTargetReadPercent("orders", 50, "alice", "half");
+
+        MigrationState rolledBack = flags.moveTo("orders", Stage.DUAL_WRITE, "oncall", "mismatches");
+        assertEquals(0, rolledBack.targetReadPercent());
+        MigrationState again = flags.moveTo("orders", Stage.SHIFT_READS, "alice", "try again");
+        assertEquals(0, again.targetReadPercent());
+        assertEquals(Side.SOURCE, again.readSide("any-key"));
+
+        flags.setTargetReadPercent("orders", 100, "alice", "all");
+        flags.moveTo("orders", Stage.TARGET_PRIMARY, "alice", "primary");
+        // Back to SHIFT_READS keeps the share: reads stay where they were.
+        assertEquals(100, flags.moveTo("orders", Stage.SHIFT_READS, "oncall", "back one").targetReadPercent());
+        flags.moveTo("orders", Stage.TARGET_PRIMARY, "alice", "primary again");
+        assertEquals(0, flags.forceMoveTo("orders", Stage.SOURCE_ONLY, "oncall", "all the way back").targetReadPercent());
+        assertEquals(0, flags.audit("orders", 1).get(0).after().targetReadPercent());
+    }
+
+    @Test
+    void aMigrationWhoseRowVanishesPastSourceOnly_keepsItsLastKnownState_untilRestoredOrResetExplicitly() {
+        DeletableStore store = new DeletableStore();
+        MigrationFlags flags = open(store);
+        flags.forceMoveTo("orders", Stage.TARGET_PRIMARY, "alice", "cut over");
+        flags.create("payments", "alice", "stays SOURCE_ONLY");
+        MigrationState primary = flags.state("orders");
+        try (LogCapture log = new LogCapture()) {
+            store.delete("orders");
+            store.delete("payments");
+            Await.until("the vanished row is counted", () -> flags.vanishedCount() == 1);
+            flags.refresh();
+            flags.refresh();
+            assertEquals(1, flags.vanishedCount());
+            assertTrue(primary.sameFlagsAs(flags.state("orders")), "state " + flags.state("orders"));
+            assertEquals(Stage.SOURCE_ONLY, flags.state("payments").stage());
+            String error = log.find("ERROR", "'orders'", "vanished", "TARGET_PRIMARY", "restore the row", "reset");
+            assertTrue(error != null, "no ERROR line naming the migration and the fix in " + log.lines());
+            assertEquals(null, log.find("ERROR", "'payments'"));
+        }
+
+        // A flip of the vanished migration starts from the kept state and stores it: the row is back.
+        MigrationState restored = flags.moveTo("orders", Stage.TARGET_PRIMARY, "oncall", "restore the row");
+        assertTrue(primary.sameFlagsAs(restored), "restored " + restored);
+        assertTrue(primary.sameFlagsAs(store.loadAll().get("orders")));
+
+        store.delete("orders");
+        Await.until("the second vanishing is counted", () -> flags.vanishedCount() == 2);
+        MigrationState reset = flags.reset("orders", "oncall", "start over");
+        assertEquals(MigrationState.initial("orders").toBuilder().version(1).build(), reset);
+        flags.refresh();
+        assertEquals(reset, flags.state("orders"));
+    }
+
+    @Test
+    void aLoadThatHangs_countsAsAFailedLoadAfterTheLoadTimeout_andIsLoggedAsAnOutage() {
+        DeletableStore store = new DeletableStore();
+        MigrationFlags flags = MigrationFlags.builder(store).refreshInterval(FAST).declare("orders")
+                .loadTimeout(Duration.ofMillis(200)).build();
+        opened.add(flags);
+        flags.forceMoveTo("orders", Stage.SHIFT_READS, "alice", "before the hang");
+        try (LogCapture log = new LogCapture()) {
+            store.hang();
+            long start = System.nanoTime();
+            Await.until("a failed load", () -> flags.storeErrorCount() >= 1);
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "the hang was noticed too late");
+            Await.until("more failed loads while the first still hangs", () -> flags.storeErrorCount() >= 3);
+            assertEquals(1, flags.outageCount());
+            assertTrue(log.find("WARN", "Cannot read the migration flag store", "load timeout of 200 ms") != null,
+                    "no outage WARN in " + log.lines());
+            assertEquals(Stage.SHIFT_READS, flags.state("orders").stage());
+
+            store.release();
+            Await.until("recovery is logged", () -> log.find("INFO", "readable again") != null);
+            long errors = flags.storeErrorCount();
+            flags.refresh();
+            assertEquals(errors, flags.storeErrorCount());
+        } finally {
+            store.release();
+        }
+    }
+
+    @Test
+    void buildDuringAStoreThatHangs_failsFastAfterTheLoadTimeout_namingTheFix() {
+        DeletableStore store = new DeletableStore();
+        store.hang();
+        try {
+            long start = System.nanoTime();
+            FlagStoreException e = assertThrows(FlagStoreException.class, () -> MigrationFlags.builder(store)
+                    .loadTimeout(Duration.ofMillis(300)).build());
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "build waited too long");
+            assertTrue(e.getMessage().contains("within the load timeout of 300 ms at start-up"), e.getMessage());
+            assertTrue(e.getMessage().contains("startDuringStoreOutage(true)"), e.getMessage());
+
+            MigrationFlags allowed = MigrationFlags.builder(store).loadTimeout(Duration.ofMillis(300))
+                    .startDuringStoreOutage(true).build();
+            opened.add(allowed);
+            assertEquals(Stage.SOURCE_ONLY, allowed.state("orders").stage());
+            assertEquals(1, allowed.outageCount());
+        } finally {
+            store.release();
+        }
+    }
+
+    @Test
+    void buildDuringAStoreOutage_failsWithTheCauseByDefault() {
+        UnreliableStore store = new UnreliableStore();
+        store.down();
+        FlagStoreException e = assertThrows(FlagStoreException.class, () -> MigrationFlags.builder(store).build());
+        assertTrue(e.getMessage().startsWith("Cannot read the migration flag store"), e.getMessage());
+        assertEquals("store is down (test)", e.getCause().getMessage());
+    }
+
+    @Test
+    void loadTimeout_outsideTenMillisToAMinute_isRejected() {
+        MigrationFlags.Builder builder = MigrationFlags.builder(FlagStore.inMemory());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> builder.loadTimeout(Duration.ofMillis(5)));
+        assertEquals("loadTimeout must be between 10 ms and 1 min, but was 5 ms", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> builder.loadTimeout(Duration.ofMinutes(2)));
     }
 
     @Test

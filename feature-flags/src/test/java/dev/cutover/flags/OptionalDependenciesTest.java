@@ -28,6 +28,7 @@ class OptionalDependenciesTest {
 
             Object store = storeType.getMethod("inMemory").invoke(null);
             Object builder = flagsType.getMethod("builder", storeType).invoke(null, store);
+            builder.getClass().getMethod("declare", String[].class).invoke(builder, (Object) new String[] {"orders"});
             try (AutoCloseable flags = (AutoCloseable) builder.getClass().getMethod("build").invoke(builder)) {
                 Object shiftReads = stageType.getField("SHIFT_READS").get(null);
                 flagsType.getMethod("forceMoveTo", String.class, stageType, String.class, String.class)

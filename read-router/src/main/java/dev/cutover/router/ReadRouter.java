@@ -596,6 +596,8 @@ public final class ReadRouter implements AutoCloseable {
 
         /** @return the router, with its threads started on demand */
         public ReadRouter build() {
+            // Declared so that operators can flip it from this process before its first flip is stored.
+            flags.declare(migration);
             return new ReadRouter(this);
         }
     }

@@ -23,6 +23,7 @@ public final class StoredStates {
     private static final Logger LOG = LoggerFactory.getLogger(StoredStates.class);
 
     private final String where;
+    private final String fix;
     private final Map<String, MigrationState> lastGood = new ConcurrentHashMap<>();
     private final Map<String, String> reportedProblems = new ConcurrentHashMap<>();
     private final AtomicLong invalidValues = new AtomicLong();
@@ -33,7 +34,18 @@ public final class StoredStates {
      * @param where names the place values come from, for logs (e.g. {@code "table cutover_flag_state"})
      */
     public StoredStates(String where) {
+        this(where, "fix the stored value, or flip the migration through MigrationFlags, which replaces it");
+    }
+
+    /**
+     * Creates a validator.
+     *
+     * @param where names the place values come from, for logs (e.g. {@code "table cutover_flag_state"})
+     * @param fix tells an operator how to repair an illegal value, for logs
+     */
+    public StoredStates(String where, String fix) {
         this.where = Objects.requireNonNull(where, "null where");
+        this.fix = Objects.requireNonNull(fix, "null fix");
     }
 
     /**
@@ -108,8 +120,12 @@ public final class StoredStates {
         }
         if (!problem.equals(reportedProblems.put(migration, problem))) {
             invalidValues.incrementAndGet();
-            LOG.warn("Illegal stored flags of migration '{}' in {}: {}. {} until the value is fixed (logged once per"
-                    + " problem)", migration, where, problem, good == null ? "Ignoring the row" : "Keeping its last good state " + good);
+            // An illegal value is an edit, not an outage: the message names the value and its fix,
+            // and every other migration goes on following the store.
+            LOG.warn("Illegal stored flags of migration '{}' in {}: {}. {} until the value is fixed; other migrations"
+                    + " are not affected. Fix: {} (logged once per problem, counted in cutover.flags.invalid.values)",
+                    migration, where, problem, good == null ? "Ignoring the row" : "Keeping its last good state " + good,
+                    fix);
         }
         return good == null ? null : good.toBuilder().version(Math.max(0, storedVersion)).build();
     }

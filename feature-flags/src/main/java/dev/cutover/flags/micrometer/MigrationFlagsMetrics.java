@@ -22,11 +22,13 @@ import java.util.Objects;
  *   <tr><td>{@code cutover.flags.flips}</td><td>counter</td><td>{@code migration}</td>
  *       <td>flips stored through this instance</td></tr>
  *   <tr><td>{@code cutover.flags.store.errors}</td><td>counter</td><td></td>
- *       <td>failed loads of the flag store</td></tr>
+ *       <td>failed loads of the flag store, loads that overran the load timeout included</td></tr>
  *   <tr><td>{@code cutover.flags.store.outages}</td><td>counter</td><td></td>
  *       <td>store outages begun (a run of failed loads counts once)</td></tr>
  *   <tr><td>{@code cutover.flags.invalid.values}</td><td>counter</td><td></td>
  *       <td>illegal stored values rejected (each distinct problem once)</td></tr>
+ *   <tr><td>{@code cutover.flags.vanished}</td><td>counter</td><td></td>
+ *       <td>migrations whose stored flags vanished while past SOURCE_ONLY (each kept its last known state)</td></tr>
  * </table>
  *
  * <p>Per-migration meters are registered for the migrations known when binding and for every
@@ -62,6 +64,8 @@ public final class MigrationFlagsMetrics implements MeterBinder {
                 .description("Migration flag store outages begun").register(registry);
         FunctionCounter.builder("cutover.flags.invalid.values", flags, MigrationFlags::invalidValueCount)
                 .description("Illegal stored flag values rejected").register(registry);
+        FunctionCounter.builder("cutover.flags.vanished", flags, MigrationFlags::vanishedCount)
+                .description("Migrations whose stored flags vanished while past SOURCE_ONLY").register(registry);
         flags.addListener((before, after) -> bindMigration(registry, after.migration()));
         for (String migration : flags.migrations()) {
             bindMigration(registry, migration);

@@ -20,7 +20,7 @@ class MigrationFlagsMetricsTest {
     @Test
     void gaugesFollowEachMigration_andCountersCountFlips() {
         FlagStore store = FlagStore.inMemory();
-        try (MigrationFlags flags = MigrationFlags.builder(store).build()) {
+        try (MigrationFlags flags = MigrationFlags.builder(store).declare("orders", "payments").build()) {
             flags.moveTo("orders", Stage.DUAL_WRITE, "alice", "known before binding");
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
             new MigrationFlagsMetrics(flags).bindTo(registry);
@@ -60,7 +60,7 @@ class MigrationFlagsMetricsTest {
                 throw new FlagStoreException("down (test)");
             }
         };
-        try (MigrationFlags flags = MigrationFlags.builder(broken).build()) {
+        try (MigrationFlags flags = MigrationFlags.builder(broken).startDuringStoreOutage(true).build()) {
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
             new MigrationFlagsMetrics(flags).bindTo(registry);
             flags.refresh();
