@@ -1,6 +1,7 @@
 package dev.cutover.dualwrite;
 
 import dev.cutover.common.Dialect;
+import dev.cutover.common.internal.ColumnValues;
 import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.dualwrite.internal.RowSql;
 import dev.cutover.flags.Side;
@@ -10,7 +11,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLTimeoutException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -182,6 +182,7 @@ public final class KeyResync {
         List<Object> fromKey = from == Side.SOURCE ? sourceKey : mapping.convertKey(Side.SOURCE, sourceKey);
         List<Object> toKey = mapping.convertKey(from, fromKey);
         Dialect toDialect = dialect(to);
+        Dialect fromDialect = dialect(from);
         List<String> fromColumns = mapping.columnNames(from);
         List<String> fromKeys = mapping.keyColumnNames(from);
         List<String> toColumns = mapping.columnNames(to);
@@ -200,12 +201,12 @@ public final class KeyResync {
             receiving.setAutoCommit(false);
             try {
                 for (int attempt = 1; attempt <= MAX_ABSENT_RECHECKS; attempt++) {
-                    List<Object> row = readLocked(sending, select, fromKey, fromColumns.size());
+                    List<Object> row = readLocked(sending, fromDialect, select, fromKey, fromColumns.size());
                     if (row != null) {
                         execute(receiving, upsert, mapping.convertRow(from, row));
                     } else {
                         execute(receiving, delete, toKey);
-                        if (readLocked(sending, select, fromKey, fromColumns.size()) != null) {
+                        if (readLocked(sending, fromDialect, select, fromKey, fromColumns.size()) != null) {
                             receiving.rollback();
                             LOG.debug("A row of {} appeared while its absence was being copied; copying again",
                                     mapping.entity());
@@ -246,7 +247,13 @@ public final class KeyResync {
         }
     }
 
-    private List<Object> readLocked(Connection connection, String select, List<Object> keyValues, int width)
+
+    /**
+     * Reads the key's row under a lock. Dates, times and timestamps are read as {@code java.time}
+     * values with the stored fields ({@link ColumnValues}): through {@code java.sql.Timestamp} a
+     * wall time in the JVM zone's daylight-saving gap would be copied an hour later.
+     */
+    private List<Object> readLocked(Connection connection, Dialect dialect, String select, List<Object> keyValues, int width)
             throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(select)) {
             statement.setQueryTimeout(timeoutSeconds);
@@ -255,11 +262,7 @@ public final class KeyResync {
                 if (!rs.next()) {
                     return null;
                 }
-                List<Object> row = new ArrayList<>(width);
-                for (int i = 1; i <= width; i++) {
-                    row.add(rs.getObject(i));
-                }
-                return row;
+                return ColumnValues.of(rs.getMetaData(), width, dialect).row(rs);
             }
         }
     }
@@ -273,9 +276,7 @@ public final class KeyResync {
     }
 
     private static void bind(PreparedStatement statement, List<Object> values) throws SQLException {
-        for (int i = 0; i < values.size(); i++) {
-            statement.setObject(i + 1, values.get(i));
-        }
+        ColumnValues.bind(statement, values);
     }
 
     private static String table(TableMapping mapping, Side side) {

@@ -10,18 +10,34 @@ import java.util.Objects;
  *     {@link dev.cutover.dualwrite.TableMapping#key(Object...)}), as queued for repair
  * @param kind how the rows differ
  * @param columns for {@link Kind#DIFFERENT_VALUES}, the target's names of the columns whose values
- *     differ, in target column order; empty otherwise
+ *     differ, in target column order; for {@link Kind#UNCONVERTIBLE}, the source's names of the
+ *     columns whose conversion failed; empty otherwise
+ * @param reason for {@link Kind#UNCONVERTIBLE}, why the row could not be converted: the columns and
+ *     the kind of failure, never the row's values; empty otherwise
  */
-public record Difference(String key, Kind kind, List<String> columns) {
+public record Difference(String key, Kind kind, List<String> columns, String reason) {
     /**
-     * Validates and copies.
+     * Validates and copies; a null reason becomes empty.
      *
-     * @throws NullPointerException if a component is null
+     * @throws NullPointerException if the key, kind or columns are null
      */
     public Difference {
         Objects.requireNonNull(key, "null key");
         Objects.requireNonNull(kind, "null kind");
         columns = List.copyOf(columns);
+        reason = reason == null ? "" : reason;
+    }
+
+    /**
+     * A difference without a reason: every kind but {@link Kind#UNCONVERTIBLE}.
+     *
+     * @param key the routing key in the source's terms
+     * @param kind how the rows differ
+     * @param columns the columns, as for the record's component
+     * @throws NullPointerException if a component is null
+     */
+    public Difference(String key, Kind kind, List<String> columns) {
+        this(key, kind, columns, "");
     }
 
     /** How the two sides differ for a key. */
@@ -31,6 +47,12 @@ public record Difference(String key, Kind kind, List<String> columns) {
         /** The target has a row for the key, the source has none. */
         EXTRA_ON_TARGET,
         /** Both sides have a row, and some mapped columns' values differ. */
-        DIFFERENT_VALUES
+        DIFFERENT_VALUES,
+        /**
+         * The source's row cannot be converted through the mapping (e.g. a code missing from a code
+         * map, a value a split function rejects), so it cannot be compared; nor can it be copied,
+         * so it is not queued for repair. The other rows are compared as usual.
+         */
+        UNCONVERTIBLE
     }
 }

@@ -135,6 +135,9 @@ public final class JdbcCheckpointStore implements CheckpointStore {
             node.put("kind", d.kind().name());
             ArrayNode columns = node.putArray("columns");
             d.columns().forEach(columns::add);
+            if (!d.reason().isEmpty()) {
+                node.put("reason", d.reason());
+            }
         }
         return array.toString();
     }
@@ -146,7 +149,7 @@ public final class JdbcCheckpointStore implements CheckpointStore {
                 List<String> columns = new ArrayList<>();
                 node.get("columns").forEach(c -> columns.add(c.asText()));
                 differences.add(new Difference(node.get("key").asText(), Difference.Kind.valueOf(node.get("kind").asText()),
-                        columns));
+                        columns, node.hasNonNull("reason") ? node.get("reason").asText() : ""));
             }
             return differences;
         } catch (JsonProcessingException | RuntimeException e) {

@@ -59,6 +59,11 @@ public record TableReport(String entity, String sourceTable, String targetTable,
         return ofKind(Difference.Kind.DIFFERENT_VALUES);
     }
 
+    /** @return the listed keys whose source row the mapping cannot convert */
+    public List<Difference> unconvertible() {
+        return ofKind(Difference.Kind.UNCONVERTIBLE);
+    }
+
     private List<Difference> ofKind(Difference.Kind kind) {
         return differences.stream().filter(d -> d.kind() == kind).toList();
     }

@@ -98,8 +98,9 @@ public final class VerificationReport {
      * The report as JSON: {@code runId}, {@code completed}, {@code startedAt} (ISO-8601),
      * {@code durationMillis}, {@code rowsCompared}, {@code differences}, and {@code tables}, each
      * with the {@link TableReport} components ({@code durationMillis} for its duration), the
-     * counts of listed differences per kind, and the listed differences as
-     * {@code {"key", "kind", "columns"}}.
+     * counts of listed differences per kind ({@code missingOnTarget}, {@code extraOnTarget},
+     * {@code differentValues}, {@code unconvertible}), and the listed differences as
+     * {@code {"key", "kind", "columns"}}, with a {@code "reason"} for unconvertible rows.
      *
      * @return indented JSON
      */
@@ -128,6 +129,7 @@ public final class VerificationReport {
             table.put("missingOnTarget", t.missingOnTarget().size());
             table.put("extraOnTarget", t.extraOnTarget().size());
             table.put("differentValues", t.differentValues().size());
+            table.put("unconvertible", t.unconvertible().size());
             table.put("unlistedDifferences", t.unlistedDifferences());
             ArrayNode differences = table.putArray("differences");
             for (Difference d : t.differences()) {
@@ -136,6 +138,9 @@ public final class VerificationReport {
                 node.put("kind", d.kind().name());
                 ArrayNode columns = node.putArray("columns");
                 d.columns().forEach(columns::add);
+                if (!d.reason().isEmpty()) {
+                    node.put("reason", d.reason());
+                }
             }
         }
         try {

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.math.BigDecimal;
-import java.sql.Timestamp;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
@@ -34,7 +33,7 @@ public final class KeyCodec {
         }
         ArrayNode array = JSON.createArrayNode();
         for (Object value : values) {
-            array.add(tag(value) + ":" + (value instanceof Timestamp t ? t.toLocalDateTime() : value));
+            array.add(tag(value) + ":" + value);
         }
         return array.toString();
     }
@@ -60,7 +59,7 @@ public final class KeyCodec {
                     case 'I': values.add(Integer.valueOf(v)); break;
                     case 'U': values.add(UUID.fromString(v)); break;
                     case 'D': values.add(new BigDecimal(v)); break;
-                    case 'T': values.add(Timestamp.valueOf(LocalDateTime.parse(v))); break;
+                    case 'T': values.add(LocalDateTime.parse(v.replace(' ', 'T'))); break;
                     case 'A': values.add(LocalDate.parse(v)); break;
                     default: values.add(v); break;
                 }
@@ -84,7 +83,7 @@ public final class KeyCodec {
         if (value instanceof BigDecimal) {
             return 'D';
         }
-        if (value instanceof Timestamp) {
+        if (value instanceof LocalDateTime) {
             return 'T';
         }
         if (value instanceof LocalDate) {

@@ -36,6 +36,11 @@ public final class SideSql {
         this.keyList = String.join(", ", keys);
     }
 
+    /** @return the side's dialect */
+    public Dialect dialect() {
+        return dialect;
+    }
+
     /** @return how many key columns there are */
     public int keyWidth() {
         return keys.size();

@@ -1,5 +1,8 @@
 package dev.cutover.verifier.internal;
 
+import dev.cutover.common.CutoverException;
+import dev.cutover.common.Dialect;
+import dev.cutover.common.internal.ColumnValues;
 import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.Side;
@@ -14,6 +17,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,6 +28,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Verifies one mapped table: walks the source in key chunks, compares each chunk (by checksum
@@ -32,6 +38,7 @@ import javax.sql.DataSource;
  * caller's. Not thread-safe: one run per instance.
  */
 public final class TableRun {
+    private static final Logger LOG = LoggerFactory.getLogger(TableRun.class);
     /** Keys bound per {@code IN} list when rows are fetched by key. */
     private static final int KEYS_PER_LOOKUP = 500;
 
@@ -78,7 +85,10 @@ public final class TableRun {
     public record Plan(TableMapping mapping, ComparisonMethod method, SideSql source, SideSql target) {
     }
 
-    private record Suspect(List<Object> sourceKey, Difference.Kind kind, List<String> columns) {
+    private record Suspect(List<Object> sourceKey, Difference.Kind kind, List<String> columns, String reason) {
+        Suspect(List<Object> sourceKey, Difference.Kind kind, List<String> columns) {
+            this(sourceKey, kind, columns, "");
+        }
     }
 
     private record ChunkResult(long rows, List<Suspect> suspects) {
@@ -310,7 +320,14 @@ public final class TableRun {
         if (targetRow == null) {
             return new Suspect(sourceKey, Difference.Kind.MISSING_ON_TARGET, List.of());
         }
-        List<Object> expected = mapping.convertRow(Side.SOURCE, sourceRow);
+        List<Object> expected;
+        try {
+            expected = mapping.convertRow(Side.SOURCE, sourceRow);
+        } catch (CutoverException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            return unconvertible(sourceKey, sourceRow);
+        }
         List<String> differing = new ArrayList<>();
         for (int i = 0; i < expected.size(); i++) {
             if (!values.same(expected.get(i), targetRow.get(i))) {
@@ -318,6 +335,40 @@ public final class TableRun {
             }
         }
         return differing.isEmpty() ? null : new Suspect(sourceKey, Difference.Kind.DIFFERENT_VALUES, differing);
+    }
+
+    /**
+     * A source row the mapping cannot convert (a code missing from a code map, a value a split
+     * function rejects): a difference of its own, so that one such row neither stops the run nor
+     * hides the others. The group whose conversion fails is found by converting group by group;
+     * the reason names its columns and the exception's type, never the values (they may be personal
+     * data, and the conversion's message often quotes them).
+     */
+    private Suspect unconvertible(List<Object> sourceKey, List<Object> sourceRow) {
+        int offset = 0;
+        for (TableMapping.ColumnGroup group : mapping.groups()) {
+            List<String> columns = group.columns(Side.SOURCE);
+            List<Object> values = sourceRow.subList(offset, offset + columns.size());
+            offset += columns.size();
+            String problem;
+            try {
+                List<Object> converted = group.toTarget().apply(Collections.unmodifiableList(values));
+                if (converted != null && converted.size() == group.columns(Side.TARGET).size()) {
+                    continue;
+                }
+                problem = "returned " + (converted == null ? "null" : converted.size() + " value(s)") + " for "
+                        + group.columns(Side.TARGET).size() + " target column(s)";
+            } catch (CutoverException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                problem = "threw " + e.getClass().getSimpleName();
+            }
+            String reason = "the mapping's conversion of " + mapping.sourceTable() + "." + String.join(", ", columns)
+                    + " to the target " + problem + ": add the value to its code map, fix the conversion, or fix the row";
+            return new Suspect(sourceKey, Difference.Kind.UNCONVERTIBLE, columns, reason);
+        }
+        String reason = "the mapping's conversion of the row of " + mapping.sourceTable() + " to the target failed";
+        return new Suspect(sourceKey, Difference.Kind.UNCONVERTIBLE, List.of(), reason);
     }
 
     /**
@@ -336,12 +387,17 @@ public final class TableRun {
         transients += suspects.size() - remaining.size();
         for (Suspect suspect : remaining) {
             String key = mapping.key(suspect.sourceKey().toArray());
+            if (suspect.kind() == Difference.Kind.UNCONVERTIBLE) {
+                LOG.warn("Verifier: row {} of {} ({}) cannot be converted through the mapping, reported as UNCONVERTIBLE: {}",
+                        key, mapping.entity(), mapping.sourceTable(), suspect.reason());
+            }
             if (differences.size() < config.maxListedDifferences()) {
-                differences.add(new Difference(key, suspect.kind(), suspect.columns()));
+                differences.add(new Difference(key, suspect.kind(), suspect.columns(), suspect.reason()));
             } else {
                 unlisted++;
             }
-            if (hooks.repair(mapping.entity(), key)) {
+            // A copy converts through the same mapping, so queuing an unconvertible row would only park it.
+            if (suspect.kind() != Difference.Kind.UNCONVERTIBLE && hooks.repair(mapping.entity(), key)) {
                 repairs++;
             }
         }
@@ -367,13 +423,15 @@ public final class TableRun {
                     List<Object> sourceRow = null;
                     if (sourceLocked) {
                         sourceRow = exactly(suspect.sourceKey(),
-                                query(sourceConnection, readSource, suspect.sourceKey(), plan.source().width()));
+                                query(sourceConnection, plan.source().dialect(), readSource, suspect.sourceKey(),
+                                        plan.source().width()));
                     }
                     List<Object> targetRow = exactly(targetKey,
-                            query(targetConnection, readTarget, targetKey, plan.target().width()));
+                            query(targetConnection, plan.target().dialect(), readTarget, targetKey, plan.target().width()));
                     if (!sourceLocked) {
                         sourceRow = exactly(suspect.sourceKey(),
-                                query(sourceConnection, readSource, suspect.sourceKey(), plan.source().width()));
+                                query(sourceConnection, plan.source().dialect(), readSource, suspect.sourceKey(),
+                                        plan.source().width()));
                     }
                     locking.commit();
                     Suspect again = judge(suspect.sourceKey(), sourceRow, targetRow);
@@ -432,7 +490,8 @@ public final class TableRun {
                 List<List<Object>> batch = keys.subList(from, Math.min(keys.size(), from + KEYS_PER_LOOKUP));
                 List<Object> params = new ArrayList<>(batch.size() * sql.keyWidth());
                 batch.forEach(params::addAll);
-                rows.addAll(query(connection, sql.byKeys(batch.size(), keysOnly), params, keysOnly ? sql.keyWidth() : sql.width()));
+                rows.addAll(query(connection, sql.dialect(), sql.byKeys(batch.size(), keysOnly), params,
+                        keysOnly ? sql.keyWidth() : sql.width()));
             }
         }
         return rows;
@@ -440,22 +499,30 @@ public final class TableRun {
 
     private List<List<Object>> query(DataSource dataSource, String sql, List<Object> params, int width) throws SQLException {
         try (Connection connection = connect(dataSource)) {
-            return query(connection, sql, params, width);
+            return query(connection, dataSource == source ? plan.source().dialect() : plan.target().dialect(), sql, params,
+                    width);
         }
     }
 
-    private List<List<Object>> query(Connection connection, String sql, List<Object> params, int width) throws SQLException {
+    /**
+     * Runs a query and reads its rows. Dates, times and timestamps are read as {@code java.time}
+     * values holding the stored fields ({@link ColumnValues}), the way the copies read them: through
+     * {@code java.sql.Timestamp} both sides' wall times in the JVM zone's daylight-saving gap would
+     * read as the next hour, and a target row one hour off would compare equal.
+     */
+    private List<List<Object>> query(Connection connection, Dialect dialect, String sql, List<Object> params, int width)
+            throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
             statement.setQueryTimeout(timeoutSeconds);
             bind(statement, params);
             try (ResultSet rs = statement.executeQuery()) {
                 List<List<Object>> rows = new ArrayList<>();
+                ColumnValues reader = null;
                 while (rs.next()) {
-                    List<Object> row = new ArrayList<>(width);
-                    for (int i = 1; i <= width; i++) {
-                        row.add(rs.getObject(i));
+                    if (reader == null) {
+                        reader = ColumnValues.of(rs.getMetaData(), width, dialect);
                     }
-                    rows.add(row);
+                    rows.add(reader.row(rs));
                 }
                 return rows;
             }
@@ -471,9 +538,7 @@ public final class TableRun {
     }
 
     private static void bind(PreparedStatement statement, List<Object> params) throws SQLException {
-        for (int i = 0; i < params.size(); i++) {
-            statement.setObject(i + 1, params.get(i));
-        }
+        ColumnValues.bind(statement, params);
     }
 
     private static List<Object> bounds(List<Object> lower, List<Object> upper) {
