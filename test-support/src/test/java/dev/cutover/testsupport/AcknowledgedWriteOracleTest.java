@@ -1,0 +1,187 @@
+package dev.cutover.testsupport;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cutover.testsupport.AcknowledgedWriteOracle.Effect;
+import dev.cutover.testsupport.AcknowledgedWriteOracle.Write;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class AcknowledgedWriteOracleTest {
+    /** A row: absent, or present with a balance. */
+    record Row(boolean exists, long balance) {
+        static final Row ABSENT = new Row(false, 0);
+
+        static Row of(long balance) {
+            return new Row(true, balance);
+        }
+    }
+
+    static Effect<Row> insert() {
+        return Effect.requiring(r -> !r.exists(), r -> Row.of(0));
+    }
+
+    static Effect<Row> deposit(long amount) {
+        return r -> r.exists() ? Row.of(r.balance() + amount) : r;
+    }
+
+    static Effect<Row> delete() {
+        return r -> Row.ABSENT;
+    }
+
+    private final AcknowledgedWriteOracle<Long, Row> oracle = new AcknowledgedWriteOracle<>(Row.ABSENT);
+
+    @Test
+    void acknowledgedWrites_foldToTheStateBothSidesHold() {
+        oracle.begin(1L, "insert", insert()).acknowledged();
+        oracle.begin(1L, "deposit +5", deposit(5)).acknowledged();
+        oracle.begin(1L, "deposit -2", deposit(-2)).acknowledged();
+
+        oracle.check(Map.of(1L, Row.of(3)), Map.of(1L, Row.of(3)));
+    }
+
+    @Test
+    void aWriteLostOnBothSides_failsAlthoughTheSidesAreEqual_namingKeyFoldAndWrites() {
+        oracle.begin(1L, "insert", insert()).acknowledged();
+        oracle.begin(1L, "deposit +5", deposit(5)).acknowledged();
+        oracle.begin(1L, "deposit -506", deposit(-506)).acknowledged();
+
+        AssertionError error = assertThrows(AssertionError.class,
+                () -> oracle.check(Map.of(1L, Row.of(5)), Map.of(1L, Row.of(5))));
+
+        String message = error.getMessage();
+        assertTrue(message.contains("key 1"), message);
+        assertTrue(message.contains("fold to Row[exists=true, balance=-501]"), message);
+        assertTrue(message.contains("source Row[exists=true, balance=5]"), message);
+        assertTrue(message.contains("deposit -506"), message);
+    }
+
+    @Test
+    void sidesThatDiffer_fail_evenWhenEachIsAPossibleOutcome() {
+        oracle.begin(1L, "insert", insert()).acknowledged();
+        oracle.begin(1L, "deposit +5", deposit(5)).failed(new RuntimeException("commit lost"));
+
+        oracle.check(Map.of(1L, Row.of(5)), Map.of(1L, Row.of(5)));
+        oracle.check(Map.of(1L, Row.of(0)), Map.of(1L, Row.of(0)));
+        AssertionError error = assertThrows(AssertionError.class,
+                () -> oracle.check(Map.of(1L, Row.of(5)), Map.of(1L, Row.of(0))));
+        assertTrue(error.getMessage().contains("the sides differ"), error.getMessage());
+    }
+
+    @Test
+    void aFailedWrite_countsWholeOrNotAtAll() {
+        oracle.begin("transfer 1->2 +7", Map.of(1L, deposit(-7), 2L, deposit(7))).failed(new RuntimeException("x"));
+        assertThrows(AssertionError.class, () -> oracle.check(Map.of(), Map.of(1L, Row.of(3))));
+        oracle.check(Map.of(), Map.of());
+    }
+
+    @Test
+    void concurrentWrites_mayTakeEffectInAnyOrder_butNotBeforeTheyStartOrAfterTheyReturn() {
+        Write insert = oracle.begin(1L, "insert", insert());
+        Write delete = oracle.begin(1L, "delete", delete());
+        delete.acknowledged();
+        insert.acknowledged();
+        // Overlapping: either order is possible.
+        oracle.check(Map.of(1L, Row.of(0)), Map.of(1L, Row.of(0)));
+        oracle.check(Map.of(), Map.of());
+
+        // A deposit that starts after both returned must show.
+        oracle.begin(1L, "deposit +4", deposit(4)).acknowledged();
+        oracle.check(Map.of(1L, Row.of(4)), Map.of(1L, Row.of(4)));
+        oracle.check(Map.of(), Map.of());
+        assertThrows(AssertionError.class, () -> oracle.check(Map.of(1L, Row.of(0)), Map.of(1L, Row.of(0))));
+    }
+
+    @Test
+    void aWriteThatReturned_precedesEveryWriteStartedAfterIt() {
+        oracle.begin(1L, "insert", insert()).acknowledged();
+        oracle.begin(1L, "delete", delete()).acknowledged();
+        oracle.begin(1L, "deposit +4", deposit(4)).acknowledged();
+        // Re-ordering the deposit before the delete would need the deposit to run before it started.
+        assertThrows(AssertionError.class, () -> oracle.check(Map.of(1L, Row.of(4)), Map.of(1L, Row.of(4))));
+        oracle.check(Map.of(), Map.of());
+    }
+
+    @Test
+    void anAcknowledgedInsert_metNoRow() {
+        oracle.begin(1L, "insert", insert()).acknowledged();
+        oracle.begin(1L, "deposit +3", deposit(3)).acknowledged();
+        oracle.begin(1L, "insert again", insert()).acknowledged();
+        // The second insert cannot have succeeded over the existing row: there is no explanation.
+        assertThrows(AssertionError.class, () -> oracle.check(Map.of(1L, Row.of(0)), Map.of(1L, Row.of(0))));
+        assertThrows(AssertionError.class, () -> oracle.check(Map.of(1L, Row.of(3)), Map.of(1L, Row.of(3))));
+    }
+
+    @Test
+    void aWriteStillInFlight_atTheCheck_mayLandAnyTime() {
+        Write killed = oracle.begin(1L, "deposit +9", deposit(9));
+        oracle.begin(1L, "insert", insert()).acknowledged();
+        assertEquals(AcknowledgedWriteOracle.Outcome.IN_FLIGHT, killed.outcome());
+        oracle.check(Map.of(1L, Row.of(0)), Map.of(1L, Row.of(0)));
+        oracle.check(Map.of(1L, Row.of(9)), Map.of(1L, Row.of(9)));
+    }
+
+    @Test
+    void aFailedWrite_landsWithinItsCall_unlessLateLandingsAreAllowed() {
+        oracle.begin(1L, "deposit +9", deposit(9)).failed(new RuntimeException("timeout"));
+        oracle.begin(1L, "insert", insert()).acknowledged();
+        assertThrows(AssertionError.class, () -> oracle.check(Map.of(1L, Row.of(9)), Map.of(1L, Row.of(9))));
+        oracle.failedWritesMayLandLater();
+        oracle.check(Map.of(1L, Row.of(9)), Map.of(1L, Row.of(9)));
+    }
+
+    @Test
+    void thousandsOfConcurrentWrites_areRecordedAndCheckedQuickly() throws Exception {
+        int threads = 8;
+        int keys = 20;
+        Map<Long, Row> database = new ConcurrentHashMap<>();
+        AtomicLong failures = new AtomicLong();
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            Random random = new Random(t);
+            workers.add(new Thread(() -> {
+                for (int i = 0; i < 1_000; i++) {
+                    long key = random.nextInt(keys);
+                    int op = random.nextInt(10);
+                    Effect<Row> effect = op == 0 ? insert() : op == 1 ? delete() : deposit(random.nextInt(100) - 30);
+                    boolean fails = random.nextInt(20) == 0;
+                    boolean appliedAnyway = fails && random.nextBoolean();
+                    Write write = oracle.begin(key, "op" + op, effect);
+                    boolean[] possible = new boolean[1];
+                    database.compute(key, (k, row) -> {
+                        Row before = row == null ? Row.ABSENT : row;
+                        possible[0] = effect.possibleIn(before);
+                        if (!possible[0] || (fails && !appliedAnyway)) {
+                            return row;
+                        }
+                        Row after = effect.apply(before);
+                        return after.exists() ? after : null;
+                    });
+                    if (fails || !possible[0]) {
+                        failures.incrementAndGet();
+                        write.failed(new RuntimeException(fails ? "injected" : "duplicate"));
+                    } else {
+                        write.acknowledged();
+                    }
+                }
+            }));
+        }
+        workers.forEach(Thread::start);
+        for (Thread worker : workers) {
+            worker.join();
+        }
+        assertEquals(8_000, oracle.acknowledged() + oracle.maybe());
+        oracle.check(database, Map.copyOf(database));
+        Long lostKey = database.keySet().iterator().next();
+        Map<Long, Row> lost = new java.util.HashMap<>(database);
+        lost.put(lostKey, new Row(true, lost.get(lostKey).balance() + 1_000_003));
+        assertThrows(AssertionError.class, () -> oracle.check(lost, lost));
+    }
+}
