@@ -85,7 +85,8 @@ class PrimaryMoveTest {
             } else {
                 ledger = Cutover.repository(Ledger.class).source(JdbcLedger.source(source))
                         .target(JdbcLedger.target(target)).migration(MIGRATION).flags(flags).router(router)
-                        .retryQueue(queue).resync(resync, "accounts").build();
+                        .retryQueue(queue).resync(resync, "accounts")
+                        .routingKey("transfer", args -> List.of(args[0], args[1])).build();
             }
         }
 
@@ -151,13 +152,15 @@ class PrimaryMoveTest {
                     writer.start();
                 }
                 ThreadLocalRandom random = ThreadLocalRandom.current();
+                // Each move comes after the previous handover (1.5 s with the default flags), at a random
+                // moment of the other instance's refresh cycle, with the writers running on the old primary.
                 for (int trip = 0; trip < ROUND_TRIPS; trip++) {
-                    Thread.sleep(300 + random.nextInt(400));
+                    Thread.sleep(1_700 + random.nextInt(500));
                     instances.get(trip % instanceCount).flags.moveTo(MIGRATION, Stage.TARGET_PRIMARY, "test", "test");
-                    Thread.sleep(300 + random.nextInt(400));
+                    Thread.sleep(1_700 + random.nextInt(500));
                     instances.get((trip + 1) % instanceCount).flags.moveTo(MIGRATION, Stage.SHIFT_READS, "test", "test");
                 }
-                Thread.sleep(2_000);
+                Thread.sleep(1_700);
                 stop.set(true);
                 for (Thread writer : writers) {
                     writer.join();
