@@ -108,11 +108,6 @@ final class Mirror {
 
     // ---- within a primary epoch's copy window (the fenced handover, see MigrationFlags#beginWrite) ----
 
-    /** Time a copy needs at least before the copy window closes, for it to be worth starting. */
-    private static final Duration COPY_RESERVE = Duration.ofMillis(50);
-    /** Time an enqueue of the old direction may take: it must be visible before the window closes. */
-    private static final Duration ENQUEUE_RESERVE = Duration.ofMillis(250);
-
     /**
      * Mirrors a key written under a permit, as {@link #mirror(String, String, Side)} does, but copies
      * or queues it in the permit's direction only within its copy window.
@@ -125,7 +120,7 @@ final class Mirror {
             stats.deferredBehindPending(from.other());
             return enqueue(entity, key, from, permit);
         }
-        if (!permit.copyWindowOpen(COPY_RESERVE)) {
+        if (!permit.beforeDeadline()) {
             return late(entity, key, from);
         }
         CopyOutcome outcome = copy(entity, key, from, permit.deadlineNanos());
@@ -137,7 +132,8 @@ final class Mirror {
 
     /** Queues a key in the permit's direction if that is visible before its window closes; @return false if late */
     boolean enqueue(String entity, String key, Side from, WritePermit permit) {
-        if (!permit.copyWindowOpen(ENQUEUE_RESERVE)) {
+        // The entry must be visible before the window closes, when the handover counts what is owed.
+        if (!permit.copyWindowOpen()) {
             return late(entity, key, from);
         }
         enqueue(entity, key, from);

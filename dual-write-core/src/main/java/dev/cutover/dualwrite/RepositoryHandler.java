@@ -124,7 +124,7 @@ final class RepositoryHandler implements InvocationHandler {
                         + e.getMessage(), e);
             }
         }
-        if (!permit.copyWindowOpen(Duration.ZERO)) {
+        if (!permit.copyWindowOpen()) {
             // The intents came too late to be fenced by the handover; they copy the old primary's
             // unchanged rows, and a late-write entry after them makes the key follow the new primary.
             for (String key : keys) {

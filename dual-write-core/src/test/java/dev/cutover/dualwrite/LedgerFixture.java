@@ -31,7 +31,10 @@ final class LedgerFixture implements AutoCloseable {
     final TestDatabase source;
     final TestDatabase target;
     final Faults faults = new Faults();
-    final MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build();
+    /** Short refresh and handover pause: the workloads move the primary many times per run. */
+    static final Duration HANDOVER_PAUSE = Duration.ofMillis(40);
+    final MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).refreshInterval(Duration.ofMillis(10))
+            .handoverPause(HANDOVER_PAUSE).build();
     final DualWriteStats stats = new DualWriteStats();
     final KeyResync resync;
     final RetryQueue queue;

@@ -3,6 +3,7 @@ package dev.cutover.dualwrite;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cutover.common.CutoverException;
 import dev.cutover.flags.Stage;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -60,10 +61,15 @@ final class LedgerWorkload {
         long flipSeed = random.nextLong();
         Thread flipper = new Thread(() -> {
             Random r = new Random(flipSeed);
+            Stage current = null;
             while (running.get()) {
-                fixture.moveTo(DUAL_STAGES[r.nextInt(DUAL_STAGES.length)]);
+                Stage next = DUAL_STAGES[r.nextInt(DUAL_STAGES.length)];
+                fixture.moveTo(next);
                 flips.incrementAndGet();
-                sleep(r.nextInt(4));
+                // After a primary move writes pause for the handover: give them room before the next one.
+                boolean moved = current != null && current.primary() != next.primary();
+                current = next;
+                sleep(r.nextInt(4) + (moved ? 2 * LedgerFixture.HANDOVER_PAUSE.toMillis() : 0));
             }
         }, "ledger-flipper");
         flipper.start();
@@ -100,8 +106,9 @@ final class LedgerWorkload {
                 } else {
                     ledger.balance(key);
                 }
-            } catch (SQLException e) {
-                // A primary failure (injected, a duplicate open, a lock timeout) fails the call; that is allowed.
+            } catch (SQLException | CutoverException e) {
+                // A primary failure (injected, a duplicate open, a lock timeout), or a write that came too late
+                // for its copy window around a primary move, fails the call; that is allowed.
                 applicationErrors.incrementAndGet();
             }
         }

@@ -44,20 +44,25 @@ class PrimaryMoveTest {
     private static final int ACCOUNTS = 50;
     private static final int WRITERS = 8;
     private static final int ROUND_TRIPS = Integer.getInteger("cutover.soak.primaryMoves", 3);
+    /** The default flags: 500 ms refresh, 1.5 s handover pause. */
+    private static final Duration DEFAULT_REFRESH = MigrationFlags.DEFAULT_REFRESH_INTERVAL;
+    private static final Duration DEFAULT_PAUSE = DEFAULT_REFRESH.plusSeconds(1);
 
     @Test
     void movingThePrimaryUnderConcurrentWrites_losesNoAcknowledgedWrite_oneInstance() throws Exception {
-        run(LedgerFixture.Style.REPOSITORY, 1);
+        // A short pause allows many more moves in the same time: one instance lost a write in some of
+        // them before the fence, not in every one.
+        run(LedgerFixture.Style.REPOSITORY, 1, Duration.ofMillis(100), Duration.ofMillis(300), 4 * ROUND_TRIPS);
     }
 
     @Test
     void movingThePrimaryUnderConcurrentWrites_losesNoAcknowledgedWrite_twoInstancesSeeingTheFlipApart() throws Exception {
-        run(LedgerFixture.Style.REPOSITORY, 2);
+        run(LedgerFixture.Style.REPOSITORY, 2, DEFAULT_REFRESH, DEFAULT_PAUSE, ROUND_TRIPS);
     }
 
     @Test
     void movingThePrimaryUnderConcurrentWrites_losesNoAcknowledgedWrite_dataSourceStyleTwoInstances() throws Exception {
-        run(LedgerFixture.Style.DATASOURCE, 2);
+        run(LedgerFixture.Style.DATASOURCE, 2, DEFAULT_REFRESH, DEFAULT_PAUSE, ROUND_TRIPS);
     }
 
     /** One application instance: its own flags (over the shared store), queue workers, resync and wrapped ledger. */
@@ -68,8 +73,8 @@ class PrimaryMoveTest {
         final Ledger ledger;
 
         Instance(FlagStore flagStore, RetryStore retryStore, DataSource source, DataSource target,
-                LedgerFixture.Style style) {
-            flags = MigrationFlags.builder(flagStore).build();
+                LedgerFixture.Style style, Duration refresh, Duration pause) {
+            flags = MigrationFlags.builder(flagStore).refreshInterval(refresh).handoverPause(pause).build();
             KeyResync resync = KeyResync.builder(source, target)
                     .mapping(style == LedgerFixture.Style.REPOSITORY ? JdbcLedger.mapping() : JdbcLedger.sameSchemaMapping())
                     .statementTimeout(Duration.ofSeconds(2)).build();
@@ -85,7 +90,8 @@ class PrimaryMoveTest {
             } else {
                 ledger = Cutover.repository(Ledger.class).source(JdbcLedger.source(source))
                         .target(JdbcLedger.target(target)).migration(MIGRATION).flags(flags).router(router)
-                        .retryQueue(queue).resync(resync, "accounts").build();
+                        .retryQueue(queue).resync(resync, "accounts")
+                        .routingKey("transfer", args -> List.of(args[0], args[1])).build();
             }
         }
 
@@ -97,7 +103,8 @@ class PrimaryMoveTest {
         }
     }
 
-    private void run(LedgerFixture.Style style, int instanceCount) throws Exception {
+    private void run(LedgerFixture.Style style, int instanceCount, Duration refresh, Duration pause, int roundTrips)
+            throws Exception {
         try (TestDatabase source = TestDatabases.create(Engine.POSTGRESQL, "movesrc");
                 TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "movetgt")) {
             LedgerFixture.createTables(source, target, style);
@@ -108,9 +115,9 @@ class PrimaryMoveTest {
             List<Instance> instances = new ArrayList<>();
             try {
                 for (int i = 0; i < instanceCount; i++) {
-                    instances.add(new Instance(flagStore, retryStore, sourcePool, targetPool, style));
+                    instances.add(new Instance(flagStore, retryStore, sourcePool, targetPool, style, refresh, pause));
                     // Their background loads run at different moments, so they see each flip apart.
-                    Thread.sleep(230);
+                    Thread.sleep(refresh.toMillis() / 2 - 20);
                 }
                 MigrationFlags operator = instances.get(0).flags;
                 operator.forceMoveTo(MIGRATION, Stage.DUAL_WRITE, "test", "test");
@@ -151,13 +158,16 @@ class PrimaryMoveTest {
                     writer.start();
                 }
                 ThreadLocalRandom random = ThreadLocalRandom.current();
-                for (int trip = 0; trip < ROUND_TRIPS; trip++) {
-                    Thread.sleep(300 + random.nextInt(400));
+                // Each move comes after the previous handover, at a random moment of the other instance's
+                // refresh cycle, with the writers running on the old primary.
+                long between = pause.toMillis() + refresh.toMillis() + 200;
+                for (int trip = 0; trip < roundTrips; trip++) {
+                    Thread.sleep(between + random.nextInt((int) refresh.toMillis()));
                     instances.get(trip % instanceCount).flags.moveTo(MIGRATION, Stage.TARGET_PRIMARY, "test", "test");
-                    Thread.sleep(300 + random.nextInt(400));
+                    Thread.sleep(between + random.nextInt((int) refresh.toMillis()));
                     instances.get((trip + 1) % instanceCount).flags.moveTo(MIGRATION, Stage.SHIFT_READS, "test", "test");
                 }
-                Thread.sleep(2_000);
+                Thread.sleep(between);
                 stop.set(true);
                 for (Thread writer : writers) {
                     writer.join();
@@ -168,7 +178,7 @@ class PrimaryMoveTest {
                 long longestWait = instances.stream().mapToLong(i -> i.flags.longestHandoverWait().toMillis()).max().orElse(0);
                 int failures = failed.values().stream().mapToInt(ConcurrentLinkedQueue::size).sum();
                 LOG.info("{} style, {} instance(s): {} writes, {} failed, {} flips; longest handover wait {} ms, slowest call {} ms",
-                        style, instanceCount, writes.get(), failures, 2 * ROUND_TRIPS, longestWait,
+                        style, instanceCount, writes.get(), failures, 2 * roundTrips, longestWait,
                         slowestCall.get() / 1_000_000);
 
                 Map<Long, Long> sourceBalances = balances(source, "SELECT id, balance FROM account");

@@ -37,6 +37,15 @@ public interface WritePermit extends AutoCloseable {
         return System.nanoTime() + budget.toNanos() - deadlineNanos() < 0;
     }
 
+    /**
+     * Whether a commit, a copy or an enqueue started now can still finish before
+     * {@link #deadlineNanos()}, leaving the reserve the flags keep for it: a quarter of the margin
+     * between the handover pause and the refresh interval (250 ms with the defaults).
+     *
+     * @return whether the window has that much left
+     */
+    boolean copyWindowOpen();
+
     /** @return whether the deadline has not passed yet */
     default boolean beforeDeadline() {
         return System.nanoTime() - deadlineNanos() < 0;

@@ -41,6 +41,8 @@ public final class WriteGate {
     private final long pauseNanos;
     private final long leaseNanos;
     private final long maxWaitNanos;
+    /** What a commit, copy or enqueue keeps of the copy window: half of what a new write starts with. */
+    private final long reserveNanos;
     private final Runnable refresh;
     private final Function<String, MigrationState> states;
     private final Map<String, Handover> handovers = new ConcurrentHashMap<>();
@@ -64,6 +66,7 @@ public final class WriteGate {
         this.pauseNanos = pauseNanos;
         // A write needs room for its copy: it starts only while at least half the margin P - R is left.
         this.leaseNanos = pauseNanos - Math.max(1, (pauseNanos - refreshNanos) / 2);
+        this.reserveNanos = Math.max(1, (pauseNanos - refreshNanos) / 4);
         this.maxWaitNanos = maxWaitNanos;
         this.refresh = refresh;
         this.states = states;
@@ -104,14 +107,12 @@ public final class WriteGate {
      * @param loadEnd when its read returned
      */
     public void loaded(Map<String, MigrationState> installed, Set<String> kept, long loadStart, long loadEnd) {
-        for (Map.Entry<String, MigrationState> e : installed.entrySet()) {
-            if (!kept.contains(e.getKey())) {
-                observe(e.getKey(), e.getValue(), loadStart, loadEnd);
-            }
-        }
-        for (String migration : handovers.keySet()) {
-            if (!installed.containsKey(migration) && !kept.contains(migration)) {
-                observe(migration, null, loadStart, loadEnd);
+        Set<String> migrations = new java.util.HashSet<>(installed.keySet());
+        migrations.addAll(handovers.keySet());
+        for (String migration : migrations) {
+            if (!kept.contains(migration)) {
+                // What readers now see for it (the snapshot is installed), so that epoch and stage agree.
+                observe(migration, states.apply(migration), loadStart, loadEnd);
             }
         }
         lastLoadStart = loadStart;
@@ -137,7 +138,7 @@ public final class WriteGate {
         Epoch current = handover.current;
         if (current == null) {
             // First sight: a stored stage past SOURCE_ONLY may have just moved; pause as after a move.
-            boolean open = stored == null || stored.stage() == Stage.SOURCE_ONLY;
+            boolean open = stored == null || stored.stage() == Stage.SOURCE_ONLY || stored.version() == 0;
             handover.current = new Epoch(primary, start, end, open, null);
         } else if (current.primary == primary) {
             confirm(current, start);
@@ -198,12 +199,17 @@ public final class WriteGate {
         long waitStart = System.nanoTime();
         boolean waited = false;
         boolean refreshed = false;
+        int spins = 0;
         for (;;) {
             Epoch epoch = handover.current;
             Stage stage = states.apply(migration).stage();
             if (stage.primary() != epoch.primary) {
                 // The snapshot and the epoch are installed together; this is a load caught half-way.
-                Thread.onSpinWait();
+                if (++spins > 1_000) {
+                    LockSupport.parkNanos(POLL_NANOS / 10);
+                } else {
+                    Thread.onSpinWait();
+                }
                 continue;
             }
             if (!epoch.open) {
@@ -362,6 +368,11 @@ public final class WriteGate {
         @Override
         public long deadlineNanos() {
             return epoch.confirmedNanos + pauseNanos;
+        }
+
+        @Override
+        public boolean copyWindowOpen() {
+            return System.nanoTime() + reserveNanos - deadlineNanos() < 0;
         }
 
         @Override

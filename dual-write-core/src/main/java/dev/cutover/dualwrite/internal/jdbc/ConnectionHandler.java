@@ -14,7 +14,6 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.SQLTransientException;
-import java.time.Duration;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -31,8 +30,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ConnectionHandler implements InvocationHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionHandler.class);
-    /** Copy window a commit needs left, so that its copy can still be made in time. */
-    private static final Duration COMMIT_RESERVE = Duration.ofMillis(250);
 
     private final JdbcContext context;
     private final String user;
@@ -418,7 +415,7 @@ final class ConnectionHandler implements InvocationHandler {
                 physical.rollback();
                 throw new SQLException("Rolled back instead of committed: " + rollbackOnly, "40000");
             }
-            if (mirrored && permit != null && !permit.copyWindowOpen(COMMIT_RESERVE)) {
+            if (mirrored && permit != null && !permit.copyWindowOpen()) {
                 // Too close to the end of the copy window: a commit now could not be copied in time.
                 physical.rollback();
                 throw new SQLTransientException("Rolled back instead of committed: the copy window of the primary of"
