@@ -71,13 +71,22 @@ import javax.sql.DataSource;
  * commit; the replay copies only committed rows). In auto-commit mode a write runs in a short
  * transaction of its own. A rolled-back transaction mirrors nothing.
  *
- * <p>In a dual-write stage these are refused with a {@link SQLFeatureNotSupportedException} that names
- * the statement, the reason and the fix, before anything is written: DDL, {@code MERGE}, upserts
+ * <p>Every JDBC entry point ({@code executeQuery}, {@code executeUpdate}, {@code executeLargeUpdate},
+ * {@code execute}, batches) takes the same path, so a write with {@code RETURNING} is keyed and
+ * mirrored whichever method runs it, and answers its rows as a disconnected
+ * {@link javax.sql.rowset.CachedRowSet}. In a dual-write stage these are refused with a
+ * {@link SQLFeatureNotSupportedException} that names the statement, the reason and the fix, before
+ * anything is written: DDL, {@code TRUNCATE}, {@code MERGE}, {@code REPLACE} and upserts
  * ({@code ON CONFLICT}, {@code ON DUPLICATE KEY}, {@code INSERT IGNORE}), {@code INSERT ... SELECT},
- * multi-table writes, {@code ORDER BY}/{@code LIMIT} writes, procedure calls, SQL the parser does
- * not understand, and writes to tables no {@link TableMapping} of the {@link KeyResync} names.
+ * multi-table writes, {@code ORDER BY}/{@code LIMIT} writes, procedure calls (also at each execution
+ * of a {@code CallableStatement} prepared in a single-side stage), texts holding several statements,
+ * {@code RETURNING} in a batch, SQL the parser does not understand, and writes to tables no
+ * {@link TableMapping} of the {@link KeyResync} names. A schema-qualified name of a mapped table is
+ * that table when the qualifier is the connection's current schema (or, on MariaDB, database).
  * Tables declared with {@link Builder#passThrough(String...)} are written (DDL included) on the
- * primary only and never mirrored. An insert whose generated key the driver does not return fails,
+ * primary only and never mirrored; a mapped table cannot be declared so. Connections and
+ * statements unwrap to themselves only, never to the driver's objects, on which SQL would bypass
+ * the mirror. An insert whose generated key the driver does not return fails,
  * and its transaction can then only roll back (MariaDB's driver returns only the first key of a
  * multi-row {@code INSERT}: insert such rows one per statement or in a batch there).
  *
@@ -279,7 +288,9 @@ public final class CutoverDataSource implements DataSource {
          * (session tables, caches, tables the migration leaves behind). Statements on them, DDL
          * included, are not refused.
          *
-         * @param tables table names, optionally schema-qualified, matched case-insensitively
+         * @param tables table names, optionally schema-qualified, matched case-insensitively; not a
+         *     mapped table's ({@link #build()} refuses those, since passing them through would stop
+         *     their copies)
          * @return this builder
          * @throws IllegalArgumentException if a name is empty
          */

@@ -469,6 +469,7 @@ final class StatementHandler implements InvocationHandler {
             if (mapping == null) {
                 return unmirrored(stage, analysis, () -> preparedBatch(connection.physical(), sets, userKeyRequest()));
             }
+            refuseReturningInBatch(stage, analysis);
             if (analysis.kind() != Kind.INSERT) {
                 // One by one: an entry's locking read must see what the entries before it changed.
                 return connection.write(stage, primary, (c, keys) -> {
@@ -511,6 +512,9 @@ final class StatementHandler implements InvocationHandler {
         for (String sql : sqls) {
             SqlAnalysis analysis = context.analyzer().analyze(sql);
             TableMapping mapping = stage.dualWrites() && analysis.kind() != Kind.SESSION ? resolve(stage, analysis) : null;
+            if (mapping != null) {
+                refuseReturningInBatch(stage, analysis);
+            }
             if (mapping != null && analysis.kind() == Kind.INSERT
                     && needsGenerated(insertKeys(analysis, mapping, primary, new Parameters()))) {
                 throw refused(stage, sql, "a Statement batch cannot return generated keys",
@@ -546,6 +550,18 @@ final class StatementHandler implements InvocationHandler {
             }
             return counts;
         });
+    }
+
+    /**
+     * Drivers run a batch entry with RETURNING without handing out its rows, and some take the
+     * returned rows for generated keys; Cutover would learn wrong keys or none.
+     */
+    private void refuseReturningInBatch(Stage stage, SqlAnalysis analysis) throws SQLException {
+        if (analysis.returning() != null) {
+            throw refused(stage, analysis.sql(), "a batch does not hand out the rows a RETURNING clause returns, so"
+                    + " Cutover cannot read the keys it wrote from them", "run it with executeQuery() or execute(), one"
+                    + " statement at a time, or drop the RETURNING clause from the batch");
+        }
     }
 
     /** One try of a keyed write: its result, and whether it changed rows its locking read did not find. */
