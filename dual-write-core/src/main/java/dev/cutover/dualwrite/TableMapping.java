@@ -35,6 +35,12 @@ import java.util.function.UnaryOperator;
  * block and may throw the translation's {@link dev.cutover.common.CutoverException}. Value
  * conversions of plain columns are expected to be pure.
  *
+ * <p>Conversions receive values as {@link KeyResync} and the verifier read them: dates, times and
+ * timestamps without a time zone as {@code LocalDate}, {@code LocalTime} and {@code LocalDateTime}
+ * (the stored fields, whatever the JVM's zone), timestamps with a time zone as
+ * {@code OffsetDateTime}, a MariaDB {@code TIME} outside a day as text, other columns as the
+ * driver's {@code getObject} returns them.
+ *
  * <p>A routing key names one row: for a single key column it is the value as text (e.g.
  * {@code "42"}); for a composite key, {@link #key(Object...)} joins the values with {@code ','}
  * and escapes {@code ','} and {@code '\'} with a backslash.

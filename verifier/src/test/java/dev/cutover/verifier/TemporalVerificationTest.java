@@ -65,4 +65,56 @@ class TemporalVerificationTest {
             }
         }
     }
+
+    /**
+     * Under each of five JVM zones, equal rows holding the gap and overlap wall times of Berlin,
+     * Sao Paulo and Lord Howe (and, PostgreSQL to PostgreSQL, the overlapping instants in a
+     * TIMESTAMPTZ) verify clean, and one planted shift of an hour (30 minutes for Lord Howe's gap)
+     * is the only difference. Fresh pools per zone: PostgreSQL's driver sends the zone when it
+     * connects.
+     */
+    @ParameterizedTest(name = "{0} -> POSTGRESQL")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#serverEngines")
+    void gapAndOverlapValues_verifyCleanAndAShiftIsFound_underEveryJvmZone(Engine sourceEngine) throws Exception {
+        boolean mariadb = sourceEngine == Engine.MARIADB;
+        String[][] values = {
+            {"2021-03-28 02:00:00", "2021-03-28 01:00:00"}, {"2021-03-28 02:30:00.5", "2021-03-28 00:30:00"},
+            {"2021-10-31 02:30:00.123456", "2021-10-31 00:30:00"}, {"2018-11-04 00:30:00", "2018-11-04 03:00:00"},
+            {"2018-02-17 23:30:00", "2018-02-18 01:30:00"}, {"2021-10-03 02:15:00", "2021-10-02 15:15:00"},
+            {"2021-04-04 01:45:00.000001", "2021-04-03 14:45:00"}};
+        StringBuilder rows = new StringBuilder();
+        for (int i = 0; i < values.length; i++) {
+            rows.append(i == 0 ? "" : ", ").append("(").append(i + 1).append(", '").append(values[i][0]).append("', '")
+                    .append(values[i][0], 0, 10).append("', '").append(values[i][0].substring(11)).append("'")
+                    .append(mariadb ? "" : ", '" + values[i][1] + "+00'").append(")");
+        }
+        try (TestDatabase source = TestDatabases.create(sourceEngine, "zonesrc");
+                TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "zonetgt")) {
+            source.execute("CREATE TABLE stamp (id BIGINT PRIMARY KEY, ts " + (mariadb ? "DATETIME(6)" : "TIMESTAMP(6)")
+                    + ", d DATE, t TIME(6)" + (mariadb ? "" : ", tz TIMESTAMPTZ") + ")", "INSERT INTO stamp VALUES " + rows);
+            target.execute("CREATE TABLE stamp (id BIGINT PRIMARY KEY, ts TIMESTAMP(6), d DATE, t TIME(6)"
+                    + (mariadb ? "" : ", tz TIMESTAMPTZ") + ")", "INSERT INTO stamp VALUES " + rows);
+            TableMapping.Builder builder = TableMapping.builder("stamps").sourceTable("stamp").key("id", Long.class)
+                    .column("ts").column("d").column("t");
+            TableMapping mapping = (mariadb ? builder : builder.column("tz")).build();
+            VerifierConfig config = VerifierConfig.custom().recheckDelay(Duration.ZERO).recheckAttempts(1).build();
+            TimeZone original = TimeZone.getDefault();
+            for (String zone : List.of("UTC", "Europe/Berlin", "America/Sao_Paulo", "Australia/Lord_Howe", "Asia/Kolkata")) {
+                TimeZone.setDefault(TimeZone.getTimeZone(zone));
+                try {
+                    VerificationReport clean = Verifier.builder(source.dataSource(1), target.dataSource(1)).mapping(mapping)
+                            .config(config).build().run();
+                    assertTrue(clean.isClean(), zone + ": " + clean.toJson());
+                    target.execute("UPDATE stamp SET ts = ts + INTERVAL '30 minutes' WHERE id = 6");
+                    VerificationReport shifted = Verifier.builder(source.dataSource(1), target.dataSource(1)).mapping(mapping)
+                            .config(config).build().run();
+                    assertEquals(List.of(new Difference("6", Kind.DIFFERENT_VALUES, List.of("ts"))),
+                            shifted.table("stamps").differences(), zone);
+                    target.execute("UPDATE stamp SET ts = ts - INTERVAL '30 minutes' WHERE id = 6");
+                } finally {
+                    TimeZone.setDefault(original);
+                }
+            }
+        }
+    }
 }
