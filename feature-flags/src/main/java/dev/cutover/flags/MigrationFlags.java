@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
  * ({@link #storeErrorCount()}), and refreshing goes on by itself. Every load is bounded by the
  * {@link Builder#loadTimeout(Duration) load timeout} (default 1 s), borrowing a connection
  * included, so a stalled store shows within about one refresh interval plus that timeout. The
- * first load happens in {@link Builder#build()}, which fails fast if it fails (see there).
+ * first load happens in {@link Builder#build()}, bounded by the {@link Builder#startTimeout(Duration)
+ * start timeout} (default 5 s), which fails fast if it fails (see there).
  *
  * <h2>Vanished and illegal stored flags</h2>
  * A migration whose stored flags vanish while it is past {@link Stage#SOURCE_ONLY} (a deleted row,
@@ -79,6 +80,8 @@ public final class MigrationFlags implements AutoCloseable {
     private static final Duration MAX_REFRESH_INTERVAL = Duration.ofHours(1);
     /** The default longest wait for one load of the store, see {@link Builder#loadTimeout(Duration)}. */
     public static final Duration DEFAULT_LOAD_TIMEOUT = Duration.ofSeconds(1);
+    /** The default longest wait of {@link Builder#build()} for the first load, see {@link Builder#startTimeout(Duration)}. */
+    public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration MIN_LOAD_TIMEOUT = Duration.ofMillis(10);
     private static final Duration MAX_LOAD_TIMEOUT = Duration.ofMinutes(1);
     /** How often a flip is tried against concurrent flips before giving up. */
@@ -118,13 +121,13 @@ public final class MigrationFlags implements AutoCloseable {
     private MigrationFlags(Builder builder) {
         this.store = builder.store;
         this.clock = builder.clock;
-        this.loader = new BoundedLoader(builder.loadTimeout, "cutover-flags-load");
+        this.loader = new BoundedLoader(builder.loadTimeout, builder.startTimeout, "cutover-flags-load");
         this.declared.addAll(builder.declared);
         refresh();
         if (outageSince != null && !builder.startDuringStoreOutage) {
             loader.close();
-            throw new FlagStoreException("Cannot read the migration flag store within the load timeout of "
-                    + builder.loadTimeout.toMillis() + " ms at start-up (" + storeErrors.get() + " failed load): without"
+            throw new FlagStoreException("Cannot read the migration flag store within the start timeout of "
+                    + builder.startTimeout.toMillis() + " ms at start-up: without"
                     + " it Cutover cannot know any migration's stage, and starting as SOURCE_ONLY could write to the"
                     + " source alone while the target is primary. Fix: make the flag store reachable and start again;"
                     + " keep the flags in a database that stays up during the migration; or, if every migration is"
@@ -477,18 +480,22 @@ public final class MigrationFlags implements AutoCloseable {
      */
     private MigrationState unstoredBase(String migration, Set<String> stored, boolean create) {
         MigrationState last = snapshot.get(migration);
-        if (last != null && last.stage() != Stage.SOURCE_ONLY) {
-            // Its row vanished (or is vanishing) past SOURCE_ONLY: instances still follow the last
-            // known state, so the flip starts from it and stores it, which restores the row.
+        MigrationState audited = last == null ? newestAudited(migration) : null;
+        // Its row vanished (or is vanishing) past SOURCE_ONLY, as this process saw it or, for a
+        // process started since, as the audit's last flip says: instances still follow that state,
+        // so the flip starts from it and stores it, which restores the row.
+        MigrationState vanishedFrom = last != null ? last : audited;
+        if (vanishedFrom != null && vanishedFrom.stage() != Stage.SOURCE_ONLY) {
             if (create) {
                 throw new IllegalStateException("Migration '" + migration + "' is not stored, but its stored flags"
-                        + " vanished while it was in " + last.stage() + " and this process keeps following " + last
-                        + ". Restore its row with moveTo(\"" + migration + "\", " + last.stage() + ", ...), or start it"
-                        + " over explicitly with reset(\"" + migration + "\", ...)");
+                        + " vanished while it was in " + vanishedFrom.stage() + " (last known " + vanishedFrom
+                        + "), so creating it at SOURCE_ONLY could send writes to the source alone. Restore its row"
+                        + " with moveTo(\"" + migration + "\", " + vanishedFrom.stage() + ", ...), or start it over"
+                        + " explicitly with reset(\"" + migration + "\", ...)");
             }
-            return last.toBuilder().version(0).build();
+            return vanishedFrom.toBuilder().version(0).build();
         }
-        if (create || last != null || declared.contains(migration)) {
+        if (create || vanishedFrom != null || declared.contains(migration)) {
             return MigrationState.initial(migration);
         }
         Set<String> known = new TreeSet<>(stored);
@@ -500,6 +507,16 @@ public final class MigrationFlags implements AutoCloseable {
                 + " migration, build its Cutover wrapper (RepositoryBuilder, CutoverDataSource) or call declare(\""
                 + migration + "\") in this process, or store it for every process with create(\"" + migration
                 + "\", actor, reason), then flip it");
+    }
+
+    /** The state the newest audited flip of a migration stored, or null if there is none. */
+    private MigrationState newestAudited(String migration) {
+        try {
+            List<FlagChange> newest = store.audit(migration, 1);
+            return newest.isEmpty() ? null : newest.get(0).after();
+        } catch (UnsupportedOperationException e) {
+            return null;
+        }
     }
 
     /**
@@ -628,6 +645,7 @@ public final class MigrationFlags implements AutoCloseable {
         private Duration refreshInterval = DEFAULT_REFRESH_INTERVAL;
         private Clock clock = Clock.systemUTC();
         private Duration loadTimeout = DEFAULT_LOAD_TIMEOUT;
+        private Duration startTimeout = DEFAULT_START_TIMEOUT;
         private boolean startDuringStoreOutage;
         private final Set<String> declared = new HashSet<>();
 
@@ -688,6 +706,25 @@ public final class MigrationFlags implements AutoCloseable {
         }
 
         /**
+         * Sets the longest wait of {@link #build()} for the first load of the store. It is longer
+         * than the {@link #loadTimeout(Duration) load timeout} because the first load of a process
+         * also loads classes and may open the pool's first connection.
+         *
+         * @param timeout 10 ms to 1 min; default 5 s
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder startTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "null startTimeout");
+            if (timeout.compareTo(MIN_LOAD_TIMEOUT) < 0 || timeout.compareTo(MAX_LOAD_TIMEOUT) > 0) {
+                throw new IllegalArgumentException("startTimeout must be between 10 ms and 1 min, but was "
+                        + timeout.toMillis() + " ms");
+            }
+            this.startTimeout = timeout;
+            return this;
+        }
+
+        /**
          * Declares migrations of this process, as {@link MigrationFlags#declare(String)} does.
          *
          * @param migrations the migration names
@@ -716,8 +753,8 @@ public final class MigrationFlags implements AutoCloseable {
         }
 
         /**
-         * Loads the store once, waiting at most the {@link #loadTimeout(Duration) load timeout}
-         * (default 1 s), and starts the background refresh on a daemon thread.
+         * Loads the store once, waiting at most the {@link #startTimeout(Duration) start timeout}
+         * (default 5 s), and starts the background refresh on a daemon thread.
          *
          * <p>If that first load fails or times out, build fails fast: an instance that does not know
          * the stages cannot route writes safely, and waiting for the pool's own timeout would only
