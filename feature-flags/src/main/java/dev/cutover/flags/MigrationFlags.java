@@ -53,8 +53,10 @@ import org.slf4j.LoggerFactory;
  * <h2>Vanished and illegal stored flags</h2>
  * A migration whose stored flags vanish while it is past {@link Stage#SOURCE_ONLY} (a deleted row,
  * a table dropped and re-created) keeps its last known state instead of falling back to
- * SOURCE_ONLY, is logged at ERROR and counted ({@link #vanishedCount()}); {@link #reset} starts a
- * migration over. Illegal stored values affect only their own migration (see
+ * SOURCE_ONLY, is logged at ERROR and counted ({@link #vanishedCount()}); a process started after
+ * the row vanished finds that state in the store's audit, for the migrations it
+ * {@link #declare declares} (looked up once per migration, at the next load after declaring).
+ * {@link #reset} starts a migration over. Illegal stored values affect only their own migration (see
  * {@link FlagStore#loadAll()}).
  *
  * <h2>Flips</h2>
@@ -348,7 +350,7 @@ public final class MigrationFlags implements AutoCloseable {
             }
             Map<String, MigrationState> loaded;
             try {
-                loaded = checked(loader.load(store::loadAll));
+                loaded = checked(loader.load(this::loadStore));
             } catch (RuntimeException e) {
                 loadFailed(e);
                 return;
@@ -549,6 +551,19 @@ public final class MigrationFlags implements AutoCloseable {
             // An executor cancels a periodic task that throws; the refresh must outlive any bug.
             LOG.error("Unexpected failure while refreshing migration flags; retrying at the next interval", e);
         }
+    }
+
+    /**
+     * One load, run by the bounded loader: the store's states, and for migrations declared here
+     * but not stored, a one-time look at their audit, so that a process started after a row
+     * vanished keeps the audited state too.
+     */
+    private Map<String, MigrationState> loadStore() {
+        Map<String, MigrationState> loaded = store.loadAll();
+        if (loaded != null && !declared.isEmpty()) {
+            vanished.checkAudits(declared, loaded, snapshot, this::newestAudited);
+        }
+        return loaded;
     }
 
     /** Rejects what a misbehaving store might return, so that it counts as a failed load. */
