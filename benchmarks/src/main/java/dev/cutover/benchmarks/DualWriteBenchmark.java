@@ -88,7 +88,7 @@ public class DualWriteBenchmark {
         sourceDao = new JdbcAccountDao(accounts.sourcePool);
         targetDao = new JdbcAccountDao(accounts.targetPool);
 
-        flags = MigrationFlags.builder(FlagStore.inMemory()).build();
+        flags = MigrationFlags.builder(FlagStore.inMemory()).declare(MIGRATION).build();
         flags.forceMoveTo(MIGRATION, Stage.DUAL_WRITE, "benchmark", "dual-write benchmark");
         router = ReadRouter.builder(flags, MIGRATION).build();
         KeyResync resync = KeyResync.builder(accounts.sourcePool, accounts.targetPool).mapping(Accounts.mapping()).build();

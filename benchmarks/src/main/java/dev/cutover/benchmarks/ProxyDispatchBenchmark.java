@@ -106,7 +106,7 @@ public class ProxyDispatchBenchmark {
     public void setUp() {
         write = "write".equals(call);
         direct = new NoOpDao();
-        flags = MigrationFlags.builder(FlagStore.inMemory()).build();
+        flags = MigrationFlags.builder(FlagStore.inMemory()).declare(MIGRATION).build();
         flags.forceMoveTo(MIGRATION, Stage.SOURCE_ONLY, "benchmark", "proxy dispatch benchmark");
         router = ReadRouter.builder(flags, MIGRATION).build();
         queue = RetryQueue.create(RetryStore.inMemory(), (entry, payload) -> { }, RetryQueueConfig.custom().build());

@@ -58,7 +58,7 @@ public class ReadBenchmark {
         accounts = Accounts.create(pair, "reads");
         AccountDao sourceDao = new JdbcAccountDao(accounts.sourcePool);
         targetDao = new JdbcAccountDao(accounts.targetPool);
-        flags = MigrationFlags.builder(FlagStore.inMemory()).build();
+        flags = MigrationFlags.builder(FlagStore.inMemory()).declare("routed", "shadowed").build();
         for (String migration : new String[] {"routed", "shadowed"}) {
             flags.forceMoveTo(migration, Stage.SHIFT_READS, "benchmark", "read benchmark");
             flags.setTargetReadPercent(migration, 100, "benchmark", "read benchmark");

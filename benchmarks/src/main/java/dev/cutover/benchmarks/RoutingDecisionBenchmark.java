@@ -63,7 +63,7 @@ public class RoutingDecisionBenchmark {
             keys[i] = "customer-" + i;
             contexts[i] = LDContext.create(keys[i]);
         }
-        flags = MigrationFlags.builder(FlagStore.inMemory()).build();
+        flags = MigrationFlags.builder(FlagStore.inMemory()).declare(MIGRATION).build();
         flags.forceMoveTo(MIGRATION, Stage.SHIFT_READS, "benchmark", "routing benchmark");
         flags.setTargetReadPercent(MIGRATION, 30, "benchmark", "routing benchmark");
 

@@ -31,7 +31,7 @@ public final class CrashingJdbcWriter {
         Random random = new Random(Long.parseLong(args[2]));
         JdbcRetryStore store = RetryStore.jdbc(source, CrashSafeTest.QUEUE_PREFIX);
         KeyResync resync = KeyResync.builder(source, target).mapping(JdbcLedger.sameSchemaMapping()).build();
-        MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build();
+        MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).declare(LedgerFixture.MIGRATION).build();
         flags.forceMoveTo(LedgerFixture.MIGRATION, Stage.DUAL_WRITE, "crash test", "dual writes");
         RetryQueue queue = RetryQueue.create(store, ResyncReplayHandler.of(LedgerFixture.MIGRATION, resync),
                 RetryQueueConfig.ofDefaults());

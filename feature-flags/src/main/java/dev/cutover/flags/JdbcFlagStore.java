@@ -29,10 +29,11 @@ import javax.sql.DataSource;
  *       target_read_percent, shadow_read_percent, target_keys, source_keys, version}). Canary keys are
  *       stored one per line. Operators may change a row with plain SQL, with or without raising
  *       {@code version}: {@link MigrationFlags} compares the flags themselves and picks the change up.
- *       An illegal value (unknown stage, percentage outside 0 to 100) does not break the application:
- *       the migration keeps its last good state (from memory, else from its newest audit entry), the
- *       problem is logged once naming the migration, field and allowed values, and counted in
- *       {@link #invalidValueCount()}.
+ *       An illegal value (unknown stage, percentage outside 0 to 100 or not a number, such as the
+ *       {@code 'NaN'} PostgreSQL's NUMERIC accepts) affects only its own migration: it keeps its last
+ *       good state (from memory, else from its newest audit entry), the problem is logged once naming
+ *       the migration, column, allowed values and fix, and counted in {@link #invalidValueCount()};
+ *       the load does not fail, so every other migration goes on following flips.
  *   <li>{@code <prefix>flag_audit}: one row per flip with the whole state before and after, actor,
  *       reason and time (UTC), written in the same transaction as the state.
  * </ul>

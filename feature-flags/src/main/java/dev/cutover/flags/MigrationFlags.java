@@ -48,13 +48,16 @@ import org.slf4j.LoggerFactory;
  * ({@link #storeErrorCount()}), and refreshing goes on by itself. Every load is bounded by the
  * {@link Builder#loadTimeout(Duration) load timeout} (default 1 s), borrowing a connection
  * included, so a stalled store shows within about one refresh interval plus that timeout. The
- * first load happens in {@link Builder#build()}, which fails fast if it fails (see there).
+ * first load happens in {@link Builder#build()}, bounded by the {@link Builder#startTimeout(Duration)
+ * start timeout} (default 5 s), which fails fast if it fails (see there).
  *
  * <h2>Vanished and illegal stored flags</h2>
  * A migration whose stored flags vanish while it is past {@link Stage#SOURCE_ONLY} (a deleted row,
  * a table dropped and re-created) keeps its last known state instead of falling back to
- * SOURCE_ONLY, is logged at ERROR and counted ({@link #vanishedCount()}); {@link #reset} starts a
- * migration over. Illegal stored values affect only their own migration (see
+ * SOURCE_ONLY, is logged at ERROR and counted ({@link #vanishedCount()}); a process started after
+ * the row vanished finds that state in the store's audit, for the migrations it
+ * {@link #declare declares} (looked up once per migration, at the next load after declaring).
+ * {@link #reset} starts a migration over. Illegal stored values affect only their own migration (see
  * {@link FlagStore#loadAll()}).
  *
  * <h2>Flips</h2>
@@ -80,6 +83,8 @@ public final class MigrationFlags implements AutoCloseable {
     private static final Duration MAX_REFRESH_INTERVAL = Duration.ofHours(1);
     /** The default longest wait for one load of the store, see {@link Builder#loadTimeout(Duration)}. */
     public static final Duration DEFAULT_LOAD_TIMEOUT = Duration.ofSeconds(1);
+    /** The default longest wait of {@link Builder#build()} for the first load, see {@link Builder#startTimeout(Duration)}. */
+    public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration MIN_LOAD_TIMEOUT = Duration.ofMillis(10);
     private static final Duration MAX_LOAD_TIMEOUT = Duration.ofMinutes(1);
     /** How often a flip is tried against concurrent flips before giving up. */
@@ -124,13 +129,13 @@ public final class MigrationFlags implements AutoCloseable {
         Duration pause = builder.pause();
         this.gate = new WriteGate(pause.toNanos(), builder.maxHandoverWait.toNanos(), builder.refreshInterval.toNanos(),
                 this::refresh, this::state);
-        this.loader = new BoundedLoader(builder.loadTimeout, "cutover-flags-load");
+        this.loader = new BoundedLoader(builder.loadTimeout, builder.startTimeout, "cutover-flags-load");
         this.declared.addAll(builder.declared);
         refresh();
         if (outageSince != null && !builder.startDuringStoreOutage) {
             loader.close();
-            throw new FlagStoreException("Cannot read the migration flag store within the load timeout of "
-                    + builder.loadTimeout.toMillis() + " ms at start-up (" + storeErrors.get() + " failed load): without"
+            throw new FlagStoreException("Cannot read the migration flag store within the start timeout of "
+                    + builder.startTimeout.toMillis() + " ms at start-up: without"
                     + " it Cutover cannot know any migration's stage, and starting as SOURCE_ONLY could write to the"
                     + " source alone while the target is primary. Fix: make the flag store reachable and start again;"
                     + " keep the flags in a database that stays up during the migration; or, if every migration is"
@@ -412,7 +417,7 @@ public final class MigrationFlags implements AutoCloseable {
             Map<String, MigrationState> loaded;
             long loadStart = System.nanoTime();
             try {
-                loaded = checked(loader.load(store::loadAll));
+                loaded = checked(loader.load(this::loadStore));
             } catch (RuntimeException e) {
                 loadFailed(e);
                 return;
@@ -546,18 +551,22 @@ public final class MigrationFlags implements AutoCloseable {
      */
     private MigrationState unstoredBase(String migration, Set<String> stored, boolean create) {
         MigrationState last = snapshot.get(migration);
-        if (last != null && last.stage() != Stage.SOURCE_ONLY) {
-            // Its row vanished (or is vanishing) past SOURCE_ONLY: instances still follow the last
-            // known state, so the flip starts from it and stores it, which restores the row.
+        MigrationState audited = last == null ? newestAudited(migration) : null;
+        // Its row vanished (or is vanishing) past SOURCE_ONLY, as this process saw it or, for a
+        // process started since, as the audit's last flip says: instances still follow that state,
+        // so the flip starts from it and stores it, which restores the row.
+        MigrationState vanishedFrom = last != null ? last : audited;
+        if (vanishedFrom != null && vanishedFrom.stage() != Stage.SOURCE_ONLY) {
             if (create) {
                 throw new IllegalStateException("Migration '" + migration + "' is not stored, but its stored flags"
-                        + " vanished while it was in " + last.stage() + " and this process keeps following " + last
-                        + ". Restore its row with moveTo(\"" + migration + "\", " + last.stage() + ", ...), or start it"
-                        + " over explicitly with reset(\"" + migration + "\", ...)");
+                        + " vanished while it was in " + vanishedFrom.stage() + " (last known " + vanishedFrom
+                        + "), so creating it at SOURCE_ONLY could send writes to the source alone. Restore its row"
+                        + " with moveTo(\"" + migration + "\", " + vanishedFrom.stage() + ", ...), or start it over"
+                        + " explicitly with reset(\"" + migration + "\", ...)");
             }
-            return last.toBuilder().version(0).build();
+            return vanishedFrom.toBuilder().version(0).build();
         }
-        if (create || last != null || declared.contains(migration)) {
+        if (create || vanishedFrom != null || declared.contains(migration)) {
             return MigrationState.initial(migration);
         }
         Set<String> known = new TreeSet<>(stored);
@@ -569,6 +578,16 @@ public final class MigrationFlags implements AutoCloseable {
                 + " migration, build its Cutover wrapper (RepositoryBuilder, CutoverDataSource) or call declare(\""
                 + migration + "\") in this process, or store it for every process with create(\"" + migration
                 + "\", actor, reason), then flip it");
+    }
+
+    /** The state the newest audited flip of a migration stored, or null if there is none. */
+    private MigrationState newestAudited(String migration) {
+        try {
+            List<FlagChange> newest = store.audit(migration, 1);
+            return newest.isEmpty() ? null : newest.get(0).after();
+        } catch (UnsupportedOperationException e) {
+            return null;
+        }
     }
 
     /**
@@ -601,6 +620,19 @@ public final class MigrationFlags implements AutoCloseable {
             // An executor cancels a periodic task that throws; the refresh must outlive any bug.
             LOG.error("Unexpected failure while refreshing migration flags; retrying at the next interval", e);
         }
+    }
+
+    /**
+     * One load, run by the bounded loader: the store's states, and for migrations declared here
+     * but not stored, a one-time look at their audit, so that a process started after a row
+     * vanished keeps the audited state too.
+     */
+    private Map<String, MigrationState> loadStore() {
+        Map<String, MigrationState> loaded = store.loadAll();
+        if (loaded != null && !declared.isEmpty()) {
+            vanished.checkAudits(declared, loaded, snapshot, this::newestAudited);
+        }
+        return loaded;
     }
 
     /** Rejects what a misbehaving store might return, so that it counts as a failed load. */
@@ -704,6 +736,7 @@ public final class MigrationFlags implements AutoCloseable {
         private Duration handoverPause;
         private Duration maxHandoverWait = Duration.ofSeconds(30);
         private Duration loadTimeout = DEFAULT_LOAD_TIMEOUT;
+        private Duration startTimeout = DEFAULT_START_TIMEOUT;
         private boolean startDuringStoreOutage;
         private final Set<String> declared = new HashSet<>();
 
@@ -812,6 +845,25 @@ public final class MigrationFlags implements AutoCloseable {
         }
 
         /**
+         * Sets the longest wait of {@link #build()} for the first load of the store. It is longer
+         * than the {@link #loadTimeout(Duration) load timeout} because the first load of a process
+         * also loads classes and may open the pool's first connection.
+         *
+         * @param timeout 10 ms to 1 min; default 5 s
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder startTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "null startTimeout");
+            if (timeout.compareTo(MIN_LOAD_TIMEOUT) < 0 || timeout.compareTo(MAX_LOAD_TIMEOUT) > 0) {
+                throw new IllegalArgumentException("startTimeout must be between 10 ms and 1 min, but was "
+                        + timeout.toMillis() + " ms");
+            }
+            this.startTimeout = timeout;
+            return this;
+        }
+
+        /**
          * Declares migrations of this process, as {@link MigrationFlags#declare(String)} does.
          *
          * @param migrations the migration names
@@ -840,8 +892,8 @@ public final class MigrationFlags implements AutoCloseable {
         }
 
         /**
-         * Loads the store once, waiting at most the {@link #loadTimeout(Duration) load timeout}
-         * (default 1 s), and starts the background refresh on a daemon thread.
+         * Loads the store once, waiting at most the {@link #startTimeout(Duration) start timeout}
+         * (default 5 s), and starts the background refresh on a daemon thread.
          *
          * <p>If that first load fails or times out, build fails fast: an instance that does not know
          * the stages cannot route writes safely, and waiting for the pool's own timeout would only

@@ -300,11 +300,22 @@ class JdbcFlagStoreTest {
         db.execute("UPDATE cutover_flag_state SET stage = 'SHIFT_READS' WHERE migration = 'other'");
         Await.until("the other migration follows", () -> flags.state("other").stage() == Stage.SHIFT_READS);
 
-        // Restoring the row through a flip: a fresh instance sees the cut-over state again.
-        flags.moveTo("orders", Stage.TARGET_PRIMARY, "oncall", "restore the deleted row");
+        // A process started since keeps the audited state of its declared migration too, and cannot
+        // re-create it at SOURCE_ONLY.
         MigrationFlags fresh = flags(store(db));
-        assertTrue(primary.sameFlagsAs(fresh.state("orders")), "fresh instance sees " + fresh.state("orders"));
-        assertEquals(0, fresh.vanishedCount());
+        Await.until("the fresh instance finds the vanished row in the audit", () -> fresh.vanishedCount() == 1);
+        assertTrue(primary.sameFlagsAs(fresh.state("orders")), "fresh instance follows " + fresh.state("orders"));
+        IllegalStateException recreate = assertThrows(IllegalStateException.class,
+                () -> fresh.create("orders", "bob", "re-create"));
+        assertTrue(recreate.getMessage().contains("vanished while it was in TARGET_PRIMARY"), recreate.getMessage());
+        // Restoring the row through a flip, from that process: every instance follows the row again.
+        MigrationState restored = fresh.moveTo("orders", Stage.TARGET_PRIMARY, "oncall", "restore the deleted row");
+        assertTrue(primary.sameFlagsAs(restored), "restored " + restored);
+        MigrationFlags later = flags(store(db));
+        assertTrue(primary.sameFlagsAs(later.state("orders")), "a later instance sees " + later.state("orders"));
+        assertEquals(0, later.vanishedCount());
+        flags.moveTo("orders", Stage.SHIFT_READS, "oncall", "the first instance follows the restored row");
+        Await.until("the restored row is followed", () -> later.state("orders").stage() == Stage.SHIFT_READS);
         assertEquals(1, flags.vanishedCount());
     }
 

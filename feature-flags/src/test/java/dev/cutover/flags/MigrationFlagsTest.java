@@ -446,12 +446,12 @@ class MigrationFlagsTest {
         try {
             long start = System.nanoTime();
             FlagStoreException e = assertThrows(FlagStoreException.class, () -> MigrationFlags.builder(store)
-                    .loadTimeout(Duration.ofMillis(300)).build());
+                    .startTimeout(Duration.ofMillis(300)).build());
             assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "build waited too long");
-            assertTrue(e.getMessage().contains("within the load timeout of 300 ms at start-up"), e.getMessage());
+            assertTrue(e.getMessage().contains("within the start timeout of 300 ms at start-up"), e.getMessage());
             assertTrue(e.getMessage().contains("startDuringStoreOutage(true)"), e.getMessage());
 
-            MigrationFlags allowed = MigrationFlags.builder(store).loadTimeout(Duration.ofMillis(300))
+            MigrationFlags allowed = MigrationFlags.builder(store).startTimeout(Duration.ofMillis(300))
                     .startDuringStoreOutage(true).build();
             opened.add(allowed);
             assertEquals(Stage.SOURCE_ONLY, allowed.state("orders").stage());
@@ -477,6 +477,7 @@ class MigrationFlagsTest {
                 () -> builder.loadTimeout(Duration.ofMillis(5)));
         assertEquals("loadTimeout must be between 10 ms and 1 min, but was 5 ms", e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> builder.loadTimeout(Duration.ofMinutes(2)));
+        assertThrows(IllegalArgumentException.class, () -> builder.startTimeout(Duration.ofMillis(5)));
     }
 
     @Test

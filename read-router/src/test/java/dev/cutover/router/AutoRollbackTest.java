@@ -22,7 +22,7 @@ class AutoRollbackTest {
     private static final String M = "payments";
     private static final int WINDOW = 50;
 
-    private final MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build();
+    private final MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).declare(M).build();
 
     /**
      * A breaker that never opens here, so that only the rollback thresholds act; the planted

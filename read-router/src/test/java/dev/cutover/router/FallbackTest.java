@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Timeout;
 class FallbackTest {
     private static final String M = "invoices";
 
-    private final MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build();
+    private final MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).declare(M).build();
 
     @BeforeEach
     void allReadsOnTarget() {

@@ -88,7 +88,7 @@ class ReadRouterDatabaseTest {
         try (TestDatabase sourceDb = TestDatabases.create(engine, "rrsource");
              TestDatabase targetDb = TestDatabases.create(engine, "rrtarget");
              TcpForwarder forwarder = TcpForwarder.in(targetDb);
-             MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build()) {
+             MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).declare(M).build()) {
             createCustomers(sourceDb);
             createCustomers(targetDb);
             DataSource source = sourceDb.dataSource(4);
@@ -148,7 +148,7 @@ class ReadRouterDatabaseTest {
     void plantedTargetDifference_isReportedNamingFieldAndKey_masked_whileCallersGetSourceValues(Engine engine) throws Exception {
         try (TestDatabase sourceDb = TestDatabases.create(engine, "rrsource");
              TestDatabase targetDb = TestDatabases.create(engine, "rrtarget");
-             MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build()) {
+             MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).declare(M).build()) {
             createCustomers(sourceDb);
             createCustomers(targetDb);
             targetDb.execute("UPDATE customer SET email = 'planted@target.example' WHERE id = 7");
@@ -190,7 +190,7 @@ class ReadRouterDatabaseTest {
         String literal = "TIMESTAMP '2026-03-01 10:00:00.123456'";
         try (TestDatabase sourceDb = TestDatabases.create(Engine.POSTGRESQL, "rrpgsource");
              TestDatabase targetDb = TestDatabases.create(targetEngine, "rrmstarget");
-             MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build()) {
+             MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).declare(M).build()) {
             sourceDb.execute("CREATE TABLE event (id INT PRIMARY KEY, happened_at TIMESTAMP(6) NOT NULL)",
                     "INSERT INTO event VALUES (1, " + literal + ")");
             String targetType = targetEngine == Engine.MARIADB ? "DATETIME(3)" : "TIMESTAMP(3)";

@@ -26,7 +26,7 @@ class RoutingTest {
     private static final String M = "orders";
     private static final int KEYS = 100_000;
 
-    private final MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build();
+    private final MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).declare(M).build();
 
     @AfterEach
     void closeFlags() {

@@ -31,7 +31,7 @@ class ShadowReadTest {
     record Customer(long id, String email, BigDecimal balance) {
     }
 
-    private final MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build();
+    private final MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).declare(M).build();
 
     @BeforeEach
     void shadowEveryRead() {

@@ -35,7 +35,7 @@ class WithoutMicrometerTest {
          * @throws Exception if the read fails
          */
         public static String run() throws Exception {
-            try (MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build()) {
+            try (MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).declare("m").build()) {
                 flags.moveTo("m", Stage.DUAL_WRITE, "test", "no micrometer");
                 flags.setShadowReadPercent("m", 100, "test", "compare every read");
                 try (ReadRouter router = ReadRouter.builder(flags, "m").build()) {

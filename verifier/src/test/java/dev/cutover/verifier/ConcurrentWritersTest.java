@@ -59,7 +59,7 @@ class ConcurrentWritersTest {
             DataSource targetPool = target.dataSource(8);
             TableMapping mapping = cross ? ItemTables.crossMapping() : ItemTables.sameMapping();
             KeyResync resync = KeyResync.builder(sourcePool, targetPool).mapping(mapping).build();
-            try (MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build();
+            try (MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).declare(MIGRATION).build();
                     RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), ResyncReplayHandler.of(MIGRATION, resync),
                             RetryQueueConfig.custom().workerCount(1).pollInterval(Duration.ofMillis(5)).build())) {
                 queue.start();

@@ -50,8 +50,11 @@ public final class ProfileApp implements AutoCloseable {
 
     private ProfileApp(DataSource source, DataSource target) {
         KeyResync resync = resync(source, target);
-        // The flags come from the table every instance shares; nothing here sets them.
+        // The flags come from the table every instance shares; nothing here flips them. The migration
+        // is stored once (at SOURCE_ONLY, a no-op on later starts) so that operator tools in other
+        // processes may flip it: they refuse names the store does not hold, so a typo cannot start one.
         this.flags = MigrationFlags.builder(JdbcFlagStore.create(source)).refreshInterval(REFRESH_INTERVAL).build();
+        flags.create(MIGRATION, "profile-app", "the application's migration, stored so that operators can flip it");
         this.router = ReadRouter.builder(flags, MIGRATION).build();
         this.queue = RetryQueue.create(RetryStore.jdbc(source, TABLE_PREFIX), ResyncReplayHandler.of(MIGRATION, resync, flags),
                 RetryQueueConfig.custom().pollInterval(Duration.ofMillis(100)).build());

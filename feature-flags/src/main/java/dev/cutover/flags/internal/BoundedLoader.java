@@ -31,7 +31,9 @@ public final class BoundedLoader implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BoundedLoader.class);
 
     private final Duration budget;
+    private final Duration firstBudget;
     private final ExecutorService worker;
+    private boolean first = true;
     /** The load that overran its budget and has not returned yet, or null; guarded by this. */
     private Future<?> overrunning;
     private long overrunningSinceNanos;
@@ -40,10 +42,13 @@ public final class BoundedLoader implements AutoCloseable {
      * Creates a loader.
      *
      * @param budget the longest a caller waits for one load, positive
+     * @param firstBudget the longest a caller waits for the first load, which also loads classes
+     *     and may open the pool's first connection in a cold process
      * @param threadName the name of the loading thread
      */
-    public BoundedLoader(Duration budget, String threadName) {
+    public BoundedLoader(Duration budget, Duration firstBudget, String threadName) {
         this.budget = Objects.requireNonNull(budget, "null budget");
+        this.firstBudget = Objects.requireNonNull(firstBudget, "null firstBudget");
         this.worker = Executors.newSingleThreadExecutor(runnable -> {
             Thread thread = new Thread(runnable, threadName);
             thread.setDaemon(true);
@@ -74,6 +79,8 @@ public final class BoundedLoader implements AutoCloseable {
             }
             overrunning = null;
         }
+        Duration wait = first ? firstBudget : budget;
+        first = false;
         long start = System.nanoTime();
         Future<Map<String, MigrationState>> running;
         try {
@@ -82,12 +89,12 @@ public final class BoundedLoader implements AutoCloseable {
             throw new FlagStoreException("The flags are closed: no more loads", e);
         }
         try {
-            return running.get(budget.toNanos(), TimeUnit.NANOSECONDS);
+            return running.get(wait.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             overrunning = running;
             overrunningSinceNanos = start;
-            throw new FlagStoreException("Loading the migration flags took longer than the load timeout of "
-                    + budget.toMillis() + " ms: the flag store's pool, its connection validation or the query is"
+            throw new FlagStoreException("Loading the migration flags took longer than the "
+                    + (wait == budget ? "load timeout of " : "start timeout of ") + wait.toMillis() + " ms: the flag store's pool, its connection validation or the query is"
                     + " stalled. Counted as a failed load; the load is left to finish in the background", e);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();

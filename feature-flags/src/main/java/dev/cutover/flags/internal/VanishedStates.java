@@ -2,10 +2,13 @@ package dev.cutover.flags.internal;
 
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Stage;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +28,7 @@ public final class VanishedStates {
 
     private final Map<String, MigrationState> kept = new ConcurrentHashMap<>();
     private final AtomicLong vanished = new AtomicLong();
+    private final Set<String> auditChecked = ConcurrentHashMap.newKeySet();
 
     /**
      * Merges a load into the previous snapshot's view of vanished migrations.
@@ -44,20 +48,49 @@ public final class VanishedStates {
             LOG.info("The stored flags of migration '{}' are back: following the store again, now {}", migration, back);
             return true;
         });
-        Map<String, MigrationState> merged = null;
         for (Map.Entry<String, MigrationState> entry : previous.entrySet()) {
-            String migration = entry.getKey();
             MigrationState last = entry.getValue();
-            if (loaded.containsKey(migration) || last.stage() == Stage.SOURCE_ONLY) {
+            if (!loaded.containsKey(entry.getKey()) && last.stage() != Stage.SOURCE_ONLY) {
+                kept.computeIfAbsent(entry.getKey(), m -> vanished(last));
+            }
+        }
+        if (kept.isEmpty()) {
+            return loaded;
+        }
+        Map<String, MigrationState> merged = new HashMap<>(loaded);
+        kept.forEach(merged::putIfAbsent);
+        return merged;
+    }
+
+    /**
+     * Checks, once per migration, whether a migration this process declared but the store does not
+     * hold was flipped past SOURCE_ONLY before, as its newest audit entry says: then its row
+     * vanished before this process started, and it is kept like one that vanished while running.
+     *
+     * @param declared the migrations declared in this process
+     * @param loaded what the store holds now
+     * @param previous the snapshot before this load
+     * @param newestAudited the state of a migration's newest audit entry, or null; may throw
+     *     {@link RuntimeException}, in which case the migration is checked again at the next load
+     */
+    public void checkAudits(Collection<String> declared, Map<String, MigrationState> loaded,
+                            Map<String, MigrationState> previous, Function<String, MigrationState> newestAudited) {
+        for (String migration : declared) {
+            if (loaded.containsKey(migration) || previous.containsKey(migration) || !auditChecked.add(migration)) {
                 continue;
             }
-            MigrationState keep = kept.computeIfAbsent(migration, m -> vanished(last));
-            if (merged == null) {
-                merged = new HashMap<>(loaded);
+            MigrationState audited;
+            try {
+                audited = newestAudited.apply(migration);
+            } catch (RuntimeException e) {
+                auditChecked.remove(migration);
+                LOG.debug("Could not read the audit of migration '{}' yet: {}", migration, e.toString());
+                continue;
             }
-            merged.put(migration, keep);
+            if (audited != null && audited.stage() != Stage.SOURCE_ONLY) {
+                kept.computeIfAbsent(migration, m -> vanished(audited));
+            }
         }
-        return merged == null ? loaded : merged;
     }
 
     /**

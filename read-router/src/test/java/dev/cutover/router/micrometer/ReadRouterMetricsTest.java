@@ -40,7 +40,7 @@ class ReadRouterMetricsTest {
         MeterRegistry registry = new SimpleMeterRegistry();
         CountDownLatch started = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        try (MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build()) {
+        try (MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).declare(M).build()) {
             flags.forceMoveTo(M, Stage.SHIFT_READS, "test", "metrics");
             flags.update(M, "test", "all on target, all shadowed", b -> b.targetReadPercent(100).shadowReadPercent(100));
             ReadRouterConfig config = ReadRouterConfig.custom().breakerSlidingWindowSize(2).breakerMinimumCalls(2)
