@@ -31,7 +31,9 @@ final class LedgerFixture implements AutoCloseable {
     final TestDatabase source;
     final TestDatabase target;
     final Faults faults = new Faults();
-    final MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build();
+    /** The flag store every instance's flags read; {@link #flags} is the first instance's. */
+    final FlagStore flagStore = FlagStore.inMemory();
+    final MigrationFlags flags = MigrationFlags.builder(flagStore).build();
     final DualWriteStats stats = new DualWriteStats();
     final KeyResync resync;
     final RetryQueue queue;
@@ -82,6 +84,18 @@ final class LedgerFixture implements AutoCloseable {
         return newInstance(newResync());
     }
 
+    /**
+     * Another application instance with flags of its own over the same flag store: its snapshot
+     * follows a flip only at its next refresh, so instances see a flip at different moments.
+     *
+     * @param instanceFlags the instance's flags, built over {@link #flagStore}
+     * @param instanceRouter the instance's router over those flags
+     * @return the instance's ledger
+     */
+    Ledger newInstance(MigrationFlags instanceFlags, ReadRouter instanceRouter) {
+        return newInstance(newResync(), instanceFlags, instanceRouter);
+    }
+
     private KeyResync newResync() {
         return KeyResync.builder(sourcePool, faultyTarget)
                 .mapping(style == Style.REPOSITORY ? JdbcLedger.mapping() : JdbcLedger.sameSchemaMapping())
@@ -89,11 +103,15 @@ final class LedgerFixture implements AutoCloseable {
     }
 
     private Ledger newInstance(KeyResync instanceResync) {
+        return newInstance(instanceResync, flags, router);
+    }
+
+    private Ledger newInstance(KeyResync instanceResync, MigrationFlags instanceFlags, ReadRouter instanceRouter) {
         if (style == Style.DATASOURCE) {
             return JdbcLedger.source(Cutover.dataSource(sourcePool, faultyTarget)
                     .migration(MIGRATION)
-                    .flags(flags)
-                    .router(router)
+                    .flags(instanceFlags)
+                    .router(instanceRouter)
                     .retryQueue(queue)
                     .resync(instanceResync)
                     .stats(stats)
@@ -103,8 +121,8 @@ final class LedgerFixture implements AutoCloseable {
                 .source(JdbcLedger.source(sourcePool))
                 .target(JdbcLedger.target(faultyTarget))
                 .migration(MIGRATION)
-                .flags(flags)
-                .router(router)
+                .flags(instanceFlags)
+                .router(instanceRouter)
                 .retryQueue(queue)
                 .resync(instanceResync, "accounts")
                 .routingKey("transfer", args -> List.of(args[0], args[1]))
