@@ -33,7 +33,7 @@ final class LedgerFixture implements AutoCloseable {
     final Faults faults = new Faults();
     /** The flag store every instance's flags read; {@link #flags} is the first instance's. */
     final FlagStore flagStore = FlagStore.inMemory();
-    final MigrationFlags flags = MigrationFlags.builder(flagStore).build();
+    final MigrationFlags flags = newFlags(MigrationFlags.DEFAULT_REFRESH_INTERVAL);
     final DualWriteStats stats = new DualWriteStats();
     final KeyResync resync;
     final RetryQueue queue;
@@ -82,6 +82,17 @@ final class LedgerFixture implements AutoCloseable {
      */
     Ledger newInstance() {
         return newInstance(newResync());
+    }
+
+    /**
+     * New flags over {@link #flagStore}: every flag instance of the fixture and its workloads is built
+     * here, so that one place sets how they behave around a move of the primary.
+     *
+     * @param refreshInterval how often the instance reloads the store
+     * @return the running flags; the caller closes them
+     */
+    MigrationFlags newFlags(Duration refreshInterval) {
+        return MigrationFlags.builder(flagStore).refreshInterval(refreshInterval).build();
     }
 
     /**

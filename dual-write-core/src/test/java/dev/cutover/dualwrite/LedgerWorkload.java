@@ -87,6 +87,12 @@ final class LedgerWorkload {
         }
     }
 
+    /**
+     * The least time between two moves of the primary in a walk (other flips go on meanwhile). It
+     * must stay above the flags' handover pause, which holds the migration's writes after each move.
+     */
+    static final Duration PRIMARY_MOVE_GAP = Duration.ofMillis(100);
+
     final AtomicInteger applicationErrors = new AtomicInteger();
     final AtomicInteger flips = new AtomicInteger();
     final AtomicInteger primaryMoves = new AtomicInteger();
@@ -130,8 +136,7 @@ final class LedgerWorkload {
                     continue;
                 }
                 if (extraFlags.size() < instance) {
-                    MigrationFlags flags = MigrationFlags.builder(fixture.flagStore)
-                            .refreshInterval(Duration.ofMillis(10 + random.nextInt(30))).build();
+                    MigrationFlags flags = fixture.newFlags(Duration.ofMillis(10 + random.nextInt(30)));
                     extraFlags.add(flags);
                     extraRouters.add(ReadRouter.builder(flags, LedgerFixture.MIGRATION).build());
                 }
@@ -185,8 +190,18 @@ final class LedgerWorkload {
         Thread flipper = new Thread(() -> {
             Random r = new Random(flipSeed);
             Stage stage = first;
+            long lastPrimaryMove = System.nanoTime() - PRIMARY_MOVE_GAP.toNanos();
             while (running.get()) {
                 Stage next = plan.walk().next(stage, r);
+                if (next.primary() != stage.primary()
+                        && System.nanoTime() - lastPrimaryMove < PRIMARY_MOVE_GAP.toNanos()) {
+                    // Too soon after the last move of the primary: a move pauses the writes for the
+                    // handover, and moves faster than that pause would keep them paused.
+                    next = stage;
+                }
+                if (next.primary() != stage.primary()) {
+                    lastPrimaryMove = System.nanoTime();
+                }
                 if (next != stage) {
                     fixture.flags.moveTo(LedgerFixture.MIGRATION, next, "test", "stage walk");
                     flips.incrementAndGet();
