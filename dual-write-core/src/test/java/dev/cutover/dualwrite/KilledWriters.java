@@ -6,25 +6,31 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.cutover.dualwrite.RecordedLedger.Account;
 import dev.cutover.queue.JdbcRetryStore;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryQueueConfig;
+import dev.cutover.testsupport.AcknowledgedWriteOracle;
 import dev.cutover.testsupport.TestDatabase;
 import java.io.BufferedReader;
 import java.io.File;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 
 /**
  * The crash tests' loop: a writer runs in a child JVM (its {@code main} takes the source URL, the
  * target URL and a seed, prints {@code writing} once it has started) and is killed with SIGKILL at a
- * random point; the durable queue, drained by this JVM, must then bring the target to the source.
+ * random point; the durable queue, drained by this JVM, must then bring the target to the source, and
+ * both must hold exactly what the writer's acknowledged writes left ({@link AcknowledgedWriteOracle}):
+ * the writer prints each write before and after its call, and this JVM records them.
  */
 final class KilledWriters {
     private static final int KILLS = 10;
@@ -35,6 +41,8 @@ final class KilledWriters {
     static void killRepeatedly(Class<?> writer, TestDatabase source, TestDatabase target, JdbcRetryStore store,
             KeyResync resync, String sourceRows, String targetRows, long seed) throws Exception {
         Random random = new Random(seed);
+        // One oracle across the kills: the rows carry over from one writer to the next.
+        AcknowledgedWriteOracle<Long, Account> oracle = RecordedLedger.newOracle();
         try (RetryQueue queue = RetryQueue.create(store, ResyncReplayHandler.of(LedgerFixture.MIGRATION, resync),
                 RetryQueueConfig.custom().pollInterval(Duration.ofMillis(10)).build())) {
             queue.start();
@@ -44,46 +52,112 @@ final class KilledWriters {
                         source.jdbcUrl(), target.jdbcUrl(), String.valueOf(random.nextLong()))
                         .redirectError(ProcessBuilder.Redirect.DISCARD)
                         .start();
-                try (BufferedReader out = new BufferedReader(
-                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                    assertEquals("writing", out.readLine(), "the writer did not start");
+                CountDownLatch writing = new CountDownLatch(1);
+                Thread reader = new Thread(() -> record(process, oracle, writing), "killed-writer-log-" + kill);
+                reader.start();
+                try {
+                    assertTrue(writing.await(60, TimeUnit.SECONDS), "the writer did not start");
                     Thread.sleep(50 + random.nextInt(400));
+                } finally {
                     process.destroyForcibly();
-                    assertTrue(process.waitFor(30, TimeUnit.SECONDS), "the writer did not die");
                 }
+                assertTrue(process.waitFor(30, TimeUnit.SECONDS), "the writer did not die");
+                reader.join(30_000);
                 assertTrue(queue.drain(Duration.ofSeconds(60)), "the queue did not drain within 60 s");
                 assertEquals(List.of(), queue.parked(10));
-                assertEquals(KeyResyncTest.rows(source, sourceRows), KeyResyncTest.rows(target, targetRows),
+                List<List<Object>> sourceState = KeyResyncTest.rows(source, sourceRows);
+                assertEquals(sourceState, KeyResyncTest.rows(target, targetRows),
                         "target must equal source after kill " + kill);
+                // Equal is not enough: both must hold what the writers' acknowledged writes left.
+                int round = kill;
+                try {
+                    oracle.check(RecordedLedger.accounts(sourceState),
+                            RecordedLedger.accounts(KeyResyncTest.rows(target, targetRows)));
+                } catch (AssertionError e) {
+                    throw new AssertionError("after kill " + round + ": " + e.getMessage(), e);
+                }
             }
         }
         assertFalse(KeyResyncTest.rows(source, sourceRows).isEmpty(), "the writers wrote");
+        assertTrue(oracle.acknowledged() > KILLS, "the oracle saw the writers' acknowledged writes");
+    }
+
+    /**
+     * Reads a writer's log until it dies: each {@code begin WORDS} line starts a write in the
+     * oracle, the next {@code ok} or {@code failed ...} line completes it; a write whose outcome
+     * the kill cut off stays in flight, which the oracle takes as "may have landed, whole".
+     */
+    private static void record(Process process, AcknowledgedWriteOracle<Long, Account> oracle, CountDownLatch writing) {
+        try (BufferedReader out = new BufferedReader(
+                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            AcknowledgedWriteOracle<Long, Account>.Write current = null;
+            for (String line = out.readLine(); line != null; line = out.readLine()) {
+                if (line.equals("writing")) {
+                    writing.countDown();
+                } else if (line.startsWith("begin ")) {
+                    String words = line.substring("begin ".length());
+                    current = oracle.begin(words, RecordedLedger.effects(words.split(" ")));
+                } else if (line.equals("ok") && current != null) {
+                    current.acknowledged();
+                    current = null;
+                } else if (line.startsWith("failed") && current != null) {
+                    current.failed(new SQLException(line));
+                    current = null;
+                }
+            }
+        } catch (IOException e) {
+            // The pipe breaks when the writer is killed: what was read is recorded.
+        }
     }
 
     /**
      * The killed writers' workload, run until the process is killed: random opens, closes, transfers
-     * and deposits on a few accounts; prints {@code writing} after the first.
+     * and deposits on a few accounts. It prints {@code writing} after the first, and each write as
+     * {@code begin WORDS} before the call ({@link RecordedLedger#effects}) and {@code ok} or
+     * {@code failed} after it, so that the parent can check the acknowledged ones.
      */
     static void writeUntilKilled(Ledger ledger, Random random) {
         boolean announced = false;
         while (true) {
             long id = 1 + random.nextInt(CrashSafeTest.ACCOUNTS);
+            int op = random.nextInt(4);
+            long other = 1 + random.nextInt(CrashSafeTest.ACCOUNTS);
+            long amount = random.nextInt(op == 2 ? 50 : 100);
+            String owner = "owner" + random.nextInt(10);
             try {
-                switch (random.nextInt(4)) {
-                    case 0 -> ledger.open(id, "owner" + random.nextInt(10));
-                    case 1 -> ledger.close(id);
-                    case 2 -> ledger.transfer(id, 1 + random.nextInt(CrashSafeTest.ACCOUNTS), random.nextInt(50));
-                    default -> ledger.deposit(id, random.nextInt(100));
+                switch (op) {
+                    case 0 -> {
+                        log("begin open " + id + " " + owner);
+                        ledger.open(id, owner);
+                    }
+                    case 1 -> {
+                        log("begin close " + id);
+                        ledger.close(id);
+                    }
+                    case 2 -> {
+                        log("begin transfer " + id + " " + other + " " + amount);
+                        ledger.transfer(id, other, amount);
+                    }
+                    default -> {
+                        log("begin deposit " + id + " " + amount);
+                        ledger.deposit(id, amount);
+                    }
                 }
+                log("ok");
             } catch (SQLException e) {
                 // Duplicate opens and writes to closed accounts fail on the source; the workload goes on.
+                log("failed " + e.getClass().getSimpleName());
             }
             if (!announced) {
-                System.out.println("writing");
-                System.out.flush();
+                log("writing");
                 announced = true;
             }
         }
+    }
+
+    private static void log(String line) {
+        System.out.println(line);
+        System.out.flush();
     }
 
     /** @return a small pool for a killed writer */

@@ -31,10 +31,11 @@ final class LedgerFixture implements AutoCloseable {
     final TestDatabase source;
     final TestDatabase target;
     final Faults faults = new Faults();
-    /** Short refresh and handover pause: the workloads move the primary many times per run. */
-    static final Duration HANDOVER_PAUSE = Duration.ofMillis(40);
-    final MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).refreshInterval(Duration.ofMillis(10))
-            .handoverPause(HANDOVER_PAUSE).build();
+    /** The flag store every instance's flags read; {@link #flags} is the first instance's. */
+    final FlagStore flagStore = FlagStore.inMemory();
+    /** How much longer than its refresh interval each instance's handover pause is. */
+    static final Duration HANDOVER_MARGIN = Duration.ofMillis(40);
+    final MigrationFlags flags = newFlags(Duration.ofMillis(10));
     final DualWriteStats stats = new DualWriteStats();
     final KeyResync resync;
     final RetryQueue queue;
@@ -85,6 +86,31 @@ final class LedgerFixture implements AutoCloseable {
         return newInstance(newResync());
     }
 
+    /**
+     * New flags over {@link #flagStore}: every flag instance of the fixture and its workloads is built
+     * here, so that one place sets how they behave around a move of the primary.
+     *
+     * @param refreshInterval how often the instance reloads the store
+     * @return the running flags; the caller closes them
+     */
+    MigrationFlags newFlags(Duration refreshInterval) {
+        // A handover pause just above the refresh interval: the walks move the primary many times per run.
+        return MigrationFlags.builder(flagStore).refreshInterval(refreshInterval)
+                .handoverPause(refreshInterval.plus(HANDOVER_MARGIN)).build();
+    }
+
+    /**
+     * Another application instance with flags of its own over the same flag store: its snapshot
+     * follows a flip only at its next refresh, so instances see a flip at different moments.
+     *
+     * @param instanceFlags the instance's flags, built over {@link #flagStore}
+     * @param instanceRouter the instance's router over those flags
+     * @return the instance's ledger
+     */
+    Ledger newInstance(MigrationFlags instanceFlags, ReadRouter instanceRouter) {
+        return newInstance(newResync(), instanceFlags, instanceRouter);
+    }
+
     private KeyResync newResync() {
         return KeyResync.builder(sourcePool, faultyTarget)
                 .mapping(style == Style.REPOSITORY ? JdbcLedger.mapping() : JdbcLedger.sameSchemaMapping())
@@ -92,11 +118,15 @@ final class LedgerFixture implements AutoCloseable {
     }
 
     private Ledger newInstance(KeyResync instanceResync) {
+        return newInstance(instanceResync, flags, router);
+    }
+
+    private Ledger newInstance(KeyResync instanceResync, MigrationFlags instanceFlags, ReadRouter instanceRouter) {
         if (style == Style.DATASOURCE) {
             return JdbcLedger.source(Cutover.dataSource(sourcePool, faultyTarget)
                     .migration(MIGRATION)
-                    .flags(flags)
-                    .router(router)
+                    .flags(instanceFlags)
+                    .router(instanceRouter)
                     .retryQueue(queue)
                     .resync(instanceResync)
                     .stats(stats)
@@ -106,8 +136,8 @@ final class LedgerFixture implements AutoCloseable {
                 .source(JdbcLedger.source(sourcePool))
                 .target(JdbcLedger.target(faultyTarget))
                 .migration(MIGRATION)
-                .flags(flags)
-                .router(router)
+                .flags(instanceFlags)
+                .router(instanceRouter)
                 .retryQueue(queue)
                 .resync(instanceResync, "accounts")
                 .routingKey("transfer", args -> List.of(args[0], args[1]))

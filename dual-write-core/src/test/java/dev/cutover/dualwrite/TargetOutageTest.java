@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cutover.dualwrite.LedgerFixture.Style;
+import dev.cutover.dualwrite.RecordedLedger.Account;
 import dev.cutover.flags.Stage;
+import dev.cutover.testsupport.AcknowledgedWriteOracle;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TcpForwarder;
 import dev.cutover.testsupport.TestDatabase;
@@ -52,14 +54,16 @@ class TargetOutageTest {
             try (LedgerFixture fixture = new LedgerFixture(source, target, source.dataSource(12),
                     target.dataSourceVia(forwarder, 12), false, style)) {
                 fixture.moveTo(Stage.DUAL_WRITE);
+                AcknowledgedWriteOracle<Long, Account> oracle = RecordedLedger.newOracle();
+                Ledger opener = new RecordedLedger(fixture.ledger, oracle);
                 for (long id = 1; id <= ACCOUNTS; id++) {
-                    fixture.ledger.open(id, "owner" + id);
+                    opener.open(id, "owner" + id);
                 }
                 AtomicInteger written = new AtomicInteger();
                 ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
                 CountDownLatch done = new CountDownLatch(THREADS);
                 for (int t = 0; t < THREADS; t++) {
-                    Ledger instance = fixture.newInstance();
+                    Ledger instance = new RecordedLedger(fixture.newInstance(), oracle);
                     Random random = new Random(t);
                     new Thread(() -> {
                         try {
@@ -93,6 +97,8 @@ class TargetOutageTest {
                 assertTrue(fixture.queue.drain(Duration.ofSeconds(60)), "the queue did not drain within 60 s");
                 assertEquals(List.of(), fixture.queue.parked(10));
                 assertEquals(fixture.sourceRows(), fixture.targetRows());
+                // Equal is not enough: both sides must hold every acknowledged deposit and transfer.
+                oracle.check(RecordedLedger.accounts(fixture.sourceRows()), RecordedLedger.accounts(fixture.targetRows()));
             }
         }
     }

@@ -32,7 +32,7 @@ import java.util.function.UnaryOperator;
  *   <li>every acknowledged write takes effect exactly once, between its call's start and its return
  *       (an order consistent with real time: a write that returned before another started comes first);
  *   <li>each write that threw, or never returned (a killed process), takes effect whole or not at all,
- *       also within its call (or at any time after its start, with {@link #failedWritesMayLandLater()});
+ *       also within its call (or up to a while after its return, with {@link #failedWritesMayLandWithin});
  *   <li>every write's effect is possible in the state it meets (an acknowledged insert met no row).
  * </ul>
  * That is linearizability of each key's writes, so effects need not commute: increments, deletes
@@ -54,7 +54,7 @@ public final class AcknowledgedWriteOracle<K, S> {
     private final AtomicLong clock = new AtomicLong();
     private final AtomicLong ids = new AtomicLong();
     private final ConcurrentLinkedQueue<Write> writes = new ConcurrentLinkedQueue<>();
-    private volatile boolean lateLandings;
+    private volatile long lateLandingNanos;
 
     /**
      * @param absent the state of a key that has no row, which is also every key's state before its first write
@@ -64,14 +64,16 @@ public final class AcknowledgedWriteOracle<K, S> {
     }
 
     /**
-     * Lets a write that threw take effect at any time after its start, not only before its return:
-     * for faults that hold a write's bytes back and deliver them later (a stalled network), where the
-     * database may commit a transaction whose client already gave up.
+     * Lets a write that threw take effect up to a while after its return, not only before it: for
+     * network faults, where the database may still commit a transaction whose client already saw its
+     * connection fail (a commit in flight when the connection was reset). Unbounded late landings
+     * would make every failed write a candidate at every later point, which the search cannot afford.
      *
+     * @param window how long after its return a failed write may still land
      * @return this oracle
      */
-    public AcknowledgedWriteOracle<K, S> failedWritesMayLandLater() {
-        lateLandings = true;
+    public AcknowledgedWriteOracle<K, S> failedWritesMayLandWithin(java.time.Duration window) {
+        lateLandingNanos = window.toNanos();
         return this;
     }
 
@@ -135,7 +137,9 @@ public final class AcknowledgedWriteOracle<K, S> {
         private final String thread;
         private final Map<K, Effect<S>> effects;
         private final long started;
+        private final long startedNanos;
         private volatile long returned = Long.MAX_VALUE;
+        private volatile long returnedNanos;
         private volatile Outcome outcome = Outcome.IN_FLIGHT;
         private volatile String failure;
 
@@ -145,6 +149,7 @@ public final class AcknowledgedWriteOracle<K, S> {
             this.thread = Thread.currentThread().getName();
             this.effects = effects;
             this.started = clock.incrementAndGet();
+            this.startedNanos = System.nanoTime();
         }
 
         /** Records that the call returned normally; call it right after the call, before anything else. */
@@ -165,6 +170,7 @@ public final class AcknowledgedWriteOracle<K, S> {
             if (outcome != Outcome.IN_FLIGHT) {
                 throw new IllegalStateException("write #" + id + " was already completed as " + outcome);
             }
+            returnedNanos = System.nanoTime();
             returned = clock.incrementAndGet();
             failure = error;
             outcome = result;
@@ -315,14 +321,16 @@ public final class AcknowledgedWriteOracle<K, S> {
                 byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(write);
             }
         }
+        Timeline timeline = new Timeline(List.copyOf(writes));
         List<String> violations = new ArrayList<>();
         for (K key : keys) {
             List<Write> keyWrites = byKey.getOrDefault(key, List.of());
             keyWrites.sort(Comparator.comparingLong(w -> w.started));
             S sourceState = source.getOrDefault(key, absent);
             S targetState = target.getOrDefault(key, absent);
-            Verdict sourceVerdict = explains(key, keyWrites, sourceState);
-            Verdict targetVerdict = sourceState.equals(targetState) ? sourceVerdict : explains(key, keyWrites, targetState);
+            Verdict sourceVerdict = explains(key, keyWrites, sourceState, timeline);
+            Verdict targetVerdict = sourceState.equals(targetState) ? sourceVerdict
+                    : explains(key, keyWrites, targetState, timeline);
             if (sourceVerdict == Verdict.EXPLAINED && targetVerdict == Verdict.EXPLAINED
                     && sourceState.equals(targetState)) {
                 continue;
@@ -341,13 +349,11 @@ public final class AcknowledgedWriteOracle<K, S> {
         final long returned;
         final boolean required;
 
-        Op(Write write, K key) {
-            Outcome outcome = write.outcome;
+        Op(Write write, K key, long returned) {
             this.effect = write.effects.get(key);
             this.started = write.started;
-            this.required = outcome == Outcome.ACKNOWLEDGED;
-            this.returned = outcome == Outcome.FAILED && !lateLandings ? write.returned
-                    : outcome == Outcome.ACKNOWLEDGED ? write.returned : Long.MAX_VALUE;
+            this.required = write.outcome == Outcome.ACKNOWLEDGED;
+            this.returned = returned;
         }
     }
 
@@ -355,13 +361,71 @@ public final class AcknowledgedWriteOracle<K, S> {
     }
 
     /**
+     * Maps a wall-clock deadline to the logical clock: the last logical event (a start or a return)
+     * that happened by it. Built once per check, so that each lookup is a binary search.
+     */
+    private final class Timeline {
+        private final long[] nanos;
+        private final long[] latestStamp;
+
+        Timeline(List<Write> all) {
+            List<long[]> events = new ArrayList<>();
+            for (Write write : all) {
+                events.add(new long[] {write.startedNanos, write.started});
+                if (write.outcome != Outcome.IN_FLIGHT) {
+                    events.add(new long[] {write.returnedNanos, write.returned});
+                }
+            }
+            events.sort((x, y) -> Long.compare(x[0], y[0]));
+            nanos = new long[events.size()];
+            latestStamp = new long[events.size()];
+            long latest = 0;
+            for (int i = 0; i < events.size(); i++) {
+                nanos[i] = events.get(i)[0];
+                latest = Math.max(latest, events.get(i)[1]);
+                latestStamp[i] = latest;
+            }
+        }
+
+        /**
+         * @return the logical time by which the write's effect, if any, was in place: its return; for
+         *     a failed write with a late-landing window, the last event within that window after its
+         *     return; for a write still in flight, never
+         */
+        long latestLanding(Write write) {
+            Outcome outcome = write.outcome;
+            if (outcome == Outcome.IN_FLIGHT) {
+                return Long.MAX_VALUE;
+            }
+            long window = lateLandingNanos;
+            if (outcome == Outcome.ACKNOWLEDGED || window == 0) {
+                return write.returned;
+            }
+            long deadline = write.returnedNanos + window;
+            int low = 0;
+            int high = nanos.length - 1;
+            int found = -1;
+            while (low <= high) {
+                int mid = (low + high) >>> 1;
+                if (nanos[mid] <= deadline) {
+                    found = mid;
+                    low = mid + 1;
+                } else {
+                    high = mid - 1;
+                }
+            }
+            return found < 0 ? write.returned : Math.max(write.returned, latestStamp[found]);
+        }
+    }
+
+    /**
      * Depth-first search for an order of the key's writes that ends in the observed state; visited
      * (done set, state) pairs are remembered, so each is expanded once.
      */
-    private Verdict explains(K key, List<Write> keyWrites, S observed) {
+    private Verdict explains(K key, List<Write> keyWrites, S observed, Timeline timeline) {
         List<Op> ops = new ArrayList<>(keyWrites.size());
         for (Write write : keyWrites) {
-            ops.add(new Op(write, key));
+            ops.add(new Op(write, key, timeline.latestLanding(write)));
         }
         int n = ops.size();
         int requiredCount = 0;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cutover.testsupport.AcknowledgedWriteOracle.Effect;
 import dev.cutover.testsupport.AcknowledgedWriteOracle.Write;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -129,12 +130,21 @@ class AcknowledgedWriteOracleTest {
     }
 
     @Test
-    void aFailedWrite_landsWithinItsCall_unlessLateLandingsAreAllowed() {
-        oracle.begin(1L, "deposit +9", deposit(9)).failed(new RuntimeException("timeout"));
+    void aFailedWrite_landsWithinItsCall_unlessLateLandingsAreAllowed() throws Exception {
+        oracle.begin(1L, "deposit +9", deposit(9)).failed(new RuntimeException("connection reset"));
         oracle.begin(1L, "insert", insert()).acknowledged();
         assertThrows(AssertionError.class, () -> oracle.check(Map.of(1L, Row.of(9)), Map.of(1L, Row.of(9))));
-        oracle.failedWritesMayLandLater();
+        oracle.failedWritesMayLandWithin(Duration.ofMinutes(1));
         oracle.check(Map.of(1L, Row.of(9)), Map.of(1L, Row.of(9)));
+
+        // But not after the window: an insert 50 ms later cannot be followed by the late deposit.
+        AcknowledgedWriteOracle<Long, Row> windowed = new AcknowledgedWriteOracle<Long, Row>(Row.ABSENT)
+                .failedWritesMayLandWithin(Duration.ofMillis(10));
+        windowed.begin(1L, "deposit +9", deposit(9)).failed(new RuntimeException("connection reset"));
+        Thread.sleep(50);
+        windowed.begin(1L, "insert", insert()).acknowledged();
+        assertThrows(AssertionError.class, () -> windowed.check(Map.of(1L, Row.of(9)), Map.of(1L, Row.of(9))));
+        windowed.check(Map.of(1L, Row.of(0)), Map.of(1L, Row.of(0)));
     }
 
     @Test
