@@ -506,6 +506,12 @@ public final class RetryQueue implements AutoCloseable {
         if (clock.instant().isAfter(startBy) || !acquireRate()) {
             return Outcome.STOP_BATCH;
         }
+        if (entry.mode() == ReplayMode.UNKNOWN) {
+            // JDBC stores never hand such an entry out; another store might.
+            park(entry, "replay_mode cannot be read; set it to REPLAY or RESYNC and requeue the entry, or discard it",
+                    new IllegalStateException("unreadable replay_mode"));
+            return Outcome.SETTLED;
+        }
         JsonNode payload;
         try {
             payload = JSON.readTree(entry.payload());
