@@ -292,14 +292,22 @@ public final class RetryQueue implements AutoCloseable {
      */
     public boolean drain(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + Objects.requireNonNull(timeout, "null timeout").toNanos();
+        long blockedCheckNanos = Math.max(config.pollInterval().toNanos(), TimeUnit.SECONDS.toNanos(1));
+        long nextBlockedCheck = System.nanoTime();
+        long previous = Long.MAX_VALUE;
         long pending;
         while ((pending = store.pendingCount()) > 0) {
-            long blocked = store.blockedCount();
-            if (blocked >= pending) {
-                LOG.warn("Retry queue {} cannot drain: its {} pending entries wait behind parked entries of their keys;"
-                        + " requeue or discard the parked entries (RetryQueue.parked(n))", owner, pending);
-                return false;
+            // Whether only parked keys are left costs a read of every pending entry: ask only while
+            // nothing drains, and at most once a second.
+            if (pending >= previous && System.nanoTime() - nextBlockedCheck >= 0) {
+                nextBlockedCheck = System.nanoTime() + blockedCheckNanos;
+                if (store.blockedCount() >= pending) {
+                    LOG.warn("Retry queue {} cannot drain: its {} pending entries wait behind parked entries of their"
+                            + " keys; requeue or discard the parked entries (RetryQueue.parked(n))", owner, pending);
+                    return false;
+                }
             }
+            previous = pending;
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 return false;

@@ -32,8 +32,6 @@ import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
 import org.jdbi.v3.core.statement.Query;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * {@link JdbcRetryStore} on JDBI. Claims run in two steps. First a plain read finds the heads of
@@ -52,7 +50,6 @@ import org.slf4j.LoggerFactory;
  * stalled database fails a claim or a completion instead of holding a worker for many minutes.
  */
 public final class JdbiRetryStore implements JdbcRetryStore {
-    private static final Logger LOG = LoggerFactory.getLogger(JdbiRetryStore.class);
     /**
      * Longest wait for one network read on the store's own connections: far above any statement of
      * the store's on a healthy database, far below the operating system's own give-up time.
