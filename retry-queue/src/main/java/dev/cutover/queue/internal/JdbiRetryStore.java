@@ -79,8 +79,8 @@ public final class JdbiRetryStore implements JdbcRetryStore {
     private final String lockSql;
     private final String optimisticClaimSql;
 
-    private JdbiRetryStore(DataSource dataSource, Dialect dialect, String tablePrefix) {
-        this.jdbi = Jdbi.create(() -> NetworkTimeouts.connect(dataSource, NETWORK_TIMEOUT_MILLIS));
+    private JdbiRetryStore(DataSource dataSource, Dialect dialect, String tablePrefix, int networkTimeoutMillis) {
+        this.jdbi = Jdbi.create(() -> NetworkTimeouts.connect(dataSource, networkTimeoutMillis));
         this.dialect = dialect;
         this.tablePrefix = tablePrefix;
         this.table = tablePrefix + "retry_entry";
@@ -132,9 +132,25 @@ public final class JdbiRetryStore implements JdbcRetryStore {
      * @return the store
      */
     public static JdbiRetryStore create(DataSource dataSource, String tablePrefix) {
+        return create(dataSource, tablePrefix, NETWORK_TIMEOUT_MILLIS);
+    }
+
+    /**
+     * Creates the store with another network timeout on its own connections, for tests that stall
+     * the database.
+     *
+     * @param dataSource the database
+     * @param tablePrefix prefix of the table's name
+     * @param networkTimeoutMillis the longest wait for one network read, positive
+     * @return the store
+     */
+    public static JdbiRetryStore create(DataSource dataSource, String tablePrefix, int networkTimeoutMillis) {
         Objects.requireNonNull(dataSource, "null dataSource");
         Dialect.requireIdentifier(tablePrefix, "tablePrefix");
-        return new JdbiRetryStore(dataSource, Dialect.detect(dataSource), tablePrefix);
+        if (networkTimeoutMillis <= 0) {
+            throw new IllegalArgumentException("networkTimeoutMillis must be positive, but was " + networkTimeoutMillis);
+        }
+        return new JdbiRetryStore(dataSource, Dialect.detect(dataSource), tablePrefix, networkTimeoutMillis);
     }
 
     @Override
