@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * ({@link ReplayHandler#migrations()}); other migrations' entries stay pending for instances that
  * can replay them. An entry whose stored status or replay mode this version cannot read (a damaged
  * or hand-written row) is never claimed; the workers look for such entries when they start and then
- * every {@value #UNREADABLE_CHECK_POLLS} poll intervals (at least once a second), park them with a
+ * every 10 poll intervals (at least a second apart), park them with a
  * reason that names the column and the fix, log each once at ERROR and count it in
  * {@code cutover.retry.queue.unreadable}. Like any parked entry it blocks its own key only.
  *
