@@ -274,8 +274,10 @@ public final class RepositoryBuilder<T> {
      * committed, even if the process dies at once. If the intent cannot be recorded, the call fails
      * with a {@link dev.cutover.common.CutoverException} before anything is written.
      *
-     * <p>Costs one insert into the store per key and write, and one extra copy per intent when it
-     * replays. A primary call that runs longer than {@code intentDelay} may have its intent
+     * <p>Costs one insert into the store per key and write (an update instead while the key's newest
+     * entry is a pending intent of the same direction, which the new intent is coalesced into: it
+     * becomes due after the latest write, so a key written many times while the target is down keeps
+     * one intent), and one extra copy per intent when it replays. A primary call that runs longer than {@code intentDelay} may have its intent
      * replayed before it commits, which weakens the guarantee for that call: choose a delay well
      * above the slowest write. Due times use the system clock.
      *

@@ -109,13 +109,29 @@ final class RepositoryHandler implements InvocationHandler {
                 + " the primary, so the write may or may not persist, as a whole. Retry the call");
     }
 
-    /** The crash-safe variant: durable intents first, so a failed or lost copy needs no further entry. */
+    /**
+     * The crash-safe variant: durable intents first, so a failed or lost copy needs no further entry.
+     *
+     * <p>An intent says "copy the key's current row once {@code due} has passed". It is coalesced
+     * with the key's newest entry when that is a pending, unleased intent of the same direction: that
+     * entry is then due at the later of the two due times, and no entry is added, so that a key written
+     * many times during a target outage keeps one intent instead of one per write. This keeps every
+     * write covered, including one of another thread or instance still in flight under the older
+     * intent: that write was to end before the older due time, and the coalesced entry copies the row
+     * no earlier than that, so its copy still sees the write; this write's own copy is due no earlier
+     * than its own intent would have been. An intent that is leased is being replayed, and its copy
+     * may have read the row already; it is never changed, and a new intent is added behind it. The
+     * coalescing is committed before the primary call starts, so a crash at any point leaves an entry
+     * due after this write. Writes that keep a key busy push its intent later each time; it then
+     * replays once the key rests for {@code intentDelay}, while each write's direct copy keeps the
+     * mirror current meanwhile.
+     */
     private Object writeCrashSafe(MethodPlan plan, Object[] args, List<String> keys, Side primary, WritePermit permit)
             throws Throwable {
         Instant due = Instant.now().plus(intentDelay);
         for (String key : keys) {
             try {
-                intentStore.enqueue(ResyncReplayHandler.intent(migration, plan.entity(), key, primary), due);
+                intentStore.enqueueCoalescing(ResyncReplayHandler.intent(migration, plan.entity(), key, primary), due);
                 stats.enqueued(primary.other(), true);
             } catch (RuntimeException e) {
                 stats.enqueued(primary.other(), false);

@@ -17,6 +17,8 @@ import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * The table-aware {@link ReplayHandler} of the retry-queue: replays an entry by copying the key's
@@ -30,8 +32,13 @@ import org.slf4j.LoggerFactory;
  * what repositories queue while the source is primary) copy source to target; entries with
  * {@value #TO_SOURCE} (queued while the target is primary) copy target to source. Because the copy
  * takes the current row, not the recorded operation, replaying an entry twice or after newer writes
- * is harmless. An entry of an unknown migration or entity, with a malformed key or another
- * operation is parked at once with a {@link NonRetryableReplayException}.
+ * is harmless.
+ *
+ * <p>The handler declares its migrations ({@link #migrations()}), so a queue that drains through it
+ * claims only their entries: during a rolling deploy that adds a migration, the instances that do
+ * not know it yet leave its entries pending for the instances that do. An entry of an unknown
+ * migration that reaches it anyway, or one of an unknown entity, with a malformed key or another
+ * operation, is parked at once with a {@link NonRetryableReplayException}.
  *
  * <p><b>Primary moves.</b> Built with the application's {@link MigrationFlags}
  * ({@link #of(String, KeyResync, MigrationFlags)}), the handler keeps replays inside the fenced
@@ -155,7 +162,9 @@ public final class ResyncReplayHandler implements ReplayHandler {
 
     /**
      * The write-ahead intent of a crash-safe repository: a copy of the key, queued before the write,
-     * that no later entry supersedes.
+     * that no later entry supersedes before it is due. Enqueue it with
+     * {@link dev.cutover.queue.RetryStore#enqueueCoalescing}, so that the intents of a key written
+     * many times meanwhile stay one entry.
      *
      * @param migration the migration's name
      * @param entity the mapped entity
@@ -235,6 +244,16 @@ public final class ResyncReplayHandler implements ReplayHandler {
         } finally {
             permit.close();
         }
+    }
+
+    /**
+     * The migrations this handler has a {@link KeyResync} for; a queue claims only their entries.
+     *
+     * @return their names
+     */
+    @Override
+    public Optional<Set<String>> migrations() {
+        return Optional.of(byMigration.keySet());
     }
 
     @Override

@@ -16,6 +16,8 @@ import dev.cutover.testsupport.TestDatabases;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -70,6 +72,11 @@ class ResyncReplayHandlerTest {
                 parkReason(new NewRetryEntry("ledger", "accounts", "1", ReplayMode.REPLAY, "deposit", NullNode.getInstance())));
         assertEquals("#7 ledger/accounts/x: Key part 'x' of accounts is not a valid Long for key column id",
                 parkReason(NewRetryEntry.resync("ledger", "accounts", "x")));
+    }
+
+    @Test
+    void declaresTheMigrationsItCanReplay_soThatAQueueClaimsOnlyTheirEntries() {
+        assertEquals(Optional.of(Set.of("ledger")), handler.migrations());
     }
 
     private String parkReason(NewRetryEntry entry) {

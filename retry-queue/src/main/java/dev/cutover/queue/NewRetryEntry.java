@@ -32,13 +32,18 @@ public record NewRetryEntry(String migration, String entity, String key, ReplayM
      * Validates the entry.
      *
      * @throws NullPointerException if any component is null
-     * @throws IllegalArgumentException if a name is blank or longer than its maximum
+     * @throws IllegalArgumentException if a name is blank or longer than its maximum, or the mode is
+     *     {@link ReplayMode#UNKNOWN}
      */
     public NewRetryEntry {
         requireText(migration, "migration", MAX_MIGRATION);
         requireText(entity, "entity", MAX_ENTITY);
         requireText(key, "key", MAX_KEY);
         Objects.requireNonNull(mode, "null mode");
+        if (mode == ReplayMode.UNKNOWN) {
+            throw new IllegalArgumentException("mode UNKNOWN only describes stored entries whose mode cannot be read;"
+                    + " enqueue REPLAY or RESYNC");
+        }
         requireText(operation, "operation", MAX_OPERATION);
         Objects.requireNonNull(payload, "null payload");
     }

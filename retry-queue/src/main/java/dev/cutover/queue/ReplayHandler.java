@@ -1,6 +1,8 @@
 package dev.cutover.queue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * SPI: applies one queued entry to the target. The table-aware implementation comes from the
@@ -32,4 +34,17 @@ public interface ReplayHandler {
      * @throws Exception if the attempt failed and may succeed later
      */
     void replay(RetryEntry entry, JsonNode payload) throws Exception;
+
+    /**
+     * The migrations whose entries this handler can replay. A queue claims only their entries and
+     * leaves the others pending for instances whose handler knows them, so that during a rolling
+     * deploy that adds a migration the instances still on the old version neither replay nor park
+     * the new migration's entries.
+     *
+     * @return the migrations' names, or empty (the default) if the handler takes the entries of every
+     *     migration
+     */
+    default Optional<Set<String>> migrations() {
+        return Optional.empty();
+    }
 }

@@ -20,10 +20,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jdbi.v3.core.Handle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +42,14 @@ import org.slf4j.LoggerFactory;
  * after {@link RetryQueueConfig#maxAttempts()}; a {@link NonRetryableReplayException}, a payload
  * that is not valid JSON or one the handler cannot deserialize parks the entry at once.
  *
+ * <p>The workers claim only the entries of the migrations the handler declares
+ * ({@link ReplayHandler#migrations()}); other migrations' entries stay pending for instances that
+ * can replay them. An entry whose stored status or replay mode this version cannot read (a damaged
+ * or hand-written row) is never claimed; the workers look for such entries when they start and then
+ * every 10 poll intervals (at least a second apart), park them with a
+ * reason that names the column and the fix, log each once at ERROR and count it in
+ * {@code cutover.retry.queue.unreadable}. Like any parked entry it blocks its own key only.
+ *
  * <p>Logs name entries by id and key, never by payload values, which may hold personal data.
  *
  * <p>Thread-safe: enqueue, {@link #isPending}, the operator methods and {@link #drain} may be
@@ -50,9 +60,13 @@ public final class RetryQueue implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Claims in a row that may lose every candidate before a worker waits a poll interval. */
     private static final int MAX_LOST_CLAIMS_IN_A_ROW = 5;
+    /** Poll intervals between two looks for unreadable entries; a look reads the table's unusual rows. */
+    static final int UNREADABLE_CHECK_POLLS = 10;
 
     private final RetryStore store;
     private final ReplayHandler handler;
+    /** The migrations whose entries the workers claim; empty for every migration. */
+    private final Optional<Set<String>> migrations;
     private final RetryQueueConfig config;
     private final Clock clock;
     private final String owner;
@@ -63,6 +77,9 @@ public final class RetryQueue implements AutoCloseable {
     private final LoadingCache<PendingKey, Boolean> pending;
     /** Whether a migration has any entry, so that keys of an empty queue cost no query each. */
     private final LoadingCache<String, Boolean> migrationHasEntries;
+    /** When (clock millis) a worker next looks for unreadable entries; one worker at a time wins it. */
+    private final AtomicLong nextUnreadableCheck = new AtomicLong(Long.MIN_VALUE);
+    private final long unreadableCheckMillis;
     private final Object lifecycle = new Object();
     private ExecutorService workers;
     private volatile boolean running;
@@ -70,7 +87,14 @@ public final class RetryQueue implements AutoCloseable {
     private RetryQueue(RetryStore store, ReplayHandler handler, RetryQueueConfig config) {
         this.store = store;
         this.handler = handler;
+        this.migrations = Objects.requireNonNull(handler.migrations(), "handler.migrations() returned null")
+                .map(Set::copyOf);
+        if (migrations.isPresent() && migrations.get().isEmpty()) {
+            throw new IllegalArgumentException("The replay handler " + handler + " declares no migration it can replay;"
+                    + " its migrations() must name at least one, or be empty for every migration");
+        }
         this.config = config;
+        this.unreadableCheckMillis = Math.max(1000, config.pollInterval().toMillis() * UNREADABLE_CHECK_POLLS);
         this.clock = config.clock();
         this.owner = config.instanceId();
         this.backoff = config.backoff();
@@ -102,6 +126,7 @@ public final class RetryQueue implements AutoCloseable {
      * @param config the settings
      * @return the queue
      * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if the handler declares an empty set of migrations
      */
     public static RetryQueue create(RetryStore store, ReplayHandler handler, RetryQueueConfig config) {
         Objects.requireNonNull(store, "null store");
@@ -280,16 +305,34 @@ public final class RetryQueue implements AutoCloseable {
     /**
      * Waits until no entry is pending in the store (parked entries aside), e.g. for the final sync
      * before a cutover. Only waits: the workers of this or another instance must be running. Entries
-     * queued behind a parked entry of their key stay pending, so this returns false until an
-     * operator requeues or discards the parked one.
+     * queued behind a parked entry of their key stay pending until an operator requeues or discards
+     * the parked one, so this returns false as soon as every pending entry left waits behind a parked
+     * (or unreadable) entry of its key, rather than waiting out the timeout: nothing more can drain
+     * without an operator. Entries of migrations no running instance can replay also stay pending.
      *
      * @param timeout how long to wait at most, in real time (not on the configured clock)
-     * @return true if the queue is empty of pending entries, false if the time ran out first
+     * @return true if the queue is empty of pending entries; false if the time ran out first, or if
+     *     the entries left all wait behind parked entries (list them with {@link #parked(int)})
      * @throws InterruptedException if interrupted while waiting
      */
     public boolean drain(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + Objects.requireNonNull(timeout, "null timeout").toNanos();
-        while (store.pendingCount() > 0) {
+        long blockedCheckNanos = Math.max(config.pollInterval().toNanos(), TimeUnit.SECONDS.toNanos(1));
+        long nextBlockedCheck = System.nanoTime();
+        long previous = Long.MAX_VALUE;
+        long pending;
+        while ((pending = store.pendingCount()) > 0) {
+            // Whether only parked keys are left costs a read of every pending entry: ask only while
+            // nothing drains, and at most once a second.
+            if (pending >= previous && System.nanoTime() - nextBlockedCheck >= 0) {
+                nextBlockedCheck = System.nanoTime() + blockedCheckNanos;
+                if (store.blockedCount() >= pending) {
+                    LOG.warn("Retry queue {} cannot drain: its {} pending entries wait behind parked entries of their"
+                            + " keys; requeue or discard the parked entries (RetryQueue.parked(n))", owner, pending);
+                    return false;
+                }
+            }
+            previous = pending;
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 return false;
@@ -300,7 +343,8 @@ public final class RetryQueue implements AutoCloseable {
     }
 
     /**
-     * Lists parked entries, oldest first, for an operator.
+     * Lists parked entries, oldest first, for an operator; entries whose stored status cannot be read
+     * count as parked and are listed too.
      *
      * @param limit the most to return, at least 1
      * @return the entries, with their last error
@@ -324,7 +368,8 @@ public final class RetryQueue implements AutoCloseable {
     }
 
     /**
-     * Makes a parked entry pending again with zero attempts, due now: do this once its cause is fixed.
+     * Makes a parked entry (or one whose stored status cannot be read) pending again with zero
+     * attempts, due now: do this once its cause is fixed.
      *
      * @param id the entry's id
      * @return false if there is no parked entry with this id
@@ -336,7 +381,8 @@ public final class RetryQueue implements AutoCloseable {
     }
 
     /**
-     * Removes a parked entry for good, e.g. when the target was repaired by hand; this unblocks its key.
+     * Removes a parked entry (or one whose stored status cannot be read) for good, e.g. when the
+     * target was repaired by hand; this unblocks its key.
      *
      * @param id the entry's id
      * @return false if there is no parked entry with this id
@@ -359,6 +405,7 @@ public final class RetryQueue implements AutoCloseable {
         int lostInARow = 0;
         while (running) {
             try {
+                parkUnreadableWhenDue();
                 Claimed claimed = drainBatch();
                 // A claim that lost every candidate to another worker or instance found work that was
                 // there a moment ago: claim again at once rather than idle for a whole poll interval,
@@ -389,6 +436,31 @@ public final class RetryQueue implements AutoCloseable {
         }
     }
 
+    /**
+     * Parks the store's unreadable entries if it is time to look; one worker looks while the others
+     * drain. A failed look is logged and tried again at the next interval, not in a loop.
+     */
+    private void parkUnreadableWhenDue() {
+        long now = clock.millis();
+        long due = nextUnreadableCheck.get();
+        if (now < due || !nextUnreadableCheck.compareAndSet(due, now + unreadableCheckMillis)) {
+            return;
+        }
+        List<RetryEntry> parked;
+        try {
+            parked = store.parkUnreadable(clock.instant());
+        } catch (RuntimeException e) {
+            LOG.warn("Retry queue {} could not look for unreadable entries ({}); looking again in {} ms", owner,
+                    e.toString(), unreadableCheckMillis);
+            return;
+        }
+        for (RetryEntry entry : parked) {
+            metrics.unreadable(entry.migration());
+            metrics.parked(entry.migration());
+            LOG.error("Parked unreadable retry entry {}: {}", entry.describe(), entry.lastError());
+        }
+    }
+
     /** What one claim of a worker got. */
     private enum Claimed {
         /** Entries, which were replayed. */
@@ -409,7 +481,7 @@ public final class RetryQueue implements AutoCloseable {
         if (!targetAvailable()) {
             return Claimed.NOTHING;
         }
-        ClaimResult claim = store.claim(owner, clock.instant(), config.batchSize(), config.leaseDuration());
+        ClaimResult claim = store.claim(owner, clock.instant(), config.batchSize(), config.leaseDuration(), migrations);
         claim.conflicts().forEach(metrics::claimConflicts);
         List<RetryEntry> entries = claim.entries();
         List<RetryEntry> replayed = new ArrayList<>(entries.size());
@@ -466,6 +538,12 @@ public final class RetryQueue implements AutoCloseable {
         Instant startBy = entry.leaseUntil().minus(config.leaseDuration().dividedBy(5));
         if (clock.instant().isAfter(startBy) || !acquireRate()) {
             return Outcome.STOP_BATCH;
+        }
+        if (entry.mode() == ReplayMode.UNKNOWN) {
+            // JDBC stores never hand such an entry out; another store might.
+            park(entry, "replay_mode cannot be read; set it to REPLAY or RESYNC and requeue the entry, or discard it",
+                    new IllegalStateException("unreadable replay_mode"));
+            return Outcome.SETTLED;
         }
         JsonNode payload;
         try {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import javax.sql.DataSource;
 
 /**
@@ -24,7 +25,8 @@ import javax.sql.DataSource;
  * <p>Claim rules, which give per-key order: only the lowest-sequence entry of a (migration,
  * entity, key) may be claimed, only when it is pending, due and unleased (or its lease ended), and
  * only while no other entry of that key holds a live lease. A parked entry therefore blocks its own
- * key and no other.
+ * key and no other. An entry whose stored status or replay mode cannot be read blocks its own key
+ * the same way (see {@link EntryStatus}) and is never claimed; {@link #parkUnreadable} parks it.
  *
  * <p>Implementations are thread-safe.
  */
@@ -55,7 +57,9 @@ public interface RetryStore {
 
     /**
      * Adds an entry in a transaction of its own. A {@link ReplayMode#RESYNC} entry first removes
-     * the pending, unleased entries of its key, which it supersedes.
+     * the pending, unleased entries of its key, which it supersedes, except those not yet due that
+     * were never tried: such an entry may be a write-ahead intent whose write is still running, which
+     * a copy made now would miss.
      *
      * @param entry the entry
      * @param now its creation time, also its first due time
@@ -65,7 +69,8 @@ public interface RetryStore {
     long enqueue(NewRetryEntry entry, Instant now);
 
     /**
-     * Leases up to {@code limit} due entries to {@code owner}, following the claim rules above.
+     * Leases up to {@code limit} due entries of every migration to {@code owner}, following the claim
+     * rules above.
      *
      * @param owner the claiming instance's id
      * @param now the current time
@@ -73,7 +78,65 @@ public interface RetryStore {
      * @param lease how long the lease lasts
      * @return the claimed entries (their lease fields set) and the conflicts met
      */
-    ClaimResult claim(String owner, Instant now, int limit, Duration lease);
+    default ClaimResult claim(String owner, Instant now, int limit, Duration lease) {
+        return claim(owner, now, limit, lease, Optional.empty());
+    }
+
+    /**
+     * Leases up to {@code limit} due entries of the given migrations to {@code owner}, following the
+     * claim rules above. Entries of other migrations are left alone, pending for claimers that can
+     * replay them.
+     *
+     * @param owner the claiming instance's id
+     * @param now the current time
+     * @param limit the most entries to claim, at least 1
+     * @param lease how long the lease lasts
+     * @param migrations the migrations whose entries may be claimed, or empty for every migration
+     * @return the claimed entries (their lease fields set) and the conflicts met
+     */
+    ClaimResult claim(String owner, Instant now, int limit, Duration lease, Optional<Set<String>> migrations);
+
+    /**
+     * Parks the entries whose stored status or replay mode this version cannot read, each with a
+     * last error that names the column, the stored value and the fix. Such entries are never claimed;
+     * until parked they block their own key like a parked entry. An entry with a live lease is left
+     * until the lease ends. Stores that cannot hold such entries (the in-memory one) return nothing.
+     *
+     * @param now the current time
+     * @return the entries parked by this call, as parked now; each is returned by one call only
+     */
+    default List<RetryEntry> parkUnreadable(Instant now) {
+        return List.of();
+    }
+
+    /**
+     * Counts the pending entries that wait behind a parked entry (or one that counts as parked) of
+     * their key, so that only an operator can let them drain.
+     *
+     * @return the count; the default implementation says 0
+     */
+    default long blockedCount() {
+        return 0;
+    }
+
+    /**
+     * Adds an entry, or coalesces it into its key's newest entry when that entry is pending, not
+     * leased and has the same mode, operation and payload: that entry is then due at the later of its
+     * due time and {@code due}, and nothing is added. Only for entries whose replay reads the current
+     * state when it runs (a copy of the key's row, such as a crash-safe write-ahead intent): two such
+     * entries next to each other do what the later one alone does. Pushing the older entry's due time
+     * later never uncovers the write it was made for, since a later copy of the row still includes it;
+     * an entry that is leased (being replayed) is never changed, as its copy may already have read the
+     * row. The default implementation always adds.
+     *
+     * @param entry the entry
+     * @param due its creation time and first due time, as in {@link #enqueue}
+     * @return the id of the new entry, or of the entry it was coalesced into
+     * @throws dev.cutover.common.CutoverException if a JDBC store cannot write it
+     */
+    default long enqueueCoalescing(NewRetryEntry entry, Instant due) {
+        return enqueue(entry, due);
+    }
 
     /**
      * Removes a replayed entry, if its claim still holds it.

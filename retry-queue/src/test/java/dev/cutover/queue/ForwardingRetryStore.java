@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /** A store that forwards every call, for tests that intercept a few. */
 class ForwardingRetryStore implements RetryStore {
@@ -15,8 +16,23 @@ class ForwardingRetryStore implements RetryStore {
     }
 
     @Override
-    public ClaimResult claim(String owner, Instant now, int limit, Duration lease) {
-        return delegate.claim(owner, now, limit, lease);
+    public ClaimResult claim(String owner, Instant now, int limit, Duration lease, Optional<Set<String>> migrations) {
+        return delegate.claim(owner, now, limit, lease, migrations);
+    }
+
+    @Override
+    public List<RetryEntry> parkUnreadable(Instant now) {
+        return delegate.parkUnreadable(now);
+    }
+
+    @Override
+    public long blockedCount() {
+        return delegate.blockedCount();
+    }
+
+    @Override
+    public long enqueueCoalescing(NewRetryEntry entry, Instant due) {
+        return delegate.enqueueCoalescing(entry, due);
     }
 
     @Override

@@ -10,6 +10,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -61,12 +63,13 @@ class LostClaimTest {
         }
 
         @Override
-        public ClaimResult claim(String owner, Instant now, int limit, Duration lease) {
+        public ClaimResult claim(String owner, Instant now, int limit, Duration lease,
+                Optional<Set<String>> migrations) {
             int claim = claims.incrementAndGet();
             if (claim <= losing) {
                 return new ClaimResult(List.of(), Map.of(MIGRATION, 1));
             }
-            ClaimResult result = super.claim(owner, now, limit, lease);
+            ClaimResult result = super.claim(owner, now, limit, lease, migrations);
             if (!result.entries().isEmpty()) {
                 firstClaimWithEntries.compareAndSet(0, claim);
             }

@@ -34,8 +34,10 @@ public final class InMemoryRetryStore implements RetryStore {
         Objects.requireNonNull(now, "null now");
         synchronized (lock) {
             if (entry.mode() == ReplayMode.RESYNC) {
+                // Not an entry never tried and not yet due: it may be an intent whose write still runs.
                 entries.values().removeIf(e -> sameKey(e, entry.migration(), entry.entity(), entry.key())
-                        && e.status() == EntryStatus.PENDING && e.leaseOwner() == null);
+                        && e.status() == EntryStatus.PENDING && e.leaseOwner() == null
+                        && (e.attempts() > 0 || !e.nextAttemptAt().isAfter(now)));
             }
             long id = ++lastId;
             entries.put(id, new RetryEntry(id, entry.migration(), entry.entity(), entry.key(), entry.mode(),
@@ -45,8 +47,34 @@ public final class InMemoryRetryStore implements RetryStore {
     }
 
     @Override
-    public ClaimResult claim(String owner, Instant now, int limit, Duration lease) {
+    public long enqueueCoalescing(NewRetryEntry entry, Instant due) {
+        Objects.requireNonNull(entry, "null entry");
+        Objects.requireNonNull(due, "null due");
+        synchronized (lock) {
+            RetryEntry newest = null;
+            for (RetryEntry e : entries.descendingMap().values()) {
+                if (sameKey(e, entry.migration(), entry.entity(), entry.key())) {
+                    newest = e;
+                    break;
+                }
+            }
+            if (newest != null && newest.status() == EntryStatus.PENDING && newest.leaseOwner() == null
+                    && newest.mode() == entry.mode() && newest.operation().equals(entry.operation())
+                    && newest.payload().equals(entry.payload().toString())) {
+                Instant later = newest.nextAttemptAt().isAfter(due) ? newest.nextAttemptAt() : due;
+                entries.put(newest.id(), new RetryEntry(newest.id(), newest.migration(), newest.entity(), newest.key(),
+                        newest.mode(), newest.operation(), newest.payload(), newest.status(), newest.attempts(), later,
+                        newest.lastError(), newest.createdAt(), null, null));
+                return newest.id();
+            }
+            return enqueue(entry, due);
+        }
+    }
+
+    @Override
+    public ClaimResult claim(String owner, Instant now, int limit, Duration lease, Optional<Set<String>> migrations) {
         Objects.requireNonNull(owner, "null owner");
+        Objects.requireNonNull(migrations, "null migrations");
         Instant until = now.plus(lease);
         synchronized (lock) {
             Set<KeyOf> liveLeases = new HashSet<>();
@@ -60,6 +88,9 @@ public final class InMemoryRetryStore implements RetryStore {
             for (RetryEntry e : entries.values()) {
                 if (claimed.size() == limit) {
                     break;
+                }
+                if (migrations.isPresent() && !migrations.get().contains(e.migration())) {
+                    continue;
                 }
                 KeyOf key = KeyOf.of(e);
                 boolean head = seen.add(key);
@@ -134,6 +165,22 @@ public final class InMemoryRetryStore implements RetryStore {
     }
 
     @Override
+    public long blockedCount() {
+        synchronized (lock) {
+            Set<KeyOf> blocked = new HashSet<>();
+            long count = 0;
+            for (RetryEntry e : entries.values()) {
+                if (e.status() != EntryStatus.PENDING) {
+                    blocked.add(KeyOf.of(e));
+                } else if (blocked.contains(KeyOf.of(e))) {
+                    count++;
+                }
+            }
+            return count;
+        }
+    }
+
+    @Override
     public long pendingCount() {
         synchronized (lock) {
             return entries.values().stream().filter(e -> e.status() == EntryStatus.PENDING).count();
@@ -173,7 +220,7 @@ public final class InMemoryRetryStore implements RetryStore {
     public boolean requeue(long id, Instant now) {
         synchronized (lock) {
             RetryEntry e = entries.get(id);
-            if (e == null || e.status() != EntryStatus.PARKED) {
+            if (e == null || e.status() == EntryStatus.PENDING) {
                 return false;
             }
             entries.put(id, new RetryEntry(id, e.migration(), e.entity(), e.key(), e.mode(), e.operation(), e.payload(),
@@ -186,7 +233,7 @@ public final class InMemoryRetryStore implements RetryStore {
     public boolean discard(long id) {
         synchronized (lock) {
             RetryEntry e = entries.get(id);
-            if (e == null || e.status() != EntryStatus.PARKED) {
+            if (e == null || e.status() == EntryStatus.PENDING) {
                 return false;
             }
             entries.remove(id);

@@ -2,6 +2,7 @@ package dev.cutover.queue.internal;
 
 import dev.cutover.common.CutoverException;
 import dev.cutover.common.Dialect;
+import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.queue.ClaimResult;
 import dev.cutover.queue.EntryStatus;
 import dev.cutover.queue.JdbcRetryStore;
@@ -42,8 +43,21 @@ import org.jdbi.v3.core.statement.Query;
  * means another instance was first. The locking step cannot do the head check itself, because on
  * InnoDB its subquery would skip locked rows too and wrongly see a later entry as the head; a
  * locked head stays visible to the plain read, so the entry behind it is never a candidate.
+ *
+ * <p>Only rows whose status and replay mode this version reads are claimed; the others still count
+ * as their key's head, so they block their own key, until {@link #parkUnreadable} parks them. The
+ * store's own connections get a network timeout of {@value #NETWORK_TIMEOUT_MILLIS} ms, so that a
+ * stalled database fails a claim or a completion instead of holding a worker for many minutes.
  */
 public final class JdbiRetryStore implements JdbcRetryStore {
+    /**
+     * Longest wait for one network read on the store's own connections: far above any statement of
+     * the store's on a healthy database, far below the operating system's own give-up time.
+     */
+    static final int NETWORK_TIMEOUT_MILLIS = 30_000;
+    /** The stored values this version reads; anything else is unreadable and gets parked. */
+    private static final String KNOWN_MODES = "'REPLAY', 'RESYNC'";
+    private static final String KNOWN_STATUSES = "'PENDING', 'PARKED'";
     /** Tries of a self-managed transaction chosen as a deadlock victim. */
     private static final int CONFLICT_ATTEMPTS = 5;
     /** Candidates read per claimed entry: room for losing some to other instances. */
@@ -60,37 +74,54 @@ public final class JdbiRetryStore implements JdbcRetryStore {
     private final String table;
     private final String candidatesSql;
     private final String windowCandidatesSql;
+    private final String filteredCandidatesSql;
+    private final String filteredWindowCandidatesSql;
     private final String lockSql;
     private final String optimisticClaimSql;
 
-    private JdbiRetryStore(DataSource dataSource, Dialect dialect, String tablePrefix) {
-        this.jdbi = Jdbi.create(dataSource);
+    private JdbiRetryStore(DataSource dataSource, Dialect dialect, String tablePrefix, int networkTimeoutMillis) {
+        this.jdbi = Jdbi.create(() -> NetworkTimeouts.connect(dataSource, networkTimeoutMillis));
         this.dialect = dialect;
         this.tablePrefix = tablePrefix;
         this.table = tablePrefix + "retry_entry";
         String noLaterLiveLease = " NOT EXISTS (SELECT 1 FROM " + table + " o WHERE o.migration = e.migration"
                 + " AND o.entity = e.entity AND o.routing_key = e.routing_key AND o.lease_until >= :now"
                 + " AND o.id > e.id)";
-        String claimable = " e.status = 'PENDING' AND e.next_attempt_at <= :now"
-                + " AND (e.lease_owner IS NULL OR e.lease_until < :now)";
+        // A lease without an end (a damaged row) counts as ended, so that it cannot hold its key forever.
+        String claimable = " e.status = 'PENDING' AND e.replay_mode IN (" + KNOWN_MODES + ") AND e.next_attempt_at <= :now"
+                + " AND (e.lease_owner IS NULL OR e.lease_until IS NULL OR e.lease_until < :now)";
         String noEarlierEntry = " NOT EXISTS (SELECT 1 FROM " + table + " p WHERE p.migration = e.migration"
                 + " AND p.entity = e.entity AND p.routing_key = e.routing_key AND p.id < e.id)";
-        String heads = "SELECT MIN(id) AS id FROM " + table + " GROUP BY migration, entity, routing_key";
+        this.candidatesSql = candidatesSql(dialect, "", claimable, noLaterLiveLease);
+        this.windowCandidatesSql = windowCandidatesSql("", noEarlierEntry, noLaterLiveLease);
+        // The migration filter of a claimer that replays only some migrations (rolling deploys).
+        this.filteredCandidatesSql = candidatesSql(dialect, " WHERE migration IN (<migrations>)", claimable,
+                noLaterLiveLease);
+        this.filteredWindowCandidatesSql = windowCandidatesSql(" AND c.migration IN (<migrations>)", noEarlierEntry,
+                noLaterLiveLease);
+        this.lockSql = "SELECT e.id FROM " + table + " e WHERE e.id IN (<ids>) AND" + claimable
+                + " ORDER BY e.id LIMIT :limit FOR UPDATE SKIP LOCKED";
+        this.optimisticClaimSql = "UPDATE " + table + " e SET lease_owner = :owner, lease_until = :until"
+                + " WHERE e.id = :id AND" + claimable + " AND" + noLaterLiveLease + " AND" + noEarlierEntry;
+    }
+
+    private String candidatesSql(Dialect dialect, String filter, String claimable, String noLaterLiveLease) {
+        String heads = "SELECT MIN(id) AS id FROM " + table + filter + " GROUP BY migration, entity, routing_key";
         // Materialised first, so that PostgreSQL never re-joins every entry against every head, even
         // on a table without statistics yet; the other engines materialise a grouped derived table anyway.
         String headsFirst = dialect == Dialect.POSTGRESQL
                 ? "WITH h AS MATERIALIZED (" + heads + ") SELECT e.id, e.migration FROM h"
                 : "SELECT e.id, e.migration FROM (" + heads + ") h";
-        this.candidatesSql = headsFirst + " JOIN " + table + " e ON e.id = h.id WHERE" + claimable + " AND"
-                + noLaterLiveLease + " ORDER BY e.id LIMIT :limit";
-        this.windowCandidatesSql = "SELECT e.id, e.migration FROM (SELECT c.id, c.migration, c.entity, c.routing_key"
-                + " FROM " + table + " c WHERE c.status = 'PENDING' AND c.next_attempt_at <= :now"
-                + " AND (c.lease_owner IS NULL OR c.lease_until < :now) ORDER BY c.id LIMIT :window) e WHERE"
+        return headsFirst + " JOIN " + table + " e ON e.id = h.id WHERE" + claimable + " AND" + noLaterLiveLease
+                + " ORDER BY e.id LIMIT :limit";
+    }
+
+    private String windowCandidatesSql(String filter, String noEarlierEntry, String noLaterLiveLease) {
+        return "SELECT e.id, e.migration FROM (SELECT c.id, c.migration, c.entity, c.routing_key"
+                + " FROM " + table + " c WHERE c.status = 'PENDING' AND c.replay_mode IN (" + KNOWN_MODES + ")"
+                + " AND c.next_attempt_at <= :now AND (c.lease_owner IS NULL OR c.lease_until IS NULL"
+                + " OR c.lease_until < :now)" + filter + " ORDER BY c.id LIMIT :window) e WHERE"
                 + noEarlierEntry + " AND" + noLaterLiveLease + " ORDER BY e.id LIMIT :limit";
-        this.lockSql = "SELECT e.id FROM " + table + " e WHERE e.id IN (<ids>) AND" + claimable
-                + " ORDER BY e.id LIMIT :limit FOR UPDATE SKIP LOCKED";
-        this.optimisticClaimSql = "UPDATE " + table + " e SET lease_owner = :owner, lease_until = :until"
-                + " WHERE e.id = :id AND" + claimable + " AND" + noLaterLiveLease + " AND" + noEarlierEntry;
     }
 
     /**
@@ -101,9 +132,25 @@ public final class JdbiRetryStore implements JdbcRetryStore {
      * @return the store
      */
     public static JdbiRetryStore create(DataSource dataSource, String tablePrefix) {
+        return create(dataSource, tablePrefix, NETWORK_TIMEOUT_MILLIS);
+    }
+
+    /**
+     * Creates the store with another network timeout on its own connections, for tests that stall
+     * the database.
+     *
+     * @param dataSource the database
+     * @param tablePrefix prefix of the table's name
+     * @param networkTimeoutMillis the longest wait for one network read, positive
+     * @return the store
+     */
+    public static JdbiRetryStore create(DataSource dataSource, String tablePrefix, int networkTimeoutMillis) {
         Objects.requireNonNull(dataSource, "null dataSource");
         Dialect.requireIdentifier(tablePrefix, "tablePrefix");
-        return new JdbiRetryStore(dataSource, Dialect.detect(dataSource), tablePrefix);
+        if (networkTimeoutMillis <= 0) {
+            throw new IllegalArgumentException("networkTimeoutMillis must be positive, but was " + networkTimeoutMillis);
+        }
+        return new JdbiRetryStore(dataSource, Dialect.detect(dataSource), tablePrefix, networkTimeoutMillis);
     }
 
     @Override
@@ -128,6 +175,58 @@ public final class JdbiRetryStore implements JdbcRetryStore {
             return inTransactionRetryingConflicts(handle -> enqueue(handle, entry, now));
         } catch (SQLException | JdbiException e) {
             throw new CutoverException("Cannot enqueue a retry entry into " + table + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public long enqueueCoalescing(NewRetryEntry entry, Instant due) {
+        Objects.requireNonNull(entry, "null entry");
+        Objects.requireNonNull(due, "null due");
+        try {
+            return inTransactionRetryingConflicts(handle -> {
+                Long into = coalesce(handle.getConnection(), entry, due);
+                return into != null ? into : enqueue(handle.getConnection(), entry, due);
+            });
+        } catch (SQLException | JdbiException e) {
+            throw new CutoverException("Cannot enqueue a retry entry into " + table + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Makes the key's newest entry due at {@code due} at the latest, if it is a pending, unleased twin
+     * of the new entry. The newest entry is found with a plain read, then changed by primary key under
+     * the same conditions, so that an entry leased, parked or removed meanwhile is left alone (and the
+     * new entry is added instead); claims re-check the due time when they lock, so an entry made due
+     * later is not leased on its old due time. Should the read be stale and the twin no longer be the
+     * newest, the result is still safe: the twin keeps its place, ahead of the newer entries, and only
+     * copies later than it would have.
+     *
+     * @return the twin's id, or null if the new entry must be added
+     */
+    private Long coalesce(Connection connection, NewRetryEntry entry, Instant due) throws SQLException {
+        long newest;
+        try (PreparedStatement select = connection.prepareStatement("SELECT id, replay_mode, operation, payload,"
+                + " status, lease_owner FROM " + table + " WHERE migration = ? AND entity = ? AND routing_key = ?"
+                + " ORDER BY id DESC LIMIT 1")) {
+            select.setString(1, entry.migration());
+            select.setString(2, entry.entity());
+            select.setString(3, entry.key());
+            try (ResultSet rs = select.executeQuery()) {
+                if (!rs.next() || !entry.mode().name().equals(rs.getString(2)) || !entry.operation().equals(rs.getString(3))
+                        || !entry.payload().toString().equals(rs.getString(4)) || !"PENDING".equals(rs.getString(5))
+                        || rs.getString(6) != null) {
+                    return null;
+                }
+                newest = rs.getLong(1);
+            }
+        }
+        try (PreparedStatement update = connection.prepareStatement("UPDATE " + table + " SET next_attempt_at ="
+                + " CASE WHEN next_attempt_at < ? THEN ? ELSE next_attempt_at END"
+                + " WHERE id = ? AND status = 'PENDING' AND lease_owner IS NULL")) {
+            update.setLong(1, due.toEpochMilli());
+            update.setLong(2, due.toEpochMilli());
+            update.setLong(3, newest);
+            return update.executeUpdate() == 1 ? newest : null;
         }
     }
 
@@ -168,7 +267,7 @@ public final class JdbiRetryStore implements JdbcRetryStore {
         Objects.requireNonNull(entry, "null entry");
         Objects.requireNonNull(now, "null now");
         if (entry.mode() == ReplayMode.RESYNC) {
-            supersedePending(connection, entry);
+            supersedePending(connection, entry, now);
         }
         try (PreparedStatement insert = connection.prepareStatement("INSERT INTO " + table
                 + " (migration, entity, routing_key, replay_mode, operation, payload, status, attempts,"
@@ -193,20 +292,23 @@ public final class JdbiRetryStore implements JdbcRetryStore {
     }
 
     /**
-     * Removes the key's pending, unleased entries, which a new RESYNC entry makes unnecessary.
+     * Removes the key's pending, unleased entries, which a new RESYNC entry makes unnecessary, except
+     * those not yet due that were never tried: one of them may be a crash-safe write-ahead intent
+     * whose write is still running, which the new entry, due earlier, would copy too soon to see.
      *
      * <p>The rows are found with a plain read and deleted by primary key: a ranged {@code DELETE} on
      * the key index would take InnoDB gap locks even when nothing matches, and concurrent enqueues of
      * neighbouring keys then deadlock each other.
      */
-    private void supersedePending(Connection connection, NewRetryEntry entry) throws SQLException {
+    private void supersedePending(Connection connection, NewRetryEntry entry, Instant now) throws SQLException {
         List<Long> ids = new ArrayList<>();
         try (PreparedStatement select = connection.prepareStatement("SELECT id FROM " + table
                 + " WHERE migration = ? AND entity = ? AND routing_key = ? AND status = 'PENDING'"
-                + " AND lease_owner IS NULL")) {
+                + " AND lease_owner IS NULL AND (attempts > 0 OR next_attempt_at <= ?)")) {
             select.setString(1, entry.migration());
             select.setString(2, entry.entity());
             select.setString(3, entry.key());
+            select.setLong(4, now.toEpochMilli());
             try (ResultSet rs = select.executeQuery()) {
                 while (rs.next()) {
                     ids.add(rs.getLong(1));
@@ -214,17 +316,25 @@ public final class JdbiRetryStore implements JdbcRetryStore {
             }
         }
         for (long id : ids) {
+            // The conditions again: a coalescing enqueue may have made the entry due later meanwhile.
             try (PreparedStatement delete = connection.prepareStatement("DELETE FROM " + table
-                    + " WHERE id = ? AND status = 'PENDING' AND lease_owner IS NULL")) {
+                    + " WHERE id = ? AND status = 'PENDING' AND lease_owner IS NULL"
+                    + " AND (attempts > 0 OR next_attempt_at <= ?)")) {
                 delete.setLong(1, id);
+                delete.setLong(2, now.toEpochMilli());
                 delete.executeUpdate();
             }
         }
     }
 
     @Override
-    public ClaimResult claim(String owner, Instant now, int limit, Duration lease) {
+    public ClaimResult claim(String owner, Instant now, int limit, Duration lease,
+            Optional<Set<String>> migrations) {
         Objects.requireNonNull(owner, "null owner");
+        Objects.requireNonNull(migrations, "null migrations");
+        if (migrations.isPresent() && migrations.get().isEmpty()) {
+            return ClaimResult.EMPTY;
+        }
         long nowMillis = now.toEpochMilli();
         long until = now.plus(lease).toEpochMilli();
         int wanted = limit * CANDIDATES_PER_CLAIM;
@@ -233,9 +343,12 @@ public final class JdbiRetryStore implements JdbcRetryStore {
             // probes: cheap whatever the backlog. When that window holds enough heads, they are the
             // first heads of the whole table, because every claimable entry before them is in the
             // window. Otherwise (few keys with many entries each, or a small backlog) group the table.
-            List<Candidate> found = candidates(handle.createQuery(windowCandidatesSql)
-                    .bind("window", wanted * WINDOW_PER_CANDIDATE), nowMillis, wanted);
-            return found.size() == wanted ? found : candidates(handle.createQuery(candidatesSql), nowMillis, wanted);
+            // A migration filter applies to both alike, so the argument holds within the filter.
+            Query window = handle.createQuery(migrations.isPresent() ? filteredWindowCandidatesSql : windowCandidatesSql)
+                    .bind("window", wanted * WINDOW_PER_CANDIDATE);
+            List<Candidate> found = candidates(window, nowMillis, wanted, migrations);
+            return found.size() == wanted ? found : candidates(handle.createQuery(migrations.isPresent()
+                    ? filteredCandidatesSql : candidatesSql), nowMillis, wanted, migrations);
         });
         if (candidates.isEmpty()) {
             return ClaimResult.EMPTY;
@@ -256,7 +369,8 @@ public final class JdbiRetryStore implements JdbcRetryStore {
         return new ClaimResult(entries, conflicts(candidates, entries.stream().map(RetryEntry::id).toList(), limit));
     }
 
-    private static List<Candidate> candidates(Query query, long now, int wanted) {
+    private static List<Candidate> candidates(Query query, long now, int wanted, Optional<Set<String>> migrations) {
+        migrations.ifPresent(names -> query.bindList("migrations", List.copyOf(names)));
         return query.bind("now", now)
                 .bind("limit", wanted)
                 .map((rs, ctx) -> new Candidate(rs.getLong(1), rs.getString(2)))
@@ -452,6 +566,45 @@ public final class JdbiRetryStore implements JdbcRetryStore {
     }
 
     @Override
+    public List<RetryEntry> parkUnreadable(Instant now) {
+        Objects.requireNonNull(now, "null now");
+        List<Unreadable> unreadable = jdbi.withHandle(handle -> handle.createQuery("SELECT " + COLUMNS + " FROM " + table
+                        + " WHERE status NOT IN (" + KNOWN_STATUSES + ") OR (status = 'PENDING' AND replay_mode NOT IN ("
+                        + KNOWN_MODES + ")) ORDER BY id LIMIT 1000")
+                .map((rs, ctx) -> new Unreadable(rs.getLong("id"), rs.getString("status"), rs.getString("replay_mode"),
+                        this.read(rs)))
+                .list());
+        List<RetryEntry> parked = new ArrayList<>();
+        for (Unreadable row : unreadable) {
+            // Only the row as read: one fixed or taken meanwhile is left alone.
+            boolean changed = jdbi.withHandle(handle -> handle.createUpdate("UPDATE " + table + " SET status = 'PARKED',"
+                            + " last_error = :error, lease_owner = NULL, lease_until = NULL WHERE id = :id"
+                            + " AND status = :status AND replay_mode = :mode"
+                            + " AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < :now)")
+                    .bind("error", truncate(row.entry().lastError()))
+                    .bind("id", row.id())
+                    .bind("status", row.status())
+                    .bind("mode", row.mode())
+                    .bind("now", now.toEpochMilli())
+                    .execute()) == 1;
+            if (changed) {
+                find(row.id()).ifPresent(parked::add);
+            }
+        }
+        return parked;
+    }
+
+    @Override
+    public long blockedCount() {
+        return jdbi.withHandle(handle -> handle.createQuery("SELECT COUNT(*) FROM " + table + " e WHERE e.status = 'PENDING'"
+                        + " AND (e.replay_mode NOT IN (" + KNOWN_MODES + ") OR EXISTS (SELECT 1 FROM " + table + " p"
+                        + " WHERE p.migration = e.migration AND p.entity = e.entity AND p.routing_key = e.routing_key"
+                        + " AND p.id < e.id AND (p.status <> 'PENDING' OR p.replay_mode NOT IN (" + KNOWN_MODES + "))))")
+                .mapTo(Long.class)
+                .one());
+    }
+
+    @Override
     public long pendingCount() {
         return jdbi.withHandle(handle -> handle.createQuery("SELECT COUNT(*) FROM " + table
                 + " WHERE status = 'PENDING'").mapTo(Long.class).one());
@@ -461,7 +614,7 @@ public final class JdbiRetryStore implements JdbcRetryStore {
     public Map<String, MigrationStats> stats() {
         List<StatsRow> rows = jdbi.withHandle(handle -> handle.createQuery("SELECT migration, status, COUNT(*),"
                         + " MIN(created_at) FROM " + table + " GROUP BY migration, status")
-                .map((rs, ctx) -> new StatsRow(rs.getString(1), EntryStatus.valueOf(rs.getString(2)), rs.getLong(3),
+                .map((rs, ctx) -> new StatsRow(rs.getString(1), statusOf(rs.getString(2)), rs.getLong(3),
                         Instant.ofEpochMilli(rs.getLong(4))))
                 .list());
         Map<String, MigrationStats> stats = new HashMap<>();
@@ -482,7 +635,7 @@ public final class JdbiRetryStore implements JdbcRetryStore {
     @Override
     public List<RetryEntry> parked(int limit) {
         return jdbi.withHandle(handle -> handle.createQuery("SELECT " + COLUMNS + " FROM " + table
-                        + " WHERE status = 'PARKED' ORDER BY id LIMIT :limit")
+                        + " WHERE status <> 'PENDING' ORDER BY id LIMIT :limit")
                 .bind("limit", limit)
                 .map((rs, ctx) -> read(rs))
                 .list());
@@ -500,7 +653,7 @@ public final class JdbiRetryStore implements JdbcRetryStore {
     public boolean requeue(long id, Instant now) {
         return jdbi.withHandle(handle -> handle.createUpdate("UPDATE " + table + " SET status = 'PENDING', attempts = 0,"
                         + " next_attempt_at = :now, lease_owner = NULL, lease_until = NULL"
-                        + " WHERE id = :id AND status = 'PARKED'")
+                        + " WHERE id = :id AND status <> 'PENDING'")
                 .bind("id", id)
                 .bind("now", now.toEpochMilli())
                 .execute()) == 1;
@@ -509,29 +662,74 @@ public final class JdbiRetryStore implements JdbcRetryStore {
     @Override
     public boolean discard(long id) {
         return jdbi.withHandle(handle -> handle.createUpdate("DELETE FROM " + table
-                        + " WHERE id = :id AND status = 'PARKED'")
+                        + " WHERE id = :id AND status <> 'PENDING'")
                 .bind("id", id)
                 .execute()) == 1;
     }
 
-    private static RetryEntry read(ResultSet rs) throws SQLException {
+    /**
+     * Reads a row without ever failing on its status or mode: an unknown mode reads as
+     * {@link ReplayMode#UNKNOWN} and an unknown status as {@link EntryStatus#PARKED}, which is what it
+     * counts as; until such a row is parked, its last error reads as what is wrong with it.
+     */
+    private RetryEntry read(ResultSet rs) throws SQLException {
+        long id = rs.getLong("id");
+        String mode = rs.getString("replay_mode");
+        String status = rs.getString("status");
         long leaseUntil = rs.getLong("lease_until");
         Instant lease = rs.wasNull() ? null : Instant.ofEpochMilli(leaseUntil);
+        EntryStatus readStatus = statusOf(status);
+        boolean unreadable = !isKnownStatus(status) || (readStatus == EntryStatus.PENDING && modeOf(mode) == ReplayMode.UNKNOWN);
         return new RetryEntry(
-                rs.getLong("id"),
+                id,
                 rs.getString("migration"),
                 rs.getString("entity"),
                 rs.getString("routing_key"),
-                ReplayMode.valueOf(rs.getString("replay_mode")),
+                modeOf(mode),
                 rs.getString("operation"),
                 rs.getString("payload"),
-                EntryStatus.valueOf(rs.getString("status")),
+                readStatus,
                 rs.getInt("attempts"),
                 Instant.ofEpochMilli(rs.getLong("next_attempt_at")),
-                rs.getString("last_error"),
+                unreadable ? unreadableReason(id, status, mode) : rs.getString("last_error"),
                 Instant.ofEpochMilli(rs.getLong("created_at")),
                 rs.getString("lease_owner"),
                 lease);
+    }
+
+    private static boolean isKnownStatus(String status) {
+        return "PENDING".equals(status) || "PARKED".equals(status);
+    }
+
+    private static EntryStatus statusOf(String status) {
+        return "PENDING".equals(status) ? EntryStatus.PENDING : EntryStatus.PARKED;
+    }
+
+    private static ReplayMode modeOf(String mode) {
+        return "REPLAY".equals(mode) ? ReplayMode.REPLAY : "RESYNC".equals(mode) ? ReplayMode.RESYNC : ReplayMode.UNKNOWN;
+    }
+
+    /** What is wrong with an unreadable row and how to fix it, as its parked entry's last error. */
+    private String unreadableReason(long id, String status, String mode) {
+        StringBuilder reason = new StringBuilder("unreadable entry, parked: ");
+        if (!isKnownStatus(status)) {
+            reason.append("column status is '").append(status).append("', not PENDING or PARKED");
+        }
+        if (modeOf(mode) == ReplayMode.UNKNOWN) {
+            reason.append(isKnownStatus(status) ? "" : "; ").append("column replay_mode is '").append(mode)
+                    .append("', not REPLAY or RESYNC");
+        }
+        reason.append(". Its key's later entries wait behind it; other keys are not affected. Fix: ");
+        if (modeOf(mode) == ReplayMode.UNKNOWN) {
+            reason.append("set replay_mode to what the entry needs (UPDATE ").append(table)
+                    .append(" SET replay_mode = 'RESYNC' WHERE id = ").append(id)
+                    .append(" copies the key's current row), then requeue it (RetryQueue.requeue(").append(id)
+                    .append(")), or discard it (RetryQueue.discard(").append(id).append(")) if the target is right");
+        } else {
+            reason.append("requeue it (RetryQueue.requeue(").append(id).append(")) to replay it, or discard it")
+                    .append(" (RetryQueue.discard(").append(id).append(")) if the target is right");
+        }
+        return reason.toString();
     }
 
     private static String truncate(String text) {
@@ -543,6 +741,9 @@ public final class JdbiRetryStore implements JdbcRetryStore {
     }
 
     private record Lease(String owner, long until) {
+    }
+
+    private record Unreadable(long id, String status, String mode, RetryEntry entry) {
     }
 
     private record StatsRow(String migration, EntryStatus status, long count, Instant oldest) {

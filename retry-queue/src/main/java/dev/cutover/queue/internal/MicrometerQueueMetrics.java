@@ -105,6 +105,12 @@ public final class MicrometerQueueMetrics implements QueueMetrics {
     }
 
     @Override
+    public void unreadable(String migration) {
+        counter("unreadable", "Entries parked because their status or replay mode could not be read", migration)
+                .increment();
+    }
+
+    @Override
     public void claimConflicts(String migration, int count) {
         counter("claim.conflicts", "Due entries another instance claimed first", migration).increment(count);
     }

@@ -50,6 +50,14 @@ public interface QueueMetrics {
     }
 
     /**
+     * An entry whose status or replay mode could not be read was parked.
+     *
+     * @param migration its migration
+     */
+    default void unreadable(String migration) {
+    }
+
+    /**
      * Due entries were taken by another instance first.
      *
      * @param migration their migration
