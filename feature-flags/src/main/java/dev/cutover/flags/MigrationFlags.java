@@ -699,7 +699,7 @@ public final class MigrationFlags implements AutoCloseable {
         /**
          * Sets the longest wait for one load of the store: borrowing a connection from the pool,
          * validating it and running the query together. A load that takes longer counts as failed
-         * (logged as an outage, counted in {@link #storeErrorCount()}) and the snapshot stays as it
+         * (logged as an outage, counted in {@link MigrationFlags#storeErrorCount()}) and the snapshot stays as it
          * was; the load itself finishes in the background, and until it does later loads fail at once.
          * Without this bound a pool at its defaults (HikariCP: 30 s connection timeout) would hold
          * the refresh thread in its wait, with nothing counted or logged and flips made meanwhile
