@@ -338,9 +338,9 @@ public final class MigrationFlags implements AutoCloseable {
     }
 
     /**
-     * Reloads the snapshot from the store now, as the background refresh does. A failure is handled
-     * like one of the background refresh (counted, logged once per outage, old snapshot kept) and is
-     * not thrown.
+     * Reloads the snapshot from the store now, as the background refresh does, waiting at most the
+     * {@link Builder#loadTimeout(Duration) load timeout}. A failure is handled like one of the
+     * background refresh (counted, logged once per outage, old snapshot kept) and is not thrown.
      */
     public void refresh() {
         synchronized (refreshLock) {
