@@ -404,9 +404,9 @@ public final class MigrationFlags implements AutoCloseable {
     }
 
     /**
-     * Reloads the snapshot from the store now, as the background refresh does. A failure is handled
-     * like one of the background refresh (counted, logged once per outage, old snapshot kept) and is
-     * not thrown.
+     * Reloads the snapshot from the store now, as the background refresh does, waiting at most the
+     * {@link Builder#loadTimeout(Duration) load timeout}. A failure is handled like one of the
+     * background refresh (counted, logged once per outage, old snapshot kept) and is not thrown.
      */
     public void refresh() {
         synchronized (refreshLock) {
@@ -823,7 +823,7 @@ public final class MigrationFlags implements AutoCloseable {
         /**
          * Sets the longest wait for one load of the store: borrowing a connection from the pool,
          * validating it and running the query together. A load that takes longer counts as failed
-         * (logged as an outage, counted in {@link #storeErrorCount()}) and the snapshot stays as it
+         * (logged as an outage, counted in {@link MigrationFlags#storeErrorCount()}) and the snapshot stays as it
          * was; the load itself finishes in the background, and until it does later loads fail at once.
          * Without this bound a pool at its defaults (HikariCP: 30 s connection timeout) would hold
          * the refresh thread in its wait, with nothing counted or logged and flips made meanwhile

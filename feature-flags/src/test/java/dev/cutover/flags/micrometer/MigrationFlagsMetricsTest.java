@@ -67,6 +67,7 @@ class MigrationFlagsMetricsTest {
             flags.refresh();
             assertTrue(registry.get("cutover.flags.store.errors").functionCounter().count() >= 3);
             assertEquals(1.0, registry.get("cutover.flags.store.outages").functionCounter().count());
+            assertEquals(0.0, registry.get("cutover.flags.vanished").functionCounter().count());
         }
     }
 }
