@@ -20,6 +20,7 @@ import dev.cutover.testsupport.TestDatabases;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.sql.CallableStatement;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -385,6 +386,33 @@ class CutoverDataSourceTest {
         }
     }
 
+    /** A procedure call prepared before a flip must not run unmirrored after it. */
+    @ParameterizedTest
+    @EnumSource(value = Engine.class, names = {"POSTGRESQL", "MARIADB"})
+    void aCallPreparedInASingleSideStage_isRefusedAtExecutionOnceBothSidesAreWritten(Engine engine) throws Exception {
+        try (Shop shop = new Shop(engine)) {
+            for (TestDatabase db : List.of(shop.source, shop.target)) {
+                db.execute("INSERT INTO account VALUES (1, 'ada', 10)",
+                        engine == Engine.POSTGRESQL ? "CREATE PROCEDURE bump(k BIGINT) LANGUAGE SQL AS"
+                                + " $$ UPDATE account SET balance = balance + 1 WHERE id = k $$"
+                                : "CREATE PROCEDURE bump(k BIGINT) UPDATE account SET balance = balance + 1 WHERE id = k");
+            }
+            String bump = engine == Engine.POSTGRESQL ? "CALL bump(?)" : "{call bump(?)}";
+            try (Connection c = shop.dataSource.getConnection(); CallableStatement call = c.prepareCall(bump)) {
+                call.setLong(1, 1);
+                call.execute();
+                assertSame(c, call.getConnection());
+                shop.moveTo(Stage.DUAL_WRITE);
+                SQLException e = assertThrows(SQLException.class, call::execute);
+                assertTrue(e.getMessage().contains("procedure call") && e.getMessage().contains("Fix:"), e.getMessage());
+                assertThrows(SQLException.class, call::executeUpdate);
+            }
+            assertEquals(List.of(List.of(1L, "ada", 11L)), KeyResyncTest.rows(shop.source, ACCOUNTS),
+                    "the call ran once, in SOURCE_ONLY");
+            assertEquals(List.of(List.of(1L, "ada", 10L)), KeyResyncTest.rows(shop.target, ACCOUNTS));
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void plainStatementsAndBatches_areMirrored_andARollbackMirrorsNothing(Engine engine) throws Exception {
@@ -534,6 +562,17 @@ class CutoverDataSourceTest {
             assertSame(c, statement.getConnection());
             assertSame(c, prepared.getConnection());
             assertTrue(c.isWrapperFor(Connection.class));
+            assertSame(c, c.unwrap(Connection.class));
+            assertSame(prepared, prepared.unwrap(PreparedStatement.class));
+            // SQL run on the driver's own objects would bypass the mirror: they are not handed out.
+            Class<?> driverConnection;
+            try (Connection physical = shop.sourcePool.getConnection()) {
+                driverConnection = physical.getClass();
+            }
+            assertFalse(c.isWrapperFor(driverConnection));
+            SQLException unwrapped = assertThrows(SQLException.class, () -> c.unwrap(driverConnection));
+            assertTrue(unwrapped.getMessage().contains("bypass the mirror"), unwrapped.getMessage());
+            assertThrows(SQLException.class, () -> statement.unwrap(com.zaxxer.hikari.pool.HikariProxyStatement.class));
             assertNotEquals(c, ds.getConnection());
             assertTrue(c.getAutoCommit());
             assertTrue(c.isValid(2));
