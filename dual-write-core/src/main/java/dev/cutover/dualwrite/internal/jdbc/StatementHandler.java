@@ -214,6 +214,16 @@ final class StatementHandler implements InvocationHandler {
         Stage stage = connection.beginStatement();
         Side primary = stage.primary();
         TableMapping mapping = stage.dualWrites() && analysis.kind() != Kind.SESSION ? resolve(stage, analysis) : null;
+        if (mapping != null && call == Call.QUERY && analysis.returning() == null) {
+            // PostgreSQL's driver runs the write and only then complains that no rows came back: in the
+            // application's transaction the row would stay, and commit unmirrored if the error is caught.
+            throw refused(stage, sql, "executeQuery() expects rows, and this write returns none", "run it with"
+                    + " executeUpdate() or execute(), or add a RETURNING clause");
+        }
+        if (mapping != null && call == Call.UPDATE && analysis.returning() != null) {
+            throw refused(stage, sql, "executeUpdate() cannot hand out the rows a RETURNING clause returns, and"
+                    + " drivers run the write before they complain", "run it with executeQuery() or execute()");
+        }
         if (mapping != null && analysis.kind() == Kind.INSERT && analysis.returning() != null && call != Call.UPDATE
                 && needsGenerated(insertKeys(analysis, mapping, primary, bound == null ? new Parameters() : bound))
                 && returnedKeyPositions(analysis, mapping, primary, null) == null) {
