@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.cutover.flags.FlagStore;
 import dev.cutover.flags.MigrationFlags;
@@ -573,6 +574,20 @@ class CutoverDataSourceTest {
             SQLException unwrapped = assertThrows(SQLException.class, () -> c.unwrap(driverConnection));
             assertTrue(unwrapped.getMessage().contains("bypass the mirror"), unwrapped.getMessage());
             assertThrows(SQLException.class, () -> statement.unwrap(com.zaxxer.hikari.pool.HikariProxyStatement.class));
+            assertSame(c, c.getMetaData().getConnection(), "metadata leads back to the wrapped connection only");
+            c.setAutoCommit(false);
+            try (ResultSet rs = prepared.executeQuery("SELECT owner FROM account")) {
+                fail("a prepared statement runs its own SQL only");
+            } catch (SQLException expected) {
+                // As the drivers answer.
+            }
+            prepared.setLong(1, 1);
+            try (ResultSet rs = prepared.executeQuery()) {
+                assertSame(prepared, rs.getStatement(), "a primary read's result set leads back to the wrapped statement");
+                assertFalse(rs.isWrapperFor(driverConnection));
+            }
+            c.rollback();
+            c.setAutoCommit(true);
             assertNotEquals(c, ds.getConnection());
             assertTrue(c.getAutoCommit());
             assertTrue(c.isValid(2));

@@ -156,7 +156,7 @@ final class StatementHandler implements InvocationHandler {
             case "executeLargeBatch":
                 return executeBatch();
             case "getResultSet":
-                return ownResults() ? result : physical.getResultSet();
+                return ownResults() ? result : DriverObjects.resultSet(physical.getResultSet(), proxy);
             case "getUpdateCount":
                 return ownResults() ? (int) updateCount : physical.getUpdateCount();
             case "getLargeUpdateCount":
@@ -168,7 +168,7 @@ final class StatementHandler implements InvocationHandler {
                 }
                 return forward(physical, method, args);
             case "getGeneratedKeys":
-                return generatedKeys != null ? generatedKeys : physical().getGeneratedKeys();
+                return generatedKeys != null ? generatedKeys : DriverObjects.resultSet(physical().getGeneratedKeys(), proxy);
             case "cancel":
                 if (physical != null) {
                     physical.cancel();
@@ -242,7 +242,7 @@ final class StatementHandler implements InvocationHandler {
                             ? prepared.execute() : executePlain(statement, sql, keyRequest));
                 }
                 if (call == Call.QUERY) {
-                    return new Outcome(-1, executeQuery(statement, sql), true);
+                    return new Outcome(-1, DriverObjects.resultSet(executeQuery(statement, sql), proxy), true);
                 }
                 return new Outcome(executeUpdate(statement, sql, keyRequest), null, false);
             });
@@ -283,7 +283,7 @@ final class StatementHandler implements InvocationHandler {
             return result;
         }
         Statement statement = track(create(connection.physical(), sql, null, bound));
-        result = executeQuery(statement, sql);
+        result = DriverObjects.resultSet(executeQuery(statement, sql), proxy);
         return result;
     }
 
