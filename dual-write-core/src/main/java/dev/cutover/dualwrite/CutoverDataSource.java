@@ -84,8 +84,9 @@ import javax.sql.DataSource;
  * {@link TableMapping} of the {@link KeyResync} names. A schema-qualified name of a mapped table is
  * that table when the qualifier is the connection's current schema (or, on MariaDB, database).
  * Tables declared with {@link Builder#passThrough(String...)} are written (DDL included) on the
- * primary only and never mirrored; a mapped table cannot be declared so. Connections and
- * statements unwrap to themselves only, never to the driver's objects, on which SQL would bypass
+ * primary only and never mirrored; a mapped table cannot be declared so. Connections, statements,
+ * result sets and metadata lead back only to these wrappers ({@code getConnection},
+ * {@code getStatement}, {@code unwrap}), never to the driver's objects, on which SQL would bypass
  * the mirror. An insert whose generated key the driver does not return fails,
  * and its transaction can then only roll back (MariaDB's driver returns only the first key of a
  * multi-row {@code INSERT}: insert such rows one per statement or in a batch there).

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.cutover.flags.FlagStore;
 import dev.cutover.flags.MigrationFlags;
@@ -20,6 +21,7 @@ import dev.cutover.testsupport.TestDatabases;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.sql.CallableStatement;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -385,6 +387,33 @@ class CutoverDataSourceTest {
         }
     }
 
+    /** A procedure call prepared before a flip must not run unmirrored after it. */
+    @ParameterizedTest
+    @EnumSource(value = Engine.class, names = {"POSTGRESQL", "MARIADB"})
+    void aCallPreparedInASingleSideStage_isRefusedAtExecutionOnceBothSidesAreWritten(Engine engine) throws Exception {
+        try (Shop shop = new Shop(engine)) {
+            for (TestDatabase db : List.of(shop.source, shop.target)) {
+                db.execute("INSERT INTO account VALUES (1, 'ada', 10)",
+                        engine == Engine.POSTGRESQL ? "CREATE PROCEDURE bump(k BIGINT) LANGUAGE SQL AS"
+                                + " $$ UPDATE account SET balance = balance + 1 WHERE id = k $$"
+                                : "CREATE PROCEDURE bump(k BIGINT) UPDATE account SET balance = balance + 1 WHERE id = k");
+            }
+            String bump = engine == Engine.POSTGRESQL ? "CALL bump(?)" : "{call bump(?)}";
+            try (Connection c = shop.dataSource.getConnection(); CallableStatement call = c.prepareCall(bump)) {
+                call.setLong(1, 1);
+                call.execute();
+                assertSame(c, call.getConnection());
+                shop.moveTo(Stage.DUAL_WRITE);
+                SQLException e = assertThrows(SQLException.class, call::execute);
+                assertTrue(e.getMessage().contains("procedure call") && e.getMessage().contains("Fix:"), e.getMessage());
+                assertThrows(SQLException.class, call::executeUpdate);
+            }
+            assertEquals(List.of(List.of(1L, "ada", 11L)), KeyResyncTest.rows(shop.source, ACCOUNTS),
+                    "the call ran once, in SOURCE_ONLY");
+            assertEquals(List.of(List.of(1L, "ada", 10L)), KeyResyncTest.rows(shop.target, ACCOUNTS));
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void plainStatementsAndBatches_areMirrored_andARollbackMirrorsNothing(Engine engine) throws Exception {
@@ -534,6 +563,31 @@ class CutoverDataSourceTest {
             assertSame(c, statement.getConnection());
             assertSame(c, prepared.getConnection());
             assertTrue(c.isWrapperFor(Connection.class));
+            assertSame(c, c.unwrap(Connection.class));
+            assertSame(prepared, prepared.unwrap(PreparedStatement.class));
+            // SQL run on the driver's own objects would bypass the mirror: they are not handed out.
+            Class<?> driverConnection;
+            try (Connection physical = shop.sourcePool.getConnection()) {
+                driverConnection = physical.getClass();
+            }
+            assertFalse(c.isWrapperFor(driverConnection));
+            SQLException unwrapped = assertThrows(SQLException.class, () -> c.unwrap(driverConnection));
+            assertTrue(unwrapped.getMessage().contains("bypass the mirror"), unwrapped.getMessage());
+            assertThrows(SQLException.class, () -> statement.unwrap(com.zaxxer.hikari.pool.HikariProxyStatement.class));
+            assertSame(c, c.getMetaData().getConnection(), "metadata leads back to the wrapped connection only");
+            c.setAutoCommit(false);
+            try (ResultSet rs = prepared.executeQuery("SELECT owner FROM account")) {
+                fail("a prepared statement runs its own SQL only");
+            } catch (SQLException expected) {
+                // As the drivers answer.
+            }
+            prepared.setLong(1, 1);
+            try (ResultSet rs = prepared.executeQuery()) {
+                assertSame(prepared, rs.getStatement(), "a primary read's result set leads back to the wrapped statement");
+                assertFalse(rs.isWrapperFor(driverConnection));
+            }
+            c.rollback();
+            c.setAutoCommit(true);
             assertNotEquals(c, ds.getConnection());
             assertTrue(c.getAutoCommit());
             assertTrue(c.isValid(2));

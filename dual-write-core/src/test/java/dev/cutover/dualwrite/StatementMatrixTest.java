@@ -294,7 +294,9 @@ class StatementMatrixTest {
                             Result expected = expected(primaryEngine, shape, entry);
                             Result actual;
                             try (Connection c = dataSource.getConnection()) {
-                                actual = run(c, template, shape, entry);
+                                // DUAL_WRITE runs each case in an application transaction; the others in auto-commit.
+                                actual = stage == Stage.DUAL_WRITE ? inTransaction(c, template, shape, entry)
+                                        : run(c, template, shape, entry);
                             }
                             assertTrue(queue.drain(Duration.ofSeconds(10)), "the queue drains");
                             Map<String, List<String>> sourceState = state(sourcePlain);
@@ -462,6 +464,24 @@ class StatementMatrixTest {
             boolean refused = message.contains("Cutover") && message.contains("Fix:");
             return new Result(null, message, refused, null);
         }
+    }
+
+    /** Runs a case in a transaction: committed when it ran, rolled back when it failed. */
+    private static Result inTransaction(Connection c, String template, Shape shape, Entry entry) throws SQLException {
+        c.setAutoCommit(false);
+        Result result = run(c, template, shape, entry);
+        try {
+            if (result.failed()) {
+                c.rollback();
+            } else {
+                c.commit();
+            }
+        } catch (SQLException e) {
+            return new Result(null, "commit failed: " + e.getMessage(), false, null);
+        } finally {
+            c.setAutoCommit(true);
+        }
+        return result;
     }
 
     private static String execute(Connection c, String sql, Object[] parameters, Entry entry) throws SQLException {

@@ -11,6 +11,7 @@ import java.lang.reflect.Proxy;
 import java.sql.CallableStatement;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.SQLTransientException;
@@ -254,6 +255,8 @@ final class ConnectionHandler implements InvocationHandler {
                 forward(method, args);
                 readOnly = (Boolean) args[0];
                 return null;
+            case "getMetaData":
+                return DriverObjects.metaData(physical.getMetaData(), this.proxy);
             case "abort":
                 closed = true;
                 return forward(method, args);
@@ -353,7 +356,8 @@ final class ConnectionHandler implements InvocationHandler {
                             break;
                     }
                     if (!name.startsWith("execute")) {
-                        return invokeOn(call, m, a);
+                        Object answer = invokeOn(call, m, a);
+                        return answer instanceof ResultSet rs ? DriverObjects.resultSet(rs, (Statement) self) : answer;
                     }
                     Stage now = beginStatement();
                     if (now.dualWrites()) {
@@ -367,7 +371,7 @@ final class ConnectionHandler implements InvocationHandler {
                     try {
                         Object result = invokeOn(call, m, a);
                         context.protocol().primaryWrite(now.primary(), true);
-                        return result;
+                        return result instanceof ResultSet rs ? DriverObjects.resultSet(rs, (Statement) self) : result;
                     } catch (SQLException | RuntimeException e) {
                         context.protocol().primaryWrite(now.primary(), false);
                         throw e;

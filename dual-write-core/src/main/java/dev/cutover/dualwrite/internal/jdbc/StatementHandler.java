@@ -156,7 +156,7 @@ final class StatementHandler implements InvocationHandler {
             case "executeLargeBatch":
                 return executeBatch();
             case "getResultSet":
-                return ownResults() ? result : physical.getResultSet();
+                return ownResults() ? result : DriverObjects.resultSet(physical.getResultSet(), proxy);
             case "getUpdateCount":
                 return ownResults() ? (int) updateCount : physical.getUpdateCount();
             case "getLargeUpdateCount":
@@ -168,7 +168,7 @@ final class StatementHandler implements InvocationHandler {
                 }
                 return forward(physical, method, args);
             case "getGeneratedKeys":
-                return generatedKeys != null ? generatedKeys : physical().getGeneratedKeys();
+                return generatedKeys != null ? generatedKeys : DriverObjects.resultSet(physical().getGeneratedKeys(), proxy);
             case "cancel":
                 if (physical != null) {
                     physical.cancel();
@@ -214,6 +214,16 @@ final class StatementHandler implements InvocationHandler {
         Stage stage = connection.beginStatement();
         Side primary = stage.primary();
         TableMapping mapping = stage.dualWrites() && analysis.kind() != Kind.SESSION ? resolve(stage, analysis) : null;
+        if (mapping != null && call == Call.QUERY && analysis.returning() == null) {
+            // PostgreSQL's driver runs the write and only then complains that no rows came back: in the
+            // application's transaction the row would stay, and commit unmirrored if the error is caught.
+            throw refused(stage, sql, "executeQuery() expects rows, and this write returns none", "run it with"
+                    + " executeUpdate() or execute(), or add a RETURNING clause");
+        }
+        if (mapping != null && call == Call.UPDATE && analysis.returning() != null) {
+            throw refused(stage, sql, "executeUpdate() cannot hand out the rows a RETURNING clause returns, and"
+                    + " drivers run the write before they complain", "run it with executeQuery() or execute()");
+        }
         if (mapping != null && analysis.kind() == Kind.INSERT && analysis.returning() != null && call != Call.UPDATE
                 && needsGenerated(insertKeys(analysis, mapping, primary, bound == null ? new Parameters() : bound))
                 && returnedKeyPositions(analysis, mapping, primary, null) == null) {
@@ -232,7 +242,7 @@ final class StatementHandler implements InvocationHandler {
                             ? prepared.execute() : executePlain(statement, sql, keyRequest));
                 }
                 if (call == Call.QUERY) {
-                    return new Outcome(-1, executeQuery(statement, sql), true);
+                    return new Outcome(-1, DriverObjects.resultSet(executeQuery(statement, sql), proxy), true);
                 }
                 return new Outcome(executeUpdate(statement, sql, keyRequest), null, false);
             });
@@ -273,7 +283,7 @@ final class StatementHandler implements InvocationHandler {
             return result;
         }
         Statement statement = track(create(connection.physical(), sql, null, bound));
-        result = executeQuery(statement, sql);
+        result = DriverObjects.resultSet(executeQuery(statement, sql), proxy);
         return result;
     }
 
