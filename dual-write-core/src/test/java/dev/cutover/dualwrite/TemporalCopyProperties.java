@@ -28,6 +28,7 @@ import java.util.Random;
 import java.util.TimeZone;
 import java.util.stream.Stream;
 import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -149,6 +150,39 @@ class TemporalCopyProperties {
                 rs.next();
                 assertEquals("2021-03-28 02:30:00", rs.getString(1));
             }
+        }
+    }
+
+    /**
+     * A MariaDB TIME is a duration: negative and over-24-hour values are copied unchanged (through
+     * java.sql.Time they became times of day), and a YEAR is copied as a year (a java.sql.Date was
+     * refused by the YEAR column). Runs where MariaDB does (always in CI, see {@link TestDatabases}).
+     */
+    @Test
+    void mariadbDurationsAndYears_copyUnchanged() throws Exception {
+        if (TestDatabases.serverEngines().noneMatch(e -> e == Engine.MARIADB)) {
+            return;
+        }
+        try (TestDatabase source = TestDatabases.create(Engine.MARIADB, "dursrc");
+                TestDatabase target = TestDatabases.create(Engine.MARIADB, "durtgt")) {
+            for (TestDatabase db : List.of(source, target)) {
+                db.execute("CREATE TABLE span (id BIGINT PRIMARY KEY, t TIME(6), y YEAR)");
+            }
+            source.execute("INSERT INTO span VALUES (1, '-01:00:00.5', 2021), (2, '838:59:59', NULL), (3, NULL, 1999)");
+            TableMapping mapping = TableMapping.builder("spans").sourceTable("span").key("id", Long.class).column("t").column("y")
+                    .build();
+            KeyResync resync = KeyResync.builder(source.dataSource(1), target.dataSource(1)).mapping(mapping).build();
+            for (String key : List.of("1", "2", "3")) {
+                resync.resync("spans", key);
+            }
+            List<String> copied = new ArrayList<>();
+            try (Connection c = target.connect(); Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery("SELECT CAST(t AS CHAR), CAST(y AS CHAR) FROM span ORDER BY id")) {
+                while (rs.next()) {
+                    copied.add(rs.getString(1) + " " + rs.getString(2));
+                }
+            }
+            assertEquals(List.of("-01:00:00.500000 2021", "838:59:59.000000 null", "null 1999"), copied);
         }
     }
 

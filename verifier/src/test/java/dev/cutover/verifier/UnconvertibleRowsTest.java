@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cutover.dualwrite.KeyTranslation;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
@@ -81,6 +82,44 @@ class UnconvertibleRowsTest {
             assertTrue(json.contains("\"kind\" : \"UNCONVERTIBLE\"") && json.contains(code.reason()), json);
             assertFalse(json.contains("Cherilyn"), json);
             assertEquals(table.differences(), checkpoints.load(report.runId()).get("customers").differences());
+        }
+    }
+
+    /** A key translation that rejects one source key makes that key UNCONVERTIBLE; the rest compare as usual. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
+    void aKeyTheTranslationRejects_isReportedAsUnconvertible_andTheRunCarriesOn(Engine engine) throws Exception {
+        try (TestDatabase source = TestDatabases.create(engine, "unkeysrc");
+                TestDatabase target = TestDatabases.create(engine, "unkeytgt")) {
+            source.execute("CREATE TABLE item (id BIGINT PRIMARY KEY, v VARCHAR(10))");
+            target.execute("CREATE TABLE items (item_id BIGINT PRIMARY KEY, v VARCHAR(10))");
+            for (int id = 1; id <= 20; id++) {
+                source.execute("INSERT INTO item VALUES (" + id + ", 'v" + id + "')");
+                if (id != 5) {
+                    target.execute("INSERT INTO items VALUES (" + (1000 + id) + ", 'v" + id + "')");
+                }
+            }
+            TableMapping mapping = TableMapping.builder("items").sourceTable("item").targetTable("items")
+                    .key("id", "item_id", Long.class, KeyTranslation.of(v -> {
+                        if (((Number) v).longValue() == 13) {
+                            throw new IllegalArgumentException("no target id for " + v);
+                        }
+                        return ((Number) v).longValue() + 1000;
+                    }, v -> ((Number) v).longValue() - 1000))
+                    .column("v").build();
+            VerificationReport report = Verifier.builder(source.dataSource(2), target.dataSource(2)).mapping(mapping)
+                    .config(VerifierConfig.custom().chunkSize(7).recheckDelay(Duration.ZERO).recheckAttempts(1).build())
+                    .build().run();
+
+            TableReport table = report.table("items");
+            assertTrue(report.completed());
+            assertEquals(List.of(new Difference("5", Kind.MISSING_ON_TARGET, List.of())),
+                    table.differences().stream().filter(d -> d.kind() != Kind.UNCONVERTIBLE).toList());
+            assertEquals(1, table.unconvertible().size());
+            Difference key = table.unconvertible().get(0);
+            assertEquals("13", key.key());
+            assertEquals(List.of("id"), key.columns());
+            assertTrue(key.reason().contains("item.id"), key.reason());
         }
     }
 

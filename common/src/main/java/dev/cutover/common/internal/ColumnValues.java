@@ -34,13 +34,13 @@ import java.util.TimeZone;
  * (it goes through a {@code ZonedDateTime} in the JVM's zone, and its {@code getString} too), so
  * MariaDB and MySQL timestamps are read through a proleptic UTC calendar, which has no gaps, and
  * MariaDB times as text: a MariaDB {@code TIME} is a duration that may be negative or over 24 h,
- * such values stay text. Binding uses {@code setObject}, which both drivers send as the stored
- * fields for {@code java.time} values.
+ * such values stay text. A MariaDB {@code YEAR} is read as an {@code Integer}. Binding uses
+ * {@code setObject}, which both drivers send as the stored fields for {@code java.time} values.
  *
  * <p>One instance per result set; not thread-safe (the calendar is reused).
  */
 public final class ColumnValues {
-    private enum Kind { OTHER, DATE, TIME, TIMESTAMP, TIMESTAMP_TZ, TIME_TZ }
+    private enum Kind { OTHER, DATE, TIME, TIMESTAMP, TIMESTAMP_TZ, TIME_TZ, YEAR }
 
     private final Kind[] kinds;
     private final boolean mariadb;
@@ -77,8 +77,8 @@ public final class ColumnValues {
                 // PostgreSQL reports timestamptz as TIMESTAMP.
                 return name.equals("timestamptz") || name.contains("with time zone") ? Kind.TIMESTAMP_TZ : Kind.TIMESTAMP;
             case Types.DATE:
-                // MariaDB reports YEAR as DATE.
-                return name.equals("year") ? Kind.OTHER : Kind.DATE;
+                // MariaDB reports YEAR as DATE, and getObject gives a java.sql.Date that a YEAR column refuses.
+                return name.equals("year") ? Kind.YEAR : Kind.DATE;
             case Types.TIME_WITH_TIMEZONE:
                 return Kind.TIME_TZ;
             case Types.TIME:
@@ -121,6 +121,9 @@ public final class ColumnValues {
                 return mariadb ? mariadbTime(rs.getString(column)) : rs.getObject(column, LocalTime.class);
             case TIMESTAMP_TZ:
                 return rs.getObject(column, OffsetDateTime.class);
+            case YEAR:
+                int year = rs.getInt(column);
+                return rs.wasNull() ? null : year;
             case TIME_TZ:
                 try {
                     return rs.getObject(column, OffsetTime.class);

@@ -282,10 +282,41 @@ public final class TableRun {
         List<List<Object>> sourceRows = query(source, plan.source().rows(lower != null, upper != null), bounds(lower, upper),
                 plan.source().width());
         List<List<Object>> targetKeys = new ArrayList<>(sourceRows.size());
+        List<List<Object>> translated = new ArrayList<>(sourceRows.size());
+        List<Suspect> suspects = new ArrayList<>();
         for (List<Object> row : sourceRows) {
-            targetKeys.add(mapping.convertKey(Side.SOURCE, row.subList(0, plan.source().keyWidth())));
+            List<Object> sourceKey = row.subList(0, plan.source().keyWidth());
+            List<Object> targetKey = targetKey(sourceKey);
+            if (targetKey == null) {
+                suspects.add(unconvertibleKey(sourceKey));
+            } else {
+                targetKeys.add(targetKey);
+                translated.add(row);
+            }
         }
-        return new ChunkResult(sourceRows.size(), compare(sourceRows, byKey(byKeys(target, plan.target(), targetKeys, false))));
+        suspects.addAll(compare(translated, byKey(byKeys(target, plan.target(), targetKeys, false))));
+        return new ChunkResult(sourceRows.size(), suspects);
+    }
+
+    /**
+     * The target's key of a source key, or null when the mapping's key translation rejects it
+     * (a {@link dev.cutover.dualwrite.KeyTranslation} function that throws for this value). A
+     * translation that fails on I/O ({@link CutoverException}) fails the run, which can be resumed.
+     */
+    private List<Object> targetKey(List<Object> sourceKey) {
+        try {
+            return mapping.convertKey(Side.SOURCE, sourceKey);
+        } catch (CutoverException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private Suspect unconvertibleKey(List<Object> sourceKey) {
+        List<String> keys = mapping.keyColumnNames(Side.SOURCE);
+        return new Suspect(sourceKey, Difference.Kind.UNCONVERTIBLE, keys, "the mapping's translation of the key "
+                + mapping.sourceTable() + "." + String.join(", ", keys) + " to the target failed: fix the key translation");
     }
 
     private Map<List<Object>, List<Object>> byKey(List<List<Object>> targetRows) {
@@ -419,7 +450,11 @@ public final class TableRun {
             locking.setAutoCommit(false);
             try {
                 for (Suspect suspect : suspects) {
-                    List<Object> targetKey = mapping.convertKey(Side.SOURCE, suspect.sourceKey());
+                    List<Object> targetKey = targetKey(suspect.sourceKey());
+                    if (targetKey == null) {
+                        still.add(unconvertibleKey(suspect.sourceKey()));
+                        continue;
+                    }
                     List<Object> sourceRow = null;
                     if (sourceLocked) {
                         sourceRow = exactly(suspect.sourceKey(),

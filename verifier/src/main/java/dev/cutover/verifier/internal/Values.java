@@ -14,6 +14,7 @@ import java.time.LocalDateTime;
 import java.time.LocalTime;
 import java.time.OffsetDateTime;
 import java.time.OffsetTime;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
@@ -27,7 +28,8 @@ import java.util.UUID;
  * compares equal: integers of any width and decimals of any scale compare by value (whole numbers
  * become {@code Long}, others {@code BigDecimal} without trailing zeros), booleans are 0 or 1,
  * UUIDs are their text, timestamps become UTC {@link Instant}s (a timestamp without a time zone is
- * read as UTC), text stays Java (Unicode) text, binary values compare by content.
+ * read as UTC; compared with one with a time zone, the latter's wall time in the JVM's zone is
+ * compared), text stays Java (Unicode) text, binary values compare by content.
  * Timestamps and times compare within a precision. Thread-safe.
  */
 public final class Values {
@@ -129,6 +131,25 @@ public final class Values {
         return normal;
     }
 
+    private static boolean zoned(Object value) {
+        return value instanceof OffsetDateTime || value instanceof ZonedDateTime || value instanceof Instant;
+    }
+
+    private static boolean local(Object value) {
+        return value instanceof LocalDateTime || value instanceof Timestamp;
+    }
+
+    /**
+     * The wall time of an instant in the JVM's zone: how a copy of it into a timestamp without time
+     * zone, or of such a timestamp into it, places it (PostgreSQL's driver gives its sessions the
+     * JVM's zone). Turning an instant into a wall time is never ambiguous, unlike the reverse.
+     */
+    private static LocalDateTime wallTime(Object zoned) {
+        Instant instant = zoned instanceof Instant i ? i
+                : zoned instanceof OffsetDateTime t ? t.toInstant() : ((ZonedDateTime) zoned).toInstant();
+        return LocalDateTime.ofInstant(instant, ZoneId.systemDefault());
+    }
+
     private static Object decimal(BigDecimal value) {
         BigDecimal stripped = value.stripTrailingZeros();
         if (stripped.scale() <= 0 && stripped.precision() - stripped.scale() <= 18) {
@@ -145,8 +166,8 @@ public final class Values {
      * @return true if their normal forms are equal, timestamps and times within the precision
      */
     public boolean same(Object a, Object b) {
-        Object x = normalize(a);
-        Object y = normalize(b);
+        Object x = normalize(zoned(a) && local(b) ? wallTime(a) : a);
+        Object y = normalize(zoned(b) && local(a) ? wallTime(b) : b);
         if (x instanceof Instant i && y instanceof Instant j) {
             return Duration.between(i, j).abs().compareTo(tolerance) < 0;
         }
