@@ -300,7 +300,7 @@ public final class AcknowledgedWriteOracle<K, S> {
         List<String> violations = violations(source, target);
         if (!violations.isEmpty()) {
             throw new AssertionError(violations.size() + " key(s) lost or invented a write (" + acknowledged()
-                    + " acknowledged and " + maybe() + " failed writes recorded):\n" + String.join("\n", violations));
+                    + " acknowledged and " + maybe() + " failed or unfinished writes recorded):\n" + String.join("\n", violations));
         }
     }
 
