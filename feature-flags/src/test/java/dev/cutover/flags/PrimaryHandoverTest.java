@@ -21,7 +21,7 @@ class PrimaryHandoverTest {
 
     private static MigrationFlags flags(FlagStore store) {
         return MigrationFlags.builder(store).refreshInterval(REFRESH).handoverPause(PAUSE)
-                .maxHandoverWait(Duration.ofSeconds(5)).declare("m").build();
+                .maxHandoverWait(Duration.ofSeconds(5)).declare("m", "s").build();
     }
 
     @Test
@@ -69,7 +69,7 @@ class PrimaryHandoverTest {
     void aFailingHandoverStep_failsWritesAfterTheMaximumWaitNamingWhatIsMissing_andTheyGoOnOnceItSucceeds() {
         AtomicInteger queued = new AtomicInteger(3);
         try (MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).refreshInterval(REFRESH)
-                .handoverPause(PAUSE).maxHandoverWait(Duration.ofMillis(600)).declare("m").build()) {
+                .handoverPause(PAUSE).maxHandoverWait(Duration.ofMillis(600)).declare("m", "s").build()) {
             flags.addHandoverStep("m", "queue", (migration, from, to) -> {
                 if (queued.get() > 0) {
                     throw new IllegalStateException(queued.get() + " copies from the " + from + " are still queued");
