@@ -231,7 +231,7 @@ public final class ResyncReplayHandler implements ReplayHandler {
                         + " the {} instead, so that it cannot overwrite the new primary's writes", entry.describe(),
                         recorded, primary);
             }
-            resync.resync(entry.entity(), entry.key(), primary, permit.deadlineNanos());
+            resync.resync(entry.entity(), entry.key(), primary, permit::ensureBeforeDeadline);
         } finally {
             permit.close();
         }

@@ -241,7 +241,7 @@ public final class WriteGate {
             if (waited) {
                 maxWait.accumulateAndGet(System.nanoTime() - waitStart, Math::max);
             }
-            return new Permit(epoch, stage);
+            return new Permit(handover, epoch, stage);
         }
     }
 
@@ -351,11 +351,13 @@ public final class WriteGate {
     }
 
     private final class Permit implements WritePermit {
+        private final Handover handover;
         private final Epoch epoch;
         private final Stage stage;
         private boolean closed;
 
-        Permit(Epoch epoch, Stage stage) {
+        Permit(Handover handover, Epoch epoch, Stage stage) {
+            this.handover = handover;
             this.epoch = epoch;
             this.stage = stage;
         }
@@ -373,6 +375,20 @@ public final class WriteGate {
         @Override
         public boolean copyWindowOpen() {
             return System.nanoTime() + reserveNanos - deadlineNanos() < 0;
+        }
+
+        @Override
+        public boolean renew() {
+            if (handover.current != epoch) {
+                return false;
+            }
+            synchronized (leaseLock) {
+                // Writers queued behind another's reload find the window renewed and load nothing.
+                if (handover.current == epoch && !copyWindowOpen()) {
+                    refresh.run();
+                }
+            }
+            return handover.current == epoch;
         }
 
         @Override
