@@ -214,7 +214,11 @@ public final class WriteGate {
             }
             if (!epoch.open) {
                 if (!block) {
-                    return null;
+                    // Without waiting writers nobody would finish the handover: try it once, without waiting.
+                    if (!tryFinish(migration, handover, epoch)) {
+                        return null;
+                    }
+                    continue;
                 }
                 waited = true;
                 awaitHandover(migration, handover, epoch, waitStart);
@@ -320,6 +324,29 @@ public final class WriteGate {
                 throw new HandoverException("Interrupted while waiting for the handover of migration '" + migration
                         + "'; nothing was written");
             }
+        }
+    }
+
+    /** One attempt to finish a handover whose pause has passed; @return whether it is done */
+    private boolean tryFinish(String migration, Handover handover, Epoch epoch) {
+        if (System.nanoTime() - (epoch.observedNanos + pauseNanos) < 0 || olderInFlight(epoch) > 0) {
+            return false;
+        }
+        synchronized (handover.stepLock) {
+            if (handover.current != epoch || epoch.open) {
+                return true;
+            }
+            try {
+                runSteps(migration, epoch);
+            } catch (Exception e) {
+                LOG.debug("Migration '{}': handover to the {} not done yet: {}", migration, lower(epoch.primary),
+                        e.getMessage());
+                return false;
+            }
+            epoch.open = true;
+            LOG.info("Migration '{}': handover to the {} done after {} ms", migration, lower(epoch.primary),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - epoch.observedNanos));
+            return true;
         }
     }
 
