@@ -71,6 +71,13 @@ import javax.sql.DataSource;
  * commit; the replay copies only committed rows). In auto-commit mode a write runs in a short
  * transaction of its own. A rolled-back transaction mirrors nothing.
  *
+ * <p>Primary moves are fenced as in the repository style ({@link MigrationFlags#beginWrite(String)}):
+ * a transaction takes its write permit at its first keyed write (waiting out a handover, and failing
+ * with SQLState 40001 if the primary moved since the transaction began), holds it until it ends, and
+ * is rolled back instead of committed when its primary's copy window is closing; a commit whose copy
+ * then misses the window fails with SQLState 40001 after the commit (it may or may not persist, as a
+ * whole).
+ *
  * <p>Every JDBC entry point ({@code executeQuery}, {@code executeUpdate}, {@code executeLargeUpdate},
  * {@code execute}, batches) takes the same path, so a write with {@code RETURNING} is keyed and
  * mirrored whichever method runs it, and answers its rows as a disconnected
@@ -478,7 +485,7 @@ public final class CutoverDataSource implements DataSource {
             boolean inWindow = true;
             for (WrittenKey key : keys) {
                 if (outbox) {
-                    if (mirror.copy(key.entity(), key.key(), primary, permit.deadlineNanos()) == Mirror.CopyOutcome.LATE) {
+                    if (mirror.copy(key.entity(), key.key(), primary, permit) == Mirror.CopyOutcome.LATE) {
                         inWindow = mirror.late(key.entity(), key.key(), primary);
                     }
                 } else {

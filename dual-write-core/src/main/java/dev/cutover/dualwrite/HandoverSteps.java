@@ -11,7 +11,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,31 +62,41 @@ final class HandoverSteps {
     }
 
     static HandoverStep sequencesAdvanced(KeyResync resync) {
+        // Key columns found without a generator are not looked up again: most keys have none, and the
+        // step runs on every instance at every move.
+        Set<String> withoutGenerator = ConcurrentHashMap.newKeySet();
         return (migration, oldPrimary, newPrimary) -> {
             for (String entity : resync.entities()) {
-                advance(resync, resync.mapping(entity), newPrimary);
+                advance(resync, resync.mapping(entity), newPrimary, withoutGenerator);
             }
         };
     }
 
-    private static void advance(KeyResync resync, TableMapping mapping, Side side) throws SQLException {
+    private static void advance(KeyResync resync, TableMapping mapping, Side side, Set<String> withoutGenerator)
+            throws SQLException {
         Dialect dialect = resync.dialect(side);
         if (dialect != Dialect.POSTGRESQL && dialect != Dialect.H2) {
             return;
         }
         String table = side == Side.SOURCE ? mapping.sourceTable() : mapping.targetTable();
+        List<String> columns = mapping.keyColumnNames(side).stream()
+                .filter(column -> !withoutGenerator.contains(side + "\0" + table + "\0" + column)).toList();
+        if (columns.isEmpty()) {
+            return;
+        }
         try (Connection connection = NetworkTimeouts.connect(resync.dataSource(side), NETWORK_TIMEOUT_MILLIS)) {
-            for (String column : mapping.keyColumnNames(side)) {
-                if (dialect == Dialect.POSTGRESQL) {
-                    advancePostgres(connection, table, column);
-                } else {
-                    advanceH2(connection, table, column);
+            for (String column : columns) {
+                boolean generated = dialect == Dialect.POSTGRESQL ? advancePostgres(connection, table, column)
+                        : advanceH2(connection, table, column);
+                if (!generated) {
+                    withoutGenerator.add(side + "\0" + table + "\0" + column);
                 }
             }
         }
     }
 
-    private static void advancePostgres(Connection connection, String table, String column) throws SQLException {
+    /** @return whether the column has a sequence */
+    private static boolean advancePostgres(Connection connection, String table, String column) throws SQLException {
         String sequence;
         try (PreparedStatement find = connection.prepareStatement("SELECT pg_get_serial_sequence(?, ?)")) {
             find.setString(1, table);
@@ -93,7 +106,7 @@ final class HandoverSteps {
             }
         }
         if (sequence == null) {
-            return;
+            return false;
         }
         // Only forward: setval runs only while the last id handed out is below the table's largest.
         try (Statement statement = connection.createStatement();
@@ -105,9 +118,11 @@ final class HandoverSteps {
                 LOG.info("Advanced sequence {} of {}.{} to {} for the new primary", sequence, table, column, rs.getLong(1));
             }
         }
+        return true;
     }
 
-    private static void advanceH2(Connection connection, String table, String column) throws SQLException {
+    /** @return whether the column is an identity column */
+    private static boolean advanceH2(Connection connection, String table, String column) throws SQLException {
         String bare = table.substring(table.lastIndexOf('.') + 1);
         Long next;
         try (PreparedStatement find = connection.prepareStatement("SELECT IDENTITY_BASE FROM INFORMATION_SCHEMA.COLUMNS"
@@ -120,7 +135,7 @@ final class HandoverSteps {
             }
         }
         if (next == null) {
-            return;
+            return false;
         }
         long max;
         try (Statement statement = connection.createStatement();
@@ -128,13 +143,14 @@ final class HandoverSteps {
             rs.next();
             max = rs.getLong(1);
             if (rs.wasNull() || max < next) {
-                return;
+                return true;
             }
         }
         try (Statement statement = connection.createStatement()) {
             statement.execute("ALTER TABLE " + table + " ALTER COLUMN " + column + " RESTART WITH " + (max + 1));
         }
         LOG.info("Advanced the identity of {}.{} to {} for the new primary", table, column, max + 1);
+        return true;
     }
 
     private static String lower(Side side) {

@@ -66,8 +66,6 @@ public final class KeyResync {
     static final int MAX_ABSENT_RECHECKS = 10;
     private static final Logger LOG = LoggerFactory.getLogger(KeyResync.class);
     private static final int LOCK_STRIPES = 256;
-    /** A deadline that never passes: copies outside a primary epoch's window (plain resyncs). */
-    static final long NO_DEADLINE = Long.MIN_VALUE;
 
     private final DataSource source;
     private final DataSource target;
@@ -147,17 +145,19 @@ public final class KeyResync {
      * @throws IllegalArgumentException if the entity is not mapped or the key does not parse
      */
     public void resync(String entity, String key, Side from) throws SQLException {
-        resync(entity, key, from, NO_DEADLINE);
+        resync(entity, key, from, null);
     }
 
     /**
      * Copies a key as {@link #resync(String, String, Side)} does, but only if the receiving side is
      * written before a deadline (the copy window of a primary epoch, see
-     * {@link dev.cutover.flags.WritePermit#deadlineNanos()}): the clock is checked after the receiving
-     * statement returned, when the receiving row is locked until the commit; if the deadline has passed,
+     * {@link dev.cutover.flags.WritePermit#deadlineNanos()}): {@code inWindow} is asked after the
+     * receiving statement returned, when the receiving row is locked until the commit; if it says no,
      * the receiving side is rolled back and {@link CopyWindowClosedException} is thrown.
+     *
+     * @param inWindow whether the copy window is still open; null for none
      */
-    void resync(String entity, String key, Side from, long deadlineNanos) throws SQLException {
+    void resync(String entity, String key, Side from, java.util.function.BooleanSupplier inWindow) throws SQLException {
         TableMapping mapping = mapping(entity);
         Objects.requireNonNull(from, "null from");
         List<Object> keyValues = mapping.keyValues(key);
@@ -171,13 +171,14 @@ public final class KeyResync {
             throw new SQLTimeoutException("Interrupted while waiting to copy " + entity + "/" + key, e);
         }
         try {
-            copy(mapping, keyValues, from, deadlineNanos);
+            copy(mapping, keyValues, from, inWindow);
         } finally {
             stripe.unlock();
         }
     }
 
-    private void copy(TableMapping mapping, List<Object> sourceKey, Side from, long deadlineNanos) throws SQLException {
+    private void copy(TableMapping mapping, List<Object> sourceKey, Side from, java.util.function.BooleanSupplier inWindow)
+            throws SQLException {
         Side to = from.other();
         List<Object> fromKey = from == Side.SOURCE ? sourceKey : mapping.convertKey(Side.SOURCE, sourceKey);
         List<Object> toKey = mapping.convertKey(from, fromKey);
@@ -213,7 +214,7 @@ public final class KeyResync {
                             continue;
                         }
                     }
-                    if (deadlineNanos != NO_DEADLINE && System.nanoTime() - deadlineNanos >= 0) {
+                    if (inWindow != null && !inWindow.getAsBoolean()) {
                         throw new CopyWindowClosedException(mapping.entity() + " was not written on the "
                                 + to.name().toLowerCase(java.util.Locale.ROOT) + " before the copy window of its primary"
                                 + " closed (the primary may have moved); the copy was rolled back");

@@ -120,10 +120,10 @@ final class Mirror {
             stats.deferredBehindPending(from.other());
             return enqueue(entity, key, from, permit);
         }
-        if (!permit.beforeDeadline()) {
+        if (!permit.ensureBeforeDeadline()) {
             return late(entity, key, from);
         }
-        CopyOutcome outcome = copy(entity, key, from, permit.deadlineNanos());
+        CopyOutcome outcome = copy(entity, key, from, permit);
         if (outcome == CopyOutcome.LATE) {
             return late(entity, key, from);
         }
@@ -133,24 +133,24 @@ final class Mirror {
     /** Queues a key in the permit's direction if that is visible before its window closes; @return false if late */
     boolean enqueue(String entity, String key, Side from, WritePermit permit) {
         // The entry must be visible before the window closes, when the handover counts what is owed.
-        if (!permit.copyWindowOpen()) {
+        if (!permit.ensureCopyWindow()) {
             return late(entity, key, from);
         }
         enqueue(entity, key, from);
-        return permit.beforeDeadline() || late(entity, key, from);
+        return permit.ensureBeforeDeadline() || late(entity, key, from);
     }
 
     enum CopyOutcome { COPIED, FAILED, LATE }
 
-    /** Copies a key directly through the circuit breaker, only if the receiving side is written before the deadline. */
-    CopyOutcome copy(String entity, String key, Side from, long deadlineNanos) {
+    /** Copies a key directly through the circuit breaker, only if the receiving side is written inside the permit's window. */
+    CopyOutcome copy(String entity, String key, Side from, WritePermit permit) {
         if (!breaker.tryAcquirePermission()) {
             stats.mirrorFailed(from.other());
             return CopyOutcome.FAILED;
         }
         long start = breaker.getCurrentTimestamp();
         try {
-            resync.resync(entity, key, from, deadlineNanos);
+            resync.resync(entity, key, from, permit::ensureBeforeDeadline);
             long duration = breaker.getCurrentTimestamp() - start;
             breaker.onSuccess(duration, breaker.getTimestampUnit());
             stats.mirrored(from.other(), breaker.getTimestampUnit().toNanos(duration));

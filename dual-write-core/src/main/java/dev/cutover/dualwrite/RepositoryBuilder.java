@@ -59,10 +59,13 @@ import java.util.function.UnaryOperator;
  * key can be behind on the mirror side. In the default mode a process killed between the primary's
  * commit and the copy leaves the mirror behind for that key until it is written again or verified;
  * {@link #crashSafe(RetryStore, Duration)} closes that gap with durable write-ahead intents. Moving the
- * primary ({@code SHIFT_READS} to {@code TARGET_PRIMARY} or back) while the queue still holds
- * entries of the migration, or while instances still disagree about the stage, converges too, but a
- * key written on both sides in that window keeps one side's row and loses the other's write: move
- * the primary with an empty queue.
+ * primary ({@code SHIFT_READS} to {@code TARGET_PRIMARY} or back) is a fenced handover: every write
+ * takes a permit from {@link MigrationFlags#beginWrite(String)}, copies only within its primary's
+ * copy window, and after a move the migration's writes pause until every write and queued copy of the
+ * old primary is done and the new primary's sequences are advanced; a write whose copy misses its
+ * window fails with {@link LateWriteException}. The proxy registers its queue and resync as
+ * {@link dev.cutover.flags.HandoverStep}s of the migration; build the queue's handler with
+ * {@link ResyncReplayHandler#of(String, KeyResync, MigrationFlags)}.
  *
  * <h2>Reads</h2>
  * Go through {@link ReadRouter#read(String, String, dev.cutover.router.ReadCall, dev.cutover.router.ReadCall)}

@@ -140,7 +140,7 @@ final class RepositoryHandler implements InvocationHandler {
                         + e.getMessage(), e);
             }
         }
-        if (!permit.copyWindowOpen()) {
+        if (!permit.ensureCopyWindow()) {
             // The intents came too late to be fenced by the handover; they copy the old primary's
             // unchanged rows, and a late-write entry after them makes the key follow the new primary.
             for (String key : keys) {
@@ -153,7 +153,7 @@ final class RepositoryHandler implements InvocationHandler {
         Object result = callPrimary(primary, plan, args);
         boolean late = false;
         for (String key : keys) {
-            if (mirror.copy(plan.entity(), key, primary, permit.deadlineNanos()) == Mirror.CopyOutcome.LATE) {
+            if (mirror.copy(plan.entity(), key, primary, permit) == Mirror.CopyOutcome.LATE) {
                 late |= !mirror.late(plan.entity(), key, primary);
             }
         }

@@ -61,6 +61,13 @@ public final class ResyncReplayHandler implements ReplayHandler {
     public static final String TO_SOURCE = "resync-to-source";
     /** Operation of entries that copy from whichever side is primary when they are replayed, after any handover. */
     public static final String FROM_PRIMARY = "resync-from-primary";
+    /**
+     * Suffix of the entity of {@value #FROM_PRIMARY} entries: it keeps them out of their key's order in
+     * the queue, so that an entry of the old direction queued after one (which the handover waits for)
+     * is never stuck behind it (which waits for the handover). The handover itself orders them: such an
+     * entry replays only after the old direction's entries are drained.
+     */
+    static final String LATE_SUFFIX = "#late";
     private static final Logger LOG = LoggerFactory.getLogger(ResyncReplayHandler.class);
 
     private final Map<String, KeyResync> byMigration;
@@ -114,7 +121,8 @@ public final class ResyncReplayHandler implements ReplayHandler {
      * @return a {@link ReplayMode#REPLAY} entry (it supersedes no entry of the key), without payload
      */
     public static NewRetryEntry fromPrimary(String migration, String entity, String key) {
-        return new NewRetryEntry(migration, entity, key, ReplayMode.REPLAY, FROM_PRIMARY, NullNode.getInstance());
+        return new NewRetryEntry(migration, entity + LATE_SUFFIX, key, ReplayMode.REPLAY, FROM_PRIMARY,
+                NullNode.getInstance());
     }
 
     /**
@@ -192,8 +200,10 @@ public final class ResyncReplayHandler implements ReplayHandler {
             throw new NonRetryableReplayException(entry.describe() + ": migration " + entry.migration()
                     + " has no KeyResync here; known migrations are " + byMigration.keySet());
         }
-        if (!resync.entities().contains(entry.entity())) {
-            throw new NonRetryableReplayException(entry.describe() + ": entity " + entry.entity()
+        String entity = FROM_PRIMARY.equals(entry.operation()) && entry.entity().endsWith(LATE_SUFFIX)
+                ? entry.entity().substring(0, entry.entity().length() - LATE_SUFFIX.length()) : entry.entity();
+        if (!resync.entities().contains(entity)) {
+            throw new NonRetryableReplayException(entry.describe() + ": entity " + entity
                     + " is not mapped; mapped entities are " + resync.entities());
         }
         Side from;
@@ -211,20 +221,20 @@ public final class ResyncReplayHandler implements ReplayHandler {
         }
         try {
             if (flags == null) {
-                resync.resync(entry.entity(), entry.key(), from);
+                resync.resync(entity, entry.key(), from);
             } else {
-                replayInEpoch(entry, resync, from);
+                replayInEpoch(entry, entity, resync, from);
             }
         } catch (IllegalArgumentException e) {
             throw new NonRetryableReplayException(entry.describe() + ": " + e.getMessage(), e);
         }
     }
 
-    private void replayInEpoch(RetryEntry entry, KeyResync resync, Side recorded) throws Exception {
+    private void replayInEpoch(RetryEntry entry, String entity, KeyResync resync, Side recorded) throws Exception {
         if (recorded != null && recorded == flags.handoverFrom(entry.migration())) {
             // Draining the old direction during the handover: no instance writes the new primary while
             // this entry is pending, because every instance's handover waits for these entries.
-            resync.resync(entry.entity(), entry.key(), recorded);
+            resync.resync(entity, entry.key(), recorded);
             return;
         }
         WritePermit permit = flags.tryBeginWrite(entry.migration());
@@ -240,7 +250,7 @@ public final class ResyncReplayHandler implements ReplayHandler {
                         + " the {} instead, so that it cannot overwrite the new primary's writes", entry.describe(),
                         recorded, primary);
             }
-            resync.resync(entry.entity(), entry.key(), primary, permit.deadlineNanos());
+            resync.resync(entity, entry.key(), primary, permit::ensureBeforeDeadline);
         } finally {
             permit.close();
         }

@@ -70,6 +70,16 @@ import org.slf4j.LoggerFactory;
  * SHIFT_READS again sends no reads to the target until the percentage is raised again. The stored state is
  * visible through {@link #state(String)} as soon as the call returns, and listeners are told.
  *
+ * <h2>Primary moves</h2>
+ * Every wrapped write takes a {@link WritePermit} from {@link #beginWrite(String)}: the fenced
+ * handover. A move of the primary side (say {@code SHIFT_READS} to {@code TARGET_PRIMARY}) pauses the
+ * migration's writes on each instance for the {@link Builder#handoverPause handover pause} after the
+ * instance saw it, until its writes of the old primary have finished and the registered
+ * {@link HandoverStep}s succeeded; copies from the old primary must land within the pause after the
+ * newest load that still showed it. So no instance writes the new primary before every write of the
+ * old one, and its copy, is done, as long as every instance reloads its flags or fails its writes
+ * (the lease: a write of a dual-write stage needs flags confirmed less than about the pause ago).
+ *
  * <h2>Thread safety</h2>
  * Every method may be called from any thread. A reader sees either the old or the new state of a
  * migration, never a mix. Listeners are told of changes one at a time, in the order the snapshot

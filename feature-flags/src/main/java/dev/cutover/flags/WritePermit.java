@@ -51,6 +51,25 @@ public interface WritePermit extends AutoCloseable {
         return System.nanoTime() - deadlineNanos() < 0;
     }
 
+    /**
+     * Reloads the flags now if the copy window is closing, which moves {@link #deadlineNanos()} on when
+     * the load still shows this permit's primary. Safe after the fact: a load that starts after a copy
+     * wrote the receiving side and still shows the old primary proves the copy landed before any move.
+     *
+     * @return whether this permit's primary is still the current one
+     */
+    boolean renew();
+
+    /** @return {@link #copyWindowOpen()}, after one {@link #renew()} if it was not */
+    default boolean ensureCopyWindow() {
+        return copyWindowOpen() || (renew() && copyWindowOpen());
+    }
+
+    /** @return {@link #beforeDeadline()}, after one {@link #renew()} if it was not */
+    default boolean ensureBeforeDeadline() {
+        return beforeDeadline() || (renew() && beforeDeadline());
+    }
+
     /** Ends the write: the handover of a primary move waits for every open permit of the old primary. */
     @Override
     void close();

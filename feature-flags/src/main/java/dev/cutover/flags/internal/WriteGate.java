@@ -214,7 +214,11 @@ public final class WriteGate {
             }
             if (!epoch.open) {
                 if (!block) {
-                    return null;
+                    // Without waiting writers nobody would finish the handover: try it once, without waiting.
+                    if (!tryFinish(migration, handover, epoch)) {
+                        return null;
+                    }
+                    continue;
                 }
                 waited = true;
                 awaitHandover(migration, handover, epoch, waitStart);
@@ -241,7 +245,7 @@ public final class WriteGate {
             if (waited) {
                 maxWait.accumulateAndGet(System.nanoTime() - waitStart, Math::max);
             }
-            return new Permit(epoch, stage);
+            return new Permit(handover, epoch, stage);
         }
     }
 
@@ -323,6 +327,29 @@ public final class WriteGate {
         }
     }
 
+    /** One attempt to finish a handover whose pause has passed; @return whether it is done */
+    private boolean tryFinish(String migration, Handover handover, Epoch epoch) {
+        if (System.nanoTime() - (epoch.observedNanos + pauseNanos) < 0 || olderInFlight(epoch) > 0) {
+            return false;
+        }
+        synchronized (handover.stepLock) {
+            if (handover.current != epoch || epoch.open) {
+                return true;
+            }
+            try {
+                runSteps(migration, epoch);
+            } catch (Exception e) {
+                LOG.debug("Migration '{}': handover to the {} not done yet: {}", migration, lower(epoch.primary),
+                        e.getMessage());
+                return false;
+            }
+            epoch.open = true;
+            LOG.info("Migration '{}': handover to the {} done after {} ms", migration, lower(epoch.primary),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - epoch.observedNanos));
+            return true;
+        }
+    }
+
     private void runSteps(String migration, Epoch epoch) throws Exception {
         Map<String, HandoverStep> registered = steps.get(migration);
         if (registered == null) {
@@ -351,11 +378,13 @@ public final class WriteGate {
     }
 
     private final class Permit implements WritePermit {
+        private final Handover handover;
         private final Epoch epoch;
         private final Stage stage;
         private boolean closed;
 
-        Permit(Epoch epoch, Stage stage) {
+        Permit(Handover handover, Epoch epoch, Stage stage) {
+            this.handover = handover;
             this.epoch = epoch;
             this.stage = stage;
         }
@@ -373,6 +402,20 @@ public final class WriteGate {
         @Override
         public boolean copyWindowOpen() {
             return System.nanoTime() + reserveNanos - deadlineNanos() < 0;
+        }
+
+        @Override
+        public boolean renew() {
+            if (handover.current != epoch) {
+                return false;
+            }
+            synchronized (leaseLock) {
+                // Writers queued behind another's reload find the window renewed and load nothing.
+                if (handover.current == epoch && !copyWindowOpen()) {
+                    refresh.run();
+                }
+            }
+            return handover.current == epoch;
         }
 
         @Override

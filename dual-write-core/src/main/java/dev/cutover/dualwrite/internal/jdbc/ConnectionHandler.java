@@ -419,7 +419,7 @@ final class ConnectionHandler implements InvocationHandler {
                 physical.rollback();
                 throw new SQLException("Rolled back instead of committed: " + rollbackOnly, "40000");
             }
-            if (mirrored && permit != null && !permit.copyWindowOpen()) {
+            if (mirrored && permit != null && !permit.ensureCopyWindow()) {
                 // Too close to the end of the copy window: a commit now could not be copied in time.
                 physical.rollback();
                 throw new SQLTransientException("Rolled back instead of committed: the copy window of the primary of"
