@@ -1,13 +1,13 @@
 package dev.cutover.dualwrite;
 
 import dev.cutover.common.Dialect;
-import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.dualwrite.internal.RowSql;
 import dev.cutover.flags.Side;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
 import java.sql.SQLTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,22 +42,26 @@ import org.slf4j.LoggerFactory;
  * with the new row. A concurrent copy of the re-inserted row waits for that delete's row lock on
  * the receiving side, so it lands after it.
  *
- * <p>Every statement runs with a query timeout ({@link Builder#statementTimeout(Duration)}), which
- * also bounds lock waits: two copies of one key in opposite directions (possible for a moment
- * around a flip of the primary) cannot wait for each other forever; one fails and its caller queues
- * it. Every connection also gets a network timeout one second longer than the query timeout,
- * because a silently stalled network holds back the driver's cancel request too: without it the
- * writer whose call makes the copy would hang until the stall ended. Within one process copies of
- * a key are also serialised by a striped lock.
+ * <p>Every copy runs within a budget ({@link Builder#copyBudget(Duration)}, 5 s by default): the
+ * borrow of each connection (which waits on a helper thread, so that the pool's own
+ * {@code connectionTimeout} and validation cannot hold the caller), every statement, the commit and
+ * the restoring of the connections. Each statement's query timeout is the smaller of
+ * {@link Builder#statementTimeout(Duration)} and what is left of the budget, which also bounds lock
+ * waits: two copies of one key in opposite directions (possible for a moment around a flip of the
+ * primary) cannot wait for each other forever; one fails and its caller queues it. The network
+ * timeout of a connection the copy borrowed follows what is left of the budget too, because a
+ * silently stalled network holds back the driver's cancel request: without it the writer whose call
+ * makes the copy would hang until the stall ended. Within one process copies of a key are also
+ * serialised by a striped lock, whose wait draws on the same budget.
  *
  * <p>Needs on both tables a primary key or unique index on exactly the key columns. The sending
  * side's transaction writes nothing; its row stays locked while the receiving side is written, which
  * is what orders concurrent copies of a key. So a slow or stalled receiving side delays the sending
- * side's writers of that row, by at most the statement timeout plus one second per copy (6 s by
- * default), until the repository's mirror circuit breaker opens and new writes go to the queue
- * instead: keep the application's own statement timeouts above that, or lower
- * {@link Builder#statementTimeout}. One connection per side is borrowed per copy, before the row is
- * locked, and returned with auto-commit restored.
+ * side's writers of that row by at most the copy budget per copy, until the mirror circuit breaker
+ * opens and new writes go to the queue instead. One connection per side is had per copy, before the
+ * row is locked, and returned with auto-commit and network timeout restored; the wrapped
+ * {@link CutoverDataSource} reads the sending side on the application's own connection that just
+ * committed, so the copy takes nothing from the application's pool.
  *
  * <p>Thread-safe.
  */
@@ -66,12 +70,14 @@ public final class KeyResync {
     static final int MAX_ABSENT_RECHECKS = 10;
     private static final Logger LOG = LoggerFactory.getLogger(KeyResync.class);
     private static final int LOCK_STRIPES = 256;
+    /** The least network timeout of the clean-up after a copy, so that a healthy connection survives it. */
+    private static final int CLEANUP_FLOOR_MILLIS = 50;
 
     private final DataSource source;
     private final DataSource target;
     private final Map<String, TableMapping> mappings;
     private final int timeoutSeconds;
-    private final int networkTimeoutMillis;
+    private final Duration copyBudget;
     private final Map<Side, Dialect> dialects = new ConcurrentHashMap<>();
     private final Map<String, String> upserts = new ConcurrentHashMap<>();
     private final ReentrantLock[] stripes = new ReentrantLock[LOCK_STRIPES];
@@ -81,9 +87,7 @@ public final class KeyResync {
         this.target = b.target;
         this.mappings = Collections.unmodifiableMap(new LinkedHashMap<>(b.mappings));
         this.timeoutSeconds = (int) Math.max(1, (b.statementTimeout.toMillis() + 999) / 1000);
-        // Longer than the query timeout, so that a slow statement fails with the server's cancel;
-        // only a stalled network reaches it.
-        this.networkTimeoutMillis = (timeoutSeconds + 1) * 1000;
+        this.copyBudget = b.copyBudget == null ? Duration.ofSeconds(timeoutSeconds) : b.copyBudget;
         b.dialects.forEach(dialects::put);
         for (int i = 0; i < stripes.length; i++) {
             stripes[i] = new ReentrantLock();
@@ -145,12 +149,24 @@ public final class KeyResync {
      * @throws IllegalArgumentException if the entity is not mapped or the key does not parse
      */
     public void resync(String entity, String key, Side from) throws SQLException {
+        resync(entity, key, from, null, CopyBudget.start(copyBudget));
+    }
+
+    /**
+     * Copies a key within a budget, optionally reading and locking the sending side's row on a
+     * connection the caller holds (the application's own, just committed), so that the copy borrows
+     * nothing from the sending side's pool.
+     *
+     * @param sending a connection to the sending side outside any transaction, left outside one
+     *     with its auto-commit mode as found; or null to borrow one
+     */
+    void resync(String entity, String key, Side from, Connection sending, CopyBudget budget) throws SQLException {
         TableMapping mapping = mapping(entity);
         Objects.requireNonNull(from, "null from");
         List<Object> keyValues = mapping.keyValues(key);
         ReentrantLock stripe = stripes[Math.floorMod((entity + '\0' + key).hashCode(), LOCK_STRIPES)];
         try {
-            if (!stripe.tryLock(4L * timeoutSeconds, TimeUnit.SECONDS)) {
+            if (!stripe.tryLock(Math.min(4L * timeoutSeconds * 1000, budget.copyMillisLeft()), TimeUnit.MILLISECONDS)) {
                 throw new SQLTimeoutException("Another copy of " + entity + "/" + key + " in this process did not finish in time");
             }
         } catch (InterruptedException e) {
@@ -158,17 +174,23 @@ public final class KeyResync {
             throw new SQLTimeoutException("Interrupted while waiting to copy " + entity + "/" + key, e);
         }
         try {
-            copy(mapping, keyValues, from);
+            copy(mapping, keyValues, from, sending, budget);
         } finally {
             stripe.unlock();
         }
     }
 
-    private void copy(TableMapping mapping, List<Object> sourceKey, Side from) throws SQLException {
+    /** @return the time one call's mirror may take inside the call, see {@link Builder#copyBudget} */
+    public Duration copyBudget() {
+        return copyBudget;
+    }
+
+    private void copy(TableMapping mapping, List<Object> sourceKey, Side from, Connection callersSending,
+            CopyBudget budget) throws SQLException {
         Side to = from.other();
         List<Object> fromKey = from == Side.SOURCE ? sourceKey : mapping.convertKey(Side.SOURCE, sourceKey);
         List<Object> toKey = mapping.convertKey(from, fromKey);
-        Dialect toDialect = dialect(to);
+        Dialect toDialect = dialect(to, budget);
         List<String> fromColumns = mapping.columnNames(from);
         List<String> fromKeys = mapping.keyColumnNames(from);
         List<String> toColumns = mapping.columnNames(to);
@@ -177,52 +199,159 @@ public final class KeyResync {
         String upsert = upserts.computeIfAbsent(mapping.entity() + '\0' + to,
                 k -> RowSql.upsert(toDialect, table(mapping, to), toColumns, toKeys));
         String delete = RowSql.deleteByKey(table(mapping, to), toKeys);
-        // Both connections are borrowed before the row is locked, so an unreachable receiving side
-        // fails the copy without making the sending side's writers wait for the lock.
-        try (Connection sending = NetworkTimeouts.connect(dataSource(from), networkTimeoutMillis);
-                Connection receiving = NetworkTimeouts.connect(dataSource(to), networkTimeoutMillis)) {
+        // Both connections are had before the row is locked, so an unreachable receiving side fails
+        // the copy without making the sending side's writers wait for the lock.
+        try (Borrowed sendingBorrowed = callersSending == null ? borrow(from, budget) : Borrowed.callers(callersSending);
+                Borrowed receivingBorrowed = borrow(to, budget)) {
+            Connection sending = sendingBorrowed.connection;
+            Connection receiving = receivingBorrowed.connection;
             boolean sendingAutoCommit = sending.getAutoCommit();
             boolean receivingAutoCommit = receiving.getAutoCommit();
+            sendingBorrowed.limit(budget, "switching off auto-commit");
             sending.setAutoCommit(false);
+            receivingBorrowed.limit(budget, "switching off auto-commit");
             receiving.setAutoCommit(false);
             try {
                 for (int attempt = 1; attempt <= MAX_ABSENT_RECHECKS; attempt++) {
-                    List<Object> row = readLocked(sending, select, fromKey, fromColumns.size());
+                    sendingBorrowed.limit(budget, "the locking read");
+                    List<Object> row = readLocked(sending, select, fromKey, fromColumns.size(), budget);
                     if (row != null) {
-                        execute(receiving, upsert, mapping.convertRow(from, row));
+                        receivingBorrowed.limit(budget, "the upsert");
+                        execute(receiving, upsert, mapping.convertRow(from, row), budget);
                     } else {
-                        execute(receiving, delete, toKey);
-                        if (readLocked(sending, select, fromKey, fromColumns.size()) != null) {
+                        receivingBorrowed.limit(budget, "the delete");
+                        execute(receiving, delete, toKey, budget);
+                        sendingBorrowed.limit(budget, "the locking read");
+                        if (readLocked(sending, select, fromKey, fromColumns.size(), budget) != null) {
                             receiving.rollback();
                             LOG.debug("A row of {} appeared while its absence was being copied; copying again",
                                     mapping.entity());
                             continue;
                         }
                     }
+                    receivingBorrowed.limit(budget, "the commit");
                     receiving.commit();
                     // The sending transaction only locked the row, so ending it either way releases the
                     // lock; a rollback does so without the commit's wait for a log flush (PostgreSQL
                     // logs a row lock and flushes it at commit), which was a third of a copy's time.
+                    sendingBorrowed.limitAfterCopy(budget);
                     sending.rollback();
                     return;
                 }
                 throw new SQLException("Rows of " + mapping.entity() + " kept appearing and disappearing while being copied ("
                         + MAX_ABSENT_RECHECKS + " attempts); the key stays queued");
             } catch (SQLException | RuntimeException e) {
+                receivingBorrowed.limitAfterCopy(budget);
                 rollbackQuietly(receiving, e);
+                sendingBorrowed.limitAfterCopy(budget);
                 rollbackQuietly(sending, e);
                 throw e;
             } finally {
+                // Bounded like every other step: a committed copy on a stalled connection once spent
+                // six seconds here. A restore that times out breaks the connection, which the pool
+                // then discards; the copy itself stands.
+                receivingBorrowed.limitAfterCopy(budget);
                 restoreAutoCommit(receiving, receivingAutoCommit);
+                sendingBorrowed.limitAfterCopy(budget);
                 restoreAutoCommit(sending, sendingAutoCommit);
             }
         }
     }
 
-    private List<Object> readLocked(Connection connection, String select, List<Object> keyValues, int width)
-            throws SQLException {
+    /**
+     * Borrows a connection within the budget. The pool's own wait ({@code connectionTimeout}, 30 s in
+     * HikariCP) and its validation of an idle connection (up to 5 s on a stalled one) run on a helper
+     * thread; a connection that arrives after the caller gave up is returned to the pool at once.
+     */
+    private Borrowed borrow(Side side, CopyBudget budget) throws SQLException {
+        DataSource dataSource = dataSource(side);
+        Connection connection = budget.callWithinCopyTime("borrowing a " + side.name().toLowerCase(java.util.Locale.ROOT)
+                + " connection", dataSource::getConnection, CopyBudget::closeLate);
+        Borrowed borrowed;
+        try {
+            borrowed = Borrowed.own(connection);
+            borrowed.limit(budget, "the first statement");
+        } catch (SQLException | RuntimeException e) {
+            connection.close();
+            throw e;
+        }
+        return borrowed;
+    }
+
+    /**
+     * A connection of a copy: borrowed by Cutover (its network timeout follows the budget and is put
+     * back before it is returned) or the caller's own (its network timeout is the application's and
+     * stays untouched; the copy's statements still carry query timeouts within the budget).
+     */
+    private static final class Borrowed implements AutoCloseable {
+        final Connection connection;
+        private final boolean own;
+        private final int previousNetworkTimeout;
+
+        private Borrowed(Connection connection, boolean own, int previousNetworkTimeout) {
+            this.connection = connection;
+            this.own = own;
+            this.previousNetworkTimeout = previousNetworkTimeout;
+        }
+
+        static Borrowed callers(Connection connection) {
+            return new Borrowed(connection, false, 0);
+        }
+
+        static Borrowed own(Connection connection) throws SQLException {
+            int previous;
+            try {
+                previous = connection.getNetworkTimeout();
+            } catch (SQLFeatureNotSupportedException e) {
+                previous = -1;
+            }
+            return new Borrowed(connection, true, previous);
+        }
+
+        /** Bounds the next step's network reads by what is left of the copy share. */
+        void limit(CopyBudget budget, String what) throws SQLException {
+            if (own && previousNetworkTimeout >= 0) {
+                budget.limitNetwork(connection, what);
+            }
+        }
+
+        /**
+         * Bounds the clean-up after the copy (rollback, auto-commit) by what is left of the whole
+         * budget, but gives it at least a moment, so that a healthy connection is not broken by a
+         * budget just used up.
+         */
+        void limitAfterCopy(CopyBudget budget) {
+            if (own && previousNetworkTimeout >= 0) {
+                try {
+                    connection.setNetworkTimeout(Runnable::run, (int) Math.max(CLEANUP_FLOOR_MILLIS, budget.millisLeft()));
+                } catch (SQLException e) {
+                    LOG.debug("Could not bound the clean-up of a copy's connection: {}", e.getMessage());
+                }
+            }
+        }
+
+        @Override
+        public void close() throws SQLException {
+            if (!own) {
+                return;
+            }
+            if (previousNetworkTimeout >= 0) {
+                try {
+                    if (!connection.isClosed()) {
+                        connection.setNetworkTimeout(Runnable::run, previousNetworkTimeout);
+                    }
+                } catch (SQLException e) {
+                    LOG.debug("Could not restore the network timeout of a copy's connection: {}", e.getMessage());
+                }
+            }
+            connection.close();
+        }
+    }
+
+    private List<Object> readLocked(Connection connection, String select, List<Object> keyValues, int width,
+            CopyBudget budget) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(select)) {
-            statement.setQueryTimeout(timeoutSeconds);
+            statement.setQueryTimeout(budget.queryTimeoutSeconds(timeoutSeconds));
             bind(statement, keyValues);
             try (ResultSet rs = statement.executeQuery()) {
                 if (!rs.next()) {
@@ -237,9 +366,10 @@ public final class KeyResync {
         }
     }
 
-    private void execute(Connection connection, String sql, List<Object> values) throws SQLException {
+    private void execute(Connection connection, String sql, List<Object> values, CopyBudget budget)
+            throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
-            statement.setQueryTimeout(timeoutSeconds);
+            statement.setQueryTimeout(budget.queryTimeoutSeconds(timeoutSeconds));
             bind(statement, values);
             statement.executeUpdate();
         }
@@ -259,13 +389,13 @@ public final class KeyResync {
         return side == Side.SOURCE ? source : target;
     }
 
-    private Dialect dialect(Side side) throws SQLException {
+    private Dialect dialect(Side side, CopyBudget budget) throws SQLException {
         Dialect known = dialects.get(side);
         if (known != null) {
             return known;
         }
-        try (Connection connection = NetworkTimeouts.connect(dataSource(side), networkTimeoutMillis)) {
-            Dialect detected = Dialect.detect(connection);
+        try (Borrowed borrowed = borrow(side, budget)) {
+            Dialect detected = Dialect.detect(borrowed.connection);
             dialects.put(side, detected);
             return detected;
         }
@@ -299,6 +429,7 @@ public final class KeyResync {
         private final Map<String, TableMapping> mappings = new LinkedHashMap<>();
         private final Map<Side, Dialect> dialects = new LinkedHashMap<>();
         private Duration statementTimeout = Duration.ofSeconds(5);
+        private Duration copyBudget;
 
         private Builder(DataSource source, DataSource target) {
             this.source = Objects.requireNonNull(source, "null source");
@@ -321,9 +452,9 @@ public final class KeyResync {
         }
 
         /**
-         * Sets the query timeout of every statement of a copy, which also bounds how long a copy
-         * waits for a row lock, and, plus one second, the network timeout of its connections: how
-         * long a stalled receiving side can keep the sending side's row locked.
+         * Sets the longest query timeout of a statement of a copy, which also bounds how long a copy
+         * waits for a row lock; within a copy's budget ({@link #copyBudget}) the statement gets the
+         * smaller of this and what is left of the budget.
          *
          * @param timeout 1 second to 10 minutes, rounded up to whole seconds; default 5 seconds
          * @return this builder
@@ -335,6 +466,31 @@ public final class KeyResync {
                 throw new IllegalArgumentException("statementTimeout must be between 1 s and 10 min, but was " + timeout);
             }
             this.statementTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Sets the copy budget: the longest time the mirror of one write call (for
+         * {@link #resync}, of one copy) may take inside that call. Everything the mirror does there
+         * draws on it: borrowing and validating connections from the pools (which would otherwise
+         * wait up to the pool's own {@code connectionTimeout}, 30 s in HikariCP), the copy's
+         * statements and lock waits, its commit, restoring the connections, the retry-queue's
+         * pending check and the enqueue. A copy that does not finish within all of it but the last
+         * second (the last half, for budgets under 2 s) fails, counts as a failed copy for the mirror
+         * circuit breaker, and its key is queued in that last part; a borrow still waiting then completes in the background and its connection is
+         * returned to the pool at once. So a write call, however many keys it wrote, waits at most
+         * about this long for its mirror, whatever state the other side is in.
+         *
+         * @param budget 100 ms to 10 minutes; default the statement timeout (5 s)
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder copyBudget(Duration budget) {
+            Objects.requireNonNull(budget, "null copyBudget");
+            if (budget.compareTo(Duration.ofMillis(100)) < 0 || budget.compareTo(Duration.ofMinutes(10)) > 0) {
+                throw new IllegalArgumentException("copyBudget must be between 100 ms and 10 min, but was " + budget);
+            }
+            this.copyBudget = budget;
             return this;
         }
 

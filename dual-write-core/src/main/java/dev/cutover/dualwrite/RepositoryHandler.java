@@ -29,6 +29,7 @@ final class RepositoryHandler implements InvocationHandler {
     private final Map<String, MethodPlan> plans = new HashMap<>();
     private final DualWriteStats stats;
     private final Mirror mirror;
+    private final KeyResync resync;
     /** Where crash-safe repositories record write-ahead intents; null in the default mode. */
     private final RetryStore intentStore;
     private final Duration intentDelay;
@@ -44,6 +45,7 @@ final class RepositoryHandler implements InvocationHandler {
         this.router = router;
         this.stats = stats;
         this.mirror = new Mirror(migration, queue, resync, stats, breaker);
+        this.resync = resync;
         this.intentStore = intentStore;
         this.intentDelay = intentDelay;
         plans.forEach((method, plan) -> this.plans.put(lookupKey(method), plan));
@@ -81,14 +83,10 @@ final class RepositoryHandler implements InvocationHandler {
             result = callPrimary(primary, plan, args);
         } catch (Throwable failure) {
             // A failure reported at commit may hide a committed write: let the queue copy whatever committed.
-            for (String key : keys) {
-                mirror.enqueue(plan.entity(), key, primary);
-            }
+            mirror.enqueue(mirrorKeys(plan, keys), primary, null, CopyBudget.start(resync.copyBudget()));
             throw failure;
         }
-        for (String key : keys) {
-            mirror.mirror(plan.entity(), key, primary);
-        }
+        mirror.mirror(mirrorKeys(plan, keys), primary, null);
         return result;
     }
 
@@ -107,10 +105,12 @@ final class RepositoryHandler implements InvocationHandler {
             }
         }
         Object result = callPrimary(primary, plan, args);
-        for (String key : keys) {
-            mirror.copy(plan.entity(), key, primary);
-        }
+        mirror.copy(mirrorKeys(plan, keys), primary, null);
         return result;
+    }
+
+    private static List<Mirror.Key> mirrorKeys(MethodPlan plan, List<String> keys) {
+        return keys.stream().map(key -> new Mirror.Key(plan.entity(), key)).toList();
     }
 
     private Object callPrimary(Side primary, MethodPlan plan, Object[] args) throws Throwable {

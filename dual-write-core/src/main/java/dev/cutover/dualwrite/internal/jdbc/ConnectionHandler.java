@@ -306,9 +306,9 @@ final class ConnectionHandler implements InvocationHandler {
                 throw e;
             }
             if (outbox) {
-                context.protocol().outboxCommitted(primary, keys);
+                context.protocol().outboxCommitted(primary, physical, keys);
             } else if (mirrored) {
-                context.protocol().committed(primary, keys);
+                context.protocol().committed(primary, physical, keys);
             }
         } finally {
             endTransaction();

@@ -24,12 +24,17 @@ public interface WriteProtocol {
 
     /**
      * Mirrors keys the primary has committed: each is copied, or queued behind its pending entries,
-     * or queued when the copy fails. Never throws.
+     * or queued when the copy fails, all within one copy budget. The copies read and lock the
+     * primary's rows on the connection that committed, and the queue's bookkeeping runs on it too
+     * when the queue lives behind the same pool, so that the mirror borrows nothing from a pool whose
+     * every connection may be held by writers waiting for their own mirror. Never throws.
      *
      * @param primary the side that committed
+     * @param connection the physical connection that committed, outside any transaction; it is left
+     *     outside one, with its auto-commit mode as found
      * @param keys the keys written
      */
-    void committed(Side primary, List<WrittenKey> keys);
+    void committed(Side primary, Connection connection, List<WrittenKey> keys);
 
     /**
      * Queues keys whose commit failed, because a failure reported at commit may hide a commit. Never throws.
@@ -56,12 +61,14 @@ public interface WriteProtocol {
     void writeOutbox(Connection connection, Side primary, List<WrittenKey> keys) throws SQLException;
 
     /**
-     * Copies keys whose retry entries were committed with them; a failed copy is left to its entry. Never throws.
+     * Copies keys whose retry entries were committed with them, within one copy budget, reading the
+     * primary's rows on the connection that committed; a failed copy is left to its entry. Never throws.
      *
      * @param primary the side that committed
+     * @param connection the physical connection that committed, outside any transaction
      * @param keys the keys written
      */
-    void outboxCommitted(Side primary, List<WrittenKey> keys);
+    void outboxCommitted(Side primary, Connection connection, List<WrittenKey> keys);
 
     /**
      * A key a statement wrote.
