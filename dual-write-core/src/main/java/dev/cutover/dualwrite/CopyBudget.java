@@ -109,19 +109,23 @@ final class CopyBudget {
     }
 
     /**
-     * Bounds every network read of a connection Cutover borrowed by what is left of the copy share,
-     * so that a stalled peer fails the step instead of holding the caller.
+     * Bounds every network read of a connection Cutover borrowed by what is left of the copy share
+     * (and at most {@code capMillis}), so that a stalled peer fails the step instead of holding the caller.
+     *
+     * @return the network timeout set, in milliseconds
      */
-    void limitNetwork(Connection connection, String what) throws SQLException {
+    int limitNetwork(Connection connection, String what, long capMillis) throws SQLException {
         long left = copyMillisLeft();
         if (left <= 0) {
             throw exceeded(what);
         }
+        int timeout = (int) Math.min(Integer.MAX_VALUE, Math.min(capMillis, left));
         try {
-            connection.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, left));
+            connection.setNetworkTimeout(Runnable::run, timeout);
         } catch (SQLFeatureNotSupportedException e) {
             // The driver has no network timeout; its statements' query timeouts still apply.
         }
+        return timeout;
     }
 
     /**

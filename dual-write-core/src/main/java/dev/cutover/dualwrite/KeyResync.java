@@ -214,15 +214,15 @@ public final class KeyResync {
             try {
                 for (int attempt = 1; attempt <= MAX_ABSENT_RECHECKS; attempt++) {
                     sendingBorrowed.limit(budget, "the locking read");
-                    List<Object> row = readLocked(sending, select, fromKey, fromColumns.size(), budget);
+                    List<Object> row = readLocked(sendingBorrowed, select, fromKey, fromColumns.size(), budget);
                     if (row != null) {
                         receivingBorrowed.limit(budget, "the upsert");
-                        execute(receiving, upsert, mapping.convertRow(from, row), budget);
+                        execute(receivingBorrowed, upsert, mapping.convertRow(from, row), budget);
                     } else {
                         receivingBorrowed.limit(budget, "the delete");
-                        execute(receiving, delete, toKey, budget);
+                        execute(receivingBorrowed, delete, toKey, budget);
                         sendingBorrowed.limit(budget, "the locking read");
-                        if (readLocked(sending, select, fromKey, fromColumns.size(), budget) != null) {
+                        if (readLocked(sendingBorrowed, select, fromKey, fromColumns.size(), budget) != null) {
                             receiving.rollback();
                             LOG.debug("A row of {} appeared while its absence was being copied; copying again",
                                     mapping.entity());
@@ -269,7 +269,7 @@ public final class KeyResync {
                 + " connection", dataSource::getConnection, CopyBudget::closeLate);
         Borrowed borrowed;
         try {
-            borrowed = Borrowed.own(connection);
+            borrowed = Borrowed.own(connection, timeoutSeconds * 1000L);
             borrowed.limit(budget, "the first statement");
         } catch (SQLException | RuntimeException e) {
             connection.close();
@@ -287,32 +287,59 @@ public final class KeyResync {
         final Connection connection;
         private final boolean own;
         private final int previousNetworkTimeout;
+        private final long statementTimeoutMillis;
+        /** The network timeout the last {@link #limit} set. */
+        private int networkTimeoutMillis;
 
-        private Borrowed(Connection connection, boolean own, int previousNetworkTimeout) {
+        private Borrowed(Connection connection, boolean own, int previousNetworkTimeout, long statementTimeoutMillis) {
+            this.statementTimeoutMillis = statementTimeoutMillis;
             this.connection = connection;
             this.own = own;
             this.previousNetworkTimeout = previousNetworkTimeout;
         }
 
         static Borrowed callers(Connection connection) {
-            return new Borrowed(connection, false, 0);
+            return new Borrowed(connection, false, -1, 0);
         }
 
-        static Borrowed own(Connection connection) throws SQLException {
+        static Borrowed own(Connection connection, long statementTimeoutMillis) throws SQLException {
             int previous;
             try {
                 previous = connection.getNetworkTimeout();
             } catch (SQLFeatureNotSupportedException e) {
                 previous = -1;
             }
-            return new Borrowed(connection, true, previous);
+            return new Borrowed(connection, true, previous, statementTimeoutMillis);
         }
 
-        /** Bounds the next step's network reads by what is left of the copy share. */
+        /**
+         * Bounds the next step's network reads by what is left of the copy share, and by the
+         * statement timeout: on a connection Cutover borrowed, this network timeout is what bounds
+         * a statement.
+         */
         void limit(CopyBudget budget, String what) throws SQLException {
-            if (own && previousNetworkTimeout >= 0) {
-                budget.limitNetwork(connection, what);
+            if (boundedByNetwork()) {
+                networkTimeoutMillis = budget.limitNetwork(connection, what, statementTimeoutMillis);
             }
+        }
+
+        /**
+         * The query timeout of the next statement. On a connection whose network timeout Cutover
+         * sets, it is a second longer than that network timeout, so that it never fires first: a
+         * fired query timeout sends the driver's cancel request over a new connection, which a
+         * stalled network holds back, and the statement's thread then waits for that request
+         * (pgjdbc: seconds) after its own network timeout. On the caller's connection it is what is
+         * left of the copy share, rounded up to whole seconds.
+         */
+        int queryTimeoutSeconds(CopyBudget budget, int cap) throws SQLException {
+            if (boundedByNetwork()) {
+                return (int) Math.min(Integer.MAX_VALUE, networkTimeoutMillis / 1000L + 2);
+            }
+            return budget.queryTimeoutSeconds(cap);
+        }
+
+        private boolean boundedByNetwork() {
+            return own && previousNetworkTimeout >= 0;
         }
 
         /**
@@ -321,7 +348,7 @@ public final class KeyResync {
          * budget just used up.
          */
         void limitAfterCopy(CopyBudget budget) {
-            if (own && previousNetworkTimeout >= 0) {
+            if (boundedByNetwork()) {
                 try {
                     connection.setNetworkTimeout(Runnable::run, (int) Math.max(CLEANUP_FLOOR_MILLIS, budget.millisLeft()));
                 } catch (SQLException e) {
@@ -335,7 +362,7 @@ public final class KeyResync {
             if (!own) {
                 return;
             }
-            if (previousNetworkTimeout >= 0) {
+            if (boundedByNetwork()) {
                 try {
                     if (!connection.isClosed()) {
                         connection.setNetworkTimeout(Runnable::run, previousNetworkTimeout);
@@ -348,10 +375,10 @@ public final class KeyResync {
         }
     }
 
-    private List<Object> readLocked(Connection connection, String select, List<Object> keyValues, int width,
+    private List<Object> readLocked(Borrowed connection, String select, List<Object> keyValues, int width,
             CopyBudget budget) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(select)) {
-            statement.setQueryTimeout(budget.queryTimeoutSeconds(timeoutSeconds));
+        try (PreparedStatement statement = connection.connection.prepareStatement(select)) {
+            statement.setQueryTimeout(connection.queryTimeoutSeconds(budget, timeoutSeconds));
             bind(statement, keyValues);
             try (ResultSet rs = statement.executeQuery()) {
                 if (!rs.next()) {
@@ -366,10 +393,10 @@ public final class KeyResync {
         }
     }
 
-    private void execute(Connection connection, String sql, List<Object> values, CopyBudget budget)
+    private void execute(Borrowed connection, String sql, List<Object> values, CopyBudget budget)
             throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(sql)) {
-            statement.setQueryTimeout(budget.queryTimeoutSeconds(timeoutSeconds));
+        try (PreparedStatement statement = connection.connection.prepareStatement(sql)) {
+            statement.setQueryTimeout(connection.queryTimeoutSeconds(budget, timeoutSeconds));
             bind(statement, values);
             statement.executeUpdate();
         }
