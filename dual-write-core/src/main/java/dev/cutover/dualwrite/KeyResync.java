@@ -269,7 +269,12 @@ public final class KeyResync {
                 + " connection", dataSource::getConnection, CopyBudget::closeLate);
         Borrowed borrowed;
         try {
-            borrowed = Borrowed.own(connection, timeoutSeconds * 1000L);
+            Dialect dialect = dialects.get(side);
+            if (dialect == null) {
+                dialect = Dialect.detect(connection);
+                dialects.put(side, dialect);
+            }
+            borrowed = Borrowed.own(connection, timeoutSeconds * 1000L, dialect != Dialect.H2);
             borrowed.limit(budget, "the first statement");
         } catch (SQLException | RuntimeException e) {
             connection.close();
@@ -302,10 +307,17 @@ public final class KeyResync {
             return new Borrowed(connection, false, -1, 0);
         }
 
-        static Borrowed own(Connection connection, long statementTimeoutMillis) throws SQLException {
-            int previous;
+        /**
+         * @param networked false for an embedded database (H2), whose driver accepts a network
+         *     timeout but has no network to apply it to: its statements are bounded by query
+         *     timeouts within the budget instead
+         */
+        static Borrowed own(Connection connection, long statementTimeoutMillis, boolean networked) throws SQLException {
+            int previous = -1;
             try {
-                previous = connection.getNetworkTimeout();
+                if (networked) {
+                    previous = connection.getNetworkTimeout();
+                }
             } catch (SQLFeatureNotSupportedException e) {
                 previous = -1;
             }
@@ -422,9 +434,7 @@ public final class KeyResync {
             return known;
         }
         try (Borrowed borrowed = borrow(side, budget)) {
-            Dialect detected = Dialect.detect(borrowed.connection);
-            dialects.put(side, detected);
-            return detected;
+            return dialects.get(side);
         }
     }
 

@@ -161,10 +161,12 @@ final class Mirror {
             stats.mirrored(from.other(), breaker.getTimestampUnit().toNanos(duration));
             return true;
         } catch (Exception e) {
-            breaker.onError(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit(), e);
+            long duration = breaker.getCurrentTimestamp() - start;
+            breaker.onError(duration, breaker.getTimestampUnit(), e);
             stats.mirrorFailed(from.other());
-            LOG.warn("Mirror of {}/{}/{} to the {} failed, left to the retry-queue: {}", migration, key.entity(),
-                    key.key(), from.other().name().toLowerCase(Locale.ROOT), e.toString());
+            LOG.warn("Mirror of {}/{}/{} to the {} failed after {} ms, left to the retry-queue: {}", migration,
+                    key.entity(), key.key(), from.other().name().toLowerCase(Locale.ROOT),
+                    breaker.getTimestampUnit().toMillis(duration), e.toString());
             return false;
         }
     }
