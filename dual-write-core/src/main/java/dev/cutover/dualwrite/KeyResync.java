@@ -45,14 +45,17 @@ import org.slf4j.LoggerFactory;
  * <p>Every copy runs within a budget ({@link Builder#copyBudget(Duration)}, 5 s by default): the
  * borrow of each connection (which waits on a helper thread, so that the pool's own
  * {@code connectionTimeout} and validation cannot hold the caller), every statement, the commit and
- * the restoring of the connections. Each statement's query timeout is the smaller of
- * {@link Builder#statementTimeout(Duration)} and what is left of the budget, which also bounds lock
- * waits: two copies of one key in opposite directions (possible for a moment around a flip of the
- * primary) cannot wait for each other forever; one fails and its caller queues it. The network
- * timeout of a connection the copy borrowed follows what is left of the budget too, because a
- * silently stalled network holds back the driver's cancel request: without it the writer whose call
- * makes the copy would hang until the stall ended. Within one process copies of a key are also
- * serialised by a striped lock, whose wait draws on the same budget.
+ * the restoring of the connections. Each statement, lock waits included, may take the smaller of
+ * {@link Builder#statementTimeout(Duration)} and what is left of the budget: two copies of one key
+ * in opposite directions (possible for a moment around a flip of the primary) cannot wait for each
+ * other forever; one fails and its caller queues it. On a connection the copy borrowed that bound is
+ * the connection's network timeout, because a silently stalled network holds back the driver's
+ * cancel request, and a driver waits for its cancel request after a query timeout fired (so the
+ * query timeout is set a little longer and never fires first); a statement that reaches it closes
+ * that connection, and the pool replaces it. On the application's own connection (see below) the
+ * bound is the query timeout, rounded up to whole seconds, and its network timeout stays the
+ * application's. Within one process copies of a key are also serialised by a striped lock, whose
+ * wait draws on the same budget.
  *
  * <p>Needs on both tables a primary key or unique index on exactly the key columns. The sending
  * side's transaction writes nothing; its row stays locked while the receiving side is written, which
