@@ -21,8 +21,10 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.logging.Logger;
@@ -42,8 +44,12 @@ import javax.sql.DataSource;
  * {@link TableMapping} still apply to the copies.
  * Auto-commit, isolation and read-only settings follow the connection to the other side when the
  * primary moves; other session settings (schema, catalog, client info) stay with the physical
- * connection they were made on. The copies after a commit borrow one connection from each pool
- * while the application's connection is still open: size the pools for it.
+ * connection they were made on. The copy after a commit reads and locks the primary's row on the
+ * application's own connection that just committed, and borrows one connection of the other side's
+ * pool; when the retry-queue's store was built on the primary's very pool, its pending checks and
+ * entries use that same connection too. So Cutover never needs a second connection of the pool the
+ * application writes through, and cannot starve it however many writers hold its connections.
+ * Everything the mirror does in the call is bounded by {@link KeyResync.Builder#copyBudget}.
  *
  * <h2>Writes, per stage</h2>
  * Each statement is parsed with JSqlParser. In {@code SOURCE_ONLY} and {@code TARGET_ONLY} every
@@ -401,11 +407,15 @@ public final class CutoverDataSource implements DataSource {
             // Declared so that operators can flip it from this process before its first flip is stored.
             flags.declare(migration);
             Mirror mirror = new Mirror(migration, retryQueue, resync, stats == null ? new DualWriteStats() : stats,
-                    circuitBreaker == null ? Mirror.defaultBreaker(migration) : circuitBreaker);
+                    circuitBreaker == null ? Mirror.defaultBreaker(migration, resync.copyBudget()) : circuitBreaker);
             List<TableMapping> mappings = resync.entities().stream().map(resync::mapping).toList();
             HandoverSteps.register(flags, migration, retryQueue, resync);
+            Map<Side, Boolean> queueIn = new EnumMap<>(Side.class);
+            queueIn.put(Side.SOURCE, retryQueue.storesIn(source));
+            queueIn.put(Side.TARGET, retryQueue.storesIn(target));
             JdbcContext context = new JdbcContext(source, target, migration, router,
-                    new Protocol(flags, mirror, outboxStore, outboxDelay), mappings, passThrough);
+                    new Protocol(flags, mirror, outboxStore, outboxDelay, resync.copyBudget(), queueIn), mappings,
+                    passThrough);
             return new CutoverDataSource(this, context);
         }
 
@@ -446,9 +456,15 @@ public final class CutoverDataSource implements DataSource {
         private final Mirror mirror;
         private final JdbcRetryStore outboxStore;
         private final Duration outboxDelay;
+        private final Duration copyBudget;
+        /** Per primary side: whether the retry-queue borrows from that side's pool. */
+        private final Map<Side, Boolean> queueIn;
 
-        Protocol(MigrationFlags flags, Mirror mirror, JdbcRetryStore outboxStore, Duration outboxDelay) {
+        Protocol(MigrationFlags flags, Mirror mirror, JdbcRetryStore outboxStore, Duration outboxDelay,
+                Duration copyBudget, Map<Side, Boolean> queueIn) {
             this.flags = flags;
+            this.copyBudget = copyBudget;
+            this.queueIn = queueIn;
             this.mirror = mirror;
             this.outboxStore = outboxStore;
             this.outboxDelay = outboxDelay;
@@ -465,13 +481,6 @@ public final class CutoverDataSource implements DataSource {
         }
 
         @Override
-        public void committed(Side primary, List<WrittenKey> keys) {
-            for (WrittenKey key : keys) {
-                mirror.mirror(key.entity(), key.key(), primary);
-            }
-        }
-
-        @Override
         public WritePermit beginWrite() throws SQLException {
             try {
                 return flags.beginWrite(mirror.migration());
@@ -481,32 +490,24 @@ public final class CutoverDataSource implements DataSource {
         }
 
         @Override
-        public boolean committed(Side primary, List<WrittenKey> keys, WritePermit permit, boolean outbox) {
-            boolean inWindow = true;
-            for (WrittenKey key : keys) {
-                if (outbox) {
-                    if (mirror.copy(key.entity(), key.key(), primary, permit) == Mirror.CopyOutcome.LATE) {
-                        inWindow = mirror.late(key.entity(), key.key(), primary);
-                    }
-                } else {
-                    inWindow &= mirror.mirror(key.entity(), key.key(), primary, permit);
-                }
+        public boolean committed(Side primary, Connection connection, List<WrittenKey> keys, WritePermit permit,
+                boolean outbox) {
+            if (outbox) {
+                // The entries committed with the keys cover a failed copy; only a late one needs more.
+                return mirror.copy(mirrorKeys(keys), primary, new Mirror.CallersConnection(connection, false), permit);
             }
-            return inWindow;
+            return mirror.mirror(mirrorKeys(keys), primary, new Mirror.CallersConnection(connection, queueIn.get(primary)),
+                    permit);
         }
 
         @Override
         public void commitFailed(Side primary, List<WrittenKey> keys, WritePermit permit) {
-            for (WrittenKey key : keys) {
-                mirror.enqueue(key.entity(), key.key(), primary, permit);
-            }
+            // The connection whose commit failed may be broken: the queue's own connections take these.
+            mirror.enqueue(mirrorKeys(keys), primary, null, CopyBudget.start(copyBudget), permit);
         }
 
-        @Override
-        public void commitFailed(Side primary, List<WrittenKey> keys) {
-            for (WrittenKey key : keys) {
-                mirror.enqueue(key.entity(), key.key(), primary);
-            }
+        private static List<Mirror.Key> mirrorKeys(List<WrittenKey> keys) {
+            return keys.stream().map(key -> new Mirror.Key(key.entity(), key.key())).toList();
         }
 
         @Override
@@ -526,13 +527,6 @@ public final class CutoverDataSource implements DataSource {
                     throw e;
                 }
                 mirror.stats().enqueued(primary.other(), true);
-            }
-        }
-
-        @Override
-        public void outboxCommitted(Side primary, List<WrittenKey> keys) {
-            for (WrittenKey key : keys) {
-                mirror.copy(key.entity(), key.key(), primary);
             }
         }
     }

@@ -2,13 +2,13 @@ package dev.cutover.dualwrite;
 
 import dev.cutover.common.Dialect;
 import dev.cutover.common.internal.ColumnValues;
-import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.dualwrite.internal.RowSql;
 import dev.cutover.flags.Side;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
 import java.sql.SQLTimeoutException;
 import java.time.Duration;
 import java.util.Collections;
@@ -42,22 +42,29 @@ import org.slf4j.LoggerFactory;
  * with the new row. A concurrent copy of the re-inserted row waits for that delete's row lock on
  * the receiving side, so it lands after it.
  *
- * <p>Every statement runs with a query timeout ({@link Builder#statementTimeout(Duration)}), which
- * also bounds lock waits: two copies of one key in opposite directions (possible for a moment
- * around a flip of the primary) cannot wait for each other forever; one fails and its caller queues
- * it. Every connection also gets a network timeout one second longer than the query timeout,
- * because a silently stalled network holds back the driver's cancel request too: without it the
- * writer whose call makes the copy would hang until the stall ended. Within one process copies of
- * a key are also serialised by a striped lock.
+ * <p>Every copy runs within a budget ({@link Builder#copyBudget(Duration)}, 5 s by default): the
+ * borrow of each connection (which waits on a helper thread, so that the pool's own
+ * {@code connectionTimeout} and validation cannot hold the caller), every statement, the commit and
+ * the restoring of the connections. Each statement, lock waits included, may take the smaller of
+ * {@link Builder#statementTimeout(Duration)} and what is left of the budget: two copies of one key
+ * in opposite directions (possible for a moment around a flip of the primary) cannot wait for each
+ * other forever; one fails and its caller queues it. On a connection the copy borrowed that bound is
+ * the connection's network timeout, because a silently stalled network holds back the driver's
+ * cancel request, and a driver waits for its cancel request after a query timeout fired (so the
+ * query timeout is set a little longer and never fires first); a statement that reaches it closes
+ * that connection, and the pool replaces it. On the application's own connection (see below) the
+ * bound is the query timeout, rounded up to whole seconds, and its network timeout stays the
+ * application's. Within one process copies of a key are also serialised by a striped lock, whose
+ * wait draws on the same budget.
  *
  * <p>Needs on both tables a primary key or unique index on exactly the key columns. The sending
  * side's transaction writes nothing; its row stays locked while the receiving side is written, which
  * is what orders concurrent copies of a key. So a slow or stalled receiving side delays the sending
- * side's writers of that row, by at most the statement timeout plus one second per copy (6 s by
- * default), until the repository's mirror circuit breaker opens and new writes go to the queue
- * instead: keep the application's own statement timeouts above that, or lower
- * {@link Builder#statementTimeout}. One connection per side is borrowed per copy, before the row is
- * locked, and returned with auto-commit restored.
+ * side's writers of that row by at most the copy budget per copy, until the mirror circuit breaker
+ * opens and new writes go to the queue instead. One connection per side is had per copy, before the
+ * row is locked, and returned with auto-commit and network timeout restored; the wrapped
+ * {@link CutoverDataSource} reads the sending side on the application's own connection that just
+ * committed, so the copy takes nothing from the application's pool.
  *
  * <p>Thread-safe.
  */
@@ -66,12 +73,14 @@ public final class KeyResync {
     static final int MAX_ABSENT_RECHECKS = 10;
     private static final Logger LOG = LoggerFactory.getLogger(KeyResync.class);
     private static final int LOCK_STRIPES = 256;
+    /** The least network timeout of the clean-up after a copy, so that a healthy connection survives it. */
+    private static final int CLEANUP_FLOOR_MILLIS = 50;
 
     private final DataSource source;
     private final DataSource target;
     private final Map<String, TableMapping> mappings;
     private final int timeoutSeconds;
-    private final int networkTimeoutMillis;
+    private final Duration copyBudget;
     private final Map<Side, Dialect> dialects = new ConcurrentHashMap<>();
     private final Map<String, String> upserts = new ConcurrentHashMap<>();
     private final ReentrantLock[] stripes = new ReentrantLock[LOCK_STRIPES];
@@ -81,9 +90,7 @@ public final class KeyResync {
         this.target = b.target;
         this.mappings = Collections.unmodifiableMap(new LinkedHashMap<>(b.mappings));
         this.timeoutSeconds = (int) Math.max(1, (b.statementTimeout.toMillis() + 999) / 1000);
-        // Longer than the query timeout, so that a slow statement fails with the server's cancel;
-        // only a stalled network reaches it.
-        this.networkTimeoutMillis = (timeoutSeconds + 1) * 1000;
+        this.copyBudget = b.copyBudget == null ? Duration.ofSeconds(timeoutSeconds) : b.copyBudget;
         b.dialects.forEach(dialects::put);
         for (int i = 0; i < stripes.length; i++) {
             stripes[i] = new ReentrantLock();
@@ -145,25 +152,39 @@ public final class KeyResync {
      * @throws IllegalArgumentException if the entity is not mapped or the key does not parse
      */
     public void resync(String entity, String key, Side from) throws SQLException {
-        resync(entity, key, from, null);
+        resync(entity, key, from, null, CopyBudget.start(copyBudget), null);
     }
 
     /**
      * Copies a key as {@link #resync(String, String, Side)} does, but only if the receiving side is
      * written before a deadline (the copy window of a primary epoch, see
-     * {@link dev.cutover.flags.WritePermit#deadlineNanos()}): {@code inWindow} is asked after the
-     * receiving statement returned, when the receiving row is locked until the commit; if it says no,
-     * the receiving side is rolled back and {@link CopyWindowClosedException} is thrown.
-     *
-     * @param inWindow whether the copy window is still open; null for none
+     * {@link dev.cutover.flags.WritePermit#deadlineNanos()}); see
+     * {@link #resync(String, String, Side, Connection, CopyBudget, java.util.function.BooleanSupplier)}.
      */
     void resync(String entity, String key, Side from, java.util.function.BooleanSupplier inWindow) throws SQLException {
+        resync(entity, key, from, null, CopyBudget.start(copyBudget), inWindow);
+    }
+
+    /**
+     * Copies a key within a budget, optionally reading and locking the sending side's row on a
+     * connection the caller holds (the application's own, just committed), so that the copy borrows
+     * nothing from the sending side's pool; and, with {@code inWindow}, only if the receiving side is
+     * written inside the copy window of a primary epoch: {@code inWindow} is asked after the receiving
+     * statement returned, when the receiving row is locked until the commit; if it says no, the
+     * receiving side is rolled back and {@link CopyWindowClosedException} is thrown.
+     *
+     * @param sending a connection to the sending side outside any transaction, left outside one
+     *     with its auto-commit mode as found; or null to borrow one
+     * @param inWindow whether the copy window is still open; null for none
+     */
+    void resync(String entity, String key, Side from, Connection sending, CopyBudget budget,
+            java.util.function.BooleanSupplier inWindow) throws SQLException {
         TableMapping mapping = mapping(entity);
         Objects.requireNonNull(from, "null from");
         List<Object> keyValues = mapping.keyValues(key);
         ReentrantLock stripe = stripes[Math.floorMod((entity + '\0' + key).hashCode(), LOCK_STRIPES)];
         try {
-            if (!stripe.tryLock(4L * timeoutSeconds, TimeUnit.SECONDS)) {
+            if (!stripe.tryLock(Math.min(4L * timeoutSeconds * 1000, budget.copyMillisLeft()), TimeUnit.MILLISECONDS)) {
                 throw new SQLTimeoutException("Another copy of " + entity + "/" + key + " in this process did not finish in time");
             }
         } catch (InterruptedException e) {
@@ -171,19 +192,24 @@ public final class KeyResync {
             throw new SQLTimeoutException("Interrupted while waiting to copy " + entity + "/" + key, e);
         }
         try {
-            copy(mapping, keyValues, from, inWindow);
+            copy(mapping, keyValues, from, sending, budget, inWindow);
         } finally {
             stripe.unlock();
         }
     }
 
-    private void copy(TableMapping mapping, List<Object> sourceKey, Side from, java.util.function.BooleanSupplier inWindow)
-            throws SQLException {
+    /** @return the time one call's mirror may take inside the call, see {@link Builder#copyBudget} */
+    public Duration copyBudget() {
+        return copyBudget;
+    }
+
+    private void copy(TableMapping mapping, List<Object> sourceKey, Side from, Connection callersSending,
+            CopyBudget budget, java.util.function.BooleanSupplier inWindow) throws SQLException {
         Side to = from.other();
         List<Object> fromKey = from == Side.SOURCE ? sourceKey : mapping.convertKey(Side.SOURCE, sourceKey);
         List<Object> toKey = mapping.convertKey(from, fromKey);
-        Dialect toDialect = dialect(to);
-        Dialect fromDialect = dialect(from);
+        Dialect toDialect = dialect(to, budget);
+        Dialect fromDialect = dialect(from, budget);
         List<String> fromColumns = mapping.columnNames(from);
         List<String> fromKeys = mapping.keyColumnNames(from);
         List<String> toColumns = mapping.columnNames(to);
@@ -192,22 +218,30 @@ public final class KeyResync {
         String upsert = upserts.computeIfAbsent(mapping.entity() + '\0' + to,
                 k -> RowSql.upsert(toDialect, table(mapping, to), toColumns, toKeys));
         String delete = RowSql.deleteByKey(table(mapping, to), toKeys);
-        // Both connections are borrowed before the row is locked, so an unreachable receiving side
-        // fails the copy without making the sending side's writers wait for the lock.
-        try (Connection sending = NetworkTimeouts.connect(dataSource(from), networkTimeoutMillis);
-                Connection receiving = NetworkTimeouts.connect(dataSource(to), networkTimeoutMillis)) {
+        // Both connections are had before the row is locked, so an unreachable receiving side fails
+        // the copy without making the sending side's writers wait for the lock.
+        try (Borrowed sendingBorrowed = callersSending == null ? borrow(from, budget) : Borrowed.callers(callersSending);
+                Borrowed receivingBorrowed = borrow(to, budget)) {
+            Connection sending = sendingBorrowed.connection;
+            Connection receiving = receivingBorrowed.connection;
             boolean sendingAutoCommit = sending.getAutoCommit();
             boolean receivingAutoCommit = receiving.getAutoCommit();
+            sendingBorrowed.limit(budget, "switching off auto-commit");
             sending.setAutoCommit(false);
+            receivingBorrowed.limit(budget, "switching off auto-commit");
             receiving.setAutoCommit(false);
             try {
                 for (int attempt = 1; attempt <= MAX_ABSENT_RECHECKS; attempt++) {
-                    List<Object> row = readLocked(sending, fromDialect, select, fromKey, fromColumns.size());
+                    sendingBorrowed.limit(budget, "the locking read");
+                    List<Object> row = readLocked(sendingBorrowed, fromDialect, select, fromKey, fromColumns.size(), budget);
                     if (row != null) {
-                        execute(receiving, upsert, mapping.convertRow(from, row));
+                        receivingBorrowed.limit(budget, "the upsert");
+                        execute(receivingBorrowed, upsert, mapping.convertRow(from, row), budget);
                     } else {
-                        execute(receiving, delete, toKey);
-                        if (readLocked(sending, fromDialect, select, fromKey, fromColumns.size()) != null) {
+                        receivingBorrowed.limit(budget, "the delete");
+                        execute(receivingBorrowed, delete, toKey, budget);
+                        sendingBorrowed.limit(budget, "the locking read");
+                        if (readLocked(sendingBorrowed, fromDialect, select, fromKey, fromColumns.size(), budget) != null) {
                             receiving.rollback();
                             LOG.debug("A row of {} appeared while its absence was being copied; copying again",
                                     mapping.entity());
@@ -219,21 +253,30 @@ public final class KeyResync {
                                 + to.name().toLowerCase(java.util.Locale.ROOT) + " before the copy window of its primary"
                                 + " closed (the primary may have moved); the copy was rolled back");
                     }
+                    receivingBorrowed.limit(budget, "the commit");
                     receiving.commit();
                     // The sending transaction only locked the row, so ending it either way releases the
                     // lock; a rollback does so without the commit's wait for a log flush (PostgreSQL
                     // logs a row lock and flushes it at commit), which was a third of a copy's time.
+                    sendingBorrowed.limitAfterCopy(budget);
                     sending.rollback();
                     return;
                 }
                 throw new SQLException("Rows of " + mapping.entity() + " kept appearing and disappearing while being copied ("
                         + MAX_ABSENT_RECHECKS + " attempts); the key stays queued");
             } catch (SQLException | RuntimeException e) {
+                receivingBorrowed.limitAfterCopy(budget);
                 rollbackQuietly(receiving, e);
+                sendingBorrowed.limitAfterCopy(budget);
                 rollbackQuietly(sending, e);
                 throw e;
             } finally {
+                // Bounded like every other step: a committed copy on a stalled connection once spent
+                // six seconds here. A restore that times out breaks the connection, which the pool
+                // then discards; the copy itself stands.
+                receivingBorrowed.limitAfterCopy(budget);
                 restoreAutoCommit(receiving, receivingAutoCommit);
+                sendingBorrowed.limitAfterCopy(budget);
                 restoreAutoCommit(sending, sendingAutoCommit);
             }
         }
@@ -250,14 +293,143 @@ public final class KeyResync {
 
 
     /**
+     * Borrows a connection within the budget. The pool's own wait ({@code connectionTimeout}, 30 s in
+     * HikariCP) and its validation of an idle connection (up to 5 s on a stalled one) run on a helper
+     * thread; a connection that arrives after the caller gave up is returned to the pool at once.
+     */
+    private Borrowed borrow(Side side, CopyBudget budget) throws SQLException {
+        DataSource dataSource = dataSource(side);
+        Connection connection = budget.callWithinCopyTime("borrowing a " + side.name().toLowerCase(java.util.Locale.ROOT)
+                + " connection", dataSource::getConnection, CopyBudget::closeLate);
+        Borrowed borrowed;
+        try {
+            Dialect dialect = dialects.get(side);
+            if (dialect == null) {
+                dialect = Dialect.detect(connection);
+                dialects.put(side, dialect);
+            }
+            borrowed = Borrowed.own(connection, timeoutSeconds * 1000L, dialect != Dialect.H2);
+            borrowed.limit(budget, "the first statement");
+        } catch (SQLException | RuntimeException e) {
+            connection.close();
+            throw e;
+        }
+        return borrowed;
+    }
+
+    /**
+     * A connection of a copy: borrowed by Cutover (its network timeout follows the budget and is put
+     * back before it is returned) or the caller's own (its network timeout is the application's and
+     * stays untouched; the copy's statements still carry query timeouts within the budget).
+     */
+    private static final class Borrowed implements AutoCloseable {
+        final Connection connection;
+        private final boolean own;
+        private final int previousNetworkTimeout;
+        private final long statementTimeoutMillis;
+        /** The network timeout the last {@link #limit} set. */
+        private int networkTimeoutMillis;
+
+        private Borrowed(Connection connection, boolean own, int previousNetworkTimeout, long statementTimeoutMillis) {
+            this.statementTimeoutMillis = statementTimeoutMillis;
+            this.connection = connection;
+            this.own = own;
+            this.previousNetworkTimeout = previousNetworkTimeout;
+        }
+
+        static Borrowed callers(Connection connection) {
+            return new Borrowed(connection, false, -1, 0);
+        }
+
+        /**
+         * @param networked false for an embedded database (H2), whose driver accepts a network
+         *     timeout but has no network to apply it to: its statements are bounded by query
+         *     timeouts within the budget instead
+         */
+        static Borrowed own(Connection connection, long statementTimeoutMillis, boolean networked) throws SQLException {
+            int previous = -1;
+            try {
+                if (networked) {
+                    previous = connection.getNetworkTimeout();
+                }
+            } catch (SQLFeatureNotSupportedException e) {
+                previous = -1;
+            }
+            return new Borrowed(connection, true, previous, statementTimeoutMillis);
+        }
+
+        /**
+         * Bounds the next step's network reads by what is left of the copy share, and by the
+         * statement timeout: on a connection Cutover borrowed, this network timeout is what bounds
+         * a statement.
+         */
+        void limit(CopyBudget budget, String what) throws SQLException {
+            if (boundedByNetwork()) {
+                networkTimeoutMillis = budget.limitNetwork(connection, what, statementTimeoutMillis);
+            }
+        }
+
+        /**
+         * The query timeout of the next statement. On a connection whose network timeout Cutover
+         * sets, it is a second longer than that network timeout, so that it never fires first: a
+         * fired query timeout sends the driver's cancel request over a new connection, which a
+         * stalled network holds back, and the statement's thread then waits for that request
+         * (pgjdbc: seconds) after its own network timeout. On the caller's connection it is what is
+         * left of the copy share, rounded up to whole seconds.
+         */
+        int queryTimeoutSeconds(CopyBudget budget, int cap) throws SQLException {
+            if (boundedByNetwork()) {
+                return (int) Math.min(Integer.MAX_VALUE, networkTimeoutMillis / 1000L + 2);
+            }
+            return budget.queryTimeoutSeconds(cap);
+        }
+
+        private boolean boundedByNetwork() {
+            return own && previousNetworkTimeout >= 0;
+        }
+
+        /**
+         * Bounds the clean-up after the copy (rollback, auto-commit) by what is left of the whole
+         * budget, but gives it at least a moment, so that a healthy connection is not broken by a
+         * budget just used up.
+         */
+        void limitAfterCopy(CopyBudget budget) {
+            if (boundedByNetwork()) {
+                try {
+                    connection.setNetworkTimeout(Runnable::run, (int) Math.max(CLEANUP_FLOOR_MILLIS, budget.millisLeft()));
+                } catch (SQLException e) {
+                    LOG.debug("Could not bound the clean-up of a copy's connection: {}", e.getMessage());
+                }
+            }
+        }
+
+        @Override
+        public void close() throws SQLException {
+            if (!own) {
+                return;
+            }
+            if (boundedByNetwork()) {
+                try {
+                    if (!connection.isClosed()) {
+                        connection.setNetworkTimeout(Runnable::run, previousNetworkTimeout);
+                    }
+                } catch (SQLException e) {
+                    LOG.debug("Could not restore the network timeout of a copy's connection: {}", e.getMessage());
+                }
+            }
+            connection.close();
+        }
+    }
+
+    /**
      * Reads the key's row under a lock. Dates, times and timestamps are read as {@code java.time}
      * values with the stored fields ({@link ColumnValues}): through {@code java.sql.Timestamp} a
      * wall time in the JVM zone's daylight-saving gap would be copied an hour later.
      */
-    private List<Object> readLocked(Connection connection, Dialect dialect, String select, List<Object> keyValues, int width)
-            throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(select)) {
-            statement.setQueryTimeout(timeoutSeconds);
+    private List<Object> readLocked(Borrowed connection, Dialect dialect, String select, List<Object> keyValues,
+            int width, CopyBudget budget) throws SQLException {
+        try (PreparedStatement statement = connection.connection.prepareStatement(select)) {
+            statement.setQueryTimeout(connection.queryTimeoutSeconds(budget, timeoutSeconds));
             bind(statement, keyValues);
             try (ResultSet rs = statement.executeQuery()) {
                 if (!rs.next()) {
@@ -268,9 +440,10 @@ public final class KeyResync {
         }
     }
 
-    private void execute(Connection connection, String sql, List<Object> values) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(sql)) {
-            statement.setQueryTimeout(timeoutSeconds);
+    private void execute(Borrowed connection, String sql, List<Object> values, CopyBudget budget)
+            throws SQLException {
+        try (PreparedStatement statement = connection.connection.prepareStatement(sql)) {
+            statement.setQueryTimeout(connection.queryTimeoutSeconds(budget, timeoutSeconds));
             bind(statement, values);
             statement.executeUpdate();
         }
@@ -288,15 +461,18 @@ public final class KeyResync {
         return side == Side.SOURCE ? source : target;
     }
 
+    /** The side's dialect, detected on first use within a copy budget of its own. */
     Dialect dialect(Side side) throws SQLException {
+        return dialect(side, CopyBudget.start(copyBudget));
+    }
+
+    private Dialect dialect(Side side, CopyBudget budget) throws SQLException {
         Dialect known = dialects.get(side);
         if (known != null) {
             return known;
         }
-        try (Connection connection = NetworkTimeouts.connect(dataSource(side), networkTimeoutMillis)) {
-            Dialect detected = Dialect.detect(connection);
-            dialects.put(side, detected);
-            return detected;
+        try (Borrowed borrowed = borrow(side, budget)) {
+            return dialects.get(side);
         }
     }
 
@@ -328,6 +504,7 @@ public final class KeyResync {
         private final Map<String, TableMapping> mappings = new LinkedHashMap<>();
         private final Map<Side, Dialect> dialects = new LinkedHashMap<>();
         private Duration statementTimeout = Duration.ofSeconds(5);
+        private Duration copyBudget;
 
         private Builder(DataSource source, DataSource target) {
             this.source = Objects.requireNonNull(source, "null source");
@@ -350,9 +527,9 @@ public final class KeyResync {
         }
 
         /**
-         * Sets the query timeout of every statement of a copy, which also bounds how long a copy
-         * waits for a row lock, and, plus one second, the network timeout of its connections: how
-         * long a stalled receiving side can keep the sending side's row locked.
+         * Sets the longest query timeout of a statement of a copy, which also bounds how long a copy
+         * waits for a row lock; within a copy's budget ({@link #copyBudget}) the statement gets the
+         * smaller of this and what is left of the budget.
          *
          * @param timeout 1 second to 10 minutes, rounded up to whole seconds; default 5 seconds
          * @return this builder
@@ -364,6 +541,31 @@ public final class KeyResync {
                 throw new IllegalArgumentException("statementTimeout must be between 1 s and 10 min, but was " + timeout);
             }
             this.statementTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Sets the copy budget: the longest time the mirror of one write call (for
+         * {@link #resync}, of one copy) may take inside that call. Everything the mirror does there
+         * draws on it: borrowing and validating connections from the pools (which would otherwise
+         * wait up to the pool's own {@code connectionTimeout}, 30 s in HikariCP), the copy's
+         * statements and lock waits, its commit, restoring the connections, the retry-queue's
+         * pending check and the enqueue. A copy that does not finish within all of it but the last
+         * second (the last half, for budgets under 2 s) fails, counts as a failed copy for the mirror
+         * circuit breaker, and its key is queued in that last part; a borrow still waiting then completes in the background and its connection is
+         * returned to the pool at once. So a write call, however many keys it wrote, waits at most
+         * about this long for its mirror, whatever state the other side is in.
+         *
+         * @param budget 100 ms to 10 minutes; default the statement timeout (5 s)
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder copyBudget(Duration budget) {
+            Objects.requireNonNull(budget, "null copyBudget");
+            if (budget.compareTo(Duration.ofMillis(100)) < 0 || budget.compareTo(Duration.ofMinutes(10)) > 0) {
+                throw new IllegalArgumentException("copyBudget must be between 100 ms and 10 min, but was " + budget);
+            }
+            this.copyBudget = budget;
             return this;
         }
 

@@ -5,7 +5,12 @@ import dev.cutover.flags.WritePermit;
 import dev.cutover.queue.RetryQueue;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLTimeoutException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import org.slf4j.Logger;
@@ -15,10 +20,14 @@ import org.slf4j.LoggerFactory;
  * The one mirroring mechanism of both wrapping styles (repository proxy and {@link CutoverDataSource}):
  * after the primary committed, each written key is copied with {@link KeyResync}, queued behind the
  * key's pending entries, and a copy that fails becomes a {@code RESYNC} entry of the retry-queue.
- * Thread-safe.
+ * All of it, for all the keys of one call, runs within one {@link KeyResync#copyBudget() copy
+ * budget}. Thread-safe.
  */
 final class Mirror {
     private static final Logger LOG = LoggerFactory.getLogger(Mirror.class);
+    /** Consecutive failed copies after which the default breaker opens, after any run of successes. */
+    static final int BREAKER_FAILURES_TO_OPEN = 3;
+    private static final int BREAKER_WINDOW = 5;
 
     private final String migration;
     private final RetryQueue queue;
@@ -35,17 +44,44 @@ final class Mirror {
     }
 
     /**
-     * The breaker both wrapping styles use when the application gives none: it opens after half of
-     * the last 20 copies failed (5 at least), so that during a target outage keys go straight to the
-     * queue instead of each waiting for the copy's timeout.
+     * A key a write committed.
+     *
+     * @param entity the mapped entity
+     * @param key the routing key, in the source's terms
      */
-    static CircuitBreaker defaultBreaker(String migration) {
+    record Key(String entity, String key) {
+    }
+
+    /**
+     * The connection the application's write just committed on, which the mirror may use instead of
+     * borrowing from the same pool: it always reads and locks the copied row on it, and, when the
+     * retry-queue keeps its entries through that pool, checks and queues keys on it too.
+     *
+     * @param connection the primary connection, outside any transaction
+     * @param holdsQueue whether the retry-queue's store borrows from the pool this connection came from
+     */
+    record CallersConnection(Connection connection, boolean holdsQueue) {
+    }
+
+    /**
+     * The breaker both wrapping styles use when the application gives none. It opens as soon as
+     * {@value #BREAKER_FAILURES_TO_OPEN} of the last {@value #BREAKER_WINDOW} copies failed (so
+     * after {@value #BREAKER_FAILURES_TO_OPEN} failures in a row, whatever came before, and at once
+     * when the first {@value #BREAKER_FAILURES_TO_OPEN} copies fail), or as many were slow (took over
+     * half the copy budget, so a target that answers but crawls opens it too); then keys go straight
+     * to the queue instead of each spending the budget. After 2 s it lets one copy through, and
+     * closes again when that copy succeeds.
+     */
+    static CircuitBreaker defaultBreaker(String migration, Duration copyBudget) {
         return CircuitBreaker.of("cutover-mirror-" + migration, CircuitBreakerConfig.custom()
-                .slidingWindowSize(20)
-                .minimumNumberOfCalls(5)
-                .failureRateThreshold(50)
+                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                .slidingWindowSize(BREAKER_WINDOW)
+                .minimumNumberOfCalls(BREAKER_FAILURES_TO_OPEN)
+                .failureRateThreshold(100f * BREAKER_FAILURES_TO_OPEN / BREAKER_WINDOW)
+                .slowCallDurationThreshold(copyBudget.dividedBy(2))
+                .slowCallRateThreshold(100f * BREAKER_FAILURES_TO_OPEN / BREAKER_WINDOW)
                 .waitDurationInOpenState(Duration.ofSeconds(2))
-                .permittedNumberOfCallsInHalfOpenState(3)
+                .permittedNumberOfCallsInHalfOpenState(1)
                 .build());
     }
 
@@ -72,85 +108,78 @@ final class Mirror {
         return stats;
     }
 
-    /** Mirrors a key the primary committed: queued behind its pending entries, else copied, else queued. */
-    void mirror(String entity, String key, Side from) {
-        if (pending(entity, key)) {
-            stats.deferredBehindPending(from.other());
-            enqueue(entity, key, from);
-            return;
+    /**
+     * Mirrors the keys a call's primary write committed, within one copy budget: each is queued
+     * behind its pending entries, else copied, else queued. Under a write permit (the fenced primary
+     * handover, see {@code MigrationFlags#beginWrite}) a key is copied or queued in the permit's
+     * direction only within its copy window; one that misses it is a late write, queued for a copy
+     * from whichever side is primary once the handover is done. Never throws.
+     *
+     * @param caller the application's connection the write committed on, or null
+     * @param permit the write's permit, or null outside the fenced handover
+     * @return false if any key was late
+     */
+    boolean mirror(List<Key> keys, Side from, CallersConnection caller, WritePermit permit) {
+        CopyBudget budget = CopyBudget.start(resync.copyBudget());
+        List<Key> toQueue = new ArrayList<>();
+        boolean inWindow = true;
+        for (Key key : keys) {
+            if (budget.copyTimeSpent()) {
+                stats.mirrorFailed(from.other());
+                toQueue.add(key);
+            } else if (pending(key, caller, budget)) {
+                stats.deferredBehindPending(from.other());
+                toQueue.add(key);
+            } else if (permit != null && !permit.ensureBeforeDeadline()) {
+                inWindow &= late(key, from);
+            } else {
+                CopyOutcome outcome = copy(key, from, caller, budget, permit);
+                if (outcome == CopyOutcome.LATE) {
+                    inWindow &= late(key, from);
+                } else if (outcome == CopyOutcome.FAILED) {
+                    toQueue.add(key);
+                }
+            }
         }
-        if (!copy(entity, key, from)) {
-            enqueue(entity, key, from);
+        if (!toQueue.isEmpty()) {
+            inWindow &= enqueue(toQueue, from, caller, budget, permit);
         }
+        return inWindow;
     }
-
-    /** Copies a key directly through the circuit breaker; @return false if it was not copied */
-    boolean copy(String entity, String key, Side from) {
-        if (!breaker.tryAcquirePermission()) {
-            stats.mirrorFailed(from.other());
-            return false;
-        }
-        long start = breaker.getCurrentTimestamp();
-        try {
-            resync.resync(entity, key, from);
-            long duration = breaker.getCurrentTimestamp() - start;
-            breaker.onSuccess(duration, breaker.getTimestampUnit());
-            stats.mirrored(from.other(), breaker.getTimestampUnit().toNanos(duration));
-            return true;
-        } catch (Exception e) {
-            breaker.onError(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit(), e);
-            stats.mirrorFailed(from.other());
-            LOG.warn("Mirror of {}/{}/{} to the {} failed, left to the retry-queue: {}", migration, entity, key,
-                    from.other().name().toLowerCase(Locale.ROOT), e.toString());
-            return false;
-        }
-    }
-
-    // ---- within a primary epoch's copy window (the fenced handover, see MigrationFlags#beginWrite) ----
 
     /**
-     * Mirrors a key written under a permit, as {@link #mirror(String, String, Side)} does, but copies
-     * or queues it in the permit's direction only within its copy window.
+     * Copies keys directly through the circuit breaker, within one copy budget; a key that is not
+     * copied is left to the durable entry the caller already wrote, and one whose copy misses the
+     * permit's window is a late write. Never throws.
      *
-     * @return false if the write is late: it was not copied, and the key was queued for a copy from
-     *     whichever side is primary once the handover is done
+     * @param permit the write's permit, or null outside the fenced handover
+     * @return false if any key was late
      */
-    boolean mirror(String entity, String key, Side from, WritePermit permit) {
-        if (pending(entity, key)) {
-            stats.deferredBehindPending(from.other());
-            return enqueue(entity, key, from, permit);
+    boolean copy(List<Key> keys, Side from, CallersConnection caller, WritePermit permit) {
+        CopyBudget budget = CopyBudget.start(resync.copyBudget());
+        boolean inWindow = true;
+        for (Key key : keys) {
+            if (budget.copyTimeSpent()) {
+                stats.mirrorFailed(from.other());
+            } else if (copy(key, from, caller, budget, permit) == CopyOutcome.LATE) {
+                inWindow &= late(key, from);
+            }
         }
-        if (!permit.ensureBeforeDeadline()) {
-            return late(entity, key, from);
-        }
-        CopyOutcome outcome = copy(entity, key, from, permit);
-        if (outcome == CopyOutcome.LATE) {
-            return late(entity, key, from);
-        }
-        return outcome == CopyOutcome.COPIED || enqueue(entity, key, from, permit);
-    }
-
-    /** Queues a key in the permit's direction if that is visible before its window closes; @return false if late */
-    boolean enqueue(String entity, String key, Side from, WritePermit permit) {
-        // The entry must be visible before the window closes, when the handover counts what is owed.
-        if (!permit.ensureCopyWindow()) {
-            return late(entity, key, from);
-        }
-        enqueue(entity, key, from);
-        return permit.ensureBeforeDeadline() || late(entity, key, from);
+        return inWindow;
     }
 
     enum CopyOutcome { COPIED, FAILED, LATE }
 
-    /** Copies a key directly through the circuit breaker, only if the receiving side is written inside the permit's window. */
-    CopyOutcome copy(String entity, String key, Side from, WritePermit permit) {
+    /** Copies a key through the circuit breaker, landing on the receiving side only inside the permit's window. */
+    private CopyOutcome copy(Key key, Side from, CallersConnection caller, CopyBudget budget, WritePermit permit) {
         if (!breaker.tryAcquirePermission()) {
             stats.mirrorFailed(from.other());
             return CopyOutcome.FAILED;
         }
         long start = breaker.getCurrentTimestamp();
         try {
-            resync.resync(entity, key, from, permit::ensureBeforeDeadline);
+            resync.resync(key.entity(), key.key(), from, caller == null ? null : caller.connection(), budget,
+                    permit == null ? null : permit::ensureBeforeDeadline);
             long duration = breaker.getCurrentTimestamp() - start;
             breaker.onSuccess(duration, breaker.getTimestampUnit());
             stats.mirrored(from.other(), breaker.getTimestampUnit().toNanos(duration));
@@ -160,10 +189,12 @@ final class Mirror {
             breaker.releasePermission();
             return CopyOutcome.LATE;
         } catch (Exception e) {
-            breaker.onError(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit(), e);
+            long duration = breaker.getCurrentTimestamp() - start;
+            breaker.onError(duration, breaker.getTimestampUnit(), e);
             stats.mirrorFailed(from.other());
-            LOG.warn("Mirror of {}/{}/{} to the {} failed, left to the retry-queue: {}", migration, entity, key,
-                    from.other().name().toLowerCase(Locale.ROOT), e.toString());
+            LOG.warn("Mirror of {}/{}/{} to the {} failed after {} ms, left to the retry-queue: {}", migration,
+                    key.entity(), key.key(), from.other().name().toLowerCase(Locale.ROOT),
+                    breaker.getTimestampUnit().toMillis(duration), e.toString());
             return CopyOutcome.FAILED;
         }
     }
@@ -174,44 +205,153 @@ final class Mirror {
      *
      * @return false
      */
-    boolean late(String entity, String key, Side from) {
+    boolean late(Key key, Side from) {
         stats.mirrorFailed(from.other());
         try {
-            queue.enqueue(ResyncReplayHandler.fromPrimary(migration, entity, key));
+            queue.enqueue(ResyncReplayHandler.fromPrimary(migration, key.entity(), key.key()));
             stats.enqueued(from.other(), true);
         } catch (RuntimeException e) {
             stats.enqueued(from.other(), false);
             LOG.error("Could not queue the resync of {}/{}/{} after its write came too late for its copy window: the"
-                    + " sides may differ for this key until it is written again or verified", migration, entity, key, e);
+                    + " sides may differ for this key until it is written again or verified", migration, key.entity(),
+                    key.key(), e);
             return false;
         }
         LOG.warn("Write of {}/{}/{} on the {} came too late for its copy window (the primary moved, or the flags were"
                 + " not confirmed in time): not copied, and queued for a copy from the primary after the handover",
-                migration, entity, key, from.name().toLowerCase(Locale.ROOT));
+                migration, key.entity(), key.key(), from.name().toLowerCase(Locale.ROOT));
         return false;
+    }
+
+    /**
+     * Queues a {@code RESYNC} of each key, on the caller's connection when the queue lives behind its
+     * pool, else in transactions of the queue's own within what is left of the budget; an enqueue
+     * the caller cannot wait for still completes in the background. Under a permit, the entries
+     * must be visible before its copy window closes, when the handover counts what is owed; keys
+     * that miss it are late writes. Never throws.
+     *
+     * @param permit the write's permit, or null outside the fenced handover
+     * @return false if the keys were late
+     */
+    boolean enqueue(List<Key> keys, Side from, CallersConnection caller, CopyBudget budget, WritePermit permit) {
+        if (permit != null && !permit.ensureCopyWindow()) {
+            keys.forEach(key -> late(key, from));
+            return false;
+        }
+        List<Key> rest = keys;
+        if (caller != null && caller.holdsQueue()) {
+            rest = enqueueOn(caller.connection(), keys, from);
+        }
+        for (Key key : rest) {
+            try {
+                budget.callWithinBudget("queueing " + key.entity() + "/" + key.key(), () -> {
+                    enqueueNow(key, from);
+                    return Boolean.TRUE;
+                }, late -> LOG.info("The resync of {}/{}/{} was queued after its caller's copy budget ran out",
+                        migration, key.entity(), key.key()));
+            } catch (SQLException e) {
+                // Only a timeout or a full helper pool come here (enqueueNow logs its own failures):
+                // the entry is still being written in the background, or is written here if no helper
+                // could take it.
+                if (!(e instanceof SQLTimeoutException)) {
+                    enqueueNow(key, from);
+                } else {
+                    LOG.warn("Queueing the resync of {}/{}/{} outlasted the copy budget; it carries on in the"
+                            + " background", migration, key.entity(), key.key());
+                }
+            } catch (RuntimeException e) {
+                LOG.error("Could not queue the resync of {}/{}/{}", migration, key.entity(), key.key(), e);
+            }
+        }
+        if (permit != null && !permit.ensureBeforeDeadline()) {
+            keys.forEach(key -> late(key, from));
+            return false;
+        }
+        return true;
     }
 
     /** Queues a {@code RESYNC} of the key in a transaction of the queue's own; never throws. */
     void enqueue(String entity, String key, Side from) {
+        enqueueNow(new Key(entity, key), from);
+    }
+
+    private void enqueueNow(Key key, Side from) {
         try {
-            queue.enqueue(ResyncReplayHandler.entry(migration, entity, key, from));
+            queue.enqueue(ResyncReplayHandler.entry(migration, key.entity(), key.key(), from));
             stats.enqueued(from.other(), true);
         } catch (RuntimeException e) {
             stats.enqueued(from.other(), false);
             LOG.error("Could not queue the resync of {}/{}/{} after its mirror failed: the {} may stay behind for this"
-                    + " key until it is written again or verified", migration, entity, key,
+                    + " key until it is written again or verified", migration, key.entity(), key.key(),
                     from.other().name().toLowerCase(Locale.ROOT), e);
         }
     }
 
-    /** Whether the queue holds entries for the key; when the queue cannot tell, a direct copy is still safe. */
-    private boolean pending(String entity, String key) {
+    /**
+     * Queues keys in one short transaction on the caller's connection, which borrows nothing from a
+     * pool whose every connection may be held by writers waiting for their own mirror.
+     *
+     * @return the keys it could not queue there, left to the queue's own transactions
+     */
+    private List<Key> enqueueOn(Connection connection, List<Key> keys, Side from) {
         try {
-            return queue.isPending(migration, entity, key);
-        } catch (RuntimeException e) {
-            LOG.warn("Retry-queue could not tell whether {}/{}/{} is pending; copying it directly: {}", migration, entity,
-                    key, e.toString());
+            boolean autoCommit = connection.getAutoCommit();
+            if (autoCommit) {
+                connection.setAutoCommit(false);
+            }
+            try {
+                for (Key key : keys) {
+                    queue.enqueue(connection, ResyncReplayHandler.entry(migration, key.entity(), key.key(), from));
+                }
+                connection.commit();
+            } catch (SQLException | RuntimeException e) {
+                rollbackQuietly(connection);
+                throw e;
+            } finally {
+                if (autoCommit) {
+                    connection.setAutoCommit(true);
+                }
+            }
+            keys.forEach(k -> stats.enqueued(from.other(), true));
+            return List.of();
+        } catch (SQLException | RuntimeException e) {
+            LOG.warn("Could not queue {} key(s) of {} on the writer's own connection, queueing them on the queue's"
+                    + " own: {}", keys.size(), migration, e.toString());
+            return keys;
+        }
+    }
+
+    /**
+     * Whether the queue holds entries for the key; when the queue cannot tell (in time), a direct
+     * copy is still safe: it copies the committed row under its lock.
+     */
+    private boolean pending(Key key, CallersConnection caller, CopyBudget budget) {
+        try {
+            if (caller != null && caller.holdsQueue()) {
+                Connection connection = caller.connection();
+                try {
+                    return queue.isPending(connection, migration, key.entity(), key.key());
+                } finally {
+                    // End the read's transaction, so that the writer's next transaction starts afresh.
+                    if (!connection.getAutoCommit()) {
+                        connection.rollback();
+                    }
+                }
+            }
+            return budget.callWithinCopyTime("the pending check of " + key.entity() + "/" + key.key(),
+                    () -> queue.isPending(migration, key.entity(), key.key()), late -> { });
+        } catch (SQLException | RuntimeException e) {
+            LOG.warn("Retry-queue could not tell whether {}/{}/{} is pending; copying it directly: {}", migration,
+                    key.entity(), key.key(), e.toString());
             return false;
+        }
+    }
+
+    private static void rollbackQuietly(Connection connection) {
+        try {
+            connection.rollback();
+        } catch (SQLException e) {
+            LOG.debug("Could not roll back the writer's connection after a failed enqueue: {}", e.getMessage());
         }
     }
 }

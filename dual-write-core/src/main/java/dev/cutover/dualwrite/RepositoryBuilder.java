@@ -257,13 +257,18 @@ public final class RepositoryBuilder<T> {
      * its connection timeout.
      *
      * @param circuitBreaker the breaker; default one per repository named
-     *     {@code cutover-mirror-<migration>} that opens when half of the last 20 copies (at least 5)
-     *     failed and tries again after 2 seconds
+     *     {@code cutover-mirror-<migration>} that opens when 3 of the last 5 copies failed (so after 3
+     *     failed copies in a row) or took over half the copy budget, and lets one copy through after
+     *     2 seconds
      * @return this builder
      */
     public RepositoryBuilder<T> mirrorCircuitBreaker(CircuitBreaker circuitBreaker) {
         this.circuitBreaker = Objects.requireNonNull(circuitBreaker, "null circuitBreaker");
         return this;
+    }
+
+    private CircuitBreaker defaultBreaker() {
+        return Mirror.defaultBreaker(migration, resync == null ? Duration.ofSeconds(5) : resync.copyBudget());
     }
 
     /**
@@ -349,7 +354,7 @@ public final class RepositoryBuilder<T> {
         flags.declare(migration);
         RepositoryHandler handler = new RepositoryHandler(type, source, target, migration, flags, router, retryQueue,
                 resync, plans, stats == null ? new DualWriteStats() : stats,
-                circuitBreaker == null ? Mirror.defaultBreaker(migration) : circuitBreaker, intentStore, intentDelay);
+                circuitBreaker == null ? defaultBreaker() : circuitBreaker, intentStore, intentDelay);
         for (Method method : plans.keySet()) {
             if (!method.trySetAccessible() && !Modifier.isPublic(method.getDeclaringClass().getModifiers())) {
                 throw new RepositoryDefinitionException("Cannot call " + MethodPlan.signature(method)

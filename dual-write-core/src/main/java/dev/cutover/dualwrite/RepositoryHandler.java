@@ -30,6 +30,7 @@ final class RepositoryHandler implements InvocationHandler {
     private final Map<String, MethodPlan> plans = new HashMap<>();
     private final DualWriteStats stats;
     private final Mirror mirror;
+    private final KeyResync resync;
     /** Where crash-safe repositories record write-ahead intents; null in the default mode. */
     private final RetryStore intentStore;
     private final Duration intentDelay;
@@ -45,6 +46,7 @@ final class RepositoryHandler implements InvocationHandler {
         this.router = router;
         this.stats = stats;
         this.mirror = new Mirror(migration, queue, resync, stats, breaker);
+        this.resync = resync;
         this.intentStore = intentStore;
         this.intentDelay = intentDelay;
         HandoverSteps.register(flags, migration, queue, resync);
@@ -85,16 +87,10 @@ final class RepositoryHandler implements InvocationHandler {
                 result = callPrimary(primary, plan, args);
             } catch (Throwable failure) {
                 // A failure reported at commit may hide a committed write: let the queue copy whatever committed.
-                for (String key : keys) {
-                    mirror.enqueue(plan.entity(), key, primary, permit);
-                }
+                mirror.enqueue(mirrorKeys(plan, keys), primary, null, CopyBudget.start(resync.copyBudget()), permit);
                 throw failure;
             }
-            boolean late = false;
-            for (String key : keys) {
-                late |= !mirror.mirror(plan.entity(), key, primary, permit);
-            }
-            if (late) {
+            if (!mirror.mirror(mirrorKeys(plan, keys), primary, null, permit)) {
                 throw late(plan, primary);
             }
             return result;
@@ -143,24 +139,20 @@ final class RepositoryHandler implements InvocationHandler {
         if (!permit.ensureCopyWindow()) {
             // The intents came too late to be fenced by the handover; they copy the old primary's
             // unchanged rows, and a late-write entry after them makes the key follow the new primary.
-            for (String key : keys) {
-                mirror.late(plan.entity(), key, primary);
-            }
+            mirrorKeys(plan, keys).forEach(key -> mirror.late(key, primary));
             throw new CutoverException("Cannot make " + MethodPlan.signature(plan.method()) + " in migration " + migration
                     + ": recording its write-ahead intents took past its copy window (the primary may have moved), so"
                     + " the write was not made. Retry the call");
         }
         Object result = callPrimary(primary, plan, args);
-        boolean late = false;
-        for (String key : keys) {
-            if (mirror.copy(plan.entity(), key, primary, permit) == Mirror.CopyOutcome.LATE) {
-                late |= !mirror.late(plan.entity(), key, primary);
-            }
-        }
-        if (late) {
+        if (!mirror.copy(mirrorKeys(plan, keys), primary, null, permit)) {
             throw late(plan, primary);
         }
         return result;
+    }
+
+    private static List<Mirror.Key> mirrorKeys(MethodPlan plan, List<String> keys) {
+        return keys.stream().map(key -> new Mirror.Key(plan.entity(), key)).toList();
     }
 
     private Object callPrimary(Side primary, MethodPlan plan, Object[] args) throws Throwable {

@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.Objects;
+import javax.sql.DataSource;
 import org.jdbi.v3.core.Handle;
 
 /**
@@ -29,6 +30,38 @@ public interface JdbcRetryStore extends RetryStore {
      * @return {@code <tablePrefix>retry_entry}
      */
     String tableName();
+
+    /**
+     * The pool this store borrows its own connections from: a caller that holds a connection of that
+     * very pool can use {@link #enqueue(Connection, NewRetryEntry, Instant)} and
+     * {@link #hasEntries(Connection, String, String, String)} instead of borrowing a second one.
+     *
+     * @return the data source the store was created with
+     */
+    DataSource dataSource();
+
+    /**
+     * {@link #hasEntries(String, String, String)} on the caller's connection, in whatever
+     * transaction it has open.
+     *
+     * @param connection the caller's connection to the database holding the table
+     * @param migration the migration
+     * @param entity the entity
+     * @param key the routing key
+     * @return whether the key has entries
+     * @throws SQLException if the query fails
+     */
+    boolean hasEntries(Connection connection, String migration, String entity, String key) throws SQLException;
+
+    /**
+     * {@link #hasEntries(String)} on the caller's connection, in whatever transaction it has open.
+     *
+     * @param connection the caller's connection to the database holding the table
+     * @param migration the migration
+     * @return whether the migration has entries
+     * @throws SQLException if the query fails
+     */
+    boolean hasEntries(Connection connection, String migration) throws SQLException;
 
     /**
      * Adds an entry using the caller's connection, inside whatever transaction it has open; the

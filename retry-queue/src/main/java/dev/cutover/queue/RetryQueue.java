@@ -26,6 +26,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
 import org.jdbi.v3.core.Handle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -242,6 +243,67 @@ public final class RetryQueue implements AutoCloseable {
     public int makeDue(String migration, String operation) {
         return store.makeDue(Objects.requireNonNull(migration, "null migration"),
                 Objects.requireNonNull(operation, "null operation"), clock.instant());
+    }
+
+    /**
+     * {@link #isPending(String, String, String)}, reading the store (on a cache miss) on the caller's
+     * connection instead of one of the store's own, for a caller that holds a connection of the
+     * store's pool ({@link #storesIn(DataSource)}): while every connection of that pool is held by
+     * callers, borrowing another would wait for the pool's timeout. The query runs in whatever
+     * transaction the connection has open; the caller ends it.
+     *
+     * @param connection a connection to the database holding the queue table
+     * @param migration the migration
+     * @param entity the table or DAO
+     * @param key the routing key
+     * @return true if the key has entries
+     * @throws SQLException if the answer is not cached and the query fails; treat the key as pending then
+     * @throws IllegalStateException if this queue's store is not a {@link JdbcRetryStore}
+     */
+    public boolean isPending(Connection connection, String migration, String entity, String key) throws SQLException {
+        JdbcRetryStore jdbc = jdbcStore();
+        try {
+            return migrationHasEntries.get(migration, m -> uncheck(() -> jdbc.hasEntries(connection, m)))
+                    && pending.get(new PendingKey(migration, entity, key),
+                            k -> uncheck(() -> jdbc.hasEntries(connection, k.migration(), k.entity(), k.key())));
+        } catch (UncheckedSqlException e) {
+            throw e.sql;
+        }
+    }
+
+    /**
+     * Whether this queue keeps its entries through that very pool, so that a caller holding one of
+     * its connections may enqueue and check on it ({@link #enqueue(Connection, NewRetryEntry)},
+     * {@link #isPending(Connection, String, String, String)}).
+     *
+     * @param dataSource a pool
+     * @return true if the store is a {@link JdbcRetryStore} over that same object
+     */
+    public boolean storesIn(DataSource dataSource) {
+        return store instanceof JdbcRetryStore jdbc && jdbc.dataSource() == dataSource;
+    }
+
+    private static Boolean uncheck(SqlCall call) {
+        try {
+            return call.call();
+        } catch (SQLException e) {
+            throw new UncheckedSqlException(e);
+        }
+    }
+
+    @FunctionalInterface
+    private interface SqlCall {
+        Boolean call() throws SQLException;
+    }
+
+    private static final class UncheckedSqlException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final transient SQLException sql;
+
+        UncheckedSqlException(SQLException sql) {
+            super(sql);
+            this.sql = sql;
+        }
     }
 
     /**

@@ -95,6 +95,39 @@ public final class TestDatabase implements AutoCloseable {
     }
 
     /**
+     * A new pool with HikariCP's default settings (30 s {@code connectionTimeout}, 5 s validation,
+     * the pool kept full) but for its size: the pool an application gets when it configures nothing,
+     * so that tests see the waits a real application would; closed with this database.
+     *
+     * @param maxSize the pool's maximum size
+     * @return the pool
+     */
+    public DataSource defaultPool(int maxSize) {
+        return defaultPool(jdbcUrl, maxSize);
+    }
+
+    /**
+     * Like {@link #defaultPool(int)}, connecting through a forwarder.
+     *
+     * @param forwarder the forwarder in front of this database's server
+     * @param maxSize the pool's maximum size
+     * @return the pool
+     */
+    public DataSource defaultPoolVia(TcpForwarder forwarder, int maxSize) {
+        return defaultPool(jdbcUrlVia(forwarder), maxSize);
+    }
+
+    private DataSource defaultPool(String url, int maxSize) {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(url);
+        config.setMaximumPoolSize(maxSize);
+        config.setPoolName("test-default-" + name + "-" + pools.size());
+        HikariDataSource pool = new HikariDataSource(config);
+        pools.add(pool);
+        return pool;
+    }
+
+    /**
      * A plain connection outside any pool; the caller closes it.
      *
      * @return the connection

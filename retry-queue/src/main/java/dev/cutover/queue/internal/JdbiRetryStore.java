@@ -68,6 +68,7 @@ public final class JdbiRetryStore implements JdbcRetryStore {
     private static final String COLUMNS = "id, migration, entity, routing_key, replay_mode, operation, payload, status,"
             + " attempts, next_attempt_at, last_error, created_at, lease_owner, lease_until";
 
+    private final DataSource dataSource;
     private final Jdbi jdbi;
     private final Dialect dialect;
     private final String tablePrefix;
@@ -80,6 +81,7 @@ public final class JdbiRetryStore implements JdbcRetryStore {
     private final String optimisticClaimSql;
 
     private JdbiRetryStore(DataSource dataSource, Dialect dialect, String tablePrefix, int networkTimeoutMillis) {
+        this.dataSource = dataSource;
         this.jdbi = Jdbi.create(() -> NetworkTimeouts.connect(dataSource, networkTimeoutMillis));
         this.dialect = dialect;
         this.tablePrefix = tablePrefix;
@@ -167,6 +169,11 @@ public final class JdbiRetryStore implements JdbcRetryStore {
     @Override
     public String tableName() {
         return table;
+    }
+
+    @Override
+    public DataSource dataSource() {
+        return dataSource;
     }
 
     @Override
@@ -532,6 +539,32 @@ public final class JdbiRetryStore implements JdbcRetryStore {
                 .mapTo(Long.class)
                 .findOne()
                 .isPresent());
+    }
+
+    @Override
+    public boolean hasEntries(Connection connection, String migration, String entity, String key) throws SQLException {
+        Objects.requireNonNull(connection, "null connection");
+        try (PreparedStatement query = connection.prepareStatement("SELECT id FROM " + table
+                + " WHERE migration = ? AND entity = ? AND routing_key = ? ORDER BY id LIMIT 1")) {
+            query.setString(1, migration);
+            query.setString(2, entity);
+            query.setString(3, key);
+            try (ResultSet rs = query.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    @Override
+    public boolean hasEntries(Connection connection, String migration) throws SQLException {
+        Objects.requireNonNull(connection, "null connection");
+        try (PreparedStatement query = connection.prepareStatement("SELECT id FROM " + table
+                + " WHERE migration = ? ORDER BY migration, entity, routing_key, id LIMIT 1")) {
+            query.setString(1, migration);
+            try (ResultSet rs = query.executeQuery()) {
+                return rs.next();
+            }
+        }
     }
 
     @Override

@@ -442,25 +442,17 @@ final class ConnectionHandler implements InvocationHandler {
                 physical.commit();
             } catch (SQLException | RuntimeException e) {
                 context.protocol().primaryWrite(primary, false);
-                if (mirrored && !outbox && permit != null) {
+                if (mirrored && !outbox) {
                     context.protocol().commitFailed(primary, keys, permit);
-                } else if (mirrored && !outbox) {
-                    context.protocol().commitFailed(primary, keys);
                 }
                 throw e;
             }
-            if (mirrored && permit != null) {
-                if (!context.protocol().committed(primary, keys, permit, outbox)) {
-                    throw new SQLTransientException("The transaction of migration " + context.migration() + " committed"
-                            + " on the " + primary.name().toLowerCase(java.util.Locale.ROOT) + ", but its copy window"
-                            + " closed before it was copied (the primary moved while it was in flight): it may or may not"
-                            + " persist, as a whole, once the retry-queue copies its keys from the primary after the"
-                            + " handover", "40001");
-                }
-            } else if (outbox) {
-                context.protocol().outboxCommitted(primary, keys);
-            } else if (mirrored) {
-                context.protocol().committed(primary, keys);
+            if (mirrored && !context.protocol().committed(primary, physical, keys, permit, outbox)) {
+                throw new SQLTransientException("The transaction of migration " + context.migration() + " committed"
+                        + " on the " + primary.name().toLowerCase(java.util.Locale.ROOT) + ", but its copy window"
+                        + " closed before it was copied (the primary moved while it was in flight): it may or may not"
+                        + " persist, as a whole, once the retry-queue copies its keys from the primary after the"
+                        + " handover", "40001");
             }
         } finally {
             endTransaction();

@@ -24,21 +24,34 @@ public interface WriteProtocol {
     void primaryWrite(Side primary, boolean succeeded);
 
     /**
-     * Mirrors keys the primary has committed: each is copied, or queued behind its pending entries,
-     * or queued when the copy fails. Never throws.
+     * Mirrors keys the primary has committed, all within one copy budget: each is copied, or queued
+     * behind its pending entries, or queued when the copy fails; with the transactional outbox
+     * ({@code outbox}) each is only copied, a failed copy being left to the entry committed with it.
+     * The copies read and lock the primary's rows on the connection that committed, and the queue's
+     * bookkeeping runs on it too when the queue lives behind the same pool, so that the mirror borrows
+     * nothing from a pool whose every connection may be held by writers waiting for their own mirror.
+     * Under a write permit a key whose copy misses the permit's copy window is a late write, queued
+     * for a copy from the primary after the handover. Never throws.
      *
      * @param primary the side that committed
+     * @param connection the physical connection that committed, outside any transaction; it is left
+     *     outside one, with its auto-commit mode as found
      * @param keys the keys written
+     * @param permit the transaction's write permit, or null
+     * @param outbox whether the keys' retry entries were committed with them
+     * @return false if any key was late
      */
-    void committed(Side primary, List<WrittenKey> keys);
+    boolean committed(Side primary, Connection connection, List<WrittenKey> keys, WritePermit permit, boolean outbox);
 
     /**
-     * Queues keys whose commit failed, because a failure reported at commit may hide a commit. Never throws.
+     * Queues keys whose commit failed, because a failure reported at commit may hide a commit; under
+     * a permit only within its copy window. Never throws.
      *
      * @param primary the side whose commit failed
      * @param keys the keys written
+     * @param permit the transaction's write permit, or null
      */
-    void commitFailed(Side primary, List<WrittenKey> keys);
+    void commitFailed(Side primary, List<WrittenKey> keys, WritePermit permit);
 
     /**
      * @param primary the side being written
@@ -56,14 +69,6 @@ public interface WriteProtocol {
      */
     void writeOutbox(Connection connection, Side primary, List<WrittenKey> keys) throws SQLException;
 
-    /**
-     * Copies keys whose retry entries were committed with them; a failed copy is left to its entry. Never throws.
-     *
-     * @param primary the side that committed
-     * @param keys the keys written
-     */
-    void outboxCommitted(Side primary, List<WrittenKey> keys);
-
     // ---- the fenced primary handover (MigrationFlags#beginWrite) ----
 
     /**
@@ -74,18 +79,6 @@ public interface WriteProtocol {
      *     the flags cannot be confirmed
      */
     WritePermit beginWrite() throws SQLException;
-
-    /**
-     * Mirrors committed keys within the permit's copy window: like {@link #committed} (or
-     * {@link #outboxCommitted} when {@code outbox}), but a key whose copy does not fit is a late write,
-     * queued for a copy from the primary after the handover. Never throws.
-     *
-     * @return false if any key was late
-     */
-    boolean committed(Side primary, List<WrittenKey> keys, WritePermit permit, boolean outbox);
-
-    /** Like {@link #commitFailed}, but queues in the permit's direction only within its copy window. Never throws. */
-    void commitFailed(Side primary, List<WrittenKey> keys, WritePermit permit);
 
     /**
      * A key a statement wrote.
