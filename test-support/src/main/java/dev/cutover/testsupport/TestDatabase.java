@@ -74,7 +74,7 @@ public final class TestDatabase implements AutoCloseable {
      * @return the pool
      */
     public DataSource dataSource(int maxSize) {
-        return pool(jdbcUrl, maxSize, 5_000);
+        return pool(jdbcUrl, maxSize, 5_000, null);
     }
 
     /** @return a new pool of at most 8 connections on this database, closed with it */
@@ -91,7 +91,12 @@ public final class TestDatabase implements AutoCloseable {
      * @return the pool
      */
     public DataSource dataSourceVia(TcpForwarder forwarder, int maxSize) {
-        return pool(jdbcUrlVia(forwarder), maxSize, 1_000);
+        // HikariCP 5.1.0 reads the driver's default isolation from the pool's first connection; if a
+        // cut closes that connection during the read, it keeps -1 and sets that isolation on every
+        // new connection, which PostgreSQL refuses: the pool never opens a connection again. An
+        // explicit isolation (the engine's default) keeps the pool usable after such a cut.
+        return pool(jdbcUrlVia(forwarder), maxSize, 1_000,
+                engine == Engine.MARIADB ? "TRANSACTION_REPEATABLE_READ" : "TRANSACTION_READ_COMMITTED");
     }
 
     /**
@@ -152,11 +157,14 @@ public final class TestDatabase implements AutoCloseable {
         }
     }
 
-    private DataSource pool(String url, int maxSize, long connectionTimeoutMillis) {
+    private DataSource pool(String url, int maxSize, long connectionTimeoutMillis, String isolation) {
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(url);
         config.setMaximumPoolSize(maxSize);
         config.setMinimumIdle(0);
+        if (isolation != null) {
+            config.setTransactionIsolation(isolation);
+        }
         config.setConnectionTimeout(Math.max(250, connectionTimeoutMillis));
         config.setValidationTimeout(250);
         config.setPoolName("test-" + name + "-" + pools.size());
