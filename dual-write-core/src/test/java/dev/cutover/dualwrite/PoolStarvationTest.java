@@ -61,9 +61,9 @@ class PoolStarvationTest {
                     .mapping(TableMapping.builder("entries").sourceTable("entry").key("id", Long.class)
                             .column("owner_id").column("amount").build())
                     .build();
-            MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build();
+            MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).declare(MIGRATION).build();
             flags.forceMoveTo(MIGRATION, Stage.DUAL_WRITE, "test", "test");
-            try (RetryQueue queue = RetryQueue.create(store, ResyncReplayHandler.of(MIGRATION, resync),
+            try (RetryQueue queue = RetryQueue.create(store, ResyncReplayHandler.of(MIGRATION, resync, flags),
                             RetryQueueConfig.custom().build());
                     ReadRouter router = ReadRouter.builder(flags, MIGRATION).build()) {
                 queue.start();
