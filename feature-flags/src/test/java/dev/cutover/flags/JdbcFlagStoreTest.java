@@ -134,6 +134,8 @@ class JdbcFlagStoreTest {
         assertEquals(Set.of("tenant-9"), flags.state("orders").targetKeys());
         assertEquals(2, flags.state("orders").version());
         assertEquals(flags.state("orders"), other.state("orders"));
+        // Listeners hear a change just after the snapshot shows it, on the thread that installed it.
+        Await.until(() -> heard.size() >= 2);
         assertEquals(List.of("SHIFT_READS@55.5", "TARGET_PRIMARY@55.5"), heard);
 
         MigrationState flipped = other.moveTo("orders", Stage.TARGET_ONLY, "bob", "after the hand edit");
