@@ -270,11 +270,6 @@ final class Mirror {
         return true;
     }
 
-    /** Queues a {@code RESYNC} of the key in a transaction of the queue's own; never throws. */
-    void enqueue(String entity, String key, Side from) {
-        enqueueNow(new Key(entity, key), from);
-    }
-
     private void enqueueNow(Key key, Side from) {
         try {
             queue.enqueue(ResyncReplayHandler.entry(migration, key.entity(), key.key(), from));
