@@ -403,7 +403,7 @@ public final class TableMapping {
         /**
          * Sets the table on the source.
          *
-         * @param table the table, optionally {@code schema.table}; required
+         * @param table the table, optionally {@code schema.table}; default the entity's name
          * @return this builder
          * @throws IllegalArgumentException if a part is not a plain identifier
          */
@@ -492,6 +492,20 @@ public final class TableMapping {
          */
         public Builder column(String column) {
             return column(column, column);
+        }
+
+        /**
+         * Adds columns copied unchanged, each with the same name on both sides.
+         *
+         * @param columns the columns
+         * @return this builder
+         * @throws IllegalArgumentException if a name is not an identifier or already mapped
+         */
+        public Builder columns(String... columns) {
+            for (String column : columns) {
+                column(column);
+            }
+            return this;
         }
 
         /**
@@ -656,7 +670,7 @@ public final class TableMapping {
          */
         public TableMapping build() {
             if (sourceTable == null) {
-                throw new IllegalStateException("sourceTable of " + entity + " must be set");
+                sourceTable = requireTable(entity, "sourceTable");
             }
             if (keys.isEmpty()) {
                 throw new IllegalStateException(entity + " needs at least one key column: call key(column, type)");

@@ -51,9 +51,15 @@ class TableMappingTest {
         assertEquals("e needs at least one key column: call key(column, type)",
                 assertThrows(IllegalStateException.class, () -> TableMapping.builder("e").sourceTable("t").column("x").build())
                         .getMessage());
-        assertEquals("sourceTable of e must be set",
-                assertThrows(IllegalStateException.class, () -> TableMapping.builder("e").key("id", Long.class).build())
-                        .getMessage());
+    }
+
+    @Test
+    void builder_defaultsBothTablesToTheEntityName() {
+        TableMapping mapping = TableMapping.builder("users").key("id", Long.class).columns("email", "name").build();
+        assertEquals("users", mapping.sourceTable());
+        assertEquals("users", mapping.targetTable());
+        assertEquals(List.of(List.of("id"), List.of("email"), List.of("name")),
+                mapping.groups().stream().map(TableMapping.ColumnGroup::sourceColumns).toList());
     }
 
     @Test

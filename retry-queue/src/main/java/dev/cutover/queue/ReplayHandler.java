@@ -39,7 +39,8 @@ public interface ReplayHandler {
      * The migrations whose entries this handler can replay. A queue claims only their entries and
      * leaves the others pending for instances whose handler knows them, so that during a rolling
      * deploy that adds a migration the instances still on the old version neither replay nor park
-     * the new migration's entries.
+     * the new migration's entries. The queue asks before every claim, so a handler may add migrations
+     * while the queue runs; it must not answer an empty set when the queue is created.
      *
      * @return the migrations' names, or empty (the default) if the handler takes the entries of every
      *     migration

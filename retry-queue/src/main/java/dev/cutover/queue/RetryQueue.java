@@ -66,8 +66,6 @@ public final class RetryQueue implements AutoCloseable {
 
     private final RetryStore store;
     private final ReplayHandler handler;
-    /** The migrations whose entries the workers claim; empty for every migration. */
-    private final Optional<Set<String>> migrations;
     private final RetryQueueConfig config;
     private final Clock clock;
     private final String owner;
@@ -88,9 +86,8 @@ public final class RetryQueue implements AutoCloseable {
     private RetryQueue(RetryStore store, ReplayHandler handler, RetryQueueConfig config) {
         this.store = store;
         this.handler = handler;
-        this.migrations = Objects.requireNonNull(handler.migrations(), "handler.migrations() returned null")
-                .map(Set::copyOf);
-        if (migrations.isPresent() && migrations.get().isEmpty()) {
+        if (Objects.requireNonNull(handler.migrations(), "handler.migrations() returned null")
+                .filter(Set::isEmpty).isPresent()) {
             throw new IllegalArgumentException("The replay handler " + handler + " declares no migration it can replay;"
                     + " its migrations() must name at least one, or be empty for every migration");
         }
@@ -541,6 +538,12 @@ public final class RetryQueue implements AutoCloseable {
      */
     private Claimed drainBatch() throws InterruptedException {
         if (!targetAvailable()) {
+            return Claimed.NOTHING;
+        }
+        // Read at every claim: a handler may learn migrations while the queue runs (the runtime registers them).
+        Optional<Set<String>> migrations = Objects.requireNonNull(handler.migrations(),
+                "handler.migrations() returned null").map(Set::copyOf);
+        if (migrations.isPresent() && migrations.get().isEmpty()) {
             return Claimed.NOTHING;
         }
         ClaimResult claim = store.claim(owner, clock.instant(), config.batchSize(), config.leaseDuration(), migrations);

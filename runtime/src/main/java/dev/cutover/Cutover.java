@@ -1,0 +1,386 @@
+package dev.cutover;
+
+import dev.cutover.common.Dialect;
+import dev.cutover.dualwrite.TableMapping;
+import dev.cutover.flags.JdbcFlagStore;
+import dev.cutover.flags.JdbcFlagStoreConfig;
+import dev.cutover.flags.MigrationFlags;
+import dev.cutover.internal.MeterBinding;
+import dev.cutover.internal.RegisteredMigrations;
+import dev.cutover.queue.JdbcRetryStore;
+import dev.cutover.queue.RetryQueue;
+import dev.cutover.queue.RetryQueueConfig;
+import dev.cutover.queue.RetryStore;
+import dev.cutover.router.ReadRouterConfig;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Cutover runtime of one application: one per process, shared by all of its migrations.
+ *
+ * <p>It owns what every migration shares: the flag store and the {@link MigrationFlags} (stages and
+ * read percentages that operators flip at runtime, shared by every instance through a table), the
+ * retry store and the {@link RetryQueue} workers that replay copies which could not be made at once,
+ * the meters, and the shutdown order. Each {@link Migration} it hands out owns the rest: its row
+ * copier, read router, stats and verifier.
+ *
+ * <pre>{@code
+ * try (Cutover cutover = Cutover.builder(sourceDataSource, targetDataSource).build()) {
+ *     Migration users = cutover.migration("users", TableMapping.builder("users")
+ *             .key("id", Long.class).columns("email", "name", "karma").build());
+ *     UserDao dao = users.repository(UserDao.class, sourceDao, targetDao);
+ *     users.moveTo(Stage.DUAL_WRITE, "ops", "start mirroring writes");
+ * }
+ * }</pre>
+ *
+ * <p>By default the runtime keeps its tables ({@code cutover_flag_state}, {@code cutover_flag_audit}
+ * and {@code cutover_retry_entry}) in the source database, which every instance reaches and which is
+ * up for the whole migration, and creates them at {@link Builder#build()} if they are missing. The
+ * retry-queue workers run from the first registered migration until {@link #close()}; they claim
+ * only the entries of migrations registered in this runtime, so that during a rolling deploy an
+ * instance that does not know a migration neither replays nor parks its entries.
+ *
+ * <p>The low-level builders ({@code RepositoryBuilder}, {@code CutoverDataSource.Builder},
+ * {@code KeyResync}, {@code ReadRouter}, {@code Verifier}) stay available for what this class does
+ * not cover; {@link #flags()}, {@link #retryQueue()} and each migration's parts are reachable for
+ * them.
+ *
+ * <p>Thread-safe. The application owns the two data sources: closing the runtime does not close them.
+ */
+public final class Cutover implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Cutover.class);
+
+    private final DataSource source;
+    private final DataSource target;
+    private final ReadRouterConfig readRouterConfig;
+    private final Object meterRegistry;
+    private final MigrationFlags flags;
+    private final RetryStore retryStore;
+    private final RetryQueueConfig queueConfig;
+    private final RegisteredMigrations registered;
+    private final Map<String, Migration> migrations = new LinkedHashMap<>();
+    private RetryQueue queue;
+    private boolean closed;
+
+    private Cutover(Builder builder) {
+        this.source = builder.source;
+        this.target = builder.target;
+        this.readRouterConfig = builder.readRouterConfig;
+        this.meterRegistry = builder.meterRegistry;
+        DataSource state = builder.stateDataSource == null ? source : builder.stateDataSource;
+        JdbcFlagStore flagStore = JdbcFlagStore.create(state,
+                JdbcFlagStoreConfig.custom().tablePrefix(builder.tablePrefix).build());
+        JdbcRetryStore jdbcRetryStore = RetryStore.jdbc(state, builder.tablePrefix);
+        if (builder.createTables) {
+            flagStore.createTables();
+            jdbcRetryStore.createTables();
+        }
+        this.retryStore = jdbcRetryStore;
+        MigrationFlags.Builder flagsBuilder = MigrationFlags.builder(flagStore);
+        builder.flagsCustomizer.accept(flagsBuilder);
+        this.flags = flagsBuilder.build();
+        this.registered = new RegisteredMigrations(flags);
+        RetryQueueConfig.Builder queueBuilder = RetryQueueConfig.custom();
+        builder.queueCustomizer.accept(queueBuilder);
+        if (meterRegistry != null) {
+            MeterBinding.addTo(queueBuilder, meterRegistry);
+            MeterBinding.bindFlags(flags, meterRegistry);
+        }
+        this.queueConfig = queueBuilder.build();
+    }
+
+    /**
+     * Starts building the runtime of an application that moves from {@code source} to {@code target}.
+     *
+     * @param source the old database, e.g. its HikariCP pool
+     * @param target the new database
+     * @return the builder
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if both are the same data source
+     */
+    public static Builder builder(DataSource source, DataSource target) {
+        return new Builder(source, target);
+    }
+
+    /**
+     * Registers a migration: a name for its flags, queue entries and meters, and the tables it moves.
+     * Its name appears nowhere else; the entities are the mappings' names.
+     *
+     * @param name the migration's name: 1 to 64 ASCII letters, digits, {@code _}, {@code -} or {@code .}
+     * @param mapping the first table it moves
+     * @param more further tables it moves, written together with the first (one stage for all)
+     * @return the migration
+     * @throws IllegalArgumentException if the name is illegal or already registered, or two mappings
+     *     share an entity name
+     * @throws IllegalStateException if the runtime is closed
+     */
+    public Migration migration(String name, TableMapping mapping, TableMapping... more) {
+        Objects.requireNonNull(mapping, "null mapping");
+        List<TableMapping> mappings = new ArrayList<>();
+        mappings.add(mapping);
+        for (TableMapping m : more) {
+            mappings.add(Objects.requireNonNull(m, "null mapping"));
+        }
+        synchronized (this) {
+            checkOpen();
+            flags.declare(name);
+            if (migrations.containsKey(name)) {
+                throw new IllegalArgumentException("Migration " + name + " is already registered in this runtime:"
+                        + " look it up with migration(\"" + name + "\")");
+            }
+            Migration migration = new Migration(name, mappings, this);
+            registered.add(name, migration.rowCopier());
+            migrations.put(name, migration);
+            if (meterRegistry != null) {
+                MeterBinding.bindMigration(migration.stats(), migration.router(), name, meterRegistry);
+            }
+            if (queue == null) {
+                // Created at the first registration: a queue must know at least one migration to claim.
+                queue = RetryQueue.create(retryStore, registered, queueConfig);
+                queue.start();
+            }
+            LOG.info("Registered migration {} moving {}", name, migration.entities());
+            return migration;
+        }
+    }
+
+    /**
+     * A migration registered earlier.
+     *
+     * @param name its name
+     * @return the migration
+     * @throws IllegalArgumentException if no migration of that name is registered
+     */
+    public synchronized Migration migration(String name) {
+        Migration migration = migrations.get(name);
+        if (migration == null) {
+            throw new IllegalArgumentException("No migration " + name + " is registered in this runtime; registered: "
+                    + migrations.keySet() + ". Register it with migration(name, mapping...)");
+        }
+        return migration;
+    }
+
+    /** @return the registered migrations, in registration order */
+    public synchronized Collection<Migration> migrations() {
+        return List.copyOf(migrations.values());
+    }
+
+    /** @return the flags of every migration, for operator tooling and the low-level builders */
+    public MigrationFlags flags() {
+        return flags;
+    }
+
+    /**
+     * The queue of copies that could not be made at once, for operator tooling ({@code parked},
+     * {@code requeue}) and the low-level builders.
+     *
+     * @return the queue
+     * @throws IllegalStateException if no migration is registered yet (the queue starts with the first)
+     */
+    public synchronized RetryQueue retryQueue() {
+        if (queue == null) {
+            throw new IllegalStateException("The retry-queue starts with the first migration: register one with"
+                    + " migration(name, mapping...) first");
+        }
+        return queue;
+    }
+
+    /**
+     * Waits until the retry table holds no pending entry: every copy that failed earlier has been
+     * made; see {@link RetryQueue#drain(Duration)}. Entries of a migration that no running instance
+     * registered stay pending and keep this waiting until the timeout.
+     *
+     * @param timeout how long to wait at most
+     * @return whether the queue drained in time; {@code true} if no migration is registered here
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public boolean drain(Duration timeout) throws InterruptedException {
+        RetryQueue current;
+        synchronized (this) {
+            current = queue;
+        }
+        return current == null || current.drain(timeout);
+    }
+
+    DataSource source() {
+        return source;
+    }
+
+    DataSource target() {
+        return target;
+    }
+
+    ReadRouterConfig readRouterConfig() {
+        return readRouterConfig;
+    }
+
+    synchronized RetryQueue queue() {
+        checkOpen();
+        return queue;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("This Cutover runtime is closed");
+        }
+    }
+
+    /**
+     * Stops the retry-queue workers, the read routers' shadow readers and the flag refresher, in that
+     * order, so that nothing replays or routes with flags that no longer refresh. Entries still queued
+     * stay in the retry table for the next start or another instance. Idempotent.
+     */
+    @Override
+    public void close() {
+        List<Migration> toClose;
+        RetryQueue toStop;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            toClose = List.copyOf(migrations.values());
+            toStop = queue;
+        }
+        if (toStop != null) {
+            toStop.close();
+        }
+        toClose.forEach(Migration::close);
+        flags.close();
+    }
+
+    @Override
+    public synchronized String toString() {
+        return "Cutover" + migrations.keySet();
+    }
+
+    /**
+     * Builds a {@link Cutover} runtime; every setter checks its value at once. Not thread-safe.
+     */
+    public static final class Builder {
+        private final DataSource source;
+        private final DataSource target;
+        private DataSource stateDataSource;
+        private String tablePrefix = JdbcFlagStoreConfig.DEFAULT_TABLE_PREFIX;
+        private boolean createTables = true;
+        private Object meterRegistry;
+        private ReadRouterConfig readRouterConfig = ReadRouterConfig.ofDefaults();
+        private Consumer<MigrationFlags.Builder> flagsCustomizer = b -> { };
+        private Consumer<RetryQueueConfig.Builder> queueCustomizer = b -> { };
+
+        private Builder(DataSource source, DataSource target) {
+            this.source = Objects.requireNonNull(source, "null source");
+            this.target = Objects.requireNonNull(target, "null target");
+            if (source == target) {
+                throw new IllegalArgumentException("source and target are the same DataSource: pass the old database"
+                        + " as the source and the new one as the target");
+            }
+        }
+
+        /**
+         * Where the runtime keeps its flag and retry tables. Every instance of the application must
+         * reach it, and it must stay up for the whole migration.
+         *
+         * @param dataSource the database; default the source
+         * @return this builder
+         */
+        public Builder stateDataSource(DataSource dataSource) {
+            this.stateDataSource = Objects.requireNonNull(dataSource, "null dataSource");
+            return this;
+        }
+
+        /**
+         * The prefix of the runtime's table names.
+         *
+         * @param prefix up to 48 ASCII letters, digits or underscores, not starting with a digit, or
+         *     empty; default {@value JdbcFlagStoreConfig#DEFAULT_TABLE_PREFIX}
+         * @return this builder
+         * @throws IllegalArgumentException if the prefix is illegal
+         */
+        public Builder tablePrefix(String prefix) {
+            Objects.requireNonNull(prefix, "null prefix");
+            this.tablePrefix = prefix.isEmpty() ? prefix : Dialect.requireIdentifier(prefix, "tablePrefix");
+            return this;
+        }
+
+        /**
+         * Whether {@link #build()} creates the runtime's tables where they are missing (with
+         * {@code CREATE TABLE IF NOT EXISTS}). Turn it off where the application may not run DDL, and
+         * create them with the scripts in the flags' and retry-queue's jars.
+         *
+         * @param create default {@code true}
+         * @return this builder
+         */
+        public Builder createTables(boolean create) {
+            this.createTables = create;
+            return this;
+        }
+
+        /**
+         * Publishes the flags', retry-queue's, dual writes' and read routers' meters (see their
+         * {@code micrometer} binders) to a registry. Needs Micrometer on the class path.
+         *
+         * @param registry the registry; default none, and no meters
+         * @return this builder
+         */
+        public Builder meterRegistry(MeterRegistry registry) {
+            this.meterRegistry = Objects.requireNonNull(registry, "null registry");
+            return this;
+        }
+
+        /**
+         * The read-router settings of every migration.
+         *
+         * @param config default {@link ReadRouterConfig#ofDefaults()}
+         * @return this builder
+         */
+        public Builder readRouterConfig(ReadRouterConfig config) {
+            this.readRouterConfig = Objects.requireNonNull(config, "null config");
+            return this;
+        }
+
+        /**
+         * Adjusts the flags' settings (refresh interval, handover pause, timeouts) before they start.
+         *
+         * @param customizer called once with the flags' builder, during {@link #build()}
+         * @return this builder
+         */
+        public Builder flags(Consumer<MigrationFlags.Builder> customizer) {
+            this.flagsCustomizer = Objects.requireNonNull(customizer, "null customizer");
+            return this;
+        }
+
+        /**
+         * Adjusts the retry-queue's settings (workers, backoff, poll interval) before it starts.
+         *
+         * @param customizer called once with the queue's configuration builder, during {@link #build()}
+         * @return this builder
+         */
+        public Builder retryQueue(Consumer<RetryQueueConfig.Builder> customizer) {
+            this.queueCustomizer = Objects.requireNonNull(customizer, "null customizer");
+            return this;
+        }
+
+        /**
+         * Creates the runtime's tables (unless {@link #createTables(boolean) turned off}) and starts
+         * the flags, which read the flag table once before this returns.
+         *
+         * @return the runtime; close it when the application stops
+         * @throws dev.cutover.flags.FlagStoreException if the flag table cannot be read in time
+         * @throws IllegalArgumentException if a customizer set an illegal value
+         */
+        public Cutover build() {
+            return new Cutover(this);
+        }
+    }
+}

@@ -1,0 +1,243 @@
+package dev.cutover;
+
+import dev.cutover.dualwrite.CutoverDataSource;
+import dev.cutover.dualwrite.DualWriteStats;
+import dev.cutover.dualwrite.KeyResync;
+import dev.cutover.dualwrite.RepositoryBuilder;
+import dev.cutover.dualwrite.TableMapping;
+import dev.cutover.flags.MigrationFlags;
+import dev.cutover.flags.MigrationState;
+import dev.cutover.flags.Stage;
+import dev.cutover.router.ReadRouter;
+import dev.cutover.verifier.VerificationReport;
+import dev.cutover.verifier.Verifier;
+import java.util.List;
+import java.util.Set;
+import javax.sql.DataSource;
+
+/**
+ * One migration of a {@link Cutover} runtime: a name and the tables it moves, with everything that
+ * writes, reads and checks them. Get one from {@link Cutover#migration(String, TableMapping, TableMapping...)}.
+ *
+ * <p>It owns the migration's row copier (which copies a written key's current row to the other
+ * side after every write, and replays failed copies from the retry-queue), its read router, its
+ * dual-write stats and its verifier. Wrap the application's DAOs with {@link #repository} or its
+ * JDBC code with {@link #dataSource()}; flip its stage with {@link #moveTo} and its read percentages
+ * with {@link #setTargetReadPercent}; prove both sides equal with {@link #verify()}.
+ *
+ * <p>Thread-safe. It lives as long as its runtime.
+ */
+public final class Migration {
+    private final String name;
+    private final Cutover runtime;
+    private final KeyResync rowCopier;
+    private final ReadRouter router;
+    private final DualWriteStats stats = new DualWriteStats();
+
+    Migration(String name, List<TableMapping> mappings, Cutover runtime) {
+        this.name = name;
+        this.runtime = runtime;
+        KeyResync.Builder copier = KeyResync.builder(runtime.source(), runtime.target());
+        mappings.forEach(copier::mapping);
+        this.rowCopier = copier.build();
+        this.router = ReadRouter.builder(runtime.flags(), name).config(runtime.readRouterConfig()).build();
+    }
+
+    /** @return the migration's name: the key of its flags, queue entries and meters */
+    public String name() {
+        return name;
+    }
+
+    /** @return the entities (mapping names) it moves */
+    public Set<String> entities() {
+        return rowCopier.entities();
+    }
+
+    /**
+     * Wraps a repository interface whose writes all touch this migration's only entity.
+     * {@code @SqlQuery} methods (or {@code @Read}) are reads, routed by the read router;
+     * {@code @SqlUpdate}, {@code @SqlBatch} and {@code @SqlCall} methods (or {@code @Write}) are
+     * writes, run on the primary with the written rows copied to the other side. Each method names
+     * its row with {@code @RoutingKey}.
+     *
+     * @param type the interface
+     * @param source the implementation on the source database, e.g. {@code sourceJdbi.onDemand(type)}
+     * @param target the implementation on the target database
+     * @param <T> the interface type
+     * @return a {@code T} that dual-writes and routes reads; thread-safe
+     * @throws IllegalArgumentException if the migration moves more than one entity: name it with
+     *     {@link #repository(Class, String, Object, Object)} or {@code @Write(entity = ...)}
+     * @throws dev.cutover.dualwrite.RepositoryDefinitionException if a method cannot be classified
+     *     or has no routing key
+     */
+    public <T> T repository(Class<T> type, T source, T target) {
+        Set<String> entities = entities();
+        if (entities.size() != 1) {
+            throw new IllegalArgumentException("Migration " + name + " moves " + entities + ": say which entity "
+                    + type.getSimpleName() + " writes with repository(type, entity, source, target)");
+        }
+        return repository(type, entities.iterator().next(), source, target);
+    }
+
+    /**
+     * Wraps a repository interface whose writes touch {@code entity} unless a method's
+     * {@code @Write(entity = ...)} says otherwise; see {@link #repository(Class, Object, Object)}.
+     *
+     * @param type the interface
+     * @param entity the entity its writes touch by default
+     * @param source the implementation on the source database
+     * @param target the implementation on the target database
+     * @param <T> the interface type
+     * @return the wrapped repository
+     * @throws dev.cutover.dualwrite.RepositoryDefinitionException if a method cannot be classified,
+     *     has no routing key, or writes an entity this migration does not move
+     */
+    public <T> T repository(Class<T> type, String entity, T source, T target) {
+        return repositoryBuilder(type, entity).source(source).target(target).build();
+    }
+
+    /**
+     * A repository builder already wired to this migration (flags, router, retry-queue, row copier,
+     * stats), for what {@link #repository} does not cover: routing-key functions, read transforms,
+     * crash-safe copies.
+     *
+     * @param type the interface
+     * @param entity the entity its writes touch by default
+     * @param <T> the interface type
+     * @return the builder; set its source and target DAOs, then build
+     */
+    public <T> RepositoryBuilder<T> repositoryBuilder(Class<T> type, String entity) {
+        return dev.cutover.dualwrite.Cutover.repository(type)
+                .migration(name)
+                .flags(runtime.flags())
+                .router(router)
+                .retryQueue(runtime.queue())
+                .resync(rowCopier, entity)
+                .stats(stats);
+    }
+
+    /**
+     * Wraps the runtime's two data sources into one for plain JDBC code (and the libraries on top of
+     * it): statements on this migration's tables are dual-written and routed, statements it cannot
+     * prove it mirrors are refused before they run.
+     *
+     * @return a new data source; it holds no connections of its own
+     */
+    public DataSource dataSource() {
+        return dataSourceBuilder().build();
+    }
+
+    /**
+     * A data-source builder already wired to this migration, for what {@link #dataSource()} does not
+     * cover: pass-through tables, the transactional outbox.
+     *
+     * @return the builder
+     */
+    public CutoverDataSource.Builder dataSourceBuilder() {
+        return dev.cutover.dualwrite.Cutover.dataSource(runtime.source(), runtime.target())
+                .migration(name)
+                .flags(runtime.flags())
+                .router(router)
+                .retryQueue(runtime.queue())
+                .resync(rowCopier)
+                .stats(stats);
+    }
+
+    /** @return the current state (stage, read percentages) from this instance's flags; no I/O */
+    public MigrationState state() {
+        return runtime.flags().state(name);
+    }
+
+    /** @return the current stage; no I/O */
+    public Stage stage() {
+        return state().stage();
+    }
+
+    /**
+     * Moves the migration to another stage, for every instance; see
+     * {@link MigrationFlags#moveTo(String, Stage, String, String)}. A move of the primary
+     * ({@code SHIFT_READS <-> TARGET_PRIMARY}) is fenced: every instance pauses its writes briefly
+     * while the copies of the old direction drain.
+     *
+     * @param stage the new stage
+     * @param actor who flips, for the audit
+     * @param reason why, for the audit
+     * @return the stored state
+     * @throws dev.cutover.flags.StageTransitionException if the move is not allowed
+     */
+    public MigrationState moveTo(Stage stage, String actor, String reason) {
+        return runtime.flags().moveTo(name, stage, actor, reason);
+    }
+
+    /**
+     * Sets the percentage of keys whose reads the target answers in {@code SHIFT_READS}.
+     *
+     * @param percent 0 to 100
+     * @param actor who flips, for the audit
+     * @param reason why, for the audit
+     * @return the stored state
+     */
+    public MigrationState setTargetReadPercent(double percent, String actor, String reason) {
+        return runtime.flags().setTargetReadPercent(name, percent, actor, reason);
+    }
+
+    /**
+     * Sets the percentage of reads also run on the other side and compared, off the caller's thread.
+     *
+     * @param percent 0 to 100
+     * @param actor who flips, for the audit
+     * @param reason why, for the audit
+     * @return the stored state
+     */
+    public MigrationState setShadowReadPercent(double percent, String actor, String reason) {
+        return runtime.flags().setShadowReadPercent(name, percent, actor, reason);
+    }
+
+    /**
+     * A verifier builder for this migration's tables, repairing through the retry-queue from the
+     * current primary.
+     *
+     * @return the builder; adjust it (config, checkpoints, progress) and build
+     */
+    public Verifier.Builder verifier() {
+        Verifier.Builder builder = Verifier.builder(runtime.source(), runtime.target())
+                .repairWith(runtime.queue(), name)
+                .primary(stage().primary());
+        entities().forEach(entity -> builder.mapping(rowCopier.mapping(entity)));
+        return builder;
+    }
+
+    /**
+     * Compares every row of this migration's tables on both sides and queues a repair of each key
+     * that differs; see {@link Verifier#run()}.
+     *
+     * @return the report
+     */
+    public VerificationReport verify() {
+        return verifier().build().run();
+    }
+
+    /** @return the row copier, for copying existing rows by key ({@code rowCopier().resync(entity, key)}) */
+    public KeyResync rowCopier() {
+        return rowCopier;
+    }
+
+    /** @return the read router, whose stats count reads per side and shadow comparisons */
+    public ReadRouter router() {
+        return router;
+    }
+
+    /** @return the dual-write counters of every repository and data source of this migration */
+    public DualWriteStats stats() {
+        return stats;
+    }
+
+    void close() {
+        router.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Migration{" + name + ": " + entities() + "}";
+    }
+}
