@@ -8,24 +8,15 @@ import static dev.cutover.examples.ScenarioSteps.step;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import dev.cutover.dualwrite.Cutover;
-import dev.cutover.dualwrite.DualWriteStats;
-import dev.cutover.dualwrite.KeyResync;
-import dev.cutover.dualwrite.ResyncReplayHandler;
+import dev.cutover.Cutover;
+import dev.cutover.Migration;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.examples.shop.TableCheck;
-import dev.cutover.flags.JdbcFlagStore;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Stage;
-import dev.cutover.queue.JdbcRetryStore;
-import dev.cutover.queue.RetryQueue;
-import dev.cutover.queue.RetryQueueConfig;
-import dev.cutover.queue.RetryStore;
 import dev.cutover.router.ReadRouter;
-import dev.cutover.router.ReadRouterConfig;
 import dev.cutover.router.ReadRouterStats;
 import dev.cutover.verifier.VerificationReport;
-import dev.cutover.verifier.Verifier;
 import java.io.PrintStream;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -117,45 +108,26 @@ public final class JdbiScenario {
             legacy.insert(id, "user" + id + "@example.com", "User " + id);
         }
 
-        // Cutover keeps its flags and its retry-queue in tables of their own. Here they live in the
-        // source database: it is reachable by every instance and up for the whole migration.
-        JdbcFlagStore flagStore = JdbcFlagStore.create(source);
-        flagStore.createTables();
-        JdbcRetryStore retryStore = RetryStore.jdbc(source, "cutover_");
-        retryStore.createTables();
-
-        // How a row of each side maps to the other. Writes are mirrored by copying the written key's
-        // current row under its lock, never by running the statement twice, so increments, deletes
-        // and concurrent writers cannot leave the two databases different.
-        KeyResync resync = KeyResync.builder(source, target)
-                .mapping(TableMapping.builder("users")
-                        .sourceTable("users").targetTable("users")
-                        .key("id", Long.class)
-                        .column("email").column("name").column("karma")
-                        .build())
-                .build();
-        DualWriteStats stats = new DualWriteStats();
-
-        // One MigrationFlags per application; one ReadRouter per migration; one RetryQueue, whose
-        // workers replay copies that could not be made at once (target down, timeout).
-        try (MigrationFlags flags = MigrationFlags.builder(flagStore).build();
-             ReadRouter router = ReadRouter.builder(flags, MIGRATION).config(ReadRouterConfig.ofDefaults()).build();
-             RetryQueue queue = RetryQueue.create(retryStore, ResyncReplayHandler.of(MIGRATION, resync, flags),
-                     RetryQueueConfig.custom().pollInterval(Duration.ofMillis(100)).build())) {
-            queue.start();
+        // One Cutover runtime per application. It keeps its flags (the stage of each migration, flipped
+        // at runtime and shared by every instance) and its retry-queue (copies that could not be made
+        // at once) in tables of its own, created here in the source database: it is reachable by every
+        // instance and up for the whole migration.
+        try (Cutover cutover = Cutover.builder(source, target)
+                .retryQueue(queue -> queue.pollInterval(Duration.ofMillis(100)))
+                .build()) {
+            // One Migration per migration, with the tables it moves. Writes are mirrored by copying the
+            // written key's current row under its lock, never by running the statement twice, so
+            // increments, deletes and concurrent writers cannot leave the two databases different.
+            Migration migration = cutover.migration(MIGRATION, TableMapping.builder("users")
+                    .key("id", Long.class)
+                    .columns("email", "name", "karma")
+                    .build());
+            MigrationFlags flags = cutover.flags();
+            ReadRouter router = migration.router();
 
             // The one change to the application: where it built its DAO, it now builds a wrapped one.
             // The wrapper implements UserDao, so the code that calls the DAO does not change.
-            UserDao users = Cutover.repository(UserDao.class)
-                    .source(legacy)
-                    .target(targetJdbi.onDemand(UserDao.class))
-                    .migration(MIGRATION)
-                    .flags(flags)
-                    .router(router)
-                    .retryQueue(queue)
-                    .resync(resync, "users")
-                    .stats(stats)
-                    .build();
+            UserDao users = migration.repository(UserDao.class, legacy, targetJdbi.onDemand(UserDao.class));
 
             step(out, flags, MIGRATION, "SOURCE_ONLY: nothing changes yet; the wrapper calls the legacy DAO only");
             users.addKarma(1, 5);
@@ -164,10 +136,10 @@ public final class JdbiScenario {
 
             // Dual writes first, then copy the history: a write that lands during the copy is
             // mirrored by state, so it cannot be overtaken by an older copy of its row.
-            flags.moveTo(MIGRATION, Stage.DUAL_WRITE, ACTOR, "start mirroring writes");
+            migration.moveTo(Stage.DUAL_WRITE, ACTOR, "start mirroring writes");
             step(out, flags, MIGRATION, "DUAL_WRITE: every write goes to the source, then its row is copied to the target");
             for (long id : ids(source, "users")) {
-                resync.resync("users", Long.toString(id));
+                migration.rowCopier().resync("users", Long.toString(id));
             }
             out.printf(Locale.ROOT, "  copied the %d existing users by key; rows on the target: %d%n", EXISTING_USERS,
                     count(target, "users"));
@@ -180,11 +152,7 @@ public final class JdbiScenario {
 
             // Prove the copy before any read moves: the verifier compares every row (checksums per
             // chunk, row by row where they differ) and, with repairWith, queues each differing key.
-            VerificationReport verified = Verifier.builder(source, target)
-                    .mapping(resync.mapping("users"))
-                    .repairWith(queue, MIGRATION)
-                    .build()
-                    .run();
+            VerificationReport verified = migration.verify();
             out.printf(Locale.ROOT, "  verifier: %d rows compared, %d differing keys%n", verified.rowsCompared(),
                     verified.differenceCount());
             if (!verified.isClean()) {
@@ -193,43 +161,43 @@ public final class JdbiScenario {
 
             // Reads move gradually. A key's side is sticky: raising the percentage only ever moves
             // keys to the target. Shadow reads compare the other side's answer off the request thread.
-            flags.moveTo(MIGRATION, Stage.SHIFT_READS, ACTOR, "start shifting reads");
-            flags.setShadowReadPercent(MIGRATION, 100, ACTOR, "compare every read while the table is small");
-            flags.setTargetReadPercent(MIGRATION, 25, ACTOR, "first read step");
+            migration.moveTo(Stage.SHIFT_READS, ACTOR, "start shifting reads");
+            migration.setShadowReadPercent(100, ACTOR, "compare every read while the table is small");
+            migration.setTargetReadPercent(25, ACTOR, "first read step");
             step(out, flags, MIGRATION, "SHIFT_READS at 25%: a quarter of the keys are read from the target");
             long shadowed = readEveryUser(out, users, router);
-            flags.setTargetReadPercent(MIGRATION, 100, ACTOR, "all reads on the target");
+            migration.setTargetReadPercent(100, ACTOR, "all reads on the target");
             step(out, flags, MIGRATION, "SHIFT_READS at 100%: every read from the target, writes still on the source first");
             shadowed += readEveryUser(out, users, router);
 
             // The target becomes the system of record; the source keeps receiving copies, so a
             // rollback finds it complete. Move the primary only with an empty queue.
-            requireDrained(queue);
-            flags.moveTo(MIGRATION, Stage.TARGET_PRIMARY, ACTOR, "target verified: make it primary");
+            requireDrained(cutover.retryQueue());
+            migration.moveTo(Stage.TARGET_PRIMARY, ACTOR, "target verified: make it primary");
             step(out, flags, MIGRATION, "TARGET_PRIMARY: writes go to the target first, then their rows are copied back");
             users.rename(4, "Renamed on the target");
             users.addKarma(4, 10);
             out.printf(Locale.ROOT, "  user 4 on the source (kept for rollback): %s%n", legacy.find(4).orElseThrow());
 
             // Rollback is one flip, to any earlier stage, and takes effect on the next call.
-            flags.moveTo(MIGRATION, Stage.DUAL_WRITE, ACTOR, "rollback rehearsal");
+            migration.moveTo(Stage.DUAL_WRITE, ACTOR, "rollback rehearsal");
             step(out, flags, MIGRATION, "rollback rehearsal: back to DUAL_WRITE in one flip");
             users.addKarma(4, 1);
             out.printf(Locale.ROOT, "  user 4 read after the rollback (from the source): %s%n", users.find(4).orElseThrow());
             shadowed++;
-            flags.moveTo(MIGRATION, Stage.SHIFT_READS, ACTOR, "forward again");
-            flags.moveTo(MIGRATION, Stage.TARGET_PRIMARY, ACTOR, "forward again");
+            migration.moveTo(Stage.SHIFT_READS, ACTOR, "forward again");
+            migration.moveTo(Stage.TARGET_PRIMARY, ACTOR, "forward again");
             step(out, flags, MIGRATION, "forward again to TARGET_PRIMARY");
             users.insert(52, "late@example.com", "Late arrival");
 
             // The last check while both sides are still written: queue empty, every row equal. In
             // production this is the verifier's job, run against the whole table.
-            requireDrained(queue);
+            requireDrained(cutover.retryQueue());
             awaitShadowReads(router, shadowed);
             List<String> differing = TableCheck.differingRows(source, target, "users", "id");
             Outcome outcome = new Outcome(verified.rowsCompared(), count(source, "users"), router.stats().sourceReads(),
                     router.stats().targetReads(),
-                    stats.mirrored(), stats.enqueued(), router.stats().compared(), router.stats().mismatched(), differing);
+                    migration.stats().mirrored(), migration.stats().enqueued(), router.stats().compared(), router.stats().mismatched(), differing);
             out.printf(Locale.ROOT, "%n  users %d, reads from source %d / target %d, rows mirrored %d, queued %d,"
                             + " shadow comparisons %d (mismatches %d), differing rows %d%n",
                     outcome.users(), outcome.sourceReads(), outcome.targetReads(), outcome.mirrored(), outcome.queued(),
@@ -242,7 +210,7 @@ public final class JdbiScenario {
                         + router.recentMismatches());
             }
 
-            flags.moveTo(MIGRATION, Stage.TARGET_ONLY, ACTOR, "migration done");
+            migration.moveTo(Stage.TARGET_ONLY, ACTOR, "migration done");
             step(out, flags, MIGRATION, "TARGET_ONLY: the legacy database is no longer written; keep it as a backup for a while");
             out.println("OK: the target equals the source, and the application never noticed.");
             return outcome;
