@@ -8,24 +8,16 @@ import static dev.cutover.examples.ScenarioSteps.step;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import dev.cutover.dualwrite.Cutover;
+import dev.cutover.Cutover;
+import dev.cutover.Migration;
 import dev.cutover.dualwrite.DualWriteStats;
-import dev.cutover.dualwrite.KeyResync;
-import dev.cutover.dualwrite.ResyncReplayHandler;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.examples.shop.TableCheck;
-import dev.cutover.flags.JdbcFlagStore;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Stage;
-import dev.cutover.queue.JdbcRetryStore;
-import dev.cutover.queue.RetryQueue;
-import dev.cutover.queue.RetryQueueConfig;
-import dev.cutover.queue.RetryStore;
 import dev.cutover.router.ReadRouter;
-import dev.cutover.router.ReadRouterConfig;
 import dev.cutover.router.ReadRouterStats;
 import dev.cutover.verifier.VerificationReport;
-import dev.cutover.verifier.Verifier;
 import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.sql.Connection;
@@ -118,37 +110,25 @@ public final class DataSourceScenario {
             legacy.open(id, "owner " + id, BigDecimal.valueOf(100));
         }
 
-        // Cutover's flags and retry-queue live in tables of their own, here in the source database.
-        JdbcFlagStore flagStore = JdbcFlagStore.create(source);
-        flagStore.createTables();
-        JdbcRetryStore retryStore = RetryStore.jdbc(source, "cutover_");
-        retryStore.createTables();
+        // One Cutover runtime per application; its flags and retry-queue live in tables of their own,
+        // created here in the source database.
+        try (Cutover cutover = Cutover.builder(source, target)
+                .retryQueue(queue -> queue.pollInterval(Duration.ofMillis(100)))
+                .build()) {
+            // The mapping names the mirrored table and its key. The data source runs the application's SQL
+            // as written on whichever side is primary, so both sides keep the same table and column names.
+            Migration migration = cutover.migration(MIGRATION, TableMapping.builder("accounts")
+                    .key("id", Long.class)
+                    .columns("owner", "balance")
+                    .build());
+            MigrationFlags flags = cutover.flags();
+            ReadRouter router = migration.router();
+            DualWriteStats stats = migration.stats();
 
-        // The mapping names the mirrored table and its key. The data source runs the application's SQL
-        // as written on whichever side is primary, so both sides keep the same table and column names.
-        KeyResync resync = KeyResync.builder(source, target)
-                .mapping(TableMapping.builder("accounts").sourceTable("accounts").key("id", Long.class)
-                        .column("owner").column("balance").build())
-                .build();
-        DualWriteStats stats = new DualWriteStats();
-
-        try (MigrationFlags flags = MigrationFlags.builder(flagStore).build();
-             ReadRouter router = ReadRouter.builder(flags, MIGRATION).config(ReadRouterConfig.ofDefaults()).build();
-             RetryQueue queue = RetryQueue.create(retryStore, ResyncReplayHandler.of(MIGRATION, resync, flags),
-                     RetryQueueConfig.custom().pollInterval(Duration.ofMillis(100)).build())) {
-            queue.start();
-
-            // The one change to the application, where its pool is created: it gets a CutoverDataSource
-            // instead. Each statement runs on the stage's primary only; Cutover parses it to find the keys
-            // it wrote and, after the commit, copies those rows' current state to the other side.
-            DataSource dataSource = Cutover.dataSource(source, target)
-                    .migration(MIGRATION)
-                    .flags(flags)
-                    .router(router)
-                    .retryQueue(queue)
-                    .resync(resync)
-                    .stats(stats)
-                    .build();
+            // The one change to the application, where its pool is created: it gets the migration's data
+            // source instead. Each statement runs on the stage's primary only; Cutover parses it to find the
+            // keys it wrote and, after the commit, copies those rows' current state to the other side.
+            DataSource dataSource = migration.dataSource();
             AccountStore accounts = new AccountStore(dataSource);
             int rolledBack = 0;
 
@@ -159,10 +139,10 @@ public final class DataSourceScenario {
 
             // Dual writes first, then copy the history by key: a write that lands during the copy is
             // mirrored by state under the row's lock, so an older copy of its row cannot overtake it.
-            flags.moveTo(MIGRATION, Stage.DUAL_WRITE, ACTOR, "start mirroring writes");
+            migration.moveTo(Stage.DUAL_WRITE, ACTOR, "start mirroring writes");
             step(out, flags, MIGRATION, "DUAL_WRITE: statements run on the source, then the rows they wrote are copied");
             for (long id : ids(source, "accounts")) {
-                resync.resync("accounts", Long.toString(id));
+                migration.rowCopier().resync("accounts", Long.toString(id));
             }
             out.printf(Locale.ROOT, "  copied the %d existing accounts by key; rows on the target: %d%n", EXISTING_ACCOUNTS,
                     count(target, "accounts"));
@@ -183,11 +163,7 @@ public final class DataSourceScenario {
 
             // Prove the copy before any read moves: the verifier compares every row (checksums per
             // chunk, row by row where they differ) and, with repairWith, queues each differing key.
-            VerificationReport verified = Verifier.builder(source, target)
-                    .mapping(resync.mapping("accounts"))
-                    .repairWith(queue, MIGRATION)
-                    .build()
-                    .run();
+            VerificationReport verified = migration.verify();
             out.printf(Locale.ROOT, "  verifier: %d rows compared, %d differing keys%n", verified.rowsCompared(),
                     verified.differenceCount());
             if (!verified.isClean()) {
@@ -196,39 +172,39 @@ public final class DataSourceScenario {
 
             // Reads move gradually, by key. A query with `id = ?` in its WHERE is routed by that key;
             // every read is also run on the other side off the request thread and compared.
-            flags.moveTo(MIGRATION, Stage.SHIFT_READS, ACTOR, "start shifting reads");
-            flags.setShadowReadPercent(MIGRATION, 100, ACTOR, "compare every read while the table is small");
-            flags.setTargetReadPercent(MIGRATION, 50, ACTOR, "half the keys on the target");
+            migration.moveTo(Stage.SHIFT_READS, ACTOR, "start shifting reads");
+            migration.setShadowReadPercent(100, ACTOR, "compare every read while the table is small");
+            migration.setTargetReadPercent(50, ACTOR, "half the keys on the target");
             step(out, flags, MIGRATION, "SHIFT_READS at 50%: reads of half the accounts answered by the target");
             long shadowed = readEveryAccount(out, accounts, router);
-            flags.setTargetReadPercent(MIGRATION, 100, ACTOR, "all reads on the target");
+            migration.setTargetReadPercent(100, ACTOR, "all reads on the target");
             step(out, flags, MIGRATION, "SHIFT_READS at 100%: every read from the target, writes still on the source first");
             shadowed += readEveryAccount(out, accounts, router);
 
             // The target becomes the system of record; the source keeps receiving copies, so a
             // rollback finds it complete. Move the primary only with an empty queue.
-            requireDrained(queue);
-            flags.moveTo(MIGRATION, Stage.TARGET_PRIMARY, ACTOR, "target verified: make it primary");
+            requireDrained(cutover.retryQueue());
+            migration.moveTo(Stage.TARGET_PRIMARY, ACTOR, "target verified: make it primary");
             step(out, flags, MIGRATION, "TARGET_PRIMARY: statements run on the target, their rows copied back to the source");
             accounts.deposit(6, BigDecimal.valueOf(7));
             out.printf(Locale.ROOT, "  transfer 7 -> 8 of 20 committed: %s%n", accounts.transfer(7, 8, BigDecimal.valueOf(20)));
             out.printf(Locale.ROOT, "  account 6 on the source (kept for rollback): %s%n", legacy.balance(6).orElseThrow());
 
             // Rollback is one flip, to any earlier stage; it takes effect on the next transaction.
-            flags.moveTo(MIGRATION, Stage.DUAL_WRITE, ACTOR, "rollback rehearsal");
+            migration.moveTo(Stage.DUAL_WRITE, ACTOR, "rollback rehearsal");
             step(out, flags, MIGRATION, "rollback rehearsal: back to DUAL_WRITE in one flip; the source has every write");
             accounts.deposit(6, BigDecimal.ONE);
             out.printf(Locale.ROOT, "  account 6 read after the rollback (from the source): %s%n",
                     accounts.balance(6).orElseThrow());
             shadowed++;
-            flags.moveTo(MIGRATION, Stage.SHIFT_READS, ACTOR, "forward again");
-            flags.moveTo(MIGRATION, Stage.TARGET_PRIMARY, ACTOR, "forward again");
+            migration.moveTo(Stage.SHIFT_READS, ACTOR, "forward again");
+            migration.moveTo(Stage.TARGET_PRIMARY, ACTOR, "forward again");
             step(out, flags, MIGRATION, "forward again to TARGET_PRIMARY");
             accounts.open(45, "late", BigDecimal.ONE);
 
             // The last check while both sides are still written: queue empty, every row equal, no
             // shadow read answered differently.
-            requireDrained(queue);
+            requireDrained(cutover.retryQueue());
             awaitShadowReads(router, shadowed);
             List<String> differing = TableCheck.differingRows(source, target, "accounts", "id");
             ReadRouterStats reads = router.stats();
@@ -247,7 +223,7 @@ public final class DataSourceScenario {
                         + router.recentMismatches());
             }
 
-            flags.moveTo(MIGRATION, Stage.TARGET_ONLY, ACTOR, "migration done");
+            migration.moveTo(Stage.TARGET_ONLY, ACTOR, "migration done");
             step(out, flags, MIGRATION, "TARGET_ONLY: the legacy database is no longer written; keep it as a backup for a while");
             out.println("OK: the target equals the source, and the JDBC code did not change.");
             return outcome;
