@@ -1,5 +1,6 @@
 package dev.cutover;
 
+import dev.cutover.common.Beta;
 import dev.cutover.common.Dialect;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.JdbcFlagStore;
@@ -56,7 +57,9 @@ import org.slf4j.LoggerFactory;
  * them.
  *
  * <p>Thread-safe. The application owns the two data sources: closing the runtime does not close them.
+ * {@link Beta}: the runtime API is new and may still change in a minor release.
  */
+@Beta
 public final class Cutover implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Cutover.class);
 

@@ -1,5 +1,6 @@
 package dev.cutover;
 
+import dev.cutover.common.Beta;
 import dev.cutover.dualwrite.CutoverDataSource;
 import dev.cutover.dualwrite.DualWriteStats;
 import dev.cutover.dualwrite.KeyResync;
@@ -27,6 +28,7 @@ import javax.sql.DataSource;
  *
  * <p>Thread-safe. It lives as long as its runtime.
  */
+@Beta
 public final class Migration {
     private final String name;
     private final Cutover runtime;
