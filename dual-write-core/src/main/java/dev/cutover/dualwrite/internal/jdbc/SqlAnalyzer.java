@@ -1,13 +1,12 @@
 package dev.cutover.dualwrite.internal.jdbc;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.cutover.dualwrite.internal.jdbc.SqlAnalysis.Equality;
 import dev.cutover.dualwrite.internal.jdbc.SqlAnalysis.Kind;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import net.sf.jsqlparser.JSQLParserException;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.ExpressionVisitorAdapter;
@@ -56,22 +55,12 @@ import net.sf.jsqlparser.util.TablesNamesFinder;
 final class SqlAnalyzer {
     private static final int CACHE_SIZE = 4096;
 
-    private final Map<String, SqlAnalysis> cache = Collections.synchronizedMap(
-            new LinkedHashMap<>(256, 0.75f, true) {
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<String, SqlAnalysis> eldest) {
-                    return size() > CACHE_SIZE;
-                }
-            });
+    // Caffeine rather than a synchronized LinkedHashMap: a hit is on every statement's path, and a
+    // lock-free read keeps concurrent statements from queueing behind one another there.
+    private final Cache<String, SqlAnalysis> cache = Caffeine.newBuilder().maximumSize(CACHE_SIZE).build();
 
     SqlAnalysis analyze(String sql) {
-        SqlAnalysis known = cache.get(sql);
-        if (known != null) {
-            return known;
-        }
-        SqlAnalysis analysis = parse(sql);
-        cache.put(sql, analysis);
-        return analysis;
+        return cache.get(sql, SqlAnalyzer::parse);
     }
 
     private static SqlAnalysis parse(String sql) {
