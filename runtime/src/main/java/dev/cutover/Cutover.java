@@ -2,6 +2,7 @@ package dev.cutover;
 
 import dev.cutover.common.Beta;
 import dev.cutover.common.Dialect;
+import dev.cutover.dualwrite.KeyResync;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.JdbcFlagStore;
 import dev.cutover.flags.JdbcFlagStoreConfig;
@@ -66,6 +67,7 @@ public final class Cutover implements AutoCloseable {
     private final DataSource source;
     private final DataSource target;
     private final ReadRouterConfig readRouterConfig;
+    private final Consumer<KeyResync.Builder> rowCopierCustomizer;
     private final Object meterRegistry;
     private final MigrationFlags flags;
     private final RetryStore retryStore;
@@ -79,6 +81,7 @@ public final class Cutover implements AutoCloseable {
         this.source = builder.source;
         this.target = builder.target;
         this.readRouterConfig = builder.readRouterConfig;
+        this.rowCopierCustomizer = builder.rowCopierCustomizer;
         this.meterRegistry = builder.meterRegistry;
         DataSource state = builder.stateDataSource == null ? source : builder.stateDataSource;
         JdbcFlagStore flagStore = JdbcFlagStore.create(state,
@@ -227,6 +230,14 @@ public final class Cutover implements AutoCloseable {
         return readRouterConfig;
     }
 
+    Consumer<KeyResync.Builder> rowCopierCustomizer() {
+        return rowCopierCustomizer;
+    }
+
+    RetryStore retryStore() {
+        return retryStore;
+    }
+
     synchronized RetryQueue queue() {
         checkOpen();
         return queue;
@@ -280,6 +291,7 @@ public final class Cutover implements AutoCloseable {
         private ReadRouterConfig readRouterConfig = ReadRouterConfig.ofDefaults();
         private Consumer<MigrationFlags.Builder> flagsCustomizer = b -> { };
         private Consumer<RetryQueueConfig.Builder> queueCustomizer = b -> { };
+        private Consumer<KeyResync.Builder> rowCopierCustomizer = b -> { };
 
         private Builder(DataSource source, DataSource target) {
             this.source = Objects.requireNonNull(source, "null source");
@@ -371,6 +383,21 @@ public final class Cutover implements AutoCloseable {
          */
         public Builder retryQueue(Consumer<RetryQueueConfig.Builder> customizer) {
             this.queueCustomizer = Objects.requireNonNull(customizer, "null customizer");
+            return this;
+        }
+
+        /**
+         * Adjusts every migration's row copier (statement timeout, copy budget, dialects) before it
+         * is built. The copy budget bounds how long a write call waits for its mirror when the other
+         * side is slow or down, before the copy is queued instead. The tables come from
+         * {@link Cutover#migration(String, TableMapping, TableMapping...)}, not from here.
+         *
+         * @param customizer called with each migration's row-copier builder, during
+         *     {@link Cutover#migration(String, TableMapping, TableMapping...)}; it must not add mappings
+         * @return this builder
+         */
+        public Builder rowCopier(Consumer<KeyResync.Builder> customizer) {
+            this.rowCopierCustomizer = Objects.requireNonNull(customizer, "null customizer");
             return this;
         }
 

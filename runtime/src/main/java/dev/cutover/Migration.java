@@ -9,10 +9,12 @@ import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Stage;
+import dev.cutover.queue.MigrationStats;
 import dev.cutover.router.ReadRouter;
 import dev.cutover.verifier.VerificationReport;
 import dev.cutover.verifier.Verifier;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import javax.sql.DataSource;
 
@@ -41,7 +43,12 @@ public final class Migration {
         this.runtime = runtime;
         KeyResync.Builder copier = KeyResync.builder(runtime.source(), runtime.target());
         mappings.forEach(copier::mapping);
+        runtime.rowCopierCustomizer().accept(copier);
         this.rowCopier = copier.build();
+        if (rowCopier.entities().size() != mappings.size()) {
+            throw new IllegalArgumentException("The rowCopier customizer added mappings to migration " + name
+                    + ": pass every table to migration(name, mapping...) instead");
+        }
         this.router = ReadRouter.builder(runtime.flags(), name).config(runtime.readRouterConfig()).build();
     }
 
@@ -217,6 +224,18 @@ public final class Migration {
      */
     public VerificationReport verify() {
         return verifier().build().run();
+    }
+
+    /**
+     * Counts this migration's entries in the retry table: pending copies, parked ones, and when the
+     * oldest pending one was queued, which is how far the other side lags behind the primary. One
+     * query on the runtime's state database, for progress lines and health checks; the meters
+     * ({@link Cutover.Builder#meterRegistry}) publish the same figures.
+     *
+     * @return the counts; all zero if the table holds no entry of this migration
+     */
+    public MigrationStats queueStats() {
+        return runtime.retryStore().stats().getOrDefault(name, new MigrationStats(0, 0, Optional.empty()));
     }
 
     /** @return the row copier, for copying existing rows by key ({@code rowCopier().resync(entity, key)}) */

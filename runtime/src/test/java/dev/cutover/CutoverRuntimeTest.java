@@ -14,6 +14,7 @@ import dev.cutover.flags.FlagsNotConfirmedException;
 import dev.cutover.flags.HandoverException;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
+import dev.cutover.queue.MigrationStats;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.testsupport.AcknowledgedWriteOracle;
 import dev.cutover.testsupport.AcknowledgedWriteOracle.Effect;
@@ -215,6 +216,51 @@ class CutoverRuntimeTest {
             cutover.close();
             assertFalse(accounts.router().toString().isEmpty());
             assertThrows(IllegalStateException.class, () -> cutover.migration("other", ACCOUNTS));
+        }
+    }
+
+    /** What an operator's progress line reads: this migration's pending and parked copies, and the lag. */
+    @Test
+    void queueStatsCountThisMigrationsEntriesAndTheRowCopierCustomizerApplies() throws Exception {
+        try (TestDatabase sourceDb = TestDatabases.create(Engine.H2, "qstatsrc");
+             TestDatabase targetDb = TestDatabases.create(Engine.H2, "qstattgt")) {
+            for (TestDatabase db : List.of(sourceDb, targetDb)) {
+                db.execute(DDL);
+            }
+            sourceDb.execute("INSERT INTO accounts VALUES (1, 10)");
+            DataSource source = sourceDb.dataSource(4);
+            DataSource target = targetDb.dataSource(4);
+            try (Cutover tooShort = Cutover.builder(source, target).rowCopier(r -> r.statementTimeout(Duration.ofMillis(10)))
+                    .build()) {
+                assertTrue(assertThrows(IllegalArgumentException.class, () -> tooShort.migration("m1", ACCOUNTS))
+                        .getMessage().contains("statementTimeout"), "the customizer was not applied");
+            }
+            TableMapping orders = TableMapping.builder("orders").key("id", Long.class).columns("balance").build();
+            try (Cutover sneaky = Cutover.builder(source, target).rowCopier(r -> r.mapping(orders)).build()) {
+                assertTrue(assertThrows(IllegalArgumentException.class, () -> sneaky.migration("m1", ACCOUNTS))
+                        .getMessage().contains("pass every table to migration"));
+            }
+            try (Cutover cutover = Cutover.builder(source, target)
+                    .rowCopier(r -> r.copyBudget(Duration.ofSeconds(2)))
+                    .retryQueue(q -> q.pollInterval(Duration.ofMillis(20)))
+                    .build()) {
+                Migration m1 = cutover.migration("m1", ACCOUNTS);
+                Migration m2 = cutover.migration("m2", orders);
+                assertEquals(new MigrationStats(0, 0, Optional.empty()), m1.queueStats());
+                RetryQueue queue = cutover.retryQueue();
+                queue.stop();
+                queue.enqueue(ResyncReplayHandler.entry("m1", "accounts", "1", Side.SOURCE));
+                queue.enqueue(ResyncReplayHandler.entry("m1", "no_such_entity", "1", Side.SOURCE));
+                MigrationStats waiting = m1.queueStats();
+                assertEquals(2, waiting.pending(), waiting.toString());
+                assertTrue(waiting.oldestPendingCreatedAt().isPresent(), waiting.toString());
+                assertEquals(new MigrationStats(0, 0, Optional.empty()), m2.queueStats());
+
+                queue.start();
+                Await.until("m1's entries are replayed or parked", () -> m1.queueStats().pending() == 0);
+                assertEquals(new MigrationStats(0, 1, Optional.empty()), m1.queueStats());
+                assertEquals(List.of(10L), column(target, "SELECT balance FROM accounts"));
+            }
         }
     }
 

@@ -10,20 +10,10 @@ import com.launchdarkly.sdk.server.integrations.TestData;
 import com.launchdarkly.sdk.server.migrations.Migration;
 import com.launchdarkly.sdk.server.migrations.MigrationBuilder;
 import com.launchdarkly.sdk.server.migrations.MigrationMethodResult;
+import dev.cutover.Cutover;
 import dev.cutover.benchmarks.Accounts.AccountDao;
 import dev.cutover.benchmarks.Accounts.JdbcAccountDao;
-import dev.cutover.dualwrite.Cutover;
-import dev.cutover.dualwrite.DualWriteStats;
-import dev.cutover.dualwrite.KeyResync;
-import dev.cutover.dualwrite.ResyncReplayHandler;
-import dev.cutover.flags.FlagStore;
-import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Stage;
-import dev.cutover.queue.JdbcRetryStore;
-import dev.cutover.queue.RetryQueue;
-import dev.cutover.queue.RetryQueueConfig;
-import dev.cutover.queue.RetryStore;
-import dev.cutover.router.ReadRouter;
 import java.io.IOException;
 import java.sql.SQLException;
 import java.util.concurrent.TimeUnit;
@@ -42,10 +32,12 @@ import org.openjdk.jmh.annotations.TearDown;
  * One single-row write made on both databases, on real PostgreSQL and MariaDB: hand-written code
  * that calls the source DAO and then the target DAO (the baseline), against the Cutover repository
  * proxy in {@code DUAL_WRITE} (source DAO call, then the key copied to the target under the source
- * row's lock by {@code KeyResync}, with the retry-queue on the source database), against the same
+ * row's lock by {@code KeyResync}), against the same
  * plain JDBC DAO over a {@code CutoverDataSource} (the statement parsed, its key found, the row
  * copied the same way after the commit), and against
  * LaunchDarkly's migration write path in its {@code dualwrite} stage calling the same two DAOs.
+ * Both Cutover paths are wired as an application wires them, by the {@code Cutover} runtime, with
+ * its flags and retry-queue on the source database.
  * Every DAO call is one auto-committed statement; {@code insert} opens a new account per call,
  * {@code update} adds to one of the preloaded accounts in turn. One thread, so no lock waits.
  *
@@ -70,10 +62,8 @@ public class DualWriteBenchmark {
     private AccountDao targetDao;
     private AccountDao proxy;
     private AccountDao overCutoverDataSource;
-    private MigrationFlags flags;
-    private ReadRouter router;
-    private RetryQueue queue;
-    private DualWriteStats stats;
+    private Cutover cutover;
+    private dev.cutover.Migration migration;
     private LDClient launchDarkly;
     private Migration<Object, Object, Long, Long> launchDarklyMigration;
     private LDContext context;
@@ -88,33 +78,11 @@ public class DualWriteBenchmark {
         sourceDao = new JdbcAccountDao(accounts.sourcePool);
         targetDao = new JdbcAccountDao(accounts.targetPool);
 
-        flags = MigrationFlags.builder(FlagStore.inMemory()).declare(MIGRATION).build();
-        flags.forceMoveTo(MIGRATION, Stage.DUAL_WRITE, "benchmark", "dual-write benchmark");
-        router = ReadRouter.builder(flags, MIGRATION).build();
-        KeyResync resync = KeyResync.builder(accounts.sourcePool, accounts.targetPool).mapping(Accounts.mapping()).build();
-        JdbcRetryStore store = RetryStore.jdbc(accounts.sourcePool, "cutover_");
-        store.createTables();
-        queue = RetryQueue.create(store, ResyncReplayHandler.of(MIGRATION, resync), RetryQueueConfig.custom().build());
-        queue.start();
-        stats = new DualWriteStats();
-        proxy = Cutover.repository(AccountDao.class)
-                .source(sourceDao)
-                .target(targetDao)
-                .migration(MIGRATION)
-                .flags(flags)
-                .router(router)
-                .retryQueue(queue)
-                .resync(resync, "account")
-                .stats(stats)
-                .build();
-        overCutoverDataSource = new JdbcAccountDao(Cutover.dataSource(accounts.sourcePool, accounts.targetPool)
-                .migration(MIGRATION)
-                .flags(flags)
-                .router(router)
-                .retryQueue(queue)
-                .resync(resync)
-                .stats(stats)
-                .build());
+        cutover = Cutover.builder(accounts.sourcePool, accounts.targetPool).build();
+        migration = cutover.migration(MIGRATION, Accounts.mapping());
+        migration.moveTo(Stage.DUAL_WRITE, "benchmark", "dual-write benchmark");
+        proxy = migration.repository(AccountDao.class, sourceDao, targetDao);
+        overCutoverDataSource = new JdbcAccountDao(migration.dataSource());
 
         TestData testData = TestData.dataSource();
         testData.update(testData.flag(MIGRATION)
@@ -138,11 +106,9 @@ public class DualWriteBenchmark {
     @TearDown(Level.Trial)
     public void tearDown() throws IOException {
         System.out.println();
-        System.out.println("Cutover dual-write stats: " + stats);
+        System.out.println("Cutover dual-write stats: " + migration.stats());
         launchDarkly.close();
-        queue.close();
-        router.close();
-        flags.close();
+        cutover.close();
         accounts.close();
     }
 

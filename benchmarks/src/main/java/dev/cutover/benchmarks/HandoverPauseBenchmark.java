@@ -56,6 +56,8 @@ public class HandoverPauseBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        // Two MigrationFlags on one in-memory store, not the Cutover runtime: this measures the flags'
+        // handover between two instances alone, in one JVM and without a database.
         FlagStore store = FlagStore.inMemory();
         flags = MigrationFlags.builder(store).build();
         flags.forceMoveTo(MIGRATION, Stage.SHIFT_READS, "benchmark", "setup");

@@ -106,6 +106,8 @@ public class ProxyDispatchBenchmark {
     public void setUp() {
         write = "write".equals(call);
         direct = new NoOpDao();
+        // Low-level builders, not the Cutover runtime: this measures the proxy alone, in nanoseconds, and
+        // the runtime's flag refresher and queue pollers would run database queries beside it.
         flags = MigrationFlags.builder(FlagStore.inMemory()).declare(MIGRATION).build();
         flags.forceMoveTo(MIGRATION, Stage.SOURCE_ONLY, "benchmark", "proxy dispatch benchmark");
         router = ReadRouter.builder(flags, MIGRATION).build();

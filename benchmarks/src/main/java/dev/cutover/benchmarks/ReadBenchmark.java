@@ -1,17 +1,11 @@
 package dev.cutover.benchmarks;
 
+import dev.cutover.Cutover;
+import dev.cutover.Migration;
 import dev.cutover.benchmarks.Accounts.Account;
 import dev.cutover.benchmarks.Accounts.AccountDao;
 import dev.cutover.benchmarks.Accounts.JdbcAccountDao;
-import dev.cutover.dualwrite.Cutover;
-import dev.cutover.dualwrite.KeyResync;
-import dev.cutover.flags.FlagStore;
-import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Stage;
-import dev.cutover.queue.RetryQueue;
-import dev.cutover.queue.RetryQueueConfig;
-import dev.cutover.queue.RetryStore;
-import dev.cutover.router.ReadRouter;
 import java.sql.SQLException;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -31,7 +25,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * repository proxy in {@code SHIFT_READS} with every read routed to the target (the router runs the
  * target read on its time-limited executor, behind its circuit breaker), and against the same with
  * every read also shadow-read on the source and compared off the caller's thread. Both sides hold
- * equal rows, so every comparison matches.
+ * equal rows, so every comparison matches. The proxies are wired by the {@code Cutover} runtime, as
+ * an application wires them: one migration per variant, flags and retry-queue on the source.
  *
  * <p>Run alone: {@code java -jar benchmarks/target/benchmarks.jar ReadBenchmark}
  */
@@ -45,12 +40,11 @@ public class ReadBenchmark {
 
     private Accounts accounts;
     private AccountDao targetDao;
-    private MigrationFlags flags;
-    private ReadRouter routedRouter;
-    private ReadRouter shadowedRouter;
+    private Cutover cutover;
+    private Migration routedMigration;
+    private Migration shadowedMigration;
     private AccountDao routed;
     private AccountDao shadowed;
-    private RetryQueue unusedQueue;
     private long next;
 
     @Setup(Level.Trial)
@@ -58,42 +52,25 @@ public class ReadBenchmark {
         accounts = Accounts.create(pair, "reads");
         AccountDao sourceDao = new JdbcAccountDao(accounts.sourcePool);
         targetDao = new JdbcAccountDao(accounts.targetPool);
-        flags = MigrationFlags.builder(FlagStore.inMemory()).declare("routed", "shadowed").build();
-        for (String migration : new String[] {"routed", "shadowed"}) {
-            flags.forceMoveTo(migration, Stage.SHIFT_READS, "benchmark", "read benchmark");
-            flags.setTargetReadPercent(migration, 100, "benchmark", "read benchmark");
+        cutover = Cutover.builder(accounts.sourcePool, accounts.targetPool).build();
+        routedMigration = cutover.migration("routed", Accounts.mapping());
+        shadowedMigration = cutover.migration("shadowed", Accounts.mapping());
+        for (Migration migration : new Migration[] {routedMigration, shadowedMigration}) {
+            migration.moveTo(Stage.DUAL_WRITE, "benchmark", "read benchmark");
+            migration.moveTo(Stage.SHIFT_READS, "benchmark", "read benchmark");
+            migration.setTargetReadPercent(100, "benchmark", "read benchmark");
         }
-        flags.setShadowReadPercent("shadowed", 100, "benchmark", "read benchmark");
-        // The repository has writes too, so it needs a queue and a resync; no write is made here.
-        unusedQueue = RetryQueue.create(RetryStore.inMemory(), (entry, payload) -> { }, RetryQueueConfig.custom().build());
-        routedRouter = ReadRouter.builder(flags, "routed").build();
-        shadowedRouter = ReadRouter.builder(flags, "shadowed").build();
-        routed = proxy(sourceDao, "routed", routedRouter);
-        shadowed = proxy(sourceDao, "shadowed", shadowedRouter);
-    }
-
-    private AccountDao proxy(AccountDao sourceDao, String migration, ReadRouter router) {
-        return Cutover.repository(AccountDao.class)
-                .source(sourceDao)
-                .target(targetDao)
-                .migration(migration)
-                .flags(flags)
-                .router(router)
-                .retryQueue(unusedQueue)
-                .resync(KeyResync.builder(accounts.sourcePool, accounts.targetPool).mapping(Accounts.mapping()).build(),
-                        "account")
-                .build();
+        shadowedMigration.setShadowReadPercent(100, "benchmark", "read benchmark");
+        routed = routedMigration.repository(AccountDao.class, sourceDao, targetDao);
+        shadowed = shadowedMigration.repository(AccountDao.class, sourceDao, targetDao);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
         System.out.println();
-        System.out.println("Routed reads: " + routedRouter.stats());
-        System.out.println("Shadowed reads: " + shadowedRouter.stats());
-        unusedQueue.close();
-        routedRouter.close();
-        shadowedRouter.close();
-        flags.close();
+        System.out.println("Routed reads: " + routedMigration.router().stats());
+        System.out.println("Shadowed reads: " + shadowedMigration.router().stats());
+        cutover.close();
         accounts.close();
     }
 

@@ -52,6 +52,7 @@ public class RetryQueueEnqueueBenchmark {
     public void setUp() {
         db = TestDatabases.create(Engine.valueOf(engine.toUpperCase(Locale.ROOT)), "enqueue");
         DataSource pool = db.dataSource(4);
+        // The queue alone, not the Cutover runtime: this compares its enqueue with db-scheduler's.
         JdbcRetryStore store = RetryStore.jdbc(pool, "cutover_");
         store.createTables();
         queue = RetryQueue.create(store, (entry, payload) -> { }, RetryQueueConfig.custom().build());

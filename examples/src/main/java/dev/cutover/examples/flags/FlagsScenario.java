@@ -2,7 +2,6 @@ package dev.cutover.examples.flags;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import dev.cutover.dualwrite.KeyResync;
 import dev.cutover.examples.shop.TableCheck;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Stage;
@@ -105,9 +104,8 @@ public final class FlagsScenario {
             // Calls that read SOURCE_ONLY just before the application saw the flip finish first; then
             // the history is copied by key. The application's own writes are mirrored meanwhile.
             Thread.sleep(500);
-            KeyResync backfill = ProfileApp.resync(source, target);
             for (long id = 1; id <= ProfileApp.PROFILES; id++) {
-                backfill.resync("profiles", Long.toString(id));
+                app.rowCopier().resync("profiles", Long.toString(id));
             }
             out.printf(Locale.ROOT, "  backfilled %d profiles by key%n", ProfileApp.PROFILES);
 

@@ -51,7 +51,9 @@ public final class FlipFlags {
 
     /**
      * Stores a stage and target read percentage with one audited flip, through a {@link MigrationFlags}
-     * instance of its own, which is closed again at once.
+     * instance of its own, which is closed again at once. An operator tool does not start the
+     * {@code Cutover} runtime: it reaches only the flags database, and must neither copy rows nor
+     * run retry-queue workers beside the application's.
      *
      * @param flagsDatabase the database holding the flag tables
      * @param migration the migration

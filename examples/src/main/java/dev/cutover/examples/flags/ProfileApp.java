@@ -1,16 +1,10 @@
 package dev.cutover.examples.flags;
 
-import dev.cutover.dualwrite.Cutover;
+import dev.cutover.Cutover;
+import dev.cutover.Migration;
 import dev.cutover.dualwrite.KeyResync;
-import dev.cutover.dualwrite.ResyncReplayHandler;
 import dev.cutover.dualwrite.TableMapping;
-import dev.cutover.flags.JdbcFlagStore;
-import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.MigrationState;
-import dev.cutover.queue.RetryQueue;
-import dev.cutover.queue.RetryQueueConfig;
-import dev.cutover.queue.RetryStore;
-import dev.cutover.router.ReadRouter;
 import dev.cutover.router.ReadRouterStats;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -36,12 +30,11 @@ public final class ProfileApp implements AutoCloseable {
     public static final int PROFILES = 200;
     /** How often the application reloads the flags: the default, spelled out. */
     public static final Duration REFRESH_INTERVAL = Duration.ofMillis(500);
-    /** Prefix of Cutover's tables (flags and retry-queue) in the source database. */
+    /** Prefix of Cutover's tables (flags and retry-queue) in the source database: the runtime's default. */
     static final String TABLE_PREFIX = "cutover_";
 
-    private final MigrationFlags flags;
-    private final ReadRouter router;
-    private final RetryQueue queue;
+    private final Cutover cutover;
+    private final Migration migration;
     private final ProfileDao profiles;
     private final Thread writer;
     private final AtomicLong writes = new AtomicLong();
@@ -49,21 +42,21 @@ public final class ProfileApp implements AutoCloseable {
     private volatile boolean writing = true;
 
     private ProfileApp(DataSource source, DataSource target) {
-        KeyResync resync = resync(source, target);
-        // The flags come from the table every instance shares; nothing here flips them. The migration
-        // is stored once (at SOURCE_ONLY, a no-op on later starts) so that operator tools in other
-        // processes may flip it: they refuse names the store does not hold, so a typo cannot start one.
-        this.flags = MigrationFlags.builder(JdbcFlagStore.create(source)).refreshInterval(REFRESH_INTERVAL).build();
-        flags.create(MIGRATION, "profile-app", "the application's migration, stored so that operators can flip it");
-        this.router = ReadRouter.builder(flags, MIGRATION).build();
-        this.queue = RetryQueue.create(RetryStore.jdbc(source, TABLE_PREFIX), ResyncReplayHandler.of(MIGRATION, resync, flags),
-                RetryQueueConfig.custom().pollInterval(Duration.ofMillis(100)).build());
-        queue.start();
-        this.profiles = Cutover.repository(ProfileDao.class)
-                .source(Jdbi.create(source).installPlugin(new SqlObjectPlugin()).onDemand(ProfileDao.class))
-                .target(Jdbi.create(target).installPlugin(new SqlObjectPlugin()).onDemand(ProfileDao.class))
-                .migration(MIGRATION).flags(flags).router(router).retryQueue(queue).resync(resync, "profiles")
+        // The flags come from the table every instance shares; nothing here flips them.
+        this.cutover = Cutover.builder(source, target)
+                .flags(flags -> flags.refreshInterval(REFRESH_INTERVAL))
+                .retryQueue(queue -> queue.pollInterval(Duration.ofMillis(100)))
                 .build();
+        this.migration = cutover.migration(MIGRATION, TableMapping.builder("profiles")
+                .key("id", Long.class)
+                .columns("name", "visits")
+                .build());
+        // Stored once (at SOURCE_ONLY, a no-op on later starts) so that operator tools in other
+        // processes may flip it: they refuse names the store does not hold, so a typo cannot start one.
+        cutover.flags().create(MIGRATION, "profile-app", "the application's migration, stored so that operators can flip it");
+        this.profiles = migration.repository(ProfileDao.class,
+                Jdbi.create(source).installPlugin(new SqlObjectPlugin()).onDemand(ProfileDao.class),
+                Jdbi.create(target).installPlugin(new SqlObjectPlugin()).onDemand(ProfileDao.class));
         this.writer = new Thread(this::writeUntilStopped, "profile-app-writer");
         writer.setDaemon(true);
         writer.start();
@@ -81,23 +74,17 @@ public final class ProfileApp implements AutoCloseable {
     }
 
     /**
-     * How a profile row maps between the two databases; the same table on both sides.
-     *
-     * @param source the legacy database
-     * @param target the new database
-     * @return the resync the application mirrors with, also usable for a backfill
+     * @return the row copier the application mirrors with, also used for a backfill: it copies a
+     *     profile's current row by key
      */
-    public static KeyResync resync(DataSource source, DataSource target) {
-        return KeyResync.builder(source, target)
-                .mapping(TableMapping.builder("profiles").sourceTable("profiles").key("id", Long.class)
-                        .column("name").column("visits").build())
-                .build();
+    public KeyResync rowCopier() {
+        return migration.rowCopier();
     }
 
     /**
-     * Creates the profiles table on both databases with {@link #PROFILES} rows on the source, and
-     * Cutover's flag and retry-queue tables on the source: what a deployment does once, before the
-     * application starts.
+     * Creates the profiles table on both databases with {@link #PROFILES} rows on the source: what a
+     * deployment does once, before the application starts. Cutover's runtime creates its own flag and
+     * retry-queue tables on the source when the application starts.
      *
      * @param source the legacy database
      * @param target the new database
@@ -115,13 +102,11 @@ public final class ProfileApp implements AutoCloseable {
             }
             s.executeBatch();
         }
-        JdbcFlagStore.create(source).createTables();
-        RetryStore.jdbc(source, TABLE_PREFIX).createTables();
     }
 
     /** @return the flags as this application currently sees them */
     public MigrationState flagsSeen() {
-        return flags.state(MIGRATION);
+        return migration.state();
     }
 
     /**
@@ -131,11 +116,11 @@ public final class ProfileApp implements AutoCloseable {
      * @return the reads each side answered
      */
     public synchronized ReadCount readEveryProfile() {
-        ReadRouterStats before = router.stats();
+        ReadRouterStats before = migration.router().stats();
         for (long id = 1; id <= PROFILES; id++) {
             profiles.find(id).orElseThrow(() -> new IllegalStateException("a profile is missing"));
         }
-        ReadRouterStats after = router.stats();
+        ReadRouterStats after = migration.router().stats();
         return new ReadCount(after.sourceReads() - before.sourceReads(), after.targetReads() - before.targetReads());
     }
 
@@ -168,7 +153,7 @@ public final class ProfileApp implements AutoCloseable {
     public boolean stopWritingAndDrain(Duration timeout) throws InterruptedException {
         writing = false;
         writer.join(timeout.toMillis());
-        return queue.drain(timeout);
+        return cutover.drain(timeout);
     }
 
     private void writeUntilStopped() {
@@ -190,8 +175,6 @@ public final class ProfileApp implements AutoCloseable {
     public void close() throws InterruptedException {
         writing = false;
         writer.join(10_000);
-        queue.close();
-        router.close();
-        flags.close();
+        cutover.close();
     }
 }

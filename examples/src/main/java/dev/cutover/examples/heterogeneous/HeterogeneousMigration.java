@@ -2,20 +2,15 @@ package dev.cutover.examples.heterogeneous;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.cutover.Cutover;
+import dev.cutover.Migration;
 import dev.cutover.common.Dialect;
-import dev.cutover.dualwrite.Cutover;
 import dev.cutover.dualwrite.DualWriteStats;
-import dev.cutover.dualwrite.KeyResync;
 import dev.cutover.dualwrite.KeyTranslation;
 import dev.cutover.dualwrite.ResyncReplayHandler;
 import dev.cutover.dualwrite.TableMapping;
-import dev.cutover.flags.FlagStore;
-import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
-import dev.cutover.queue.RetryQueue;
-import dev.cutover.queue.RetryQueueConfig;
-import dev.cutover.queue.RetryStore;
 import dev.cutover.router.ReadRouter;
 import dev.cutover.router.ReadRouterStats;
 import java.sql.Connection;
@@ -50,7 +45,7 @@ import org.jdbi.v3.core.Jdbi;
  * {@code mvn -q -pl examples -am compile exec:java -Dexec.mainClass=dev.cutover.examples.heterogeneous.HeterogeneousMigration}.
  * Without options it uses embedded H2 (the legacy side in MySQL mode); give
  * {@code --source-url} and {@code --target-url} (JDBC URLs with credentials as parameters) to run it
- * on real servers. It drops and recreates its three tables there. Exit status 0 means no
+ * on real servers. It drops and recreates its three tables there, and Cutover's on the legacy side. Exit status 0 means no
  * differing row and no differing shadow read.
  */
 public final class HeterogeneousMigration {
@@ -119,51 +114,47 @@ public final class HeterogeneousMigration {
         // copied, and the same UUID ever after, whichever instance copies it.
         KeyTranslation ids = KeyTranslation.idMap(target, "customer_id_map", "legacy_id", "id");
         TableMapping mapping = CustomerMapping.mapping(ids);
-        KeyResync resync = KeyResync.builder(source, target).mapping(mapping).build();
 
-        // Flags and the retry-queue in memory keep the example short; a fleet of instances shares
-        // them in a database (JdbcFlagStore, RetryStore.jdbc), as the shop demo does.
-        try (MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build();
-                ReadRouter router = ReadRouter.builder(flags, MIGRATION).build();
-                RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), ResyncReplayHandler.of(MIGRATION, resync, flags),
-                        RetryQueueConfig.custom().pollInterval(Duration.ofMillis(10)).build())) {
-            queue.start();
-            DualWriteStats stats = new DualWriteStats();
-            Customers customers = CustomerMapping.translateReads(Cutover.repository(Customers.class)
+        // Cutover's flags and retry-queue live in tables of their own on the legacy database.
+        try (Cutover cutover = Cutover.builder(source, target)
+                .retryQueue(queue -> queue.pollInterval(Duration.ofMillis(10)))
+                .build()) {
+            Migration migration = cutover.migration(MIGRATION, mapping);
+            // The repository builder, not repository(...): its reads need the target-read transform.
+            Customers customers = CustomerMapping.translateReads(migration.repositoryBuilder(Customers.class, "customers")
                     .source(legacy)
-                    .target(new NewCustomers(Jdbi.create(target), ids))
-                    .migration(MIGRATION).flags(flags).router(router).retryQueue(queue)
-                    .resync(resync, "customers").stats(stats), ids)
+                    .target(new NewCustomers(Jdbi.create(target), ids)), ids)
                     .build();
 
             // 1. Dual writes: every write lands on the legacy table and is copied, as a row, to the
             //    new one. The rows written before are queued for a backfill copy.
-            flags.moveTo(MIGRATION, Stage.DUAL_WRITE, ACTOR, "dual writes on");
+            migration.moveTo(Stage.DUAL_WRITE, ACTOR, "dual writes on");
             for (int id = 1; id <= LEGACY_CUSTOMERS; id++) {
-                queue.enqueue(ResyncReplayHandler.entry(MIGRATION, "customers", String.valueOf(id), Side.SOURCE));
+                cutover.retryQueue().enqueue(ResyncReplayHandler.entry(MIGRATION, "customers", String.valueOf(id), Side.SOURCE));
             }
             traffic(customers);
-            check("after dual writes and the backfill", queue, mapping, source, target);
+            check("after dual writes and the backfill", cutover, mapping, source, target);
 
             // 2. Reads move to the new schema, every one compared with the legacy answer.
-            flags.moveTo(MIGRATION, Stage.SHIFT_READS, ACTOR, "shift reads");
-            flags.setTargetReadPercent(MIGRATION, 100, ACTOR, "all reads");
-            flags.setShadowReadPercent(MIGRATION, 100, ACTOR, "compare every read");
+            migration.moveTo(Stage.SHIFT_READS, ACTOR, "shift reads");
+            migration.setTargetReadPercent(100, ACTOR, "all reads");
+            migration.setShadowReadPercent(100, ACTOR, "compare every read");
             List<String> keys = keys(source);
             for (String key : keys) {
                 if (!Objects.equals(customers.find(key), legacy.find(key))) {
                     problems++;
                 }
             }
-            ReadRouterStats shadows = awaitShadows(router, keys.size());
+            ReadRouterStats shadows = awaitShadows(migration.router(), keys.size());
             System.out.printf("Reads served by the new schema: %d, shadow-compared: %d, differing: %d%n",
                     shadows.targetReads(), shadows.compared(), shadows.mismatched());
             problems += (int) (shadows.mismatched() + shadows.shadowErrors());
 
             // 3. The new schema becomes primary; the legacy table is kept complete for a rollback.
-            flags.moveTo(MIGRATION, Stage.TARGET_PRIMARY, ACTOR, "new schema primary");
+            migration.moveTo(Stage.TARGET_PRIMARY, ACTOR, "new schema primary");
             traffic(customers);
-            check("with the new schema primary", queue, mapping, source, target);
+            check("with the new schema primary", cutover, mapping, source, target);
+            DualWriteStats stats = migration.stats();
             System.out.printf("Writes: %d on the legacy table, %d on the new schema; rows copied to the new schema: %d,"
                     + " back to the legacy table: %d%n", stats.primaryWrites(Side.SOURCE), stats.primaryWrites(Side.TARGET),
                     stats.mirrored(Side.TARGET), stats.mirrored(Side.SOURCE));
@@ -193,9 +184,9 @@ public final class HeterogeneousMigration {
     }
 
     /** Waits for the queue, then compares every legacy row, converted through the mapping, with the new table. */
-    private void check(String when, RetryQueue queue, TableMapping mapping, DataSource source, DataSource target)
+    private void check(String when, Cutover cutover, TableMapping mapping, DataSource source, DataSource target)
             throws SQLException, InterruptedException {
-        if (!queue.drain(Duration.ofSeconds(30))) {
+        if (!cutover.drain(Duration.ofSeconds(30))) {
             System.out.println("The retry-queue did not drain within 30 s " + when);
             problems++;
         }
@@ -229,7 +220,9 @@ public final class HeterogeneousMigration {
     private static void createTables(DataSource source, DataSource target) throws SQLException {
         Dialect legacyDialect = Dialect.detect(source);
         String identity = legacyDialect == Dialect.POSTGRESQL ? "INT GENERATED BY DEFAULT AS IDENTITY" : "INT AUTO_INCREMENT";
-        execute(source, "DROP TABLE IF EXISTS customer",
+        // Cutover's tables go too, so that a second run on the same servers starts at SOURCE_ONLY.
+        execute(source, "DROP TABLE IF EXISTS customer", "DROP TABLE IF EXISTS cutover_flag_state",
+                "DROP TABLE IF EXISTS cutover_flag_audit", "DROP TABLE IF EXISTS cutover_retry_entry",
                 "CREATE TABLE customer (id " + identity + " PRIMARY KEY, name VARCHAR(100), status CHAR(1) NOT NULL,"
                         + " email VARCHAR(100))");
         String text = Dialect.detect(target) == Dialect.POSTGRESQL ? "TEXT" : "VARCHAR(100)";

@@ -2,25 +2,17 @@ package dev.cutover.examples.shop;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import dev.cutover.dualwrite.Cutover;
+import dev.cutover.Cutover;
+import dev.cutover.Migration;
 import dev.cutover.dualwrite.DualWriteStats;
-import dev.cutover.dualwrite.KeyResync;
-import dev.cutover.dualwrite.ResyncReplayHandler;
 import dev.cutover.dualwrite.TableMapping;
-import dev.cutover.flags.JdbcFlagStore;
-import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.MigrationState;
+import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
-import dev.cutover.queue.JdbcRetryStore;
 import dev.cutover.queue.MigrationStats;
-import dev.cutover.queue.RetryQueue;
-import dev.cutover.queue.RetryQueueConfig;
-import dev.cutover.queue.RetryStore;
 import dev.cutover.router.ReadRouter;
-import dev.cutover.router.ReadRouterConfig;
 import dev.cutover.verifier.TableReport;
 import dev.cutover.verifier.VerificationReport;
-import dev.cutover.verifier.Verifier;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
@@ -95,62 +87,53 @@ public final class ShopDemo {
             createSchema(source, true);
             createSchema(targetPool, false);
 
-            JdbcFlagStore flagStore = JdbcFlagStore.create(source);
-            flagStore.createTables();
-            JdbcRetryStore retryStore = RetryStore.jdbc(source, "cutover_");
-            retryStore.createTables();
-            KeyResync resync = KeyResync.builder(source, target)
-                    .mapping(TableMapping.builder("customers").sourceTable("customers").targetTable("customers")
-                            .key("id", Long.class).column("name").column("balance").build())
-                    .mapping(TableMapping.builder("stock").sourceTable("stock").targetTable("stock")
-                            .key("sku", String.class).column("quantity").build())
-                    .mapping(TableMapping.builder("orders").sourceTable("orders").targetTable("orders")
-                            .key("id", Long.class).column("customer_id").column("sku").column("quantity").column("amount").build())
-                    .statementTimeout(Duration.ofSeconds(2))
-                    .build();
-            DualWriteStats stats = new DualWriteStats();
-
-            try (MigrationFlags flags = MigrationFlags.builder(flagStore).refreshInterval(Duration.ofMillis(250)).build();
-                 ReadRouter router = ReadRouter.builder(flags, MIGRATION).config(ReadRouterConfig.ofDefaults()).build();
-                 RetryQueue queue = RetryQueue.create(retryStore, ResyncReplayHandler.of(MIGRATION, resync, flags),
-                         RetryQueueConfig.custom().workerCount(2).initialBackoff(Duration.ofMillis(100))
-                                 .maxBackoff(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(50)).build())) {
+            // One runtime for the application: flags and retry-queue in tables of their own on the
+            // source, refreshed and polled often so that the demo's stages follow each other quickly.
+            // A 2 s copy budget: while the target is down, a write waits at most that long for its mirror.
+            try (Cutover cutover = Cutover.builder(source, target)
+                    .flags(flags -> flags.refreshInterval(Duration.ofMillis(250)))
+                    .retryQueue(queue -> queue.workerCount(2).initialBackoff(Duration.ofMillis(100))
+                            .maxBackoff(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(50)))
+                    .rowCopier(copier -> copier.statementTimeout(Duration.ofSeconds(2)))
+                    .build()) {
+                // One migration moves the three tables together: one stage for all of them.
+                Migration shop = cutover.migration(MIGRATION,
+                        TableMapping.builder("customers").key("id", Long.class).columns("name", "balance").build(),
+                        TableMapping.builder("stock").key("sku", String.class).columns("quantity").build(),
+                        TableMapping.builder("orders").key("id", Long.class)
+                                .columns("customer_id", "sku", "quantity", "amount").build());
                 Jdbi sourceJdbi = Jdbi.create(source).installPlugin(new SqlObjectPlugin());
                 Jdbi targetJdbi = Jdbi.create(target).installPlugin(new SqlObjectPlugin());
-                CustomerDao customers = Cutover.repository(CustomerDao.class)
-                        .source(sourceJdbi.onDemand(CustomerDao.class)).target(targetJdbi.onDemand(CustomerDao.class))
-                        .migration(MIGRATION).flags(flags).router(router).retryQueue(queue).resync(resync, "customers").stats(stats).build();
-                StockDao stock = Cutover.repository(StockDao.class)
-                        .source(sourceJdbi.onDemand(StockDao.class)).target(targetJdbi.onDemand(StockDao.class))
-                        .migration(MIGRATION).flags(flags).router(router).retryQueue(queue).resync(resync, "stock").stats(stats).build();
-                OrderDao orders = Cutover.repository(OrderDao.class)
-                        .source(sourceJdbi.onDemand(OrderDao.class)).target(targetJdbi.onDemand(OrderDao.class))
-                        .migration(MIGRATION).flags(flags).router(router).retryQueue(queue).resync(resync, "orders").stats(stats).build();
+                CustomerDao customers = shop.repository(CustomerDao.class, "customers",
+                        sourceJdbi.onDemand(CustomerDao.class), targetJdbi.onDemand(CustomerDao.class));
+                StockDao stock = shop.repository(StockDao.class, "stock",
+                        sourceJdbi.onDemand(StockDao.class), targetJdbi.onDemand(StockDao.class));
+                OrderDao orders = shop.repository(OrderDao.class, "orders",
+                        sourceJdbi.onDemand(OrderDao.class), targetJdbi.onDemand(OrderDao.class));
 
                 seed(customers, stock);
-                queue.start();
                 ShopTraffic traffic = new ShopTraffic(customers, stock, orders, 1);
-                Progress progress = new Progress(flags, router, retryStore, stats, traffic);
+                Progress progress = new Progress(shop, traffic);
                 traffic.start(options.threads());
                 progress.start();
-                long differing = walk(flags, queue, traffic, resync, source, targetPool, target);
+                long differing = walk(cutover, shop, traffic, source, targetPool, target);
                 traffic.stop();
                 progress.stop();
-                return summary(traffic, stats, queue, router, differing);
+                return summary(traffic, shop, differing);
             }
         }
     }
 
-    private long walk(MigrationFlags flags, RetryQueue queue, ShopTraffic traffic, KeyResync resync,
-                      DataSource source, DataSource targetPool, OutageSwitch target) throws Exception {
+    private long walk(Cutover cutover, Migration shop, ShopTraffic traffic, DataSource source, DataSource targetPool,
+                      OutageSwitch target) throws Exception {
         long slice = Math.max(2_000, options.duration().toMillis() / 12);
         stage("source only, traffic warming up", slice, () -> { });
 
         stage("dual writes on, backfilling existing rows", slice, () -> {
-            flags.moveTo(MIGRATION, Stage.DUAL_WRITE, ACTOR, "start mirroring writes");
+            shop.moveTo(Stage.DUAL_WRITE, ACTOR, "start mirroring writes");
             // Calls that read SOURCE_ONLY just before the flip finish first; every later write is mirrored.
             Thread.sleep(500);
-            backfill(resync, traffic, source);
+            backfill(shop, traffic, source);
         });
 
         stage("target outage: mirror writes go to the retry-queue", slice, () -> {
@@ -159,41 +142,41 @@ public final class ShopDemo {
         });
         stage("target back: the queue drains", slice, () -> {
             target.comeBack();
-            if (!queue.drain(Duration.ofSeconds(60))) {
+            if (!cutover.drain(Duration.ofSeconds(60))) {
                 notes.add("the retry-queue did not drain within 60 s");
             }
         });
 
         stage("10% of reads from the target, 20% shadow-compared", slice, () -> {
-            flags.moveTo(MIGRATION, Stage.SHIFT_READS, ACTOR, "start shifting reads");
-            flags.setShadowReadPercent(MIGRATION, 20, ACTOR, "compare a fifth of reads");
-            flags.setTargetReadPercent(MIGRATION, 10, ACTOR, "first read step");
+            shop.moveTo(Stage.SHIFT_READS, ACTOR, "start shifting reads");
+            shop.setShadowReadPercent(20, ACTOR, "compare a fifth of reads");
+            shop.setTargetReadPercent(10, ACTOR, "first read step");
         });
         stage("50% of reads from the target", slice,
-                () -> flags.setTargetReadPercent(MIGRATION, 50, ACTOR, "second read step"));
+                () -> shop.setTargetReadPercent(50, ACTOR, "second read step"));
         stage("100% of reads from the target", slice,
-                () -> flags.setTargetReadPercent(MIGRATION, 100, ACTOR, "all reads on the target"));
+                () -> shop.setTargetReadPercent(100, ACTOR, "all reads on the target"));
 
-        long before = check(traffic, queue, resync, flags, source, targetPool, "before the target becomes primary");
+        long before = check(traffic, cutover, shop, source, targetPool, "before the target becomes primary");
         stage("target primary, source still written for rollback", slice,
-                () -> flags.moveTo(MIGRATION, Stage.TARGET_PRIMARY, ACTOR, "target verified: make it primary"));
+                () -> shop.moveTo(Stage.TARGET_PRIMARY, ACTOR, "target verified: make it primary"));
 
         stage("rollback rehearsal: back to dual writes in one flip", slice,
-                () -> flags.moveTo(MIGRATION, Stage.DUAL_WRITE, ACTOR, "rollback rehearsal"));
-        long afterRollback = check(traffic, queue, resync, flags, source, targetPool, "after the rollback");
+                () -> shop.moveTo(Stage.DUAL_WRITE, ACTOR, "rollback rehearsal"));
+        long afterRollback = check(traffic, cutover, shop, source, targetPool, "after the rollback");
         stage("forward again to target primary", slice, () -> {
-            flags.moveTo(MIGRATION, Stage.SHIFT_READS, ACTOR, "forward again after rehearsal");
-            flags.moveTo(MIGRATION, Stage.TARGET_PRIMARY, ACTOR, "forward again after rehearsal");
+            shop.moveTo(Stage.SHIFT_READS, ACTOR, "forward again after rehearsal");
+            shop.moveTo(Stage.TARGET_PRIMARY, ACTOR, "forward again after rehearsal");
         });
-        long atEnd = check(traffic, queue, resync, flags, source, targetPool, "before switching the source off");
-        stage("target only", slice, () -> flags.moveTo(MIGRATION, Stage.TARGET_ONLY, ACTOR, "migration done"));
+        long atEnd = check(traffic, cutover, shop, source, targetPool, "before switching the source off");
+        stage("target only", slice, () -> shop.moveTo(Stage.TARGET_ONLY, ACTOR, "migration done"));
         return before + afterRollback + atEnd;
     }
 
-    private void backfill(KeyResync resync, ShopTraffic traffic, DataSource source) throws Exception {
+    private void backfill(Migration shop, ShopTraffic traffic, DataSource source) throws Exception {
         for (Map.Entry<String, String> table : TABLES.entrySet()) {
             for (Object key : keys(source, table.getKey(), table.getValue())) {
-                resync.resync(table.getKey(), String.valueOf(key));
+                shop.rowCopier().resync(table.getKey(), String.valueOf(key));
             }
         }
         notes.add("backfilled every existing row by key while traffic ran (" + traffic.lastOrderId() + " orders so far)");
@@ -216,14 +199,9 @@ public final class ShopDemo {
      * count), then, with the traffic paused and the queue drained, row by row with the demo's own
      * {@link TableCheck}. Returns the keys either found different.
      */
-    private long check(ShopTraffic traffic, RetryQueue queue, KeyResync resync, MigrationFlags flags,
-                       DataSource source, DataSource target, String when) throws Exception {
-        Verifier.Builder verifier = Verifier.builder(source, target)
-                .primary(flags.state(MIGRATION).stage().primary());
-        for (String entity : TABLES.keySet()) {
-            verifier.mapping(resync.mapping(entity));
-        }
-        VerificationReport report = verifier.build().run();
+    private long check(ShopTraffic traffic, Cutover cutover, Migration shop, DataSource source, DataSource target,
+                       String when) throws Exception {
+        VerificationReport report = shop.verify();
         long transients = report.tables().stream().mapToLong(TableReport::transientDifferences).sum();
         System.out.printf(Locale.ROOT, "%n  verifier %s, traffic running: %d rows compared in %d ms, %d differing keys"
                         + " (%d differed at first sight and matched when re-checked: writes in flight)%n",
@@ -232,7 +210,7 @@ public final class ShopDemo {
                 .forEach(d -> System.out.printf(Locale.ROOT, "    %s %s: %s %s%n", t.entity(), d.key(), d.kind(), d.columns())));
         traffic.pause();
         try {
-            if (!queue.drain(Duration.ofSeconds(60))) {
+            if (!cutover.drain(Duration.ofSeconds(60))) {
                 notes.add("the retry-queue did not drain within 60 s " + when);
             }
             List<String> differing = new ArrayList<>();
@@ -256,14 +234,16 @@ public final class ShopDemo {
         secondsPerStage.merge(name, Duration.between(start, Instant.now()).toMillis(), Long::sum);
     }
 
-    private int summary(ShopTraffic traffic, DualWriteStats stats, RetryQueue queue, ReadRouter router, long differing) {
+    private int summary(ShopTraffic traffic, Migration shop, long differing) {
+        DualWriteStats stats = shop.stats();
+        ReadRouter router = shop.router();
         System.out.printf(Locale.ROOT, "%n%n== Summary%n");
         String format = "  %-52s %12s%n";
         System.out.printf(Locale.ROOT, format, "requests served", traffic.requests());
         System.out.printf(Locale.ROOT, format, "user-visible errors (must be 0)", traffic.errors());
         System.out.printf(Locale.ROOT, format, "writes mirrored directly", stats.mirrored());
         System.out.printf(Locale.ROOT, format, "mirror writes queued (replayed from the queue)", stats.enqueued());
-        System.out.printf(Locale.ROOT, format, "entries left in the queue", queue.parked(100).size() + " parked");
+        System.out.printf(Locale.ROOT, format, "entries left in the queue", shop.queueStats().parked() + " parked");
         System.out.printf(Locale.ROOT, format, "reads served by the target", router.stats().targetReads());
         System.out.printf(Locale.ROOT, format, "reads shadow-compared", router.stats().compared());
         System.out.printf(Locale.ROOT, format, "shadow differences gone when read again (writes in flight)",
@@ -316,10 +296,7 @@ public final class ShopDemo {
 
     /** Prints one progress line a second: stage, request rate, target read share, queue depth and lag. */
     private static final class Progress {
-        private final MigrationFlags flags;
-        private final ReadRouter router;
-        private final RetryStore store;
-        private final DualWriteStats stats;
+        private final Migration shop;
         private final ShopTraffic traffic;
         private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "demo-progress");
@@ -328,11 +305,8 @@ public final class ShopDemo {
         });
         private long lastRequests;
 
-        Progress(MigrationFlags flags, ReadRouter router, RetryStore store, DualWriteStats stats, ShopTraffic traffic) {
-            this.flags = flags;
-            this.router = router;
-            this.store = store;
-            this.stats = stats;
+        Progress(Migration shop, ShopTraffic traffic) {
+            this.shop = shop;
             this.traffic = traffic;
         }
 
@@ -345,16 +319,15 @@ public final class ShopDemo {
         }
 
         private void print() {
-            MigrationState state = flags.state(MIGRATION);
+            MigrationState state = shop.state();
             long requests = traffic.requests();
-            MigrationStats queueStats = store.stats().getOrDefault(MIGRATION, new MigrationStats(0, 0, java.util.Optional.empty()));
-            long lagMillis = queueStats.oldestPendingCreatedAt()
-                    .map(t -> Duration.between(t, Instant.now()).toMillis()).orElse(0L);
+            MigrationStats queue = shop.queueStats();
+            long lagMillis = queue.oldestPendingCreatedAt().map(t -> Duration.between(t, Instant.now()).toMillis()).orElse(0L);
             System.out.printf(Locale.ROOT, "  %-14s %6d req/s  target reads %5.1f%%  queue %4d (lag %5d ms)  queued so far %d"
                             + "  mismatches %d  user errors %d%n",
                     state.stage(), requests - lastRequests, state.stage() == Stage.SHIFT_READS ? state.targetReadPercent()
-                            : state.stage().primary() == dev.cutover.flags.Side.TARGET ? 100.0 : 0.0,
-                    queueStats.pending(), lagMillis, stats.enqueued(), router.stats().mismatched(), traffic.errors());
+                            : state.stage().primary() == Side.TARGET ? 100.0 : 0.0,
+                    queue.pending(), lagMillis, shop.stats().enqueued(), shop.router().stats().mismatched(), traffic.errors());
             lastRequests = requests;
         }
     }
