@@ -459,6 +459,38 @@ class CutoverDataSourceTest {
     }
 
     /**
+     * An UPDATE or DELETE whose WHERE condition pins its key acted on that key's state even where it
+     * changed no row, so the key is copied as a written one is (the repository style copies its routing
+     * keys whatever the call changed): here the target's rows, which the source lacks, as after a write
+     * whose copy came too late, go.
+     */
+    @ParameterizedTest
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
+    void aWriteThatPinsItsKeyButChangesNoRow_stillCopiesThatKey(Engine engine) throws Exception {
+        try (Shop shop = new Shop(engine)) {
+            shop.moveTo(Stage.DUAL_WRITE);
+            shop.source.execute("INSERT INTO account VALUES (7, 'ada', -1)");
+            shop.target.execute("INSERT INTO account VALUES (7, 'ada', 5)", "INSERT INTO account VALUES (8, 'bob', 2)",
+                    "INSERT INTO account VALUES (9, 'cy', 3)");
+            try (Connection c = shop.dataSource.getConnection()) {
+                try (PreparedStatement update = c.prepareStatement(
+                        "UPDATE account SET balance = balance + 1 WHERE balance > 0 AND id = ?")) {
+                    update.setLong(1, 7);
+                    assertEquals(0, update.executeUpdate(), "the source's row 7 does not match");
+                    update.setLong(1, 8);
+                    update.addBatch();
+                    assertEquals(0, update.executeBatch()[0], "the source has no row 8");
+                }
+                try (Statement statement = c.createStatement()) {
+                    assertEquals(0, statement.executeUpdate("DELETE FROM account WHERE id = 9"));
+                }
+            }
+            assertEquals(List.of(List.of(7L, "ada", -1L)), KeyResyncTest.rows(shop.target, ACCOUNTS));
+            shop.assertSidesEqual();
+        }
+    }
+
+    /**
      * A row another transaction commits between the UPDATE's locking read and the UPDATE itself is
      * changed by the UPDATE (which reads the latest committed rows) without being locked first; its key
      * must still be mirrored. MariaDB's gap locks make the other insert wait instead, so it is not here.

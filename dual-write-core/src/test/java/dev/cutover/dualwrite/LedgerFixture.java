@@ -35,7 +35,9 @@ final class LedgerFixture implements AutoCloseable {
     final FlagStore flagStore = FlagStore.inMemory();
     /** How much longer than its refresh interval each instance's handover pause is. */
     static final Duration HANDOVER_MARGIN = Duration.ofMillis(40);
-    final MigrationFlags flags = newFlags(Duration.ofMillis(10));
+    /** The refresh interval of {@link #flags}. */
+    static final Duration REFRESH = Duration.ofMillis(10);
+    final MigrationFlags flags = newFlags(REFRESH);
     final DualWriteStats stats = new DualWriteStats();
     final KeyResync resync;
     final RetryQueue queue;

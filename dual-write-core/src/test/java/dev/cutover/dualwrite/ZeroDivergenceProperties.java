@@ -151,15 +151,9 @@ class ZeroDivergenceProperties {
         // H2 has no network to cut; with a real target, every other wiring runs behind a forwarder.
         boolean network = targetEngine != Engine.H2;
         List<Wiring> wirings = new ArrayList<>();
-        // Known gap (issue #12, open): the DataSource style behind a target that is cut and stalled loses an
-        // acknowledged transfer in about 1 of 60 primary-move tries on PostgreSQL -> PostgreSQL. Until it is
-        // fixed that wiring moves the primary only in soak runs (-Psoak, or -Dcutover.oracle.knownGaps=true),
-        // so that the normal build stays a gate; it keeps its primary in every run.
-        boolean knownGaps = knownGaps();
         for (int instances : new int[] {1, 3}) {
             for (Style style : Style.values()) {
-                boolean outages = network && style == Style.DATASOURCE
-                        && (knownGaps || !walks.contains(Walk.PRIMARY_MOVES));
+                boolean outages = network && style == Style.DATASOURCE;
                 wirings.add(new Wiring(style, false, instances, outages));
                 if (style == Style.REPOSITORY) {
                     wirings.add(new Wiring(style, true, instances, network && instances == 1));

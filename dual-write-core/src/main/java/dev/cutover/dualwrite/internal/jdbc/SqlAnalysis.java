@@ -20,8 +20,9 @@ import net.sf.jsqlparser.expression.Expression;
  * @param whereParameters for updates and deletes, the 1-based indexes of the statement's parameters
  *     that occur in the WHERE condition, in order
  * @param setColumns for updates, the columns assigned (unquoted, lower case)
- * @param equalities for single-table reads, the {@code column = value} conditions of the top-level
- *     AND chain of the WHERE condition, where a routing key may be found
+ * @param equalities for single-table reads, updates and deletes, the {@code column = value} conditions
+ *     of the top-level AND chain of the WHERE condition, where a routing key (a read's) or the one key
+ *     a write can reach (an update's or a delete's) may be found
  * @param fix with a refusal, what to do instead (without ever passing a table through); null for the
  *     general advice
  * @param returning for writes with a {@code RETURNING} clause, per returned item the column it

@@ -380,8 +380,12 @@ final class SqlAnalyzer {
                 advice = "use plain ? parameters outside subqueries, or literal values in the subquery";
             }
         }
+        List<Equality> equalities = new ArrayList<>();
+        if (where != null) {
+            collectEqualities(where, equalities);
+        }
         return new SqlAnalysis(kind, sql, table, List.of(table), reason, List.of(), List.of(), from.toString(), whereSql,
-                List.copyOf(parameters), List.copyOf(setColumns), List.of(), advice, returning);
+                List.copyOf(parameters), List.copyOf(setColumns), List.copyOf(equalities), advice, returning);
     }
 
     /** Counts the {@code ?} outside quoted literals and identifiers. */

@@ -305,7 +305,19 @@ final class StatementHandler implements InvocationHandler {
         if (analysis.tables().size() != 1 || analysis.equalities().isEmpty()) {
             return null;
         }
-        TableMapping mapping = mapped(analysis.tables().get(0), primary);
+        return pinnedKey(analysis, mapped(analysis.tables().get(0), primary), primary, bound);
+    }
+
+    /**
+     * The one key a statement's WHERE condition pins down ({@code key = value} for every key column in
+     * its top-level AND chain), whether or not a row has that key.
+     *
+     * @return the key in the source's terms, or null if the condition does not pin one
+     */
+    private static String pinnedKey(SqlAnalysis analysis, TableMapping mapping, Side primary, Parameters bound) {
+        if (analysis.equalities().isEmpty()) {
+            return null;
+        }
         List<Object> values = new ArrayList<>();
         for (String keyColumn : lower(mapping.keyColumnNames(primary))) {
             Object value = null;
@@ -370,7 +382,7 @@ final class StatementHandler implements InvocationHandler {
     private Outcome keyedWrite(Connection c, Call call, SqlAnalysis analysis, TableMapping mapping, Side primary,
             String sql, Parameters bound, Object keyRequest, List<WrittenKey> keys) throws SQLException {
         if (analysis.kind() != Kind.INSERT) {
-            return withoutPhantoms(c, analysis, keys, found -> {
+            return withoutPhantoms(c, analysis, mapping, primary, bound, keys, found -> {
                 found.addAll(lockKeys(c, analysis, mapping, primary, bound));
                 Statement statement = track(create(c, sql, keyRequestFor(sql, keyRequest), bound));
                 Outcome outcome = executeWrite(call, statement, sql, keyRequest);
@@ -486,7 +498,7 @@ final class StatementHandler implements InvocationHandler {
                     long[] counts = new long[sets.size()];
                     for (int i = 0; i < sets.size(); i++) {
                         Parameters set = sets.get(i);
-                        counts[i] = withoutPhantoms(c, analysis, keys, found -> {
+                        counts[i] = withoutPhantoms(c, analysis, mapping, primary, set, keys, found -> {
                             found.addAll(lockKeys(c, analysis, mapping, primary, set));
                             PreparedStatement statement = (PreparedStatement) track(create(c, preparedSql,
                                     keyRequestFor(preparedSql, userKeyRequest()), set));
@@ -552,7 +564,7 @@ final class StatementHandler implements InvocationHandler {
                     }
                     continue;
                 }
-                counts[i] = withoutPhantoms(c, analysis, keys, found -> {
+                counts[i] = withoutPhantoms(c, analysis, mapping, primary, null, keys, found -> {
                     found.addAll(lockKeys(c, analysis, mapping, primary, null));
                     long count = track(create(c, null, null, null)).executeUpdate(sql);
                     return new Attempt<>(count, count > found.size());
@@ -588,10 +600,11 @@ final class StatementHandler implements InvocationHandler {
      * inserted and committed after the locking read is not locked, but the statement (which reads
      * the latest committed rows) changes it anyway: its key would never be mirrored. The affected-row
      * count shows it; the attempt is then rolled back to the savepoint and made again, and now the
-     * locking read sees the row.
+     * locking read sees the row. The key the WHERE condition pins down, if any, is added to the keys
+     * found, also when no row has it.
      */
-    private <T> T withoutPhantoms(Connection c, SqlAnalysis analysis, List<WrittenKey> keys, KeyedAttempt<T> attempt)
-            throws SQLException {
+    private <T> T withoutPhantoms(Connection c, SqlAnalysis analysis, TableMapping mapping, Side primary,
+            Parameters bound, List<WrittenKey> keys, KeyedAttempt<T> attempt) throws SQLException {
         for (int i = 1; i <= PHANTOM_ATTEMPTS; i++) {
             Savepoint savepoint = c.setSavepoint();
             List<WrittenKey> found = new ArrayList<>();
@@ -599,6 +612,16 @@ final class StatementHandler implements InvocationHandler {
             if (!result.phantom()) {
                 c.releaseSavepoint(savepoint);
                 keys.addAll(found);
+                // A statement that pins its key acted on that key's state even where it changed nothing
+                // (no row, or one its other conditions rule out), so the key is mirrored all the same, as
+                // the repository style mirrors its routing keys: the copy carries that state across
+                // within this write's copy window, or the write fails. Unmirrored, the state could be an
+                // earlier write's whose copy came too late and which the next primary then undoes,
+                // leaving this acknowledged write as if it had run on a state that never was.
+                String pinned = pinnedKey(analysis, mapping, primary, bound);
+                if (pinned != null) {
+                    keys.add(new WrittenKey(mapping.entity(), pinned));
+                }
                 return result.value();
             }
             c.rollback(savepoint);
