@@ -99,7 +99,6 @@ public final class Cutover implements AutoCloseable {
         RetryQueueConfig.Builder queueBuilder = RetryQueueConfig.custom();
         builder.queueCustomizer.accept(queueBuilder);
         if (meterRegistry != null) {
-            MeterBinding.addTo(queueBuilder, meterRegistry);
             MeterBinding.bindFlags(flags, meterRegistry);
         }
         this.queueConfig = queueBuilder.build();
@@ -153,6 +152,9 @@ public final class Cutover implements AutoCloseable {
             if (queue == null) {
                 // Created at the first registration: a queue must know at least one migration to claim.
                 queue = RetryQueue.create(retryStore, registered, queueConfig);
+                if (meterRegistry != null) {
+                    MeterBinding.bindQueue(queue, meterRegistry);
+                }
                 queue.start();
             }
             LOG.info("Registered migration {} moving {}", name, migration.entities());

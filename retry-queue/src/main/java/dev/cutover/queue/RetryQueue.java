@@ -5,8 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.LoadingCache;
-import dev.cutover.queue.internal.MicrometerQueueMetrics;
-import dev.cutover.queue.internal.QueueMetrics;
+import dev.cutover.queue.internal.Listeners;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.ratelimiter.RateLimiter;
@@ -72,7 +71,7 @@ public final class RetryQueue implements AutoCloseable {
     private final IntervalFunction backoff;
     private final RateLimiter rateLimiter;
     private final CircuitBreaker breaker;
-    private final QueueMetrics metrics;
+    private final Listeners listeners = new Listeners();
     private final LoadingCache<PendingKey, Boolean> pending;
     /** Whether a migration has any entry, so that keys of an empty queue cost no query each. */
     private final LoadingCache<String, Boolean> migrationHasEntries;
@@ -102,9 +101,6 @@ public final class RetryQueue implements AutoCloseable {
                 .timeoutDuration(config.pollInterval())
                 .build());
         this.breaker = config.circuitBreaker().orElse(null);
-        this.metrics = config.meterRegistry()
-                .map(registry -> MicrometerQueueMetrics.create(registry, store, clock))
-                .orElse(QueueMetrics.NONE);
         this.pending = Caffeine.newBuilder()
                 .expireAfterWrite(config.pendingCacheTtl())
                 .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
@@ -188,7 +184,7 @@ public final class RetryQueue implements AutoCloseable {
         // until the cache entry expires, which queues a write needlessly but never loses one.
         migrationHasEntries.put(entry.migration(), Boolean.TRUE);
         pending.put(new PendingKey(entry.migration(), entry.entity(), entry.key()), Boolean.TRUE);
-        metrics.enqueued(entry.migration());
+        listeners.enqueued(entry.migration());
         LOG.debug("Enqueued retry entry #{} {}/{}/{} {} {}", id, entry.migration(), entry.entity(), entry.key(),
                 entry.mode(), entry.operation());
         return id;
@@ -215,6 +211,32 @@ public final class RetryQueue implements AutoCloseable {
     public boolean isPending(String migration, String entity, String key) {
         PendingKey pendingKey = new PendingKey(migration, entity, key);
         return migrationHasEntries.get(migration) && pending.get(pendingKey);
+    }
+
+    /**
+     * Adds a listener that hears what this queue does per migration (what
+     * {@link dev.cutover.queue.micrometer.RetryQueueMetrics} publishes).
+     *
+     * @param listener the listener; thread-safe and quick, see {@link RetryQueueListener}
+     * @return closing it removes the listener
+     */
+    public AutoCloseable addListener(RetryQueueListener listener) {
+        return listeners.add(Objects.requireNonNull(listener, "null listener"));
+    }
+
+    /**
+     * Counts each migration's entries in the store: pending, parked, and when the oldest pending one
+     * was queued. One query; for gauges and health checks.
+     *
+     * @return the counts per migration that has entries
+     */
+    public java.util.Map<String, MigrationStats> migrationStats() {
+        return store.stats();
+    }
+
+    /** @return the clock the queue schedules by (its config's) */
+    public Clock clock() {
+        return clock;
     }
 
     /**
@@ -514,8 +536,8 @@ public final class RetryQueue implements AutoCloseable {
             return;
         }
         for (RetryEntry entry : parked) {
-            metrics.unreadable(entry.migration());
-            metrics.parked(entry.migration());
+            listeners.unreadable(entry.migration());
+            listeners.parked(entry.migration());
             LOG.error("Parked unreadable retry entry {}: {}", entry.describe(), entry.lastError());
         }
     }
@@ -547,7 +569,7 @@ public final class RetryQueue implements AutoCloseable {
             return Claimed.NOTHING;
         }
         ClaimResult claim = store.claim(owner, clock.instant(), config.batchSize(), config.leaseDuration(), migrations);
-        claim.conflicts().forEach(metrics::claimConflicts);
+        claim.conflicts().forEach(listeners::claimConflicts);
         List<RetryEntry> entries = claim.entries();
         List<RetryEntry> replayed = new ArrayList<>(entries.size());
         int next = 0;
@@ -599,7 +621,7 @@ public final class RetryQueue implements AutoCloseable {
     }
 
     private Outcome replay(RetryEntry entry) throws InterruptedException {
-        metrics.track(entry.migration());
+        listeners.migrationSeen(entry.migration());
         Instant startBy = entry.leaseUntil().minus(config.leaseDuration().dividedBy(5));
         if (clock.instant().isAfter(startBy) || !acquireRate()) {
             return Outcome.STOP_BATCH;
@@ -669,7 +691,7 @@ public final class RetryQueue implements AutoCloseable {
         }
         int removed = store.completeAll(replayed);
         for (RetryEntry entry : replayed) {
-            metrics.replayed(entry.migration());
+            listeners.replayed(entry.migration());
             pending.invalidate(new PendingKey(entry.migration(), entry.entity(), entry.key()));
             LOG.debug("Replayed retry entry {}", entry.describe());
         }
@@ -687,7 +709,7 @@ public final class RetryQueue implements AutoCloseable {
         }
         Instant next = clock.instant().plusMillis(backoff.apply(attempts));
         if (store.fail(entry, describe(error), next)) {
-            metrics.retried(entry.migration());
+            listeners.retried(entry.migration());
             LOG.info("Retry entry {} failed attempt {} of {} ({}); next attempt at {}", entry.describe(), attempts,
                     config.maxAttempts(), error.getClass().getName(), next);
             LOG.debug("Retry entry {} failure detail", entry.describe(), error);
@@ -698,7 +720,7 @@ public final class RetryQueue implements AutoCloseable {
 
     private void park(RetryEntry entry, String reason, Exception cause) {
         if (store.park(entry, reason)) {
-            metrics.parked(entry.migration());
+            listeners.parked(entry.migration());
             // The reason may quote payload values (driver messages often do): only its type goes to the WARN log.
             LOG.warn("Parked retry entry {} after {} attempt(s) ({}); an operator must requeue or discard it",
                     entry.describe(), entry.attempts() + 1, cause.getClass().getName());

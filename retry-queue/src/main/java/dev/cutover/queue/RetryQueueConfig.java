@@ -2,7 +2,6 @@ package dev.cutover.queue;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.core.IntervalFunction;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
@@ -30,7 +29,6 @@ public final class RetryQueueConfig {
     private final String instanceId;
     private final Clock clock;
     private final CircuitBreaker circuitBreaker;
-    private final Object meterRegistry;
 
     private RetryQueueConfig(Builder b) {
         this.batchSize = between("batchSize", b.batchSize, 1, 10_000);
@@ -66,7 +64,6 @@ public final class RetryQueueConfig {
         this.instanceId = b.instanceId;
         this.clock = Objects.requireNonNull(b.clock, "null clock");
         this.circuitBreaker = b.circuitBreaker;
-        this.meterRegistry = b.meterRegistry;
     }
 
     /**
@@ -259,16 +256,6 @@ public final class RetryQueueConfig {
         return Optional.ofNullable(circuitBreaker);
     }
 
-    /**
-     * The Micrometer registry, if any, typed as Object so that the config never makes Micrometer a
-     * required dependency.
-     *
-     * @return a {@code io.micrometer.core.instrument.MeterRegistry}, if one was set
-     */
-    public Optional<Object> meterRegistry() {
-        return Optional.ofNullable(meterRegistry);
-    }
-
     /** Builds a {@link RetryQueueConfig}; not thread-safe. */
     public static final class Builder {
         private int batchSize = 50;
@@ -287,7 +274,6 @@ public final class RetryQueueConfig {
         private String instanceId = "retry-queue-" + UUID.randomUUID();
         private Clock clock = Clock.systemUTC();
         private CircuitBreaker circuitBreaker;
-        private Object meterRegistry;
 
         private Builder() {
         }
@@ -468,18 +454,6 @@ public final class RetryQueueConfig {
          */
         public Builder circuitBreaker(CircuitBreaker circuitBreaker) {
             this.circuitBreaker = Objects.requireNonNull(circuitBreaker, "null circuitBreaker");
-            return this;
-        }
-
-        /**
-         * Sets meterRegistry; see the getter of the same name.
-         *
-         * @param meterRegistry where to publish the queue's meters; without one no metrics are kept
-         *     and Micrometer need not be on the classpath
-         * @return this builder
-         */
-        public Builder meterRegistry(MeterRegistry meterRegistry) {
-            this.meterRegistry = Objects.requireNonNull(meterRegistry, "null meterRegistry");
             return this;
         }
 

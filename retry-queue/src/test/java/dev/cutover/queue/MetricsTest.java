@@ -1,5 +1,6 @@
 package dev.cutover.queue;
 
+import dev.cutover.queue.micrometer.RetryQueueMetrics;
 import dev.cutover.testsupport.IsolatedClasspath;
 import static dev.cutover.queue.TestEntries.MIGRATION;
 import static dev.cutover.queue.TestEntries.fastConfig;
@@ -34,8 +35,8 @@ class MetricsTest {
             }
             applied.replay(entry, payload);
         };
-        RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), handler,
-                fastConfig("metrics").meterRegistry(registry).build());
+        RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), handler, fastConfig("metrics").build());
+        new RetryQueueMetrics(queue).bindTo(registry);
         queue.enqueue(upsert("ok", 1));
         queue.enqueue(upsert("flaky", 1));
         queue.enqueue(upsert("poison", 1));
@@ -59,8 +60,8 @@ class MetricsTest {
         MeterRegistry registry = new SimpleMeterRegistry();
         MutableClock clock = new MutableClock(Instant.parse("2026-11-23T10:00:00Z"));
         RetryStore store = RetryStore.inMemory();
-        RetryQueue queue = RetryQueue.create(store, new RecordingHandler(),
-                fastConfig("lag").clock(clock).meterRegistry(registry).build());
+        RetryQueue queue = RetryQueue.create(store, new RecordingHandler(), fastConfig("lag").clock(clock).build());
+        new RetryQueueMetrics(queue).bindTo(registry);
         queue.enqueue(upsert("old", 1));
         clock.advance(Duration.ofSeconds(3));
         queue.enqueue(upsert("new", 1));

@@ -27,7 +27,6 @@ class RetryQueueConfigTest {
         assertEquals(0, config.replaysPerSecond());
         assertEquals(Duration.ofSeconds(1), config.pendingCacheTtl());
         assertTrue(config.circuitBreaker().isEmpty());
-        assertTrue(config.meterRegistry().isEmpty());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.cutover.queue;
 
+import dev.cutover.queue.micrometer.RetryQueueMetrics;
 import static dev.cutover.queue.TestEntries.ENTITY;
 import static dev.cutover.queue.TestEntries.MIGRATION;
 import static dev.cutover.queue.TestEntries.fastConfig;
@@ -43,7 +44,8 @@ class UnreadableEntryTest {
             JdbcRetryStore store = TestEntries.jdbcStore(db, 4);
             MeterRegistry registry = new SimpleMeterRegistry();
             RecordingHandler handler = new RecordingHandler();
-            RetryQueue queue = RetryQueue.create(store, handler, fastConfig("unreadable").meterRegistry(registry).build());
+            RetryQueue queue = RetryQueue.create(store, handler, fastConfig("unreadable").build());
+            new RetryQueueMetrics(queue).bindTo(registry);
             // First in the table, so that every claim of the old code met them.
             long badMode = insertRaw(db, store, "bad-mode", "REPLAYX", "PENDING");
             long badStatus = insertRaw(db, store, "bad-status", "REPLAY", "PAUSED");

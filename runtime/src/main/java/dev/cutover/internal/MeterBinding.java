@@ -4,7 +4,8 @@ import dev.cutover.dualwrite.DualWriteStats;
 import dev.cutover.dualwrite.micrometer.DualWriteMetrics;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.micrometer.MigrationFlagsMetrics;
-import dev.cutover.queue.RetryQueueConfig;
+import dev.cutover.queue.RetryQueue;
+import dev.cutover.queue.micrometer.RetryQueueMetrics;
 import dev.cutover.router.ReadRouter;
 import dev.cutover.router.micrometer.ReadRouterMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -21,11 +22,11 @@ public final class MeterBinding {
     /**
      * Publishes the retry-queue's meters.
      *
-     * @param queue the queue's configuration builder
+     * @param queue the queue
      * @param registry a {@link MeterRegistry}
      */
-    public static void addTo(RetryQueueConfig.Builder queue, Object registry) {
-        queue.meterRegistry((MeterRegistry) registry);
+    public static void bindQueue(RetryQueue queue, Object registry) {
+        new RetryQueueMetrics(queue).bindTo((MeterRegistry) registry);
     }
 
     /**

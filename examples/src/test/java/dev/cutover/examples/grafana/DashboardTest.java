@@ -1,5 +1,6 @@
 package dev.cutover.examples.grafana;
 
+import dev.cutover.queue.micrometer.RetryQueueMetrics;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -71,10 +72,11 @@ class DashboardTest {
                  if (entry.key().equals("retry") && failedOnce.compareAndSet(false, true)) {
                      throw new IllegalStateException("fails once on purpose");
                  }
-             }, RetryQueueConfig.custom().meterRegistry(registry).initialBackoff(Duration.ofMillis(1))
+             }, RetryQueueConfig.custom().initialBackoff(Duration.ofMillis(1))
                      .maxBackoff(Duration.ofMillis(10)).pollInterval(Duration.ofMillis(5)).build())) {
             flags.moveTo(MIGRATION, Stage.DUAL_WRITE, "dashboard-test", "a known migration");
             new MigrationFlagsMetrics(flags).bindTo(registry);
+            new RetryQueueMetrics(queue).bindTo(registry);
             new ReadRouterMetrics(router).bindTo(registry);
             new DualWriteMetrics(new DualWriteStats(), MIGRATION).bindTo(registry);
             new VerifierMetrics(MIGRATION).bindTo(registry);

@@ -1,20 +1,22 @@
-package dev.cutover.queue.internal;
+package dev.cutover.queue;
 
 /**
- * What the queue reports, per migration. The default reports nothing; {@link MicrometerQueueMetrics}
- * is the only class that touches Micrometer, so the queue runs without it on the classpath.
+ * Hears what a {@link RetryQueue} does, per migration: the hook behind
+ * {@link dev.cutover.queue.micrometer.RetryQueueMetrics}, and for an application's own monitoring.
+ * Register one with {@link RetryQueue#addListener}.
+ *
+ * <p>Called on the queue's worker threads and on the threads that enqueue, concurrently: an
+ * implementation must be thread-safe and quick, and must not call back into the queue. An exception
+ * it throws is logged and otherwise ignored. Every method does nothing by default.
  */
-public interface QueueMetrics {
-    /** Reports nothing. */
-    QueueMetrics NONE = new QueueMetrics() {
-    };
-
+public interface RetryQueueListener {
     /**
-     * Makes sure the per-migration gauges exist. Idempotent.
+     * The queue met a migration for the first time in this process (an entry of it was enqueued or
+     * claimed here). Called at most once per migration and listener, before any other call for it.
      *
-     * @param migration a migration this instance has seen
+     * @param migration the migration
      */
-    default void track(String migration) {
+    default void migrationSeen(String migration) {
     }
 
     /**
