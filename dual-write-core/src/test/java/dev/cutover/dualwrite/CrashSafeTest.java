@@ -30,7 +30,7 @@ class CrashSafeTest {
             String sourceRows = "SELECT " + LedgerFixture.SOURCE_COLUMNS + " FROM account ORDER BY id";
             String targetRows = "SELECT " + LedgerFixture.TARGET_COLUMNS + " FROM accounts ORDER BY account_id";
             KilledWriters.killRepeatedly(CrashingLedgerWriter.class, source, target, store, resync, sourceRows,
-                    targetRows, 7, true);
+                    targetRows, 7);
         }
     }
 }

@@ -10,9 +10,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Kills a plain JDBC writer on a {@link CutoverDataSource} in transactional-outbox mode with SIGKILL
  * at random points, ten times; after each kill the durable queue, drained by this JVM, must bring the
- * target to the source, although kills often fall between a source commit and its copy: the retry
- * entry committed with the source write. (The same writer without the outbox fails this test at the
- * first kill.)
+ * target to the source, and both must hold what the writers' acknowledged writes left, although kills
+ * often fall between a source commit and its copy: the retry entry committed with the source write.
+ * (The same writer without the outbox fails this test at the first kill.)
  */
 class OutboxCrashTest {
 
@@ -26,12 +26,7 @@ class OutboxCrashTest {
             KeyResync resync = KeyResync.builder(source.dataSource(4), target.dataSource(4))
                     .mapping(JdbcLedger.sameSchemaMapping()).build();
             String rows = "SELECT " + LedgerFixture.SOURCE_COLUMNS + " FROM account ORDER BY id";
-            // Known gap (issue #12, open): after a kill the outbox style lost an acknowledged write on both
-            // sides in 1 of 3 CI runs (the sides still equal). Until it is found, the oracle bar runs in
-            // soak runs (-Psoak, or -Dcutover.oracle.knownGaps=true); every run keeps the equality bar.
-            boolean knownGaps = Boolean.getBoolean("cutover.soak") || Boolean.getBoolean("cutover.oracle.knownGaps");
-            KilledWriters.killRepeatedly(CrashingJdbcWriter.class, source, target, store, resync, rows, rows, 11,
-                    knownGaps);
+            KilledWriters.killRepeatedly(CrashingJdbcWriter.class, source, target, store, resync, rows, rows, 11);
         }
     }
 }
