@@ -1,5 +1,6 @@
 package dev.cutover.flags;
 
+import dev.cutover.common.internal.Names;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.Objects;
@@ -331,11 +332,6 @@ public final class MigrationState {
      * @throws IllegalArgumentException unless it is 1 to 64 ASCII letters, digits, {@code _ . -}
      */
     public static String checkMigrationName(String migration) {
-        Objects.requireNonNull(migration, "null migration");
-        if (!migration.matches("[A-Za-z0-9_.-]{1,64}")) {
-            throw new IllegalArgumentException("migration name must be 1 to 64 ASCII letters, digits, '_', '.' or '-',"
-                    + " but was '" + migration + "'");
-        }
-        return migration;
+        return Names.checkMigrationName(migration);
     }
 }

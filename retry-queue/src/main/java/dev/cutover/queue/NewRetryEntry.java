@@ -2,12 +2,13 @@ package dev.cutover.queue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.cutover.common.internal.Names;
 import java.util.Objects;
 
 /**
  * A write to queue: what failed on the target and how to replay it.
  *
- * @param migration the migration's name, at most {@value #MAX_MIGRATION} characters
+ * @param migration the migration's name: 1 to {@value #MAX_MIGRATION} ASCII letters, digits, {@code _}, {@code .} or {@code -}
  * @param entity the table or DAO the write belongs to, at most {@value #MAX_ENTITY} characters
  * @param key the routing key (e.g. the primary key as text) that orders the entries of an entity,
  *     at most {@value #MAX_KEY} characters
@@ -36,7 +37,7 @@ public record NewRetryEntry(String migration, String entity, String key, ReplayM
      *     {@link ReplayMode#UNKNOWN}
      */
     public NewRetryEntry {
-        requireText(migration, "migration", MAX_MIGRATION);
+        Names.checkMigrationName(migration);
         requireText(entity, "entity", MAX_ENTITY);
         requireText(key, "key", MAX_KEY);
         Objects.requireNonNull(mode, "null mode");

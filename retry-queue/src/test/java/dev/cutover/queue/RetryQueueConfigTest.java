@@ -92,4 +92,11 @@ class RetryQueueConfigTest {
                 () -> TestEntries.upsert("x".repeat(256), 1));
         assertTrue(e.getMessage().startsWith("key must be 1 to 255 characters and not blank"), e.getMessage());
     }
+
+    @Test
+    void newEntry_checksTheMigrationNameByTheFlagsRule() {
+        assertEquals("migration name must be 1 to 64 ASCII letters, digits, '_', '.' or '-', but was 'shop orders'",
+                assertThrows(IllegalArgumentException.class, () -> NewRetryEntry.resync("shop orders", "e", "1"))
+                        .getMessage());
+    }
 }

@@ -1,6 +1,7 @@
 package dev.cutover.verifier;
 
 import dev.cutover.common.Dialect;
+import dev.cutover.common.internal.Names;
 import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.dualwrite.ResyncReplayHandler;
 import dev.cutover.dualwrite.TableMapping;
@@ -544,11 +545,7 @@ public final class Verifier {
         }
 
         private static void requireMigration(String migration) {
-            Objects.requireNonNull(migration, "null migration");
-            if (migration.isBlank() || migration.length() > NewRetryEntry.MAX_MIGRATION) {
-                throw new IllegalArgumentException("migration must be 1 to " + NewRetryEntry.MAX_MIGRATION
-                        + " characters and not blank, but was '" + migration + "'");
-            }
+            Names.checkMigrationName(migration);
         }
     }
 }
