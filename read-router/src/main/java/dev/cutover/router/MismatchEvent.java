@@ -1,6 +1,7 @@
 package dev.cutover.router;
 
 import dev.cutover.flags.Side;
+import dev.cutover.router.internal.MismatchFields;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -45,5 +46,19 @@ public record MismatchEvent(String migration, String operation, String routingKe
     /** @return the differing paths, in the order the comparator reported them */
     public List<String> paths() {
         return differences.stream().map(Difference::path).toList();
+    }
+
+    /**
+     * The differing fields, as counted in {@link ReadRouter#mismatchesByField()} and tagged on the
+     * {@code cutover.router.shadow.field.mismatches} meter: each path without list positions
+     * ({@code lines[2].price} becomes {@code lines.price}, the syntax of
+     * {@link ValueComparator.Builder#ignoreFields(String...)}), path segments that are not plain names
+     * (map keys such as ids or e-mail addresses) replaced by {@code *}, and {@code (result)} for a
+     * difference in the result as a whole. Never holds values.
+     *
+     * @return the distinct fields, in the order of their first difference
+     */
+    public List<String> fields() {
+        return differences.stream().map(d -> MismatchFields.fieldOf(d.path())).distinct().toList();
     }
 }

@@ -3,21 +3,27 @@ package dev.cutover.router;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Side;
+import dev.cutover.flags.Stage;
 import dev.cutover.router.internal.AutoRollback;
+import dev.cutover.router.internal.MismatchFields;
 import dev.cutover.router.internal.NamedDaemonThreads;
 import dev.cutover.router.internal.RateLimitedLog;
 import dev.cutover.router.internal.RecentMismatches;
+import dev.cutover.router.internal.RouterInternals;
+import dev.cutover.router.internal.ShadowAdmission;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalDouble;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadLocalRandom;
@@ -51,13 +57,24 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Shadow reads</h2>
  * When {@link MigrationState#shadowRead()} draws a read, the caller gets the answer of the side it
- * was routed to, and the other side's read and the comparison run later on the shadow executor. A
- * full shadow queue drops the work and counts it; the caller never waits for shadow work. Shadow
- * reads have no time limit of the router's: a hung one holds its shadow thread, so that later shadow
- * work is dropped rather than piled up. Reads the
- * target answered are compared at {@link ReadRouterConfig#targetServedComparePercent()} when set.
- * Mismatches become {@link MismatchEvent}s for the listeners, the {@link #recentMismatches() recent
- * sample} and a rate-limited WARN line naming the paths (values only at DEBUG and only when revealed).
+ * was routed to, and the other side's read and the comparison run later on the shadow executor; the
+ * caller never waits for shadow work. Every shadow read the router takes on is compared. What keeps
+ * memory bounded is admission, decided on the caller's thread without blocking: at most
+ * {@link ReadRouterConfig#shadowThreads()} + {@link ReadRouterConfig#shadowQueueCapacity()} shadow
+ * reads are admitted and unfinished at once, and once that backlog passes half the limit a growing
+ * share of the drawn reads is not shadowed at all. Those are counted as
+ * {@linkplain ReadRouterStats#shadowThrottled() throttled}, and the back-pressure state is reported
+ * ({@link ReadRouterStats#shadowBackPressure()}, and a WARN line when it starts and ends) until the
+ * backlog has drained. Shadow reads have no time limit of the router's: a hung one holds its shadow
+ * thread and back-pressure lowers the shadow share. Reads the target answered are compared at
+ * {@link ReadRouterConfig#targetServedComparePercent()} when set.
+ *
+ * <p>A comparison is meaningful only while both sides are written: one that would start, or confirm a
+ * difference, after the stage stopped writing both sides (for instance {@code TARGET_PRIMARY} moved
+ * to {@code TARGET_ONLY} while it waited) is {@linkplain ReadRouterStats#abandoned() abandoned}, not
+ * reported. Mismatches become {@link MismatchEvent}s for the listeners, the {@link #recentMismatches()
+ * recent sample}, per-field counts ({@link #mismatchesByField()}) and a rate-limited WARN line naming
+ * the paths (values only at DEBUG and only when revealed).
  *
  * <h2>Automatic rollback</h2>
  * With {@link ReadRouterConfig#autoRollback()} the router sets the target read percentage to 0 when
@@ -68,6 +85,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class ReadRouter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReadRouter.class);
+
+    static {
+        RouterInternals.install(router -> router.mismatchFields);
+    }
 
     private final MigrationFlags flags;
     private final String migration;
@@ -80,6 +101,8 @@ public final class ReadRouter implements AutoCloseable {
     private final ThreadPoolExecutor ownedShadowExecutor;
     private final AutoRollback autoRollback;
     private final RecentMismatches recent;
+    private final MismatchFields mismatchFields = new MismatchFields();
+    private final ShadowAdmission admission;
     private final RateLimitedLog fallbackLog;
     private final RateLimitedLog mismatchLog;
     private final RateLimitedLog shadowProblemLog;
@@ -92,6 +115,7 @@ public final class ReadRouter implements AutoCloseable {
     private final LongAdder shadowErrors = new LongAdder();
     private final LongAdder shadowDropped = new LongAdder();
     private final LongAdder settled = new LongAdder();
+    private final LongAdder abandoned = new LongAdder();
     private volatile boolean closed;
 
     private ReadRouter(Builder b) {
@@ -126,8 +150,10 @@ public final class ReadRouter implements AutoCloseable {
             this.shadowExecutor = b.shadowExecutor;
             this.ownedShadowExecutor = null;
         } else {
+            // Unbounded as a type only: admission keeps at most shadowQueueCapacity reads waiting, so that a
+            // shadow read once admitted is never rejected for want of room.
             this.ownedShadowExecutor = new ThreadPoolExecutor(config.shadowThreads(), config.shadowThreads(),
-                    30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(config.shadowQueueCapacity()),
+                    30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
                     new NamedDaemonThreads("cutover-shadow-read-" + migration));
             ownedShadowExecutor.allowCoreThreadTimeOut(true);
             this.shadowExecutor = ownedShadowExecutor;
@@ -138,6 +164,8 @@ public final class ReadRouter implements AutoCloseable {
         this.fallbackLog = new RateLimitedLog(config.fallbackLogInterval());
         this.mismatchLog = new RateLimitedLog(config.mismatchLogInterval());
         this.shadowProblemLog = new RateLimitedLog(config.mismatchLogInterval());
+        this.admission = new ShadowAdmission(migration, config.shadowThreads() + config.shadowQueueCapacity(),
+                config.mismatchLogInterval());
     }
 
     /**
@@ -180,7 +208,7 @@ public final class ReadRouter implements AutoCloseable {
             T answer = source.call();
             sourceReads.increment();
             if (state.shadowRead()) {
-                shadow(operation, routingKey, Side.SOURCE, answer, source, target);
+                shadow(operation, routingKey, state.stage(), Side.SOURCE, answer, source, target);
             }
             return answer;
         }
@@ -190,7 +218,7 @@ public final class ReadRouter implements AutoCloseable {
         T answer = target.call();
         targetReads.increment();
         if (compareTargetServed(state)) {
-            shadow(operation, routingKey, Side.TARGET, answer, target, source);
+            shadow(operation, routingKey, state.stage(), Side.TARGET, answer, target, source);
         }
         return answer;
     }
@@ -259,7 +287,20 @@ public final class ReadRouter implements AutoCloseable {
     /** @return the counts since the router was built */
     public ReadRouterStats stats() {
         return new ReadRouterStats(sourceReads.sum(), targetReads.sum(), fallbacks.sum(), compared.sum(),
-                matched.sum(), mismatched.sum(), settled.sum(), shadowErrors.sum(), shadowDropped.sum(), autoRollback.rollbacks());
+                matched.sum(), mismatched.sum(), settled.sum(), abandoned.sum(), shadowErrors.sum(), shadowDropped.sum(),
+                admission.throttled(), admission.backlog(), admission.backPressure(), autoRollback.rollbacks());
+    }
+
+    /**
+     * Mismatches counted per field, for telling a systematic mapping bug (one field, every time) from
+     * noise. Each mismatch counts once for every field it names ({@link MismatchEvent#fields()}). The
+     * first 50 distinct fields are counted under their own names, later ones together under
+     * {@code "(other)"}, so that the counts can be meter tags.
+     *
+     * @return the counts since the router was built, by field, in the order the fields first differed
+     */
+    public Map<String, Long> mismatchesByField() {
+        return mismatchFields.snapshot();
     }
 
     /**
@@ -273,16 +314,18 @@ public final class ReadRouter implements AutoCloseable {
     }
 
     /**
-     * Stops the router's own target and shadow threads; pending shadow work is dropped. A shadow
-     * executor given to the builder is left running. Later reads fail with
-     * {@link IllegalStateException}. Idempotent.
+     * Stops the router's own target and shadow threads; shadow reads still waiting are dropped and
+     * counted in {@link ReadRouterStats#shadowDropped()}. A shadow executor given to the builder is
+     * left running. Later reads fail with {@link IllegalStateException}. Idempotent.
      */
     @Override
     public void close() {
         closed = true;
         targetExecutor.shutdownNow();
         if (ownedShadowExecutor != null) {
-            ownedShadowExecutor.shutdownNow();
+            List<Runnable> waiting = ownedShadowExecutor.shutdownNow();
+            shadowDropped.add(waiting.size());
+            waiting.forEach(task -> admission.finished());
         }
     }
 
@@ -321,7 +364,7 @@ public final class ReadRouter implements AutoCloseable {
         autoRollback.recordTargetRead(false);
         targetReads.increment();
         if (compareTargetServed(state)) {
-            shadow(operation, routingKey, Side.TARGET, answer, target, source);
+            shadow(operation, routingKey, state.stage(), Side.TARGET, answer, target, source);
         }
         return answer;
     }
@@ -357,22 +400,35 @@ public final class ReadRouter implements AutoCloseable {
         return state.shadowRead();
     }
 
-    private void shadow(String operation, String routingKey, Side served, Object answer, ReadCall<?> servedCall,
-            ReadCall<?> other) {
+    private void shadow(String operation, String routingKey, Stage readStage, Side served, Object answer,
+            ReadCall<?> servedCall, ReadCall<?> other) {
+        if (!admission.tryAdmit()) {
+            return;
+        }
         try {
-            shadowExecutor.execute(() -> runShadow(operation, routingKey, served, answer, servedCall, other));
+            shadowExecutor.execute(() -> {
+                try {
+                    runShadow(operation, routingKey, readStage, served, answer, servedCall, other);
+                } finally {
+                    admission.finished();
+                }
+            });
         } catch (RejectedExecutionException e) {
+            admission.finished();
             shadowDropped.increment();
             long held = shadowProblemLog.tryLog();
             if (held >= 0) {
-                LOG.warn("Migration {}: shadow read of {} dropped because the shadow executor is saturated{}", migration,
+                LOG.warn("Migration {}: shadow read of {} dropped because the shadow executor rejected it{}", migration,
                         operation, held > 0 ? " (" + held + " more shadow problems since the last report)" : "");
             }
         }
     }
 
-    private void runShadow(String operation, String routingKey, Side served, Object answer, ReadCall<?> servedCall,
-            ReadCall<?> other) {
+    private void runShadow(String operation, String routingKey, Stage readStage, Side served, Object answer,
+            ReadCall<?> servedCall, ReadCall<?> other) {
+        if (abandonedOutsideDualWrites(operation, "start")) {
+            return;
+        }
         Side otherSide = served.other();
         Object otherAnswer;
         try {
@@ -394,11 +450,14 @@ public final class ReadRouter implements AutoCloseable {
         }
         boolean settledOnRecheck = false;
         if (!differences.isEmpty() && !config.mismatchRecheckDelay().isZero()) {
-            differences = recheck(operation, served, answer, servedCall, otherAnswer, other);
+            differences = recheck(operation, readStage, served, answer, servedCall, otherAnswer, other);
             if (differences == null) {
                 return;
             }
             settledOnRecheck = differences.isEmpty();
+        }
+        if (!differences.isEmpty() && abandonedOutsideDualWrites(operation, "confirm a difference")) {
+            return;
         }
         if (differences.isEmpty()) {
             // Outcome and rollback check before the total, so that whoever sees a comparison counted sees
@@ -415,6 +474,7 @@ public final class ReadRouter implements AutoCloseable {
         List<Difference> reported = reveal ? differences : differences.stream().map(Difference::masked).toList();
         MismatchEvent event = new MismatchEvent(migration, operation, routingKey, served, reported, reveal, Instant.now());
         recent.add(event);
+        mismatchFields.count(event.fields());
         mismatched.increment();
         autoRollback.recordComparison(true);
         compared.increment();
@@ -423,17 +483,27 @@ public final class ReadRouter implements AutoCloseable {
 
     /**
      * Reads both sides again after the recheck delay, the served side first as in the original read.
-     * A row whose source answer changed in between is being written: its difference is a write in
-     * flight, not evidence of divergence, and counts as none.
+     * A row whose answer on the primary side changed in between is being written (the primary is
+     * written first, the other side by the mirror after it): its difference is a write in flight, not
+     * evidence of divergence, and counts as none. The primary is that of the stage of the original read
+     * and that of the stage now; when the two differ, a change on either settles.
      *
-     * @return the differences now, or null if a read or the comparison failed (already counted)
+     * @return the differences now, or null if a read or the comparison failed, or the comparison was
+     *     abandoned (already counted)
      */
-    private List<Difference> recheck(String operation, Side served, Object answer, ReadCall<?> servedCall,
-            Object otherAnswer, ReadCall<?> other) {
+    private List<Difference> recheck(String operation, Stage readStage, Side served, Object answer,
+            ReadCall<?> servedCall, Object otherAnswer, ReadCall<?> other) {
         try {
             Thread.sleep(config.mismatchRecheckDelay().toMillis());
         } catch (InterruptedException e) {
+            // Only close() interrupts shadow threads; the comparison is then never finished.
+            shadowDropped.increment();
             Thread.currentThread().interrupt();
+            return null;
+        }
+        Stage recheckStage = flags.state(migration).stage();
+        if (!recheckStage.dualWrites()) {
+            abandon(operation, recheckStage, "re-read");
             return null;
         }
         Object servedAgain;
@@ -446,16 +516,34 @@ public final class ReadRouter implements AutoCloseable {
             logShadowProblem("re-reading " + operation + " to confirm a difference failed: " + e);
             return null;
         }
-        Object sourceBefore = served == Side.SOURCE ? answer : otherAnswer;
-        Object sourceAgain = served == Side.SOURCE ? servedAgain : otherAgain;
-        List<Difference> sourceChanges = compare(operation, Side.SOURCE, sourceBefore, sourceAgain);
-        if (sourceChanges == null) {
-            return null;
-        }
-        if (!sourceChanges.isEmpty()) {
-            return List.of();
+        for (Side primary : EnumSet.of(readStage.primary(), recheckStage.primary())) {
+            Object before = primary == served ? answer : otherAnswer;
+            Object again = primary == served ? servedAgain : otherAgain;
+            List<Difference> changes = compare(operation, Side.SOURCE, before, again);
+            if (changes == null) {
+                return null;
+            }
+            if (!changes.isEmpty()) {
+                return List.of();
+            }
         }
         return compare(operation, served, servedAgain, otherAgain);
+    }
+
+    /** @return whether the comparison is abandoned (and counted) because the stage no longer writes both sides */
+    private boolean abandonedOutsideDualWrites(String operation, String step) {
+        Stage stage = flags.state(migration).stage();
+        if (stage.dualWrites()) {
+            return false;
+        }
+        abandon(operation, stage, step);
+        return true;
+    }
+
+    private void abandon(String operation, Stage stage, String step) {
+        abandoned.increment();
+        LOG.debug("Migration {}: shadow comparison of {} abandoned: it would {} in stage {}, which does not write both"
+                + " sides", migration, operation, step, stage);
     }
 
     /** @return the differences, or null if the comparator failed (already counted and logged) */
@@ -581,10 +669,12 @@ public final class ReadRouter implements AutoCloseable {
         }
 
         /**
-         * Runs shadow reads on the given executor instead of one the router creates from
-         * {@link ReadRouterConfig#shadowThreads()} and {@link ReadRouterConfig#shadowQueueCapacity()}.
-         * It should be bounded: work it rejects ({@link RejectedExecutionException}) is dropped and
-         * counted. The router does not shut it down.
+         * Runs shadow reads on the given executor instead of one the router creates. The router still
+         * admits at most {@link ReadRouterConfig#shadowThreads()} +
+         * {@link ReadRouterConfig#shadowQueueCapacity()} unfinished shadow reads at once (see the class
+         * comment); the executor should accept that many, because work it rejects
+         * ({@link RejectedExecutionException}) is dropped and counted in
+         * {@link ReadRouterStats#shadowDropped()}. The router does not shut it down.
          *
          * @param executor the executor
          * @return this builder

@@ -161,7 +161,11 @@ public final class ReadRouterConfig {
         return shadowThreads;
     }
 
-    /** @return shadow reads that may wait for a shadow thread; more are dropped */
+    /**
+     * @return shadow reads that may wait for a shadow thread; together with {@link #shadowThreads()}
+     *     the most shadow reads taken on and unfinished at once, beyond half of which back-pressure
+     *     shadows fewer reads
+     */
     public int shadowQueueCapacity() {
         return shadowQueueCapacity;
     }
@@ -376,8 +380,12 @@ public final class ReadRouterConfig {
         }
 
         /**
-         * Shadow reads that may wait for a shadow thread; when the queue is full further shadow reads
-         * are dropped and counted.
+         * Shadow reads that may wait for a shadow thread. The router takes on at most
+         * {@code shadowThreads + shadowQueueCapacity} shadow reads at once and compares every one of
+         * them; once more than half of that is taken on, it shadows a falling share of the reads the
+         * flags draw ({@linkplain ReadRouterStats#shadowThrottled() throttled}, with the back-pressure
+         * state reported) instead of dropping work it took on. It bounds the memory held by shadow work:
+         * each waiting read holds the served answer.
          *
          * @param capacity 1 to 1,000,000; default 1,000
          * @return this builder
@@ -436,7 +444,8 @@ public final class ReadRouterConfig {
          * answer changed between the two reads is still being written and settles too: shadow reads
          * confirm divergence only on rows at rest, and the verifier covers rows that never rest. The wait runs on a
          * shadow thread, which is why a persistently diverged target also slows shadowing down
-         * (shadow reads beyond the queue are dropped and counted).
+         * (back-pressure then shadows fewer reads). A comparison whose recheck would run after the
+         * stage stopped writing both sides is {@linkplain ReadRouterStats#abandoned() abandoned}.
          *
          * @param delay 0 to 1 minute; default 100 ms; zero reports every first difference
          * @return this builder

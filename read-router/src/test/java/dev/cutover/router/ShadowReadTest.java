@@ -13,6 +13,7 @@ import java.math.BigDecimal;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -69,6 +70,8 @@ class ShadowReadTest {
             assertFalse(event.valuesRevealed());
             assertEquals(List.of(new Difference("email", Difference.MASK, Difference.MASK)), event.differences(),
                     "only the email differs (10.50 equals 10.5), and its values are masked");
+            assertEquals(List.of("email"), event.fields());
+            assertEquals(Map.of("email", 1L), router.mismatchesByField());
         }
     }
 
@@ -209,15 +212,16 @@ class ShadowReadTest {
         }
         try (ReadRouter router = ReadRouter.builder(flags, M).build()) {
             router.read("findCustomer", "k", ShadowReadTest::source, ShadowReadTest::target);
-            assertEquals(0, router.stats().compared() + router.stats().shadowDropped(),
+            assertEquals(0, router.stats().compared() + router.stats().shadowThrottled() + router.stats().shadowBacklog(),
                     "without the option, the flags' shadow percentage (0) applies");
         }
     }
 
     @Test
-    void saturatedShadowExecutor_dropsAndCountsWork_withoutBlockingTheCaller() throws Exception {
+    void fullShadowBacklog_shadowsFewerReadsUpFront_dropsNothing_andNeverBlocksTheCaller() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        ReadRouterConfig config = ReadRouterConfig.custom().shadowThreads(1).shadowQueueCapacity(2).build();
+        // One thread and one waiting place: a limit of 2, admitted without chance below 1 and refused at 2.
+        ReadRouterConfig config = ReadRouterConfig.custom().shadowThreads(1).shadowQueueCapacity(1).build();
         try (ReadRouter router = ReadRouter.builder(flags, M).config(config).build()) {
             ReadCall<Customer> blockedTarget = () -> {
                 release.await();
@@ -226,15 +230,21 @@ class ShadowReadTest {
             for (int i = 0; i < 10; i++) {
                 assertEquals(source(), router.read("findCustomer", "k" + i, ShadowReadTest::source, blockedTarget));
             }
-            // One shadow read runs (blocked), two wait in the queue, the other seven are dropped; all ten
-            // reads returned while the target was still blocked, so the caller never waited for it.
-            assertEquals(7, router.stats().shadowDropped());
-            assertEquals(10, router.stats().sourceReads());
-            assertEquals(0, router.stats().compared());
+            // All ten reads returned while the target was still blocked, so the caller never waited for it;
+            // one shadow read runs (blocked), one waits, the other eight were never taken on.
+            ReadRouterStats during = router.stats();
+            assertEquals(10, during.sourceReads());
+            assertEquals(8, during.shadowThrottled());
+            assertEquals(2, during.shadowBacklog());
+            assertTrue(during.shadowBackPressure());
+            assertEquals(0, during.shadowDropped());
             release.countDown();
-            Await.until(() -> router.stats().compared() == 3);
-            assertEquals(3, router.stats().matched());
-            assertEquals(7, router.stats().shadowDropped());
+            Await.until(() -> router.stats().shadowBacklog() == 0);
+            ReadRouterStats after = router.stats();
+            assertEquals(2, after.compared(), "every shadow read taken on is compared");
+            assertEquals(2, after.matched());
+            assertEquals(0, after.shadowDropped());
+            assertFalse(after.shadowBackPressure(), "back-pressure ends once the backlog has drained");
         } finally {
             release.countDown();
         }

@@ -2,6 +2,8 @@ package dev.cutover.router.micrometer;
 
 import dev.cutover.router.ReadRouter;
 import dev.cutover.router.ReadRouterStats;
+import dev.cutover.router.internal.MismatchFields;
+import dev.cutover.router.internal.RouterInternals;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -25,8 +27,13 @@ import java.util.function.ToLongFunction;
  *   <tr><td>{@code cutover.router.shadow.matched}</td><td>counter</td><td></td><td>comparisons that agreed</td></tr>
  *   <tr><td>{@code cutover.router.shadow.mismatched}</td><td>counter</td><td></td><td>comparisons that differed, also when read again</td></tr>
  *   <tr><td>{@code cutover.router.shadow.settled}</td><td>counter</td><td></td><td>comparisons that differed at first and agreed when read again (writes in flight)</td></tr>
+ *   <tr><td>{@code cutover.router.shadow.field.mismatches}</td><td>counter</td><td>{@code field}</td><td>mismatches per differing field ({@link dev.cutover.router.MismatchEvent#fields()}); the first 50 fields by name, later ones as {@code (other)}</td></tr>
+ *   <tr><td>{@code cutover.router.shadow.abandoned}</td><td>counter</td><td></td><td>comparisons given up because the stage stopped writing both sides</td></tr>
  *   <tr><td>{@code cutover.router.shadow.errors}</td><td>counter</td><td></td><td>shadow reads or comparisons that threw</td></tr>
- *   <tr><td>{@code cutover.router.shadow.dropped}</td><td>counter</td><td></td><td>shadow reads dropped by a saturated executor</td></tr>
+ *   <tr><td>{@code cutover.router.shadow.dropped}</td><td>counter</td><td></td><td>shadow reads taken on but never compared (rejected by a given executor, or waiting at close)</td></tr>
+ *   <tr><td>{@code cutover.router.shadow.throttled}</td><td>counter</td><td></td><td>reads drawn for shadowing that back-pressure left unshadowed</td></tr>
+ *   <tr><td>{@code cutover.router.shadow.backlog}</td><td>gauge</td><td></td><td>shadow reads taken on and not finished</td></tr>
+ *   <tr><td>{@code cutover.router.shadow.back.pressure}</td><td>gauge</td><td></td><td>1 while back-pressure lowers the shadow share, else 0</td></tr>
  *   <tr><td>{@code cutover.router.auto.rollbacks}</td><td>counter</td><td></td><td>automatic rollbacks</td></tr>
  *   <tr><td>{@code cutover.router.breaker.state}</td><td>gauge</td><td>{@code state=closed|open|half_open|...}</td><td>1 for the current state, 0 for the others</td></tr>
  * </table>
@@ -58,8 +65,27 @@ public final class ReadRouterMetrics implements MeterBinder {
         counter(registry, "cutover.router.shadow.mismatched", tags, "Shadow comparisons whose answers differed", ReadRouterStats::mismatched);
         counter(registry, "cutover.router.shadow.settled", tags,
                 "Shadow comparisons that differed at first and agreed when read again", ReadRouterStats::settled);
+        counter(registry, "cutover.router.shadow.abandoned", tags,
+                "Shadow comparisons given up because the stage stopped writing both sides", ReadRouterStats::abandoned);
         counter(registry, "cutover.router.shadow.errors", tags, "Shadow reads or comparisons that threw", ReadRouterStats::shadowErrors);
-        counter(registry, "cutover.router.shadow.dropped", tags, "Shadow reads dropped by a saturated shadow executor", ReadRouterStats::shadowDropped);
+        counter(registry, "cutover.router.shadow.dropped", tags,
+                "Shadow reads taken on but never compared (rejected by a given executor, or waiting at close)",
+                ReadRouterStats::shadowDropped);
+        counter(registry, "cutover.router.shadow.throttled", tags,
+                "Reads drawn for shadowing that back-pressure left unshadowed", ReadRouterStats::shadowThrottled);
+        Gauge.builder("cutover.router.shadow.backlog", router, r -> r.stats().shadowBacklog())
+                .tags(tags)
+                .description("Shadow reads taken on and not finished")
+                .register(registry);
+        Gauge.builder("cutover.router.shadow.back.pressure", router, r -> r.stats().shadowBackPressure() ? 1 : 0)
+                .tags(tags)
+                .description("1 while back-pressure lowers the shadow share because comparisons fall behind, else 0")
+                .register(registry);
+        MismatchFields fields = RouterInternals.mismatchFields(router);
+        fields.watch(field -> FunctionCounter.builder("cutover.router.shadow.field.mismatches", fields, f -> f.count(field))
+                .tags(tags.and("field", field))
+                .description("Shadow mismatches per differing field (at most 50 fields by name, then (other))")
+                .register(registry));
         counter(registry, "cutover.router.auto.rollbacks", tags, "Automatic rollbacks of the target read percentage", ReadRouterStats::autoRollbacks);
         for (CircuitBreaker.State state : CircuitBreaker.State.values()) {
             Gauge.builder("cutover.router.breaker.state", router, r -> r.breakerState() == state ? 1 : 0)

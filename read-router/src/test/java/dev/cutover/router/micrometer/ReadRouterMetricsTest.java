@@ -24,6 +24,10 @@ class ReadRouterMetricsTest {
         return registry.get(name).tag("migration", M).tags(tags).functionCounter().count();
     }
 
+    private static double gauge(MeterRegistry registry, String name) {
+        return registry.get(name).tag("migration", M).gauge().value();
+    }
+
     private static double breaker(MeterRegistry registry, String state) {
         return registry.get("cutover.router.breaker.state").tag("migration", M).tag("state", state).gauge().value();
     }
@@ -56,6 +60,8 @@ class ReadRouterMetricsTest {
                 assertEquals(2.0, counter(registry, "cutover.router.shadow.compared"));
                 assertEquals(1.0, counter(registry, "cutover.router.shadow.matched"));
                 assertEquals(1.0, counter(registry, "cutover.router.shadow.mismatched"));
+                assertEquals(1.0, counter(registry, "cutover.router.shadow.field.mismatches", "field", "(result)"),
+                        "a meter per differing field, registered when the field first differs");
 
                 for (int i = 0; i < 2; i++) {
                     router.read("q", "c", () -> "source", () -> {
@@ -77,7 +83,11 @@ class ReadRouterMetricsTest {
                 for (int i = 0; i < 3; i++) {
                     router.read("q", "d", () -> "source", () -> "source");
                 }
-                assertEquals(2.0, counter(registry, "cutover.router.shadow.dropped"), "one runs, one waits, two dropped");
+                assertEquals(2.0, counter(registry, "cutover.router.shadow.throttled"), "one runs, one waits, two not taken on");
+                assertEquals(0.0, counter(registry, "cutover.router.shadow.dropped"));
+                assertEquals(2.0, gauge(registry, "cutover.router.shadow.backlog"));
+                assertEquals(1.0, gauge(registry, "cutover.router.shadow.back.pressure"));
+                assertEquals(0.0, counter(registry, "cutover.router.shadow.abandoned"));
                 assertEquals(0.0, counter(registry, "cutover.router.shadow.errors"));
                 assertEquals(0.0, counter(registry, "cutover.router.auto.rollbacks"));
             } finally {
