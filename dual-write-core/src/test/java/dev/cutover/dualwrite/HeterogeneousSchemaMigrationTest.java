@@ -168,7 +168,7 @@ class HeterogeneousSchemaMigrationTest {
     }
 
     private static long settledShadows(ReadRouterStats stats) {
-        return stats.compared() + stats.shadowErrors() + stats.shadowDropped();
+        return stats.shadowReadsEnded();
     }
 
     /** Writers renaming, re-coding, registering and removing customers through the proxy. */

@@ -36,14 +36,14 @@ public final class ScenarioSteps {
      * Shadow comparisons finish off the request thread; waits (10 s at most) until the given number did.
      *
      * @param router the router that shadowed the reads
-     * @param reads how many comparisons (or shadow errors or drops) to wait for
+     * @param reads how many shadow reads to wait for the end of (see {@link ReadRouterStats#shadowReadsEnded()})
      * @throws InterruptedException if interrupted while waiting
      */
     public static void awaitShadowReads(ReadRouter router, long reads) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (System.nanoTime() < deadline) {
             ReadRouterStats stats = router.stats();
-            if (stats.compared() + stats.shadowErrors() + stats.shadowDropped() >= reads) {
+            if (stats.shadowReadsEnded() >= reads) {
                 return;
             }
             Thread.sleep(20);

@@ -38,4 +38,12 @@ public record ReadRouterStats(long sourceReads, long targetReads, long fallbacks
                               long mismatched, long settled, long abandoned, long shadowErrors, long shadowDropped,
                               long shadowThrottled, long shadowBacklog, boolean shadowBackPressure,
                               long autoRollbacks) {
+    /**
+     * @return the reads drawn for shadowing that have ended, one way or another: {@code compared},
+     *     {@code abandoned}, {@code shadowErrors}, {@code shadowDropped} and {@code shadowThrottled}
+     *     together. A caller that shadows every read waits until this reaches its number of reads.
+     */
+    public long shadowReadsEnded() {
+        return compared + abandoned + shadowErrors + shadowDropped + shadowThrottled;
+    }
 }

@@ -210,7 +210,7 @@ public final class HeterogeneousMigration {
     private static ReadRouterStats awaitShadows(ReadRouter router, int reads) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         ReadRouterStats stats = router.stats();
-        while (stats.compared() + stats.shadowErrors() + stats.shadowDropped() < reads && System.nanoTime() < deadline) {
+        while (stats.shadowReadsEnded() < reads && System.nanoTime() < deadline) {
             Thread.sleep(20);
             stats = router.stats();
         }
