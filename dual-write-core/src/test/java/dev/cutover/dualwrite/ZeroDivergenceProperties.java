@@ -204,12 +204,7 @@ class ZeroDivergenceProperties {
         fixture.clear();
         double faultProbability = FAULT_PROBABILITIES[(int) Math.floorMod(seed, (long) FAULT_PROBABILITIES.length)];
         try {
-            // Known gap (issue #12, open): H2 -> H2 loses an acknowledged write on both sides in about 3 of
-            // 1,000 tries, also with the primary kept (seen before the handover work too); PostgreSQL and
-            // MariaDB have shown none. H2 is held to the oracle in soak runs (-Psoak, or
-            // -Dcutover.oracle.knownGaps=true) and to "both sides equal" otherwise, so the build stays a gate.
-            boolean equalityOnly = sourceEngine == Engine.H2 && !knownGaps();
-            new LedgerWorkload(equalityOnly).run(fixture, new Plan(seed, THREADS, OPS_PER_THREAD, KEYS, faultProbability, walk,
+            new LedgerWorkload().run(fixture, new Plan(seed, THREADS, OPS_PER_THREAD, KEYS, faultProbability, walk,
                     wiring.instances(), FORWARDERS.get(key)));
         } catch (AssertionError e) {
             throw new AssertionError(sourceEngine + " -> " + targetEngine + ", " + wiring + ": " + e.getMessage(), e);
