@@ -36,10 +36,10 @@ import org.slf4j.LoggerFactory;
  * lock. Writers of the key on the sending side wait for the lock, so copies of one key reach the
  * receiving side in the order of the sending side's commits, and the last copy carries the latest
  * committed row: increments, deletes and re-inserts cannot leave the two sides different, whatever
- * the interleaving of threads and instances. When the sending side has no row, there is no row to lock; the copy then deletes
- * on the receiving side and reads the sending side once more, with a locking read, before
- * committing: if a row appeared in between, the delete is rolled back and the copy starts again
- * with the new row. A concurrent copy of the re-inserted row waits for that delete's row lock on
+ * the interleaving of threads and instances. When the sending side has no row, there is no row to
+ * lock; the copy then deletes on the receiving side and reads the sending side once more, with a
+ * locking read, before committing: if a row appeared in between, the delete is rolled back and the
+ * copy starts again with the new row. A concurrent copy of the re-inserted row waits for that delete's row lock on
  * the receiving side, so it lands after it.
  *
  * <p>Every copy runs within a budget ({@link Builder#copyBudget(Duration)}, 5 s by default): the
