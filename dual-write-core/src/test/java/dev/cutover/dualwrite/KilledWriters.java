@@ -36,7 +36,8 @@ import javax.sql.DataSource;
  * the writer prints each write before and after its call, and this JVM records them.
  */
 final class KilledWriters {
-    private static final int KILLS = 10;
+    /** Writers killed per test: 6 in the normal build, more in soak runs. */
+    private static final int KILLS = Integer.getInteger("cutover.soak.kills", 6);
 
     private KilledWriters() {
     }

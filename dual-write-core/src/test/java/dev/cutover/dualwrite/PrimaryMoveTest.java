@@ -43,7 +43,7 @@ class PrimaryMoveTest {
     private static final String MIGRATION = LedgerFixture.MIGRATION;
     private static final int ACCOUNTS = 50;
     private static final int WRITERS = 8;
-    private static final int ROUND_TRIPS = Integer.getInteger("cutover.soak.primaryMoves", 3);
+    private static final int ROUND_TRIPS = Integer.getInteger("cutover.soak.primaryMoves", 2);
     /** The default flags: 500 ms refresh, 1.5 s handover pause. */
     private static final Duration DEFAULT_REFRESH = MigrationFlags.DEFAULT_REFRESH_INTERVAL;
     private static final Duration DEFAULT_PAUSE = DEFAULT_REFRESH.plusSeconds(1);

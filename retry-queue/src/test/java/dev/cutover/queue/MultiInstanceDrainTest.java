@@ -22,9 +22,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Two queue instances with four workers each drain one table: 20,000 entries over 500 keys on
- * PostgreSQL; 5,000 over the same 500 keys on MariaDB and H2, to keep the module's suite within its
- * time budget on a small shared machine. The handler records the sequence it sees per key and
+ * Two queue instances with four workers each drain one table: 5,000 entries over 500 keys, 20,000
+ * in soak runs ({@code cutover.soak.drainEntries}), to keep the suite within its time budget on a
+ * small shared machine. The handler records the sequence it sees per key and
  * counts workers in flight per key, so out-of-order or concurrent replays of a key fail the test.
  */
 class MultiInstanceDrainTest {
@@ -34,7 +34,7 @@ class MultiInstanceDrainTest {
     @ParameterizedTest
     @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void twoInstances_drainEveryEntry_inPerKeyOrder_neverTwoWorkersOnOneKey(Engine engine) throws Exception {
-        int entries = engine == Engine.POSTGRESQL ? 20_000 : 5_000;
+        int entries = Integer.getInteger("cutover.soak.drainEntries", 5_000);
         try (TestDatabase db = TestDatabases.create(engine, "rqdrain")) {
             JdbcRetryStore storeA = TestEntries.jdbcStore(db, 5);
             JdbcRetryStore storeB = RetryStore.jdbc(db.dataSource(5), "");

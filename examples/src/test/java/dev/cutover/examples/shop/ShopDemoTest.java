@@ -15,7 +15,7 @@ class ShopDemoTest {
 
     @Test
     void demo_onTheEmbeddedDefault_endsWithNoUserErrorsAndNoDifferingRows() throws Exception {
-        assertEquals(0, ShopDemo.run(new String[] {"--duration", "12", "--threads", "3"}));
+        assertEquals(0, ShopDemo.run(new String[] {"--duration", "10", "--threads", "3"}));
     }
 
     @Test
@@ -24,7 +24,7 @@ class ShopDemoTest {
         try (TestDatabase source = TestDatabases.create(sourceEngine, "demosource");
              TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "demotarget")) {
             assertEquals(0, ShopDemo.run(new String[] {
-                "--source-url", source.jdbcUrl(), "--target-url", target.jdbcUrl(), "--duration", "12", "--threads", "3"}));
+                "--source-url", source.jdbcUrl(), "--target-url", target.jdbcUrl(), "--duration", "10", "--threads", "3"}));
         }
     }
 
