@@ -62,13 +62,13 @@ class ZeroDivergenceProperties {
 
     @TestFactory
     Stream<DynamicTest> h2ToH2_stageWalksThatKeepThePrimary_loseNoAcknowledgedWrite() {
-        return tries(Engine.H2, Engine.H2, Integer.getInteger("cutover.oracle.h2.tries", 100),
+        return tries(Engine.H2, Engine.H2, Integer.getInteger("cutover.oracle.h2.tries", 60),
                 List.of(Walk.SOURCE_PRIMARY, Walk.TARGET_PRIMARY));
     }
 
     @TestFactory
     Stream<DynamicTest> h2ToH2_stageWalksThatMoveThePrimaryBothWays_loseNoAcknowledgedWrite() {
-        return tries(Engine.H2, Engine.H2, Integer.getInteger("cutover.oracle.h2.tries", 100),
+        return tries(Engine.H2, Engine.H2, Integer.getInteger("cutover.oracle.h2.tries", 60),
                 List.of(Walk.PRIMARY_MOVES));
     }
 
