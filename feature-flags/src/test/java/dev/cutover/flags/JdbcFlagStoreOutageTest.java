@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.cutover.flags.micrometer.MigrationFlagsMetrics;
+import dev.cutover.testsupport.LogCapture;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import dev.cutover.testsupport.Engine;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cutover.testsupport.Engine;
+import dev.cutover.testsupport.LogCapture;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
 import java.time.Duration;

@@ -1,12 +1,13 @@
 package dev.cutover.flags;
 
-import dev.cutover.testsupport.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cutover.testsupport.Await;
+import dev.cutover.testsupport.LogCapture;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;

@@ -8,6 +8,7 @@ import dev.cutover.flags.FlagStore;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Stage;
 import dev.cutover.testsupport.Await;
+import dev.cutover.testsupport.LogCapture;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;

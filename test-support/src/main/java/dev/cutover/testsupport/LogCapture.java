@@ -1,4 +1,4 @@
-package dev.cutover.flags;
+package dev.cutover.testsupport;
 
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
@@ -12,11 +12,11 @@ import java.util.List;
  * which slf4j-simple looks up on every line, so swapping the stream captures the lines (they are
  * still written to the real stream too). Not for tests running in parallel.
  */
-final class LogCapture implements AutoCloseable {
+public final class LogCapture implements AutoCloseable {
     private final PrintStream original = System.err;
     private final ByteArrayOutputStream captured = new ByteArrayOutputStream();
 
-    LogCapture() {
+    public LogCapture() {
         OutputStream tee = new OutputStream() {
             @Override
             public void write(int b) {
@@ -38,7 +38,7 @@ final class LogCapture implements AutoCloseable {
     }
 
     /** @return the lines logged so far */
-    List<String> lines() {
+    public List<String> lines() {
         synchronized (captured) {
             return Arrays.asList(captured.toString(StandardCharsets.UTF_8).split("\\R"));
         }
@@ -49,7 +49,7 @@ final class LogCapture implements AutoCloseable {
      * @param parts texts the line must contain
      * @return the first line at that level containing every part, or null
      */
-    String find(String level, String... parts) {
+    public String find(String level, String... parts) {
         for (String line : lines()) {
             if (line.contains(level) && Arrays.stream(parts).allMatch(line::contains)) {
                 return line;
