@@ -192,6 +192,39 @@ class CutoverRuntimeTest {
         }
     }
 
+    /**
+     * Instances of a rolling deploy start together on a database without Cutover's tables: every one
+     * of them builds its runtime, though they all create the tables at once.
+     */
+    @ParameterizedTest
+    @MethodSource("sourceEngines")
+    void instancesStartingTogetherAllCreateTheTablesAndStart(Engine engine) throws Exception {
+        int instances = 4;
+        for (int round = 0; round < 3; round++) {
+            try (TestDatabase sourceDb = TestDatabases.create(engine, "startsrc");
+                 TestDatabase targetDb = TestDatabases.create(engine, "starttgt")) {
+                DataSource source = sourceDb.dataSource(instances + 1);
+                DataSource target = targetDb.dataSource(2);
+                java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(instances);
+                List<java.util.concurrent.Future<Cutover>> started = new ArrayList<>();
+                java.util.concurrent.ExecutorService starter = java.util.concurrent.Executors.newFixedThreadPool(instances);
+                try {
+                    for (int i = 0; i < instances; i++) {
+                        started.add(starter.submit(() -> {
+                            together.await();
+                            return Cutover.builder(source, target).build();
+                        }));
+                    }
+                    for (java.util.concurrent.Future<Cutover> instance : started) {
+                        instance.get().close();
+                    }
+                } finally {
+                    starter.shutdownNow();
+                }
+            }
+        }
+    }
+
     @Test
     void misuseIsRefusedWithTheFix() throws Exception {
         try (TestDatabase sourceDb = TestDatabases.create(Engine.H2, "misusesrc");

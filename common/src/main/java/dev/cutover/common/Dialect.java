@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The SQL dialects Cutover ships schema scripts and statements for.
@@ -31,6 +33,10 @@ public enum Dialect {
     MYSQL("mariadb", true),
     /** H2 2.x, for tests and single-process use. */
     H2("h2", false);
+
+    /** How often {@link #runScript} runs a failing statement in all; see there. */
+    private static final int SCRIPT_ATTEMPTS = 3;
+    private static final Logger LOG = LoggerFactory.getLogger(Dialect.class);
 
     private final String resourceName;
     private final boolean skipLocked;
@@ -125,7 +131,11 @@ public enum Dialect {
      *
      * <p>The script is the resource {@code <package of anchor>/<resourceName()>.sql}; statements
      * are separated by a semicolon at the end of a line. Scripts use {@code IF NOT EXISTS}, so
-     * running one twice is harmless.
+     * running one twice is harmless, also at the same time: instances of a rolling deploy start
+     * together, and PostgreSQL's {@code CREATE ... IF NOT EXISTS} fails one of two concurrent
+     * creators (a unique violation in its catalog) instead of waiting. In auto-commit, a statement
+     * that fails is therefore run again, up to three times in all: once the other
+     * creator has committed, it finds the table and does nothing.
      *
      * @param connection where to run it; not closed, and committed only if it is in auto-commit
      * @param anchor a class in the package that holds the scripts
@@ -135,9 +145,19 @@ public enum Dialect {
      * @throws CutoverException if the module ships no script for this dialect
      */
     public void runScript(Connection connection, Class<?> anchor, String tablePrefix) throws SQLException {
+        boolean retryable = connection.getAutoCommit();
         for (String sql : scriptStatements(anchor, tablePrefix)) {
-            try (Statement statement = connection.createStatement()) {
-                statement.execute(sql);
+            for (int attempt = 1; ; attempt++) {
+                try (Statement statement = connection.createStatement()) {
+                    statement.execute(sql);
+                    break;
+                } catch (SQLException e) {
+                    if (!retryable || attempt == SCRIPT_ATTEMPTS) {
+                        throw e;
+                    }
+                    LOG.debug("DDL failed (attempt {} of {}), perhaps beside another instance creating the same table;"
+                            + " running it again: {}", attempt, SCRIPT_ATTEMPTS, e.getMessage());
+                }
             }
         }
     }
