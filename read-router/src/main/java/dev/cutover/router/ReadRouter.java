@@ -12,7 +12,6 @@ import dev.cutover.router.internal.RecentMismatches;
 import dev.cutover.router.internal.RouterInternals;
 import dev.cutover.router.internal.ShadowAdmission;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -124,14 +123,7 @@ public final class ReadRouter implements AutoCloseable {
         this.config = b.config;
         this.comparator = b.comparator;
         this.listeners = List.copyOf(b.listeners);
-        this.breaker = CircuitBreaker.of("cutover-read-" + migration, CircuitBreakerConfig.custom()
-                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
-                .slidingWindowSize(config.breakerSlidingWindowSize())
-                .minimumNumberOfCalls(config.breakerMinimumCalls())
-                .failureRateThreshold((float) config.breakerFailureRateThreshold())
-                .waitDurationInOpenState(config.breakerWaitInOpenState())
-                .permittedNumberOfCallsInHalfOpenState(config.breakerHalfOpenCalls())
-                .build());
+        this.breaker = CircuitBreaker.of("cutover-read-" + migration, config.circuitBreaker());
         breaker.getEventPublisher().onStateTransition(event -> {
             CircuitBreaker.State to = event.getStateTransition().getToState();
             if (breakerKeepsReadsOff(to)) {

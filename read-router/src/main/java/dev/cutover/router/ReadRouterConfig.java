@@ -1,5 +1,6 @@
 package dev.cutover.router;
 
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.OptionalDouble;
@@ -14,11 +15,7 @@ import java.util.OptionalDouble;
  *   <tr><td>{@code requireRoutingKey}</td><td>false</td><td></td></tr>
  *   <tr><td>{@code targetTimeout}</td><td>2 s</td><td>positive</td></tr>
  *   <tr><td>{@code targetConcurrency}</td><td>32</td><td>1..10,000</td></tr>
- *   <tr><td>{@code breakerFailureRateThreshold}</td><td>50 %</td><td>1..100</td></tr>
- *   <tr><td>{@code breakerSlidingWindowSize}</td><td>100 reads</td><td>1..100,000</td></tr>
- *   <tr><td>{@code breakerMinimumCalls}</td><td>20 reads</td><td>1..100,000</td></tr>
- *   <tr><td>{@code breakerWaitInOpenState}</td><td>30 s</td><td>positive</td></tr>
- *   <tr><td>{@code breakerHalfOpenCalls}</td><td>5 reads</td><td>1..10,000</td></tr>
+ *   <tr><td>{@code circuitBreaker}</td><td>{@link #DEFAULT_CIRCUIT_BREAKER}</td><td>a Resilience4j {@code CircuitBreakerConfig}</td></tr>
  *   <tr><td>{@code shadowThreads}</td><td>2</td><td>1..1,000</td></tr>
  *   <tr><td>{@code shadowQueueCapacity}</td><td>1,000</td><td>1..1,000,000</td></tr>
  *   <tr><td>{@code targetServedComparePercent}</td><td>unset: the flags' shadow percentage</td><td>0..100</td></tr>
@@ -34,16 +31,25 @@ import java.util.OptionalDouble;
  * </table>
  */
 public final class ReadRouterConfig {
+    /**
+     * The target breaker's default: a count-based window of the latest 100 target reads, which opens
+     * at 50 % failures once it has seen 20, keeps reads off the target for 30 s, then lets 5 probe
+     * reads through.
+     */
+    public static final CircuitBreakerConfig DEFAULT_CIRCUIT_BREAKER = CircuitBreakerConfig.custom()
+            .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+            .slidingWindowSize(100)
+            .minimumNumberOfCalls(20)
+            .failureRateThreshold(50)
+            .waitDurationInOpenState(Duration.ofSeconds(30))
+            .permittedNumberOfCallsInHalfOpenState(5)
+            .build();
     private static final ReadRouterConfig DEFAULTS = custom().build();
 
     private final boolean requireRoutingKey;
     private final Duration targetTimeout;
     private final int targetConcurrency;
-    private final double breakerFailureRateThreshold;
-    private final int breakerSlidingWindowSize;
-    private final int breakerMinimumCalls;
-    private final Duration breakerWaitInOpenState;
-    private final int breakerHalfOpenCalls;
+    private final CircuitBreakerConfig circuitBreaker;
     private final int shadowThreads;
     private final int shadowQueueCapacity;
     private final Double targetServedComparePercent;
@@ -61,11 +67,7 @@ public final class ReadRouterConfig {
         this.requireRoutingKey = b.requireRoutingKey;
         this.targetTimeout = b.targetTimeout;
         this.targetConcurrency = b.targetConcurrency;
-        this.breakerFailureRateThreshold = b.breakerFailureRateThreshold;
-        this.breakerSlidingWindowSize = b.breakerSlidingWindowSize;
-        this.breakerMinimumCalls = b.breakerMinimumCalls;
-        this.breakerWaitInOpenState = b.breakerWaitInOpenState;
-        this.breakerHalfOpenCalls = b.breakerHalfOpenCalls;
+        this.circuitBreaker = b.circuitBreaker;
         this.shadowThreads = b.shadowThreads;
         this.shadowQueueCapacity = b.shadowQueueCapacity;
         this.targetServedComparePercent = b.targetServedComparePercent;
@@ -96,11 +98,7 @@ public final class ReadRouterConfig {
         b.requireRoutingKey = requireRoutingKey;
         b.targetTimeout = targetTimeout;
         b.targetConcurrency = targetConcurrency;
-        b.breakerFailureRateThreshold = breakerFailureRateThreshold;
-        b.breakerSlidingWindowSize = breakerSlidingWindowSize;
-        b.breakerMinimumCalls = breakerMinimumCalls;
-        b.breakerWaitInOpenState = breakerWaitInOpenState;
-        b.breakerHalfOpenCalls = breakerHalfOpenCalls;
+        b.circuitBreaker = circuitBreaker;
         b.shadowThreads = shadowThreads;
         b.shadowQueueCapacity = shadowQueueCapacity;
         b.targetServedComparePercent = targetServedComparePercent;
@@ -131,29 +129,9 @@ public final class ReadRouterConfig {
         return targetConcurrency;
     }
 
-    /** @return the failure percentage of target reads at which the breaker opens */
-    public double breakerFailureRateThreshold() {
-        return breakerFailureRateThreshold;
-    }
-
-    /** @return how many of the latest target reads the breaker's failure rate is computed over */
-    public int breakerSlidingWindowSize() {
-        return breakerSlidingWindowSize;
-    }
-
-    /** @return how many target reads the breaker needs before it computes a failure rate */
-    public int breakerMinimumCalls() {
-        return breakerMinimumCalls;
-    }
-
-    /** @return how long an open breaker keeps reads away from the target before probing it */
-    public Duration breakerWaitInOpenState() {
-        return breakerWaitInOpenState;
-    }
-
-    /** @return how many probe reads a half-open breaker lets through to decide whether to close */
-    public int breakerHalfOpenCalls() {
-        return breakerHalfOpenCalls;
+    /** @return the settings of the breaker that keeps reads off a failing target (errors and timeouts count as failures) */
+    public CircuitBreakerConfig circuitBreaker() {
+        return circuitBreaker;
     }
 
     /** @return threads of the router's own shadow executor */
@@ -229,9 +207,7 @@ public final class ReadRouterConfig {
     @Override
     public String toString() {
         return "ReadRouterConfig{requireRoutingKey=" + requireRoutingKey + ", targetTimeout=" + targetTimeout
-                + ", targetConcurrency=" + targetConcurrency + ", breakerFailureRateThreshold=" + breakerFailureRateThreshold
-                + ", breakerSlidingWindowSize=" + breakerSlidingWindowSize + ", breakerMinimumCalls=" + breakerMinimumCalls
-                + ", breakerWaitInOpenState=" + breakerWaitInOpenState + ", breakerHalfOpenCalls=" + breakerHalfOpenCalls
+                + ", targetConcurrency=" + targetConcurrency + ", circuitBreaker=" + circuitBreaker
                 + ", shadowThreads=" + shadowThreads + ", shadowQueueCapacity=" + shadowQueueCapacity
                 + ", targetServedComparePercent=" + targetServedComparePercent + ", revealValues=" + revealValues
                 + ", recentMismatchCapacity=" + recentMismatchCapacity + ", mismatchRecheckDelay=" + mismatchRecheckDelay + ", mismatchLogInterval=" + mismatchLogInterval
@@ -245,11 +221,7 @@ public final class ReadRouterConfig {
         private boolean requireRoutingKey;
         private Duration targetTimeout = Duration.ofSeconds(2);
         private int targetConcurrency = 32;
-        private double breakerFailureRateThreshold = 50;
-        private int breakerSlidingWindowSize = 100;
-        private int breakerMinimumCalls = 20;
-        private Duration breakerWaitInOpenState = Duration.ofSeconds(30);
-        private int breakerHalfOpenCalls = 5;
+        private CircuitBreakerConfig circuitBreaker = DEFAULT_CIRCUIT_BREAKER;
         private int shadowThreads = 2;
         private int shadowQueueCapacity = 1_000;
         private Double targetServedComparePercent;
@@ -306,63 +278,15 @@ public final class ReadRouterConfig {
         }
 
         /**
-         * The failure percentage (errors and timeouts) of target reads at which the breaker opens.
+         * The settings of the breaker that keeps reads off a failing target. Errors and target
+         * timeouts count as failures; while it is open, target-routed reads are answered by the source.
+         * Every option of Resilience4j's config applies (a time-based window, slow calls, ...).
          *
-         * @param percent 1 to 100; default 50
+         * @param config default {@link #DEFAULT_CIRCUIT_BREAKER}
          * @return this builder
-         * @throws IllegalArgumentException if out of range
          */
-        public Builder breakerFailureRateThreshold(double percent) {
-            this.breakerFailureRateThreshold = percent("breakerFailureRateThreshold", percent, 1);
-            return this;
-        }
-
-        /**
-         * How many of the latest target reads the breaker's failure rate covers (count-based window).
-         *
-         * @param reads 1 to 100,000; default 100
-         * @return this builder
-         * @throws IllegalArgumentException if out of range
-         */
-        public Builder breakerSlidingWindowSize(int reads) {
-            this.breakerSlidingWindowSize = range("breakerSlidingWindowSize", reads, 1, 100_000);
-            return this;
-        }
-
-        /**
-         * How many target reads the breaker needs before it may open.
-         *
-         * @param reads 1 to 100,000; default 20
-         * @return this builder
-         * @throws IllegalArgumentException if out of range
-         */
-        public Builder breakerMinimumCalls(int reads) {
-            this.breakerMinimumCalls = range("breakerMinimumCalls", reads, 1, 100_000);
-            return this;
-        }
-
-        /**
-         * How long an open breaker keeps reads on the source before letting probe reads through.
-         *
-         * @param wait positive; default 30 s
-         * @return this builder
-         * @throws IllegalArgumentException if not positive
-         */
-        public Builder breakerWaitInOpenState(Duration wait) {
-            this.breakerWaitInOpenState = positive("breakerWaitInOpenState", wait);
-            return this;
-        }
-
-        /**
-         * How many probe reads a half-open breaker sends to the target; it closes when their failure
-         * rate is below the threshold and opens again otherwise.
-         *
-         * @param reads 1 to 10,000; default 5
-         * @return this builder
-         * @throws IllegalArgumentException if out of range
-         */
-        public Builder breakerHalfOpenCalls(int reads) {
-            this.breakerHalfOpenCalls = range("breakerHalfOpenCalls", reads, 1, 10_000);
+        public Builder circuitBreaker(CircuitBreakerConfig config) {
+            this.circuitBreaker = Objects.requireNonNull(config, "null config");
             return this;
         }
 
@@ -540,13 +464,8 @@ public final class ReadRouterConfig {
          * Builds the configuration.
          *
          * @return the configuration
-         * @throws IllegalArgumentException if {@code breakerMinimumCalls} exceeds {@code breakerSlidingWindowSize}
          */
         public ReadRouterConfig build() {
-            if (breakerMinimumCalls > breakerSlidingWindowSize) {
-                throw new IllegalArgumentException("breakerMinimumCalls must be at most breakerSlidingWindowSize ("
-                        + breakerSlidingWindowSize + "), but was " + breakerMinimumCalls);
-            }
             return new ReadRouterConfig(this);
         }
 

@@ -1,6 +1,7 @@
 package dev.cutover.router;
 
 import dev.cutover.testsupport.Await;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.time.Duration;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -28,8 +29,9 @@ class AutoRollbackTest {
      * A breaker that never opens here, so that only the rollback thresholds act; the planted
      * differences are permanent, so a short recheck confirms them as fast as a long one.
      */
-    private final ReadRouterConfig.Builder config = ReadRouterConfig.custom().breakerSlidingWindowSize(1_000)
-            .breakerMinimumCalls(1_000).autoRollbackWindow(WINDOW).mismatchRecheckDelay(Duration.ofMillis(1));
+    private final ReadRouterConfig.Builder config = ReadRouterConfig.custom()
+            .circuitBreaker(CircuitBreakerConfig.from(ReadRouterConfig.DEFAULT_CIRCUIT_BREAKER).slidingWindowSize(1_000).minimumNumberOfCalls(1_000).build())
+            .autoRollbackWindow(WINDOW).mismatchRecheckDelay(Duration.ofMillis(1));
 
     @BeforeEach
     void shiftReads() {

@@ -11,6 +11,7 @@ import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -111,8 +112,9 @@ class FallbackTest {
 
     @Test
     void breaker_opensOnFailures_keepsReadsOffTheTarget_andClosesAfterSuccessfulProbes() throws Exception {
-        ReadRouterConfig config = ReadRouterConfig.custom().breakerSlidingWindowSize(10).breakerMinimumCalls(5)
-                .breakerWaitInOpenState(Duration.ofMillis(200)).breakerHalfOpenCalls(2).build();
+        ReadRouterConfig config = ReadRouterConfig.custom().circuitBreaker(CircuitBreakerConfig.from(ReadRouterConfig.DEFAULT_CIRCUIT_BREAKER).slidingWindowSize(10)
+                .minimumNumberOfCalls(5).waitDurationInOpenState(Duration.ofMillis(200))
+                .permittedNumberOfCallsInHalfOpenState(2).build()).build();
         AtomicBoolean targetHealthy = new AtomicBoolean(false);
         AtomicInteger targetCalls = new AtomicInteger();
         ReadCall<String> target = () -> {
@@ -149,7 +151,8 @@ class FallbackTest {
 
     @Test
     void targetPrimary_hasNoFallback_evenWithAnOpenBreaker() throws Exception {
-        ReadRouterConfig config = ReadRouterConfig.custom().breakerSlidingWindowSize(2).breakerMinimumCalls(2).build();
+        ReadRouterConfig config = ReadRouterConfig.custom()
+                .circuitBreaker(CircuitBreakerConfig.from(ReadRouterConfig.DEFAULT_CIRCUIT_BREAKER).slidingWindowSize(2).minimumNumberOfCalls(2).build()).build();
         try (ReadRouter router = ReadRouter.builder(flags, M).config(config).build()) {
             for (int i = 0; i < 2; i++) {
                 router.read("find", "k", () -> "from source", () -> {

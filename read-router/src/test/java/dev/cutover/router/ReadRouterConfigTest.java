@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
@@ -21,11 +22,13 @@ class ReadRouterConfigTest {
         assertFalse(c.requireRoutingKey());
         assertEquals(Duration.ofSeconds(2), c.targetTimeout());
         assertEquals(32, c.targetConcurrency());
-        assertEquals(50, c.breakerFailureRateThreshold());
-        assertEquals(100, c.breakerSlidingWindowSize());
-        assertEquals(20, c.breakerMinimumCalls());
-        assertEquals(Duration.ofSeconds(30), c.breakerWaitInOpenState());
-        assertEquals(5, c.breakerHalfOpenCalls());
+        CircuitBreakerConfig breaker = c.circuitBreaker();
+        assertEquals(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED, breaker.getSlidingWindowType());
+        assertEquals(50, breaker.getFailureRateThreshold());
+        assertEquals(100, breaker.getSlidingWindowSize());
+        assertEquals(20, breaker.getMinimumNumberOfCalls());
+        assertEquals(30_000L, breaker.getWaitIntervalFunctionInOpenState().apply(1));
+        assertEquals(5, breaker.getPermittedNumberOfCallsInHalfOpenState());
         assertEquals(2, c.shadowThreads());
         assertEquals(1_000, c.shadowQueueCapacity());
         assertTrue(c.targetServedComparePercent().isEmpty());
@@ -43,12 +46,12 @@ class ReadRouterConfigTest {
     @Test
     void toBuilder_keepsEveryValue() {
         ReadRouterConfig c = ReadRouterConfig.custom().requireRoutingKey(true).targetTimeout(Duration.ofMillis(300))
-                .targetConcurrency(3).breakerFailureRateThreshold(20).breakerSlidingWindowSize(30).breakerMinimumCalls(10)
-                .breakerWaitInOpenState(Duration.ofSeconds(4)).breakerHalfOpenCalls(2).shadowThreads(5)
+                .targetConcurrency(3).circuitBreaker(CircuitBreakerConfig.custom().slidingWindowSize(30).build()).shadowThreads(5)
                 .shadowQueueCapacity(6).targetServedComparePercent(7).revealValues(true).recentMismatchCapacity(8)
                 .mismatchRecheckDelay(Duration.ofMillis(15)).mismatchLogInterval(Duration.ofSeconds(9)).fallbackLogInterval(Duration.ofSeconds(11)).autoRollback(true)
                 .autoRollbackWindow(12).autoRollbackMaxErrorPercent(13).autoRollbackMaxMismatchPercent(14).build();
         assertEquals(c.toString(), c.toBuilder().build().toString());
+        assertEquals(30, c.toBuilder().build().circuitBreaker().getSlidingWindowSize());
         assertEquals(7, c.targetServedComparePercent().getAsDouble());
     }
 
@@ -56,8 +59,6 @@ class ReadRouterConfigTest {
     void illegalValues_areRejectedNamingTheFieldAndTheAllowedValues() {
         ReadRouterConfig.Builder b = ReadRouterConfig.custom();
         rejected(() -> b.targetTimeout(Duration.ZERO), "targetTimeout must be a positive duration, but was PT0S");
-        rejected(() -> b.breakerWaitInOpenState(Duration.ofSeconds(-1)),
-                "breakerWaitInOpenState must be a positive duration, but was PT-1S");
         rejected(() -> b.mismatchLogInterval(Duration.ZERO), "mismatchLogInterval must be a positive duration, but was PT0S");
         rejected(() -> b.mismatchRecheckDelay(Duration.ofMillis(-1)),
                 "mismatchRecheckDelay must be between 0 and 1 minute, but was PT-0.001S");
@@ -65,20 +66,15 @@ class ReadRouterConfigTest {
                 "mismatchRecheckDelay must be between 0 and 1 minute, but was PT2M");
         rejected(() -> b.fallbackLogInterval(Duration.ZERO), "fallbackLogInterval must be a positive duration, but was PT0S");
         rejected(() -> b.targetConcurrency(0), "targetConcurrency must be between 1 and 10000, but was 0");
-        rejected(() -> b.breakerSlidingWindowSize(0), "breakerSlidingWindowSize must be between 1 and 100000, but was 0");
-        rejected(() -> b.breakerMinimumCalls(0), "breakerMinimumCalls must be between 1 and 100000, but was 0");
-        rejected(() -> b.breakerHalfOpenCalls(0), "breakerHalfOpenCalls must be between 1 and 10000, but was 0");
         rejected(() -> b.shadowThreads(0), "shadowThreads must be between 1 and 1000, but was 0");
         rejected(() -> b.shadowQueueCapacity(0), "shadowQueueCapacity must be between 1 and 1000000, but was 0");
         rejected(() -> b.recentMismatchCapacity(0), "recentMismatchCapacity must be between 1 and 100000, but was 0");
         rejected(() -> b.autoRollbackWindow(0), "autoRollbackWindow must be between 1 and 1000000, but was 0");
-        rejected(() -> b.breakerFailureRateThreshold(0), "breakerFailureRateThreshold must be between 1 and 100, but was 0.0");
         rejected(() -> b.targetServedComparePercent(100.5), "targetServedComparePercent must be between 0 and 100, but was 100.5");
         rejected(() -> b.autoRollbackMaxErrorPercent(-1), "autoRollbackMaxErrorPercent must be between 0 and 100, but was -1.0");
         rejected(() -> b.autoRollbackMaxMismatchPercent(Double.NaN),
                 "autoRollbackMaxMismatchPercent must be between 0 and 100, but was NaN");
-        rejected(() -> ReadRouterConfig.custom().breakerSlidingWindowSize(10).breakerMinimumCalls(11).build(),
-                "breakerMinimumCalls must be at most breakerSlidingWindowSize (10), but was 11");
         assertThrows(NullPointerException.class, () -> b.targetTimeout(null));
+        assertThrows(NullPointerException.class, () -> b.circuitBreaker(null));
     }
 }

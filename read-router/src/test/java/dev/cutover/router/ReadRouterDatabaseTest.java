@@ -12,6 +12,7 @@ import dev.cutover.testsupport.TcpForwarder;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -96,8 +97,9 @@ class ReadRouterDatabaseTest {
             flags.forceMoveTo(M, Stage.SHIFT_READS, "test", "breaker test");
             flags.setTargetReadPercent(M, 100, "test", "every read on the target");
             ReadRouterConfig config = ReadRouterConfig.custom().targetTimeout(Duration.ofMillis(500))
-                    .breakerSlidingWindowSize(10).breakerMinimumCalls(4).breakerHalfOpenCalls(2)
-                    .breakerWaitInOpenState(Duration.ofSeconds(4)).build();
+                    .circuitBreaker(CircuitBreakerConfig.from(ReadRouterConfig.DEFAULT_CIRCUIT_BREAKER).slidingWindowSize(10).minimumNumberOfCalls(4)
+                            .permittedNumberOfCallsInHalfOpenState(2).waitDurationInOpenState(Duration.ofSeconds(4)).build())
+                    .build();
             AtomicInteger targetAnswers = new AtomicInteger();
             try (ReadRouter router = ReadRouter.builder(flags, M).config(config).build()) {
                 Reader reader = id -> router.read("findCustomer", "customer-" + id, () -> findCustomer(source, id), () -> {

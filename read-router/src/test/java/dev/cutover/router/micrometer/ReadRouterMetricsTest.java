@@ -8,6 +8,7 @@ import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Stage;
 import dev.cutover.router.ReadRouter;
 import dev.cutover.router.ReadRouterConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.SQLException;
@@ -47,7 +48,8 @@ class ReadRouterMetricsTest {
         try (MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).declare(M).build()) {
             flags.forceMoveTo(M, Stage.SHIFT_READS, "test", "metrics");
             flags.update(M, "test", "all on target, all shadowed", b -> b.targetReadPercent(100).shadowReadPercent(100));
-            ReadRouterConfig config = ReadRouterConfig.custom().breakerSlidingWindowSize(2).breakerMinimumCalls(2)
+            ReadRouterConfig config = ReadRouterConfig.custom()
+                    .circuitBreaker(CircuitBreakerConfig.from(ReadRouterConfig.DEFAULT_CIRCUIT_BREAKER).slidingWindowSize(2).minimumNumberOfCalls(2).build())
                     .shadowThreads(1).shadowQueueCapacity(1).build();
             try (ReadRouter router = ReadRouter.builder(flags, M).config(config).build()) {
                 new ReadRouterMetrics(router).bindTo(registry);
