@@ -1,6 +1,7 @@
 package dev.cutover;
 
 import dev.cutover.common.Beta;
+import dev.cutover.common.CutoverException;
 import dev.cutover.common.Dialect;
 import dev.cutover.dualwrite.KeyResync;
 import dev.cutover.dualwrite.TableMapping;
@@ -88,8 +89,16 @@ public final class Cutover implements AutoCloseable {
                 JdbcFlagStoreConfig.custom().tablePrefix(builder.tablePrefix).build());
         JdbcRetryStore jdbcRetryStore = RetryStore.jdbc(state, builder.tablePrefix);
         if (builder.createTables) {
-            flagStore.createTables();
-            jdbcRetryStore.createTables();
+            try {
+                flagStore.createTables();
+                jdbcRetryStore.createTables();
+            } catch (CutoverException e) {
+                throw new CutoverException(e.getMessage() + ". Fix: let the application's database user create tables"
+                        + " there, or create them once with the scripts in the cutover-feature-flags and"
+                        + " cutover-retry-queue jars (dev/cutover/flags/<dialect>.sql,"
+                        + " dev/cutover/queue/internal/<dialect>.sql, ${prefix} = '" + builder.tablePrefix
+                        + "') and build with createTables(false)", e);
+            }
         }
         this.retryStore = jdbcRetryStore;
         MigrationFlags.Builder flagsBuilder = MigrationFlags.builder(flagStore);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cutover.common.CutoverException;
 import dev.cutover.dualwrite.LateWriteException;
 import dev.cutover.dualwrite.ResyncReplayHandler;
 import dev.cutover.dualwrite.RoutingKey;
@@ -45,6 +46,7 @@ import org.jdbi.v3.sqlobject.statement.SqlUpdate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * The runtime as a new user wires it: defaults everywhere (HikariCP's default pools, the runtime's
@@ -221,6 +223,30 @@ class CutoverRuntimeTest {
                 } finally {
                     starter.shutdownNow();
                 }
+            }
+        }
+    }
+
+    /** A database user that may not create tables gets the fix: the scripts, and createTables(false). */
+    @Test
+    void aUserWhoMayNotCreateTablesIsToldHowToCreateThem() throws Exception {
+        String role = "cutover_nocreate_" + Long.toString(System.nanoTime(), 36);
+        try (TestDatabase db = TestDatabases.create(Engine.POSTGRESQL, "nocreate")) {
+            // PostgreSQL 15 and later let only the database owner create tables in schema public; older
+            // servers let everyone, so the role is denied it explicitly.
+            db.execute("CREATE ROLE " + role + " LOGIN", "REVOKE CREATE ON SCHEMA public FROM PUBLIC");
+            try {
+                String url = db.jdbcUrl().replaceFirst("user=[^&]*", "user=" + role);
+                PGSimpleDataSource restricted = new PGSimpleDataSource();
+                restricted.setURL(url);
+                try (TestDatabase target = TestDatabases.create(Engine.H2, "nocreatetgt")) {
+                    String message = assertThrows(CutoverException.class,
+                            () -> Cutover.builder(restricted, target.dataSource(2)).build()).getMessage();
+                    assertTrue(message.contains("cutover_flag_state") && message.contains("createTables(false)")
+                            && message.contains("dev/cutover/flags/<dialect>.sql"), message);
+                }
+            } finally {
+                db.execute("DROP OWNED BY " + role, "DROP ROLE " + role);
             }
         }
     }
