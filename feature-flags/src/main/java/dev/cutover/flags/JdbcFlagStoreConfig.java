@@ -37,6 +37,21 @@ public final class JdbcFlagStoreConfig {
         return new Builder();
     }
 
+    /**
+     * Starts a builder from another configuration's values, to change a few of them.
+     *
+     * @param base the configuration to copy
+     * @return a builder holding the base's values
+     */
+    public static Builder from(JdbcFlagStoreConfig base) {
+        Objects.requireNonNull(base, "null base");
+        Builder b = new Builder();
+        b.tablePrefix = base.tablePrefix;
+        b.clock = base.clock;
+        b.networkTimeout = base.networkTimeout;
+        return b;
+    }
+
     /** @return the prefix of both table names, e.g. {@code cutover_} for {@code cutover_flag_state} */
     public String tablePrefix() {
         return tablePrefix;

@@ -3,7 +3,10 @@ package dev.cutover.flags;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 
 class JdbcFlagStoreConfigTest {
@@ -24,5 +27,16 @@ class JdbcFlagStoreConfigTest {
                 assertThrows(IllegalArgumentException.class, () -> builder.networkTimeout(Duration.ofMinutes(11)))
                         .getMessage());
         assertEquals(Duration.ofMillis(1), builder.networkTimeout(Duration.ofMillis(1)).build().networkTimeout());
+    }
+
+    @Test
+    void from_keepsEveryValue() {
+        Clock clock = Clock.fixed(Instant.parse("2026-12-03T10:00:00Z"), ZoneOffset.UTC);
+        JdbcFlagStoreConfig base = JdbcFlagStoreConfig.custom().tablePrefix("mig_").clock(clock)
+                .networkTimeout(Duration.ofSeconds(7)).build();
+        JdbcFlagStoreConfig copy = JdbcFlagStoreConfig.from(base).build();
+        assertEquals("mig_", copy.tablePrefix());
+        assertEquals(clock, copy.clock());
+        assertEquals(Duration.ofSeconds(7), copy.networkTimeout());
     }
 }

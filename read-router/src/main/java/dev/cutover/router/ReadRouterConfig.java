@@ -92,25 +92,31 @@ public final class ReadRouterConfig {
         return new Builder();
     }
 
-    /** @return a builder holding this configuration's values */
-    public Builder toBuilder() {
+    /**
+     * Starts a builder from another configuration's values, to change a few of them.
+     *
+     * @param base the configuration to copy
+     * @return a builder holding the base's values
+     */
+    public static Builder from(ReadRouterConfig base) {
+        Objects.requireNonNull(base, "null base");
         Builder b = new Builder();
-        b.requireRoutingKey = requireRoutingKey;
-        b.targetTimeout = targetTimeout;
-        b.targetConcurrency = targetConcurrency;
-        b.circuitBreaker = circuitBreaker;
-        b.shadowThreads = shadowThreads;
-        b.shadowQueueCapacity = shadowQueueCapacity;
-        b.targetServedComparePercent = targetServedComparePercent;
-        b.revealValues = revealValues;
-        b.recentMismatchCapacity = recentMismatchCapacity;
-        b.mismatchRecheckDelay = mismatchRecheckDelay;
-        b.mismatchLogInterval = mismatchLogInterval;
-        b.fallbackLogInterval = fallbackLogInterval;
-        b.autoRollback = autoRollback;
-        b.autoRollbackWindow = autoRollbackWindow;
-        b.autoRollbackMaxErrorPercent = autoRollbackMaxErrorPercent;
-        b.autoRollbackMaxMismatchPercent = autoRollbackMaxMismatchPercent;
+        b.requireRoutingKey = base.requireRoutingKey;
+        b.targetTimeout = base.targetTimeout;
+        b.targetConcurrency = base.targetConcurrency;
+        b.circuitBreaker = base.circuitBreaker;
+        b.shadowThreads = base.shadowThreads;
+        b.shadowQueueCapacity = base.shadowQueueCapacity;
+        b.targetServedComparePercent = base.targetServedComparePercent;
+        b.revealValues = base.revealValues;
+        b.recentMismatchCapacity = base.recentMismatchCapacity;
+        b.mismatchRecheckDelay = base.mismatchRecheckDelay;
+        b.mismatchLogInterval = base.mismatchLogInterval;
+        b.fallbackLogInterval = base.fallbackLogInterval;
+        b.autoRollback = base.autoRollback;
+        b.autoRollbackWindow = base.autoRollbackWindow;
+        b.autoRollbackMaxErrorPercent = base.autoRollbackMaxErrorPercent;
+        b.autoRollbackMaxMismatchPercent = base.autoRollbackMaxMismatchPercent;
         return b;
     }
 

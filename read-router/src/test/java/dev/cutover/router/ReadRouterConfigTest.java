@@ -44,14 +44,14 @@ class ReadRouterConfigTest {
     }
 
     @Test
-    void toBuilder_keepsEveryValue() {
+    void from_keepsEveryValue() {
         ReadRouterConfig c = ReadRouterConfig.custom().requireRoutingKey(true).targetTimeout(Duration.ofMillis(300))
                 .targetConcurrency(3).circuitBreaker(CircuitBreakerConfig.custom().slidingWindowSize(30).build()).shadowThreads(5)
                 .shadowQueueCapacity(6).targetServedComparePercent(7).revealValues(true).recentMismatchCapacity(8)
                 .mismatchRecheckDelay(Duration.ofMillis(15)).mismatchLogInterval(Duration.ofSeconds(9)).fallbackLogInterval(Duration.ofSeconds(11)).autoRollback(true)
                 .autoRollbackWindow(12).autoRollbackMaxErrorPercent(13).autoRollbackMaxMismatchPercent(14).build();
-        assertEquals(c.toString(), c.toBuilder().build().toString());
-        assertEquals(30, c.toBuilder().build().circuitBreaker().getSlidingWindowSize());
+        assertEquals(c.toString(), ReadRouterConfig.from(c).build().toString());
+        assertEquals(30, ReadRouterConfig.from(c).build().circuitBreaker().getSlidingWindowSize());
         assertEquals(7, c.targetServedComparePercent().getAsDouble());
     }
 

@@ -76,6 +76,35 @@ public final class RetryQueueConfig {
     }
 
     /**
+     * Starts a builder from another configuration's values, to change a few of them. It keeps the
+     * base's instance id: give each instance its own.
+     *
+     * @param base the configuration to copy
+     * @return a builder holding the base's values
+     */
+    public static Builder from(RetryQueueConfig base) {
+        Objects.requireNonNull(base, "null base");
+        Builder b = new Builder();
+        b.batchSize = base.batchSize;
+        b.workerCount = base.workerCount;
+        b.maxAttempts = base.maxAttempts;
+        b.leaseDuration = base.leaseDuration;
+        b.pollInterval = base.pollInterval;
+        b.initialBackoff = base.initialBackoff;
+        b.backoffMultiplier = base.backoffMultiplier;
+        b.backoffJitter = base.backoffJitter;
+        b.maxBackoff = base.maxBackoff;
+        b.replaysPerSecond = base.replaysPerSecond;
+        b.pendingCacheTtl = base.pendingCacheTtl;
+        b.pendingCacheSize = base.pendingCacheSize;
+        b.shutdownTimeout = base.shutdownTimeout;
+        b.instanceId = base.instanceId;
+        b.clock = base.clock;
+        b.circuitBreaker = base.circuitBreaker;
+        return b;
+    }
+
+    /**
      * The defaults, with a random instance id.
      *
      * @return the config

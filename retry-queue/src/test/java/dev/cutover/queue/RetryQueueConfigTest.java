@@ -4,7 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Optional;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -98,5 +104,25 @@ class RetryQueueConfigTest {
         assertEquals("migration name must be 1 to 64 ASCII letters, digits, '_', '.' or '-', but was 'shop orders'",
                 assertThrows(IllegalArgumentException.class, () -> NewRetryEntry.resync("shop orders", "e", "1"))
                         .getMessage());
+    }
+
+    @Test
+    void from_keepsEveryValue() {
+        CircuitBreaker breaker = CircuitBreaker.ofDefaults("target");
+        Clock clock = Clock.fixed(Instant.parse("2026-12-03T10:00:00Z"), ZoneOffset.UTC);
+        RetryQueueConfig base = RetryQueueConfig.custom().batchSize(7).workerCount(3).maxAttempts(9)
+                .leaseDuration(Duration.ofSeconds(11)).pollInterval(Duration.ofMillis(13))
+                .initialBackoff(Duration.ofMillis(17)).backoffMultiplier(1.5).backoffJitter(0.25)
+                .maxBackoff(Duration.ofSeconds(19)).replaysPerSecond(23).pendingCacheTtl(Duration.ofMillis(29))
+                .pendingCacheSize(31).shutdownTimeout(Duration.ofSeconds(37)).instanceId("instance-41").clock(clock)
+                .circuitBreaker(breaker).build();
+        RetryQueueConfig copy = RetryQueueConfig.from(base).build();
+        assertEquals(List.of(7, 3, 9, Duration.ofSeconds(11), Duration.ofMillis(13), Duration.ofMillis(17), 1.5, 0.25,
+                        Duration.ofSeconds(19), 23, Duration.ofMillis(29), 31L, Duration.ofSeconds(37), "instance-41", clock,
+                        Optional.of(breaker)),
+                List.of(copy.batchSize(), copy.workerCount(), copy.maxAttempts(), copy.leaseDuration(),
+                        copy.pollInterval(), copy.initialBackoff(), copy.backoffMultiplier(), copy.backoffJitter(),
+                        copy.maxBackoff(), copy.replaysPerSecond(), copy.pendingCacheTtl(), copy.pendingCacheSize(),
+                        copy.shutdownTimeout(), copy.instanceId(), copy.clock(), copy.circuitBreaker()));
     }
 }
