@@ -245,10 +245,6 @@ public final class Cutover implements AutoCloseable {
         return rowCopierCustomizer;
     }
 
-    RetryStore retryStore() {
-        return retryStore;
-    }
-
     synchronized RetryQueue queue() {
         checkOpen();
         return queue;

@@ -235,7 +235,7 @@ public final class Migration {
      * @return the counts; all zero if the table holds no entry of this migration
      */
     public MigrationStats queueStats() {
-        return runtime.retryStore().stats().getOrDefault(name, new MigrationStats(0, 0, Optional.empty()));
+        return runtime.queue().migrationStats().getOrDefault(name, new MigrationStats(0, 0, Optional.empty()));
     }
 
     /** @return the row copier, for copying existing rows by key ({@code rowCopier().resync(entity, key)}) */

@@ -451,7 +451,7 @@ public final class Verifier {
          */
         public Builder repairWith(RetryQueue queue, String migration) {
             Objects.requireNonNull(queue, "null queue");
-            requireMigration(migration);
+            Names.checkMigrationName(migration);
             this.repair = entry -> {
                 queue.enqueue(entry);
                 return true;
@@ -470,7 +470,7 @@ public final class Verifier {
          */
         public Builder repairWith(RetryStore store, String migration) {
             Objects.requireNonNull(store, "null store");
-            requireMigration(migration);
+            Names.checkMigrationName(migration);
             this.repair = entry -> {
                 store.enqueue(entry, Instant.now());
                 return true;
@@ -542,10 +542,6 @@ public final class Verifier {
             } catch (RuntimeException e) {
                 LOG.warn("A progress listener of the verifier failed; the run goes on", e);
             }
-        }
-
-        private static void requireMigration(String migration) {
-            Names.checkMigrationName(migration);
         }
     }
 }
