@@ -223,6 +223,7 @@ final class LedgerWorkload {
                 }
                 if (next != stage) {
                     fixture.flags.moveTo(LedgerFixture.MIGRATION, next, "test", "stage walk");
+                    StatementTrace.note("flip to " + next);
                     flips.incrementAndGet();
                     if (next.primary() != stage.primary()) {
                         primaryMoves.incrementAndGet();
@@ -257,12 +258,15 @@ final class LedgerWorkload {
                 sleep(30 + random.nextInt(70));
                 if (random.nextBoolean()) {
                     forwarder.cut();
+                    StatementTrace.note("target cut");
                 } else {
                     forwarder.stall();
+                    StatementTrace.note("target stalled");
                 }
                 outages.incrementAndGet();
                 sleep(20 + random.nextInt(130));
                 forwarder.restore();
+                StatementTrace.note("target restored");
             }
         } finally {
             forwarder.restore();

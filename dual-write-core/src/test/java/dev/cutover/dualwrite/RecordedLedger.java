@@ -94,7 +94,15 @@ final class RecordedLedger implements Ledger {
         for (int i = 0; i < words.length; i++) {
             text[i] = String.valueOf(words[i]);
         }
-        oracle.call(String.join(" ", text), effects(text), call);
+        String description = String.join(" ", text);
+        StatementTrace.note("begin " + description);
+        try {
+            oracle.call(description, effects(text), call);
+        } catch (Exception | Error e) {
+            StatementTrace.note("failed " + description + ": " + e);
+            throw e;
+        }
+        StatementTrace.note("acknowledged " + description);
     }
 
     @Override
