@@ -7,10 +7,14 @@ import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryQueueConfig;
 import dev.cutover.queue.RetryStore;
 import dev.cutover.router.ReadRouter;
+import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 import javax.sql.DataSource;
 
 /**
@@ -47,6 +51,7 @@ final class LedgerFixture implements AutoCloseable {
     private final DataSource faultyTarget;
     private final RetryStore store = RetryStore.inMemory();
     private final boolean crashSafe;
+    private final Map<Long, ReentrantLock> accountLocks = new ConcurrentHashMap<>();
     final Style style;
 
     LedgerFixture(TestDatabase source, TestDatabase target, DataSource sourcePool, DataSource targetPool) {
@@ -119,24 +124,30 @@ final class LedgerFixture implements AutoCloseable {
                 .statementTimeout(Duration.ofSeconds(2)).build();
     }
 
+    /** On H2, serializes the application's writes of one account: see {@link JdbcLedger#serializedPerAccount}. */
+    private JdbcLedger h2(JdbcLedger ledger) {
+        return source.engine() == Engine.H2 || target.engine() == Engine.H2
+                ? ledger.serializedPerAccount(accountLocks) : ledger;
+    }
+
     private Ledger newInstance(KeyResync instanceResync) {
         return newInstance(instanceResync, flags, router);
     }
 
     private Ledger newInstance(KeyResync instanceResync, MigrationFlags instanceFlags, ReadRouter instanceRouter) {
         if (style == Style.DATASOURCE) {
-            return JdbcLedger.source(Cutover.dataSource(sourcePool, faultyTarget)
+            return h2(JdbcLedger.source(Cutover.dataSource(sourcePool, faultyTarget)
                     .migration(MIGRATION)
                     .flags(instanceFlags)
                     .router(instanceRouter)
                     .retryQueue(queue)
                     .resync(instanceResync)
                     .stats(stats)
-                    .build());
+                    .build()));
         }
         RepositoryBuilder<Ledger> builder = Cutover.repository(Ledger.class)
-                .source(JdbcLedger.source(sourcePool))
-                .target(JdbcLedger.target(faultyTarget))
+                .source(h2(JdbcLedger.source(sourcePool)))
+                .target(h2(JdbcLedger.target(faultyTarget)))
                 .migration(MIGRATION)
                 .flags(instanceFlags)
                 .router(instanceRouter)
