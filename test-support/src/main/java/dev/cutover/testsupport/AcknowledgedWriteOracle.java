@@ -48,7 +48,7 @@ import java.util.function.UnaryOperator;
  */
 public final class AcknowledgedWriteOracle<K, S> {
     /** How many search states one key may visit before the check gives up (and fails). */
-    private static final int SEARCH_LIMIT = 500_000;
+    private static final int SEARCH_LIMIT = 2_000_000;
 
     private final S absent;
     private final AtomicLong clock = new AtomicLong();
