@@ -34,14 +34,19 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.BeansException;
 import org.springframework.beans.factory.config.DestructionAwareBeanPostProcessor;
 import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
+import org.springframework.boot.actuate.autoconfigure.endpoint.EndpointAutoConfiguration;
+import org.springframework.boot.actuate.autoconfigure.endpoint.web.WebEndpointAutoConfiguration;
 import org.springframework.boot.actuate.endpoint.SecurityContext;
+import org.springframework.boot.actuate.endpoint.web.WebEndpointsSupplier;
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.Status;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.context.properties.source.MutuallyExclusiveConfigurationPropertiesException;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
+import org.springframework.boot.test.context.assertj.AssertableWebApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -266,6 +271,42 @@ class CutoverAutoConfigurationTest {
                     assertThat(endpoint.migration("orders").stage()).isEqualTo("DUAL_WRITE");
                     assertThat(endpoint.migration("nope")).isNull();
                 });
+    }
+
+    /**
+     * Over HTTP, Spring Boot serves the endpoint only when exposed, and its write operation only when
+     * access is raised to unrestricted: flips are not open by default.
+     */
+    @Test
+    void overHttpTheEndpointIsHiddenByDefaultAndReadOnlyUntilAccessIsRaised() {
+        WebApplicationContextRunner web = new WebApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(CutoverAutoConfiguration.class,
+                        CutoverActuatorAutoConfiguration.class, EndpointAutoConfiguration.class,
+                        WebEndpointAutoConfiguration.class))
+                .withPropertyValues("cutover.source.url=" + sourceDb.jdbcUrl(), "cutover.target.url=" + targetDb.jdbcUrl(),
+                        "cutover.create-tables=true")
+                .withBean(CutoverMappings.class, () -> migrations -> migrations.migration("accounts", ACCOUNTS));
+        web.run(context -> {
+            assertThat(context).hasNotFailed().doesNotHaveBean(CutoverEndpoint.class);
+            assertThat(webOperations(context)).isEmpty();
+        });
+        web.withPropertyValues("management.endpoints.web.exposure.include=cutover")
+                .run(context -> assertThat(webOperations(context)).containsExactlyInAnyOrder(
+                        "READ /actuator/cutover", "READ /actuator/cutover/{migration}"));
+        // Upper case: SpringApplication's lenient enum conversion (which takes "unrestricted") is not in a bare runner.
+        web.withPropertyValues("management.endpoints.web.exposure.include=cutover",
+                        "management.endpoint.cutover.access=UNRESTRICTED")
+                .run(context -> assertThat(webOperations(context)).containsExactlyInAnyOrder(
+                        "READ /actuator/cutover", "READ /actuator/cutover/{migration}",
+                        "WRITE /actuator/cutover/{migration}"));
+    }
+
+    private static List<String> webOperations(AssertableWebApplicationContext context) {
+        return context.getBean(WebEndpointsSupplier.class).getEndpoints().stream()
+                .filter(endpoint -> endpoint.getEndpointId().toString().equals("cutover"))
+                .flatMap(endpoint -> endpoint.getOperations().stream())
+                .map(operation -> operation.getType() + " /actuator/" + operation.getRequestPredicate().getPath())
+                .toList();
     }
 
     private static Throwable failure(AssertableApplicationContext context) {
