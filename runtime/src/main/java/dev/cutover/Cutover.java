@@ -15,6 +15,7 @@ import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryQueueConfig;
 import dev.cutover.queue.RetryStore;
 import dev.cutover.router.ReadRouterConfig;
+import dev.cutover.verifier.VerifierConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -49,7 +50,8 @@ import org.slf4j.LoggerFactory;
  * <p>By default the runtime keeps its tables ({@code cutover_flag_state}, {@code cutover_flag_audit}
  * and {@code cutover_retry_entry}) in the source database, which every instance reaches and which is
  * up for the whole migration, and creates them at {@link Builder#build()} if they are missing. The
- * retry-queue workers run from the first registered migration until {@link #close()}; they claim
+ * retry-queue workers run from the first registered migration (or from {@link #startQueueWorkers()},
+ * see {@link Builder#startQueueWorkers(boolean)}) until {@link #close()}; they claim
  * only the entries of migrations registered in this runtime, so that during a rolling deploy an
  * instance that does not know a migration neither replays nor parks its entries.
  *
@@ -73,9 +75,12 @@ public final class Cutover implements AutoCloseable {
     private final MigrationFlags flags;
     private final RetryStore retryStore;
     private final RetryQueueConfig queueConfig;
+    private final VerifierConfig verifierConfig;
     private final RegisteredMigrations registered;
     private final Map<String, Migration> migrations = new LinkedHashMap<>();
     private RetryQueue queue;
+    /** Whether the queue's workers should run: from the first registration, or from startQueueWorkers(). */
+    private boolean workersWanted;
     private boolean closed;
 
     private Cutover(Builder builder) {
@@ -84,6 +89,8 @@ public final class Cutover implements AutoCloseable {
         this.readRouterConfig = builder.readRouterConfig;
         this.rowCopierCustomizer = builder.rowCopierCustomizer;
         this.meterRegistry = builder.meterRegistry;
+        this.verifierConfig = builder.verifierConfig;
+        this.workersWanted = builder.startQueueWorkers;
         DataSource state = builder.stateDataSource == null ? source : builder.stateDataSource;
         JdbcFlagStore flagStore = JdbcFlagStore.create(state,
                 JdbcFlagStoreConfig.custom().tablePrefix(builder.tablePrefix).build());
@@ -164,7 +171,9 @@ public final class Cutover implements AutoCloseable {
                 if (meterRegistry != null) {
                     MeterBinding.bindQueue(queue, meterRegistry);
                 }
-                queue.start();
+                if (workersWanted) {
+                    queue.start();
+                }
             }
             LOG.info("Registered migration {} moving {}", name, migration.entities());
             return migration;
@@ -229,8 +238,51 @@ public final class Cutover implements AutoCloseable {
         return current == null || current.drain(timeout);
     }
 
+    /**
+     * Starts the retry-queue's workers, for a runtime built with
+     * {@link Builder#startQueueWorkers(boolean) startQueueWorkers(false)}: at once if a migration is
+     * registered, else with the first one. Does nothing if they run.
+     *
+     * @throws IllegalStateException if the runtime is closed
+     */
+    public void startQueueWorkers() {
+        synchronized (this) {
+            checkOpen();
+            workersWanted = true;
+            if (queue != null) {
+                queue.start();
+            }
+        }
+    }
+
+    /**
+     * Stops the retry-queue's workers gracefully (see {@link RetryQueue#stop()}), keeping the
+     * runtime open: copies that fail meanwhile are still queued, and replayed once the workers run
+     * again here or on another instance. Does nothing if they do not run.
+     */
+    public void stopQueueWorkers() {
+        RetryQueue toStop;
+        synchronized (this) {
+            workersWanted = false;
+            toStop = queue;
+        }
+        // Outside the lock: stopping waits for the workers' current replays.
+        if (toStop != null) {
+            toStop.stop();
+        }
+    }
+
+    /** @return whether this runtime's retry-queue workers run */
+    public synchronized boolean queueWorkersRunning() {
+        return queue != null && queue.isRunning();
+    }
+
     DataSource source() {
         return source;
+    }
+
+    VerifierConfig verifierConfig() {
+        return verifierConfig;
     }
 
     DataSource target() {
@@ -294,7 +346,9 @@ public final class Cutover implements AutoCloseable {
         private DataSource stateDataSource;
         private String tablePrefix = JdbcFlagStoreConfig.DEFAULT_TABLE_PREFIX;
         private boolean createTables = true;
+        private boolean startQueueWorkers = true;
         private Object meterRegistry;
+        private VerifierConfig verifierConfig = VerifierConfig.ofDefaults();
         private ReadRouterConfig readRouterConfig = ReadRouterConfig.ofDefaults();
         private Consumer<MigrationFlags.Builder> flagsCustomizer = b -> { };
         private Consumer<RetryQueueConfig.Builder> queueCustomizer = b -> { };
@@ -345,6 +399,31 @@ public final class Cutover implements AutoCloseable {
          */
         public Builder createTables(boolean create) {
             this.createTables = create;
+            return this;
+        }
+
+        /**
+         * Whether the retry-queue's workers start with the first registered migration. A container
+         * that starts components only once the application is wired (Spring's lifecycle) turns this
+         * off and calls {@link Cutover#startQueueWorkers()} itself.
+         *
+         * @param start default {@code true}
+         * @return this builder
+         */
+        public Builder startQueueWorkers(boolean start) {
+            this.startQueueWorkers = start;
+            return this;
+        }
+
+        /**
+         * The settings of every migration's verifier ({@link Migration#verifier()},
+         * {@link Migration#verify()}).
+         *
+         * @param config default {@link VerifierConfig#ofDefaults()}
+         * @return this builder
+         */
+        public Builder verifierConfig(VerifierConfig config) {
+            this.verifierConfig = Objects.requireNonNull(config, "null config");
             return this;
         }
 

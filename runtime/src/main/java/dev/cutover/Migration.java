@@ -210,6 +210,7 @@ public final class Migration {
      */
     public Verifier.Builder verifier() {
         Verifier.Builder builder = Verifier.builder(runtime.source(), runtime.target())
+                .config(runtime.verifierConfig())
                 .repairWith(runtime.queue(), name)
                 .primary(stage().primary());
         entities().forEach(entity -> builder.mapping(rowCopier.mapping(entity)));

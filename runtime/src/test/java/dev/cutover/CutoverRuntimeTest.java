@@ -323,6 +323,38 @@ class CutoverRuntimeTest {
         }
     }
 
+    /**
+     * A container (the Spring Boot starter) builds the runtime and registers migrations while it wires
+     * the application, and starts the workers only once it is wired: nothing replays before that.
+     */
+    @Test
+    void queueWorkersDeferredToStartQueueWorkersReplayOnlyFromThen() throws Exception {
+        try (TestDatabase sourceDb = TestDatabases.create(Engine.H2, "deferSrc");
+             TestDatabase targetDb = TestDatabases.create(Engine.H2, "deferTgt")) {
+            for (TestDatabase db : List.of(sourceDb, targetDb)) {
+                db.execute(DDL);
+            }
+            sourceDb.execute("INSERT INTO accounts VALUES (1, 10)");
+            DataSource target = targetDb.dataSource(4);
+            try (Cutover cutover = Cutover.builder(sourceDb.dataSource(4), target).startQueueWorkers(false)
+                    .retryQueue(q -> q.pollInterval(Duration.ofMillis(20))).build()) {
+                Migration m1 = cutover.migration("m1", ACCOUNTS);
+                cutover.retryQueue().enqueue(ResyncReplayHandler.entry("m1", "accounts", "1", Side.SOURCE));
+                Thread.sleep(200); // ten polls in which running workers would have replayed it
+                assertFalse(cutover.queueWorkersRunning());
+                assertEquals(1, m1.queueStats().pending(), "replayed before startQueueWorkers()");
+
+                cutover.startQueueWorkers();
+                assertTrue(cutover.queueWorkersRunning());
+                assertTrue(cutover.drain(Duration.ofSeconds(20)));
+                assertEquals(List.of(10L), column(target, "SELECT balance FROM accounts"));
+                cutover.stopQueueWorkers();
+                assertFalse(cutover.queueWorkersRunning());
+                assertEquals(Stage.SOURCE_ONLY, m1.stage(), "the runtime stays open after stopQueueWorkers()");
+            }
+        }
+    }
+
     private static Thread startThread(Runnable body) {
         Thread thread = new Thread(body, "writer");
         thread.start();

@@ -128,12 +128,29 @@ public final class CutoverDataSource implements DataSource {
     private final DataSource target;
     private final String migration;
     private final JdbcContext context;
+    private final CircuitBreaker mirrorCircuitBreaker;
 
-    private CutoverDataSource(Builder b, JdbcContext context) {
+    private CutoverDataSource(Builder b, JdbcContext context, CircuitBreaker mirrorCircuitBreaker) {
         this.source = b.source;
         this.target = b.target;
         this.migration = b.migration;
         this.context = context;
+        this.mirrorCircuitBreaker = mirrorCircuitBreaker;
+    }
+
+    /** @return the name of the migration whose flags decide this data source's stage */
+    public String migration() {
+        return migration;
+    }
+
+    /**
+     * The breaker around direct copies (see {@link Builder#mirrorCircuitBreaker}), for health checks:
+     * while it is open, written keys go straight to the retry-queue.
+     *
+     * @return the breaker, the given one or the default
+     */
+    public CircuitBreaker mirrorCircuitBreaker() {
+        return mirrorCircuitBreaker;
     }
 
     /**
@@ -406,8 +423,10 @@ public final class CutoverDataSource implements DataSource {
             }
             // Declared so that operators can flip it from this process before its first flip is stored.
             flags.declare(migration);
+            CircuitBreaker breaker = circuitBreaker == null ? Mirror.defaultBreaker(migration, resync.copyBudget())
+                    : circuitBreaker;
             Mirror mirror = new Mirror(migration, retryQueue, resync, stats == null ? new DualWriteStats() : stats,
-                    circuitBreaker == null ? Mirror.defaultBreaker(migration, resync.copyBudget()) : circuitBreaker);
+                    breaker);
             List<TableMapping> mappings = resync.entities().stream().map(resync::mapping).toList();
             HandoverSteps.register(flags, migration, retryQueue, resync);
             Map<Side, Boolean> queueIn = new EnumMap<>(Side.class);
@@ -416,7 +435,7 @@ public final class CutoverDataSource implements DataSource {
             JdbcContext context = new JdbcContext(source, target, migration, router,
                     new Protocol(flags, mirror, outboxStore, outboxDelay, resync.copyBudget(), queueIn), mappings,
                     passThrough);
-            return new CutoverDataSource(this, context);
+            return new CutoverDataSource(this, context, breaker);
         }
 
         /** The application's SQL runs as written on either side, so a mapping may convert values but not rename. */

@@ -12,6 +12,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -130,8 +131,11 @@ public final class MigrationFlags implements AutoCloseable {
     private final WriteGate gate;
 
     private final Object refreshLock = new Object();
-    /** When the running outage began, or null while the store answers; guarded by refreshLock. */
-    private Instant outageSince;
+    /**
+     * When the running outage began, or null while the store answers; written under refreshLock,
+     * volatile so that health checks read it without waiting for a load in progress.
+     */
+    private volatile Instant outageSince;
 
     private MigrationFlags(Builder builder) {
         this.store = builder.store;
@@ -445,6 +449,16 @@ public final class MigrationFlags implements AutoCloseable {
     /** @return how many loads of the store failed so far */
     public long storeErrorCount() {
         return storeErrors.get();
+    }
+
+    /**
+     * Whether the flag store answers, for health checks: when the running outage began (the first
+     * of the failed loads in a row), or empty while the latest load succeeded. No I/O.
+     *
+     * @return the start of the running outage, on this instance's clock
+     */
+    public Optional<Instant> storeOutageSince() {
+        return Optional.ofNullable(outageSince);
     }
 
     /** @return how many store outages began so far: a run of failed loads counts once */

@@ -1,0 +1,220 @@
+package dev.cutover.spring.boot;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.cutover.Cutover;
+import dev.cutover.Migration;
+import dev.cutover.dualwrite.CutoverDataSource;
+import dev.cutover.spring.boot.internal.CutoverLifecycle;
+import dev.cutover.spring.boot.internal.RuntimeFactory;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Collection;
+import java.util.List;
+import java.util.stream.Collectors;
+import javax.sql.DataSource;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.boot.context.properties.source.MutuallyExclusiveConfigurationPropertiesException;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Primary;
+import org.springframework.util.StringUtils;
+
+/**
+ * Auto-configuration of Cutover: the source and target DataSources (pools built from
+ * {@code cutover.source.*} and {@code cutover.target.*}, or the application's beans named by
+ * {@code bean-name}), the runtime with the migrations of every {@link CutoverMappings} bean, the
+ * application's primary {@code DataSource} as a {@link CutoverDataSource}, and the lifecycle that
+ * runs the retry-queue's workers.
+ *
+ * <p>Shutdown order: the lifecycle stops the workers before any bean is destroyed; then the beans
+ * using the wrapped DataSource (e.g. JPA), the runtime ({@link Cutover#close()}), and last the
+ * source and target pools, which the runtime is registered as depending on.
+ */
+@AutoConfiguration(before = DataSourceAutoConfiguration.class)
+@ConditionalOnClass(Cutover.class)
+@ConditionalOnProperty(prefix = CutoverProperties.PREFIX, name = "enabled", havingValue = "true", matchIfMissing = true)
+@EnableConfigurationProperties(CutoverProperties.class)
+public class CutoverAutoConfiguration {
+    /** The name of the source pool built from {@code cutover.source.*}. */
+    public static final String SOURCE_DATA_SOURCE = "cutoverSourceDataSource";
+    /** The name of the target pool built from {@code cutover.target.*}. */
+    public static final String TARGET_DATA_SOURCE = "cutoverTargetDataSource";
+    /** The name of the runtime bean. */
+    public static final String CUTOVER = "cutover";
+    /** The name of the wrapped primary DataSource. */
+    public static final String DATA_SOURCE = "cutoverDataSource";
+
+    /** Creates the auto-configuration; Spring calls it. */
+    public CutoverAutoConfiguration() {
+    }
+
+    /**
+     * The source pool, from {@code cutover.source.url}, {@code username}, {@code password},
+     * {@code driver-class-name} and {@code hikari.*}.
+     *
+     * @param properties the properties
+     * @return a pool that connects on first use; closed after the runtime
+     */
+    @Bean(SOURCE_DATA_SOURCE)
+    @ConditionalOnProperty(prefix = "cutover.source", name = "url")
+    @ConfigurationProperties("cutover.source.hikari")
+    public HikariDataSource cutoverSourceDataSource(CutoverProperties properties) {
+        return pool(properties.getSource(), "cutover-source");
+    }
+
+    /**
+     * The target pool, from {@code cutover.target.*} as for the source.
+     *
+     * @param properties the properties
+     * @return a pool that connects on first use; closed after the runtime
+     */
+    @Bean(TARGET_DATA_SOURCE)
+    @ConditionalOnProperty(prefix = "cutover.target", name = "url")
+    @ConfigurationProperties("cutover.target.hikari")
+    public HikariDataSource cutoverTargetDataSource(CutoverProperties properties) {
+        return pool(properties.getTarget(), "cutover-target");
+    }
+
+    private static HikariDataSource pool(CutoverProperties.Database database, String poolName) {
+        HikariDataSource pool = new HikariDataSource();
+        pool.setJdbcUrl(database.getUrl());
+        pool.setUsername(database.getUsername());
+        pool.setPassword(database.getPassword());
+        if (StringUtils.hasText(database.getDriverClassName())) {
+            pool.setDriverClassName(database.getDriverClassName());
+        }
+        // hikari.pool-name, bound after this returns, may replace it.
+        pool.setPoolName(poolName);
+        return pool;
+    }
+
+    /**
+     * The runtime: the flags, the retry-queue and its workers (started by the lifecycle), one
+     * migration per registration of the {@link CutoverMappings} beans.
+     *
+     * @param properties the properties
+     * @param beanFactory to find the source and target DataSources by name
+     * @param customizers adjust the builder after the properties
+     * @param mappings register the migrations
+     * @return the runtime, closed when the context closes, before the source and target DataSources
+     */
+    @Bean(name = CUTOVER, destroyMethod = "close")
+    @ConditionalOnMissingBean
+    public Cutover cutover(CutoverProperties properties, ConfigurableListableBeanFactory beanFactory,
+            ObjectProvider<CutoverBuilderCustomizer> customizers, ObjectProvider<CutoverMappings> mappings) {
+        DataSource source = side(beanFactory, "cutover.source", properties.getSource(), SOURCE_DATA_SOURCE);
+        DataSource target = side(beanFactory, "cutover.target", properties.getTarget(), TARGET_DATA_SOURCE);
+        if (source == target) {
+            throw new InvalidConfigurationPropertyValueException("cutover.target", properties.getTarget().getBeanName(),
+                    "the source and the target are the same DataSource: name the old database as the source and the"
+                            + " new one as the target");
+        }
+        return RuntimeFactory.build(properties, source, target, customizers.orderedStream().toList(),
+                mappings.orderedStream().toList());
+    }
+
+    private static DataSource side(ConfigurableListableBeanFactory beanFactory, String prefix,
+            CutoverProperties.Database database, String ownPool) {
+        boolean named = StringUtils.hasText(database.getBeanName());
+        boolean url = StringUtils.hasText(database.getUrl());
+        if (named && url) {
+            throw new MutuallyExclusiveConfigurationPropertiesException(List.of(prefix + ".bean-name", prefix + ".url"),
+                    List.of(prefix + ".bean-name", prefix + ".url"));
+        }
+        if (!named && !url) {
+            throw new InvalidConfigurationPropertyValueException(prefix + ".url", null, "Cutover needs the "
+                    + prefix.substring("cutover.".length()) + " database: set " + prefix + ".url (with " + prefix
+                    + ".username, " + prefix + ".password and " + prefix + ".hikari.*, as for spring.datasource.*) or "
+                    + prefix + ".bean-name, the name of a DataSource bean");
+        }
+        String name = named ? database.getBeanName() : ownPool;
+        if (!beanFactory.containsBean(name)) {
+            throw new InvalidConfigurationPropertyValueException(prefix + ".bean-name", name, "no bean of that name"
+                    + " exists; DataSource beans: " + List.of(beanFactory.getBeanNamesForType(DataSource.class)));
+        }
+        if (CUTOVER.equals(name) || DATA_SOURCE.equals(name)) {
+            throw new InvalidConfigurationPropertyValueException(prefix + ".bean-name", name,
+                    "that is Cutover's own bean; name the application's pool of that database");
+        }
+        DataSource dataSource = beanFactory.getBean(name, DataSource.class);
+        // Destroyed after the runtime, whose queue workers and flag refresher borrow from it until closed.
+        beanFactory.registerDependentBean(name, CUTOVER);
+        return dataSource;
+    }
+
+    /**
+     * The application's primary DataSource: the source and target wrapped for one migration's
+     * tables ({@code cutover.data-source.migration}, by default the only registered one).
+     *
+     * @param cutover the runtime
+     * @param properties the properties
+     * @return the wrapped DataSource; it owns no connections
+     */
+    @Bean(DATA_SOURCE)
+    @Primary
+    @ConditionalOnProperty(prefix = "cutover.data-source", name = "enabled", havingValue = "true", matchIfMissing = true)
+    public CutoverDataSource cutoverDataSource(Cutover cutover, CutoverProperties properties) {
+        CutoverProperties.WrappedDataSource settings = properties.getDataSource();
+        Collection<Migration> migrations = cutover.migrations();
+        String name = settings.getMigration();
+        if (!StringUtils.hasText(name)) {
+            if (migrations.size() != 1) {
+                throw new InvalidConfigurationPropertyValueException("cutover.data-source.migration", null,
+                        migrations.isEmpty()
+                                ? "no migration is registered: declare a CutoverMappings bean that registers the"
+                                        + " migration whose tables the application's DataSource writes (or set"
+                                        + " cutover.data-source.enabled=false)"
+                                : "the application's DataSource mirrors one migration's tables, and "
+                                        + migrations.size() + " are registered (" + names(migrations) + "): name it"
+                                        + " here; the others are reached with cutover.migration(name)");
+            }
+            name = migrations.iterator().next().name();
+        }
+        Migration migration;
+        try {
+            migration = cutover.migration(name);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigurationPropertyValueException("cutover.data-source.migration", name,
+                    "no such migration; registered: " + names(migrations));
+        }
+        try {
+            return migration.dataSourceBuilder().passThrough(settings.getPassThrough().toArray(String[]::new)).build();
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new IllegalStateException("Cannot wrap the application's DataSource for migration " + name
+                    + " (cutover.data-source.*): " + e.getMessage(), e);
+        }
+    }
+
+    private static String names(Collection<Migration> migrations) {
+        return migrations.stream().map(Migration::name).collect(Collectors.joining(", "));
+    }
+
+    /**
+     * Starts the retry-queue's workers once the context is wired and stops them before it is torn down.
+     *
+     * @param cutover the runtime
+     * @return the lifecycle
+     */
+    @Bean
+    public CutoverLifecycle cutoverLifecycle(Cutover cutover) {
+        return new CutoverLifecycle(cutover);
+    }
+
+    /** Publishes Cutover's meters to the application's registry, when it has one. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(MeterRegistry.class)
+    static class MetricsConfiguration {
+        @Bean
+        CutoverBuilderCustomizer cutoverMeterRegistryCustomizer(ObjectProvider<MeterRegistry> registry) {
+            return builder -> registry.ifAvailable(builder::meterRegistry);
+        }
+    }
+}

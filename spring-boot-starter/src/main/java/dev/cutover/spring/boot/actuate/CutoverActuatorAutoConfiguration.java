@@ -1,0 +1,60 @@
+package dev.cutover.spring.boot.actuate;
+
+import dev.cutover.Cutover;
+import dev.cutover.dualwrite.CutoverDataSource;
+import dev.cutover.spring.boot.CutoverAutoConfiguration;
+import dev.cutover.spring.boot.CutoverProperties;
+import java.time.Clock;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
+import org.springframework.boot.actuate.autoconfigure.health.ConditionalOnEnabledHealthIndicator;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.actuate.health.HealthIndicator;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * The {@code cutover} health indicator ({@code management.health.cutover.enabled}) and the
+ * {@code cutover} endpoint, when the application has the actuator.
+ */
+@AutoConfiguration(after = CutoverAutoConfiguration.class)
+@ConditionalOnClass({Endpoint.class, HealthIndicator.class})
+@ConditionalOnBean(Cutover.class)
+public class CutoverActuatorAutoConfiguration {
+    /** Creates the auto-configuration; Spring calls it. */
+    public CutoverActuatorAutoConfiguration() {
+    }
+
+    /**
+     * The health indicator.
+     *
+     * @param cutover the runtime
+     * @param properties the thresholds
+     * @param dataSources the wrapped DataSources, for their mirror breakers
+     * @return the indicator
+     */
+    @Bean
+    @ConditionalOnMissingBean(name = "cutoverHealthIndicator")
+    @ConditionalOnEnabledHealthIndicator("cutover")
+    public CutoverHealthIndicator cutoverHealthIndicator(Cutover cutover, CutoverProperties properties,
+            ObjectProvider<CutoverDataSource> dataSources) {
+        return new CutoverHealthIndicator(cutover, properties.getHealth(), dataSources.orderedStream().toList(),
+                Clock.systemUTC());
+    }
+
+    /**
+     * The endpoint.
+     *
+     * @param cutover the runtime
+     * @return the endpoint
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnAvailableEndpoint
+    public CutoverEndpoint cutoverEndpoint(Cutover cutover) {
+        return new CutoverEndpoint(cutover);
+    }
+}

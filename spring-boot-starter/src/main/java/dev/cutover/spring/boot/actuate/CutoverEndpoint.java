@@ -1,0 +1,181 @@
+package dev.cutover.spring.boot.actuate;
+
+import dev.cutover.Cutover;
+import dev.cutover.Migration;
+import dev.cutover.flags.MigrationState;
+import dev.cutover.flags.Stage;
+import dev.cutover.flags.StageTransitionException;
+import dev.cutover.queue.MigrationStats;
+import java.security.Principal;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.springframework.boot.actuate.endpoint.Access;
+import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
+import org.springframework.boot.actuate.endpoint.SecurityContext;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
+import org.springframework.boot.actuate.endpoint.annotation.Selector;
+import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
+import org.springframework.lang.Nullable;
+
+/**
+ * The {@code cutover} actuator endpoint: {@code GET /actuator/cutover} lists every migration's stage,
+ * read percentages and queue; {@code GET /actuator/cutover/{migration}} shows one;
+ * {@code POST /actuator/cutover/{migration}} with a JSON body of {@code stage},
+ * {@code targetReadPercent}, {@code shadowReadPercent} (each optional, applied in that order),
+ * {@code actor} and {@code reason} flips it, audited like every flip.
+ *
+ * <p>Secured the way Spring Boot secures every endpoint: not exposed over HTTP unless listed in
+ * {@code management.endpoints.web.exposure.include}, and read-only unless
+ * {@code management.endpoint.cutover.access=unrestricted}; with Spring Security, protect
+ * {@code EndpointRequest.to("cutover")}. When the request is authenticated, the audit's actor is
+ * the principal's name, whatever the body says.
+ */
+@Endpoint(id = "cutover", defaultAccess = Access.READ_ONLY)
+public class CutoverEndpoint {
+    private final Cutover cutover;
+
+    /**
+     * Creates the endpoint.
+     *
+     * @param cutover the runtime
+     */
+    public CutoverEndpoint(Cutover cutover) {
+        this.cutover = cutover;
+    }
+
+    /** @return every registered migration, in registration order */
+    @ReadOperation
+    public CutoverDescriptor migrations() {
+        Map<String, MigrationStats> queue = cutover.migrations().isEmpty() ? Map.of()
+                : cutover.retryQueue().migrationStats();
+        Map<String, MigrationDescriptor> migrations = new LinkedHashMap<>();
+        for (Migration migration : cutover.migrations()) {
+            migrations.put(migration.name(), describe(migration, queue));
+        }
+        return new CutoverDescriptor(migrations);
+    }
+
+    /**
+     * One migration.
+     *
+     * @param migration its name
+     * @return it, or null (404) if no such migration is registered
+     */
+    @ReadOperation
+    public MigrationDescriptor migration(@Selector String migration) {
+        return find(migration).map(m -> describe(m, cutover.retryQueue().migrationStats())).orElse(null);
+    }
+
+    /**
+     * Flips a migration: its stage, then its target and shadow read percentages, each only if given.
+     *
+     * @param migration its name
+     * @param stage the new stage, one step forward or any step back
+     * @param targetReadPercent 0 to 100
+     * @param shadowReadPercent 0 to 100
+     * @param actor who flips, for the audit; required unless the request is authenticated
+     * @param reason why, for the audit
+     * @param securityContext the request's principal, if any
+     * @return the migration after the flips, or null (404) if no such migration is registered
+     * @throws InvalidEndpointRequestException (400) if a value is illegal or the move is not allowed
+     */
+    @WriteOperation
+    public MigrationDescriptor update(@Selector String migration, @Nullable String stage,
+            @Nullable Double targetReadPercent, @Nullable Double shadowReadPercent, @Nullable String actor,
+            String reason, SecurityContext securityContext) {
+        Optional<Migration> found = find(migration);
+        if (found.isEmpty()) {
+            return null;
+        }
+        Migration m = found.get();
+        Principal principal = securityContext.getPrincipal();
+        String who = principal != null ? principal.getName() : actor;
+        if (who == null || who.isBlank()) {
+            throw new InvalidEndpointRequestException("actor is required: who flips, for the audit", "Missing actor");
+        }
+        if (reason == null || reason.isBlank()) {
+            throw new InvalidEndpointRequestException("reason is required: why, for the audit", "Missing reason");
+        }
+        if (stage == null && targetReadPercent == null && shadowReadPercent == null) {
+            throw new InvalidEndpointRequestException("Nothing to flip: give stage, targetReadPercent or"
+                    + " shadowReadPercent", "Nothing to flip");
+        }
+        try {
+            if (stage != null) {
+                m.moveTo(parseStage(stage), who, reason);
+            }
+            if (targetReadPercent != null) {
+                m.setTargetReadPercent(targetReadPercent, who, reason);
+            }
+            if (shadowReadPercent != null) {
+                m.setShadowReadPercent(shadowReadPercent, who, reason);
+            }
+        } catch (StageTransitionException | IllegalArgumentException e) {
+            // The operator's request is what is wrong; a flag store that fails stays a server error.
+            throw new InvalidEndpointRequestException(e.getMessage(), e.getMessage());
+        }
+        return describe(m, cutover.retryQueue().migrationStats());
+    }
+
+    private static Stage parseStage(String stage) {
+        try {
+            return Stage.valueOf(stage.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidEndpointRequestException("Unknown stage " + stage + "; stages: "
+                    + Arrays.toString(Stage.values()), "Unknown stage");
+        }
+    }
+
+    private Optional<Migration> find(String name) {
+        return cutover.migrations().stream().filter(m -> m.name().equals(name)).findFirst();
+    }
+
+    private static MigrationDescriptor describe(Migration migration, Map<String, MigrationStats> queue) {
+        MigrationState state = migration.state();
+        MigrationStats stats = queue.getOrDefault(migration.name(), new MigrationStats(0, 0, Optional.empty()));
+        return new MigrationDescriptor(migration.entities(), state.stage().name(), state.targetReadPercent(),
+                state.shadowReadPercent(), state.targetKeys(), state.sourceKeys(), state.version(),
+                new QueueDescriptor(stats.pending(), stats.parked(),
+                        stats.oldestPendingCreatedAt().map(Object::toString).orElse(null)));
+    }
+
+    /**
+     * Every migration.
+     *
+     * @param migrations by name, in registration order
+     */
+    public record CutoverDescriptor(Map<String, MigrationDescriptor> migrations) {
+    }
+
+    /**
+     * One migration.
+     *
+     * @param entities the tables it moves (mapping names)
+     * @param stage its stage
+     * @param targetReadPercent the share of keys whose reads the target answers in SHIFT_READS
+     * @param shadowReadPercent the share of reads also run on the other side and compared
+     * @param targetKeys canary keys forced to the target
+     * @param sourceKeys canary keys forced to the source
+     * @param version the stored flags' version
+     * @param queue its entries in the retry table
+     */
+    public record MigrationDescriptor(Set<String> entities, String stage, double targetReadPercent,
+            double shadowReadPercent, Set<String> targetKeys, Set<String> sourceKeys, long version,
+            QueueDescriptor queue) {
+    }
+
+    /**
+     * A migration's entries in the retry table.
+     *
+     * @param pending copies still to be made
+     * @param parked copies given up on, waiting for an operator
+     * @param oldestPendingCreatedAt when the oldest pending copy was queued (ISO-8601), or null
+     */
+    public record QueueDescriptor(long pending, long parked, String oldestPendingCreatedAt) {
+    }
+}

@@ -1,0 +1,2 @@
+/** Actuator support: the {@code cutover} health indicator and the {@code /actuator/cutover} endpoint. */
+package dev.cutover.spring.boot.actuate;

@@ -1,0 +1,181 @@
+package dev.cutover.spring.boot.internal;
+
+import dev.cutover.Cutover;
+import dev.cutover.dualwrite.KeyResync;
+import dev.cutover.dualwrite.TableMapping;
+import dev.cutover.flags.FlagStore;
+import dev.cutover.flags.JdbcFlagStoreConfig;
+import dev.cutover.flags.MigrationFlags;
+import dev.cutover.queue.RetryQueueConfig;
+import dev.cutover.router.ReadRouterConfig;
+import dev.cutover.spring.boot.CutoverBuilderCustomizer;
+import dev.cutover.spring.boot.CutoverMappings;
+import dev.cutover.spring.boot.CutoverProperties;
+import dev.cutover.verifier.VerifierConfig;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.function.Function;
+import javax.sql.DataSource;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+
+/** Builds the runtime from the {@code cutover.*} properties, the customizers and the mappings. */
+public final class RuntimeFactory {
+    private RuntimeFactory() {
+    }
+
+    /**
+     * Builds the runtime, with its queue workers left to the lifecycle, and registers every migration.
+     *
+     * @param properties the properties
+     * @param source the source DataSource
+     * @param target the target DataSource
+     * @param customizers applied after the properties
+     * @param mappings register the migrations
+     * @return the runtime
+     * @throws InvalidConfigurationPropertyValueException naming a property whose value is refused
+     * @throws IllegalStateException if the runtime's tables are missing while create-tables is off, or
+     *     the settings contradict each other
+     */
+    public static Cutover build(CutoverProperties properties, DataSource source, DataSource target,
+            List<CutoverBuilderCustomizer> customizers, List<CutoverMappings> mappings) {
+        Cutover.Builder builder = Cutover.builder(source, target)
+                .createTables(properties.isCreateTables())
+                .startQueueWorkers(false);
+        String prefix = properties.getTablePrefix() == null ? JdbcFlagStoreConfig.DEFAULT_TABLE_PREFIX
+                : properties.getTablePrefix();
+        try {
+            builder.tablePrefix(prefix);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigurationPropertyValueException("cutover.table-prefix", prefix, e.getMessage());
+        }
+        Options<MigrationFlags.Builder> flags = flags(properties.getFlags());
+        Options<RetryQueueConfig.Builder> queue = queue(properties.getRetryQueue());
+        Options<KeyResync.Builder> copier = rowCopier(properties.getRowCopier(), source, target);
+        builder.flags(flags::applyTo).retryQueue(queue::applyTo).rowCopier(copier::applyTo)
+                .readRouterConfig(readRouter(properties.getReadRouter()))
+                .verifierConfig(verifier(properties.getVerifier()));
+        customizers.forEach(customizer -> customizer.customize(builder));
+        if (!properties.isCreateTables()) {
+            requireTables(source, prefix);
+        }
+        Cutover cutover;
+        try {
+            cutover = builder.build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("Invalid cutover.* settings: " + e.getMessage(), e);
+        }
+        try {
+            CutoverMappings.Registry registry = new CutoverMappings.Registry() {
+                @Override
+                public CutoverMappings.Registry migration(String name, TableMapping mapping, TableMapping... more) {
+                    cutover.migration(name, mapping, more);
+                    return this;
+                }
+            };
+            mappings.forEach(m -> m.register(registry));
+        } catch (RuntimeException e) {
+            cutover.close();
+            throw e;
+        }
+        return cutover;
+    }
+
+    private static Options<MigrationFlags.Builder> flags(CutoverProperties.Flags p) {
+        // Setters check their values; build() would start a refresher, so it is not tried.
+        return new Options<MigrationFlags.Builder>("cutover.flags", () -> MigrationFlags.builder(FlagStore.inMemory()),
+                b -> { })
+                .set("refresh-interval", p.getRefreshInterval(), MigrationFlags.Builder::refreshInterval)
+                .set("load-timeout", p.getLoadTimeout(), MigrationFlags.Builder::loadTimeout)
+                .set("start-timeout", p.getStartTimeout(), MigrationFlags.Builder::startTimeout)
+                .set("handover-pause", p.getHandoverPause(), MigrationFlags.Builder::handoverPause)
+                .set("max-handover-wait", p.getMaxHandoverWait(), MigrationFlags.Builder::maxHandoverWait)
+                .set("start-during-store-outage", p.getStartDuringStoreOutage(),
+                        MigrationFlags.Builder::startDuringStoreOutage);
+    }
+
+    private static Options<RetryQueueConfig.Builder> queue(CutoverProperties.RetryQueue p) {
+        return new Options<RetryQueueConfig.Builder>("cutover.retry-queue", RetryQueueConfig::custom,
+                RetryQueueConfig.Builder::build)
+                .set("worker-count", p.getWorkerCount(), RetryQueueConfig.Builder::workerCount)
+                .set("batch-size", p.getBatchSize(), RetryQueueConfig.Builder::batchSize)
+                .set("max-attempts", p.getMaxAttempts(), RetryQueueConfig.Builder::maxAttempts)
+                .set("lease-duration", p.getLeaseDuration(), RetryQueueConfig.Builder::leaseDuration)
+                .set("poll-interval", p.getPollInterval(), RetryQueueConfig.Builder::pollInterval)
+                .set("initial-backoff", p.getInitialBackoff(), RetryQueueConfig.Builder::initialBackoff)
+                .set("backoff-multiplier", p.getBackoffMultiplier(), RetryQueueConfig.Builder::backoffMultiplier)
+                .set("backoff-jitter", p.getBackoffJitter(), RetryQueueConfig.Builder::backoffJitter)
+                .set("max-backoff", p.getMaxBackoff(), RetryQueueConfig.Builder::maxBackoff)
+                .set("replays-per-second", p.getReplaysPerSecond(), RetryQueueConfig.Builder::replaysPerSecond)
+                .set("shutdown-timeout", p.getShutdownTimeout(), RetryQueueConfig.Builder::shutdownTimeout)
+                .set("instance-id", p.getInstanceId(), RetryQueueConfig.Builder::instanceId);
+    }
+
+    private static Options<KeyResync.Builder> rowCopier(CutoverProperties.RowCopier p, DataSource source,
+            DataSource target) {
+        return new Options<KeyResync.Builder>("cutover.row-copier", () -> KeyResync.builder(source, target), b -> { })
+                .set("statement-timeout", p.getStatementTimeout(), KeyResync.Builder::statementTimeout)
+                .set("copy-budget", p.getCopyBudget(), KeyResync.Builder::copyBudget);
+    }
+
+    private static ReadRouterConfig readRouter(CutoverProperties.ReadRouter p) {
+        Options<ReadRouterConfig.Builder> options = new Options<ReadRouterConfig.Builder>("cutover.read-router",
+                ReadRouterConfig::custom, ReadRouterConfig.Builder::build)
+                .set("require-routing-key", p.getRequireRoutingKey(), ReadRouterConfig.Builder::requireRoutingKey)
+                .set("target-timeout", p.getTargetTimeout(), ReadRouterConfig.Builder::targetTimeout)
+                .set("target-concurrency", p.getTargetConcurrency(), ReadRouterConfig.Builder::targetConcurrency)
+                .set("shadow-threads", p.getShadowThreads(), ReadRouterConfig.Builder::shadowThreads)
+                .set("shadow-queue-capacity", p.getShadowQueueCapacity(), ReadRouterConfig.Builder::shadowQueueCapacity)
+                .set("reveal-values", p.getRevealValues(), ReadRouterConfig.Builder::revealValues)
+                .set("auto-rollback", p.getAutoRollback(), ReadRouterConfig.Builder::autoRollback)
+                .set("auto-rollback-window", p.getAutoRollbackWindow(), ReadRouterConfig.Builder::autoRollbackWindow)
+                .set("auto-rollback-max-error-percent", p.getAutoRollbackMaxErrorPercent(),
+                        ReadRouterConfig.Builder::autoRollbackMaxErrorPercent)
+                .set("auto-rollback-max-mismatch-percent", p.getAutoRollbackMaxMismatchPercent(),
+                        ReadRouterConfig.Builder::autoRollbackMaxMismatchPercent);
+        return build("cutover.read-router", options, ReadRouterConfig.custom(), ReadRouterConfig.Builder::build);
+    }
+
+    private static VerifierConfig verifier(CutoverProperties.Verifier p) {
+        Options<VerifierConfig.Builder> options = new Options<VerifierConfig.Builder>("cutover.verifier",
+                VerifierConfig::custom, VerifierConfig.Builder::build)
+                .set("chunk-size", p.getChunkSize(), VerifierConfig.Builder::chunkSize)
+                .set("rows-per-second", p.getRowsPerSecond(), VerifierConfig.Builder::rowsPerSecond)
+                .set("pause-between-chunks", p.getPauseBetweenChunks(), VerifierConfig.Builder::pauseBetweenChunks)
+                .set("recheck-delay", p.getRecheckDelay(), VerifierConfig.Builder::recheckDelay)
+                .set("recheck-attempts", p.getRecheckAttempts(), VerifierConfig.Builder::recheckAttempts)
+                .set("statement-timeout", p.getStatementTimeout(), VerifierConfig.Builder::statementTimeout)
+                .set("max-listed-differences", p.getMaxListedDifferences(), VerifierConfig.Builder::maxListedDifferences);
+        return build("cutover.verifier", options, VerifierConfig.custom(), VerifierConfig.Builder::build);
+    }
+
+    private static <B, C> C build(String prefix, Options<B> options, B builder, Function<B, C> build) {
+        options.applyTo(builder);
+        try {
+            return build.apply(builder);
+        } catch (IllegalArgumentException e) {
+            // Each value passed alone: two of them contradict each other.
+            throw new IllegalStateException("Invalid " + prefix + ".* settings: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * With create-tables off, a missing table would surface only as the flags' start timeout; this
+     * names the tables and the two ways to create them at once.
+     */
+    private static void requireTables(DataSource state, String prefix) {
+        for (String table : List.of(prefix + "flag_state", prefix + "flag_audit", prefix + "retry_entry")) {
+            try (Connection connection = state.getConnection(); Statement statement = connection.createStatement()) {
+                statement.executeQuery("SELECT 1 FROM " + table + " WHERE 1 = 0").close();
+            } catch (SQLException e) {
+                throw new IllegalStateException("Cutover cannot read its table " + table + " in the source database ("
+                        + e.getMessage().strip() + "). Fix: create Cutover's tables with your schema tool from the"
+                        + " scripts in the jars (cutover-feature-flags: dev/cutover/flags/<dialect>.sql,"
+                        + " cutover-retry-queue: dev/cutover/queue/internal/<dialect>.sql, with ${prefix} = '" + prefix
+                        + "'; see README, \"Spring Boot\"), or set cutover.create-tables=true to let the application"
+                        + " create them at start-up", e);
+            }
+        }
+    }
+}

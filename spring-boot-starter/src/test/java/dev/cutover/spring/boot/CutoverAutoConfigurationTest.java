@@ -1,0 +1,368 @@
+package dev.cutover.spring.boot;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.cutover.Cutover;
+import dev.cutover.dualwrite.CutoverDataSource;
+import dev.cutover.dualwrite.ResyncReplayHandler;
+import dev.cutover.dualwrite.TableMapping;
+import dev.cutover.flags.FlagChange;
+import dev.cutover.flags.Side;
+import dev.cutover.flags.Stage;
+import dev.cutover.spring.boot.actuate.CutoverActuatorAutoConfiguration;
+import dev.cutover.spring.boot.actuate.CutoverEndpoint;
+import dev.cutover.spring.boot.actuate.CutoverHealthIndicator;
+import dev.cutover.testsupport.Await;
+import dev.cutover.testsupport.Engine;
+import dev.cutover.testsupport.TestDatabase;
+import dev.cutover.testsupport.TestDatabases;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.BeansException;
+import org.springframework.beans.factory.config.DestructionAwareBeanPostProcessor;
+import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
+import org.springframework.boot.actuate.autoconfigure.endpoint.EndpointAutoConfiguration;
+import org.springframework.boot.actuate.autoconfigure.endpoint.web.WebEndpointAutoConfiguration;
+import org.springframework.boot.actuate.endpoint.SecurityContext;
+import org.springframework.boot.actuate.endpoint.web.WebEndpointsSupplier;
+import org.springframework.boot.actuate.health.Health;
+import org.springframework.boot.actuate.health.Status;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.boot.context.properties.source.MutuallyExclusiveConfigurationPropertiesException;
+import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
+import org.springframework.boot.test.context.assertj.AssertableWebApplicationContext;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * The starter as an application meets it, on PostgreSQL: properties in, a wrapped primary
+ * DataSource out, the runtime's workers run by the context's lifecycle, everything closed in order.
+ */
+class CutoverAutoConfigurationTest {
+    private static final String DDL = "CREATE TABLE accounts (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL)";
+    private static final String ORDERS_DDL = "CREATE TABLE orders (id BIGINT PRIMARY KEY, total BIGINT NOT NULL)";
+    private static final TableMapping ACCOUNTS = TableMapping.builder("accounts").key("id", Long.class)
+            .columns("balance").build();
+    private static final TableMapping ORDERS = TableMapping.builder("orders").key("id", Long.class)
+            .columns("total").build();
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner().withConfiguration(
+            AutoConfigurations.of(CutoverAutoConfiguration.class, CutoverActuatorAutoConfiguration.class));
+
+    private TestDatabase sourceDb;
+    private TestDatabase targetDb;
+
+    @BeforeEach
+    void databases() {
+        sourceDb = TestDatabases.create(Engine.POSTGRESQL, "bootsrc");
+        targetDb = TestDatabases.create(Engine.POSTGRESQL, "boottgt");
+        sourceDb.execute(DDL, ORDERS_DDL);
+        targetDb.execute(DDL, ORDERS_DDL);
+    }
+
+    @AfterEach
+    void dropDatabases() {
+        sourceDb.close();
+        targetDb.close();
+    }
+
+    /** The shortest setup: two URLs, tables created, one migration; fast polling for the tests. */
+    private ApplicationContextRunner withDatabases() {
+        return runner.withPropertyValues("cutover.source.url=" + sourceDb.jdbcUrl(),
+                        "cutover.target.url=" + targetDb.jdbcUrl(), "cutover.create-tables=true",
+                        "cutover.retry-queue.poll-interval=20ms", "cutover.flags.refresh-interval=50ms")
+                .withBean(CutoverMappings.class, () -> migrations -> migrations.migration("accounts", ACCOUNTS));
+    }
+
+    @Test
+    void propertiesBindToTheRuntimeThePoolsAndTheWrappedPrimaryDataSource() {
+        withDatabases().withPropertyValues("cutover.table-prefix=app_cutover_", "cutover.source.hikari.maximum-pool-size=3",
+                        "cutover.target.hikari.pool-name=new-db", "cutover.retry-queue.worker-count=3",
+                        "cutover.verifier.chunk-size=500", "cutover.health.max-parked=2")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    CutoverProperties properties = context.getBean(CutoverProperties.class);
+                    assertThat(properties.getRetryQueue().getWorkerCount()).isEqualTo(3);
+                    assertThat(properties.getVerifier().getChunkSize()).isEqualTo(500);
+                    assertThat(properties.getHealth().getMaxParked()).isEqualTo(2);
+                    HikariDataSource source = context.getBean(CutoverAutoConfiguration.SOURCE_DATA_SOURCE,
+                            HikariDataSource.class);
+                    HikariDataSource target = context.getBean(CutoverAutoConfiguration.TARGET_DATA_SOURCE,
+                            HikariDataSource.class);
+                    assertThat(source.getMaximumPoolSize()).isEqualTo(3);
+                    assertThat(source.getPoolName()).isEqualTo("cutover-source");
+                    assertThat(target.getPoolName()).isEqualTo("new-db");
+                    assertThat(context.getBean(DataSource.class)).isInstanceOf(CutoverDataSource.class);
+                    assertThat(((CutoverDataSource) context.getBean(DataSource.class)).migration()).isEqualTo("accounts");
+                    assertThat(count(sourceDb, "SELECT COUNT(*) FROM information_schema.tables"
+                            + " WHERE table_name = 'app_cutover_flag_state'")).as("created with the prefix").isEqualTo(1);
+                    Cutover cutover = context.getBean(Cutover.class);
+                    assertThat(cutover.queueWorkersRunning()).as("started by the lifecycle").isTrue();
+                    assertThat(threads("cutover-retry-")).as("cutover.retry-queue.worker-count").isEqualTo(3);
+                });
+    }
+
+    @Test
+    void invalidSettingsFailStartUpNamingThePropertyAndTheFix() {
+        runner.run(context -> assertThat(failure(context)).isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                .hasMessageContaining("cutover.source.url").hasMessageContaining("cutover.source.bean-name"));
+        runner.withPropertyValues("cutover.source.url=" + sourceDb.jdbcUrl(), "cutover.source.bean-name=legacy",
+                        "cutover.target.url=" + targetDb.jdbcUrl())
+                .run(context -> assertThat(failure(context))
+                        .isInstanceOf(MutuallyExclusiveConfigurationPropertiesException.class)
+                        .hasMessageContaining("cutover.source.bean-name").hasMessageContaining("cutover.source.url"));
+        runner.withPropertyValues("cutover.source.bean-name=legacy", "cutover.target.url=" + targetDb.jdbcUrl())
+                .run(context -> assertThat(failure(context)).hasMessageContaining("cutover.source.bean-name")
+                        .hasMessageContaining("no bean of that name"));
+        withDatabases().withPropertyValues("cutover.retry-queue.worker-count=0")
+                .run(context -> assertThat(failure(context)).isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                        .hasMessageContaining("cutover.retry-queue.worker-count").hasMessageContaining("workerCount"));
+        withDatabases().withPropertyValues("cutover.flags.refresh-interval=1ms")
+                .run(context -> assertThat(failure(context)).hasMessageContaining("cutover.flags.refresh-interval")
+                        .hasMessageContaining("between 10 ms and 1 h"));
+        withDatabases().withPropertyValues("cutover.table-prefix=no-dashes")
+                .run(context -> assertThat(failure(context)).hasMessageContaining("cutover.table-prefix"));
+        withDatabases().withPropertyValues("cutover.create-tables=false")
+                .run(context -> assertThat(failure(context)).hasMessageContaining("cutover_flag_state")
+                        .hasMessageContaining("cutover.create-tables=true")
+                        .hasMessageContaining("dev/cutover/flags/<dialect>.sql"));
+        withDatabases().withBean("orders", CutoverMappings.class, () -> migrations -> migrations.migration("orders", ORDERS))
+                .run(context -> assertThat(failure(context)).hasMessageContaining("cutover.data-source.migration")
+                        .hasMessageContaining("accounts, orders"));
+        withDatabases().withBean("orders", CutoverMappings.class, () -> migrations -> migrations.migration("orders", ORDERS))
+                .withPropertyValues("cutover.data-source.migration=orders")
+                .run(context -> assertThat(((CutoverDataSource) context.getBean(DataSource.class)).migration())
+                        .isEqualTo("orders"));
+    }
+
+    /**
+     * The application's own code writes through its primary DataSource; in DUAL_WRITE the row reaches
+     * the target. Closing the context stops the workers, then closes the runtime, then the pools.
+     */
+    @Test
+    void theWrappedPrimaryDataSourceMirrorsAWriteAndShutdownClosesInOrder() throws Exception {
+        List<String> events = new ArrayList<>();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        withDatabases().withBean(MeterRegistry.class, () -> registry)
+                .withBean(DestructionRecorder.class, () -> new DestructionRecorder(events))
+                .run(context -> {
+                    Cutover cutover = context.getBean(Cutover.class);
+                    cutover.migration("accounts").moveTo(Stage.DUAL_WRITE, "test", "mirror");
+                    try (Connection connection = context.getBean(DataSource.class).getConnection();
+                         Statement statement = connection.createStatement()) {
+                        statement.executeUpdate("INSERT INTO accounts (id, balance) VALUES (7, 70)");
+                    }
+                    assertThat(count(targetDb, "SELECT balance FROM accounts WHERE id = 7")).isEqualTo(70);
+                    assertThat(registry.get("cutover.flags.stage").tag("migration", "accounts").gauge().value())
+                            .isEqualTo(Stage.DUAL_WRITE.ordinal());
+                    assertThat(registry.get("cutover.dualwrite.writes").tag("migration", "accounts").tag("side", "source").tag("outcome", "success")
+                            .functionCounter().count())
+                            .isEqualTo(1);
+                });
+        assertThat(events).containsSubsequence("cutover (workers stopped)", "cutoverSourceDataSource (open)")
+                .containsSubsequence("cutover (workers stopped)", "cutoverTargetDataSource (open)");
+    }
+
+    /** Named beans of the application serve as source and target, and outlive the runtime. */
+    @Test
+    void beanNameDataSourcesServeAsSourceAndTargetAndCloseAfterTheRuntime() {
+        List<String> events = new ArrayList<>();
+        runner.withUserConfiguration(Pools.class)
+                .withBean("legacyUrl", String.class, sourceDb::jdbcUrl)
+                .withBean("newUrl", String.class, targetDb::jdbcUrl)
+                .withBean(DestructionRecorder.class, () -> new DestructionRecorder(events))
+                .withBean(CutoverMappings.class, () -> migrations -> migrations.migration("accounts", ACCOUNTS))
+                .withPropertyValues("cutover.source.bean-name=legacyPool", "cutover.target.bean-name=newPool",
+                        "cutover.create-tables=true")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context).doesNotHaveBean(CutoverAutoConfiguration.SOURCE_DATA_SOURCE);
+                    Cutover cutover = context.getBean(Cutover.class);
+                    cutover.migration("accounts").moveTo(Stage.DUAL_WRITE, "test", "mirror");
+                    try (Connection connection = context.getBean(DataSource.class).getConnection();
+                         Statement statement = connection.createStatement()) {
+                        statement.executeUpdate("INSERT INTO accounts (id, balance) VALUES (8, 80)");
+                    }
+                    assertThat(count(targetDb, "SELECT balance FROM accounts WHERE id = 8")).isEqualTo(80);
+                    assertThat(count(sourceDb, "SELECT COUNT(*) FROM information_schema.tables"
+                            + " WHERE table_name = 'cutover_flag_state'")).as("the runtime's tables are in the named source")
+                            .isEqualTo(1);
+                });
+        assertThat(events).containsSubsequence("cutover (workers stopped)", "legacyPool (open)")
+                .containsSubsequence("cutover (workers stopped)", "newPool (open)");
+    }
+
+    /** UP when all is well; the degraded status past a threshold; DOWN without the flag store. */
+    @Test
+    void healthReportsQueueThresholdsAndTheFlagStore() {
+        withDatabases().withPropertyValues("cutover.retry-queue.max-attempts=1")
+                .run(context -> {
+                    CutoverHealthIndicator indicator = context.getBean(CutoverHealthIndicator.class);
+                    Health healthy = indicator.health();
+                    assertThat(healthy.getStatus()).isEqualTo(Status.UP);
+                    assertThat(healthy.getDetails()).containsEntry("flagStore", "reachable");
+                    Map<?, ?> accounts = (Map<?, ?>) ((Map<?, ?>) healthy.getDetails().get("migrations")).get("accounts");
+                    assertThat(accounts.get("stage")).isEqualTo("SOURCE_ONLY");
+                    assertThat(accounts.get("mirrorBreaker")).isEqualTo("CLOSED");
+
+                    // An entry no replay can apply parks at once (max-attempts=1): an operator must look.
+                    Cutover cutover = context.getBean(Cutover.class);
+                    cutover.retryQueue().enqueue(ResyncReplayHandler.entry("accounts", "no_such_entity", "1", Side.SOURCE));
+                    Await.until("the entry is parked", () -> cutover.migration("accounts").queueStats().parked() == 1);
+                    Health parked = indicator.health();
+                    assertThat(parked.getStatus().getCode()).isEqualTo("DEGRADED");
+                    assertThat(parked.getDetails().get("problems").toString()).contains("cutover.health.max-parked");
+
+                    sourceDb.execute("DROP TABLE cutover_flag_state");
+                    Await.until("the flags see the outage", () -> cutover.flags().storeOutageSince().isPresent());
+                    Health down = indicator.health();
+                    assertThat(down.getStatus()).isEqualTo(Status.DOWN);
+                    assertThat(down.getDetails().get("flagStore").toString()).startsWith("unreachable since");
+                });
+    }
+
+    /** The endpoint reads every migration and flips one, audited with the actor and reason given. */
+    @Test
+    void endpointReadsEachMigrationAndFlipsWithAnAuditedActor() {
+        withDatabases().withBean("orders", CutoverMappings.class, () -> migrations -> migrations.migration("orders", ORDERS))
+                .withPropertyValues("cutover.data-source.migration=accounts",
+                        "management.endpoints.web.exposure.include=cutover")
+                .run(context -> {
+                    CutoverEndpoint endpoint = context.getBean(CutoverEndpoint.class);
+                    CutoverEndpoint.CutoverDescriptor all = endpoint.migrations();
+                    assertThat(all.migrations()).containsOnlyKeys("accounts", "orders");
+                    assertThat(all.migrations().get("orders").stage()).isEqualTo("SOURCE_ONLY");
+                    assertThat(all.migrations().get("orders").queue().pending()).isZero();
+
+                    CutoverEndpoint.MigrationDescriptor flipped = endpoint.update("orders", "dual_write", null, 10.0,
+                            "alice", "start mirroring", SecurityContext.NONE);
+                    assertThat(flipped.stage()).isEqualTo("DUAL_WRITE");
+                    assertThat(flipped.shadowReadPercent()).isEqualTo(10.0);
+                    assertThat(endpoint.migration("orders").stage()).isEqualTo("DUAL_WRITE");
+                    assertThat(endpoint.migration("accounts").stage()).isEqualTo("SOURCE_ONLY");
+                    List<FlagChange> audit = context.getBean(Cutover.class).flags().audit("orders", 10);
+                    assertThat(audit).isNotEmpty().allSatisfy(change -> {
+                        assertThat(change.actor()).isEqualTo("alice");
+                        assertThat(change.reason()).isEqualTo("start mirroring");
+                    });
+
+                    assertThatThrownBy(() -> endpoint.update("orders", "TARGET_ONLY", null, null, "alice", "skip",
+                            SecurityContext.NONE)).isInstanceOf(InvalidEndpointRequestException.class)
+                            .hasMessageContaining("SHIFT_READS");
+                    assertThatThrownBy(() -> endpoint.update("orders", "SHIFT_READS", null, null, null, "who?",
+                            SecurityContext.NONE)).isInstanceOf(InvalidEndpointRequestException.class)
+                            .hasMessageContaining("actor");
+                    assertThat(endpoint.migration("orders").stage()).isEqualTo("DUAL_WRITE");
+                    assertThat(endpoint.migration("nope")).isNull();
+                });
+    }
+
+    /**
+     * Over HTTP, Spring Boot serves the endpoint only when exposed, and its write operation only when
+     * access is raised to unrestricted: flips are not open by default.
+     */
+    @Test
+    void overHttpTheEndpointIsHiddenByDefaultAndReadOnlyUntilAccessIsRaised() {
+        WebApplicationContextRunner web = new WebApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(CutoverAutoConfiguration.class,
+                        CutoverActuatorAutoConfiguration.class, EndpointAutoConfiguration.class,
+                        WebEndpointAutoConfiguration.class))
+                .withPropertyValues("cutover.source.url=" + sourceDb.jdbcUrl(), "cutover.target.url=" + targetDb.jdbcUrl(),
+                        "cutover.create-tables=true")
+                .withBean(CutoverMappings.class, () -> migrations -> migrations.migration("accounts", ACCOUNTS));
+        web.run(context -> {
+            assertThat(context).hasNotFailed().doesNotHaveBean(CutoverEndpoint.class);
+            assertThat(webOperations(context)).isEmpty();
+        });
+        web.withPropertyValues("management.endpoints.web.exposure.include=cutover")
+                .run(context -> assertThat(webOperations(context)).containsExactlyInAnyOrder(
+                        "READ /actuator/cutover", "READ /actuator/cutover/{migration}"));
+        // Upper case: SpringApplication's lenient enum conversion (which takes "unrestricted") is not in a bare runner.
+        web.withPropertyValues("management.endpoints.web.exposure.include=cutover",
+                        "management.endpoint.cutover.access=UNRESTRICTED")
+                .run(context -> assertThat(webOperations(context)).containsExactlyInAnyOrder(
+                        "READ /actuator/cutover", "READ /actuator/cutover/{migration}",
+                        "WRITE /actuator/cutover/{migration}"));
+    }
+
+    private static List<String> webOperations(AssertableWebApplicationContext context) {
+        return context.getBean(WebEndpointsSupplier.class).getEndpoints().stream()
+                .filter(endpoint -> endpoint.getEndpointId().toString().equals("cutover"))
+                .flatMap(endpoint -> endpoint.getOperations().stream())
+                .map(operation -> operation.getType() + " /actuator/" + operation.getRequestPredicate().getPath())
+                .toList();
+    }
+
+    private static Throwable failure(AssertableApplicationContext context) {
+        assertThat(context).hasFailed();
+        // The first exception under Spring's bean-creation wrappers: the one the starter threw.
+        Throwable failure = context.getStartupFailure();
+        while (failure instanceof BeansException && failure.getCause() != null) {
+            failure = failure.getCause();
+        }
+        return failure;
+    }
+
+    private static long count(TestDatabase db, String sql) throws SQLException {
+        try (Connection connection = db.connect(); Statement statement = connection.createStatement();
+             ResultSet rs = statement.executeQuery(sql)) {
+            return rs.next() ? rs.getLong(1) : -1;
+        }
+    }
+
+    private static long threads(String prefix) {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith(prefix)).count();
+    }
+
+    /** The application's own pools, as an application defines them. */
+    @Configuration(proxyBeanMethods = false)
+    static class Pools {
+        @Bean
+        HikariDataSource legacyPool(String legacyUrl) {
+            HikariDataSource pool = new HikariDataSource();
+            pool.setJdbcUrl(legacyUrl);
+            return pool;
+        }
+
+        @Bean
+        HikariDataSource newPool(String newUrl) {
+            HikariDataSource pool = new HikariDataSource();
+            pool.setJdbcUrl(newUrl);
+            return pool;
+        }
+    }
+
+    /** Writes down what each bean looked like as it was destroyed, in destruction order. */
+    static final class DestructionRecorder implements DestructionAwareBeanPostProcessor {
+        private final List<String> events;
+
+        DestructionRecorder(List<String> events) {
+            this.events = events;
+        }
+
+        @Override
+        public void postProcessBeforeDestruction(Object bean, String beanName) {
+            if (bean instanceof Cutover cutover) {
+                events.add(beanName + (cutover.queueWorkersRunning() ? " (workers running)" : " (workers stopped)"));
+            } else if (bean instanceof HikariDataSource pool) {
+                events.add(beanName + (pool.isClosed() ? " (closed)" : " (open)"));
+            }
+        }
+    }
+}
