@@ -39,7 +39,7 @@ public final class Redaction {
     private static final Set<String> NAME_WORDS = Set.of("constraint", "column", "columns", "relation", "table",
             "index", "key", "type", "schema", "sequence", "database", "function", "procedure", "trigger", "view",
             "role", "user", "domain", "extension", "field", "operator", "collation", "tablespace", "savepoint",
-            "cursor", "statement", "portal", "alias", "catalog", "server");
+            "cursor", "statement", "portal", "alias", "catalog", "server", "entity", "migration");
     private static final Pattern H2_CODE = Pattern.compile("\\[(\\d+-\\d+)]\\s*$");
     private static final Pattern PG_KEY = Pattern.compile("(Key \\(([^)]*)\\))=\\((.*?)\\)(?= |\\.|$)");
     private static final Pattern FAILING_ROW = Pattern.compile("(Failing row contains) \\(.*\\)");
