@@ -35,11 +35,14 @@ public final class Redaction {
     private static final int MAX_REVEALED = 4000;
     private static final int MAX_CAUSES = 8;
 
-    /** Words after which a quoted text is a name, not a value (lower case). */
+    /**
+     * Words after which a quoted text is a name, not a value (lower case); {@code part} is for
+     * Cutover's own "key part 'x'", and keys may be shown.
+     */
     private static final Set<String> NAME_WORDS = Set.of("constraint", "column", "columns", "relation", "table",
             "index", "key", "type", "schema", "sequence", "database", "function", "procedure", "trigger", "view",
             "role", "user", "domain", "extension", "field", "operator", "collation", "tablespace", "savepoint",
-            "cursor", "statement", "portal", "alias", "catalog", "server", "entity", "migration");
+            "cursor", "statement", "portal", "alias", "catalog", "server", "entity", "migration", "part");
     private static final Pattern H2_CODE = Pattern.compile("\\[(\\d+-\\d+)]\\s*$");
     private static final Pattern PG_KEY = Pattern.compile("(Key \\(([^)]*)\\))=\\((.*?)\\)(?= |\\.|$)");
     private static final Pattern FAILING_ROW = Pattern.compile("(Failing row contains) \\(.*\\)");
