@@ -13,6 +13,7 @@ import dev.cutover.queue.MigrationStats;
 import dev.cutover.router.ReadRouter;
 import dev.cutover.verifier.VerificationReport;
 import dev.cutover.verifier.Verifier;
+import dev.cutover.verifier.VerifierConfig;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -41,7 +42,7 @@ public final class Migration {
     Migration(String name, List<TableMapping> mappings, Cutover runtime) {
         this.name = name;
         this.runtime = runtime;
-        KeyResync.Builder copier = KeyResync.builder(runtime.source(), runtime.target());
+        KeyResync.Builder copier = KeyResync.builder(runtime.source(), runtime.target()).logValues(runtime.logValues());
         mappings.forEach(copier::mapping);
         runtime.rowCopierCustomizer().accept(copier);
         this.rowCopier = copier.build();
@@ -212,6 +213,9 @@ public final class Migration {
         Verifier.Builder builder = Verifier.builder(runtime.source(), runtime.target())
                 .repairWith(runtime.queue(), name)
                 .primary(stage().primary());
+        if (runtime.logValues()) {
+            builder.config(VerifierConfig.custom().revealValues(true).build());
+        }
         entities().forEach(entity -> builder.mapping(rowCopier.mapping(entity)));
         return builder;
     }
