@@ -205,7 +205,8 @@ public final class Migration {
 
     /**
      * A verifier builder for this migration's tables, repairing through the retry-queue from the
-     * current primary.
+     * current primary; with the runtime's {@link Cutover.Builder#logValues logValues(true)} its
+     * config reveals values (a config set on the builder replaces that).
      *
      * @return the builder; adjust it (config, checkpoints, progress) and build
      */
