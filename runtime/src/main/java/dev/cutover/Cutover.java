@@ -71,6 +71,7 @@ public final class Cutover implements AutoCloseable {
     private final DataSource target;
     private final ReadRouterConfig readRouterConfig;
     private final Consumer<KeyResync.Builder> rowCopierCustomizer;
+    private final boolean logValues;
     private final Object meterRegistry;
     private final MigrationFlags flags;
     private final RetryStore retryStore;
@@ -86,7 +87,9 @@ public final class Cutover implements AutoCloseable {
     private Cutover(Builder builder) {
         this.source = builder.source;
         this.target = builder.target;
-        this.readRouterConfig = builder.readRouterConfig;
+        this.logValues = builder.logValues;
+        this.readRouterConfig = logValues ? ReadRouterConfig.from(builder.readRouterConfig).revealValues(true).build()
+                : builder.readRouterConfig;
         this.rowCopierCustomizer = builder.rowCopierCustomizer;
         this.meterRegistry = builder.meterRegistry;
         this.verifierConfig = builder.verifierConfig;
@@ -112,7 +115,7 @@ public final class Cutover implements AutoCloseable {
         builder.flagsCustomizer.accept(flagsBuilder);
         this.flags = flagsBuilder.build();
         this.registered = new RegisteredMigrations(flags);
-        RetryQueueConfig.Builder queueBuilder = RetryQueueConfig.custom();
+        RetryQueueConfig.Builder queueBuilder = RetryQueueConfig.custom().logValues(logValues);
         builder.queueCustomizer.accept(queueBuilder);
         if (meterRegistry != null) {
             MeterBinding.bindFlags(flags, meterRegistry);
@@ -297,6 +300,10 @@ public final class Cutover implements AutoCloseable {
         return rowCopierCustomizer;
     }
 
+    boolean logValues() {
+        return logValues;
+    }
+
     synchronized RetryQueue queue() {
         checkOpen();
         return queue;
@@ -353,6 +360,7 @@ public final class Cutover implements AutoCloseable {
         private Consumer<MigrationFlags.Builder> flagsCustomizer = b -> { };
         private Consumer<RetryQueueConfig.Builder> queueCustomizer = b -> { };
         private Consumer<KeyResync.Builder> rowCopierCustomizer = b -> { };
+        private boolean logValues;
 
         private Builder(DataSource source, DataSource target) {
             this.source = Objects.requireNonNull(source, "null source");
@@ -484,6 +492,27 @@ public final class Cutover implements AutoCloseable {
          */
         public Builder rowCopier(Consumer<KeyResync.Builder> customizer) {
             this.rowCopierCustomizer = Objects.requireNonNull(customizer, "null customizer");
+            return this;
+        }
+
+        /**
+         * Lets Cutover's log lines, exception messages and stored error texts carry row values, for
+         * debugging on data that is not personal. By default they name keys, tables, columns and
+         * constraints, SQL states and exception classes, and never row values: driver messages lose
+         * the values they quote, quoted SQL loses its literals, shadow-read mismatches show
+         * {@code ***}, and verifier reports name differing columns only. With {@code true}, the
+         * row copiers ({@link KeyResync.Builder#logValues}), the retry-queue
+         * ({@link RetryQueueConfig#logValues()}), the read routers
+         * ({@link ReadRouterConfig#revealValues()}) and the verifiers
+         * ({@link dev.cutover.verifier.VerifierConfig#revealValues()}) show them, and the retry table
+         * and verifier checkpoints store them. The exceptions of the application's own writes are the
+         * driver's, and pass through unchanged either way.
+         *
+         * @param logValues default false; never true on production data
+         * @return this builder
+         */
+        public Builder logValues(boolean logValues) {
+            this.logValues = logValues;
             return this;
         }
 

@@ -13,6 +13,7 @@ import dev.cutover.queue.MigrationStats;
 import dev.cutover.router.ReadRouter;
 import dev.cutover.verifier.VerificationReport;
 import dev.cutover.verifier.Verifier;
+import dev.cutover.verifier.VerifierConfig;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -41,7 +42,7 @@ public final class Migration {
     Migration(String name, List<TableMapping> mappings, Cutover runtime) {
         this.name = name;
         this.runtime = runtime;
-        KeyResync.Builder copier = KeyResync.builder(runtime.source(), runtime.target());
+        KeyResync.Builder copier = KeyResync.builder(runtime.source(), runtime.target()).logValues(runtime.logValues());
         mappings.forEach(copier::mapping);
         runtime.rowCopierCustomizer().accept(copier);
         this.rowCopier = copier.build();
@@ -204,7 +205,8 @@ public final class Migration {
 
     /**
      * A verifier builder for this migration's tables, repairing through the retry-queue from the
-     * current primary.
+     * current primary; with the runtime's {@link Cutover.Builder#logValues logValues(true)} its
+     * config reveals values (a config set on the builder replaces that).
      *
      * @return the builder; adjust it (config, checkpoints, progress) and build
      */
@@ -213,6 +215,9 @@ public final class Migration {
                 .config(runtime.verifierConfig())
                 .repairWith(runtime.queue(), name)
                 .primary(stage().primary());
+        if (runtime.logValues()) {
+            builder.config(VerifierConfig.custom().revealValues(true).build());
+        }
         entities().forEach(entity -> builder.mapping(rowCopier.mapping(entity)));
         return builder;
     }

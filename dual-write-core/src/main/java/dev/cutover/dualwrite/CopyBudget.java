@@ -1,5 +1,6 @@
 package dev.cutover.dualwrite;
 
+import dev.cutover.common.internal.Redaction;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
@@ -183,7 +184,7 @@ final class CopyBudget {
             if (cause instanceof Error error) {
                 throw error;
             }
-            throw new SQLException(what + " failed: " + cause, cause);
+            throw new SQLException(what + " failed: " + Redaction.describe(cause, false), cause);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.cutover.dualwrite;
 
+import dev.cutover.common.internal.Redaction;
 import dev.cutover.dualwrite.internal.jdbc.JdbcContext;
 import dev.cutover.dualwrite.internal.jdbc.WriteProtocol;
 import dev.cutover.flags.MigrationFlags;
@@ -434,7 +435,7 @@ public final class CutoverDataSource implements DataSource {
             queueIn.put(Side.TARGET, retryQueue.storesIn(target));
             JdbcContext context = new JdbcContext(source, target, migration, router,
                     new Protocol(flags, mirror, outboxStore, outboxDelay, resync.copyBudget(), queueIn), mappings,
-                    passThrough);
+                    passThrough, resync.logValues());
             return new CutoverDataSource(this, context, breaker);
         }
 
@@ -462,7 +463,8 @@ public final class CutoverDataSource implements DataSource {
                 statement.executeQuery("SELECT 1 FROM " + outboxStore.tableName() + " WHERE 1 = 0").close();
             } catch (SQLException e) {
                 problems.add("transactionalOutbox(store): the store's table " + outboxStore.tableName() + " cannot be read"
-                        + " through the source data source (" + e.getMessage() + "); the outbox entry is written in the"
+                        + " through the source data source (" + Redaction.describe(e, false) + "); the outbox entry is"
+                        + " written in the"
                         + " source transaction, so the store must live in the source database (create it with"
                         + " RetryStore.jdbc(sourceDataSource, prefix).createTables())");
             }

@@ -86,6 +86,7 @@ public final class KeyResync {
     private final Map<String, TableMapping> mappings;
     private final int timeoutSeconds;
     private final Duration copyBudget;
+    private final boolean logValues;
     private final Map<Side, Dialect> dialects = new ConcurrentHashMap<>();
     private final Map<String, String> upserts = new ConcurrentHashMap<>();
     private final ReentrantLock[] stripes = new ReentrantLock[LOCK_STRIPES];
@@ -96,6 +97,7 @@ public final class KeyResync {
         this.mappings = Collections.unmodifiableMap(new LinkedHashMap<>(b.mappings));
         this.timeoutSeconds = (int) Math.max(1, (b.statementTimeout.toMillis() + 999) / 1000);
         this.copyBudget = b.copyBudget == null ? Duration.ofSeconds(timeoutSeconds) : b.copyBudget;
+        this.logValues = b.logValues;
         b.dialects.forEach(dialects::put);
         for (int i = 0; i < stripes.length; i++) {
             stripes[i] = new ReentrantLock();
@@ -201,6 +203,14 @@ public final class KeyResync {
         } finally {
             stripe.unlock();
         }
+    }
+
+    /**
+     * @return whether the mirrors and replays of this resync (and a {@code CutoverDataSource} over it)
+     *     log failures and quote SQL with the row values in them; see {@link Builder#logValues}
+     */
+    public boolean logValues() {
+        return logValues;
     }
 
     /** @return the time one call's mirror may take inside the call, see {@link Builder#copyBudget} */
@@ -530,6 +540,7 @@ public final class KeyResync {
         private final Map<Side, Dialect> dialects = new LinkedHashMap<>();
         private Duration statementTimeout = Duration.ofSeconds(5);
         private Duration copyBudget;
+        private boolean logValues;
 
         private Builder(DataSource source, DataSource target) {
             this.source = Objects.requireNonNull(source, "null source");
@@ -591,6 +602,21 @@ public final class KeyResync {
                 throw new IllegalArgumentException("copyBudget must be between 100 ms and 10 min, but was " + budget);
             }
             this.copyBudget = budget;
+            return this;
+        }
+
+        /**
+         * Whether the failures of copies made with this resync are logged with the drivers' whole
+         * messages, and the SQL that a {@code CutoverDataSource} over it quotes in its messages
+         * (refused statements, read operations) keeps its literals. By default they keep exception
+         * classes, SQL states, table, column and constraint names and keys, and row values become
+         * {@code ?}: migrations move customer data, and logs are read by many.
+         *
+         * @param logValues true only for debugging on data that is not personal; default false
+         * @return this builder
+         */
+        public Builder logValues(boolean logValues) {
+            this.logValues = logValues;
             return this;
         }
 

@@ -1,5 +1,6 @@
 package dev.cutover.dualwrite;
 
+import dev.cutover.common.internal.Redaction;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.WritePermit;
 import dev.cutover.queue.RetryQueue;
@@ -194,7 +195,7 @@ final class Mirror {
             stats.mirrorFailed(from.other());
             LOG.warn("Mirror of {}/{}/{} to the {} failed after {} ms, left to the retry-queue: {}", migration,
                     key.entity(), key.key(), from.other().name().toLowerCase(Locale.ROOT),
-                    breaker.getTimestampUnit().toMillis(duration), e.toString());
+                    breaker.getTimestampUnit().toMillis(duration), Redaction.describe(e, resync.logValues()));
             return CopyOutcome.FAILED;
         }
     }
@@ -214,7 +215,7 @@ final class Mirror {
             stats.enqueued(from.other(), false);
             LOG.error("Could not queue the resync of {}/{}/{} after its write came too late for its copy window: the"
                     + " sides may differ for this key until it is written again or verified", migration, key.entity(),
-                    key.key(), e);
+                    key.key(), Redaction.loggable(e, resync.logValues()));
             return false;
         }
         LOG.warn("Write of {}/{}/{} on the {} came too late for its copy window (the primary moved, or the flags were"
@@ -260,7 +261,8 @@ final class Mirror {
                             + " background", migration, key.entity(), key.key());
                 }
             } catch (RuntimeException e) {
-                LOG.error("Could not queue the resync of {}/{}/{}", migration, key.entity(), key.key(), e);
+                LOG.error("Could not queue the resync of {}/{}/{}", migration, key.entity(), key.key(),
+                        Redaction.loggable(e, resync.logValues()));
             }
         }
         if (permit != null && !permit.ensureBeforeDeadline()) {
@@ -278,7 +280,7 @@ final class Mirror {
             stats.enqueued(from.other(), false);
             LOG.error("Could not queue the resync of {}/{}/{} after its mirror failed: the {} may stay behind for this"
                     + " key until it is written again or verified", migration, key.entity(), key.key(),
-                    from.other().name().toLowerCase(Locale.ROOT), e);
+                    from.other().name().toLowerCase(Locale.ROOT), Redaction.loggable(e, resync.logValues()));
         }
     }
 
@@ -311,7 +313,7 @@ final class Mirror {
             return List.of();
         } catch (SQLException | RuntimeException e) {
             LOG.warn("Could not queue {} key(s) of {} on the writer's own connection, queueing them on the queue's"
-                    + " own: {}", keys.size(), migration, e.toString());
+                    + " own: {}", keys.size(), migration, Redaction.describe(e, resync.logValues()));
             return keys;
         }
     }
@@ -337,7 +339,7 @@ final class Mirror {
                     () -> queue.isPending(migration, key.entity(), key.key()), late -> { });
         } catch (SQLException | RuntimeException e) {
             LOG.warn("Retry-queue could not tell whether {}/{}/{} is pending; copying it directly: {}", migration,
-                    key.entity(), key.key(), e.toString());
+                    key.entity(), key.key(), Redaction.describe(e, resync.logValues()));
             return false;
         }
     }

@@ -5,6 +5,7 @@ import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
 import dev.cutover.flags.WritePermit;
 import dev.cutover.common.CutoverException;
+import dev.cutover.common.internal.Redaction;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryStore;
 import dev.cutover.router.ReadRouter;
@@ -133,7 +134,7 @@ final class RepositoryHandler implements InvocationHandler {
                 stats.enqueued(primary.other(), false);
                 throw new CutoverException("Cannot record the write-ahead intent of " + MethodPlan.signature(plan.method())
                         + " for " + migration + "/" + plan.entity() + "/" + key + ", so the write was not made: "
-                        + e.getMessage(), e);
+                        + Redaction.message(e, false), e);
             }
         }
         if (!permit.ensureCopyWindow()) {

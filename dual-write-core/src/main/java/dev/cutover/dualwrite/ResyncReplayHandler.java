@@ -2,6 +2,7 @@ package dev.cutover.dualwrite;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.cutover.common.internal.Redaction;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Side;
@@ -226,7 +227,7 @@ public final class ResyncReplayHandler implements ReplayHandler {
                 replayInEpoch(entry, entity, resync, from);
             }
         } catch (IllegalArgumentException e) {
-            throw new NonRetryableReplayException(entry.describe() + ": " + e.getMessage(), e);
+            throw new NonRetryableReplayException(entry.describe() + ": " + Redaction.message(e, resync.logValues()), e);
         }
     }
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.cutover.common.internal.Redaction;
 import dev.cutover.flags.FlagStore;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Stage;
@@ -225,8 +226,10 @@ class CutoverDataSourceTest {
                 for (String sql : refused) {
                     SQLFeatureNotSupportedException e = assertThrows(SQLFeatureNotSupportedException.class,
                             () -> statement.executeUpdate(sql), sql);
-                    assertTrue(e.getMessage().contains(sql) && e.getMessage().contains("Reason:")
+                    // The statement is quoted with its literals masked: they are often row values.
+                    assertTrue(e.getMessage().contains(Redaction.sql(sql, false)) && e.getMessage().contains("Reason:")
                             && e.getMessage().contains("Fix:"), e.getMessage());
+                    assertFalse(e.getMessage().contains("'bob'") || e.getMessage().contains("'x'"), e.getMessage());
                 }
                 try (PreparedStatement keyChange = c.prepareStatement("UPDATE account SET owner = ?, id = ? WHERE id = 1")) {
                     keyChange.setString(1, "x");

@@ -1,5 +1,6 @@
 package dev.cutover.router;
 
+import dev.cutover.common.internal.Redaction;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Side;
@@ -341,7 +342,8 @@ public final class ReadRouter implements AutoCloseable {
             Throwable failure = e.getCause();
             breaker.onError(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit(), failure);
             autoRollback.recordTargetRead(true);
-            return fallback(operation, "the target failed: " + failure, failure, source);
+            return fallback(operation, "the target failed: " + Redaction.describe(failure, config.revealValues()), failure,
+                    source);
         } catch (TimeoutException e) {
             future.cancel(true);
             breaker.onError(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit(), e);
@@ -430,7 +432,8 @@ public final class ReadRouter implements AutoCloseable {
             if (otherSide == Side.TARGET) {
                 autoRollback.recordTargetRead(true);
             }
-            logShadowProblem("shadow read of " + operation + " on the " + otherSide + " failed: " + e);
+            logShadowProblem("shadow read of " + operation + " on the " + otherSide + " failed: "
+                    + Redaction.describe(e, config.revealValues()));
             return;
         }
         if (otherSide == Side.TARGET) {
@@ -505,7 +508,8 @@ public final class ReadRouter implements AutoCloseable {
             otherAgain = other.call();
         } catch (Exception e) {
             shadowErrors.increment();
-            logShadowProblem("re-reading " + operation + " to confirm a difference failed: " + e);
+            logShadowProblem("re-reading " + operation + " to confirm a difference failed: "
+                    + Redaction.describe(e, config.revealValues()));
             return null;
         }
         for (Side primary : EnumSet.of(readStage.primary(), recheckStage.primary())) {
@@ -547,7 +551,8 @@ public final class ReadRouter implements AutoCloseable {
                     "the comparator returned null instead of a list");
         } catch (RuntimeException e) {
             shadowErrors.increment();
-            logShadowProblem("comparing the answers of " + operation + " failed: " + e);
+            logShadowProblem("comparing the answers of " + operation + " failed: "
+                    + Redaction.describe(e, config.revealValues()));
             return null;
         }
     }
@@ -559,7 +564,8 @@ public final class ReadRouter implements AutoCloseable {
             try {
                 listener.onMismatch(event);
             } catch (RuntimeException e) {
-                LOG.warn("Migration {}: mismatch listener {} failed: {}", migration, listener, e.toString(), e);
+                LOG.warn("Migration {}: mismatch listener {} failed: {}", migration, listener,
+                        Redaction.describe(e, config.revealValues()), Redaction.loggable(e, config.revealValues()));
             }
         }
         long held = mismatchLog.tryLog();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.LoadingCache;
+import dev.cutover.common.internal.Redaction;
 import dev.cutover.queue.internal.Listeners;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.core.IntervalFunction;
@@ -502,10 +503,10 @@ public final class RetryQueue implements AutoCloseable {
             } catch (Error e) {
                 // The executor does not rerun a task that died, so say loudly that this worker is gone.
                 LOG.error("Retry queue {} lost a worker to {}; its claimed entries are released or expire", owner,
-                        e.toString());
+                        describe(e));
                 throw e;
             } catch (RuntimeException e) {
-                LOG.warn("Retry queue {} worker failed ({}); claiming again after {}", owner, e.toString(),
+                LOG.warn("Retry queue {} worker failed ({}); claiming again after {}", owner, describe(e),
                         config.pollInterval());
                 try {
                     TimeUnit.MILLISECONDS.sleep(config.pollInterval().toMillis());
@@ -532,7 +533,7 @@ public final class RetryQueue implements AutoCloseable {
             parked = store.parkUnreadable(clock.instant());
         } catch (RuntimeException e) {
             LOG.warn("Retry queue {} could not look for unreadable entries ({}); looking again in {} ms", owner,
-                    e.toString(), unreadableCheckMillis);
+                    describe(e), unreadableCheckMillis);
             return;
         }
         for (RetryEntry entry : parked) {
@@ -636,7 +637,7 @@ public final class RetryQueue implements AutoCloseable {
         try {
             payload = JSON.readTree(entry.payload());
         } catch (JsonProcessingException e) {
-            park(entry, "payload is not valid JSON: " + e.getOriginalMessage(), e);
+            park(entry, "payload is not valid JSON: " + text(e.getOriginalMessage()), e);
             return Outcome.SETTLED;
         }
         if (breaker != null && !breaker.tryAcquirePermission()) {
@@ -651,10 +652,10 @@ public final class RetryQueue implements AutoCloseable {
             return Outcome.REPLAYED;
         } catch (NonRetryableReplayException e) {
             releaseBreaker();
-            park(entry, "non-retryable: " + e.getMessage(), e);
+            park(entry, "non-retryable: " + Redaction.message(e, config.logValues()), e);
         } catch (JsonProcessingException e) {
             releaseBreaker();
-            park(entry, "payload cannot be deserialized: " + e.getOriginalMessage(), e);
+            park(entry, "payload cannot be deserialized: " + text(e.getOriginalMessage()), e);
         } catch (InterruptedException e) {
             releaseBreaker();
             throw e;
@@ -712,7 +713,7 @@ public final class RetryQueue implements AutoCloseable {
             listeners.retried(entry.migration());
             LOG.info("Retry entry {} failed attempt {} of {} ({}); next attempt at {}", entry.describe(), attempts,
                     config.maxAttempts(), error.getClass().getName(), next);
-            LOG.debug("Retry entry {} failure detail", entry.describe(), error);
+            LOG.debug("Retry entry {} failure detail", entry.describe(), Redaction.loggable(error, config.logValues()));
         } else {
             LOG.warn("Retry entry {} failed after its lease was taken over; the new owner replays it", entry.describe());
         }
@@ -737,14 +738,19 @@ public final class RetryQueue implements AutoCloseable {
                 store.release(entries.get(i));
             } catch (RuntimeException e) {
                 LOG.warn("Could not release retry entry {} ({}); it and the {} after it in its batch are claimed again"
-                        + " after their lease ends", entries.get(i).describe(), e.toString(), entries.size() - i - 1);
+                        + " after their lease ends", entries.get(i).describe(), describe(e), entries.size() - i - 1);
                 return;
             }
         }
     }
 
-    private static String describe(Exception error) {
-        return error.getClass().getName() + ": " + error.getMessage();
+    /** The stored and logged text of a failure: see {@link RetryQueueConfig#logValues()}. */
+    private String describe(Throwable error) {
+        return Redaction.describe(error, config.logValues());
+    }
+
+    private String text(String message) {
+        return config.logValues() ? message : Redaction.reduce(message);
     }
 
     private record PendingKey(String migration, String entity, String key) {

@@ -29,6 +29,7 @@ public final class RetryQueueConfig {
     private final String instanceId;
     private final Clock clock;
     private final CircuitBreaker circuitBreaker;
+    private final boolean logValues;
 
     private RetryQueueConfig(Builder b) {
         this.batchSize = between("batchSize", b.batchSize, 1, 10_000);
@@ -64,6 +65,7 @@ public final class RetryQueueConfig {
         this.instanceId = b.instanceId;
         this.clock = Objects.requireNonNull(b.clock, "null clock");
         this.circuitBreaker = b.circuitBreaker;
+        this.logValues = b.logValues;
     }
 
     /**
@@ -101,6 +103,7 @@ public final class RetryQueueConfig {
         b.instanceId = base.instanceId;
         b.clock = base.clock;
         b.circuitBreaker = base.circuitBreaker;
+        b.logValues = base.logValues;
         return b;
     }
 
@@ -285,6 +288,17 @@ public final class RetryQueueConfig {
         return Optional.ofNullable(circuitBreaker);
     }
 
+    /**
+     * Returns whether failure texts (the stored {@code last_error}, parking reasons and log lines)
+     * keep the drivers' messages whole, with the row values they quote; default false: they keep
+     * exception classes, SQL states and names, and quoted values become {@code ?}.
+     *
+     * @return whether failure texts may carry row values; for debugging on data that is not personal
+     */
+    public boolean logValues() {
+        return logValues;
+    }
+
     /** Builds a {@link RetryQueueConfig}; not thread-safe. */
     public static final class Builder {
         private int batchSize = 50;
@@ -303,6 +317,7 @@ public final class RetryQueueConfig {
         private String instanceId = "retry-queue-" + UUID.randomUUID();
         private Clock clock = Clock.systemUTC();
         private CircuitBreaker circuitBreaker;
+        private boolean logValues;
 
         private Builder() {
         }
@@ -483,6 +498,17 @@ public final class RetryQueueConfig {
          */
         public Builder circuitBreaker(CircuitBreaker circuitBreaker) {
             this.circuitBreaker = Objects.requireNonNull(circuitBreaker, "null circuitBreaker");
+            return this;
+        }
+
+        /**
+         * Sets logValues; see the getter of the same name.
+         *
+         * @param logValues true only for debugging on data that is not personal; default false
+         * @return this builder
+         */
+        public Builder logValues(boolean logValues) {
+            this.logValues = logValues;
             return this;
         }
 

@@ -13,7 +13,9 @@ import java.util.Objects;
  *     differ, in target column order; for {@link Kind#UNCONVERTIBLE}, the source's names of the
  *     columns whose conversion failed; empty otherwise
  * @param reason for {@link Kind#UNCONVERTIBLE}, why the row could not be converted: the columns and
- *     the kind of failure, never the row's values; empty otherwise
+ *     the kind of failure, never the row's values unless {@link VerifierConfig#revealValues()}; for
+ *     {@link Kind#DIFFERENT_VALUES} with {@link VerifierConfig#revealValues()}, each differing
+ *     column's source and target value; empty otherwise
  */
 public record Difference(String key, Kind kind, List<String> columns, String reason) {
     /**

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cutover.common.CutoverException;
 import dev.cutover.common.Dialect;
 import dev.cutover.common.internal.NetworkTimeouts;
+import dev.cutover.common.internal.Redaction;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -50,7 +51,7 @@ public final class JdbcCheckpointStore implements CheckpointStore {
         try (Connection connection = NetworkTimeouts.connect(dataSource, NETWORK_TIMEOUT_MILLIS)) {
             dialect.runScript(connection, JdbcCheckpointStore.class, tablePrefix);
         } catch (SQLException e) {
-            throw new CutoverException("Cannot create the verifier checkpoint table " + table + ": " + e.getMessage(), e);
+            throw new CutoverException("Cannot create the verifier checkpoint table " + table + ": " + Redaction.message(e, false), e);
         }
     }
 
@@ -100,7 +101,7 @@ public final class JdbcCheckpointStore implements CheckpointStore {
                 connection.setAutoCommit(autoCommit);
             }
         } catch (SQLException e) {
-            throw new CutoverException("Cannot save the checkpoint of run " + runId + " in " + table + ": " + e.getMessage(), e);
+            throw new CutoverException("Cannot save the checkpoint of run " + runId + " in " + table + ": " + Redaction.message(e, false), e);
         }
     }
 
@@ -122,7 +123,7 @@ public final class JdbcCheckpointStore implements CheckpointStore {
                 }
             }
         } catch (SQLException e) {
-            throw new CutoverException("Cannot load the checkpoints of run " + runId + " from " + table + ": " + e.getMessage(), e);
+            throw new CutoverException("Cannot load the checkpoints of run " + runId + " from " + table + ": " + Redaction.message(e, false), e);
         }
         return checkpoints;
     }
@@ -153,7 +154,7 @@ public final class JdbcCheckpointStore implements CheckpointStore {
             }
             return differences;
         } catch (JsonProcessingException | RuntimeException e) {
-            throw new CutoverException("A stored verifier checkpoint holds malformed differences: " + e.getMessage(), e);
+            throw new CutoverException("A stored verifier checkpoint holds malformed differences: " + Redaction.message(e, false), e);
         }
     }
 }

@@ -100,7 +100,8 @@ public final class VerificationReport {
      * with the {@link TableReport} components ({@code durationMillis} for its duration), the
      * counts of listed differences per kind ({@code missingOnTarget}, {@code extraOnTarget},
      * {@code differentValues}, {@code unconvertible}), and the listed differences as
-     * {@code {"key", "kind", "columns"}}, with a {@code "reason"} for unconvertible rows.
+     * {@code {"key", "kind", "columns"}}, with a {@code "reason"} for unconvertible rows (and for
+     * differing values with {@link VerifierConfig#revealValues()}).
      *
      * @return indented JSON
      */

@@ -3,6 +3,7 @@ package dev.cutover.verifier;
 import dev.cutover.common.Dialect;
 import dev.cutover.common.internal.Names;
 import dev.cutover.common.internal.NetworkTimeouts;
+import dev.cutover.common.internal.Redaction;
 import dev.cutover.dualwrite.ResyncReplayHandler;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.Side;
@@ -120,7 +121,7 @@ public final class Verifier {
         try {
             plan();
         } catch (SQLException e) {
-            throw new VerifierException("Cannot read the databases' metadata: " + e.getMessage(), null, e);
+            throw new VerifierException("Cannot read the databases' metadata: " + Redaction.message(e, false), null, e);
         }
     }
 
@@ -206,7 +207,7 @@ public final class Verifier {
                     tables.stream().mapToLong(TableReport::transientDifferences).sum(), report.duration().toMillis());
             return report;
         } catch (SQLException e) {
-            throw new VerifierException("Verifier run " + runId + " failed: " + e.getMessage()
+            throw new VerifierException("Verifier run " + runId + " failed: " + Redaction.message(e, config.revealValues())
                     + "; its finished chunks are checkpointed, resume it with resume(\"" + runId + "\")", runId, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

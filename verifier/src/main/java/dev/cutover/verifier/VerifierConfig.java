@@ -23,6 +23,7 @@ public final class VerifierConfig {
     private final Duration progressLogInterval;
     private final Duration statementTimeout;
     private final int maxListedDifferences;
+    private final boolean revealValues;
 
     private VerifierConfig(Builder b) {
         this.chunkSize = b.chunkSize;
@@ -34,6 +35,7 @@ public final class VerifierConfig {
         this.progressLogInterval = b.progressLogInterval;
         this.statementTimeout = b.statementTimeout;
         this.maxListedDifferences = b.maxListedDifferences;
+        this.revealValues = b.revealValues;
     }
 
     /** @return the defaults described on each {@link Builder} method */
@@ -58,7 +60,7 @@ public final class VerifierConfig {
                 .pauseBetweenChunks(base.pauseBetweenChunks).recheckDelay(base.recheckDelay)
                 .recheckAttempts(base.recheckAttempts).timestampPrecision(base.timestampPrecision)
                 .progressLogInterval(base.progressLogInterval).statementTimeout(base.statementTimeout)
-                .maxListedDifferences(base.maxListedDifferences);
+                .maxListedDifferences(base.maxListedDifferences).revealValues(base.revealValues);
     }
 
     /** @return source rows per chunk */
@@ -106,13 +108,22 @@ public final class VerifierConfig {
         return maxListedDifferences;
     }
 
+    /**
+     * @return whether a difference's {@link Difference#reason() reason} shows the differing values
+     *     (and an unconvertible row's conversion error); default false: reports, checkpoints and logs
+     *     name keys and columns, never values
+     */
+    public boolean revealValues() {
+        return revealValues;
+    }
+
     @Override
     public String toString() {
         return "VerifierConfig{chunkSize=" + chunkSize + ", rowsPerSecond=" + rowsPerSecond + ", pauseBetweenChunks="
                 + pauseBetweenChunks + ", recheckDelay=" + recheckDelay + ", recheckAttempts=" + recheckAttempts
                 + ", timestampPrecision=" + timestampPrecision + ", progressLogInterval=" + progressLogInterval
                 + ", statementTimeout=" + statementTimeout
-                + ", maxListedDifferences=" + maxListedDifferences + "}";
+                + ", maxListedDifferences=" + maxListedDifferences + ", revealValues=" + revealValues + "}";
     }
 
     /** Builds a {@link VerifierConfig}; not thread-safe. */
@@ -126,6 +137,7 @@ public final class VerifierConfig {
         private Duration progressLogInterval = Duration.ofSeconds(10);
         private Duration statementTimeout = Duration.ofSeconds(60);
         private int maxListedDifferences = 10_000;
+        private boolean revealValues;
 
         private Builder() {
         }
@@ -262,6 +274,20 @@ public final class VerifierConfig {
                 throw new IllegalArgumentException("maxListedDifferences must be between 0 and 1000000, but was " + keys);
             }
             this.maxListedDifferences = keys;
+            return this;
+        }
+
+        /**
+         * Shows the differing values in each difference's reason (source and target value per
+         * differing column) and the conversion error of an unconvertible row. The report, its JSON,
+         * the checkpoints and the logs then hold row values: only for debugging on data that is not
+         * personal.
+         *
+         * @param reveal default false
+         * @return this builder
+         */
+        public Builder revealValues(boolean reveal) {
+            this.revealValues = reveal;
             return this;
         }
 

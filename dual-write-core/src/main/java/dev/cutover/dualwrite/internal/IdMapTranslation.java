@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.cutover.common.CutoverException;
 import dev.cutover.common.Dialect;
 import dev.cutover.common.internal.NetworkTimeouts;
+import dev.cutover.common.internal.Redaction;
 import dev.cutover.dualwrite.KeyTranslation;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -118,7 +119,8 @@ public final class IdMapTranslation implements KeyTranslation {
                 connection.setAutoCommit(autoCommit);
             }
         } catch (SQLException e) {
-            throw new CutoverException("Cannot translate id " + sourceValue + " through " + table + ": " + e.getMessage(), e);
+            throw new CutoverException("Cannot translate id " + sourceValue + " through " + table + ": "
+                    + Redaction.message(e, false), e);
         }
     }
 
@@ -128,7 +130,7 @@ public final class IdMapTranslation implements KeyTranslation {
             found = select(connection, selectSource, targetValue);
         } catch (SQLException e) {
             throw new CutoverException("Cannot translate id " + targetValue + " back through " + table + ": "
-                    + e.getMessage(), e);
+                    + Redaction.message(e, false), e);
         }
         if (found == null) {
             throw new CutoverException("Id map " + table + " has no source id for " + targetValue

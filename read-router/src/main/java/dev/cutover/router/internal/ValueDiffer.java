@@ -1,5 +1,6 @@
 package dev.cutover.router.internal;
 
+import dev.cutover.common.internal.Redaction;
 import dev.cutover.router.Difference;
 import java.lang.reflect.Array;
 import java.lang.reflect.Field;
@@ -407,10 +408,10 @@ public final class ValueDiffer {
                 return method != null ? method.invoke(owner) : field.get(owner);
             } catch (IllegalAccessException e) {
                 throw new IllegalStateException("Cannot read " + name + " of " + owner.getClass().getName()
-                        + " for comparison: " + e.getMessage(), e);
+                        + " for comparison: " + Redaction.message(e, false), e);
             } catch (InvocationTargetException e) {
                 throw new IllegalStateException("Reading " + name + " of " + owner.getClass().getName()
-                        + " for comparison failed: " + e.getCause(), e.getCause());
+                        + " for comparison failed: " + Redaction.describe(e.getCause(), false), e.getCause());
             }
         }
     }

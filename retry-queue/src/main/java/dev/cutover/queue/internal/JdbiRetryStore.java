@@ -3,6 +3,7 @@ package dev.cutover.queue.internal;
 import dev.cutover.common.CutoverException;
 import dev.cutover.common.Dialect;
 import dev.cutover.common.internal.NetworkTimeouts;
+import dev.cutover.common.internal.Redaction;
 import dev.cutover.queue.ClaimResult;
 import dev.cutover.queue.EntryStatus;
 import dev.cutover.queue.JdbcRetryStore;
@@ -161,7 +162,7 @@ public final class JdbiRetryStore implements JdbcRetryStore {
             try {
                 dialect.runScript(handle.getConnection(), JdbiRetryStore.class, tablePrefix);
             } catch (SQLException e) {
-                throw new CutoverException("Cannot create the retry queue table " + table + ": " + e.getMessage(), e);
+                throw new CutoverException("Cannot create the retry queue table " + table + ": " + Redaction.message(e, false), e);
             }
         });
     }
@@ -181,7 +182,7 @@ public final class JdbiRetryStore implements JdbcRetryStore {
         try {
             return inTransactionRetryingConflicts(handle -> enqueue(handle, entry, now));
         } catch (SQLException | JdbiException e) {
-            throw new CutoverException("Cannot enqueue a retry entry into " + table + ": " + e.getMessage(), e);
+            throw new CutoverException("Cannot enqueue a retry entry into " + table + ": " + Redaction.message(e, false), e);
         }
     }
 
@@ -195,7 +196,7 @@ public final class JdbiRetryStore implements JdbcRetryStore {
                 return into != null ? into : enqueue(handle.getConnection(), entry, due);
             });
         } catch (SQLException | JdbiException e) {
-            throw new CutoverException("Cannot enqueue a retry entry into " + table + ": " + e.getMessage(), e);
+            throw new CutoverException("Cannot enqueue a retry entry into " + table + ": " + Redaction.message(e, false), e);
         }
     }
 

@@ -360,12 +360,18 @@ public final class TableRun {
             return unconvertible(sourceKey, sourceRow);
         }
         List<String> differing = new ArrayList<>();
+        StringBuilder shown = new StringBuilder();
         for (int i = 0; i < expected.size(); i++) {
             if (!values.same(expected.get(i), targetRow.get(i))) {
                 differing.add(targetColumns.get(i));
+                if (config.revealValues()) {
+                    shown.append(shown.length() == 0 ? "" : "; ").append(targetColumns.get(i)).append(": source ")
+                            .append(expected.get(i)).append(", target ").append(targetRow.get(i));
+                }
             }
         }
-        return differing.isEmpty() ? null : new Suspect(sourceKey, Difference.Kind.DIFFERENT_VALUES, differing);
+        return differing.isEmpty() ? null
+                : new Suspect(sourceKey, Difference.Kind.DIFFERENT_VALUES, differing, shown.toString());
     }
 
     /**
@@ -392,7 +398,8 @@ public final class TableRun {
             } catch (CutoverException e) {
                 throw e;
             } catch (RuntimeException e) {
-                problem = "threw " + e.getClass().getSimpleName();
+                // The conversion's message often quotes the value: only shown when values are revealed.
+                problem = "threw " + e.getClass().getSimpleName() + (config.revealValues() ? " (" + e.getMessage() + ")" : "");
             }
             String reason = "the mapping's conversion of " + mapping.sourceTable() + "." + String.join(", ", columns)
                     + " to the target " + problem + ": add the value to its code map, fix the conversion, or fix the row";

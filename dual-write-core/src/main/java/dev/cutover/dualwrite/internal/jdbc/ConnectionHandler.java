@@ -1,5 +1,6 @@
 package dev.cutover.dualwrite.internal.jdbc;
 
+import dev.cutover.common.internal.Redaction;
 import dev.cutover.dualwrite.internal.jdbc.WriteProtocol.WrittenKey;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
@@ -364,7 +365,7 @@ final class ConnectionHandler implements InvocationHandler {
                         throw refusedCall(now, sql);
                     }
                     if (physical != preparedOn) {
-                        throw new SQLException("The call " + sql + " was prepared on the " + physicalSide.other()
+                        throw new SQLException("The call " + context.quote(sql) + " was prepared on the " + physicalSide.other()
                                 .name().toLowerCase(java.util.Locale.ROOT) + ", which is no longer the primary. Fix:"
                                 + " prepare the call again", "08003");
                     }
@@ -381,7 +382,7 @@ final class ConnectionHandler implements InvocationHandler {
 
     private SQLFeatureNotSupportedException refusedCall(Stage stage, String sql) {
         return new SQLFeatureNotSupportedException("Cutover refused a procedure call in stage " + stage + " of migration "
-                + context.migration() + ": " + sql + " . Reason: a procedure may write rows Cutover cannot key, so"
+                + context.migration() + ": " + context.quote(sql) + " . Reason: a procedure may write rows Cutover cannot key, so"
                 + " they would never reach the other side. Fix: call it in a single-side stage, or write the rows with"
                 + " plain INSERT/UPDATE/DELETE statements on mapped tables.", "0A000");
     }
@@ -434,7 +435,8 @@ final class ConnectionHandler implements InvocationHandler {
                 } catch (SQLException | RuntimeException e) {
                     rollbackQuietly(e);
                     throw new SQLException("Could not record the retry entries of the transaction of migration "
-                            + context.migration() + ", so it was rolled back and nothing was written: " + e.getMessage(),
+                            + context.migration() + ", so it was rolled back and nothing was written: "
+                            + Redaction.message(e, context.logValues()),
                             "40000", e);
                 }
             }

@@ -1,5 +1,6 @@
 package dev.cutover.dualwrite.internal.jdbc;
 
+import dev.cutover.common.internal.Redaction;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.Side;
 import dev.cutover.router.ReadRouter;
@@ -30,6 +31,7 @@ public final class JdbcContext {
     private final Map<String, TableMapping> byTargetTable = new LinkedHashMap<>();
     private final Set<String> passThrough;
     private final SqlAnalyzer analyzer = new SqlAnalyzer();
+    private final boolean logValues;
 
     /**
      * @param source the source database
@@ -39,14 +41,17 @@ public final class JdbcContext {
      * @param protocol the dual-write core's side of the protocol
      * @param mappings every mapped entity
      * @param passThrough tables written on the primary only, in any case
+     * @param logValues whether messages may quote the application's SQL with its literals
      */
     public JdbcContext(DataSource source, DataSource target, String migration, ReadRouter router,
-            WriteProtocol protocol, Collection<TableMapping> mappings, Collection<String> passThrough) {
+            WriteProtocol protocol, Collection<TableMapping> mappings, Collection<String> passThrough,
+            boolean logValues) {
         this.source = source;
         this.target = target;
         this.migration = migration;
         this.router = router;
         this.protocol = protocol;
+        this.logValues = logValues;
         for (TableMapping mapping : mappings) {
             bySourceTable.put(SqlAnalyzer.normalise(mapping.sourceTable()), mapping);
             byTargetTable.put(SqlAnalyzer.normalise(mapping.targetTable()), mapping);
@@ -76,6 +81,18 @@ public final class JdbcContext {
 
     String migration() {
         return migration;
+    }
+
+    boolean logValues() {
+        return logValues;
+    }
+
+    /**
+     * The application's SQL as Cutover's messages and read operations quote it: literals masked and
+     * the length bounded, since literals are often the very row values (see {@link Redaction#sql}).
+     */
+    String quote(String sql) {
+        return Redaction.sql(sql, logValues);
     }
 
     ReadRouter router() {

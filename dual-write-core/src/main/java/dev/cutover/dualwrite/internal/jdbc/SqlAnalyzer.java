@@ -2,6 +2,7 @@ package dev.cutover.dualwrite.internal.jdbc;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.cutover.common.internal.Redaction;
 import dev.cutover.dualwrite.internal.jdbc.SqlAnalysis.Equality;
 import dev.cutover.dualwrite.internal.jdbc.SqlAnalysis.Kind;
 import java.util.ArrayList;
@@ -75,7 +76,7 @@ final class SqlAnalyzer {
         try {
             statement = CCJSqlParserUtil.parse(sql);
         } catch (JSQLParserException | RuntimeException e) {
-            return other(sql, null, "the SQL parser does not understand it (" + firstLine(e.getMessage()) + "), so"
+            return other(sql, null, "the SQL parser does not understand it (" + Redaction.reduce(firstLine(e.getMessage())) + "), so"
                     + " Cutover cannot tell which rows it writes", "write it as INSERT ... VALUES, or UPDATE or DELETE"
                     + " of one table with a WHERE condition, or run it in a single-side stage");
         }

@@ -346,7 +346,7 @@ final class StatementHandler implements InvocationHandler {
         ReadCall<QueryResult> source = () -> read(Side.SOURCE, caller, sql, snapshot);
         ReadCall<QueryResult> target = () -> read(Side.TARGET, caller, sql, snapshot);
         try {
-            return context.router().read(sql, key, source, target).rowSet();
+            return context.router().read(context.quote(sql), key, source, target).rowSet();
         } catch (SQLException | RuntimeException e) {
             throw e;
         } catch (Exception e) {
@@ -402,7 +402,7 @@ final class StatementHandler implements InvocationHandler {
                     outcome.rows() == null ? null : outcome.rows().getMetaData());
             if (outcome.rows() == null || positions == null) {
                 throw new KeysUnknownException("Cutover could not read the generated key " + mapping.keyColumnNames(primary)
-                        + " of the rows inserted by " + sql + " from its RETURNING rows, so the rows cannot be mirrored"
+                        + " of the rows inserted by " + context.quote(sql) + " from its RETURNING rows, so the rows cannot be mirrored"
                         + " and nothing was written. Fix: run it with executeQuery() or execute(), or insert the key's"
                         + " value explicitly");
             }
@@ -626,7 +626,8 @@ final class StatementHandler implements InvocationHandler {
             }
             c.rollback(savepoint);
         }
-        throw new KeysUnknownException("Cutover could not lock the rows of " + analysis.sql() + " : rows matching it kept"
+        throw new KeysUnknownException("Cutover could not lock the rows of " + context.quote(analysis.sql())
+                + " : rows matching it kept"
                 + " being inserted by other transactions (" + PHANTOM_ATTEMPTS + " attempts), so nothing was written."
                 + " Fix: retry the transaction");
     }
@@ -732,7 +733,7 @@ final class StatementHandler implements InvocationHandler {
 
     private SQLFeatureNotSupportedException refused(Stage stage, String sql, String reason, String fix) {
         return new SQLFeatureNotSupportedException("Cutover refused a statement in stage " + stage + " of migration "
-                + context.migration() + ": " + sql + " . Reason: " + reason + ". Fix: " + fix + ".", "0A000");
+                + context.migration() + ": " + context.quote(sql) + " . Reason: " + reason + ". Fix: " + fix + ".", "0A000");
     }
 
     /** Runs a statement on the primary without mirroring; counts it as a write unless it is a read or session statement. */
@@ -773,7 +774,8 @@ final class StatementHandler implements InvocationHandler {
             List<Integer> whereParameters = analysis.whereParameters();
             for (int i = 0; i < whereParameters.size(); i++) {
                 if (bound == null) {
-                    throw new SQLException("A plain Statement cannot have parameters: " + analysis.sql(), "07001");
+                    throw new SQLException("A plain Statement cannot have parameters: " + context.quote(analysis.sql()),
+                            "07001");
                 }
                 bound.bind(statement, i + 1, whereParameters.get(i));
             }
