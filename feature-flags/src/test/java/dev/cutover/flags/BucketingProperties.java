@@ -19,15 +19,48 @@ import net.jqwik.api.constraints.StringLength;
 class BucketingProperties {
     private static final String MIGRATION = "customers";
     private static final int KEYS = 100_000;
+    /** The buckets of customer-0 to customer-7 in migration "customers", as 0.1.0 computed them. */
+    private static final java.util.List<Integer> KNOWN_BUCKETS = java.util.List.of(2890, 9255, 2721, 4620, 3350, 5743, 7648, 7732);
     /** Buckets of 100,000 random keys (fixed seed, so a failure can be replayed), sorted. */
     private static final int[] SORTED_BUCKETS = sortedBuckets(new Random(20261123L));
 
     @Example
     void murmur3_matchesPublishedVectors() {
-        assertEquals(0, Bucketing.murmur3(new byte[0], 0));
-        assertEquals(0x248bfa47, Bucketing.murmur3("hello".getBytes(StandardCharsets.UTF_8), 0));
+        assertEquals(0, Bucketing.murmur3(new byte[0]));
+        assertEquals(0x248bfa47, Bucketing.murmur3("hello".getBytes(StandardCharsets.UTF_8)));
         assertEquals(0x2e4ff723, Bucketing.murmur3(
-                "The quick brown fox jumps over the lazy dog".getBytes(StandardCharsets.UTF_8), 0));
+                "The quick brown fox jumps over the lazy dog".getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * Buckets must not move on upgrade: a running migration's sticky keys stay where they are. The
+     * bucket was the hash of the concatenated string's UTF-8 bytes; it is now encoded on the fly.
+     */
+    @Property(tries = 3000)
+    void bucket_isTheHashOfTheUtf8BytesOfMigrationSeparatorAndKey(@ForAll @StringLength(max = 30) String migration,
+                                                                  @ForAll @StringLength(max = 40) String key) {
+        byte[] bytes = (migration + '\0' + key).getBytes(StandardCharsets.UTF_8);
+        assertEquals((int) (Integer.toUnsignedLong(Bucketing.murmur3(bytes)) % Bucketing.BUCKETS),
+                Bucketing.bucket(migration, key));
+    }
+
+    @Example
+    void bucket_agreesOnSurrogatesPairedSplitAndAlone() {
+        String pair = "\uD83D\uDE00";
+        for (String migration : new String[] {"m", "m" + pair, "m\uD83D", "\uDE00m", "ab\u00e9\u4e2d"}) {
+            for (String key : new String[] {"", "k", pair, "\uDE00", "\uD83D", "\uDE00x" + pair + "\uD83D", "caf\u00e9"}) {
+                byte[] bytes = (migration + '\0' + key).getBytes(StandardCharsets.UTF_8);
+                assertEquals((int) (Integer.toUnsignedLong(Bucketing.murmur3(bytes)) % Bucketing.BUCKETS),
+                        Bucketing.bucket(migration, key), migration + " / " + key);
+            }
+        }
+    }
+
+    /** Buckets published by the release before the streaming hash, for fixed keys. */
+    @Example
+    void bucket_keepsTheValuesOfEarlierReleases() {
+        assertEquals(KNOWN_BUCKETS, java.util.stream.IntStream.range(0, 8)
+                .mapToObj(i -> Bucketing.bucket(MIGRATION, "customer-" + i)).toList());
     }
 
     @Property(tries = 1000)
