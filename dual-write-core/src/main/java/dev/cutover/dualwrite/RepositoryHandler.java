@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** The proxy's behaviour: the write protocol and read routing described on {@link RepositoryBuilder}. */
 final class RepositoryHandler implements InvocationHandler {
@@ -29,6 +30,12 @@ final class RepositoryHandler implements InvocationHandler {
     private final MigrationFlags flags;
     private final ReadRouter router;
     private final Map<String, MethodPlan> plans = new HashMap<>();
+    /**
+     * The plans by the {@code Method} the proxy passes, filled on first use: looking a plan up by
+     * name and parameter types built a string on every call. The proxy may pass another interface's
+     * {@code Method} for a method two interfaces declare, so the first lookup goes by signature.
+     */
+    private final Map<Method, MethodPlan> plansByMethod = new ConcurrentHashMap<>();
     private final DualWriteStats stats;
     private final Mirror mirror;
     private final KeyResync resync;
@@ -59,7 +66,7 @@ final class RepositoryHandler implements InvocationHandler {
         if (method.getDeclaringClass() == Object.class) {
             return objectMethod(proxy, method, args);
         }
-        MethodPlan plan = plans.get(lookupKey(method));
+        MethodPlan plan = planOf(method);
         switch (plan.kind()) {
             case DEFAULT:
                 return InvocationHandler.invokeDefault(proxy, method, args);
@@ -192,6 +199,11 @@ final class RepositoryHandler implements InvocationHandler {
             }
             throw e;
         }
+    }
+
+    private MethodPlan planOf(Method method) {
+        MethodPlan plan = plansByMethod.get(method);
+        return plan != null ? plan : plansByMethod.computeIfAbsent(method, m -> plans.get(lookupKey(m)));
     }
 
     private static String lookupKey(Method method) {
