@@ -99,20 +99,6 @@ final class LedgerWorkload {
     final AtomicInteger primaryMoves = new AtomicInteger();
     final AtomicInteger outages = new AtomicInteger();
     final AcknowledgedWriteOracle<Long, Account> oracle = RecordedLedger.newOracle();
-    /** Whether the run is held only to "both sides equal" instead of the oracle; see {@link #LedgerWorkload(boolean)}. */
-    private final boolean equalityOnly;
-
-    LedgerWorkload() {
-        this(false);
-    }
-
-    /**
-     * @param equalityOnly hold the run only to "both sides equal", the bar before the oracle, while the
-     *     soak run still finds rare oracle violations (the caller names them)
-     */
-    LedgerWorkload(boolean equalityOnly) {
-        this.equalityOnly = equalityOnly;
-    }
 
     /**
      * Runs one workload on one flag instance with the old walk among all three dual-write stages.
@@ -167,10 +153,6 @@ final class LedgerWorkload {
         fixture.faults.disable();
         assertTrue(fixture.queue.drain(Duration.ofSeconds(60)), "the retry-queue did not drain within 60 s, " + plan);
         assertEquals(List.of(), fixture.queue.parked(10), "no entry may be parked, " + plan);
-        if (equalityOnly) {
-            assertEquals(fixture.sourceRows(), fixture.targetRows(), "both sides must be equal, " + plan);
-            return;
-        }
         Throwable violation = null;
         try {
             oracle.check(RecordedLedger.accounts(fixture.sourceRows()), RecordedLedger.accounts(fixture.targetRows()));
