@@ -24,7 +24,9 @@ class SpringBootJpaMigrationTest {
     private static final int WRITERS = 4;
     private static final int LOAD_WRITERS = 40;
     private static final int POOL = 10;
-    private static final int OPERATIONS = Integer.getInteger("cutover.soak.bootOperations", 12);
+    /** Operations per writer and stage; the soak profile raises both. */
+    private static final int OPERATIONS = Integer.getInteger("cutover.soak.bootOperations", 6);
+    private static final int LOAD_OPERATIONS = Integer.getInteger("cutover.soak.bootLoadOperations", 5);
 
     @Test
     void postgresToPostgres_everyStageThroughHttp_withRollbacks_andFortyWritersOnAPoolOfTen() throws Exception {
@@ -35,7 +37,7 @@ class SpringBootJpaMigrationTest {
 
             shop.flip(Stage.DUAL_WRITE, 0, 100);
             shop.settle();                                                 // copy the history, prove it
-            shop.traffic(LOAD_WRITERS, OPERATIONS, 2);                     // more writers than connections
+            shop.traffic(LOAD_WRITERS, LOAD_OPERATIONS, 2);                     // more writers than connections
             shop.settle();
             assertThat(shop.failures()).as("failed requests with %d writers on a pool of %d", LOAD_WRITERS, POOL)
                     .isEmpty();
@@ -66,12 +68,14 @@ class SpringBootJpaMigrationTest {
     }
 
     /**
-     * Across engines the application's SQL is MariaDB's, so the DataSource style stays at
-     * DUAL_WRITE (README, "Spring Boot and JPA"): writes are mirrored to PostgreSQL by row, and a
-     * rollback to SOURCE_ONLY and forward again loses nothing once the verifier has run.
+     * Across engines the application's SQL is MariaDB's, so the DataSource style goes no further
+     * than DUAL_WRITE (README, "Spring Boot and JPA"): writes are mirrored to PostgreSQL by row, a
+     * rollback to SOURCE_ONLY and forward again loses nothing once the verifier has run, and
+     * SHIFT_READS keeps every read (and shadow read) on MariaDB, since PostgreSQL would be sent SQL
+     * written for MariaDB.
      */
     @Test
-    void mariadbToPostgres_dualWriteAndBack() throws Exception {
+    void mariadbToPostgres_dualWriteAndBack_readsNeverRoutedAcrossDialects() throws Exception {
         try (TestDatabase source = TestDatabases.create(Engine.MARIADB, "bootjpasrc");
                 TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "bootjpatgt");
                 ShopHarness shop = new ShopHarness(source, target, POOL)) {
@@ -81,9 +85,16 @@ class SpringBootJpaMigrationTest {
             shop.traffic(WRITERS, OPERATIONS, 12);
             shop.flip(Stage.SOURCE_ONLY, 0, 0);                            // rollback
             shop.traffic(WRITERS, OPERATIONS, 13);
-            shop.flip(Stage.DUAL_WRITE, 0, 0);
+            shop.flip(Stage.DUAL_WRITE, 0, 100);
             shop.settle();                                                 // what SOURCE_ONLY wrote alone
             shop.traffic(WRITERS, OPERATIONS, 14);
+            shop.settle();
+            shop.flip(Stage.SHIFT_READS, 100, 100);                        // asks for every read on the target
+            shop.traffic(WRITERS, OPERATIONS, 15);
+            ReadRouterStats reads = shop.migration().router().stats();
+            assertThat(reads.targetReads() + reads.compared()).as("reads sent to PostgreSQL in MariaDB's SQL: %s", reads)
+                    .isZero();
+            shop.flip(Stage.DUAL_WRITE, 0, 0);                             // rollback
             shop.settle();
 
             finish(shop);
@@ -97,7 +108,12 @@ class SpringBootJpaMigrationTest {
         shop.checkOracle();
         assertThat(shop.migration().stats().enqueueFailures()).as("keys neither copied nor queued").isZero();
         ReadRouterStats reads = shop.migration().router().stats();
-        assertThat(reads.mismatched()).as("shadow reads that differed: %s", reads).isZero();
+        // A keyless aggregate (countByStatus) counts other writers' rows too, and while they write it
+        // may differ between two reads made a moment apart on each side, however often it is read
+        // again: a race of the read, not a difference of the data (the oracle and the verifier judge
+        // that). Every read of a key must agree.
+        assertThat(shop.migration().router().recentMismatches()).as("shadow reads of a key that differed: %s", reads)
+                .allSatisfy(mismatch -> assertThat(mismatch.routingKey()).as(mismatch.toString()).isNull());
         LOG.info("{} requests, {} acknowledged writes, reads {}", shop.requests(), shop.oracle().acknowledged(), reads);
     }
 }
