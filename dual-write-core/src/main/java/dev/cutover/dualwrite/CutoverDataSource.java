@@ -250,6 +250,7 @@ public final class CutoverDataSource implements DataSource {
         private CircuitBreaker circuitBreaker;
         private JdbcRetryStore outboxStore;
         private Duration outboxDelay;
+        private boolean crossDialectReads;
 
         Builder(DataSource source, DataSource target) {
             this.source = Objects.requireNonNull(source, "null source");
@@ -333,6 +334,21 @@ public final class CutoverDataSource implements DataSource {
                 }
                 passThrough.add(table);
             }
+            return this;
+        }
+
+        /**
+         * Whether reads go through the read router (to the target, and shadowed) also when the two
+         * sides speak different SQL dialects. Off by default: the application's SQL is written for
+         * one dialect (Hibernate's for the source's), so across engines its reads stay on the primary
+         * and the DataSource style goes no further than {@code DUAL_WRITE}; a WARN log says so once.
+         * Turn it on only for SQL both engines understand alike.
+         *
+         * @param allowed whether to route reads across dialects
+         * @return this builder
+         */
+        public Builder crossDialectReads(boolean allowed) {
+            this.crossDialectReads = allowed;
             return this;
         }
 
@@ -435,7 +451,7 @@ public final class CutoverDataSource implements DataSource {
             queueIn.put(Side.TARGET, retryQueue.storesIn(target));
             JdbcContext context = new JdbcContext(source, target, migration, router,
                     new Protocol(flags, mirror, outboxStore, outboxDelay, resync.copyBudget(), queueIn), mappings,
-                    passThrough, resync.logValues());
+                    passThrough, resync.logValues(), crossDialectReads);
             return new CutoverDataSource(this, context, breaker);
         }
 

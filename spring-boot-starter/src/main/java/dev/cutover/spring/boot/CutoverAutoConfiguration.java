@@ -24,7 +24,16 @@ import org.springframework.boot.context.properties.source.InvalidConfigurationPr
 import org.springframework.boot.context.properties.source.MutuallyExclusiveConfigurationPropertiesException;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.Primary;
+import org.springframework.core.env.Environment;
+import org.springframework.boot.autoconfigure.sql.init.SqlDataSourceScriptDatabaseInitializer;
+import org.springframework.boot.autoconfigure.sql.init.SqlInitializationProperties;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.sql.init.DatabaseInitializationMode;
+import org.springframework.boot.sql.init.dependency.DatabaseInitializationDependencyConfigurer;
+import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
+import org.springframework.jdbc.datasource.init.DatabasePopulator;
 import org.springframework.util.StringUtils;
 
 /**
@@ -34,6 +43,11 @@ import org.springframework.util.StringUtils;
  * application's primary {@code DataSource} as a {@link CutoverDataSource}, and the lifecycle that
  * runs the retry-queue's workers.
  *
+ * <p>Schema scripts run on each side's own DataSource, never through the wrapper (which refuses DDL
+ * from {@code DUAL_WRITE} on, and would run it on the target once the target is primary): Spring
+ * Boot's {@code spring.sql.init.*} (or {@code cutover.source.sql-init.*}, which then replaces it) on
+ * the source, {@code cutover.target.sql-init.*} on the target; the runtime and JPA wait for them.
+ *
  * <p>Shutdown order: the lifecycle stops the workers before any bean is destroyed; then the beans
  * using the wrapped DataSource (e.g. JPA), the runtime ({@link Cutover#close()}), and last the
  * source and target pools, which the runtime is registered as depending on.
@@ -42,11 +56,14 @@ import org.springframework.util.StringUtils;
 @ConditionalOnClass(Cutover.class)
 @ConditionalOnProperty(prefix = CutoverProperties.PREFIX, name = "enabled", havingValue = "true", matchIfMissing = true)
 @EnableConfigurationProperties(CutoverProperties.class)
+@Import(DatabaseInitializationDependencyConfigurer.class)
 public class CutoverAutoConfiguration {
     /** The name of the source pool built from {@code cutover.source.*}. */
     public static final String SOURCE_DATA_SOURCE = "cutoverSourceDataSource";
     /** The name of the target pool built from {@code cutover.target.*}. */
     public static final String TARGET_DATA_SOURCE = "cutoverTargetDataSource";
+    /** The name of the pool of the runtime's own tables, built beside the source pool from {@code cutover.source.*}. */
+    public static final String STATE_DATA_SOURCE = "cutoverStateDataSource";
     /** The name of the runtime bean. */
     public static final String CUTOVER = "cutover";
     /** The name of the wrapped primary DataSource. */
@@ -83,6 +100,26 @@ public class CutoverAutoConfiguration {
         return pool(properties.getTarget(), "cutover-target");
     }
 
+    /**
+     * The runtime's own pool on the source database, for its flag and retry tables: the flags'
+     * refresh and the retry-queue never wait behind the application's transactions on the source
+     * pool, which under load (more concurrent requests than connections) would hold the flag loads
+     * past their load timeout and so fail the application's writes for want of confirmed flags.
+     * Built only with the source pool; {@code cutover.state.hikari.*} adjusts it.
+     *
+     * @param properties the properties
+     * @return a pool of at most 4 connections; closed after the runtime
+     */
+    @Bean(STATE_DATA_SOURCE)
+    @ConditionalOnProperty(prefix = "cutover.source", name = "url")
+    @ConfigurationProperties("cutover.state.hikari")
+    public HikariDataSource cutoverStateDataSource(CutoverProperties properties) {
+        HikariDataSource pool = pool(properties.getSource(), "cutover-state");
+        pool.setMaximumPoolSize(4);
+        pool.setMinimumIdle(1);
+        return pool;
+    }
+
     private static HikariDataSource pool(CutoverProperties.Database database, String poolName) {
         HikariDataSource pool = new HikariDataSource();
         pool.setJdbcUrl(database.getUrl());
@@ -108,6 +145,7 @@ public class CutoverAutoConfiguration {
      */
     @Bean(name = CUTOVER, destroyMethod = "close")
     @ConditionalOnMissingBean
+    @DependsOnDatabaseInitialization // the scripts may create Cutover's own tables
     public Cutover cutover(CutoverProperties properties, ConfigurableListableBeanFactory beanFactory,
             ObjectProvider<CutoverBuilderCustomizer> customizers, ObjectProvider<CutoverMappings> mappings) {
         DataSource source = side(beanFactory, "cutover.source", properties.getSource(), SOURCE_DATA_SOURCE);
@@ -117,7 +155,12 @@ public class CutoverAutoConfiguration {
                     "the source and the target are the same DataSource: name the old database as the source and the"
                             + " new one as the target");
         }
-        return RuntimeFactory.build(properties, source, target, customizers.orderedStream().toList(),
+        DataSource state = null;
+        if (!StringUtils.hasText(properties.getSource().getBeanName()) && beanFactory.containsBean(STATE_DATA_SOURCE)) {
+            state = beanFactory.getBean(STATE_DATA_SOURCE, DataSource.class);
+            beanFactory.registerDependentBean(STATE_DATA_SOURCE, CUTOVER);
+        }
+        return RuntimeFactory.build(properties, source, target, state, customizers.orderedStream().toList(),
                 mappings.orderedStream().toList());
     }
 
@@ -206,6 +249,51 @@ public class CutoverAutoConfiguration {
     @Bean
     public CutoverLifecycle cutoverLifecycle(Cutover cutover) {
         return new CutoverLifecycle(cutover);
+    }
+
+    /**
+     * Runs the schema scripts on each side's own DataSource instead of Spring Boot's initializer,
+     * which would run them on the primary DataSource, the wrapper.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(DatabasePopulator.class)
+    @ConditionalOnProperty(prefix = "cutover.data-source", name = "enabled", havingValue = "true", matchIfMissing = true)
+    @ConditionalOnMissingBean(SqlDataSourceScriptDatabaseInitializer.class)
+    static class SqlInitializationConfiguration {
+        /**
+         * {@code cutover.source.sql-init.*} when any of it is set, otherwise the application's own
+         * {@code spring.sql.init.*}, on the source's DataSource.
+         */
+        @Bean
+        SqlDataSourceScriptDatabaseInitializer cutoverSourceSqlInitializer(ConfigurableListableBeanFactory beanFactory,
+                CutoverProperties properties, Environment environment) {
+            Binder binder = Binder.get(environment);
+            SqlInitializationProperties settings = binder.bind("cutover.source.sql-init", SqlInitializationProperties.class)
+                    .orElseGet(() -> {
+                        SqlInitializationProperties boot = binder.bind("spring.sql.init",
+                                SqlInitializationProperties.class).orElseGet(SqlInitializationProperties::new);
+                        if (!binder.bind("spring.sql.init.enabled", Boolean.class).orElse(true)) {
+                            boot.setMode(DatabaseInitializationMode.NEVER);
+                        }
+                        return boot;
+                    });
+            return new SqlDataSourceScriptDatabaseInitializer(
+                    side(beanFactory, "cutover.source", properties.getSource(), SOURCE_DATA_SOURCE), settings);
+        }
+
+        /** {@code cutover.target.sql-init.*} on the target's DataSource; nothing when none of it is set. */
+        @Bean
+        SqlDataSourceScriptDatabaseInitializer cutoverTargetSqlInitializer(ConfigurableListableBeanFactory beanFactory,
+                CutoverProperties properties, Environment environment) {
+            SqlInitializationProperties settings = Binder.get(environment)
+                    .bind("cutover.target.sql-init", SqlInitializationProperties.class).orElseGet(() -> {
+                        SqlInitializationProperties none = new SqlInitializationProperties();
+                        none.setMode(DatabaseInitializationMode.NEVER);
+                        return none;
+                    });
+            return new SqlDataSourceScriptDatabaseInitializer(
+                    side(beanFactory, "cutover.target", properties.getTarget(), TARGET_DATA_SOURCE), settings);
+        }
     }
 
     /** Publishes Cutover's meters to the application's registry, when it has one. */

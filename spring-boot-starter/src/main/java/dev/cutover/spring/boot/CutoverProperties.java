@@ -3,7 +3,9 @@ package dev.cutover.spring.boot;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.springframework.boot.autoconfigure.sql.init.SqlInitializationProperties;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.NestedConfigurationProperty;
 
 /**
  * The {@code cutover.*} properties. Options left unset keep the runtime's defaults (README,
@@ -136,6 +138,15 @@ public class CutoverProperties {
         /** JDBC driver class; detected from the URL when unset. */
         private String driverClassName;
 
+        /**
+         * Schema and data scripts run on this side's own DataSource at start-up, never through the
+         * wrapper; the options of spring.sql.init.* (mode, schema-locations, data-locations, platform,
+         * continue-on-error, separator, encoding, username, password). For the source, when none is
+         * set, the application's spring.sql.init.* runs there instead.
+         */
+        @NestedConfigurationProperty
+        private final SqlInitializationProperties sqlInit = new SqlInitializationProperties();
+
         public String getBeanName() {
             return beanName;
         }
@@ -174,6 +185,10 @@ public class CutoverProperties {
 
         public void setDriverClassName(String driverClassName) {
             this.driverClassName = driverClassName;
+        }
+
+        public SqlInitializationProperties getSqlInit() {
+            return sqlInit;
         }
     }
 

@@ -20,6 +20,8 @@ import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -116,6 +118,45 @@ class CutoverAutoConfigurationTest {
                     assertThat(cutover.queueWorkersRunning()).as("started by the lifecycle").isTrue();
                     assertThat(threads("cutover-retry-")).as("cutover.retry-queue.worker-count").isEqualTo(3);
                 });
+    }
+
+    /**
+     * Scripts through the wrapper would be refused from DUAL_WRITE on (DDL) and would reach the
+     * target once it is primary; the starter runs spring.sql.init on the source's own pool and
+     * cutover.target.sql-init on the target's, so a restart in DUAL_WRITE runs them again unrefused.
+     */
+    @Test
+    void schemaScriptsRunOnEachSidesOwnDataSource_alsoPastSourceOnly() throws Exception {
+        Path scripts = Files.createTempDirectory("cutover-sql-init");
+        Path sourceScript = Files.writeString(scripts.resolve("source.sql"),
+                "CREATE TABLE IF NOT EXISTS source_only (id BIGINT PRIMARY KEY);");
+        Path targetScript = Files.writeString(scripts.resolve("target.sql"),
+                "CREATE TABLE IF NOT EXISTS target_only (id BIGINT PRIMARY KEY);");
+        ApplicationContextRunner withScripts = withDatabases().withPropertyValues("spring.sql.init.mode=always",
+                "spring.sql.init.schema-locations=" + sourceScript.toUri(), "cutover.target.sql-init.mode=always",
+                "cutover.target.sql-init.schema-locations=" + targetScript.toUri());
+        withScripts.run(context -> {
+            assertThat(context).hasNotFailed();
+            context.getBean(Cutover.class).migration("accounts").moveTo(Stage.DUAL_WRITE, "test", "mirror");
+        });
+        withScripts.run(context -> {
+            assertThat(context).as("restarted in DUAL_WRITE").hasNotFailed();
+            assertThat(context.getBean(Cutover.class).migration("accounts").stage()).isEqualTo(Stage.DUAL_WRITE);
+            HikariDataSource state = context.getBean(CutoverAutoConfiguration.STATE_DATA_SOURCE, HikariDataSource.class);
+            assertThat(state.getPoolName()).isEqualTo("cutover-state");
+            assertThat(state.getMaximumPoolSize()).as("the runtime's own small pool").isEqualTo(4);
+        });
+        String table = "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = '%s'";
+        assertThat(count(sourceDb, table.formatted("source_only"))).isEqualTo(1);
+        assertThat(count(targetDb, table.formatted("source_only"))).isZero();
+        assertThat(count(targetDb, table.formatted("target_only"))).isEqualTo(1);
+        assertThat(count(sourceDb, table.formatted("target_only"))).isZero();
+        try (var paths = Files.list(scripts)) {
+            for (Path path : paths.toList()) {
+                Files.delete(path);
+            }
+        }
+        Files.delete(scripts);
     }
 
     @Test

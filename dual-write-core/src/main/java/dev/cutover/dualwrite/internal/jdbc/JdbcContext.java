@@ -1,5 +1,6 @@
 package dev.cutover.dualwrite.internal.jdbc;
 
+import dev.cutover.common.Dialect;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.Side;
@@ -15,6 +16,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Everything the connections of one {@code CutoverDataSource} share: the two databases, the table
@@ -22,6 +25,8 @@ import javax.sql.DataSource;
  * Immutable and thread-safe.
  */
 public final class JdbcContext {
+    private static final Logger LOG = LoggerFactory.getLogger(JdbcContext.class);
+
     private final DataSource source;
     private final DataSource target;
     private final String migration;
@@ -32,6 +37,9 @@ public final class JdbcContext {
     private final Set<String> passThrough;
     private final SqlAnalyzer analyzer = new SqlAnalyzer();
     private final boolean logValues;
+    private final boolean crossDialectReads;
+    /** Whether both sides speak one dialect; null until known. */
+    private volatile Boolean sameDialect;
 
     /**
      * @param source the source database
@@ -42,10 +50,12 @@ public final class JdbcContext {
      * @param mappings every mapped entity
      * @param passThrough tables written on the primary only, in any case
      * @param logValues whether messages may quote the application's SQL with its literals
+     * @param crossDialectReads whether reads go through the router also when the sides' dialects differ
      */
     public JdbcContext(DataSource source, DataSource target, String migration, ReadRouter router,
             WriteProtocol protocol, Collection<TableMapping> mappings, Collection<String> passThrough,
-            boolean logValues) {
+            boolean logValues, boolean crossDialectReads) {
+        this.crossDialectReads = crossDialectReads;
         this.source = source;
         this.target = target;
         this.migration = migration;
@@ -73,6 +83,37 @@ public final class JdbcContext {
                 new Class<?>[] {Connection.class}, handler);
         handler.open(proxy);
         return proxy;
+    }
+
+    /**
+     * Whether a read may go through the router, i.e. to the other side too: the application's SQL is
+     * written for the primary's dialect, so by default only when both sides speak the same one.
+     * Learnt once, from the caller's connection and one connection of the other side; while that
+     * cannot be learnt, reads stay on the primary.
+     *
+     * @param physical the caller's connection to the primary, or null
+     * @param side the side it is connected to
+     */
+    boolean readsMayCross(Connection physical, Side side) {
+        Boolean same = sameDialect;
+        if (same == null) {
+            try {
+                Dialect here = physical != null ? Dialect.detect(physical) : Dialect.detect(dataSource(side));
+                Dialect there = Dialect.detect(dataSource(side.other()));
+                same = here == there;
+                if (!same) {
+                    LOG.warn("Migration {}: the {} speaks {} and the {} {}; {}", migration, side, here, side.other(),
+                            there, crossDialectReads ? "reads are routed anyway (crossDialectReads)"
+                                    : "the application's SQL is written for one dialect, so its reads stay on the"
+                                            + " primary and go no further (README, \"Two wrapping styles\")");
+                }
+                sameDialect = same;
+            } catch (SQLException | RuntimeException e) {
+                LOG.debug("Migration {}: cannot learn the dialects yet, reads stay on the primary", migration, e);
+                return false;
+            }
+        }
+        return same || crossDialectReads;
     }
 
     DataSource dataSource(Side side) {

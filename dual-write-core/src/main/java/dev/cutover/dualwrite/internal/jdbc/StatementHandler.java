@@ -287,7 +287,10 @@ final class StatementHandler implements InvocationHandler {
         return result;
     }
 
-    /** A plain read of mapped tables, in auto-commit or a read-only transaction, goes through the router. */
+    /**
+     * A plain read of mapped tables, in auto-commit or a read-only transaction, goes through the
+     * router, when both sides speak the primary's dialect (or cross-dialect reads are allowed).
+     */
     private boolean routable(SqlAnalysis analysis, Side primary) throws SQLException {
         if (analysis.kind() != Kind.READ || !connection.readsMayBeRouted() || analysis.tables() == null
                 || analysis.tables().isEmpty()) {
@@ -298,7 +301,8 @@ final class StatementHandler implements InvocationHandler {
                 return false;
             }
         }
-        return true;
+        return context.readsMayCross(connection.physical(), connection.physical() == null ? primary
+                : connection.physicalSide());
     }
 
     private String routingKey(SqlAnalysis analysis, Side primary, Parameters bound) throws SQLException {

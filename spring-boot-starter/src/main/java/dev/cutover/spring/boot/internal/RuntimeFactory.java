@@ -31,6 +31,7 @@ public final class RuntimeFactory {
      * @param properties the properties
      * @param source the source DataSource
      * @param target the target DataSource
+     * @param state where the runtime keeps its tables, or null for the source
      * @param customizers applied after the properties
      * @param mappings register the migrations
      * @return the runtime
@@ -38,7 +39,7 @@ public final class RuntimeFactory {
      * @throws IllegalStateException if the runtime's tables are missing while create-tables is off, or
      *     the settings contradict each other
      */
-    public static Cutover build(CutoverProperties properties, DataSource source, DataSource target,
+    public static Cutover build(CutoverProperties properties, DataSource source, DataSource target, DataSource state,
             List<CutoverBuilderCustomizer> customizers, List<CutoverMappings> mappings) {
         Cutover.Builder builder = Cutover.builder(source, target)
                 .createTables(properties.isCreateTables())
@@ -50,6 +51,9 @@ public final class RuntimeFactory {
         } catch (IllegalArgumentException e) {
             throw new InvalidConfigurationPropertyValueException("cutover.table-prefix", prefix, e.getMessage());
         }
+        if (state != null) {
+            builder.stateDataSource(state);
+        }
         Options<MigrationFlags.Builder> flags = flags(properties.getFlags());
         Options<RetryQueueConfig.Builder> queue = queue(properties.getRetryQueue());
         Options<KeyResync.Builder> copier = rowCopier(properties.getRowCopier(), source, target);
@@ -58,7 +62,7 @@ public final class RuntimeFactory {
                 .verifierConfig(verifier(properties.getVerifier()));
         customizers.forEach(customizer -> customizer.customize(builder));
         if (!properties.isCreateTables()) {
-            requireTables(source, prefix);
+            requireTables(state == null ? source : state, prefix);
         }
         Cutover cutover;
         try {
