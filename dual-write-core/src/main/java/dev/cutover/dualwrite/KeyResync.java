@@ -89,6 +89,13 @@ public final class KeyResync {
     private final boolean logValues;
     private final Map<Side, Dialect> dialects = new ConcurrentHashMap<>();
     private final Map<String, String> upserts = new ConcurrentHashMap<>();
+    /**
+     * Per entity and side, whether the side's table is written without {@code ON DUPLICATE KEY
+     * UPDATE}: on MariaDB and MySQL that clause fires on any unique index, so a copy whose row
+     * collides with another row on a unique column (an e-mail taken over from a row whose own copy
+     * is still queued) would silently overwrite that other row.
+     */
+    private final Map<String, Boolean> guardedWrites = new ConcurrentHashMap<>();
     private final ReentrantLock[] stripes = new ReentrantLock[LOCK_STRIPES];
 
     private KeyResync(Builder b) {
@@ -251,7 +258,12 @@ public final class KeyResync {
                     List<Object> row = readLocked(sendingBorrowed, fromDialect, select, fromKey, fromColumns.size(), budget);
                     if (row != null) {
                         receivingBorrowed.limit(budget, "the upsert");
-                        execute(receivingBorrowed, upsert, mapping.convertRow(from, row), budget);
+                        List<Object> converted = mapping.convertRow(from, row);
+                        if (guardedWrite(mapping, to, toDialect, receiving)) {
+                            writeGuarded(receivingBorrowed, table(mapping, to), toColumns, toKeys, converted, toKey, budget);
+                        } else {
+                            execute(receivingBorrowed, upsert, converted, budget);
+                        }
                     } else {
                         receivingBorrowed.limit(budget, "the delete");
                         execute(receivingBorrowed, delete, toKey, budget);
@@ -295,6 +307,82 @@ public final class KeyResync {
                 sendingBorrowed.limitAfterCopy(budget);
                 restoreAutoCommit(sending, sendingAutoCommit);
             }
+        }
+    }
+
+    /**
+     * Whether the table of an entity on a side has a unique index besides its key's, on MariaDB or
+     * MySQL: then {@link #writeGuarded} writes it instead of {@code ON DUPLICATE KEY UPDATE}. Looked
+     * up once per entity and side, from the driver's index metadata.
+     */
+    private boolean guardedWrite(TableMapping mapping, Side side, Dialect dialect, Connection connection)
+            throws SQLException {
+        if (dialect != Dialect.MARIADB && dialect != Dialect.MYSQL) {
+            return false;
+        }
+        String cacheKey = mapping.entity() + '\0' + side;
+        Boolean known = guardedWrites.get(cacheKey);
+        if (known != null) {
+            return known;
+        }
+        String table = table(mapping, side);
+        int dot = table.lastIndexOf('.');
+        String catalog = dot < 0 ? connection.getCatalog() : table.substring(0, dot);
+        String bare = table.substring(dot + 1);
+        Set<String> keys = new java.util.HashSet<>();
+        mapping.keyColumnNames(side).forEach(k -> keys.add(k.toLowerCase(java.util.Locale.ROOT)));
+        Map<String, Set<String>> uniqueIndexes = new LinkedHashMap<>();
+        try (ResultSet rs = connection.getMetaData().getIndexInfo(catalog, null, bare, true, true)) {
+            while (rs.next()) {
+                String index = rs.getString("INDEX_NAME");
+                String column = rs.getString("COLUMN_NAME");
+                if (index != null && column != null && !rs.getBoolean("NON_UNIQUE")) {
+                    uniqueIndexes.computeIfAbsent(index, i -> new java.util.HashSet<>())
+                            .add(column.toLowerCase(java.util.Locale.ROOT));
+                }
+            }
+        }
+        boolean guarded = uniqueIndexes.values().stream().anyMatch(columns -> !columns.equals(keys));
+        if (guarded) {
+            LOG.info("Table {} has a unique index besides its key's: copies of {} write it with a locked read, then"
+                    + " an update by key or a plain insert, so that a collision on that index fails the copy instead of"
+                    + " overwriting another row", table, mapping.entity());
+        }
+        guardedWrites.put(cacheKey, guarded);
+        return guarded;
+    }
+
+    /**
+     * Writes a row by key without {@code ON DUPLICATE KEY UPDATE}: reads the key's row with a lock,
+     * then updates it by key, or inserts it with a plain insert, which fails (and the copy with it,
+     * leaving the key queued) when another row holds one of its unique values.
+     */
+    private void writeGuarded(Borrowed receiving, String table, List<String> columns, List<String> keyColumns,
+            List<Object> row, List<Object> key, CopyBudget budget) throws SQLException {
+        boolean exists;
+        try (PreparedStatement statement = receiving.connection.prepareStatement(
+                RowSql.selectForUpdate(table, keyColumns, keyColumns))) {
+            statement.setQueryTimeout(receiving.queryTimeoutSeconds(budget, timeoutSeconds));
+            bind(statement, key);
+            try (ResultSet rs = statement.executeQuery()) {
+                exists = rs.next();
+            }
+        }
+        if (!exists) {
+            execute(receiving, RowSql.insert(table, columns), row, budget);
+            return;
+        }
+        List<String> valueColumns = new java.util.ArrayList<>();
+        List<Object> values = new java.util.ArrayList<>();
+        for (int i = 0; i < columns.size(); i++) {
+            if (!keyColumns.contains(columns.get(i))) {
+                valueColumns.add(columns.get(i));
+                values.add(row.get(i));
+            }
+        }
+        if (!valueColumns.isEmpty()) {
+            values.addAll(key);
+            execute(receiving, RowSql.updateByKey(table, valueColumns, keyColumns), values, budget);
         }
     }
 

@@ -51,6 +51,40 @@ class KeyResyncTest {
                 + " balance_cents BIGINT, note VARCHAR(100))");
     }
 
+    /**
+     * MariaDB's ON DUPLICATE KEY UPDATE fires on any unique index: a copy of a row that takes over
+     * another row's e-mail (whose own copy is still queued) updated that other row instead, silently,
+     * and left its own row out. Such tables are now written by key, and the collision fails the copy.
+     */
+    @org.junit.jupiter.api.Test
+    void aCopyCollidingOnAnotherUniqueIndex_failsInsteadOfOverwritingTheOtherRow() throws SQLException {
+        try (TestDatabase source = TestDatabases.create(Engine.POSTGRESQL, "uniqsrc");
+                TestDatabase target = TestDatabases.create(Engine.MARIADB, "uniqtgt")) {
+            for (TestDatabase db : List.of(source, target)) {
+                db.execute("CREATE TABLE member (id BIGINT PRIMARY KEY, email VARCHAR(100) NOT NULL UNIQUE,"
+                        + " name VARCHAR(100))");
+            }
+            TableMapping members = TableMapping.builder("member").key("id", Long.class).column("email").column("name")
+                    .build();
+            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2)).mapping(members).build();
+            source.execute("INSERT INTO member VALUES (1, 'a@example.com', 'ada')");
+            resync.resync("member", "1");
+            // Member 1 gives up the address and member 2 takes it; member 2's copy comes first.
+            source.execute("UPDATE member SET email = 'b@example.com' WHERE id = 1");
+            source.execute("INSERT INTO member VALUES (2, 'a@example.com', 'grace')");
+
+            assertThrows(SQLException.class, () -> resync.resync("member", "2"));
+            assertEquals(List.of(List.of(1L, "a@example.com", "ada")), rows(target, "SELECT id, email, name FROM member"
+                    + " ORDER BY id"), "the other row is untouched and nothing half-written");
+
+            resync.resync("member", "1");
+            resync.resync("member", "2");
+            resync.resync("member", "2");
+            String select = "SELECT id, email, name FROM member ORDER BY id";
+            assertEquals(rows(source, select), rows(target, select));
+        }
+    }
+
     @ParameterizedTest(name = "{0} -> {1}")
     @MethodSource("enginePairs")
     void resync_copiesInsertsUpdatesAndDeletesWithRenamesAndTransforms(Engine sourceEngine, Engine targetEngine)

@@ -31,7 +31,8 @@ public final class RowSql {
      * <p>PostgreSQL: {@code INSERT ... ON CONFLICT (keys) DO UPDATE SET c = EXCLUDED.c}, which
      * needs a unique index on exactly the key columns. MariaDB and MySQL:
      * {@code INSERT ... ON DUPLICATE KEY UPDATE c = VALUES(c)}, which fires on any unique index, so
-     * the table should have no unique index other than the key's. H2:
+     * it is only for tables with no unique index other than the key's (KeyResync writes the others
+     * with {@link #insert} or {@link #updateByKey}). H2:
      * {@code MERGE INTO ... KEY (keys) VALUES (...)}.
      *
      * @param dialect the database's dialect
@@ -63,6 +64,31 @@ public final class RowSql {
             default:
                 throw new IllegalArgumentException("No upsert for dialect " + dialect);
         }
+    }
+
+    /**
+     * A plain insert of one row, which fails on any unique conflict.
+     *
+     * @param table the table
+     * @param columns the columns, bound in this order
+     * @return {@code INSERT INTO <table> (<columns>) VALUES (?, ...)}
+     */
+    public static String insert(String table, List<String> columns) {
+        return "INSERT INTO " + table + " (" + String.join(", ", columns) + ") VALUES ("
+                + columns.stream().map(c -> "?").collect(Collectors.joining(", ")) + ")";
+    }
+
+    /**
+     * An update of one row by key.
+     *
+     * @param table the table
+     * @param columns the columns set, bound first, in this order
+     * @param keyColumns the key columns, bound after them
+     * @return {@code UPDATE <table> SET <c1> = ?, ... WHERE <k1> = ? AND ...}
+     */
+    public static String updateByKey(String table, List<String> columns, List<String> keyColumns) {
+        return "UPDATE " + table + " SET " + columns.stream().map(c -> c + " = ?").collect(Collectors.joining(", "))
+                + " WHERE " + keyPredicate(keyColumns);
     }
 
     /**
