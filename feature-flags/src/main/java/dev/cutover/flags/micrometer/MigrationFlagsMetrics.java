@@ -39,6 +39,9 @@ public final class MigrationFlagsMetrics implements MeterBinder {
     private static final String TAG = "migration";
 
     private final MigrationFlags flags;
+    /** The registries and migrations whose meters this binder registered. */
+    private final java.util.Set<java.util.Map.Entry<MeterRegistry, String>> bound =
+            java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
      * Creates the binder.
@@ -73,7 +76,10 @@ public final class MigrationFlagsMetrics implements MeterBinder {
     }
 
     private void bindMigration(MeterRegistry registry, String migration) {
-        // Registering an existing meter again returns it, so repeated calls are harmless.
+        // The listener hears every flip; Micrometer (1.13.9 on) logs a WARN for a gauge registered twice.
+        if (!bound.add(java.util.Map.entry(registry, migration))) {
+            return;
+        }
         Gauge.builder("cutover.flags.stage", flags, f -> f.state(migration).stage().ordinal())
                 .tag(TAG, migration).description("Migration stage ordinal (0 SOURCE_ONLY .. 4 TARGET_ONLY)")
                 .register(registry);

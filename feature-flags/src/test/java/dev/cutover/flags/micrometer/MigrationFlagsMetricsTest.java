@@ -42,6 +42,34 @@ class MigrationFlagsMetricsTest {
         }
     }
 
+    /**
+     * Every flip reaches the binder's listener; registering a migration's gauges again at each one made
+     * Micrometer 1.13.9 and later log "This Gauge has been already registered" (seen in the Spring Boot starter).
+     */
+    @Test
+    void flips_registerAMigrationsMetersOnce() {
+        try (MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).declare("orders").build()) {
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            java.util.concurrent.atomic.AtomicInteger stageRegistrations = new java.util.concurrent.atomic.AtomicInteger();
+            registry.config().meterFilter(new io.micrometer.core.instrument.config.MeterFilter() {
+                @Override
+                public io.micrometer.core.instrument.Meter.Id map(io.micrometer.core.instrument.Meter.Id id) {
+                    if (id.getName().equals("cutover.flags.stage")) {
+                        stageRegistrations.incrementAndGet();
+                    }
+                    return id;
+                }
+            });
+            new MigrationFlagsMetrics(flags).bindTo(registry);
+            flags.moveTo("orders", Stage.DUAL_WRITE, "alice", "one");
+            flags.moveTo("orders", Stage.SHIFT_READS, "alice", "two");
+            flags.setTargetReadPercent("orders", 10, "alice", "three");
+
+            assertEquals(1, stageRegistrations.get());
+            assertEquals(2.0, registry.get("cutover.flags.stage").tag("migration", "orders").gauge().value());
+        }
+    }
+
     @Test
     void storeErrorsAndOutages_areCounted() {
         FlagStore broken = new FlagStore() {
