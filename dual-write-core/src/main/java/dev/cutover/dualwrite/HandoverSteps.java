@@ -28,7 +28,12 @@ import org.slf4j.LoggerFactory;
  *   <li><b>sequences advanced</b>: copies insert explicit ids, so the new primary's sequences and
  *       identity columns never moved; for each mapped key column that has one, it is moved past the
  *       largest id the table holds, never backwards (PostgreSQL serial and identity columns, H2
- *       identity columns; MariaDB and MySQL move {@code AUTO_INCREMENT} past explicit ids by themselves).
+ *       identity columns; MariaDB and MySQL move {@code AUTO_INCREMENT} past explicit ids by themselves);
+ *       and every sequence of the new primary's schema that the old primary's schema has by the same
+ *       name is moved up to the old one's value, so that sequences no column owns (Hibernate's
+ *       {@code SEQUENCE} ids) and id blocks an application took from the old side (Hibernate's pooled
+ *       optimizer hands out the block below the value it fetched) are never handed out again
+ *       (PostgreSQL to PostgreSQL and H2 to H2).
  * </ul>
  */
 final class HandoverSteps {
@@ -69,7 +74,64 @@ final class HandoverSteps {
             for (String entity : resync.entities()) {
                 advance(resync, resync.mapping(entity), newPrimary, withoutGenerator);
             }
+            syncSequences(resync, oldPrimary, newPrimary);
         };
+    }
+
+    /** Moves each sequence of the new primary's schema up to the old primary's sequence of the same name. */
+    private static void syncSequences(KeyResync resync, Side oldPrimary, Side newPrimary) throws SQLException {
+        Dialect dialect = resync.dialect(newPrimary);
+        if (dialect != resync.dialect(oldPrimary) || dialect != Dialect.POSTGRESQL && dialect != Dialect.H2) {
+            return;
+        }
+        String list = dialect == Dialect.POSTGRESQL
+                ? "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = current_schema()"
+                : "SELECT SEQUENCE_NAME, BASE_VALUE FROM INFORMATION_SCHEMA.SEQUENCES WHERE SEQUENCE_SCHEMA = SCHEMA()";
+        java.util.Map<String, Long> old = new java.util.HashMap<>();
+        try (Connection connection = NetworkTimeouts.connect(resync.dataSource(oldPrimary), NETWORK_TIMEOUT_MILLIS);
+                Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery(list)) {
+            while (rs.next()) {
+                long value = rs.getLong(2);
+                if (!rs.wasNull()) {
+                    old.put(rs.getString(1), value);
+                }
+            }
+        }
+        if (old.isEmpty()) {
+            return;
+        }
+        try (Connection connection = NetworkTimeouts.connect(resync.dataSource(newPrimary), NETWORK_TIMEOUT_MILLIS)) {
+            java.util.Map<String, Long> behind = new java.util.LinkedHashMap<>();
+            try (Statement statement = connection.createStatement(); ResultSet rs = statement.executeQuery(list)) {
+                while (rs.next()) {
+                    Long oldValue = old.get(rs.getString(1));
+                    long value = rs.getLong(2);
+                    if (oldValue != null && (rs.wasNull() || value < oldValue)) {
+                        behind.put(rs.getString(1), oldValue);
+                    }
+                }
+            }
+            for (java.util.Map.Entry<String, Long> sequence : behind.entrySet()) {
+                if (dialect == Dialect.POSTGRESQL) {
+                    // last_value was handed out on the old side: the next value here comes after it.
+                    try (PreparedStatement set = connection.prepareStatement(
+                            "SELECT setval(format('%I.%I', current_schema(), ?::text), ?)")) {
+                        set.setString(1, sequence.getKey());
+                        set.setLong(2, sequence.getValue());
+                        set.executeQuery().close();
+                    }
+                } else {
+                    // BASE_VALUE is the next value the old side hands out; so it is here, from now on.
+                    try (Statement statement = connection.createStatement()) {
+                        statement.execute("ALTER SEQUENCE \"" + sequence.getKey().replace("\"", "\"\"")
+                                + "\" RESTART WITH " + sequence.getValue());
+                    }
+                }
+                LOG.info("Advanced sequence {} to {} on the new primary, as far as on the old one", sequence.getKey(),
+                        sequence.getValue());
+            }
+        }
     }
 
     private static void advance(KeyResync resync, TableMapping mapping, Side side, Set<String> withoutGenerator)

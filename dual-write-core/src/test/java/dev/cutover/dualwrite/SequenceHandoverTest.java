@@ -1,6 +1,7 @@
 package dev.cutover.dualwrite;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cutover.flags.FlagStore;
 import dev.cutover.flags.MigrationFlags;
@@ -70,6 +71,64 @@ class SequenceHandoverTest {
                 assertEquals(expected, rows(source));
                 assertEquals(expected, rows(target));
             }
+        }
+    }
+
+    /**
+     * Hibernate's SEQUENCE ids: a sequence no column owns, fetched in blocks of 50 (the pooled
+     * optimizer hands out the 50 ids up to the value it fetched). After a move of the primary, the new
+     * primary's sequence must hand out values above every block the old side's sequence gave out,
+     * whether or not rows of those ids exist yet.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"POSTGRESQL", "H2"})
+    void aSequenceNoColumnOwns_continuesOnTheNewPrimaryAboveEveryBlockTheOldOneGaveOut(Engine engine) throws Exception {
+        try (TestDatabase source = TestDatabases.create(engine, "seqsrc");
+                TestDatabase target = TestDatabases.create(engine, "seqtgt");
+                MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).refreshInterval(Duration.ofMillis(50))
+                        .handoverPause(Duration.ofMillis(200)).build()) {
+            for (TestDatabase db : List.of(source, target)) {
+                db.execute("CREATE TABLE orders (id BIGINT PRIMARY KEY, name VARCHAR(40) NOT NULL)");
+                db.execute("CREATE SEQUENCE orders_seq START WITH 1 INCREMENT BY 50");
+            }
+            KeyResync resync = KeyResync.builder(source.dataSource(4), target.dataSource(4))
+                    .mapping(TableMapping.builder("orders").sourceTable("orders").key("id", Long.class).column("name")
+                            .build())
+                    .build();
+            try (RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), ResyncReplayHandler.of("orders", resync, flags),
+                    RetryQueueConfig.ofDefaults());
+                    ReadRouter router = ReadRouter.builder(flags, "orders").build()) {
+                queue.start();
+                DataSource app = Cutover.dataSource(source.dataSource(4), target.dataSource(4)).migration("orders")
+                        .flags(flags).router(router).retryQueue(queue).resync(resync).build();
+                flags.forceMoveTo("orders", Stage.SHIFT_READS, "test", "test");
+                long firstBlock = nextValue(engine, source);
+                long secondBlock = nextValue(engine, source);
+                // One row of the second block is written; the rest of the block stays in the application's memory.
+                insert(app, secondBlock - 49, "a");
+
+                flags.moveTo("orders", Stage.TARGET_PRIMARY, "test", "test");
+                insert(app, secondBlock - 48, "b");
+
+                long onTheNewPrimary = nextValue(engine, target);
+                assertTrue(onTheNewPrimary - 49 > secondBlock, "the block " + (onTheNewPrimary - 49) + ".."
+                        + onTheNewPrimary + " overlaps the source's " + (secondBlock - 49) + ".." + secondBlock
+                        + " (first block ended at " + firstBlock + ")");
+            }
+        }
+    }
+
+    private static long nextValue(Engine engine, TestDatabase db) throws SQLException {
+        String sql = engine == Engine.POSTGRESQL ? "SELECT nextval('orders_seq')" : "SELECT NEXT VALUE FOR orders_seq";
+        return ((Number) KeyResyncTest.rows(db, sql).get(0).get(0)).longValue();
+    }
+
+    private static void insert(DataSource app, long id, String name) throws SQLException {
+        try (Connection connection = app.getConnection();
+                PreparedStatement insert = connection.prepareStatement("INSERT INTO orders (id, name) VALUES (?, ?)")) {
+            insert.setLong(1, id);
+            insert.setString(2, name);
+            insert.executeUpdate();
         }
     }
 
