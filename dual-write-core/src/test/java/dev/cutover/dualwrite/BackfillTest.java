@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -108,6 +109,82 @@ class BackfillTest {
                 assertTrue(phases.contains(Phase.CLEANING_TARGET), "phases: " + phases);
             }
         }
+    }
+
+    /**
+     * The race the re-check closes, made to happen: a target row the source lacks is about to be
+     * deleted by a chunk when the source's row is inserted again and copied. The chunk must see it and
+     * try again rather than delete the copy; in both ways of finding stale rows.
+     */
+    @ParameterizedTest(name = "key ranges {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void aRowReinsertedAndCopiedWhileTheChunkDeletesItsStaleTargetRow_isNotDeleted(boolean ranges) throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.POSTGRESQL, "bfasrc");
+                TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "bfatgt");
+                MigrationFlags flags = flags(Stage.DUAL_WRITE)) {
+            KeyResyncTest.createTables(source, target);
+            insertCustomers(source, 1, 30, 2);
+            target.execute("INSERT INTO customers VALUES (10, 'stale', 1, NULL)");
+            TableMapping mapping = ranges ? KeyResyncTest.customers() : TableMapping.builder("customers")
+                    .sourceTable("customer").targetTable("customers")
+                    .key("id", "customer_id", Long.class, KeyTranslation.identity())
+                    .column("full_name", "name")
+                    .column("balance", "balance_cents",
+                            v -> v == null ? null : ((BigDecimal) v).movePointRight(2).longValueExact(),
+                            v -> v == null ? null : BigDecimal.valueOf(((Number) v).longValue(), 2))
+                    .column("note").build();
+            DataSource targetPool = target.dataSource(3);
+            KeyResync application = KeyResync.builder(source.dataSource(2), targetPool).mapping(mapping).build();
+            java.util.concurrent.atomic.AtomicBoolean raced = new java.util.concurrent.atomic.AtomicBoolean();
+            DataSource racing = beforeDelete(targetPool, () -> {
+                if (raced.compareAndSet(false, true)) {
+                    // The application re-inserts customer 10 and its write is copied, before the delete.
+                    source.execute("INSERT INTO customer VALUES (10, 'back again', 5.00, NULL)");
+                    application.resync("customers", "10");
+                }
+            });
+            KeyResync resync = KeyResync.builder(source.dataSource(2), racing).mapping(mapping).build();
+
+            BackfillProgress done = Backfill.builder(resync, flags, MIGRATION)
+                    .config(BackfillConfig.custom().chunkSize(100, 100, 100).build()).build().run();
+
+            assertTrue(raced.get(), "the race was staged");
+            assertEquals(1, done.chunkRetries(), "the chunk saw the re-inserted row and was tried again");
+            assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
+        }
+    }
+
+    /** A data source whose connections run {@code before} just before they prepare a delete. */
+    private static DataSource beforeDelete(DataSource pool, ThrowingRunnable before) {
+        return (DataSource) java.lang.reflect.Proxy.newProxyInstance(BackfillTest.class.getClassLoader(),
+                new Class<?>[] {DataSource.class}, (proxy, method, args) -> {
+                    Object result = invoke(pool, method, args);
+                    if (!method.getName().equals("getConnection")) {
+                        return result;
+                    }
+                    Connection connection = (Connection) result;
+                    return java.lang.reflect.Proxy.newProxyInstance(BackfillTest.class.getClassLoader(),
+                            new Class<?>[] {Connection.class}, (p, m, a) -> {
+                                if (m.getName().equals("prepareStatement") && a[0] instanceof String sql
+                                        && sql.startsWith("DELETE")) {
+                                    before.run();
+                                }
+                                return invoke(connection, m, a);
+                            });
+                });
+    }
+
+    private static Object invoke(Object target, java.lang.reflect.Method method, Object[] args) throws Throwable {
+        try {
+            return method.invoke(target, args);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    @FunctionalInterface
+    private interface ThrowingRunnable {
+        void run() throws Exception;
     }
 
     @Test
