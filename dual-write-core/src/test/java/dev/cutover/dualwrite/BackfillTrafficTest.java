@@ -43,7 +43,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * the backfill upsert only and walk the target's keys afterwards.
  */
 class BackfillTrafficTest {
-    private static final int HISTORY = 240;
+    private static final int HISTORY = 150;
     private static final int KEYS = HISTORY + 30;
     private static final int WRITERS = 4;
 
