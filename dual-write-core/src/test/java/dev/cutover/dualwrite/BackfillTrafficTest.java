@@ -38,9 +38,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * acknowledged writes left ({@link AcknowledgedWriteOracle}): the backfill overwrote no newer copy
  * with an older row, resurrected no deleted row, and left no stale row behind.
  *
- * <p>Each engine pair runs twice: with the ledger's integer keys compared as ranges (each chunk
- * deletes in its own range), and with the key behind an identity {@link KeyTranslation}, which makes
- * the backfill upsert only and walk the target's keys afterwards.
+ * <p>The ledger's integer keys are compared as ranges (each chunk deletes in its own range) on
+ * PostgreSQL and MariaDB sources; on PostgreSQL the key also runs behind an identity
+ * {@link KeyTranslation}, which makes the backfill upsert only and walk the target's keys afterwards.
  */
 class BackfillTrafficTest {
     private static final int HISTORY = 150;
@@ -53,10 +53,11 @@ class BackfillTrafficTest {
         if (TestDatabases.serverEngines().anyMatch(e -> e == Engine.MARIADB)) {
             sources.add(Engine.MARIADB);
         }
+        // The target walk under traffic from MariaDB is BackfillHeterogeneousTest's (an id map).
         for (Engine source : sources) {
             runs.add(Arguments.of(source, Engine.POSTGRESQL, true));
-            runs.add(Arguments.of(source, Engine.POSTGRESQL, false));
         }
+        runs.add(Arguments.of(Engine.POSTGRESQL, Engine.POSTGRESQL, false));
         return runs.stream();
     }
 
