@@ -483,8 +483,11 @@ public final class Backfill {
                     }
                 }
                 int deleted = 0;
-                if (ranges) {
-                    // Keys are copied unchanged here, so the source's bounds are the target's.
+                // Keys are copied unchanged here, so the source's bounds are the target's. After the
+                // upsert the range holds the chunk's keys and whatever the source lacks: only a count
+                // above the chunk's rows makes reading the range's keys worth it.
+                if (ranges && countInRange(target, targetDialect, mapping.targetTable(), targetKeys, after, last)
+                        > copiedKeys.size()) {
                     List<List<Object>> stale = new ArrayList<>();
                     for (List<Object> key : keysInRange(target, targetDialect, mapping.targetTable(), targetKeys, after,
                             last)) {
@@ -639,19 +642,35 @@ public final class Backfill {
         return found;
     }
 
+    private long countInRange(Connection connection, Dialect dialect, String table, List<String> keyColumns,
+            List<Object> after, List<Object> upTo) throws SQLException {
+        try (PreparedStatement count = connection.prepareStatement(ChunkSql.countInRange(dialect, table, keyColumns,
+                after != null, upTo != null))) {
+            count.setQueryTimeout(timeoutSeconds());
+            ColumnValues.bind(count, rangeValues(dialect, after, upTo));
+            try (ResultSet rs = count.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
+        }
+    }
+
+    private static List<Object> rangeValues(Dialect dialect, List<Object> after, List<Object> upTo) {
+        List<Object> values = new ArrayList<>();
+        if (after != null) {
+            values.addAll(ChunkSql.boundValues(dialect, after));
+        }
+        if (upTo != null) {
+            values.addAll(ChunkSql.boundValues(dialect, upTo));
+        }
+        return values;
+    }
+
     private List<List<Object>> keysInRange(Connection connection, Dialect dialect, String table, List<String> keyColumns,
             List<Object> after, List<Object> upTo) throws SQLException {
         try (PreparedStatement select = connection.prepareStatement(ChunkSql.selectKeysInRange(dialect, table, keyColumns,
                 after != null, upTo != null))) {
             select.setQueryTimeout(timeoutSeconds());
-            List<Object> values = new ArrayList<>();
-            if (after != null) {
-                values.addAll(ChunkSql.boundValues(dialect, after));
-            }
-            if (upTo != null) {
-                values.addAll(ChunkSql.boundValues(dialect, upTo));
-            }
-            ColumnValues.bind(select, values);
+            ColumnValues.bind(select, rangeValues(dialect, after, upTo));
             return readKeys(select, keyColumns.size(), dialect);
         }
     }

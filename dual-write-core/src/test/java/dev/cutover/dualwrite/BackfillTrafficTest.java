@@ -160,7 +160,7 @@ class BackfillTrafficTest {
     }
 
     /**
-     * The backfill's target, slowed down just before a chunk reads the target keys of its range and
+     * The backfill's target, slowed down just before a chunk counts the target rows of its range and
      * before it deletes the stale ones: the moments when a row re-inserted on the source, and copied,
      * would be deleted on the target if the chunk did not read the source again. The delay widens
      * those windows so that the writers hit them.
@@ -177,7 +177,7 @@ class BackfillTrafficTest {
                             new Class<?>[] {Connection.class}, (p, m, a) -> {
                                 if (m.getName().equals("prepareStatement") && a[0] instanceof String sql
                                         && (sql.startsWith("DELETE FROM accounts")
-                                                || sql.startsWith("SELECT account_id FROM accounts WHERE"))) {
+                                                || sql.startsWith("SELECT COUNT(*) FROM accounts WHERE"))) {
                                     Thread.sleep(20);
                                 }
                                 return invoke(connection, m, a);

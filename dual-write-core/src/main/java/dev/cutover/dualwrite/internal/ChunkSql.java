@@ -53,6 +53,26 @@ public final class ChunkSql {
      */
     public static String selectKeysInRange(Dialect dialect, String table, List<String> keyColumns, boolean lower,
             boolean upper) {
+        return selectInRange(String.join(", ", keyColumns), dialect, table, keyColumns, lower, upper);
+    }
+
+    /**
+     * The number of a table's rows within a key range, bounded as {@link #selectKeysInRange}.
+     *
+     * @param dialect the database's dialect
+     * @param table the table
+     * @param keyColumns the key columns
+     * @param lower whether there is a lower bound (exclusive)
+     * @param upper whether there is an upper bound (inclusive)
+     * @return the statement; its parameters are the lower bound's, then the upper bound's
+     */
+    public static String countInRange(Dialect dialect, String table, List<String> keyColumns, boolean lower,
+            boolean upper) {
+        return selectInRange("COUNT(*)", dialect, table, keyColumns, lower, upper);
+    }
+
+    private static String selectInRange(String what, Dialect dialect, String table, List<String> keyColumns,
+            boolean lower, boolean upper) {
         List<String> where = new ArrayList<>();
         if (lower) {
             where.add("(" + bound(dialect, keyColumns, ">") + ")");
@@ -60,8 +80,7 @@ public final class ChunkSql {
         if (upper) {
             where.add("(" + bound(dialect, keyColumns, "<=") + ")");
         }
-        return "SELECT " + String.join(", ", keyColumns) + " FROM " + table
-                + (where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where));
+        return "SELECT " + what + " FROM " + table + (where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where));
     }
 
     /**
