@@ -3,11 +3,13 @@ package dev.cutover;
 import dev.cutover.common.Beta;
 import dev.cutover.common.CutoverException;
 import dev.cutover.common.Dialect;
+import dev.cutover.dualwrite.BackfillConfig;
 import dev.cutover.dualwrite.KeyResync;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.JdbcFlagStore;
 import dev.cutover.flags.JdbcFlagStoreConfig;
 import dev.cutover.flags.MigrationFlags;
+import dev.cutover.internal.JdbcBackfillCheckpoints;
 import dev.cutover.internal.MeterBinding;
 import dev.cutover.internal.RegisteredMigrations;
 import dev.cutover.queue.JdbcRetryStore;
@@ -77,6 +79,11 @@ public final class Cutover implements AutoCloseable {
     private final RetryStore retryStore;
     private final RetryQueueConfig queueConfig;
     private final VerifierConfig verifierConfig;
+    private final BackfillConfig backfillConfig;
+    private final DataSource stateDataSource;
+    private final String tablePrefix;
+    private final boolean createTables;
+    private JdbcBackfillCheckpoints backfillCheckpoints;
     private final RegisteredMigrations registered;
     private final Map<String, Migration> migrations = new LinkedHashMap<>();
     private RetryQueue queue;
@@ -93,8 +100,12 @@ public final class Cutover implements AutoCloseable {
         this.rowCopierCustomizer = builder.rowCopierCustomizer;
         this.meterRegistry = builder.meterRegistry;
         this.verifierConfig = builder.verifierConfig;
+        this.backfillConfig = builder.backfillConfig;
         this.workersWanted = builder.startQueueWorkers;
         DataSource state = builder.stateDataSource == null ? source : builder.stateDataSource;
+        this.stateDataSource = state;
+        this.tablePrefix = builder.tablePrefix;
+        this.createTables = builder.createTables;
         JdbcFlagStore flagStore = JdbcFlagStore.create(state,
                 JdbcFlagStoreConfig.custom().tablePrefix(builder.tablePrefix).build());
         JdbcRetryStore jdbcRetryStore = RetryStore.jdbc(state, builder.tablePrefix);
@@ -288,6 +299,30 @@ public final class Cutover implements AutoCloseable {
         return verifierConfig;
     }
 
+    BackfillConfig backfillConfig() {
+        return backfillConfig;
+    }
+
+    /**
+     * The backfills' checkpoint store, in the verifier's checkpoint table of the state database,
+     * created on first use when the runtime creates its tables.
+     */
+    synchronized JdbcBackfillCheckpoints backfillCheckpoints() {
+        checkOpen();
+        if (backfillCheckpoints == null) {
+            JdbcBackfillCheckpoints checkpoints = new JdbcBackfillCheckpoints(stateDataSource, tablePrefix);
+            if (createTables) {
+                checkpoints.createTables();
+            }
+            backfillCheckpoints = checkpoints;
+        }
+        return backfillCheckpoints;
+    }
+
+    Object meterRegistry() {
+        return meterRegistry;
+    }
+
     DataSource target() {
         return target;
     }
@@ -356,6 +391,7 @@ public final class Cutover implements AutoCloseable {
         private boolean startQueueWorkers = true;
         private Object meterRegistry;
         private VerifierConfig verifierConfig = VerifierConfig.ofDefaults();
+        private BackfillConfig backfillConfig = BackfillConfig.ofDefaults();
         private ReadRouterConfig readRouterConfig = ReadRouterConfig.ofDefaults();
         private Consumer<MigrationFlags.Builder> flagsCustomizer = b -> { };
         private Consumer<RetryQueueConfig.Builder> queueCustomizer = b -> { };
@@ -432,6 +468,19 @@ public final class Cutover implements AutoCloseable {
          */
         public Builder verifierConfig(VerifierConfig config) {
             this.verifierConfig = Objects.requireNonNull(config, "null config");
+            return this;
+        }
+
+        /**
+         * The pacing of every migration's backfill ({@link Migration#backfill()}); a backfill's own
+         * {@code config(...)} replaces it.
+         *
+         * @param config default {@link BackfillConfig#ofDefaults()}: no rate limit, chunks of about
+         *     0.5 s, back-off when dual-write copies average over 100 ms
+         * @return this builder
+         */
+        public Builder backfillConfig(BackfillConfig config) {
+            this.backfillConfig = Objects.requireNonNull(config, "null config");
             return this;
         }
 

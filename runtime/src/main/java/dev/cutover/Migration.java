@@ -1,6 +1,8 @@
 package dev.cutover;
 
 import dev.cutover.common.Beta;
+import dev.cutover.dualwrite.Backfill;
+import dev.cutover.dualwrite.BackfillListener;
 import dev.cutover.dualwrite.CutoverDataSource;
 import dev.cutover.dualwrite.DualWriteStats;
 import dev.cutover.dualwrite.KeyResync;
@@ -9,6 +11,7 @@ import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Stage;
+import dev.cutover.internal.MeterBinding;
 import dev.cutover.queue.MigrationStats;
 import dev.cutover.router.ReadRouter;
 import dev.cutover.verifier.VerificationReport;
@@ -38,6 +41,8 @@ public final class Migration {
     private final KeyResync rowCopier;
     private final ReadRouter router;
     private final DualWriteStats stats = new DualWriteStats();
+    /** The backfill meters' listener, bound at the first backfill when the runtime has a registry. */
+    private BackfillListener backfillMetrics;
 
     Migration(String name, List<TableMapping> mappings, Cutover runtime) {
         this.name = name;
@@ -242,6 +247,40 @@ public final class Migration {
      */
     public MigrationStats queueStats() {
         return runtime.queue().migrationStats().getOrDefault(name, new MigrationStats(0, 0, Optional.empty()));
+    }
+
+    /**
+     * A backfill of this migration's tables, wired to the runtime: its flags (it runs only in
+     * {@code DUAL_WRITE} and {@code SHIFT_READS}, each chunk inside the copy window), its dual-write
+     * stats (its back-off signal), durable checkpoints in the runtime's state database (the
+     * verifier's checkpoint table, {@code <prefix>verifier_checkpoint}, created on first use unless
+     * the runtime was built with {@code createTables(false)}), the runtime's
+     * {@link Cutover.Builder#backfillConfig backfillConfig} and, with a meter registry, its
+     * {@code cutover.backfill.*} meters.
+     *
+     * <pre>{@code
+     * migration.moveTo(Stage.DUAL_WRITE, "alice", "start mirroring writes");
+     * BackfillProgress done = migration.backfill().build().run();   // resumes after a crash
+     * }</pre>
+     *
+     * @return the builder; adjust it (entities, config, listeners) and build
+     * @see Backfill
+     */
+    public Backfill.Builder backfill() {
+        Backfill.Builder builder = Backfill.builder(rowCopier, runtime.flags(), name)
+                .config(runtime.backfillConfig())
+                .checkpoints(runtime.backfillCheckpoints())
+                .stats(stats);
+        Object registry = runtime.meterRegistry();
+        if (registry != null) {
+            synchronized (this) {
+                if (backfillMetrics == null) {
+                    backfillMetrics = MeterBinding.bindBackfill(name, registry);
+                }
+                builder.listener(backfillMetrics);
+            }
+        }
+        return builder;
     }
 
     /** @return the row copier, for copying existing rows by key ({@code rowCopier().resync(entity, key)}) */

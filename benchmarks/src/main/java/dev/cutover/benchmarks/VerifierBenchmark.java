@@ -103,19 +103,24 @@ public class VerifierBenchmark {
     }
 
     private static void load(TestDatabase db) {
+        load(db, ROWS);
+    }
+
+    /** Creates and fills the benchmark table {@code item} with {@code rows} rows. */
+    static void load(TestDatabase db, int rows) {
         if (db.engine() == Engine.MARIADB) {
             db.execute("CREATE TABLE item (id BIGINT PRIMARY KEY, name VARCHAR(60) NOT NULL, amount DECIMAL(12,2) NOT NULL,"
                     + " created DATETIME(6) NOT NULL, note VARCHAR(40), active BOOLEAN NOT NULL) DEFAULT CHARSET=utf8mb4",
                     "INSERT INTO item SELECT seq, CONCAT('näme-', seq), (seq % 10000) / 100, TIMESTAMP '2024-01-01 00:00:00'"
                             + " + INTERVAL seq SECOND + INTERVAL (seq % 997) MICROSECOND,"
-                            + " IF(seq % 7 = 0, NULL, CONCAT('n', seq % 13)), seq % 2 = 0 FROM seq_1_to_" + ROWS);
+                            + " IF(seq % 7 = 0, NULL, CONCAT('n', seq % 13)), seq % 2 = 0 FROM seq_1_to_" + rows);
         } else {
             db.execute("CREATE TABLE item (id BIGINT PRIMARY KEY, name VARCHAR(60) NOT NULL, amount NUMERIC(12,2) NOT NULL,"
                     + " created TIMESTAMP(6) NOT NULL, note VARCHAR(40), active BOOLEAN NOT NULL)",
                     "INSERT INTO item SELECT g, 'näme-' || g, (g % 10000) / 100.0, TIMESTAMP '2024-01-01 00:00:00'"
                             + " + g * INTERVAL '1 second' + (g % 997) * INTERVAL '1 microsecond',"
                             + " CASE WHEN g % 7 = 0 THEN NULL ELSE 'n' || (g % 13) END, g % 2 = 0"
-                            + " FROM generate_series(1, " + ROWS + ") g",
+                            + " FROM generate_series(1, " + rows + ") g",
                     "VACUUM ANALYZE item");
         }
     }

@@ -591,7 +591,7 @@ public final class KeyResync {
      * acknowledged insert on the sending side would vanish, and its copy with it. A commit does not
      * replay undo records.
      */
-    private static void endLockOnly(Connection sending, Dialect dialect) throws SQLException {
+    static void endLockOnly(Connection sending, Dialect dialect) throws SQLException {
         if (dialect == Dialect.H2) {
             sending.commit();
         } else {

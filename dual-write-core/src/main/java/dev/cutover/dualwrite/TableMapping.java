@@ -158,6 +158,14 @@ public final class TableMapping {
     }
 
     /**
+     * @return whether a key column translates its values ({@link Builder#key(String, String, Class,
+     *     KeyTranslation)}), so that a key's values differ between the sides
+     */
+    boolean keysTranslated() {
+        return keyColumns.stream().anyMatch(k -> k.toTarget() != UNCHANGED || k.toSource() != UNCHANGED);
+    }
+
+    /**
      * Converts a row read from one side into the row the other side should hold.
      *
      * <p>May do I/O when a key column is translated (see {@link KeyTranslation}).

@@ -1,6 +1,8 @@
 package dev.cutover.internal;
 
+import dev.cutover.dualwrite.BackfillListener;
 import dev.cutover.dualwrite.DualWriteStats;
+import dev.cutover.dualwrite.micrometer.BackfillMetrics;
 import dev.cutover.dualwrite.micrometer.DualWriteMetrics;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.micrometer.MigrationFlagsMetrics;
@@ -50,5 +52,18 @@ public final class MeterBinding {
     public static void bindMigration(DualWriteStats stats, ReadRouter router, String migration, Object registry) {
         new DualWriteMetrics(stats, migration).bindTo((MeterRegistry) registry);
         new ReadRouterMetrics(router).bindTo((MeterRegistry) registry);
+    }
+
+    /**
+     * Publishes one migration's backfill meters.
+     *
+     * @param migration its name
+     * @param registry a {@link MeterRegistry}
+     * @return the listener to give the migration's backfills
+     */
+    public static BackfillListener bindBackfill(String migration, Object registry) {
+        BackfillMetrics metrics = new BackfillMetrics(migration);
+        metrics.bindTo((MeterRegistry) registry);
+        return metrics;
     }
 }

@@ -42,12 +42,33 @@ public final class RowSql {
      * @return the statement
      */
     public static String upsert(Dialect dialect, String table, List<String> columns, List<String> keyColumns) {
+        return upsertRows(dialect, table, columns, keyColumns, 1);
+    }
+
+    /**
+     * The upsert of {@link #upsert} for several rows in one statement, the rows' values bound one row
+     * after the other; for one row it is exactly {@link #upsert}'s text. The rows must have distinct
+     * keys (PostgreSQL refuses a statement that would update one row twice).
+     *
+     * @param dialect the database's dialect
+     * @param table the table
+     * @param columns every column written, key columns included, bound in this order for each row
+     * @param keyColumns the key columns
+     * @param rows how many rows, at least one
+     * @return the statement
+     */
+    public static String upsertRows(Dialect dialect, String table, List<String> columns, List<String> keyColumns,
+            int rows) {
+        if (rows < 1) {
+            throw new IllegalArgumentException("An upsert needs at least one row, but was " + rows);
+        }
         String columnList = String.join(", ", columns);
         String placeholders = columns.stream().map(c -> "?").collect(Collectors.joining(", "));
+        String tuples = String.join(", ", java.util.Collections.nCopies(rows, "(" + placeholders + ")"));
         List<String> values = columns.stream().filter(c -> !keyColumns.contains(c)).toList();
         switch (dialect) {
             case POSTGRESQL:
-                return "INSERT INTO " + table + " (" + columnList + ") VALUES (" + placeholders + ") ON CONFLICT ("
+                return "INSERT INTO " + table + " (" + columnList + ") VALUES " + tuples + " ON CONFLICT ("
                         + String.join(", ", keyColumns) + ") DO "
                         + (values.isEmpty() ? "NOTHING"
                                 : "UPDATE SET " + values.stream().map(c -> c + " = EXCLUDED." + c)
@@ -55,12 +76,12 @@ public final class RowSql {
             case MARIADB:
             case MYSQL:
                 List<String> updated = values.isEmpty() ? keyColumns.subList(0, 1) : values;
-                return "INSERT INTO " + table + " (" + columnList + ") VALUES (" + placeholders
-                        + ") ON DUPLICATE KEY UPDATE "
+                return "INSERT INTO " + table + " (" + columnList + ") VALUES " + tuples
+                        + " ON DUPLICATE KEY UPDATE "
                         + updated.stream().map(c -> c + " = VALUES(" + c + ")").collect(Collectors.joining(", "));
             case H2:
                 return "MERGE INTO " + table + " (" + columnList + ") KEY (" + String.join(", ", keyColumns)
-                        + ") VALUES (" + placeholders + ")";
+                        + ") VALUES " + tuples;
             default:
                 throw new IllegalArgumentException("No upsert for dialect " + dialect);
         }

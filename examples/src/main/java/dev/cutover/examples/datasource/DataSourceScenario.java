@@ -10,6 +10,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.cutover.Cutover;
 import dev.cutover.Migration;
+import dev.cutover.dualwrite.BackfillProgress;
 import dev.cutover.dualwrite.DualWriteStats;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.examples.shop.TableCheck;
@@ -139,15 +140,14 @@ public final class DataSourceScenario {
             out.printf(Locale.ROOT, "  account 1 on the source: %s; rows on the target: %d%n",
                     legacy.balance(1).orElseThrow(), count(target, "accounts"));
 
-            // Dual writes first, then copy the history by key: a write that lands during the copy is
-            // mirrored by state under the row's lock, so an older copy of its row cannot overtake it.
+            // Dual writes first, then the backfill of the history: a write that lands during it is
+            // mirrored by state under the row's lock, and each chunk holds its rows' locks while it
+            // writes them, so an older copy of a row cannot overtake a newer one.
             migration.moveTo(Stage.DUAL_WRITE, ACTOR, "start mirroring writes");
             step(out, flags, MIGRATION, "DUAL_WRITE: statements run on the source, then the rows they wrote are copied");
-            for (long id : ids(source, "accounts")) {
-                migration.rowCopier().resync("accounts", Long.toString(id));
-            }
-            out.printf(Locale.ROOT, "  copied the %d existing accounts by key; rows on the target: %d%n", EXISTING_ACCOUNTS,
-                    count(target, "accounts"));
+            BackfillProgress backfill = migration.backfill().build().run();
+            out.printf(Locale.ROOT, "  backfilled the %d existing accounts in %d chunk(s); rows on the target: %d%n",
+                    backfill.rowsDone(), backfill.chunks(), count(target, "accounts"));
             // Ids come from the application, never from an AUTO_INCREMENT or a sequence: each database's
             // sequence counts on its own, so once the target is primary its sequence, which never saw the
             // rows copied from the source, would hand out ids the source already used.

@@ -2,6 +2,7 @@ package dev.cutover.examples.flags;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.cutover.dualwrite.BackfillProgress;
 import dev.cutover.examples.shop.TableCheck;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Stage;
@@ -102,12 +103,10 @@ public final class FlagsScenario {
             steps.add(follow(out, app, "API flip by " + operatorName + ": DUAL_WRITE",
                     seen -> seen.stage() == Stage.DUAL_WRITE));
             // Calls that read SOURCE_ONLY just before the application saw the flip finish first; then
-            // the history is copied by key. The application's own writes are mirrored meanwhile.
+            // the history is backfilled in chunks. The application's own writes are mirrored meanwhile.
             Thread.sleep(500);
-            for (long id = 1; id <= ProfileApp.PROFILES; id++) {
-                app.rowCopier().resync("profiles", Long.toString(id));
-            }
-            out.printf(Locale.ROOT, "  backfilled %d profiles by key%n", ProfileApp.PROFILES);
+            BackfillProgress backfill = app.backfill().build().run();
+            out.printf(Locale.ROOT, "  backfilled %d profiles in %d chunk(s)%n", backfill.rowsDone(), backfill.chunks());
 
             // 2. Half the reads to the target, flipped through the API.
             operator.flip(ProfileApp.MIGRATION, Stage.SHIFT_READS, 50);

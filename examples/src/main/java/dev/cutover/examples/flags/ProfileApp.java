@@ -81,6 +81,11 @@ public final class ProfileApp implements AutoCloseable {
         return migration.rowCopier();
     }
 
+    /** @return a backfill of the profiles, wired to this instance's runtime */
+    public dev.cutover.dualwrite.Backfill.Builder backfill() {
+        return migration.backfill();
+    }
+
     /**
      * Creates the profiles table on both databases with {@link #PROFILES} rows on the source: what a
      * deployment does once, before the application starts. Cutover's runtime creates its own flag and

@@ -6,8 +6,8 @@ import dev.cutover.Cutover;
 import dev.cutover.Migration;
 import dev.cutover.common.Dialect;
 import dev.cutover.dualwrite.DualWriteStats;
+import dev.cutover.dualwrite.BackfillProgress;
 import dev.cutover.dualwrite.KeyTranslation;
-import dev.cutover.dualwrite.ResyncReplayHandler;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
@@ -127,12 +128,14 @@ public final class HeterogeneousMigration {
                     .build();
 
             // 1. Dual writes: every write lands on the legacy table and is copied, as a row, to the
-            //    new one. The rows written before are queued for a backfill copy.
+            //    new one. The rows written before are backfilled in chunks while the traffic runs,
+            //    each converted through the mapping (its UUID allocated in the id map).
             migration.moveTo(Stage.DUAL_WRITE, ACTOR, "dual writes on");
-            for (int id = 1; id <= LEGACY_CUSTOMERS; id++) {
-                cutover.retryQueue().enqueue(ResyncReplayHandler.entry(MIGRATION, "customers", String.valueOf(id), Side.SOURCE));
-            }
+            CompletableFuture<BackfillProgress> backfill = migration.backfill().build().start();
             traffic(customers);
+            BackfillProgress backfilled = backfill.join();
+            System.out.printf("Backfilled %d legacy customers in %d chunk(s); %d rows the legacy store lacks deleted%n",
+                    backfilled.rowsDone(), backfilled.chunks(), backfilled.rowsDeleted());
             check("after dual writes and the backfill", cutover, mapping, source, target);
 
             // 2. Reads move to the new schema, every one compared with the legacy answer.

@@ -10,6 +10,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.cutover.Cutover;
 import dev.cutover.Migration;
+import dev.cutover.dualwrite.BackfillProgress;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.examples.shop.TableCheck;
 import dev.cutover.flags.MigrationFlags;
@@ -138,11 +139,9 @@ public final class JdbiScenario {
             // mirrored by state, so it cannot be overtaken by an older copy of its row.
             migration.moveTo(Stage.DUAL_WRITE, ACTOR, "start mirroring writes");
             step(out, flags, MIGRATION, "DUAL_WRITE: every write goes to the source, then its row is copied to the target");
-            for (long id : ids(source, "users")) {
-                migration.rowCopier().resync("users", Long.toString(id));
-            }
-            out.printf(Locale.ROOT, "  copied the %d existing users by key; rows on the target: %d%n", EXISTING_USERS,
-                    count(target, "users"));
+            BackfillProgress backfill = migration.backfill().build().run();
+            out.printf(Locale.ROOT, "  backfilled the %d existing users in %d chunk(s); rows on the target: %d%n",
+                    backfill.rowsDone(), backfill.chunks(), count(target, "users"));
             users.insert(51, "new@example.com", "Newcomer");
             users.addKarma(2, 3);
             users.addKarma(2, 4);

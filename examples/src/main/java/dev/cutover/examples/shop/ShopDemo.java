@@ -4,6 +4,8 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.cutover.Cutover;
 import dev.cutover.Migration;
+import dev.cutover.dualwrite.Backfill;
+import dev.cutover.dualwrite.BackfillProgress;
 import dev.cutover.dualwrite.DualWriteStats;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.MigrationState;
@@ -116,7 +118,7 @@ public final class ShopDemo {
                 Progress progress = new Progress(shop, traffic);
                 traffic.start(options.threads());
                 progress.start();
-                long differing = walk(cutover, shop, traffic, source, targetPool, target);
+                long differing = walk(cutover, shop, traffic, progress, source, targetPool, target);
                 traffic.stop();
                 progress.stop();
                 return summary(traffic, shop, differing);
@@ -124,8 +126,8 @@ public final class ShopDemo {
         }
     }
 
-    private long walk(Cutover cutover, Migration shop, ShopTraffic traffic, DataSource source, DataSource targetPool,
-                      OutageSwitch target) throws Exception {
+    private long walk(Cutover cutover, Migration shop, ShopTraffic traffic, Progress progress, DataSource source,
+                      DataSource targetPool, OutageSwitch target) throws Exception {
         long slice = Math.max(2_000, options.duration().toMillis() / 12);
         stage("source only, traffic warming up", slice, () -> { });
 
@@ -133,7 +135,7 @@ public final class ShopDemo {
             shop.moveTo(Stage.DUAL_WRITE, ACTOR, "start mirroring writes");
             // Calls that read SOURCE_ONLY just before the flip finish first; every later write is mirrored.
             Thread.sleep(500);
-            backfill(shop, traffic, source);
+            backfill(shop, traffic, progress);
         });
 
         stage("target outage: mirror writes go to the retry-queue", slice, () -> {
@@ -173,24 +175,18 @@ public final class ShopDemo {
         return before + afterRollback + atEnd;
     }
 
-    private void backfill(Migration shop, ShopTraffic traffic, DataSource source) throws Exception {
-        for (Map.Entry<String, String> table : TABLES.entrySet()) {
-            for (Object key : keys(source, table.getKey(), table.getValue())) {
-                shop.rowCopier().resync(table.getKey(), String.valueOf(key));
-            }
-        }
-        notes.add("backfilled every existing row by key while traffic ran (" + traffic.lastOrderId() + " orders so far)");
-    }
-
-    private static List<Object> keys(DataSource source, String table, String key) throws Exception {
-        List<Object> keys = new ArrayList<>();
-        try (var c = source.getConnection(); var s = c.createStatement();
-             var rs = s.executeQuery("SELECT " + key + " FROM " + table + " ORDER BY " + key)) {
-            while (rs.next()) {
-                keys.add(rs.getObject(1));
-            }
-        }
-        return keys;
+    /**
+     * Copies the rows written before dual writes began, in chunks locked on the source, while the
+     * traffic keeps writing: each chunk is ordered against the traffic's own copies by the source's
+     * row locks, so it never overwrites a newer row or brings back a deleted one. The progress line
+     * shows it while it runs.
+     */
+    private void backfill(Migration shop, ShopTraffic traffic, Progress progress) {
+        Backfill backfill = shop.backfill().build();
+        progress.watch(backfill);
+        BackfillProgress done = backfill.run();
+        notes.add(String.format(Locale.ROOT, "backfilled %d existing rows in %d chunks (%.0f rows/s) while traffic ran"
+                + " (%d orders so far)", done.rowsDone(), done.chunks(), done.rowsPerSecond(), traffic.lastOrderId()));
     }
 
     /**
@@ -309,6 +305,7 @@ public final class ShopDemo {
             return t;
         });
         private long lastRequests;
+        private volatile Backfill backfill;
 
         Progress(Migration shop, ShopTraffic traffic) {
             this.shop = shop;
@@ -323,6 +320,11 @@ public final class ShopDemo {
             timer.shutdownNow();
         }
 
+        /** Adds the backfill's progress to the line while it runs. */
+        void watch(Backfill running) {
+            this.backfill = running;
+        }
+
         private void print() {
             MigrationState state = shop.state();
             long requests = traffic.requests();
@@ -333,6 +335,13 @@ public final class ShopDemo {
                     state.stage(), requests - lastRequests, state.stage() == Stage.SHIFT_READS ? state.targetReadPercent()
                             : state.stage().primary() == Side.TARGET ? 100.0 : 0.0,
                     queue.pending(), lagMillis, shop.stats().enqueued(), shop.router().stats().mismatched(), traffic.errors());
+            Backfill running = backfill;
+            if (running != null && !running.progress().ended() && !running.progress().entity().isEmpty()) {
+                BackfillProgress p = running.progress();
+                System.out.printf(Locale.ROOT, "  %-14s backfill %s: %d of %d rows (%.0f%%), %.0f rows/s, about %d s left%n",
+                        "", p.entity(), p.rowsDone(), p.rowsTotal(), p.percentDone(), p.rowsPerSecond(),
+                        p.estimatedRemaining().toSeconds());
+            }
             lastRequests = requests;
         }
     }

@@ -1,0 +1,103 @@
+package dev.cutover.dualwrite.internal;
+
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Key values as text and back, with their Java types, for a backfill's checkpoint: a resumed chunk
+ * binds its bound with the type it was read with, so that a {@code BIGINT} key is compared with a
+ * {@code BIGINT} (a {@code NUMERIC} bound would keep PostgreSQL off the key's index). Each value is a
+ * type letter, a colon and its text; values are joined with {@code ','}, and {@code ','} and
+ * {@code '\'} in a value are escaped with a backslash.
+ */
+public final class KeyText {
+    private KeyText() {
+    }
+
+    /**
+     * @param values key values as a driver returned them
+     * @return their text
+     * @throws IllegalArgumentException if a value is null or of a type a key is never read as
+     */
+    public static String encode(List<Object> values) {
+        StringBuilder text = new StringBuilder();
+        for (Object value : values) {
+            if (text.length() > 0) {
+                text.append(',');
+            }
+            text.append(tag(value)).append(':')
+                    .append(String.valueOf(value).replace("\\", "\\\\").replace(",", "\\,"));
+        }
+        return text.toString();
+    }
+
+    /**
+     * @param text a text {@link #encode} made
+     * @return the values, of the types they were encoded with
+     * @throws IllegalArgumentException if the text is malformed
+     */
+    public static List<Object> decode(String text) {
+        List<Object> values = new ArrayList<>();
+        StringBuilder part = new StringBuilder();
+        for (int i = 0; i <= text.length(); i++) {
+            char c = i < text.length() ? text.charAt(i) : ',';
+            if (c == '\\' && i + 1 < text.length()) {
+                part.append(text.charAt(++i));
+            } else if (c == ',') {
+                values.add(value(part.toString(), text));
+                part.setLength(0);
+            } else {
+                part.append(c);
+            }
+        }
+        return values;
+    }
+
+    private static char tag(Object value) {
+        if (value instanceof Long) {
+            return 'L';
+        }
+        if (value instanceof Integer) {
+            return 'I';
+        }
+        if (value instanceof Short) {
+            return 'H';
+        }
+        if (value instanceof BigInteger) {
+            return 'B';
+        }
+        if (value instanceof BigDecimal) {
+            return 'D';
+        }
+        if (value instanceof UUID) {
+            return 'U';
+        }
+        if (value instanceof String) {
+            return 'S';
+        }
+        throw new IllegalArgumentException("A backfill checkpoints keys of types Long, Integer, Short, BigInteger,"
+                + " BigDecimal, UUID and String, but a key value is "
+                + (value == null ? "null" : "a " + value.getClass().getName()));
+    }
+
+    private static Object value(String part, String text) {
+        if (part.length() < 2 || part.charAt(1) != ':') {
+            throw new IllegalArgumentException("Malformed backfill checkpoint key (" + text.length() + " characters)");
+        }
+        String body = part.substring(2);
+        return switch (part.charAt(0)) {
+            case 'L' -> Long.valueOf(body);
+            case 'I' -> Integer.valueOf(body);
+            case 'H' -> Short.valueOf(body);
+            case 'B' -> new BigInteger(body);
+            case 'D' -> new BigDecimal(body);
+            case 'U' -> UUID.fromString(body);
+            case 'S' -> body;
+            default -> throw new IllegalArgumentException("Malformed backfill checkpoint key: unknown type '"
+                    + part.charAt(0) + "'");
+        };
+    }
+}

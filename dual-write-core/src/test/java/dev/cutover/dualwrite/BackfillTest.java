@@ -1,0 +1,410 @@
+package dev.cutover.dualwrite;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cutover.dualwrite.BackfillProgress.Phase;
+import dev.cutover.flags.FlagStore;
+import dev.cutover.flags.MigrationFlags;
+import dev.cutover.flags.Side;
+import dev.cutover.flags.Stage;
+import dev.cutover.testsupport.Engine;
+import dev.cutover.testsupport.TestDatabase;
+import dev.cutover.testsupport.TestDatabases;
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The backfill on real databases of every dialect, without concurrent writers (those are
+ * {@link BackfillTrafficTest}'s): what it copies and deletes, composite and text keys, stop, resume,
+ * pause, throttling, back-off and refusals.
+ */
+class BackfillTest {
+    private static final String MIGRATION = "backfill";
+    private static final String SOURCE = "SELECT id, full_name, balance, note FROM customer ORDER BY id";
+    private static final String TARGET = "SELECT customer_id, name, balance_cents, note FROM customers ORDER BY customer_id";
+
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> enginePairs() {
+        return KeyResyncTest.enginePairs();
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @MethodSource("enginePairs")
+    void copiesEveryRowConverted_andDeletesTargetRowsTheSourceLacks(Engine sourceEngine, Engine targetEngine)
+            throws Exception {
+        try (TestDatabase source = TestDatabases.create(sourceEngine, "bfsrc");
+                TestDatabase target = TestDatabases.create(targetEngine, "bftgt");
+                MigrationFlags flags = flags(Stage.DUAL_WRITE)) {
+            KeyResyncTest.createTables(source, target);
+            insertCustomers(source, 1, 1_200, 3);
+            // Stale target rows: before the first key, in gaps of the source's keys, after the last
+            // key, and rows with other values.
+            target.execute("INSERT INTO customers VALUES (-5, 'gone', 1, NULL)", "INSERT INTO customers VALUES (2, 'gone', 1, NULL)",
+                    "INSERT INTO customers VALUES (302, 'gone', 1, NULL)", "INSERT INTO customers VALUES (4, 'old', 1, 'x')",
+                    "INSERT INTO customers VALUES (99999, 'gone', 1, NULL)");
+            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2))
+                    .mapping(KeyResyncTest.customers()).build();
+            Backfill backfill = Backfill.builder(resync, flags, MIGRATION)
+                    .config(BackfillConfig.custom().chunkSize(20, 50, 150).build()).build();
+
+            BackfillProgress done = backfill.run();
+
+            assertEquals(Phase.FINISHED, done.phase());
+            assertEquals(400, done.rowsDone());
+            assertEquals(400, done.rowsTotal());
+            assertEquals(4, done.rowsDeleted(), "the four rows the source lacks");
+            assertTrue(done.chunks() >= 400 / 150, "chunks: " + done.chunks());
+            assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
+            assertEquals(100.0, done.percentDone());
+        }
+    }
+
+    @Test
+    void compositeTextKeys_areCopiedInChunks_andTheTargetWalkDeletesWhatTheSourceLacks() throws Exception {
+        for (Engine[] pair : serverPairs()) {
+            try (TestDatabase source = TestDatabases.create(pair[0], "bfcsrc");
+                    TestDatabase target = TestDatabases.create(pair[1], "bfctgt");
+                    MigrationFlags flags = flags(Stage.SHIFT_READS)) {
+                source.execute("CREATE TABLE stock (region VARCHAR(20) NOT NULL, item INT NOT NULL, qty INT,"
+                        + " PRIMARY KEY (region, item))");
+                target.execute("CREATE TABLE stock (region VARCHAR(20) NOT NULL, item INT NOT NULL, qty INT,"
+                        + " PRIMARY KEY (region, item))");
+                List<String> inserts = new ArrayList<>();
+                for (String region : List.of("eu", "us", "apac")) {
+                    for (int item = 1; item <= 40; item++) {
+                        inserts.add("INSERT INTO stock VALUES ('" + region + "', " + item + ", " + item * 2 + ")");
+                    }
+                }
+                source.execute(inserts.toArray(String[]::new));
+                target.execute("INSERT INTO stock VALUES ('eu', 41, 0)", "INSERT INTO stock VALUES ('aa', 1, 0)",
+                        "INSERT INTO stock VALUES ('us', 3, 999)", "INSERT INTO stock VALUES ('zz', 7, 0)");
+                TableMapping stock = TableMapping.builder("stock").key("region", String.class).key("item", Integer.class)
+                        .column("qty").build();
+                assertFalse(Backfill.comparableAsRanges(stock), "text keys are not compared as ranges across databases");
+                KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2)).mapping(stock).build();
+                List<Phase> phases = new CopyOnWriteArrayList<>();
+                BackfillProgress done = Backfill.builder(resync, flags, MIGRATION)
+                        .config(BackfillConfig.custom().chunkSize(7, 7, 7).build())
+                        .listener(p -> phases.add(p.phase())).build().run();
+
+                String all = "SELECT region, item, qty FROM stock ORDER BY region, item";
+                assertEquals(KeyResyncTest.rows(source, all), KeyResyncTest.rows(target, all), pair[0] + " -> " + pair[1]);
+                assertEquals(120, done.rowsDone());
+                assertEquals(3, done.rowsDeleted());
+                assertTrue(phases.contains(Phase.CLEANING_TARGET), "phases: " + phases);
+            }
+        }
+    }
+
+    /**
+     * The race the re-check closes, made to happen: a target row the source lacks is about to be
+     * deleted by a chunk when the source's row is inserted again and copied. The chunk must see it and
+     * try again rather than delete the copy; in both ways of finding stale rows.
+     */
+    @ParameterizedTest(name = "key ranges {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void aRowReinsertedAndCopiedWhileTheChunkDeletesItsStaleTargetRow_isNotDeleted(boolean ranges) throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.POSTGRESQL, "bfasrc");
+                TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "bfatgt");
+                MigrationFlags flags = flags(Stage.DUAL_WRITE)) {
+            KeyResyncTest.createTables(source, target);
+            insertCustomers(source, 1, 30, 2);
+            target.execute("INSERT INTO customers VALUES (10, 'stale', 1, NULL)");
+            TableMapping mapping = ranges ? KeyResyncTest.customers() : TableMapping.builder("customers")
+                    .sourceTable("customer").targetTable("customers")
+                    .key("id", "customer_id", Long.class, KeyTranslation.identity())
+                    .column("full_name", "name")
+                    .column("balance", "balance_cents",
+                            v -> v == null ? null : ((BigDecimal) v).movePointRight(2).longValueExact(),
+                            v -> v == null ? null : BigDecimal.valueOf(((Number) v).longValue(), 2))
+                    .column("note").build();
+            DataSource targetPool = target.dataSource(3);
+            KeyResync application = KeyResync.builder(source.dataSource(2), targetPool).mapping(mapping).build();
+            java.util.concurrent.atomic.AtomicBoolean raced = new java.util.concurrent.atomic.AtomicBoolean();
+            DataSource racing = beforeDelete(targetPool, () -> {
+                if (raced.compareAndSet(false, true)) {
+                    // The application re-inserts customer 10 and its write is copied, before the delete.
+                    source.execute("INSERT INTO customer VALUES (10, 'back again', 5.00, NULL)");
+                    application.resync("customers", "10");
+                }
+            });
+            KeyResync resync = KeyResync.builder(source.dataSource(2), racing).mapping(mapping).build();
+
+            BackfillProgress done = Backfill.builder(resync, flags, MIGRATION)
+                    .config(BackfillConfig.custom().chunkSize(100, 100, 100).build()).build().run();
+
+            assertTrue(raced.get(), "the race was staged");
+            assertEquals(1, done.chunkRetries(), "the chunk saw the re-inserted row and was tried again");
+            assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
+        }
+    }
+
+    /** A data source whose connections run {@code before} just before they prepare a delete. */
+    private static DataSource beforeDelete(DataSource pool, ThrowingRunnable before) {
+        return (DataSource) java.lang.reflect.Proxy.newProxyInstance(BackfillTest.class.getClassLoader(),
+                new Class<?>[] {DataSource.class}, (proxy, method, args) -> {
+                    Object result = invoke(pool, method, args);
+                    if (!method.getName().equals("getConnection")) {
+                        return result;
+                    }
+                    Connection connection = (Connection) result;
+                    return java.lang.reflect.Proxy.newProxyInstance(BackfillTest.class.getClassLoader(),
+                            new Class<?>[] {Connection.class}, (p, m, a) -> {
+                                if (m.getName().equals("prepareStatement") && a[0] instanceof String sql
+                                        && sql.startsWith("DELETE")) {
+                                    before.run();
+                                }
+                                return invoke(connection, m, a);
+                            });
+                });
+    }
+
+    private static Object invoke(Object target, java.lang.reflect.Method method, Object[] args) throws Throwable {
+        try {
+            return method.invoke(target, args);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    @FunctionalInterface
+    private interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    @Test
+    void aStoppedBackfill_resumesAfterItsLastChunk() throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.POSTGRESQL, "bfrsrc");
+                TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "bfrtgt");
+                MigrationFlags flags = flags(Stage.DUAL_WRITE)) {
+            KeyResyncTest.createTables(source, target);
+            insertCustomers(source, 1, 300, 1);
+            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2))
+                    .mapping(KeyResyncTest.customers()).build();
+            BackfillCheckpoints checkpoints = BackfillCheckpoints.inMemory();
+            BackfillConfig config = BackfillConfig.custom().chunkSize(25, 25, 25).build();
+            AtomicInteger chunksSeen = new AtomicInteger();
+            Backfill[] first = new Backfill[1];
+            first[0] = Backfill.builder(resync, flags, MIGRATION).config(config).checkpoints(checkpoints)
+                    .listener(p -> {
+                        if (p.chunks() == 4 && chunksSeen.getAndIncrement() == 0) {
+                            first[0].stop();
+                        }
+                    }).build();
+
+            BackfillProgress stopped = first[0].run();
+            assertEquals(Phase.STOPPED, stopped.phase());
+            assertEquals(100, stopped.rowsDone());
+            assertEquals(100, KeyResyncTest.rows(target, TARGET).size());
+            assertEquals(List.of(false), checkpoints.load(MIGRATION).values().stream()
+                    .map(BackfillCheckpoints.Checkpoint::finished).toList());
+
+            List<Long> firstChunkRows = new CopyOnWriteArrayList<>();
+            BackfillProgress done = Backfill.builder(resync, flags, MIGRATION).config(config).checkpoints(checkpoints)
+                    .listener(p -> firstChunkRows.add(p.rowsDone())).build().run();
+            assertEquals(Phase.FINISHED, done.phase());
+            assertEquals(300, done.rowsDone());
+            assertEquals(100, firstChunkRows.get(0), "the second run starts where the first stopped");
+            assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
+
+            // A backfill asked for after one finished starts over.
+            target.execute("DELETE FROM customers WHERE customer_id = 7");
+            BackfillProgress again = Backfill.builder(resync, flags, MIGRATION).config(config).checkpoints(checkpoints)
+                    .build().run();
+            assertEquals(300, again.rowsDone());
+            assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
+        }
+    }
+
+    @Test
+    void aPausedBackfill_holdsBetweenChunks_untilResumed() throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.H2, "bfpsrc");
+                TestDatabase target = TestDatabases.create(Engine.H2, "bfptgt");
+                MigrationFlags flags = flags(Stage.DUAL_WRITE)) {
+            KeyResyncTest.createTables(source, target);
+            insertCustomers(source, 1, 200, 1);
+            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2))
+                    .mapping(KeyResyncTest.customers()).build();
+            Backfill[] backfill = new Backfill[1];
+            java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+            backfill[0] = Backfill.builder(resync, flags, MIGRATION)
+                    .config(BackfillConfig.custom().chunkSize(10, 10, 10).build())
+                    .listener(p -> {
+                        if (p.chunks() == 3 && once.compareAndSet(false, true)) {
+                            backfill[0].pause();
+                        }
+                    }).build();
+            CompletableFuture<BackfillProgress> done = backfill[0].start();
+            dev.cutover.testsupport.Await.until("the backfill pauses",
+                    () -> backfill[0].progress().phase() == Phase.PAUSED);
+            long rows = backfill[0].progress().rowsDone();
+            Thread.sleep(300);
+            assertEquals(rows, backfill[0].progress().rowsDone(), "no chunk while paused");
+            assertEquals(rows, KeyResyncTest.rows(target, TARGET).size());
+            assertTrue(backfill[0].isPaused());
+            assertThrows(IllegalStateException.class, backfill[0]::run, "one run at a time");
+
+            backfill[0].resume();
+            BackfillProgress end = done.get(60, TimeUnit.SECONDS);
+            assertEquals(Phase.FINISHED, end.phase());
+            assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
+        }
+    }
+
+    @Test
+    void rowsPerSecond_capsTheRateAndTheChunkSize() throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.H2, "bftsrc");
+                TestDatabase target = TestDatabases.create(Engine.H2, "bfttgt");
+                MigrationFlags flags = flags(Stage.DUAL_WRITE)) {
+            KeyResyncTest.createTables(source, target);
+            insertCustomers(source, 1, 300, 1);
+            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2))
+                    .mapping(KeyResyncTest.customers()).build();
+            List<Integer> sizes = new CopyOnWriteArrayList<>();
+            long start = System.nanoTime();
+            BackfillProgress done = Backfill.builder(resync, flags, MIGRATION)
+                    .config(BackfillConfig.custom().rowsPerSecond(500).chunkTime(Duration.ofMillis(40)).build())
+                    .listener(p -> sizes.add(p.chunkSize())).build().run();
+            long took = System.nanoTime() - start;
+
+            assertEquals(300, done.rowsDone());
+            // 300 rows at 500 a second: the first chunk goes at once, the rest at the rate.
+            assertTrue(took >= TimeUnit.MILLISECONDS.toNanos(300 * 1000 / 500 - 100), "took " + took / 1_000_000 + " ms");
+            assertTrue(sizes.subList(2, sizes.size()).stream().allMatch(s -> s <= 20),
+                    "500 rows/s x 40 ms caps chunks at 20 rows: " + sizes);
+            assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
+        }
+    }
+
+    @Test
+    void slowDualWriteCopies_makeTheBackfillBackOff() throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.H2, "bfbsrc");
+                TestDatabase target = TestDatabases.create(Engine.H2, "bfbtgt");
+                MigrationFlags flags = flags(Stage.DUAL_WRITE)) {
+            KeyResyncTest.createTables(source, target);
+            insertCustomers(source, 1, 100, 1);
+            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2))
+                    .mapping(KeyResyncTest.customers()).build();
+            DualWriteStats stats = new DualWriteStats();
+            // Dual-write copies averaging 150 ms after the first chunk, over a back-off at 100 ms.
+            BackfillProgress done = Backfill.builder(resync, flags, MIGRATION).stats(stats)
+                    .config(BackfillConfig.custom().chunkSize(10, 20, 20).backOffPause(Duration.ofMillis(5)).build())
+                    .listener(p -> {
+                        if (p.chunks() == 1) {
+                            stats.mirrored(Side.TARGET, TimeUnit.MILLISECONDS.toNanos(100));
+                            stats.mirrored(Side.TARGET, TimeUnit.MILLISECONDS.toNanos(200));
+                        }
+                    }).build().run();
+
+            assertEquals(1, done.backOffs());
+            assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
+        }
+    }
+
+    @Test
+    void refusesToRun_unlessTheSourceIsPrimaryAndBothSidesAreWritten() throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.H2, "bfxsrc");
+                TestDatabase target = TestDatabases.create(Engine.H2, "bfxtgt")) {
+            KeyResyncTest.createTables(source, target);
+            insertCustomers(source, 1, 10, 1);
+            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2))
+                    .mapping(KeyResyncTest.customers()).build();
+            for (Stage stage : List.of(Stage.SOURCE_ONLY, Stage.TARGET_PRIMARY, Stage.TARGET_ONLY)) {
+                try (MigrationFlags flags = flags(stage)) {
+                    BackfillException e = assertThrows(BackfillException.class,
+                            () -> Backfill.builder(resync, flags, MIGRATION).build().run());
+                    assertTrue(e.getMessage().contains("is in stage " + stage) && e.getMessage().contains("DUAL_WRITE"),
+                            e.getMessage());
+                }
+            }
+            assertEquals(List.of(), KeyResyncTest.rows(target, TARGET));
+        }
+    }
+
+    @Test
+    void aMoveOfThePrimaryMidway_stopsTheBackfill_whichResumesOnceTheSourceIsPrimaryAgain() throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.H2, "bfmsrc");
+                TestDatabase target = TestDatabases.create(Engine.H2, "bfmtgt");
+                MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).declare(MIGRATION)
+                        .refreshInterval(Duration.ofMillis(10)).handoverPause(Duration.ofMillis(50)).build()) {
+            flags.forceMoveTo(MIGRATION, Stage.SHIFT_READS, "test", "test");
+            KeyResyncTest.createTables(source, target);
+            insertCustomers(source, 1, 100, 1);
+            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2))
+                    .mapping(KeyResyncTest.customers()).build();
+            BackfillCheckpoints checkpoints = BackfillCheckpoints.inMemory();
+            BackfillConfig config = BackfillConfig.custom().chunkSize(10, 10, 10).build();
+            BackfillException e = assertThrows(BackfillException.class, () -> Backfill.builder(resync, flags, MIGRATION)
+                    .config(config).checkpoints(checkpoints).listener(p -> {
+                        if (p.chunks() == 2 && flags.state(MIGRATION).stage() == Stage.SHIFT_READS) {
+                            flags.moveTo(MIGRATION, Stage.TARGET_PRIMARY, "test", "primary moves");
+                        }
+                    }).build().run());
+            assertTrue(e.getMessage().contains("TARGET_PRIMARY"), e.getMessage());
+            assertEquals(20, KeyResyncTest.rows(target, TARGET).size(), "nothing after the move");
+
+            flags.moveTo(MIGRATION, Stage.SHIFT_READS, "test", "back");
+            BackfillProgress done = Backfill.builder(resync, flags, MIGRATION).config(config).checkpoints(checkpoints)
+                    .build().run();
+            assertEquals(Phase.FINISHED, done.phase());
+            assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
+        }
+    }
+
+    static List<Engine[]> serverPairs() {
+        List<Engine[]> pairs = new ArrayList<>();
+        pairs.add(new Engine[] {Engine.POSTGRESQL, Engine.POSTGRESQL});
+        if (TestDatabases.serverEngines().anyMatch(e -> e == Engine.MARIADB)) {
+            pairs.add(new Engine[] {Engine.MARIADB, Engine.POSTGRESQL});
+        }
+        pairs.add(new Engine[] {Engine.H2, Engine.H2});
+        return pairs;
+    }
+
+    static MigrationFlags flags(Stage stage) {
+        MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).declare(MIGRATION).build();
+        flags.forceMoveTo(MIGRATION, stage, "test", "test");
+        return flags;
+    }
+
+    /** Inserts customers with ids {@code first, first + step, ...} up to {@code last}. */
+    static void insertCustomers(TestDatabase db, int first, int last, int step) throws SQLException {
+        try (Connection c = db.connect();
+                PreparedStatement insert = c.prepareStatement("INSERT INTO customer VALUES (?, ?, ?, ?)")) {
+            for (int id = first; id <= last; id += step) {
+                insert.setLong(1, id);
+                insert.setString(2, "customer " + id);
+                insert.setBigDecimal(3, BigDecimal.valueOf(id * 7L, 2));
+                insert.setString(4, id % 5 == 0 ? null : "n" + id);
+                insert.addBatch();
+            }
+            insert.executeBatch();
+        }
+    }
+
+    /** The source's customers as the mapping writes them to the target. */
+    static List<List<Object>> expectedTarget(TestDatabase source) throws SQLException {
+        List<List<Object>> expected = new ArrayList<>();
+        for (List<Object> row : KeyResyncTest.rows(source, SOURCE)) {
+            Object balance = row.get(2);
+            long cents = balance instanceof BigDecimal d ? d.movePointRight(2).longValueExact() : ((Long) balance) * 100;
+            expected.add(List.of(row.get(0), row.get(1), cents, row.get(3)));
+        }
+        return expected;
+    }
+}
