@@ -475,11 +475,22 @@ public final class Backfill {
                         copiedKeys.add(normalise(converted.subList(0, targetKeys.size())));
                         values.addAll(converted);
                     }
-                    try (PreparedStatement upsert = target.prepareStatement(RowSql.upsertRows(targetDialect,
-                            mapping.targetTable(), targetColumns, targetKeys, rows.size()))) {
-                        upsert.setQueryTimeout(timeoutSeconds());
-                        ColumnValues.bind(upsert, values);
-                        upsert.executeUpdate();
+                    if (resync.guardedWrite(mapping, Side.TARGET, targetDialect, target)) {
+                        // ON DUPLICATE KEY UPDATE would overwrite another row on a collision of another
+                        // unique index (see KeyResync): such tables are written row by row, by key.
+                        int width = targetColumns.size();
+                        for (int i = 0; i < rows.size(); i++) {
+                            List<Object> converted = values.subList(i * width, (i + 1) * width);
+                            KeyResync.writeGuarded(target, timeoutSeconds(), mapping.targetTable(), targetColumns,
+                                    targetKeys, converted, converted.subList(0, targetKeys.size()));
+                        }
+                    } else {
+                        try (PreparedStatement upsert = target.prepareStatement(RowSql.upsertRows(targetDialect,
+                                mapping.targetTable(), targetColumns, targetKeys, rows.size()))) {
+                            upsert.setQueryTimeout(timeoutSeconds());
+                            ColumnValues.bind(upsert, values);
+                            upsert.executeUpdate();
+                        }
                     }
                 }
                 int deleted = 0;

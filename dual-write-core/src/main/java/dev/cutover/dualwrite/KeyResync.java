@@ -260,7 +260,8 @@ public final class KeyResync {
                         receivingBorrowed.limit(budget, "the upsert");
                         List<Object> converted = mapping.convertRow(from, row);
                         if (guardedWrite(mapping, to, toDialect, receiving)) {
-                            writeGuarded(receivingBorrowed, table(mapping, to), toColumns, toKeys, converted, toKey, budget);
+                            writeGuarded(receiving, receivingBorrowed.queryTimeoutSeconds(budget, timeoutSeconds),
+                                    table(mapping, to), toColumns, toKeys, converted, toKey);
                         } else {
                             execute(receivingBorrowed, upsert, converted, budget);
                         }
@@ -315,7 +316,7 @@ public final class KeyResync {
      * MySQL: then {@link #writeGuarded} writes it instead of {@code ON DUPLICATE KEY UPDATE}. Looked
      * up once per entity and side, from the driver's index metadata.
      */
-    private boolean guardedWrite(TableMapping mapping, Side side, Dialect dialect, Connection connection)
+    boolean guardedWrite(TableMapping mapping, Side side, Dialect dialect, Connection connection)
             throws SQLException {
         if (dialect != Dialect.MARIADB && dialect != Dialect.MYSQL) {
             return false;
@@ -357,20 +358,15 @@ public final class KeyResync {
      * then updates it by key, or inserts it with a plain insert, which fails (and the copy with it,
      * leaving the key queued) when another row holds one of its unique values.
      */
-    private void writeGuarded(Borrowed receiving, String table, List<String> columns, List<String> keyColumns,
-            List<Object> row, List<Object> key, CopyBudget budget) throws SQLException {
+    static void writeGuarded(Connection receiving, int queryTimeoutSeconds, String table, List<String> columns,
+            List<String> keyColumns, List<Object> row, List<Object> key) throws SQLException {
         boolean exists;
-        try (PreparedStatement statement = receiving.connection.prepareStatement(
-                RowSql.selectForUpdate(table, keyColumns, keyColumns))) {
-            statement.setQueryTimeout(receiving.queryTimeoutSeconds(budget, timeoutSeconds));
+        try (PreparedStatement statement = receiving.prepareStatement(RowSql.selectForUpdate(table, keyColumns, keyColumns))) {
+            statement.setQueryTimeout(queryTimeoutSeconds);
             bind(statement, key);
             try (ResultSet rs = statement.executeQuery()) {
                 exists = rs.next();
             }
-        }
-        if (!exists) {
-            execute(receiving, RowSql.insert(table, columns), row, budget);
-            return;
         }
         List<String> valueColumns = new java.util.ArrayList<>();
         List<Object> values = new java.util.ArrayList<>();
@@ -380,9 +376,20 @@ public final class KeyResync {
                 values.add(row.get(i));
             }
         }
-        if (!valueColumns.isEmpty()) {
+        String sql;
+        if (!exists) {
+            sql = RowSql.insert(table, columns);
+            values = row;
+        } else if (valueColumns.isEmpty()) {
+            return;
+        } else {
+            sql = RowSql.updateByKey(table, valueColumns, keyColumns);
             values.addAll(key);
-            execute(receiving, RowSql.updateByKey(table, valueColumns, keyColumns), values, budget);
+        }
+        try (PreparedStatement statement = receiving.prepareStatement(sql)) {
+            statement.setQueryTimeout(queryTimeoutSeconds);
+            bind(statement, values);
+            statement.executeUpdate();
         }
     }
 

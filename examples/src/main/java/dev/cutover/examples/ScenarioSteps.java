@@ -10,8 +10,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import javax.sql.DataSource;
 
@@ -61,23 +59,6 @@ public final class ScenarioSteps {
         if (!queue.drain(Duration.ofSeconds(30))) {
             throw new IllegalStateException("the retry-queue did not drain within 30 s");
         }
-    }
-
-    /**
-     * @param dataSource the database
-     * @param table a table with a numeric {@code id} column
-     * @return its ids in order
-     * @throws SQLException if the query fails
-     */
-    public static List<Long> ids(DataSource dataSource, String table) throws SQLException {
-        List<Long> ids = new ArrayList<>();
-        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT id FROM " + table + " ORDER BY id")) {
-            while (rs.next()) {
-                ids.add(rs.getLong(1));
-            }
-        }
-        return ids;
     }
 
     /**

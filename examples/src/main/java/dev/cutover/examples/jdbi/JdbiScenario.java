@@ -2,7 +2,6 @@ package dev.cutover.examples.jdbi;
 
 import static dev.cutover.examples.ScenarioSteps.awaitShadowReads;
 import static dev.cutover.examples.ScenarioSteps.count;
-import static dev.cutover.examples.ScenarioSteps.ids;
 import static dev.cutover.examples.ScenarioSteps.requireDrained;
 import static dev.cutover.examples.ScenarioSteps.step;
 
