@@ -2,6 +2,7 @@ package dev.cutover.dualwrite;
 
 import dev.cutover.common.Dialect;
 import dev.cutover.common.internal.NetworkTimeouts;
+import dev.cutover.common.internal.Redaction;
 import dev.cutover.flags.HandoverStep;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Side;
@@ -39,6 +40,8 @@ import org.slf4j.LoggerFactory;
 final class HandoverSteps {
     private static final Logger LOG = LoggerFactory.getLogger(HandoverSteps.class);
     private static final int NETWORK_TIMEOUT_MILLIS = 10_000;
+    /** How long the sequence step waits for the old primary, which may be the side that is failing. */
+    private static final int OLD_PRIMARY_TIMEOUT_MILLIS = 2_000;
 
     private HandoverSteps() {
     }
@@ -81,22 +84,36 @@ final class HandoverSteps {
     /** Moves each sequence of the new primary's schema up to the old primary's sequence of the same name. */
     private static void syncSequences(KeyResync resync, Side oldPrimary, Side newPrimary) throws SQLException {
         Dialect dialect = resync.dialect(newPrimary);
-        if (dialect != resync.dialect(oldPrimary) || dialect != Dialect.POSTGRESQL && dialect != Dialect.H2) {
+        if (dialect != Dialect.POSTGRESQL && dialect != Dialect.H2) {
             return;
         }
         String list = dialect == Dialect.POSTGRESQL
                 ? "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = current_schema()"
                 : "SELECT SEQUENCE_NAME, BASE_VALUE FROM INFORMATION_SCHEMA.SEQUENCES WHERE SEQUENCE_SCHEMA = SCHEMA()";
         java.util.Map<String, Long> old = new java.util.HashMap<>();
-        try (Connection connection = NetworkTimeouts.connect(resync.dataSource(oldPrimary), NETWORK_TIMEOUT_MILLIS);
-                Statement statement = connection.createStatement();
-                ResultSet rs = statement.executeQuery(list)) {
-            while (rs.next()) {
-                long value = rs.getLong(2);
-                if (!rs.wasNull()) {
-                    old.put(rs.getString(1), value);
+        try (Connection connection = NetworkTimeouts.connect(resync.dataSource(oldPrimary), OLD_PRIMARY_TIMEOUT_MILLIS);
+                Statement statement = connection.createStatement()) {
+            if (resync.dialect(oldPrimary) != dialect) {
+                return;
+            }
+            try (ResultSet rs = statement.executeQuery(list)) {
+                while (rs.next()) {
+                    long value = rs.getLong(2);
+                    if (!rs.wasNull()) {
+                        old.put(rs.getString(1), value);
+                    }
                 }
             }
+        } catch (SQLException e) {
+            // A move away from a failing side (a rollback during a target outage) must not wait for
+            // that side: without its values, a sequence may hand out an id again, which fails the
+            // insert with a duplicate key, loudly; nothing is lost.
+            LOG.warn("Could not read the sequences of the old primary ({}) while moving the primary to the {}: {}."
+                    + " Sequences no column owns were not moved up to it; an insert that draws an id the old primary"
+                    + " already handed out fails with a duplicate key. Fix: once the {} is reachable, setval each such"
+                    + " sequence past the largest id of its table", lower(oldPrimary), lower(newPrimary),
+                    Redaction.describe(e, false), lower(oldPrimary));
+            return;
         }
         if (old.isEmpty()) {
             return;

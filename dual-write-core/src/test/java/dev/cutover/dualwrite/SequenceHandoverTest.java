@@ -118,6 +118,47 @@ class SequenceHandoverTest {
         }
     }
 
+    /**
+     * Moving the primary back to the source is what an operator does when the target fails, so that
+     * move must not wait for the target: the sequence step reads the old primary's sequences, and
+     * when it cannot it goes on with a WARN (an id handed out twice fails its insert loudly).
+     */
+    @org.junit.jupiter.api.Test
+    void aRollbackToTheSource_whileTheTargetIsCut_isNotHeldByTheSequenceStep() throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.POSTGRESQL, "seqsrc");
+                TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "seqtgt");
+                dev.cutover.testsupport.TcpForwarder forwarder = dev.cutover.testsupport.TcpForwarder.in(target);
+                MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).refreshInterval(Duration.ofMillis(50))
+                        .handoverPause(Duration.ofMillis(200)).maxHandoverWait(Duration.ofSeconds(20)).build()) {
+            for (TestDatabase db : List.of(source, target)) {
+                db.execute("CREATE TABLE orders (id BIGINT PRIMARY KEY, name VARCHAR(40) NOT NULL)");
+                db.execute("CREATE SEQUENCE orders_seq START WITH 1 INCREMENT BY 50");
+            }
+            DataSource targetPool = target.dataSourceVia(forwarder, 4);
+            KeyResync resync = KeyResync.builder(source.dataSource(4), targetPool)
+                    .mapping(TableMapping.builder("orders").sourceTable("orders").key("id", Long.class).column("name")
+                            .build())
+                    .build();
+            try (RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), ResyncReplayHandler.of("orders", resync, flags),
+                    RetryQueueConfig.ofDefaults());
+                    ReadRouter router = ReadRouter.builder(flags, "orders").build()) {
+                queue.start();
+                DataSource app = Cutover.dataSource(source.dataSource(4), targetPool).migration("orders")
+                        .flags(flags).router(router).retryQueue(queue).resync(resync).build();
+                flags.forceMoveTo("orders", Stage.TARGET_PRIMARY, "test", "test");
+                insert(app, 1, "on the target");
+
+                forwarder.cut();
+                flags.moveTo("orders", Stage.SHIFT_READS, "test", "the target fails: roll back");
+                insert(app, 2, "on the source, the target still cut");
+
+                assertEquals(List.of(List.of(1L, "on the target"), List.of(2L, "on the source, the target still cut")),
+                        KeyResyncTest.rows(source, "SELECT id, name FROM orders ORDER BY id").stream()
+                                .map(row -> List.<Object>of(((Number) row.get(0)).longValue(), row.get(1))).toList());
+            }
+        }
+    }
+
     private static long nextValue(Engine engine, TestDatabase db) throws SQLException {
         String sql = engine == Engine.POSTGRESQL ? "SELECT nextval('orders_seq')" : "SELECT NEXT VALUE FOR orders_seq";
         return ((Number) KeyResyncTest.rows(db, sql).get(0).get(0)).longValue();
