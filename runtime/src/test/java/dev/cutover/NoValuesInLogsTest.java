@@ -192,7 +192,9 @@ class NoValuesInLogsTest {
             targetDb.execute("UPDATE users SET name = '" + OTHER_NAME + "' WHERE id = 7");
             users.setShadowReadPercent(100, "test", "compare every read");
             assertEquals(NAME, dao.name(7));
-            try (Connection c = users.dataSource().getConnection(); Statement s = c.createStatement();
+            // Portable SQL: shadowed across engines too (the DataSource style shadows only like dialects unless told).
+            try (Connection c = users.dataSourceBuilder().crossDialectReads(true).build().getConnection();
+                 Statement s = c.createStatement();
                  ResultSet rs = s.executeQuery("SELECT name FROM users WHERE name = '" + NAME + "' AND id = 7")) {
                 assertTrue(rs.next());
             }
