@@ -84,6 +84,8 @@ import org.slf4j.LoggerFactory;
  * and {@link #close()} it on shutdown.
  */
 public final class ReadRouter implements AutoCloseable {
+    /** How many times a difference is re-read before it counts as a mismatch: after the delay, twice it and four times it. */
+    private static final int RECHECKS = 3;
     private static final Logger LOG = LoggerFactory.getLogger(ReadRouter.class);
 
     static {
@@ -477,53 +479,64 @@ public final class ReadRouter implements AutoCloseable {
     }
 
     /**
-     * Reads both sides again after the recheck delay, the served side first as in the original read.
-     * A row whose answer on the primary side changed in between is being written (the primary is
-     * written first, the other side by the mirror after it): its difference is a write in flight, not
-     * evidence of divergence, and counts as none. The primary is that of the stage of the original read
-     * and that of the stage now; when the two differ, a change on either settles.
+     * Reads both sides again after the recheck delay, the served side first as in the original read,
+     * and while they still differ, again after twice and four times the delay ({@value #RECHECKS}
+     * re-reads in all): a copy that is slower than one delay (a loaded database, a row lock held by
+     * another writer's copy) would otherwise be reported as a divergence. A row whose answer on the
+     * primary side changed in between is being written (the primary is written first, the other side
+     * by the mirror after it): its difference is a write in flight, not evidence of divergence, and
+     * counts as none. The primary is that of the stage of the original read and that of the stage now;
+     * when the two differ, a change on either settles.
      *
-     * @return the differences now, or null if a read or the comparison failed, or the comparison was
-     *     abandoned (already counted)
+     * @return the differences after the last re-read, or null if a read or the comparison failed, or
+     *     the comparison was abandoned (already counted)
      */
     private List<Difference> recheck(String operation, Stage readStage, Side served, Object answer,
             ReadCall<?> servedCall, Object otherAnswer, ReadCall<?> other) {
-        try {
-            Thread.sleep(config.mismatchRecheckDelay().toMillis());
-        } catch (InterruptedException e) {
-            // Only close() interrupts shadow threads; the comparison is then never finished.
-            shadowDropped.increment();
-            Thread.currentThread().interrupt();
-            return null;
-        }
-        Stage recheckStage = flags.state(migration).stage();
-        if (!recheckStage.dualWrites()) {
-            abandon(operation, recheckStage, "re-read");
-            return null;
-        }
-        Object servedAgain;
-        Object otherAgain;
-        try {
-            servedAgain = servedCall.call();
-            otherAgain = other.call();
-        } catch (Exception e) {
-            shadowErrors.increment();
-            logShadowProblem("re-reading " + operation + " to confirm a difference failed: "
-                    + Redaction.describe(e, config.revealValues()));
-            return null;
-        }
-        for (Side primary : EnumSet.of(readStage.primary(), recheckStage.primary())) {
-            Object before = primary == served ? answer : otherAnswer;
-            Object again = primary == served ? servedAgain : otherAgain;
-            List<Difference> changes = compare(operation, Side.SOURCE, before, again);
-            if (changes == null) {
+        List<Difference> differences = null;
+        long delay = config.mismatchRecheckDelay().toMillis();
+        for (int attempt = 0; attempt < RECHECKS; attempt++, delay *= 2) {
+            try {
+                Thread.sleep(delay);
+            } catch (InterruptedException e) {
+                // Only close() interrupts shadow threads; the comparison is then never finished.
+                shadowDropped.increment();
+                Thread.currentThread().interrupt();
                 return null;
             }
-            if (!changes.isEmpty()) {
-                return List.of();
+            Stage recheckStage = flags.state(migration).stage();
+            if (!recheckStage.dualWrites()) {
+                abandon(operation, recheckStage, "re-read");
+                return null;
+            }
+            Object servedAgain;
+            Object otherAgain;
+            try {
+                servedAgain = servedCall.call();
+                otherAgain = other.call();
+            } catch (Exception e) {
+                shadowErrors.increment();
+                logShadowProblem("re-reading " + operation + " to confirm a difference failed: "
+                        + Redaction.describe(e, config.revealValues()));
+                return null;
+            }
+            for (Side primary : EnumSet.of(readStage.primary(), recheckStage.primary())) {
+                Object before = primary == served ? answer : otherAnswer;
+                Object again = primary == served ? servedAgain : otherAgain;
+                List<Difference> changes = compare(operation, Side.SOURCE, before, again);
+                if (changes == null) {
+                    return null;
+                }
+                if (!changes.isEmpty()) {
+                    return List.of();
+                }
+            }
+            differences = compare(operation, served, servedAgain, otherAgain);
+            if (differences == null || differences.isEmpty()) {
+                return differences;
             }
         }
-        return compare(operation, served, servedAgain, otherAgain);
+        return differences;
     }
 
     /** @return whether the comparison is abandoned (and counted) because the stage no longer writes both sides */
