@@ -246,7 +246,7 @@ public final class ShopDemo {
                 router.stats().settled());
         System.out.printf(Locale.ROOT, format, "shadow comparisons abandoned at a stage change", router.stats().abandoned());
         System.out.printf(Locale.ROOT, format, "shadow reads skipped by back-pressure", router.stats().shadowThrottled());
-        System.out.printf(Locale.ROOT, format, "shadow mismatches confirmed by a second read (must be 0)",
+        System.out.printf(Locale.ROOT, format, "shadow mismatches confirmed when read again (must be 0)",
                 router.stats().mismatched());
         System.out.printf(Locale.ROOT, format, "differing keys at the checks (must be 0)", differing);
         System.out.printf(Locale.ROOT, "%n  time per stage:%n");
