@@ -7,6 +7,7 @@ import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
 import dev.cutover.flags.WritePermit;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -158,10 +159,14 @@ public final class WriteGate {
 
     /**
      * Registers a handover step; a step of the same name replaces nothing (steps are idempotent, and
-     * every wrapper of a migration registers its own).
+     * every wrapper of a migration registers its own). Steps run in the order they were registered,
+     * and a failing step ends the attempt: a step that needs an earlier one done (the sequence step
+     * after the queue drain) is not tried, nor its cost paid, while the earlier one still fails.
      */
     public void addStep(String migration, String name, HandoverStep step) {
-        steps.computeIfAbsent(migration, m -> new ConcurrentHashMap<>()).putIfAbsent(name, step);
+        Map<String, HandoverStep> registered = steps.computeIfAbsent(migration,
+                m -> java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>()));
+        registered.putIfAbsent(name, step);
     }
 
     /**
@@ -355,7 +360,11 @@ public final class WriteGate {
         if (registered == null) {
             return;
         }
-        for (HandoverStep step : registered.values()) {
+        List<HandoverStep> inOrder;
+        synchronized (registered) {
+            inOrder = List.copyOf(registered.values());
+        }
+        for (HandoverStep step : inOrder) {
             step.run(migration, epoch.primary.other(), epoch.primary);
         }
     }
