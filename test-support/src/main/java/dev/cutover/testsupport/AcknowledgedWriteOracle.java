@@ -1,17 +1,16 @@
 package dev.cutover.testsupport;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.Deque;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
@@ -346,18 +345,24 @@ public final class AcknowledgedWriteOracle<K, S> {
     private final class Op {
         final Effect<S> effect;
         final long started;
-        final long returned;
+        final long latestLanding;
         final boolean required;
 
-        Op(Write write, K key, long returned) {
+        Op(Write write, K key, long latestLanding) {
             this.effect = write.effects.get(key);
             this.started = write.started;
             this.required = write.outcome == Outcome.ACKNOWLEDGED;
-            this.returned = returned;
+            this.latestLanding = latestLanding;
         }
     }
 
-    private record Node<S>(BitSet done, S state) {
+    /**
+     * A point of the search: the writes that took effect so far, of those still open at the
+     * watermark, and the state they left. The watermark is the latest start among the writes taken:
+     * a write that landed before it cannot come next, so whether it was taken no longer matters and
+     * it is left out, which lets orders that differ only in the past meet in one node.
+     */
+    private record Node<S>(int watermark, BitSet taken, S state) {
     }
 
     /**
@@ -419,72 +424,91 @@ public final class AcknowledgedWriteOracle<K, S> {
     }
 
     /**
-     * Depth-first search for an order of the key's writes that ends in the observed state; visited
-     * (done set, state) pairs are remembered, so each is expanded once.
+     * Searches for an order of the key's writes that ends in the observed state. A write that threw
+     * and is never taken simply does not take effect, so the search only chooses the next write to
+     * take: any write not yet taken that can still land after the watermark (the latest start among
+     * the writes taken) and that started before every acknowledged write still to come returned.
+     *
+     * <p>Nodes are expanded fewest failed writes taken first: under faults a key has dozens of failed
+     * writes, each of which may have landed, but an observed state is mostly explained by a handful
+     * of them, and the subsets of a few failed writes are far fewer than all subsets. Among equals,
+     * the node with more writes taken goes first, to reach a complete order soon. Visited nodes are
+     * remembered, so each is expanded once.
      */
     private Verdict explains(K key, List<Write> keyWrites, S observed, Timeline timeline) {
-        List<Op> ops = new ArrayList<>(keyWrites.size());
+        int n = keyWrites.size();
+        List<Op> ops = new ArrayList<>(n);
         for (Write write : keyWrites) {
             ops.add(new Op(write, key, timeline.latestLanding(write)));
         }
-        int n = ops.size();
-        int requiredCount = 0;
-        for (Op op : ops) {
-            if (op.required) {
-                requiredCount++;
-            }
-        }
         Set<Node<S>> seen = new HashSet<>();
-        Deque<Node<S>> stack = new ArrayDeque<>();
-        Node<S> start = new Node<>(new BitSet(n), absent);
-        stack.push(start);
+        PriorityQueue<Pending<S>> queue = new PriorityQueue<>();
+        Node<S> start = new Node<>(-1, new BitSet(n), absent);
         seen.add(start);
-        while (!stack.isEmpty()) {
-            Node<S> node = stack.pop();
-            BitSet done = node.done();
-            int requiredLeft = requiredCount;
-            long firstReturn = Long.MAX_VALUE;
-            for (int i = done.nextClearBit(0); i < n; i = done.nextClearBit(i + 1)) {
+        queue.add(new Pending<>(start, 0, 0, 0));
+        long sequence = 0;
+        while (!queue.isEmpty()) {
+            Pending<S> pending = queue.poll();
+            Node<S> node = pending.node();
+            long watermark = node.watermark() < 0 ? Long.MIN_VALUE : ops.get(node.watermark()).started;
+            // Writes that started after the watermark are all still to come; of the others, only
+            // those still open at it and not taken. An acknowledged write that could not land after
+            // the watermark was taken, or the node would not exist.
+            boolean requiredLeft = false;
+            long firstRequiredReturn = Long.MAX_VALUE;
+            for (int i = 0; i < n; i++) {
                 Op op = ops.get(i);
-                firstReturn = Math.min(firstReturn, op.returned);
-            }
-            for (int i = done.nextSetBit(0); i >= 0; i = done.nextSetBit(i + 1)) {
-                if (ops.get(i).required) {
-                    requiredLeft--;
+                if (op.required && !node.taken().get(i) && op.latestLanding >= watermark) {
+                    requiredLeft = true;
+                    firstRequiredReturn = Math.min(firstRequiredReturn, op.latestLanding);
                 }
             }
-            if (requiredLeft == 0 && node.state().equals(observed)) {
+            if (!requiredLeft && node.state().equals(observed)) {
                 return Verdict.EXPLAINED;
             }
-            // The next write to take effect must have started before every pending write returned.
-            for (int i = done.nextClearBit(0); i < n; i = done.nextClearBit(i + 1)) {
+            for (int i = 0; i < n; i++) {
                 Op op = ops.get(i);
-                if (op.started > firstReturn) {
+                if (op.started > firstRequiredReturn) {
                     break;
                 }
-                BitSet next = (BitSet) done.clone();
-                next.set(i);
-                // A write that threw either took effect here, or never did: then it is dropped, so
-                // that its return no longer holds back the writes that started after it.
-                List<S> outcomes = new ArrayList<>(2);
-                if (op.effect.possibleIn(node.state())) {
-                    outcomes.add(op.effect.apply(node.state()));
+                if (node.taken().get(i) || op.latestLanding < watermark || !op.effect.possibleIn(node.state())) {
+                    continue;
                 }
-                if (!op.required) {
-                    outcomes.add(node.state());
-                }
-                for (S state : outcomes) {
-                    Node<S> child = new Node<>(next, state);
-                    if (seen.add(child)) {
-                        if (seen.size() > SEARCH_LIMIT) {
-                            return Verdict.UNDECIDED;
-                        }
-                        stack.push(child);
+                int nextWatermark = op.started > watermark ? i : node.watermark();
+                long nextStamp = ops.get(nextWatermark).started;
+                BitSet taken = new BitSet(n);
+                for (int j = node.taken().nextSetBit(0); j >= 0; j = node.taken().nextSetBit(j + 1)) {
+                    if (ops.get(j).latestLanding >= nextStamp) {
+                        taken.set(j);
                     }
+                }
+                taken.set(i);
+                Node<S> child = new Node<>(nextWatermark, taken, op.effect.apply(node.state()));
+                if (seen.add(child)) {
+                    if (seen.size() > SEARCH_LIMIT) {
+                        return Verdict.UNDECIDED;
+                    }
+                    queue.add(new Pending<>(child, pending.failedTaken() + (op.required ? 0 : 1),
+                            pending.depth() + 1, ++sequence));
                 }
             }
         }
         return Verdict.UNEXPLAINED;
+    }
+
+    /** A node waiting to be expanded, with what orders the expansion. */
+    private record Pending<S>(Node<S> node, int failedTaken, int depth, long sequence)
+            implements Comparable<Pending<S>> {
+        @Override
+        public int compareTo(Pending<S> other) {
+            if (failedTaken != other.failedTaken) {
+                return Integer.compare(failedTaken, other.failedTaken);
+            }
+            if (depth != other.depth) {
+                return Integer.compare(other.depth, depth);
+            }
+            return Long.compare(other.sequence, sequence);
+        }
     }
 
     private String describe(K key, List<Write> keyWrites, S sourceState, Verdict sourceVerdict, S targetState,
