@@ -1,8 +1,10 @@
 package dev.cutover;
 
 import dev.cutover.common.Beta;
+import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.CutoverException;
 import dev.cutover.common.Dialect;
+import dev.cutover.common.internal.TablePrefix;
 import dev.cutover.dualwrite.BackfillConfig;
 import dev.cutover.dualwrite.KeyResync;
 import dev.cutover.dualwrite.TableMapping;
@@ -122,16 +124,18 @@ public final class Cutover implements AutoCloseable {
             }
         }
         this.retryStore = jdbcRetryStore;
+        // The queue's settings are checked before the flags start their refresh thread, which a
+        // refused setting would otherwise leave running.
+        RetryQueueConfig.Builder queueBuilder = RetryQueueConfig.custom().logValues(logValues);
+        builder.queueCustomizer.accept(queueBuilder);
+        this.queueConfig = queueBuilder.build();
         MigrationFlags.Builder flagsBuilder = MigrationFlags.builder(flagStore);
         builder.flagsCustomizer.accept(flagsBuilder);
         this.flags = flagsBuilder.build();
         this.registered = new RegisteredMigrations(flags);
-        RetryQueueConfig.Builder queueBuilder = RetryQueueConfig.custom().logValues(logValues);
-        builder.queueCustomizer.accept(queueBuilder);
         if (meterRegistry != null) {
             MeterBinding.bindFlags(flags, meterRegistry);
         }
-        this.queueConfig = queueBuilder.build();
     }
 
     /**
@@ -141,7 +145,7 @@ public final class Cutover implements AutoCloseable {
      * @param target the new database
      * @return the builder
      * @throws NullPointerException if an argument is null
-     * @throws IllegalArgumentException if both are the same data source
+     * @throws CutoverConfigurationException if both are the same data source
      */
     public static Builder builder(DataSource source, DataSource target) {
         return new Builder(source, target);
@@ -155,8 +159,9 @@ public final class Cutover implements AutoCloseable {
      * @param mapping the first table it moves
      * @param more further tables it moves, written together with the first (one stage for all)
      * @return the migration
-     * @throws IllegalArgumentException if the name is illegal or already registered, or two mappings
-     *     share an entity name
+     * @throws IllegalArgumentException if the name is illegal
+     * @throws CutoverConfigurationException if the name is already registered, or two mappings share
+     *     an entity name
      * @throws IllegalStateException if the runtime is closed
      */
     public Migration migration(String name, TableMapping mapping, TableMapping... more) {
@@ -170,8 +175,8 @@ public final class Cutover implements AutoCloseable {
             checkOpen();
             flags.declare(name);
             if (migrations.containsKey(name)) {
-                throw new IllegalArgumentException("Migration " + name + " is already registered in this runtime:"
-                        + " look it up with migration(\"" + name + "\")");
+                throw new CutoverConfigurationException("Migration " + name + " is already registered in this"
+                        + " runtime: register each migration once, and look it up with migration(\"" + name + "\")");
             }
             Migration migration = new Migration(name, mappings, this);
             registered.add(name, migration.rowCopier());
@@ -386,7 +391,7 @@ public final class Cutover implements AutoCloseable {
         private final DataSource source;
         private final DataSource target;
         private DataSource stateDataSource;
-        private String tablePrefix = JdbcFlagStoreConfig.DEFAULT_TABLE_PREFIX;
+        private String tablePrefix = TablePrefix.DEFAULT;
         private boolean createTables = true;
         private boolean startQueueWorkers = true;
         private Object meterRegistry;
@@ -402,8 +407,8 @@ public final class Cutover implements AutoCloseable {
             this.source = Objects.requireNonNull(source, "null source");
             this.target = Objects.requireNonNull(target, "null target");
             if (source == target) {
-                throw new IllegalArgumentException("source and target are the same DataSource: pass the old database"
-                        + " as the source and the new one as the target");
+                throw new CutoverConfigurationException("source and target are the same DataSource: pass the old"
+                        + " database as the source and the new one as the target");
             }
         }
 
@@ -425,11 +430,10 @@ public final class Cutover implements AutoCloseable {
          * @param prefix up to 48 ASCII letters, digits or underscores, not starting with a digit, or
          *     empty; default {@value JdbcFlagStoreConfig#DEFAULT_TABLE_PREFIX}
          * @return this builder
-         * @throws IllegalArgumentException if the prefix is illegal
+         * @throws CutoverConfigurationException if the prefix is illegal
          */
         public Builder tablePrefix(String prefix) {
-            Objects.requireNonNull(prefix, "null prefix");
-            this.tablePrefix = prefix.isEmpty() ? prefix : Dialect.requireIdentifier(prefix, "tablePrefix");
+            this.tablePrefix = Dialect.requireIdentifier(prefix, "tablePrefix");
             return this;
         }
 
@@ -571,7 +575,8 @@ public final class Cutover implements AutoCloseable {
          *
          * @return the runtime; close it when the application stops
          * @throws dev.cutover.flags.FlagStoreException if the flag table cannot be read in time
-         * @throws IllegalArgumentException if a customizer set an illegal value
+         * @throws CutoverConfigurationException if a customizer set an illegal value, or the settings
+         *     contradict each other
          */
         public Cutover build() {
             return new Cutover(this);

@@ -1,6 +1,7 @@
 package dev.cutover;
 
 import dev.cutover.common.Beta;
+import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.dualwrite.Backfill;
 import dev.cutover.dualwrite.BackfillListener;
 import dev.cutover.dualwrite.CutoverDataSource;
@@ -52,7 +53,7 @@ public final class Migration {
         runtime.rowCopierCustomizer().accept(copier);
         this.rowCopier = copier.build();
         if (rowCopier.entities().size() != mappings.size()) {
-            throw new IllegalArgumentException("The rowCopier customizer added mappings to migration " + name
+            throw new CutoverConfigurationException("The rowCopier customizer added mappings to migration " + name
                     + ": pass every table to migration(name, mapping...) instead");
         }
         this.router = ReadRouter.builder(runtime.flags(), name).config(runtime.readRouterConfig()).build();
@@ -80,7 +81,7 @@ public final class Migration {
      * @param target the implementation on the target database
      * @param <T> the interface type
      * @return a {@code T} that dual-writes and routes reads; thread-safe
-     * @throws IllegalArgumentException if the migration moves more than one entity: name it with
+     * @throws CutoverConfigurationException if the migration moves more than one entity: name it with
      *     {@link #repository(Class, String, Object, Object)} or {@code @Write(entity = ...)}
      * @throws dev.cutover.dualwrite.RepositoryDefinitionException if a method cannot be classified
      *     or has no routing key
@@ -88,7 +89,7 @@ public final class Migration {
     public <T> T repository(Class<T> type, T source, T target) {
         Set<String> entities = entities();
         if (entities.size() != 1) {
-            throw new IllegalArgumentException("Migration " + name + " moves " + entities + ": say which entity "
+            throw new CutoverConfigurationException("Migration " + name + " moves " + entities + ": say which entity "
                     + type.getSimpleName() + " writes with repository(type, entity, source, target)");
         }
         return repository(type, entities.iterator().next(), source, target);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.CutoverException;
 import dev.cutover.dualwrite.LateWriteException;
 import dev.cutover.dualwrite.ResyncReplayHandler;
@@ -257,15 +258,15 @@ class CutoverRuntimeTest {
              TestDatabase targetDb = TestDatabases.create(Engine.H2, "misusetgt")) {
             DataSource source = sourceDb.dataSource(2);
             DataSource target = targetDb.dataSource(2);
-            assertTrue(assertThrows(IllegalArgumentException.class, () -> Cutover.builder(source, source))
+            assertTrue(assertThrows(CutoverConfigurationException.class, () -> Cutover.builder(source, source))
                     .getMessage().contains("same DataSource"));
-            assertThrows(IllegalArgumentException.class, () -> Cutover.builder(source, target).tablePrefix("x; DROP"));
+            assertThrows(CutoverConfigurationException.class, () -> Cutover.builder(source, target).tablePrefix("x; DROP"));
             Cutover cutover = Cutover.builder(source, target).tablePrefix("mig_").build();
             assertTrue(assertThrows(IllegalStateException.class, cutover::retryQueue).getMessage()
                     .contains("register one"));
             Migration accounts = cutover.migration("accounts", ACCOUNTS);
             assertSame(accounts, cutover.migration("accounts"));
-            assertTrue(assertThrows(IllegalArgumentException.class, () -> cutover.migration("accounts", ACCOUNTS))
+            assertTrue(assertThrows(CutoverConfigurationException.class, () -> cutover.migration("accounts", ACCOUNTS))
                     .getMessage().contains("already registered"));
             assertTrue(assertThrows(IllegalArgumentException.class, () -> cutover.migration("nope"))
                     .getMessage().contains("Register it with"));
@@ -291,12 +292,12 @@ class CutoverRuntimeTest {
             DataSource target = targetDb.dataSource(4);
             try (Cutover tooShort = Cutover.builder(source, target).rowCopier(r -> r.statementTimeout(Duration.ofMillis(10)))
                     .build()) {
-                assertTrue(assertThrows(IllegalArgumentException.class, () -> tooShort.migration("m1", ACCOUNTS))
+                assertTrue(assertThrows(CutoverConfigurationException.class, () -> tooShort.migration("m1", ACCOUNTS))
                         .getMessage().contains("statementTimeout"), "the customizer was not applied");
             }
             TableMapping orders = TableMapping.builder("orders").key("id", Long.class).columns("balance").build();
             try (Cutover sneaky = Cutover.builder(source, target).rowCopier(r -> r.mapping(orders)).build()) {
-                assertTrue(assertThrows(IllegalArgumentException.class, () -> sneaky.migration("m1", ACCOUNTS))
+                assertTrue(assertThrows(CutoverConfigurationException.class, () -> sneaky.migration("m1", ACCOUNTS))
                         .getMessage().contains("pass every table to migration"));
             }
             try (Cutover cutover = Cutover.builder(source, target)

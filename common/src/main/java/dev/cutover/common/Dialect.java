@@ -1,5 +1,6 @@
 package dev.cutover.common;
 
+import dev.cutover.common.internal.NetworkTimeouts;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -70,20 +71,21 @@ public enum Dialect {
      * @param name the name to check; may be empty (e.g. no table prefix)
      * @param what what the name is, for the error message
      * @return the name
-     * @throws IllegalArgumentException if it holds anything but ASCII letters, digits and
+     * @throws CutoverConfigurationException if it holds anything but ASCII letters, digits and
      *     underscores, or starts with a digit
      */
     public static String requireIdentifier(String name, String what) {
         Objects.requireNonNull(name, () -> "null " + what);
         if (!name.matches("([A-Za-z_][A-Za-z0-9_]*)?") || name.length() > 48) {
-            throw new IllegalArgumentException(what + " must be at most 48 ASCII letters, digits or underscores,"
-                    + " not starting with a digit, but was '" + name + "'");
+            throw new CutoverConfigurationException(what + " must be at most 48 ASCII letters, digits or underscores,"
+                    + " not starting with a digit, but was '" + name + "': Cutover writes it into SQL unquoted");
         }
         return name;
     }
 
     /**
-     * Finds the dialect of the database behind a data source, borrowing one connection briefly.
+     * Finds the dialect of the database behind a data source, borrowing one connection briefly, with
+     * a network timeout so that a stalled database fails the detection instead of hanging it.
      *
      * @param dataSource where to look
      * @return the dialect
@@ -91,7 +93,7 @@ public enum Dialect {
      */
     public static Dialect detect(DataSource dataSource) {
         Objects.requireNonNull(dataSource, "null dataSource");
-        try (Connection connection = dataSource.getConnection()) {
+        try (Connection connection = NetworkTimeouts.connect(dataSource, NetworkTimeouts.DEFAULT_MILLIS)) {
             return detect(connection);
         } catch (SQLException e) {
             throw new CutoverException("Cannot detect the SQL dialect: the database is unreachable (" + e.getMessage() + ")", e);

@@ -4,11 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cutover.common.internal.NetworkTimeouts;
+import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 
 class DialectTest {
@@ -17,6 +21,36 @@ class DialectTest {
     void detect_recognisesH2() throws Exception {
         try (Connection c = DriverManager.getConnection("jdbc:h2:mem:detect")) {
             assertEquals(Dialect.H2, Dialect.detect(c));
+        }
+    }
+
+    @Test
+    void detect_onADataSource_borrowsItsConnectionWithANetworkTimeout_andRestoresIt() throws Exception {
+        List<Integer> timeouts = new ArrayList<>();
+        Connection h2 = DriverManager.getConnection("jdbc:h2:mem:detectpool");
+        Connection recording = (Connection) Proxy.newProxyInstance(DialectTest.class.getClassLoader(),
+                new Class<?>[] {Connection.class}, (proxy, method, args) -> switch (method.getName()) {
+                    case "setNetworkTimeout" -> {
+                        timeouts.add((Integer) args[1]);
+                        yield null;
+                    }
+                    case "getNetworkTimeout" -> 0;
+                    case "close" -> null;
+                    default -> method.invoke(h2, args);
+                });
+        DataSource pool = (DataSource) Proxy.newProxyInstance(DialectTest.class.getClassLoader(),
+                new Class<?>[] {DataSource.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("getConnection")) {
+                        return recording;
+                    }
+                    throw new UnsupportedOperationException(method.getName());
+                });
+        try {
+            assertEquals(Dialect.H2, Dialect.detect(pool));
+            // A stalled database must fail the detection, not hang it; the pool gets its timeout back.
+            assertEquals(List.of(NetworkTimeouts.DEFAULT_MILLIS, 0), timeouts);
+        } finally {
+            h2.close();
         }
     }
 
@@ -48,7 +82,7 @@ class DialectTest {
 
     @Test
     void requireIdentifier_rejectsSqlInjectionInPrefixes() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        CutoverConfigurationException e = assertThrows(CutoverConfigurationException.class,
                 () -> Dialect.H2.scriptStatements(DialectTest.class, "x; DROP TABLE y; --"));
         assertTrue(e.getMessage().contains("tablePrefix"), e.getMessage());
         assertEquals("cutover_", Dialect.requireIdentifier("cutover_", "tablePrefix"));

@@ -1,6 +1,7 @@
 package dev.cutover.dualwrite;
 
 import dev.cutover.common.Beta;
+import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.CutoverException;
 import dev.cutover.common.Dialect;
 import dev.cutover.common.internal.ColumnValues;
@@ -1041,11 +1042,13 @@ public final class Backfill {
          *
          * @param entities the entities; default all, in mapping order
          * @return this builder
-         * @throws IllegalArgumentException if one is not mapped or the list is empty
+         * @throws IllegalArgumentException if one is not mapped
+         * @throws CutoverConfigurationException if the list is empty
          */
         public Builder entities(String... entities) {
             if (entities.length == 0) {
-                throw new IllegalArgumentException("A backfill needs at least one entity");
+                throw new CutoverConfigurationException("A backfill needs at least one entity: name the entities to"
+                        + " copy, or leave entities(...) out to copy all of the row copier's");
             }
             Map<String, Boolean> chosen = new LinkedHashMap<>();
             for (String entity : entities) {

@@ -1,8 +1,9 @@
 package dev.cutover.dualwrite;
 
 import dev.cutover.common.Beta;
+import dev.cutover.common.CutoverConfigurationException;
+import dev.cutover.common.internal.Checks;
 import java.time.Duration;
-import java.util.Objects;
 
 /**
  * How a {@link Backfill} paces itself. Immutable; {@link #custom()} builds one, {@link #ofDefaults()}
@@ -152,13 +153,10 @@ public final class BackfillConfig {
          *
          * @param rowsPerSecond 0 (no limit, the default) to 10,000,000
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder rowsPerSecond(long rowsPerSecond) {
-            if (rowsPerSecond < 0 || rowsPerSecond > 10_000_000) {
-                throw new IllegalArgumentException("rowsPerSecond must be between 0 and 10,000,000, but was " + rowsPerSecond);
-            }
-            this.rowsPerSecond = rowsPerSecond;
+            this.rowsPerSecond = Checks.between("rowsPerSecond", rowsPerSecond, 0, 10_000_000);
             return this;
         }
 
@@ -167,10 +165,10 @@ public final class BackfillConfig {
          *
          * @param chunkTime 10 ms to 1 min; default 500 ms
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder chunkTime(Duration chunkTime) {
-            this.chunkTime = range("chunkTime", chunkTime, Duration.ofMillis(10), Duration.ofMinutes(1));
+            this.chunkTime = Checks.between("chunkTime", chunkTime, Duration.ofMillis(10), Duration.ofMinutes(1));
             return this;
         }
 
@@ -182,15 +180,12 @@ public final class BackfillConfig {
          * @param max the most rows, at most 100,000 (and at most what one statement can bind: 30,000
          *     values, so fewer for wide tables)
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder chunkSize(int min, int initial, int max) {
-            if (min < 1 || max > 100_000 || initial < min || initial > max) {
-                throw new IllegalArgumentException("chunk sizes must satisfy 1 <= min <= initial <= max <= 100,000, but were "
-                        + min + ", " + initial + ", " + max);
-            }
-            this.minChunkSize = min;
-            this.initialChunkSize = initial;
+            Checks.between("chunkSize max", max, 1, 100_000);
+            this.minChunkSize = Checks.between("chunkSize min", min, 1, max);
+            this.initialChunkSize = Checks.between("chunkSize initial", initial, min, max);
             this.maxChunkSize = max;
             return this;
         }
@@ -204,20 +199,20 @@ public final class BackfillConfig {
          *
          * @param latency 0 (never back off) to 1 min; default 100 ms
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder backOffLatency(Duration latency) {
-            this.backOffLatency = range("backOffLatency", latency, Duration.ZERO, Duration.ofMinutes(1));
+            this.backOffLatency = Checks.between("backOffLatency", latency, Duration.ZERO, Duration.ofMinutes(1));
             return this;
         }
 
         /**
          * @param pause how long a back-off pauses, 1 ms to 10 min; default 1 s
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder backOffPause(Duration pause) {
-            this.backOffPause = range("backOffPause", pause, Duration.ofMillis(1), Duration.ofMinutes(10));
+            this.backOffPause = Checks.between("backOffPause", pause, Duration.ofMillis(1), Duration.ofMinutes(10));
             return this;
         }
 
@@ -225,10 +220,10 @@ public final class BackfillConfig {
          * @param timeout the longest a chunk's statement, row-lock waits included, may take; 1 s to
          *     1 h, whole seconds; default 30 s
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder statementTimeout(Duration timeout) {
-            this.statementTimeout = range("statementTimeout", timeout, Duration.ofSeconds(1), Duration.ofHours(1));
+            this.statementTimeout = Checks.between("statementTimeout", timeout, Duration.ofSeconds(1), Duration.ofHours(1));
             return this;
         }
 
@@ -236,37 +231,26 @@ public final class BackfillConfig {
          * @param attempts how many times a chunk is tried (with a shorter chunk and a growing pause
          *     each time) before the backfill fails; 1 to 1,000, default 10
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder maxChunkAttempts(int attempts) {
-            if (attempts < 1 || attempts > 1_000) {
-                throw new IllegalArgumentException("maxChunkAttempts must be between 1 and 1,000, but was " + attempts);
-            }
-            this.maxChunkAttempts = attempts;
+            this.maxChunkAttempts = Checks.between("maxChunkAttempts", attempts, 1, 1_000);
             return this;
         }
 
         /**
          * @param interval the least time between two INFO progress lines, 1 s to 1 h; default 10 s
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder progressLogInterval(Duration interval) {
-            this.progressLogInterval = range("progressLogInterval", interval, Duration.ofSeconds(1), Duration.ofHours(1));
+            this.progressLogInterval = Checks.between("progressLogInterval", interval, Duration.ofSeconds(1), Duration.ofHours(1));
             return this;
         }
 
         /** @return the config */
         public BackfillConfig build() {
             return new BackfillConfig(this);
-        }
-
-        private static Duration range(String name, Duration value, Duration min, Duration max) {
-            Objects.requireNonNull(value, () -> "null " + name);
-            if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
-                throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", but was " + value);
-            }
-            return value;
         }
     }
 }

@@ -36,7 +36,7 @@ public final class Cutover {
      * @param type the repository's interface, a plain Java interface or a JDBI SqlObject interface
      * @param <T> the repository type
      * @return the builder
-     * @throws IllegalArgumentException if the type is not an interface
+     * @throws RepositoryDefinitionException if the type is not an interface
      */
     public static <T> RepositoryBuilder<T> repository(Class<T> type) {
         return new RepositoryBuilder<>(type);

@@ -1,5 +1,7 @@
 package dev.cutover.dualwrite;
 
+import dev.cutover.common.CutoverConfigurationException;
+import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.dualwrite.internal.jdbc.JdbcContext;
 import dev.cutover.dualwrite.internal.jdbc.WriteProtocol;
@@ -325,12 +327,13 @@ public final class CutoverDataSource implements DataSource {
          *     mapped table's ({@link #build()} refuses those, since passing them through would stop
          *     their copies)
          * @return this builder
-         * @throws IllegalArgumentException if a name is empty
+         * @throws CutoverConfigurationException if a name is blank
          */
         public Builder passThrough(String... tables) {
             for (String table : Objects.requireNonNull(tables, "null tables")) {
                 if (Objects.requireNonNull(table, "null table").isBlank()) {
-                    throw new IllegalArgumentException("passThrough table names must not be empty");
+                    throw new CutoverConfigurationException("passThrough table names must not be blank: name each"
+                            + " table the application writes on the primary only, such as sessions or app.sessions");
                 }
                 passThrough.add(table);
             }
@@ -391,7 +394,7 @@ public final class CutoverDataSource implements DataSource {
          * @param store the store the retry-queue drains, in the source database
          * @param delay how long after the write an entry becomes due, 100 ms to 1 hour
          * @return this builder
-         * @throws IllegalArgumentException if the delay is out of range
+         * @throws CutoverConfigurationException if the delay is out of range
          */
         public Builder transactionalOutbox(JdbcRetryStore store, Duration delay) {
             this.outboxDelay = Mirror.requireEntryDelay("outbox delay", delay);
@@ -403,7 +406,7 @@ public final class CutoverDataSource implements DataSource {
          * Validates the configuration and builds the data source.
          *
          * @return the data source
-         * @throws IllegalStateException listing every missing or inconsistent part
+         * @throws CutoverConfigurationException listing every missing or inconsistent part
          */
         public CutoverDataSource build() {
             List<String> problems = new ArrayList<>();
@@ -436,7 +439,7 @@ public final class CutoverDataSource implements DataSource {
                         resync.entities().stream().map(resync::mapping).toList(), passThrough));
             }
             if (!problems.isEmpty()) {
-                throw new IllegalStateException("Cannot build the CutoverDataSource:\n  " + String.join("\n  ", problems));
+                throw new CutoverConfigurationException("Cannot build the CutoverDataSource:\n  " + String.join("\n  ", problems));
             }
             // Declared so that operators can flip it from this process before its first flip is stored.
             flags.declare(migration);
@@ -475,7 +478,8 @@ public final class CutoverDataSource implements DataSource {
         }
 
         private void checkOutboxInSource(List<String> problems) {
-            try (Connection connection = source.getConnection(); Statement statement = connection.createStatement()) {
+            try (Connection connection = NetworkTimeouts.connect(source, NetworkTimeouts.DEFAULT_MILLIS);
+                    Statement statement = connection.createStatement()) {
                 statement.executeQuery("SELECT 1 FROM " + outboxStore.tableName() + " WHERE 1 = 0").close();
             } catch (SQLException e) {
                 problems.add("transactionalOutbox(store): the store's table " + outboxStore.tableName() + " cannot be read"

@@ -1,6 +1,8 @@
 package dev.cutover.dualwrite;
 
+import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.Dialect;
+import dev.cutover.common.internal.Checks;
 import dev.cutover.common.internal.ColumnValues;
 import dev.cutover.dualwrite.internal.RowSql;
 import dev.cutover.flags.Side;
@@ -627,7 +629,7 @@ public final class KeyResync {
         return "KeyResync" + mappings.keySet();
     }
 
-    /** Builds a {@link KeyResync}; not thread-safe. */
+    /** Builds a {@link KeyResync}; each setter checks its value at once. Not thread-safe. */
     public static final class Builder {
         private final DataSource source;
         private final DataSource target;
@@ -647,12 +649,13 @@ public final class KeyResync {
          *
          * @param mapping the mapping
          * @return this builder
-         * @throws IllegalArgumentException if an entity of that name is already mapped
+         * @throws CutoverConfigurationException if an entity of that name is already mapped
          */
         public Builder mapping(TableMapping mapping) {
             Objects.requireNonNull(mapping, "null mapping");
             if (mappings.putIfAbsent(mapping.entity(), mapping) != null) {
-                throw new IllegalArgumentException("Entity '" + mapping.entity() + "' is mapped twice");
+                throw new CutoverConfigurationException("Entity '" + mapping.entity() + "' is mapped twice: add each"
+                        + " entity's mapping once, and give different tables different entity names");
             }
             return this;
         }
@@ -664,14 +667,10 @@ public final class KeyResync {
          *
          * @param timeout 1 second to 10 minutes, rounded up to whole seconds; default 5 seconds
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder statementTimeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "null statementTimeout");
-            if (timeout.compareTo(Duration.ofSeconds(1)) < 0 || timeout.compareTo(Duration.ofMinutes(10)) > 0) {
-                throw new IllegalArgumentException("statementTimeout must be between 1 s and 10 min, but was " + timeout);
-            }
-            this.statementTimeout = timeout;
+            this.statementTimeout = Checks.between("statementTimeout", timeout, Duration.ofSeconds(1), Duration.ofMinutes(10));
             return this;
         }
 
@@ -689,14 +688,10 @@ public final class KeyResync {
          *
          * @param budget 100 ms to 10 minutes; default the statement timeout (5 s)
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder copyBudget(Duration budget) {
-            Objects.requireNonNull(budget, "null copyBudget");
-            if (budget.compareTo(Duration.ofMillis(100)) < 0 || budget.compareTo(Duration.ofMinutes(10)) > 0) {
-                throw new IllegalArgumentException("copyBudget must be between 100 ms and 10 min, but was " + budget);
-            }
-            this.copyBudget = budget;
+            this.copyBudget = Checks.between("copyBudget", budget, Duration.ofMillis(100), Duration.ofMinutes(10));
             return this;
         }
 
@@ -731,11 +726,11 @@ public final class KeyResync {
          * Builds the resync; it touches neither database until used.
          *
          * @return the resync
-         * @throws IllegalStateException if no mapping was added
+         * @throws CutoverConfigurationException if no mapping was added
          */
         public KeyResync build() {
             if (mappings.isEmpty()) {
-                throw new IllegalStateException("KeyResync needs at least one mapping: call mapping(TableMapping)");
+                throw new CutoverConfigurationException("KeyResync needs at least one mapping: call mapping(TableMapping)");
             }
             return new KeyResync(this);
         }

@@ -1,5 +1,6 @@
 package dev.cutover.dualwrite;
 
+import dev.cutover.common.internal.Checks;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.WritePermit;
@@ -94,11 +95,7 @@ final class Mirror {
      * @throws IllegalArgumentException if it is not between 100 ms and 1 h
      */
     static Duration requireEntryDelay(String name, Duration delay) {
-        Objects.requireNonNull(delay, "null " + name);
-        if (delay.compareTo(Duration.ofMillis(100)) < 0 || delay.compareTo(Duration.ofHours(1)) > 0) {
-            throw new IllegalArgumentException(name + " must be between 100 ms and 1 h, but was " + delay);
-        }
-        return delay;
+        return Checks.between(name, delay, Duration.ofMillis(100), Duration.ofHours(1));
     }
 
     String migration() {

@@ -109,7 +109,8 @@ public final class RepositoryBuilder<T> {
     RepositoryBuilder(Class<T> type) {
         this.type = Objects.requireNonNull(type, "null type");
         if (!type.isInterface()) {
-            throw new IllegalArgumentException(type.getName() + " is not an interface: Cutover wraps repository interfaces");
+            throw new RepositoryDefinitionException(type.getName() + " is not an interface: Cutover wraps repository"
+                    + " interfaces; declare the DAO's methods in an interface and wrap that");
         }
     }
 
@@ -292,7 +293,7 @@ public final class RepositoryBuilder<T> {
      * @param durableStore the store the retry-queue drains, e.g. {@link RetryStore#jdbc}
      * @param intentDelay how long after the write an intent becomes due, 100 ms to 1 hour
      * @return this builder
-     * @throws IllegalArgumentException if the delay is out of range
+     * @throws CutoverConfigurationException if the delay is out of range
      */
     public RepositoryBuilder<T> crashSafe(RetryStore durableStore, Duration intentDelay) {
         this.intentDelay = Mirror.requireEntryDelay("intentDelay", intentDelay);

@@ -1,5 +1,6 @@
 package dev.cutover.dualwrite;
 
+import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.Dialect;
 import dev.cutover.flags.Side;
 import java.util.ArrayList;
@@ -87,7 +88,7 @@ public final class TableMapping {
      * @param entity the entity's name, used as the retry-queue entity of its keys: 1 to 48 ASCII
      *     letters, digits or underscores
      * @return the builder
-     * @throws IllegalArgumentException if the name is not such an identifier
+     * @throws CutoverConfigurationException if the name is not such an identifier
      */
     public static Builder builder(String entity) {
         return new Builder(entity);
@@ -350,13 +351,13 @@ public final class TableMapping {
         /**
          * Copies the lists.
          *
-         * @throws IllegalArgumentException if a list is empty
+         * @throws CutoverConfigurationException if a list is empty
          */
         public ColumnGroup {
             sourceColumns = List.copyOf(sourceColumns);
             targetColumns = List.copyOf(targetColumns);
             if (sourceColumns.isEmpty() || targetColumns.isEmpty()) {
-                throw new IllegalArgumentException("A column group needs at least one column on each side, but was "
+                throw new CutoverConfigurationException("A column group needs at least one column on each side, but was "
                         + sourceColumns + " -> " + targetColumns);
             }
             Objects.requireNonNull(toTarget, "null toTarget");
@@ -404,7 +405,7 @@ public final class TableMapping {
         private Builder(String entity) {
             this.entity = Dialect.requireIdentifier(entity, "entity");
             if (entity.isEmpty()) {
-                throw new IllegalArgumentException("entity must not be empty");
+                throw new CutoverConfigurationException("entity must not be empty");
             }
         }
 
@@ -413,7 +414,7 @@ public final class TableMapping {
          *
          * @param table the table, optionally {@code schema.table}; default the entity's name
          * @return this builder
-         * @throws IllegalArgumentException if a part is not a plain identifier
+         * @throws CutoverConfigurationException if a part is not a plain identifier
          */
         public Builder sourceTable(String table) {
             this.sourceTable = requireTable(table, "sourceTable");
@@ -425,7 +426,7 @@ public final class TableMapping {
          *
          * @param table the table, optionally {@code schema.table}; default the source table's name
          * @return this builder
-         * @throws IllegalArgumentException if a part is not a plain identifier
+         * @throws CutoverConfigurationException if a part is not a plain identifier
          */
         public Builder targetTable(String table) {
             this.targetTable = requireTable(table, "targetTable");
@@ -438,7 +439,7 @@ public final class TableMapping {
          * @param column the column
          * @param type the type of its values: {@code String}, {@code Long}, {@code Integer} or {@code UUID}
          * @return this builder
-         * @throws IllegalArgumentException if the name or the type is not allowed, or the column is
+         * @throws CutoverConfigurationException if the name or the type is not allowed, or the column is
          *     already mapped
          */
         public Builder key(String column, Class<?> type) {
@@ -452,7 +453,7 @@ public final class TableMapping {
          * @param targetColumn the column on the target
          * @param type the type of its values: {@code String}, {@code Long}, {@code Integer} or {@code UUID}
          * @return this builder
-         * @throws IllegalArgumentException if a name or the type is not allowed, or a column is
+         * @throws CutoverConfigurationException if a name or the type is not allowed, or a column is
          *     already mapped
          */
         public Builder key(String sourceColumn, String targetColumn, Class<?> type) {
@@ -470,7 +471,7 @@ public final class TableMapping {
          *     {@code String}, {@code Long}, {@code Integer} or {@code UUID}
          * @param translation translates values both ways; may do I/O
          * @return this builder
-         * @throws IllegalArgumentException if a name or the type is not allowed, or a column is
+         * @throws CutoverConfigurationException if a name or the type is not allowed, or a column is
          *     already mapped
          */
         public Builder key(String sourceColumn, String targetColumn, Class<?> sourceType, KeyTranslation translation) {
@@ -483,7 +484,7 @@ public final class TableMapping {
                 UnaryOperator<Object> toSource) {
             Objects.requireNonNull(sourceType, "null type");
             if (!KEY_TYPES.contains(sourceType)) {
-                throw new IllegalArgumentException("key type of " + sourceColumn
+                throw new CutoverConfigurationException("key type of " + sourceColumn
                         + " must be one of String, Long, Integer, UUID, but was " + sourceType.getName());
             }
             requireFree(List.of(sourceColumn), List.of(targetColumn));
@@ -496,7 +497,7 @@ public final class TableMapping {
          *
          * @param column the column
          * @return this builder
-         * @throws IllegalArgumentException if the name is not an identifier or already mapped
+         * @throws CutoverConfigurationException if the name is not an identifier or already mapped
          */
         public Builder column(String column) {
             return column(column, column);
@@ -507,7 +508,7 @@ public final class TableMapping {
          *
          * @param columns the columns
          * @return this builder
-         * @throws IllegalArgumentException if a name is not an identifier or already mapped
+         * @throws CutoverConfigurationException if a name is not an identifier or already mapped
          */
         public Builder columns(String... columns) {
             for (String column : columns) {
@@ -522,7 +523,7 @@ public final class TableMapping {
          * @param sourceColumn the column on the source
          * @param targetColumn the column on the target
          * @return this builder
-         * @throws IllegalArgumentException if a name is not an identifier or already mapped
+         * @throws CutoverConfigurationException if a name is not an identifier or already mapped
          */
         public Builder column(String sourceColumn, String targetColumn) {
             return column(sourceColumn, targetColumn, UNCHANGED, UNCHANGED);
@@ -538,7 +539,7 @@ public final class TableMapping {
          *     thread-safe and free of side effects
          * @param toSource converts a target value (possibly null) back to the source's value
          * @return this builder
-         * @throws IllegalArgumentException if a name is not an identifier or already mapped
+         * @throws CutoverConfigurationException if a name is not an identifier or already mapped
          */
         public Builder column(String sourceColumn, String targetColumn, UnaryOperator<Object> toTarget,
                 UnaryOperator<Object> toSource) {
@@ -562,26 +563,26 @@ public final class TableMapping {
          * @param targetColumn the column on the target
          * @param sourceToTarget each source value and its target value; one to one
          * @return this builder
-         * @throws IllegalArgumentException if the map is empty, holds a null, maps two source values
+         * @throws CutoverConfigurationException if the map is empty, holds a null, maps two source values
          *     to the same target value (the copy back to the source could not choose), or a name is
          *     not an identifier or already mapped
          */
         public Builder column(String sourceColumn, String targetColumn, Map<?, ?> sourceToTarget) {
             Objects.requireNonNull(sourceToTarget, "null sourceToTarget");
             if (sourceToTarget.isEmpty()) {
-                throw new IllegalArgumentException("The code map of " + entity + "." + sourceColumn + " is empty");
+                throw new CutoverConfigurationException("The code map of " + entity + "." + sourceColumn + " is empty");
             }
             Map<Object, Object> forward = new HashMap<>();
             Map<Object, Object> inverse = new HashMap<>();
             for (Map.Entry<?, ?> entry : sourceToTarget.entrySet()) {
                 if (entry.getKey() == null || entry.getValue() == null) {
-                    throw new IllegalArgumentException("The code map of " + entity + "." + sourceColumn
+                    throw new CutoverConfigurationException("The code map of " + entity + "." + sourceColumn
                             + " holds a null (" + entry.getKey() + " -> " + entry.getValue()
                             + "); nulls are kept as null without an entry");
                 }
                 Object clash = inverse.put(entry.getValue(), entry.getKey());
                 if (clash != null) {
-                    throw new IllegalArgumentException("The code map of " + entity + "." + sourceColumn + " maps both '"
+                    throw new CutoverConfigurationException("The code map of " + entity + "." + sourceColumn + " maps both '"
                             + clash + "' and '" + entry.getKey() + "' to '" + entry.getValue()
                             + "', so a row copied back to the source could not be converted: make it one to one");
                 }
@@ -617,7 +618,7 @@ public final class TableMapping {
          *     exactly {@code targetColumns.size()} values; must be thread-safe and free of side effects
          * @param toSource from the target columns' values to exactly {@code sourceColumns.size()} values
          * @return this builder
-         * @throws IllegalArgumentException if a list is empty or repeats a name, or a name is not an
+         * @throws CutoverConfigurationException if a list is empty or repeats a name, or a name is not an
          *     identifier or already mapped
          */
         public Builder columns(List<String> sourceColumns, List<String> targetColumns,
@@ -627,7 +628,7 @@ public final class TableMapping {
             Objects.requireNonNull(toTarget, "null toTarget");
             Objects.requireNonNull(toSource, "null toSource");
             if (sourceColumns.isEmpty() || targetColumns.isEmpty()) {
-                throw new IllegalArgumentException("A column group of " + entity + " needs at least one column on each"
+                throw new CutoverConfigurationException("A column group of " + entity + " needs at least one column on each"
                         + " side, but was " + sourceColumns + " -> " + targetColumns);
             }
             requireFree(sourceColumns, targetColumns);
@@ -649,13 +650,13 @@ public final class TableMapping {
                     String name = added.get(i);
                     for (int j = 0; j < i; j++) {
                         if (added.get(j).equalsIgnoreCase(name)) {
-                            throw new IllegalArgumentException("Column " + name + " is named twice on the " + side(side)
+                            throw new CutoverConfigurationException("Column " + name + " is named twice on the " + side(side)
                                     + " in " + sourceColumns + " -> " + targetColumns + " of " + entity);
                         }
                     }
                     for (ColumnGroup group : mapped) {
                         if (group.columns(side).stream().anyMatch(name::equalsIgnoreCase)) {
-                            throw new IllegalArgumentException("Column " + describe(sourceColumns, targetColumns) + " of "
+                            throw new CutoverConfigurationException("Column " + describe(sourceColumns, targetColumns) + " of "
                                     + entity + " overlaps the mapped column "
                                     + describe(group.sourceColumns(), group.targetColumns()) + " on the " + side(side)
                                     + " (" + name + "): map each column once");
@@ -674,14 +675,14 @@ public final class TableMapping {
          * Validates and builds the mapping.
          *
          * @return the mapping
-         * @throws IllegalStateException if the source table or every key column is missing
+         * @throws CutoverConfigurationException if the source table or every key column is missing
          */
         public TableMapping build() {
             if (sourceTable == null) {
                 sourceTable = requireTable(entity, "sourceTable");
             }
             if (keys.isEmpty()) {
-                throw new IllegalStateException(entity + " needs at least one key column: call key(column, type)");
+                throw new CutoverConfigurationException(entity + " needs at least one key column: call key(column, type)");
             }
             return new TableMapping(this);
         }
@@ -690,7 +691,7 @@ public final class TableMapping {
             Objects.requireNonNull(table, () -> "null " + what);
             String[] parts = table.split("\\.", -1);
             if (parts.length > 2) {
-                throw new IllegalArgumentException(what + " must be 'table' or 'schema.table', but was '" + table + "'");
+                throw new CutoverConfigurationException(what + " must be 'table' or 'schema.table', but was '" + table + "'");
             }
             for (String part : parts) {
                 requireColumn(part, what);
@@ -702,7 +703,7 @@ public final class TableMapping {
             Objects.requireNonNull(name, () -> "null " + what);
             Dialect.requireIdentifier(name, what);
             if (name.isEmpty()) {
-                throw new IllegalArgumentException(what + " must not be empty");
+                throw new CutoverConfigurationException(what + " must not be empty");
             }
         }
     }

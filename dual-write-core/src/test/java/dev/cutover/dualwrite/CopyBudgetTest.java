@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.testsupport.Await;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
@@ -82,8 +83,8 @@ class CopyBudgetTest {
     @Test
     void aCopyBudgetOutOfRange_isRefusedWithTheAllowedRange() {
         KeyResync.Builder builder = KeyResync.builder(new org.h2.jdbcx.JdbcDataSource(), new org.h2.jdbcx.JdbcDataSource());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        CutoverConfigurationException e = assertThrows(CutoverConfigurationException.class,
                 () -> builder.copyBudget(Duration.ofMillis(50)));
-        assertEquals("copyBudget must be between 100 ms and 10 min, but was PT0.05S", e.getMessage());
+        assertEquals("copyBudget must be between 100 ms and 10 min, but was 50 ms: set a value in that range", e.getMessage());
     }
 }

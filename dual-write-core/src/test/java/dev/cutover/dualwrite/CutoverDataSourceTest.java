@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.flags.FlagStore;
 import dev.cutover.flags.MigrationFlags;
@@ -379,7 +380,7 @@ class CutoverDataSourceTest {
             }
             assertEquals(List.of(List.of(1L, "ada", 11L)), KeyResyncTest.rows(shop.source, ACCOUNTS));
             shop.assertSidesEqual();
-            IllegalStateException passingAMappedTable = assertThrows(IllegalStateException.class,
+            CutoverConfigurationException passingAMappedTable = assertThrows(CutoverConfigurationException.class,
                     () -> Cutover.dataSource(shop.sourcePool, shop.sourcePool).migration(MIGRATION).flags(shop.flags)
                             .router(shop.router).retryQueue(shop.queue)
                             .resync(KeyResync.builder(shop.sourcePool, shop.sourcePool).mapping(TableMapping
@@ -638,13 +639,13 @@ class CutoverDataSourceTest {
     @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void build_namesEveryMissingPart_anOutboxOutsideTheSource_andRenamingMappings(Engine engine) throws Exception {
         try (Shop shop = new Shop(engine)) {
-            IllegalStateException missing = assertThrows(IllegalStateException.class,
+            CutoverConfigurationException missing = assertThrows(CutoverConfigurationException.class,
                     () -> Cutover.dataSource(shop.sourcePool, shop.sourcePool).build());
             for (String part : List.of("migration(name)", "flags(migrationFlags)", "router(readRouter)", "retryQueue(queue)",
                     "resync(keyResync)")) {
                 assertTrue(missing.getMessage().contains(part), missing.getMessage());
             }
-            IllegalStateException outbox = assertThrows(IllegalStateException.class,
+            CutoverConfigurationException outbox = assertThrows(CutoverConfigurationException.class,
                     () -> Cutover.dataSource(shop.sourcePool, shop.sourcePool).migration(MIGRATION).flags(shop.flags)
                             .router(shop.router).retryQueue(shop.queue)
                             .resync(KeyResync.builder(shop.sourcePool, shop.sourcePool).mapping(
@@ -652,7 +653,7 @@ class CutoverDataSourceTest {
                             .transactionalOutbox(RetryStore.jdbc(shop.target.dataSource(1), "cutover_"), Duration.ofSeconds(1))
                             .build());
             assertTrue(outbox.getMessage().contains("source database"), outbox.getMessage());
-            IllegalStateException renamed = assertThrows(IllegalStateException.class,
+            CutoverConfigurationException renamed = assertThrows(CutoverConfigurationException.class,
                     () -> Cutover.dataSource(shop.sourcePool, shop.sourcePool).migration(MIGRATION).flags(shop.flags)
                             .router(shop.router).retryQueue(shop.queue)
                             .resync(KeyResync.builder(shop.sourcePool, shop.sourcePool).mapping(JdbcLedger.mapping()).build())

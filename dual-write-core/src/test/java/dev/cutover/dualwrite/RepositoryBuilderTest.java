@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.flags.FlagStore;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Stage;
@@ -143,8 +144,9 @@ class RepositoryBuilderTest {
 
     @Test
     void repository_rejectsAClass() {
-        assertEquals(NoOpCustomerDao.class.getName() + " is not an interface: Cutover wraps repository interfaces",
-                assertThrows(IllegalArgumentException.class, () -> Cutover.repository(NoOpCustomerDao.class)).getMessage());
+        assertEquals(NoOpCustomerDao.class.getName() + " is not an interface: Cutover wraps repository"
+                + " interfaces; declare the DAO's methods in an interface and wrap that",
+                assertThrows(CutoverConfigurationException.class, () -> Cutover.repository(NoOpCustomerDao.class)).getMessage());
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.Dialect;
 import dev.cutover.dualwrite.internal.RowSql;
 import dev.cutover.flags.Side;
@@ -43,13 +44,13 @@ class TableMappingTest {
     @Test
     void builder_rejectsBadNamesTypesAndMissingParts() {
         assertEquals("key type of id must be one of String, Long, Integer, UUID, but was java.lang.Double",
-                assertThrows(IllegalArgumentException.class,
+                assertThrows(CutoverConfigurationException.class,
                         () -> TableMapping.builder("e").key("id", Double.class)).getMessage());
-        assertThrows(IllegalArgumentException.class, () -> TableMapping.builder("e").sourceTable("a; DROP TABLE b"));
-        assertThrows(IllegalArgumentException.class, () -> TableMapping.builder("e").sourceTable("a.b.c"));
-        assertThrows(IllegalArgumentException.class, () -> TableMapping.builder("e").column("x").column("x"));
+        assertThrows(CutoverConfigurationException.class, () -> TableMapping.builder("e").sourceTable("a; DROP TABLE b"));
+        assertThrows(CutoverConfigurationException.class, () -> TableMapping.builder("e").sourceTable("a.b.c"));
+        assertThrows(CutoverConfigurationException.class, () -> TableMapping.builder("e").column("x").column("x"));
         assertEquals("e needs at least one key column: call key(column, type)",
-                assertThrows(IllegalStateException.class, () -> TableMapping.builder("e").sourceTable("t").column("x").build())
+                assertThrows(CutoverConfigurationException.class, () -> TableMapping.builder("e").sourceTable("t").column("x").build())
                         .getMessage());
     }
 
@@ -154,14 +155,14 @@ class TableMappingTest {
         twoToOne.put("A", "active");
         twoToOne.put("B", "active");
         assertEquals("The code map of e.status maps both 'A' and 'B' to 'active', so a row copied back to the source"
-                + " could not be converted: make it one to one", assertThrows(IllegalArgumentException.class,
+                + " could not be converted: make it one to one", assertThrows(CutoverConfigurationException.class,
                         () -> TableMapping.builder("e").column("status", "status", twoToOne)).getMessage());
         Map<String, String> withNull = new HashMap<>();
         withNull.put("A", null);
         assertEquals("The code map of e.status holds a null (A -> null); nulls are kept as null without an entry",
-                assertThrows(IllegalArgumentException.class,
+                assertThrows(CutoverConfigurationException.class,
                         () -> TableMapping.builder("e").column("status", "status", withNull)).getMessage());
-        assertEquals("The code map of e.status is empty", assertThrows(IllegalArgumentException.class,
+        assertEquals("The code map of e.status is empty", assertThrows(CutoverConfigurationException.class,
                 () -> TableMapping.builder("e").column("status", "status", Map.of())).getMessage());
     }
 
@@ -169,21 +170,21 @@ class TableMappingTest {
     void groups_mayNotOverlapOnEitherSide() {
         TableMapping.Builder builder = TableMapping.builder("e").key("id", Long.class).column("name", "full_name");
         assertEquals("Column name -> [first_name, last_name] of e overlaps the mapped column name -> full_name on the"
-                + " source (name): map each column once", assertThrows(IllegalArgumentException.class,
+                + " source (name): map each column once", assertThrows(CutoverConfigurationException.class,
                         () -> builder.columns(List.of("name"), List.of("first_name", "last_name"), v -> v, v -> v))
                         .getMessage());
         assertEquals("Column [given, family] -> [ID, last] of e overlaps the mapped column id -> id on the target (ID):"
-                + " map each column once", assertThrows(IllegalArgumentException.class,
+                + " map each column once", assertThrows(CutoverConfigurationException.class,
                         () -> builder.columns(List.of("given", "family"), List.of("ID", "last"), v -> v, v -> v))
                         .getMessage());
         assertEquals("Column A is named twice on the source in [a, A] -> [b] of e", assertThrows(
-                IllegalArgumentException.class, () -> builder.columns(List.of("a", "A"), List.of("b"), v -> v, v -> v))
+                CutoverConfigurationException.class, () -> builder.columns(List.of("a", "A"), List.of("b"), v -> v, v -> v))
                 .getMessage());
         assertEquals("A column group of e needs at least one column on each side, but was [a] -> []", assertThrows(
-                IllegalArgumentException.class, () -> builder.columns(List.of("a"), List.of(), v -> v, v -> v))
+                CutoverConfigurationException.class, () -> builder.columns(List.of("a"), List.of(), v -> v, v -> v))
                 .getMessage());
         assertEquals("Column x -> full_name of e overlaps the mapped column name -> full_name on the target (full_name):"
-                + " map each column once", assertThrows(IllegalArgumentException.class,
+                + " map each column once", assertThrows(CutoverConfigurationException.class,
                         () -> builder.column("x", "full_name")).getMessage());
     }
 

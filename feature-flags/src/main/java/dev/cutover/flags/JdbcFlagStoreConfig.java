@@ -1,6 +1,8 @@
 package dev.cutover.flags;
 
 import dev.cutover.common.Dialect;
+import dev.cutover.common.internal.Checks;
+import dev.cutover.common.internal.TablePrefix;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
@@ -11,7 +13,7 @@ import java.util.Objects;
  */
 public final class JdbcFlagStoreConfig {
     /** The default table prefix. */
-    public static final String DEFAULT_TABLE_PREFIX = "cutover_";
+    public static final String DEFAULT_TABLE_PREFIX = TablePrefix.DEFAULT;
     private static final JdbcFlagStoreConfig DEFAULTS = custom().build();
 
     private final String tablePrefix;
@@ -82,7 +84,7 @@ public final class JdbcFlagStoreConfig {
          * @param tablePrefix up to 48 ASCII letters, digits or underscores, not starting with a digit;
          *     may be empty; default {@value JdbcFlagStoreConfig#DEFAULT_TABLE_PREFIX}
          * @return this builder
-         * @throws IllegalArgumentException if the prefix is not a legal identifier part
+         * @throws dev.cutover.common.CutoverConfigurationException if the prefix is not a legal identifier part
          */
         public Builder tablePrefix(String tablePrefix) {
             this.tablePrefix = Dialect.requireIdentifier(tablePrefix, "tablePrefix");
@@ -109,14 +111,10 @@ public final class JdbcFlagStoreConfig {
          *
          * @param timeout between 1 ms and 10 minutes; default 5 s
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws dev.cutover.common.CutoverConfigurationException if out of range
          */
         public Builder networkTimeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "null networkTimeout");
-            if (timeout.toMillis() < 1 || timeout.compareTo(Duration.ofMinutes(10)) > 0) {
-                throw new IllegalArgumentException("networkTimeout must be between 1 ms and 10 minutes, but was " + timeout);
-            }
-            this.networkTimeout = timeout;
+            this.networkTimeout = Checks.between("networkTimeout", timeout, Duration.ofMillis(1), Duration.ofMinutes(10));
             return this;
         }
 

@@ -1,5 +1,7 @@
 package dev.cutover.flags;
 
+import dev.cutover.common.CutoverConfigurationException;
+import dev.cutover.common.internal.Checks;
 import dev.cutover.flags.internal.BoundedLoader;
 import dev.cutover.flags.internal.FlipArguments;
 import dev.cutover.flags.internal.WriteGate;
@@ -752,7 +754,7 @@ public final class MigrationFlags implements AutoCloseable {
         }
     }
 
-    /** Builds {@link MigrationFlags}; not thread-safe. */
+    /** Builds {@link MigrationFlags}; each setter checks its value at once. Not thread-safe. */
     public static final class Builder {
         private final FlagStore store;
         private Duration refreshInterval = DEFAULT_REFRESH_INTERVAL;
@@ -773,15 +775,10 @@ public final class MigrationFlags implements AutoCloseable {
          *
          * @param interval 10 ms to 1 h; default 500 ms
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder refreshInterval(Duration interval) {
-            Objects.requireNonNull(interval, "null refreshInterval");
-            if (interval.compareTo(MIN_REFRESH_INTERVAL) < 0 || interval.compareTo(MAX_REFRESH_INTERVAL) > 0) {
-                throw new IllegalArgumentException("refreshInterval must be between 10 ms and 1 h, but was "
-                        + interval.toMillis() + " ms");
-            }
-            this.refreshInterval = interval;
+            this.refreshInterval = Checks.between("refreshInterval", interval, MIN_REFRESH_INTERVAL, MAX_REFRESH_INTERVAL);
             return this;
         }
 
@@ -791,18 +788,14 @@ public final class MigrationFlags implements AutoCloseable {
          * and each instance writes the new primary no earlier than P after it saw the move. A write of
          * a dual-write stage needs flags confirmed less than about P ago.
          *
-         * @param pause longer than the refresh interval and at most 10 min; default the refresh
+         * @param pause longer than the refresh interval, 1 ms to 10 min; default the refresh
          *     interval plus 1 s
          * @return this builder
-         * @throws IllegalArgumentException if out of range ({@link #build()} checks it against the
+         * @throws CutoverConfigurationException if out of range ({@link #build()} checks it against the
          *     refresh interval)
          */
         public Builder handoverPause(Duration pause) {
-            Objects.requireNonNull(pause, "null handoverPause");
-            if (pause.isNegative() || pause.isZero() || pause.compareTo(Duration.ofMinutes(10)) > 0) {
-                throw new IllegalArgumentException("handoverPause must be > 0 and at most 10 min, but was " + pause);
-            }
-            this.handoverPause = pause;
+            this.handoverPause = Checks.between("handoverPause", pause, Duration.ofMillis(1), Duration.ofMinutes(10));
             return this;
         }
 
@@ -812,23 +805,19 @@ public final class MigrationFlags implements AutoCloseable {
          *
          * @param wait 1 ms to 10 min; default 30 s
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder maxHandoverWait(Duration wait) {
-            Objects.requireNonNull(wait, "null maxHandoverWait");
-            if (wait.toMillis() < 1 || wait.compareTo(Duration.ofMinutes(10)) > 0) {
-                throw new IllegalArgumentException("maxHandoverWait must be between 1 ms and 10 min, but was " + wait);
-            }
-            this.maxHandoverWait = wait;
+            this.maxHandoverWait = Checks.between("maxHandoverWait", wait, Duration.ofMillis(1), Duration.ofMinutes(10));
             return this;
         }
 
         Duration pause() {
             Duration pause = handoverPause != null ? handoverPause : refreshInterval.plusSeconds(1);
             if (pause.compareTo(refreshInterval) <= 0) {
-                throw new IllegalArgumentException("handoverPause must be longer than refreshInterval ("
-                        + refreshInterval.toMillis() + " ms), but was " + pause.toMillis() + " ms: otherwise a write's"
-                        + " flags expire between two loads");
+                throw new CutoverConfigurationException("handoverPause must be longer than refreshInterval ("
+                        + Checks.format(refreshInterval) + "), but was " + Checks.format(pause) + ": otherwise a write's"
+                        + " flags expire between two loads. Set a longer handoverPause or a shorter refreshInterval");
             }
             return pause;
         }
@@ -856,15 +845,10 @@ public final class MigrationFlags implements AutoCloseable {
          *
          * @param timeout 10 ms to 1 min; default 1 s
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder loadTimeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "null loadTimeout");
-            if (timeout.compareTo(MIN_LOAD_TIMEOUT) < 0 || timeout.compareTo(MAX_LOAD_TIMEOUT) > 0) {
-                throw new IllegalArgumentException("loadTimeout must be between 10 ms and 1 min, but was "
-                        + timeout.toMillis() + " ms");
-            }
-            this.loadTimeout = timeout;
+            this.loadTimeout = Checks.between("loadTimeout", timeout, MIN_LOAD_TIMEOUT, MAX_LOAD_TIMEOUT);
             return this;
         }
 
@@ -875,15 +859,10 @@ public final class MigrationFlags implements AutoCloseable {
          *
          * @param timeout 10 ms to 1 min; default 5 s
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder startTimeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "null startTimeout");
-            if (timeout.compareTo(MIN_LOAD_TIMEOUT) < 0 || timeout.compareTo(MAX_LOAD_TIMEOUT) > 0) {
-                throw new IllegalArgumentException("startTimeout must be between 10 ms and 1 min, but was "
-                        + timeout.toMillis() + " ms");
-            }
-            this.startTimeout = timeout;
+            this.startTimeout = Checks.between("startTimeout", timeout, MIN_LOAD_TIMEOUT, MAX_LOAD_TIMEOUT);
             return this;
         }
 

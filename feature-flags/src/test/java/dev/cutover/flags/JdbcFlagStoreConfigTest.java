@@ -3,6 +3,7 @@ package dev.cutover.flags;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.cutover.common.CutoverConfigurationException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,10 +22,10 @@ class JdbcFlagStoreConfigTest {
     @Test
     void networkTimeout_outOfRange_isRejectedNamingTheRange() {
         JdbcFlagStoreConfig.Builder builder = JdbcFlagStoreConfig.custom();
-        assertEquals("networkTimeout must be between 1 ms and 10 minutes, but was PT0S",
-                assertThrows(IllegalArgumentException.class, () -> builder.networkTimeout(Duration.ZERO)).getMessage());
-        assertEquals("networkTimeout must be between 1 ms and 10 minutes, but was PT11M",
-                assertThrows(IllegalArgumentException.class, () -> builder.networkTimeout(Duration.ofMinutes(11)))
+        assertEquals("networkTimeout must be between 1 ms and 10 min, but was 0 s: set a value in that range",
+                assertThrows(CutoverConfigurationException.class, () -> builder.networkTimeout(Duration.ZERO)).getMessage());
+        assertEquals("networkTimeout must be between 1 ms and 10 min, but was 11 min: set a value in that range",
+                assertThrows(CutoverConfigurationException.class, () -> builder.networkTimeout(Duration.ofMinutes(11)))
                         .getMessage());
         assertEquals(Duration.ofMillis(1), builder.networkTimeout(Duration.ofMillis(1)).build().networkTimeout());
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.testsupport.Await;
 import dev.cutover.testsupport.LogCapture;
 import java.time.Duration;
@@ -133,10 +134,10 @@ class MigrationFlagsTest {
     @Test
     void refreshInterval_outsideTenMillisToAnHour_isRejected() {
         MigrationFlags.Builder builder = MigrationFlags.builder(FlagStore.inMemory());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        CutoverConfigurationException e = assertThrows(CutoverConfigurationException.class,
                 () -> builder.refreshInterval(Duration.ofMillis(5)));
-        assertEquals("refreshInterval must be between 10 ms and 1 h, but was 5 ms", e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> builder.refreshInterval(Duration.ofHours(2)));
+        assertEquals("refreshInterval must be between 10 ms and 1 h, but was 5 ms: set a value in that range", e.getMessage());
+        assertThrows(CutoverConfigurationException.class, () -> builder.refreshInterval(Duration.ofHours(2)));
     }
 
     @Test
@@ -474,11 +475,11 @@ class MigrationFlagsTest {
     @Test
     void loadTimeout_outsideTenMillisToAMinute_isRejected() {
         MigrationFlags.Builder builder = MigrationFlags.builder(FlagStore.inMemory());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        CutoverConfigurationException e = assertThrows(CutoverConfigurationException.class,
                 () -> builder.loadTimeout(Duration.ofMillis(5)));
-        assertEquals("loadTimeout must be between 10 ms and 1 min, but was 5 ms", e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> builder.loadTimeout(Duration.ofMinutes(2)));
-        assertThrows(IllegalArgumentException.class, () -> builder.startTimeout(Duration.ofMillis(5)));
+        assertEquals("loadTimeout must be between 10 ms and 1 min, but was 5 ms: set a value in that range", e.getMessage());
+        assertThrows(CutoverConfigurationException.class, () -> builder.loadTimeout(Duration.ofMinutes(2)));
+        assertThrows(CutoverConfigurationException.class, () -> builder.startTimeout(Duration.ofMillis(5)));
     }
 
     @Test

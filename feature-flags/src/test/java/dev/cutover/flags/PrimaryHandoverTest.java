@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cutover.common.CutoverConfigurationException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -133,10 +134,10 @@ class PrimaryHandoverTest {
 
     @Test
     void theHandoverPause_mustBeLongerThanTheRefreshInterval() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MigrationFlags
+        CutoverConfigurationException e = assertThrows(CutoverConfigurationException.class, () -> MigrationFlags
                 .builder(FlagStore.inMemory()).refreshInterval(Duration.ofSeconds(2)).handoverPause(Duration.ofSeconds(1))
                 .build());
-        assertEquals("handoverPause must be longer than refreshInterval (2000 ms), but was 1000 ms: otherwise a write's"
-                + " flags expire between two loads", e.getMessage());
+        assertEquals("handoverPause must be longer than refreshInterval (2 s), but was 1 s: otherwise a write's"
+                + " flags expire between two loads. Set a longer handoverPause or a shorter refreshInterval", e.getMessage());
     }
 }

@@ -1,5 +1,7 @@
 package dev.cutover.router;
 
+import dev.cutover.common.CutoverConfigurationException;
+import dev.cutover.common.internal.Checks;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.time.Duration;
 import java.util.Objects;
@@ -262,10 +264,10 @@ public final class ReadRouterConfig {
          *
          * @param timeout positive; default 2 s
          * @return this builder
-         * @throws IllegalArgumentException if not positive
+         * @throws CutoverConfigurationException if not positive
          */
         public Builder targetTimeout(Duration timeout) {
-            this.targetTimeout = positive("targetTimeout", timeout);
+            this.targetTimeout = Checks.atLeast("targetTimeout", timeout, Duration.ofNanos(1));
             return this;
         }
 
@@ -276,10 +278,10 @@ public final class ReadRouterConfig {
          *
          * @param threads 1 to 10,000; default 32
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder targetConcurrency(int threads) {
-            this.targetConcurrency = range("targetConcurrency", threads, 1, 10_000);
+            this.targetConcurrency = Checks.between("targetConcurrency", threads, 1, 10_000);
             return this;
         }
 
@@ -302,10 +304,10 @@ public final class ReadRouterConfig {
          *
          * @param threads 1 to 1,000; default 2
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder shadowThreads(int threads) {
-            this.shadowThreads = range("shadowThreads", threads, 1, 1_000);
+            this.shadowThreads = Checks.between("shadowThreads", threads, 1, 1_000);
             return this;
         }
 
@@ -319,10 +321,10 @@ public final class ReadRouterConfig {
          *
          * @param capacity 1 to 1,000,000; default 1,000
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder shadowQueueCapacity(int capacity) {
-            this.shadowQueueCapacity = range("shadowQueueCapacity", capacity, 1, 1_000_000);
+            this.shadowQueueCapacity = Checks.between("shadowQueueCapacity", capacity, 1, 1_000_000);
             return this;
         }
 
@@ -333,10 +335,10 @@ public final class ReadRouterConfig {
          *
          * @param percent 0 to 100
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder targetServedComparePercent(double percent) {
-            this.targetServedComparePercent = percent("targetServedComparePercent", percent, 0);
+            this.targetServedComparePercent = Checks.between("targetServedComparePercent", percent, 0, 100);
             return this;
         }
 
@@ -358,10 +360,10 @@ public final class ReadRouterConfig {
          *
          * @param capacity 1 to 100,000; default 100
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder recentMismatchCapacity(int capacity) {
-            this.recentMismatchCapacity = range("recentMismatchCapacity", capacity, 1, 100_000);
+            this.recentMismatchCapacity = Checks.between("recentMismatchCapacity", capacity, 1, 100_000);
             return this;
         }
 
@@ -379,14 +381,10 @@ public final class ReadRouterConfig {
          *
          * @param delay 0 to 1 minute; default 100 ms; zero reports every first difference
          * @return this builder
-         * @throws IllegalArgumentException if negative or longer than a minute
+         * @throws CutoverConfigurationException if negative or longer than a minute
          */
         public Builder mismatchRecheckDelay(Duration delay) {
-            Objects.requireNonNull(delay, "null mismatchRecheckDelay");
-            if (delay.isNegative() || delay.compareTo(Duration.ofMinutes(1)) > 0) {
-                throw new IllegalArgumentException("mismatchRecheckDelay must be between 0 and 1 minute, but was " + delay);
-            }
-            this.mismatchRecheckDelay = delay;
+            this.mismatchRecheckDelay = Checks.between("mismatchRecheckDelay", delay, Duration.ZERO, Duration.ofMinutes(1));
             return this;
         }
 
@@ -395,10 +393,10 @@ public final class ReadRouterConfig {
          *
          * @param interval positive; default 1 s
          * @return this builder
-         * @throws IllegalArgumentException if not positive
+         * @throws CutoverConfigurationException if not positive
          */
         public Builder mismatchLogInterval(Duration interval) {
-            this.mismatchLogInterval = positive("mismatchLogInterval", interval);
+            this.mismatchLogInterval = Checks.atLeast("mismatchLogInterval", interval, Duration.ofNanos(1));
             return this;
         }
 
@@ -408,10 +406,10 @@ public final class ReadRouterConfig {
          *
          * @param interval positive; default 10 s
          * @return this builder
-         * @throws IllegalArgumentException if not positive
+         * @throws CutoverConfigurationException if not positive
          */
         public Builder fallbackLogInterval(Duration interval) {
-            this.fallbackLogInterval = positive("fallbackLogInterval", interval);
+            this.fallbackLogInterval = Checks.atLeast("fallbackLogInterval", interval, Duration.ofNanos(1));
             return this;
         }
 
@@ -435,10 +433,10 @@ public final class ReadRouterConfig {
          *
          * @param reads 1 to 1,000,000; default 1,000
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder autoRollbackWindow(int reads) {
-            this.autoRollbackWindow = range("autoRollbackWindow", reads, 1, 1_000_000);
+            this.autoRollbackWindow = Checks.between("autoRollbackWindow", reads, 1, 1_000_000);
             return this;
         }
 
@@ -447,10 +445,10 @@ public final class ReadRouterConfig {
          *
          * @param percent 0 to 100; default 10
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder autoRollbackMaxErrorPercent(double percent) {
-            this.autoRollbackMaxErrorPercent = percent("autoRollbackMaxErrorPercent", percent, 0);
+            this.autoRollbackMaxErrorPercent = Checks.between("autoRollbackMaxErrorPercent", percent, 0, 100);
             return this;
         }
 
@@ -459,10 +457,10 @@ public final class ReadRouterConfig {
          *
          * @param percent 0 to 100; default 1
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder autoRollbackMaxMismatchPercent(double percent) {
-            this.autoRollbackMaxMismatchPercent = percent("autoRollbackMaxMismatchPercent", percent, 0);
+            this.autoRollbackMaxMismatchPercent = Checks.between("autoRollbackMaxMismatchPercent", percent, 0, 100);
             return this;
         }
 
@@ -473,28 +471,6 @@ public final class ReadRouterConfig {
          */
         public ReadRouterConfig build() {
             return new ReadRouterConfig(this);
-        }
-
-        private static int range(String field, int value, int min, int max) {
-            if (value < min || value > max) {
-                throw new IllegalArgumentException(field + " must be between " + min + " and " + max + ", but was " + value);
-            }
-            return value;
-        }
-
-        private static double percent(String field, double value, int min) {
-            if (!Double.isFinite(value) || value < min || value > 100) {
-                throw new IllegalArgumentException(field + " must be between " + min + " and 100, but was " + value);
-            }
-            return value;
-        }
-
-        private static Duration positive(String field, Duration value) {
-            Objects.requireNonNull(value, () -> "null " + field);
-            if (value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException(field + " must be a positive duration, but was " + value);
-            }
-            return value;
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.cutover.router;
 
+import dev.cutover.common.CutoverConfigurationException;
+import dev.cutover.common.internal.Checks;
 import dev.cutover.router.internal.ValueDiffer;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashSet;
@@ -53,7 +55,7 @@ public final class ValueComparator implements ResultComparator {
         return differ.differences(source, target);
     }
 
-    /** Builds a {@link ValueComparator}; not thread-safe. */
+    /** Builds a {@link ValueComparator}; each setter checks its value at once. Not thread-safe. */
     public static final class Builder {
         private final Set<String> ignoredFields = new LinkedHashSet<>();
         private boolean unorderedLists;
@@ -73,13 +75,14 @@ public final class ValueComparator implements ResultComparator {
          *
          * @param fields names or paths
          * @return this builder
-         * @throws IllegalArgumentException if a name is empty
+         * @throws CutoverConfigurationException if a name is blank
          */
         public Builder ignoreFields(String... fields) {
             for (String field : fields) {
                 Objects.requireNonNull(field, "null field");
                 if (field.isBlank()) {
-                    throw new IllegalArgumentException("ignoreFields must not contain blank names");
+                    throw new CutoverConfigurationException("ignoreFields must not contain blank names: pass field"
+                            + " names such as updatedAt, or paths such as customer.updatedAt");
                 }
                 ignoredFields.add(field);
             }
@@ -116,13 +119,10 @@ public final class ValueComparator implements ResultComparator {
          *
          * @param epsilon 0 or more, finite; default 0 (exactly equal)
          * @return this builder
-         * @throws IllegalArgumentException if negative or not finite
+         * @throws CutoverConfigurationException if negative or not finite
          */
         public Builder doubleEpsilon(double epsilon) {
-            if (!Double.isFinite(epsilon) || epsilon < 0) {
-                throw new IllegalArgumentException("doubleEpsilon must be a finite number >= 0, but was " + epsilon);
-            }
-            this.doubleEpsilon = epsilon;
+            this.doubleEpsilon = Checks.atLeast("doubleEpsilon", epsilon, 0);
             return this;
         }
 
@@ -134,13 +134,13 @@ public final class ValueComparator implements ResultComparator {
          *
          * @param unit one of {@code NANOS, MICROS, MILLIS, SECONDS}, or {@code null} for exact; default exact
          * @return this builder
-         * @throws IllegalArgumentException for other units
+         * @throws CutoverConfigurationException for other units
          */
         public Builder timestampPrecision(ChronoUnit unit) {
             if (unit != null && unit != ChronoUnit.NANOS && unit != ChronoUnit.MICROS && unit != ChronoUnit.MILLIS
                     && unit != ChronoUnit.SECONDS) {
-                throw new IllegalArgumentException(
-                        "timestampPrecision must be one of NANOS, MICROS, MILLIS, SECONDS or null, but was " + unit);
+                throw new CutoverConfigurationException("timestampPrecision must be one of NANOS, MICROS, MILLIS,"
+                        + " SECONDS or null, but was " + unit + ": pick the finest unit both sides store");
             }
             this.timestampPrecision = unit;
             return this;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cutover.common.CutoverConfigurationException;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -12,7 +13,7 @@ import org.junit.jupiter.api.function.Executable;
 
 class ReadRouterConfigTest {
     private static void rejected(Executable change, String message) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, change);
+        CutoverConfigurationException e = assertThrows(CutoverConfigurationException.class, change);
         assertEquals(message, e.getMessage());
     }
 
@@ -58,22 +59,24 @@ class ReadRouterConfigTest {
     @Test
     void illegalValues_areRejectedNamingTheFieldAndTheAllowedValues() {
         ReadRouterConfig.Builder b = ReadRouterConfig.custom();
-        rejected(() -> b.targetTimeout(Duration.ZERO), "targetTimeout must be a positive duration, but was PT0S");
-        rejected(() -> b.mismatchLogInterval(Duration.ZERO), "mismatchLogInterval must be a positive duration, but was PT0S");
+        String range = ": set a value in that range";
+        rejected(() -> b.targetTimeout(Duration.ZERO), "targetTimeout must be at least 1 ns, but was 0 s" + range);
+        rejected(() -> b.mismatchLogInterval(Duration.ZERO), "mismatchLogInterval must be at least 1 ns, but was 0 s" + range);
         rejected(() -> b.mismatchRecheckDelay(Duration.ofMillis(-1)),
-                "mismatchRecheckDelay must be between 0 and 1 minute, but was PT-0.001S");
+                "mismatchRecheckDelay must be between 0 s and 1 min, but was -1 ms" + range);
         rejected(() -> b.mismatchRecheckDelay(Duration.ofMinutes(2)),
-                "mismatchRecheckDelay must be between 0 and 1 minute, but was PT2M");
-        rejected(() -> b.fallbackLogInterval(Duration.ZERO), "fallbackLogInterval must be a positive duration, but was PT0S");
-        rejected(() -> b.targetConcurrency(0), "targetConcurrency must be between 1 and 10000, but was 0");
-        rejected(() -> b.shadowThreads(0), "shadowThreads must be between 1 and 1000, but was 0");
-        rejected(() -> b.shadowQueueCapacity(0), "shadowQueueCapacity must be between 1 and 1000000, but was 0");
-        rejected(() -> b.recentMismatchCapacity(0), "recentMismatchCapacity must be between 1 and 100000, but was 0");
-        rejected(() -> b.autoRollbackWindow(0), "autoRollbackWindow must be between 1 and 1000000, but was 0");
-        rejected(() -> b.targetServedComparePercent(100.5), "targetServedComparePercent must be between 0 and 100, but was 100.5");
-        rejected(() -> b.autoRollbackMaxErrorPercent(-1), "autoRollbackMaxErrorPercent must be between 0 and 100, but was -1.0");
+                "mismatchRecheckDelay must be between 0 s and 1 min, but was 2 min" + range);
+        rejected(() -> b.fallbackLogInterval(Duration.ZERO), "fallbackLogInterval must be at least 1 ns, but was 0 s" + range);
+        rejected(() -> b.targetConcurrency(0), "targetConcurrency must be between 1 and 10,000, but was 0" + range);
+        rejected(() -> b.shadowThreads(0), "shadowThreads must be between 1 and 1,000, but was 0" + range);
+        rejected(() -> b.shadowQueueCapacity(0), "shadowQueueCapacity must be between 1 and 1,000,000, but was 0" + range);
+        rejected(() -> b.recentMismatchCapacity(0), "recentMismatchCapacity must be between 1 and 100,000, but was 0" + range);
+        rejected(() -> b.autoRollbackWindow(0), "autoRollbackWindow must be between 1 and 1,000,000, but was 0" + range);
+        rejected(() -> b.targetServedComparePercent(100.5),
+                "targetServedComparePercent must be between 0 and 100, but was 100.5" + range);
+        rejected(() -> b.autoRollbackMaxErrorPercent(-1), "autoRollbackMaxErrorPercent must be between 0 and 100, but was -1" + range);
         rejected(() -> b.autoRollbackMaxMismatchPercent(Double.NaN),
-                "autoRollbackMaxMismatchPercent must be between 0 and 100, but was NaN");
+                "autoRollbackMaxMismatchPercent must be between 0 and 100, but was NaN" + range);
         assertThrows(NullPointerException.class, () -> b.targetTimeout(null));
         assertThrows(NullPointerException.class, () -> b.circuitBreaker(null));
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cutover.common.CutoverConfigurationException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.sql.Timestamp;
@@ -259,11 +260,11 @@ class ValueComparatorTest {
 
     @Test
     void illegalOptions_areRejectedNamingTheFieldAndAllowedValues() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        CutoverConfigurationException e = assertThrows(CutoverConfigurationException.class,
                 () -> ValueComparator.custom().timestampPrecision(ChronoUnit.DAYS));
         assertTrue(e.getMessage().contains("timestampPrecision") && e.getMessage().contains("MICROS"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> ValueComparator.custom().doubleEpsilon(-1));
+        e = assertThrows(CutoverConfigurationException.class, () -> ValueComparator.custom().doubleEpsilon(-1));
         assertTrue(e.getMessage().startsWith("doubleEpsilon"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> ValueComparator.custom().ignoreFields(" "));
+        assertThrows(CutoverConfigurationException.class, () -> ValueComparator.custom().ignoreFields(" "));
     }
 }

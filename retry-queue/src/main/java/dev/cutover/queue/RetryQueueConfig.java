@@ -1,5 +1,7 @@
 package dev.cutover.queue;
 
+import dev.cutover.common.CutoverConfigurationException;
+import dev.cutover.common.internal.Checks;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.core.IntervalFunction;
 import java.time.Clock;
@@ -9,7 +11,7 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * Settings of a {@link RetryQueue}: immutable and validated when built. Start from
+ * Settings of a {@link RetryQueue}: immutable, each value checked when it is set. Start from
  * {@link #custom()} or take {@link #ofDefaults()}. Thread-safe.
  */
 public final class RetryQueueConfig {
@@ -32,38 +34,21 @@ public final class RetryQueueConfig {
     private final boolean logValues;
 
     private RetryQueueConfig(Builder b) {
-        this.batchSize = between("batchSize", b.batchSize, 1, 10_000);
-        this.workerCount = between("workerCount", b.workerCount, 1, 256);
-        this.maxAttempts = between("maxAttempts", b.maxAttempts, 1, 1_000);
-        this.leaseDuration = between("leaseDuration", b.leaseDuration, Duration.ofMillis(100), Duration.ofHours(1));
-        this.pollInterval = between("pollInterval", b.pollInterval, Duration.ofMillis(1), Duration.ofMinutes(1));
-        this.initialBackoff = between("initialBackoff", b.initialBackoff, Duration.ofMillis(1), Duration.ofHours(1));
-        if (!(b.backoffMultiplier >= 1.0 && b.backoffMultiplier <= 10.0)) {
-            throw new IllegalArgumentException("backoffMultiplier must be between 1.0 and 10.0, but was "
-                    + b.backoffMultiplier);
-        }
+        this.batchSize = b.batchSize;
+        this.workerCount = b.workerCount;
+        this.maxAttempts = b.maxAttempts;
+        this.leaseDuration = b.leaseDuration;
+        this.pollInterval = b.pollInterval;
+        this.initialBackoff = b.initialBackoff;
         this.backoffMultiplier = b.backoffMultiplier;
-        if (!(b.backoffJitter >= 0.0 && b.backoffJitter < 1.0)) {
-            throw new IllegalArgumentException("backoffJitter must be at least 0.0 and below 1.0, but was "
-                    + b.backoffJitter);
-        }
         this.backoffJitter = b.backoffJitter;
-        this.maxBackoff = between("maxBackoff", b.maxBackoff, b.initialBackoff, Duration.ofDays(1));
-        this.replaysPerSecond = between("replaysPerSecond", b.replaysPerSecond, 0, 1_000_000);
-        this.pendingCacheTtl = between("pendingCacheTtl", b.pendingCacheTtl, Duration.ofMillis(1), Duration.ofMinutes(10));
-        if (b.pendingCacheSize < 1 || b.pendingCacheSize > 100_000_000L) {
-            throw new IllegalArgumentException("pendingCacheSize must be between 1 and 100000000, but was "
-                    + b.pendingCacheSize);
-        }
+        this.maxBackoff = b.maxBackoff;
+        this.replaysPerSecond = b.replaysPerSecond;
+        this.pendingCacheTtl = b.pendingCacheTtl;
         this.pendingCacheSize = b.pendingCacheSize;
-        this.shutdownTimeout = between("shutdownTimeout", b.shutdownTimeout, Duration.ZERO, Duration.ofMinutes(10));
-        Objects.requireNonNull(b.instanceId, "null instanceId");
-        if (b.instanceId.isBlank() || b.instanceId.length() > 128) {
-            throw new IllegalArgumentException("instanceId must be 1 to 128 characters and not blank, but was '"
-                    + b.instanceId + "'");
-        }
+        this.shutdownTimeout = b.shutdownTimeout;
         this.instanceId = b.instanceId;
-        this.clock = Objects.requireNonNull(b.clock, "null clock");
+        this.clock = b.clock;
         this.circuitBreaker = b.circuitBreaker;
         this.logValues = b.logValues;
     }
@@ -114,21 +99,6 @@ public final class RetryQueueConfig {
      */
     public static RetryQueueConfig ofDefaults() {
         return custom().build();
-    }
-
-    private static int between(String field, int value, int min, int max) {
-        if (value < min || value > max) {
-            throw new IllegalArgumentException(field + " must be between " + min + " and " + max + ", but was " + value);
-        }
-        return value;
-    }
-
-    private static Duration between(String field, Duration value, Duration min, Duration max) {
-        Objects.requireNonNull(value, () -> "null " + field);
-        if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
-            throw new IllegalArgumentException(field + " must be between " + min + " and " + max + ", but was " + value);
-        }
-        return value;
     }
 
     /**
@@ -299,7 +269,7 @@ public final class RetryQueueConfig {
         return logValues;
     }
 
-    /** Builds a {@link RetryQueueConfig}; not thread-safe. */
+    /** Builds a {@link RetryQueueConfig}; each setter checks its value at once. Not thread-safe. */
     public static final class Builder {
         private int batchSize = 50;
         private int workerCount = 2;
@@ -329,7 +299,7 @@ public final class RetryQueueConfig {
          * @return this builder
          */
         public Builder batchSize(int batchSize) {
-            this.batchSize = batchSize;
+            this.batchSize = Checks.between("batchSize", batchSize, 1, 10_000);
             return this;
         }
 
@@ -340,7 +310,7 @@ public final class RetryQueueConfig {
          * @return this builder
          */
         public Builder workerCount(int workerCount) {
-            this.workerCount = workerCount;
+            this.workerCount = Checks.between("workerCount", workerCount, 1, 256);
             return this;
         }
 
@@ -351,7 +321,7 @@ public final class RetryQueueConfig {
          * @return this builder
          */
         public Builder maxAttempts(int maxAttempts) {
-            this.maxAttempts = maxAttempts;
+            this.maxAttempts = Checks.between("maxAttempts", maxAttempts, 1, 1_000);
             return this;
         }
 
@@ -362,7 +332,7 @@ public final class RetryQueueConfig {
          * @return this builder
          */
         public Builder leaseDuration(Duration leaseDuration) {
-            this.leaseDuration = leaseDuration;
+            this.leaseDuration = Checks.between("leaseDuration", leaseDuration, Duration.ofMillis(100), Duration.ofHours(1));
             return this;
         }
 
@@ -373,7 +343,7 @@ public final class RetryQueueConfig {
          * @return this builder
          */
         public Builder pollInterval(Duration pollInterval) {
-            this.pollInterval = pollInterval;
+            this.pollInterval = Checks.between("pollInterval", pollInterval, Duration.ofMillis(1), Duration.ofMinutes(1));
             return this;
         }
 
@@ -384,7 +354,7 @@ public final class RetryQueueConfig {
          * @return this builder
          */
         public Builder initialBackoff(Duration initialBackoff) {
-            this.initialBackoff = initialBackoff;
+            this.initialBackoff = Checks.between("initialBackoff", initialBackoff, Duration.ofMillis(1), Duration.ofHours(1));
             return this;
         }
 
@@ -395,7 +365,7 @@ public final class RetryQueueConfig {
          * @return this builder
          */
         public Builder backoffMultiplier(double backoffMultiplier) {
-            this.backoffMultiplier = backoffMultiplier;
+            this.backoffMultiplier = Checks.between("backoffMultiplier", backoffMultiplier, 1.0, 10.0);
             return this;
         }
 
@@ -406,18 +376,19 @@ public final class RetryQueueConfig {
          * @return this builder
          */
         public Builder backoffJitter(double backoffJitter) {
-            this.backoffJitter = backoffJitter;
+            this.backoffJitter = Checks.atLeastAndBelow("backoffJitter", backoffJitter, 0.0, 1.0);
             return this;
         }
 
         /**
          * Sets maxBackoff; see the getter of the same name.
          *
-         * @param maxBackoff longest backoff, from initialBackoff to 1 day
+         * @param maxBackoff longest backoff, from initialBackoff to 1 day ({@link #build()} checks
+         *     it against initialBackoff, which may be set after it)
          * @return this builder
          */
         public Builder maxBackoff(Duration maxBackoff) {
-            this.maxBackoff = maxBackoff;
+            this.maxBackoff = Checks.between("maxBackoff", maxBackoff, Duration.ofMillis(1), Duration.ofDays(1));
             return this;
         }
 
@@ -428,7 +399,7 @@ public final class RetryQueueConfig {
          * @return this builder
          */
         public Builder replaysPerSecond(int replaysPerSecond) {
-            this.replaysPerSecond = replaysPerSecond;
+            this.replaysPerSecond = Checks.between("replaysPerSecond", replaysPerSecond, 0, 1_000_000);
             return this;
         }
 
@@ -439,7 +410,7 @@ public final class RetryQueueConfig {
          * @return this builder
          */
         public Builder pendingCacheTtl(Duration pendingCacheTtl) {
-            this.pendingCacheTtl = pendingCacheTtl;
+            this.pendingCacheTtl = Checks.between("pendingCacheTtl", pendingCacheTtl, Duration.ofMillis(1), Duration.ofMinutes(10));
             return this;
         }
 
@@ -450,7 +421,7 @@ public final class RetryQueueConfig {
          * @return this builder
          */
         public Builder pendingCacheSize(long pendingCacheSize) {
-            this.pendingCacheSize = pendingCacheSize;
+            this.pendingCacheSize = Checks.between("pendingCacheSize", pendingCacheSize, 1, 100_000_000L);
             return this;
         }
 
@@ -461,7 +432,7 @@ public final class RetryQueueConfig {
          * @return this builder
          */
         public Builder shutdownTimeout(Duration shutdownTimeout) {
-            this.shutdownTimeout = shutdownTimeout;
+            this.shutdownTimeout = Checks.between("shutdownTimeout", shutdownTimeout, Duration.ZERO, Duration.ofMinutes(10));
             return this;
         }
 
@@ -473,7 +444,7 @@ public final class RetryQueueConfig {
          * @return this builder
          */
         public Builder instanceId(String instanceId) {
-            this.instanceId = instanceId;
+            this.instanceId = checkInstanceId(instanceId);
             return this;
         }
 
@@ -485,7 +456,7 @@ public final class RetryQueueConfig {
          * @return this builder
          */
         public Builder clock(Clock clock) {
-            this.clock = clock;
+            this.clock = Objects.requireNonNull(clock, "null clock");
             return this;
         }
 
@@ -513,14 +484,27 @@ public final class RetryQueueConfig {
         }
 
         /**
-         * Validates and builds.
+         * Builds; each setter has checked its own value already.
          *
          * @return the config
-         * @throws IllegalArgumentException naming the first field out of range and its allowed values
-         * @throws NullPointerException if a duration, instanceId or clock is null
+         * @throws CutoverConfigurationException if maxBackoff is shorter than initialBackoff
          */
         public RetryQueueConfig build() {
+            if (maxBackoff.compareTo(initialBackoff) < 0) {
+                throw new CutoverConfigurationException("maxBackoff (" + Checks.format(maxBackoff) + ") is shorter than"
+                        + " initialBackoff (" + Checks.format(initialBackoff) + "): set maxBackoff to at least"
+                        + " initialBackoff, or lower initialBackoff");
+            }
             return new RetryQueueConfig(this);
+        }
+
+        private static String checkInstanceId(String instanceId) {
+            Objects.requireNonNull(instanceId, "null instanceId");
+            if (instanceId.isBlank() || instanceId.length() > 128) {
+                throw new CutoverConfigurationException("instanceId must be 1 to 128 characters and not blank, but was '"
+                        + instanceId + "': give each instance draining one table its own id, such as its host name");
+            }
+            return instanceId;
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.cutover.queue;
 
+import dev.cutover.common.internal.TablePrefix;
 import dev.cutover.queue.internal.InMemoryRetryStore;
 import dev.cutover.queue.internal.JdbiRetryStore;
 import java.time.Duration;
@@ -42,13 +43,25 @@ public interface RetryStore {
     }
 
     /**
+     * A store in the table {@code cutover_retry_entry}, the name the runtime gives it; see
+     * {@link #jdbc(DataSource, String)}.
+     *
+     * @param dataSource the database; claims use short transactions of their own
+     * @return the store
+     * @throws dev.cutover.common.CutoverException if the database is unreachable or unsupported
+     */
+    static JdbcRetryStore jdbc(DataSource dataSource) {
+        return jdbc(dataSource, TablePrefix.DEFAULT);
+    }
+
+    /**
      * A store in the table {@code <tablePrefix>retry_entry} of a PostgreSQL, MariaDB/MySQL or H2
      * database. The table is not created here; call {@link JdbcRetryStore#createTables()} once.
      *
      * @param dataSource the database; claims use short transactions of their own
      * @param tablePrefix prefix of the table's name, may be empty
      * @return the store
-     * @throws IllegalArgumentException if the prefix is not a plain identifier
+     * @throws dev.cutover.common.CutoverConfigurationException if the prefix is not a plain identifier
      * @throws dev.cutover.common.CutoverException if the database is unreachable or unsupported
      */
     static JdbcRetryStore jdbc(DataSource dataSource, String tablePrefix) {

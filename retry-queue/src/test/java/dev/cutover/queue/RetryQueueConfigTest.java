@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cutover.common.CutoverConfigurationException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.time.Clock;
 import java.time.Duration;
@@ -50,25 +51,28 @@ class RetryQueueConfigTest {
     }
 
     static Stream<Arguments> invalid() {
+        String range = ": set a value in that range";
         return Stream.of(
-                invalid(b -> b.batchSize(0), "batchSize must be between 1 and 10000, but was 0"),
-                invalid(b -> b.batchSize(10_001), "batchSize must be between 1 and 10000, but was 10001"),
-                invalid(b -> b.workerCount(0), "workerCount must be between 1 and 256, but was 0"),
-                invalid(b -> b.maxAttempts(0), "maxAttempts must be between 1 and 1000, but was 0"),
+                invalid(b -> b.batchSize(0), "batchSize must be between 1 and 10,000, but was 0" + range),
+                invalid(b -> b.batchSize(10_001), "batchSize must be between 1 and 10,000, but was 10,001" + range),
+                invalid(b -> b.workerCount(0), "workerCount must be between 1 and 256, but was 0" + range),
+                invalid(b -> b.maxAttempts(0), "maxAttempts must be between 1 and 1,000, but was 0" + range),
                 invalid(b -> b.leaseDuration(Duration.ofMillis(99)),
-                        "leaseDuration must be between PT0.1S and PT1H, but was PT0.099S"),
-                invalid(b -> b.pollInterval(Duration.ZERO), "pollInterval must be between PT0.001S and PT1M, but was PT0S"),
-                invalid(b -> b.backoffMultiplier(0.5), "backoffMultiplier must be between 1.0 and 10.0, but was 0.5"),
-                invalid(b -> b.backoffJitter(1.0), "backoffJitter must be at least 0.0 and below 1.0, but was 1.0"),
-                invalid(b -> b.initialBackoff(Duration.ofSeconds(2)).maxBackoff(Duration.ofSeconds(1)),
-                        "maxBackoff must be between PT2S and PT24H, but was PT1S"),
-                invalid(b -> b.replaysPerSecond(-1), "replaysPerSecond must be between 0 and 1000000, but was -1"),
+                        "leaseDuration must be between 100 ms and 1 h, but was 99 ms" + range),
+                invalid(b -> b.pollInterval(Duration.ZERO), "pollInterval must be between 1 ms and 1 min, but was 0 s" + range),
+                invalid(b -> b.initialBackoff(Duration.ofMinutes(61)),
+                        "initialBackoff must be between 1 ms and 1 h, but was 61 min" + range),
+                invalid(b -> b.backoffMultiplier(0.5), "backoffMultiplier must be between 1 and 10, but was 0.5" + range),
+                invalid(b -> b.backoffJitter(1.0), "backoffJitter must be at least 0 and below 1, but was 1" + range),
+                invalid(b -> b.maxBackoff(Duration.ofHours(25)), "maxBackoff must be between 1 ms and 1 day, but was 25 h" + range),
+                invalid(b -> b.replaysPerSecond(-1), "replaysPerSecond must be between 0 and 1,000,000, but was -1" + range),
                 invalid(b -> b.pendingCacheTtl(Duration.ofMinutes(11)),
-                        "pendingCacheTtl must be between PT0.001S and PT10M, but was PT11M"),
-                invalid(b -> b.pendingCacheSize(0), "pendingCacheSize must be between 1 and 100000000, but was 0"),
+                        "pendingCacheTtl must be between 1 ms and 10 min, but was 11 min" + range),
+                invalid(b -> b.pendingCacheSize(0), "pendingCacheSize must be between 1 and 100,000,000, but was 0" + range),
                 invalid(b -> b.shutdownTimeout(Duration.ofSeconds(-1)),
-                        "shutdownTimeout must be between PT0S and PT10M, but was PT-1S"),
-                invalid(b -> b.instanceId(" "), "instanceId must be 1 to 128 characters and not blank, but was ' '"));
+                        "shutdownTimeout must be between 0 s and 10 min, but was -1 s" + range),
+                invalid(b -> b.instanceId(" "), "instanceId must be 1 to 128 characters and not blank, but was ' ': give"
+                        + " each instance draining one table its own id, such as its host name"));
     }
 
     private static Arguments invalid(UnaryOperator<RetryQueueConfig.Builder> change, String message) {
@@ -77,19 +81,27 @@ class RetryQueueConfigTest {
 
     @ParameterizedTest
     @MethodSource("invalid")
-    void build_rejectsOutOfRangeValues_namingFieldAndAllowedRange(UnaryOperator<RetryQueueConfig.Builder> change,
+    void setters_rejectOutOfRangeValuesAtOnce_namingFieldAndAllowedRange(UnaryOperator<RetryQueueConfig.Builder> change,
             String message) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> change.apply(RetryQueueConfig.custom()).build());
+        CutoverConfigurationException e = assertThrows(CutoverConfigurationException.class,
+                () -> change.apply(RetryQueueConfig.custom()));
         assertEquals(message, e.getMessage());
+    }
+
+    @Test
+    void build_rejectsAMaxBackoffBelowTheInitialBackoff_whicheverWasSetFirst() {
+        assertEquals("maxBackoff (1 s) is shorter than initialBackoff (2 s): set maxBackoff to at least initialBackoff,"
+                + " or lower initialBackoff", assertThrows(CutoverConfigurationException.class,
+                        () -> RetryQueueConfig.custom().maxBackoff(Duration.ofSeconds(1)).initialBackoff(Duration.ofSeconds(2))
+                                .build()).getMessage());
     }
 
     @Test
     void build_rejectsNullDurationsAndClock_namingTheField() {
         assertEquals("null leaseDuration", assertThrows(NullPointerException.class,
-                () -> RetryQueueConfig.custom().leaseDuration(null).build()).getMessage());
+                () -> RetryQueueConfig.custom().leaseDuration(null)).getMessage());
         assertEquals("null clock", assertThrows(NullPointerException.class,
-                () -> RetryQueueConfig.custom().clock(null).build()).getMessage());
+                () -> RetryQueueConfig.custom().clock(null)).getMessage());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.cutover.verifier;
 
+import dev.cutover.common.internal.TablePrefix;
 import dev.cutover.verifier.internal.InMemoryCheckpointStore;
 import java.util.Map;
 import javax.sql.DataSource;
@@ -20,6 +21,18 @@ public interface CheckpointStore {
     }
 
     /**
+     * A store in the table {@code cutover_verifier_checkpoint}, next to the runtime's other tables;
+     * see {@link #jdbc(DataSource, String)}.
+     *
+     * @param dataSource the database
+     * @return the store
+     * @throws dev.cutover.common.CutoverException if the database is unreachable or unsupported
+     */
+    static JdbcCheckpointStore jdbc(DataSource dataSource) {
+        return jdbc(dataSource, TablePrefix.DEFAULT);
+    }
+
+    /**
      * A store in the table {@code <tablePrefix>verifier_checkpoint} of a PostgreSQL, MariaDB/MySQL
      * or H2 database (either side of the migration, or another database). The table is not created
      * here; call {@link JdbcCheckpointStore#createTables()} once.
@@ -27,7 +40,7 @@ public interface CheckpointStore {
      * @param dataSource the database
      * @param tablePrefix prefix of the table's name, e.g. {@code "cutover_"}; may be empty
      * @return the store
-     * @throws IllegalArgumentException if the prefix is not a plain identifier
+     * @throws dev.cutover.common.CutoverConfigurationException if the prefix is not a plain identifier
      * @throws dev.cutover.common.CutoverException if the database is unreachable or unsupported
      */
     static JdbcCheckpointStore jdbc(DataSource dataSource, String tablePrefix) {

@@ -27,8 +27,6 @@ import javax.sql.DataSource;
  */
 public final class JdbcCheckpointStore implements CheckpointStore {
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** The longest wait for one network read, so that a stalled network cannot hang a run's checkpoint. */
-    private static final int NETWORK_TIMEOUT_MILLIS = 30_000;
 
     private final DataSource dataSource;
     private final Dialect dialect;
@@ -48,7 +46,7 @@ public final class JdbcCheckpointStore implements CheckpointStore {
      * @throws CutoverException if the DDL fails
      */
     public void createTables() {
-        try (Connection connection = NetworkTimeouts.connect(dataSource, NETWORK_TIMEOUT_MILLIS)) {
+        try (Connection connection = NetworkTimeouts.connect(dataSource, NetworkTimeouts.DEFAULT_MILLIS)) {
             dialect.runScript(connection, JdbcCheckpointStore.class, tablePrefix);
         } catch (SQLException e) {
             throw new CutoverException("Cannot create the verifier checkpoint table " + table + ": " + Redaction.message(e, false), e);
@@ -64,7 +62,7 @@ public final class JdbcCheckpointStore implements CheckpointStore {
     public void save(String runId, Checkpoint checkpoint) {
         Objects.requireNonNull(runId, "null runId");
         Objects.requireNonNull(checkpoint, "null checkpoint");
-        try (Connection connection = NetworkTimeouts.connect(dataSource, NETWORK_TIMEOUT_MILLIS)) {
+        try (Connection connection = NetworkTimeouts.connect(dataSource, NetworkTimeouts.DEFAULT_MILLIS)) {
             boolean autoCommit = connection.getAutoCommit();
             connection.setAutoCommit(false);
             try {
@@ -109,7 +107,7 @@ public final class JdbcCheckpointStore implements CheckpointStore {
     public Map<String, Checkpoint> load(String runId) {
         Objects.requireNonNull(runId, "null runId");
         Map<String, Checkpoint> checkpoints = new LinkedHashMap<>();
-        try (Connection connection = NetworkTimeouts.connect(dataSource, NETWORK_TIMEOUT_MILLIS);
+        try (Connection connection = NetworkTimeouts.connect(dataSource, NetworkTimeouts.DEFAULT_MILLIS);
                 PreparedStatement select = connection.prepareStatement("SELECT entity, target_walk, last_key, finished,"
                         + " rows_compared, chunks, chunks_by_row, transient_differences, repairs_queued, differences,"
                         + " unlisted_differences FROM "

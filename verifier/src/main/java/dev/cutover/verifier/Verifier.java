@@ -1,5 +1,6 @@
 package dev.cutover.verifier;
 
+import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.Dialect;
 import dev.cutover.common.internal.Names;
 import dev.cutover.common.internal.NetworkTimeouts;
@@ -419,12 +420,13 @@ public final class Verifier {
          *
          * @param mapping the table's mapping, as used by {@link dev.cutover.dualwrite.KeyResync}
          * @return this builder
-         * @throws IllegalArgumentException if an entity of that name is already added
+         * @throws CutoverConfigurationException if an entity of that name is already added
          */
         public Builder mapping(TableMapping mapping) {
             Objects.requireNonNull(mapping, "null mapping");
             if (mappings.putIfAbsent(mapping.entity(), mapping) != null) {
-                throw new IllegalArgumentException("Entity '" + mapping.entity() + "' is mapped twice");
+                throw new CutoverConfigurationException("Entity '" + mapping.entity() + "' is mapped twice: add each"
+                        + " entity's mapping once, and give different tables different entity names");
             }
             return this;
         }
@@ -528,11 +530,11 @@ public final class Verifier {
          * Builds the verifier; it touches neither database until used.
          *
          * @return the verifier
-         * @throws IllegalStateException if no mapping was added
+         * @throws CutoverConfigurationException if no mapping was added
          */
         public Verifier build() {
             if (mappings.isEmpty()) {
-                throw new IllegalStateException("A verifier needs at least one table: call mapping(TableMapping)");
+                throw new CutoverConfigurationException("A verifier needs at least one table: call mapping(TableMapping)");
             }
             return new Verifier(this);
         }

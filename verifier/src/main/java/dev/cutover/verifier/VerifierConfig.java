@@ -1,5 +1,7 @@
 package dev.cutover.verifier;
 
+import dev.cutover.common.CutoverConfigurationException;
+import dev.cutover.common.internal.Checks;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.Objects;
@@ -148,13 +150,10 @@ public final class VerifierConfig {
          *
          * @param rows 1 to 100,000; default 10,000
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder chunkSize(int rows) {
-            if (rows < 1 || rows > 100_000) {
-                throw new IllegalArgumentException("chunkSize must be between 1 and 100000, but was " + rows);
-            }
-            this.chunkSize = rows;
+            this.chunkSize = Checks.between("chunkSize", rows, 1, 100_000);
             return this;
         }
 
@@ -162,15 +161,13 @@ public final class VerifierConfig {
          * Limits the pace of a run to spare a busy database; the run sleeps between chunks to keep
          * its average at or below the limit.
          *
-         * @param rows the most source rows compared per second, or 0 for no limit; default 0
+         * @param rows the most source rows compared per second, up to 1,000,000,000, or 0 for no
+         *     limit; default 0
          * @return this builder
-         * @throws IllegalArgumentException if negative
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder rowsPerSecond(long rows) {
-            if (rows < 0) {
-                throw new IllegalArgumentException("rowsPerSecond must be >= 0 (0 for no limit), but was " + rows);
-            }
-            this.rowsPerSecond = rows;
+            this.rowsPerSecond = Checks.between("rowsPerSecond", rows, 0, 1_000_000_000);
             return this;
         }
 
@@ -179,10 +176,10 @@ public final class VerifierConfig {
          *
          * @param pause 0 to 1 minute; default 0
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder pauseBetweenChunks(Duration pause) {
-            this.pauseBetweenChunks = requireBetween(pause, "pauseBetweenChunks", Duration.ZERO, Duration.ofMinutes(1));
+            this.pauseBetweenChunks = Checks.between("pauseBetweenChunks", pause, Duration.ZERO, Duration.ofMinutes(1));
             return this;
         }
 
@@ -193,10 +190,10 @@ public final class VerifierConfig {
          *
          * @param delay 0 to 10 minutes; default 500 ms
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder recheckDelay(Duration delay) {
-            this.recheckDelay = requireBetween(delay, "recheckDelay", Duration.ZERO, Duration.ofMinutes(10));
+            this.recheckDelay = Checks.between("recheckDelay", delay, Duration.ZERO, Duration.ofMinutes(10));
             return this;
         }
 
@@ -206,13 +203,10 @@ public final class VerifierConfig {
          *
          * @param attempts 1 to 10; default 2
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder recheckAttempts(int attempts) {
-            if (attempts < 1 || attempts > 10) {
-                throw new IllegalArgumentException("recheckAttempts must be between 1 and 10, but was " + attempts);
-            }
-            this.recheckAttempts = attempts;
+            this.recheckAttempts = Checks.between("recheckAttempts", attempts, 1, 10);
             return this;
         }
 
@@ -223,12 +217,13 @@ public final class VerifierConfig {
          *
          * @param unit {@code SECONDS}, {@code MILLIS}, {@code MICROS} or {@code NANOS}; default {@code MICROS}
          * @return this builder
-         * @throws IllegalArgumentException for another unit
+         * @throws CutoverConfigurationException for another unit
          */
         public Builder timestampPrecision(ChronoUnit unit) {
             Objects.requireNonNull(unit, "null timestampPrecision");
             if (!PRECISIONS.contains(unit)) {
-                throw new IllegalArgumentException("timestampPrecision must be SECONDS, MILLIS, MICROS or NANOS, but was " + unit);
+                throw new CutoverConfigurationException("timestampPrecision must be SECONDS, MILLIS, MICROS or NANOS, but was "
+                        + unit + ": pick the finest unit both sides store");
             }
             this.timestampPrecision = unit;
             return this;
@@ -239,10 +234,10 @@ public final class VerifierConfig {
          *
          * @param interval 1 second to 1 hour; default 10 seconds
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder progressLogInterval(Duration interval) {
-            this.progressLogInterval = requireBetween(interval, "progressLogInterval", Duration.ofSeconds(1),
+            this.progressLogInterval = Checks.between("progressLogInterval", interval, Duration.ofSeconds(1),
                     Duration.ofHours(1));
             return this;
         }
@@ -253,10 +248,10 @@ public final class VerifierConfig {
          *
          * @param timeout 1 second to 1 hour; default 60 seconds
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder statementTimeout(Duration timeout) {
-            this.statementTimeout = requireBetween(timeout, "statementTimeout", Duration.ofSeconds(1), Duration.ofHours(1));
+            this.statementTimeout = Checks.between("statementTimeout", timeout, Duration.ofSeconds(1), Duration.ofHours(1));
             return this;
         }
 
@@ -267,13 +262,10 @@ public final class VerifierConfig {
          *
          * @param keys 0 to 1,000,000; default 10,000
          * @return this builder
-         * @throws IllegalArgumentException if out of range
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder maxListedDifferences(int keys) {
-            if (keys < 0 || keys > 1_000_000) {
-                throw new IllegalArgumentException("maxListedDifferences must be between 0 and 1000000, but was " + keys);
-            }
-            this.maxListedDifferences = keys;
+            this.maxListedDifferences = Checks.between("maxListedDifferences", keys, 0, 1_000_000);
             return this;
         }
 
@@ -294,14 +286,6 @@ public final class VerifierConfig {
         /** @return the configuration */
         public VerifierConfig build() {
             return new VerifierConfig(this);
-        }
-
-        private static Duration requireBetween(Duration value, String name, Duration min, Duration max) {
-            Objects.requireNonNull(value, () -> "null " + name);
-            if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
-                throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", but was " + value);
-            }
-            return value;
         }
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.dualwrite.ResyncReplayHandler;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.Side;
@@ -289,18 +290,18 @@ class VerifierTest {
 
     @Test
     void config_rejectsValuesOutOfRange_namingThem() {
-        assertEquals("chunkSize must be between 1 and 100000, but was 0",
-                assertThrows(IllegalArgumentException.class, () -> VerifierConfig.custom().chunkSize(0)).getMessage());
-        assertEquals("rowsPerSecond must be >= 0 (0 for no limit), but was -1",
-                assertThrows(IllegalArgumentException.class, () -> VerifierConfig.custom().rowsPerSecond(-1)).getMessage());
-        assertEquals("timestampPrecision must be SECONDS, MILLIS, MICROS or NANOS, but was Days",
-                assertThrows(IllegalArgumentException.class, () -> VerifierConfig.custom().timestampPrecision(ChronoUnit.DAYS))
+        assertEquals("chunkSize must be between 1 and 100,000, but was 0: set a value in that range",
+                assertThrows(CutoverConfigurationException.class, () -> VerifierConfig.custom().chunkSize(0)).getMessage());
+        assertEquals("rowsPerSecond must be between 0 and 1,000,000,000, but was -1: set a value in that range",
+                assertThrows(CutoverConfigurationException.class, () -> VerifierConfig.custom().rowsPerSecond(-1)).getMessage());
+        assertEquals("timestampPrecision must be SECONDS, MILLIS, MICROS or NANOS, but was Days: pick the finest unit both sides store",
+                assertThrows(CutoverConfigurationException.class, () -> VerifierConfig.custom().timestampPrecision(ChronoUnit.DAYS))
                         .getMessage());
-        assertThrows(IllegalArgumentException.class, () -> VerifierConfig.custom().recheckDelay(Duration.ofMillis(-1)));
-        assertThrows(IllegalArgumentException.class, () -> VerifierConfig.custom().recheckAttempts(0));
+        assertThrows(CutoverConfigurationException.class, () -> VerifierConfig.custom().recheckDelay(Duration.ofMillis(-1)));
+        assertThrows(CutoverConfigurationException.class, () -> VerifierConfig.custom().recheckAttempts(0));
         DataSource none = new org.h2.jdbcx.JdbcDataSource();
         assertEquals("A verifier needs at least one table: call mapping(TableMapping)",
-                assertThrows(IllegalStateException.class, () -> Verifier.builder(none, none).build()).getMessage());
+                assertThrows(CutoverConfigurationException.class, () -> Verifier.builder(none, none).build()).getMessage());
         assertThrows(IllegalArgumentException.class, () -> Verifier.builder(none, none).repairWith(RetryStore.inMemory(), " "));
     }
 }

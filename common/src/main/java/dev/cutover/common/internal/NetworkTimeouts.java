@@ -20,6 +20,12 @@ import org.slf4j.LoggerFactory;
  * unchanged.
  */
 public final class NetworkTimeouts {
+    /**
+     * The network timeout of the connections Cutover borrows for its own bookkeeping (retry entries,
+     * checkpoints, dialect detection) unless a setting says otherwise: far above any of their
+     * statements on a healthy database, far below the operating system's own give-up time.
+     */
+    public static final int DEFAULT_MILLIS = 30_000;
     private static final Logger LOG = LoggerFactory.getLogger(NetworkTimeouts.class);
 
     private NetworkTimeouts() {

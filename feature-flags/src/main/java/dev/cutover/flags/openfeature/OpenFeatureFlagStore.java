@@ -1,5 +1,6 @@
 package dev.cutover.flags.openfeature;
 
+import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.flags.FlagChange;
 import dev.cutover.flags.FlagStore;
 import dev.cutover.flags.FlagStoreException;
@@ -267,13 +268,14 @@ public final class OpenFeatureFlagStore implements FlagStore {
          * @param keyPrefix 1 to 64 letters, digits, {@code _ . -}, not ending in a dot; default
          *     {@value OpenFeatureFlagStore#DEFAULT_KEY_PREFIX}
          * @return this builder
-         * @throws IllegalArgumentException if the prefix is illegal
+         * @throws CutoverConfigurationException if the prefix is illegal
          */
         public Builder keyPrefix(String keyPrefix) {
             Objects.requireNonNull(keyPrefix, "null keyPrefix");
             if (!keyPrefix.matches("[A-Za-z0-9_.-]{0,63}[A-Za-z0-9_-]")) {
-                throw new IllegalArgumentException("keyPrefix must be 1 to 64 letters, digits, '_', '.' or '-'"
-                        + " and not end in '.', but was '" + keyPrefix + "'");
+                throw new CutoverConfigurationException("keyPrefix must be 1 to 64 letters, digits, '_', '.' or '-'"
+                        + " and not end in '.', but was '" + keyPrefix + "': use the prefix of the flag keys in your"
+                        + " OpenFeature provider, such as " + DEFAULT_KEY_PREFIX);
             }
             this.keyPrefix = keyPrefix;
             return this;
@@ -283,12 +285,13 @@ public final class OpenFeatureFlagStore implements FlagStore {
          * Builds the store.
          *
          * @return the store
-         * @throws IllegalStateException if no migration was named
+         * @throws CutoverConfigurationException if no migration was named
          */
         public OpenFeatureFlagStore build() {
             if (migrations.isEmpty()) {
-                throw new IllegalStateException("migrations must name at least one migration: OpenFeature cannot"
-                        + " list flags, so the store reads only the migrations it is told");
+                throw new CutoverConfigurationException("migrations must name at least one migration: OpenFeature"
+                        + " cannot list flags, so the store reads only the migrations it is told; call"
+                        + " migrations(...) with every migration's name");
             }
             return new OpenFeatureFlagStore(this);
         }

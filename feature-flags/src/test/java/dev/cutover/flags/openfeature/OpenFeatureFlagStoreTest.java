@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.flags.FlagStoreException;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.MigrationState;
@@ -152,14 +153,14 @@ class OpenFeatureFlagStoreTest {
     void builder_requiresMigrationsAndChecksNamesAndPrefix() {
         SwitchableProvider provider = new SwitchableProvider(flags());
         Client client = client(provider);
-        IllegalStateException none = assertThrows(IllegalStateException.class,
+        CutoverConfigurationException none = assertThrows(CutoverConfigurationException.class,
                 () -> OpenFeatureFlagStore.builder(client).build());
         assertTrue(none.getMessage().startsWith("migrations must name at least one migration"), none.getMessage());
         assertThrows(IllegalArgumentException.class, () -> OpenFeatureFlagStore.builder(client).migrations("bad name"));
-        IllegalArgumentException prefix = assertThrows(IllegalArgumentException.class,
+        CutoverConfigurationException prefix = assertThrows(CutoverConfigurationException.class,
                 () -> OpenFeatureFlagStore.builder(client).keyPrefix("team."));
-        assertEquals("keyPrefix must be 1 to 64 letters, digits, '_', '.' or '-' and not end in '.', but was 'team.'",
-                prefix.getMessage());
+        assertEquals("keyPrefix must be 1 to 64 letters, digits, '_', '.' or '-' and not end in '.', but was 'team.':"
+                + " use the prefix of the flag keys in your OpenFeature provider, such as cutover", prefix.getMessage());
         OpenFeatureFlagStore store = OpenFeatureFlagStore.builder(client).keyPrefix("payments.cutover").migrations("orders").build();
         assertEquals("payments.cutover.orders.stage", store.flagKey("orders", "stage"));
     }

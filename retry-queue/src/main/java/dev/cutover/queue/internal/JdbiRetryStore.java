@@ -2,6 +2,7 @@ package dev.cutover.queue.internal;
 
 import dev.cutover.common.CutoverException;
 import dev.cutover.common.Dialect;
+import dev.cutover.common.internal.Checks;
 import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.queue.ClaimResult;
@@ -47,15 +48,10 @@ import org.jdbi.v3.core.statement.Query;
  *
  * <p>Only rows whose status and replay mode this version reads are claimed; the others still count
  * as their key's head, so they block their own key, until {@link #parkUnreadable} parks them. The
- * store's own connections get a network timeout of {@value #NETWORK_TIMEOUT_MILLIS} ms, so that a
+ * store's own connections get a network timeout of {@value NetworkTimeouts#DEFAULT_MILLIS} ms, so that a
  * stalled database fails a claim or a completion instead of holding a worker for many minutes.
  */
 public final class JdbiRetryStore implements JdbcRetryStore {
-    /**
-     * Longest wait for one network read on the store's own connections: far above any statement of
-     * the store's on a healthy database, far below the operating system's own give-up time.
-     */
-    static final int NETWORK_TIMEOUT_MILLIS = 30_000;
     /** The stored values this version reads; anything else is unreadable and gets parked. */
     private static final String KNOWN_MODES = "'REPLAY', 'RESYNC'";
     private static final String KNOWN_STATUSES = "'PENDING', 'PARKED'";
@@ -135,7 +131,7 @@ public final class JdbiRetryStore implements JdbcRetryStore {
      * @return the store
      */
     public static JdbiRetryStore create(DataSource dataSource, String tablePrefix) {
-        return create(dataSource, tablePrefix, NETWORK_TIMEOUT_MILLIS);
+        return create(dataSource, tablePrefix, NetworkTimeouts.DEFAULT_MILLIS);
     }
 
     /**
@@ -150,9 +146,7 @@ public final class JdbiRetryStore implements JdbcRetryStore {
     public static JdbiRetryStore create(DataSource dataSource, String tablePrefix, int networkTimeoutMillis) {
         Objects.requireNonNull(dataSource, "null dataSource");
         Dialect.requireIdentifier(tablePrefix, "tablePrefix");
-        if (networkTimeoutMillis <= 0) {
-            throw new IllegalArgumentException("networkTimeoutMillis must be positive, but was " + networkTimeoutMillis);
-        }
+        Checks.between("networkTimeoutMillis", networkTimeoutMillis, 1, Integer.MAX_VALUE);
         return new JdbiRetryStore(dataSource, Dialect.detect(dataSource), tablePrefix, networkTimeoutMillis);
     }
 

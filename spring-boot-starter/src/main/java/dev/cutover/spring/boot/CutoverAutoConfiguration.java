@@ -3,6 +3,7 @@ package dev.cutover.spring.boot;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.cutover.Cutover;
 import dev.cutover.Migration;
+import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.dualwrite.CutoverDataSource;
 import dev.cutover.spring.boot.internal.CutoverLifecycle;
 import dev.cutover.spring.boot.internal.RuntimeFactory;
@@ -230,7 +231,7 @@ public class CutoverAutoConfiguration {
         }
         try {
             return migration.dataSourceBuilder().passThrough(settings.getPassThrough().toArray(String[]::new)).build();
-        } catch (IllegalArgumentException | IllegalStateException e) {
+        } catch (CutoverConfigurationException | IllegalArgumentException e) {
             throw new IllegalStateException("Cannot wrap the application's DataSource for migration " + name
                     + " (cutover.data-source.*): " + e.getMessage(), e);
         }

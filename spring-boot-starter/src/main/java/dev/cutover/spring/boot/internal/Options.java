@@ -1,5 +1,6 @@
 package dev.cutover.spring.boot.internal;
 
+import dev.cutover.common.CutoverConfigurationException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiConsumer;
@@ -53,7 +54,7 @@ public final class Options<B> {
             B builder = fresh.get();
             call.accept(builder);
             check.accept(builder);
-        } catch (IllegalArgumentException | NullPointerException e) {
+        } catch (CutoverConfigurationException | IllegalArgumentException | NullPointerException e) {
             throw new InvalidConfigurationPropertyValueException(prefix + "." + name, value, e.getMessage());
         }
         setters.add(call);

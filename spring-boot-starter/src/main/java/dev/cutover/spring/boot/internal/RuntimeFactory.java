@@ -1,6 +1,8 @@
 package dev.cutover.spring.boot.internal;
 
 import dev.cutover.Cutover;
+import dev.cutover.common.CutoverConfigurationException;
+import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.dualwrite.KeyResync;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.FlagStore;
@@ -48,7 +50,7 @@ public final class RuntimeFactory {
                 : properties.getTablePrefix();
         try {
             builder.tablePrefix(prefix);
-        } catch (IllegalArgumentException e) {
+        } catch (CutoverConfigurationException e) {
             throw new InvalidConfigurationPropertyValueException("cutover.table-prefix", prefix, e.getMessage());
         }
         if (state != null) {
@@ -67,7 +69,7 @@ public final class RuntimeFactory {
         Cutover cutover;
         try {
             cutover = builder.build();
-        } catch (IllegalArgumentException e) {
+        } catch (CutoverConfigurationException | IllegalArgumentException e) {
             throw new IllegalStateException("Invalid cutover.* settings: " + e.getMessage(), e);
         }
         try {
@@ -158,7 +160,7 @@ public final class RuntimeFactory {
         options.applyTo(builder);
         try {
             return build.apply(builder);
-        } catch (IllegalArgumentException e) {
+        } catch (CutoverConfigurationException e) {
             // Each value passed alone: two of them contradict each other.
             throw new IllegalStateException("Invalid " + prefix + ".* settings: " + e.getMessage(), e);
         }
@@ -170,7 +172,8 @@ public final class RuntimeFactory {
      */
     private static void requireTables(DataSource state, String prefix) {
         for (String table : List.of(prefix + "flag_state", prefix + "flag_audit", prefix + "retry_entry")) {
-            try (Connection connection = state.getConnection(); Statement statement = connection.createStatement()) {
+            try (Connection connection = NetworkTimeouts.connect(state, NetworkTimeouts.DEFAULT_MILLIS);
+                    Statement statement = connection.createStatement()) {
                 statement.executeQuery("SELECT 1 FROM " + table + " WHERE 1 = 0").close();
             } catch (SQLException e) {
                 throw new IllegalStateException("Cutover cannot read its table " + table + " in the source database ("
