@@ -41,6 +41,8 @@ public final class WriteGate {
 
     private final long pauseNanos;
     private final long leaseNanos;
+    /** How many synchronous loads a write may make for its lease while each one confirms the flags. */
+    private static final int MAX_LEASE_REFRESHES = 3;
     private final long maxWaitNanos;
     /** What a commit, copy or enqueue keeps of the copy window: half of what a new write starts with. */
     private final long reserveNanos;
@@ -203,7 +205,8 @@ public final class WriteGate {
         Handover handover = handover(migration);
         long waitStart = System.nanoTime();
         boolean waited = false;
-        boolean refreshed = false;
+        int refreshes = 0;
+        long lastConfirmed = 0;
         int spins = 0;
         for (;;) {
             Epoch epoch = handover.current;
@@ -230,17 +233,27 @@ public final class WriteGate {
                 continue;
             }
             if (stage.dualWrites() && System.nanoTime() - epoch.confirmedNanos >= leaseNanos) {
-                if (!refreshed) {
+                long confirmedBefore = epoch.confirmedNanos;
+                if (refreshes < MAX_LEASE_REFRESHES && (refreshes == 0 || confirmedBefore != lastConfirmed)) {
+                    // A load that confirmed the flags, but took longer than the lease to come back to this
+                    // thread (a starved machine, not a lost store), earns another: each is as good as the first.
+                    lastConfirmed = confirmedBefore;
                     refreshForLease(epoch);
-                    refreshed = true;
+                    refreshes++;
                     continue;
                 }
                 refusedLeases.increment();
+                boolean storeAnswered = confirmedBefore != lastConfirmed;
                 throw new FlagsNotConfirmedException("Cutover refused a write of migration '" + migration
                         + "' before writing anything: its flags were not confirmed for "
                         + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - epoch.confirmedNanos)
-                        + " ms, so this instance cannot prove that the primary has not moved. Fix: make the flag store"
-                        + " reachable (see the WARN log of MigrationFlags and cutover.flags.store.errors)");
+                        + " ms, so this instance cannot prove that the primary has not moved. " + (storeAnswered
+                        ? "The flag store answered, but " + MAX_LEASE_REFRESHES + " loads in a row took longer than the "
+                                + TimeUnit.NANOSECONDS.toMillis(leaseNanos) + " ms a write may start after one. Fix: raise"
+                                + " handoverPause well above refreshInterval, or give the flag store and this"
+                                + " process the time to answer"
+                        : "Fix: make the flag store reachable (see the WARN log of MigrationFlags and"
+                                + " cutover.flags.store.errors)"));
             }
             epoch.inFlight.increment();
             if (handover.current != epoch) {
