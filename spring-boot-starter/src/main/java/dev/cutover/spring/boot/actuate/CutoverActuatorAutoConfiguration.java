@@ -47,19 +47,6 @@ public class CutoverActuatorAutoConfiguration {
     }
 
     /**
-     * The backfills of this instance, for the endpoint, where the application built its own runtime
-     * with {@code cutover.enabled=false} (otherwise Cutover's auto-configuration has made them).
-     *
-     * @param cutover the runtime
-     * @return the registry
-     */
-    @Bean(destroyMethod = "close")
-    @ConditionalOnMissingBean
-    public CutoverBackfills cutoverBackfills(Cutover cutover) {
-        return new CutoverBackfills(cutover);
-    }
-
-    /**
      * The endpoint.
      *
      * @param cutover the runtime
