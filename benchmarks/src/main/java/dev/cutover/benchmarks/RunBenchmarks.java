@@ -26,16 +26,18 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * every case is set against the {@code baseline} method of its own class (same parameters), run in
  * the same process.
  *
- * <p>Run everything, or only the benchmarks whose names match the given regular expressions:
+ * <p>Run everything, or only the benchmarks whose names match the given regular expressions, with
+ * any parameter set as JMH's own {@code -p} does:
  * <pre>
- * mvn -q -pl benchmarks -am package -DskipTests &amp;&amp; java -jar benchmarks/target/benchmarks.jar [regex ...]
+ * mvn -q -pl benchmarks -am package -DskipTests &amp;&amp; java -jar benchmarks/target/benchmarks.jar [-p name=v1,v2 ...] [regex ...]
  * </pre>
  * Results go to {@code benchmarks/target/results.json} and {@code benchmarks/target/results.md}
  * ({@code -Dcutover.bench.out=DIR} to change). Each benchmark runs in one fork with 2 warm-up
  * iterations of 2 s and 3 measured iterations of 3 s (single-shot benchmarks: 2 and 3 shots), which
  * keeps the whole set under 20 minutes on a 2-core machine; pass {@code -Dcutover.bench.iterations=N}
  * for tighter error bars. For sample-time benchmarks the table also gives p50 and p99 and the ratio
- * of p50 to the baseline's p50.
+ * of p50 to the baseline's p50. Other modes' secondary results (auxiliary counters such as the
+ * backfill's {@code rows}) get a row of their own, set against the same secondary result of the baseline.
  */
 public final class RunBenchmarks {
     private RunBenchmarks() {
@@ -44,7 +46,8 @@ public final class RunBenchmarks {
     /**
      * Runs the benchmarks.
      *
-     * @param args regular expressions of benchmark names; all benchmarks when none
+     * @param args regular expressions of benchmark names (all benchmarks when none), and
+     *     {@code -p name=v1,v2} pairs that replace a parameter's values
      * @throws RunnerException if JMH fails
      * @throws IOException if the results cannot be written
      */
@@ -60,12 +63,22 @@ public final class RunBenchmarks {
                 .measurementTime(TimeValue.seconds(3))
                 .resultFormat(ResultFormatType.JSON)
                 .result(out.resolve("results.json").toString());
-        if (args.length == 0) {
+        List<String> regexes = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("-p")) {
+                if (i + 1 == args.length || !args[i + 1].contains("=")) {
+                    throw new IllegalArgumentException("-p needs name=value[,value...], e.g. -p rows=1000000");
+                }
+                String[] param = args[++i].split("=", 2);
+                options.param(param[0], param[1].split(","));
+            } else {
+                regexes.add(args[i]);
+            }
+        }
+        if (regexes.isEmpty()) {
             options.include("dev\\.cutover\\.benchmarks\\..*");
         }
-        for (String regex : args) {
-            options.include(regex);
-        }
+        regexes.forEach(options::include);
         Collection<RunResult> results = new Runner(options.build()).run();
         String table = markdown(results);
         Files.writeString(out.resolve("results.md"), table, StandardCharsets.UTF_8);
@@ -76,6 +89,7 @@ public final class RunBenchmarks {
     static String markdown(Collection<RunResult> results) {
         Map<String, Double> baselines = new LinkedHashMap<>();
         Map<String, Double> baselineMedians = new LinkedHashMap<>();
+        Map<String, Result<?>> baselineSecondaries = new LinkedHashMap<>();
         List<RunResult> sorted = new ArrayList<>(results);
         sorted.sort(Comparator.comparing(RunBenchmarks::group).thenComparing(r -> method(r).startsWith("baseline") ? 0 : 1)
                 .thenComparing(RunBenchmarks::method));
@@ -83,6 +97,9 @@ public final class RunBenchmarks {
             if (method(r).startsWith("baseline")) {
                 baselines.putIfAbsent(group(r), r.getPrimaryResult().getScore());
                 baselineMedians.putIfAbsent(group(r), r.getPrimaryResult().getStatistics().getPercentile(50));
+                for (String label : auxiliaryLabels(r)) {
+                    baselineSecondaries.putIfAbsent(group(r) + "|" + label, r.getSecondaryResults().get(label));
+                }
             }
         }
         StringBuilder md = new StringBuilder();
@@ -107,8 +124,32 @@ public final class RunBenchmarks {
                     .append(" | ").append(percentile(r, 0.99))
                     .append(" | ").append(medianRatio(r, baselineMedians.get(group(r))))
                     .append(" |\n");
+            for (String label : auxiliaryLabels(r)) {
+                Result<?> secondary = r.getSecondaryResults().get(label);
+                Result<?> baselineSecondary = baselineSecondaries.get(group(r) + "|" + label);
+                double score = secondary.getScore();
+                String secondaryRatio = baselineSecondary == null || baselineSecondary.getScore() == 0 ? ""
+                        : String.format(Locale.ROOT, "%.3f", score / baselineSecondary.getScore());
+                md.append("| ").append(simpleClass(r))
+                        .append(" | ").append(params(r))
+                        .append(" | ").append(method(r)).append(" (").append(label).append(')')
+                        .append(" | ").append(r.getParams().getMode().shortLabel())
+                        .append(" | ").append(format(score))
+                        .append(" | ").append(format(secondary.getScoreError()))
+                        .append(" | ").append(secondary.getScoreUnit())
+                        .append(" | ").append(secondaryRatio)
+                        .append(" |  |  |  |\n");
+            }
         }
         return md.toString();
+    }
+
+    /** Secondary results other than sample time's percentiles, which the p50 and p99 columns already show. */
+    private static List<String> auxiliaryLabels(RunResult r) {
+        if (r.getParams().getMode() == org.openjdk.jmh.annotations.Mode.SampleTime) {
+            return List.of();
+        }
+        return new ArrayList<>(r.getSecondaryResults().keySet());
     }
 
     private static String percentile(RunResult r, double p) {

@@ -41,8 +41,8 @@ import org.springframework.util.StringUtils;
  * Auto-configuration of Cutover: the source and target DataSources (pools built from
  * {@code cutover.source.*} and {@code cutover.target.*}, or the application's beans named by
  * {@code bean-name}), the runtime with the migrations of every {@link CutoverMappings} bean, the
- * application's primary {@code DataSource} as a {@link CutoverDataSource}, and the lifecycle that
- * runs the retry-queue's workers.
+ * application's primary {@code DataSource} as a {@link CutoverDataSource}, the lifecycle that
+ * runs the retry-queue's workers, and the {@link CutoverBackfills} of this instance.
  *
  * <p>Schema scripts run on each side's own DataSource, never through the wrapper (which refuses DDL
  * from {@code DUAL_WRITE} on, and would run it on the target once the target is primary): Spring
@@ -250,6 +250,19 @@ public class CutoverAutoConfiguration {
     @Bean
     public CutoverLifecycle cutoverLifecycle(Cutover cutover) {
         return new CutoverLifecycle(cutover);
+    }
+
+    /**
+     * The backfills this instance runs, paced by {@code cutover.backfill.*}; the {@code cutover}
+     * endpoint starts, pauses, resumes and stops them.
+     *
+     * @param cutover the runtime
+     * @return the registry; it stops running backfills when the context closes, before the runtime
+     */
+    @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean
+    public CutoverBackfills cutoverBackfills(Cutover cutover) {
+        return new CutoverBackfills(cutover);
     }
 
     /**

@@ -54,6 +54,9 @@ public class CutoverProperties {
     /** The verifier of every migration. */
     private final Verifier verifier = new Verifier();
 
+    /** The pacing of every migration's backfill. */
+    private final Backfill backfill = new Backfill();
+
     /** The thresholds of the cutover health indicator. */
     private final Health health = new Health();
 
@@ -111,6 +114,10 @@ public class CutoverProperties {
 
     public Verifier getVerifier() {
         return verifier;
+    }
+
+    public Backfill getBackfill() {
+        return backfill;
     }
 
     public Health getHealth() {
@@ -650,6 +657,125 @@ public class CutoverProperties {
 
         public void setMaxListedDifferences(Integer maxListedDifferences) {
             this.maxListedDifferences = maxListedDifferences;
+        }
+    }
+
+    /**
+     * The pacing of every migration's backfill (migration.backfill(), and the cutover endpoint's
+     * backfill operation); unset options keep BackfillConfig's defaults.
+     */
+    public static class Backfill {
+        /** Most source rows copied per second on average, 0 to 10,000,000; 0 for no limit. Default 0. */
+        private Long rowsPerSecond;
+
+        /**
+         * Time each chunk should take, from its locking read to its commit, 10 ms to 1 min; the chunk size
+         * adapts to it, and a write of a row in the chunk may wait about that long. Default 500 ms.
+         */
+        private Duration chunkTime;
+
+        /** Rows of the first chunk, between min-chunk-size and max-chunk-size. Default 1,000 (or the nearer bound when that lies outside them). */
+        private Integer initialChunkSize;
+
+        /** Fewest rows a chunk asks for, at least 1. Default 10. */
+        private Integer minChunkSize;
+
+        /** Most rows a chunk asks for, at most 100,000. Default 10,000. */
+        private Integer maxChunkSize;
+
+        /** Average copy time of the migration's dual writes above which the backfill backs off, 0 (never) to 1 min. Default 100 ms. */
+        private Duration backOffLatency;
+
+        /** How long a back-off pauses, 1 ms to 10 min. Default 1 s. */
+        private Duration backOffPause;
+
+        /** Longest a chunk's statement, row-lock waits included, may take, 1 s to 1 h in whole seconds. Default 30 s. */
+        private Duration statementTimeout;
+
+        /** How many times a chunk is tried before the backfill fails, 1 to 1,000. Default 10. */
+        private Integer maxChunkAttempts;
+
+        /** Least time between two INFO progress lines, 1 s to 1 h. Default 10 s. */
+        private Duration progressLogInterval;
+
+        public Long getRowsPerSecond() {
+            return rowsPerSecond;
+        }
+
+        public void setRowsPerSecond(Long rowsPerSecond) {
+            this.rowsPerSecond = rowsPerSecond;
+        }
+
+        public Duration getChunkTime() {
+            return chunkTime;
+        }
+
+        public void setChunkTime(Duration chunkTime) {
+            this.chunkTime = chunkTime;
+        }
+
+        public Integer getInitialChunkSize() {
+            return initialChunkSize;
+        }
+
+        public void setInitialChunkSize(Integer initialChunkSize) {
+            this.initialChunkSize = initialChunkSize;
+        }
+
+        public Integer getMinChunkSize() {
+            return minChunkSize;
+        }
+
+        public void setMinChunkSize(Integer minChunkSize) {
+            this.minChunkSize = minChunkSize;
+        }
+
+        public Integer getMaxChunkSize() {
+            return maxChunkSize;
+        }
+
+        public void setMaxChunkSize(Integer maxChunkSize) {
+            this.maxChunkSize = maxChunkSize;
+        }
+
+        public Duration getBackOffLatency() {
+            return backOffLatency;
+        }
+
+        public void setBackOffLatency(Duration backOffLatency) {
+            this.backOffLatency = backOffLatency;
+        }
+
+        public Duration getBackOffPause() {
+            return backOffPause;
+        }
+
+        public void setBackOffPause(Duration backOffPause) {
+            this.backOffPause = backOffPause;
+        }
+
+        public Duration getStatementTimeout() {
+            return statementTimeout;
+        }
+
+        public void setStatementTimeout(Duration statementTimeout) {
+            this.statementTimeout = statementTimeout;
+        }
+
+        public Integer getMaxChunkAttempts() {
+            return maxChunkAttempts;
+        }
+
+        public void setMaxChunkAttempts(Integer maxChunkAttempts) {
+            this.maxChunkAttempts = maxChunkAttempts;
+        }
+
+        public Duration getProgressLogInterval() {
+            return progressLogInterval;
+        }
+
+        public void setProgressLogInterval(Duration progressLogInterval) {
+            this.progressLogInterval = progressLogInterval;
         }
     }
 

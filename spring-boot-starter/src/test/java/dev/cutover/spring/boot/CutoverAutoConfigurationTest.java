@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.cutover.Cutover;
+import dev.cutover.dualwrite.BackfillConfig;
+import dev.cutover.dualwrite.BackfillProgress;
 import dev.cutover.dualwrite.CutoverDataSource;
 import dev.cutover.dualwrite.ResyncReplayHandler;
 import dev.cutover.dualwrite.TableMapping;
@@ -26,6 +28,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -159,6 +162,35 @@ class CutoverAutoConfigurationTest {
         Files.delete(scripts);
     }
 
+    /**
+     * cutover.backfill.* reaches every migration's backfill; an unset initial chunk size moves inside
+     * the bounds that were set.
+     */
+    @Test
+    void backfillPropertiesPaceEveryMigrationsBackfill() {
+        withDatabases().withPropertyValues("cutover.backfill.rows-per-second=500", "cutover.backfill.chunk-time=200ms",
+                        "cutover.backfill.min-chunk-size=5", "cutover.backfill.max-chunk-size=50",
+                        "cutover.backfill.back-off-latency=0", "cutover.backfill.back-off-pause=250ms",
+                        "cutover.backfill.statement-timeout=7s", "cutover.backfill.max-chunk-attempts=3",
+                        "cutover.backfill.progress-log-interval=2s")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    BackfillConfig config = context.getBean(Cutover.class).migration("accounts").backfill().build().config();
+                    assertThat(config.rowsPerSecond()).isEqualTo(500);
+                    assertThat(config.chunkTime()).isEqualTo(Duration.ofMillis(200));
+                    assertThat(config.minChunkSize()).isEqualTo(5);
+                    assertThat(config.initialChunkSize()).as("the default 1,000 brought within max-chunk-size").isEqualTo(50);
+                    assertThat(config.maxChunkSize()).isEqualTo(50);
+                    assertThat(config.backOffLatency()).isZero();
+                    assertThat(config.backOffPause()).isEqualTo(Duration.ofMillis(250));
+                    assertThat(config.statementTimeout()).isEqualTo(Duration.ofSeconds(7));
+                    assertThat(config.maxChunkAttempts()).isEqualTo(3);
+                    assertThat(config.progressLogInterval()).isEqualTo(Duration.ofSeconds(2));
+                });
+        withDatabases().run(context -> assertThat(context.getBean(Cutover.class).migration("accounts").backfill().build()
+                .config().toString()).as("unset: the defaults").isEqualTo(BackfillConfig.ofDefaults().toString()));
+    }
+
     @Test
     void invalidSettingsFailStartUpNamingThePropertyAndTheFix() {
         runner.run(context -> assertThat(failure(context)).isInstanceOf(InvalidConfigurationPropertyValueException.class)
@@ -177,6 +209,15 @@ class CutoverAutoConfigurationTest {
         withDatabases().withPropertyValues("cutover.flags.refresh-interval=1ms")
                 .run(context -> assertThat(failure(context)).hasMessageContaining("cutover.flags.refresh-interval")
                         .hasMessageContaining("between 10 ms and 1 h"));
+        withDatabases().withPropertyValues("cutover.backfill.chunk-time=1ms")
+                .run(context -> assertThat(failure(context)).isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                        .hasMessageContaining("cutover.backfill.chunk-time"));
+        withDatabases().withPropertyValues("cutover.backfill.max-chunk-size=200000")
+                .run(context -> assertThat(failure(context)).isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                        .hasMessageContaining("cutover.backfill.max-chunk-size"));
+        withDatabases().withPropertyValues("cutover.backfill.min-chunk-size=100", "cutover.backfill.max-chunk-size=10")
+                .run(context -> assertThat(failure(context)).hasMessageContaining("cutover.backfill")
+                        .hasMessageContaining("min-chunk-size"));
         withDatabases().withPropertyValues("cutover.table-prefix=no-dashes")
                 .run(context -> assertThat(failure(context)).hasMessageContaining("cutover.table-prefix"));
         withDatabases().withPropertyValues("cutover.create-tables=false")
@@ -292,7 +333,7 @@ class CutoverAutoConfigurationTest {
                     assertThat(all.migrations().get("orders").queue().pending()).isZero();
 
                     CutoverEndpoint.MigrationDescriptor flipped = endpoint.update("orders", "dual_write", null, 10.0,
-                            "alice", "start mirroring", SecurityContext.NONE);
+                            null, "alice", "start mirroring", SecurityContext.NONE);
                     assertThat(flipped.stage()).isEqualTo("DUAL_WRITE");
                     assertThat(flipped.shadowReadPercent()).isEqualTo(10.0);
                     assertThat(endpoint.migration("orders").stage()).isEqualTo("DUAL_WRITE");
@@ -303,15 +344,118 @@ class CutoverAutoConfigurationTest {
                         assertThat(change.reason()).isEqualTo("start mirroring");
                     });
 
-                    assertThatThrownBy(() -> endpoint.update("orders", "TARGET_ONLY", null, null, "alice", "skip",
+                    assertThatThrownBy(() -> endpoint.update("orders", "TARGET_ONLY", null, null, null, "alice", "skip",
                             SecurityContext.NONE)).isInstanceOf(InvalidEndpointRequestException.class)
                             .hasMessageContaining("SHIFT_READS");
-                    assertThatThrownBy(() -> endpoint.update("orders", "SHIFT_READS", null, null, null, "who?",
+                    assertThatThrownBy(() -> endpoint.update("orders", "SHIFT_READS", null, null, null, null, "who?",
                             SecurityContext.NONE)).isInstanceOf(InvalidEndpointRequestException.class)
                             .hasMessageContaining("actor");
                     assertThat(endpoint.migration("orders").stage()).isEqualTo("DUAL_WRITE");
                     assertThat(endpoint.migration("nope")).isNull();
                 });
+    }
+
+    /**
+     * The endpoint starts, pauses, resumes and stops a migration's backfill, and shows its progress;
+     * it refuses what the backfill cannot do, leaving the migration as it was.
+     */
+    @Test
+    void endpointStartsPausesAndResumesABackfillAndShowsItsProgress() throws Exception {
+        int history = 120;
+        for (int id = 1; id <= history; id++) {
+            sourceDb.execute("INSERT INTO accounts (id, balance) VALUES (" + id + ", " + id * 10 + ")");
+        }
+        targetDb.execute("INSERT INTO accounts (id, balance) VALUES (500, 1)"); // the source never had it
+        // 40 rows per second in chunks of 10: about 3 s, time enough to pause it between chunks.
+        withDatabases().withPropertyValues("cutover.backfill.rows-per-second=40", "cutover.backfill.min-chunk-size=10",
+                        "cutover.backfill.max-chunk-size=10", "management.endpoints.web.exposure.include=cutover")
+                .run(context -> {
+                    CutoverEndpoint endpoint = context.getBean(CutoverEndpoint.class);
+                    assertThat(endpoint.migration("accounts").backfill()).as("none started").isNull();
+                    assertThatThrownBy(() -> endpoint.update("accounts", null, null, null, "start", "alice", "history",
+                            SecurityContext.NONE)).isInstanceOf(InvalidEndpointRequestException.class)
+                            .hasMessageContaining("SOURCE_ONLY").hasMessageContaining("DUAL_WRITE");
+                    assertThatThrownBy(() -> endpoint.update("accounts", "dual_write", null, null, "begin", "alice",
+                            "history", SecurityContext.NONE)).isInstanceOf(InvalidEndpointRequestException.class)
+                            .hasMessageContaining("start, pause, resume, stop");
+                    assertThat(endpoint.migration("accounts").stage()).as("nothing flipped").isEqualTo("SOURCE_ONLY");
+                    assertThatThrownBy(() -> endpoint.update("accounts", null, null, null, "pause", "alice", "hold",
+                            SecurityContext.NONE)).isInstanceOf(InvalidEndpointRequestException.class)
+                            .hasMessageContaining("No backfill of accounts is running");
+
+                    CutoverEndpoint.MigrationDescriptor started = endpoint.update("accounts", "DUAL_WRITE", null, null,
+                            "start", "alice", "copy the history", SecurityContext.NONE);
+                    assertThat(started.stage()).isEqualTo("DUAL_WRITE");
+                    assertThat(started.backfill()).isNotNull();
+                    assertThatThrownBy(() -> endpoint.update("accounts", null, null, null, "start", "alice", "again",
+                            SecurityContext.NONE)).isInstanceOf(InvalidEndpointRequestException.class)
+                            .hasMessageContaining("already running");
+
+                    endpoint.update("accounts", null, null, null, "pause", "alice", "hold", SecurityContext.NONE);
+                    Await.until("the backfill holds", () -> "PAUSED".equals(endpoint.migration("accounts").backfill().phase()));
+                    CutoverEndpoint.BackfillDescriptor paused = endpoint.migration("accounts").backfill();
+                    assertThat(paused.paused()).isTrue();
+                    assertThat(paused.rowsTotal()).isEqualTo(history);
+                    assertThat(paused.rowsDone()).isLessThan(history);
+                    assertThat(count(targetDb, "SELECT COUNT(*) FROM accounts WHERE id <= " + history))
+                            .as("a paused backfill copies nothing more").isEqualTo(paused.rowsDone());
+
+                    endpoint.update("accounts", null, null, null, "RESUME", "alice", "go on", SecurityContext.NONE);
+                    Await.until("the backfill finishes", () -> "FINISHED".equals(endpoint.migration("accounts").backfill().phase()));
+                    CutoverEndpoint.BackfillDescriptor finished = endpoint.migration("accounts").backfill();
+                    assertThat(finished.rowsDone()).isEqualTo(history);
+                    assertThat(finished.percentDone()).isEqualTo(100.0);
+                    assertThat(finished.rowsDeleted()).as("the row the source never had").isEqualTo(1);
+                    assertThat(finished.failure()).isNull();
+                    assertThat(endpoint.migrations().migrations().get("accounts").backfill().phase()).isEqualTo("FINISHED");
+                    assertThat(count(targetDb, "SELECT COUNT(*) FROM accounts")).isEqualTo(history);
+                    assertThat(count(targetDb, "SELECT SUM(balance) FROM accounts"))
+                            .isEqualTo(count(sourceDb, "SELECT SUM(balance) FROM accounts"));
+                    assertThatThrownBy(() -> endpoint.update("accounts", null, null, null, "stop", "alice", "done",
+                            SecurityContext.NONE)).isInstanceOf(InvalidEndpointRequestException.class)
+                            .hasMessageContaining("No backfill of accounts is running");
+                });
+    }
+
+    /** Closing the context stops a running backfill after its chunk; the next start resumes from its checkpoint. */
+    @Test
+    void closingTheContextStopsARunningBackfillWhichResumesFromItsCheckpoint() throws Exception {
+        int history = 200;
+        for (int id = 1; id <= history; id++) {
+            sourceDb.execute("INSERT INTO accounts (id, balance) VALUES (" + id + ", " + id + ")");
+        }
+        ApplicationContextRunner slow = withDatabases().withPropertyValues("cutover.backfill.rows-per-second=50",
+                "cutover.backfill.min-chunk-size=10", "cutover.backfill.max-chunk-size=10");
+        long[] stoppedAt = new long[1];
+        slow.run(context -> {
+            Cutover cutover = context.getBean(Cutover.class);
+            cutover.migration("accounts").moveTo(Stage.DUAL_WRITE, "test", "mirror");
+            CutoverBackfills backfills = context.getBean(CutoverBackfills.class);
+            backfills.start("accounts");
+            Await.until("a few chunks are copied", () -> backfills.status("accounts").orElseThrow().progress().chunks() >= 2);
+            CutoverBackfills.Status running = backfills.status("accounts").orElseThrow();
+            assertThat(running.progress().phase()).isEqualTo(BackfillProgress.Phase.COPYING);
+            context.close();
+            BackfillProgress stopped = backfills.status("accounts").orElseThrow().progress();
+            assertThat(stopped.phase()).as("stopped by the context's close").isEqualTo(BackfillProgress.Phase.STOPPED);
+            stoppedAt[0] = stopped.rowsDone();
+        });
+        assertThat(stoppedAt[0]).isBetween(20L, history - 1L);
+        assertThat(count(targetDb, "SELECT COUNT(*) FROM accounts")).isEqualTo(stoppedAt[0]);
+        // Changed behind the wrapper's back, on the source only: a backfill that started over would copy
+        // it, one that resumes after its checkpoint does not.
+        sourceDb.execute("UPDATE accounts SET balance = -1 WHERE id = 1");
+        withDatabases().run(context -> {
+            CutoverBackfills backfills = context.getBean(CutoverBackfills.class);
+            backfills.start("accounts");
+            Await.until("the backfill finishes", () -> backfills.status("accounts").orElseThrow().progress().ended());
+            BackfillProgress done = backfills.status("accounts").orElseThrow().progress();
+            assertThat(done.phase()).isEqualTo(BackfillProgress.Phase.FINISHED);
+            assertThat(done.rowsDone()).as("the earlier run's rows counted").isEqualTo(history);
+            assertThat(count(targetDb, "SELECT COUNT(*) FROM accounts")).isEqualTo(history);
+            assertThat(count(targetDb, "SELECT balance FROM accounts WHERE id = 1")).as("resumed, not started over")
+                    .isEqualTo(1);
+        });
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.cutover.spring.boot.actuate;
 import dev.cutover.Cutover;
 import dev.cutover.dualwrite.CutoverDataSource;
 import dev.cutover.spring.boot.CutoverAutoConfiguration;
+import dev.cutover.spring.boot.CutoverBackfills;
 import dev.cutover.spring.boot.CutoverProperties;
 import java.time.Clock;
 import org.springframework.beans.factory.ObjectProvider;
@@ -49,12 +50,13 @@ public class CutoverActuatorAutoConfiguration {
      * The endpoint.
      *
      * @param cutover the runtime
+     * @param backfills the backfills of this instance
      * @return the endpoint
      */
     @Bean
     @ConditionalOnMissingBean
     @ConditionalOnAvailableEndpoint
-    public CutoverEndpoint cutoverEndpoint(Cutover cutover) {
-        return new CutoverEndpoint(cutover);
+    public CutoverEndpoint cutoverEndpoint(Cutover cutover, CutoverBackfills backfills) {
+        return new CutoverEndpoint(cutover, backfills);
     }
 }

@@ -3,6 +3,7 @@ package dev.cutover.spring.boot.internal;
 import dev.cutover.Cutover;
 import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.internal.NetworkTimeouts;
+import dev.cutover.dualwrite.BackfillConfig;
 import dev.cutover.dualwrite.KeyResync;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.FlagStore;
@@ -61,7 +62,8 @@ public final class RuntimeFactory {
         Options<KeyResync.Builder> copier = rowCopier(properties.getRowCopier(), source, target);
         builder.flags(flags::applyTo).retryQueue(queue::applyTo).rowCopier(copier::applyTo)
                 .readRouterConfig(readRouter(properties.getReadRouter()))
-                .verifierConfig(verifier(properties.getVerifier()));
+                .verifierConfig(verifier(properties.getVerifier()))
+                .backfillConfig(backfill(properties.getBackfill()));
         customizers.forEach(customizer -> customizer.customize(builder));
         if (!properties.isCreateTables()) {
             requireTables(state == null ? source : state, prefix);
@@ -154,6 +156,49 @@ public final class RuntimeFactory {
                 .set("statement-timeout", p.getStatementTimeout(), VerifierConfig.Builder::statementTimeout)
                 .set("max-listed-differences", p.getMaxListedDifferences(), VerifierConfig.Builder::maxListedDifferences);
         return build("cutover.verifier", options, VerifierConfig.custom(), VerifierConfig.Builder::build);
+    }
+
+    private static BackfillConfig backfill(CutoverProperties.Backfill p) {
+        Options<BackfillConfig.Builder> options = new Options<BackfillConfig.Builder>("cutover.backfill",
+                BackfillConfig::custom, BackfillConfig.Builder::build)
+                .set("rows-per-second", p.getRowsPerSecond(), BackfillConfig.Builder::rowsPerSecond)
+                .set("chunk-time", p.getChunkTime(), BackfillConfig.Builder::chunkTime)
+                .set("back-off-latency", p.getBackOffLatency(), BackfillConfig.Builder::backOffLatency)
+                .set("back-off-pause", p.getBackOffPause(), BackfillConfig.Builder::backOffPause)
+                .set("statement-timeout", p.getStatementTimeout(), BackfillConfig.Builder::statementTimeout)
+                .set("max-chunk-attempts", p.getMaxChunkAttempts(), BackfillConfig.Builder::maxChunkAttempts)
+                .set("progress-log-interval", p.getProgressLogInterval(), BackfillConfig.Builder::progressLogInterval);
+        BackfillConfig.Builder builder = BackfillConfig.custom();
+        Integer min = chunkSize("min-chunk-size", p.getMinChunkSize());
+        Integer initial = chunkSize("initial-chunk-size", p.getInitialChunkSize());
+        Integer max = chunkSize("max-chunk-size", p.getMaxChunkSize());
+        if (min != null || initial != null || max != null) {
+            // The builder takes the three sizes at once; an unset one keeps its default, and an unset
+            // initial size moves inside the bounds that were set rather than contradict them.
+            BackfillConfig defaults = BackfillConfig.ofDefaults();
+            int lowest = min != null ? min : defaults.minChunkSize();
+            int highest = max != null ? max : defaults.maxChunkSize();
+            int first = initial != null ? initial : Math.max(lowest, Math.min(highest, defaults.initialChunkSize()));
+            try {
+                builder.chunkSize(lowest, first, highest);
+            } catch (CutoverConfigurationException e) {
+                throw new IllegalStateException("Invalid cutover.backfill.* settings (min-chunk-size, initial-chunk-size,"
+                        + " max-chunk-size): " + e.getMessage(), e);
+            }
+        }
+        return build("cutover.backfill", options, builder, BackfillConfig.Builder::build);
+    }
+
+    /** Checks one chunk size alone, as the only size of a fixed-size chunk, so that a refusal names its property. */
+    private static Integer chunkSize(String name, Integer size) {
+        if (size != null) {
+            try {
+                BackfillConfig.custom().chunkSize(size, size, size);
+            } catch (CutoverConfigurationException e) {
+                throw new InvalidConfigurationPropertyValueException("cutover.backfill." + name, size, e.getMessage());
+            }
+        }
+        return size;
     }
 
     private static <B, C> C build(String prefix, Options<B> options, B builder, Function<B, C> build) {
