@@ -25,6 +25,9 @@ public final class MigrationState {
     private final Set<String> targetKeys;
     private final Set<String> sourceKeys;
     private final long version;
+    /** {@link Bucketing#prefix} of the migration, so that a routing decision hashes only the key. */
+    private final long bucketPrefix;
+    private final int bucketPrefixLength;
 
     private MigrationState(Builder b) {
         this.migration = b.migration;
@@ -34,6 +37,8 @@ public final class MigrationState {
         this.targetKeys = Set.copyOf(b.targetKeys);
         this.sourceKeys = Set.copyOf(b.sourceKeys);
         this.version = b.version;
+        this.bucketPrefix = Bucketing.prefix(migration);
+        this.bucketPrefixLength = Bucketing.prefixLength(migration);
     }
 
     /**
@@ -154,7 +159,8 @@ public final class MigrationState {
             case TARGET_PRIMARY:
                 return Side.TARGET;
             default:
-                return Bucketing.within(migration, routingKey, targetReadBasisPoints) ? Side.TARGET : Side.SOURCE;
+                return Bucketing.within(bucketPrefix, bucketPrefixLength, routingKey, targetReadBasisPoints)
+                        ? Side.TARGET : Side.SOURCE;
         }
     }
 

@@ -56,6 +56,31 @@ class BucketingProperties {
         }
     }
 
+    /**
+     * The hot path mixes four ASCII characters at a time once the hash reaches a block boundary: every
+     * offset of the key against the blocks (migration lengths 1 to 4), every key length up to 13, and a
+     * non-ASCII character at every position, must still hash the concatenated string's bytes.
+     */
+    @Example
+    void bucket_agreesForEveryBlockOffsetAndNonAsciiPosition() {
+        String ascii = "customer-1234";
+        for (String migration : new String[] {"m", "mi", "mig", "migr"}) {
+            for (int length = 0; length <= ascii.length(); length++) {
+                String key = ascii.substring(0, length);
+                assertEquals(reference(migration, key), Bucketing.bucket(migration, key), migration + " / " + key);
+                for (int at = 0; at < length; at++) {
+                    String mixed = key.substring(0, at) + "é" + key.substring(at + 1);
+                    assertEquals(reference(migration, mixed), Bucketing.bucket(migration, mixed), migration + " / " + mixed);
+                }
+            }
+        }
+    }
+
+    private static int reference(String migration, String key) {
+        byte[] bytes = (migration + '\0' + key).getBytes(StandardCharsets.UTF_8);
+        return (int) (Integer.toUnsignedLong(Bucketing.murmur3(bytes)) % Bucketing.BUCKETS);
+    }
+
     /** Buckets published by the release before the streaming hash, for fixed keys. */
     @Example
     void bucket_keepsTheValuesOfEarlierReleases() {

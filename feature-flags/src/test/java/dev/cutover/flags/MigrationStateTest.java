@@ -99,6 +99,23 @@ class MigrationStateTest {
         assertEquals(Side.SOURCE, b.stage(Stage.SHIFT_READS).targetReadPercent(0).build().readSide("k"));
     }
 
+    /**
+     * The state hashes the migration's part of the bucket once; a key's side must still follow the
+     * buckets earlier releases published (customer-0 to customer-7 of "customers"), at every percentage.
+     */
+    @Test
+    void shiftReads_sendsAKeyToTheTarget_exactlyWhenItsPublishedBucketIsBelowThePercentage() {
+        List<Integer> knownBuckets = List.of(2890, 9255, 2721, 4620, 3350, 5743, 7648, 7732);
+        for (int basisPoints : new int[] {1, 2721, 2722, 4620, 5000, 7732, 7733, 9999}) {
+            MigrationState state = MigrationState.builder("customers").stage(Stage.SHIFT_READS)
+                    .targetReadPercent(basisPoints / 100.0).build();
+            for (int i = 0; i < knownBuckets.size(); i++) {
+                Side expected = knownBuckets.get(i) < basisPoints ? Side.TARGET : Side.SOURCE;
+                assertEquals(expected, state.readSide("customer-" + i), "customer-" + i + " at " + basisPoints);
+            }
+        }
+    }
+
     @Test
     void canaryKeys_overrideThePercentageWhileBothSidesAreWritten_andSourceWinsATie() {
         MigrationState state = MigrationState.builder("orders").stage(Stage.SHIFT_READS).targetReadPercent(50)
