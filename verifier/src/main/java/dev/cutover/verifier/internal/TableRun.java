@@ -22,6 +22,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -108,6 +109,8 @@ public final class TableRun {
     private final Side primary;
     private final int timeoutSeconds;
     private final List<String> targetColumns;
+    /** Whether rows and keys are copied unchanged, so that comparing needs no conversion ({@link TableMapping#isIdentity()}). */
+    private final boolean identity;
 
     private boolean targetWalk;
     private List<Object> lastKey;
@@ -145,6 +148,7 @@ public final class TableRun {
         this.primary = primary;
         this.timeoutSeconds = (int) Math.max(1, (config.statementTimeout().toMillis() + 999) / 1000);
         this.targetColumns = mapping.columnNames(Side.TARGET);
+        this.identity = mapping.isIdentity();
         if (resumeFrom != null) {
             targetWalk = resumeFrom.targetWalk();
             lastKey = KeyCodec.decode(resumeFrom.lastKey());
@@ -269,8 +273,27 @@ public final class TableRun {
                 plan.target().width()));
         List<List<Object>> sourceRows = query(source, plan.source().rows(lower != null, upper != null), bounds(lower, upper),
                 plan.source().width());
-        Map<List<Object>, List<Object>> byKey = byKey(join(targetRows));
-        List<Suspect> suspects = compare(sourceRows, byKey);
+        List<List<Object>> targetList = join(targetRows);
+        // Both sides are read in key order, which mostly agrees: rows are paired in step while their keys
+        // are equal, and only what follows the first disagreement (a missing or extra row, another
+        // collation's order) is matched by key through a map.
+        List<Suspect> suspects = new ArrayList<>();
+        int paired = 0;
+        int limit = Math.min(sourceRows.size(), targetList.size());
+        for (; paired < limit; paired++) {
+            List<Object> sourceRow = sourceRows.get(paired);
+            List<Object> targetRow = targetList.get(paired);
+            List<Object> sourceKey = sourceRow.subList(0, plan.source().keyWidth());
+            if (!Objects.equals(normalKey(targetSideKey(sourceKey)), normalKey(targetRow.subList(0, plan.target().keyWidth())))) {
+                break;
+            }
+            Suspect suspect = judge(sourceKey, sourceRow, targetRow);
+            if (suspect != null) {
+                suspects.add(suspect);
+            }
+        }
+        Map<Object, List<Object>> byKey = byKey(targetList.subList(paired, targetList.size()));
+        suspects.addAll(compare(sourceRows.subList(paired, sourceRows.size()), byKey));
         for (List<Object> extra : byKey.values()) {
             suspects.add(new Suspect(mapping.convertKey(Side.TARGET, extra.subList(0, plan.target().keyWidth())),
                     Difference.Kind.EXTRA_ON_TARGET, List.of()));
@@ -319,20 +342,33 @@ public final class TableRun {
                 + mapping.sourceTable() + "." + String.join(", ", keys) + " to the target failed: fix the key translation");
     }
 
-    private Map<List<Object>, List<Object>> byKey(List<List<Object>> targetRows) {
-        Map<List<Object>, List<Object>> byKey = new LinkedHashMap<>();
+    private Map<Object, List<Object>> byKey(List<List<Object>> targetRows) {
+        Map<Object, List<Object>> byKey = new LinkedHashMap<>(targetRows.size() * 4 / 3 + 1);
         for (List<Object> row : targetRows) {
-            byKey.put(Values.normalizeAll(row.subList(0, plan.target().keyWidth())), row);
+            byKey.put(normalKey(row.subList(0, plan.target().keyWidth())), row);
         }
         return byKey;
     }
 
+    /** The target's key of a source key; no copy when the mapping converts nothing. */
+    private List<Object> targetSideKey(List<Object> sourceKey) {
+        return identity ? sourceKey : mapping.convertKey(Side.SOURCE, sourceKey);
+    }
+
+    /**
+     * A key in the form that equal keys of both sides share: the normal form of its only value, or the
+     * list of its values' normal forms. A one-column key, the common case, needs no list per row.
+     */
+    private static Object normalKey(List<Object> key) {
+        return key.size() == 1 ? Values.normalize(key.get(0)) : Values.normalizeAll(key);
+    }
+
     /** Compares source rows with the target rows of the same keys, removing those from the map. */
-    private List<Suspect> compare(List<List<Object>> sourceRows, Map<List<Object>, List<Object>> targetByKey) {
+    private List<Suspect> compare(List<List<Object>> sourceRows, Map<Object, List<Object>> targetByKey) {
         List<Suspect> suspects = new ArrayList<>();
         for (List<Object> row : sourceRows) {
             List<Object> sourceKey = row.subList(0, plan.source().keyWidth());
-            List<Object> actual = targetByKey.remove(Values.normalizeAll(mapping.convertKey(Side.SOURCE, sourceKey)));
+            List<Object> actual = targetByKey.remove(normalKey(targetSideKey(sourceKey)));
             Suspect suspect = judge(sourceKey, row, actual);
             if (suspect != null) {
                 suspects.add(suspect);
@@ -353,15 +389,22 @@ public final class TableRun {
         }
         List<Object> expected;
         try {
-            expected = mapping.convertRow(Side.SOURCE, sourceRow);
+            expected = identity ? sourceRow : mapping.convertRow(Side.SOURCE, sourceRow);
         } catch (CutoverException e) {
             throw e;
         } catch (RuntimeException e) {
             return unconvertible(sourceKey, sourceRow);
         }
+        int first = 0;
+        while (first < expected.size() && values.same(expected.get(first), targetRow.get(first))) {
+            first++;
+        }
+        if (first == expected.size()) {
+            return null;
+        }
         List<String> differing = new ArrayList<>();
         StringBuilder shown = new StringBuilder();
-        for (int i = 0; i < expected.size(); i++) {
+        for (int i = first; i < expected.size(); i++) {
             if (!values.same(expected.get(i), targetRow.get(i))) {
                 differing.add(targetColumns.get(i));
                 if (config.revealValues()) {
@@ -370,8 +413,7 @@ public final class TableRun {
                 }
             }
         }
-        return differing.isEmpty() ? null
-                : new Suspect(sourceKey, Difference.Kind.DIFFERENT_VALUES, differing, shown.toString());
+        return new Suspect(sourceKey, Difference.Kind.DIFFERENT_VALUES, differing, shown.toString());
     }
 
     /**

@@ -166,6 +166,11 @@ public final class Values {
      * @return true if their normal forms are equal, timestamps and times within the precision
      */
     public boolean same(Object a, Object b) {
+        if (a != null && b != null && a.getClass() == b.getClass() && a.equals(b)) {
+            // Equal values of one type have equal normal forms: most values of a consistent pair end here,
+            // without normalising both sides (which allocates an Instant per timestamp).
+            return true;
+        }
         Object x = normalize(zoned(a) && local(b) ? wallTime(a) : a);
         Object y = normalize(zoned(b) && local(a) ? wallTime(b) : b);
         if (x instanceof Instant i && y instanceof Instant j) {
