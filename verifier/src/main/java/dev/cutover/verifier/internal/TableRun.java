@@ -122,6 +122,10 @@ public final class TableRun {
     private long repairs;
     private final List<Difference> differences = new ArrayList<>();
     private long unlisted;
+    /** Whether a row comparison read {@link #nextEnd} while the target's rows were still being read. */
+    private boolean nextEndRead;
+    /** The end of the chunk after the one in hand (null: it is the last), when {@link #nextEndRead}. */
+    private List<Object> nextEnd;
 
     /**
      * Prepares the run of one table.
@@ -184,8 +188,9 @@ public final class TableRun {
 
     private void walkSource() throws SQLException, InterruptedException {
         List<Object> lower = lastKey;
+        List<Object> upper = chunkEnd(lower);
         while (!hooks.stopRequested()) {
-            List<Object> upper = chunkEnd(lower);
+            nextEndRead = false;
             ChunkResult result = plan.method() == ComparisonMethod.DATABASE_CHECKSUM
                     ? checksumChunk(lower, upper)
                     : rowChunk(lower, upper);
@@ -207,6 +212,7 @@ public final class TableRun {
                 return;
             }
             lower = upper;
+            upper = nextEndRead ? nextEnd : chunkEnd(lower);
         }
     }
 
@@ -273,6 +279,11 @@ public final class TableRun {
                 plan.target().width()));
         List<List<Object>> sourceRows = query(source, plan.source().rows(lower != null, upper != null), bounds(lower, upper),
                 plan.source().width());
+        if (upper != null) {
+            // The next chunk's end, a round trip and an index scan, while the target is still being read.
+            nextEnd = chunkEnd(upper);
+            nextEndRead = true;
+        }
         List<List<Object>> targetList = join(targetRows);
         // Both sides are read in key order, which mostly agrees: rows are paired in step while their keys
         // are equal, and only what follows the first disagreement (a missing or extra row, another
