@@ -83,17 +83,35 @@ final class MethodPlan {
     }
 
     /**
-     * The keys a write names; checked before anything is written.
+     * The routing key value of a write, checked before anything is written: a single key as the key
+     * function returned it, turned into text by {@link #writeKeys(Object)} only when a copy needs it
+     * (a write of one side only does not), or a batch's keys.
      *
      * @throws IllegalArgumentException if the key is null, an empty list or array, or holds a null
      */
-    List<String> writeKeys(Object[] args) {
+    Object writeKey(Object[] args) {
         Object value = keyFunction.apply(args == null ? new Object[0] : args);
-        List<String> keys = new ArrayList<>();
-        collect(value, keys);
-        if (keys.isEmpty() && !(value instanceof Iterable || (value != null && value.getClass().isArray()))) {
+        if (value == null) {
             throw new IllegalArgumentException(signature(method) + ": the routing key is null, so the write cannot be mirrored");
         }
+        if (value instanceof Iterable || value.getClass().isArray()) {
+            // A batch is checked and turned into keys now: an Iterable may not be iterable twice.
+            return writeKeys(value);
+        }
+        return value;
+    }
+
+    /**
+     * The keys a write names, from the value {@link #writeKey(Object[])} checked.
+     *
+     * @throws IllegalArgumentException if the value is an empty list or array, or holds a null
+     */
+    List<String> writeKeys(Object value) {
+        if (!(value instanceof Iterable || value.getClass().isArray())) {
+            return List.of(String.valueOf(value));
+        }
+        List<String> keys = new ArrayList<>();
+        collect(value, keys);
         if (keys.isEmpty()) {
             // An empty key list would run the write with nothing to copy or queue: whatever it changes
             // would reach the primary only, silently.

@@ -79,7 +79,7 @@ final class RepositoryHandler implements InvocationHandler {
     }
 
     private Object write(MethodPlan plan, Object[] args) throws Throwable {
-        List<String> keys = plan.writeKeys(args);
+        Object key = plan.writeKey(args);
         // The permit fences primary moves: it waits out a handover and bounds the copy's window.
         try (WritePermit permit = flags.beginWrite(migration)) {
             Stage stage = permit.stage();
@@ -87,6 +87,7 @@ final class RepositoryHandler implements InvocationHandler {
                 return callPrimary(stage.writesSource() ? Side.SOURCE : Side.TARGET, plan, args);
             }
             Side primary = stage.primary();
+            List<String> keys = plan.writeKeys(key);
             if (intentStore != null) {
                 return writeCrashSafe(plan, args, keys, primary, permit);
             }

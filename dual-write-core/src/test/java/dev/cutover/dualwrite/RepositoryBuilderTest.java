@@ -22,6 +22,8 @@ import org.jdbi.v3.sqlobject.statement.SqlUpdate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** build() classifies every method once and rejects what it cannot wrap, naming the method and the fix. */
 class RepositoryBuilderTest {
@@ -149,9 +151,11 @@ class RepositoryBuilderTest {
                 assertThrows(CutoverConfigurationException.class, () -> Cutover.repository(NoOpCustomerDao.class)).getMessage());
     }
 
-    @Test
-    void aNullRoutingKey_failsTheCallBeforeTheDaoIsCalled() {
-        flags.forceMoveTo("customers", Stage.DUAL_WRITE, "test", "test");
+    /** In every stage: a write of one side only needs no key text, but its key is checked all the same. */
+    @ParameterizedTest
+    @EnumSource(Stage.class)
+    void aNullRoutingKey_failsTheCallBeforeTheDaoIsCalled(Stage stage) {
+        flags.forceMoveTo("customers", stage, "test", "test");
         RecordingNotes dao = new RecordingNotes();
         NotesDao notes = builder(NotesDao.class, dao).build();
 
@@ -163,9 +167,11 @@ class RepositoryBuilderTest {
         assertEquals(0, dao.calls);
     }
 
-    @Test
-    void anEmptyRoutingKeyList_failsTheCallBeforeTheDaoIsCalled() {
-        flags.forceMoveTo("customers", Stage.DUAL_WRITE, "test", "test");
+    /** In every stage: a write of one side only needs no key text, but its key is checked all the same. */
+    @ParameterizedTest
+    @EnumSource(Stage.class)
+    void anEmptyRoutingKeyList_failsTheCallBeforeTheDaoIsCalled(Stage stage) {
+        flags.forceMoveTo("customers", stage, "test", "test");
         RecordingNotes dao = new RecordingNotes();
         NotesDao notes = builder(NotesDao.class, dao).routingKey("put", args -> List.of()).build();
 
