@@ -122,8 +122,11 @@ final class MethodPlan {
         return keys;
     }
 
-    /** @return the key of a read, or null for a keyless read (no key configured, null, or several keys) */
-    String readKey(Object[] args) {
+    /**
+     * The key of a read as the key function gave it, which the router renders as text only when its
+     * decision needs it; null for a keyless read (no key configured, null, or several keys).
+     */
+    Object readKey(Object[] args) {
         if (keyFunction == null) {
             return null;
         }
@@ -131,7 +134,7 @@ final class MethodPlan {
         if (value == null || value instanceof Iterable || value.getClass().isArray()) {
             return null;
         }
-        return String.valueOf(value);
+        return value;
     }
 
     private void collect(Object value, List<String> keys) {

@@ -197,7 +197,39 @@ public final class ReadRouter implements AutoCloseable {
         Objects.requireNonNull(target, "null target");
         requireOpen();
         requireKeyIfConfigured(operation, routingKey);
+        return read(operation, routingKey, flags.state(migration), source, target);
+    }
+
+    /**
+     * {@link #read(String, String, ReadCall, ReadCall)} with the routing key as a value (an id, say),
+     * rendered with {@code String.valueOf} only when the decision needs its text: in a stage that reads
+     * one side only it does not, and a read of such a stage makes no key text at all.
+     *
+     * @param operation the method name or SQL text, for logs and mismatch events
+     * @param routingKey the key that pins the read to one side, or {@code null}
+     * @param source the read against the source
+     * @param target the read against the target
+     * @param <T> the result type
+     * @return the answer of the side that served the read
+     * @throws Exception as {@link #read(String, String, ReadCall, ReadCall)} throws
+     * @throws MissingRoutingKeyException if the key is null and the configuration requires one
+     * @throws InterruptedException if interrupted while waiting for a time-limited target read
+     * @throws IllegalStateException if the router is closed
+     */
+    public <T> T read(String operation, Object routingKey, ReadCall<T> source, ReadCall<T> target) throws Exception {
+        Objects.requireNonNull(operation, "null operation");
+        Objects.requireNonNull(source, "null source");
+        Objects.requireNonNull(target, "null target");
+        requireOpen();
+        requireKeyIfConfigured(operation, routingKey);
         MigrationState state = flags.state(migration);
+        // SOURCE_ONLY and TARGET_ONLY route, and never shadow, whatever the key.
+        String key = routingKey == null || !state.stage().dualWrites() ? null : String.valueOf(routingKey);
+        return read(operation, key, state, source, target);
+    }
+
+    private <T> T read(String operation, String routingKey, MigrationState state, ReadCall<T> source, ReadCall<T> target)
+            throws Exception {
         Side side = state.readSide(routingKey);
         if (side == Side.SOURCE) {
             T answer = source.call();
@@ -620,7 +652,7 @@ public final class ReadRouter implements AutoCloseable {
         }
     }
 
-    private void requireKeyIfConfigured(String operation, String routingKey) {
+    private void requireKeyIfConfigured(String operation, Object routingKey) {
         if (routingKey == null && config.requireRoutingKey()) {
             throw new MissingRoutingKeyException(migration, operation);
         }

@@ -74,6 +74,40 @@ class RoutingTest {
         }
     }
 
+    /**
+     * A key given as a value routes as its text does, is rendered only in the stages that write both
+     * sides, and is still required when the configuration requires one.
+     */
+    @Test
+    void aKeyGivenAsAValue_routesAsItsText_andIsNotRenderedInSingleSideStages() throws Exception {
+        AtomicInteger rendered = new AtomicInteger();
+        Object countingKey = new Object() {
+            @Override
+            public String toString() {
+                rendered.incrementAndGet();
+                return "customer-7";
+            }
+        };
+        try (ReadRouter router = router(ReadRouterConfig.custom().requireRoutingKey(true).build())) {
+            for (Stage stage : new Stage[] {Stage.SOURCE_ONLY, Stage.TARGET_ONLY}) {
+                flags.forceMoveTo(M, stage, "test", "single side");
+                assertEquals(stage.primary(), router.read("findOrder", countingKey, () -> Side.SOURCE, () -> Side.TARGET));
+                assertThrows(MissingRoutingKeyException.class,
+                        () -> router.read("findOrder", (Object) null, () -> Side.SOURCE, () -> Side.TARGET));
+            }
+            assertEquals(0, rendered.get(), "key text made in a single-side stage");
+
+            flags.forceMoveTo(M, Stage.SHIFT_READS, "test", "routing test");
+            flags.setTargetReadPercent(M, 30, "test", "30 percent");
+            for (long id = 0; id < 1_000; id++) {
+                assertEquals(readSide(router, String.valueOf(id)),
+                        router.read("findOrder", (Object) id, () -> Side.SOURCE, () -> Side.TARGET), "id " + id);
+            }
+            assertEquals(readSide(router, "customer-7"), router.read("findOrder", countingKey, () -> Side.SOURCE, () -> Side.TARGET));
+            assertEquals(1, rendered.get());
+        }
+    }
+
     @Test
     void keylessReads_areSplitAtRandom() throws Exception {
         flags.forceMoveTo(M, Stage.SHIFT_READS, "test", "routing test");
