@@ -28,6 +28,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -182,7 +185,16 @@ public final class Verifier {
         });
         try {
             List<TableRun.Plan> plans = plan();
-            Pacer pacer = new Pacer(runId, countRows(plans), saved);
+            // Counted on the target's reader, which has no chunk to read yet: the count (a scan of the source's
+            // keys) runs beside the first chunk instead of before it. Progress waits for it.
+            CompletableFuture<Long> rowsTotal = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return countRows(plans);
+                } catch (SQLException e) {
+                    throw new CompletionException(e);
+                }
+            }, targetReader);
+            Pacer pacer = new Pacer(runId, rowsTotal, saved);
             List<TableReport> tables = new ArrayList<>();
             for (TableRun.Plan plan : plans) {
                 Checkpoint resumeFrom = saved.get(plan.mapping().entity());
@@ -335,16 +347,17 @@ public final class Verifier {
     /** Progress, pacing, checkpoints and repair of one run. */
     private final class Pacer implements TableRun.Hooks {
         private final String runId;
-        private final long rowsTotal;
+        private final CompletableFuture<Long> rowsTotalCount;
+        private long rowsTotal = -1;
         private final long started = System.nanoTime();
         private long rowsBefore;
         private long rowsHere;
         private long differencesBefore;
         private long lastLog = System.nanoTime();
 
-        Pacer(String runId, long rowsTotal, Map<String, Checkpoint> saved) {
+        Pacer(String runId, CompletableFuture<Long> rowsTotal, Map<String, Checkpoint> saved) {
             this.runId = runId;
-            this.rowsTotal = rowsTotal;
+            this.rowsTotalCount = rowsTotal;
             for (Checkpoint checkpoint : saved.values()) {
                 rowsBefore += checkpoint.rowsCompared();
             }
@@ -352,6 +365,26 @@ public final class Verifier {
 
         void tableDone(TableReport table) {
             differencesBefore += table.differenceCount();
+        }
+
+        /** The source rows of every mapped table, counted when the run started; waits for the count. */
+        private long rowsTotal() throws SQLException, InterruptedException {
+            if (rowsTotal < 0) {
+                try {
+                    rowsTotal = rowsTotalCount.get();
+                } catch (ExecutionException e) {
+                    Throwable cause = e.getCause() instanceof CompletionException && e.getCause().getCause() != null
+                            ? e.getCause().getCause() : e.getCause();
+                    if (cause instanceof SQLException sql) {
+                        throw sql;
+                    }
+                    if (cause instanceof RuntimeException runtime) {
+                        throw runtime;
+                    }
+                    throw new SQLException("Counting the source rows failed: " + cause, cause);
+                }
+            }
+            return rowsTotal;
         }
 
         @Override
@@ -370,7 +403,8 @@ public final class Verifier {
         }
 
         @Override
-        public void afterChunk(String entity, long rows, long differences) throws InterruptedException {
+        public void afterChunk(String entity, long rows, long differences) throws SQLException, InterruptedException {
+            long rowsTotal = rowsTotal();
             rowsHere += rows;
             long now = System.nanoTime();
             double seconds = Math.max(1e-9, (now - started) / 1e9);

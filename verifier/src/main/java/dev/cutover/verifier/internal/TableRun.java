@@ -61,9 +61,10 @@ public final class TableRun {
          * @param entity the table
          * @param rows source rows the chunk compared
          * @param differences differences found in the table so far
+         * @throws SQLException if the count of the run's rows, which progress reports, failed
          * @throws InterruptedException if interrupted while pacing
          */
-        void afterChunk(String entity, long rows, long differences) throws InterruptedException;
+        void afterChunk(String entity, long rows, long differences) throws SQLException, InterruptedException;
 
         /**
          * Queues a confirmed difference for repair, if repair is on.
@@ -259,11 +260,20 @@ public final class TableRun {
     private ChunkResult checksumChunk(List<Object> lower, List<Object> upper) throws SQLException {
         CompletableFuture<Checksum> targetSum = onTarget(() -> checksum(target, plan.target(), toTarget(lower), toTarget(upper)));
         Checksum sourceSum = checksum(source, plan.source(), lower, upper);
+        readNextEnd(upper);
         if (sourceSum.equals(join(targetSum))) {
             return new ChunkResult(sourceSum.count(), List.of());
         }
         chunksByRow++;
         return rangeCompare(lower, upper);
+    }
+
+    /** Reads the next chunk's end (a round trip and an index scan) while the target is still at work on this one. */
+    private void readNextEnd(List<Object> upper) throws SQLException {
+        if (upper != null && !nextEndRead) {
+            nextEnd = chunkEnd(upper);
+            nextEndRead = true;
+        }
     }
 
     private ChunkResult rowChunk(List<Object> lower, List<Object> upper) throws SQLException {
@@ -279,11 +289,7 @@ public final class TableRun {
                 plan.target().width()));
         List<List<Object>> sourceRows = query(source, plan.source().rows(lower != null, upper != null), bounds(lower, upper),
                 plan.source().width());
-        if (upper != null) {
-            // The next chunk's end, a round trip and an index scan, while the target is still being read.
-            nextEnd = chunkEnd(upper);
-            nextEndRead = true;
-        }
+        readNextEnd(upper);
         List<List<Object>> targetList = join(targetRows);
         // Both sides are read in key order, which mostly agrees: rows are paired in step while their keys
         // are equal, and only what follows the first disagreement (a missing or extra row, another
