@@ -13,7 +13,8 @@ package dev.cutover.dualwrite;
  *
  * <p><b>Duty cycle.</b> The share of time the backfill spends copying, 1 at first. After each chunk,
  * once the copies since the last decision number {@link #MIN_DECISION_COPIES} (or
- * {@link #MAX_CHUNKS_PER_DECISION} chunks passed), their average is compared with the baseline: above
+ * {@link #MAX_CHUNKS_PER_DECISION} chunks passed, or there were none: a quiet application), their
+ * average is compared with the baseline: above
  * {@link BackfillConfig#backOffLatencyRatio()} times it, or above the absolute
  * {@link BackfillConfig#backOffLatency()}, the duty cycle halves (down to
  * {@link BackfillConfig#backOffMinDutyCycle()}); otherwise it grows by {@link #DUTY_STEP} back to 1.
@@ -101,7 +102,9 @@ final class LatencyBackOff {
         pendingCopies += copies;
         pendingCopyNanos += copyNanos;
         pendingChunks++;
-        if (pendingCopies >= MIN_DECISION_COPIES || pendingChunks >= MAX_CHUNKS_PER_DECISION) {
+        // No copy since the last decision: the application is quiet now, so the backfill need not wait
+        // for ten chunks (which at the least duty cycle would take minutes) to speed up again.
+        if (pendingCopies == 0 || pendingCopies >= MIN_DECISION_COPIES || pendingChunks >= MAX_CHUNKS_PER_DECISION) {
             if (pendingCopies > 0 && tooSlow(pendingCopyNanos / pendingCopies)) {
                 duty = Math.max(minDuty, duty / 2);
                 backOffs++;

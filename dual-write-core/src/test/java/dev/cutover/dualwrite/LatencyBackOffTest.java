@@ -118,6 +118,23 @@ class LatencyBackOffTest {
     }
 
     @Test
+    void whenTheApplicationGoesQuiet_theDutyCycleGrowsAfterEveryChunk() {
+        LatencyBackOff backOff = withBaseline(defaults, 4 * MS);
+        for (int chunk = 0; chunk < 10; chunk++) {
+            backOff.afterChunk(CHUNK, COPIES, COPIES * 8 * MS);
+        }
+        assertEquals(defaults.backOffMinDutyCycle(), backOff.dutyCycle());
+
+        backOff.afterChunk(CHUNK, 0, 0);
+        assertEquals(defaults.backOffMinDutyCycle() + LatencyBackOff.DUTY_STEP, backOff.dutyCycle(), 1e-9,
+                "a window without copies: no waiting for ten chunks");
+        for (int chunk = 0; chunk < 9; chunk++) {
+            backOff.afterChunk(CHUNK, 0, 0);
+        }
+        assertEquals(1, backOff.dutyCycle());
+    }
+
+    @Test
     void theAbsoluteLatency_backsOffWithoutABaseline() {
         LatencyBackOff backOff = new LatencyBackOff(defaults);
         backOff.baseline(0, 0, 0);
