@@ -845,15 +845,19 @@ public final class Backfill {
 
     /**
      * Copies nothing for a baseline window, when due, and gives the back-off the dual-write copies
-     * made meanwhile: their time without the backfill. No lock is held.
+     * made meanwhile: their time without the backfill. The first quarter of the window is not
+     * measured: copies that finish then began while the last chunk ran (waiting for its locks or its
+     * CPU), and took them as the baseline would make it the backfill's own latency. No lock is held.
      */
     private void measureBaselineIfDue() {
         long now = System.nanoTime();
         if (!backOff.baselineDue(now, stats.mirrored(Side.TARGET) - copiesAtBaseline)) {
             return;
         }
+        long window = config.backOffBaselineWindow().toNanos();
+        sleep(window / 4);
         markLatency();
-        sleep(config.backOffBaselineWindow().toNanos());
+        sleep(window - window / 4);
         long end = System.nanoTime();
         backOffNanos += end - now;
         long copies = stats.mirrored(Side.TARGET) - copiesSeen;

@@ -22,7 +22,8 @@ import java.time.Duration;
  * with either database, CPU contention included); only writes through this migration's wrappers in
  * this process are seen, and only when the backfill has the migration's stats. Before its first chunk,
  * and again every {@code backOffBaselineRefresh} while the application writes, the backfill copies
- * nothing for {@code backOffBaselineWindow} and takes the copies' average time then as the baseline.
+ * nothing for {@code backOffBaselineWindow} and takes the copies' average time then as the baseline
+ * (while no window had enough copies, the next comes as soon as the application has written enough).
  * It copies a share of the time, its duty cycle, starting at 1: while the copies since the last
  * decision (the chunks and the waits between them) average more than {@code backOffLatencyRatio}
  * times the baseline, or more than the absolute {@code backOffLatency}, the duty cycle halves, down to
@@ -271,7 +272,8 @@ public final class BackfillConfig {
 
         /**
          * How long the backfill copies nothing, before its first chunk and at each refresh, to measure
-         * the baseline; it needs 5 copies in it to set one.
+         * the baseline: the copies that finish in its last three quarters (the first lets copies slowed
+         * by the last chunk finish); it needs 5 of them to set one.
          *
          * @param window 50 ms to 1 min; default 500 ms
          * @return this builder

@@ -9,7 +9,8 @@ package dev.cutover.dualwrite;
  * {@link BackfillConfig#backOffBaselineRefresh()} while the application writes, the backfill copies
  * nothing for {@link BackfillConfig#backOffBaselineWindow()}; the average copy time in that window is
  * the baseline. A baseline window with fewer than {@link #MIN_BASELINE_COPIES} copies keeps the
- * previous baseline (none at first: an idle application needs no protection).
+ * previous baseline (none at first: an idle application needs no protection); while there is none,
+ * the next window comes as soon as {@link #MIN_DECISION_COPIES} copies were made since the last.
  *
  * <p><b>Duty cycle.</b> The share of time the backfill spends copying, 1 at first. After each chunk,
  * once the copies since the last decision number {@link #MIN_DECISION_COPIES} (or
@@ -60,14 +61,22 @@ final class LatencyBackOff {
     /**
      * @param now the current {@code System.nanoTime()}
      * @param copiesSinceBaseline dual-write copies counted since the last baseline window ended
-     * @return whether the backfill should now wait a baseline window: before its first chunk, and once
-     *     the baseline is older than the refresh interval if the application wrote meanwhile
+     * @return whether the backfill should now wait a baseline window: before its first chunk; as soon
+     *     as the application has written enough for a decision when no window so far had enough copies
+     *     (the application started writing after the backfill, so there is nothing to compare with);
+     *     and once the baseline is older than the refresh interval if the application wrote meanwhile
      */
     boolean baselineDue(long now, long copiesSinceBaseline) {
         if (ratio == 0) {
             return false;
         }
-        return !measured || (copiesSinceBaseline > 0 && now - lastBaselineAt >= refreshNanos);
+        if (!measured) {
+            return true;
+        }
+        if (baselineNanos == 0) {
+            return copiesSinceBaseline >= MIN_DECISION_COPIES;
+        }
+        return copiesSinceBaseline > 0 && now - lastBaselineAt >= refreshNanos;
     }
 
     /**

@@ -165,6 +165,20 @@ class LatencyBackOffTest {
     }
 
     @Test
+    void anApplicationThatStartsWritingAfterTheBackfill_getsABaselineWindowAsSoonAsItHasWrittenEnough() {
+        LatencyBackOff backOff = new LatencyBackOff(defaults);
+        backOff.baseline(0, 0, 0);
+
+        assertFalse(backOff.baselineDue(1, LatencyBackOff.MIN_DECISION_COPIES - 1), "too few copies to matter yet");
+        assertTrue(backOff.baselineDue(1, LatencyBackOff.MIN_DECISION_COPIES), "not 30 s later: now");
+        backOff.baseline(LatencyBackOff.MIN_BASELINE_COPIES, LatencyBackOff.MIN_BASELINE_COPIES * 4 * MS, 2);
+        assertEquals(4 * MS, backOff.baselineNanos());
+        assertFalse(backOff.baselineDue(3, 1_000), "a baseline now: the refresh interval applies");
+        backOff.afterChunk(CHUNK, COPIES, COPIES * 8 * MS);
+        assertEquals(0.5, backOff.dutyCycle());
+    }
+
+    @Test
     void aBaselineWindowWithTooFewCopies_keepsThePreviousBaseline() {
         LatencyBackOff backOff = withBaseline(defaults, 4 * MS);
         backOff.baseline(LatencyBackOff.MIN_BASELINE_COPIES - 1, 100 * MS, 1);
