@@ -23,7 +23,9 @@ import java.time.Duration;
  * this process are seen, and only when the backfill has the migration's stats. Before its first chunk,
  * and again every {@code backOffBaselineRefresh} while the application writes, the backfill copies
  * nothing for {@code backOffBaselineWindow} and takes the copies' average time then as the baseline
- * (while no window had enough copies, the next comes as soon as the application has written enough).
+ * (while no window had enough copies, the next comes as soon as the application has written enough;
+ * the baseline is the lowest of the last three windows, which until there are three come every
+ * sixth of {@code backOffBaselineRefresh}).
  * It copies a share of the time, its duty cycle, starting at 1: while the copies since the last
  * decision (the chunks and the waits between them) average more than {@code backOffLatencyRatio}
  * times the baseline, or more than the absolute {@code backOffLatency}, the duty cycle halves, down to

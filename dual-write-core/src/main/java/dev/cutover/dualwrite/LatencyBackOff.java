@@ -10,7 +10,12 @@ package dev.cutover.dualwrite;
  * nothing for {@link BackfillConfig#backOffBaselineWindow()}; the average copy time in that window is
  * the baseline. A baseline window with fewer than {@link #MIN_BASELINE_COPIES} copies keeps the
  * previous baseline (none at first: an idle application needs no protection); while there is none,
- * the next window comes as soon as {@link #MIN_DECISION_COPIES} copies were made since the last.
+ * the next window comes as soon as {@link #MIN_DECISION_COPIES} copies were made since the last. The
+ * baseline is the lowest of the last {@link #BASELINE_HISTORY} windows' averages, so that one window
+ * taken while the application was briefly slow (its JIT warming up, a burst of other work) does
+ * not make every later chunk look harmless, while a lasting change of the application's load
+ * reaches it after {@value #BASELINE_HISTORY} windows; until it has that many, windows come every
+ * sixth of the refresh interval.
  *
  * <p><b>Duty cycle.</b> The share of time the backfill spends copying, 1 at first. After each chunk,
  * once the copies since the last decision number {@link #MIN_DECISION_COPIES} (or
@@ -36,6 +41,8 @@ final class LatencyBackOff {
     static final int MAX_CHUNKS_PER_DECISION = 10;
     /** What the duty cycle regains after a decision under the threshold. */
     static final double DUTY_STEP = 0.1;
+    /** Baseline windows whose lowest average is the baseline. */
+    static final int BASELINE_HISTORY = 3;
 
     private final double ratio;
     private final long absoluteNanos;
@@ -44,6 +51,8 @@ final class LatencyBackOff {
 
     private double duty = 1;
     private long baselineNanos;
+    private final long[] recentBaselines = new long[BASELINE_HISTORY];
+    private int baselineWindows;
     private boolean measured;
     private long lastBaselineAt;
     private long pendingCopies;
@@ -76,7 +85,8 @@ final class LatencyBackOff {
         if (baselineNanos == 0) {
             return copiesSinceBaseline >= MIN_DECISION_COPIES;
         }
-        return copiesSinceBaseline > 0 && now - lastBaselineAt >= refreshNanos;
+        long interval = baselineWindows < BASELINE_HISTORY ? refreshNanos / 6 : refreshNanos;
+        return copiesSinceBaseline > 0 && now - lastBaselineAt >= interval;
     }
 
     /**
@@ -90,7 +100,12 @@ final class LatencyBackOff {
         measured = true;
         lastBaselineAt = now;
         if (copies >= MIN_BASELINE_COPIES) {
-            baselineNanos = Math.max(1, copyNanos / copies);
+            recentBaselines[baselineWindows++ % BASELINE_HISTORY] = Math.max(1, copyNanos / copies);
+            long lowest = Long.MAX_VALUE;
+            for (int i = 0; i < Math.min(baselineWindows, BASELINE_HISTORY); i++) {
+                lowest = Math.min(lowest, recentBaselines[i]);
+            }
+            baselineNanos = lowest;
         }
         // The window's copies were made without the backfill: they are no evidence against it.
         pendingCopies = 0;

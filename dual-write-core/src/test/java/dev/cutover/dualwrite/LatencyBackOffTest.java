@@ -146,22 +146,41 @@ class LatencyBackOffTest {
     }
 
     @Test
-    void theBaselineIsMeasuredAgainWhenStale_onlyIfTheApplicationWrote_andItsCopiesAreNoEvidenceAgainstTheBackfill() {
-        BackfillConfig config = BackfillConfig.custom().backOffBaselineRefresh(Duration.ofSeconds(30)).build();
+    void theBaselineIsMeasuredAgain_soonWhileItHasFewWindows_thenEveryRefresh_onlyIfTheApplicationWrote() {
         long refresh = TimeUnit.SECONDS.toNanos(30);
-        LatencyBackOff backOff = withBaseline(config, 4 * MS);
+        long early = refresh / 6;
+        LatencyBackOff backOff = withBaseline(BackfillConfig.custom().backOffBaselineRefresh(Duration.ofSeconds(30)).build(),
+                4 * MS);
 
-        assertFalse(backOff.baselineDue(refresh - 1, 100), "still fresh");
-        assertFalse(backOff.baselineDue(refresh, 0), "stale, but the application did not write");
-        assertTrue(backOff.baselineDue(refresh, 1));
+        assertFalse(backOff.baselineDue(early - 1, 100), "one window: the next a sixth of the refresh later");
+        assertFalse(backOff.baselineDue(early, 0), "due, but the application did not write");
+        assertTrue(backOff.baselineDue(early, 1));
+        backOff.baseline(COPIES, COPIES * 4 * MS, early);
+        backOff.baseline(COPIES, COPIES * 4 * MS, 2 * early);
+        assertFalse(backOff.baselineDue(3 * early, 100), "three windows: the refresh interval now");
+        assertFalse(backOff.baselineDue(2 * early + refresh - 1, 100));
+        assertTrue(backOff.baselineDue(2 * early + refresh, 1));
+    }
 
-        // Copies pending a decision are dropped by a baseline window.
+    @Test
+    void theBaselineIsTheLowestOfTheLastThreeWindows_soOneSlowWindowDoesNotRaiseIt_butALastingChangeDoes() {
+        LatencyBackOff backOff = withBaseline(defaults, 4 * MS);
+        backOff.baseline(COPIES, COPIES * 20 * MS, 1);
+        assertEquals(4 * MS, backOff.baselineNanos(), "a window while the application was briefly slow");
+        backOff.baseline(COPIES, COPIES * 10 * MS, 2);
+        assertEquals(4 * MS, backOff.baselineNanos());
+        backOff.baseline(COPIES, COPIES * 10 * MS, 3);
+        assertEquals(10 * MS, backOff.baselineNanos(), "the 4 ms window fell out of the last three: the load rose");
+    }
+
+    @Test
+    void aBaselineWindow_dropsTheCopiesPendingADecision_asTheyAreNoEvidenceAgainstTheBackfill() {
+        LatencyBackOff backOff = withBaseline(defaults, 4 * MS);
         backOff.afterChunk(CHUNK, COPIES - 1, (COPIES - 1) * 20 * MS);
-        backOff.baseline(COPIES, COPIES * 10 * MS, refresh);
-        assertEquals(10 * MS, backOff.baselineNanos(), "the application's load rose: the baseline follows it");
-        backOff.afterChunk(CHUNK, 1, 12 * MS);
+        backOff.baseline(0, 0, 1);
+        // Counted with the 19 dropped copies, these would average 20 ms, four times the baseline.
+        backOff.afterChunk(CHUNK, 1, 20 * MS);
         assertEquals(1, backOff.dutyCycle());
-        assertFalse(backOff.baselineDue(refresh + 1, 100));
     }
 
     @Test
