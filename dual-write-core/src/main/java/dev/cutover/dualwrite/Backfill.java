@@ -143,6 +143,7 @@ public final class Backfill {
     private long copiesAtBaseline;
     private long lastLog;
     private long lastFailureLog;
+    private long lastBackOffLog;
     private long copiesSeen;
     private long copyNanosSeen;
     private String entity = "";
@@ -302,6 +303,7 @@ public final class Backfill {
         backOff = stats == null || (config.backOffLatencyRatio() == 0 && config.backOffLatency().isZero()) ? null
                 : new LatencyBackOff(config);
         lastLog = runStart;
+        lastBackOffLog = runStart - config.progressLogInterval().toNanos();
         markLatency();
         copiesAtBaseline = copiesSeen;
         phase = Phase.COPYING;
@@ -904,14 +906,20 @@ public final class Backfill {
             long wait = backOff.afterChunk(took, copies, nanos);
             backOffUntil = System.nanoTime() + wait;
             backOffs = backOff.backOffs();
+            // The duty cycle swings between full speed and a back-off every few seconds under steady
+            // load; one line per progress interval says it, the rest go to DEBUG.
+            long now = System.nanoTime();
+            boolean inform = now - lastBackOffLog >= config.progressLogInterval().toNanos();
             if (dutyBefore >= 1 && backOff.dutyCycle() < 1) {
-                LOG.info("Backfill of {} backs off: the migration's dual-write copies averaged {} µs (baseline {} µs,"
+                lastBackOffLog = inform ? now : lastBackOffLog;
+                log(inform, "Backfill of {} backs off: the migration's dual-write copies averaged {} µs (baseline {} µs,"
                         + " backOffLatencyRatio {}, backOffLatency {} ms); it now copies {}% of the time", migration,
                         copies == 0 ? 0 : TimeUnit.NANOSECONDS.toMicros(nanos / copies),
                         TimeUnit.NANOSECONDS.toMicros(backOff.baselineNanos()), config.backOffLatencyRatio(),
                         config.backOffLatency().toMillis(), Math.round(backOff.dutyCycle() * 100));
             } else if (dutyBefore < 1 && backOff.dutyCycle() >= 1) {
-                LOG.info("Backfill of {} is back to full speed: the migration's dual-write copies are near their"
+                lastBackOffLog = inform ? now : lastBackOffLog;
+                log(inform, "Backfill of {} is back to full speed: the migration's dual-write copies are near their"
                         + " baseline again", migration);
             }
         }
@@ -923,6 +931,14 @@ public final class Backfill {
                             + " chunks of %d rows, copying %.0f%% of the time", migration, entity, p.rowsDone(),
                     p.rowsTotal(), p.percentDone(), p.rowsPerSecond(), p.estimatedRemaining().toSeconds(), p.chunkSize(),
                     p.dutyCycle() * 100));
+        }
+    }
+
+    private static void log(boolean info, String format, Object... args) {
+        if (info) {
+            LOG.info(format, args);
+        } else {
+            LOG.debug(format, args);
         }
     }
 
