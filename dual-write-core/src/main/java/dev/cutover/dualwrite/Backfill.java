@@ -81,8 +81,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>Pacing</b> ({@link BackfillConfig}): the chunk size adapts to keep each chunk near the chunk
  * time (0.5 s by default), a rows-per-second limit caps the average, and the backfill waits between
  * chunks while the migration's dual-write copies are slower than their baseline without it, so that
- * the application keeps its write latency (an application that does not write gets full speed). {@link #pause()} and {@link #resume()} hold it between
- * chunks, without holding a lock; {@link #stop()} ends it after the current chunk.
+ * the application keeps its write latency (an application that does not write gets full speed).
+ * {@link #pause()} and {@link #resume()} hold it between chunks, without holding a lock;
+ * {@link #stop()} ends it after the current chunk.
  *
  * <p><b>Resuming.</b> After every chunk the entity's checkpoint (its last key and counts) is saved in
  * the {@link BackfillCheckpoints}; a new {@link #run()} of the same migration resumes after the last
@@ -849,7 +850,7 @@ public final class Backfill {
      * Copies nothing for a baseline window, when due, and gives the back-off the dual-write copies
      * made meanwhile: their time without the backfill. The first quarter of the window is not
      * measured: copies that finish then began while the last chunk ran (waiting for its locks or its
-     * CPU), and took them as the baseline would make it the backfill's own latency. No lock is held.
+     * CPU), and counting them would put the backfill's own cost into the baseline. No lock is held.
      */
     private void measureBaselineIfDue() {
         long now = System.nanoTime();
