@@ -2,6 +2,7 @@ package dev.cutover.benchmarks;
 
 import dev.cutover.dualwrite.Backfill;
 import dev.cutover.dualwrite.BackfillProgress;
+import dev.cutover.dualwrite.DualWriteStats;
 import dev.cutover.dualwrite.KeyResync;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.FlagStore;
@@ -37,7 +38,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * invocation one whole copy. The baseline is the hand-written copy a team would write without Cutover: keyset
  * pagination in 1,000-row chunks ({@code SELECT ... WHERE id > ? ORDER BY id LIMIT 1000}, in
  * auto-commit, no locks) and one multi-row {@code INSERT} per chunk. The backfill runs at its
- * defaults (chunks adapted to 0.5 s, no rate limit), with its locks, its range deletes and its
+ * defaults (chunks adapted to 0.5 s, no rate limit, the back-off with its baseline window but no
+ * application writes to back off for), with its locks, its range deletes and its
  * checkpoints (in memory); its flags stay in {@code DUAL_WRITE}.
  *
  * <p>The primary score is whole copies per second; the secondary result {@code rows} (a JMH
@@ -86,8 +88,10 @@ public class BackfillBenchmark {
         TableMapping mapping = TableMapping.builder("items").sourceTable("item").key("id", Long.class)
                 .column("name").column("amount").column("created").column("note").column("active").build();
         KeyResync resync = KeyResync.builder(sourcePool, targetPool).mapping(mapping).build();
-        // One backfill object: each run after a finished one starts over, as a new backfill would.
-        backfill = Backfill.builder(resync, flags, "items").build();
+        // One backfill object: each run after a finished one starts over, as a new backfill would. With
+        // the migration's stats, as the runtime wires it: the back-off's baseline window is paid, and no
+        // application writes means no back-off.
+        backfill = Backfill.builder(resync, flags, "items").stats(new DualWriteStats()).build();
     }
 
     @Setup(Level.Invocation)

@@ -50,7 +50,8 @@ import org.openjdk.jmh.infra.BenchmarkParams;
 /**
  * The latency a backfill adds to the application's writes (issue #16's third goal): 4 writer
  * threads write through the repository proxy in {@code DUAL_WRITE} while a backfill at the default
- * throttle ({@code BackfillConfig.ofDefaults()}: 0.5 s chunks, no rate limit, back-off above 100 ms;
+ * throttle ({@code BackfillConfig.ofDefaults()}: 0.5 s chunks, no rate limit, a duty cycle that halves while
+ * the dual-write copies average over 1.25 times their baseline without the backfill;
  * {@code -p backfillRowsPerSecond=N} adds a rate limit)
  * copies the table's {@link #rows} rows of history to an empty target, pass after pass for as long
  * as the writers run. The baseline is the same writers on the same table with no backfill (the
@@ -167,6 +168,8 @@ public class BackfillLatencyBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
+        // Where the back-off stood while the writers ran (the pass then finishes without them).
+        BackfillProgress whenWritersStopped = backfilling ? backfill.progress() : null;
         try {
             if (backfilling) {
                 // The writers have stopped: let the pass in flight finish, then start no other.
@@ -190,6 +193,14 @@ public class BackfillLatencyBenchmark {
                     comparison.differing, violations.size(),
                     backfilling ? passes.get() + " passes, " + backfillRows.get() + " rows, last " + lastPass : "none");
             System.out.println("Dual-write stats: " + migration.stats());
+            if (whenWritersStopped != null) {
+                System.out.printf(Locale.ROOT, "Backfill when the writers stopped: %d rows in %d s, duty cycle %.2f,"
+                        + " %d back-offs, %.1f s of back-off waits and baseline windows, baseline copy %d µs%n",
+                        whenWritersStopped.rowsDone(), whenWritersStopped.elapsed().toSeconds(),
+                        whenWritersStopped.dutyCycle(), whenWritersStopped.backOffs(),
+                        whenWritersStopped.backOffTime().toMillis() / 1000.0,
+                        whenWritersStopped.baselineCopyTime().toNanos() / 1000);
+            }
             if (comparison.differing > 0 || !violations.isEmpty()) {
                 throw new IllegalStateException("The sides diverged: " + comparison.differing + " differing rows, first "
                         + comparison.differences + "; oracle: " + violations.subList(0, Math.min(10, violations.size())));

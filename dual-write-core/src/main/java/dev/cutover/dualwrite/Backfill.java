@@ -79,9 +79,11 @@ import org.slf4j.LoggerFactory;
  * {@link BackfillException} if the stage moves while it runs (the chunk in flight is rolled back).
  *
  * <p><b>Pacing</b> ({@link BackfillConfig}): the chunk size adapts to keep each chunk near the chunk
- * time (0.5 s by default), a rows-per-second limit caps the average, and the backfill backs off while
- * the migration's dual writes slow down. {@link #pause()} and {@link #resume()} hold it between
- * chunks, without holding a lock; {@link #stop()} ends it after the current chunk.
+ * time (0.5 s by default), a rows-per-second limit caps the average, and the backfill waits between
+ * chunks while the migration's dual-write copies are slower than their baseline without it, so that
+ * the application keeps its write latency (an application that does not write gets full speed).
+ * {@link #pause()} and {@link #resume()} hold it between chunks, without holding a lock;
+ * {@link #stop()} ends it after the current chunk.
  *
  * <p><b>Resuming.</b> After every chunk the entity's checkpoint (its last key and counts) is saved in
  * the {@link BackfillCheckpoints}; a new {@link #run()} of the same migration resumes after the last
@@ -136,8 +138,13 @@ public final class Backfill {
     private long pausedNanos;
     private long rowsAtStart;
     private long throttleUntil;
+    private long backOffUntil;
+    private long backOffNanos;
+    private LatencyBackOff backOff;
+    private long copiesAtBaseline;
     private long lastLog;
     private long lastFailureLog;
+    private long lastBackOffLog;
     private long copiesSeen;
     private long copyNanosSeen;
     private String entity = "";
@@ -292,8 +299,14 @@ public final class Backfill {
         pausedNanos = 0;
         rowsAtStart = rowsDone;
         throttleUntil = runStart;
+        backOffUntil = runStart;
+        backOffNanos = 0;
+        backOff = stats == null || (config.backOffLatencyRatio() == 0 && config.backOffLatency().isZero()) ? null
+                : new LatencyBackOff(config);
         lastLog = runStart;
+        lastBackOffLog = runStart - config.progressLogInterval().toNanos();
         markLatency();
+        copiesAtBaseline = copiesSeen;
         phase = Phase.COPYING;
         LOG.info("Backfill of {} {}: {} rows in {} ({} done){}", migration, resumeFrom.isEmpty() ? "starts" : "resumes",
                 rowsTotal, entities, rowsDone, finishedBefore ? "; the previous backfill had finished, so this one starts over" : "");
@@ -823,8 +836,41 @@ public final class Backfill {
             publish();
             LOG.info("Backfill of {} resumed", migration);
         }
-        sleep(throttleUntil - System.nanoTime());
+        long now = System.nanoTime();
+        sleep(Math.max(throttleUntil, backOffUntil) - now);
+        long slept = System.nanoTime() - now;
+        backOffNanos += Math.max(0, Math.min(slept, backOffUntil - now));
+        if (backOff != null && !stopRequested) {
+            measureBaselineIfDue();
+        }
         return !stopRequested;
+    }
+
+    /**
+     * Copies nothing for a baseline window, when due, and gives the back-off the dual-write copies
+     * made meanwhile: their time without the backfill. The first quarter of the window is not
+     * measured: copies that finish then began while the last chunk ran (waiting for its locks or its
+     * CPU), and counting them would put the backfill's own cost into the baseline. No lock is held.
+     */
+    private void measureBaselineIfDue() {
+        long now = System.nanoTime();
+        if (!backOff.baselineDue(now, stats.mirrored(Side.TARGET) - copiesAtBaseline)) {
+            return;
+        }
+        long window = config.backOffBaselineWindow().toNanos();
+        sleep(window / 4);
+        markLatency();
+        sleep(window - window / 4);
+        long end = System.nanoTime();
+        backOffNanos += end - now;
+        long copies = stats.mirrored(Side.TARGET) - copiesSeen;
+        long nanos = stats.mirrorNanos(Side.TARGET) - copyNanosSeen;
+        backOff.baseline(copies, nanos, end);
+        markLatency();
+        copiesAtBaseline = copiesSeen;
+        LOG.debug("Backfill of {}: {} dual-write copies averaged {} µs in a {} ms baseline window; baseline {} µs",
+                migration, copies, copies == 0 ? 0 : TimeUnit.NANOSECONDS.toMicros(nanos / copies),
+                config.backOffBaselineWindow().toMillis(), TimeUnit.NANOSECONDS.toMicros(backOff.baselineNanos()));
     }
 
     /** The dual-write copies counted, and their time, when the back-off last looked. */
@@ -852,21 +898,30 @@ public final class Backfill {
         } else {
             chunkSize = Math.max(config.minChunkSize(), Math.min(max, chunkSize));
         }
-        if (stats != null && !config.backOffLatency().isZero()) {
-            // The copies since the last look: those made while the chunk held its locks, and in the pause before it.
+        if (backOff != null) {
+            // The copies since the last decision: those made in the wait before the chunk and while it ran.
             long copies = stats.mirrored(Side.TARGET) - copiesSeen;
             long nanos = stats.mirrorNanos(Side.TARGET) - copyNanosSeen;
             markLatency();
-            if (copies > 0 && nanos / copies > config.backOffLatency().toNanos()) {
-                backOffs++;
-                chunkSize = Math.max(config.minChunkSize(), chunkSize / 2);
-                sizingRate = 0;
-                LOG.info("Backfill of {} backs off for {} ms: the migration's dual-write copies took {} ms on average"
-                        + " since the last chunk began (backOffLatency {} ms); next chunk {} rows", migration,
-                        config.backOffPause().toMillis(), TimeUnit.NANOSECONDS.toMillis(nanos / copies),
-                        config.backOffLatency().toMillis(), chunkSize);
-                sleep(config.backOffPause().toNanos());
-                markLatency();
+            double dutyBefore = backOff.dutyCycle();
+            long wait = backOff.afterChunk(took, copies, nanos);
+            backOffUntil = System.nanoTime() + wait;
+            backOffs = backOff.backOffs();
+            // The duty cycle swings between full speed and a back-off every few seconds under steady
+            // load; one line per progress interval says it, the rest go to DEBUG.
+            long now = System.nanoTime();
+            boolean inform = now - lastBackOffLog >= config.progressLogInterval().toNanos();
+            if (dutyBefore >= 1 && backOff.dutyCycle() < 1) {
+                lastBackOffLog = inform ? now : lastBackOffLog;
+                log(inform, "Backfill of {} backs off: the migration's dual-write copies averaged {} µs (baseline {} µs,"
+                        + " backOffLatencyRatio {}, backOffLatency {} ms); it now copies {}% of the time", migration,
+                        copies == 0 ? 0 : TimeUnit.NANOSECONDS.toMicros(nanos / copies),
+                        TimeUnit.NANOSECONDS.toMicros(backOff.baselineNanos()), config.backOffLatencyRatio(),
+                        config.backOffLatency().toMillis(), Math.round(backOff.dutyCycle() * 100));
+            } else if (dutyBefore < 1 && backOff.dutyCycle() >= 1) {
+                lastBackOffLog = inform ? now : lastBackOffLog;
+                log(inform, "Backfill of {} is back to full speed: the migration's dual-write copies are near their"
+                        + " baseline again", migration);
             }
         }
         long now = System.nanoTime();
@@ -874,8 +929,17 @@ public final class Backfill {
             lastLog = now;
             BackfillProgress p = snapshot();
             LOG.info(String.format(Locale.ROOT, "Backfill of %s: %s, %d of %d rows (%.1f%%), %.0f rows/s, about %d s left,"
-                            + " chunks of %d rows", migration, entity, p.rowsDone(), p.rowsTotal(), p.percentDone(),
-                    p.rowsPerSecond(), p.estimatedRemaining().toSeconds(), p.chunkSize()));
+                            + " chunks of %d rows, copying %.0f%% of the time", migration, entity, p.rowsDone(),
+                    p.rowsTotal(), p.percentDone(), p.rowsPerSecond(), p.estimatedRemaining().toSeconds(), p.chunkSize(),
+                    p.dutyCycle() * 100));
+        }
+    }
+
+    private static void log(boolean info, String format, Object... args) {
+        if (info) {
+            LOG.info(format, args);
+        } else {
+            LOG.debug(format, args);
         }
     }
 
@@ -928,7 +992,9 @@ public final class Backfill {
         Duration remaining = phase == Phase.FINISHED || rate <= 0 ? Duration.ZERO
                 : Duration.ofMillis((long) Math.min(Long.MAX_VALUE / 2, left * 1000 / rate));
         return new BackfillProgress(migration, entity, phase, rowsDone, rowsTotal, rowsDeleted, chunks, chunkRetries,
-                backOffs, chunkSize, rate, remaining, Duration.ofNanos(elapsed));
+                backOffs, chunkSize, rate, remaining, Duration.ofNanos(elapsed), Duration.ofNanos(backOffNanos),
+                backOff == null ? 1 : backOff.dutyCycle(),
+                Duration.ofNanos(backOff == null ? 0 : backOff.baselineNanos()));
     }
 
     private int timeoutSeconds() {
@@ -1080,7 +1146,7 @@ public final class Backfill {
 
         /**
          * The migration's dual-write stats, whose copy times are the back-off signal (see
-         * {@link BackfillConfig.Builder#backOffLatency}); without them the backfill does not back off.
+         * {@link BackfillConfig}); without them the backfill does not back off.
          *
          * @param stats the stats its repositories and data sources count into
          * @return this builder

@@ -15,7 +15,24 @@ import java.time.Duration;
  * within {@code minChunkSize} and {@code maxChunkSize}. A chunk holds its source rows' locks for
  * that long, so the chunk time is also about the longest a write of one of those rows waits for the
  * backfill. On top, {@code rowsPerSecond} caps the average rate, and the backfill backs off while
- * the migration's own dual writes slow down ({@code backOffLatency}).
+ * the migration's own dual writes are slower than without it.
+ *
+ * <p><b>Back-off.</b> The signal is the time of the migration's dual-write copies to the target
+ * (each locks its source row and writes the target row, so it waits for rows a chunk holds and slows
+ * with either database, CPU contention included); only writes through this migration's wrappers in
+ * this process are seen, and only when the backfill has the migration's stats. Before its first chunk,
+ * and again every {@code backOffBaselineRefresh} while the application writes, the backfill copies
+ * nothing for {@code backOffBaselineWindow} and takes the copies' average time then as the baseline
+ * (while no window had enough copies, the next comes as soon as the application has written enough;
+ * the baseline is the lowest of the last three windows, which until there are three come every
+ * sixth of {@code backOffBaselineRefresh}).
+ * It copies a share of the time, its duty cycle, starting at 1: while the copies since the last
+ * decision (the chunks and the waits between them) average more than {@code backOffLatencyRatio}
+ * times the baseline, or more than the absolute {@code backOffLatency}, the duty cycle halves, down to
+ * {@code backOffMinDutyCycle}; otherwise it grows back by a tenth at a time. A chunk that took
+ * {@code t} is followed by a wait of {@code t * (1 - duty) / duty}. An application that does not write
+ * gets the backfill at full speed; a busy one keeps its average copy time near its level without the
+ * backfill, at the cost of a longer backfill.
  */
 @Beta
 public final class BackfillConfig {
@@ -27,7 +44,10 @@ public final class BackfillConfig {
     private final int minChunkSize;
     private final int maxChunkSize;
     private final Duration backOffLatency;
-    private final Duration backOffPause;
+    private final double backOffLatencyRatio;
+    private final Duration backOffBaselineWindow;
+    private final Duration backOffBaselineRefresh;
+    private final double backOffMinDutyCycle;
     private final Duration statementTimeout;
     private final int maxChunkAttempts;
     private final Duration progressLogInterval;
@@ -39,13 +59,20 @@ public final class BackfillConfig {
         this.minChunkSize = b.minChunkSize;
         this.maxChunkSize = b.maxChunkSize;
         this.backOffLatency = b.backOffLatency;
-        this.backOffPause = b.backOffPause;
+        this.backOffLatencyRatio = b.backOffLatencyRatio;
+        this.backOffBaselineWindow = b.backOffBaselineWindow;
+        this.backOffBaselineRefresh = b.backOffBaselineRefresh;
+        this.backOffMinDutyCycle = b.backOffMinDutyCycle;
         this.statementTimeout = b.statementTimeout;
         this.maxChunkAttempts = b.maxChunkAttempts;
         this.progressLogInterval = b.progressLogInterval;
     }
 
-    /** @return the defaults: no rate limit, 0.5 s chunks of 10 to 10,000 rows starting at 1,000, back-off above 100 ms */
+    /**
+     * @return the defaults: no rate limit, 0.5 s chunks of 10 to 10,000 rows starting at 1,000, back-off
+     *     while copies average over 1.25 times their baseline (measured for 0.5 s every 30 s) or over
+     *     100 ms, down to a duty cycle of 0.05
+     */
     public static BackfillConfig ofDefaults() {
         return DEFAULTS;
     }
@@ -67,7 +94,10 @@ public final class BackfillConfig {
         b.minChunkSize = config.minChunkSize;
         b.maxChunkSize = config.maxChunkSize;
         b.backOffLatency = config.backOffLatency;
-        b.backOffPause = config.backOffPause;
+        b.backOffLatencyRatio = config.backOffLatencyRatio;
+        b.backOffBaselineWindow = config.backOffBaselineWindow;
+        b.backOffBaselineRefresh = config.backOffBaselineRefresh;
+        b.backOffMinDutyCycle = config.backOffMinDutyCycle;
         b.statementTimeout = config.statementTimeout;
         b.maxChunkAttempts = config.maxChunkAttempts;
         b.progressLogInterval = config.progressLogInterval;
@@ -99,14 +129,29 @@ public final class BackfillConfig {
         return maxChunkSize;
     }
 
-    /** @return the average copy time of the migration's dual writes above which the backfill backs off; zero: never */
+    /** @return the average copy time of the migration's dual writes above which the backfill backs off whatever the baseline; zero: never */
     public Duration backOffLatency() {
         return backOffLatency;
     }
 
-    /** @return how long a back-off pauses */
-    public Duration backOffPause() {
-        return backOffPause;
+    /** @return how many times their baseline the dual-write copies may average before the backfill backs off; 0: never */
+    public double backOffLatencyRatio() {
+        return backOffLatencyRatio;
+    }
+
+    /** @return how long the backfill copies nothing to measure the baseline copy time */
+    public Duration backOffBaselineWindow() {
+        return backOffBaselineWindow;
+    }
+
+    /** @return how old the baseline may grow, while the application writes, before it is measured again */
+    public Duration backOffBaselineRefresh() {
+        return backOffBaselineRefresh;
+    }
+
+    /** @return the least share of its time the backfill spends copying while it backs off */
+    public double backOffMinDutyCycle() {
+        return backOffMinDutyCycle;
     }
 
     /** @return the longest a chunk's statement, row-lock waits included, may take */
@@ -128,7 +173,9 @@ public final class BackfillConfig {
     public String toString() {
         return "BackfillConfig{rowsPerSecond=" + rowsPerSecond + ", chunkTime=" + chunkTime + ", chunkSize="
                 + minChunkSize + ".." + initialChunkSize + ".." + maxChunkSize + ", backOffLatency=" + backOffLatency
-                + ", backOffPause=" + backOffPause + ", statementTimeout=" + statementTimeout + ", maxChunkAttempts="
+                + ", backOffLatencyRatio=" + backOffLatencyRatio + ", backOffBaselineWindow=" + backOffBaselineWindow
+                + ", backOffBaselineRefresh=" + backOffBaselineRefresh + ", backOffMinDutyCycle=" + backOffMinDutyCycle
+                + ", statementTimeout=" + statementTimeout + ", maxChunkAttempts="
                 + maxChunkAttempts + ", progressLogInterval=" + progressLogInterval + "}";
     }
 
@@ -140,7 +187,10 @@ public final class BackfillConfig {
         private int minChunkSize = 10;
         private int maxChunkSize = 10_000;
         private Duration backOffLatency = Duration.ofMillis(100);
-        private Duration backOffPause = Duration.ofSeconds(1);
+        private double backOffLatencyRatio = 1.25;
+        private Duration backOffBaselineWindow = Duration.ofMillis(500);
+        private Duration backOffBaselineRefresh = Duration.ofSeconds(30);
+        private double backOffMinDutyCycle = 0.05;
         private Duration statementTimeout = Duration.ofSeconds(30);
         private int maxChunkAttempts = 10;
         private Duration progressLogInterval = Duration.ofSeconds(10);
@@ -191,13 +241,10 @@ public final class BackfillConfig {
         }
 
         /**
-         * Backs off while the migration's dual writes slow down: when the average time of their copies to
-         * the target (each locks its source row and writes the target row, so it waits for rows a chunk
-         * holds and slows with either database) over the last chunk exceeds this, the backfill halves
-         * its chunk size and pauses for {@link #backOffPause}. Only writes through this migration's
-         * wrappers in this process are seen.
+         * Backs off whatever the baseline while the migration's dual-write copies average more than this
+         * since the last decision (see {@link BackfillConfig} for the back-off).
          *
-         * @param latency 0 (never back off) to 1 min; default 100 ms
+         * @param latency 0 (only the relative back-off) to 1 min; default 100 ms
          * @return this builder
          * @throws CutoverConfigurationException if out of range
          */
@@ -207,12 +254,63 @@ public final class BackfillConfig {
         }
 
         /**
-         * @param pause how long a back-off pauses, 1 ms to 10 min; default 1 s
+         * Backs off while the migration's dual-write copies average more than this many times their
+         * baseline, their average without the backfill (see {@link BackfillConfig}). Lower protects
+         * the application's latency more and slows the backfill more; the callers' p99 rises with the
+         * share of their writes that meet a chunk, which the back-off lowers.
+         *
+         * @param ratio 0 (no relative back-off, and no baseline windows) or 1.05 to 10; default 1.25
          * @return this builder
          * @throws CutoverConfigurationException if out of range
          */
-        public Builder backOffPause(Duration pause) {
-            this.backOffPause = Checks.between("backOffPause", pause, Duration.ofMillis(1), Duration.ofMinutes(10));
+        public Builder backOffLatencyRatio(double ratio) {
+            if (ratio != 0 && !(ratio >= 1.05 && ratio <= 10)) {
+                throw new CutoverConfigurationException("backOffLatencyRatio must be 0 (off) or between 1.05 and 10,"
+                        + " but was " + ratio + ": set a value in that range");
+            }
+            this.backOffLatencyRatio = ratio;
+            return this;
+        }
+
+        /**
+         * How long the backfill copies nothing, before its first chunk and at each refresh, to measure
+         * the baseline: the copies that finish in its last three quarters (the first lets copies slowed
+         * by the last chunk finish); it needs 5 of them to set one.
+         *
+         * @param window 50 ms to 1 min; default 500 ms
+         * @return this builder
+         * @throws CutoverConfigurationException if out of range
+         */
+        public Builder backOffBaselineWindow(Duration window) {
+            this.backOffBaselineWindow = Checks.between("backOffBaselineWindow", window, Duration.ofMillis(50),
+                    Duration.ofMinutes(1));
+            return this;
+        }
+
+        /**
+         * How old the baseline may grow before it is measured again, so that it follows the
+         * application's load; only when the application wrote since the last measurement.
+         *
+         * @param refresh 1 s to 1 h; default 30 s
+         * @return this builder
+         * @throws CutoverConfigurationException if out of range
+         */
+        public Builder backOffBaselineRefresh(Duration refresh) {
+            this.backOffBaselineRefresh = Checks.between("backOffBaselineRefresh", refresh, Duration.ofSeconds(1),
+                    Duration.ofHours(1));
+            return this;
+        }
+
+        /**
+         * The least share of its time the backfill spends copying while it backs off, so that it always
+         * progresses: at 0.05, a 0.5 s chunk is followed by a wait of up to 9.5 s.
+         *
+         * @param duty 0.01 to 1 (1: never wait); default 0.05
+         * @return this builder
+         * @throws CutoverConfigurationException if out of range
+         */
+        public Builder backOffMinDutyCycle(double duty) {
+            this.backOffMinDutyCycle = Checks.between("backOffMinDutyCycle", duty, 0.01, 1.0);
             return this;
         }
 

@@ -16,15 +16,22 @@ import java.time.Duration;
  * @param chunks chunks committed
  * @param chunkRetries chunks rolled back and tried again (a lock wait or deadlock, rows that appeared
  *     in a range being cleaned, a database error)
- * @param backOffs pauses taken because the migration's dual writes slowed down
+ * @param backOffs times the backfill halved its duty cycle because the migration's dual-write copies
+ *     were slower than their baseline (or {@code backOffLatency})
  * @param chunkSize the rows the next chunk asks for
  * @param rowsPerSecond source rows copied per second over the last chunks, pauses and throttling included
  * @param estimatedRemaining {@code (rowsTotal - rowsDone) / rowsPerSecond}; zero when done or unknown
  * @param elapsed time this run has taken so far
+ * @param backOffTime time this run waited for the application's writes: between chunks while backing
+ *     off, and in baseline windows
+ * @param dutyCycle the share of time the backfill copies now, 1 when it does not back off
+ * @param baselineCopyTime the migration's average dual-write copy time without the backfill, from the
+ *     last baseline window with enough copies; zero until then
  */
 public record BackfillProgress(String migration, String entity, Phase phase, long rowsDone, long rowsTotal,
         long rowsDeleted, long chunks, long chunkRetries, long backOffs, int chunkSize, double rowsPerSecond,
-        Duration estimatedRemaining, Duration elapsed) {
+        Duration estimatedRemaining, Duration elapsed, Duration backOffTime, double dutyCycle,
+        Duration baselineCopyTime) {
 
     /** What a backfill is doing. */
     public enum Phase {

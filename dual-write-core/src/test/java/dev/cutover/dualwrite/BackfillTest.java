@@ -326,17 +326,24 @@ class BackfillTest {
             KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2))
                     .mapping(KeyResyncTest.customers()).build();
             DualWriteStats stats = new DualWriteStats();
-            // Dual-write copies averaging 150 ms after the first chunk, over a back-off at 100 ms.
+            // Enough dual-write copies averaging 150 ms after the first chunk, over the absolute 100 ms;
+            // the relative back-off is off, so no baseline window takes those copies for a baseline.
+            List<BackfillProgress> seen = new CopyOnWriteArrayList<>();
             BackfillProgress done = Backfill.builder(resync, flags, MIGRATION).stats(stats)
-                    .config(BackfillConfig.custom().chunkSize(10, 20, 20).backOffPause(Duration.ofMillis(5)).build())
+                    .config(BackfillConfig.custom().chunkSize(10, 20, 20).backOffLatencyRatio(0)
+                            .backOffMinDutyCycle(0.5).build())
                     .listener(p -> {
+                        seen.add(p);
                         if (p.chunks() == 1) {
-                            stats.mirrored(Side.TARGET, TimeUnit.MILLISECONDS.toNanos(100));
-                            stats.mirrored(Side.TARGET, TimeUnit.MILLISECONDS.toNanos(200));
+                            for (int i = 0; i < LatencyBackOff.MIN_DECISION_COPIES; i++) {
+                                stats.mirrored(Side.TARGET, TimeUnit.MILLISECONDS.toNanos(i % 2 == 0 ? 100 : 200));
+                            }
                         }
                     }).build().run();
 
             assertEquals(1, done.backOffs());
+            assertTrue(seen.stream().anyMatch(p -> p.dutyCycle() == 0.5), "halved once: " + seen);
+            assertTrue(done.backOffTime().compareTo(Duration.ZERO) > 0, "the wait after the chunk counts");
             assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
         }
     }

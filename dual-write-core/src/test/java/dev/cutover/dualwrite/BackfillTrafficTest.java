@@ -107,7 +107,7 @@ class BackfillTrafficTest {
             Backfill backfill = Backfill.builder(copier, fixture.flags, LedgerFixture.MIGRATION)
                     .stats(fixture.stats)
                     .config(BackfillConfig.custom().chunkSize(6, 6, 6).rowsPerSecond(200)
-                            .backOffLatency(Duration.ZERO).maxChunkAttempts(100).build())
+                            .backOffLatency(Duration.ZERO).backOffLatencyRatio(0).maxChunkAttempts(100).build())
                     .listener(p -> cursor.set(Math.max(1, p.rowsDone() * HISTORY / Math.max(1, p.rowsTotal()))))
                     .build();
 

@@ -31,7 +31,10 @@ import java.util.function.ToDoubleFunction;
  *   <tr><td>{@code cutover.backfill.paused}</td><td>gauge</td><td>1 while paused, else 0</td></tr>
  *   <tr><td>{@code cutover.backfill.rows.deleted}</td><td>function counter</td><td>target rows deleted because the source lacked them</td></tr>
  *   <tr><td>{@code cutover.backfill.chunk.retries}</td><td>function counter</td><td>chunks rolled back and tried again</td></tr>
- *   <tr><td>{@code cutover.backfill.back.offs}</td><td>function counter</td><td>pauses taken because dual writes slowed down</td></tr>
+ *   <tr><td>{@code cutover.backfill.back.offs}</td><td>function counter</td><td>times the duty cycle halved because dual-write copies were slower than their baseline</td></tr>
+ *   <tr><td>{@code cutover.backfill.back.off.time}</td><td>function counter, seconds</td><td>time spent waiting for the application's writes: back-off waits and baseline windows</td></tr>
+ *   <tr><td>{@code cutover.backfill.duty.cycle}</td><td>gauge</td><td>share of time the backfill copies, 1 when not backing off</td></tr>
+ *   <tr><td>{@code cutover.backfill.baseline.copy.time}</td><td>time gauge</td><td>average dual-write copy time without the backfill</td></tr>
  * </table>
  *
  * <p>Usage: {@code BackfillMetrics metrics = new BackfillMetrics("users"); metrics.bindTo(registry);
@@ -39,7 +42,7 @@ import java.util.function.ToDoubleFunction;
  */
 public final class BackfillMetrics implements BackfillListener, MeterBinder {
     private static final BackfillProgress NONE = new BackfillProgress("", "", BackfillProgress.Phase.NOT_STARTED, 0, 0,
-            0, 0, 0, 0, 0, 0, Duration.ZERO, Duration.ZERO);
+            0, 0, 0, 0, 0, 0, Duration.ZERO, Duration.ZERO, Duration.ZERO, 1, Duration.ZERO);
 
     private final String migration;
     private volatile BackfillProgress last = NONE;
@@ -79,8 +82,17 @@ public final class BackfillMetrics implements BackfillListener, MeterBinder {
                 + " lacked them", BackfillProgress::rowsDeleted);
         counter(registry, "cutover.backfill.chunk.retries", tags, "Backfill chunks rolled back and tried again",
                 BackfillProgress::chunkRetries);
-        counter(registry, "cutover.backfill.back.offs", tags, "Pauses the backfill took because dual writes slowed down",
-                BackfillProgress::backOffs);
+        counter(registry, "cutover.backfill.back.offs", tags, "Times the backfill halved its duty cycle because dual-write"
+                + " copies were slower than their baseline", BackfillProgress::backOffs);
+        FunctionCounter.builder("cutover.backfill.back.off.time", this, m -> m.last.backOffTime().toNanos() / 1e9)
+                .tags(tags).baseUnit("seconds").description("Time the backfill waited for the application's writes:"
+                        + " back-off waits and baseline windows").register(registry);
+        gauge(registry, "cutover.backfill.duty.cycle", tags, "Share of time the backfill copies, 1 when not backing off",
+                BackfillProgress::dutyCycle);
+        TimeGauge.builder("cutover.backfill.baseline.copy.time", this, TimeUnit.MICROSECONDS,
+                        m -> m.last.baselineCopyTime().toNanos() / 1e3)
+                .tags(tags).description("Average dual-write copy time without the backfill, the back-off's baseline")
+                .register(registry);
     }
 
     private void gauge(MeterRegistry registry, String name, Tags tags, String description,

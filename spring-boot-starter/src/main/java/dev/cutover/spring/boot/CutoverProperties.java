@@ -683,11 +683,23 @@ public class CutoverProperties {
         /** Most rows a chunk asks for, at most 100,000. Default 10,000. */
         private Integer maxChunkSize;
 
-        /** Average copy time of the migration's dual writes above which the backfill backs off, 0 (never) to 1 min. Default 100 ms. */
+        /** Average copy time of the migration's dual writes above which the backfill backs off whatever their baseline, 0 (never) to 1 min. Default 100 ms. */
         private Duration backOffLatency;
 
-        /** How long a back-off pauses, 1 ms to 10 min. Default 1 s. */
-        private Duration backOffPause;
+        /**
+         * How many times their baseline (their time without the backfill) the migration's dual-write copies may
+         * average before the backfill backs off, 0 (never) or 1.05 to 10. Default 1.25.
+         */
+        private Double backOffLatencyRatio;
+
+        /** How long the backfill copies nothing to measure the baseline copy time, 50 ms to 1 min. Default 500 ms. */
+        private Duration backOffBaselineWindow;
+
+        /** How old the baseline may grow, while the application writes, before it is measured again, 1 s to 1 h. Default 30 s. */
+        private Duration backOffBaselineRefresh;
+
+        /** Least share of its time the backfill spends copying while it backs off, 0.01 to 1. Default 0.05. */
+        private Double backOffMinDutyCycle;
 
         /** Longest a chunk's statement, row-lock waits included, may take, 1 s to 1 h in whole seconds. Default 30 s. */
         private Duration statementTimeout;
@@ -746,12 +758,36 @@ public class CutoverProperties {
             this.backOffLatency = backOffLatency;
         }
 
-        public Duration getBackOffPause() {
-            return backOffPause;
+        public Double getBackOffLatencyRatio() {
+            return backOffLatencyRatio;
         }
 
-        public void setBackOffPause(Duration backOffPause) {
-            this.backOffPause = backOffPause;
+        public void setBackOffLatencyRatio(Double backOffLatencyRatio) {
+            this.backOffLatencyRatio = backOffLatencyRatio;
+        }
+
+        public Duration getBackOffBaselineWindow() {
+            return backOffBaselineWindow;
+        }
+
+        public void setBackOffBaselineWindow(Duration backOffBaselineWindow) {
+            this.backOffBaselineWindow = backOffBaselineWindow;
+        }
+
+        public Duration getBackOffBaselineRefresh() {
+            return backOffBaselineRefresh;
+        }
+
+        public void setBackOffBaselineRefresh(Duration backOffBaselineRefresh) {
+            this.backOffBaselineRefresh = backOffBaselineRefresh;
+        }
+
+        public Double getBackOffMinDutyCycle() {
+            return backOffMinDutyCycle;
+        }
+
+        public void setBackOffMinDutyCycle(Double backOffMinDutyCycle) {
+            this.backOffMinDutyCycle = backOffMinDutyCycle;
         }
 
         public Duration getStatementTimeout() {

@@ -170,7 +170,9 @@ class CutoverAutoConfigurationTest {
     void backfillPropertiesPaceEveryMigrationsBackfill() {
         withDatabases().withPropertyValues("cutover.backfill.rows-per-second=500", "cutover.backfill.chunk-time=200ms",
                         "cutover.backfill.min-chunk-size=5", "cutover.backfill.max-chunk-size=50",
-                        "cutover.backfill.back-off-latency=0", "cutover.backfill.back-off-pause=250ms",
+                        "cutover.backfill.back-off-latency=0", "cutover.backfill.back-off-latency-ratio=1.5",
+                        "cutover.backfill.back-off-baseline-window=250ms", "cutover.backfill.back-off-baseline-refresh=20s",
+                        "cutover.backfill.back-off-min-duty-cycle=0.2",
                         "cutover.backfill.statement-timeout=7s", "cutover.backfill.max-chunk-attempts=3",
                         "cutover.backfill.progress-log-interval=2s")
                 .run(context -> {
@@ -182,7 +184,10 @@ class CutoverAutoConfigurationTest {
                     assertThat(config.initialChunkSize()).as("the default 1,000 brought within max-chunk-size").isEqualTo(50);
                     assertThat(config.maxChunkSize()).isEqualTo(50);
                     assertThat(config.backOffLatency()).isZero();
-                    assertThat(config.backOffPause()).isEqualTo(Duration.ofMillis(250));
+                    assertThat(config.backOffLatencyRatio()).isEqualTo(1.5);
+                    assertThat(config.backOffBaselineWindow()).isEqualTo(Duration.ofMillis(250));
+                    assertThat(config.backOffBaselineRefresh()).isEqualTo(Duration.ofSeconds(20));
+                    assertThat(config.backOffMinDutyCycle()).isEqualTo(0.2);
                     assertThat(config.statementTimeout()).isEqualTo(Duration.ofSeconds(7));
                     assertThat(config.maxChunkAttempts()).isEqualTo(3);
                     assertThat(config.progressLogInterval()).isEqualTo(Duration.ofSeconds(2));

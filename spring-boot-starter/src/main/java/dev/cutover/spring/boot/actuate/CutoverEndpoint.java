@@ -238,7 +238,8 @@ public class CutoverEndpoint {
      * @param rowsDeleted target rows deleted because the source no longer had them
      * @param chunks chunks committed
      * @param chunkRetries chunks rolled back and tried again
-     * @param backOffs pauses taken because the migration's dual writes slowed down
+     * @param backOffs times the backfill halved its duty cycle because the migration's dual-write copies
+     *     were slower than their baseline
      * @param chunkSize rows the next chunk asks for
      * @param rowsPerSecond rows copied per second, pauses and throttling included
      * @param estimatedRemaining time left at that rate (ISO-8601 duration)

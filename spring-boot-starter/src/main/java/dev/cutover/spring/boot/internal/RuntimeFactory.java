@@ -164,7 +164,11 @@ public final class RuntimeFactory {
                 .set("rows-per-second", p.getRowsPerSecond(), BackfillConfig.Builder::rowsPerSecond)
                 .set("chunk-time", p.getChunkTime(), BackfillConfig.Builder::chunkTime)
                 .set("back-off-latency", p.getBackOffLatency(), BackfillConfig.Builder::backOffLatency)
-                .set("back-off-pause", p.getBackOffPause(), BackfillConfig.Builder::backOffPause)
+                .set("back-off-latency-ratio", p.getBackOffLatencyRatio(), BackfillConfig.Builder::backOffLatencyRatio)
+                .set("back-off-baseline-window", p.getBackOffBaselineWindow(), BackfillConfig.Builder::backOffBaselineWindow)
+                .set("back-off-baseline-refresh", p.getBackOffBaselineRefresh(),
+                        BackfillConfig.Builder::backOffBaselineRefresh)
+                .set("back-off-min-duty-cycle", p.getBackOffMinDutyCycle(), BackfillConfig.Builder::backOffMinDutyCycle)
                 .set("statement-timeout", p.getStatementTimeout(), BackfillConfig.Builder::statementTimeout)
                 .set("max-chunk-attempts", p.getMaxChunkAttempts(), BackfillConfig.Builder::maxChunkAttempts)
                 .set("progress-log-interval", p.getProgressLogInterval(), BackfillConfig.Builder::progressLogInterval);
