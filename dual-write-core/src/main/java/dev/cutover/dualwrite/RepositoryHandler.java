@@ -42,6 +42,8 @@ final class RepositoryHandler implements InvocationHandler {
     /** Where crash-safe repositories record write-ahead intents; null in the default mode. */
     private final RetryStore intentStore;
     private final Duration intentDelay;
+    /** The asynchronous mirror ({@link MirrorMode#ASYNC}); null in the synchronous mode. */
+    private final AsyncMirror async;
 
     RepositoryHandler(Class<?> type, Object source, Object target, String migration, MigrationFlags flags,
             ReadRouter router, RetryQueue queue, KeyResync resync, Map<Method, MethodPlan> plans, DualWriteStats stats,
@@ -57,6 +59,7 @@ final class RepositoryHandler implements InvocationHandler {
         this.resync = resync;
         this.intentStore = intentStore;
         this.intentDelay = intentDelay;
+        this.async = resync != null && resync.mirrorMode() == MirrorMode.ASYNC ? new AsyncMirror(mirror, resync, flags) : null;
         HandoverSteps.register(flags, migration, queue, resync);
         plans.forEach((method, plan) -> this.plans.put(lookupKey(method), plan));
     }
@@ -71,6 +74,13 @@ final class RepositoryHandler implements InvocationHandler {
             case DEFAULT:
                 return InvocationHandler.invokeDefault(proxy, method, args);
             case READ:
+                if (async != null) {
+                    String key = plan.readKey(args);
+                    if (key != null && async.owes(key)) {
+                        // Read-your-writes: the other side may not have this key's latest write yet.
+                        return readPrimary(plan, method, args);
+                    }
+                }
                 return router.read(plan.operation(), plan.readKey(args), () -> call(source, method, args),
                         () -> plan.sourceResult(call(target, method, plan.targetArgs(args))));
             default:
@@ -80,15 +90,18 @@ final class RepositoryHandler implements InvocationHandler {
 
     private Object write(MethodPlan plan, Object[] args) throws Throwable {
         List<String> keys = plan.writeKeys(args);
-        // The permit fences primary moves: it waits out a handover and bounds the copy's window.
-        try (WritePermit permit = flags.beginWrite(migration)) {
+        // The permit fences primary moves: it waits out a handover and bounds the copy's window. In
+        // the asynchronous mode the keys left pending hold it on until they are copied or queued.
+        AsyncMirror.HeldPermit held = new AsyncMirror.HeldPermit(flags.beginWrite(migration));
+        try {
+            WritePermit permit = held.permit;
             Stage stage = permit.stage();
             if (!stage.dualWrites()) {
                 return callPrimary(stage.writesSource() ? Side.SOURCE : Side.TARGET, plan, args);
             }
             Side primary = stage.primary();
             if (intentStore != null) {
-                return writeCrashSafe(plan, args, keys, primary, permit);
+                return writeCrashSafe(plan, args, keys, primary, permit, held);
             }
             Object result;
             try {
@@ -98,11 +111,33 @@ final class RepositoryHandler implements InvocationHandler {
                 mirror.enqueue(mirrorKeys(plan, keys), primary, null, CopyBudget.start(resync.copyBudget()), permit);
                 throw failure;
             }
-            if (!mirror.mirror(mirrorKeys(plan, keys), primary, null, permit)) {
+            if (async != null && !(permit.copyWindowOpen() && permit.renew())) {
+                // The primary moved (or the copy window is closing) while the write ran: a pending
+                // key could miss the window, so this write is mirrored as in the synchronous mode,
+                // which fails the call if it is late instead of acknowledging it.
+                if (!mirror.mirror(mirrorKeys(plan, keys), primary, null, permit)) {
+                    throw late(plan, primary);
+                }
+            } else if (async != null) {
+                List<Mirror.Key> overflow = async.submit(mirrorKeys(plan, keys), primary, held);
+                if (!overflow.isEmpty() && !mirror.enqueue(new java.util.ArrayList<>(overflow), primary, null,
+                        CopyBudget.start(resync.copyBudget()), permit)) {
+                    throw late(plan, primary);
+                }
+            } else if (!mirror.mirror(mirrorKeys(plan, keys), primary, null, permit)) {
                 throw late(plan, primary);
             }
             return result;
+        } finally {
+            held.release();
         }
+    }
+
+    /** Serves a read from the primary side, whatever the router would choose. */
+    private Object readPrimary(MethodPlan plan, Method method, Object[] args) throws Exception {
+        Side primary = flags.state(migration).stage().primary();
+        return primary == Side.SOURCE ? call(source, method, args)
+                : plan.sourceResult(call(target, method, plan.targetArgs(args)));
     }
 
     private LateWriteException late(MethodPlan plan, Side primary) {
@@ -130,8 +165,8 @@ final class RepositoryHandler implements InvocationHandler {
      * replays once the key rests for {@code intentDelay}, while each write's direct copy keeps the
      * mirror current meanwhile.
      */
-    private Object writeCrashSafe(MethodPlan plan, Object[] args, List<String> keys, Side primary, WritePermit permit)
-            throws Throwable {
+    private Object writeCrashSafe(MethodPlan plan, Object[] args, List<String> keys, Side primary, WritePermit permit,
+            AsyncMirror.HeldPermit held) throws Throwable {
         Instant due = Instant.now().plus(intentDelay);
         for (String key : keys) {
             try {
@@ -153,7 +188,10 @@ final class RepositoryHandler implements InvocationHandler {
                     + " the write was not made. Retry the call");
         }
         Object result = callPrimary(primary, plan, args);
-        if (!mirror.copy(mirrorKeys(plan, keys), primary, null, permit)) {
+        if (async != null) {
+            // The intents already cover every key, also one the backlog has no room for.
+            async.submit(mirrorKeys(plan, keys), primary, held);
+        } else if (!mirror.copy(mirrorKeys(plan, keys), primary, null, permit)) {
             throw late(plan, primary);
         }
         return result;

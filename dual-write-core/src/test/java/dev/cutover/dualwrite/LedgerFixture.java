@@ -51,6 +51,8 @@ final class LedgerFixture implements AutoCloseable {
     private final DataSource faultyTarget;
     private final RetryStore store = RetryStore.inMemory();
     private final boolean crashSafe;
+    /** Whether the proxies copy asynchronously ({@link MirrorMode#ASYNC}); repository style only. */
+    private final boolean async;
     /** Per-account locks the application's writes take, or null: see the constructor. */
     private final Map<Long, ReentrantLock> accountLocks;
     final Style style;
@@ -76,6 +78,16 @@ final class LedgerFixture implements AutoCloseable {
      */
     LedgerFixture(TestDatabase source, TestDatabase target, DataSource sourcePool, DataSource targetPool,
             boolean crashSafe, Style style, boolean serializeAccountsOnH2) {
+        this(source, target, sourcePool, targetPool, crashSafe, style, serializeAccountsOnH2, false);
+    }
+
+    /** @param async whether the repositories copy in {@link MirrorMode#ASYNC}; repository style only */
+    LedgerFixture(TestDatabase source, TestDatabase target, DataSource sourcePool, DataSource targetPool,
+            boolean crashSafe, Style style, boolean serializeAccountsOnH2, boolean async) {
+        if (async && style != Style.REPOSITORY) {
+            throw new IllegalArgumentException("the asynchronous mirror belongs to the repository style");
+        }
+        this.async = async;
         if (crashSafe && style != Style.REPOSITORY) {
             throw new IllegalArgumentException("crash-safe intents belong to the repository style; the data source"
                     + " style's crash safety is its transactional outbox");
@@ -134,7 +146,8 @@ final class LedgerFixture implements AutoCloseable {
     private KeyResync newResync() {
         return KeyResync.builder(sourcePool, faultyTarget)
                 .mapping(style == Style.REPOSITORY ? JdbcLedger.mapping() : JdbcLedger.sameSchemaMapping())
-                .statementTimeout(Duration.ofSeconds(2)).build();
+                .statementTimeout(Duration.ofSeconds(2))
+                .mirrorMode(async ? MirrorMode.ASYNC : MirrorMode.SYNC).build();
     }
 
     /** Serializes the application's writes of one account, where asked: see {@link JdbcLedger#serializedPerAccount}. */
@@ -194,6 +207,23 @@ final class LedgerFixture implements AutoCloseable {
         } else {
             JdbcLedger.createSameTables(source, target);
         }
+    }
+
+    /**
+     * Waits until no asynchronous copy is pending in any instance, so that what they owe is copied or
+     * in the retry-queue.
+     *
+     * @return whether it got there within the timeout
+     */
+    boolean awaitAsyncCopies(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (stats.asyncBacklog() > 0) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            Thread.sleep(5);
+        }
+        return true;
     }
 
     void moveTo(Stage stage) {
