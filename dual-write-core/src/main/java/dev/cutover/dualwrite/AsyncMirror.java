@@ -335,7 +335,10 @@ final class AsyncMirror {
         }
         Side from = open.get(0).from;
         WritePermit permit = open.get(0).held.permit;
-        if (!permit.ensureCopyWindow()) {
+        // No reserve is kept here, unlike a write's own enqueue: the check after the enqueue proves
+        // the entries visible before the deadline, and an entry that became visible after it is
+        // replayed from the new primary by ResyncReplayHandler, like the late-write entry added then.
+        if (!permit.ensureBeforeDeadline()) {
             late(open);
             return;
         }
