@@ -1,6 +1,7 @@
 package dev.cutover.dualwrite;
 
 import dev.cutover.common.internal.Redaction;
+import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.WritePermit;
 import dev.cutover.queue.RetryQueue;
@@ -25,9 +26,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@link MirrorMode#ASYNC} mirror of one repository: written keys wait in memory and a copier
- * thread copies them with {@link KeyResync} (batched, under the sending side's row locks, so in
- * commit order); failed copies become retry-queue entries as in the synchronous mode.
+ * The {@link MirrorMode#ASYNC} copier of one {@link KeyResync} (so of one migration in the
+ * runtime): keys written through any of its repositories wait in memory and a copier thread copies
+ * them with the row copier (batched, under the sending side's row locks, so in commit order);
+ * failed copies become retry-queue entries as in the synchronous mode. Pending keys are looked up
+ * per migration, so a read through any repository of the migration sees the primary for them.
  *
  * <p><b>Primary moves.</b> Each pending key holds its write's {@link WritePermit} open until the
  * key is copied or queued, so this instance's handover waits for it. Other instances only wait for
@@ -38,41 +41,63 @@ import org.slf4j.LoggerFactory;
  * misses the window is rolled back and its key is already queued. Only when that queueing itself
  * misses the window is a key late ({@link DualWriteStats#asyncLate()}, logged as an error).
  *
- * <p>Thread-safe. Two daemon threads per instance, started at the first write.
+ * <p><b>Lifecycle.</b> Two daemon threads, started at the first write, stopped by {@link #close()},
+ * which copies (or queues) every pending key first and removes the flag listeners; keys submitted
+ * after it are handed back to the caller, which mirrors them inside the call.
+ *
+ * <p>Thread-safe.
  */
-final class AsyncMirror {
+final class AsyncMirror implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AsyncMirror.class);
     /** How often the fence thread looks at the pending keys' copy window while any are pending. */
     private static final long FENCE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
-    private final Mirror mirror;
     private final KeyResync resync;
-    private final DualWriteStats stats;
     private final int backlog;
     private final int batchSize;
     private final Object lock = new Object();
     /** Keys waiting for their copy, oldest first; guarded by {@link #lock}. */
-    private final LinkedHashMap<Mirror.Key, Entry> pending = new LinkedHashMap<>();
+    private final LinkedHashMap<Owed, Entry> pending = new LinkedHashMap<>();
     /** Entries the copier took and has not resolved; guarded by {@link #lock}. */
     private final Set<Entry> copying = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
-    /** Pending or copying entries per routing key (any entity), for read-your-writes; guarded by {@link #lock}. */
-    private final Map<String, Integer> owedByKey = new HashMap<>();
-    private final AtomicBoolean started = new AtomicBoolean();
+    /** Pending or copying entries per migration and routing key (any entity), for read-your-writes; guarded by {@link #lock}. */
+    private final Map<Owed, Integer> owedByKey = new HashMap<>();
+    /** The flip listeners, one per flags and migration, removed at close; guarded by {@link #lock}. */
+    private final Map<MigrationFlags, Map<String, AutoCloseable>> listeners = new IdentityHashMap<>();
+    /** Guarded by {@link #lock}; null until the first write. */
+    private Thread copier;
+    private Thread fence;
+    /** Guarded by {@link #lock}. */
+    private boolean closed;
 
-    AsyncMirror(Mirror mirror, KeyResync resync, dev.cutover.flags.MigrationFlags flags) {
-        this.mirror = mirror;
+    /** A key of a migration; with a null entity, a routing key of any entity. */
+    private record Owed(String migration, String entity, String key) {
+    }
+
+    AsyncMirror(KeyResync resync) {
         this.resync = resync;
-        this.stats = mirror.stats();
         this.backlog = resync.asyncBacklog();
         this.batchSize = resync.asyncBatchSize();
-        // The thread that installs a move of the primary (an own flip, or the refresh that found it)
-        // queues the pending keys at once: the fence thread's next look may come too late on a busy
-        // machine, when the window after a move is only the handover pause less a refresh interval.
-        flags.addListener((before, after) -> {
-            if (after.migration().equals(mirror.migration()) && before.stage().primary() != after.stage().primary()) {
-                flushIfOwed();
+    }
+
+    /**
+     * Watches a migration's flags: the thread that installs a move of its primary (an own flip, or
+     * the refresh that found it) queues the pending keys at once, since the fence thread's next look
+     * may come too late on a busy machine, when the window after a move is only the handover pause
+     * less a refresh interval. Once per flags and migration; removed at {@link #close()}.
+     */
+    void watch(MigrationFlags flags, String migration) {
+        synchronized (lock) {
+            if (closed) {
+                return;
             }
-        });
+            listeners.computeIfAbsent(flags, f -> new HashMap<>()).computeIfAbsent(migration,
+                    m -> flags.addListener((before, after) -> {
+                        if (after.migration().equals(m) && before.stage().primary() != after.stage().primary()) {
+                            flushIfOwed();
+                        }
+                    }));
+        }
     }
 
     private void flushIfOwed() {
@@ -111,13 +136,15 @@ final class AsyncMirror {
 
     /** A pending key: resolved once, when copied or queued (or found late), which releases its permit. */
     private static final class Entry {
+        final Mirror mirror;
         final Mirror.Key key;
         final Side from;
         final HeldPermit held;
         final long writtenNanos;
         private final AtomicBoolean resolved = new AtomicBoolean();
 
-        Entry(Mirror.Key key, Side from, HeldPermit held, long writtenNanos) {
+        Entry(Mirror mirror, Mirror.Key key, Side from, HeldPermit held, long writtenNanos) {
+            this.mirror = mirror;
             this.key = key;
             this.from = from;
             this.held = held;
@@ -136,58 +163,85 @@ final class AsyncMirror {
             }
             return false;
         }
+
+        Owed owed() {
+            return new Owed(mirror.migration(), key.entity(), key.key());
+        }
+
+        Owed owedRoutingKey() {
+            return new Owed(mirror.migration(), null, key.key());
+        }
+    }
+
+    /** Entries that one copy or one enqueue handles together: same repository mirror, entity and direction. */
+    private record Group(Mirror mirror, String entity, Side from) {
     }
 
     /**
      * Leaves a write's keys to the copier; a key already pending is coalesced into its entry. Called
      * after the primary committed, with the write's permit.
      *
-     * @return the keys that did not fit in the backlog: the caller queues them itself
+     * @param mirror the writing repository's mirror
+     * @return the keys it did not take, because the backlog is full or the copier is closed: the
+     *     caller mirrors them itself, inside the call
      */
-    List<Mirror.Key> submit(List<Mirror.Key> keys, Side from, HeldPermit held) {
-        List<Mirror.Key> overflow = new ArrayList<>();
+    List<Mirror.Key> submit(Mirror mirror, List<Mirror.Key> keys, Side from, HeldPermit held) {
+        DualWriteStats stats = mirror.stats();
         long now = System.nanoTime();
+        List<Mirror.Key> overflow = new ArrayList<>();
         synchronized (lock) {
+            if (closed) {
+                return List.copyOf(keys);
+            }
             for (Mirror.Key key : keys) {
-                Entry existing = pending.get(key);
-                if (existing != null && existing.from == from) {
+                Owed owed = new Owed(mirror.migration(), key.entity(), key.key());
+                Entry existing = pending.get(owed);
+                if (existing != null && existing.from == from && existing.mirror.queue() == mirror.queue()) {
                     // Its copy has not read the row yet, and will read this write's row under the lock.
                     stats.coalescedAsync();
                 } else if (existing != null || pending.size() + copying.size() >= backlog) {
                     overflow.add(key);
+                    stats.asyncOverflow();
                 } else {
-                    pending.put(key, new Entry(key, from, held.retain(), now));
-                    owedByKey.merge(key.key(), 1, Integer::sum);
+                    Entry entry = new Entry(mirror, key, from, held.retain(), now);
+                    pending.put(owed, entry);
+                    owedByKey.merge(entry.owedRoutingKey(), 1, Integer::sum);
                     stats.asyncPending(1);
                 }
             }
+            startThreads(mirror.migration());
             lock.notifyAll();
         }
-        if (!overflow.isEmpty()) {
-            overflow.forEach(k -> stats.asyncOverflow());
-        }
-        startThreads();
         return overflow;
     }
 
     /**
+     * @param migration the migration
      * @param key a routing key, as the repository's routing key function renders it
-     * @return whether a write of that key through this repository has not been copied yet
+     * @return whether a write of that key in that migration has not been copied yet
      */
-    boolean owes(String key) {
+    boolean owes(String migration, String key) {
         synchronized (lock) {
-            return owedByKey.containsKey(key);
+            return owedByKey.containsKey(new Owed(migration, null, key));
         }
     }
 
-    private void startThreads() {
-        if (started.get() || !started.compareAndSet(false, true)) {
+    /** @return whether {@link #close()} was called: keys are no longer taken */
+    boolean closed() {
+        synchronized (lock) {
+            return closed;
+        }
+    }
+
+    /** Starts the threads at the first write, named after its migration; under {@link #lock}. */
+    private void startThreads(String migration) {
+        if (copier != null) {
             return;
         }
-        Thread copier = new Thread(this::copyLoop, "cutover-async-mirror-" + mirror.migration());
+        copier = new Thread(this::copyLoop, "cutover-async-mirror-" + migration);
         copier.setDaemon(true);
         copier.start();
-        Thread fence = new Thread(this::fenceLoop, "cutover-async-fence-" + mirror.migration());
+        fence = new Thread(this::fenceLoop, "cutover-async-fence-" + migration);
         fence.setDaemon(true);
         fence.start();
     }
@@ -197,10 +251,13 @@ final class AsyncMirror {
             List<Entry> batch = new ArrayList<>();
             synchronized (lock) {
                 while (pending.isEmpty()) {
+                    if (closed) {
+                        return;
+                    }
                     try {
                         lock.wait();
                     } catch (InterruptedException e) {
-                        LOG.debug("The asynchronous copier of {} ignores an interrupt: pending keys need it", mirror.migration());
+                        LOG.debug("The asynchronous copier ignores an interrupt: pending keys need it; close() stops it");
                     }
                 }
                 Iterator<Entry> oldest = pending.values().iterator();
@@ -214,31 +271,36 @@ final class AsyncMirror {
             try {
                 copy(batch);
             } catch (RuntimeException | Error e) {
-                LOG.error("The asynchronous copy of {} key(s) of {} failed unexpectedly; queueing them", batch.size(),
-                        mirror.migration(), e);
-                queue(unresolved(batch));
+                LOG.error("The asynchronous copy of {} key(s) failed unexpectedly; queueing them", batch.size(), e);
+                byGroup(unresolved(batch)).values().forEach(this::queue);
             } finally {
                 done(batch);
             }
         }
     }
 
-    private void copy(List<Entry> batch) {
-        Map<String, List<Entry>> byEntity = new LinkedHashMap<>();
-        for (Entry entry : batch) {
-            byEntity.computeIfAbsent(entry.key.entity() + '\0' + entry.from, e -> new ArrayList<>()).add(entry);
+    private static Map<Group, List<Entry>> byGroup(List<Entry> entries) {
+        Map<Group, List<Entry>> groups = new LinkedHashMap<>();
+        for (Entry entry : entries) {
+            groups.computeIfAbsent(new Group(entry.mirror, entry.key.entity(), entry.from), g -> new ArrayList<>())
+                    .add(entry);
         }
-        for (List<Entry> group : byEntity.values()) {
+        return groups;
+    }
+
+    private void copy(List<Entry> batch) {
+        for (List<Entry> group : byGroup(batch).values()) {
             copyGroup(group);
         }
     }
 
-    /** Copies one entity's keys of one direction: all of them hold permits of this instance's current epoch. */
+    /** Copies one group's keys: all of them hold permits of this instance's current epoch. */
     private void copyGroup(List<Entry> group) {
         List<Entry> open = unresolved(group);
         if (open.isEmpty()) {
             return;
         }
+        Mirror mirror = open.get(0).mirror;
         Side from = open.get(0).from;
         WritePermit permit = open.get(0).held.permit;
         CopyBudget budget = CopyBudget.start(resync.copyBudget());
@@ -250,7 +312,7 @@ final class AsyncMirror {
         List<Entry> toCopy = new ArrayList<>();
         for (Entry entry : open) {
             if (mirror.pending(entry.key, null, budget)) {
-                stats.deferredBehindPending(from.other());
+                mirror.stats().deferredBehindPending(from.other());
                 toQueue.add(entry);
             } else {
                 toCopy.add(entry);
@@ -258,7 +320,7 @@ final class AsyncMirror {
         }
         List<Entry> oneByOne = toCopy;
         if (toCopy.size() > 1) {
-            oneByOne = copyBatch(toCopy, from, permit, budget, toQueue);
+            oneByOne = copyBatch(mirror, toCopy, from, permit, budget, toQueue);
         }
         for (Entry entry : oneByOne) {
             Mirror.CopyOutcome outcome = mirror.copy(entry.key, from, null, budget, permit);
@@ -276,8 +338,9 @@ final class AsyncMirror {
     }
 
     /** @return the entries the batch did not copy, for one-key copies (those it failed go to {@code toQueue}) */
-    private List<Entry> copyBatch(List<Entry> toCopy, Side from, WritePermit permit, CopyBudget budget,
+    private List<Entry> copyBatch(Mirror mirror, List<Entry> toCopy, Side from, WritePermit permit, CopyBudget budget,
             List<Entry> toQueue) {
+        DualWriteStats stats = mirror.stats();
         CircuitBreaker breaker = mirror.breaker();
         if (!breaker.tryAcquirePermission()) {
             toCopy.forEach(e -> stats.mirrorFailed(from.other()));
@@ -316,15 +379,15 @@ final class AsyncMirror {
         }
     }
 
-    private void copied(Entry entry) {
+    private static void copied(Entry entry) {
         if (entry.resolve()) {
-            stats.asyncCopied(System.nanoTime() - entry.writtenNanos);
+            entry.mirror.stats().asyncCopied(System.nanoTime() - entry.writtenNanos);
         }
     }
 
     /**
-     * Queues entries' keys in the retry-queue inside their permit's copy window, on this thread (not
-     * on the copy budget's helper threads, which copies to a stalled side may all hold), in one
+     * Queues one group's keys in the retry-queue inside their permit's copy window, on this thread
+     * (not on the copy budget's helper threads, which copies to a stalled side may all hold), in one
      * transaction when the queue keeps its entries in the sending side's database. Keys that cannot
      * be queued before the window closes are late.
      */
@@ -333,6 +396,8 @@ final class AsyncMirror {
         if (open.isEmpty()) {
             return;
         }
+        Mirror mirror = open.get(0).mirror;
+        DualWriteStats stats = mirror.stats();
         Side from = open.get(0).from;
         WritePermit permit = open.get(0).held.permit;
         // No reserve is kept here, unlike a write's own enqueue: the check after the enqueue proves
@@ -346,7 +411,7 @@ final class AsyncMirror {
         DataSource sending = resync.dataSource(from);
         boolean queued = false;
         if (queue.storesIn(sending)) {
-            queued = queueInOneTransaction(queue, sending, open, from);
+            queued = queueInOneTransaction(mirror, sending, open, from);
         }
         if (!queued) {
             for (Entry entry : open) {
@@ -369,7 +434,8 @@ final class AsyncMirror {
     }
 
     /** @return whether every entry was queued in one transaction on a connection of the queue's pool */
-    private boolean queueInOneTransaction(RetryQueue queue, DataSource pool, List<Entry> entries, Side from) {
+    private boolean queueInOneTransaction(Mirror mirror, DataSource pool, List<Entry> entries, Side from) {
+        RetryQueue queue = mirror.queue();
         try (Connection connection = pool.getConnection()) {
             connection.setAutoCommit(false);
             try {
@@ -384,7 +450,7 @@ final class AsyncMirror {
             } finally {
                 connection.setAutoCommit(true);
             }
-            entries.forEach(e -> stats.enqueued(from.other(), true));
+            entries.forEach(e -> mirror.stats().enqueued(from.other(), true));
             return true;
         } catch (SQLException | RuntimeException e) {
             LOG.warn("Could not queue {} asynchronous key(s) of {} in one transaction, queueing them one by one: {}",
@@ -394,26 +460,27 @@ final class AsyncMirror {
     }
 
     /** Entries whose copy missed the window: queued for a copy from the primary after the handover, unless already queued. */
-    private void late(List<Entry> entries) {
+    private static void late(List<Entry> entries) {
         List<Entry> open = unresolved(entries);
         for (Entry entry : open) {
-            mirror.late(entry.key, entry.from);
+            entry.mirror.late(entry.key, entry.from);
         }
         lateLogged(open);
         open.forEach(Entry::resolve);
     }
 
-    private void lateLogged(List<Entry> entries) {
+    private static void lateLogged(List<Entry> entries) {
         if (entries.isEmpty()) {
             return;
         }
-        entries.forEach(e -> stats.lateAsync());
+        entries.forEach(e -> e.mirror.stats().lateAsync());
         LOG.error("{} asynchronous write(s) of {} ({}) were neither copied nor queued before the copy window of the {}"
                 + " closed: the primary moved or this instance's flags were not confirmed, and the retry-queue did not"
                 + " take them in time. Each key is queued for a copy from the new primary, which may lose those"
                 + " acknowledged writes. Fix: keep the retry-queue's database reachable and fast during primary moves,"
                 + " lower asyncBacklog, or use MirrorMode.SYNC; run the Verifier with repair", entries.size(),
-                mirror.migration(), entries.stream().limit(10).map(e -> e.key.entity() + "/" + e.key.key()).toList(),
+                entries.get(0).mirror.migration(),
+                entries.stream().limit(10).map(e -> e.key.entity() + "/" + e.key.key()).toList(),
                 lower(entries.get(0).from));
     }
 
@@ -421,9 +488,9 @@ final class AsyncMirror {
         synchronized (lock) {
             for (Entry entry : batch) {
                 copying.remove(entry);
-                owedByKey.computeIfPresent(entry.key.key(), (k, n) -> n == 1 ? null : n - 1);
+                owedByKey.computeIfPresent(entry.owedRoutingKey(), (k, n) -> n == 1 ? null : n - 1);
+                entry.mirror.stats().asyncPending(-1);
             }
-            stats.asyncPending(-batch.size());
             lock.notifyAll();
         }
     }
@@ -437,10 +504,13 @@ final class AsyncMirror {
             WritePermit permit;
             synchronized (lock) {
                 while (pending.isEmpty() && copying.isEmpty()) {
+                    if (closed) {
+                        return;
+                    }
                     try {
                         lock.wait();
                     } catch (InterruptedException e) {
-                        LOG.debug("The asynchronous fence of {} ignores an interrupt: pending keys need it", mirror.migration());
+                        LOG.debug("The asynchronous fence ignores an interrupt: pending keys need it; close() stops it");
                     }
                 }
                 permit = anyPermit();
@@ -449,7 +519,7 @@ final class AsyncMirror {
                 try {
                     flush();
                 } catch (RuntimeException | Error e) {
-                    LOG.error("Could not queue the pending asynchronous keys of {} at a primary move", mirror.migration(), e);
+                    LOG.error("Could not queue the pending asynchronous keys at a primary move", e);
                 }
             }
             LockSupport.parkNanos(FENCE_POLL_NANOS);
@@ -482,14 +552,54 @@ final class AsyncMirror {
         }
         try {
             if (!inCopy.isEmpty()) {
-                LOG.info("The copy window of migration {} is closing (the primary moved, or the flags were not"
-                        + " confirmed): queueing {} asynchronous key(s) for the handover", mirror.migration(), inCopy.size());
-                Map<Side, List<Entry>> byDirection = new LinkedHashMap<>();
-                inCopy.forEach(e -> byDirection.computeIfAbsent(e.from, s -> new ArrayList<>()).add(e));
-                byDirection.values().forEach(this::queue);
+                LOG.info("The copy window of {} is closing (the primary moved, or the flags were not confirmed), or"
+                        + " the copier closes: queueing {} asynchronous key(s)", inCopy.get(0).mirror.migration(),
+                        inCopy.size());
+                byGroup(inCopy).values().forEach(this::queue);
             }
         } finally {
             done(taken);
+        }
+    }
+
+    /**
+     * Stops taking keys, lets the copier copy every pending key (a failed copy is queued, as always),
+     * waits for both threads to end and removes the flag listeners. Keys submitted from now on are
+     * handed back to their caller. If interrupted while waiting, queues what is still pending on this
+     * thread instead, and returns with the interrupt flag set. Idempotent.
+     */
+    @Override
+    public void close() {
+        List<AutoCloseable> registrations = new ArrayList<>();
+        Thread[] threads;
+        synchronized (lock) {
+            if (!closed) {
+                closed = true;
+                listeners.values().forEach(byMigration -> registrations.addAll(byMigration.values()));
+                listeners.clear();
+                lock.notifyAll();
+            }
+            threads = new Thread[] {copier, fence};
+        }
+        try {
+            for (Thread thread : threads) {
+                if (thread != null && thread != Thread.currentThread()) {
+                    thread.join();
+                }
+            }
+        } catch (InterruptedException e) {
+            LOG.warn("Interrupted while the asynchronous copier finishes its pending keys: queueing them instead");
+            flush();
+            Thread.currentThread().interrupt();
+        } finally {
+            // After the threads: a primary move while the last keys are copied still queues them.
+            for (AutoCloseable registration : registrations) {
+                try {
+                    registration.close();
+                } catch (Exception e) {
+                    LOG.warn("Could not remove the asynchronous copier's flag listener", e);
+                }
+            }
         }
     }
 

@@ -73,9 +73,14 @@ import org.slf4j.LoggerFactory;
  * of that key inserted and committed after that delete, by another transaction (H2 2.3.232 to
  * 2.5.252), which would lose the application's acknowledged insert on both sides.
  *
+ * <p><b>Asynchronous mirror.</b> In {@link MirrorMode#ASYNC} the row copier owns the copier thread
+ * of every repository built on it: {@link #close()} copies (or queues) the keys still pending and
+ * stops it. Close it when the application stops, before its retry-queue and flags; the
+ * {@code Cutover} runtime does so for its migrations.
+ *
  * <p>Thread-safe.
  */
-public final class KeyResync {
+public final class KeyResync implements AutoCloseable {
     /** How many times a copy restarts when rows keep appearing for a key it found absent. */
     static final int MAX_ABSENT_RECHECKS = 10;
     private static final Logger LOG = LoggerFactory.getLogger(KeyResync.class);
@@ -92,6 +97,8 @@ public final class KeyResync {
     private final MirrorMode mirrorMode;
     private final int asyncBacklog;
     private final int asyncBatchSize;
+    /** The copier of the repositories in {@link MirrorMode#ASYNC}; null in {@link MirrorMode#SYNC}. */
+    private final AsyncMirror asyncMirror;
     private final Map<Side, Dialect> dialects = new ConcurrentHashMap<>();
     private final Map<String, String> upserts = new ConcurrentHashMap<>();
     /**
@@ -113,6 +120,7 @@ public final class KeyResync {
         this.mirrorMode = b.mirrorMode;
         this.asyncBacklog = b.asyncBacklog;
         this.asyncBatchSize = b.asyncBatchSize;
+        this.asyncMirror = mirrorMode == MirrorMode.ASYNC ? new AsyncMirror(this) : null;
         b.dialects.forEach(dialects::put);
         for (int i = 0; i < stripes.length; i++) {
             stripes[i] = new ReentrantLock();
@@ -241,6 +249,26 @@ public final class KeyResync {
     /** @return how many keys one asynchronous copy takes at most, see {@link Builder#asyncBatchSize} */
     public int asyncBatchSize() {
         return asyncBatchSize;
+    }
+
+    /** @return the asynchronous copier shared by the repositories of this row copier; null in {@link MirrorMode#SYNC} */
+    AsyncMirror asyncMirror() {
+        return asyncMirror;
+    }
+
+    /**
+     * Stops the asynchronous copier ({@link MirrorMode#ASYNC}): it copies every key still pending,
+     * queueing in the retry-queue those it cannot copy, and its threads end before this returns.
+     * Writes through its repositories from then on are mirrored inside the call, as in
+     * {@link MirrorMode#SYNC}. Call it before closing the retry-queue and the flags, which the
+     * pending copies still use. Does nothing in {@link MirrorMode#SYNC}; idempotent. One-key copies
+     * ({@link #resync}) keep working.
+     */
+    @Override
+    public void close() {
+        if (asyncMirror != null) {
+            asyncMirror.close();
+        }
     }
 
     /** @return the time one call's mirror may take inside the call, see {@link Builder#copyBudget} */

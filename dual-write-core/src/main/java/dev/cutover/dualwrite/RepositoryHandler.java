@@ -59,7 +59,10 @@ final class RepositoryHandler implements InvocationHandler {
         this.resync = resync;
         this.intentStore = intentStore;
         this.intentDelay = intentDelay;
-        this.async = resync != null && resync.mirrorMode() == MirrorMode.ASYNC ? new AsyncMirror(mirror, resync, flags) : null;
+        this.async = resync == null ? null : resync.asyncMirror();
+        if (async != null) {
+            async.watch(flags, migration);
+        }
         HandoverSteps.register(flags, migration, queue, resync);
         plans.forEach((method, plan) -> this.plans.put(lookupKey(method), plan));
     }
@@ -76,7 +79,7 @@ final class RepositoryHandler implements InvocationHandler {
             case READ:
                 if (async != null) {
                     String key = plan.readKey(args);
-                    if (key != null && async.owes(key)) {
+                    if (key != null && async.owes(migration, key)) {
                         // Read-your-writes: the other side may not have this key's latest write yet.
                         return readPrimary(plan, method, args);
                     }
@@ -119,9 +122,12 @@ final class RepositoryHandler implements InvocationHandler {
                     throw late(plan, primary);
                 }
             } else if (async != null) {
-                List<Mirror.Key> overflow = async.submit(mirrorKeys(plan, keys), primary, held);
-                if (!overflow.isEmpty() && !mirror.enqueue(new java.util.ArrayList<>(overflow), primary, null,
-                        CopyBudget.start(resync.copyBudget()), permit)) {
+                List<Mirror.Key> left = async.submit(mirror, mirrorKeys(plan, keys), primary, held);
+                // Keys past the backlog are queued; once the copier is closed they are mirrored as in
+                // the synchronous mode. Either way the call is acknowledged only once they are safe.
+                if (!left.isEmpty() && !(async.closed() ? mirror.mirror(new java.util.ArrayList<>(left), primary, null,
+                        permit) : mirror.enqueue(new java.util.ArrayList<>(left), primary, null,
+                        CopyBudget.start(resync.copyBudget()), permit))) {
                     throw late(plan, primary);
                 }
             } else if (!mirror.mirror(mirrorKeys(plan, keys), primary, null, permit)) {
@@ -189,8 +195,13 @@ final class RepositoryHandler implements InvocationHandler {
         }
         Object result = callPrimary(primary, plan, args);
         if (async != null) {
-            // The intents already cover every key, also one the backlog has no room for.
-            async.submit(mirrorKeys(plan, keys), primary, held);
+            // The intents already cover every key, also one the backlog has no room for; once the
+            // copier is closed, the keys are copied inside the call, as in the synchronous mode.
+            List<Mirror.Key> left = async.submit(mirror, mirrorKeys(plan, keys), primary, held);
+            if (!left.isEmpty() && async.closed() && !mirror.copy(new java.util.ArrayList<>(left), primary, null,
+                    permit)) {
+                throw late(plan, primary);
+            }
         } else if (!mirror.copy(mirrorKeys(plan, keys), primary, null, permit)) {
             throw late(plan, primary);
         }

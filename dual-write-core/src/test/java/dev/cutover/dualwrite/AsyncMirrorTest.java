@@ -48,13 +48,21 @@ class AsyncMirrorTest {
              TestDatabase target = TestDatabases.create(Engine.H2, "asynctgt")) {
             LedgerFixture.createTables(source, target, Style.REPOSITORY);
             CountDownLatch gate = new CountDownLatch(1);
+            DataSource targetPool = gated(target.dataSource(4), gate);
             LedgerFixture fixture = new LedgerFixture(source, target, source.dataSource(4),
-                    gated(target.dataSource(4), gate), false, Style.REPOSITORY, false, true);
+                    targetPool, false, Style.REPOSITORY, false, true);
             try {
                 fixture.moveTo(Stage.SHIFT_READS);
                 fixture.flags.setTargetReadPercent(LedgerFixture.MIGRATION, 100, "test", "reads on the target");
                 fixture.flags.refresh();
                 Ledger ledger = fixture.ledger;
+                // A second repository of the same migration and row copier, as another DAO would be.
+                Ledger sameMigration = Cutover.repository(Ledger.class)
+                        .source(JdbcLedger.source(source.dataSource(2))).target(JdbcLedger.target(targetPool))
+                        .migration(LedgerFixture.MIGRATION).flags(fixture.flags).router(fixture.router)
+                        .retryQueue(fixture.queue).resync(fixture.resync, "accounts")
+                        .routingKey("transfer", args -> List.of(args[0], args[1]))
+                        .stats(fixture.stats).build();
 
                 ledger.open(1, "ann");
                 for (int i = 0; i < 5; i++) {
@@ -63,6 +71,7 @@ class AsyncMirrorTest {
 
                 assertEquals(List.of(), fixture.targetRows(), "no copy may have landed while the target is held back");
                 assertEquals(50L, ledger.balance(1), "a pending key is read from the primary, not the stale target");
+                assertEquals(50L, sameMigration.balance(1), "so it is through another repository of the migration");
                 assertTrue(fixture.stats.asyncCoalesced() >= 4, "writes of a pending key coalesce: "
                         + fixture.stats.asyncCoalesced());
                 assertTrue(fixture.stats.asyncBacklog() > 0, "the key is still owed");
@@ -89,10 +98,12 @@ class AsyncMirrorTest {
             DataSource targetPool = gated(target.dataSource(4), gate);
             LedgerFixture fixture = new LedgerFixture(source, target, sourcePool, targetPool, false, Style.REPOSITORY,
                     false, false);
+            List<KeyResync> closeLater = new java.util.ArrayList<>();
             try {
                 fixture.moveTo(Stage.DUAL_WRITE);
                 KeyResync oneKey = KeyResync.builder(sourcePool, targetPool).mapping(JdbcLedger.mapping())
                         .mirrorMode(MirrorMode.ASYNC).asyncBacklog(1).build();
+                closeLater.add(oneKey);
                 Ledger ledger = Cutover.repository(Ledger.class)
                         .source(JdbcLedger.source(sourcePool)).target(JdbcLedger.target(targetPool))
                         .migration(LedgerFixture.MIGRATION).flags(fixture.flags).router(fixture.router)
@@ -112,9 +123,66 @@ class AsyncMirrorTest {
                 assertEquals(4, fixture.targetRows().size(), "every key reached the target: " + fixture.targetRows());
             } finally {
                 gate.countDown();
+                closeLater.forEach(KeyResync::close);
                 fixture.close();
             }
         }
+    }
+
+    /**
+     * Closing the row copier waits for the keys still pending (here held back by the target) to be
+     * copied, stops the copier's threads, and later writes are mirrored inside the call.
+     */
+    @Test
+    void closingTheRowCopier_copiesThePendingKeys_stopsItsThreads_andLaterWritesMirrorInTheCall() throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.H2, "asynccsrc");
+             TestDatabase target = TestDatabases.create(Engine.H2, "asyncctgt")) {
+            LedgerFixture.createTables(source, target, Style.REPOSITORY);
+            CountDownLatch gate = new CountDownLatch(1);
+            LedgerFixture fixture = new LedgerFixture(source, target, source.dataSource(4),
+                    gated(target.dataSource(4), gate), false, Style.REPOSITORY, false, true);
+            try {
+                fixture.moveTo(Stage.DUAL_WRITE);
+                java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
+                fixture.ledger.open(1, "ann");
+                fixture.ledger.open(2, "bob");
+                fixture.ledger.deposit(1, 10);
+                List<Thread> started = Thread.getAllStackTraces().keySet().stream()
+                        .filter(t -> !before.contains(t) && t.getName().startsWith("cutover-async-")).toList();
+                assertEquals(2, started.size(), "the first write starts the copier and its fence: " + started);
+
+                Thread closer = new Thread(fixture.resync::close, "closer");
+                closer.start();
+                while (closer.getState() != Thread.State.WAITING && closer.isAlive()) {
+                    Thread.sleep(1);
+                }
+                assertTrue(closer.isAlive(), "close waits for the pending keys");
+                assertEquals(List.of(), fixture.targetRows(), "the target is still held back");
+                gate.countDown();
+                closer.join();
+
+                for (Thread thread : started) {
+                    assertTrue(!thread.isAlive(), thread.getName() + " still runs after close");
+                }
+                assertEquals(0, fixture.stats.asyncBacklog(), "nothing is pending after close");
+                assertTrue(fixture.queue.drain(Duration.ofSeconds(30)), "what close queued is replayed");
+                assertEquals(compared(fixture.sourceRows()), compared(fixture.targetRows()), "close copied every pending key");
+
+                long copied = fixture.stats.asyncCopied();
+                fixture.ledger.deposit(2, 7);
+                assertEquals(compared(fixture.sourceRows()), compared(fixture.targetRows()),
+                        "a write after close is mirrored in the call");
+                assertEquals(copied, fixture.stats.asyncCopied(), "no asynchronous copy after close");
+            } finally {
+                gate.countDown();
+                fixture.close();
+            }
+        }
+    }
+
+    /** The columns both sides hold alike (id, owner, balance). */
+    private static List<List<Object>> compared(List<List<Object>> rows) {
+        return rows.stream().map(row -> row.subList(0, 3)).toList();
     }
 
     static boolean postgresAvailable() {

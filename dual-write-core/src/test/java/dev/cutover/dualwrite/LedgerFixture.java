@@ -53,6 +53,8 @@ final class LedgerFixture implements AutoCloseable {
     private final boolean crashSafe;
     /** Whether the proxies copy asynchronously ({@link MirrorMode#ASYNC}); repository style only. */
     private final boolean async;
+    /** Every instance's row copier, closed first by {@link #close()}: their asynchronous copiers need the queue and flags. */
+    private final List<KeyResync> resyncs = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Per-account locks the application's writes take, or null: see the constructor. */
     private final Map<Long, ReentrantLock> accountLocks;
     final Style style;
@@ -144,10 +146,12 @@ final class LedgerFixture implements AutoCloseable {
     }
 
     private KeyResync newResync() {
-        return KeyResync.builder(sourcePool, faultyTarget)
+        KeyResync instanceResync = KeyResync.builder(sourcePool, faultyTarget)
                 .mapping(style == Style.REPOSITORY ? JdbcLedger.mapping() : JdbcLedger.sameSchemaMapping())
                 .statementTimeout(Duration.ofSeconds(2))
                 .mirrorMode(async ? MirrorMode.ASYNC : MirrorMode.SYNC).build();
+        resyncs.add(instanceResync);
+        return instanceResync;
     }
 
     /** Serializes the application's writes of one account, where asked: see {@link JdbcLedger#serializedPerAccount}. */
@@ -253,6 +257,7 @@ final class LedgerFixture implements AutoCloseable {
 
     @Override
     public void close() {
+        resyncs.forEach(KeyResync::close);
         queue.close();
         router.close();
         flags.close();
