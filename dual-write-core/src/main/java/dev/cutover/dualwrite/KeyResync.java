@@ -241,7 +241,7 @@ public final class KeyResync implements AutoCloseable {
         return mirrorMode;
     }
 
-    /** @return how many keys one repository keeps pending in the asynchronous mode, see {@link Builder#asyncBacklog} */
+    /** @return how many keys this row copier keeps pending in the asynchronous mode, see {@link Builder#asyncBacklog} */
     public int asyncBacklog() {
         return asyncBacklog;
     }
@@ -908,10 +908,12 @@ public final class KeyResync implements AutoCloseable {
          * {@link MirrorMode#SYNC} (the default) copies inside the call, so the other side has the
          * row when the call returns. {@link MirrorMode#ASYNC} returns after the primary write and
          * copies off the caller's thread, in commit order, coalescing keys written again meanwhile
-         * and batching many keys per copy; reads of a key still pending in the repository are served
-         * by the primary. A key pending when the primary moves is queued in the retry-queue before
-         * the move's copy window closes, so the handover waits for it. Only the repository style
-         * supports it: a {@link CutoverDataSource} over this resync refuses to build.
+         * and batching many keys per copy, on one copier thread of this row copier; reads of a key
+         * still pending in the migration, through any of its repositories on this row copier, are
+         * served by the primary. A key pending when the primary moves is queued in the retry-queue
+         * before the move's copy window closes, so the handover waits for it. {@link KeyResync#close()}
+         * copies the pending keys and stops the thread. Only the repository style supports it: a
+         * {@link CutoverDataSource} over this resync refuses to build.
          *
          * @param mode the mode; default {@link MirrorMode#SYNC}
          * @return this builder
@@ -922,7 +924,7 @@ public final class KeyResync implements AutoCloseable {
         }
 
         /**
-         * Sets how many keys one repository in {@link MirrorMode#ASYNC} keeps waiting for their copy
+         * Sets how many keys this row copier in {@link MirrorMode#ASYNC} keeps waiting for their copy
          * in memory. A write whose key would pass it queues the key in the retry-queue inside the call
          * instead (never drops it), which costs that call one enqueue. It also bounds the flush to the
          * retry-queue when the primary moves, which must finish within the handover's copy window.
