@@ -49,16 +49,19 @@ class AsyncMirrorTest {
             LedgerFixture.createTables(source, target, Style.REPOSITORY);
             CountDownLatch gate = new CountDownLatch(1);
             DataSource targetPool = gated(target.dataSource(4), gate);
+            // Flags confirmed for 10 s at a time: the fence would queue the held-back keys (and they
+            // would no longer be owed) if a loaded machine delayed a 10 ms refresh past the window.
             LedgerFixture fixture = new LedgerFixture(source, target, source.dataSource(4),
-                    targetPool, false, Style.REPOSITORY, false, true);
+                    targetPool, false, Style.REPOSITORY, false, true, Duration.ofSeconds(10));
             try {
                 fixture.moveTo(Stage.SHIFT_READS);
                 fixture.flags.setTargetReadPercent(LedgerFixture.MIGRATION, 100, "test", "reads on the target");
                 fixture.flags.refresh();
                 Ledger ledger = fixture.ledger;
-                // A second repository of the same migration and row copier, as another DAO would be.
+                // A second repository of the same migration and row copier, as another DAO would be. Its
+                // target answers at once, stale: the router would not fall back to the source for it.
                 Ledger sameMigration = Cutover.repository(Ledger.class)
-                        .source(JdbcLedger.source(source.dataSource(2))).target(JdbcLedger.target(targetPool))
+                        .source(JdbcLedger.source(source.dataSource(2))).target(JdbcLedger.target(target.dataSource(2)))
                         .migration(LedgerFixture.MIGRATION).flags(fixture.flags).router(fixture.router)
                         .retryQueue(fixture.queue).resync(fixture.resync, "accounts")
                         .routingKey("transfer", args -> List.of(args[0], args[1]))
@@ -139,8 +142,9 @@ class AsyncMirrorTest {
              TestDatabase target = TestDatabases.create(Engine.H2, "asyncctgt")) {
             LedgerFixture.createTables(source, target, Style.REPOSITORY);
             CountDownLatch gate = new CountDownLatch(1);
+            // Flags confirmed for 10 s at a time, so that the fence does not queue the held-back keys.
             LedgerFixture fixture = new LedgerFixture(source, target, source.dataSource(4),
-                    gated(target.dataSource(4), gate), false, Style.REPOSITORY, false, true);
+                    gated(target.dataSource(4), gate), false, Style.REPOSITORY, false, true, Duration.ofSeconds(10));
             try {
                 fixture.moveTo(Stage.DUAL_WRITE);
                 java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
@@ -150,6 +154,8 @@ class AsyncMirrorTest {
                 List<Thread> started = Thread.getAllStackTraces().keySet().stream()
                         .filter(t -> !before.contains(t) && t.getName().startsWith("cutover-async-")).toList();
                 assertEquals(2, started.size(), "the first write starts the copier and its fence: " + started);
+                // The copier holds key 1's first write at the gate; keys 2 and 1 (written again) wait behind it.
+                assertEquals(3, fixture.stats.asyncBacklog(), "keys in copy and pending");
 
                 Thread closer = new Thread(fixture.resync::close, "closer");
                 closer.start();

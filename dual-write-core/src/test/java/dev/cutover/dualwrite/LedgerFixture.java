@@ -41,7 +41,7 @@ final class LedgerFixture implements AutoCloseable {
     static final Duration HANDOVER_MARGIN = Duration.ofMillis(40);
     /** The refresh interval of {@link #flags}. */
     static final Duration REFRESH = Duration.ofMillis(10);
-    final MigrationFlags flags = newFlags(REFRESH);
+    final MigrationFlags flags;
     final DualWriteStats stats = new DualWriteStats();
     final KeyResync resync;
     final RetryQueue queue;
@@ -86,6 +86,16 @@ final class LedgerFixture implements AutoCloseable {
     /** @param async whether the repositories copy in {@link MirrorMode#ASYNC}; repository style only */
     LedgerFixture(TestDatabase source, TestDatabase target, DataSource sourcePool, DataSource targetPool,
             boolean crashSafe, Style style, boolean serializeAccountsOnH2, boolean async) {
+        this(source, target, sourcePool, targetPool, crashSafe, style, serializeAccountsOnH2, async, REFRESH);
+    }
+
+    /**
+     * @param refresh the refresh interval of {@link #flags}; a long one keeps the copy window open
+     *     while a test holds asynchronous copies back on a loaded machine
+     */
+    LedgerFixture(TestDatabase source, TestDatabase target, DataSource sourcePool, DataSource targetPool,
+            boolean crashSafe, Style style, boolean serializeAccountsOnH2, boolean async, Duration refresh) {
+        this.flags = newFlags(refresh);
         if (async && style != Style.REPOSITORY) {
             throw new IllegalArgumentException("the asynchronous mirror belongs to the repository style");
         }
