@@ -272,10 +272,20 @@ final class AsyncMirror implements AutoCloseable {
                 copy(batch);
             } catch (RuntimeException | Error e) {
                 LOG.error("The asynchronous copy of {} key(s) failed unexpectedly; queueing them", batch.size(), e);
-                byGroup(unresolved(batch)).values().forEach(this::queue);
+                queueAfterFailure(batch);
             } finally {
                 done(batch);
             }
+        }
+    }
+
+    /** Queues a failed batch; the copier thread must outlive any failure, or pending keys would wait forever. */
+    private void queueAfterFailure(List<Entry> batch) {
+        try {
+            byGroup(unresolved(batch)).values().forEach(this::queue);
+        } catch (RuntimeException | Error e) {
+            LOG.error("Could not queue {} asynchronous key(s) after a failed copy; queueing them as late", batch.size(), e);
+            late(batch);
         }
     }
 
@@ -582,10 +592,14 @@ final class AsyncMirror implements AutoCloseable {
             threads = new Thread[] {copier, fence};
         }
         try {
-            for (Thread thread : threads) {
-                if (thread != null && thread != Thread.currentThread()) {
-                    thread.join();
-                }
+            if (threads[0] != null && threads[0] != Thread.currentThread()) {
+                threads[0].join();
+            }
+            // Whatever the copier left (it ended on an unexpected failure) is queued here, so that the
+            // fence, which waits for pending keys, ends too.
+            flush();
+            if (threads[1] != null && threads[1] != Thread.currentThread()) {
+                threads[1].join();
             }
         } catch (InterruptedException e) {
             LOG.warn("Interrupted while the asynchronous copier finishes its pending keys: queueing them instead");

@@ -150,12 +150,17 @@ class AsyncMirrorTest {
                 java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
                 fixture.ledger.open(1, "ann");
                 fixture.ledger.open(2, "bob");
-                fixture.ledger.deposit(1, 10);
                 List<Thread> started = Thread.getAllStackTraces().keySet().stream()
                         .filter(t -> !before.contains(t) && t.getName().startsWith("cutover-async-")).toList();
                 assertEquals(2, started.size(), "the first write starts the copier and its fence: " + started);
-                // The copier holds key 1's first write at the gate; keys 2 and 1 (written again) wait behind it.
-                assertEquals(3, fixture.stats.asyncBacklog(), "keys in copy and pending");
+                Thread copier = started.stream().filter(t -> t.getName().startsWith("cutover-async-mirror-"))
+                        .findFirst().orElseThrow();
+                while (copier.getState() != Thread.State.TIMED_WAITING) {
+                    Thread.sleep(1); // until the copier waits at the gate with keys 1 and 2, or 1 alone
+                }
+                fixture.ledger.deposit(1, 10);
+                fixture.ledger.open(3, "cy");
+                assertEquals(4, fixture.stats.asyncBacklog(), "keys 1 and 2 in copy, 1 (written again) and 3 pending");
 
                 Thread closer = new Thread(fixture.resync::close, "closer");
                 closer.start();
