@@ -7,10 +7,12 @@ import dev.cutover.common.Dialect;
 import dev.cutover.common.internal.TablePrefix;
 import dev.cutover.dualwrite.BackfillConfig;
 import dev.cutover.dualwrite.KeyResync;
+import dev.cutover.dualwrite.MirrorMode;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.JdbcFlagStore;
 import dev.cutover.flags.JdbcFlagStoreConfig;
 import dev.cutover.flags.MigrationFlags;
+import dev.cutover.flags.MigrationState;
 import dev.cutover.internal.JdbcBackfillCheckpoints;
 import dev.cutover.internal.MeterBinding;
 import dev.cutover.internal.RegisteredMigrations;
@@ -75,6 +77,8 @@ public final class Cutover implements AutoCloseable {
     private final DataSource target;
     private final ReadRouterConfig readRouterConfig;
     private final Consumer<KeyResync.Builder> rowCopierCustomizer;
+    /** Mirror modes set for single migrations, over the row-copier customizer's. */
+    private final Map<String, MirrorMode> mirrorModes;
     private final boolean logValues;
     private final Object meterRegistry;
     private final MigrationFlags flags;
@@ -100,6 +104,7 @@ public final class Cutover implements AutoCloseable {
         this.readRouterConfig = logValues ? ReadRouterConfig.from(builder.readRouterConfig).revealValues(true).build()
                 : builder.readRouterConfig;
         this.rowCopierCustomizer = builder.rowCopierCustomizer;
+        this.mirrorModes = Map.copyOf(builder.mirrorModes);
         this.meterRegistry = builder.meterRegistry;
         this.verifierConfig = builder.verifierConfig;
         this.backfillConfig = builder.backfillConfig;
@@ -340,6 +345,11 @@ public final class Cutover implements AutoCloseable {
         return rowCopierCustomizer;
     }
 
+    /** @return the mirror mode set for this migration with {@link Builder#mirrorMode}, or null */
+    MirrorMode mirrorMode(String migration) {
+        return mirrorModes.get(migration);
+    }
+
     boolean logValues() {
         return logValues;
     }
@@ -356,9 +366,12 @@ public final class Cutover implements AutoCloseable {
     }
 
     /**
-     * Stops the retry-queue workers, the read routers' shadow readers and the flag refresher, in that
-     * order, so that nothing replays or routes with flags that no longer refresh. Entries still queued
-     * stay in the retry table for the next start or another instance. Idempotent.
+     * Stops the row copiers' asynchronous copiers ({@link MirrorMode#ASYNC}), the retry-queue
+     * workers, the read routers' shadow readers and the flag refresher, in that order: the copiers
+     * first copy or queue every key still pending, while the queue and flags they need still run,
+     * and nothing replays or routes with flags that no longer refresh. Entries still queued stay in
+     * the retry table for the next start or another instance. Writes through a migration's
+     * repositories after this are mirrored inside the call. Idempotent.
      */
     @Override
     public void close() {
@@ -372,6 +385,7 @@ public final class Cutover implements AutoCloseable {
             toClose = List.copyOf(migrations.values());
             toStop = queue;
         }
+        toClose.forEach(Migration::closeRowCopier);
         if (toStop != null) {
             toStop.close();
         }
@@ -401,6 +415,7 @@ public final class Cutover implements AutoCloseable {
         private Consumer<MigrationFlags.Builder> flagsCustomizer = b -> { };
         private Consumer<RetryQueueConfig.Builder> queueCustomizer = b -> { };
         private Consumer<KeyResync.Builder> rowCopierCustomizer = b -> { };
+        private final Map<String, MirrorMode> mirrorModes = new LinkedHashMap<>();
         private boolean logValues;
 
         private Builder(DataSource source, DataSource target) {
@@ -545,6 +560,26 @@ public final class Cutover implements AutoCloseable {
          */
         public Builder rowCopier(Consumer<KeyResync.Builder> customizer) {
             this.rowCopierCustomizer = Objects.requireNonNull(customizer, "null customizer");
+            return this;
+        }
+
+        /**
+         * Sets when one migration's repositories copy a write to the other side, over what
+         * {@link #rowCopier} sets for every migration: {@link MirrorMode#ASYNC} returns after the
+         * primary write and copies off the caller's thread (see {@link KeyResync.Builder#mirrorMode}),
+         * for a migration whose callers need the latency more than a target that is current when the
+         * call returns. Applied when the migration is registered; its data sources refuse the
+         * asynchronous mode. The runtime's {@link Cutover#close()} copies or queues the keys still
+         * pending before it stops the retry-queue.
+         *
+         * @param migration the migration's name, as later passed to
+         *     {@link Cutover#migration(String, TableMapping, TableMapping...)}
+         * @param mode the mode; default what the row-copier customizer sets, else {@link MirrorMode#SYNC}
+         * @return this builder
+         * @throws IllegalArgumentException if the name is not a legal migration name
+         */
+        public Builder mirrorMode(String migration, MirrorMode mode) {
+            this.mirrorModes.put(MigrationState.checkMigrationName(migration), Objects.requireNonNull(mode, "null mode"));
             return this;
         }
 

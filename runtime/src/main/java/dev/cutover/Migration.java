@@ -51,6 +51,9 @@ public final class Migration {
         KeyResync.Builder copier = KeyResync.builder(runtime.source(), runtime.target()).logValues(runtime.logValues());
         mappings.forEach(copier::mapping);
         runtime.rowCopierCustomizer().accept(copier);
+        if (runtime.mirrorMode(name) != null) {
+            copier.mirrorMode(runtime.mirrorMode(name));
+        }
         this.rowCopier = copier.build();
         if (rowCopier.entities().size() != mappings.size()) {
             throw new CutoverConfigurationException("The rowCopier customizer added mappings to migration " + name
@@ -297,6 +300,11 @@ public final class Migration {
     /** @return the dual-write counters of every repository and data source of this migration */
     public DualWriteStats stats() {
         return stats;
+    }
+
+    /** Copies or queues the asynchronous copies still pending and stops the copier; before the retry-queue stops. */
+    void closeRowCopier() {
+        rowCopier.close();
     }
 
     void close() {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.CutoverException;
 import dev.cutover.dualwrite.LateWriteException;
+import dev.cutover.dualwrite.MirrorMode;
 import dev.cutover.dualwrite.ResyncReplayHandler;
 import dev.cutover.dualwrite.RoutingKey;
 import dev.cutover.dualwrite.TableMapping;
@@ -352,6 +353,77 @@ class CutoverRuntimeTest {
                 cutover.stopQueueWorkers();
                 assertFalse(cutover.queueWorkersRunning());
                 assertEquals(Stage.SOURCE_ONLY, m1.stage(), "the runtime stays open after stopQueueWorkers()");
+            }
+        }
+    }
+
+    /**
+     * A migration set to the asynchronous mirror on its own: its repositories all read a pending key
+     * from the primary, and closing the runtime copies the pending keys before its copier stops.
+     */
+    @Test
+    void oneMigrationMirrorsAsynchronously_andCloseCopiesItsPendingKeysAndStopsItsCopier() throws Exception {
+        try (TestDatabase sourceDb = TestDatabases.create(Engine.H2, "asyncrtsrc");
+             TestDatabase targetDb = TestDatabases.create(Engine.H2, "asyncrttgt")) {
+            for (TestDatabase db : List.of(sourceDb, targetDb)) {
+                db.execute(DDL);
+            }
+            DataSource source = sourceDb.dataSource(4);
+            DataSource targetPool = targetDb.dataSource(4);
+            java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CountDownLatch> gate =
+                    new java.util.concurrent.atomic.AtomicReference<>(new java.util.concurrent.CountDownLatch(0));
+            DataSource target = (DataSource) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                    new Class<?>[] {DataSource.class}, (proxy, method, args) -> {
+                        if (method.getName().equals("getConnection")) {
+                            gate.get().await(30, java.util.concurrent.TimeUnit.SECONDS);
+                        }
+                        try {
+                            return method.invoke(targetPool, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+            assertThrows(IllegalArgumentException.class, () -> Cutover.builder(source, target).mirrorMode("no way", MirrorMode.ASYNC));
+            TableMapping orders = TableMapping.builder("orders").key("id", Long.class).columns("balance").build();
+            Cutover cutover = Cutover.builder(source, target).mirrorMode("m1", MirrorMode.ASYNC).build();
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            try {
+                Migration m1 = cutover.migration("m1", ACCOUNTS);
+                assertEquals(MirrorMode.ASYNC, m1.rowCopier().mirrorMode());
+                assertEquals(MirrorMode.SYNC, cutover.migration("m2", orders).rowCopier().mirrorMode(),
+                        "the mode is set for m1 only");
+                AccountDao writer = m1.repository(AccountDao.class, dao(source), dao(target));
+                // Its target answers at once, stale: the router would not fall back to the source for it.
+                AccountDao reader = m1.repository(AccountDao.class, dao(source), dao(targetPool));
+                m1.moveTo(Stage.DUAL_WRITE, "test", "mirror");
+                m1.moveTo(Stage.SHIFT_READS, "test", "read the target");
+                m1.setTargetReadPercent(100, "test", "every read on the target");
+                java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
+                gate.set(release);
+                writer.open(1);
+                writer.deposit(1, 5);
+                List<Thread> copier = Thread.getAllStackTraces().keySet().stream()
+                        .filter(t -> !before.contains(t) && t.getName().startsWith("cutover-async-")).toList();
+                assertEquals(2, copier.size(), "the first write starts m1's copier and its fence: " + copier);
+                assertEquals(Optional.of(5L), reader.balance(1),
+                        "a key pending in the migration is read from the source through any of its repositories");
+
+                Thread closer = new Thread(cutover::close, "closer");
+                closer.start();
+                while (closer.getState() != Thread.State.WAITING && closer.isAlive()) {
+                    Thread.sleep(1);
+                }
+                assertTrue(closer.isAlive(), "close waits for the pending keys");
+                release.countDown();
+                closer.join();
+                for (Thread thread : copier) {
+                    assertFalse(thread.isAlive(), thread.getName() + " still runs after close");
+                }
+                assertEquals(List.of(5L), column(targetPool, "SELECT balance FROM accounts"),
+                        "close copied the pending key");
+            } finally {
+                release.countDown();
+                cutover.close();
             }
         }
     }

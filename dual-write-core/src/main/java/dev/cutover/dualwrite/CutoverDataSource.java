@@ -430,6 +430,11 @@ public final class CutoverDataSource implements DataSource {
             }
             if (resync != null) {
                 checkSameNames(problems);
+                if (resync.mirrorMode() == MirrorMode.ASYNC) {
+                    problems.add("resync(keyResync) is in MirrorMode.ASYNC, which only the repository style supports"
+                            + " so far: build the resync for this data source with mirrorMode(MirrorMode.SYNC), or wrap"
+                            + " the writes in a repository (Cutover.repository)");
+                }
             }
             if (outboxStore != null) {
                 checkOutboxInSource(problems);

@@ -23,6 +23,12 @@ public final class DualWriteStats {
     private final PerSide queuedBehindPending = new PerSide();
     private final PerSide enqueued = new PerSide();
     private final PerSide enqueueFailures = new PerSide();
+    private final LongAdder asyncBacklog = new LongAdder();
+    private final LongAdder asyncCopied = new LongAdder();
+    private final LongAdder asyncLagNanos = new LongAdder();
+    private final LongAdder asyncCoalesced = new LongAdder();
+    private final LongAdder asyncOverflows = new LongAdder();
+    private final LongAdder asyncLate = new LongAdder();
 
     /** Creates counters at zero. */
     public DualWriteStats() {
@@ -130,6 +136,67 @@ public final class DualWriteStats {
      */
     public long enqueueFailures(Side to) {
         return enqueueFailures.get(to);
+    }
+
+    /**
+     * @return keys of {@link MirrorMode#ASYNC} writes waiting for their copy or being copied now, in
+     *     the repositories counting here (a gauge: it goes down as copies land)
+     */
+    public long asyncBacklog() {
+        return asyncBacklog.sum();
+    }
+
+    /** @return keys copied asynchronously (directly, not through the retry-queue) */
+    public long asyncCopied() {
+        return asyncCopied.sum();
+    }
+
+    /**
+     * @return total lag of the keys counted by {@link #asyncCopied()}, in nanoseconds: for each, from
+     *     the first write's return on the primary that the copy carries to the copy's commit
+     */
+    public long asyncLagNanos() {
+        return asyncLagNanos.sum();
+    }
+
+    /** @return asynchronous writes whose key was already pending, so that one copy carries both */
+    public long asyncCoalesced() {
+        return asyncCoalesced.sum();
+    }
+
+    /** @return asynchronous writes whose key was queued in the retry-queue inside the call, the backlog being full */
+    public long asyncOverflows() {
+        return asyncOverflows.sum();
+    }
+
+    /**
+     * @return keys of asynchronous writes that were neither copied nor queued before the copy window of
+     *     their primary closed (the primary moved or the flags were not confirmed, and the retry-queue
+     *     could not take them in time): their acknowledged write may be lost on the new primary. Alert on it
+     */
+    public long asyncLate() {
+        return asyncLate.sum();
+    }
+
+    void asyncPending(long delta) {
+        asyncBacklog.add(delta);
+    }
+
+    void asyncCopied(long lagNanos) {
+        asyncCopied.increment();
+        asyncLagNanos.add(lagNanos);
+    }
+
+    void coalescedAsync() {
+        asyncCoalesced.increment();
+    }
+
+    void asyncOverflow() {
+        asyncOverflows.increment();
+    }
+
+    void lateAsync() {
+        asyncLate.increment();
     }
 
     void primaryWrite(Side primary, boolean succeeded) {

@@ -73,9 +73,14 @@ import org.slf4j.LoggerFactory;
  * of that key inserted and committed after that delete, by another transaction (H2 2.3.232 to
  * 2.5.252), which would lose the application's acknowledged insert on both sides.
  *
+ * <p><b>Asynchronous mirror.</b> In {@link MirrorMode#ASYNC} the row copier owns the copier thread
+ * of every repository built on it: {@link #close()} copies (or queues) the keys still pending and
+ * stops it. Close it when the application stops, before its retry-queue and flags; the
+ * {@code Cutover} runtime does so for its migrations.
+ *
  * <p>Thread-safe.
  */
-public final class KeyResync {
+public final class KeyResync implements AutoCloseable {
     /** How many times a copy restarts when rows keep appearing for a key it found absent. */
     static final int MAX_ABSENT_RECHECKS = 10;
     private static final Logger LOG = LoggerFactory.getLogger(KeyResync.class);
@@ -89,6 +94,11 @@ public final class KeyResync {
     private final int timeoutSeconds;
     private final Duration copyBudget;
     private final boolean logValues;
+    private final MirrorMode mirrorMode;
+    private final int asyncBacklog;
+    private final int asyncBatchSize;
+    /** The copier of the repositories in {@link MirrorMode#ASYNC}; null in {@link MirrorMode#SYNC}. */
+    private final AsyncMirror asyncMirror;
     private final Map<Side, Dialect> dialects = new ConcurrentHashMap<>();
     private final Map<String, String> upserts = new ConcurrentHashMap<>();
     /**
@@ -107,6 +117,10 @@ public final class KeyResync {
         this.timeoutSeconds = (int) Math.max(1, (b.statementTimeout.toMillis() + 999) / 1000);
         this.copyBudget = b.copyBudget == null ? Duration.ofSeconds(timeoutSeconds) : b.copyBudget;
         this.logValues = b.logValues;
+        this.mirrorMode = b.mirrorMode;
+        this.asyncBacklog = b.asyncBacklog;
+        this.asyncBatchSize = b.asyncBatchSize;
+        this.asyncMirror = mirrorMode == MirrorMode.ASYNC ? new AsyncMirror(this) : null;
         b.dialects.forEach(dialects::put);
         for (int i = 0; i < stripes.length; i++) {
             stripes[i] = new ReentrantLock();
@@ -222,6 +236,41 @@ public final class KeyResync {
         return logValues;
     }
 
+    /** @return when writes' copies are made, see {@link Builder#mirrorMode} */
+    public MirrorMode mirrorMode() {
+        return mirrorMode;
+    }
+
+    /** @return how many keys this row copier keeps pending in the asynchronous mode, see {@link Builder#asyncBacklog} */
+    public int asyncBacklog() {
+        return asyncBacklog;
+    }
+
+    /** @return how many keys one asynchronous copy takes at most, see {@link Builder#asyncBatchSize} */
+    public int asyncBatchSize() {
+        return asyncBatchSize;
+    }
+
+    /** @return the asynchronous copier shared by the repositories of this row copier; null in {@link MirrorMode#SYNC} */
+    AsyncMirror asyncMirror() {
+        return asyncMirror;
+    }
+
+    /**
+     * Stops the asynchronous copier ({@link MirrorMode#ASYNC}): it copies every key still pending,
+     * queueing in the retry-queue those it cannot copy, and its threads end before this returns.
+     * Writes through its repositories from then on are mirrored inside the call, as in
+     * {@link MirrorMode#SYNC}. Call it before closing the retry-queue and the flags, which the
+     * pending copies still use. Does nothing in {@link MirrorMode#SYNC}; idempotent. One-key copies
+     * ({@link #resync}) keep working.
+     */
+    @Override
+    public void close() {
+        if (asyncMirror != null) {
+            asyncMirror.close();
+        }
+    }
+
     /** @return the time one call's mirror may take inside the call, see {@link Builder#copyBudget} */
     public Duration copyBudget() {
         return copyBudget;
@@ -311,6 +360,147 @@ public final class KeyResync {
                 restoreAutoCommit(sending, sendingAutoCommit);
             }
         }
+    }
+
+    /**
+     * Copies several present keys of one entity in one pair of transactions: one locking read of
+     * all their rows on the sending side ({@code ... FOR UPDATE SKIP LOCKED}, in key order), one
+     * multi-row upsert on the receiving side, its commit, then the end of the sending transaction,
+     * which releases the locks. Like {@link #resync}, each copied row is written while its sending
+     * row is locked, so copies of a key still land in the sending side's commit order. A row that is
+     * locked by another transaction is skipped, not waited for: waiting while holding other rows'
+     * locks could deadlock with an application transaction that locks the same rows in another
+     * order. Skipped and absent keys (which need the delete-and-recheck protocol of {@link #resync}),
+     * and every key of a side whose writes are guarded ({@link #guardedWrite}) or whose database
+     * cannot skip locked rows (H2), are returned for one-key copies.
+     *
+     * @param keys routing keys of the entity, in the source's terms, distinct
+     * @param inWindow whether the copy window is still open, asked before the receiving commit; null for none
+     * @return the keys this call did not copy
+     * @throws CopyWindowClosedException if {@code inWindow} said no; nothing was committed
+     * @throws SQLException if either side fails; nothing of the batch was committed on the receiving side
+     */
+    List<String> resyncBatch(String entity, List<String> keys, Side from, CopyBudget budget,
+            java.util.function.BooleanSupplier inWindow) throws SQLException {
+        TableMapping mapping = mapping(entity);
+        Side to = from.other();
+        Dialect fromDialect = dialect(from, budget);
+        Dialect toDialect = dialect(to, budget);
+        if (keys.size() < 2 || fromDialect == Dialect.H2) {
+            return keys;
+        }
+        List<String> fromColumns = mapping.columnNames(from);
+        List<String> fromKeys = mapping.keyColumnNames(from);
+        List<String> toColumns = mapping.columnNames(to);
+        List<String> toKeys = mapping.keyColumnNames(to);
+        List<List<Object>> fromKeyValues = new java.util.ArrayList<>(keys.size());
+        for (String key : keys) {
+            List<Object> sourceKey = mapping.keyValues(key);
+            fromKeyValues.add(from == Side.SOURCE ? sourceKey : mapping.convertKey(Side.SOURCE, sourceKey));
+        }
+        int[] keyPositions = fromKeys.stream().mapToInt(fromColumns::indexOf).toArray();
+        try (Borrowed sendingBorrowed = borrow(from, budget); Borrowed receivingBorrowed = borrow(to, budget)) {
+            Connection sending = sendingBorrowed.connection;
+            Connection receiving = receivingBorrowed.connection;
+            if (guardedWrite(mapping, to, toDialect, receiving)) {
+                return keys;
+            }
+            boolean sendingAutoCommit = sending.getAutoCommit();
+            boolean receivingAutoCommit = receiving.getAutoCommit();
+            sendingBorrowed.limit(budget, "switching off auto-commit");
+            sending.setAutoCommit(false);
+            receivingBorrowed.limit(budget, "switching off auto-commit");
+            receiving.setAutoCommit(false);
+            try {
+                sendingBorrowed.limit(budget, "the locking read of a batch");
+                List<List<Object>> rows = new java.util.ArrayList<>();
+                try (PreparedStatement statement = sending.prepareStatement(RowSql.selectForUpdateSkipLocked(
+                        table(mapping, from), fromColumns, fromKeys, keys.size()))) {
+                    statement.setQueryTimeout(sendingBorrowed.queryTimeoutSeconds(budget, timeoutSeconds));
+                    List<Object> values = new java.util.ArrayList<>();
+                    fromKeyValues.forEach(values::addAll);
+                    bind(statement, values);
+                    try (ResultSet rs = statement.executeQuery()) {
+                        ColumnValues reader = null;
+                        while (rs.next()) {
+                            if (reader == null) {
+                                reader = ColumnValues.of(rs.getMetaData(), fromColumns.size(), fromDialect);
+                            }
+                            rows.add(reader.row(rs));
+                        }
+                    }
+                }
+                java.util.Set<Integer> copied = new java.util.HashSet<>();
+                for (List<Object> row : rows) {
+                    for (int i = 0; i < fromKeyValues.size(); i++) {
+                        if (sameKey(row, keyPositions, fromKeyValues.get(i))) {
+                            copied.add(i);
+                            break;
+                        }
+                    }
+                }
+                if (copied.size() != rows.size()) {
+                    throw new SQLException("A batch read of " + entity + " returned rows that match none of its "
+                            + keys.size() + " keys; the keys are copied one by one");
+                }
+                if (!rows.isEmpty()) {
+                    List<Object> values = new java.util.ArrayList<>();
+                    for (List<Object> row : rows) {
+                        values.addAll(mapping.convertRow(from, row));
+                    }
+                    receivingBorrowed.limit(budget, "the upsert of a batch");
+                    execute(receivingBorrowed, RowSql.upsertRows(toDialect, table(mapping, to), toColumns, toKeys,
+                            rows.size()), values, budget);
+                    if (inWindow != null && !inWindow.getAsBoolean()) {
+                        throw new CopyWindowClosedException("A batch of " + entity + " was not written on the "
+                                + to.name().toLowerCase(java.util.Locale.ROOT) + " before the copy window of its primary"
+                                + " closed (the primary may have moved); the copy was rolled back");
+                    }
+                    receivingBorrowed.limit(budget, "the commit of a batch");
+                    receiving.commit();
+                }
+                sendingBorrowed.limitAfterCopy(budget);
+                endLockOnly(sending, fromDialect);
+                List<String> rest = new java.util.ArrayList<>();
+                for (int i = 0; i < keys.size(); i++) {
+                    if (!copied.contains(i)) {
+                        rest.add(keys.get(i));
+                    }
+                }
+                return rest;
+            } catch (SQLException | RuntimeException e) {
+                receivingBorrowed.limitAfterCopy(budget);
+                rollbackQuietly(receiving, e);
+                sendingBorrowed.limitAfterCopy(budget);
+                try {
+                    endLockOnly(sending, fromDialect);
+                } catch (SQLException end) {
+                    e.addSuppressed(end);
+                }
+                throw e;
+            } finally {
+                receivingBorrowed.limitAfterCopy(budget);
+                restoreAutoCommit(receiving, receivingAutoCommit);
+                sendingBorrowed.limitAfterCopy(budget);
+                restoreAutoCommit(sending, sendingAutoCommit);
+            }
+        }
+    }
+
+    /** Whether a row read holds the key values at the key columns' positions; numbers compare by value. */
+    private static boolean sameKey(List<Object> row, int[] keyPositions, List<Object> key) {
+        for (int k = 0; k < keyPositions.length; k++) {
+            Object read = row.get(keyPositions[k]);
+            Object wanted = key.get(k);
+            if (read instanceof Number a && wanted instanceof Number b) {
+                if (new java.math.BigDecimal(a.toString()).compareTo(new java.math.BigDecimal(b.toString())) != 0) {
+                    return false;
+                }
+            } else if (!Objects.equals(read, wanted)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -638,6 +828,9 @@ public final class KeyResync {
         private Duration statementTimeout = Duration.ofSeconds(5);
         private Duration copyBudget;
         private boolean logValues;
+        private MirrorMode mirrorMode = MirrorMode.SYNC;
+        private int asyncBacklog = 1_000;
+        private int asyncBatchSize = 100;
 
         private Builder(DataSource source, DataSource target) {
             this.source = Objects.requireNonNull(source, "null source");
@@ -707,6 +900,55 @@ public final class KeyResync {
          */
         public Builder logValues(boolean logValues) {
             this.logValues = logValues;
+            return this;
+        }
+
+        /**
+         * Sets when the repositories of this migration copy a write to the other side.
+         * {@link MirrorMode#SYNC} (the default) copies inside the call, so the other side has the
+         * row when the call returns. {@link MirrorMode#ASYNC} returns after the primary write and
+         * copies off the caller's thread, in commit order, coalescing keys written again meanwhile
+         * and batching many keys per copy, on one copier thread of this row copier; reads of a key
+         * still pending in the migration, through any of its repositories on this row copier, are
+         * served by the primary. A key pending when the primary moves is queued in the retry-queue
+         * before the move's copy window closes, so the handover waits for it. {@link KeyResync#close()}
+         * copies the pending keys and stops the thread. Only the repository style supports it: a
+         * {@link CutoverDataSource} over this resync refuses to build.
+         *
+         * @param mode the mode; default {@link MirrorMode#SYNC}
+         * @return this builder
+         */
+        public Builder mirrorMode(MirrorMode mode) {
+            this.mirrorMode = Objects.requireNonNull(mode, "null mode");
+            return this;
+        }
+
+        /**
+         * Sets how many keys this row copier in {@link MirrorMode#ASYNC} keeps waiting for their copy
+         * in memory. A write whose key would pass it queues the key in the retry-queue inside the call
+         * instead (never drops it), which costs that call one enqueue. It also bounds the flush to the
+         * retry-queue when the primary moves, which must finish within the handover's copy window.
+         *
+         * @param keys 1 to 100,000; default 1,000
+         * @return this builder
+         * @throws CutoverConfigurationException if out of range
+         */
+        public Builder asyncBacklog(int keys) {
+            this.asyncBacklog = Checks.between("asyncBacklog", keys, 1, 100_000);
+            return this;
+        }
+
+        /**
+         * Sets how many keys one asynchronous copy takes: they share one locking read and one
+         * multi-row upsert per table (row by row on MariaDB and MySQL targets with unique indexes
+         * besides the key's, and from H2).
+         *
+         * @param keys 1 to 1,000; default 100
+         * @return this builder
+         * @throws CutoverConfigurationException if out of range
+         */
+        public Builder asyncBatchSize(int keys) {
+            this.asyncBatchSize = Checks.between("asyncBatchSize", keys, 1, 1_000);
             return this;
         }
 

@@ -106,6 +106,18 @@ final class Mirror {
         return stats;
     }
 
+    RetryQueue queue() {
+        return queue;
+    }
+
+    KeyResync resync() {
+        return resync;
+    }
+
+    CircuitBreaker breaker() {
+        return breaker;
+    }
+
     /**
      * Mirrors the keys a call's primary write committed, within one copy budget: each is queued
      * behind its pending entries, else copied, else queued. Under a write permit (the fenced primary
@@ -169,7 +181,7 @@ final class Mirror {
     enum CopyOutcome { COPIED, FAILED, LATE }
 
     /** Copies a key through the circuit breaker, landing on the receiving side only inside the permit's window. */
-    private CopyOutcome copy(Key key, Side from, CallersConnection caller, CopyBudget budget, WritePermit permit) {
+    CopyOutcome copy(Key key, Side from, CallersConnection caller, CopyBudget budget, WritePermit permit) {
         if (!breaker.tryAcquirePermission()) {
             stats.mirrorFailed(from.other());
             return CopyOutcome.FAILED;
@@ -319,7 +331,7 @@ final class Mirror {
      * Whether the queue holds entries for the key; when the queue cannot tell (in time), a direct
      * copy is still safe: it copies the committed row under its lock.
      */
-    private boolean pending(Key key, CallersConnection caller, CopyBudget budget) {
+    boolean pending(Key key, CallersConnection caller, CopyBudget budget) {
         try {
             if (caller != null && caller.holdsQueue()) {
                 Connection connection = caller.connection();

@@ -42,6 +42,8 @@ final class RepositoryHandler implements InvocationHandler {
     /** Where crash-safe repositories record write-ahead intents; null in the default mode. */
     private final RetryStore intentStore;
     private final Duration intentDelay;
+    /** The asynchronous mirror ({@link MirrorMode#ASYNC}); null in the synchronous mode. */
+    private final AsyncMirror async;
 
     RepositoryHandler(Class<?> type, Object source, Object target, String migration, MigrationFlags flags,
             ReadRouter router, RetryQueue queue, KeyResync resync, Map<Method, MethodPlan> plans, DualWriteStats stats,
@@ -57,6 +59,10 @@ final class RepositoryHandler implements InvocationHandler {
         this.resync = resync;
         this.intentStore = intentStore;
         this.intentDelay = intentDelay;
+        this.async = resync == null ? null : resync.asyncMirror();
+        if (async != null) {
+            async.watch(flags, migration);
+        }
         HandoverSteps.register(flags, migration, queue, resync);
         plans.forEach((method, plan) -> this.plans.put(lookupKey(method), plan));
     }
@@ -71,6 +77,13 @@ final class RepositoryHandler implements InvocationHandler {
             case DEFAULT:
                 return InvocationHandler.invokeDefault(proxy, method, args);
             case READ:
+                if (async != null) {
+                    Object key = plan.readKey(args);
+                    if (key != null && async.owes(migration, String.valueOf(key))) {
+                        // Read-your-writes: the other side may not have this key's latest write yet.
+                        return readPrimary(plan, method, args);
+                    }
+                }
                 return router.read(plan.operation(), plan.readKey(args), () -> call(source, method, args),
                         () -> plan.sourceResult(call(target, method, plan.targetArgs(args))));
             default:
@@ -80,8 +93,11 @@ final class RepositoryHandler implements InvocationHandler {
 
     private Object write(MethodPlan plan, Object[] args) throws Throwable {
         Object key = plan.writeKey(args);
-        // The permit fences primary moves: it waits out a handover and bounds the copy's window.
-        try (WritePermit permit = flags.beginWrite(migration)) {
+        // The permit fences primary moves: it waits out a handover and bounds the copy's window. In
+        // the asynchronous mode the keys left pending hold it on until they are copied or queued.
+        AsyncMirror.HeldPermit held = new AsyncMirror.HeldPermit(flags.beginWrite(migration));
+        try {
+            WritePermit permit = held.permit;
             Stage stage = permit.stage();
             if (!stage.dualWrites()) {
                 return callPrimary(stage.writesSource() ? Side.SOURCE : Side.TARGET, plan, args);
@@ -89,7 +105,7 @@ final class RepositoryHandler implements InvocationHandler {
             Side primary = stage.primary();
             List<String> keys = plan.writeKeys(key);
             if (intentStore != null) {
-                return writeCrashSafe(plan, args, keys, primary, permit);
+                return writeCrashSafe(plan, args, keys, primary, permit, held);
             }
             Object result;
             try {
@@ -99,11 +115,36 @@ final class RepositoryHandler implements InvocationHandler {
                 mirror.enqueue(mirrorKeys(plan, keys), primary, null, CopyBudget.start(resync.copyBudget()), permit);
                 throw failure;
             }
-            if (!mirror.mirror(mirrorKeys(plan, keys), primary, null, permit)) {
+            if (async != null && !(permit.copyWindowOpen() && permit.renew())) {
+                // The primary moved (or the copy window is closing) while the write ran: a pending
+                // key could miss the window, so this write is mirrored as in the synchronous mode,
+                // which fails the call if it is late instead of acknowledging it.
+                if (!mirror.mirror(mirrorKeys(plan, keys), primary, null, permit)) {
+                    throw late(plan, primary);
+                }
+            } else if (async != null) {
+                List<Mirror.Key> left = async.submit(mirror, mirrorKeys(plan, keys), primary, held);
+                // Keys past the backlog are queued; once the copier is closed they are mirrored as in
+                // the synchronous mode. Either way the call is acknowledged only once they are safe.
+                if (!left.isEmpty() && !(async.closed() ? mirror.mirror(new java.util.ArrayList<>(left), primary, null,
+                        permit) : mirror.enqueue(new java.util.ArrayList<>(left), primary, null,
+                        CopyBudget.start(resync.copyBudget()), permit))) {
+                    throw late(plan, primary);
+                }
+            } else if (!mirror.mirror(mirrorKeys(plan, keys), primary, null, permit)) {
                 throw late(plan, primary);
             }
             return result;
+        } finally {
+            held.release();
         }
+    }
+
+    /** Serves a read from the primary side, whatever the router would choose. */
+    private Object readPrimary(MethodPlan plan, Method method, Object[] args) throws Exception {
+        Side primary = flags.state(migration).stage().primary();
+        return primary == Side.SOURCE ? call(source, method, args)
+                : plan.sourceResult(call(target, method, plan.targetArgs(args)));
     }
 
     private LateWriteException late(MethodPlan plan, Side primary) {
@@ -131,8 +172,8 @@ final class RepositoryHandler implements InvocationHandler {
      * replays once the key rests for {@code intentDelay}, while each write's direct copy keeps the
      * mirror current meanwhile.
      */
-    private Object writeCrashSafe(MethodPlan plan, Object[] args, List<String> keys, Side primary, WritePermit permit)
-            throws Throwable {
+    private Object writeCrashSafe(MethodPlan plan, Object[] args, List<String> keys, Side primary, WritePermit permit,
+            AsyncMirror.HeldPermit held) throws Throwable {
         Instant due = Instant.now().plus(intentDelay);
         for (String key : keys) {
             try {
@@ -154,7 +195,15 @@ final class RepositoryHandler implements InvocationHandler {
                     + " the write was not made. Retry the call");
         }
         Object result = callPrimary(primary, plan, args);
-        if (!mirror.copy(mirrorKeys(plan, keys), primary, null, permit)) {
+        if (async != null) {
+            // The intents already cover every key, also one the backlog has no room for; once the
+            // copier is closed, the keys are copied inside the call, as in the synchronous mode.
+            List<Mirror.Key> left = async.submit(mirror, mirrorKeys(plan, keys), primary, held);
+            if (!left.isEmpty() && async.closed() && !mirror.copy(new java.util.ArrayList<>(left), primary, null,
+                    permit)) {
+                throw late(plan, primary);
+            }
+        } else if (!mirror.copy(mirrorKeys(plan, keys), primary, null, permit)) {
             throw late(plan, primary);
         }
         return result;

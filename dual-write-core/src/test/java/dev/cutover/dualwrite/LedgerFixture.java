@@ -41,7 +41,7 @@ final class LedgerFixture implements AutoCloseable {
     static final Duration HANDOVER_MARGIN = Duration.ofMillis(40);
     /** The refresh interval of {@link #flags}. */
     static final Duration REFRESH = Duration.ofMillis(10);
-    final MigrationFlags flags = newFlags(REFRESH);
+    final MigrationFlags flags;
     final DualWriteStats stats = new DualWriteStats();
     final KeyResync resync;
     final RetryQueue queue;
@@ -51,6 +51,10 @@ final class LedgerFixture implements AutoCloseable {
     private final DataSource faultyTarget;
     private final RetryStore store = RetryStore.inMemory();
     private final boolean crashSafe;
+    /** Whether the proxies copy asynchronously ({@link MirrorMode#ASYNC}); repository style only. */
+    private final boolean async;
+    /** Every instance's row copier, closed first by {@link #close()}: their asynchronous copiers need the queue and flags. */
+    private final List<KeyResync> resyncs = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Per-account locks the application's writes take, or null: see the constructor. */
     private final Map<Long, ReentrantLock> accountLocks;
     final Style style;
@@ -76,6 +80,26 @@ final class LedgerFixture implements AutoCloseable {
      */
     LedgerFixture(TestDatabase source, TestDatabase target, DataSource sourcePool, DataSource targetPool,
             boolean crashSafe, Style style, boolean serializeAccountsOnH2) {
+        this(source, target, sourcePool, targetPool, crashSafe, style, serializeAccountsOnH2, false);
+    }
+
+    /** @param async whether the repositories copy in {@link MirrorMode#ASYNC}; repository style only */
+    LedgerFixture(TestDatabase source, TestDatabase target, DataSource sourcePool, DataSource targetPool,
+            boolean crashSafe, Style style, boolean serializeAccountsOnH2, boolean async) {
+        this(source, target, sourcePool, targetPool, crashSafe, style, serializeAccountsOnH2, async, REFRESH);
+    }
+
+    /**
+     * @param refresh the refresh interval of {@link #flags}; a long one keeps the copy window open
+     *     while a test holds asynchronous copies back on a loaded machine
+     */
+    LedgerFixture(TestDatabase source, TestDatabase target, DataSource sourcePool, DataSource targetPool,
+            boolean crashSafe, Style style, boolean serializeAccountsOnH2, boolean async, Duration refresh) {
+        this.flags = newFlags(refresh);
+        if (async && style != Style.REPOSITORY) {
+            throw new IllegalArgumentException("the asynchronous mirror belongs to the repository style");
+        }
+        this.async = async;
         if (crashSafe && style != Style.REPOSITORY) {
             throw new IllegalArgumentException("crash-safe intents belong to the repository style; the data source"
                     + " style's crash safety is its transactional outbox");
@@ -132,9 +156,12 @@ final class LedgerFixture implements AutoCloseable {
     }
 
     private KeyResync newResync() {
-        return KeyResync.builder(sourcePool, faultyTarget)
+        KeyResync instanceResync = KeyResync.builder(sourcePool, faultyTarget)
                 .mapping(style == Style.REPOSITORY ? JdbcLedger.mapping() : JdbcLedger.sameSchemaMapping())
-                .statementTimeout(Duration.ofSeconds(2)).build();
+                .statementTimeout(Duration.ofSeconds(2))
+                .mirrorMode(async ? MirrorMode.ASYNC : MirrorMode.SYNC).build();
+        resyncs.add(instanceResync);
+        return instanceResync;
     }
 
     /** Serializes the application's writes of one account, where asked: see {@link JdbcLedger#serializedPerAccount}. */
@@ -196,6 +223,23 @@ final class LedgerFixture implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until no asynchronous copy is pending in any instance, so that what they owe is copied or
+     * in the retry-queue.
+     *
+     * @return whether it got there within the timeout
+     */
+    boolean awaitAsyncCopies(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (stats.asyncBacklog() > 0) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            Thread.sleep(5);
+        }
+        return true;
+    }
+
     void moveTo(Stage stage) {
         flags.forceMoveTo(MIGRATION, stage, "test", "test");
     }
@@ -223,6 +267,7 @@ final class LedgerFixture implements AutoCloseable {
 
     @Override
     public void close() {
+        resyncs.forEach(KeyResync::close);
         queue.close();
         router.close();
         flags.close();

@@ -151,6 +151,8 @@ final class LedgerWorkload {
         }
 
         fixture.faults.disable();
+        assertTrue(fixture.awaitAsyncCopies(Duration.ofSeconds(60)), "asynchronous copies still pending after 60 s, "
+                + plan);
         assertTrue(fixture.queue.drain(Duration.ofSeconds(60)), "the retry-queue did not drain within 60 s, " + plan);
         assertEquals(List.of(), fixture.queue.parked(10), "no entry may be parked, " + plan);
         Throwable violation = null;

@@ -62,11 +62,11 @@ class ZeroDivergenceProperties {
     private static final List<AutoCloseable> RESOURCES = new ArrayList<>();
 
     /** How a try is wired: wrapping style, crash safety, flag instances and network outages. */
-    private record Wiring(Style style, boolean crashSafe, int instances, boolean outages) {
+    private record Wiring(Style style, boolean crashSafe, boolean async, int instances, boolean outages) {
         @Override
         public String toString() {
-            return style.name().toLowerCase() + (crashSafe ? " crash-safe" : "") + ", " + instances + " instance(s)"
-                    + (outages ? ", target cuts and stalls" : "");
+            return style.name().toLowerCase() + (crashSafe ? " crash-safe" : "") + (async ? " async" : "") + ", "
+                    + instances + " instance(s)" + (outages ? ", target cuts and stalls" : "");
         }
     }
 
@@ -159,9 +159,12 @@ class ZeroDivergenceProperties {
         for (int instances : new int[] {1, 3}) {
             for (Style style : Style.values()) {
                 boolean outages = network && style == Style.DATASOURCE;
-                wirings.add(new Wiring(style, false, instances, outages));
+                wirings.add(new Wiring(style, false, false, instances, outages));
                 if (style == Style.REPOSITORY) {
-                    wirings.add(new Wiring(style, true, instances, network && instances == 1));
+                    wirings.add(new Wiring(style, true, false, instances, network && instances == 1));
+                    // The asynchronous mirror copies after the call returned: cuts and stalls of the
+                    // target meet copies in flight while the primary moves.
+                    wirings.add(new Wiring(style, false, true, instances, network));
                 }
             }
         }
@@ -187,7 +190,7 @@ class ZeroDivergenceProperties {
     private static void run(Engine sourceEngine, Engine targetEngine, Wiring wiring, Walk walk, long seed)
             throws Exception {
         String key = sourceEngine + "->" + targetEngine + " " + wiring.style() + (wiring.crashSafe() ? " crash-safe" : "")
-                + (wiring.outages() ? " via forwarder" : "");
+                + (wiring.async() ? " async" : "") + (wiring.outages() ? " via forwarder" : "");
         LedgerFixture fixture = FIXTURES.computeIfAbsent(key, k -> {
             TestDatabase source = TestDatabases.create(sourceEngine, "zdsrc");
             TestDatabase target = TestDatabases.create(targetEngine, "zdtgt");
@@ -198,7 +201,7 @@ class ZeroDivergenceProperties {
             LedgerFixture.createTables(source, target, wiring.style());
             if (!wiring.outages()) {
                 return new LedgerFixture(source, target, traced(source.dataSource(8), "source"),
-                        traced(target.dataSource(8), "target"), wiring.crashSafe(), wiring.style(), true);
+                        traced(target.dataSource(8), "target"), wiring.crashSafe(), wiring.style(), true, wiring.async());
             }
             TcpForwarder started = TcpForwarder.in(target);
             synchronized (RESOURCES) {
@@ -206,7 +209,8 @@ class ZeroDivergenceProperties {
             }
             FORWARDERS.put(k, started);
             return new LedgerFixture(source, target, traced(source.dataSource(8), "source"),
-                    traced(target.dataSourceVia(started, 8), "target"), wiring.crashSafe(), wiring.style(), true);
+                    traced(target.dataSourceVia(started, 8), "target"), wiring.crashSafe(), wiring.style(), true,
+                    wiring.async());
         });
         fixture.clear();
         if (TRACE != null) {

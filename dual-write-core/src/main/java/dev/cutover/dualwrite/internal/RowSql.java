@@ -26,6 +26,29 @@ public final class RowSql {
     }
 
     /**
+     * A read of several rows by key that locks the rows it returns and skips those another
+     * transaction has locked, in key order (so that two such reads lock shared rows in one order).
+     * PostgreSQL, MariaDB 10.6+ and MySQL 8+.
+     *
+     * @param table the table
+     * @param columns the columns to read, key columns included
+     * @param keyColumns the key columns, bound in this order for each key, one key after the other
+     * @param keys how many keys, at least one
+     * @return {@code SELECT <columns> FROM <table> WHERE (<k1> = ? AND ...) OR ... ORDER BY <keys> FOR UPDATE SKIP LOCKED}
+     */
+    public static String selectForUpdateSkipLocked(String table, List<String> columns, List<String> keyColumns,
+            int keys) {
+        if (keys < 1) {
+            throw new IllegalArgumentException("A batch read needs at least one key, but was " + keys);
+        }
+        String predicate = keyColumns.size() == 1
+                ? keyColumns.get(0) + " IN (" + String.join(", ", java.util.Collections.nCopies(keys, "?")) + ")"
+                : String.join(" OR ", java.util.Collections.nCopies(keys, "(" + keyPredicate(keyColumns) + ")"));
+        return "SELECT " + String.join(", ", columns) + " FROM " + table + " WHERE " + predicate + " ORDER BY "
+                + String.join(", ", keyColumns) + " FOR UPDATE SKIP LOCKED";
+    }
+
+    /**
      * An insert that updates the row instead when its key exists.
      *
      * <p>PostgreSQL: {@code INSERT ... ON CONFLICT (keys) DO UPDATE SET c = EXCLUDED.c}, which

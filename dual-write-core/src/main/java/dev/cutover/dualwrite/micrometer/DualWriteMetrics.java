@@ -5,6 +5,7 @@ import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Side;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -28,6 +29,11 @@ import java.util.function.ToLongFunction;
  *   <tr><td>{@code cutover.dualwrite.mirror.latency}</td><td>function timer</td><td></td><td>time of the direct copies</td></tr>
  *   <tr><td>{@code cutover.dualwrite.queued}</td><td>counter</td><td></td><td>retry-queue entries added</td></tr>
  *   <tr><td>{@code cutover.dualwrite.queue.failures}</td><td>counter</td><td></td><td>keys that could be neither copied nor queued: alert on it</td></tr>
+ *   <tr><td>{@code cutover.dualwrite.async.backlog}</td><td>gauge</td><td>no {@code side}</td><td>keys of asynchronous writes waiting for or in their copy</td></tr>
+ *   <tr><td>{@code cutover.dualwrite.async.lag}</td><td>function timer</td><td>no {@code side}</td><td>from a write's return to its asynchronous copy's commit</td></tr>
+ *   <tr><td>{@code cutover.dualwrite.async.coalesced}</td><td>counter</td><td>no {@code side}</td><td>asynchronous writes whose key was already pending, copied by one copy</td></tr>
+ *   <tr><td>{@code cutover.dualwrite.async.overflows}</td><td>counter</td><td>no {@code side}</td><td>asynchronous writes queued inside the call because the backlog was full</td></tr>
+ *   <tr><td>{@code cutover.dualwrite.async.late}</td><td>counter</td><td>no {@code side}</td><td>asynchronous keys neither copied nor queued before their primary's copy window closed: alert on it</td></tr>
  * </table>
  *
  * <p>Usage: {@code new DualWriteMetrics(stats, "customers").bindTo(registry)}. The meters read the
@@ -76,6 +82,28 @@ public final class DualWriteMetrics implements MeterBinder {
                     .description("Time of the direct mirror copies to this side")
                     .register(registry);
         }
+        bindAsync(registry);
+    }
+
+    private void bindAsync(MeterRegistry registry) {
+        Tags tags = Tags.of("migration", migration);
+        Gauge.builder("cutover.dualwrite.async.backlog", stats, s -> s.asyncBacklog())
+                .tags(tags)
+                .description("Keys of asynchronous writes waiting for their copy or being copied")
+                .register(registry);
+        FunctionTimer.builder("cutover.dualwrite.async.lag", stats, DualWriteStats::asyncCopied,
+                        DualWriteStats::asyncLagNanos, TimeUnit.NANOSECONDS)
+                .tags(tags)
+                .description("Time from an asynchronous write's return to its copy's commit")
+                .register(registry);
+        counter(registry, "cutover.dualwrite.async.coalesced", tags,
+                "Asynchronous writes whose key was already pending, so one copy carried them", DualWriteStats::asyncCoalesced);
+        counter(registry, "cutover.dualwrite.async.overflows", tags,
+                "Asynchronous writes queued in the retry-queue inside the call, the backlog being full",
+                DualWriteStats::asyncOverflows);
+        counter(registry, "cutover.dualwrite.async.late", tags,
+                "Asynchronous keys neither copied nor queued before their primary's copy window closed",
+                DualWriteStats::asyncLate);
     }
 
     private void counter(MeterRegistry registry, String name, Tags tags, String description,

@@ -1,0 +1,260 @@
+package dev.cutover.dualwrite;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cutover.common.CutoverConfigurationException;
+import dev.cutover.dualwrite.LedgerFixture.Style;
+import dev.cutover.flags.Side;
+import dev.cutover.flags.Stage;
+import dev.cutover.testsupport.Engine;
+import dev.cutover.testsupport.TestDatabase;
+import dev.cutover.testsupport.TestDatabases;
+import java.lang.reflect.Proxy;
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
+
+/** The {@link MirrorMode#ASYNC} mirror: returns before the copy, coalesces, reads its own writes, overflows durably. */
+class AsyncMirrorTest {
+
+    /** A pool whose connections are handed out only once the gate opens: holds every copy back. */
+    private static DataSource gated(DataSource pool, CountDownLatch gate) {
+        return (DataSource) Proxy.newProxyInstance(AsyncMirrorTest.class.getClassLoader(), new Class<?>[] {DataSource.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("getConnection")) {
+                        gate.await(30, TimeUnit.SECONDS);
+                    }
+                    try {
+                        return method.invoke(pool, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    @Test
+    void aWrite_returnsBeforeItsCopy_pendingKeysAreReadFromThePrimary_andRepeatedWritesCoalesce() throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.H2, "asyncsrc");
+             TestDatabase target = TestDatabases.create(Engine.H2, "asynctgt")) {
+            LedgerFixture.createTables(source, target, Style.REPOSITORY);
+            CountDownLatch gate = new CountDownLatch(1);
+            DataSource targetPool = gated(target.dataSource(4), gate);
+            // Flags confirmed for 10 s at a time: the fence would queue the held-back keys (and they
+            // would no longer be owed) if a loaded machine delayed a 10 ms refresh past the window.
+            LedgerFixture fixture = new LedgerFixture(source, target, source.dataSource(4),
+                    targetPool, false, Style.REPOSITORY, false, true, Duration.ofSeconds(10));
+            try {
+                fixture.moveTo(Stage.SHIFT_READS);
+                fixture.flags.setTargetReadPercent(LedgerFixture.MIGRATION, 100, "test", "reads on the target");
+                fixture.flags.refresh();
+                Ledger ledger = fixture.ledger;
+                // A second repository of the same migration and row copier, as another DAO would be. Its
+                // target answers at once, stale: the router would not fall back to the source for it.
+                Ledger sameMigration = Cutover.repository(Ledger.class)
+                        .source(JdbcLedger.source(source.dataSource(2))).target(JdbcLedger.target(target.dataSource(2)))
+                        .migration(LedgerFixture.MIGRATION).flags(fixture.flags).router(fixture.router)
+                        .retryQueue(fixture.queue).resync(fixture.resync, "accounts")
+                        .routingKey("transfer", args -> List.of(args[0], args[1]))
+                        .stats(fixture.stats).build();
+
+                ledger.open(1, "ann");
+                for (int i = 0; i < 5; i++) {
+                    ledger.deposit(1, 10);
+                }
+
+                assertEquals(List.of(), fixture.targetRows(), "no copy may have landed while the target is held back");
+                assertEquals(50L, ledger.balance(1), "a pending key is read from the primary, not the stale target");
+                assertEquals(50L, sameMigration.balance(1), "so it is through another repository of the migration");
+                assertTrue(fixture.stats.asyncCoalesced() >= 4, "writes of a pending key coalesce: "
+                        + fixture.stats.asyncCoalesced());
+                assertTrue(fixture.stats.asyncBacklog() > 0, "the key is still owed");
+
+                gate.countDown();
+                assertTrue(fixture.awaitAsyncCopies(Duration.ofSeconds(30)), "the copies finish");
+                assertTrue(fixture.queue.drain(Duration.ofSeconds(30)), "the queue drains");
+                assertEquals(fixture.sourceRows().get(0).subList(0, 3), fixture.targetRows().get(0).subList(0, 3));
+                assertEquals(50L, ledger.balance(1), "the target has the row once the copy landed");
+            } finally {
+                gate.countDown();
+                fixture.close();
+            }
+        }
+    }
+
+    @Test
+    void keysBeyondTheBacklog_areQueuedDurablyInsideTheCall() throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.H2, "asyncbsrc");
+             TestDatabase target = TestDatabases.create(Engine.H2, "asyncbtgt")) {
+            LedgerFixture.createTables(source, target, Style.REPOSITORY);
+            CountDownLatch gate = new CountDownLatch(1);
+            DataSource sourcePool = source.dataSource(4);
+            DataSource targetPool = gated(target.dataSource(4), gate);
+            LedgerFixture fixture = new LedgerFixture(source, target, sourcePool, targetPool, false, Style.REPOSITORY,
+                    false, false);
+            List<KeyResync> closeLater = new java.util.ArrayList<>();
+            try {
+                fixture.moveTo(Stage.DUAL_WRITE);
+                KeyResync oneKey = KeyResync.builder(sourcePool, targetPool).mapping(JdbcLedger.mapping())
+                        .mirrorMode(MirrorMode.ASYNC).asyncBacklog(1).build();
+                closeLater.add(oneKey);
+                Ledger ledger = Cutover.repository(Ledger.class)
+                        .source(JdbcLedger.source(sourcePool)).target(JdbcLedger.target(targetPool))
+                        .migration(LedgerFixture.MIGRATION).flags(fixture.flags).router(fixture.router)
+                        .retryQueue(fixture.queue).resync(oneKey, "accounts")
+                        .routingKey("transfer", args -> List.of(args[0], args[1]))
+                        .stats(fixture.stats).build();
+                for (long id = 1; id <= 4; id++) {
+                    ledger.open(id, "owner" + id);
+                }
+                assertTrue(fixture.stats.asyncOverflows() >= 2, "keys past the backlog of 1 overflow: "
+                        + fixture.stats.asyncOverflows());
+                assertTrue(fixture.stats.enqueued() >= fixture.stats.asyncOverflows(), "each overflow is queued");
+
+                gate.countDown();
+                assertTrue(fixture.awaitAsyncCopies(Duration.ofSeconds(30)), "the copies finish");
+                assertTrue(fixture.queue.drain(Duration.ofSeconds(30)), "the queue drains");
+                assertEquals(4, fixture.targetRows().size(), "every key reached the target: " + fixture.targetRows());
+            } finally {
+                gate.countDown();
+                closeLater.forEach(KeyResync::close);
+                fixture.close();
+            }
+        }
+    }
+
+    /**
+     * Closing the row copier waits for the keys still pending (here held back by the target) to be
+     * copied, stops the copier's threads, and later writes are mirrored inside the call.
+     */
+    @Test
+    void closingTheRowCopier_copiesThePendingKeys_stopsItsThreads_andLaterWritesMirrorInTheCall() throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.H2, "asynccsrc");
+             TestDatabase target = TestDatabases.create(Engine.H2, "asyncctgt")) {
+            LedgerFixture.createTables(source, target, Style.REPOSITORY);
+            CountDownLatch gate = new CountDownLatch(1);
+            // Flags confirmed for 10 s at a time, so that the fence does not queue the held-back keys.
+            LedgerFixture fixture = new LedgerFixture(source, target, source.dataSource(4),
+                    gated(target.dataSource(4), gate), false, Style.REPOSITORY, false, true, Duration.ofSeconds(10));
+            try {
+                fixture.moveTo(Stage.DUAL_WRITE);
+                java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
+                fixture.ledger.open(1, "ann");
+                fixture.ledger.open(2, "bob");
+                List<Thread> started = Thread.getAllStackTraces().keySet().stream()
+                        .filter(t -> !before.contains(t) && t.getName().startsWith("cutover-async-")).toList();
+                assertEquals(2, started.size(), "the first write starts the copier and its fence: " + started);
+                Thread copier = started.stream().filter(t -> t.getName().startsWith("cutover-async-mirror-"))
+                        .findFirst().orElseThrow();
+                while (copier.getState() != Thread.State.TIMED_WAITING) {
+                    Thread.sleep(1); // until the copier waits at the gate with keys 1 and 2, or 1 alone
+                }
+                fixture.ledger.deposit(1, 10);
+                fixture.ledger.open(3, "cy");
+                assertEquals(4, fixture.stats.asyncBacklog(), "keys 1 and 2 in copy, 1 (written again) and 3 pending");
+
+                Thread closer = new Thread(fixture.resync::close, "closer");
+                closer.start();
+                while (closer.getState() != Thread.State.WAITING && closer.isAlive()) {
+                    Thread.sleep(1);
+                }
+                assertTrue(closer.isAlive(), "close waits for the pending keys");
+                assertEquals(List.of(), fixture.targetRows(), "the target is still held back");
+                gate.countDown();
+                closer.join();
+
+                for (Thread thread : started) {
+                    assertTrue(!thread.isAlive(), thread.getName() + " still runs after close");
+                }
+                assertEquals(0, fixture.stats.asyncBacklog(), "nothing is pending after close");
+                assertTrue(fixture.queue.drain(Duration.ofSeconds(30)), "what close queued is replayed");
+                assertEquals(compared(fixture.sourceRows()), compared(fixture.targetRows()), "close copied every pending key");
+
+                long copied = fixture.stats.asyncCopied();
+                fixture.ledger.deposit(2, 7);
+                assertEquals(compared(fixture.sourceRows()), compared(fixture.targetRows()),
+                        "a write after close is mirrored in the call");
+                assertEquals(copied, fixture.stats.asyncCopied(), "no asynchronous copy after close");
+            } finally {
+                gate.countDown();
+                fixture.close();
+            }
+        }
+    }
+
+    /** The columns both sides hold alike (id, owner, balance). */
+    private static List<List<Object>> compared(List<List<Object>> rows) {
+        return rows.stream().map(row -> row.subList(0, 3)).toList();
+    }
+
+    static boolean postgresAvailable() {
+        return TestDatabases.serverEngines().anyMatch(e -> e == Engine.POSTGRESQL);
+    }
+
+    /** One locking read and one multi-row upsert copy the present, unlocked keys; the others are left for one-key copies. */
+    @Test
+    @EnabledIf("postgresAvailable")
+    void aBatchCopy_copiesPresentUnlockedRows_andLeavesAbsentAndLockedKeys() throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.POSTGRESQL, "asyncbatchsrc");
+             TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "asyncbatchtgt")) {
+            KeyResyncTest.createTables(source, target);
+            source.execute("INSERT INTO customer VALUES (1, 'ann', 1.50, NULL)", "INSERT INTO customer VALUES (2, 'bob', 2.00, 'x')",
+                    "INSERT INTO customer VALUES (3, 'cy', 3.00, NULL)");
+            target.execute("INSERT INTO customers VALUES (2, 'old bob', 0, NULL)");
+            KeyResync resync = KeyResync.builder(source.dataSource(4), target.dataSource(4))
+                    .mapping(KeyResyncTest.customers()).build();
+            try (Connection locker = source.connect()) {
+                locker.setAutoCommit(false);
+                try (Statement lock = locker.createStatement()) {
+                    lock.execute("SELECT id FROM customer WHERE id = 3 FOR UPDATE");
+                }
+                List<String> rest = resync.resyncBatch("customers", List.of("1", "2", "3", "4"), Side.SOURCE,
+                        CopyBudget.start(Duration.ofSeconds(5)), () -> true);
+                assertEquals(List.of("3", "4"), rest, "the locked key 3 and the absent key 4 are left");
+                locker.rollback();
+            }
+            assertEquals("[[1, ann, 150, null], [2, bob, 200, x]]",
+                    KeyResyncTest.rows(target, "SELECT customer_id, name, balance_cents, note FROM customers ORDER BY 1")
+                            .toString(), "keys 1 and 2 copied, the stale target row 2 overwritten");
+
+            assertThrows(KeyResync.CopyWindowClosedException.class, () -> resync.resyncBatch("customers",
+                    List.of("1", "3"), Side.SOURCE, CopyBudget.start(Duration.ofSeconds(5)), () -> false));
+            assertEquals(2, KeyResyncTest.rows(target, "SELECT customer_id FROM customers").size(),
+                    "a batch past its copy window commits nothing");
+            assertEquals(new BigDecimal("3.00"), KeyResyncTest.rows(source,
+                    "SELECT balance FROM customer WHERE id = 3").get(0).get(0));
+        }
+    }
+
+    @Test
+    void theDataSourceStyle_refusesTheAsynchronousMode_andTheSettersCheckTheirRanges() throws SQLException {
+        try (TestDatabase source = TestDatabases.create(Engine.H2, "asyncdssrc");
+             TestDatabase target = TestDatabases.create(Engine.H2, "asyncdstgt")) {
+            LedgerFixture.createTables(source, target, Style.DATASOURCE);
+            LedgerFixture fixture = new LedgerFixture(source, target, source.dataSource(2), target.dataSource(2),
+                    false, Style.DATASOURCE);
+            try {
+                KeyResync async = KeyResync.builder(source.dataSource(2), target.dataSource(2))
+                        .mapping(JdbcLedger.sameSchemaMapping()).mirrorMode(MirrorMode.ASYNC).build();
+                CutoverConfigurationException refused = assertThrows(CutoverConfigurationException.class,
+                        () -> Cutover.dataSource(source.dataSource(2), target.dataSource(2)).migration(LedgerFixture.MIGRATION)
+                                .flags(fixture.flags).router(fixture.router).retryQueue(fixture.queue).resync(async).build());
+                assertTrue(refused.getMessage().contains("MirrorMode.ASYNC"), refused.getMessage());
+            } finally {
+                fixture.close();
+            }
+        }
+        KeyResync.Builder builder = KeyResync.builder(new org.h2.jdbcx.JdbcDataSource(), new org.h2.jdbcx.JdbcDataSource());
+        assertThrows(CutoverConfigurationException.class, () -> builder.asyncBacklog(0));
+        assertThrows(CutoverConfigurationException.class, () -> builder.asyncBatchSize(1_001));
+    }
+}
