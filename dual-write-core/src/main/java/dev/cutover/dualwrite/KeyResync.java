@@ -341,23 +341,10 @@ public final class KeyResync implements AutoCloseable {
                 throw new SQLException("Rows of " + mapping.entity() + " kept appearing and disappearing while being copied ("
                         + MAX_ABSENT_RECHECKS + " attempts); the key stays queued");
             } catch (SQLException | RuntimeException e) {
-                receivingBorrowed.limitAfterCopy(budget);
-                rollbackQuietly(receiving, e);
-                sendingBorrowed.limitAfterCopy(budget);
-                try {
-                    endLockOnly(sending, fromDialect);
-                } catch (SQLException end) {
-                    e.addSuppressed(end);
-                }
+                abandon(e, sendingBorrowed, receivingBorrowed, fromDialect, budget);
                 throw e;
             } finally {
-                // Bounded like every other step: a committed copy on a stalled connection once spent
-                // six seconds here. A restore that times out breaks the connection, which the pool
-                // then discards; the copy itself stands.
-                receivingBorrowed.limitAfterCopy(budget);
-                restoreAutoCommit(receiving, receivingAutoCommit);
-                sendingBorrowed.limitAfterCopy(budget);
-                restoreAutoCommit(sending, sendingAutoCommit);
+                restoreAfterCopy(sendingBorrowed, sendingAutoCommit, receivingBorrowed, receivingAutoCommit, budget);
             }
         }
     }
@@ -469,20 +456,10 @@ public final class KeyResync implements AutoCloseable {
                 }
                 return rest;
             } catch (SQLException | RuntimeException e) {
-                receivingBorrowed.limitAfterCopy(budget);
-                rollbackQuietly(receiving, e);
-                sendingBorrowed.limitAfterCopy(budget);
-                try {
-                    endLockOnly(sending, fromDialect);
-                } catch (SQLException end) {
-                    e.addSuppressed(end);
-                }
+                abandon(e, sendingBorrowed, receivingBorrowed, fromDialect, budget);
                 throw e;
             } finally {
-                receivingBorrowed.limitAfterCopy(budget);
-                restoreAutoCommit(receiving, receivingAutoCommit);
-                sendingBorrowed.limitAfterCopy(budget);
-                restoreAutoCommit(sending, sendingAutoCommit);
+                restoreAfterCopy(sendingBorrowed, sendingAutoCommit, receivingBorrowed, receivingAutoCommit, budget);
             }
         }
     }
@@ -796,6 +773,36 @@ public final class KeyResync implements AutoCloseable {
         } else {
             sending.rollback();
         }
+    }
+
+    /**
+     * Undoes a copy that failed before it committed: the receiving side rolled back, the sending
+     * side's row lock ended, each within what is left of the budget; what fails on the way is added
+     * to the failure, which the caller throws.
+     */
+    private static void abandon(Exception failure, Borrowed sendingBorrowed, Borrowed receivingBorrowed,
+            Dialect fromDialect, CopyBudget budget) {
+        receivingBorrowed.limitAfterCopy(budget);
+        rollbackQuietly(receivingBorrowed.connection, failure);
+        sendingBorrowed.limitAfterCopy(budget);
+        try {
+            endLockOnly(sendingBorrowed.connection, fromDialect);
+        } catch (SQLException end) {
+            failure.addSuppressed(end);
+        }
+    }
+
+    /**
+     * Gives both connections back their auto-commit, bounded like every other step: a committed copy
+     * on a stalled connection once spent six seconds here. A restore that times out breaks the
+     * connection, which the pool then discards; the copy itself stands.
+     */
+    private static void restoreAfterCopy(Borrowed sendingBorrowed, boolean sendingAutoCommit,
+            Borrowed receivingBorrowed, boolean receivingAutoCommit, CopyBudget budget) {
+        receivingBorrowed.limitAfterCopy(budget);
+        restoreAutoCommit(receivingBorrowed.connection, receivingAutoCommit);
+        sendingBorrowed.limitAfterCopy(budget);
+        restoreAutoCommit(sendingBorrowed.connection, sendingAutoCommit);
     }
 
     private static void rollbackQuietly(Connection connection, Exception cause) {

@@ -373,15 +373,7 @@ public final class Verifier {
                 try {
                     rowsTotal = rowsTotalCount.get();
                 } catch (ExecutionException e) {
-                    Throwable cause = e.getCause() instanceof CompletionException && e.getCause().getCause() != null
-                            ? e.getCause().getCause() : e.getCause();
-                    if (cause instanceof SQLException sql) {
-                        throw sql;
-                    }
-                    if (cause instanceof RuntimeException runtime) {
-                        throw runtime;
-                    }
-                    throw new SQLException("Counting the source rows failed: " + cause, cause);
+                    throw TableRun.failureOf(e, "Counting the source rows");
                 }
             }
             return rowsTotal;

@@ -685,16 +685,28 @@ public final class TableRun {
             Thread.currentThread().interrupt();
             throw new SQLException("Interrupted while reading the target", e);
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause() instanceof CompletionException && e.getCause().getCause() != null
-                    ? e.getCause().getCause() : e.getCause();
-            if (cause instanceof SQLException sql) {
-                throw sql;
-            }
-            if (cause instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new SQLException("Reading the target failed: " + cause, cause);
+            throw failureOf(e, "Reading the target");
         }
+    }
+
+    /**
+     * What a database task run on another thread failed with, as it threw it: its SQLException to
+     * throw, its RuntimeException thrown here, anything else wrapped.
+     *
+     * @param e the future's failure
+     * @param what the task, for the message, e.g. "Reading the target"
+     * @return the SQLException to throw
+     */
+    public static SQLException failureOf(ExecutionException e, String what) {
+        Throwable cause = e.getCause() instanceof CompletionException && e.getCause().getCause() != null
+                ? e.getCause().getCause() : e.getCause();
+        if (cause instanceof SQLException sql) {
+            return sql;
+        }
+        if (cause instanceof RuntimeException runtime) {
+            throw runtime;
+        }
+        return new SQLException(what + " failed: " + cause, cause);
     }
 
     @Override
