@@ -94,10 +94,11 @@ final class RepositoryHandler implements InvocationHandler {
     private Object write(MethodPlan plan, Object[] args) throws Throwable {
         Object key = plan.writeKey(args);
         // The permit fences primary moves: it waits out a handover and bounds the copy's window. In
-        // the asynchronous mode the keys left pending hold it on until they are copied or queued.
-        AsyncMirror.HeldPermit held = new AsyncMirror.HeldPermit(flags.beginWrite(migration));
+        // the asynchronous mode the keys left pending hold it on until they are copied or queued; the
+        // synchronous mode, the default, closes it here and pays for no holder count.
+        WritePermit permit = flags.beginWrite(migration);
+        AsyncMirror.HeldPermit held = async == null ? null : new AsyncMirror.HeldPermit(permit);
         try {
-            WritePermit permit = held.permit;
             Stage stage = permit.stage();
             if (!stage.dualWrites()) {
                 return callPrimary(stage.writesSource() ? Side.SOURCE : Side.TARGET, plan, args);
@@ -136,7 +137,11 @@ final class RepositoryHandler implements InvocationHandler {
             }
             return result;
         } finally {
-            held.release();
+            if (held == null) {
+                permit.close();
+            } else {
+                held.release();
+            }
         }
     }
 
