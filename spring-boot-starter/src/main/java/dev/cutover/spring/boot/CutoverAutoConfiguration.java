@@ -177,7 +177,10 @@ public class CutoverAutoConfiguration {
             throw new InvalidConfigurationPropertyValueException(prefix + ".url", null, "Cutover needs the "
                     + prefix.substring("cutover.".length()) + " database: set " + prefix + ".url (with " + prefix
                     + ".username, " + prefix + ".password and " + prefix + ".hikari.*, as for spring.datasource.*) or "
-                    + prefix + ".bean-name, the name of a DataSource bean");
+                    + prefix + ".bean-name, the name of a DataSource bean. When the application declares its own"
+                    + " Cutover bean, name with " + prefix + ".bean-name the DataSource it was built on: the schema"
+                    + " scripts run there, not through the wrapped DataSource (or set cutover.data-source.enabled=false"
+                    + " to keep the application's DataSource unwrapped)");
         }
         String name = named ? database.getBeanName() : ownPool;
         if (!beanFactory.containsBean(name)) {
