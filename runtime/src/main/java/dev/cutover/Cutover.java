@@ -6,6 +6,7 @@ import dev.cutover.common.CutoverException;
 import dev.cutover.common.Dialect;
 import dev.cutover.common.internal.TablePrefix;
 import dev.cutover.dualwrite.BackfillConfig;
+import dev.cutover.dualwrite.CallerTransactions;
 import dev.cutover.dualwrite.KeyResync;
 import dev.cutover.dualwrite.MirrorMode;
 import dev.cutover.dualwrite.TableMapping;
@@ -80,6 +81,8 @@ public final class Cutover implements AutoCloseable {
     /** Mirror modes set for single migrations, over the row-copier customizer's. */
     private final Map<String, MirrorMode> mirrorModes;
     private final boolean logValues;
+    /** The application's transactions, for its repositories; null if not given. */
+    private final CallerTransactions callerTransactions;
     private final Object meterRegistry;
     private final MigrationFlags flags;
     private final RetryStore retryStore;
@@ -101,6 +104,7 @@ public final class Cutover implements AutoCloseable {
         this.source = builder.source;
         this.target = builder.target;
         this.logValues = builder.logValues;
+        this.callerTransactions = builder.callerTransactions;
         this.readRouterConfig = logValues ? ReadRouterConfig.from(builder.readRouterConfig).revealValues(true).build()
                 : builder.readRouterConfig;
         this.rowCopierCustomizer = builder.rowCopierCustomizer;
@@ -354,6 +358,10 @@ public final class Cutover implements AutoCloseable {
         return logValues;
     }
 
+    CallerTransactions callerTransactions() {
+        return callerTransactions;
+    }
+
     synchronized RetryQueue queue() {
         checkOpen();
         return queue;
@@ -417,6 +425,7 @@ public final class Cutover implements AutoCloseable {
         private Consumer<KeyResync.Builder> rowCopierCustomizer = b -> { };
         private final Map<String, MirrorMode> mirrorModes = new LinkedHashMap<>();
         private boolean logValues;
+        private CallerTransactions callerTransactions;
 
         private Builder(DataSource source, DataSource target) {
             this.source = Objects.requireNonNull(source, "null source");
@@ -580,6 +589,21 @@ public final class Cutover implements AutoCloseable {
          */
         public Builder mirrorMode(String migration, MirrorMode mode) {
             this.mirrorModes.put(MigrationState.checkMigrationName(migration), Objects.requireNonNull(mode, "null mode"));
+            return this;
+        }
+
+        /**
+         * Lets the repositories of every migration copy the writes made inside the caller's open
+         * transaction after it commits, instead of waiting inside the call on the row locks that
+         * transaction holds; see {@link dev.cutover.dualwrite.RepositoryBuilder#callerTransactions}.
+         * The Spring Boot starter sets Spring's. Data sources need none: they copy after their own
+         * connection's commit.
+         *
+         * @param transactions the application's transaction manager, as seen from the calling thread
+         * @return this builder
+         */
+        public Builder callerTransactions(CallerTransactions transactions) {
+            this.callerTransactions = Objects.requireNonNull(transactions, "null transactions");
             return this;
         }
 

@@ -105,6 +105,7 @@ public final class RepositoryBuilder<T> {
     private CircuitBreaker circuitBreaker;
     private RetryStore intentStore;
     private Duration intentDelay;
+    private CallerTransactions callerTransactions;
 
     RepositoryBuilder(Class<T> type) {
         this.type = Objects.requireNonNull(type, "null type");
@@ -302,6 +303,34 @@ public final class RepositoryBuilder<T> {
     }
 
     /**
+     * Lets writes made inside the caller's open transaction be copied once it commits. Without it,
+     * a write's copy runs inside the call: when the DAO writes in the caller's transaction, the copy
+     * then reads the primary's row while that transaction still holds its lock, waits for it up to
+     * the row copier's statement timeout, and queues the key.
+     *
+     * <p>With it, while {@link CallerTransactions#active()} on the calling thread, a write (in the
+     * synchronous {@link MirrorMode}) calls the primary's DAO and returns; the keys are copied after
+     * the transaction commits, before the commit returns (copy, else queue, as usual; with
+     * {@link #crashSafe} the intents are recorded before the call, as usual, and cover a failed copy).
+     * The transaction takes one write permit at its first write of the migration and holds it until
+     * it ends, so it is rolled back instead of committed when its primary's copy window is closing,
+     * and its commit fails with a {@link LateWriteException} after the fact when the copies miss the
+     * window. A rollback copies nothing; without intents its keys are queued, which copies each row
+     * as the primary has it, unchanged by the rollback, and covers a DAO that committed outside the
+     * transaction. Reads of a key the transaction wrote are served by the primary's DAO until it
+     * ends. The DAOs must take part in the caller's transaction (Spring's {@code JdbcTemplate},
+     * {@code DataSourceUtils}, JPA, Jdbi's Spring module): the copy reads the row as committed. The
+     * {@link MirrorMode#ASYNC} mode is unchanged: its copier waits for the locks off the caller's thread.
+     *
+     * @param transactions the application's transaction manager, as seen from the calling thread
+     * @return this builder
+     */
+    public RepositoryBuilder<T> callerTransactions(CallerTransactions transactions) {
+        this.callerTransactions = Objects.requireNonNull(transactions, "null transactions");
+        return this;
+    }
+
+    /**
      * Classifies every method and builds the proxy.
      *
      * @return a {@code T} that dual-writes and routes reads; thread-safe
@@ -355,7 +384,8 @@ public final class RepositoryBuilder<T> {
         flags.declare(migration);
         RepositoryHandler handler = new RepositoryHandler(type, source, target, migration, flags, router, retryQueue,
                 resync, plans, stats == null ? new DualWriteStats() : stats,
-                circuitBreaker == null ? defaultBreaker() : circuitBreaker, intentStore, intentDelay);
+                circuitBreaker == null ? defaultBreaker() : circuitBreaker, intentStore, intentDelay,
+                callerTransactions);
         for (Method method : plans.keySet()) {
             if (!method.trySetAccessible() && !Modifier.isPublic(method.getDeclaringClass().getModifiers())) {
                 throw new RepositoryDefinitionException("Cannot call " + MethodPlan.signature(method)

@@ -7,6 +7,7 @@ import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.dualwrite.CutoverDataSource;
 import dev.cutover.spring.boot.internal.CutoverLifecycle;
 import dev.cutover.spring.boot.internal.RuntimeFactory;
+import dev.cutover.spring.boot.internal.SpringCallerTransactions;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Collection;
 import java.util.List;
@@ -35,6 +36,7 @@ import org.springframework.boot.sql.init.DatabaseInitializationMode;
 import org.springframework.boot.sql.init.dependency.DatabaseInitializationDependencyConfigurer;
 import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
 import org.springframework.jdbc.datasource.init.DatabasePopulator;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.util.StringUtils;
 
 /**
@@ -310,6 +312,21 @@ public class CutoverAutoConfiguration {
                     });
             return new SqlDataSourceScriptDatabaseInitializer(
                     side(beanFactory, "cutover.target", properties.getTarget(), TARGET_DATA_SOURCE), settings);
+        }
+    }
+
+    /**
+     * Lets repositories wrapped with {@code cutover.migration(name).repository(...)} and called inside
+     * a Spring transaction copy its writes after it commits ({@link SpringCallerTransactions}),
+     * instead of waiting on the row locks the transaction holds. The wrapped DataSource needs
+     * nothing: it copies after its own connection's commit.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(TransactionSynchronizationManager.class)
+    static class CallerTransactionsConfiguration {
+        @Bean
+        CutoverBuilderCustomizer cutoverCallerTransactionsCustomizer() {
+            return builder -> builder.callerTransactions(new SpringCallerTransactions());
         }
     }
 
