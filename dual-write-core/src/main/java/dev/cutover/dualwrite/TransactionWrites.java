@@ -42,6 +42,8 @@ final class TransactionWrites implements CallerTransactions.Listener {
     private final WritePermit permit;
     private final Map<Copier, Set<Mirror.Key>> written = new LinkedHashMap<>();
     private final Set<String> keys = new HashSet<>();
+    /** Whether {@link #afterCommit()} ran: a transaction manager skips it when an earlier callback failed. */
+    private boolean copied;
 
     TransactionWrites(String migration, WritePermit permit) {
         this.migration = migration;
@@ -91,14 +93,7 @@ final class TransactionWrites implements CallerTransactions.Listener {
 
     @Override
     public void afterCommit() {
-        boolean inWindow = true;
-        for (Map.Entry<Copier, Set<Mirror.Key>> e : written.entrySet()) {
-            Mirror mirror = e.getKey().mirror();
-            List<Mirror.Key> batch = new ArrayList<>(e.getValue());
-            inWindow &= e.getKey().intents() ? mirror.copy(batch, primary(), null, permit)
-                    : mirror.mirror(batch, primary(), null, permit);
-        }
-        if (!inWindow) {
+        if (!copy()) {
             throw new LateWriteException("The transaction committed its writes to the "
                     + primary().name().toLowerCase(Locale.ROOT) + " of migration " + migration + ", but the copy window"
                     + " closed before they were all copied: the primary moved meanwhile, or this instance's flags were"
@@ -108,8 +103,23 @@ final class TransactionWrites implements CallerTransactions.Listener {
         }
     }
 
+    /** @return false if any key was late (queued for a copy from the primary after the handover) */
+    private boolean copy() {
+        copied = true;
+        boolean inWindow = true;
+        for (Map.Entry<Copier, Set<Mirror.Key>> e : written.entrySet()) {
+            Mirror mirror = e.getKey().mirror();
+            List<Mirror.Key> batch = new ArrayList<>(e.getValue());
+            inWindow &= e.getKey().intents() ? mirror.copy(batch, primary(), null, permit)
+                    : mirror.mirror(batch, primary(), null, permit);
+        }
+        return inWindow;
+    }
+
     /**
-     * Closes the permit. A transaction that did not commit copies nothing itself; without intents its
+     * Closes the permit. A commit whose {@link #afterCommit()} was skipped (Spring skips the callbacks
+     * after one that failed) is copied here, its late keys queued as usual, there being no caller
+     * left to tell. A transaction that did not commit copies nothing itself; without intents its
      * keys are queued all the same, since the queue copies each key's row as the primary has it, which
      * is unchanged by a rollback, and covers a DAO that wrote outside the transaction, or a commit whose
      * failure hid that it was made.
@@ -117,7 +127,9 @@ final class TransactionWrites implements CallerTransactions.Listener {
     @Override
     public void afterCompletion(CallerTransactions.Outcome outcome) {
         try {
-            if (outcome != CallerTransactions.Outcome.COMMITTED) {
+            if (outcome == CallerTransactions.Outcome.COMMITTED && !copied) {
+                copy();
+            } else if (outcome != CallerTransactions.Outcome.COMMITTED) {
                 for (Map.Entry<Copier, Set<Mirror.Key>> e : written.entrySet()) {
                     if (!e.getKey().intents()) {
                         e.getKey().mirror().enqueue(new ArrayList<>(e.getValue()), primary(), null,

@@ -7,7 +7,6 @@ import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.dualwrite.CutoverDataSource;
 import dev.cutover.spring.boot.internal.CutoverLifecycle;
 import dev.cutover.spring.boot.internal.RuntimeFactory;
-import dev.cutover.spring.boot.internal.SpringCallerTransactions;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Collection;
 import java.util.List;
@@ -54,6 +53,11 @@ import org.springframework.util.StringUtils;
  * <p>Shutdown order: the lifecycle stops the workers before any bean is destroyed; then the beans
  * using the wrapped DataSource (e.g. JPA), the runtime ({@link Cutover#close()}), and last the
  * source and target pools, which the runtime is registered as depending on.
+ *
+ * <p>{@code cutover.enabled=false} turns all of it off, the actuator part included. A {@link Cutover}
+ * bean of the application's own replaces the runtime built here, and the rest is built around it;
+ * the schema scripts then need its source and target named with {@code cutover.source.bean-name}
+ * and {@code cutover.target.bean-name}.
  */
 @AutoConfiguration(before = DataSourceAutoConfiguration.class)
 @ConditionalOnClass(Cutover.class)

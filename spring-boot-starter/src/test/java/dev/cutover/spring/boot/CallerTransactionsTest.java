@@ -1,6 +1,7 @@
 package dev.cutover.spring.boot;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cutover.Cutover;
 import dev.cutover.Migration;
@@ -24,8 +25,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.core.Ordered;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -143,6 +147,14 @@ class CallerTransactionsTest {
             assertThat(readInside[0]).as("the transaction reads its own write").isEqualTo(16);
             assertThat(count(targetDb, "SELECT balance FROM accounts WHERE id = 1")).isEqualTo(16);
             assertThat(dao.balance(1)).isEqualTo(16);
+
+            // Spring skips the afterCommit callbacks after one that fails; the copy is then made at completion.
+            assertThatThrownBy(() -> transaction.executeWithoutResult(status -> {
+                dao.insert(3, 30);
+                TransactionSynchronizationManager.registerSynchronization(new FailingAfterCommit());
+            })).hasMessageContaining("an earlier callback failed");
+            assertThat(count(targetDb, "SELECT balance FROM accounts WHERE id = 3")).isEqualTo(30);
+            assertThat(accounts.queueStats().pending()).isZero();
         });
     }
 
@@ -173,6 +185,19 @@ class CallerTransactionsTest {
                     () -> count(targetDb, "SELECT balance FROM accounts WHERE id = 1") == 15);
             Await.until("the queue drains", () -> accounts.queueStats().pending() == 0);
         });
+    }
+
+    /** A callback of the application's, ordered before Cutover's, that fails after the commit. */
+    private static final class FailingAfterCommit implements TransactionSynchronization {
+        @Override
+        public int getOrder() {
+            return Ordered.HIGHEST_PRECEDENCE;
+        }
+
+        @Override
+        public void afterCommit() {
+            throw new IllegalStateException("an earlier callback failed");
+        }
     }
 
     private static long count(TestDatabase db, String sql) {

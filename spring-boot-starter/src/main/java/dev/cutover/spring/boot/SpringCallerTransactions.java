@@ -1,4 +1,4 @@
-package dev.cutover.spring.boot.internal;
+package dev.cutover.spring.boot;
 
 import dev.cutover.dualwrite.CallerTransactions;
 import org.springframework.transaction.support.TransactionSynchronization;
@@ -9,7 +9,9 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * synchronizations ({@code DataSourceTransactionManager}, {@code JpaTransactionManager},
  * {@code JdbcTransactionManager}...). A listener is bound as a transaction resource under its key, so
  * that the writes of one transaction find it, and is unbound while the transaction is suspended (a
- * {@code REQUIRES_NEW} inside it then gets its own) and once it ends.
+ * {@code REQUIRES_NEW} inside it then gets its own) and once it ends. The starter gives it to the
+ * runtime it builds; a runtime the application builds itself takes it with
+ * {@code Cutover.builder(source, target).callerTransactions(new SpringCallerTransactions())}.
  */
 public final class SpringCallerTransactions implements CallerTransactions {
     /** Creates it; it holds no state of its own. */
