@@ -28,6 +28,7 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.core.Ordered;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -147,6 +148,20 @@ class CallerTransactionsTest {
             assertThat(readInside[0]).as("the transaction reads its own write").isEqualTo(16);
             assertThat(count(targetDb, "SELECT balance FROM accounts WHERE id = 1")).isEqualTo(16);
             assertThat(dao.balance(1)).isEqualTo(16);
+
+            // A REQUIRES_NEW transaction inside another has writes of its own, copied when it commits.
+            TransactionTemplate inner = new TransactionTemplate(transaction.getTransactionManager());
+            inner.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
+            transaction.executeWithoutResult(status -> {
+                dao.insert(4, 40);
+                inner.executeWithoutResult(innerStatus -> dao.insert(5, 50));
+                assertThat(count(targetDb, "SELECT balance FROM accounts WHERE id = 5")).as("the inner one committed")
+                        .isEqualTo(50);
+                assertThat(count(targetDb, "SELECT COUNT(*) FROM accounts WHERE id = 4")).as("the outer one is open")
+                        .isZero();
+                dao.add(4, 1);
+            });
+            assertThat(count(targetDb, "SELECT balance FROM accounts WHERE id = 4")).isEqualTo(41);
 
             // Spring skips the afterCommit callbacks after one that fails; the copy is then made at completion.
             assertThatThrownBy(() -> transaction.executeWithoutResult(status -> {
