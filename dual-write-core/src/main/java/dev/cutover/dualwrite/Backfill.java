@@ -146,7 +146,7 @@ public final class Backfill {
     private long lastFailureLog;
     private long lastBackOffLog;
     private long copiesSeen;
-    private long copyNanosSeen;
+    private long writeNanosSeen;
     private String entity = "";
     private Phase phase = Phase.NOT_STARTED;
 
@@ -864,7 +864,7 @@ public final class Backfill {
         long end = System.nanoTime();
         backOffNanos += end - now;
         long copies = stats.mirrored(Side.TARGET) - copiesSeen;
-        long nanos = stats.mirrorNanos(Side.TARGET) - copyNanosSeen;
+        long nanos = writeNanos() - writeNanosSeen;
         backOff.baseline(copies, nanos, end);
         markLatency();
         copiesAtBaseline = copiesSeen;
@@ -873,11 +873,20 @@ public final class Backfill {
                 config.backOffBaselineWindow().toMillis(), TimeUnit.NANOSECONDS.toMicros(backOff.baselineNanos()));
     }
 
+    /**
+     * What the application's writes of the migration took: their copies, and the repository-style
+     * primary calls on the source, so that a source slowed by the backfill's reads counts as much as
+     * a slower copy does.
+     */
+    private long writeNanos() {
+        return stats.mirrorNanos(Side.TARGET) + stats.primaryNanos(Side.SOURCE);
+    }
+
     /** The dual-write copies counted, and their time, when the back-off last looked. */
     private void markLatency() {
         if (stats != null) {
             copiesSeen = stats.mirrored(Side.TARGET);
-            copyNanosSeen = stats.mirrorNanos(Side.TARGET);
+            writeNanosSeen = writeNanos();
         }
     }
 
@@ -901,7 +910,7 @@ public final class Backfill {
         if (backOff != null) {
             // The copies since the last decision: those made in the wait before the chunk and while it ran.
             long copies = stats.mirrored(Side.TARGET) - copiesSeen;
-            long nanos = stats.mirrorNanos(Side.TARGET) - copyNanosSeen;
+            long nanos = writeNanos() - writeNanosSeen;
             markLatency();
             double dutyBefore = backOff.dutyCycle();
             long wait = backOff.afterChunk(took, copies, nanos);

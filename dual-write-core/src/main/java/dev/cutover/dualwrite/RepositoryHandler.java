@@ -283,9 +283,10 @@ final class RepositoryHandler implements InvocationHandler {
     }
 
     private Object callPrimary(Side primary, MethodPlan plan, Object[] args) throws Throwable {
+        long start = System.nanoTime();
         try {
             Object result = call(primary == Side.SOURCE ? source : target, plan.method(), args);
-            stats.primaryWrite(primary, true);
+            stats.primaryWrite(primary, true, System.nanoTime() - start);
             return result;
         } catch (Throwable t) {
             stats.primaryWrite(primary, false);
