@@ -3,7 +3,7 @@ package dev.cutover;
 import dev.cutover.common.Beta;
 import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.CutoverException;
-import dev.cutover.common.Dialect;
+import dev.cutover.common.internal.Checks;
 import dev.cutover.common.internal.Names;
 import dev.cutover.common.internal.TablePrefix;
 import dev.cutover.dualwrite.BackfillConfig;
@@ -447,7 +447,7 @@ public final class Cutover implements AutoCloseable {
          * @throws CutoverConfigurationException if the prefix is illegal
          */
         public Builder tablePrefix(String prefix) {
-            this.tablePrefix = Dialect.requireIdentifier(prefix, "tablePrefix");
+            this.tablePrefix = Checks.identifier(prefix, "tablePrefix");
             return this;
         }
 
