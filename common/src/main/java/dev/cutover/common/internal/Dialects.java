@@ -34,17 +34,12 @@ public final class Dialects {
      * @return e.g. {@code "postgresql"}; MySQL uses the MariaDB scripts, which are written to suit both
      */
     public static String resourceName(Dialect dialect) {
-        switch (dialect) {
-            case POSTGRESQL:
-                return "postgresql";
-            case MARIADB:
-            case MYSQL:
-                return "mariadb";
-            case H2:
-                return "h2";
-            default:
-                throw new IllegalArgumentException("No scripts for dialect " + dialect);
-        }
+        // A switch expression, so that a new dialect does not compile until it names its scripts.
+        return switch (dialect) {
+            case POSTGRESQL -> "postgresql";
+            case MARIADB, MYSQL -> "mariadb";
+            case H2 -> "h2";
+        };
     }
 
     /**
@@ -54,7 +49,10 @@ public final class Dialects {
      * @return true for PostgreSQL, MariaDB 10.6+ and MySQL 8+
      */
     public static boolean supportsSkipLocked(Dialect dialect) {
-        return dialect != Dialect.H2;
+        return switch (dialect) {
+            case POSTGRESQL, MARIADB, MYSQL -> true;
+            case H2 -> false;
+        };
     }
 
     /**
