@@ -3,7 +3,8 @@ package dev.cutover;
 import dev.cutover.common.Beta;
 import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.CutoverException;
-import dev.cutover.common.Dialect;
+import dev.cutover.common.internal.Checks;
+import dev.cutover.common.internal.Names;
 import dev.cutover.common.internal.TablePrefix;
 import dev.cutover.dualwrite.BackfillConfig;
 import dev.cutover.dualwrite.CallerTransactions;
@@ -13,7 +14,6 @@ import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.JdbcFlagStore;
 import dev.cutover.flags.JdbcFlagStoreConfig;
 import dev.cutover.flags.MigrationFlags;
-import dev.cutover.flags.MigrationState;
 import dev.cutover.internal.JdbcBackfillCheckpoints;
 import dev.cutover.internal.MeterBinding;
 import dev.cutover.internal.RegisteredMigrations;
@@ -168,9 +168,8 @@ public final class Cutover implements AutoCloseable {
      * @param mapping the first table it moves
      * @param more further tables it moves, written together with the first (one stage for all)
      * @return the migration
-     * @throws IllegalArgumentException if the name is illegal
-     * @throws CutoverConfigurationException if the name is already registered, or two mappings share
-     *     an entity name
+     * @throws CutoverConfigurationException if the name is illegal or already registered, or two
+     *     mappings share an entity name
      * @throws IllegalStateException if the runtime is closed
      */
     public Migration migration(String name, TableMapping mapping, TableMapping... more) {
@@ -457,7 +456,7 @@ public final class Cutover implements AutoCloseable {
          * @throws CutoverConfigurationException if the prefix is illegal
          */
         public Builder tablePrefix(String prefix) {
-            this.tablePrefix = Dialect.requireIdentifier(prefix, "tablePrefix");
+            this.tablePrefix = Checks.identifier(prefix, "tablePrefix");
             return this;
         }
 
@@ -585,10 +584,10 @@ public final class Cutover implements AutoCloseable {
          *     {@link Cutover#migration(String, TableMapping, TableMapping...)}
          * @param mode the mode; default what the row-copier customizer sets, else {@link MirrorMode#SYNC}
          * @return this builder
-         * @throws IllegalArgumentException if the name is not a legal migration name
+         * @throws CutoverConfigurationException if the name is not a legal migration name
          */
         public Builder mirrorMode(String migration, MirrorMode mode) {
-            this.mirrorModes.put(MigrationState.checkMigrationName(migration), Objects.requireNonNull(mode, "null mode"));
+            this.mirrorModes.put(Names.checkMigrationName(migration), Objects.requireNonNull(mode, "null mode"));
             return this;
         }
 

@@ -5,6 +5,7 @@ import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.CutoverException;
 import dev.cutover.common.Dialect;
 import dev.cutover.common.internal.ColumnValues;
+import dev.cutover.common.internal.Names;
 import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.dualwrite.BackfillCheckpoints.Checkpoint;
@@ -170,6 +171,7 @@ public final class Backfill {
      * @param flags the application's flags, for the stage and the copy window of each chunk
      * @param migration the migration's name
      * @return the builder
+     * @throws CutoverConfigurationException if the name is not a valid migration name
      */
     public static Builder builder(KeyResync resync, MigrationFlags flags, String migration) {
         return new Builder(resync, flags, migration);
@@ -1109,7 +1111,7 @@ public final class Backfill {
         private Builder(KeyResync resync, MigrationFlags flags, String migration) {
             this.resync = Objects.requireNonNull(resync, "null resync");
             this.flags = Objects.requireNonNull(flags, "null flags");
-            this.migration = Objects.requireNonNull(migration, "null migration");
+            this.migration = Names.checkMigrationName(migration);
         }
 
         /**

@@ -1,7 +1,8 @@
 package dev.cutover.dualwrite;
 
+import dev.cutover.common.CutoverConfigurationException;
+import dev.cutover.common.internal.Names;
 import dev.cutover.flags.MigrationFlags;
-import dev.cutover.flags.MigrationState;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryStore;
 import dev.cutover.router.ReadRouter;
@@ -63,8 +64,8 @@ import java.util.function.UnaryOperator;
  * takes a permit from {@link MigrationFlags#beginWrite(String)}, copies only within its primary's
  * copy window, and after a move the migration's writes pause until every write and queued copy of the
  * old primary is done and the new primary's sequences are advanced; a write whose copy misses its
- * window fails with {@link LateWriteException}. The proxy registers its queue and resync as
- * {@link dev.cutover.flags.HandoverStep}s of the migration; build the queue's handler with
+ * window fails with {@link LateWriteException}. The proxy registers the drain of its queue and
+ * the sequence update of its resync as handover steps of the migration; build the queue's handler with
  * {@link ResyncReplayHandler#of(String, KeyResync, MigrationFlags)}.
  *
  * <h2>Reads</h2>
@@ -142,10 +143,10 @@ public final class RepositoryBuilder<T> {
      *
      * @param migration the migration's name; required
      * @return this builder
-     * @throws IllegalArgumentException if the name is not a valid migration name
+     * @throws CutoverConfigurationException if the name is not a valid migration name
      */
     public RepositoryBuilder<T> migration(String migration) {
-        this.migration = MigrationState.checkMigrationName(migration);
+        this.migration = Names.checkMigrationName(migration);
         return this;
     }
 
