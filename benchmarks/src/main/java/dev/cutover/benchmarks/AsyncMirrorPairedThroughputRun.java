@@ -107,8 +107,6 @@ public final class AsyncMirrorPairedThroughputRun {
             }
             Accounts.Difference asyncDifference = asyncSides.compare();
             Accounts.Difference syncDifference = syncSides.compare();
-            asyncDifference.requireNone("After the ASYNC writes");
-            syncDifference.requireNone("After the SYNC writes");
             StringBuilder out = new StringBuilder(String.format(Locale.ROOT,
                     "%s, %,d rows, %d threads, %d rounds of %d ms per case; writes/s: mean, ratio of means to hand-written"
                             + " and to source only, median of the rounds' ratios to hand-written%n", pair, rows, THREADS,
@@ -131,6 +129,10 @@ public final class AsyncMirrorPairedThroughputRun {
                     .append(AsyncMirrorThroughputBenchmark.describe(asyncStats)).append('\n');
             out.append("  SYNC: ").append(syncDifference).append("; ")
                     .append(AsyncMirrorThroughputBenchmark.describe(syncMigration.stats()));
+            // The numbers first, so that a run that lost writes still shows what it measured.
+            System.out.println(out);
+            asyncDifference.requireNone("After the ASYNC writes");
+            syncDifference.requireNone("After the SYNC writes");
             return out.toString();
         }
     }
