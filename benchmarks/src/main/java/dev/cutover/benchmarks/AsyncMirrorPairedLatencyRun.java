@@ -76,8 +76,11 @@ public final class AsyncMirrorPairedLatencyRun {
             int measured = rounds * CALLS_PER_BLOCK;
             long[][] nanos = new long[CASES.length][measured];
             double[][] roundMedians = new double[CASES.length][rounds];
+            // Inserts of each case in a range of their own: the source-only and the hand-written case share one table.
             long[] nextId = new long[CASES.length];
-            Arrays.fill(nextId, insert ? 1_000_000 : 0);
+            for (int c = 0; c < CASES.length; c++) {
+                nextId[c] = insert ? 1_000_000L * (c + 1) : 0;
+            }
             for (int round = 0; round < WARM_UP_ROUNDS + rounds; round++) {
                 for (int turn = 0; turn < CASES.length; turn++) {
                     int c = (round + turn) % CASES.length;
