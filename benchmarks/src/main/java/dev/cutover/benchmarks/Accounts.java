@@ -30,11 +30,11 @@ final class Accounts implements AutoCloseable {
     final DataSource sourcePool;
     final DataSource targetPool;
 
-    private Accounts(TestDatabase source, TestDatabase target) {
+    private Accounts(TestDatabase source, TestDatabase target, int poolSize) {
         this.source = source;
         this.target = target;
-        this.sourcePool = source.dataSource(POOL_SIZE);
-        this.targetPool = target.dataSource(POOL_SIZE);
+        this.sourcePool = source.dataSource(poolSize);
+        this.targetPool = target.dataSource(poolSize);
     }
 
     /**
@@ -45,6 +45,19 @@ final class Accounts implements AutoCloseable {
      * @return the fixture; close it to drop both databases
      */
     static Accounts create(String pair, String hint) {
+        return create(pair, hint, PRELOADED, POOL_SIZE);
+    }
+
+    /**
+     * Creates both databases and tables preloaded with {@code rows} rows (ids 0 to rows - 1).
+     *
+     * @param pair {@code postgresql-postgresql} or {@code mariadb-postgresql}: source engine, then target engine
+     * @param hint a word for the databases' names
+     * @param rows rows to preload on both sides
+     * @param poolSize connections per side
+     * @return the fixture; close it to drop both databases
+     */
+    static Accounts create(String pair, String hint, int rows, int poolSize) {
         String[] engines = pair.split("-");
         if (engines.length != 2) {
             throw new IllegalArgumentException("pair must be <source engine>-<target engine>, e.g. mariadb-postgresql, but was "
@@ -54,9 +67,9 @@ final class Accounts implements AutoCloseable {
         TestDatabase target = null;
         try {
             target = TestDatabases.create(engine(engines[1]), hint + "tgt");
-            Accounts accounts = new Accounts(source, target);
-            accounts.createTable(source);
-            accounts.createTable(target);
+            Accounts accounts = new Accounts(source, target, poolSize);
+            accounts.createTable(source, rows);
+            accounts.createTable(target, rows);
             return accounts;
         } catch (RuntimeException e) {
             source.close();
@@ -71,14 +84,17 @@ final class Accounts implements AutoCloseable {
         return Engine.valueOf(name.toUpperCase(Locale.ROOT));
     }
 
-    private void createTable(TestDatabase db) {
+    private void createTable(TestDatabase db, int rows) {
         db.execute("CREATE TABLE account (id BIGINT PRIMARY KEY, owner VARCHAR(40) NOT NULL, balance BIGINT NOT NULL,"
                 + " version BIGINT NOT NULL)");
-        StringBuilder insert = new StringBuilder("INSERT INTO account (id, owner, balance, version) VALUES ");
-        for (int i = 0; i < PRELOADED; i++) {
-            insert.append(i == 0 ? "" : ", ").append("(").append(i).append(", 'owner-").append(i).append("', 100, 0)");
+        // Statements of at most 1,000 rows, so that 100,000 rows stay under any packet limit.
+        for (int from = 0; from < rows; from += 1_000) {
+            StringBuilder insert = new StringBuilder("INSERT INTO account (id, owner, balance, version) VALUES ");
+            for (int i = from; i < Math.min(rows, from + 1_000); i++) {
+                insert.append(i == from ? "" : ", ").append("(").append(i).append(", 'owner-").append(i).append("', 100, 0)");
+            }
+            db.execute(insert.toString());
         }
-        db.execute(insert.toString());
     }
 
     /** @return the mapping of {@code account} onto itself, for the key resync */
@@ -89,6 +105,61 @@ final class Accounts implements AutoCloseable {
                 .column("balance")
                 .column("version")
                 .build();
+    }
+
+    /**
+     * Compares both tables row by row, every column, after the writers stopped.
+     *
+     * @return the ids that differ (present on one side only, or with different columns), at most 10
+     *     listed, and their count
+     * @throws SQLException if a database fails
+     */
+    Difference compare() throws SQLException {
+        String select = "SELECT id, owner, balance, version FROM account ORDER BY id";
+        Difference difference = new Difference();
+        try (Connection s = source.connect(); Connection t = target.connect();
+                PreparedStatement sq = s.prepareStatement(select); PreparedStatement tq = t.prepareStatement(select);
+                ResultSet sr = sq.executeQuery(); ResultSet tr = tq.executeQuery()) {
+            Account sourceRow = next(sr);
+            Account targetRow = next(tr);
+            while (sourceRow != null || targetRow != null) {
+                long id = Math.min(sourceRow == null ? Long.MAX_VALUE : sourceRow.id(),
+                        targetRow == null ? Long.MAX_VALUE : targetRow.id());
+                Account onSource = sourceRow != null && sourceRow.id() == id ? sourceRow : null;
+                Account onTarget = targetRow != null && targetRow.id() == id ? targetRow : null;
+                difference.rows++;
+                if (!java.util.Objects.equals(onSource, onTarget) && difference.differing++ < 10) {
+                    difference.first.add("source " + onSource + " / target " + onTarget);
+                }
+                sourceRow = onSource != null ? next(sr) : sourceRow;
+                targetRow = onTarget != null ? next(tr) : targetRow;
+            }
+        }
+        return difference;
+    }
+
+    private static Account next(ResultSet rs) throws SQLException {
+        return rs.next() ? new Account(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getLong(4)) : null;
+    }
+
+    /** The outcome of {@link #compare()}. */
+    static final class Difference {
+        long rows;
+        long differing;
+        final java.util.List<String> first = new java.util.ArrayList<>();
+
+        /** @throws IllegalStateException if any row differs: an acknowledged write is missing on one side */
+        void requireNone(String what) {
+            if (differing > 0) {
+                throw new IllegalStateException(what + ": " + differing + " of " + rows + " rows differ between the"
+                        + " sides, first " + first);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return rows + " rows compared, " + differing + " differing";
+        }
     }
 
     @Override

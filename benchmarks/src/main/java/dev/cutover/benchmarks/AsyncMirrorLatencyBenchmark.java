@@ -1,0 +1,154 @@
+package dev.cutover.benchmarks;
+
+import dev.cutover.Cutover;
+import dev.cutover.Migration;
+import dev.cutover.benchmarks.Accounts.AccountDao;
+import dev.cutover.benchmarks.Accounts.JdbcAccountDao;
+import dev.cutover.dualwrite.DualWriteStats;
+import dev.cutover.dualwrite.MirrorMode;
+import dev.cutover.flags.Stage;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.infra.BenchmarkParams;
+
+/**
+ * The caller's latency of one repository write in {@link MirrorMode#ASYNC} and in
+ * {@link MirrorMode#SYNC} (issue #15): the repository proxy of the {@code Cutover} runtime in
+ * {@code DUAL_WRITE}, against the source DAO alone (the baseline: what the asynchronous mode aims
+ * at) and against hand-written code calling the source DAO then the target DAO, in the same run
+ * with the same parameters. One caller thread; in the asynchronous mode the runtime's copier thread
+ * copies behind it on the same two cores. Sample time, so the table gives p50 and p99.
+ *
+ * <p>At the end of each Cutover trial the copier's backlog and the retry-queue drain and the trial
+ * fails unless both tables are equal row for row: the measured writes all reached the target.
+ *
+ * <p>Run alone: {@code java -Djmh.ignoreLock=true -jar benchmarks/target/benchmarks.jar AsyncMirrorLatency}
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.SampleTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+public class AsyncMirrorLatencyBenchmark {
+    private static final String MIGRATION = "accounts";
+
+    /** Source engine, then target engine. */
+    @Param({"postgresql-postgresql", "mariadb-postgresql"})
+    public String pair;
+
+    /** A new row per call, or an increment of an existing one. */
+    @Param({"update", "insert"})
+    public String write;
+
+    private Accounts accounts;
+    private AccountDao sourceDao;
+    private AccountDao targetDao;
+    private AccountDao proxy;
+    private Cutover cutover;
+    private Migration migration;
+    private boolean insert;
+    private long nextNewId = 1_000_000;
+    private long nextExisting;
+
+    @Setup(Level.Trial)
+    public void setUp(BenchmarkParams params) {
+        insert = "insert".equals(write);
+        accounts = Accounts.create(pair, "asynclat");
+        sourceDao = new JdbcAccountDao(accounts.sourcePool);
+        targetDao = new JdbcAccountDao(accounts.targetPool);
+        String method = params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1);
+        if (method.startsWith("cutover_")) {
+            MirrorMode mode = method.equals("cutover_async") ? MirrorMode.ASYNC : MirrorMode.SYNC;
+            cutover = Cutover.builder(accounts.sourcePool, accounts.targetPool).mirrorMode(MIGRATION, mode).build();
+            migration = cutover.migration(MIGRATION, Accounts.mapping());
+            migration.moveTo(Stage.DUAL_WRITE, "benchmark", "async mirror latency benchmark");
+            proxy = migration.repository(AccountDao.class, sourceDao, targetDao);
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws SQLException, InterruptedException {
+        try {
+            if (cutover != null) {
+                DualWriteStats stats = migration.stats();
+                awaitBacklog(stats);
+                if (!cutover.retryQueue().drain(Duration.ofMinutes(1))) {
+                    throw new IllegalStateException("The retry-queue did not drain: " + migration.queueStats());
+                }
+                Accounts.Difference difference = accounts.compare();
+                System.out.println();
+                System.out.println(pair + " " + write + " " + migration.rowCopier().mirrorMode() + ": " + difference
+                        + "; " + AsyncMirrorThroughputBenchmark.describe(stats));
+                difference.requireNone("After the " + migration.rowCopier().mirrorMode() + " writes");
+            }
+        } finally {
+            if (cutover != null) {
+                cutover.close();
+            }
+            accounts.close();
+        }
+    }
+
+    /** Waits until the asynchronous copier has copied or queued every key of the measured writes. */
+    static void awaitBacklog(DualWriteStats stats) {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        while (stats.asyncBacklog() > 0) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("The asynchronous backlog did not empty within a minute: "
+                        + stats.asyncBacklog() + " keys left");
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("Interrupted while the asynchronous backlog empties", e);
+            }
+        }
+    }
+
+    private long nextId() {
+        if (insert) {
+            return nextNewId++;
+        }
+        return nextExisting++ % Accounts.PRELOADED;
+    }
+
+    private void writeTo(AccountDao dao, long id) throws SQLException {
+        if (insert) {
+            dao.open(id, "owner");
+        } else {
+            dao.deposit(id, 1);
+        }
+    }
+
+    @Benchmark
+    public void baseline_sourceOnly() throws SQLException {
+        writeTo(sourceDao, nextId());
+    }
+
+    @Benchmark
+    public void handWrittenTwoWrites() throws SQLException {
+        long id = nextId();
+        writeTo(sourceDao, id);
+        writeTo(targetDao, id);
+    }
+
+    @Benchmark
+    public void cutover_async() throws SQLException {
+        writeTo(proxy, nextId());
+    }
+
+    @Benchmark
+    public void cutover_sync() throws SQLException {
+        writeTo(proxy, nextId());
+    }
+}
