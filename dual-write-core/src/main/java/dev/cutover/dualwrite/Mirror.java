@@ -123,11 +123,12 @@ final class Mirror {
      * behind its pending entries, else copied, else queued. Under a write permit (the fenced primary
      * handover, see {@code MigrationFlags#beginWrite}) a key is copied or queued in the permit's
      * direction only within its copy window; one that misses it is a late write, queued for a copy
-     * from whichever side is primary once the handover is done. Never throws.
+     * from whichever side is primary once the handover is done.
      *
      * @param caller the application's connection the write committed on, or null
      * @param permit the write's permit, or null outside the fenced handover
      * @return false if any key was late
+     * @throws UnmirroredWriteException if a key could be neither copied nor queued (see {@link #enqueue})
      */
     boolean mirror(List<Key> keys, Side from, CallersConnection caller, WritePermit permit) {
         CopyBudget budget = CopyBudget.start(resync.copyBudget());
@@ -238,10 +239,12 @@ final class Mirror {
      * pool, else in transactions of the queue's own within what is left of the budget; an enqueue
      * the caller cannot wait for still completes in the background. Under a permit, the entries
      * must be visible before its copy window closes, when the handover counts what is owed; keys
-     * that miss it are late writes. Never throws.
+     * that miss it are late writes.
      *
      * @param permit the write's permit, or null outside the fenced handover
      * @return false if the keys were late
+     * @throws UnmirroredWriteException if the store refused an entry (the call must then fail: nothing
+     *     would owe the other side the write), after every other key was queued
      */
     boolean enqueue(List<Key> keys, Side from, CallersConnection caller, CopyBudget budget, WritePermit permit) {
         if (permit != null && !permit.ensureCopyWindow()) {
@@ -252,19 +255,26 @@ final class Mirror {
         if (caller != null && caller.holdsQueue()) {
             rest = enqueueOn(caller.connection(), keys, from);
         }
+        List<Key> unqueued = new ArrayList<>();
         for (Key key : rest) {
             try {
-                budget.callWithinBudget("queueing " + key.entity() + "/" + key.key(), () -> {
-                    enqueueNow(key, from);
-                    return Boolean.TRUE;
-                }, late -> LOG.info("The resync of {}/{}/{} was queued after its caller's copy budget ran out",
-                        migration, key.entity(), key.key()));
+                if (!budget.callWithinBudget("queueing " + key.entity() + "/" + key.key(), () -> enqueueNow(key, from),
+                        queued -> {
+                            if (queued) {
+                                LOG.info("The resync of {}/{}/{} was queued after its caller's copy budget ran out",
+                                        migration, key.entity(), key.key());
+                            }
+                        })) {
+                    unqueued.add(key);
+                }
             } catch (SQLException e) {
                 // Only a timeout or a full helper pool come here (enqueueNow logs its own failures):
                 // the entry is still being written in the background, or is written here if no helper
                 // could take it.
                 if (!(e instanceof SQLTimeoutException)) {
-                    enqueueNow(key, from);
+                    if (!enqueueNow(key, from)) {
+                        unqueued.add(key);
+                    }
                 } else {
                     LOG.warn("Queueing the resync of {}/{}/{} outlasted the copy budget; it carries on in the"
                             + " background", migration, key.entity(), key.key());
@@ -272,7 +282,19 @@ final class Mirror {
             } catch (RuntimeException e) {
                 LOG.error("Could not queue the resync of {}/{}/{}", migration, key.entity(), key.key(),
                         Redaction.loggable(e, resync.logValues()));
+                unqueued.add(key);
             }
+        }
+        if (!unqueued.isEmpty()) {
+            throw new UnmirroredWriteException("A write of migration " + migration + " was made on the "
+                    + from.name().toLowerCase(Locale.ROOT) + ", but neither copied to the "
+                    + from.other().name().toLowerCase(Locale.ROOT) + " nor queued for a later copy (the retry-queue's"
+                    + " store refused the entry; see the ERROR logged for it), so the call fails instead of"
+                    + " acknowledging it. Keys: " + unqueued.stream().map(key -> key.entity() + "/"
+                            + key.key()).toList()
+                    + ". The write may or may not persist on the " + from.name().toLowerCase(Locale.ROOT)
+                    + "; make the retry-queue's store reachable, then check the row before retrying a call that is"
+                    + " not idempotent, or run the Verifier with repair");
         }
         if (permit != null && !permit.ensureBeforeDeadline()) {
             keys.forEach(key -> late(key, from));
@@ -281,15 +303,18 @@ final class Mirror {
         return true;
     }
 
-    private void enqueueNow(Key key, Side from) {
+    /** @return false if the entry could not be written (logged and counted) */
+    private boolean enqueueNow(Key key, Side from) {
         try {
             queue.enqueue(ResyncReplayHandler.entry(migration, key.entity(), key.key(), from));
             stats.enqueued(from.other(), true);
+            return true;
         } catch (RuntimeException e) {
             stats.enqueued(from.other(), false);
             LOG.error("Could not queue the resync of {}/{}/{} after its mirror failed: the {} may stay behind for this"
                     + " key until it is written again or verified", migration, key.entity(), key.key(),
                     from.other().name().toLowerCase(Locale.ROOT), Redaction.loggable(e, resync.logValues()));
+            return false;
         }
     }
 

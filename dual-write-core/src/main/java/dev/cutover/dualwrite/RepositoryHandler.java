@@ -129,7 +129,11 @@ final class RepositoryHandler implements InvocationHandler {
                 result = callPrimary(primary, plan, args);
             } catch (Throwable failure) {
                 // A failure reported at commit may hide a committed write: let the queue copy whatever committed.
-                mirror.enqueue(mirrorKeys(plan, keys), primary, null, CopyBudget.start(resync.copyBudget()), permit);
+                try {
+                    mirror.enqueue(mirrorKeys(plan, keys), primary, null, CopyBudget.start(resync.copyBudget()), permit);
+                } catch (UnmirroredWriteException unqueued) {
+                    failure.addSuppressed(unqueued);
+                }
                 throw failure;
             }
             if (async != null && !(permit.copyWindowOpen() && permit.renew())) {

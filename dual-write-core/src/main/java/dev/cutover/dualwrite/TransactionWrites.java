@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The keys that the repositories of one migration wrote inside one caller transaction
@@ -24,6 +26,8 @@ import java.util.Set;
  * transaction never waits for a handover that waits for the first. Confined to the transaction's thread.
  */
 final class TransactionWrites implements CallerTransactions.Listener {
+    private static final Logger LOG = LoggerFactory.getLogger(TransactionWrites.class);
+
     /**
      * What the writes of a migration are registered under in a transaction: one permit per migration
      * and flags, shared by all of its repositories.
@@ -137,6 +141,9 @@ final class TransactionWrites implements CallerTransactions.Listener {
                     }
                 }
             }
+        } catch (UnmirroredWriteException e) {
+            // No caller is left to tell: the transaction has ended. The refused entries are logged and counted.
+            LOG.error("After the transaction ended: {}", e.getMessage());
         } finally {
             permit.close();
         }

@@ -57,7 +57,9 @@ public final class JdbiRetryStore implements JdbcRetryStore {
     private static final String KNOWN_MODES = "'REPLAY', 'RESYNC'";
     private static final String KNOWN_STATUSES = "'PENDING', 'PARKED'";
     /** Tries of a self-managed transaction chosen as a deadlock victim. */
-    private static final int CONFLICT_ATTEMPTS = 5;
+    private static final int CONFLICT_ATTEMPTS = 10;
+    /** Longest pause between two runs of a deadlock victim: 10 attempts wait at most about 0.3 s in all. */
+    private static final long CONFLICT_PAUSE_CAP_MILLIS = 50;
     /** Candidates read per claimed entry: room for losing some to other instances. */
     private static final int CANDIDATES_PER_CLAIM = 4;
     /** Claimable entries, per candidate wanted, that a claim checks one by one before grouping the table. */
@@ -247,7 +249,22 @@ public final class JdbiRetryStore implements JdbcRetryStore {
                 if (attempt >= CONFLICT_ATTEMPTS || !isTransientConflict(e)) {
                     throw e;
                 }
+                pauseAfterConflict(attempt);
             }
+        }
+    }
+
+    /**
+     * Waits a random time, growing with the attempt, before running a deadlock victim again: many
+     * writers enqueueing at once (an asynchronous mirror's overflow) deadlock on InnoDB's gap locks
+     * again and again when they all retry at once, and a refused enqueue fails its write.
+     */
+    private static void pauseAfterConflict(int attempt) {
+        long bound = Math.min(CONFLICT_PAUSE_CAP_MILLIS, 1L << attempt);
+        try {
+            Thread.sleep(1 + java.util.concurrent.ThreadLocalRandom.current().nextLong(bound));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.cutover.dualwrite.internal.jdbc;
 
 import dev.cutover.common.internal.Redaction;
+import dev.cutover.dualwrite.UnmirroredWriteException;
 import dev.cutover.dualwrite.internal.jdbc.WriteProtocol.WrittenKey;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
@@ -445,11 +446,21 @@ final class ConnectionHandler implements InvocationHandler {
             } catch (SQLException | RuntimeException e) {
                 context.protocol().primaryWrite(primary, false);
                 if (mirrored && !outbox) {
-                    context.protocol().commitFailed(primary, keys, permit);
+                    try {
+                        context.protocol().commitFailed(primary, keys, permit);
+                    } catch (RuntimeException unqueued) {
+                        e.addSuppressed(unqueued);
+                    }
                 }
                 throw e;
             }
-            if (mirrored && !context.protocol().committed(primary, physical, keys, permit, outbox)) {
+            boolean inWindow;
+            try {
+                inWindow = !mirrored || context.protocol().committed(primary, physical, keys, permit, outbox);
+            } catch (UnmirroredWriteException e) {
+                throw new SQLException(e.getMessage(), e);
+            }
+            if (!inWindow) {
                 throw new SQLTransientException("The transaction of migration " + context.migration() + " committed"
                         + " on the " + primary.name().toLowerCase(java.util.Locale.ROOT) + ", but its copy window"
                         + " closed before it was copied (the primary moved while it was in flight): it may or may not"
