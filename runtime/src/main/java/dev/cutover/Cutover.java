@@ -3,16 +3,17 @@ package dev.cutover;
 import dev.cutover.common.Beta;
 import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.CutoverException;
-import dev.cutover.common.Dialect;
+import dev.cutover.common.internal.Checks;
+import dev.cutover.common.internal.Names;
 import dev.cutover.common.internal.TablePrefix;
 import dev.cutover.dualwrite.BackfillConfig;
+import dev.cutover.dualwrite.CallerTransactions;
 import dev.cutover.dualwrite.KeyResync;
 import dev.cutover.dualwrite.MirrorMode;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.JdbcFlagStore;
 import dev.cutover.flags.JdbcFlagStoreConfig;
 import dev.cutover.flags.MigrationFlags;
-import dev.cutover.flags.MigrationState;
 import dev.cutover.internal.JdbcBackfillCheckpoints;
 import dev.cutover.internal.MeterBinding;
 import dev.cutover.internal.RegisteredMigrations;
@@ -80,6 +81,8 @@ public final class Cutover implements AutoCloseable {
     /** Mirror modes set for single migrations, over the row-copier customizer's. */
     private final Map<String, MirrorMode> mirrorModes;
     private final boolean logValues;
+    /** The application's transactions, for its repositories; null if not given. */
+    private final CallerTransactions callerTransactions;
     private final Object meterRegistry;
     private final MigrationFlags flags;
     private final RetryStore retryStore;
@@ -101,6 +104,7 @@ public final class Cutover implements AutoCloseable {
         this.source = builder.source;
         this.target = builder.target;
         this.logValues = builder.logValues;
+        this.callerTransactions = builder.callerTransactions;
         this.readRouterConfig = logValues ? ReadRouterConfig.from(builder.readRouterConfig).revealValues(true).build()
                 : builder.readRouterConfig;
         this.rowCopierCustomizer = builder.rowCopierCustomizer;
@@ -164,9 +168,8 @@ public final class Cutover implements AutoCloseable {
      * @param mapping the first table it moves
      * @param more further tables it moves, written together with the first (one stage for all)
      * @return the migration
-     * @throws IllegalArgumentException if the name is illegal
-     * @throws CutoverConfigurationException if the name is already registered, or two mappings share
-     *     an entity name
+     * @throws CutoverConfigurationException if the name is illegal or already registered, or two
+     *     mappings share an entity name
      * @throws IllegalStateException if the runtime is closed
      */
     public Migration migration(String name, TableMapping mapping, TableMapping... more) {
@@ -354,6 +357,10 @@ public final class Cutover implements AutoCloseable {
         return logValues;
     }
 
+    CallerTransactions callerTransactions() {
+        return callerTransactions;
+    }
+
     synchronized RetryQueue queue() {
         checkOpen();
         return queue;
@@ -417,6 +424,7 @@ public final class Cutover implements AutoCloseable {
         private Consumer<KeyResync.Builder> rowCopierCustomizer = b -> { };
         private final Map<String, MirrorMode> mirrorModes = new LinkedHashMap<>();
         private boolean logValues;
+        private CallerTransactions callerTransactions;
 
         private Builder(DataSource source, DataSource target) {
             this.source = Objects.requireNonNull(source, "null source");
@@ -448,7 +456,7 @@ public final class Cutover implements AutoCloseable {
          * @throws CutoverConfigurationException if the prefix is illegal
          */
         public Builder tablePrefix(String prefix) {
-            this.tablePrefix = Dialect.requireIdentifier(prefix, "tablePrefix");
+            this.tablePrefix = Checks.identifier(prefix, "tablePrefix");
             return this;
         }
 
@@ -576,10 +584,25 @@ public final class Cutover implements AutoCloseable {
          *     {@link Cutover#migration(String, TableMapping, TableMapping...)}
          * @param mode the mode; default what the row-copier customizer sets, else {@link MirrorMode#SYNC}
          * @return this builder
-         * @throws IllegalArgumentException if the name is not a legal migration name
+         * @throws CutoverConfigurationException if the name is not a legal migration name
          */
         public Builder mirrorMode(String migration, MirrorMode mode) {
-            this.mirrorModes.put(MigrationState.checkMigrationName(migration), Objects.requireNonNull(mode, "null mode"));
+            this.mirrorModes.put(Names.checkMigrationName(migration), Objects.requireNonNull(mode, "null mode"));
+            return this;
+        }
+
+        /**
+         * Lets the repositories of every migration copy the writes made inside the caller's open
+         * transaction after it commits, instead of waiting inside the call on the row locks that
+         * transaction holds; see {@link dev.cutover.dualwrite.RepositoryBuilder#callerTransactions}.
+         * The Spring Boot starter sets Spring's. Data sources need none: they copy after their own
+         * connection's commit.
+         *
+         * @param transactions the application's transaction manager, as seen from the calling thread
+         * @return this builder
+         */
+        public Builder callerTransactions(CallerTransactions transactions) {
+            this.callerTransactions = Objects.requireNonNull(transactions, "null transactions");
             return this;
         }
 

@@ -117,8 +117,8 @@ public final class Migration {
 
     /**
      * A repository builder already wired to this migration (flags, router, retry-queue, row copier,
-     * stats), for what {@link #repository} does not cover: routing-key functions, read transforms,
-     * crash-safe copies.
+     * stats, and the runtime's caller transactions if it has them), for what {@link #repository}
+     * does not cover: routing-key functions, read transforms, crash-safe copies.
      *
      * @param type the interface
      * @param entity the entity its writes touch by default
@@ -126,13 +126,17 @@ public final class Migration {
      * @return the builder; set its source and target DAOs, then build
      */
     public <T> RepositoryBuilder<T> repositoryBuilder(Class<T> type, String entity) {
-        return dev.cutover.dualwrite.Cutover.repository(type)
+        RepositoryBuilder<T> builder = dev.cutover.dualwrite.Cutover.repository(type)
                 .migration(name)
                 .flags(runtime.flags())
                 .router(router)
                 .retryQueue(runtime.queue())
                 .resync(rowCopier, entity)
                 .stats(stats);
+        if (runtime.callerTransactions() != null) {
+            builder.callerTransactions(runtime.callerTransactions());
+        }
+        return builder;
     }
 
     /**

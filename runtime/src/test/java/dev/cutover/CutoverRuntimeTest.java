@@ -271,7 +271,7 @@ class CutoverRuntimeTest {
                     .getMessage().contains("already registered"));
             assertTrue(assertThrows(IllegalArgumentException.class, () -> cutover.migration("nope"))
                     .getMessage().contains("Register it with"));
-            assertThrows(IllegalArgumentException.class, () -> cutover.migration("bad name!", ACCOUNTS));
+            assertThrows(CutoverConfigurationException.class, () -> cutover.migration("bad name!", ACCOUNTS));
             assertEquals(List.of(0L), column(source, "SELECT COUNT(*) FROM mig_retry_entry"));
             cutover.close();
             cutover.close();
@@ -383,7 +383,7 @@ class CutoverRuntimeTest {
                             throw e.getCause();
                         }
                     });
-            assertThrows(IllegalArgumentException.class, () -> Cutover.builder(source, target).mirrorMode("no way", MirrorMode.ASYNC));
+            assertThrows(CutoverConfigurationException.class, () -> Cutover.builder(source, target).mirrorMode("no way", MirrorMode.ASYNC));
             TableMapping orders = TableMapping.builder("orders").key("id", Long.class).columns("balance").build();
             Cutover cutover = Cutover.builder(source, target).mirrorMode("m1", MirrorMode.ASYNC).build();
             java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);

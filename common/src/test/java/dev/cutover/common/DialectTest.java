@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cutover.common.internal.Checks;
+import dev.cutover.common.internal.Dialects;
 import dev.cutover.common.internal.NetworkTimeouts;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
@@ -56,7 +58,7 @@ class DialectTest {
 
     @Test
     void scriptStatements_splitsOnTrailingSemicolonsAndReplacesPrefix() {
-        List<String> statements = Dialect.H2.scriptStatements(DialectTest.class, "t_");
+        List<String> statements = Dialects.scriptStatements(Dialect.H2, DialectTest.class, "t_");
         assertEquals(2, statements.size());
         assertTrue(statements.get(0).startsWith("CREATE TABLE IF NOT EXISTS t_sample"), statements.get(0));
         assertEquals("INSERT INTO t_sample (id, name) VALUES (1, 'a;b')", statements.get(1));
@@ -65,7 +67,7 @@ class DialectTest {
     @Test
     void runScript_createsTablesAndIsRepeatableForDdl() throws Exception {
         try (Connection c = DriverManager.getConnection("jdbc:h2:mem:script")) {
-            Dialect.H2.runScript(c, DialectTest.class, "x_");
+            Dialects.runScript(Dialect.H2, c, DialectTest.class, "x_");
             try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT name FROM x_sample")) {
                 assertTrue(rs.next());
                 assertEquals("a;b", rs.getString(1));
@@ -76,15 +78,24 @@ class DialectTest {
     @Test
     void scriptStatements_namesTheMissingScript() {
         CutoverException e = assertThrows(CutoverException.class,
-                () -> Dialect.POSTGRESQL.scriptStatements(DialectTest.class, ""));
+                () -> Dialects.scriptStatements(Dialect.POSTGRESQL, DialectTest.class, ""));
         assertTrue(e.getMessage().contains("postgresql.sql"), e.getMessage());
     }
 
     @Test
-    void requireIdentifier_rejectsSqlInjectionInPrefixes() {
+    void mysql_usesTheMariaDbScripts_andOnlyH2CannotSkipLockedRows() {
+        assertEquals("mariadb", Dialects.resourceName(Dialect.MYSQL));
+        assertEquals("postgresql", Dialects.resourceName(Dialect.POSTGRESQL));
+        for (Dialect dialect : Dialect.values()) {
+            assertEquals(dialect != Dialect.H2, Dialects.supportsSkipLocked(dialect), dialect.name());
+        }
+    }
+
+    @Test
+    void identifier_rejectsSqlInjectionInPrefixes() {
         CutoverConfigurationException e = assertThrows(CutoverConfigurationException.class,
-                () -> Dialect.H2.scriptStatements(DialectTest.class, "x; DROP TABLE y; --"));
+                () -> Dialects.scriptStatements(Dialect.H2, DialectTest.class, "x; DROP TABLE y; --"));
         assertTrue(e.getMessage().contains("tablePrefix"), e.getMessage());
-        assertEquals("cutover_", Dialect.requireIdentifier("cutover_", "tablePrefix"));
+        assertEquals("cutover_", Checks.identifier("cutover_", "tablePrefix"));
     }
 }

@@ -5,6 +5,7 @@ import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.CutoverException;
 import dev.cutover.common.Dialect;
 import dev.cutover.common.internal.ColumnValues;
+import dev.cutover.common.internal.Names;
 import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.dualwrite.BackfillCheckpoints.Checkpoint;
@@ -146,7 +147,7 @@ public final class Backfill {
     private long lastFailureLog;
     private long lastBackOffLog;
     private long copiesSeen;
-    private long copyNanosSeen;
+    private long writeNanosSeen;
     private String entity = "";
     private Phase phase = Phase.NOT_STARTED;
 
@@ -170,6 +171,7 @@ public final class Backfill {
      * @param flags the application's flags, for the stage and the copy window of each chunk
      * @param migration the migration's name
      * @return the builder
+     * @throws CutoverConfigurationException if the name is not a valid migration name
      */
     public static Builder builder(KeyResync resync, MigrationFlags flags, String migration) {
         return new Builder(resync, flags, migration);
@@ -864,7 +866,7 @@ public final class Backfill {
         long end = System.nanoTime();
         backOffNanos += end - now;
         long copies = stats.mirrored(Side.TARGET) - copiesSeen;
-        long nanos = stats.mirrorNanos(Side.TARGET) - copyNanosSeen;
+        long nanos = writeNanos() - writeNanosSeen;
         backOff.baseline(copies, nanos, end);
         markLatency();
         copiesAtBaseline = copiesSeen;
@@ -873,11 +875,20 @@ public final class Backfill {
                 config.backOffBaselineWindow().toMillis(), TimeUnit.NANOSECONDS.toMicros(backOff.baselineNanos()));
     }
 
+    /**
+     * What the application's writes of the migration took: their copies, and the repository-style
+     * primary calls on the source, so that a source slowed by the backfill's reads counts as much as
+     * a slower copy does.
+     */
+    private long writeNanos() {
+        return stats.mirrorNanos(Side.TARGET) + stats.primaryNanos(Side.SOURCE);
+    }
+
     /** The dual-write copies counted, and their time, when the back-off last looked. */
     private void markLatency() {
         if (stats != null) {
             copiesSeen = stats.mirrored(Side.TARGET);
-            copyNanosSeen = stats.mirrorNanos(Side.TARGET);
+            writeNanosSeen = writeNanos();
         }
     }
 
@@ -901,7 +912,7 @@ public final class Backfill {
         if (backOff != null) {
             // The copies since the last decision: those made in the wait before the chunk and while it ran.
             long copies = stats.mirrored(Side.TARGET) - copiesSeen;
-            long nanos = stats.mirrorNanos(Side.TARGET) - copyNanosSeen;
+            long nanos = writeNanos() - writeNanosSeen;
             markLatency();
             double dutyBefore = backOff.dutyCycle();
             long wait = backOff.afterChunk(took, copies, nanos);
@@ -1100,7 +1111,7 @@ public final class Backfill {
         private Builder(KeyResync resync, MigrationFlags flags, String migration) {
             this.resync = Objects.requireNonNull(resync, "null resync");
             this.flags = Objects.requireNonNull(flags, "null flags");
-            this.migration = Objects.requireNonNull(migration, "null migration");
+            this.migration = Names.checkMigrationName(migration);
         }
 
         /**

@@ -17,9 +17,10 @@ import java.time.Duration;
  * backfill. On top, {@code rowsPerSecond} caps the average rate, and the backfill backs off while
  * the migration's own dual writes are slower than without it.
  *
- * <p><b>Back-off.</b> The signal is the time of the migration's dual-write copies to the target
- * (each locks its source row and writes the target row, so it waits for rows a chunk holds and slows
- * with either database, CPU contention included); only writes through this migration's wrappers in
+ * <p><b>Back-off.</b> The signal is the time of the migration's dual writes: the repository-style
+ * call on the source (the DataSource style's statements are not timed) plus its copy to the target
+ * (which locks the source row and writes the target row, so it waits for rows a chunk holds and slows
+ * with either database, CPU contention included), per copy; only writes through this migration's wrappers in
  * this process are seen, and only when the backfill has the migration's stats. Before its first chunk,
  * and again every {@code backOffBaselineRefresh} while the application writes, the backfill copies
  * nothing for {@code backOffBaselineWindow} and takes the copies' average time then as the baseline

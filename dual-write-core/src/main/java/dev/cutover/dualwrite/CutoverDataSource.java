@@ -1,12 +1,12 @@
 package dev.cutover.dualwrite;
 
 import dev.cutover.common.CutoverConfigurationException;
+import dev.cutover.common.internal.Names;
 import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.dualwrite.internal.jdbc.JdbcContext;
 import dev.cutover.dualwrite.internal.jdbc.WriteProtocol;
 import dev.cutover.flags.MigrationFlags;
-import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
 import dev.cutover.flags.HandoverException;
@@ -264,10 +264,10 @@ public final class CutoverDataSource implements DataSource {
          *
          * @param migration the migration's name; required
          * @return this builder
-         * @throws IllegalArgumentException if the name is not a valid migration name
+         * @throws CutoverConfigurationException if the name is not a valid migration name
          */
         public Builder migration(String migration) {
-            this.migration = MigrationState.checkMigrationName(migration);
+            this.migration = Names.checkMigrationName(migration);
             return this;
         }
 

@@ -19,6 +19,7 @@ public final class DualWriteStats {
     private final PerSide primaryFailures = new PerSide();
     private final PerSide mirrored = new PerSide();
     private final PerSide mirrorNanos = new PerSide();
+    private final PerSide primaryNanos = new PerSide();
     private final PerSide mirrorFailures = new PerSide();
     private final PerSide queuedBehindPending = new PerSide();
     private final PerSide enqueued = new PerSide();
@@ -201,6 +202,23 @@ public final class DualWriteStats {
 
     void primaryWrite(Side primary, boolean succeeded) {
         (succeeded ? primaryWrites : primaryFailures).increment(primary);
+    }
+
+    /** A repository-style primary call, which is timed: its time is part of what the backfill's back-off watches. */
+    void primaryWrite(Side primary, boolean succeeded, long nanos) {
+        primaryWrite(primary, succeeded);
+        if (succeeded) {
+            primaryNanos.add(primary, nanos);
+        }
+    }
+
+    /**
+     * @param primary the primary side
+     * @return total time of the successful repository-style primary calls on that side, in nanoseconds
+     *     (the DataSource style does not time its statements)
+     */
+    long primaryNanos(Side primary) {
+        return primaryNanos.get(primary);
     }
 
     void mirrored(Side to, long nanos) {

@@ -3,9 +3,10 @@ package dev.cutover.dualwrite;
 import dev.cutover.common.Dialect;
 import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.common.internal.Redaction;
-import dev.cutover.flags.HandoverStep;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Side;
+import dev.cutover.flags.internal.HandoverStep;
+import dev.cutover.flags.internal.Handovers;
 import dev.cutover.queue.RetryQueue;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -21,7 +22,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The handover steps both wrapping styles register for their migration (see
- * {@link MigrationFlags#addHandoverStep}), run on every instance before it writes a new primary:
+ * {@link Handovers#addStep}), run on every instance before it writes a new primary:
  * <ul>
  *   <li><b>queue drained</b>: no entry of the migration still copies from the old primary (pending,
  *       leased, backing off or parked); those not yet due, such as write-ahead intents, are made due
@@ -48,10 +49,10 @@ final class HandoverSteps {
 
     static void register(MigrationFlags flags, String migration, RetryQueue queue, KeyResync resync) {
         if (queue != null) {
-            flags.addHandoverStep(migration, "queue@" + System.identityHashCode(queue), queueDrained(queue));
+            Handovers.addStep(flags, migration, "queue@" + System.identityHashCode(queue), queueDrained(queue));
         }
         if (resync != null) {
-            flags.addHandoverStep(migration, "sequences@" + System.identityHashCode(resync), sequencesAdvanced(resync));
+            Handovers.addStep(flags, migration, "sequences@" + System.identityHashCode(resync), sequencesAdvanced(resync));
         }
     }
 

@@ -2,7 +2,8 @@ package dev.cutover.dualwrite;
 
 /**
  * Decides how long a backfill waits between chunks so that the application's writes keep their
- * latency: an AIMD duty cycle driven by the migration's dual-write copy times, compared with their
+ * latency: an AIMD duty cycle driven by the migration's dual-write times per copy (the repository-style
+ * primary call on the source plus the copy to the target; see {@code Backfill#writeNanos}), compared with their
  * level without the backfill.
  *
  * <p><b>Baseline.</b> Before the first chunk, and again every

@@ -1,7 +1,8 @@
 package dev.cutover.dualwrite;
 
+import dev.cutover.common.CutoverConfigurationException;
+import dev.cutover.common.internal.Names;
 import dev.cutover.flags.MigrationFlags;
-import dev.cutover.flags.MigrationState;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryStore;
 import dev.cutover.router.ReadRouter;
@@ -63,8 +64,8 @@ import java.util.function.UnaryOperator;
  * takes a permit from {@link MigrationFlags#beginWrite(String)}, copies only within its primary's
  * copy window, and after a move the migration's writes pause until every write and queued copy of the
  * old primary is done and the new primary's sequences are advanced; a write whose copy misses its
- * window fails with {@link LateWriteException}. The proxy registers its queue and resync as
- * {@link dev.cutover.flags.HandoverStep}s of the migration; build the queue's handler with
+ * window fails with {@link LateWriteException}. The proxy registers the drain of its queue and
+ * the sequence update of its resync as handover steps of the migration; build the queue's handler with
  * {@link ResyncReplayHandler#of(String, KeyResync, MigrationFlags)}.
  *
  * <h2>Reads</h2>
@@ -105,6 +106,7 @@ public final class RepositoryBuilder<T> {
     private CircuitBreaker circuitBreaker;
     private RetryStore intentStore;
     private Duration intentDelay;
+    private CallerTransactions callerTransactions;
 
     RepositoryBuilder(Class<T> type) {
         this.type = Objects.requireNonNull(type, "null type");
@@ -141,10 +143,10 @@ public final class RepositoryBuilder<T> {
      *
      * @param migration the migration's name; required
      * @return this builder
-     * @throws IllegalArgumentException if the name is not a valid migration name
+     * @throws CutoverConfigurationException if the name is not a valid migration name
      */
     public RepositoryBuilder<T> migration(String migration) {
-        this.migration = MigrationState.checkMigrationName(migration);
+        this.migration = Names.checkMigrationName(migration);
         return this;
     }
 
@@ -302,6 +304,34 @@ public final class RepositoryBuilder<T> {
     }
 
     /**
+     * Lets writes made inside the caller's open transaction be copied once it commits. Without it,
+     * a write's copy runs inside the call: when the DAO writes in the caller's transaction, the copy
+     * then reads the primary's row while that transaction still holds its lock, waits for it up to
+     * the row copier's statement timeout, and queues the key.
+     *
+     * <p>With it, while {@link CallerTransactions#active()} on the calling thread, a write (in the
+     * synchronous {@link MirrorMode}) calls the primary's DAO and returns; the keys are copied after
+     * the transaction commits, before the commit returns (copy, else queue, as usual; with
+     * {@link #crashSafe} the intents are recorded before the call, as usual, and cover a failed copy).
+     * The transaction takes one write permit at its first write of the migration and holds it until
+     * it ends, so it is rolled back instead of committed when its primary's copy window is closing,
+     * and its commit fails with a {@link LateWriteException} after the fact when the copies miss the
+     * window. A rollback copies nothing; without intents its keys are queued, which copies each row
+     * as the primary has it, unchanged by the rollback, and covers a DAO that committed outside the
+     * transaction. Reads of a key the transaction wrote are served by the primary's DAO until it
+     * ends. The DAOs must take part in the caller's transaction (Spring's {@code JdbcTemplate},
+     * {@code DataSourceUtils}, JPA, Jdbi's Spring module): the copy reads the row as committed. The
+     * {@link MirrorMode#ASYNC} mode is unchanged: its copier waits for the locks off the caller's thread.
+     *
+     * @param transactions the application's transaction manager, as seen from the calling thread
+     * @return this builder
+     */
+    public RepositoryBuilder<T> callerTransactions(CallerTransactions transactions) {
+        this.callerTransactions = Objects.requireNonNull(transactions, "null transactions");
+        return this;
+    }
+
+    /**
      * Classifies every method and builds the proxy.
      *
      * @return a {@code T} that dual-writes and routes reads; thread-safe
@@ -355,7 +385,8 @@ public final class RepositoryBuilder<T> {
         flags.declare(migration);
         RepositoryHandler handler = new RepositoryHandler(type, source, target, migration, flags, router, retryQueue,
                 resync, plans, stats == null ? new DualWriteStats() : stats,
-                circuitBreaker == null ? defaultBreaker() : circuitBreaker, intentStore, intentDelay);
+                circuitBreaker == null ? defaultBreaker() : circuitBreaker, intentStore, intentDelay,
+                callerTransactions);
         for (Method method : plans.keySet()) {
             if (!method.trySetAccessible() && !Modifier.isPublic(method.getDeclaringClass().getModifiers())) {
                 throw new RepositoryDefinitionException("Cannot call " + MethodPlan.signature(method)

@@ -44,10 +44,13 @@ final class RepositoryHandler implements InvocationHandler {
     private final Duration intentDelay;
     /** The asynchronous mirror ({@link MirrorMode#ASYNC}); null in the synchronous mode. */
     private final AsyncMirror async;
+    /** The callers' transactions, whose writes are copied after they commit; null if not known. */
+    private final CallerTransactions callerTransactions;
+    private final TransactionWrites.Key transactionKey;
 
     RepositoryHandler(Class<?> type, Object source, Object target, String migration, MigrationFlags flags,
             ReadRouter router, RetryQueue queue, KeyResync resync, Map<Method, MethodPlan> plans, DualWriteStats stats,
-            CircuitBreaker breaker, RetryStore intentStore, Duration intentDelay) {
+            CircuitBreaker breaker, RetryStore intentStore, Duration intentDelay, CallerTransactions callerTransactions) {
         this.type = type;
         this.source = source;
         this.target = target;
@@ -59,6 +62,8 @@ final class RepositoryHandler implements InvocationHandler {
         this.resync = resync;
         this.intentStore = intentStore;
         this.intentDelay = intentDelay;
+        this.callerTransactions = callerTransactions;
+        this.transactionKey = new TransactionWrites.Key(flags, migration);
         this.async = resync == null ? null : resync.asyncMirror();
         if (async != null) {
             async.watch(flags, migration);
@@ -77,6 +82,14 @@ final class RepositoryHandler implements InvocationHandler {
             case DEFAULT:
                 return InvocationHandler.invokeDefault(proxy, method, args);
             case READ:
+                if (callerTransactions != null) {
+                    Object key = plan.readKey(args);
+                    TransactionWrites writes = key == null ? null : transactionWrites();
+                    if (writes != null && writes.owes(String.valueOf(key))) {
+                        // Written in the caller's open transaction: only the primary's side sees it.
+                        return read(writes.permit().stage().primary(), plan, method, args);
+                    }
+                }
                 if (async != null) {
                     Object key = plan.readKey(args);
                     if (key != null && async.owes(migration, String.valueOf(key))) {
@@ -92,6 +105,9 @@ final class RepositoryHandler implements InvocationHandler {
     }
 
     private Object write(MethodPlan plan, Object[] args) throws Throwable {
+        if (callerTransactions != null && async == null && callerTransactions.active()) {
+            return writeInCallerTransaction(plan, args);
+        }
         Object key = plan.writeKey(args);
         // The permit fences primary moves: it waits out a handover and bounds the copy's window. In
         // the asynchronous mode the keys left pending hold it on until they are copied or queued; the
@@ -147,9 +163,52 @@ final class RepositoryHandler implements InvocationHandler {
 
     /** Serves a read from the primary side, whatever the router would choose. */
     private Object readPrimary(MethodPlan plan, Method method, Object[] args) throws Exception {
-        Side primary = flags.state(migration).stage().primary();
-        return primary == Side.SOURCE ? call(source, method, args)
+        return read(flags.state(migration).stage().primary(), plan, method, args);
+    }
+
+    private Object read(Side side, MethodPlan plan, Method method, Object[] args) throws Exception {
+        return side == Side.SOURCE ? call(source, method, args)
                 : plan.sourceResult(call(target, method, plan.targetArgs(args)));
+    }
+
+    private TransactionWrites transactionWrites() {
+        return callerTransactions.find(transactionKey) instanceof TransactionWrites writes ? writes : null;
+    }
+
+    /**
+     * A write inside the caller's open transaction: its keys are copied once the transaction
+     * commits ({@link TransactionWrites}), not inside the call, where the copy would wait on the row
+     * locks of the very transaction that holds them. The first write of the migration in the
+     * transaction takes the permit that its later writes share until it ends.
+     */
+    private Object writeInCallerTransaction(MethodPlan plan, Object[] args) throws Throwable {
+        TransactionWrites writes = transactionWrites();
+        if (writes == null) {
+            WritePermit permit = flags.beginWrite(migration);
+            Stage stage = permit.stage();
+            if (!stage.dualWrites()) {
+                try {
+                    return callPrimary(stage.writesSource() ? Side.SOURCE : Side.TARGET, plan, args);
+                } finally {
+                    permit.close();
+                }
+            }
+            writes = new TransactionWrites(migration, permit);
+            try {
+                callerTransactions.register(transactionKey, writes);
+            } catch (RuntimeException e) {
+                permit.close();
+                throw e;
+            }
+        }
+        WritePermit permit = writes.permit();
+        Side primary = permit.stage().primary();
+        List<String> keys = plan.writeKeys(plan.writeKey(args));
+        if (intentStore != null) {
+            recordIntents(plan, keys, primary, permit);
+        }
+        writes.add(mirror, intentStore != null, resync.copyBudget(), mirrorKeys(plan, keys));
+        return callPrimary(primary, plan, args);
     }
 
     private LateWriteException late(MethodPlan plan, Side primary) {
@@ -179,6 +238,24 @@ final class RepositoryHandler implements InvocationHandler {
      */
     private Object writeCrashSafe(MethodPlan plan, Object[] args, List<String> keys, Side primary, WritePermit permit,
             AsyncMirror.HeldPermit held) throws Throwable {
+        recordIntents(plan, keys, primary, permit);
+        Object result = callPrimary(primary, plan, args);
+        if (async != null) {
+            // The intents already cover every key, also one the backlog has no room for; once the
+            // copier is closed, the keys are copied inside the call, as in the synchronous mode.
+            List<Mirror.Key> left = async.submit(mirror, mirrorKeys(plan, keys), primary, held);
+            if (!left.isEmpty() && async.closed() && !mirror.copy(new java.util.ArrayList<>(left), primary, null,
+                    permit)) {
+                throw late(plan, primary);
+            }
+        } else if (!mirror.copy(mirrorKeys(plan, keys), primary, null, permit)) {
+            throw late(plan, primary);
+        }
+        return result;
+    }
+
+    /** Records the write-ahead intents of a crash-safe write, within the permit's copy window. */
+    private void recordIntents(MethodPlan plan, List<String> keys, Side primary, WritePermit permit) {
         Instant due = Instant.now().plus(intentDelay);
         for (String key : keys) {
             try {
@@ -199,19 +276,6 @@ final class RepositoryHandler implements InvocationHandler {
                     + ": recording its write-ahead intents took past its copy window (the primary may have moved), so"
                     + " the write was not made. Retry the call");
         }
-        Object result = callPrimary(primary, plan, args);
-        if (async != null) {
-            // The intents already cover every key, also one the backlog has no room for; once the
-            // copier is closed, the keys are copied inside the call, as in the synchronous mode.
-            List<Mirror.Key> left = async.submit(mirror, mirrorKeys(plan, keys), primary, held);
-            if (!left.isEmpty() && async.closed() && !mirror.copy(new java.util.ArrayList<>(left), primary, null,
-                    permit)) {
-                throw late(plan, primary);
-            }
-        } else if (!mirror.copy(mirrorKeys(plan, keys), primary, null, permit)) {
-            throw late(plan, primary);
-        }
-        return result;
     }
 
     private static List<Mirror.Key> mirrorKeys(MethodPlan plan, List<String> keys) {
@@ -219,9 +283,10 @@ final class RepositoryHandler implements InvocationHandler {
     }
 
     private Object callPrimary(Side primary, MethodPlan plan, Object[] args) throws Throwable {
+        long start = System.nanoTime();
         try {
             Object result = call(primary == Side.SOURCE ? source : target, plan.method(), args);
-            stats.primaryWrite(primary, true);
+            stats.primaryWrite(primary, true, System.nanoTime() - start);
             return result;
         } catch (Throwable t) {
             stats.primaryWrite(primary, false);

@@ -2,11 +2,12 @@ package dev.cutover.dualwrite;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.cutover.common.internal.Names;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.flags.MigrationFlags;
-import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.WritePermit;
+import dev.cutover.flags.internal.Handovers;
 import dev.cutover.queue.NewRetryEntry;
 import dev.cutover.queue.NonRetryableReplayException;
 import dev.cutover.queue.ReplayHandler;
@@ -90,7 +91,7 @@ public final class ResyncReplayHandler implements ReplayHandler {
      */
     public static ResyncReplayHandler of(String migration, KeyResync resync, MigrationFlags flags) {
         Map<String, KeyResync> one = new LinkedHashMap<>();
-        one.put(MigrationState.checkMigrationName(migration), Objects.requireNonNull(resync, "null resync"));
+        one.put(Names.checkMigrationName(migration), Objects.requireNonNull(resync, "null resync"));
         return new ResyncReplayHandler(one, Objects.requireNonNull(flags, "null flags"));
     }
 
@@ -135,7 +136,7 @@ public final class ResyncReplayHandler implements ReplayHandler {
      */
     public static ResyncReplayHandler of(String migration, KeyResync resync) {
         Map<String, KeyResync> one = new LinkedHashMap<>();
-        one.put(MigrationState.checkMigrationName(migration), Objects.requireNonNull(resync, "null resync"));
+        one.put(Names.checkMigrationName(migration), Objects.requireNonNull(resync, "null resync"));
         return new ResyncReplayHandler(one, null);
     }
 
@@ -151,7 +152,7 @@ public final class ResyncReplayHandler implements ReplayHandler {
         if (byMigration.isEmpty()) {
             throw new IllegalArgumentException("byMigration must name at least one migration");
         }
-        byMigration.keySet().forEach(MigrationState::checkMigrationName);
+        byMigration.keySet().forEach(Names::checkMigrationName);
         return new ResyncReplayHandler(byMigration, null);
     }
 
@@ -232,7 +233,7 @@ public final class ResyncReplayHandler implements ReplayHandler {
     }
 
     private void replayInEpoch(RetryEntry entry, String entity, KeyResync resync, Side recorded) throws Exception {
-        if (recorded != null && recorded == flags.handoverFrom(entry.migration())) {
+        if (recorded != null && recorded == Handovers.from(flags, entry.migration())) {
             // Draining the old direction during the handover: no instance writes the new primary while
             // this entry is pending, because every instance's handover waits for these entries.
             resync.resync(entity, entry.key(), recorded);

@@ -1,7 +1,10 @@
 package dev.cutover.dualwrite;
 
 import dev.cutover.common.CutoverConfigurationException;
-import dev.cutover.common.Dialect;
+import dev.cutover.common.internal.Checks;
+import dev.cutover.dualwrite.internal.Column;
+import dev.cutover.dualwrite.internal.ColumnGroup;
+import dev.cutover.dualwrite.internal.Mappings;
 import dev.cutover.flags.Side;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -29,12 +32,12 @@ import java.util.function.UnaryOperator;
  * table). Columns not listed are neither read nor written.
  *
  * <p>Routing keys are always in the source's terms: {@link #keyValues(String)} parses the source's
- * key values, and {@link #convertKey(Side, List)} translates them to the target's.
+ * key values, and the row copier translates them to the target's.
  *
  * <p>Conversions may do I/O: a key translation such as {@link KeyTranslation#idMap} may look up or
- * insert an id-map row, so {@link #convertRow(Side, List)} and {@link #convertKey(Side, List)} may
- * block and may throw the translation's {@link dev.cutover.common.CutoverException}. Value
- * conversions of plain columns are expected to be pure.
+ * insert an id-map row, so converting a row or a key may block and may throw the translation's
+ * {@link dev.cutover.common.CutoverException}. Value conversions of plain columns are expected to
+ * be pure.
  *
  * <p>Conversions receive values as {@link KeyResync} and the verifier read them: dates, times and
  * timestamps without a time zone as {@code LocalDate}, {@code LocalTime} and {@code LocalDateTime}
@@ -46,8 +49,9 @@ import java.util.function.UnaryOperator;
  * {@code "42"}); for a composite key, {@link #key(Object...)} joins the values with {@code ','}
  * and escapes {@code ','} and {@code '\'} with a backslash.
  *
- * <p>Immutable and thread-safe. Names are checked with {@link Dialect#requireIdentifier} and
- * placed into SQL unquoted; a table may be qualified by a schema ({@code "legacy.customer"}).
+ * <p>Immutable and thread-safe. Names must be at most 48 ASCII letters, digits or underscores, not
+ * starting with a digit, and are placed into SQL unquoted; a table may be qualified by a schema
+ * ({@code "legacy.customer"}).
  */
 public final class TableMapping {
     /** The types a key column's values may have, as parsed from a routing key. */
@@ -65,6 +69,37 @@ public final class TableMapping {
     private final List<String> sourceKeyNames;
     private final List<String> targetKeyNames;
     private final boolean identity;
+
+    static {
+        // The JDBC proxy and the verifier convert rows and keys through Mappings, so that the
+        // conversions stay off this class's public API (the row copier, in this package, calls them).
+        Mappings.install(new Mappings.Access() {
+            @Override
+            public List<ColumnGroup> groups(TableMapping mapping) {
+                return mapping.groups();
+            }
+
+            @Override
+            public List<Column> keyColumns(TableMapping mapping) {
+                return mapping.keyColumns();
+            }
+
+            @Override
+            public boolean isIdentity(TableMapping mapping) {
+                return mapping.isIdentity();
+            }
+
+            @Override
+            public List<Object> convertRow(TableMapping mapping, Side from, List<Object> row) {
+                return mapping.convertRow(from, row);
+            }
+
+            @Override
+            public List<Object> convertKey(TableMapping mapping, Side from, List<Object> keyValues) {
+                return mapping.convertKey(from, keyValues);
+            }
+        });
+    }
 
     private TableMapping(Builder b) {
         this.entity = b.entity;
@@ -115,18 +150,18 @@ public final class TableMapping {
      *
      * @return every mapped group
      */
-    public List<ColumnGroup> groups() {
+    List<ColumnGroup> groups() {
         return groups;
     }
 
     /** @return the key columns, in key order */
-    public List<Column> keyColumns() {
+    List<Column> keyColumns() {
         return keyColumns;
     }
 
     /**
      * The mapped columns' names as one side knows them: the order in which rows are read from that
-     * side and passed to {@link #convertRow(Side, List)}.
+     * side, and in which a row copy converts them.
      *
      * @param side the side
      * @return the column names, key columns first
@@ -154,7 +189,7 @@ public final class TableMapping {
      *
      * @return true if no column of this mapping converts its values
      */
-    public boolean isIdentity() {
+    boolean isIdentity() {
         return identity;
     }
 
@@ -179,7 +214,7 @@ public final class TableMapping {
      * @throws IllegalStateException if a group's conversion returns the wrong number of values
      * @throws dev.cutover.common.CutoverException if a key translation fails
      */
-    public List<Object> convertRow(Side from, List<Object> row) {
+    List<Object> convertRow(Side from, List<Object> row) {
         Objects.requireNonNull(from, "null from");
         List<String> names = columnNames(from);
         if (row.size() != names.size()) {
@@ -209,7 +244,7 @@ public final class TableMapping {
      * @throws IllegalArgumentException if the number of values does not match the key columns
      * @throws dev.cutover.common.CutoverException if a key translation fails
      */
-    public List<Object> convertKey(Side from, List<Object> keyValues) {
+    List<Object> convertKey(Side from, List<Object> keyValues) {
         Objects.requireNonNull(from, "null from");
         if (keyValues.size() != keyColumns.size()) {
             throw new IllegalArgumentException(entity + " has " + keyColumns.size() + " key column(s), but "
@@ -319,79 +354,6 @@ public final class TableMapping {
         return side.name().toLowerCase(Locale.ROOT);
     }
 
-    /**
-     * One column mapped one to one; key columns are always such columns.
-     *
-     * @param source the column's name on the source
-     * @param target the column's name on the target
-     * @param keyType for a key column, the type of its source values as parsed from a routing key
-     *     (String, Long, Integer or UUID); null otherwise
-     * @param toTarget converts a source value (possibly null) to the target's value; for a
-     *     translated key it may do I/O
-     * @param toSource converts a target value (possibly null) to the source's value
-     */
-    public record Column(String source, String target, Class<?> keyType, UnaryOperator<Object> toTarget,
-            UnaryOperator<Object> toSource) {
-        /** @return whether this column is part of the key */
-        public boolean key() {
-            return keyType != null;
-        }
-    }
-
-    /**
-     * Several source columns mapped to several target columns, converted as a whole each way.
-     *
-     * @param sourceColumns the columns on the source, at least one
-     * @param targetColumns the columns on the target, at least one
-     * @param toTarget from the source columns' values (in order) to the target columns' values
-     * @param toSource from the target columns' values (in order) to the source columns' values
-     */
-    public record ColumnGroup(List<String> sourceColumns, List<String> targetColumns,
-            Function<List<Object>, List<Object>> toTarget, Function<List<Object>, List<Object>> toSource) {
-        /**
-         * Copies the lists.
-         *
-         * @throws CutoverConfigurationException if a list is empty
-         */
-        public ColumnGroup {
-            sourceColumns = List.copyOf(sourceColumns);
-            targetColumns = List.copyOf(targetColumns);
-            if (sourceColumns.isEmpty() || targetColumns.isEmpty()) {
-                throw new CutoverConfigurationException("A column group needs at least one column on each side, but was "
-                        + sourceColumns + " -> " + targetColumns);
-            }
-            Objects.requireNonNull(toTarget, "null toTarget");
-            Objects.requireNonNull(toSource, "null toSource");
-        }
-
-        static ColumnGroup of(Column column) {
-            return new ColumnGroup(List.of(column.source()), List.of(column.target()),
-                    values -> Collections.singletonList(column.toTarget().apply(values.get(0))),
-                    values -> Collections.singletonList(column.toSource().apply(values.get(0))));
-        }
-
-        /**
-         * The group's columns on one side.
-         *
-         * @param side the side
-         * @return the columns, in the order their values are passed and returned
-         */
-        public List<String> columns(Side side) {
-            return side == Side.SOURCE ? sourceColumns : targetColumns;
-        }
-
-        List<Object> convert(String entity, Side from, List<Object> values) {
-            List<Object> converted = (from == Side.SOURCE ? toTarget : toSource).apply(Collections.unmodifiableList(values));
-            int expected = columns(from.other()).size();
-            if (converted == null || converted.size() != expected) {
-                throw new IllegalStateException("The conversion of " + entity + " " + sourceColumns + " -> " + targetColumns
-                        + " to the " + side(from.other()) + " returned " + (converted == null ? "null" : converted.size()
-                        + " value(s)") + ", but must return " + expected + ": fix the function given to columns(...)");
-            }
-            return converted;
-        }
-    }
-
     /** Builds a {@link TableMapping}; not thread-safe. */
     public static final class Builder {
         private final String entity;
@@ -403,7 +365,7 @@ public final class TableMapping {
         private boolean converts;
 
         private Builder(String entity) {
-            this.entity = Dialect.requireIdentifier(entity, "entity");
+            this.entity = Checks.identifier(entity, "entity");
             if (entity.isEmpty()) {
                 throw new CutoverConfigurationException("entity must not be empty");
             }
@@ -701,7 +663,7 @@ public final class TableMapping {
 
         private static void requireColumn(String name, String what) {
             Objects.requireNonNull(name, () -> "null " + what);
-            Dialect.requireIdentifier(name, what);
+            Checks.identifier(name, what);
             if (name.isEmpty()) {
                 throw new CutoverConfigurationException(what + " must not be empty");
             }

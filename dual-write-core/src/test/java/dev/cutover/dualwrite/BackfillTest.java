@@ -349,6 +349,38 @@ class BackfillTest {
     }
 
     @Test
+    void slowPrimaryWritesOnTheSource_makeTheBackfillBackOff_evenWhenTheirCopiesAreFast() throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.H2, "bfpsrc");
+                TestDatabase target = TestDatabases.create(Engine.H2, "bfptgt");
+                MigrationFlags flags = flags(Stage.DUAL_WRITE)) {
+            KeyResyncTest.createTables(source, target);
+            insertCustomers(source, 1, 100, 1);
+            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2))
+                    .mapping(KeyResyncTest.customers()).build();
+            DualWriteStats stats = new DualWriteStats();
+            // Copies of 10 ms after source writes of 140 ms: what callers wait averages 150 ms, over the
+            // absolute 100 ms, although the copies alone stay far under it (a source slowed by the backfill).
+            List<BackfillProgress> seen = new CopyOnWriteArrayList<>();
+            BackfillProgress done = Backfill.builder(resync, flags, MIGRATION).stats(stats)
+                    .config(BackfillConfig.custom().chunkSize(10, 20, 20).backOffLatencyRatio(0)
+                            .backOffMinDutyCycle(0.5).build())
+                    .listener(p -> {
+                        seen.add(p);
+                        if (p.chunks() == 1) {
+                            for (int i = 0; i < LatencyBackOff.MIN_DECISION_COPIES; i++) {
+                                stats.primaryWrite(Side.SOURCE, true, TimeUnit.MILLISECONDS.toNanos(140));
+                                stats.mirrored(Side.TARGET, TimeUnit.MILLISECONDS.toNanos(10));
+                            }
+                        }
+                    }).build().run();
+
+            assertEquals(1, done.backOffs());
+            assertTrue(seen.stream().anyMatch(p -> p.dutyCycle() == 0.5), "halved once: " + seen);
+            assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
+        }
+    }
+
+    @Test
     void refusesToRun_unlessTheSourceIsPrimaryAndBothSidesAreWritten() throws Exception {
         try (TestDatabase source = TestDatabases.create(Engine.H2, "bfxsrc");
                 TestDatabase target = TestDatabases.create(Engine.H2, "bfxtgt")) {

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.Dialect;
+import dev.cutover.dualwrite.internal.Column;
+import dev.cutover.dualwrite.internal.ColumnGroup;
 import dev.cutover.dualwrite.internal.RowSql;
 import dev.cutover.flags.Side;
 import java.util.Arrays;
@@ -60,14 +62,14 @@ class TableMappingTest {
         assertEquals("users", mapping.sourceTable());
         assertEquals("users", mapping.targetTable());
         assertEquals(List.of(List.of("id"), List.of("email"), List.of("name")),
-                mapping.groups().stream().map(TableMapping.ColumnGroup::sourceColumns).toList());
+                mapping.groups().stream().map(ColumnGroup::sourceColumns).toList());
     }
 
     @Test
     void builder_putsKeyColumnsFirstAndDefaultsTheTargetTable() {
         TableMapping mapping = TableMapping.builder("e").sourceTable("legacy.t").column("x").key("id", "pk", Long.class).build();
         assertEquals(List.of("id", "x"), mapping.columnNames(Side.SOURCE));
-        assertEquals(List.of("pk"), mapping.keyColumns().stream().map(TableMapping.Column::target).toList());
+        assertEquals(List.of("pk"), mapping.keyColumns().stream().map(Column::target).toList());
         assertEquals("legacy.t", mapping.targetTable());
     }
 

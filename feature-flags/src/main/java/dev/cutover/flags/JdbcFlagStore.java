@@ -1,6 +1,7 @@
 package dev.cutover.flags;
 
 import dev.cutover.common.Dialect;
+import dev.cutover.common.internal.Dialects;
 import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.flags.internal.FlipArguments;
 import dev.cutover.flags.internal.KeyListCodec;
@@ -107,7 +108,7 @@ public final class JdbcFlagStore implements FlagStore {
             if (!connection.getAutoCommit()) {
                 connection.setAutoCommit(true);
             }
-            Dialect.detect(connection).runScript(connection, JdbcFlagStore.class, config.tablePrefix());
+            Dialects.runScript(Dialect.detect(connection), connection, JdbcFlagStore.class, config.tablePrefix());
         } catch (SQLException e) {
             throw new FlagStoreException("Cannot create the flag tables " + stateTable + " and " + auditTable + ": "
                     + e.getMessage(), e);

@@ -1,6 +1,5 @@
 package dev.cutover.flags;
 
-import dev.cutover.common.Dialect;
 import dev.cutover.common.internal.Checks;
 import dev.cutover.common.internal.TablePrefix;
 import java.time.Clock;
@@ -87,7 +86,7 @@ public final class JdbcFlagStoreConfig {
          * @throws dev.cutover.common.CutoverConfigurationException if the prefix is not a legal identifier part
          */
         public Builder tablePrefix(String tablePrefix) {
-            this.tablePrefix = Dialect.requireIdentifier(tablePrefix, "tablePrefix");
+            this.tablePrefix = Checks.identifier(tablePrefix, "tablePrefix");
             return this;
         }
 

@@ -2,8 +2,11 @@ package dev.cutover.flags;
 
 import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.internal.Checks;
+import dev.cutover.common.internal.Names;
 import dev.cutover.flags.internal.BoundedLoader;
 import dev.cutover.flags.internal.FlipArguments;
+import dev.cutover.flags.internal.Handovers;
+import dev.cutover.flags.internal.Percentages;
 import dev.cutover.flags.internal.WriteGate;
 import dev.cutover.flags.internal.VanishedStates;
 import java.time.Clock;
@@ -77,8 +80,8 @@ import org.slf4j.LoggerFactory;
  * Every wrapped write takes a {@link WritePermit} from {@link #beginWrite(String)}: the fenced
  * handover. A move of the primary side (say {@code SHIFT_READS} to {@code TARGET_PRIMARY}) pauses the
  * migration's writes on each instance for the {@link Builder#handoverPause handover pause} after the
- * instance saw it, until its writes of the old primary have finished and the registered
- * {@link HandoverStep}s succeeded; copies from the old primary must land within the pause after the
+ * instance saw it, until its writes of the old primary have finished and the handover steps the
+ * dual-write core registers (the retry-queue drained, sequences advanced) succeeded; copies from the old primary must land within the pause after the
  * newest load that still showed it. So no instance writes the new primary before every write of the
  * old one, and its copy, is done, as long as every instance reloads its flags or fails its writes
  * (the lease: a write of a dual-write stage needs flags confirmed less than about the pause ago).
@@ -139,6 +142,17 @@ public final class MigrationFlags implements AutoCloseable {
      */
     private volatile Instant outageSince;
 
+    static {
+        // The dual-write core registers its handover steps and asks for the old primary through
+        // Handovers; those calls stay off this class's public API.
+        Handovers.install(new Handovers.Access() {
+            @Override
+            public WriteGate gate(MigrationFlags flags) {
+                return flags.gate;
+            }
+        });
+    }
+
     private MigrationFlags(Builder builder) {
         this.store = builder.store;
         this.clock = builder.clock;
@@ -183,7 +197,7 @@ public final class MigrationFlags implements AutoCloseable {
      * @param migration the migration name
      * @return the state; {@link MigrationState#initial(String)} ({@link Stage#SOURCE_ONLY}) for a
      *     migration the store does not know or before the store was first read
-     * @throws IllegalArgumentException only if the name itself is illegal (a programming error)
+     * @throws CutoverConfigurationException only if the name itself is illegal (a programming error)
      */
     public MigrationState state(String migration) {
         MigrationState state = snapshot.get(Objects.requireNonNull(migration, "null migration"));
@@ -197,7 +211,7 @@ public final class MigrationFlags implements AutoCloseable {
      * <p>After this instance saw the primary move (a load, or its own flip, showed another primary
      * side), new writes of the migration wait here until the handover is done: the handover pause
      * ({@link Builder#handoverPause}) has passed since the observation, every write of the old primary
-     * that this instance started has finished, and every registered {@link HandoverStep} succeeded. In a
+     * that this instance started has finished, and every registered handover step succeeded. In a
      * stage that writes both sides, a write also needs a <em>lease</em>: a load that started less
      * than the pause ago (minus a margin for the copy) must have confirmed the flags; when none did, the
      * flags are reloaded here once.
@@ -209,7 +223,7 @@ public final class MigrationFlags implements AutoCloseable {
      * @throws FlagsNotConfirmedException if the flags could not be confirmed recently enough
      */
     public WritePermit beginWrite(String migration) {
-        return gate.begin(MigrationState.checkMigrationName(migration), true);
+        return gate.begin(Names.checkMigrationName(migration), true);
     }
 
     /**
@@ -220,29 +234,7 @@ public final class MigrationFlags implements AutoCloseable {
      * @throws FlagsNotConfirmedException if the flags could not be confirmed recently enough
      */
     public WritePermit tryBeginWrite(String migration) {
-        return gate.begin(MigrationState.checkMigrationName(migration), false);
-    }
-
-    /**
-     * Registers a step of the handover of every primary move of a migration (see {@link #beginWrite}).
-     * Registering a second step under the same name keeps the first.
-     *
-     * @param migration the migration name
-     * @param name identifies the step, e.g. what it drains
-     * @param step the step; idempotent
-     */
-    public void addHandoverStep(String migration, String name, HandoverStep step) {
-        gate.addStep(MigrationState.checkMigrationName(migration), Objects.requireNonNull(name, "null name"),
-                Objects.requireNonNull(step, "null step"));
-    }
-
-    /**
-     * @param migration the migration name
-     * @return the old primary while this instance has not finished the handover of the migration's
-     *     newest primary move (copies from it are still safe then), else null
-     */
-    public Side handoverFrom(String migration) {
-        return gate.handoverFrom(migration);
+        return gate.begin(Names.checkMigrationName(migration), false);
     }
 
     /** @return the longest time a write of any migration waited for a handover so far */
@@ -324,7 +316,7 @@ public final class MigrationFlags implements AutoCloseable {
      * @see #update
      */
     public MigrationState setTargetReadPercent(String migration, double percent, String actor, String reason) {
-        MigrationState.toBasisPoints("targetReadPercent", percent);
+        Percentages.toBasisPoints("targetReadPercent", percent);
         return flip(migration, actor, reason, b -> b.targetReadPercent(percent), false);
     }
 
@@ -340,7 +332,7 @@ public final class MigrationFlags implements AutoCloseable {
      * @see #update
      */
     public MigrationState setShadowReadPercent(String migration, double percent, String actor, String reason) {
-        MigrationState.toBasisPoints("shadowReadPercent", percent);
+        Percentages.toBasisPoints("shadowReadPercent", percent);
         return flip(migration, actor, reason, b -> b.shadowReadPercent(percent), false);
     }
 
@@ -352,10 +344,10 @@ public final class MigrationFlags implements AutoCloseable {
      * harmless.
      *
      * @param migration the migration name
-     * @throws IllegalArgumentException if the name is illegal
+     * @throws CutoverConfigurationException if the name is illegal
      */
     public void declare(String migration) {
-        declared.add(MigrationState.checkMigrationName(migration));
+        declared.add(Names.checkMigrationName(migration));
     }
 
     /**
@@ -515,7 +507,7 @@ public final class MigrationFlags implements AutoCloseable {
 
     private MigrationState flip(String migration, String actor, String reason,
                                 UnaryOperator<MigrationState.Builder> change, boolean force, boolean create) {
-        MigrationState.checkMigrationName(migration);
+        Names.checkMigrationName(migration);
         FlipArguments.checkActorAndReason(actor, reason);
         Objects.requireNonNull(change, "null change");
         if (closed) {
@@ -871,11 +863,11 @@ public final class MigrationFlags implements AutoCloseable {
          *
          * @param migrations the migration names
          * @return this builder
-         * @throws IllegalArgumentException if a name is illegal
+         * @throws CutoverConfigurationException if a name is illegal
          */
         public Builder declare(String... migrations) {
             for (String migration : migrations) {
-                declared.add(MigrationState.checkMigrationName(migration));
+                declared.add(Names.checkMigrationName(migration));
             }
             return this;
         }

@@ -1,6 +1,8 @@
 package dev.cutover.flags;
 
 import dev.cutover.common.internal.Names;
+import dev.cutover.flags.internal.Bucketing;
+import dev.cutover.flags.internal.Percentages;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -154,6 +156,12 @@ public final class MigrationState {
      * {@link Stage#TARGET_PRIMARY} the target, and {@link Stage#SHIFT_READS} the target when the key's
      * sticky bucket is within {@link #targetReadPercent()} (a keyless read is split at random).
      *
+     * <p>The bucket is MurmurHash3 (x86, 32-bit, seed 0) of the UTF-8 bytes of
+     * {@code migration + '\0' + key}, taken unsigned modulo 10,000; a key reads the target when its
+     * bucket is below the percentage in hundredths. So a key stays on its side while the percentage
+     * holds, raising the percentage only moves keys from source to target, and every instance and
+     * release agrees on the side.
+     *
      * @param routingKey the read's routing key, or {@code null} if it has none
      * @return the side
      */
@@ -230,7 +238,7 @@ public final class MigrationState {
         private long version;
 
         private Builder(String migration) {
-            this.migration = checkMigrationName(migration);
+            this.migration = Names.checkMigrationName(migration);
         }
 
         /**
@@ -252,7 +260,7 @@ public final class MigrationState {
          * @throws IllegalArgumentException if out of range or finer than 0.01
          */
         public Builder targetReadPercent(double percent) {
-            this.targetReadBasisPoints = toBasisPoints("targetReadPercent", percent);
+            this.targetReadBasisPoints = Percentages.toBasisPoints("targetReadPercent", percent);
             return this;
         }
 
@@ -264,7 +272,7 @@ public final class MigrationState {
          * @throws IllegalArgumentException if out of range or finer than 0.01
          */
         public Builder shadowReadPercent(double percent) {
-            this.shadowReadBasisPoints = toBasisPoints("shadowReadPercent", percent);
+            this.shadowReadBasisPoints = Percentages.toBasisPoints("shadowReadPercent", percent);
             return this;
         }
 
@@ -320,35 +328,5 @@ public final class MigrationState {
             into.clear();
             into.addAll(keys);
         }
-    }
-
-    /**
-     * Converts a percentage to hundredths of a percent, rejecting what cannot be represented.
-     *
-     * @param field the field name, for the message
-     * @param percent the percentage
-     * @return the percentage in hundredths, 0 to 10,000
-     * @throws IllegalArgumentException naming the field and the allowed values
-     */
-    public static int toBasisPoints(String field, double percent) {
-        if (!Double.isFinite(percent) || percent < 0 || percent > 100) {
-            throw new IllegalArgumentException(field + " must be between 0 and 100, but was " + percent);
-        }
-        long basisPoints = Math.round(percent * 100);
-        if (Math.abs(basisPoints - percent * 100) > 1e-6) {
-            throw new IllegalArgumentException(field + " must be a multiple of 0.01 (the finest step), but was " + percent);
-        }
-        return (int) basisPoints;
-    }
-
-    /**
-     * Checks a migration name.
-     *
-     * @param migration the name
-     * @return the name
-     * @throws IllegalArgumentException unless it is 1 to 64 ASCII letters, digits, {@code _ . -}
-     */
-    public static String checkMigrationName(String migration) {
-        return Names.checkMigrationName(migration);
     }
 }

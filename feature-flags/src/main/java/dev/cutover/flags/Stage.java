@@ -9,7 +9,7 @@ import java.util.stream.Collectors;
  * Where a migration stands: which databases are written, which one is primary, and where reads go.
  *
  * <p>Stages are ordered. Moving forward is one step at a time; moving back (rollback) may jump to
- * any earlier stage at once. See {@link #checkTransition(Stage, Stage, boolean)}.
+ * any earlier stage at once; {@link MigrationFlags#forceMoveTo} skips stages forward on purpose.
  *
  * <table>
  *   <caption>What each stage does</caption>
@@ -95,7 +95,7 @@ public enum Stage {
      * @param force whether a forward jump that skips stages is intended
      * @throws StageTransitionException naming the first skipped stage if a forward jump is not forced
      */
-    public static void checkTransition(Stage from, Stage to, boolean force) {
+    static void checkTransition(Stage from, Stage to, boolean force) {
         Objects.requireNonNull(from, "null from");
         Objects.requireNonNull(to, "null to");
         if (to.ordinal() > from.ordinal() + 1 && !force) {

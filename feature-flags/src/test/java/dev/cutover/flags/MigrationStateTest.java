@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cutover.common.CutoverConfigurationException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -46,7 +47,7 @@ class MigrationStateTest {
     @ParameterizedTest
     @ValueSource(strings = {"", "has space", "semi;colon", "a-very-long-migration-name-that-goes-on-and-on-well-past-sixty-four-characters"})
     void migrationNames_outsideTheAllowedAlphabet_areRejected(String name) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MigrationState.builder(name));
+        CutoverConfigurationException e = assertThrows(CutoverConfigurationException.class, () -> MigrationState.builder(name));
         assertTrue(e.getMessage().startsWith("migration name must be 1 to 64"), e.getMessage());
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cutover.common.CutoverConfigurationException;
+import dev.cutover.flags.internal.Handovers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +33,7 @@ class PrimaryHandoverTest {
             WritePermit old = flags.beginWrite("m");
             assertEquals(Side.SOURCE, old.stage().primary());
             flags.moveTo("m", Stage.TARGET_PRIMARY, "t", "t");
-            assertEquals(Side.SOURCE, flags.handoverFrom("m"));
+            assertEquals(Side.SOURCE, Handovers.from(flags, "m"));
             assertNull(flags.tryBeginWrite("m"), "no write of the new primary while an old one is in flight");
 
             long start = System.nanoTime();
@@ -43,7 +44,7 @@ class PrimaryHandoverTest {
             WritePermit permit = next.get(5, TimeUnit.SECONDS);
             assertTrue(System.nanoTime() - start >= PAUSE.toNanos());
             assertEquals(Side.TARGET, permit.stage().primary());
-            assertNull(flags.handoverFrom("m"));
+            assertNull(Handovers.from(flags, "m"));
             permit.close();
         }
     }
@@ -71,7 +72,7 @@ class PrimaryHandoverTest {
         AtomicInteger queued = new AtomicInteger(3);
         try (MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).refreshInterval(REFRESH)
                 .handoverPause(PAUSE).maxHandoverWait(Duration.ofMillis(600)).declare("m", "s").build()) {
-            flags.addHandoverStep("m", "queue", (migration, from, to) -> {
+            Handovers.addStep(flags, "m", "queue", (migration, from, to) -> {
                 if (queued.get() > 0) {
                     throw new IllegalStateException(queued.get() + " copies from the " + from + " are still queued");
                 }

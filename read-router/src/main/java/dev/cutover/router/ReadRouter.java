@@ -1,5 +1,7 @@
 package dev.cutover.router;
 
+import dev.cutover.common.CutoverConfigurationException;
+import dev.cutover.common.internal.Names;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.MigrationState;
@@ -169,7 +171,7 @@ public final class ReadRouter implements AutoCloseable {
      * @param flags the application's flags
      * @param migration the migration name
      * @return a builder with the default configuration and comparator
-     * @throws IllegalArgumentException if the migration name is illegal
+     * @throws CutoverConfigurationException if the migration name is illegal
      */
     public static Builder builder(MigrationFlags flags, String migration) {
         return new Builder(flags, migration);
@@ -675,7 +677,7 @@ public final class ReadRouter implements AutoCloseable {
 
         private Builder(MigrationFlags flags, String migration) {
             this.flags = Objects.requireNonNull(flags, "null flags");
-            this.migration = MigrationState.checkMigrationName(migration);
+            this.migration = Names.checkMigrationName(migration);
         }
 
         /**

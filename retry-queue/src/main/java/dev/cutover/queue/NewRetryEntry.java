@@ -33,7 +33,8 @@ public record NewRetryEntry(String migration, String entity, String key, ReplayM
      * Validates the entry.
      *
      * @throws NullPointerException if any component is null
-     * @throws IllegalArgumentException if a name is blank or longer than its maximum, or the mode is
+     * @throws dev.cutover.common.CutoverConfigurationException if the migration name is illegal
+     * @throws IllegalArgumentException if the entity, key or operation is blank or longer than its maximum, or the mode is
      *     {@link ReplayMode#UNKNOWN}
      */
     public NewRetryEntry {

@@ -113,8 +113,9 @@ class RetryQueueConfigTest {
 
     @Test
     void newEntry_checksTheMigrationNameByTheFlagsRule() {
-        assertEquals("migration name must be 1 to 64 ASCII letters, digits, '_', '.' or '-', but was 'shop orders'",
-                assertThrows(IllegalArgumentException.class, () -> NewRetryEntry.resync("shop orders", "e", "1"))
+        assertEquals("migration name must be 1 to 64 ASCII letters, digits, '_', '.' or '-', but was 'shop orders':"
+                + " name the migration with those characters only, such as 'shop-orders'",
+                assertThrows(CutoverConfigurationException.class, () -> NewRetryEntry.resync("shop orders", "e", "1"))
                         .getMessage());
     }
 

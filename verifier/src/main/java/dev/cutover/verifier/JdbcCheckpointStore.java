@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cutover.common.CutoverException;
 import dev.cutover.common.Dialect;
+import dev.cutover.common.internal.Checks;
+import dev.cutover.common.internal.Dialects;
 import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.common.internal.Redaction;
 import java.sql.Connection;
@@ -35,7 +37,7 @@ public final class JdbcCheckpointStore implements CheckpointStore {
 
     JdbcCheckpointStore(DataSource dataSource, String tablePrefix) {
         this.dataSource = Objects.requireNonNull(dataSource, "null dataSource");
-        this.tablePrefix = Dialect.requireIdentifier(tablePrefix, "tablePrefix");
+        this.tablePrefix = Checks.identifier(tablePrefix, "tablePrefix");
         this.table = tablePrefix + "verifier_checkpoint";
         this.dialect = Dialect.detect(dataSource);
     }
@@ -47,7 +49,7 @@ public final class JdbcCheckpointStore implements CheckpointStore {
      */
     public void createTables() {
         try (Connection connection = NetworkTimeouts.connect(dataSource, NetworkTimeouts.DEFAULT_MILLIS)) {
-            dialect.runScript(connection, JdbcCheckpointStore.class, tablePrefix);
+            Dialects.runScript(dialect, connection, JdbcCheckpointStore.class, tablePrefix);
         } catch (SQLException e) {
             throw new CutoverException("Cannot create the verifier checkpoint table " + table + ": " + Redaction.message(e, false), e);
         }

@@ -7,6 +7,7 @@ import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.dualwrite.ResyncReplayHandler;
 import dev.cutover.dualwrite.TableMapping;
+import dev.cutover.dualwrite.internal.Mappings;
 import dev.cutover.flags.Side;
 import dev.cutover.queue.NewRetryEntry;
 import dev.cutover.queue.RetryQueue;
@@ -49,8 +50,8 @@ import org.slf4j.LoggerFactory;
  * metadata (tables, mapped columns, primary keys, column types); problems are thrown together as a
  * {@link VerificationSetupException}. Then each table is walked in the source's primary-key order,
  * in chunks of {@link VerifierConfig#chunkSize()} rows whose bounds are found by keyset pagination.
- * When both sides run the same engine and the mapping converts no values
- * ({@link TableMapping#isIdentity()}), each side computes a checksum of the chunk inside the
+ * When both sides run the same engine and the mapping converts no values (columns may be renamed,
+ * but none is split, merged, coded or key-translated), each side computes a checksum of the chunk inside the
  * database and rows cross the network only for chunks whose checksums differ
  * ({@link ComparisonMethod#DATABASE_CHECKSUM}); otherwise both sides' rows are streamed and the
  * source rows, converted by the mapping, are compared with the target's as normalised values:
@@ -249,7 +250,7 @@ public final class Verifier {
                 }
                 List<Schema.ColumnInfo> sourceColumns = columns(mapping, Side.SOURCE, sourceTable);
                 List<Schema.ColumnInfo> targetColumns = columns(mapping, Side.TARGET, targetTable);
-                if (mapping.isIdentity()) {
+                if (Mappings.isIdentity(mapping)) {
                     for (int i = 0; i < sourceColumns.size(); i++) {
                         Schema.ColumnInfo s = sourceColumns.get(i);
                         Schema.ColumnInfo t = targetColumns.get(i);
@@ -276,7 +277,7 @@ public final class Verifier {
 
     private static ComparisonMethod method(TableMapping mapping, Dialect sourceDialect, Dialect targetDialect,
             List<Schema.ColumnInfo> sourceColumns, List<Schema.ColumnInfo> targetColumns) {
-        if (!mapping.isIdentity()) {
+        if (!Mappings.isIdentity(mapping)) {
             return ComparisonMethod.KEY_LOOKUP_STREAM;
         }
         if (sourceDialect == targetDialect) {

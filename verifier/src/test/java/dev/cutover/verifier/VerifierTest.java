@@ -302,6 +302,6 @@ class VerifierTest {
         DataSource none = new org.h2.jdbcx.JdbcDataSource();
         assertEquals("A verifier needs at least one table: call mapping(TableMapping)",
                 assertThrows(CutoverConfigurationException.class, () -> Verifier.builder(none, none).build()).getMessage());
-        assertThrows(IllegalArgumentException.class, () -> Verifier.builder(none, none).repairWith(RetryStore.inMemory(), " "));
+        assertThrows(CutoverConfigurationException.class, () -> Verifier.builder(none, none).repairWith(RetryStore.inMemory(), " "));
     }
 }

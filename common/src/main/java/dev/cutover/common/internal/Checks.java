@@ -135,6 +135,25 @@ public final class Checks {
     }
 
     /**
+     * Checks that a name may be placed into SQL text as an unquoted identifier or part of one.
+     *
+     * @param name the name to check; may be empty (e.g. no table prefix)
+     * @param what what the name is, for the error message
+     * @return the name
+     * @throws NullPointerException if the name is null
+     * @throws CutoverConfigurationException if it holds anything but ASCII letters, digits and
+     *     underscores, starts with a digit or is longer than 48 characters
+     */
+    public static String identifier(String name, String what) {
+        Objects.requireNonNull(name, () -> "null " + what);
+        if (!name.matches("([A-Za-z_][A-Za-z0-9_]*)?") || name.length() > 48) {
+            throw new CutoverConfigurationException(what + " must be at most 48 ASCII letters, digits or underscores,"
+                    + " not starting with a digit, but was '" + name + "': Cutover writes it into SQL unquoted");
+        }
+        return name;
+    }
+
+    /**
      * Writes a duration the way the messages and the Javadoc do: in the largest unit that holds it
      * whole, such as {@code 250 ms}, {@code 10 s}, {@code 2 min}, {@code 1 h} or {@code 1500 ms}.
      *

@@ -3,7 +3,7 @@ package dev.cutover.dualwrite.internal;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.cutover.common.CutoverException;
-import dev.cutover.common.Dialect;
+import dev.cutover.common.internal.Checks;
 import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.dualwrite.KeyTranslation;
@@ -177,7 +177,7 @@ public final class IdMapTranslation implements KeyTranslation {
 
     private static void requireName(String name, String what) {
         Objects.requireNonNull(name, () -> "null " + what);
-        Dialect.requireIdentifier(name, what);
+        Checks.identifier(name, what);
         if (name.isEmpty()) {
             throw new IllegalArgumentException(what + " must not be empty");
         }

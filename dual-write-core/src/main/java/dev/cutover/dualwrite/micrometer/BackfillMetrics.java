@@ -1,8 +1,9 @@
 package dev.cutover.dualwrite.micrometer;
 
+import dev.cutover.common.CutoverConfigurationException;
+import dev.cutover.common.internal.Names;
 import dev.cutover.dualwrite.BackfillListener;
 import dev.cutover.dualwrite.BackfillProgress;
-import dev.cutover.flags.MigrationState;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -49,10 +50,10 @@ public final class BackfillMetrics implements BackfillListener, MeterBinder {
 
     /**
      * @param migration the {@code migration} tag
-     * @throws IllegalArgumentException if the name is not a valid migration name
+     * @throws CutoverConfigurationException if the name is not a valid migration name
      */
     public BackfillMetrics(String migration) {
-        this.migration = MigrationState.checkMigrationName(migration);
+        this.migration = Names.checkMigrationName(migration);
     }
 
     @Override

@@ -1,7 +1,8 @@
 package dev.cutover.dualwrite.micrometer;
 
+import dev.cutover.common.CutoverConfigurationException;
+import dev.cutover.common.internal.Names;
 import dev.cutover.dualwrite.DualWriteStats;
-import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Side;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
@@ -48,11 +49,11 @@ public final class DualWriteMetrics implements MeterBinder {
      *
      * @param stats the counters, as given to the repositories' builders
      * @param migration the migration's name, the {@code migration} tag
-     * @throws IllegalArgumentException if the name is not a valid migration name
+     * @throws CutoverConfigurationException if the name is not a valid migration name
      */
     public DualWriteMetrics(DualWriteStats stats, String migration) {
         this.stats = Objects.requireNonNull(stats, "null stats");
-        this.migration = MigrationState.checkMigrationName(migration);
+        this.migration = Names.checkMigrationName(migration);
     }
 
     @Override

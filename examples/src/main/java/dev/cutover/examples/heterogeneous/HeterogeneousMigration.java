@@ -13,20 +13,17 @@ import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
 import dev.cutover.router.ReadRouter;
 import dev.cutover.router.ReadRouterStats;
+import dev.cutover.verifier.VerificationReport;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
-import java.util.Set;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Jdbi;
 
@@ -136,7 +133,7 @@ public final class HeterogeneousMigration {
             BackfillProgress backfilled = backfill.join();
             System.out.printf("Backfilled %d legacy customers in %d chunk(s); %d rows the legacy store lacks deleted%n",
                     backfilled.rowsDone(), backfilled.chunks(), backfilled.rowsDeleted());
-            check("after dual writes and the backfill", cutover, mapping, source, target);
+            check("after dual writes and the backfill", cutover, migration);
 
             // 2. Reads move to the new schema, every one compared with the legacy answer.
             migration.moveTo(Stage.SHIFT_READS, ACTOR, "shift reads");
@@ -156,7 +153,7 @@ public final class HeterogeneousMigration {
             // 3. The new schema becomes primary; the legacy table is kept complete for a rollback.
             migration.moveTo(Stage.TARGET_PRIMARY, ACTOR, "new schema primary");
             traffic(customers);
-            check("with the new schema primary", cutover, mapping, source, target);
+            check("with the new schema primary", cutover, migration);
             DualWriteStats stats = migration.stats();
             System.out.printf("Writes: %d on the legacy table, %d on the new schema; rows copied to the new schema: %d,"
                     + " back to the legacy table: %d%n", stats.primaryWrites(Side.SOURCE), stats.primaryWrites(Side.TARGET),
@@ -186,28 +183,19 @@ public final class HeterogeneousMigration {
         }
     }
 
-    /** Waits for the queue, then compares every legacy row, converted through the mapping, with the new table. */
-    private void check(String when, Cutover cutover, TableMapping mapping, DataSource source, DataSource target)
-            throws SQLException, InterruptedException {
+    /**
+     * Waits for the queue, then has the migration's verifier compare every legacy row, converted
+     * through the mapping, with the new table.
+     */
+    private void check(String when, Cutover cutover, Migration migration) throws InterruptedException {
         if (!cutover.drain(Duration.ofSeconds(30))) {
             System.out.println("The retry-queue did not drain within 30 s " + when);
             problems++;
         }
-        Map<Object, List<Object>> expected = new HashMap<>();
-        for (List<Object> row : rows(source, "SELECT " + String.join(", ", mapping.columnNames(Side.SOURCE)) + " FROM customer")) {
-            List<Object> converted = mapping.convertRow(Side.SOURCE, row);
-            expected.put(converted.get(0), converted);
-        }
-        Map<Object, List<Object>> actual = new HashMap<>();
-        for (List<Object> row : rows(target, "SELECT " + String.join(", ", mapping.columnNames(Side.TARGET)) + " FROM customers")) {
-            actual.put(row.get(0), row);
-        }
-        Set<Object> keys = new HashSet<>(expected.keySet());
-        keys.addAll(actual.keySet());
-        long differing = keys.stream().filter(k -> !Objects.equals(expected.get(k), actual.get(k))).count();
-        System.out.printf("Compared %s: legacy rows: %d, new rows: %d, differing: %d%n", when,
-                expected.size(), actual.size(), differing);
-        problems += (int) differing;
+        VerificationReport report = migration.verify();
+        System.out.printf("Compared %s: rows compared: %d, differing: %d%n", when, report.rowsCompared(),
+                report.differenceCount());
+        problems += (int) report.differenceCount() + (report.completed() ? 0 : 1);
     }
 
     private static ReadRouterStats awaitShadows(ReadRouter router, int reads) throws InterruptedException {

@@ -1,5 +1,6 @@
 package dev.cutover.flags.internal;
 
+import dev.cutover.common.internal.Names;
 import dev.cutover.flags.ConcurrentFlipException;
 import dev.cutover.flags.MigrationState;
 import java.util.Objects;
@@ -60,10 +61,11 @@ public final class FlipArguments {
      *
      * @param migration the migration name
      * @param limit at least 1
-     * @throws IllegalArgumentException if limit is below 1 or the name is illegal
+     * @throws IllegalArgumentException if limit is below 1
+     * @throws dev.cutover.common.CutoverConfigurationException if the name is illegal
      */
     public static void checkAuditQuery(String migration, int limit) {
-        MigrationState.checkMigrationName(migration);
+        Names.checkMigrationName(migration);
         if (limit < 1) {
             throw new IllegalArgumentException("limit must be at least 1, but was " + limit);
         }

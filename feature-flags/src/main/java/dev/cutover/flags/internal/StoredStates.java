@@ -1,5 +1,7 @@
 package dev.cutover.flags.internal;
 
+import dev.cutover.common.CutoverConfigurationException;
+import dev.cutover.common.internal.Names;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Stage;
 import java.util.Collection;
@@ -64,7 +66,14 @@ public final class StoredStates {
     public static MigrationState decode(String migration, String stage, double targetReadPercent,
                                         double shadowReadPercent, Collection<String> targetKeys,
                                         Collection<String> sourceKeys, long version) {
-        MigrationState.Builder builder = MigrationState.builder(migration);
+        MigrationState.Builder builder;
+        try {
+            builder = MigrationState.builder(migration);
+        } catch (CutoverConfigurationException e) {
+            // A stored name is a value read, not a setting of this process: it is refused like the
+            // stored stage and percentages, so the row is skipped and the other migrations load.
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
         try {
             builder.stage(Stage.parse(Objects.requireNonNull(stage, "stage is missing")));
         } catch (IllegalArgumentException | NullPointerException e) {
@@ -113,7 +122,7 @@ public final class StoredStates {
     private MigrationState standIn(String migration, long storedVersion, String problem,
                                    Function<String, MigrationState> fallback) {
         MigrationState good = lastGood.get(migration);
-        if (good == null && isLegalName(migration)) {
+        if (good == null && Names.isLegal(migration)) {
             MigrationState recovered = fallback.apply(migration);
             good = recovered != null ? recovered : MigrationState.initial(migration);
             lastGood.put(migration, good);
@@ -128,15 +137,6 @@ public final class StoredStates {
                     fix);
         }
         return good == null ? null : good.toBuilder().version(Math.max(0, storedVersion)).build();
-    }
-
-    private static boolean isLegalName(String migration) {
-        try {
-            MigrationState.checkMigrationName(migration);
-            return true;
-        } catch (IllegalArgumentException | NullPointerException e) {
-            return false;
-        }
     }
 
     /** @return how many distinct problems were found so far */

@@ -2,7 +2,6 @@ package dev.cutover.flags.internal;
 
 import dev.cutover.flags.FlagsNotConfirmedException;
 import dev.cutover.flags.HandoverException;
-import dev.cutover.flags.HandoverStep;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;

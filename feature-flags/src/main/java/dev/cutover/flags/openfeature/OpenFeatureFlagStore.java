@@ -1,11 +1,13 @@
 package dev.cutover.flags.openfeature;
 
 import dev.cutover.common.CutoverConfigurationException;
+import dev.cutover.common.internal.Names;
 import dev.cutover.flags.FlagChange;
 import dev.cutover.flags.FlagStore;
 import dev.cutover.flags.FlagStoreException;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Stage;
+import dev.cutover.flags.internal.Percentages;
 import dev.cutover.flags.internal.StoredStates;
 import dev.openfeature.sdk.Client;
 import dev.openfeature.sdk.ErrorCode;
@@ -175,7 +177,7 @@ public final class OpenFeatureFlagStore implements FlagStore {
         }
         double percent = valueOf(key, details, 0.0, "a number from 0 to 100", problems);
         try {
-            MigrationState.toBasisPoints(key, percent);
+            Percentages.toBasisPoints(key, percent);
         } catch (IllegalArgumentException e) {
             problems.add(e.getMessage());
         }
@@ -241,12 +243,12 @@ public final class OpenFeatureFlagStore implements FlagStore {
          *
          * @param names migration names
          * @return this builder
-         * @throws IllegalArgumentException if a name is illegal
+         * @throws CutoverConfigurationException if a name is illegal
          */
         public Builder migrations(Collection<String> names) {
             Objects.requireNonNull(names, "null migrations");
             for (String name : names) {
-                migrations.add(MigrationState.checkMigrationName(name));
+                migrations.add(Names.checkMigrationName(name));
             }
             return this;
         }

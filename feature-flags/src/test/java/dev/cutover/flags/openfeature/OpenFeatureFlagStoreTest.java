@@ -156,7 +156,7 @@ class OpenFeatureFlagStoreTest {
         CutoverConfigurationException none = assertThrows(CutoverConfigurationException.class,
                 () -> OpenFeatureFlagStore.builder(client).build());
         assertTrue(none.getMessage().startsWith("migrations must name at least one migration"), none.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> OpenFeatureFlagStore.builder(client).migrations("bad name"));
+        assertThrows(CutoverConfigurationException.class, () -> OpenFeatureFlagStore.builder(client).migrations("bad name"));
         CutoverConfigurationException prefix = assertThrows(CutoverConfigurationException.class,
                 () -> OpenFeatureFlagStore.builder(client).keyPrefix("team."));
         assertEquals("keyPrefix must be 1 to 64 letters, digits, '_', '.' or '-' and not end in '.', but was 'team.':"

@@ -3,6 +3,7 @@ package dev.cutover.queue.internal;
 import dev.cutover.common.CutoverException;
 import dev.cutover.common.Dialect;
 import dev.cutover.common.internal.Checks;
+import dev.cutover.common.internal.Dialects;
 import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.queue.ClaimResult;
@@ -145,7 +146,7 @@ public final class JdbiRetryStore implements JdbcRetryStore {
      */
     public static JdbiRetryStore create(DataSource dataSource, String tablePrefix, int networkTimeoutMillis) {
         Objects.requireNonNull(dataSource, "null dataSource");
-        Dialect.requireIdentifier(tablePrefix, "tablePrefix");
+        Checks.identifier(tablePrefix, "tablePrefix");
         Checks.between("networkTimeoutMillis", networkTimeoutMillis, 1, Integer.MAX_VALUE);
         return new JdbiRetryStore(dataSource, Dialect.detect(dataSource), tablePrefix, networkTimeoutMillis);
     }
@@ -154,7 +155,7 @@ public final class JdbiRetryStore implements JdbcRetryStore {
     public void createTables() {
         jdbi.useHandle(handle -> {
             try {
-                dialect.runScript(handle.getConnection(), JdbiRetryStore.class, tablePrefix);
+                Dialects.runScript(dialect, handle.getConnection(), JdbiRetryStore.class, tablePrefix);
             } catch (SQLException e) {
                 throw new CutoverException("Cannot create the retry queue table " + table + ": " + Redaction.message(e, false), e);
             }
@@ -359,7 +360,7 @@ public final class JdbiRetryStore implements JdbcRetryStore {
         if (dialect == Dialect.POSTGRESQL) {
             entries = leaseReturning(candidates, owner, nowMillis, until, limit);
         } else {
-            List<Long> leased = dialect.supportsSkipLocked()
+            List<Long> leased = Dialects.supportsSkipLocked(dialect)
                     ? lockAndLease(candidates, owner, nowMillis, until, limit)
                     : leaseOptimistically(candidates, owner, nowMillis, until, limit);
             entries = leased.isEmpty() ? List.of() : jdbi.withHandle(handle -> handle

@@ -35,6 +35,7 @@ import org.springframework.boot.sql.init.DatabaseInitializationMode;
 import org.springframework.boot.sql.init.dependency.DatabaseInitializationDependencyConfigurer;
 import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
 import org.springframework.jdbc.datasource.init.DatabasePopulator;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.util.StringUtils;
 
 /**
@@ -52,6 +53,11 @@ import org.springframework.util.StringUtils;
  * <p>Shutdown order: the lifecycle stops the workers before any bean is destroyed; then the beans
  * using the wrapped DataSource (e.g. JPA), the runtime ({@link Cutover#close()}), and last the
  * source and target pools, which the runtime is registered as depending on.
+ *
+ * <p>{@code cutover.enabled=false} turns all of it off, the actuator part included. A {@link Cutover}
+ * bean of the application's own replaces the runtime built here, and the rest is built around it;
+ * the schema scripts then need its source and target named with {@code cutover.source.bean-name}
+ * and {@code cutover.target.bean-name}.
  */
 @AutoConfiguration(before = DataSourceAutoConfiguration.class)
 @ConditionalOnClass(Cutover.class)
@@ -177,7 +183,10 @@ public class CutoverAutoConfiguration {
             throw new InvalidConfigurationPropertyValueException(prefix + ".url", null, "Cutover needs the "
                     + prefix.substring("cutover.".length()) + " database: set " + prefix + ".url (with " + prefix
                     + ".username, " + prefix + ".password and " + prefix + ".hikari.*, as for spring.datasource.*) or "
-                    + prefix + ".bean-name, the name of a DataSource bean");
+                    + prefix + ".bean-name, the name of a DataSource bean. When the application declares its own"
+                    + " Cutover bean, name with " + prefix + ".bean-name the DataSource it was built on: the schema"
+                    + " scripts run there, not through the wrapped DataSource (or set cutover.data-source.enabled=false"
+                    + " to keep the application's DataSource unwrapped)");
         }
         String name = named ? database.getBeanName() : ownPool;
         if (!beanFactory.containsBean(name)) {
@@ -307,6 +316,21 @@ public class CutoverAutoConfiguration {
                     });
             return new SqlDataSourceScriptDatabaseInitializer(
                     side(beanFactory, "cutover.target", properties.getTarget(), TARGET_DATA_SOURCE), settings);
+        }
+    }
+
+    /**
+     * Lets repositories wrapped with {@code cutover.migration(name).repository(...)} and called inside
+     * a Spring transaction copy its writes after it commits ({@link SpringCallerTransactions}),
+     * instead of waiting on the row locks the transaction holds. The wrapped DataSource needs
+     * nothing: it copies after its own connection's commit.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(TransactionSynchronizationManager.class)
+    static class CallerTransactionsConfiguration {
+        @Bean
+        CutoverBuilderCustomizer cutoverCallerTransactionsCustomizer() {
+            return builder -> builder.callerTransactions(new SpringCallerTransactions());
         }
     }
 

@@ -16,6 +16,7 @@ import dev.cutover.flags.Stage;
 import dev.cutover.spring.boot.actuate.CutoverActuatorAutoConfiguration;
 import dev.cutover.spring.boot.actuate.CutoverEndpoint;
 import dev.cutover.spring.boot.actuate.CutoverHealthIndicator;
+import dev.cutover.spring.boot.internal.CutoverLifecycle;
 import dev.cutover.testsupport.Await;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
@@ -46,6 +47,7 @@ import org.springframework.boot.actuate.endpoint.web.WebEndpointsSupplier;
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.Status;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.context.properties.source.MutuallyExclusiveConfigurationPropertiesException;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
@@ -236,6 +238,102 @@ class CutoverAutoConfigurationTest {
                 .withPropertyValues("cutover.data-source.migration=orders")
                 .run(context -> assertThat(((CutoverDataSource) context.getBean(DataSource.class)).migration())
                         .isEqualTo("orders"));
+    }
+
+    /**
+     * cutover.enabled=false turns the starter off whole: the application gets Spring Boot's plain
+     * DataSource and no bean of Cutover's, and a Cutover bean of its own is left to it, with no
+     * endpoint, health or lifecycle built around it.
+     */
+    @Test
+    void disabledTheStarterBacksOffWithOrWithoutARuntimeOfTheApplications() {
+        ApplicationContextRunner disabled = new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(CutoverAutoConfiguration.class,
+                        CutoverActuatorAutoConfiguration.class, DataSourceAutoConfiguration.class))
+                .withPropertyValues("cutover.enabled=false", "spring.datasource.url=" + sourceDb.jdbcUrl(),
+                        "cutover.source.url=" + sourceDb.jdbcUrl(), "cutover.target.url=" + targetDb.jdbcUrl(),
+                        "management.endpoints.web.exposure.include=cutover")
+                .withBean(CutoverMappings.class, () -> migrations -> migrations.migration("accounts", ACCOUNTS));
+        disabled.run(context -> {
+            assertThat(context).hasNotFailed();
+            assertNothingOfTheStarter(context);
+            assertThat(context).doesNotHaveBean(Cutover.class);
+            DataSource plain = context.getBean(DataSource.class);
+            assertThat(plain).isInstanceOf(HikariDataSource.class);
+            try (Connection connection = plain.getConnection(); Statement statement = connection.createStatement()) {
+                statement.executeUpdate("INSERT INTO accounts (id, balance) VALUES (1, 10)");
+            }
+            assertThat(count(sourceDb, "SELECT balance FROM accounts WHERE id = 1")).isEqualTo(10);
+        });
+        Cutover[] own = new Cutover[1];
+        disabled.withBean("ownCutover", Cutover.class, () -> own[0] = ownRuntime(true)).run(context -> {
+            assertThat(context).hasNotFailed();
+            assertNothingOfTheStarter(context);
+            assertThat(context.getBean(Cutover.class)).isSameAs(own[0]);
+            assertThat(context.getBean(DataSource.class)).isInstanceOf(HikariDataSource.class);
+        });
+        assertThat(own[0]).isNotNull();
+        own[0].close();
+    }
+
+    private static void assertNothingOfTheStarter(AssertableApplicationContext context) {
+        assertThat(context).doesNotHaveBean(CutoverDataSource.class).doesNotHaveBean(CutoverProperties.class)
+                .doesNotHaveBean(CutoverLifecycle.class).doesNotHaveBean(CutoverBackfills.class)
+                .doesNotHaveBean(CutoverEndpoint.class).doesNotHaveBean(CutoverHealthIndicator.class)
+                .doesNotHaveBean(CutoverAutoConfiguration.SOURCE_DATA_SOURCE)
+                .doesNotHaveBean(CutoverAutoConfiguration.TARGET_DATA_SOURCE)
+                .doesNotHaveBean(CutoverAutoConfiguration.STATE_DATA_SOURCE);
+    }
+
+    /** A runtime the application builds itself, with one migration registered. */
+    private Cutover ownRuntime(boolean startQueueWorkers) {
+        Cutover cutover = Cutover.builder(sourceDb.dataSource(), targetDb.dataSource()).createTables(true)
+                .startQueueWorkers(startQueueWorkers).build();
+        cutover.migration("accounts", ACCOUNTS);
+        return cutover;
+    }
+
+    /**
+     * A Cutover bean of the application's own replaces the runtime the starter would build, and
+     * the rest is built around it: the wrapped primary DataSource, the lifecycle of its workers,
+     * the backfills, the endpoint and the health indicator. The schema scripts need the two sides'
+     * own DataSources, named with bean-name; without them start-up fails saying so.
+     */
+    @Test
+    void aRuntimeOfTheApplicationsOwnServesTheWrapperLifecycleEndpointAndHealth() throws Exception {
+        Cutover[] own = new Cutover[1];
+        ApplicationContextRunner withOwn = runner.withUserConfiguration(Pools.class)
+                .withBean("legacyUrl", String.class, sourceDb::jdbcUrl)
+                .withBean("newUrl", String.class, targetDb::jdbcUrl)
+                .withBean("ownCutover", Cutover.class, () -> own[0] = ownRuntime(false))
+                .withPropertyValues("management.endpoints.web.exposure.include=cutover");
+        withOwn.run(context -> assertThat(failure(context)).isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                .hasMessageContaining("cutover.source.bean-name").hasMessageContaining("its own Cutover bean"));
+        if (own[0] != null) {
+            own[0].close(); // the failed context may not have built it
+        }
+        withOwn.withPropertyValues("cutover.source.bean-name=legacyPool", "cutover.target.bean-name=newPool")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context.getBean(Cutover.class)).isSameAs(own[0]);
+                    assertThat(context).doesNotHaveBean(CutoverAutoConfiguration.CUTOVER)
+                            .doesNotHaveBean(CutoverAutoConfiguration.SOURCE_DATA_SOURCE)
+                            .doesNotHaveBean(CutoverAutoConfiguration.STATE_DATA_SOURCE);
+                    assertThat(own[0].queueWorkersRunning()).as("started by the starter's lifecycle").isTrue();
+                    CutoverEndpoint endpoint = context.getBean(CutoverEndpoint.class);
+                    endpoint.update("accounts", "DUAL_WRITE", null, null, null, "alice", "mirror", SecurityContext.NONE);
+                    assertThat(own[0].migration("accounts").stage()).isEqualTo(Stage.DUAL_WRITE);
+                    DataSource wrapped = context.getBean(DataSource.class);
+                    assertThat(wrapped).isInstanceOf(CutoverDataSource.class);
+                    try (Connection connection = wrapped.getConnection(); Statement statement = connection.createStatement()) {
+                        statement.executeUpdate("INSERT INTO accounts (id, balance) VALUES (9, 90)");
+                    }
+                    assertThat(count(targetDb, "SELECT balance FROM accounts WHERE id = 9")).isEqualTo(90);
+                    assertThat(context.getBean(CutoverHealthIndicator.class).health().getStatus()).isEqualTo(Status.UP);
+                });
+        assertThat(own[0].queueWorkersRunning()).as("stopped by the lifecycle, the runtime closed with the context")
+                .isFalse();
+        assertThatThrownBy(() -> own[0].startQueueWorkers()).hasMessageContaining("closed");
     }
 
     /**

@@ -5,6 +5,8 @@ import dev.cutover.common.Dialect;
 import dev.cutover.common.internal.ColumnValues;
 import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.dualwrite.TableMapping;
+import dev.cutover.dualwrite.internal.ColumnGroup;
+import dev.cutover.dualwrite.internal.Mappings;
 import dev.cutover.flags.Side;
 import dev.cutover.verifier.Checkpoint;
 import dev.cutover.verifier.ComparisonMethod;
@@ -110,7 +112,7 @@ public final class TableRun {
     private final Side primary;
     private final int timeoutSeconds;
     private final List<String> targetColumns;
-    /** Whether rows and keys are copied unchanged, so that comparing needs no conversion ({@link TableMapping#isIdentity()}). */
+    /** Whether rows and keys are copied unchanged, so that comparing needs no conversion ({@link Mappings#isIdentity}). */
     private final boolean identity;
 
     private boolean targetWalk;
@@ -153,7 +155,7 @@ public final class TableRun {
         this.primary = primary;
         this.timeoutSeconds = (int) Math.max(1, (config.statementTimeout().toMillis() + 999) / 1000);
         this.targetColumns = mapping.columnNames(Side.TARGET);
-        this.identity = mapping.isIdentity();
+        this.identity = Mappings.isIdentity(mapping);
         if (resumeFrom != null) {
             targetWalk = resumeFrom.targetWalk();
             lastKey = KeyCodec.decode(resumeFrom.lastKey());
@@ -225,7 +227,7 @@ public final class TableRun {
                     bounds(lower, null), plan.target().keyWidth());
             List<List<Object>> sourceKeys = new ArrayList<>(keys.size());
             for (List<Object> key : keys) {
-                sourceKeys.add(mapping.convertKey(Side.TARGET, key));
+                sourceKeys.add(Mappings.convertKey(mapping, Side.TARGET, key));
             }
             Set<List<Object>> present = new HashSet<>();
             for (List<Object> row : byKeys(source, plan.source(), sourceKeys, true)) {
@@ -312,7 +314,7 @@ public final class TableRun {
         Map<Object, List<Object>> byKey = byKey(targetList.subList(paired, targetList.size()));
         suspects.addAll(compare(sourceRows.subList(paired, sourceRows.size()), byKey));
         for (List<Object> extra : byKey.values()) {
-            suspects.add(new Suspect(mapping.convertKey(Side.TARGET, extra.subList(0, plan.target().keyWidth())),
+            suspects.add(new Suspect(Mappings.convertKey(mapping, Side.TARGET, extra.subList(0, plan.target().keyWidth())),
                     Difference.Kind.EXTRA_ON_TARGET, List.of()));
         }
         return new ChunkResult(sourceRows.size(), suspects);
@@ -345,7 +347,7 @@ public final class TableRun {
      */
     private List<Object> targetKey(List<Object> sourceKey) {
         try {
-            return mapping.convertKey(Side.SOURCE, sourceKey);
+            return Mappings.convertKey(mapping, Side.SOURCE, sourceKey);
         } catch (CutoverException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -369,7 +371,7 @@ public final class TableRun {
 
     /** The target's key of a source key; no copy when the mapping converts nothing. */
     private List<Object> targetSideKey(List<Object> sourceKey) {
-        return identity ? sourceKey : mapping.convertKey(Side.SOURCE, sourceKey);
+        return identity ? sourceKey : Mappings.convertKey(mapping, Side.SOURCE, sourceKey);
     }
 
     /**
@@ -406,7 +408,7 @@ public final class TableRun {
         }
         List<Object> expected;
         try {
-            expected = identity ? sourceRow : mapping.convertRow(Side.SOURCE, sourceRow);
+            expected = identity ? sourceRow : Mappings.convertRow(mapping, Side.SOURCE, sourceRow);
         } catch (CutoverException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -442,7 +444,7 @@ public final class TableRun {
      */
     private Suspect unconvertible(List<Object> sourceKey, List<Object> sourceRow) {
         int offset = 0;
-        for (TableMapping.ColumnGroup group : mapping.groups()) {
+        for (ColumnGroup group : Mappings.groups(mapping)) {
             List<String> columns = group.columns(Side.SOURCE);
             List<Object> values = sourceRow.subList(offset, offset + columns.size());
             offset += columns.size();
@@ -654,7 +656,7 @@ public final class TableRun {
     }
 
     private List<Object> toTarget(List<Object> sourceKey) {
-        return sourceKey == null ? null : mapping.convertKey(Side.SOURCE, sourceKey);
+        return sourceKey == null ? null : Mappings.convertKey(mapping, Side.SOURCE, sourceKey);
     }
 
     private Checkpoint checkpoint() {

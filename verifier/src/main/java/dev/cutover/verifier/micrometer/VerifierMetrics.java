@@ -1,5 +1,7 @@
 package dev.cutover.verifier.micrometer;
 
+import dev.cutover.common.CutoverConfigurationException;
+import dev.cutover.common.internal.Names;
 import dev.cutover.verifier.Progress;
 import dev.cutover.verifier.ProgressListener;
 import io.micrometer.core.instrument.Gauge;
@@ -32,10 +34,12 @@ public final class VerifierMetrics implements ProgressListener, MeterBinder {
     /**
      * Creates the binder.
      *
-     * @param migration the {@code migration} tag
+     * @param migration the {@code migration} tag: the migration's name, as its flags and its other
+     *     meters tag it
+     * @throws CutoverConfigurationException if the name is not a valid migration name
      */
     public VerifierMetrics(String migration) {
-        this.migration = Objects.requireNonNull(migration, "null migration");
+        this.migration = Names.checkMigrationName(migration);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.cutover.dualwrite.internal.jdbc;
 
 import dev.cutover.dualwrite.TableMapping;
+import dev.cutover.dualwrite.internal.Mappings;
 import dev.cutover.dualwrite.internal.jdbc.ConnectionHandler.KeysUnknownException;
 import dev.cutover.dualwrite.internal.jdbc.SqlAnalysis.Equality;
 import dev.cutover.dualwrite.internal.jdbc.SqlAnalysis.Kind;
@@ -1026,7 +1027,7 @@ final class StatementHandler implements InvocationHandler {
     }
 
     static String key(TableMapping mapping, Side primary, List<Object> values) {
-        List<Object> sourceValues = primary == Side.SOURCE ? values : mapping.convertKey(Side.TARGET, values);
+        List<Object> sourceValues = primary == Side.SOURCE ? values : Mappings.convertKey(mapping, Side.TARGET, values);
         return mapping.key(sourceValues.toArray());
     }
 

@@ -15,15 +15,20 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 
 /**
  * The {@code cutover} health indicator ({@code management.health.cutover.enabled}) and the
- * {@code cutover} endpoint, when the application has the actuator.
+ * {@code cutover} endpoint, when the application has the actuator, around the runtime: the
+ * starter's, or a {@code Cutover} bean of the application's own. Off with {@code cutover.enabled=false},
+ * like the rest of the starter, also when the application declares its own runtime.
  */
 @AutoConfiguration(after = CutoverAutoConfiguration.class)
 @ConditionalOnClass({Endpoint.class, HealthIndicator.class})
-@ConditionalOnBean(Cutover.class)
+@ConditionalOnProperty(prefix = CutoverProperties.PREFIX, name = "enabled", havingValue = "true", matchIfMissing = true)
+// Also what CutoverAutoConfiguration contributes: without it (excluded) this backs off rather than fail.
+@ConditionalOnBean({Cutover.class, CutoverProperties.class, CutoverBackfills.class})
 public class CutoverActuatorAutoConfiguration {
     /** Creates the auto-configuration; Spring calls it. */
     public CutoverActuatorAutoConfiguration() {

@@ -1,4 +1,4 @@
-package dev.cutover.flags;
+package dev.cutover.flags.internal;
 
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
@@ -38,13 +38,13 @@ public final class Bucketing {
 
     /**
      * The hash state after the bytes of {@code migration + '\0'}: the same for every key of a
-     * migration, so {@link MigrationState} computes it once. The separator ends any surrogate pair,
+     * migration, so {@link dev.cutover.flags.MigrationState} computes it once. The separator ends any surrogate pair,
      * so hashing the prefix and the key apart hashes the bytes of the concatenated string.
      *
      * @param migration the migration name
      * @return the packed hash state (see {@link #push})
      */
-    static long prefix(String migration) {
+    public static long prefix(String migration) {
         int length = utf8Length(migration, 0, migration.length());
         return push(feed(0, 0, migration, 0, migration.length()), length, 0);
     }
@@ -53,7 +53,7 @@ public final class Bucketing {
      * @param migration the migration name
      * @return how many bytes {@link #prefix} hashed
      */
-    static int prefixLength(String migration) {
+    public static int prefixLength(String migration) {
         return utf8Length(migration, 0, migration.length()) + 1;
     }
 
@@ -240,7 +240,7 @@ public final class Bucketing {
      * @param basisPoints the percentage in hundredths, {@code 0..BUCKETS}
      * @return true if the read is inside the percentage
      */
-    static boolean within(long prefixState, int prefixLength, String key, int basisPoints) {
+    public static boolean within(long prefixState, int prefixLength, String key, int basisPoints) {
         if (basisPoints <= 0) {
             return false;
         }

@@ -1,8 +1,11 @@
-package dev.cutover.flags;
+package dev.cutover.flags.internal;
+
+import dev.cutover.flags.MigrationFlags;
+import dev.cutover.flags.Side;
 
 /**
  * Work that must be done before an instance writes a new primary, run at the end of the handover
- * pause of every primary move, on every instance (see {@link MigrationFlags#addHandoverStep}). Steps
+ * pause of every primary move, on every instance (see {@link Handovers#addStep}). Steps
  * must be idempotent: each instance runs them, and a step that failed runs again on the next write.
  */
 @FunctionalInterface

@@ -1,4 +1,4 @@
-package dev.cutover.flags;
+package dev.cutover.flags.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

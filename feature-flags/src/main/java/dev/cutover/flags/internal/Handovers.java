@@ -1,0 +1,69 @@
+package dev.cutover.flags.internal;
+
+import dev.cutover.common.internal.Names;
+import dev.cutover.flags.MigrationFlags;
+import dev.cutover.flags.Side;
+import java.util.Objects;
+
+/**
+ * The handover side of {@link MigrationFlags} that only the dual-write core uses: registering the
+ * steps every primary move waits for (the retry-queue drained, sequences advanced) and asking which
+ * side is still the old primary. The flags hand over their write gate when their class is
+ * initialised, so these stay off their public API; every method here takes a flags object, whose
+ * class is then initialised already.
+ */
+public final class Handovers {
+    private static volatile Access access;
+
+    private Handovers() {
+    }
+
+    /** The private side of {@link MigrationFlags}, implemented by that class alone. */
+    public interface Access {
+        /**
+         * @param flags the flags
+         * @return their write gate
+         */
+        WriteGate gate(MigrationFlags flags);
+    }
+
+    /**
+     * Called once, by {@link MigrationFlags}'s static initialiser.
+     *
+     * @param flagsAccess the flags' implementation
+     * @throws IllegalStateException if called a second time or from elsewhere
+     */
+    public static void install(Access flagsAccess) {
+        Objects.requireNonNull(flagsAccess, "null access");
+        if (flagsAccess.getClass().getEnclosingClass() != MigrationFlags.class || access != null) {
+            throw new IllegalStateException("Only MigrationFlags installs its access, once");
+        }
+        access = flagsAccess;
+    }
+
+    /**
+     * Registers a step of the handover of every primary move of a migration (see
+     * {@link MigrationFlags#beginWrite}). Registering a second step under the same name keeps the
+     * first.
+     *
+     * @param flags the flags
+     * @param migration the migration name
+     * @param name identifies the step, e.g. what it drains
+     * @param step the step; idempotent
+     * @throws dev.cutover.common.CutoverConfigurationException if the migration name is illegal
+     */
+    public static void addStep(MigrationFlags flags, String migration, String name, HandoverStep step) {
+        access.gate(Objects.requireNonNull(flags, "null flags")).addStep(Names.checkMigrationName(migration),
+                Objects.requireNonNull(name, "null name"), Objects.requireNonNull(step, "null step"));
+    }
+
+    /**
+     * @param flags the flags
+     * @param migration the migration name
+     * @return the old primary while this instance has not finished the handover of the migration's
+     *     newest primary move (copies from it are still safe then), else null
+     */
+    public static Side from(MigrationFlags flags, String migration) {
+        return access.gate(Objects.requireNonNull(flags, "null flags")).handoverFrom(migration);
+    }
+}

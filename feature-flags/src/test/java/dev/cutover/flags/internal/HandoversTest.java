@@ -1,0 +1,24 @@
+package dev.cutover.flags.internal;
+
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.cutover.common.CutoverConfigurationException;
+import dev.cutover.flags.FlagStore;
+import dev.cutover.flags.MigrationFlags;
+import org.junit.jupiter.api.Test;
+
+/** The dual-write core registers handover steps only through {@link Handovers}; its checks are the flags' own. */
+class HandoversTest {
+
+    @Test
+    void stepsOfAnIllegalMigrationName_areRefused_andOnlyMigrationFlagsInstallsTheAccess() {
+        try (MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build()) {
+            assertThrows(CutoverConfigurationException.class,
+                    () -> Handovers.addStep(flags, "bad name", "queue", (migration, from, to) -> { }));
+            assertThrows(NullPointerException.class, () -> Handovers.addStep(flags, "m", "queue", null));
+            assertNull(Handovers.from(flags, "m"), "no primary move seen, so no old primary");
+            assertThrows(IllegalStateException.class, () -> Handovers.install(f -> null));
+        }
+    }
+}
