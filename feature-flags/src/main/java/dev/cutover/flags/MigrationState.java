@@ -4,7 +4,9 @@ import dev.cutover.common.internal.Names;
 import dev.cutover.flags.internal.Bucketing;
 import dev.cutover.flags.internal.Percentages;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -30,6 +32,12 @@ public final class MigrationState {
     /** {@link Bucketing#prefix} of the migration, so that a routing decision hashes only the key. */
     private final long bucketPrefix;
     private final int bucketPrefixLength;
+    /** The side every read goes to whatever its key, or null when the key decides: computed once, not per read. */
+    private final Side stageReadSide;
+    /** The side a read of a key goes to when no canary pins it, or null when its bucket decides. */
+    private final Side unpinnedReadSide;
+    /** Canary keys and their side, the source winning for a key in both lists; null when there is none. */
+    private final Map<String, Side> pinnedReadSides;
 
     private MigrationState(Builder b) {
         this.migration = b.migration;
@@ -41,6 +49,19 @@ public final class MigrationState {
         this.version = b.version;
         this.bucketPrefix = Bucketing.prefix(migration);
         this.bucketPrefixLength = Bucketing.prefixLength(migration);
+        this.stageReadSide = stage == Stage.SOURCE_ONLY ? Side.SOURCE : stage == Stage.TARGET_ONLY ? Side.TARGET : null;
+        this.unpinnedReadSide = stage == Stage.SHIFT_READS ? null : stage.primary();
+        this.pinnedReadSides = pinnedReadSides(targetKeys, sourceKeys);
+    }
+
+    private static Map<String, Side> pinnedReadSides(Set<String> targetKeys, Set<String> sourceKeys) {
+        if (targetKeys.isEmpty() && sourceKeys.isEmpty()) {
+            return null;
+        }
+        Map<String, Side> sides = new HashMap<>();
+        targetKeys.forEach(key -> sides.put(key, Side.TARGET));
+        sourceKeys.forEach(key -> sides.put(key, Side.SOURCE));
+        return Map.copyOf(sides);
     }
 
     /**
@@ -145,31 +166,21 @@ public final class MigrationState {
      * @return the side
      */
     public Side readSide(String routingKey) {
-        switch (stage) {
-            case SOURCE_ONLY:
-                return Side.SOURCE;
-            case TARGET_ONLY:
-                return Side.TARGET;
-            default:
-                break;
+        Side side = stageReadSide;
+        if (side != null) {
+            return side;
         }
-        if (routingKey != null) {
-            if (sourceKeys.contains(routingKey)) {
-                return Side.SOURCE;
-            }
-            if (targetKeys.contains(routingKey)) {
-                return Side.TARGET;
+        if (routingKey != null && pinnedReadSides != null) {
+            side = pinnedReadSides.get(routingKey);
+            if (side != null) {
+                return side;
             }
         }
-        switch (stage) {
-            case DUAL_WRITE:
-                return Side.SOURCE;
-            case TARGET_PRIMARY:
-                return Side.TARGET;
-            default:
-                return Bucketing.within(bucketPrefix, bucketPrefixLength, routingKey, targetReadBasisPoints)
-                        ? Side.TARGET : Side.SOURCE;
+        side = unpinnedReadSide;
+        if (side != null) {
+            return side;
         }
+        return Bucketing.within(bucketPrefix, bucketPrefixLength, routingKey, targetReadBasisPoints) ? Side.TARGET : Side.SOURCE;
     }
 
     /**
