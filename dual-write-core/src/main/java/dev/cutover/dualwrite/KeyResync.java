@@ -307,6 +307,8 @@ public final class KeyResync implements AutoCloseable {
                 for (int attempt = 1; attempt <= MAX_ABSENT_RECHECKS; attempt++) {
                     sendingBorrowed.limit(budget, "the locking read");
                     List<Object> row = readLocked(sendingBorrowed, fromDialect, select, fromKey, fromColumns.size(), budget);
+                    receivingBorrowed.limit(budget, "the key's lock");
+                    lockReceivingKeys(receivingBorrowed, toDialect, table(mapping, to), List.of(toKey), budget);
                     if (row != null) {
                         receivingBorrowed.limit(budget, "the upsert");
                         List<Object> converted = mapping.convertRow(from, row);
@@ -432,9 +434,15 @@ public final class KeyResync implements AutoCloseable {
                 }
                 if (!rows.isEmpty()) {
                     List<Object> values = new java.util.ArrayList<>();
+                    List<List<Object>> copiedToKeys = new java.util.ArrayList<>();
                     for (List<Object> row : rows) {
                         values.addAll(mapping.convertRow(from, row));
                     }
+                    for (int i : copied) {
+                        copiedToKeys.add(mapping.convertKey(from, fromKeyValues.get(i)));
+                    }
+                    receivingBorrowed.limit(budget, "the keys' locks of a batch");
+                    lockReceivingKeys(receivingBorrowed, toDialect, table(mapping, to), copiedToKeys, budget);
                     receivingBorrowed.limit(budget, "the upsert of a batch");
                     execute(receivingBorrowed, RowSql.upsertRows(toDialect, table(mapping, to), toColumns, toKeys,
                             rows.size()), values, budget);
@@ -461,6 +469,82 @@ public final class KeyResync implements AutoCloseable {
             } finally {
                 restoreAfterCopy(sendingBorrowed, sendingAutoCommit, receivingBorrowed, receivingAutoCommit, budget);
             }
+        }
+    }
+
+    /**
+     * The first part of the two-part advisory lock a copy takes per key on a PostgreSQL receiving side
+     * ({@link #lockReceivingKeys}): apart from the one-part ({@code bigint}) locks an application is
+     * more likely to take, and from two-part locks with another first part.
+     */
+    static final int RECEIVING_KEY_LOCK_CLASS = 0x43757476;
+
+    /**
+     * Takes, on a PostgreSQL receiving side, a transaction-scoped advisory lock per key before the
+     * copy writes it, so that every copy transaction of a key on that side waits for the one before
+     * it to end, committed or rolled back. The sending side's row lock orders copies only while their
+     * copier holds it; a copier that gave up on its receiving side (a reset, or a stall that outlasted
+     * the network timeout, while its commit was on the wire) ends that lock, but its transaction may
+     * still commit on the server when the held bytes arrive. On PostgreSQL a later copy's
+     * {@code DELETE} of the key neither sees nor waits for that transaction's uncommitted insert: it
+     * deleted nothing, committed, and the abandoned insert then brought back a row the sending side
+     * had deleted since, an acknowledged delete undone (issue #12). The lock makes the later copy wait
+     * until the abandoned transaction ended, and then see its row. MariaDB and MySQL need none: their
+     * {@code DELETE} locks the index record, which waits for an uncommitted insert. Locks are taken in
+     * the order of their ids, so that two batch copies cannot wait for each other's.
+     *
+     * @param toKeys the keys in the receiving side's terms
+     */
+    private void lockReceivingKeys(Borrowed receiving, Dialect dialect, String table, List<List<Object>> toKeys,
+            CopyBudget budget) throws SQLException {
+        if (dialect != Dialect.POSTGRESQL || toKeys.isEmpty()) {
+            return;
+        }
+        int[] ids = toKeys.stream().mapToInt(key -> receivingKeyLockId(table, key)).distinct().sorted().toArray();
+        String sql = ids.length == 1 ? "SELECT pg_advisory_xact_lock(?, ?)"
+                : "SELECT pg_advisory_xact_lock(?, u.id) FROM unnest(?::int[]) AS u(id)";
+        try (PreparedStatement statement = receiving.connection.prepareStatement(sql)) {
+            statement.setQueryTimeout(receiving.queryTimeoutSeconds(budget, timeoutSeconds));
+            statement.setInt(1, RECEIVING_KEY_LOCK_CLASS);
+            if (ids.length == 1) {
+                statement.setInt(2, ids[0]);
+            } else {
+                statement.setArray(2, receiving.connection.createArrayOf("int4",
+                        java.util.Arrays.stream(ids).boxed().toArray()));
+            }
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    // Each row is one lock taken; there is nothing to read.
+                }
+            }
+        }
+    }
+
+    /**
+     * The second part of a key's advisory lock: a hash of the receiving table and the key's values,
+     * numbers by value, so that every instance of every process names a key's lock alike. Two keys
+     * that share a hash only wait for each other's copies.
+     */
+    static int receivingKeyLockId(String table, List<Object> key) {
+        StringBuilder text = new StringBuilder(table.toLowerCase(java.util.Locale.ROOT));
+        for (Object value : key) {
+            text.append('\0');
+            text.append(value instanceof Number number ? canonicalNumber(number) : String.valueOf(value));
+        }
+        // FNV-1a over the UTF-8 bytes, folded to 32 bits: a specified hash, the same in every process.
+        long hash = 0xcbf29ce484222325L;
+        for (byte b : text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            hash ^= b & 0xff;
+            hash *= 0x100000001b3L;
+        }
+        return (int) (hash ^ (hash >>> 32));
+    }
+
+    private static String canonicalNumber(Number number) {
+        try {
+            return new java.math.BigDecimal(number.toString()).stripTrailingZeros().toPlainString();
+        } catch (NumberFormatException e) {
+            return number.toString();
         }
     }
 
