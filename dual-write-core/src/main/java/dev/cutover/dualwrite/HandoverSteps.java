@@ -26,6 +26,9 @@ import org.slf4j.LoggerFactory;
  *   <li><b>queue drained</b>: no entry of the migration still copies from the old primary (pending,
  *       leased, backing off or parked); those not yet due, such as write-ahead intents, are made due
  *       at once. They carry acknowledged writes the new primary does not have yet;
+ *   <li><b>copies ended</b> (PostgreSQL): every copy that had begun writing the new primary, from any
+ *       instance, has committed or rolled back there, so that none can commit after the new primary's
+ *       own writes passed over its uncommitted insert (see {@link KeyResync#awaitCopiesInto});
  *   <li><b>sequences advanced</b>: copies insert explicit ids, so the new primary's sequences and
  *       identity columns never moved; for each mapped key column that has one, it is moved past the
  *       largest id the table holds, never backwards (PostgreSQL serial and identity columns, H2
@@ -51,6 +54,7 @@ final class HandoverSteps {
             flags.addHandoverStep(migration, "queue@" + System.identityHashCode(queue), queueDrained(queue));
         }
         if (resync != null) {
+            flags.addHandoverStep(migration, "copies@" + System.identityHashCode(resync), copiesEnded(resync));
             flags.addHandoverStep(migration, "sequences@" + System.identityHashCode(resync), sequencesAdvanced(resync));
         }
     }
@@ -65,6 +69,27 @@ final class HandoverSteps {
                         + " of migration " + migration + " are still queued (pending or parked) and must reach the "
                         + lower(newPrimary) + " first; make the " + lower(newPrimary) + " reachable, keep the queue"
                         + " workers running and requeue parked entries (queue.parked(n), queue.requeue(id))");
+            }
+        };
+    }
+
+    /**
+     * Waits until the copies that had begun writing the new primary (copies of the old primary's epoch,
+     * from any instance) have ended there: see {@link KeyResync#awaitCopiesInto}. PostgreSQL only.
+     */
+    static HandoverStep copiesEnded(KeyResync resync) {
+        return (migration, oldPrimary, newPrimary) -> {
+            if (resync.dialect(newPrimary) != Dialect.POSTGRESQL) {
+                return;
+            }
+            try (Connection connection = NetworkTimeouts.connect(resync.dataSource(newPrimary), NETWORK_TIMEOUT_MILLIS)) {
+                resync.awaitCopiesInto(newPrimary, connection);
+            } catch (SQLException e) {
+                throw new SQLException("Copies from the " + lower(oldPrimary) + " of migration " + migration + " that began"
+                        + " writing the " + lower(newPrimary) + " before the move did not end there in time (a copy whose"
+                        + " connection was cut or stalled may still commit when its bytes arrive); writes wait until they"
+                        + " end. Fix: make the " + lower(newPrimary) + " reachable, or end those sessions there"
+                        + " (pg_stat_activity, idle in transaction): " + Redaction.describe(e, false), e.getSQLState(), e);
             }
         };
     }

@@ -478,20 +478,25 @@ public final class KeyResync implements AutoCloseable {
      * more likely to take, and from two-part locks with another first part.
      */
     static final int RECEIVING_KEY_LOCK_CLASS = 0x43757476;
+    /** The first part of the two-part advisory lock a copy shares per receiving table, see {@link #lockReceivingKeys}. */
+    static final int RECEIVING_TABLE_LOCK_CLASS = 0x43757474;
 
     /**
-     * Takes, on a PostgreSQL receiving side, a transaction-scoped advisory lock per key before the
-     * copy writes it, so that every copy transaction of a key on that side waits for the one before
-     * it to end, committed or rolled back. The sending side's row lock orders copies only while their
-     * copier holds it; a copier that gave up on its receiving side (a reset, or a stall that outlasted
-     * the network timeout, while its commit was on the wire) ends that lock, but its transaction may
-     * still commit on the server when the held bytes arrive. On PostgreSQL a later copy's
-     * {@code DELETE} of the key neither sees nor waits for that transaction's uncommitted insert: it
-     * deleted nothing, committed, and the abandoned insert then brought back a row the sending side
-     * had deleted since, an acknowledged delete undone (issue #12). The lock makes the later copy wait
-     * until the abandoned transaction ended, and then see its row. MariaDB and MySQL need none: their
-     * {@code DELETE} locks the index record, which waits for an uncommitted insert. Locks are taken in
-     * the order of their ids, so that two batch copies cannot wait for each other's.
+     * Takes, on a PostgreSQL receiving side, before the copy writes anything there, transaction-scoped
+     * advisory locks: its table's shared, and each key's exclusive, in that order (and keys in the
+     * order of their ids, so that two batch copies cannot wait for each other's). The sending side's
+     * row lock orders copies only while their copier holds it; a copier that gave up on its receiving
+     * side (a reset, or a stall that outlasted the network timeout, while its commit was on the wire)
+     * ends that lock, but its transaction may still commit on the server when the held bytes arrive.
+     * On PostgreSQL a {@code DELETE} or {@code UPDATE} of the key neither sees nor waits for that
+     * transaction's uncommitted insert: a later copy deleted nothing and committed, and the abandoned
+     * insert then brought back a row the sending side had deleted since, an acknowledged delete undone
+     * (issue #12). The key's lock makes every later copy of the key wait until such a transaction
+     * ended, and then see its row. The application's own statements take no such lock, so a copy into
+     * a side that has just become the primary could still commit after its writes had passed over its
+     * insert; the table's shared lock is what the handover waits for ({@link #awaitCopiesInto}).
+     * MariaDB and MySQL need neither: their {@code UPDATE} and {@code DELETE} lock the index record,
+     * which waits for an uncommitted insert.
      *
      * @param toKeys the keys in the receiving side's terms
      */
@@ -500,24 +505,65 @@ public final class KeyResync implements AutoCloseable {
         if (dialect != Dialect.POSTGRESQL || toKeys.isEmpty()) {
             return;
         }
-        int[] ids = toKeys.stream().mapToInt(key -> receivingKeyLockId(table, key)).distinct().sorted().toArray();
-        String sql = ids.length == 1 ? "SELECT pg_advisory_xact_lock(?, ?)"
-                : "SELECT pg_advisory_xact_lock(?, u.id) FROM unnest(?::int[]) AS u(id)";
-        try (PreparedStatement statement = receiving.connection.prepareStatement(sql)) {
+        Object[] ids = toKeys.stream().mapToInt(key -> receivingKeyLockId(table, key)).distinct().sorted().boxed()
+                .toArray();
+        // One round trip: the branches of UNION ALL run in order, the table's lock first.
+        try (PreparedStatement statement = receiving.connection.prepareStatement("SELECT pg_advisory_xact_lock_shared(?, ?)"
+                + " UNION ALL SELECT pg_advisory_xact_lock(?, u.id) FROM unnest(?::int[]) AS u(id)")) {
             statement.setQueryTimeout(receiving.queryTimeoutSeconds(budget, timeoutSeconds));
-            statement.setInt(1, RECEIVING_KEY_LOCK_CLASS);
-            if (ids.length == 1) {
-                statement.setInt(2, ids[0]);
-            } else {
-                statement.setArray(2, receiving.connection.createArrayOf("int4",
-                        java.util.Arrays.stream(ids).boxed().toArray()));
-            }
+            statement.setInt(1, RECEIVING_TABLE_LOCK_CLASS);
+            statement.setInt(2, receivingTableLockId(table));
+            statement.setInt(3, RECEIVING_KEY_LOCK_CLASS);
+            statement.setArray(4, receiving.connection.createArrayOf("int4", ids));
             try (ResultSet rs = statement.executeQuery()) {
                 while (rs.next()) {
                     // Each row is one lock taken; there is nothing to read.
                 }
             }
         }
+    }
+
+    /**
+     * Waits, on a side about to become the primary, until every copy transaction into the tables of
+     * this resync that had begun there has ended, committed or rolled back (PostgreSQL; elsewhere it
+     * returns at once). A copy of the old primary's epoch checks its copy window after its receiving
+     * statement and before its commit, and a copy whose client gave up may still commit later (see
+     * {@link #lockReceivingKeys}): on PostgreSQL the new primary's statements pass over such a copy's
+     * uncommitted insert, which would then commit after them. Copies that begin there after this
+     * returns are past every old copy window, so they roll back.
+     *
+     * @param side the new primary
+     * @param connection a connection to it, in auto-commit; used in one short transaction
+     */
+    void awaitCopiesInto(Side side, Connection connection) throws SQLException {
+        if (dialect(side) != Dialect.POSTGRESQL) {
+            return;
+        }
+        int[] ids = mappings.values().stream().mapToInt(mapping -> receivingTableLockId(table(mapping, side)))
+                .distinct().sorted().toArray();
+        connection.setAutoCommit(false);
+        try (PreparedStatement statement = connection.prepareStatement("SELECT pg_advisory_xact_lock(?, ?)")) {
+            for (int id : ids) {
+                statement.setInt(1, RECEIVING_TABLE_LOCK_CLASS);
+                statement.setInt(2, id);
+                statement.executeQuery().close();
+            }
+            // Holding the locks any longer would only hold up copies of the new epoch.
+            connection.rollback();
+        } catch (SQLException | RuntimeException e) {
+            try {
+                connection.rollback();
+            } catch (SQLException rollback) {
+                e.addSuppressed(rollback);
+            }
+            throw e;
+        } finally {
+            connection.setAutoCommit(true);
+        }
+    }
+
+    static int receivingTableLockId(String table) {
+        return receivingKeyLockId(table, List.of());
     }
 
     /**
