@@ -45,6 +45,11 @@ final class HandoverSteps {
     private static final int NETWORK_TIMEOUT_MILLIS = 10_000;
     /** How long the sequence step waits for the old primary, which may be the side that is failing. */
     private static final int OLD_PRIMARY_TIMEOUT_MILLIS = 2_000;
+    /**
+     * How long one attempt of the handover waits for copies still open on the new primary; the
+     * handover tries again after it, so writes wait as long as such a copy is open.
+     */
+    private static final java.time.Duration COPIES_WAIT = java.time.Duration.ofSeconds(2);
 
     private HandoverSteps() {
     }
@@ -54,7 +59,10 @@ final class HandoverSteps {
             flags.addHandoverStep(migration, "queue@" + System.identityHashCode(queue), queueDrained(queue));
         }
         if (resync != null) {
-            flags.addHandoverStep(migration, "copies@" + System.identityHashCode(resync), copiesEnded(resync));
+            // One step per set of tables, however many wrappers share them: each run of it is a round
+            // trip to the new primary that a failing network can fail, and the handover needs all of
+            // its steps to succeed in one attempt.
+            flags.addHandoverStep(migration, "copies@" + receivingTables(resync), copiesEnded(resync));
             flags.addHandoverStep(migration, "sequences@" + System.identityHashCode(resync), sequencesAdvanced(resync));
         }
     }
@@ -73,6 +81,17 @@ final class HandoverSteps {
         };
     }
 
+    /** @return the tables a resync writes on either side, sorted: the identity of its {@link #copiesEnded} step */
+    private static String receivingTables(KeyResync resync) {
+        java.util.TreeSet<String> tables = new java.util.TreeSet<>();
+        for (String entity : resync.entities()) {
+            TableMapping mapping = resync.mapping(entity);
+            tables.add("source:" + mapping.sourceTable());
+            tables.add("target:" + mapping.targetTable());
+        }
+        return String.join(",", tables);
+    }
+
     /**
      * Waits until the copies that had begun writing the new primary (copies of the old primary's epoch,
      * from any instance) have ended there: see {@link KeyResync#awaitCopiesInto}. PostgreSQL only.
@@ -83,13 +102,14 @@ final class HandoverSteps {
                 return;
             }
             try (Connection connection = NetworkTimeouts.connect(resync.dataSource(newPrimary), NETWORK_TIMEOUT_MILLIS)) {
-                resync.awaitCopiesInto(newPrimary, connection);
+                resync.awaitCopiesInto(newPrimary, connection, COPIES_WAIT);
             } catch (SQLException e) {
-                throw new SQLException("Copies from the " + lower(oldPrimary) + " of migration " + migration + " that began"
-                        + " writing the " + lower(newPrimary) + " before the move did not end there in time (a copy whose"
-                        + " connection was cut or stalled may still commit when its bytes arrive); writes wait until they"
-                        + " end. Fix: make the " + lower(newPrimary) + " reachable, or end those sessions there"
-                        + " (pg_stat_activity, idle in transaction): " + Redaction.describe(e, false), e.getSQLState(), e);
+                throw new SQLException("Could not make sure on the " + lower(newPrimary) + " that the copies from the "
+                        + lower(oldPrimary) + " of migration " + migration + " that had begun writing it before the move"
+                        + " have ended there (a copy whose connection was cut or stalled may still commit when its bytes"
+                        + " arrive, and must not commit after the new primary's writes); writes wait until this succeeds."
+                        + " Fix: make the " + lower(newPrimary) + " reachable; if it is and this persists, look for"
+                        + " sessions idle in transaction there (pg_stat_activity): " + Redaction.describe(e, false), e.getSQLState(), e);
             }
         };
     }

@@ -12,6 +12,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.SQLTimeoutException;
+import java.sql.SQLTransientException;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -532,23 +533,41 @@ public final class KeyResync implements AutoCloseable {
      * uncommitted insert, which would then commit after them. Copies that begin there after this
      * returns are past every old copy window, so they roll back.
      *
+     * <p>It tries each table's lock without queueing for it: a queued exclusive request would hold up
+     * every copy that asks for the shared lock after it, and one whose client gave up stays queued on
+     * the server (PostgreSQL does not notice a closed connection while a backend waits for a lock).
+     *
      * @param side the new primary
      * @param connection a connection to it, in auto-commit; used in one short transaction
+     * @param wait how long to keep trying
+     * @throws SQLException if a copy was still open there after {@code wait}, or the side failed
      */
-    void awaitCopiesInto(Side side, Connection connection) throws SQLException {
+    void awaitCopiesInto(Side side, Connection connection, Duration wait) throws SQLException {
         if (dialect(side) != Dialect.POSTGRESQL) {
             return;
         }
         int[] ids = mappings.values().stream().mapToInt(mapping -> receivingTableLockId(table(mapping, side)))
                 .distinct().sorted().toArray();
+        long deadline = System.nanoTime() + wait.toNanos();
         connection.setAutoCommit(false);
-        try (PreparedStatement statement = connection.prepareStatement("SELECT pg_advisory_xact_lock(?, ?)")) {
+        try (PreparedStatement statement = connection.prepareStatement("SELECT pg_try_advisory_xact_lock(?, ?)")) {
             for (int id : ids) {
                 statement.setInt(1, RECEIVING_TABLE_LOCK_CLASS);
                 statement.setInt(2, id);
-                statement.executeQuery().close();
+                while (!tryLock(statement)) {
+                    if (System.nanoTime() - deadline > 0) {
+                        throw new SQLTransientException("a copy into " + side.name().toLowerCase(java.util.Locale.ROOT)
+                                + " that began before the move was still open there after " + wait.toMillis() + " ms");
+                    }
+                    try {
+                        Thread.sleep(20);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new SQLTransientException("Interrupted while waiting for copies to end", e);
+                    }
+                }
             }
-            // Holding the locks any longer would only hold up copies of the new epoch.
+            // Holding the locks any longer would only hold up the copies of the old direction's queue entries.
             connection.rollback();
         } catch (SQLException | RuntimeException e) {
             try {
@@ -559,6 +578,12 @@ public final class KeyResync implements AutoCloseable {
             throw e;
         } finally {
             connection.setAutoCommit(true);
+        }
+    }
+
+    private static boolean tryLock(PreparedStatement statement) throws SQLException {
+        try (ResultSet rs = statement.executeQuery()) {
+            return rs.next() && rs.getBoolean(1);
         }
     }
 
