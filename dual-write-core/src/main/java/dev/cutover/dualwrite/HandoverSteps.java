@@ -59,11 +59,14 @@ final class HandoverSteps {
             flags.addHandoverStep(migration, "queue@" + System.identityHashCode(queue), queueDrained(queue));
         }
         if (resync != null) {
-            // One step per set of tables, however many wrappers share them: each run of it is a round
-            // trip to the new primary that a failing network can fail, and the handover needs all of
-            // its steps to succeed in one attempt.
-            flags.addHandoverStep(migration, "copies@" + receivingTables(resync), copiesEnded(resync));
-            flags.addHandoverStep(migration, "sequences@" + System.identityHashCode(resync), sequencesAdvanced(resync));
+            // One step of each kind per set of tables, however many wrappers (each with its own row
+            // copier) share them: every run of a step costs round trips to both sides, up to its
+            // timeouts when one of them fails, and the handover needs all of its steps in one attempt.
+            // Flags that outlive their wrappers (the property's, across its tries) gained a step per
+            // wrapper, until a handover behind a failing target took longer than the writers could wait.
+            String tables = receivingTables(resync);
+            flags.addHandoverStep(migration, "copies@" + tables, copiesEnded(resync));
+            flags.addHandoverStep(migration, "sequences@" + tables, sequencesAdvanced(resync));
         }
     }
 
@@ -81,7 +84,7 @@ final class HandoverSteps {
         };
     }
 
-    /** @return the tables a resync writes on either side, sorted: the identity of its {@link #copiesEnded} step */
+    /** @return the tables a resync writes on either side, sorted: the identity of its steps */
     private static String receivingTables(KeyResync resync) {
         java.util.TreeSet<String> tables = new java.util.TreeSet<>();
         for (String entity : resync.entities()) {
