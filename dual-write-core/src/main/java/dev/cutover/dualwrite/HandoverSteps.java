@@ -27,6 +27,9 @@ import org.slf4j.LoggerFactory;
  *   <li><b>queue drained</b>: no entry of the migration still copies from the old primary (pending,
  *       leased, backing off or parked); those not yet due, such as write-ahead intents, are made due
  *       at once. They carry acknowledged writes the new primary does not have yet;
+ *   <li><b>copies ended</b> (PostgreSQL): every copy that had begun writing the new primary, from any
+ *       instance, has committed or rolled back there, so that none can commit after the new primary's
+ *       own writes passed over its uncommitted insert (see {@link KeyResync#awaitCopiesInto});
  *   <li><b>sequences advanced</b>: copies insert explicit ids, so the new primary's sequences and
  *       identity columns never moved; for each mapped key column that has one, it is moved past the
  *       largest id the table holds, never backwards (PostgreSQL serial and identity columns, H2
@@ -43,6 +46,11 @@ final class HandoverSteps {
     private static final int NETWORK_TIMEOUT_MILLIS = 10_000;
     /** How long the sequence step waits for the old primary, which may be the side that is failing. */
     private static final int OLD_PRIMARY_TIMEOUT_MILLIS = 2_000;
+    /**
+     * How long one attempt of the handover waits for copies still open on the new primary; the
+     * handover tries again after it, so writes wait as long as such a copy is open.
+     */
+    private static final java.time.Duration COPIES_WAIT = java.time.Duration.ofSeconds(2);
 
     private HandoverSteps() {
     }
@@ -52,7 +60,14 @@ final class HandoverSteps {
             Handovers.addStep(flags, migration, "queue@" + System.identityHashCode(queue), queueDrained(queue));
         }
         if (resync != null) {
-            Handovers.addStep(flags, migration, "sequences@" + System.identityHashCode(resync), sequencesAdvanced(resync));
+            // One step of each kind per set of tables, however many wrappers (each with its own row
+            // copier) share them: every run of a step costs round trips to both sides, up to its
+            // timeouts when one of them fails, and the handover needs all of its steps in one attempt.
+            // Flags that outlive their wrappers (the property's, across its tries) gained a step per
+            // wrapper, until a handover behind a failing target took longer than the writers could wait.
+            String tables = receivingTables(resync);
+            Handovers.addStep(flags, migration, "copies@" + tables, copiesEnded(resync));
+            Handovers.addStep(flags, migration, "sequences@" + tables, sequencesAdvanced(resync));
         }
     }
 
@@ -66,6 +81,39 @@ final class HandoverSteps {
                         + " of migration " + migration + " are still queued (pending or parked) and must reach the "
                         + lower(newPrimary) + " first; make the " + lower(newPrimary) + " reachable, keep the queue"
                         + " workers running and requeue parked entries (queue.parked(n), queue.requeue(id))");
+            }
+        };
+    }
+
+    /** @return the tables a resync writes on either side, sorted: the identity of its steps */
+    private static String receivingTables(KeyResync resync) {
+        java.util.TreeSet<String> tables = new java.util.TreeSet<>();
+        for (String entity : resync.entities()) {
+            TableMapping mapping = resync.mapping(entity);
+            tables.add("source:" + mapping.sourceTable());
+            tables.add("target:" + mapping.targetTable());
+        }
+        return String.join(",", tables);
+    }
+
+    /**
+     * Waits until the copies that had begun writing the new primary (copies of the old primary's epoch,
+     * from any instance) have ended there: see {@link KeyResync#awaitCopiesInto}. PostgreSQL only.
+     */
+    static HandoverStep copiesEnded(KeyResync resync) {
+        return (migration, oldPrimary, newPrimary) -> {
+            if (resync.dialect(newPrimary) != Dialect.POSTGRESQL) {
+                return;
+            }
+            try (Connection connection = NetworkTimeouts.connect(resync.dataSource(newPrimary), NETWORK_TIMEOUT_MILLIS)) {
+                resync.awaitCopiesInto(newPrimary, connection, COPIES_WAIT);
+            } catch (SQLException e) {
+                throw new SQLException("Could not make sure on the " + lower(newPrimary) + " that the copies from the "
+                        + lower(oldPrimary) + " of migration " + migration + " that had begun writing it before the move"
+                        + " have ended there (a copy whose connection was cut or stalled may still commit when its bytes"
+                        + " arrive, and must not commit after the new primary's writes); writes wait until this succeeds."
+                        + " Fix: make the " + lower(newPrimary) + " reachable; if it is and this persists, look for"
+                        + " sessions idle in transaction there (pg_stat_activity): " + Redaction.describe(e, false), e.getSQLState(), e);
             }
         };
     }

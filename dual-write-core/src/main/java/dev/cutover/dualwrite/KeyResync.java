@@ -12,6 +12,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.SQLTimeoutException;
+import java.sql.SQLTransientException;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -307,6 +308,8 @@ public final class KeyResync implements AutoCloseable {
                 for (int attempt = 1; attempt <= MAX_ABSENT_RECHECKS; attempt++) {
                     sendingBorrowed.limit(budget, "the locking read");
                     List<Object> row = readLocked(sendingBorrowed, fromDialect, select, fromKey, fromColumns.size(), budget);
+                    receivingBorrowed.limit(budget, "the key's lock");
+                    lockReceivingKeys(receivingBorrowed, toDialect, table(mapping, to), List.of(toKey), budget);
                     if (row != null) {
                         receivingBorrowed.limit(budget, "the upsert");
                         List<Object> converted = mapping.convertRow(from, row);
@@ -432,9 +435,15 @@ public final class KeyResync implements AutoCloseable {
                 }
                 if (!rows.isEmpty()) {
                     List<Object> values = new java.util.ArrayList<>();
+                    List<List<Object>> copiedToKeys = new java.util.ArrayList<>();
                     for (List<Object> row : rows) {
                         values.addAll(mapping.convertRow(from, row));
                     }
+                    for (int i : copied) {
+                        copiedToKeys.add(mapping.convertKey(from, fromKeyValues.get(i)));
+                    }
+                    receivingBorrowed.limit(budget, "the keys' locks of a batch");
+                    lockReceivingKeys(receivingBorrowed, toDialect, table(mapping, to), copiedToKeys, budget);
                     receivingBorrowed.limit(budget, "the upsert of a batch");
                     execute(receivingBorrowed, RowSql.upsertRows(toDialect, table(mapping, to), toColumns, toKeys,
                             rows.size()), values, budget);
@@ -461,6 +470,152 @@ public final class KeyResync implements AutoCloseable {
             } finally {
                 restoreAfterCopy(sendingBorrowed, sendingAutoCommit, receivingBorrowed, receivingAutoCommit, budget);
             }
+        }
+    }
+
+    /**
+     * The first part of the two-part advisory lock a copy takes per key on a PostgreSQL receiving side
+     * ({@link #lockReceivingKeys}): apart from the one-part ({@code bigint}) locks an application is
+     * more likely to take, and from two-part locks with another first part.
+     */
+    static final int RECEIVING_KEY_LOCK_CLASS = 0x43757476;
+    /** The first part of the two-part advisory lock a copy shares per receiving table, see {@link #lockReceivingKeys}. */
+    static final int RECEIVING_TABLE_LOCK_CLASS = 0x43757474;
+
+    /**
+     * Takes, on a PostgreSQL receiving side, before the copy writes anything there, transaction-scoped
+     * advisory locks: its table's shared, and each key's exclusive, in that order (and keys in the
+     * order of their ids, so that two batch copies cannot wait for each other's). The sending side's
+     * row lock orders copies only while their copier holds it; a copier that gave up on its receiving
+     * side (a reset, or a stall that outlasted the network timeout, while its commit was on the wire)
+     * ends that lock, but its transaction may still commit on the server when the held bytes arrive.
+     * On PostgreSQL a {@code DELETE} or {@code UPDATE} of the key neither sees nor waits for that
+     * transaction's uncommitted insert: a later copy deleted nothing and committed, and the abandoned
+     * insert then brought back a row the sending side had deleted since, an acknowledged delete undone
+     * (issue #12). The key's lock makes every later copy of the key wait until such a transaction
+     * ended, and then see its row. The application's own statements take no such lock, so a copy into
+     * a side that has just become the primary could still commit after its writes had passed over its
+     * insert; the table's shared lock is what the handover waits for ({@link #awaitCopiesInto}).
+     * MariaDB and MySQL need neither: their {@code UPDATE} and {@code DELETE} lock the index record,
+     * which waits for an uncommitted insert.
+     *
+     * @param toKeys the keys in the receiving side's terms
+     */
+    private void lockReceivingKeys(Borrowed receiving, Dialect dialect, String table, List<List<Object>> toKeys,
+            CopyBudget budget) throws SQLException {
+        if (dialect != Dialect.POSTGRESQL || toKeys.isEmpty()) {
+            return;
+        }
+        Object[] ids = toKeys.stream().mapToInt(key -> receivingKeyLockId(table, key)).distinct().sorted().boxed()
+                .toArray();
+        // One round trip: the branches of UNION ALL run in order, the table's lock first.
+        try (PreparedStatement statement = receiving.connection.prepareStatement("SELECT pg_advisory_xact_lock_shared(?, ?)"
+                + " UNION ALL SELECT pg_advisory_xact_lock(?, u.id) FROM unnest(?::int[]) AS u(id)")) {
+            statement.setQueryTimeout(receiving.queryTimeoutSeconds(budget, timeoutSeconds));
+            statement.setInt(1, RECEIVING_TABLE_LOCK_CLASS);
+            statement.setInt(2, receivingTableLockId(table));
+            statement.setInt(3, RECEIVING_KEY_LOCK_CLASS);
+            statement.setArray(4, receiving.connection.createArrayOf("int4", ids));
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    // Each row is one lock taken; there is nothing to read.
+                }
+            }
+        }
+    }
+
+    /**
+     * Waits, on a side about to become the primary, until every copy transaction into the tables of
+     * this resync that had begun there has ended, committed or rolled back (PostgreSQL; elsewhere it
+     * returns at once). A copy of the old primary's epoch checks its copy window after its receiving
+     * statement and before its commit, and a copy whose client gave up may still commit later (see
+     * {@link #lockReceivingKeys}): on PostgreSQL the new primary's statements pass over such a copy's
+     * uncommitted insert, which would then commit after them. Copies that begin there after this
+     * returns are past every old copy window, so they roll back.
+     *
+     * <p>It tries each table's lock without queueing for it: a queued exclusive request would hold up
+     * every copy that asks for the shared lock after it, and one whose client gave up stays queued on
+     * the server (PostgreSQL does not notice a closed connection while a backend waits for a lock).
+     *
+     * @param side the new primary
+     * @param connection a connection to it, in auto-commit; used in one short transaction
+     * @param wait how long to keep trying
+     * @throws SQLException if a copy was still open there after {@code wait}, or the side failed
+     */
+    void awaitCopiesInto(Side side, Connection connection, Duration wait) throws SQLException {
+        if (dialect(side) != Dialect.POSTGRESQL) {
+            return;
+        }
+        int[] ids = mappings.values().stream().mapToInt(mapping -> receivingTableLockId(table(mapping, side)))
+                .distinct().sorted().toArray();
+        long deadline = System.nanoTime() + wait.toNanos();
+        connection.setAutoCommit(false);
+        try (PreparedStatement statement = connection.prepareStatement("SELECT pg_try_advisory_xact_lock(?, ?)")) {
+            for (int id : ids) {
+                statement.setInt(1, RECEIVING_TABLE_LOCK_CLASS);
+                statement.setInt(2, id);
+                while (!tryLock(statement)) {
+                    if (System.nanoTime() - deadline > 0) {
+                        throw new SQLTransientException("a copy into " + side.name().toLowerCase(java.util.Locale.ROOT)
+                                + " that began before the move was still open there after " + wait.toMillis() + " ms");
+                    }
+                    try {
+                        Thread.sleep(20);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new SQLTransientException("Interrupted while waiting for copies to end", e);
+                    }
+                }
+            }
+            // Holding the locks any longer would only hold up the copies of the old direction's queue entries.
+            connection.rollback();
+        } catch (SQLException | RuntimeException e) {
+            try {
+                connection.rollback();
+            } catch (SQLException rollback) {
+                e.addSuppressed(rollback);
+            }
+            throw e;
+        } finally {
+            connection.setAutoCommit(true);
+        }
+    }
+
+    private static boolean tryLock(PreparedStatement statement) throws SQLException {
+        try (ResultSet rs = statement.executeQuery()) {
+            return rs.next() && rs.getBoolean(1);
+        }
+    }
+
+    static int receivingTableLockId(String table) {
+        return receivingKeyLockId(table, List.of());
+    }
+
+    /**
+     * The second part of a key's advisory lock: a hash of the receiving table and the key's values,
+     * numbers by value, so that every instance of every process names a key's lock alike. Two keys
+     * that share a hash only wait for each other's copies.
+     */
+    static int receivingKeyLockId(String table, List<Object> key) {
+        StringBuilder text = new StringBuilder(table.toLowerCase(java.util.Locale.ROOT));
+        for (Object value : key) {
+            text.append('\0');
+            text.append(value instanceof Number number ? canonicalNumber(number) : String.valueOf(value));
+        }
+        // FNV-1a over the UTF-8 bytes, folded to 32 bits: a specified hash, the same in every process.
+        long hash = 0xcbf29ce484222325L;
+        for (byte b : text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            hash ^= b & 0xff;
+            hash *= 0x100000001b3L;
+        }
+        return (int) (hash ^ (hash >>> 32));
+    }
+
+    private static String canonicalNumber(Number number) {
+        try {
+            return new java.math.BigDecimal(number.toString()).stripTrailingZeros().toPlainString();
+        } catch (NumberFormatException e) {
+            return number.toString();
         }
     }
 

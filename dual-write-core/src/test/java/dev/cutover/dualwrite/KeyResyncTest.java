@@ -1,6 +1,7 @@
 package dev.cutover.dualwrite;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -16,12 +17,28 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Copies rows by key between real databases of every supported dialect, renamed and transformed. */
 class KeyResyncTest {
+    /**
+     * Every instance, in every process, must name a key's receiving lock alike, or copies of the key
+     * from two instances would not wait for each other: numbers by value, table names in any case.
+     */
+    @Test
+    void receivingKeyLock_isNamedByTableAndValue() {
+        int id = KeyResync.receivingKeyLockId("account", List.of(2L));
+        assertEquals(id, KeyResync.receivingKeyLockId("ACCOUNT", List.of(2)));
+        assertEquals(id, KeyResync.receivingKeyLockId("account", List.of(new BigDecimal("2.0"))));
+        assertEquals(-1_777_233_872, id, "a specified hash, not one that may change with the JVM");
+        assertNotEquals(id, KeyResync.receivingKeyLockId("account", List.of(3L)));
+        assertNotEquals(id, KeyResync.receivingKeyLockId("accounts", List.of(2L)));
+        assertNotEquals(KeyResync.receivingKeyLockId("t", List.of("a", "bc")), KeyResync.receivingKeyLockId("t", List.of("ab", "c")));
+    }
+
 
     static Stream<Arguments> enginePairs() {
         Stream<Arguments> same = TestDatabases.engines().map(e -> Arguments.of(e, e));
