@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -318,48 +319,43 @@ class BackfillTest {
 
     @Test
     void slowDualWriteCopies_makeTheBackfillBackOff() throws Exception {
-        try (TestDatabase source = TestDatabases.create(Engine.H2, "bfbsrc");
-                TestDatabase target = TestDatabases.create(Engine.H2, "bfbtgt");
-                MigrationFlags flags = flags(Stage.DUAL_WRITE)) {
-            KeyResyncTest.createTables(source, target);
-            insertCustomers(source, 1, 100, 1);
-            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2))
-                    .mapping(KeyResyncTest.customers()).build();
-            DualWriteStats stats = new DualWriteStats();
-            // Enough dual-write copies averaging 150 ms after the first chunk, over the absolute 100 ms;
-            // the relative back-off is off, so no baseline window takes those copies for a baseline.
-            List<BackfillProgress> seen = new CopyOnWriteArrayList<>();
-            BackfillProgress done = Backfill.builder(resync, flags, MIGRATION).stats(stats)
-                    .config(BackfillConfig.custom().chunkSize(10, 20, 20).backOffLatencyRatio(0)
-                            .backOffMinDutyCycle(0.5).build())
-                    .listener(p -> {
-                        seen.add(p);
-                        if (p.chunks() == 1) {
-                            for (int i = 0; i < LatencyBackOff.MIN_DECISION_COPIES; i++) {
-                                stats.mirrored(Side.TARGET, TimeUnit.MILLISECONDS.toNanos(i % 2 == 0 ? 100 : 200));
-                            }
-                        }
-                    }).build().run();
-
-            assertEquals(1, done.backOffs());
-            assertTrue(seen.stream().anyMatch(p -> p.dutyCycle() == 0.5), "halved once: " + seen);
-            assertTrue(done.backOffTime().compareTo(Duration.ZERO) > 0, "the wait after the chunk counts");
-            assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
-        }
+        // Enough dual-write copies averaging 150 ms after the first chunk, over the absolute 100 ms;
+        // the relative back-off is off, so no baseline window takes those copies for a baseline.
+        BackfillProgress done = runWithWritesAfterFirstChunk("bfb", stats -> {
+            for (int i = 0; i < LatencyBackOff.MIN_DECISION_COPIES; i++) {
+                stats.mirrored(Side.TARGET, TimeUnit.MILLISECONDS.toNanos(i % 2 == 0 ? 100 : 200));
+            }
+        });
+        assertTrue(done.backOffTime().compareTo(Duration.ZERO) > 0, "the wait after the chunk counts");
     }
 
     @Test
     void slowPrimaryWritesOnTheSource_makeTheBackfillBackOff_evenWhenTheirCopiesAreFast() throws Exception {
-        try (TestDatabase source = TestDatabases.create(Engine.H2, "bfpsrc");
-                TestDatabase target = TestDatabases.create(Engine.H2, "bfptgt");
+        // Copies of 10 ms after source writes of 140 ms: what callers wait averages 150 ms, over the
+        // absolute 100 ms, although the copies alone stay far under it (a source slowed by the backfill).
+        runWithWritesAfterFirstChunk("bfp", stats -> {
+            for (int i = 0; i < LatencyBackOff.MIN_DECISION_COPIES; i++) {
+                stats.primaryWrite(Side.SOURCE, true, TimeUnit.MILLISECONDS.toNanos(140));
+                stats.mirrored(Side.TARGET, TimeUnit.MILLISECONDS.toNanos(10));
+            }
+        });
+    }
+
+    /**
+     * Backfills 100 rows in chunks of 20 with only the absolute back-off (100 ms) and a minimum duty
+     * cycle of 0.5, recording the given dual writes after the first chunk, and checks that the backfill
+     * halved its duty cycle once and still copied every row.
+     */
+    private static BackfillProgress runWithWritesAfterFirstChunk(String name, Consumer<DualWriteStats> writes)
+            throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.H2, name + "src");
+                TestDatabase target = TestDatabases.create(Engine.H2, name + "tgt");
                 MigrationFlags flags = flags(Stage.DUAL_WRITE)) {
             KeyResyncTest.createTables(source, target);
             insertCustomers(source, 1, 100, 1);
             KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2))
                     .mapping(KeyResyncTest.customers()).build();
             DualWriteStats stats = new DualWriteStats();
-            // Copies of 10 ms after source writes of 140 ms: what callers wait averages 150 ms, over the
-            // absolute 100 ms, although the copies alone stay far under it (a source slowed by the backfill).
             List<BackfillProgress> seen = new CopyOnWriteArrayList<>();
             BackfillProgress done = Backfill.builder(resync, flags, MIGRATION).stats(stats)
                     .config(BackfillConfig.custom().chunkSize(10, 20, 20).backOffLatencyRatio(0)
@@ -367,16 +363,14 @@ class BackfillTest {
                     .listener(p -> {
                         seen.add(p);
                         if (p.chunks() == 1) {
-                            for (int i = 0; i < LatencyBackOff.MIN_DECISION_COPIES; i++) {
-                                stats.primaryWrite(Side.SOURCE, true, TimeUnit.MILLISECONDS.toNanos(140));
-                                stats.mirrored(Side.TARGET, TimeUnit.MILLISECONDS.toNanos(10));
-                            }
+                            writes.accept(stats);
                         }
                     }).build().run();
 
             assertEquals(1, done.backOffs());
             assertTrue(seen.stream().anyMatch(p -> p.dutyCycle() == 0.5), "halved once: " + seen);
             assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
+            return done;
         }
     }
 

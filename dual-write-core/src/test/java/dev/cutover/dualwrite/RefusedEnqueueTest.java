@@ -40,32 +40,15 @@ class RefusedEnqueueTest {
             AtomicBoolean hold = new AtomicBoolean();
             DataSource sourcePool = source.dataSource(4);
             DataSource targetPool = target.dataSource(4);
-            DataSource heldTarget = (DataSource) Proxy.newProxyInstance(getClass().getClassLoader(),
-                    new Class<?>[] {DataSource.class}, (proxy, method, args) -> {
-                        if (method.getName().equals("getConnection") && hold.get()) {
-                            gate.await(30, TimeUnit.SECONDS);
-                        }
-                        try {
-                            return method.invoke(targetPool, args);
-                        } catch (InvocationTargetException e) {
-                            throw e.getCause();
-                        }
-                    });
+            DataSource heldTarget = interpose(DataSource.class, targetPool, method -> {
+                if (method.equals("getConnection") && hold.get()) {
+                    gate.await(30, TimeUnit.SECONDS);
+                }
+            });
             LedgerFixture fixture = new LedgerFixture(source, target, sourcePool, targetPool, false, Style.REPOSITORY,
                     false, false);
-            RetryStore memory = RetryStore.inMemory();
             AtomicBoolean refuse = new AtomicBoolean();
-            RetryStore failing = (RetryStore) Proxy.newProxyInstance(getClass().getClassLoader(),
-                    new Class<?>[] {RetryStore.class}, (proxy, method, args) -> {
-                        if (method.getName().startsWith("enqueue") && refuse.get()) {
-                            throw new IllegalStateException("simulated: Deadlock found when trying to get lock");
-                        }
-                        try {
-                            return method.invoke(memory, args);
-                        } catch (InvocationTargetException e) {
-                            throw e.getCause();
-                        }
-                    });
+            RetryStore failing = refusingEnqueues(refuse, "simulated: Deadlock found when trying to get lock");
             fixture.moveTo(Stage.DUAL_WRITE);
             KeyResync oneKey = KeyResync.builder(sourcePool, heldTarget).mapping(JdbcLedger.mapping())
                     .mirrorMode(MirrorMode.ASYNC).asyncBacklog(1).build();
@@ -116,32 +99,15 @@ class RefusedEnqueueTest {
             DataSource sourcePool = source.dataSource(4);
             DataSource targetPool = target.dataSource(4);
             AtomicBoolean cut = new AtomicBoolean();
-            DataSource cutTarget = (DataSource) Proxy.newProxyInstance(getClass().getClassLoader(),
-                    new Class<?>[] {DataSource.class}, (proxy, method, args) -> {
-                        if (method.getName().equals("getConnection") && cut.get()) {
-                            throw new SQLException("simulated: target unreachable", "08001");
-                        }
-                        try {
-                            return method.invoke(targetPool, args);
-                        } catch (InvocationTargetException e) {
-                            throw e.getCause();
-                        }
-                    });
+            DataSource cutTarget = interpose(DataSource.class, targetPool, method -> {
+                if (method.equals("getConnection") && cut.get()) {
+                    throw new SQLException("simulated: target unreachable", "08001");
+                }
+            });
             LedgerFixture fixture = new LedgerFixture(source, target, sourcePool, targetPool, false, Style.REPOSITORY,
                     false, false);
-            RetryStore memory = RetryStore.inMemory();
             AtomicBoolean refuse = new AtomicBoolean();
-            RetryStore failing = (RetryStore) Proxy.newProxyInstance(getClass().getClassLoader(),
-                    new Class<?>[] {RetryStore.class}, (proxy, method, args) -> {
-                        if (method.getName().startsWith("enqueue") && refuse.get()) {
-                            throw new IllegalStateException("simulated: the retry table is unreachable");
-                        }
-                        try {
-                            return method.invoke(memory, args);
-                        } catch (InvocationTargetException e) {
-                            throw e.getCause();
-                        }
-                    });
+            RetryStore failing = refusingEnqueues(refuse, "simulated: the retry table is unreachable");
             fixture.moveTo(Stage.DUAL_WRITE);
             KeyResync resync = KeyResync.builder(sourcePool, cutTarget).mapping(JdbcLedger.mapping()).build();
             try (RetryQueue queue = RetryQueue.create(failing, ResyncReplayHandler.of(LedgerFixture.MIGRATION, resync),
@@ -164,5 +130,31 @@ class RefusedEnqueueTest {
                 fixture.close();
             }
         }
+    }
+
+    /** A step run before each call of the interposed object, by method name; it may wait or throw. */
+    private interface BeforeCall {
+        void run(String method) throws Exception;
+    }
+
+    private static <T> T interpose(Class<T> type, T delegate, BeforeCall before) {
+        return type.cast(Proxy.newProxyInstance(RefusedEnqueueTest.class.getClassLoader(), new Class<?>[] {type},
+                (proxy, method, args) -> {
+                    before.run(method.getName());
+                    try {
+                        return method.invoke(delegate, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                }));
+    }
+
+    /** An in-memory retry store whose enqueues fail while {@code refuse} is set. */
+    private static RetryStore refusingEnqueues(AtomicBoolean refuse, String failure) {
+        return interpose(RetryStore.class, RetryStore.inMemory(), method -> {
+            if (method.startsWith("enqueue") && refuse.get()) {
+                throw new IllegalStateException(failure);
+            }
+        });
     }
 }
