@@ -1,17 +1,5 @@
 package dev.cutover.dualwrite;
 
-import dev.cutover.flags.FlagStore;
-import dev.cutover.flags.MigrationFlags;
-import dev.cutover.flags.Stage;
-import dev.cutover.queue.JdbcRetryStore;
-import dev.cutover.queue.RetryQueue;
-import dev.cutover.queue.RetryQueueConfig;
-import dev.cutover.queue.RetryStore;
-import dev.cutover.router.ReadRouter;
-import java.util.List;
-import java.util.Random;
-import javax.sql.DataSource;
-
 /**
  * The child process of {@link CrashSafeAsyncTest}: {@link CrashingLedgerWriter}'s crash-safe ledger
  * with its row copier in {@link MirrorMode#ASYNC}, so that a kill also takes the keys still pending
@@ -28,24 +16,6 @@ public final class CrashingAsyncLedgerWriter {
      * @param args source JDBC URL, target JDBC URL, random seed
      */
     public static void main(String[] args) throws Exception {
-        DataSource source = KilledWriters.pool(args[0]);
-        DataSource target = KilledWriters.pool(args[1]);
-        Random random = new Random(Long.parseLong(args[2]));
-        JdbcRetryStore store = RetryStore.jdbc(source, CrashSafeTest.QUEUE_PREFIX);
-        KeyResync resync = KeyResync.builder(source, target).mapping(JdbcLedger.mapping())
-                .mirrorMode(MirrorMode.ASYNC).build();
-        MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).declare(LedgerFixture.MIGRATION).build();
-        flags.forceMoveTo(LedgerFixture.MIGRATION, Stage.DUAL_WRITE, "crash test", "dual writes");
-        RetryQueue queue = RetryQueue.create(store, ResyncReplayHandler.of(LedgerFixture.MIGRATION, resync),
-                RetryQueueConfig.ofDefaults());
-        Ledger ledger = Cutover.repository(Ledger.class)
-                .source(JdbcLedger.source(source)).target(JdbcLedger.target(target))
-                .migration(LedgerFixture.MIGRATION).flags(flags)
-                .router(ReadRouter.builder(flags, LedgerFixture.MIGRATION).build())
-                .retryQueue(queue).resync(resync, "accounts")
-                .routingKey("transfer", a -> List.of(a[0], a[1]))
-                .crashSafe(store, CrashSafeTest.INTENT_DELAY)
-                .build();
-        KilledWriters.writeUntilKilled(ledger, random);
+        CrashingLedgerWriter.writeUntilKilled(args, MirrorMode.ASYNC);
     }
 }

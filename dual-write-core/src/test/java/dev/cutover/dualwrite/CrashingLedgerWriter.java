@@ -27,11 +27,16 @@ public final class CrashingLedgerWriter {
      * @param args source JDBC URL, target JDBC URL, random seed
      */
     public static void main(String[] args) throws Exception {
+        writeUntilKilled(args, MirrorMode.SYNC);
+    }
+
+    /** The writer of {@link #main}, with its row copier in the given mode. */
+    static void writeUntilKilled(String[] args, MirrorMode mode) throws Exception {
         DataSource source = KilledWriters.pool(args[0]);
         DataSource target = KilledWriters.pool(args[1]);
         Random random = new Random(Long.parseLong(args[2]));
         JdbcRetryStore store = RetryStore.jdbc(source, CrashSafeTest.QUEUE_PREFIX);
-        KeyResync resync = KeyResync.builder(source, target).mapping(JdbcLedger.mapping()).build();
+        KeyResync resync = KeyResync.builder(source, target).mapping(JdbcLedger.mapping()).mirrorMode(mode).build();
         MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).declare(LedgerFixture.MIGRATION).build();
         flags.forceMoveTo(LedgerFixture.MIGRATION, Stage.DUAL_WRITE, "crash test", "dual writes");
         RetryQueue queue = RetryQueue.create(store, ResyncReplayHandler.of(LedgerFixture.MIGRATION, resync),
