@@ -135,7 +135,7 @@ public final class AsyncMirrorLagRun {
                     throw new IllegalStateException("A write failed", failure.get());
                 }
                 double achieved = (total - warmUp) / ((end - measuredStart) / 1e9);
-                AsyncMirrorLatencyBenchmark.awaitBacklog(stats);
+                MirrorTrial.awaitBacklog(stats);
                 if (!cutover.retryQueue().drain(Duration.ofMinutes(2))) {
                     throw new IllegalStateException("The retry-queue did not drain: " + migration.queueStats());
                 }

@@ -1,12 +1,8 @@
 package dev.cutover.benchmarks;
 
-import dev.cutover.Cutover;
-import dev.cutover.Migration;
 import dev.cutover.benchmarks.Accounts.AccountDao;
 import dev.cutover.benchmarks.Accounts.JdbcAccountDao;
-import dev.cutover.dualwrite.DualWriteStats;
 import dev.cutover.dualwrite.MirrorMode;
-import dev.cutover.flags.Stage;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -39,7 +35,6 @@ import org.openjdk.jmh.infra.BenchmarkParams;
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class AsyncMirrorLatencyBenchmark {
-    private static final String MIGRATION = "accounts";
 
     /** Source engine, then target engine. */
     @Param({"postgresql-postgresql", "mariadb-postgresql"})
@@ -52,9 +47,7 @@ public class AsyncMirrorLatencyBenchmark {
     private Accounts accounts;
     private AccountDao sourceDao;
     private AccountDao targetDao;
-    private AccountDao proxy;
-    private Cutover cutover;
-    private Migration migration;
+    private MirrorTrial trial;
     private boolean insert;
     private long nextNewId = 1_000_000;
     private long nextExisting;
@@ -65,53 +58,20 @@ public class AsyncMirrorLatencyBenchmark {
         accounts = Accounts.create(pair, "asynclat");
         sourceDao = new JdbcAccountDao(accounts.sourcePool);
         targetDao = new JdbcAccountDao(accounts.targetPool);
-        String method = params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1);
-        if (method.startsWith("cutover_")) {
-            MirrorMode mode = method.equals("cutover_async") ? MirrorMode.ASYNC : MirrorMode.SYNC;
-            cutover = Cutover.builder(accounts.sourcePool, accounts.targetPool).mirrorMode(MIGRATION, mode).build();
-            migration = cutover.migration(MIGRATION, Accounts.mapping());
-            migration.moveTo(Stage.DUAL_WRITE, "benchmark", "async mirror latency benchmark");
-            proxy = migration.repository(AccountDao.class, sourceDao, targetDao);
-        }
+        trial = MirrorTrial.openFor(params, accounts, sourceDao, targetDao, "async mirror latency benchmark");
     }
 
     @TearDown(Level.Trial)
     public void tearDown() throws SQLException, InterruptedException {
         try {
-            if (cutover != null) {
-                DualWriteStats stats = migration.stats();
-                awaitBacklog(stats);
-                if (!cutover.retryQueue().drain(Duration.ofMinutes(1))) {
-                    throw new IllegalStateException("The retry-queue did not drain: " + migration.queueStats());
-                }
-                Accounts.Difference difference = accounts.compare();
-                System.out.println();
-                System.out.println(pair + " " + write + " " + migration.rowCopier().mirrorMode() + ": " + difference
-                        + "; " + AsyncMirrorThroughputBenchmark.describe(stats));
-                difference.requireNone("After the " + migration.rowCopier().mirrorMode() + " writes");
+            if (trial != null) {
+                trial.requireEverythingCopied(pair + " " + write, Duration.ofMinutes(1));
             }
         } finally {
-            if (cutover != null) {
-                cutover.close();
+            if (trial != null) {
+                trial.close();
             }
             accounts.close();
-        }
-    }
-
-    /** Waits until the asynchronous copier has copied or queued every key of the measured writes. */
-    static void awaitBacklog(DualWriteStats stats) {
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
-        while (stats.asyncBacklog() > 0) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("The asynchronous backlog did not empty within a minute: "
-                        + stats.asyncBacklog() + " keys left");
-            }
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("Interrupted while the asynchronous backlog empties", e);
-            }
         }
     }
 
@@ -144,11 +104,11 @@ public class AsyncMirrorLatencyBenchmark {
 
     @Benchmark
     public void cutover_async() throws SQLException {
-        writeTo(proxy, nextId());
+        writeTo(trial.proxy(), nextId());
     }
 
     @Benchmark
     public void cutover_sync() throws SQLException {
-        writeTo(proxy, nextId());
+        writeTo(trial.proxy(), nextId());
     }
 }

@@ -166,7 +166,7 @@ public final class AsyncMirrorOutageRun {
                     writer.join();
                 }
                 long backlogAtEnd = stats.asyncBacklog();
-                AsyncMirrorLatencyBenchmark.awaitBacklog(stats);
+                MirrorTrial.awaitBacklog(stats);
                 sampler.interrupt();
                 sampler.join();
                 long drainStart = System.nanoTime();
@@ -185,7 +185,7 @@ public final class AsyncMirrorOutageRun {
                         outageSeconds, backlog, rate, WRITERS, acknowledged.get(), failed.get(),
                         firstFailure.get() == null ? "" : " (first: " + firstFailure.get() + ")", targetSum, expected,
                         targetSum == expected ? "no acknowledged deposit lost" : "MISMATCH", difference, drainMillis,
-                        backlogAtEnd, AsyncMirrorThroughputBenchmark.describe(stats)));
+                        backlogAtEnd, MirrorTrial.describe(stats)));
                 int from = 0;
                 for (int p = 0; p < PHASES.length; p++) {
                     int to = rate * phaseEnds[p];

@@ -100,7 +100,7 @@ public final class AsyncMirrorPairedLatencyRun {
                         block[i] = System.nanoTime() - start;
                     }
                     if (c == 2) {
-                        AsyncMirrorLatencyBenchmark.awaitBacklog(asyncStats);
+                        MirrorTrial.awaitBacklog(asyncStats);
                     }
                     if (round >= WARM_UP_ROUNDS) {
                         int r = round - WARM_UP_ROUNDS;
@@ -144,7 +144,7 @@ public final class AsyncMirrorPairedLatencyRun {
                         p99[c] / p99[0], p99[c] / p99[1], ratios[rounds / 2], ratios[rounds / 4], ratios[3 * rounds / 4]));
             }
             out.append("  ASYNC: ").append(asyncDifference).append("; ")
-                    .append(AsyncMirrorThroughputBenchmark.describe(asyncStats)).append('\n');
+                    .append(MirrorTrial.describe(asyncStats)).append('\n');
             out.append("  SYNC: ").append(syncDifference);
             return out.toString();
         }

@@ -95,7 +95,7 @@ public final class AsyncMirrorPairedThroughputRun {
                     int c = (round + turn) % CASES.length;
                     double rate = block(cases[c], rows);
                     if (c == 2) {
-                        AsyncMirrorLatencyBenchmark.awaitBacklog(asyncStats);
+                        MirrorTrial.awaitBacklog(asyncStats);
                     }
                     if (round >= WARM_UP_ROUNDS) {
                         perSecond[c][round - WARM_UP_ROUNDS] = rate;
@@ -126,9 +126,9 @@ public final class AsyncMirrorPairedThroughputRun {
                         ratios[rounds / 2], ratios[rounds / 4], ratios[3 * rounds / 4]));
             }
             out.append("  ASYNC: ").append(asyncDifference).append("; ")
-                    .append(AsyncMirrorThroughputBenchmark.describe(asyncStats)).append('\n');
+                    .append(MirrorTrial.describe(asyncStats)).append('\n');
             out.append("  SYNC: ").append(syncDifference).append("; ")
-                    .append(AsyncMirrorThroughputBenchmark.describe(syncMigration.stats()));
+                    .append(MirrorTrial.describe(syncMigration.stats()));
             // The numbers first, so that a run that lost writes still shows what it measured.
             System.out.println(out);
             asyncDifference.requireNone("After the ASYNC writes");

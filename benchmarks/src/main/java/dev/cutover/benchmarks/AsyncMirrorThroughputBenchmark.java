@@ -1,15 +1,10 @@
 package dev.cutover.benchmarks;
 
-import dev.cutover.Cutover;
-import dev.cutover.Migration;
 import dev.cutover.benchmarks.Accounts.AccountDao;
 import dev.cutover.benchmarks.Accounts.JdbcAccountDao;
-import dev.cutover.dualwrite.DualWriteStats;
 import dev.cutover.dualwrite.MirrorMode;
-import dev.cutover.flags.Stage;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -45,7 +40,6 @@ import org.openjdk.jmh.infra.BenchmarkParams;
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class AsyncMirrorThroughputBenchmark {
-    private static final String MIGRATION = "accounts";
     private static final int THREADS = 8;
 
     /** Source engine, then target engine. */
@@ -59,9 +53,7 @@ public class AsyncMirrorThroughputBenchmark {
     private Accounts accounts;
     private AccountDao sourceDao;
     private AccountDao targetDao;
-    private AccountDao proxy;
-    private Cutover cutover;
-    private Migration migration;
+    private MirrorTrial trial;
 
     @Setup(Level.Trial)
     public void setUp(BenchmarkParams params) {
@@ -69,47 +61,21 @@ public class AsyncMirrorThroughputBenchmark {
         accounts = Accounts.create(pair, "asyncthr", rows, THREADS + 6);
         sourceDao = new JdbcAccountDao(accounts.sourcePool);
         targetDao = new JdbcAccountDao(accounts.targetPool);
-        String method = params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1);
-        if (method.startsWith("cutover_")) {
-            MirrorMode mode = method.equals("cutover_async") ? MirrorMode.ASYNC : MirrorMode.SYNC;
-            cutover = Cutover.builder(accounts.sourcePool, accounts.targetPool).mirrorMode(MIGRATION, mode).build();
-            migration = cutover.migration(MIGRATION, Accounts.mapping());
-            migration.moveTo(Stage.DUAL_WRITE, "benchmark", "async mirror throughput benchmark");
-            proxy = migration.repository(AccountDao.class, sourceDao, targetDao);
-        }
+        trial = MirrorTrial.openFor(params, accounts, sourceDao, targetDao, "async mirror throughput benchmark");
     }
 
     @TearDown(Level.Trial)
     public void tearDown() throws SQLException, InterruptedException {
         try {
-            if (cutover != null) {
-                DualWriteStats stats = migration.stats();
-                AsyncMirrorLatencyBenchmark.awaitBacklog(stats);
-                if (!cutover.retryQueue().drain(Duration.ofMinutes(2))) {
-                    throw new IllegalStateException("The retry-queue did not drain: " + migration.queueStats());
-                }
-                Accounts.Difference difference = accounts.compare();
-                System.out.println();
-                System.out.println(pair + " rows=" + rows + " " + migration.rowCopier().mirrorMode() + ": " + difference
-                        + "; " + describe(stats));
-                difference.requireNone("After the " + migration.rowCopier().mirrorMode() + " writes");
+            if (trial != null) {
+                trial.requireEverythingCopied(pair + " rows=" + rows, Duration.ofMinutes(2));
             }
         } finally {
-            if (cutover != null) {
-                cutover.close();
+            if (trial != null) {
+                trial.close();
             }
             accounts.close();
         }
-    }
-
-    /** The copier's counters, for the run's log. */
-    static String describe(DualWriteStats stats) {
-        long copied = stats.asyncCopied();
-        return String.format(Locale.ROOT, "primary writes %d, mirrored %d (async copies included), async copied %d, coalesced %d,"
-                + " overflowed to the retry-queue %d, enqueued %d, enqueue failures %d, late %d, mean async lag %.2f ms",
-                stats.primaryWrites(), stats.mirrored(), copied, stats.asyncCoalesced(), stats.asyncOverflows(),
-                stats.enqueued(), stats.enqueueFailures(), stats.asyncLate(),
-                copied == 0 ? 0.0 : stats.asyncLagNanos() / 1e6 / copied);
     }
 
     /** One writer's random choices. */
@@ -135,12 +101,12 @@ public class AsyncMirrorThroughputBenchmark {
     @Benchmark
     @Threads(THREADS)
     public void cutover_async(Writer writer) throws SQLException {
-        proxy.deposit(writer.random.nextInt(rows), 1);
+        trial.proxy().deposit(writer.random.nextInt(rows), 1);
     }
 
     @Benchmark
     @Threads(THREADS)
     public void cutover_sync(Writer writer) throws SQLException {
-        proxy.deposit(writer.random.nextInt(rows), 1);
+        trial.proxy().deposit(writer.random.nextInt(rows), 1);
     }
 }
