@@ -11,7 +11,6 @@ import dev.cutover.flags.Stage;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
-import java.lang.reflect.Proxy;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -29,17 +28,11 @@ class AsyncMirrorTest {
 
     /** A pool whose connections are handed out only once the gate opens: holds every copy back. */
     private static DataSource gated(DataSource pool, CountDownLatch gate) {
-        return (DataSource) Proxy.newProxyInstance(AsyncMirrorTest.class.getClassLoader(), new Class<?>[] {DataSource.class},
-                (proxy, method, args) -> {
-                    if (method.getName().equals("getConnection")) {
-                        gate.await(30, TimeUnit.SECONDS);
-                    }
-                    try {
-                        return method.invoke(pool, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        return Interpose.before(DataSource.class, pool, method -> {
+            if (method.equals("getConnection")) {
+                gate.await(30, TimeUnit.SECONDS);
+            }
+        });
     }
 
     @Test

@@ -11,8 +11,6 @@ import dev.cutover.queue.RetryStore;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
@@ -40,7 +38,7 @@ class RefusedEnqueueTest {
             AtomicBoolean hold = new AtomicBoolean();
             DataSource sourcePool = source.dataSource(4);
             DataSource targetPool = target.dataSource(4);
-            DataSource heldTarget = interpose(DataSource.class, targetPool, method -> {
+            DataSource heldTarget = Interpose.before(DataSource.class, targetPool, method -> {
                 if (method.equals("getConnection") && hold.get()) {
                     gate.await(30, TimeUnit.SECONDS);
                 }
@@ -99,7 +97,7 @@ class RefusedEnqueueTest {
             DataSource sourcePool = source.dataSource(4);
             DataSource targetPool = target.dataSource(4);
             AtomicBoolean cut = new AtomicBoolean();
-            DataSource cutTarget = interpose(DataSource.class, targetPool, method -> {
+            DataSource cutTarget = Interpose.before(DataSource.class, targetPool, method -> {
                 if (method.equals("getConnection") && cut.get()) {
                     throw new SQLException("simulated: target unreachable", "08001");
                 }
@@ -132,26 +130,9 @@ class RefusedEnqueueTest {
         }
     }
 
-    /** A step run before each call of the interposed object, by method name; it may wait or throw. */
-    private interface BeforeCall {
-        void run(String method) throws Exception;
-    }
-
-    private static <T> T interpose(Class<T> type, T delegate, BeforeCall before) {
-        return type.cast(Proxy.newProxyInstance(RefusedEnqueueTest.class.getClassLoader(), new Class<?>[] {type},
-                (proxy, method, args) -> {
-                    before.run(method.getName());
-                    try {
-                        return method.invoke(delegate, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                }));
-    }
-
     /** An in-memory retry store whose enqueues fail while {@code refuse} is set. */
     private static RetryStore refusingEnqueues(AtomicBoolean refuse, String failure) {
-        return interpose(RetryStore.class, RetryStore.inMemory(), method -> {
+        return Interpose.before(RetryStore.class, RetryStore.inMemory(), method -> {
             if (method.startsWith("enqueue") && refuse.get()) {
                 throw new IllegalStateException(failure);
             }
