@@ -30,6 +30,14 @@ public class CutoverProperties {
     /** Prefix of the runtime's table names: up to 48 letters, digits or underscores, or empty. Default cutover_. */
     private String tablePrefix;
 
+    /**
+     * Whether Cutover's log lines, the exceptions it creates and the texts it stores (the retry
+     * table's last_error, verifier reports, mismatch events) show row values. Off by default: they
+     * name keys, tables, columns, SQL states and error classes only. Turn it on only for debugging
+     * on data that is not personal.
+     */
+    private boolean logValues = false;
+
     /** The old database. */
     private final Database source = new Database();
 
@@ -82,6 +90,14 @@ public class CutoverProperties {
 
     public void setTablePrefix(String tablePrefix) {
         this.tablePrefix = tablePrefix;
+    }
+
+    public boolean isLogValues() {
+        return logValues;
+    }
+
+    public void setLogValues(boolean logValues) {
+        this.logValues = logValues;
     }
 
     public Database getSource() {

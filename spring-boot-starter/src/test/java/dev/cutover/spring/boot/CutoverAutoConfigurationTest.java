@@ -122,7 +122,19 @@ class CutoverAutoConfigurationTest {
                     Cutover cutover = context.getBean(Cutover.class);
                     assertThat(cutover.queueWorkersRunning()).as("started by the lifecycle").isTrue();
                     assertThat(threads("cutover-retry-")).as("cutover.retry-queue.worker-count").isEqualTo(3);
+                    assertThat(cutover.migration("accounts").rowCopier().logValues()).as("values stay out by default")
+                            .isFalse();
                 });
+    }
+
+    @Test
+    void logValuesOptsTheRuntimeIntoShowingRowValues() {
+        withDatabases().withPropertyValues("cutover.log-values=true").run(context -> {
+            assertThat(context).hasNotFailed();
+            Cutover cutover = context.getBean(Cutover.class);
+            assertThat(cutover.migration("accounts").rowCopier().logValues()).isTrue();
+            assertThat(cutover.migration("accounts").router().config().revealValues()).isTrue();
+        });
     }
 
     /**

@@ -46,6 +46,7 @@ public final class RuntimeFactory {
             List<CutoverBuilderCustomizer> customizers, List<CutoverMappings> mappings) {
         Cutover.Builder builder = Cutover.builder(source, target)
                 .createTables(properties.isCreateTables())
+                .logValues(properties.isLogValues())
                 .startQueueWorkers(false);
         String prefix = properties.getTablePrefix() == null ? JdbcFlagStoreConfig.DEFAULT_TABLE_PREFIX
                 : properties.getTablePrefix();
