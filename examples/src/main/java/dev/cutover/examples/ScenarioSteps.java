@@ -1,9 +1,11 @@
 package dev.cutover.examples;
 
+import dev.cutover.Migration;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.router.ReadRouter;
 import dev.cutover.router.ReadRouterStats;
+import dev.cutover.verifier.VerificationReport;
 import java.io.PrintStream;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -13,7 +15,10 @@ import java.time.Duration;
 import java.util.Locale;
 import javax.sql.DataSource;
 
-/** The small steps the scenario programs share: waiting for the queue and the shadow reads, and a few looks at a table. */
+/**
+ * The small steps the scenario programs share: waiting for the queue and the shadow reads, proving
+ * the copy, and a few looks at a table.
+ */
 public final class ScenarioSteps {
     private ScenarioSteps() {
     }
@@ -46,6 +51,25 @@ public final class ScenarioSteps {
             }
             Thread.sleep(20);
         }
+    }
+
+    /**
+     * Proves the copy before any read moves: the verifier compares every row (checksums per chunk,
+     * row by row where they differ).
+     *
+     * @param out where to print the counts
+     * @param migration the migration
+     * @return the verifier's report, clean
+     * @throws IllegalStateException if the verifier found differences
+     */
+    public static VerificationReport requireVerified(PrintStream out, Migration migration) {
+        VerificationReport verified = migration.verify();
+        out.printf(Locale.ROOT, "  verifier: %d rows compared, %d differing keys%n", verified.rowsCompared(),
+                verified.differenceCount());
+        if (!verified.isClean()) {
+            throw new IllegalStateException("the verifier found differences before reads moved: " + verified);
+        }
+        return verified;
     }
 
     /**

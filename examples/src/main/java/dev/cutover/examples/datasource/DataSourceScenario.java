@@ -3,6 +3,7 @@ package dev.cutover.examples.datasource;
 import static dev.cutover.examples.ScenarioSteps.awaitShadowReads;
 import static dev.cutover.examples.ScenarioSteps.count;
 import static dev.cutover.examples.ScenarioSteps.requireDrained;
+import static dev.cutover.examples.ScenarioSteps.requireVerified;
 import static dev.cutover.examples.ScenarioSteps.step;
 
 import com.zaxxer.hikari.HikariConfig;
@@ -162,14 +163,8 @@ public final class DataSourceScenario {
             out.printf(Locale.ROOT, "  opened 4 (3 in one batch), deposited, transferred, closed 1;"
                     + " rows on the target: %d%n", count(target, "accounts"));
 
-            // Prove the copy before any read moves: the verifier compares every row (checksums per
-            // chunk, row by row where they differ) and, with repairWith, queues each differing key.
-            VerificationReport verified = migration.verify();
-            out.printf(Locale.ROOT, "  verifier: %d rows compared, %d differing keys%n", verified.rowsCompared(),
-                    verified.differenceCount());
-            if (!verified.isClean()) {
-                throw new IllegalStateException("the verifier found differences before reads moved: " + verified);
-            }
+            // Prove the copy before any read moves.
+            VerificationReport verified = requireVerified(out, migration);
 
             // Reads move gradually, by key. A query with `id = ?` in its WHERE is routed by that key;
             // every read is also run on the other side off the request thread and compared.

@@ -3,6 +3,7 @@ package dev.cutover.examples.jdbi;
 import static dev.cutover.examples.ScenarioSteps.awaitShadowReads;
 import static dev.cutover.examples.ScenarioSteps.count;
 import static dev.cutover.examples.ScenarioSteps.requireDrained;
+import static dev.cutover.examples.ScenarioSteps.requireVerified;
 import static dev.cutover.examples.ScenarioSteps.step;
 
 import com.zaxxer.hikari.HikariConfig;
@@ -148,14 +149,8 @@ public final class JdbiScenario {
             out.printf(Locale.ROOT, "  wrote 4 times; user 2 on the target: %s%n",
                     targetJdbi.onDemand(UserDao.class).find(2).orElseThrow());
 
-            // Prove the copy before any read moves: the verifier compares every row (checksums per
-            // chunk, row by row where they differ) and, with repairWith, queues each differing key.
-            VerificationReport verified = migration.verify();
-            out.printf(Locale.ROOT, "  verifier: %d rows compared, %d differing keys%n", verified.rowsCompared(),
-                    verified.differenceCount());
-            if (!verified.isClean()) {
-                throw new IllegalStateException("the verifier found differences before reads moved: " + verified);
-            }
+            // Prove the copy before any read moves.
+            VerificationReport verified = requireVerified(out, migration);
 
             // Reads move gradually. A key's side is sticky: raising the percentage only ever moves
             // keys to the target. Shadow reads compare the other side's answer off the request thread.
