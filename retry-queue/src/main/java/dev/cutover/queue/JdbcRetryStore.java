@@ -3,9 +3,7 @@ package dev.cutover.queue;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.util.Objects;
 import javax.sql.DataSource;
-import org.jdbi.v3.core.Handle;
 
 /**
  * A {@link RetryStore} in a relational database, which can also enqueue inside the caller's own
@@ -76,19 +74,4 @@ public interface JdbcRetryStore extends RetryStore {
      * @throws SQLException if the insert fails; the caller decides whether to roll back
      */
     long enqueue(Connection connection, NewRetryEntry entry, Instant now) throws SQLException;
-
-    /**
-     * Adds an entry using the caller's JDBI handle, inside whatever transaction it has open.
-     *
-     * @param handle the caller's handle on the database holding the table
-     * @param entry the entry
-     * @param now its creation time, also its first due time
-     * @return the new entry's id
-     * @throws SQLException if the insert fails
-     * @see #enqueue(Connection, NewRetryEntry, Instant)
-     */
-    default long enqueue(Handle handle, NewRetryEntry entry, Instant now) throws SQLException {
-        Objects.requireNonNull(handle, "null handle");
-        return enqueue(handle.getConnection(), entry, now);
-    }
 }

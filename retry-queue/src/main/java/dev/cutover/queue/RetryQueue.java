@@ -27,7 +27,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
-import org.jdbi.v3.core.Handle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -156,20 +155,6 @@ public final class RetryQueue implements AutoCloseable {
     public long enqueue(Connection connection, NewRetryEntry entry) throws SQLException {
         Objects.requireNonNull(entry, "null entry");
         return enqueued(entry, jdbcStore().enqueue(connection, entry, clock.instant()));
-    }
-
-    /**
-     * Enqueues an entry inside the caller's JDBI transaction; see {@link #enqueue(Connection, NewRetryEntry)}.
-     *
-     * @param handle the caller's handle on the database holding the queue table
-     * @param entry the entry
-     * @return the entry's id, valid once the caller commits
-     * @throws SQLException if the insert fails
-     * @throws IllegalStateException if this queue's store is not a {@link JdbcRetryStore}
-     */
-    public long enqueue(Handle handle, NewRetryEntry entry) throws SQLException {
-        Objects.requireNonNull(entry, "null entry");
-        return enqueued(entry, jdbcStore().enqueue(handle, entry, clock.instant()));
     }
 
     private JdbcRetryStore jdbcStore() {

@@ -2,7 +2,7 @@ package dev.cutover.queue;
 
 import dev.cutover.common.internal.TablePrefix;
 import dev.cutover.queue.internal.InMemoryRetryStore;
-import dev.cutover.queue.internal.JdbiRetryStore;
+import dev.cutover.queue.internal.RetryEntryTable;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -65,7 +65,7 @@ public interface RetryStore {
      * @throws dev.cutover.common.CutoverException if the database is unreachable or unsupported
      */
     static JdbcRetryStore jdbc(DataSource dataSource, String tablePrefix) {
-        return JdbiRetryStore.create(dataSource, tablePrefix);
+        return RetryEntryTable.create(dataSource, tablePrefix);
     }
 
     /**

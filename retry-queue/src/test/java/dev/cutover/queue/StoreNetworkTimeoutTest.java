@@ -3,7 +3,7 @@ package dev.cutover.queue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import dev.cutover.queue.internal.JdbiRetryStore;
+import dev.cutover.queue.internal.RetryEntryTable;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TcpForwarder;
 import dev.cutover.testsupport.TestDatabase;
@@ -25,7 +25,7 @@ class StoreNetworkTimeoutTest {
     void aStalledDatabase_failsTheStoresStatements_afterItsNetworkTimeout(Engine engine) {
         try (TestDatabase db = TestDatabases.create(engine, "rqstall");
                 TcpForwarder forwarder = TcpForwarder.in(db)) {
-            JdbcRetryStore store = JdbiRetryStore.create(db.dataSourceVia(forwarder, 1), "", 1_000);
+            JdbcRetryStore store = RetryEntryTable.create(db.dataSourceVia(forwarder, 1), "", 1_000);
             store.createTables();
             store.enqueue(TestEntries.upsert("k", 1), Instant.now());
             // Right after a statement, so that the pool hands the same connection on without checking it.

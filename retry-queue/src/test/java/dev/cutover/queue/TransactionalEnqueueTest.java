@@ -60,12 +60,12 @@ class TransactionalEnqueueTest {
             try (Handle handle = jdbi.open()) {
                 handle.begin();
                 writeSource(handle.getConnection(), "k1");
-                ids[0] = f.queue.enqueue(handle, upsert("k1", 1));
+                ids[0] = f.queue.enqueue(handle.getConnection(), upsert("k1", 1));
                 handle.rollback();
             }
             jdbi.useTransaction(handle -> {
                 writeSource(handle.getConnection(), "k2");
-                ids[1] = f.queue.enqueue(handle, upsert("k2", 2));
+                ids[1] = f.queue.enqueue(handle.getConnection(), upsert("k2", 2));
             });
             f.assertOnlyCommittedAppliedAndSourceMatches(ids[0], ids[1]);
         }

@@ -266,7 +266,7 @@ public final class InMemoryRetryStore implements RetryStore {
     }
 
     private boolean stillClaimed(RetryEntry claimed) {
-        JdbiRetryStore.requireClaimed(claimed);
+        RetryEntryTable.requireClaimed(claimed);
         RetryEntry e = entries.get(claimed.id());
         return e != null && claimed.leaseOwner().equals(e.leaseOwner()) && claimed.leaseUntil().equals(e.leaseUntil());
     }

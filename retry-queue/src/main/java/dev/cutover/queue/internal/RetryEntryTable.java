@@ -52,7 +52,7 @@ import org.jdbi.v3.core.statement.Query;
  * store's own connections get a network timeout of {@value NetworkTimeouts#DEFAULT_MILLIS} ms, so that a
  * stalled database fails a claim or a completion instead of holding a worker for many minutes.
  */
-public final class JdbiRetryStore implements JdbcRetryStore {
+public final class RetryEntryTable implements JdbcRetryStore {
     /** The stored values this version reads; anything else is unreadable and gets parked. */
     private static final String KNOWN_MODES = "'REPLAY', 'RESYNC'";
     private static final String KNOWN_STATUSES = "'PENDING', 'PARKED'";
@@ -80,7 +80,7 @@ public final class JdbiRetryStore implements JdbcRetryStore {
     private final String lockSql;
     private final String optimisticClaimSql;
 
-    private JdbiRetryStore(DataSource dataSource, Dialect dialect, String tablePrefix, int networkTimeoutMillis) {
+    private RetryEntryTable(DataSource dataSource, Dialect dialect, String tablePrefix, int networkTimeoutMillis) {
         this.dataSource = dataSource;
         this.jdbi = Jdbi.create(() -> NetworkTimeouts.connect(dataSource, networkTimeoutMillis));
         this.dialect = dialect;
@@ -133,7 +133,7 @@ public final class JdbiRetryStore implements JdbcRetryStore {
      * @param tablePrefix prefix of the table's name
      * @return the store
      */
-    public static JdbiRetryStore create(DataSource dataSource, String tablePrefix) {
+    public static RetryEntryTable create(DataSource dataSource, String tablePrefix) {
         return create(dataSource, tablePrefix, NetworkTimeouts.DEFAULT_MILLIS);
     }
 
@@ -146,18 +146,18 @@ public final class JdbiRetryStore implements JdbcRetryStore {
      * @param networkTimeoutMillis the longest wait for one network read, positive
      * @return the store
      */
-    public static JdbiRetryStore create(DataSource dataSource, String tablePrefix, int networkTimeoutMillis) {
+    public static RetryEntryTable create(DataSource dataSource, String tablePrefix, int networkTimeoutMillis) {
         Objects.requireNonNull(dataSource, "null dataSource");
         Checks.identifier(tablePrefix, "tablePrefix");
         Checks.between("networkTimeoutMillis", networkTimeoutMillis, 1, Integer.MAX_VALUE);
-        return new JdbiRetryStore(dataSource, Dialect.detect(dataSource), tablePrefix, networkTimeoutMillis);
+        return new RetryEntryTable(dataSource, Dialect.detect(dataSource), tablePrefix, networkTimeoutMillis);
     }
 
     @Override
     public void createTables() {
         jdbi.useHandle(handle -> {
             try {
-                Dialects.runScript(dialect, handle.getConnection(), JdbiRetryStore.class, tablePrefix);
+                Dialects.runScript(dialect, handle.getConnection(), RetryEntryTable.class, tablePrefix);
             } catch (SQLException e) {
                 throw new CutoverException("Cannot create the retry queue table " + table + ": " + Redaction.message(e, false), e);
             }
@@ -177,7 +177,7 @@ public final class JdbiRetryStore implements JdbcRetryStore {
     @Override
     public long enqueue(NewRetryEntry entry, Instant now) {
         try {
-            return inTransactionRetryingConflicts(handle -> enqueue(handle, entry, now));
+            return inTransactionRetryingConflicts(handle -> enqueue(handle.getConnection(), entry, now));
         } catch (SQLException | JdbiException e) {
             throw new CutoverException("Cannot enqueue a retry entry into " + table + ": " + Redaction.message(e, false), e);
         }
@@ -668,7 +668,7 @@ public final class JdbiRetryStore implements JdbcRetryStore {
             MigrationStats add = row.status() == EntryStatus.PENDING
                     ? new MigrationStats(row.count(), 0, Optional.of(row.oldest()))
                     : new MigrationStats(0, row.count(), Optional.empty());
-            stats.merge(row.migration(), add, JdbiRetryStore::sum);
+            stats.merge(row.migration(), add, RetryEntryTable::sum);
         }
         return stats;
     }
