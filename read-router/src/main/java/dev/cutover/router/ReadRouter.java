@@ -6,18 +6,14 @@ import dev.cutover.common.internal.Redaction;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Side;
-import dev.cutover.flags.Stage;
 import dev.cutover.router.internal.AutoRollback;
-import dev.cutover.router.internal.MismatchFields;
 import dev.cutover.router.internal.NamedDaemonThreads;
 import dev.cutover.router.internal.RateLimitedLog;
-import dev.cutover.router.internal.RecentMismatches;
 import dev.cutover.router.internal.RouterInternals;
 import dev.cutover.router.internal.ShadowAdmission;
+import dev.cutover.router.internal.ShadowComparison;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -25,7 +21,6 @@ import java.util.OptionalDouble;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadLocalRandom;
@@ -86,48 +81,29 @@ import org.slf4j.LoggerFactory;
  * and {@link #close()} it on shutdown.
  */
 public final class ReadRouter implements AutoCloseable {
-    /** How many times a difference is re-read before it counts as a mismatch: after the delay, twice it and four times it. */
-    private static final int RECHECKS = 3;
     private static final Logger LOG = LoggerFactory.getLogger(ReadRouter.class);
 
     static {
-        RouterInternals.install(router -> router.mismatchFields);
+        RouterInternals.install(router -> router.shadows.mismatchFields());
     }
 
     private final MigrationFlags flags;
     private final String migration;
     private final ReadRouterConfig config;
-    private final ResultComparator comparator;
-    private final List<MismatchListener> listeners;
     private final CircuitBreaker breaker;
     private final ThreadPoolExecutor targetExecutor;
-    private final Executor shadowExecutor;
-    private final ThreadPoolExecutor ownedShadowExecutor;
     private final AutoRollback autoRollback;
-    private final RecentMismatches recent;
-    private final MismatchFields mismatchFields = new MismatchFields();
-    private final ShadowAdmission admission;
+    private final ShadowComparison shadows;
     private final RateLimitedLog fallbackLog;
-    private final RateLimitedLog mismatchLog;
-    private final RateLimitedLog shadowProblemLog;
     private final LongAdder sourceReads = new LongAdder();
     private final LongAdder targetReads = new LongAdder();
     private final LongAdder fallbacks = new LongAdder();
-    private final LongAdder compared = new LongAdder();
-    private final LongAdder matched = new LongAdder();
-    private final LongAdder mismatched = new LongAdder();
-    private final LongAdder shadowErrors = new LongAdder();
-    private final LongAdder shadowDropped = new LongAdder();
-    private final LongAdder settled = new LongAdder();
-    private final LongAdder abandoned = new LongAdder();
     private volatile boolean closed;
 
     private ReadRouter(Builder b) {
         this.flags = b.flags;
         this.migration = b.migration;
         this.config = b.config;
-        this.comparator = b.comparator;
-        this.listeners = List.copyOf(b.listeners);
         this.breaker = CircuitBreaker.of("cutover-read-" + migration, config.circuitBreaker());
         breaker.getEventPublisher().onStateTransition(event -> {
             CircuitBreaker.State to = event.getStateTransition().getToState();
@@ -143,26 +119,11 @@ public final class ReadRouter implements AutoCloseable {
         this.targetExecutor = new ThreadPoolExecutor(config.targetConcurrency(), config.targetConcurrency(),
                 30, TimeUnit.SECONDS, new SynchronousQueue<>(), new NamedDaemonThreads("cutover-target-read-" + migration));
         targetExecutor.allowCoreThreadTimeOut(true);
-        if (b.shadowExecutor != null) {
-            this.shadowExecutor = b.shadowExecutor;
-            this.ownedShadowExecutor = null;
-        } else {
-            // Unbounded as a type only: admission keeps at most shadowQueueCapacity reads waiting, so that a
-            // shadow read once admitted is never rejected for want of room.
-            this.ownedShadowExecutor = new ThreadPoolExecutor(config.shadowThreads(), config.shadowThreads(),
-                    30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
-                    new NamedDaemonThreads("cutover-shadow-read-" + migration));
-            ownedShadowExecutor.allowCoreThreadTimeOut(true);
-            this.shadowExecutor = ownedShadowExecutor;
-        }
         this.autoRollback = new AutoRollback(config.autoRollback(), flags, migration, config.autoRollbackWindow(),
                 config.autoRollbackMaxErrorPercent(), config.autoRollbackMaxMismatchPercent());
-        this.recent = new RecentMismatches(config.recentMismatchCapacity());
+        this.shadows = new ShadowComparison(flags, migration, config, b.comparator, b.listeners, b.shadowExecutor,
+                autoRollback);
         this.fallbackLog = new RateLimitedLog(config.fallbackLogInterval());
-        this.mismatchLog = new RateLimitedLog(config.mismatchLogInterval());
-        this.shadowProblemLog = new RateLimitedLog(config.mismatchLogInterval());
-        this.admission = new ShadowAdmission(migration, config.shadowThreads() + config.shadowQueueCapacity(),
-                config.mismatchLogInterval());
     }
 
     /**
@@ -237,7 +198,7 @@ public final class ReadRouter implements AutoCloseable {
             T answer = source.call();
             sourceReads.increment();
             if (state.shadowRead()) {
-                shadow(operation, routingKey, state.stage(), Side.SOURCE, answer, source, target);
+                shadows.submit(operation, routingKey, state.stage(), Side.SOURCE, answer, source, target);
             }
             return answer;
         }
@@ -247,7 +208,7 @@ public final class ReadRouter implements AutoCloseable {
         T answer = target.call();
         targetReads.increment();
         if (compareTargetServed(state)) {
-            shadow(operation, routingKey, state.stage(), Side.TARGET, answer, target, source);
+            shadows.submit(operation, routingKey, state.stage(), Side.TARGET, answer, target, source);
         }
         return answer;
     }
@@ -315,9 +276,11 @@ public final class ReadRouter implements AutoCloseable {
 
     /** @return the counts since the router was built */
     public ReadRouterStats stats() {
-        return new ReadRouterStats(sourceReads.sum(), targetReads.sum(), fallbacks.sum(), compared.sum(),
-                matched.sum(), mismatched.sum(), settled.sum(), abandoned.sum(), shadowErrors.sum(), shadowDropped.sum(),
-                admission.throttled(), admission.backlog(), admission.backPressure(), autoRollback.rollbacks());
+        ShadowAdmission admission = shadows.admission();
+        return new ReadRouterStats(sourceReads.sum(), targetReads.sum(), fallbacks.sum(), shadows.compared(),
+                shadows.matched(), shadows.mismatched(), shadows.settled(), shadows.abandoned(), shadows.errors(),
+                shadows.dropped(), admission.throttled(), admission.backlog(), admission.backPressure(),
+                autoRollback.rollbacks());
     }
 
     /**
@@ -329,7 +292,7 @@ public final class ReadRouter implements AutoCloseable {
      * @return the counts since the router was built, by field, in the order the fields first differed
      */
     public Map<String, Long> mismatchesByField() {
-        return mismatchFields.snapshot();
+        return shadows.mismatchFields().snapshot();
     }
 
     /**
@@ -339,7 +302,7 @@ public final class ReadRouter implements AutoCloseable {
      * @return the mismatches, newest first, values masked unless revealed
      */
     public List<MismatchEvent> recentMismatches() {
-        return recent.newestFirst();
+        return shadows.recentMismatches();
     }
 
     /**
@@ -351,11 +314,7 @@ public final class ReadRouter implements AutoCloseable {
     public void close() {
         closed = true;
         targetExecutor.shutdownNow();
-        if (ownedShadowExecutor != null) {
-            List<Runnable> waiting = ownedShadowExecutor.shutdownNow();
-            shadowDropped.add(waiting.size());
-            waiting.forEach(task -> admission.finished());
-        }
+        shadows.close();
     }
 
     private <T> T readTargetWithFallback(String operation, String routingKey, MigrationState state, ReadCall<T> source,
@@ -394,7 +353,7 @@ public final class ReadRouter implements AutoCloseable {
         autoRollback.recordTargetRead(false);
         targetReads.increment();
         if (compareTargetServed(state)) {
-            shadow(operation, routingKey, state.stage(), Side.TARGET, answer, target, source);
+            shadows.submit(operation, routingKey, state.stage(), Side.TARGET, answer, target, source);
         }
         return answer;
     }
@@ -428,210 +387,6 @@ public final class ReadRouter implements AutoCloseable {
             return ThreadLocalRandom.current().nextDouble(100) < percent.getAsDouble();
         }
         return state.shadowRead();
-    }
-
-    private void shadow(String operation, String routingKey, Stage readStage, Side served, Object answer,
-            ReadCall<?> servedCall, ReadCall<?> other) {
-        if (!admission.tryAdmit()) {
-            return;
-        }
-        try {
-            shadowExecutor.execute(() -> {
-                try {
-                    runShadow(operation, routingKey, readStage, served, answer, servedCall, other);
-                } finally {
-                    admission.finished();
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            admission.finished();
-            shadowDropped.increment();
-            long held = shadowProblemLog.tryLog();
-            if (held >= 0) {
-                LOG.warn("Migration {}: shadow read of {} dropped because the shadow executor rejected it{}", migration,
-                        operation, held > 0 ? " (" + held + " more shadow problems since the last report)" : "");
-            }
-        }
-    }
-
-    private void runShadow(String operation, String routingKey, Stage readStage, Side served, Object answer,
-            ReadCall<?> servedCall, ReadCall<?> other) {
-        if (abandonedOutsideDualWrites(operation, "start")) {
-            return;
-        }
-        Side otherSide = served.other();
-        Object otherAnswer;
-        try {
-            otherAnswer = other.call();
-        } catch (Exception e) {
-            shadowErrors.increment();
-            if (otherSide == Side.TARGET) {
-                autoRollback.recordTargetRead(true);
-            }
-            logShadowProblem("shadow read of " + operation + " on the " + otherSide + " failed: "
-                    + Redaction.describe(e, config.revealValues()));
-            return;
-        }
-        if (otherSide == Side.TARGET) {
-            autoRollback.recordTargetRead(false);
-        }
-        List<Difference> differences = compare(operation, served, answer, otherAnswer);
-        if (differences == null) {
-            return;
-        }
-        boolean settledOnRecheck = false;
-        if (!differences.isEmpty() && !config.mismatchRecheckDelay().isZero()) {
-            differences = recheck(operation, readStage, served, answer, servedCall, otherAnswer, other);
-            if (differences == null) {
-                return;
-            }
-            settledOnRecheck = differences.isEmpty();
-        }
-        if (!differences.isEmpty() && abandonedOutsideDualWrites(operation, "confirm a difference")) {
-            return;
-        }
-        if (differences.isEmpty()) {
-            // Outcome and rollback check before the total, so that whoever sees a comparison counted sees
-            // all of its effects.
-            if (settledOnRecheck) {
-                settled.increment();
-            }
-            matched.increment();
-            autoRollback.recordComparison(false);
-            compared.increment();
-            return;
-        }
-        boolean reveal = config.revealValues();
-        List<Difference> reported = reveal ? differences : differences.stream().map(Difference::masked).toList();
-        MismatchEvent event = new MismatchEvent(migration, operation, routingKey, served, reported, reveal, Instant.now());
-        recent.add(event);
-        mismatchFields.count(event.fields());
-        mismatched.increment();
-        autoRollback.recordComparison(true);
-        compared.increment();
-        reportMismatch(event, differences);
-    }
-
-    /**
-     * Reads both sides again after the recheck delay, the served side first as in the original read,
-     * and while they still differ, again after twice and four times the delay ({@value #RECHECKS}
-     * re-reads in all): a copy that is slower than one delay (a loaded database, a row lock held by
-     * another writer's copy) would otherwise be reported as a divergence. A row whose answer on the
-     * primary side changed in between is being written (the primary is written first, the other side
-     * by the mirror after it): its difference is a write in flight, not evidence of divergence, and
-     * counts as none. The primary is that of the stage of the original read and that of the stage now;
-     * when the two differ, a change on either settles.
-     *
-     * @return the differences after the last re-read, or null if a read or the comparison failed, or
-     *     the comparison was abandoned (already counted)
-     */
-    private List<Difference> recheck(String operation, Stage readStage, Side served, Object answer,
-            ReadCall<?> servedCall, Object otherAnswer, ReadCall<?> other) {
-        List<Difference> differences = null;
-        long delay = config.mismatchRecheckDelay().toMillis();
-        for (int attempt = 0; attempt < RECHECKS; attempt++, delay *= 2) {
-            try {
-                Thread.sleep(delay);
-            } catch (InterruptedException e) {
-                // Only close() interrupts shadow threads; the comparison is then never finished.
-                shadowDropped.increment();
-                Thread.currentThread().interrupt();
-                return null;
-            }
-            Stage recheckStage = flags.state(migration).stage();
-            if (!recheckStage.dualWrites()) {
-                abandon(operation, recheckStage, "re-read");
-                return null;
-            }
-            Object servedAgain;
-            Object otherAgain;
-            try {
-                servedAgain = servedCall.call();
-                otherAgain = other.call();
-            } catch (Exception e) {
-                shadowErrors.increment();
-                logShadowProblem("re-reading " + operation + " to confirm a difference failed: "
-                        + Redaction.describe(e, config.revealValues()));
-                return null;
-            }
-            for (Side primary : EnumSet.of(readStage.primary(), recheckStage.primary())) {
-                Object before = primary == served ? answer : otherAnswer;
-                Object again = primary == served ? servedAgain : otherAgain;
-                List<Difference> changes = compare(operation, Side.SOURCE, before, again);
-                if (changes == null) {
-                    return null;
-                }
-                if (!changes.isEmpty()) {
-                    return List.of();
-                }
-            }
-            differences = compare(operation, served, servedAgain, otherAgain);
-            if (differences == null || differences.isEmpty()) {
-                return differences;
-            }
-        }
-        return differences;
-    }
-
-    /** @return whether the comparison is abandoned (and counted) because the stage no longer writes both sides */
-    private boolean abandonedOutsideDualWrites(String operation, String step) {
-        Stage stage = flags.state(migration).stage();
-        if (stage.dualWrites()) {
-            return false;
-        }
-        abandon(operation, stage, step);
-        return true;
-    }
-
-    private void abandon(String operation, Stage stage, String step) {
-        abandoned.increment();
-        LOG.debug("Migration {}: shadow comparison of {} abandoned: it would {} in stage {}, which does not write both"
-                + " sides", migration, operation, step, stage);
-    }
-
-    /** @return the differences, or null if the comparator failed (already counted and logged) */
-    private List<Difference> compare(String operation, Side served, Object servedAnswer, Object otherAnswer) {
-        Object sourceAnswer = served == Side.SOURCE ? servedAnswer : otherAnswer;
-        Object targetAnswer = served == Side.SOURCE ? otherAnswer : servedAnswer;
-        try {
-            return Objects.requireNonNull(comparator.compare(sourceAnswer, targetAnswer),
-                    "the comparator returned null instead of a list");
-        } catch (RuntimeException e) {
-            shadowErrors.increment();
-            logShadowProblem("comparing the answers of " + operation + " failed: "
-                    + Redaction.describe(e, config.revealValues()));
-            return null;
-        }
-    }
-
-    private void reportMismatch(MismatchEvent event, List<Difference> differences) {
-        String operation = event.operation();
-        String routingKey = event.routingKey();
-        for (MismatchListener listener : listeners) {
-            try {
-                listener.onMismatch(event);
-            } catch (RuntimeException e) {
-                LOG.warn("Migration {}: mismatch listener {} failed: {}", migration, listener,
-                        Redaction.describe(e, config.revealValues()), Redaction.loggable(e, config.revealValues()));
-            }
-        }
-        long held = mismatchLog.tryLog();
-        if (held >= 0) {
-            LOG.warn("Migration {}: read {} (key {}) differs between source and target at {} ({} served){}", migration,
-                    operation, routingKey, event.paths(), event.servedSide(),
-                    held > 0 ? " (" + held + " more mismatches since the last report)" : "");
-        }
-        if (event.valuesRevealed() && LOG.isDebugEnabled()) {
-            LOG.debug("Migration {}: read {} (key {}) differences: {}", migration, operation, routingKey, differences);
-        }
-    }
-
-    private void logShadowProblem(String what) {
-        long held = shadowProblemLog.tryLog();
-        if (held >= 0) {
-            LOG.warn("Migration {}: {}{}", migration, what,
-                    held > 0 ? " (" + held + " more shadow problems since the last report)" : "");
-        }
     }
 
     private boolean breakerLetsReadsThrough() {
