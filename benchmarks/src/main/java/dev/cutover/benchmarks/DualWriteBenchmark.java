@@ -15,6 +15,9 @@ import dev.cutover.benchmarks.Accounts.AccountDao;
 import dev.cutover.benchmarks.Accounts.JdbcAccountDao;
 import dev.cutover.flags.Stage;
 import java.io.IOException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -35,7 +38,9 @@ import org.openjdk.jmh.annotations.TearDown;
  * row's lock by {@code KeyResync}), against the same
  * plain JDBC DAO over a {@code CutoverDataSource} (the statement parsed, its key found, the row
  * copied the same way after the commit), and against
- * LaunchDarkly's migration write path in its {@code dualwrite} stage calling the same two DAOs.
+ * LaunchDarkly's migration write path in its {@code dualwrite} stage calling the same two DAOs, and
+ * against the round-trip floor of a copy that keeps Cutover's ordering guarantee, written by hand
+ * ({@link #floor_lockedCopyByHand()}).
  * Both Cutover paths are wired as an application wires them, by the {@code Cutover} runtime, with
  * its flags and retry-queue on the source database.
  * Every DAO call is one auto-committed statement; {@code insert} opens a new account per call,
@@ -48,6 +53,11 @@ import org.openjdk.jmh.annotations.TearDown;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class DualWriteBenchmark {
     private static final String MIGRATION = "accounts";
+    /** Referenced by the insert's FROM, so PostgreSQL takes both locks before it writes, for the statement's transaction. */
+    private static final String FLOOR_UPSERT = "INSERT INTO account (id, owner, balance, version) SELECT ?, ?, ?, ?"
+            + " FROM (SELECT pg_advisory_xact_lock_shared(1), pg_advisory_xact_lock(2, CAST(? AS INTEGER))) locks"
+            + " ON CONFLICT (id) DO UPDATE SET owner = EXCLUDED.owner, balance = EXCLUDED.balance,"
+            + " version = EXCLUDED.version";
 
     /** Source engine, then target engine. */
     @Param({"postgresql-postgresql", "mariadb-postgresql"})
@@ -141,6 +151,44 @@ public class DualWriteBenchmark {
         long id = nextId();
         writeTo(sourceDao, id);
         writeTo(targetDao, id);
+    }
+
+    /**
+     * The fewest round trips a synchronous copy can make and keep the guarantee, in plain JDBC with
+     * nothing else: the source write, then the row read under its lock on the source (so copies of
+     * one key land in the source's commit order), the target written in one auto-committed statement
+     * that also takes the key's and the table's advisory locks (the target is PostgreSQL in both pairs;
+     * the locks keep an abandoned copy's commit from landing after a later one, issue #12), and the
+     * source's lock released. Four round trips against the baseline's two (on MariaDB, also the two
+     * {@code set autocommit} the driver sends). No retry-queue check, no flags, no metrics, no
+     * handling of a missing row or a failure: what Cutover's synchronous mode could approach at best.
+     */
+    @Benchmark
+    public void floor_lockedCopyByHand() throws SQLException {
+        long id = nextId();
+        writeTo(sourceDao, id);
+        try (Connection source = accounts.sourcePool.getConnection()) {
+            source.setAutoCommit(false);
+            try (PreparedStatement lock = source.prepareStatement(
+                    "SELECT id, owner, balance, version FROM account WHERE id = ? FOR UPDATE")) {
+                lock.setLong(1, id);
+                try (ResultSet row = lock.executeQuery()) {
+                    row.next();
+                    try (Connection target = accounts.targetPool.getConnection();
+                         PreparedStatement upsert = target.prepareStatement(FLOOR_UPSERT)) {
+                        upsert.setLong(1, id);
+                        upsert.setString(2, row.getString(2));
+                        upsert.setLong(3, row.getLong(3));
+                        upsert.setLong(4, row.getLong(4));
+                        upsert.setLong(5, id);
+                        upsert.executeUpdate();
+                    }
+                }
+            } finally {
+                source.rollback();
+                source.setAutoCommit(true);
+            }
+        }
     }
 
     @Benchmark
