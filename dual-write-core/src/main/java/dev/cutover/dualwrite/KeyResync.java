@@ -308,20 +308,20 @@ public final class KeyResync implements AutoCloseable {
                 for (int attempt = 1; attempt <= MAX_ABSENT_RECHECKS; attempt++) {
                     sendingBorrowed.limit(budget, "the locking read");
                     List<Object> row = readLocked(sendingBorrowed, fromDialect, select, fromKey, fromColumns.size(), budget);
-                    receivingBorrowed.limit(budget, "the key's lock");
-                    lockReceivingKeys(receivingBorrowed, toDialect, table(mapping, to), List.of(toKey), budget);
                     if (row != null) {
-                        receivingBorrowed.limit(budget, "the upsert");
+                        receivingBorrowed.limit(budget, "the key's lock and the upsert");
                         List<Object> converted = mapping.convertRow(from, row);
                         if (guardedWrite(mapping, to, toDialect, receiving)) {
                             writeGuarded(receiving, receivingBorrowed.queryTimeoutSeconds(budget, timeoutSeconds),
                                     table(mapping, to), toColumns, toKeys, converted, toKey);
                         } else {
-                            execute(receivingBorrowed, upsert, converted, budget);
+                            lockReceivingKeysAndExecute(receivingBorrowed, toDialect, table(mapping, to), List.of(toKey),
+                                    upsert, converted, budget);
                         }
                     } else {
-                        receivingBorrowed.limit(budget, "the delete");
-                        execute(receivingBorrowed, delete, toKey, budget);
+                        receivingBorrowed.limit(budget, "the key's lock and the delete");
+                        lockReceivingKeysAndExecute(receivingBorrowed, toDialect, table(mapping, to), List.of(toKey),
+                                delete, toKey, budget);
                         sendingBorrowed.limit(budget, "the locking read");
                         if (readLocked(sendingBorrowed, fromDialect, select, fromKey, fromColumns.size(), budget) != null) {
                             receiving.rollback();
@@ -442,11 +442,10 @@ public final class KeyResync implements AutoCloseable {
                     for (int i : copied) {
                         copiedToKeys.add(mapping.convertKey(from, fromKeyValues.get(i)));
                     }
-                    receivingBorrowed.limit(budget, "the keys' locks of a batch");
-                    lockReceivingKeys(receivingBorrowed, toDialect, table(mapping, to), copiedToKeys, budget);
-                    receivingBorrowed.limit(budget, "the upsert of a batch");
-                    execute(receivingBorrowed, RowSql.upsertRows(toDialect, table(mapping, to), toColumns, toKeys,
-                            rows.size()), values, budget);
+                    receivingBorrowed.limit(budget, "the keys' locks and the upsert of a batch");
+                    lockReceivingKeysAndExecute(receivingBorrowed, toDialect, table(mapping, to), copiedToKeys,
+                            RowSql.upsertRows(toDialect, table(mapping, to), toColumns, toKeys, rows.size()), values,
+                            budget);
                     if (inWindow != null && !inWindow.getAsBoolean()) {
                         throw new CopyWindowClosedException("A batch of " + entity + " was not written on the "
                                 + to.name().toLowerCase(java.util.Locale.ROOT) + " before the copy window of its primary"
@@ -475,17 +474,18 @@ public final class KeyResync implements AutoCloseable {
 
     /**
      * The first part of the two-part advisory lock a copy takes per key on a PostgreSQL receiving side
-     * ({@link #lockReceivingKeys}): apart from the one-part ({@code bigint}) locks an application is
+     * ({@link #lockReceivingKeysAndExecute}): apart from the one-part ({@code bigint}) locks an application is
      * more likely to take, and from two-part locks with another first part.
      */
     static final int RECEIVING_KEY_LOCK_CLASS = 0x43757476;
-    /** The first part of the two-part advisory lock a copy shares per receiving table, see {@link #lockReceivingKeys}. */
+    /** The first part of the two-part advisory lock a copy shares per receiving table, see {@link #lockReceivingKeysAndExecute}. */
     static final int RECEIVING_TABLE_LOCK_CLASS = 0x43757474;
 
     /**
-     * Takes, on a PostgreSQL receiving side, before the copy writes anything there, transaction-scoped
-     * advisory locks: its table's shared, and each key's exclusive, in that order (and keys in the
-     * order of their ids, so that two batch copies cannot wait for each other's). The sending side's
+     * Runs a copy's write on the receiving side, on PostgreSQL in the same round trip as (and after)
+     * transaction-scoped advisory locks it takes first: its table's shared, and each key's exclusive,
+     * in that order (and keys in the order of their ids, so that two batch copies cannot wait for each
+     * other's). The sending side's
      * row lock orders copies only while their copier holds it; a copier that gave up on its receiving
      * side (a reset, or a stall that outlasted the network timeout, while its commit was on the wire)
      * ends that lock, but its transaction may still commit on the server when the held bytes arrive.
@@ -500,25 +500,39 @@ public final class KeyResync implements AutoCloseable {
      * which waits for an uncommitted insert.
      *
      * @param toKeys the keys in the receiving side's terms
+     * @param write the upsert or delete
+     * @param values its parameters
      */
-    private void lockReceivingKeys(Borrowed receiving, Dialect dialect, String table, List<List<Object>> toKeys,
-            CopyBudget budget) throws SQLException {
+    private void lockReceivingKeysAndExecute(Borrowed receiving, Dialect dialect, String table,
+            List<List<Object>> toKeys, String write, List<Object> values, CopyBudget budget) throws SQLException {
         if (dialect != Dialect.POSTGRESQL || toKeys.isEmpty()) {
+            execute(receiving, write, values, budget);
             return;
         }
         Object[] ids = toKeys.stream().mapToInt(key -> receivingKeyLockId(table, key)).distinct().sorted().boxed()
                 .toArray();
-        // One round trip: the branches of UNION ALL run in order, the table's lock first.
+        // One round trip for the locks and the write: the driver sends a text's statements together, the
+        // server runs them in order, and the branches of UNION ALL in order, the table's lock first.
         try (PreparedStatement statement = receiving.connection.prepareStatement("SELECT pg_advisory_xact_lock_shared(?, ?)"
-                + " UNION ALL SELECT pg_advisory_xact_lock(?, u.id) FROM unnest(?::int[]) AS u(id)")) {
+                + " UNION ALL SELECT pg_advisory_xact_lock(?, u.id) FROM unnest(?::int[]) AS u(id); " + write)) {
             statement.setQueryTimeout(receiving.queryTimeoutSeconds(budget, timeoutSeconds));
             statement.setInt(1, RECEIVING_TABLE_LOCK_CLASS);
             statement.setInt(2, receivingTableLockId(table));
             statement.setInt(3, RECEIVING_KEY_LOCK_CLASS);
             statement.setArray(4, receiving.connection.createArrayOf("int4", ids));
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    // Each row is one lock taken; there is nothing to read.
+            for (int i = 0; i < values.size(); i++) {
+                statement.setObject(i + 5, values.get(i));
+            }
+            // Each row of the first result is one lock taken, the second result the write's count:
+            // nothing to read, but every result is consumed so that a failure of either surfaces here.
+            for (boolean rows = statement.execute(); rows || statement.getUpdateCount() != -1;
+                    rows = statement.getMoreResults()) {
+                if (rows) {
+                    try (ResultSet rs = statement.getResultSet()) {
+                        while (rs.next()) {
+                            // a lock taken
+                        }
+                    }
                 }
             }
         }
@@ -529,7 +543,7 @@ public final class KeyResync implements AutoCloseable {
      * this resync that had begun there has ended, committed or rolled back (PostgreSQL; elsewhere it
      * returns at once). A copy of the old primary's epoch checks its copy window after its receiving
      * statement and before its commit, and a copy whose client gave up may still commit later (see
-     * {@link #lockReceivingKeys}): on PostgreSQL the new primary's statements pass over such a copy's
+     * {@link #lockReceivingKeysAndExecute}): on PostgreSQL the new primary's statements pass over such a copy's
      * uncommitted insert, which would then commit after them. Copies that begin there after this
      * returns are past every old copy window, so they roll back.
      *

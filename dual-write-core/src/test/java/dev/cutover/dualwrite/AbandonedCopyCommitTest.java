@@ -227,7 +227,7 @@ class AbandonedCopyCommitTest {
                             }
                             throw reset();
                         }
-                        if (name.equals("prepareStatement") && ((String) args[0]).startsWith("INSERT INTO account")
+                        if (name.equals("prepareStatement") && ((String) args[0]).contains("INSERT INTO account")
                                 && ((String) args[0]).contains("ON CONFLICT")) {
                             upserted.set(true);
                         }
