@@ -4,6 +4,7 @@ import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.internal.Checks;
 import dev.cutover.dualwrite.internal.Column;
 import dev.cutover.dualwrite.internal.ColumnGroup;
+import dev.cutover.dualwrite.internal.KeyParts;
 import dev.cutover.dualwrite.internal.Mappings;
 import dev.cutover.flags.Side;
 import java.util.ArrayList;
@@ -275,15 +276,11 @@ public final class TableMapping {
         if (values.length == 1) {
             return String.valueOf(Objects.requireNonNull(values[0], "null key value"));
         }
-        StringBuilder key = new StringBuilder();
-        for (int i = 0; i < values.length; i++) {
-            if (i > 0) {
-                key.append(',');
-            }
-            String text = String.valueOf(Objects.requireNonNull(values[i], "null key value"));
-            key.append(text.replace("\\", "\\\\").replace(",", "\\,"));
+        List<String> parts = new ArrayList<>(values.length);
+        for (Object value : values) {
+            parts.add(String.valueOf(Objects.requireNonNull(value, "null key value")));
         }
-        return key.toString();
+        return KeyParts.join(parts);
     }
 
     /**
@@ -296,7 +293,7 @@ public final class TableMapping {
      */
     public List<Object> keyValues(String key) {
         Objects.requireNonNull(key, "null key");
-        List<String> parts = keyColumns.size() == 1 ? List.of(key) : splitKey(key);
+        List<String> parts = keyColumns.size() == 1 ? List.of(key) : KeyParts.split(key);
         if (parts.size() != keyColumns.size()) {
             throw new IllegalArgumentException("Key '" + key + "' of " + entity + " has " + parts.size()
                     + " part(s), but the entity has " + keyColumns.size() + " key column(s)");
@@ -324,24 +321,6 @@ public final class TableMapping {
             throw new IllegalArgumentException("Key part '" + text + "' of " + entity + " is not a valid "
                     + column.keyType().getSimpleName() + " for key column " + column.source(), e);
         }
-    }
-
-    private static List<String> splitKey(String key) {
-        List<String> parts = new ArrayList<>();
-        StringBuilder part = new StringBuilder();
-        for (int i = 0; i < key.length(); i++) {
-            char c = key.charAt(i);
-            if (c == '\\' && i + 1 < key.length()) {
-                part.append(key.charAt(++i));
-            } else if (c == ',') {
-                parts.add(part.toString());
-                part.setLength(0);
-            } else {
-                part.append(c);
-            }
-        }
-        parts.add(part.toString());
-        return parts;
     }
 
     @Override

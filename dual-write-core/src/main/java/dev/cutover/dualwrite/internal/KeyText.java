@@ -23,15 +23,11 @@ public final class KeyText {
      * @throws IllegalArgumentException if a value is null or of a type a key is never read as
      */
     public static String encode(List<Object> values) {
-        StringBuilder text = new StringBuilder();
+        List<String> parts = new ArrayList<>(values.size());
         for (Object value : values) {
-            if (text.length() > 0) {
-                text.append(',');
-            }
-            text.append(tag(value)).append(':')
-                    .append(String.valueOf(value).replace("\\", "\\\\").replace(",", "\\,"));
+            parts.add(tag(value) + ":" + value);
         }
-        return text.toString();
+        return KeyParts.join(parts);
     }
 
     /**
@@ -41,17 +37,8 @@ public final class KeyText {
      */
     public static List<Object> decode(String text) {
         List<Object> values = new ArrayList<>();
-        StringBuilder part = new StringBuilder();
-        for (int i = 0; i <= text.length(); i++) {
-            char c = i < text.length() ? text.charAt(i) : ',';
-            if (c == '\\' && i + 1 < text.length()) {
-                part.append(text.charAt(++i));
-            } else if (c == ',') {
-                values.add(value(part.toString(), text));
-                part.setLength(0);
-            } else {
-                part.append(c);
-            }
+        for (String part : KeyParts.split(text)) {
+            values.add(value(part, text));
         }
         return values;
     }
