@@ -205,7 +205,8 @@ public class CutoverAutoConfiguration {
 
     /**
      * The application's primary DataSource: the source and target wrapped for one migration's
-     * tables ({@code cutover.data-source.migration}, by default the only registered one).
+     * tables ({@code cutover.data-source.migration}, by default the only registered one). Its reads
+     * are routed to a target of another SQL dialect only with {@code cutover.cross-dialect-reads}.
      *
      * @param cutover the runtime
      * @param properties the properties
@@ -239,7 +240,8 @@ public class CutoverAutoConfiguration {
                     "no such migration; registered: " + names(migrations));
         }
         try {
-            return migration.dataSourceBuilder().passThrough(settings.getPassThrough().toArray(String[]::new)).build();
+            return migration.dataSourceBuilder().passThrough(settings.getPassThrough().toArray(String[]::new))
+                    .crossDialectReads(properties.isCrossDialectReads()).build();
         } catch (CutoverConfigurationException | IllegalArgumentException e) {
             throw new IllegalStateException("Cannot wrap the application's DataSource for migration " + name
                     + " (cutover.data-source.*): " + e.getMessage(), e);

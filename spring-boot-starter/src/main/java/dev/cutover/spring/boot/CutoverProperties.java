@@ -38,6 +38,14 @@ public class CutoverProperties {
      */
     private boolean logValues = false;
 
+    /**
+     * Whether the wrapped primary DataSource routes reads to the target (and shadows them) also when
+     * source and target speak different SQL dialects. Off by default: the application's SQL (Hibernate's
+     * included) is written for the source's dialect, so across engines its reads stay on the primary. Turn
+     * it on only when every read the application sends means the same on both engines.
+     */
+    private boolean crossDialectReads = false;
+
     /** The old database. */
     private final Database source = new Database();
 
@@ -98,6 +106,14 @@ public class CutoverProperties {
 
     public void setLogValues(boolean logValues) {
         this.logValues = logValues;
+    }
+
+    public boolean isCrossDialectReads() {
+        return crossDialectReads;
+    }
+
+    public void setCrossDialectReads(boolean crossDialectReads) {
+        this.crossDialectReads = crossDialectReads;
     }
 
     public Database getSource() {

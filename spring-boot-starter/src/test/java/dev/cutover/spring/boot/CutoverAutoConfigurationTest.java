@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.cutover.Cutover;
+import dev.cutover.Migration;
 import dev.cutover.dualwrite.BackfillConfig;
 import dev.cutover.dualwrite.BackfillProgress;
 import dev.cutover.dualwrite.CutoverDataSource;
@@ -374,6 +375,47 @@ class CutoverAutoConfigurationTest {
                 });
         assertThat(events).containsSubsequence("cutover (workers stopped)", "cutoverSourceDataSource (open)")
                 .containsSubsequence("cutover (workers stopped)", "cutoverTargetDataSource (open)");
+    }
+
+    /**
+     * Across dialects (PostgreSQL source, H2 target) the wrapper keeps reads on the primary unless
+     * {@code cutover.cross-dialect-reads=true}; the two sides hold different balances, so the answer
+     * names the side that served the read.
+     */
+    @Test
+    void crossDialectReadsRouteReadsToATargetOfAnotherDialectOnlyWhenSet() {
+        try (TestDatabase h2Target = TestDatabases.create(Engine.H2, "boottgth2")) {
+            h2Target.execute(DDL, "INSERT INTO accounts (id, balance) VALUES (1, 200)");
+            sourceDb.execute("INSERT INTO accounts (id, balance) VALUES (1, 100)");
+            ApplicationContextRunner acrossDialects = withDatabases()
+                    .withPropertyValues("cutover.target.url=" + h2Target.jdbcUrl());
+            acrossDialects.run(context -> {
+                assertThat(context.getBean(CutoverProperties.class).isCrossDialectReads()).as("the default").isFalse();
+                assertThat(readBalanceAtShiftReads(context)).as("served by the PostgreSQL source").isEqualTo(100);
+                assertThat(context.getBean(Cutover.class).migration("accounts").router().stats().targetReads())
+                        .isZero();
+            });
+            acrossDialects.withPropertyValues("cutover.cross-dialect-reads=true").run(context -> {
+                assertThat(readBalanceAtShiftReads(context)).as("served by the H2 target").isEqualTo(200);
+                assertThat(context.getBean(Cutover.class).migration("accounts").router().stats().targetReads())
+                        .isEqualTo(1);
+            });
+        }
+    }
+
+    /** Moves to SHIFT_READS with every read on the target, and reads account 1 through the primary DataSource. */
+    private static long readBalanceAtShiftReads(AssertableApplicationContext context) throws SQLException {
+        assertThat(context).hasNotFailed();
+        Migration migration = context.getBean(Cutover.class).migration("accounts");
+        migration.moveTo(Stage.DUAL_WRITE, "test", "mirror");
+        migration.moveTo(Stage.SHIFT_READS, "test", "read the target");
+        migration.setTargetReadPercent(100, "test", "every read");
+        try (Connection connection = context.getBean(DataSource.class).getConnection();
+             Statement statement = connection.createStatement();
+             ResultSet rs = statement.executeQuery("SELECT balance FROM accounts WHERE id = 1")) {
+            assertThat(rs.next()).isTrue();
+            return rs.getLong(1);
+        }
     }
 
     /** Named beans of the application serve as source and target, and outlive the runtime. */

@@ -34,6 +34,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -72,6 +73,7 @@ final class ShopHarness implements AutoCloseable {
     private final Warnings warnings = new Warnings();
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong customerSerial = new AtomicLong();
+    private volatile WriteTimer writeTimer;
 
     /**
      * Starts the application on the two databases, with the pool sizes and polling of a test.
@@ -79,23 +81,34 @@ final class ShopHarness implements AutoCloseable {
      * @param poolSize each side's pool (HikariCP maximum-pool-size)
      */
     ShopHarness(TestDatabase source, TestDatabase target, int poolSize) {
-        this.source = source;
-        this.target = target;
-        RecordingStatementInspector.reset();
-        // Command-line arguments: they take precedence over the sample's application.properties (its H2 URLs).
-        app = new SpringApplicationBuilder(ShopApplication.class).run(
-                "--server.port=0",
-                "--cutover.source.url=" + source.jdbcUrl(),
-                "--cutover.target.url=" + target.jdbcUrl(),
-                "--spring.sql.init.platform=" + platform(source.engine()),
-                "--cutover.target.sql-init.platform=" + platform(target.engine()),
+        this(source, target, List.of(
                 "--cutover.source.hikari.maximum-pool-size=" + poolSize,
                 "--cutover.target.hikari.maximum-pool-size=" + poolSize,
                 "--cutover.flags.refresh-interval=100ms",
                 "--cutover.retry-queue.poll-interval=50ms",
                 "--spring.jpa.properties.hibernate.session_factory.statement_inspector="
-                        + RecordingStatementInspector.class.getName(),
-                "--spring.main.banner-mode=off");
+                        + RecordingStatementInspector.class.getName()));
+    }
+
+    /**
+     * Starts the application on the two databases.
+     *
+     * @param settings further command-line arguments; none leaves the sample's defaults (HikariCP's pools)
+     */
+    ShopHarness(TestDatabase source, TestDatabase target, List<String> settings) {
+        this.source = source;
+        this.target = target;
+        RecordingStatementInspector.reset();
+        // Command-line arguments: they take precedence over the sample's application.properties (its H2 URLs).
+        List<String> args = new ArrayList<>(List.of(
+                "--server.port=0",
+                "--cutover.source.url=" + source.jdbcUrl(),
+                "--cutover.target.url=" + target.jdbcUrl(),
+                "--spring.sql.init.platform=" + platform(source.engine()),
+                "--cutover.target.sql-init.platform=" + platform(target.engine()),
+                "--spring.main.banner-mode=off"));
+        args.addAll(settings);
+        app = new SpringApplicationBuilder(ShopApplication.class).run(args.toArray(String[]::new));
         warnings.start();
         base = "http://localhost:" + ((WebServerApplicationContext) app).getWebServer().getPort();
     }
@@ -126,6 +139,24 @@ final class ShopHarness implements AutoCloseable {
 
     long requests() {
         return requests.get();
+    }
+
+    /** Takes the round-trip time of a write request. */
+    @FunctionalInterface
+    interface WriteTimer {
+        /**
+         * @param request the method and path with ids replaced by {@code {id}}, e.g. {@code PUT /orders/{id}/lines}
+         * @param nanos the time from sending the request to receiving the whole answer
+         */
+        void timed(String request, long nanos);
+    }
+
+    /**
+     * Hands the round-trip time of each write request to the application's API (POST, PUT and DELETE
+     * outside {@code /actuator}) to {@code timer} from now on; null stops it.
+     */
+    void timeWrites(WriteTimer timer) {
+        writeTimer = timer;
     }
 
     // ---- operator calls through the actuator endpoint ----
@@ -417,9 +448,10 @@ final class ShopHarness implements AutoCloseable {
     void checkOracle() {
         Map<String, String> sourceRows = rows(source);
         Map<String, String> targetRows = rows(target);
+        Set<String> written = oracle.keys();
         for (Map.Entry<String, Map<String, String>> side : Map.of("source", sourceRows, "target", targetRows)
                 .entrySet()) {
-            List<String> unknown = side.getValue().keySet().stream().filter(k -> !oracle.keys().contains(k)).toList();
+            List<String> unknown = side.getValue().keySet().stream().filter(k -> !written.contains(k)).toList();
             check(unknown.isEmpty(), "the " + side.getKey() + " holds rows no acknowledged write made: " + unknown);
         }
         oracle.check(sourceRows, targetRows);
@@ -481,7 +513,12 @@ final class ShopHarness implements AutoCloseable {
                     .timeout(Duration.ofMinutes(2)).header("Content-Type", "application/json");
             request.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                     : HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
+            WriteTimer timer = method.equals("GET") || path.startsWith("/actuator") ? null : writeTimer;
+            long start = System.nanoTime();
             HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            if (timer != null) {
+                timer.timed(method + " " + path.replaceAll("/[0-9]+", "/{id}"), System.nanoTime() - start);
+            }
             return new Response(response.statusCode(), response.body());
         } catch (IOException e) {
             return new Response(-1, method + " " + path + ": " + e);
