@@ -205,6 +205,23 @@ public final class MigrationFlags implements AutoCloseable {
     }
 
     /**
+     * The current states of several migrations, all from one snapshot: a {@link #moveTogether} is
+     * seen whole or not at all, never one migration moved and another not. No I/O.
+     *
+     * @param migrations the migration names
+     * @return their states, in the same order, as {@link #state(String)} answers each
+     */
+    public List<MigrationState> states(List<String> migrations) {
+        Map<String, MigrationState> current = snapshot;
+        List<MigrationState> states = new java.util.ArrayList<>(migrations.size());
+        for (String migration : migrations) {
+            MigrationState state = current.get(Objects.requireNonNull(migration, "null migration"));
+            states.add(state != null ? state : initialStates.computeIfAbsent(migration, MigrationState::initial));
+        }
+        return states;
+    }
+
+    /**
      * Starts a write of a migration: the fenced primary handover. Every wrapped write calls it and
      * closes the permit when its primary write and its copy are done.
      *
