@@ -119,6 +119,16 @@ import javax.sql.DataSource;
  * from the other, possibly lagging side must never be written back to the primary as current.
  * Locking reads ({@code FOR UPDATE}) and queries of unmapped tables also run on the primary.
  *
+ * <h2>Several migrations</h2>
+ * One data source may carry several migrations ({@link Builder#addMigration}), each with its own
+ * stage: everything above holds per table, under the stage of the migration that maps it, and a
+ * read of one migration's tables goes through that migration's router (a read of several
+ * migrations' tables runs on the primary). The stages of all of them are read together when a
+ * transaction (or auto-commit statement) begins, and its connection goes to their common primary.
+ * While they disagree about the primary, every write is refused before it runs (SQLState 55000),
+ * naming each migration's stage and the fix: move their primary together with
+ * {@link MigrationFlags#moveTogether}.
+ *
  * <h2>Crash safety</h2>
  * By default a process killed between a primary commit and its copy leaves that key behind until it
  * is written again or verified. {@link Builder#transactionalOutbox(JdbcRetryStore, Duration)} closes

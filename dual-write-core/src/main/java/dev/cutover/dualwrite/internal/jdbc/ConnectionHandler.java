@@ -214,15 +214,25 @@ final class ConnectionHandler implements InvocationHandler {
      * (nothing of the transaction is written yet) when the primary moved since the transaction began.
      */
     private void beginPermit(String migration, Side primary) throws SQLException {
+        if (!permits.isEmpty() && context.stages().of(migration).primary() != primary) {
+            // Refused at once rather than after the handover: holding another migration's permit of the
+            // old primary, this transaction could hold up a handover that another, symmetric one waits on.
+            throw movedSinceBegin(migration, context.stages().of(migration).primary(), primary);
+        }
         WritePermit next = context.protocol(migration).beginWrite();
         if (next.stage().primary() != primary) {
             next.close();
-            throw new SQLTransientException("The primary of migration " + migration + " moved to the "
-                    + next.stage().primary().name().toLowerCase(java.util.Locale.ROOT) + " since this transaction began"
-                    + " on the " + primary.name().toLowerCase(java.util.Locale.ROOT) + "; nothing of it was written."
-                    + " Roll back and retry the transaction", "40001");
+            throw movedSinceBegin(migration, next.stage().primary(), primary);
         }
         permits.put(migration, next);
+    }
+
+    private SQLTransientException movedSinceBegin(String migration, Side now, Side primary) {
+        return new SQLTransientException("The primary of migration " + migration + " moved to the "
+                + now.name().toLowerCase(java.util.Locale.ROOT) + " since this transaction began on the "
+                + primary.name().toLowerCase(java.util.Locale.ROOT) + "; " + (permits.isEmpty()
+                        ? "nothing of it was written" : "this statement wrote nothing") + "."
+                + " Roll back and retry the transaction", "40001");
     }
 
     /** A write on the primary whose keys {@link Write#run} adds to the list. */
