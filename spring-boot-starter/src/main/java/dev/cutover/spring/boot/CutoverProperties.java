@@ -205,10 +205,13 @@ public class CutoverProperties {
         private boolean enabled = true;
 
         /**
-         * The migration whose tables the primary DataSource mirrors; default the only registered one.
-         * One CutoverDataSource serves one migration.
+         * The migrations whose tables the primary DataSource mirrors, each table by the migration that
+         * maps it, under that migration's stage; default every registered migration. Writes are
+         * refused while these migrations disagree about the primary, so move their primary together
+         * (MigrationFlags.moveTogether, or the cutover endpoint's POST /actuator/cutover); name fewer
+         * to leave a migration's primary free to move alone.
          */
-        private String migration;
+        private List<String> migrations = new ArrayList<>();
 
         /** Tables written on the primary side only and never mirrored (sessions, caches, tables left behind). */
         private List<String> passThrough = new ArrayList<>();
@@ -221,12 +224,12 @@ public class CutoverProperties {
             this.enabled = enabled;
         }
 
-        public String getMigration() {
-            return migration;
+        public List<String> getMigrations() {
+            return migrations;
         }
 
-        public void setMigration(String migration) {
-            this.migration = migration;
+        public void setMigrations(List<String> migrations) {
+            this.migrations = migrations;
         }
 
         public List<String> getPassThrough() {

@@ -232,12 +232,67 @@ class CutoverAutoConfigurationTest {
                         .hasMessageContaining("cutover.create-tables=true")
                         .hasMessageContaining("dev/cutover/flags/<dialect>.sql"));
         withDatabases().withBean("orders", CutoverMappings.class, () -> migrations -> migrations.migration("orders", ORDERS))
-                .run(context -> assertThat(failure(context)).hasMessageContaining("cutover.data-source.migration")
-                        .hasMessageContaining("accounts, orders"));
+                .withPropertyValues("cutover.data-source.migrations=orders,typo")
+                .run(context -> assertThat(failure(context)).hasMessageContaining("cutover.data-source.migrations")
+                        .hasMessageContaining("typo").hasMessageContaining("accounts, orders"));
         withDatabases().withBean("orders", CutoverMappings.class, () -> migrations -> migrations.migration("orders", ORDERS))
-                .withPropertyValues("cutover.data-source.migration=orders")
-                .run(context -> assertThat(((CutoverDataSource) context.getBean(DataSource.class)).migration())
-                        .isEqualTo("orders"));
+                .withPropertyValues("cutover.data-source.migrations=orders")
+                .run(context -> assertThat(((CutoverDataSource) context.getBean(DataSource.class)).migrations())
+                        .containsExactly("orders"));
+    }
+
+    /**
+     * Several registered migrations share the application's DataSource by default, each table under
+     * its own migration's stage; while their primaries disagree it refuses writes, naming the fix, and
+     * the endpoint moves them together (one transaction of the flags, audited per migration).
+     */
+    @Test
+    void severalMigrationsShareTheApplicationsDataSource_andTheEndpointMovesTheirPrimaryTogether() {
+        withDatabases().withBean("orders", CutoverMappings.class, () -> migrations -> migrations.migration("orders", ORDERS))
+                .withPropertyValues("management.endpoints.web.exposure.include=cutover")
+                .run(context -> {
+                    CutoverDataSource dataSource = (CutoverDataSource) context.getBean(DataSource.class);
+                    assertThat(dataSource.migrations()).containsExactly("accounts", "orders");
+                    Cutover cutover = context.getBean(Cutover.class);
+                    CutoverEndpoint endpoint = context.getBean(CutoverEndpoint.class);
+                    endpoint.moveTogether("accounts, orders", "dual_write", "alice", "mirror both",
+                            SecurityContext.NONE);
+                    // Per migration, keeping the primary: only the accounts shift their reads.
+                    cutover.migration("accounts").moveTo(Stage.SHIFT_READS, "alice", "accounts first");
+                    update(dataSource, "INSERT INTO accounts (id, balance) VALUES (1, 10)");
+                    update(dataSource, "INSERT INTO orders (id, total) VALUES (1, 20)");
+                    assertThat(count(targetDb, "SELECT balance + 0 FROM accounts WHERE id = 1")).isEqualTo(10);
+                    assertThat(count(targetDb, "SELECT total + 0 FROM orders WHERE id = 1")).isEqualTo(20);
+
+                    cutover.migration("orders").moveTo(Stage.SHIFT_READS, "alice", "orders follow");
+                    cutover.migration("accounts").moveTo(Stage.TARGET_PRIMARY, "alice", "moved alone");
+                    assertThatThrownBy(() -> update(dataSource, "UPDATE orders SET total = 21 WHERE id = 1"))
+                            .hasMessageContaining("accounts (TARGET_PRIMARY)").hasMessageContaining("orders (SHIFT_READS)")
+                            .hasMessageContaining("moveTogether(Set.of(\"orders\"), Stage.TARGET_PRIMARY");
+                    assertThat(count(sourceDb, "SELECT total + 0 FROM orders WHERE id = 1")).isEqualTo(20);
+
+                    assertThatThrownBy(() -> endpoint.moveTogether("orders,typo", "TARGET_PRIMARY", "alice",
+                            "join", SecurityContext.NONE)).isInstanceOf(InvalidEndpointRequestException.class)
+                            .hasMessageContaining("typo");
+                    CutoverEndpoint.CutoverDescriptor moved = endpoint.moveTogether("orders", "TARGET_PRIMARY",
+                            "alice", "join the accounts", SecurityContext.NONE);
+                    assertThat(moved.migrations().get("orders").stage()).isEqualTo("TARGET_PRIMARY");
+                    update(dataSource, "UPDATE orders SET total = 21 WHERE id = 1");
+                    assertThat(count(targetDb, "SELECT total + 0 FROM orders WHERE id = 1")).isEqualTo(21);
+                    assertThat(count(sourceDb, "SELECT total + 0 FROM orders WHERE id = 1")).as("mirrored back")
+                            .isEqualTo(21);
+                    for (String migration : List.of("accounts", "orders")) {
+                        assertThat(cutover.flags().audit(migration, 10)).isNotEmpty()
+                                .allSatisfy(change -> assertThat(change.actor()).isEqualTo("alice"));
+                    }
+                    assertThat(cutover.flags().audit("orders", 1).get(0).reason()).isEqualTo("join the accounts");
+                });
+    }
+
+    private static void update(DataSource dataSource, String sql) throws SQLException {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+            s.executeUpdate(sql);
+        }
     }
 
     /**
@@ -426,7 +481,7 @@ class CutoverAutoConfigurationTest {
     @Test
     void endpointReadsEachMigrationAndFlipsWithAnAuditedActor() {
         withDatabases().withBean("orders", CutoverMappings.class, () -> migrations -> migrations.migration("orders", ORDERS))
-                .withPropertyValues("cutover.data-source.migration=accounts",
+                .withPropertyValues("cutover.data-source.migrations=accounts",
                         "management.endpoints.web.exposure.include=cutover")
                 .run(context -> {
                     CutoverEndpoint endpoint = context.getBean(CutoverEndpoint.class);
@@ -586,7 +641,7 @@ class CutoverAutoConfigurationTest {
                         "management.endpoint.cutover.access=UNRESTRICTED")
                 .run(context -> assertThat(webOperations(context)).containsExactlyInAnyOrder(
                         "READ /actuator/cutover", "READ /actuator/cutover/{migration}",
-                        "WRITE /actuator/cutover/{migration}"));
+                        "WRITE /actuator/cutover/{migration}", "WRITE /actuator/cutover"));
     }
 
     private static List<String> webOperations(AssertableWebApplicationContext context) {
