@@ -110,10 +110,11 @@ class SeveralMigrationsTest {
         flags.forceMoveTo("stock", stock, "test", migrationStage);
     }
 
-    @Test
-    void writersOnBothMigrations_throughPerMigrationFlipsAndAGroupPrimaryMoveAndBack_loseNoAcknowledgedWrite()
-            throws Exception {
-        start(Engine.POSTGRESQL);
+    @ParameterizedTest
+    @MethodSource("dev.cutover.testsupport.TestDatabases#serverEngines")
+    void writersOnBothMigrations_throughPerMigrationFlipsAndAGroupPrimaryMoveAndBack_loseNoAcknowledgedWrite(
+            Engine engine) throws Exception {
+        start(engine);
         both("start", Stage.DUAL_WRITE, Stage.DUAL_WRITE);
         AcknowledgedWriteOracle<String, Long> oracle = new AcknowledgedWriteOracle<>(ABSENT);
         for (long id = 1; id <= ACCOUNTS; id++) {
@@ -230,6 +231,44 @@ class SeveralMigrationsTest {
         assertEquals(Map.of("a1", 11L, "s1", 6L), states(source), "the target primary's writes are mirrored back");
     }
 
+    /**
+     * Two transactions began on the source, each holding one migration's write permit, when both
+     * move to the target together: each one's write of the other migration is refused at once,
+     * rather than waiting for a handover that waits for the other transaction's permit.
+     */
+    @Test
+    void transactionsHoldingEachOthersOldPermits_areRefusedAtOnceWhenThePrimaryMoves_notHeldUpByEachOther()
+            throws Exception {
+        start(Engine.POSTGRESQL);
+        both("start", Stage.SHIFT_READS, Stage.SHIFT_READS);
+        update("INSERT INTO account (id, balance) VALUES (1, 10)");
+        update("INSERT INTO stock (sku, qty) VALUES (1, 5)");
+        try (Connection a = dataSource.getConnection(); Connection b = dataSource.getConnection();
+                Statement onA = a.createStatement(); Statement onB = b.createStatement()) {
+            a.setAutoCommit(false);
+            b.setAutoCommit(false);
+            onA.executeUpdate("UPDATE account SET balance = 11 WHERE id = 1");
+            onB.executeUpdate("UPDATE stock SET qty = 6 WHERE sku = 1");
+
+            flags.moveTogether(Set.of("ledger", "stock"), Stage.TARGET_PRIMARY, "test", "move both");
+
+            SQLException first = assertThrows(SQLException.class,
+                    () -> onA.executeUpdate("UPDATE stock SET qty = 7 WHERE sku = 1"));
+            SQLException second = assertThrows(SQLException.class,
+                    () -> onB.executeUpdate("UPDATE account SET balance = 12 WHERE id = 1"));
+            for (SQLException refused : List.of(first, second)) {
+                assertEquals("40001", refused.getSQLState());
+                assertTrue(refused.getMessage().contains("moved to the target since this transaction began on the"
+                        + " source; this statement wrote nothing"), refused.getMessage());
+            }
+            a.rollback();
+            b.rollback();
+        }
+        update("UPDATE stock SET qty = 8 WHERE sku = 1");
+        assertEquals(Map.of("a1", 10L, "s1", 8L), states(target));
+        assertEquals(Map.of("a1", 10L, "s1", 8L), states(source));
+    }
+
     @Test
     void eachTableFollowsItsOwnMigrationsStage_andAJoinOfBothRunsOnThePrimary() throws Exception {
         start(Engine.POSTGRESQL);
@@ -254,6 +293,23 @@ class SeveralMigrationsTest {
         update("UPDATE stock SET qty = 4 WHERE sku = 1");
         assertEquals(Map.of("a1", 10L, "s1", 4L), states(target), "stock's writes are mirrored from now on");
         assertEquals(List.of("ledger", "stock"), dataSource.migrations());
+    }
+
+    @Test
+    void aReadOfOneMigrationsTables_goesThroughItsRouter_andAReadOfSeveralMigrationsTables_runsOnThePrimary()
+            throws Exception {
+        start(Engine.POSTGRESQL);
+        both("start", Stage.SHIFT_READS, Stage.SHIFT_READS);
+        flags.setTargetReadPercent("ledger", 100, "test", "the ledger reads the target");
+        update("INSERT INTO account (id, balance) VALUES (1, 10)");
+        update("INSERT INTO stock (sku, qty) VALUES (1, 5)");
+        // Marks which side answers: the target's rows differ from the source's, behind Cutover's back.
+        target.execute("UPDATE account SET balance = 1010 WHERE id = 1", "UPDATE stock SET qty = 1005 WHERE sku = 1");
+
+        assertEquals(1010L, queryLong("SELECT balance FROM account WHERE id = 1"), "the ledger's router: the target");
+        assertEquals(5L, queryLong("SELECT qty FROM stock WHERE sku = 1"), "stock's router: the source");
+        assertEquals(15L, queryLong("SELECT a.balance + s.qty FROM account a JOIN stock s ON s.sku = a.id"
+                + " WHERE a.id = 1"), "both migrations' tables: the primary");
     }
 
     @Test
