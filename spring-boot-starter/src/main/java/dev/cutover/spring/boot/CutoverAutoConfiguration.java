@@ -211,12 +211,20 @@ public class CutoverAutoConfiguration {
      *
      * @param cutover the runtime
      * @param properties the properties
+     * @param environment to refuse the former single-migration property
      * @return the wrapped DataSource; it owns no connections
      */
     @Bean(DATA_SOURCE)
     @Primary
     @ConditionalOnProperty(prefix = "cutover.data-source", name = "enabled", havingValue = "true", matchIfMissing = true)
-    public CutoverDataSource cutoverDataSource(Cutover cutover, CutoverProperties properties) {
+    public CutoverDataSource cutoverDataSource(Cutover cutover, CutoverProperties properties, Environment environment) {
+        if (environment.containsProperty("cutover.data-source.migration")) {
+            // Left unbound it would be ignored, and the DataSource would silently carry every migration.
+            throw new InvalidConfigurationPropertyValueException("cutover.data-source.migration",
+                    environment.getProperty("cutover.data-source.migration"), "the DataSource now carries several"
+                            + " migrations: rename it to cutover.data-source.migrations (a list, by default every"
+                            + " registered migration)");
+        }
         CutoverProperties.WrappedDataSource settings = properties.getDataSource();
         Collection<Migration> migrations = cutover.migrations();
         List<String> wrapped = new ArrayList<>(settings.getMigrations());

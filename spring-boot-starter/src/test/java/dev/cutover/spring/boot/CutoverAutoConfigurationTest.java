@@ -231,6 +231,8 @@ class CutoverAutoConfigurationTest {
                 .run(context -> assertThat(failure(context)).hasMessageContaining("cutover_flag_state")
                         .hasMessageContaining("cutover.create-tables=true")
                         .hasMessageContaining("dev/cutover/flags/<dialect>.sql"));
+        withDatabases().withPropertyValues("cutover.data-source.migration=accounts")
+                .run(context -> assertThat(failure(context)).hasMessageContaining("cutover.data-source.migrations"));
         withDatabases().withBean("orders", CutoverMappings.class, () -> migrations -> migrations.migration("orders", ORDERS))
                 .withPropertyValues("cutover.data-source.migrations=orders,typo")
                 .run(context -> assertThat(failure(context)).hasMessageContaining("cutover.data-source.migrations")
