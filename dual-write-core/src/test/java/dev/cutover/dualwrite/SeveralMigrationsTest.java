@@ -36,12 +36,15 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One {@link CutoverDataSource} carrying two migrations, {@code ledger} (table {@code account}) and
  * {@code stock} (table {@code stock}), each with its own stage (issue #14, several migrations).
  */
 class SeveralMigrationsTest {
+    private static final Logger LOG = LoggerFactory.getLogger(SeveralMigrationsTest.class);
     private static final Duration REFRESH = Duration.ofMillis(100);
     private static final Duration PAUSE = Duration.ofMillis(400);
     private static final int ACCOUNTS = 20;
@@ -54,6 +57,7 @@ class SeveralMigrationsTest {
     private MigrationFlags flags;
     private RetryQueue queue;
     private CutoverDataSource dataSource;
+    private final List<Instance> instances = new ArrayList<>();
 
     @AfterEach
     void close() throws Exception {
@@ -75,8 +79,13 @@ class SeveralMigrationsTest {
         return TableMapping.builder("items").sourceTable("stock").key("sku", Long.class).column("qty").build();
     }
 
-    /** Both databases with both tables and a pass-through table, and the data source over them. */
+    /** Both databases with both tables and a pass-through table, and one instance's data source over them. */
     private void start(Engine engine) {
+        start(engine, 1);
+    }
+
+    /** As {@link #start(Engine)}, with several instances sharing the flag and retry stores. */
+    private void start(Engine engine, int instanceCount) {
         source = closing(TestDatabases.create(engine, "multisrc"));
         target = closing(TestDatabases.create(engine, "multitgt"));
         for (TestDatabase db : List.of(source, target)) {
@@ -86,13 +95,31 @@ class SeveralMigrationsTest {
         }
         DataSource sourcePool = source.dataSource(16);
         DataSource targetPool = target.dataSource(16);
-        flags = closing(MigrationFlags.builder(FlagStore.inMemory()).refreshInterval(REFRESH).handoverPause(PAUSE)
+        FlagStore flagStore = FlagStore.inMemory();
+        RetryStore retryStore = RetryStore.inMemory();
+        for (int i = 0; i < instanceCount; i++) {
+            instances.add(instance(flagStore, retryStore, sourcePool, targetPool));
+            if (i + 1 < instanceCount) {
+                sleep(REFRESH.toMillis() / 2); // their background loads run apart, so they see each flip apart
+            }
+        }
+        flags = instances.get(0).flags();
+        queue = instances.get(0).queue();
+        dataSource = instances.get(0).dataSource();
+    }
+
+    /** One application instance: its own flags over the shared store, queue workers, routers and data source. */
+    private record Instance(MigrationFlags flags, RetryQueue queue, CutoverDataSource dataSource) {
+    }
+
+    private Instance instance(FlagStore flagStore, RetryStore retryStore, DataSource sourcePool, DataSource targetPool) {
+        MigrationFlags flags = closing(MigrationFlags.builder(flagStore).refreshInterval(REFRESH).handoverPause(PAUSE)
                 .maxHandoverWait(Duration.ofSeconds(10)).build());
         KeyResync ledger = KeyResync.builder(sourcePool, targetPool).mapping(accounts())
                 .statementTimeout(Duration.ofSeconds(2)).build();
         KeyResync stock = KeyResync.builder(sourcePool, targetPool).mapping(items())
                 .statementTimeout(Duration.ofSeconds(2)).build();
-        queue = closing(RetryQueue.create(RetryStore.inMemory(),
+        RetryQueue queue = closing(RetryQueue.create(retryStore,
                 ResyncReplayHandler.of(Map.of("ledger", ledger, "stock", stock), flags),
                 RetryQueueConfig.custom().workerCount(2).pollInterval(Duration.ofMillis(5))
                         .initialBackoff(Duration.ofMillis(2)).maxBackoff(Duration.ofMillis(50)).maxAttempts(1_000)
@@ -100,9 +127,18 @@ class SeveralMigrationsTest {
         queue.start();
         ReadRouter ledgerRouter = closing(ReadRouter.builder(flags, "ledger").build());
         ReadRouter stockRouter = closing(ReadRouter.builder(flags, "stock").build());
-        dataSource = Cutover.dataSource(sourcePool, targetPool).migration("ledger").flags(flags).router(ledgerRouter)
-                .retryQueue(queue).resync(ledger).addMigration("stock", stockRouter, stock, new DualWriteStats())
-                .passThrough("audit_log").build();
+        return new Instance(flags, queue, Cutover.dataSource(sourcePool, targetPool).migration("ledger").flags(flags)
+                .router(ledgerRouter).retryQueue(queue).resync(ledger)
+                .addMigration("stock", stockRouter, stock, new DualWriteStats()).passThrough("audit_log").build());
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     private void both(String migrationStage, Stage ledger, Stage stock) {
@@ -114,7 +150,16 @@ class SeveralMigrationsTest {
     @MethodSource("dev.cutover.testsupport.TestDatabases#serverEngines")
     void writersOnBothMigrations_throughPerMigrationFlipsAndAGroupPrimaryMoveAndBack_loseNoAcknowledgedWrite(
             Engine engine) throws Exception {
-        start(engine);
+        writeThroughFlipsAndGroupMoves(engine, 1);
+    }
+
+    @Test
+    void writersOnBothMigrations_ofTwoInstancesSeeingTheGroupMovesApart_loseNoAcknowledgedWrite() throws Exception {
+        writeThroughFlipsAndGroupMoves(Engine.POSTGRESQL, 2);
+    }
+
+    private void writeThroughFlipsAndGroupMoves(Engine engine, int instanceCount) throws Exception {
+        start(engine, instanceCount);
         both("start", Stage.DUAL_WRITE, Stage.DUAL_WRITE);
         AcknowledgedWriteOracle<String, Long> oracle = new AcknowledgedWriteOracle<>(ABSENT);
         for (long id = 1; id <= ACCOUNTS; id++) {
@@ -131,6 +176,7 @@ class SeveralMigrationsTest {
         AtomicBoolean stop = new AtomicBoolean();
         List<Thread> writers = new ArrayList<>();
         for (int w = 0; w < 6; w++) {
+            DataSource through = instances.get(w % instanceCount).dataSource();
             Thread writer = new Thread(() -> {
                 ThreadLocalRandom random = ThreadLocalRandom.current();
                 while (!stop.get()) {
@@ -140,11 +186,12 @@ class SeveralMigrationsTest {
                     try {
                         switch (random.nextInt(3)) {
                             case 0 -> oracle.call("a" + id, "deposit " + delta, s -> s + delta,
-                                    () -> update("UPDATE account SET balance = balance + ? WHERE id = ?", delta, id));
+                                    () -> update(through, "UPDATE account SET balance = balance + ? WHERE id = ?", delta,
+                                            id));
                             case 1 -> oracle.call("s" + sku, "restock " + delta, s -> s + delta,
-                                    () -> update("UPDATE stock SET qty = qty + ? WHERE sku = ?", delta, sku));
+                                    () -> update(through, "UPDATE stock SET qty = qty + ? WHERE sku = ?", delta, sku));
                             default -> oracle.call("buy", Map.of("a" + id, (Effect<Long>) s -> s - delta,
-                                    "s" + sku, (Effect<Long>) s -> s - 1), () -> buy(id, sku, delta));
+                                    "s" + sku, (Effect<Long>) s -> s - 1), () -> buy(through, id, sku, delta));
                         }
                     } catch (SQLException e) {
                         // Recorded as failed: a refused or fenced write, which the oracle allows whole or not at all.
@@ -163,14 +210,19 @@ class SeveralMigrationsTest {
         Thread.sleep(between);
         flags.moveTogether(Set.of("ledger", "stock"), Stage.TARGET_PRIMARY, "test", "to the target together");
         Thread.sleep(2 * between);
-        flags.moveTogether(Set.of("ledger", "stock"), Stage.SHIFT_READS, "test", "back together");
+        instances.get(instanceCount - 1).flags().moveTogether(Set.of("ledger", "stock"), Stage.SHIFT_READS, "test",
+                "back together");
         Thread.sleep(2 * between);
         stop.set(true);
         for (Thread writer : writers) {
             writer.join();
         }
-        assertTrue(queue.drain(Duration.ofSeconds(30)), "the queue drains");
+        for (Instance instance : instances) {
+            assertTrue(instance.queue().drain(Duration.ofSeconds(30)), "the queue drains");
+        }
 
+        LOG.info("{} instance(s) on {}: {} writes acknowledged, {} failed or refused", instanceCount, engine,
+                oracle.acknowledged(), oracle.maybe());
         Map<String, Long> onSource = states(source);
         Map<String, Long> onTarget = states(target);
         oracle.check(onSource, onTarget);
@@ -329,7 +381,11 @@ class SeveralMigrationsTest {
     }
 
     private void update(String sql, Object... parameters) throws SQLException {
-        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
+        update(dataSource, sql, parameters);
+    }
+
+    private static void update(DataSource through, String sql, Object... parameters) throws SQLException {
+        try (Connection c = through.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
             for (int i = 0; i < parameters.length; i++) {
                 s.setObject(i + 1, parameters[i]);
             }
@@ -338,8 +394,8 @@ class SeveralMigrationsTest {
     }
 
     /** One transaction over both migrations' tables: pay for an item. */
-    private void buy(long id, long sku, long price) throws SQLException {
-        try (Connection c = dataSource.getConnection()) {
+    private static void buy(DataSource through, long id, long sku, long price) throws SQLException {
+        try (Connection c = through.getConnection()) {
             c.setAutoCommit(false);
             try (PreparedStatement pay = c.prepareStatement("UPDATE account SET balance = balance - ? WHERE id = ?");
                     PreparedStatement take = c.prepareStatement("UPDATE stock SET qty = qty - 1 WHERE sku = ?")) {
