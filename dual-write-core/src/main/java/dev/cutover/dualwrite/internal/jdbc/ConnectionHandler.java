@@ -210,8 +210,8 @@ final class ConnectionHandler implements InvocationHandler {
 
     /**
      * Takes the transaction's write permit of a migration at its first keyed write of the migration:
-     * waits out the migration's handover, and refuses
-     * (nothing of the transaction is written yet) when the primary moved since the transaction began.
+     * waits out the migration's handover, and refuses the statement (before it writes) when the
+     * migration's primary moved since the transaction began.
      */
     private void beginPermit(String migration, Side primary) throws SQLException {
         if (!permits.isEmpty() && context.stages().of(migration).primary() != primary) {

@@ -255,8 +255,7 @@ final class StatementHandler implements InvocationHandler {
             }
         } else {
             outcome = connection.write(stages, context.part(mapping).migration(), (c, keys) -> keyedWrite(c, call,
-                    analysis, mapping, primary, sql,
-                    bound, keyRequest, keys));
+                    analysis, mapping, primary, sql, bound, keyRequest, keys));
             result = outcome.rows();
             updateCount = outcome.rows() == null ? outcome.count() : -1;
         }
