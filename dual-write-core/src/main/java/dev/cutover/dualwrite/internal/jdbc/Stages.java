@@ -57,7 +57,10 @@ final class Stages {
         return byMigration.get(migration);
     }
 
-    /** @return e.g. {@code stage DUAL_WRITE of migration orders}, or every migration's stage when there are several */
+    /**
+     * @return e.g. {@code stage DUAL_WRITE of migration orders}, or with several migrations
+     *     {@code stages orders DUAL_WRITE, stock SOURCE_ONLY of this data source's migrations}
+     */
     String describe() {
         if (byMigration.size() == 1) {
             Map.Entry<String, Stage> only = byMigration.entrySet().iterator().next();
@@ -65,7 +68,7 @@ final class Stages {
         }
         List<String> each = new ArrayList<>();
         byMigration.forEach((migration, stage) -> each.add(migration + " " + stage));
-        return "stages " + String.join(", ", each) + " of migrations " + String.join(", ", byMigration.keySet());
+        return "stages " + String.join(", ", each) + " of this data source's migrations";
     }
 
     /** @return {@code stage <stage> of migration <migration>} */
@@ -75,8 +78,9 @@ final class Stages {
 
     /**
      * Why nothing may be written while the migrations disagree about the primary, and how to bring
-     * them together without losing a write: forward, or back together only from stages that write
-     * both sides (a move back from {@code TARGET_ONLY} would drop the writes made to the target alone).
+     * them together without losing a write: the ones on the target back together, unless one is in
+     * {@code TARGET_ONLY} (a move back would drop the writes made to the target alone), or the ones on
+     * the source forward together, once their history is copied and verified as for any primary move.
      *
      * @param refused what was refused, e.g. {@code a write before writing anything}
      * @return the message, naming each migration's stage and the fix
@@ -94,23 +98,20 @@ final class Stages {
                 targetOnly |= e.getValue() == Stage.TARGET_ONLY;
             }
         }
+        String forward = "once the ones on the source are backfilled and verified as usual, bring them to SHIFT_READS"
+                + " and move them to the target together with MigrationFlags.moveTogether(" + setOf(onSource)
+                + ", Stage.TARGET_PRIMARY, actor, reason)";
         return "Cutover refused " + refused + ": the migrations of this CutoverDataSource disagree about"
                 + " the primary (source: " + String.join(", ", onSource) + "; target: " + String.join(", ", onTarget)
                 + "), and a transaction has one primary connection, which cannot be the primary of every table it may"
-                + " write. Fix: bring the migrations on the source to SHIFT_READS (one stage at a time), then move them"
-                + " to the target together with MigrationFlags.moveTogether(" + setOf(onSource) + ","
-                + " Stage.TARGET_PRIMARY, actor, reason)" + (targetOnly ? "" : "; or move the ones on the target back"
-                + " together with moveTogether(" + setOf(onTarget) + ", Stage.SHIFT_READS, actor, reason)")
+                + " write. Fix: " + (targetOnly ? forward : "move the ones on the target back together with"
+                        + " MigrationFlags.moveTogether(" + setOf(onTarget) + ", Stage.SHIFT_READS, actor, reason)"
+                        + " (their handover copies their writes back to the source); or, " + forward)
                 + ". From then on move their primary only together. Writes go on by themselves once the primaries agree.";
     }
 
     private static String setOf(List<String> named) {
         return "Set.of(\"" + String.join("\", \"", named.stream().map(n -> n.substring(0, n.indexOf(' '))).toList())
                 + "\")";
-    }
-
-    @Override
-    public String toString() {
-        return describe();
     }
 }
