@@ -8,6 +8,7 @@ import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.flags.FlagStore;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Stage;
+import dev.cutover.queue.JdbcRetryStore;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryQueueConfig;
 import dev.cutover.queue.RetryStore;
@@ -362,6 +363,40 @@ class SeveralMigrationsTest {
         assertEquals(5L, queryLong("SELECT qty FROM stock WHERE sku = 1"), "stock's router: the source");
         assertEquals(15L, queryLong("SELECT a.balance + s.qty FROM account a JOIN stock s ON s.sku = a.id"
                 + " WHERE a.id = 1"), "both migrations' tables: the primary");
+    }
+
+    /**
+     * With the transactional outbox, a transaction over both migrations' tables records each written
+     * key's entry, under its own migration, in the source transaction: while the copies fail (the
+     * target's tables are away), those entries are what will copy the keys.
+     */
+    @Test
+    void theTransactionalOutbox_recordsEachMigrationsEntriesInTheSourceTransaction() throws Exception {
+        start(Engine.POSTGRESQL);
+        both("start", Stage.DUAL_WRITE, Stage.DUAL_WRITE);
+        DataSource sourcePool = source.dataSource(4);
+        DataSource targetPool = target.dataSource(4);
+        JdbcRetryStore store = RetryStore.jdbc(source.dataSource(2), "outbox_");
+        store.createTables();
+        CutoverDataSource withOutbox = Cutover.dataSource(sourcePool, targetPool).migration("ledger").flags(flags)
+                .router(closing(ReadRouter.builder(flags, "ledger").build())).retryQueue(queue)
+                .resync(KeyResync.builder(sourcePool, targetPool).mapping(accounts()).build())
+                .addMigration("stock", closing(ReadRouter.builder(flags, "stock").build()),
+                        KeyResync.builder(sourcePool, targetPool).mapping(items()).build(), new DualWriteStats())
+                .transactionalOutbox(store, Duration.ofMinutes(10)).build();
+        target.execute("ALTER TABLE account RENAME TO account_away", "ALTER TABLE stock RENAME TO stock_away");
+
+        try (Connection c = withOutbox.getConnection(); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.executeUpdate("INSERT INTO account (id, balance) VALUES (1, 10)");
+            s.executeUpdate("INSERT INTO stock (sku, qty) VALUES (1, 5)");
+            s.executeUpdate("INSERT INTO stock (sku, qty) VALUES (2, 6)");
+            c.commit();
+        }
+
+        assertEquals(List.of(List.of("ledger", "1", 1L), List.of("stock", "1", 1L), List.of("stock", "2", 1L)),
+                KeyResyncTest.rows(source, "SELECT migration, routing_key, COUNT(*) FROM outbox_retry_entry"
+                        + " GROUP BY migration, routing_key ORDER BY migration, routing_key"));
     }
 
     @Test
