@@ -366,7 +366,8 @@ public final class CutoverDataSource implements DataSource {
          * under that migration's stage, so one can be in {@code SHIFT_READS} while another is in
          * {@code DUAL_WRITE}; a read of one migration's tables goes through that migration's router,
          * a read of several migrations' tables runs on the primary. Each table belongs to one
-         * migration only. The retry-queue, the flags and the outbox are shared.
+         * migration only. The retry-queue, the flags and the outbox are shared: the queue's replay
+         * handler must replay every migration's entries ({@link ResyncReplayHandler#of(Map, MigrationFlags)}).
          *
          * <p>A transaction runs on one primary connection, chosen when it begins: the primary of
          * every migration. While the migrations disagree about the primary (one in
