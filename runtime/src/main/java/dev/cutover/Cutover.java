@@ -8,12 +8,15 @@ import dev.cutover.common.internal.Names;
 import dev.cutover.common.internal.TablePrefix;
 import dev.cutover.dualwrite.BackfillConfig;
 import dev.cutover.dualwrite.CallerTransactions;
+import dev.cutover.dualwrite.CutoverDataSource;
 import dev.cutover.dualwrite.KeyResync;
 import dev.cutover.dualwrite.MirrorMode;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.JdbcFlagStore;
 import dev.cutover.flags.JdbcFlagStoreConfig;
 import dev.cutover.flags.MigrationFlags;
+import dev.cutover.flags.MigrationState;
+import dev.cutover.flags.Stage;
 import dev.cutover.internal.JdbcBackfillCheckpoints;
 import dev.cutover.internal.MeterBinding;
 import dev.cutover.internal.RegisteredMigrations;
@@ -31,6 +34,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -226,6 +230,62 @@ public final class Cutover implements AutoCloseable {
     /** @return the registered migrations, in registration order */
     public synchronized Collection<Migration> migrations() {
         return List.copyOf(migrations.values());
+    }
+
+    /**
+     * Wraps the runtime's two data sources into one for plain JDBC code that writes the tables of
+     * several registered migrations, each with its own stage (one migration per table or aggregate);
+     * see {@link CutoverDataSource.Builder#addMigration}. Its transactions write only while the
+     * migrations agree about the primary, so move their primary together with {@link #moveTogether}.
+     *
+     * @param first a registered migration; it counts the writes of tables no migration maps
+     * @param more further registered migrations
+     * @return a new data source; it holds no connections of its own
+     * @throws IllegalArgumentException if a migration is not registered
+     * @throws CutoverConfigurationException if two migrations map one table, or a name comes twice
+     */
+    public CutoverDataSource dataSource(String first, String... more) {
+        return dataSourceBuilder(first, more).build();
+    }
+
+    /**
+     * A data-source builder already wired to several registered migrations, for what
+     * {@link #dataSource(String, String...)} does not cover: pass-through tables, the transactional
+     * outbox.
+     *
+     * @param first a registered migration; it counts the writes of tables no migration maps
+     * @param more further registered migrations
+     * @return the builder
+     * @throws IllegalArgumentException if a migration is not registered
+     */
+    public CutoverDataSource.Builder dataSourceBuilder(String first, String... more) {
+        CutoverDataSource.Builder builder = migration(first).dataSourceBuilder();
+        for (String name : more) {
+            Migration migration = migration(name);
+            builder.addMigration(name, migration.router(), migration.rowCopier(), migration.stats());
+        }
+        return builder;
+    }
+
+    /**
+     * Moves several registered migrations to one stage together, for every instance: all their
+     * states are stored in one transaction of the flag store and audited per migration, and each runs
+     * its own fenced handover; see {@link MigrationFlags#moveTogether}. This is how the primary of
+     * migrations sharing one data source moves ({@code SHIFT_READS <-> TARGET_PRIMARY}).
+     *
+     * @param names the migrations, at least one, each registered
+     * @param stage the stage for all of them
+     * @param actor who flips, for the audit
+     * @param reason why, for the audit
+     * @return the stored states, by migration
+     * @throws IllegalArgumentException if a migration is not registered; nothing is moved
+     * @throws dev.cutover.flags.StageTransitionException if any move is not allowed; nothing is moved
+     */
+    public Map<String, MigrationState> moveTogether(Set<String> names, Stage stage, String actor, String reason) {
+        for (String name : Objects.requireNonNull(names, "null names")) {
+            migration(name);
+        }
+        return flags.moveTogether(names, stage, actor, reason);
     }
 
     /** @return the flags of every migration, for operator tooling and the low-level builders */

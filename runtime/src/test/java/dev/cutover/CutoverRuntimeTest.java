@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import javax.sql.DataSource;
@@ -157,6 +158,55 @@ class CutoverRuntimeTest {
                     || e instanceof FlagsNotConfirmedException || e.getCause() instanceof SQLException)) {
                 throw e;
             }
+        }
+    }
+
+    /**
+     * One DataSource over two registered migrations: each table mirrored under its own migration's
+     * stage, and their primary moved together through the runtime, audited per migration.
+     */
+    @Test
+    void oneDataSourceCarriesTwoMigrations_andTheRuntimeMovesTheirPrimaryTogether() throws Exception {
+        try (TestDatabase sourceDb = TestDatabases.create(Engine.POSTGRESQL, "twosrc");
+             TestDatabase targetDb = TestDatabases.create(Engine.POSTGRESQL, "twotgt")) {
+            for (TestDatabase db : List.of(sourceDb, targetDb)) {
+                db.execute(DDL, "CREATE TABLE orders (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL)");
+            }
+            DataSource source = sourceDb.dataSource(4);
+            DataSource target = targetDb.dataSource(4);
+            TableMapping orders = TableMapping.builder("orders").key("id", Long.class).columns("balance").build();
+            try (Cutover cutover = Cutover.builder(source, target).flags(f -> f.refreshInterval(Duration.ofMillis(50))
+                    .handoverPause(Duration.ofMillis(200))).build()) {
+                cutover.migration("accounts", ACCOUNTS);
+                cutover.migration("orders", orders);
+                DataSource wrapped = cutover.dataSource("accounts", "orders");
+                cutover.migration("accounts").moveTo(Stage.DUAL_WRITE, "ops", "mirror accounts");
+                execute(wrapped, "INSERT INTO accounts (id, balance) VALUES (1, 10)");
+                execute(wrapped, "INSERT INTO orders (id, balance) VALUES (1, 20)");
+                assertEquals(List.of(10L), column(target, "SELECT balance FROM accounts"));
+                assertEquals(List.of(), column(target, "SELECT balance FROM orders"), "orders is still SOURCE_ONLY");
+
+                assertThrows(IllegalArgumentException.class, () -> cutover.moveTogether(Set.of("accounts", "typo"),
+                        Stage.SHIFT_READS, "ops", "x"));
+                assertEquals(Stage.DUAL_WRITE, cutover.migration("accounts").stage(), "nothing moved");
+                execute(wrapped, "DELETE FROM orders WHERE id = 1"); // orders is SOURCE_ONLY: on the source only
+                assertEquals(List.of(), column(source, "SELECT balance FROM orders"));
+                cutover.migration("orders").moveTo(Stage.DUAL_WRITE, "ops", "mirror orders");
+                cutover.moveTogether(Set.of("accounts", "orders"), Stage.SHIFT_READS, "ops", "shift both");
+                cutover.moveTogether(Set.of("accounts", "orders"), Stage.TARGET_PRIMARY, "ops", "move both");
+                execute(wrapped, "UPDATE accounts SET balance = 11 WHERE id = 1");
+                execute(wrapped, "INSERT INTO orders (id, balance) VALUES (2, 30)");
+                assertEquals(List.of(11L), column(source, "SELECT balance FROM accounts"), "mirrored back");
+                assertEquals(List.of(30L), column(source, "SELECT balance FROM orders"), "mirrored back");
+                assertEquals("move both", cutover.flags().audit("orders", 1).get(0).reason());
+                assertEquals("move both", cutover.flags().audit("accounts", 1).get(0).reason());
+            }
+        }
+    }
+
+    private static void execute(DataSource dataSource, String sql) throws SQLException {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+            s.executeUpdate(sql);
         }
     }
 

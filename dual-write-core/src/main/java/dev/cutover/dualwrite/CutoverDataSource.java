@@ -7,8 +7,8 @@ import dev.cutover.common.internal.Redaction;
 import dev.cutover.dualwrite.internal.jdbc.JdbcContext;
 import dev.cutover.dualwrite.internal.jdbc.WriteProtocol;
 import dev.cutover.flags.MigrationFlags;
+import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Side;
-import dev.cutover.flags.Stage;
 import dev.cutover.flags.HandoverException;
 import dev.cutover.flags.WritePermit;
 import dev.cutover.queue.JdbcRetryStore;
@@ -24,7 +24,9 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -117,6 +119,16 @@ import javax.sql.DataSource;
  * from the other, possibly lagging side must never be written back to the primary as current.
  * Locking reads ({@code FOR UPDATE}) and queries of unmapped tables also run on the primary.
  *
+ * <h2>Several migrations</h2>
+ * One data source may carry several migrations ({@link Builder#addMigration}), each with its own
+ * stage: everything above holds per table, under the stage of the migration that maps it, and a
+ * read of one migration's tables goes through that migration's router (a read of several
+ * migrations' tables runs on the primary). The stages of all of them are read together when a
+ * transaction (or auto-commit statement) begins, and its connection goes to their common primary.
+ * While they disagree about the primary, every write is refused before it runs (SQLState 55000),
+ * naming each migration's stage and the fix: move their primary together with
+ * {@link MigrationFlags#moveTogether}.
+ *
  * <h2>Crash safety</h2>
  * By default a process killed between a primary commit and its copy leaves that key behind until it
  * is written again or verified. {@link Builder#transactionalOutbox(JdbcRetryStore, Duration)} closes
@@ -129,31 +141,54 @@ import javax.sql.DataSource;
 public final class CutoverDataSource implements DataSource {
     private final DataSource source;
     private final DataSource target;
-    private final String migration;
     private final JdbcContext context;
-    private final CircuitBreaker mirrorCircuitBreaker;
+    /** Per migration, in the order they were declared: the breaker around its direct copies. */
+    private final Map<String, CircuitBreaker> breakers;
 
-    private CutoverDataSource(Builder b, JdbcContext context, CircuitBreaker mirrorCircuitBreaker) {
+    private CutoverDataSource(Builder b, JdbcContext context, Map<String, CircuitBreaker> breakers) {
         this.source = b.source;
         this.target = b.target;
-        this.migration = b.migration;
         this.context = context;
-        this.mirrorCircuitBreaker = mirrorCircuitBreaker;
+        this.breakers = breakers;
     }
 
-    /** @return the name of the migration whose flags decide this data source's stage */
+    /** @return the name of the first migration, the one set with {@link Builder#migration(String)} */
     public String migration() {
-        return migration;
+        return breakers.keySet().iterator().next();
     }
 
     /**
-     * The breaker around direct copies (see {@link Builder#mirrorCircuitBreaker}), for health checks:
-     * while it is open, written keys go straight to the retry-queue.
+     * @return the names of every migration whose tables this data source mirrors: the one of
+     *     {@link Builder#migration(String)} first, then those of {@link Builder#addMigration}
+     */
+    public List<String> migrations() {
+        return List.copyOf(breakers.keySet());
+    }
+
+    /**
+     * The breaker around the first migration's direct copies (see {@link Builder#mirrorCircuitBreaker}),
+     * for health checks: while it is open, written keys go straight to the retry-queue.
      *
      * @return the breaker, the given one or the default
      */
     public CircuitBreaker mirrorCircuitBreaker() {
-        return mirrorCircuitBreaker;
+        return breakers.values().iterator().next();
+    }
+
+    /**
+     * The breaker around a migration's direct copies, for health checks.
+     *
+     * @param migration one of {@link #migrations()}
+     * @return its breaker
+     * @throws IllegalArgumentException if this data source does not mirror that migration
+     */
+    public CircuitBreaker mirrorCircuitBreaker(String migration) {
+        CircuitBreaker breaker = breakers.get(Objects.requireNonNull(migration, "null migration"));
+        if (breaker == null) {
+            throw new IllegalArgumentException("This CutoverDataSource mirrors migrations " + migrations() + ", not '"
+                    + migration + "'");
+        }
+        return breaker;
     }
 
     /**
@@ -232,10 +267,11 @@ public final class CutoverDataSource implements DataSource {
         return iface.isInstance(this);
     }
 
-    /** @return names the migration */
+    /** @return names the migrations */
     @Override
     public String toString() {
-        return "CutoverDataSource (migration " + migration + ")";
+        return breakers.size() == 1 ? "CutoverDataSource (migration " + migration() + ")"
+                : "CutoverDataSource (migrations " + String.join(", ", breakers.keySet()) + ")";
     }
 
     /** Builds a {@link CutoverDataSource}; not thread-safe. */
@@ -253,6 +289,11 @@ public final class CutoverDataSource implements DataSource {
         private JdbcRetryStore outboxStore;
         private Duration outboxDelay;
         private boolean crossDialectReads;
+        private final List<Added> added = new ArrayList<>();
+
+        /** A migration added with {@link #addMigration}. */
+        private record Added(String migration, ReadRouter router, KeyResync resync, DualWriteStats stats) {
+        }
 
         Builder(DataSource source, DataSource target) {
             this.source = Objects.requireNonNull(source, "null source");
@@ -315,6 +356,37 @@ public final class CutoverDataSource implements DataSource {
          */
         public Builder resync(KeyResync resync) {
             this.resync = Objects.requireNonNull(resync, "null resync");
+            return this;
+        }
+
+        /**
+         * Adds another migration whose tables this data source mirrors, each with its own stage: one
+         * application data source can carry several migrations (one per table or aggregate). A write
+         * of a table is keyed, fenced and copied by the migration whose {@link KeyResync} maps it,
+         * under that migration's stage, so one can be in {@code SHIFT_READS} while another is in
+         * {@code DUAL_WRITE}; a read of one migration's tables goes through that migration's router,
+         * a read of several migrations' tables runs on the primary. Each table belongs to one
+         * migration only. The retry-queue, the flags and the outbox are shared: the queue's replay
+         * handler must replay every migration's entries ({@link ResyncReplayHandler#of(Map, MigrationFlags)}).
+         *
+         * <p>A transaction runs on one primary connection, chosen when it begins: the primary of
+         * every migration. While the migrations disagree about the primary (one in
+         * {@code TARGET_PRIMARY}, another in {@code SHIFT_READS}), writes are refused before anything
+         * is written, with SQLState 55000 and a message naming the migrations, their stages and the
+         * fix; so move their primary together, with {@link MigrationFlags#moveTogether}. A transaction
+         * takes each written migration's write permit, and commits only while each one's copy window
+         * is open.
+         *
+         * @param migration the migration's name, not one already given
+         * @param router the router of that migration
+         * @param resync copies its rows by key, over the same two databases, in {@link MirrorMode#SYNC}
+         * @param stats its counters, possibly shared with its repositories
+         * @return this builder
+         * @throws CutoverConfigurationException if the name is not a valid migration name
+         */
+        public Builder addMigration(String migration, ReadRouter router, KeyResync resync, DualWriteStats stats) {
+            added.add(new Added(Names.checkMigrationName(migration), Objects.requireNonNull(router, "null router"),
+                    Objects.requireNonNull(resync, "null resync"), Objects.requireNonNull(stats, "null stats")));
             return this;
         }
 
@@ -428,43 +500,76 @@ public final class CutoverDataSource implements DataSource {
             if (resync == null) {
                 problems.add("missing resync(keyResync)");
             }
-            if (resync != null) {
-                checkSameNames(problems);
-                if (resync.mirrorMode() == MirrorMode.ASYNC) {
-                    problems.add("resync(keyResync) is in MirrorMode.ASYNC, which only the repository style supports"
-                            + " so far: build the resync for this data source with mirrorMode(MirrorMode.SYNC), or wrap"
-                            + " the writes in a repository (Cutover.repository)");
+            List<Added> all = new ArrayList<>();
+            if (migration != null && router != null && resync != null) {
+                all.add(new Added(migration, router, resync, stats == null ? new DualWriteStats() : stats));
+            }
+            Set<String> names = new LinkedHashSet<>();
+            if (migration != null) {
+                names.add(migration);
+            }
+            for (Added more : added) {
+                if (!names.add(more.migration())) {
+                    problems.add("addMigration(\"" + more.migration() + "\", ...): that migration is already part of"
+                            + " this data source; add each migration once");
+                }
+                if (!more.router().migration().equals(more.migration())) {
+                    problems.add("addMigration(\"" + more.migration() + "\", ...): its router routes migration "
+                            + more.router().migration() + ": build the router for " + more.migration());
+                }
+                all.add(more);
+            }
+            for (Added part : all) {
+                String where = part.migration().equals(migration) ? "resync(keyResync)"
+                        : "addMigration(\"" + part.migration() + "\", ...)";
+                checkSameNames(part.resync(), problems);
+                if (part.resync().mirrorMode() == MirrorMode.ASYNC) {
+                    problems.add(where + ": the resync is in MirrorMode.ASYNC, which only the repository style"
+                            + " supports so far: build the resync for this data source with mirrorMode(MirrorMode.SYNC),"
+                            + " or wrap the writes in a repository (Cutover.repository)");
                 }
             }
             if (outboxStore != null) {
                 checkOutboxInSource(problems);
             }
-            if (resync != null) {
-                problems.addAll(JdbcContext.passThroughConflicts(
-                        resync.entities().stream().map(resync::mapping).toList(), passThrough));
-            }
+            List<JdbcContext.Part> mappingsOnly = all.stream().map(p -> new JdbcContext.Part(p.migration(), p.router(),
+                    null, mappings(p.resync()))).toList();
+            problems.addAll(JdbcContext.tableConflicts(mappingsOnly));
+            problems.addAll(JdbcContext.passThroughConflicts(
+                    mappingsOnly.stream().flatMap(p -> p.mappings().stream()).toList(), passThrough));
             if (!problems.isEmpty()) {
                 throw new CutoverConfigurationException("Cannot build the CutoverDataSource:\n  " + String.join("\n  ", problems));
             }
-            // Declared so that operators can flip it from this process before its first flip is stored.
-            flags.declare(migration);
-            CircuitBreaker breaker = circuitBreaker == null ? Mirror.defaultBreaker(migration, resync.copyBudget())
-                    : circuitBreaker;
-            Mirror mirror = new Mirror(migration, retryQueue, resync, stats == null ? new DualWriteStats() : stats,
-                    breaker);
-            List<TableMapping> mappings = resync.entities().stream().map(resync::mapping).toList();
-            HandoverSteps.register(flags, migration, retryQueue, resync);
             Map<Side, Boolean> queueIn = new EnumMap<>(Side.class);
             queueIn.put(Side.SOURCE, retryQueue.storesIn(source));
             queueIn.put(Side.TARGET, retryQueue.storesIn(target));
-            JdbcContext context = new JdbcContext(source, target, migration, router,
-                    new Protocol(flags, mirror, outboxStore, outboxDelay, resync.copyBudget(), queueIn), mappings,
-                    passThrough, resync.logValues(), crossDialectReads);
-            return new CutoverDataSource(this, context, breaker);
+            Map<String, CircuitBreaker> breakers = new LinkedHashMap<>();
+            List<JdbcContext.Part> parts = new ArrayList<>();
+            for (Added part : all) {
+                String name = part.migration();
+                // Declared so that operators can flip it from this process before its first flip is stored.
+                flags.declare(name);
+                CircuitBreaker breaker = circuitBreaker != null && name.equals(migration) ? circuitBreaker
+                        : Mirror.defaultBreaker(name, part.resync().copyBudget());
+                breakers.put(name, breaker);
+                Mirror mirror = new Mirror(name, retryQueue, part.resync(), part.stats(), breaker);
+                HandoverSteps.register(flags, name, retryQueue, part.resync());
+                parts.add(new JdbcContext.Part(name, part.router(), new Protocol(flags, mirror, outboxStore,
+                        outboxDelay, part.resync().copyBudget(), queueIn), mappings(part.resync())));
+            }
+            MigrationFlags stageFlags = flags;
+            JdbcContext context = new JdbcContext(source, target, parts,
+                    migrations -> stageFlags.states(migrations).stream().map(MigrationState::stage).toList(),
+                    passThrough, all.stream().allMatch(p -> p.resync().logValues()), crossDialectReads);
+            return new CutoverDataSource(this, context, Collections.unmodifiableMap(breakers));
+        }
+
+        private static List<TableMapping> mappings(KeyResync resync) {
+            return resync.entities().stream().map(resync::mapping).toList();
         }
 
         /** The application's SQL runs as written on either side, so a mapping may convert values but not rename. */
-        private void checkSameNames(List<String> problems) {
+        private static void checkSameNames(KeyResync resync, List<String> problems) {
             for (String entity : resync.entities()) {
                 TableMapping mapping = resync.mapping(entity);
                 if (!mapping.sourceTable().equalsIgnoreCase(mapping.targetTable())
@@ -514,11 +619,6 @@ public final class CutoverDataSource implements DataSource {
             this.mirror = mirror;
             this.outboxStore = outboxStore;
             this.outboxDelay = outboxDelay;
-        }
-
-        @Override
-        public Stage stage() {
-            return flags.state(mirror.migration()).stage();
         }
 
         @Override

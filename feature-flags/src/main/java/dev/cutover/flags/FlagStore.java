@@ -44,6 +44,33 @@ public interface FlagStore {
     MigrationState save(MigrationState expected, MigrationState next, String actor, String reason);
 
     /**
+     * Stores new states of several migrations at once, all or none: each with compare-and-set on
+     * its {@code expected.version()} and one audit entry, in one transaction, so that no reader of
+     * the store ever sees some of them changed and others not. {@link MigrationFlags#moveTogether}
+     * moves the primary of several migrations that share a {@code CutoverDataSource} with it.
+     *
+     * @param expected the states the changes are based on, as last read, one per migration, each
+     *     migration once; version 0 for a migration never stored
+     * @param next the new flags, in the same order; their versions are ignored
+     * @param actor who flips
+     * @param reason why
+     * @return the stored states, in the same order
+     * @throws ConcurrentFlipException if any stored version is no longer the expected one; nothing
+     *     was stored
+     * @throws FlagStoreException if the store cannot be written; nothing was stored
+     * @throws UnsupportedOperationException if this store cannot store several migrations
+     *     atomically (the default), or is read-only
+     * @throws IllegalArgumentException if the lists differ in size, name a migration twice, or pair
+     *     states of different migrations
+     */
+    default List<MigrationState> saveAll(List<MigrationState> expected, List<MigrationState> next, String actor,
+            String reason) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot store the flags of several migrations"
+                + " in one transaction, so it cannot move them together; keep the flags in a JdbcFlagStore (or"
+                + " FlagStore.inMemory() in a single process)");
+    }
+
+    /**
      * Lists the audited flips of a migration.
      *
      * @param migration the migration name

@@ -171,6 +171,51 @@ public final class JdbcFlagStore implements FlagStore {
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Every row is updated (or, at version 0, inserted) and audited on one connection in one
+     * transaction; the first lost compare-and-set rolls all of them back.
+     */
+    @Override
+    public List<MigrationState> saveAll(List<MigrationState> expected, List<MigrationState> next, String actor,
+            String reason) {
+        FlipArguments.checkAll(expected, next, actor, reason);
+        List<MigrationState> stored = new ArrayList<>();
+        for (int i = 0; i < expected.size(); i++) {
+            stored.add(next.get(i).toBuilder().version(expected.get(i).version() + 1).build());
+        }
+        LocalDateTime at = LocalDateTime.ofInstant(config.clock().instant().truncatedTo(ChronoUnit.MILLIS), ZoneOffset.UTC);
+        String migrations = expected.stream().map(MigrationState::migration).toList().toString();
+        try (Connection connection = connect()) {
+            boolean autoCommit = connection.getAutoCommit();
+            connection.setAutoCommit(false);
+            try {
+                for (int i = 0; i < expected.size(); i++) {
+                    MigrationState before = expected.get(i);
+                    if (!compareAndSet(connection, before, stored.get(i))) {
+                        throw FlipArguments.conflict(before, storedVersion(connection, before.migration()));
+                    }
+                    insertAudit(connection, before, stored.get(i), actor, reason, at);
+                }
+                connection.commit();
+                stored.forEach(storedStates::stored);
+                return List.copyOf(stored);
+            } catch (SQLException | RuntimeException e) {
+                rollbackQuietly(connection, e);
+                if (e instanceof SQLException && isConflict((SQLException) e)) {
+                    throw new ConcurrentFlipException("Migrations " + migrations + " were flipped concurrently while"
+                            + " being saved together: " + e.getMessage(), e);
+                }
+                throw e;
+            } finally {
+                connection.setAutoCommit(autoCommit);
+            }
+        } catch (SQLException e) {
+            throw unreachable("save the flags of migrations " + migrations + " together to " + stateTable, e);
+        }
+    }
+
     @Override
     public List<FlagChange> audit(String migration, int limit) {
         FlipArguments.checkAuditQuery(migration, limit);

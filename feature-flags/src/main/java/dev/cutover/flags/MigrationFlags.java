@@ -205,6 +205,23 @@ public final class MigrationFlags implements AutoCloseable {
     }
 
     /**
+     * The current states of several migrations, all from one snapshot: a {@link #moveTogether} is
+     * seen whole or not at all, never one migration moved and another not. No I/O.
+     *
+     * @param migrations the migration names
+     * @return their states, in the same order, as {@link #state(String)} answers each
+     */
+    public List<MigrationState> states(List<String> migrations) {
+        Map<String, MigrationState> current = snapshot;
+        List<MigrationState> states = new java.util.ArrayList<>(migrations.size());
+        for (String migration : migrations) {
+            MigrationState state = current.get(Objects.requireNonNull(migration, "null migration"));
+            states.add(state != null ? state : initialStates.computeIfAbsent(migration, MigrationState::initial));
+        }
+        return states;
+    }
+
+    /**
      * Starts a write of a migration: the fenced primary handover. Every wrapped write calls it and
      * closes the permit when its primary write and its copy are done.
      *
@@ -287,6 +304,120 @@ public final class MigrationFlags implements AutoCloseable {
     public MigrationState moveTo(String migration, Stage stage, String actor, String reason) {
         Objects.requireNonNull(stage, "null stage");
         return flip(migration, actor, reason, b -> b.stage(stage), false);
+    }
+
+    /**
+     * Moves several migrations to one stage together: all their new states are stored in one
+     * transaction of the store ({@link FlagStore#saveAll}), each audited on its own with the same
+     * actor and reason, so that every instance sees all of them move at once, in one load. This is
+     * how the primary of migrations that share one {@code CutoverDataSource} moves: such a data
+     * source writes only while its migrations agree on the primary, and a move of one alone would
+     * stop its writes until the others follow. Each migration then runs its own fenced handover
+     * ({@link #beginWrite}), as after {@link #moveTo}.
+     *
+     * <p>Each move is checked as {@link #moveTo} checks it (no skipped stage going forward; leaving
+     * {@code SHIFT_READS} backwards resets the target read percentage); if any is refused, none is
+     * stored. Migrations already at the stage are left as they are. Flips of these migrations
+     * through this instance wait for each other; a concurrent flip elsewhere makes the whole move
+     * start over on fresh states.
+     *
+     * @param migrations the migrations, at least one; each must be stored, declared or known here
+     * @param stage the stage for all of them
+     * @param actor who flips
+     * @param reason why
+     * @return the states now stored, by migration, in name order
+     * @throws StageTransitionException naming the migration whose move skips a stage; nothing stored
+     * @throws IllegalArgumentException if the set is empty or a migration is unknown; nothing stored
+     * @throws UnsupportedOperationException if the store cannot save several migrations atomically
+     * @throws ConcurrentFlipException if other flips kept winning
+     * @throws FlagStoreException if the store cannot be read or written; nothing stored
+     * @throws IllegalStateException if these flags are closed
+     */
+    public Map<String, MigrationState> moveTogether(Set<String> migrations, Stage stage, String actor, String reason) {
+        Objects.requireNonNull(migrations, "null migrations");
+        Objects.requireNonNull(stage, "null stage");
+        if (migrations.isEmpty()) {
+            throw new IllegalArgumentException("migrations must name at least one migration, but was empty");
+        }
+        TreeSet<String> names = new TreeSet<>();
+        for (String migration : migrations) {
+            names.add(Names.checkMigrationName(migration));
+        }
+        FlipArguments.checkActorAndReason(actor, reason);
+        if (closed) {
+            throw new IllegalStateException("MigrationFlags is closed: no more flips through it");
+        }
+        // Locked in name order, so that two group moves over overlapping sets cannot deadlock.
+        return lockedInOrder(List.copyOf(names), 0, () -> moveTogetherInTurn(List.copyOf(names), stage, actor, reason));
+    }
+
+    private <T> T lockedInOrder(List<String> migrations, int from, java.util.function.Supplier<T> action) {
+        if (from == migrations.size()) {
+            return action.get();
+        }
+        synchronized (flipLocks.computeIfAbsent(migrations.get(from), m -> new Object())) {
+            return lockedInOrder(migrations, from + 1, action);
+        }
+    }
+
+    private Map<String, MigrationState> moveTogetherInTurn(List<String> migrations, Stage stage, String actor,
+            String reason) {
+        ConcurrentFlipException lastLost = null;
+        for (int attempt = 1; attempt <= MAX_FLIP_ATTEMPTS; attempt++) {
+            long flipStart = System.nanoTime();
+            Map<String, MigrationState> inStore = store.loadAll();
+            Map<String, MigrationState> result = new java.util.LinkedHashMap<>();
+            List<MigrationState> expected = new java.util.ArrayList<>();
+            List<MigrationState> next = new java.util.ArrayList<>();
+            for (String migration : migrations) {
+                MigrationState current = inStore.get(migration);
+                boolean storeAnyway = false;
+                if (current == null) {
+                    current = unstoredBase(migration, inStore.keySet(), false);
+                    storeAnyway = current.version() == 0 && current.stage() != Stage.SOURCE_ONLY;
+                }
+                MigrationState moved = current.toBuilder().stage(stage).build();
+                try {
+                    Stage.checkTransition(current.stage(), moved.stage(), false);
+                } catch (StageTransitionException e) {
+                    throw new StageTransitionException("Cannot move migrations " + migrations + " together to " + stage
+                            + ": migration '" + migration + "' is in " + current.stage() + ". " + e.getMessage()
+                            + ". Nothing was moved; move them together through the stage it skips first");
+                }
+                moved = leavingReadShift(current, moved);
+                result.put(migration, current);
+                if (!moved.sameFlagsAs(current) || storeAnyway) {
+                    expected.add(current);
+                    next.add(moved);
+                }
+            }
+            if (expected.isEmpty()) {
+                return java.util.Collections.unmodifiableMap(result);
+            }
+            List<MigrationState> stored;
+            long saveStart = System.nanoTime();
+            try {
+                stored = store.saveAll(expected, next, actor, reason);
+            } catch (ConcurrentFlipException e) {
+                lastLost = e;
+                pauseBeforeRetry(attempt, e);
+                continue;
+            }
+            long saveEnd = System.nanoTime();
+            for (int i = 0; i < stored.size(); i++) {
+                MigrationState s = stored.get(i);
+                flips.computeIfAbsent(s.migration(), m -> new LongAdder()).increment();
+                vanished.stored(s);
+                LOG.info("Migration '{}' flipped by '{}' together with {}: {} -> {}", s.migration(), actor, migrations,
+                        expected.get(i), s);
+                result.put(s.migration(), s);
+            }
+            installOwnFlips(expected, stored, flipStart, saveStart, saveEnd);
+            deliverNotifications();
+            return java.util.Collections.unmodifiableMap(result);
+        }
+        throw new ConcurrentFlipException("Gave up moving migrations " + migrations + " together after "
+                + MAX_FLIP_ATTEMPTS + " attempts: other flips kept winning", lastLost);
     }
 
     /**
@@ -721,6 +852,31 @@ public final class MigrationFlags implements AutoCloseable {
             queueIfChanged(before != null ? before : MigrationState.initial(stored.migration()), stored);
             snapshot = Map.copyOf(next);
             gate.flipped(flippedFrom, stored, flipStart, saveStart, saveEnd);
+        }
+    }
+
+    /** Installs the states of a group move in one snapshot, so that no reader sees part of it. */
+    private void installOwnFlips(List<MigrationState> flippedFrom, List<MigrationState> stored, long flipStart,
+            long saveStart, long saveEnd) {
+        synchronized (snapshotLock) {
+            Map<String, MigrationState> next = new HashMap<>(snapshot);
+            List<Integer> installed = new java.util.ArrayList<>();
+            for (int i = 0; i < stored.size(); i++) {
+                MigrationState state = stored.get(i);
+                MigrationState before = snapshot.get(state.migration());
+                if (before != null && before.version() > state.version()) {
+                    continue; // a refresh already brought a newer flip made elsewhere
+                }
+                next.put(state.migration(), state);
+                localWrites++;
+                lastLocalWrite.put(state.migration(), localWrites);
+                queueIfChanged(before != null ? before : MigrationState.initial(state.migration()), state);
+                installed.add(i);
+            }
+            snapshot = Map.copyOf(next);
+            for (int i : installed) {
+                gate.flipped(flippedFrom.get(i), stored.get(i), flipStart, saveStart, saveEnd);
+            }
         }
     }
 

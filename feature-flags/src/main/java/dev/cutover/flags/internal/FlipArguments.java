@@ -3,7 +3,10 @@ package dev.cutover.flags.internal;
 import dev.cutover.common.internal.Names;
 import dev.cutover.flags.ConcurrentFlipException;
 import dev.cutover.flags.MigrationState;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /** Argument checks every {@link dev.cutover.flags.FlagStore} applies alike. */
 public final class FlipArguments {
@@ -32,6 +35,34 @@ public final class FlipArguments {
         if (!expected.migration().equals(next.migration())) {
             throw new IllegalArgumentException("expected and next must be states of the same migration, but were '"
                     + expected.migration() + "' and '" + next.migration() + "'");
+        }
+    }
+
+    /**
+     * Checks the arguments of {@link dev.cutover.flags.FlagStore#saveAll}.
+     *
+     * @param expected the states the flips are based on
+     * @param next the new states, in the same order
+     * @param actor who flips
+     * @param reason why
+     * @throws NullPointerException if any is null
+     * @throws IllegalArgumentException if the lists are empty or differ in size, a pair names two
+     *     migrations, a migration comes twice, or actor or reason are out of bounds
+     */
+    public static void checkAll(List<MigrationState> expected, List<MigrationState> next, String actor, String reason) {
+        Objects.requireNonNull(expected, "null expected");
+        Objects.requireNonNull(next, "null next");
+        if (expected.isEmpty() || expected.size() != next.size()) {
+            throw new IllegalArgumentException("expected and next must hold one state per migration, at least one, but"
+                    + " held " + expected.size() + " and " + next.size());
+        }
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < expected.size(); i++) {
+            check(expected.get(i), next.get(i), actor, reason);
+            if (!seen.add(expected.get(i).migration())) {
+                throw new IllegalArgumentException("migration '" + expected.get(i).migration() + "' comes twice;"
+                        + " name each migration once");
+            }
         }
     }
 

@@ -53,6 +53,24 @@ public final class InMemoryFlagStore implements FlagStore {
     }
 
     @Override
+    public synchronized List<MigrationState> saveAll(List<MigrationState> expected, List<MigrationState> next,
+            String actor, String reason) {
+        FlipArguments.checkAll(expected, next, actor, reason);
+        for (MigrationState state : expected) {
+            MigrationState current = states.get(state.migration());
+            long currentVersion = current == null ? 0 : current.version();
+            if (currentVersion != state.version()) {
+                throw FlipArguments.conflict(state, currentVersion);
+            }
+        }
+        List<MigrationState> stored = new ArrayList<>();
+        for (int i = 0; i < expected.size(); i++) {
+            stored.add(save(expected.get(i), next.get(i), actor, reason));
+        }
+        return List.copyOf(stored);
+    }
+
+    @Override
     public synchronized List<FlagChange> audit(String migration, int limit) {
         FlipArguments.checkAuditQuery(migration, limit);
         List<FlagChange> all = changes.getOrDefault(migration, List.of());

@@ -8,6 +8,7 @@ import dev.cutover.dualwrite.CutoverDataSource;
 import dev.cutover.spring.boot.internal.CutoverLifecycle;
 import dev.cutover.spring.boot.internal.RuntimeFactory;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -204,46 +205,53 @@ public class CutoverAutoConfiguration {
     }
 
     /**
-     * The application's primary DataSource: the source and target wrapped for one migration's
-     * tables ({@code cutover.data-source.migration}, by default the only registered one). Its reads
-     * are routed to a target of another SQL dialect only with {@code cutover.cross-dialect-reads}.
+     * The application's primary DataSource: the source and target wrapped for the tables of the
+     * migrations {@code cutover.data-source.migrations} names, by default every registered one, each
+     * table under its own migration's stage. Its reads are routed to a target of another SQL dialect
+     * only with {@code cutover.data-source.cross-dialect-reads}.
      *
      * @param cutover the runtime
      * @param properties the properties
+     * @param environment to refuse the former single-migration property
      * @return the wrapped DataSource; it owns no connections
      */
     @Bean(DATA_SOURCE)
     @Primary
     @ConditionalOnProperty(prefix = "cutover.data-source", name = "enabled", havingValue = "true", matchIfMissing = true)
-    public CutoverDataSource cutoverDataSource(Cutover cutover, CutoverProperties properties) {
+    public CutoverDataSource cutoverDataSource(Cutover cutover, CutoverProperties properties, Environment environment) {
+        if (environment.containsProperty("cutover.data-source.migration")) {
+            // Left unbound it would be ignored, and the DataSource would silently carry every migration.
+            throw new InvalidConfigurationPropertyValueException("cutover.data-source.migration",
+                    environment.getProperty("cutover.data-source.migration"), "the DataSource now carries several"
+                            + " migrations: rename it to cutover.data-source.migrations (a list, by default every"
+                            + " registered migration)");
+        }
         CutoverProperties.WrappedDataSource settings = properties.getDataSource();
         Collection<Migration> migrations = cutover.migrations();
-        String name = settings.getMigration();
-        if (!StringUtils.hasText(name)) {
-            if (migrations.size() != 1) {
-                throw new InvalidConfigurationPropertyValueException("cutover.data-source.migration", null,
-                        migrations.isEmpty()
-                                ? "no migration is registered: declare a CutoverMappings bean that registers the"
-                                        + " migration whose tables the application's DataSource writes (or set"
-                                        + " cutover.data-source.enabled=false)"
-                                : "the application's DataSource mirrors one migration's tables, and "
-                                        + migrations.size() + " are registered (" + names(migrations) + "): name it"
-                                        + " here; the others are reached with cutover.migration(name)");
+        List<String> wrapped = new ArrayList<>(settings.getMigrations());
+        if (wrapped.isEmpty()) {
+            if (migrations.isEmpty()) {
+                throw new InvalidConfigurationPropertyValueException("cutover.data-source.migrations", null,
+                        "no migration is registered: declare a CutoverMappings bean that registers the migrations"
+                                + " whose tables the application's DataSource writes (or set"
+                                + " cutover.data-source.enabled=false)");
             }
-            name = migrations.iterator().next().name();
+            migrations.forEach(migration -> wrapped.add(migration.name()));
         }
-        Migration migration;
-        try {
-            migration = cutover.migration(name);
-        } catch (IllegalArgumentException e) {
-            throw new InvalidConfigurationPropertyValueException("cutover.data-source.migration", name,
-                    "no such migration; registered: " + names(migrations));
+        for (String name : wrapped) {
+            try {
+                cutover.migration(name);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidConfigurationPropertyValueException("cutover.data-source.migrations", name,
+                        "no such migration; registered: " + names(migrations));
+            }
         }
         try {
-            return migration.dataSourceBuilder().passThrough(settings.getPassThrough().toArray(String[]::new))
-                    .crossDialectReads(properties.isCrossDialectReads()).build();
+            return cutover.dataSourceBuilder(wrapped.get(0), wrapped.subList(1, wrapped.size()).toArray(String[]::new))
+                    .passThrough(settings.getPassThrough().toArray(String[]::new))
+                    .crossDialectReads(settings.isCrossDialectReads()).build();
         } catch (CutoverConfigurationException | IllegalArgumentException e) {
-            throw new IllegalStateException("Cannot wrap the application's DataSource for migration " + name
+            throw new IllegalStateException("Cannot wrap the application's DataSource for migrations " + wrapped
                     + " (cutover.data-source.*): " + e.getMessage(), e);
         }
     }

@@ -16,9 +16,9 @@ import dev.cutover.dualwrite.TableMapping;
  * }</pre>
  *
  * <p>Several beans of this type may each register their own migrations; names must not repeat.
- * The application's primary DataSource mirrors one migration ({@code cutover.data-source.migration},
- * by default the only one); reach the others with {@code cutover.migration(name)}, e.g. to wrap
- * repositories.
+ * The application's primary DataSource mirrors the tables of the migrations
+ * {@code cutover.data-source.migrations} names, by default all of them, each table under its own
+ * migration's stage; reach each with {@code cutover.migration(name)}, e.g. to wrap repositories.
  */
 @FunctionalInterface
 public interface CutoverMappings {

@@ -38,14 +38,6 @@ public class CutoverProperties {
      */
     private boolean logValues = false;
 
-    /**
-     * Whether the wrapped primary DataSource routes reads to the target (and shadows them) also when
-     * source and target speak different SQL dialects. Off by default: the application's SQL (Hibernate's
-     * included) is written for the source's dialect, so across engines its reads stay on the primary. Turn
-     * it on only when every read the application sends means the same on both engines.
-     */
-    private boolean crossDialectReads = false;
-
     /** The old database. */
     private final Database source = new Database();
 
@@ -108,13 +100,6 @@ public class CutoverProperties {
         this.logValues = logValues;
     }
 
-    public boolean isCrossDialectReads() {
-        return crossDialectReads;
-    }
-
-    public void setCrossDialectReads(boolean crossDialectReads) {
-        this.crossDialectReads = crossDialectReads;
-    }
 
     public Database getSource() {
         return source;
@@ -237,13 +222,24 @@ public class CutoverProperties {
         private boolean enabled = true;
 
         /**
-         * The migration whose tables the primary DataSource mirrors; default the only registered one.
-         * One CutoverDataSource serves one migration.
+         * The migrations whose tables the primary DataSource mirrors, each table by the migration that
+         * maps it, under that migration's stage; default every registered migration. Writes are
+         * refused while these migrations disagree about the primary, so move their primary together
+         * (MigrationFlags.moveTogether, or the cutover endpoint's POST /actuator/cutover); name fewer
+         * to leave a migration's primary free to move alone.
          */
-        private String migration;
+        private List<String> migrations = new ArrayList<>();
 
         /** Tables written on the primary side only and never mirrored (sessions, caches, tables left behind). */
         private List<String> passThrough = new ArrayList<>();
+
+        /**
+         * Whether it routes reads to the target (and shadows them) also when source and target speak
+         * different SQL dialects. Off by default: the application's SQL (Hibernate's included) is
+         * written for the source's dialect, so across engines its reads stay on the primary. Turn it on
+         * only when every read the application sends means the same on both engines.
+         */
+        private boolean crossDialectReads = false;
 
         public boolean isEnabled() {
             return enabled;
@@ -253,12 +249,12 @@ public class CutoverProperties {
             this.enabled = enabled;
         }
 
-        public String getMigration() {
-            return migration;
+        public List<String> getMigrations() {
+            return migrations;
         }
 
-        public void setMigration(String migration) {
-            this.migration = migration;
+        public void setMigrations(List<String> migrations) {
+            this.migrations = migrations;
         }
 
         public List<String> getPassThrough() {
@@ -267,6 +263,14 @@ public class CutoverProperties {
 
         public void setPassThrough(List<String> passThrough) {
             this.passThrough = passThrough;
+        }
+
+        public boolean isCrossDialectReads() {
+            return crossDialectReads;
+        }
+
+        public void setCrossDialectReads(boolean crossDialectReads) {
+            this.crossDialectReads = crossDialectReads;
         }
     }
 

@@ -244,13 +244,70 @@ class CutoverAutoConfigurationTest {
                 .run(context -> assertThat(failure(context)).hasMessageContaining("cutover_flag_state")
                         .hasMessageContaining("cutover.create-tables=true")
                         .hasMessageContaining("dev/cutover/flags/<dialect>.sql"));
+        withDatabases().withPropertyValues("cutover.data-source.migration=accounts")
+                .run(context -> assertThat(failure(context)).hasMessageContaining("cutover.data-source.migrations"));
         withDatabases().withBean("orders", CutoverMappings.class, () -> migrations -> migrations.migration("orders", ORDERS))
-                .run(context -> assertThat(failure(context)).hasMessageContaining("cutover.data-source.migration")
-                        .hasMessageContaining("accounts, orders"));
+                .withPropertyValues("cutover.data-source.migrations=orders,typo")
+                .run(context -> assertThat(failure(context)).hasMessageContaining("cutover.data-source.migrations")
+                        .hasMessageContaining("typo").hasMessageContaining("accounts, orders"));
         withDatabases().withBean("orders", CutoverMappings.class, () -> migrations -> migrations.migration("orders", ORDERS))
-                .withPropertyValues("cutover.data-source.migration=orders")
-                .run(context -> assertThat(((CutoverDataSource) context.getBean(DataSource.class)).migration())
-                        .isEqualTo("orders"));
+                .withPropertyValues("cutover.data-source.migrations=orders")
+                .run(context -> assertThat(((CutoverDataSource) context.getBean(DataSource.class)).migrations())
+                        .containsExactly("orders"));
+    }
+
+    /**
+     * Several registered migrations share the application's DataSource by default, each table under
+     * its own migration's stage; while their primaries disagree it refuses writes, naming the fix, and
+     * the endpoint moves them together (one transaction of the flags, audited per migration).
+     */
+    @Test
+    void severalMigrationsShareTheApplicationsDataSource_andTheEndpointMovesTheirPrimaryTogether() {
+        withDatabases().withBean("orders", CutoverMappings.class, () -> migrations -> migrations.migration("orders", ORDERS))
+                .withPropertyValues("management.endpoints.web.exposure.include=cutover")
+                .run(context -> {
+                    CutoverDataSource dataSource = (CutoverDataSource) context.getBean(DataSource.class);
+                    assertThat(dataSource.migrations()).containsExactly("accounts", "orders");
+                    Cutover cutover = context.getBean(Cutover.class);
+                    CutoverEndpoint endpoint = context.getBean(CutoverEndpoint.class);
+                    endpoint.moveTogether("accounts, orders", "dual_write", "alice", "mirror both",
+                            SecurityContext.NONE);
+                    // Per migration, keeping the primary: only the accounts shift their reads.
+                    cutover.migration("accounts").moveTo(Stage.SHIFT_READS, "alice", "accounts first");
+                    update(dataSource, "INSERT INTO accounts (id, balance) VALUES (1, 10)");
+                    update(dataSource, "INSERT INTO orders (id, total) VALUES (1, 20)");
+                    assertThat(count(targetDb, "SELECT balance + 0 FROM accounts WHERE id = 1")).isEqualTo(10);
+                    assertThat(count(targetDb, "SELECT total + 0 FROM orders WHERE id = 1")).isEqualTo(20);
+
+                    cutover.migration("orders").moveTo(Stage.SHIFT_READS, "alice", "orders follow");
+                    cutover.migration("accounts").moveTo(Stage.TARGET_PRIMARY, "alice", "moved alone");
+                    assertThatThrownBy(() -> update(dataSource, "UPDATE orders SET total = 21 WHERE id = 1"))
+                            .hasMessageContaining("accounts (TARGET_PRIMARY)").hasMessageContaining("orders (SHIFT_READS)")
+                            .hasMessageContaining("moveTogether(Set.of(\"orders\"), Stage.TARGET_PRIMARY");
+                    assertThat(count(sourceDb, "SELECT total + 0 FROM orders WHERE id = 1")).isEqualTo(20);
+
+                    assertThatThrownBy(() -> endpoint.moveTogether("orders,typo", "TARGET_PRIMARY", "alice",
+                            "join", SecurityContext.NONE)).isInstanceOf(InvalidEndpointRequestException.class)
+                            .hasMessageContaining("typo");
+                    CutoverEndpoint.CutoverDescriptor moved = endpoint.moveTogether("orders", "TARGET_PRIMARY",
+                            "alice", "join the accounts", SecurityContext.NONE);
+                    assertThat(moved.migrations().get("orders").stage()).isEqualTo("TARGET_PRIMARY");
+                    update(dataSource, "UPDATE orders SET total = 21 WHERE id = 1");
+                    assertThat(count(targetDb, "SELECT total + 0 FROM orders WHERE id = 1")).isEqualTo(21);
+                    assertThat(count(sourceDb, "SELECT total + 0 FROM orders WHERE id = 1")).as("mirrored back")
+                            .isEqualTo(21);
+                    for (String migration : List.of("accounts", "orders")) {
+                        assertThat(cutover.flags().audit(migration, 10)).isNotEmpty()
+                                .allSatisfy(change -> assertThat(change.actor()).isEqualTo("alice"));
+                    }
+                    assertThat(cutover.flags().audit("orders", 1).get(0).reason()).isEqualTo("join the accounts");
+                });
+    }
+
+    private static void update(DataSource dataSource, String sql) throws SQLException {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+            s.executeUpdate(sql);
+        }
     }
 
     /**
@@ -379,7 +436,7 @@ class CutoverAutoConfigurationTest {
 
     /**
      * Across dialects (PostgreSQL source, H2 target) the wrapper keeps reads on the primary unless
-     * {@code cutover.cross-dialect-reads=true}; the two sides hold different balances, so the answer
+     * {@code cutover.data-source.cross-dialect-reads=true}; the two sides hold different balances, so the answer
      * names the side that served the read.
      */
     @Test
@@ -395,7 +452,7 @@ class CutoverAutoConfigurationTest {
                 assertThat(context.getBean(Cutover.class).migration("accounts").router().stats().targetReads())
                         .isZero();
             });
-            acrossDialects.withPropertyValues("cutover.cross-dialect-reads=true").run(context -> {
+            acrossDialects.withPropertyValues("cutover.data-source.cross-dialect-reads=true").run(context -> {
                 assertThat(readBalanceAtShiftReads(context)).as("served by the H2 target").isEqualTo(200);
                 assertThat(context.getBean(Cutover.class).migration("accounts").router().stats().targetReads())
                         .isEqualTo(1);
@@ -480,7 +537,7 @@ class CutoverAutoConfigurationTest {
     @Test
     void endpointReadsEachMigrationAndFlipsWithAnAuditedActor() {
         withDatabases().withBean("orders", CutoverMappings.class, () -> migrations -> migrations.migration("orders", ORDERS))
-                .withPropertyValues("cutover.data-source.migration=accounts",
+                .withPropertyValues("cutover.data-source.migrations=accounts",
                         "management.endpoints.web.exposure.include=cutover")
                 .run(context -> {
                     CutoverEndpoint endpoint = context.getBean(CutoverEndpoint.class);
@@ -640,7 +697,7 @@ class CutoverAutoConfigurationTest {
                         "management.endpoint.cutover.access=UNRESTRICTED")
                 .run(context -> assertThat(webOperations(context)).containsExactlyInAnyOrder(
                         "READ /actuator/cutover", "READ /actuator/cutover/{migration}",
-                        "WRITE /actuator/cutover/{migration}"));
+                        "WRITE /actuator/cutover/{migration}", "WRITE /actuator/cutover"));
     }
 
     private static List<String> webOperations(AssertableWebApplicationContext context) {

@@ -4,7 +4,6 @@ import dev.cutover.common.internal.Redaction;
 import dev.cutover.dualwrite.UnmirroredWriteException;
 import dev.cutover.dualwrite.internal.jdbc.WriteProtocol.WrittenKey;
 import dev.cutover.flags.Side;
-import dev.cutover.flags.Stage;
 import dev.cutover.flags.WritePermit;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
@@ -19,17 +18,19 @@ import java.sql.SQLFeatureNotSupportedException;
 import java.sql.SQLTransientException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A wrapped connection: one physical connection to the primary of the stage in force when the current
- * transaction (or, in auto-commit, the current statement) began; the keys written in the
- * transaction, mirrored after its commit; and the statements, which decide per execution where
- * each statement goes. Not thread-safe, like any JDBC connection.
+ * A wrapped connection: one physical connection to the primary of the stages in force when the
+ * current transaction (or, in auto-commit, the current statement) began; the keys written in the
+ * transaction, per migration, mirrored after its commit; and the statements, which decide per
+ * execution where each statement goes. Not thread-safe, like any JDBC connection.
  */
 final class ConnectionHandler implements InvocationHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionHandler.class);
@@ -37,7 +38,8 @@ final class ConnectionHandler implements InvocationHandler {
     private final JdbcContext context;
     private final String user;
     private final String password;
-    private final Set<WrittenKey> written = new LinkedHashSet<>();
+    /** Per migration, in the order first written: the keys the open transaction wrote. */
+    private final Map<String, Set<WrittenKey>> written = new LinkedHashMap<>();
     private final List<StatementHandler> statements = new ArrayList<>();
     private Connection proxy;
     private Connection physical;
@@ -47,9 +49,12 @@ final class ConnectionHandler implements InvocationHandler {
     private Boolean readOnly;
     /** Whether a transaction is open: auto-commit is off and a statement ran since the last end. */
     private boolean inTransaction;
-    private Stage transactionStage;
-    /** The open transaction's write permit (fenced primary handover), from its first keyed write to its end; or null. */
-    private WritePermit permit;
+    private Stages transactionStages;
+    /**
+     * Per migration: the open transaction's write permit (fenced primary handover), from its first keyed
+     * write of the migration to the transaction's end.
+     */
+    private final Map<String, WritePermit> permits = new LinkedHashMap<>();
     /** Why the open transaction can only roll back, or null. */
     private String rollbackOnly;
     private boolean closed;
@@ -62,7 +67,7 @@ final class ConnectionHandler implements InvocationHandler {
 
     void open(Connection proxy) throws SQLException {
         this.proxy = proxy;
-        usePrimary(context.protocol().stage().primary());
+        usePrimary(context.stages().primary());
     }
 
     JdbcContext context() {
@@ -94,48 +99,78 @@ final class ConnectionHandler implements InvocationHandler {
     }
 
     /**
-     * Starts a statement: outside a transaction, reads the stage and moves to its primary.
+     * Starts a statement: outside a transaction, reads the stages and moves to their primary.
      *
-     * @return the stage the statement runs under
+     * @return the stages the statement runs under
      */
-    Stage beginStatement() throws SQLException {
+    Stages beginStatement() throws SQLException {
         requireOpen();
         if (inTransaction) {
-            return transactionStage;
+            return transactionStages;
         }
-        Stage stage = context.protocol().stage();
-        usePrimary(stage.primary());
+        Stages stages = context.stages();
+        usePrimary(stages.primary());
         if (!autoCommit) {
             inTransaction = true;
-            transactionStage = stage;
+            transactionStages = stages;
         }
-        return stage;
+        return stages;
     }
 
     /**
-     * Runs a write of a dual-write stage. In auto-commit it runs in a transaction of its own, committed
-     * (and mirrored) here; in the application's transaction its keys are mirrored after the commit.
+     * Refuses a write, before it runs, while the migrations disagree about the primary: the
+     * transaction's one connection is not the primary of every migration.
+     *
+     * @param stages the stages the statement runs under
+     * @throws SQLTransientException (SQLState 55000) if they disagree
      */
-    <T> T write(Stage stage, Side primary, Write<T> action) throws SQLException {
-        if (permit == null && !inTransaction) {
-            // Auto-commit: the permit must be held before this statement's own transaction begins.
-            beginPermit(primary);
+    static void requireOnePrimary(Stages stages) throws SQLException {
+        if (!stages.agree()) {
+            throw new SQLTransientException(stages.disagreement("a write before writing anything"), "55000");
+        }
+    }
+
+    /**
+     * Runs a write of a migration in a dual-write stage. In auto-commit it runs in a transaction of its
+     * own, committed (and mirrored) here; in the application's transaction its keys are mirrored after
+     * the commit.
+     */
+    <T> T write(Stages stages, String migration, Write<T> action) throws SQLException {
+        return write(stages, List.of(migration), (c, keys) -> action.run(c, keys.get(migration)));
+    }
+
+    /**
+     * Runs a write of several migrations, all in dual-write stages, as {@link #write(Stages, String, Write)}
+     * runs one: it holds each migration's permit, and mirrors each one's keys by its own protocol.
+     */
+    <T> T write(Stages stages, List<String> migrations, MultiWrite<T> action) throws SQLException {
+        requireOnePrimary(stages);
+        Side primary = stages.primary();
+        // Counted on the first migration, as one statement.
+        WriteProtocol protocol = context.protocol(migrations.get(0));
+        if (!inTransaction) {
+            // Auto-commit: the permits must be held before this statement's own transaction begins.
+            try {
+                beginPermits(migrations, primary);
+            } catch (SQLException | RuntimeException e) {
+                endTransaction();
+                throw e;
+            }
         }
         boolean own = autoCommit;
         if (own) {
             physical.setAutoCommit(false);
             inTransaction = true;
-            transactionStage = stage;
+            transactionStages = stages;
         }
         T result;
-        List<WrittenKey> keys = new ArrayList<>();
+        Map<String, List<WrittenKey>> keys = new LinkedHashMap<>();
+        migrations.forEach(migration -> keys.put(migration, new ArrayList<>()));
         try {
-            if (permit == null) {
-                beginPermit(primary);
-            }
+            beginPermits(migrations, primary);
             result = action.run(physical, keys);
         } catch (KeysUnknownException e) {
-            context.protocol().primaryWrite(primary, false);
+            protocol.primaryWrite(primary, false);
             if (own) {
                 rollbackQuietly(e);
                 endTransaction();
@@ -145,7 +180,7 @@ final class ConnectionHandler implements InvocationHandler {
             }
             throw e;
         } catch (SQLException | RuntimeException e) {
-            context.protocol().primaryWrite(primary, false);
+            protocol.primaryWrite(primary, false);
             if (own) {
                 rollbackQuietly(e);
                 endTransaction();
@@ -153,7 +188,7 @@ final class ConnectionHandler implements InvocationHandler {
             }
             throw e;
         }
-        written.addAll(keys);
+        keys.forEach((migration, its) -> written.computeIfAbsent(migration, m -> new LinkedHashSet<>()).addAll(its));
         if (own) {
             try {
                 commitTransaction();
@@ -161,30 +196,55 @@ final class ConnectionHandler implements InvocationHandler {
                 restoreAutoCommit();
             }
         }
-        context.protocol().primaryWrite(primary, true);
+        protocol.primaryWrite(primary, true);
         return result;
     }
 
+    private void beginPermits(List<String> migrations, Side primary) throws SQLException {
+        for (String migration : migrations) {
+            if (!permits.containsKey(migration)) {
+                beginPermit(migration, primary);
+            }
+        }
+    }
+
     /**
-     * Takes the transaction's write permit at its first keyed write: waits out a handover, and refuses
-     * (nothing of the transaction is written yet) when the primary moved since the transaction began.
+     * Takes the transaction's write permit of a migration at its first keyed write of the migration:
+     * waits out the migration's handover, and refuses the statement (before it writes) when the
+     * migration's primary moved since the transaction began.
      */
-    private void beginPermit(Side primary) throws SQLException {
-        WritePermit next = context.protocol().beginWrite();
+    private void beginPermit(String migration, Side primary) throws SQLException {
+        if (!permits.isEmpty() && context.stages().of(migration).primary() != primary) {
+            // Refused at once rather than after the handover: holding another migration's permit of the
+            // old primary, this transaction could hold up a handover that another, symmetric one waits on.
+            throw movedSinceBegin(migration, context.stages().of(migration).primary(), primary);
+        }
+        WritePermit next = context.protocol(migration).beginWrite();
         if (next.stage().primary() != primary) {
             next.close();
-            throw new SQLTransientException("The primary of migration " + context.migration() + " moved to the "
-                    + next.stage().primary().name().toLowerCase(java.util.Locale.ROOT) + " since this transaction began"
-                    + " on the " + primary.name().toLowerCase(java.util.Locale.ROOT) + "; nothing of it was written."
-                    + " Roll back and retry the transaction", "40001");
+            throw movedSinceBegin(migration, next.stage().primary(), primary);
         }
-        permit = next;
+        permits.put(migration, next);
+    }
+
+    private SQLTransientException movedSinceBegin(String migration, Side now, Side primary) {
+        return new SQLTransientException("The primary of migration " + migration + " moved to the "
+                + now.name().toLowerCase(java.util.Locale.ROOT) + " since this transaction began on the "
+                + primary.name().toLowerCase(java.util.Locale.ROOT) + "; " + (permits.isEmpty()
+                        ? "nothing of it was written" : "this statement wrote nothing") + "."
+                + " Roll back and retry the transaction", "40001");
     }
 
     /** A write on the primary whose keys {@link Write#run} adds to the list. */
     @FunctionalInterface
     interface Write<T> {
         T run(Connection primary, List<WrittenKey> keys) throws SQLException;
+    }
+
+    /** A write on the primary of several migrations' tables; {@link MultiWrite#run} adds each one's keys to its list. */
+    @FunctionalInterface
+    interface MultiWrite<T> {
+        T run(Connection primary, Map<String, List<WrittenKey>> keys) throws SQLException;
     }
 
     /** The statement wrote rows whose keys could not be read back; nothing of it may commit. */
@@ -205,7 +265,7 @@ final class ConnectionHandler implements InvocationHandler {
             case "hashCode":
                 return System.identityHashCode(proxy);
             case "toString":
-                return "CutoverConnection[migration " + context.migration() + ", on the " + physicalSide + "]";
+                return "CutoverConnection[migrations " + context.migrations() + ", on the " + physicalSide + "]";
             case "close":
                 close();
                 return null;
@@ -333,11 +393,12 @@ final class ConnectionHandler implements InvocationHandler {
      * stage must not run unmirrored after a flip.
      */
     private CallableStatement prepareCall(Method method, Object[] args) throws Throwable {
-        Stage stage = beginStatement();
+        Stages stages = beginStatement();
         String sql = (String) args[0];
-        if (stage.dualWrites()) {
-            throw refusedCall(stage, sql);
+        if (stages.anyDualWrites()) {
+            throw refusedCall(stages, sql);
         }
+        requireOnePrimary(stages);
         CallableStatement call = (CallableStatement) forward(method, args);
         Connection preparedOn = physical;
         return (CallableStatement) Proxy.newProxyInstance(ConnectionHandler.class.getClassLoader(),
@@ -361,10 +422,11 @@ final class ConnectionHandler implements InvocationHandler {
                         Object answer = invokeOn(call, m, a);
                         return answer instanceof ResultSet rs ? DriverObjects.resultSet(rs, (Statement) self) : answer;
                     }
-                    Stage now = beginStatement();
-                    if (now.dualWrites()) {
+                    Stages now = beginStatement();
+                    if (now.anyDualWrites()) {
                         throw refusedCall(now, sql);
                     }
+                    requireOnePrimary(now);
                     if (physical != preparedOn) {
                         throw new SQLException("The call " + context.quote(sql) + " was prepared on the " + physicalSide.other()
                                 .name().toLowerCase(java.util.Locale.ROOT) + ", which is no longer the primary. Fix:"
@@ -372,18 +434,17 @@ final class ConnectionHandler implements InvocationHandler {
                     }
                     try {
                         Object result = invokeOn(call, m, a);
-                        context.protocol().primaryWrite(now.primary(), true);
+                        context.first().protocol().primaryWrite(now.primary(), true);
                         return result instanceof ResultSet rs ? DriverObjects.resultSet(rs, (Statement) self) : result;
                     } catch (SQLException | RuntimeException e) {
-                        context.protocol().primaryWrite(now.primary(), false);
+                        context.first().protocol().primaryWrite(now.primary(), false);
                         throw e;
                     }
                 });
     }
 
-    private SQLFeatureNotSupportedException refusedCall(Stage stage, String sql) {
-        return new SQLFeatureNotSupportedException("Cutover refused a procedure call in stage " + stage + " of migration "
-                + context.migration() + ": " + context.quote(sql) + " . Reason: a procedure may write rows Cutover cannot key, so"
+    private SQLFeatureNotSupportedException refusedCall(Stages stages, String sql) {
+        return new SQLFeatureNotSupportedException("Cutover refused a procedure call in " + stages.describe() + ": " + context.quote(sql) + " . Reason: a procedure may write rows Cutover cannot key, so"
                 + " they would never reach the other side. Fix: call it in a single-side stage, or write the rows with"
                 + " plain INSERT/UPDATE/DELETE statements on mapped tables.", "0A000");
     }
@@ -413,59 +474,91 @@ final class ConnectionHandler implements InvocationHandler {
             physical.commit();
             return;
         }
-        Side primary = transactionStage.primary();
-        boolean mirrored = transactionStage.dualWrites() && !written.isEmpty();
-        List<WrittenKey> keys = List.copyOf(written);
+        Side primary = transactionStages.primary();
+        // Per migration written in a dual-write stage: its keys, mirrored by its own protocol and permit.
+        Map<String, List<WrittenKey>> mirrored = new LinkedHashMap<>();
+        written.forEach((migration, keys) -> {
+            if (transactionStages.of(migration).dualWrites() && !keys.isEmpty()) {
+                mirrored.put(migration, List.copyOf(keys));
+            }
+        });
         try {
             if (rollbackOnly != null) {
                 physical.rollback();
                 throw new SQLException("Rolled back instead of committed: " + rollbackOnly, "40000");
             }
-            if (mirrored && permit != null && !permit.ensureCopyWindow()) {
-                // Too close to the end of the copy window: a commit now could not be copied in time.
-                physical.rollback();
-                throw new SQLTransientException("Rolled back instead of committed: the copy window of the primary of"
-                        + " migration " + context.migration() + " is closing (the primary is moving, or the flags were"
-                        + " not confirmed in time), so the transaction could not be mirrored; nothing was written."
-                        + " Retry the transaction", "40001");
-            }
-            boolean outbox = mirrored && context.protocol().outbox(primary);
-            if (outbox) {
-                try {
-                    context.protocol().writeOutbox(physical, primary, keys);
-                } catch (SQLException | RuntimeException e) {
-                    rollbackQuietly(e);
-                    throw new SQLException("Could not record the retry entries of the transaction of migration "
-                            + context.migration() + ", so it was rolled back and nothing was written: "
-                            + Redaction.message(e, context.logValues()),
-                            "40000", e);
+            for (String migration : mirrored.keySet()) {
+                WritePermit permit = permits.get(migration);
+                if (permit != null && !permit.ensureCopyWindow()) {
+                    // Too close to the end of the copy window: a commit now could not be copied in time.
+                    physical.rollback();
+                    throw new SQLTransientException("Rolled back instead of committed: the copy window of the primary"
+                            + " of migration " + migration + " is closing (the primary is moving, or the flags were"
+                            + " not confirmed in time), so the transaction could not be mirrored; nothing was"
+                            + " written. Retry the transaction", "40001");
                 }
+            }
+            Set<String> outboxed = new LinkedHashSet<>();
+            for (Map.Entry<String, List<WrittenKey>> e : mirrored.entrySet()) {
+                WriteProtocol protocol = context.protocol(e.getKey());
+                if (!protocol.outbox(primary)) {
+                    continue;
+                }
+                try {
+                    protocol.writeOutbox(physical, primary, e.getValue());
+                } catch (SQLException | RuntimeException failure) {
+                    rollbackQuietly(failure);
+                    throw new SQLException("Could not record the retry entries of the transaction of migration "
+                            + e.getKey() + ", so it was rolled back and nothing was written: "
+                            + Redaction.message(failure, context.logValues()),
+                            "40000", failure);
+                }
+                outboxed.add(e.getKey());
             }
             try {
                 physical.commit();
             } catch (SQLException | RuntimeException e) {
-                context.protocol().primaryWrite(primary, false);
-                if (mirrored && !outbox) {
-                    try {
-                        context.protocol().commitFailed(primary, keys, permit);
-                    } catch (RuntimeException unqueued) {
-                        e.addSuppressed(unqueued);
+                WriteProtocol counted = mirrored.isEmpty() ? context.first().protocol()
+                        : context.protocol(mirrored.keySet().iterator().next());
+                counted.primaryWrite(primary, false);
+                mirrored.forEach((migration, keys) -> {
+                    if (!outboxed.contains(migration)) {
+                        try {
+                            context.protocol(migration).commitFailed(primary, keys, permits.get(migration));
+                        } catch (RuntimeException unqueued) {
+                            e.addSuppressed(unqueued);
+                        }
                     }
-                }
+                });
                 throw e;
             }
-            boolean inWindow;
-            try {
-                inWindow = !mirrored || context.protocol().committed(primary, physical, keys, permit, outbox);
-            } catch (UnmirroredWriteException e) {
-                throw new SQLException(e.getMessage(), e);
+            // Every migration's keys are copied or queued, whatever happens to another migration's.
+            List<String> late = new ArrayList<>();
+            UnmirroredWriteException unmirrored = null;
+            for (Map.Entry<String, List<WrittenKey>> e : mirrored.entrySet()) {
+                String migration = e.getKey();
+                try {
+                    if (!context.protocol(migration).committed(primary, physical, e.getValue(), permits.get(migration),
+                            outboxed.contains(migration))) {
+                        late.add(migration);
+                    }
+                } catch (UnmirroredWriteException failure) {
+                    if (unmirrored == null) {
+                        unmirrored = failure;
+                    } else {
+                        unmirrored.addSuppressed(failure);
+                    }
+                }
             }
-            if (!inWindow) {
-                throw new SQLTransientException("The transaction of migration " + context.migration() + " committed"
-                        + " on the " + primary.name().toLowerCase(java.util.Locale.ROOT) + ", but its copy window"
-                        + " closed before it was copied (the primary moved while it was in flight): it may or may not"
-                        + " persist, as a whole, once the retry-queue copies its keys from the primary after the"
-                        + " handover", "40001");
+            if (unmirrored != null) {
+                throw new SQLException(unmirrored.getMessage(), unmirrored);
+            }
+            if (!late.isEmpty()) {
+                throw new SQLTransientException("The transaction of migration" + (late.size() == 1 ? " " : "s ")
+                        + String.join(", ", late) + " committed on the " + primary.name().toLowerCase(java.util.Locale.ROOT)
+                        + ", but its copy window closed before it was copied (the primary moved while it was in"
+                        + " flight): it may or may not persist, as a whole, once the retry-queue copies its keys from"
+                        + " the primary after the handover", "40001");
             }
         } finally {
             endTransaction();
@@ -473,12 +566,10 @@ final class ConnectionHandler implements InvocationHandler {
     }
 
     private void endTransaction() {
-        if (permit != null) {
-            permit.close();
-            permit = null;
-        }
+        permits.values().forEach(WritePermit::close);
+        permits.clear();
         inTransaction = false;
-        transactionStage = null;
+        transactionStages = null;
         rollbackOnly = null;
         written.clear();
     }

@@ -4,36 +4,42 @@ import dev.cutover.common.Dialect;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.Side;
+import dev.cutover.flags.Stage;
 import dev.cutover.router.ReadRouter;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Everything the connections of one {@code CutoverDataSource} share: the two databases, the table
- * mappings, the pass-through tables, the read router, the write protocol and the SQL analyses.
- * Immutable and thread-safe.
+ * Everything the connections of one {@code CutoverDataSource} share: the two databases, its
+ * migrations (each with its table mappings, read router and write protocol), the pass-through
+ * tables and the SQL analyses. Immutable and thread-safe.
  */
 public final class JdbcContext {
     private static final Logger LOG = LoggerFactory.getLogger(JdbcContext.class);
 
     private final DataSource source;
     private final DataSource target;
-    private final String migration;
-    private final ReadRouter router;
-    private final WriteProtocol protocol;
+    private final List<Part> parts;
+    private final List<String> migrations;
+    private final Function<List<String>, List<Stage>> stages;
     private final Map<String, TableMapping> bySourceTable = new LinkedHashMap<>();
     private final Map<String, TableMapping> byTargetTable = new LinkedHashMap<>();
+    private final Map<TableMapping, Part> partOf = new IdentityHashMap<>();
+    private final Map<String, Part> byName = new LinkedHashMap<>();
     private final Set<String> passThrough;
     private final SqlAnalyzer analyzer = new SqlAnalyzer();
     private final boolean logValues;
@@ -42,31 +48,71 @@ public final class JdbcContext {
     private volatile Boolean sameDialect;
 
     /**
+     * One migration of the data source.
+     *
+     * @param migration its name
+     * @param router routes reads of its tables
+     * @param protocol the dual-write core's side of the protocol, for its writes
+     * @param mappings its mapped entities
+     */
+    public record Part(String migration, ReadRouter router, WriteProtocol protocol, Collection<TableMapping> mappings) {
+    }
+
+    /**
      * @param source the source database
      * @param target the target database
-     * @param migration the migration's name, for messages
-     * @param router routes reads
-     * @param protocol the dual-write core's side of the protocol
-     * @param mappings every mapped entity
+     * @param parts the migrations, each table in one of them only (see {@link #tableConflicts}); the
+     *     first one counts the writes of tables no migration maps
+     * @param stages reads the current stages of the named migrations, all from one snapshot of the flags
      * @param passThrough tables written on the primary only, in any case
      * @param logValues whether messages may quote the application's SQL with its literals
      * @param crossDialectReads whether reads go through the router also when the sides' dialects differ
      */
-    public JdbcContext(DataSource source, DataSource target, String migration, ReadRouter router,
-            WriteProtocol protocol, Collection<TableMapping> mappings, Collection<String> passThrough,
-            boolean logValues, boolean crossDialectReads) {
+    public JdbcContext(DataSource source, DataSource target, List<Part> parts,
+            Function<List<String>, List<Stage>> stages, Collection<String> passThrough, boolean logValues,
+            boolean crossDialectReads) {
         this.crossDialectReads = crossDialectReads;
         this.source = source;
         this.target = target;
-        this.migration = migration;
-        this.router = router;
-        this.protocol = protocol;
+        this.parts = List.copyOf(parts);
+        this.migrations = parts.stream().map(Part::migration).toList();
+        this.stages = stages;
         this.logValues = logValues;
-        for (TableMapping mapping : mappings) {
-            bySourceTable.put(SqlAnalyzer.normalise(mapping.sourceTable()), mapping);
-            byTargetTable.put(SqlAnalyzer.normalise(mapping.targetTable()), mapping);
+        for (Part part : parts) {
+            byName.put(part.migration(), part);
+            for (TableMapping mapping : part.mappings()) {
+                bySourceTable.put(SqlAnalyzer.normalise(mapping.sourceTable()), mapping);
+                byTargetTable.put(SqlAnalyzer.normalise(mapping.targetTable()), mapping);
+                partOf.put(mapping, part);
+            }
         }
         this.passThrough = passThrough.stream().map(SqlAnalyzer::normalise).collect(Collectors.toUnmodifiableSet());
+    }
+
+    /**
+     * Names the tables that more than one migration maps: a table's keys are copied by the one
+     * migration that declares it, and its writes are fenced by that migration's stage.
+     *
+     * @param parts the migrations
+     * @return one problem per such table, empty if none
+     */
+    public static List<String> tableConflicts(List<Part> parts) {
+        List<String> problems = new ArrayList<>();
+        Map<String, String> owner = new LinkedHashMap<>();
+        for (Part part : parts) {
+            for (TableMapping mapping : part.mappings()) {
+                for (String table : new LinkedHashSet<>(List.of(SqlAnalyzer.normalise(mapping.sourceTable()),
+                        SqlAnalyzer.normalise(mapping.targetTable())))) {
+                    String first = owner.putIfAbsent(table, part.migration());
+                    if (first != null && !first.equals(part.migration())) {
+                        problems.add("table " + table + " is mapped by migration " + first + " and by migration "
+                                + part.migration() + ": each table belongs to one migration, whose stage decides its"
+                                + " writes; map it in one of them only");
+                    }
+                }
+            }
+        }
+        return problems;
     }
 
     /**
@@ -102,14 +148,14 @@ public final class JdbcContext {
                 Dialect there = Dialect.detect(dataSource(side.other()));
                 same = here == there;
                 if (!same) {
-                    LOG.warn("Migration {}: the {} speaks {} and the {} {}; {}", migration, side, here, side.other(),
+                    LOG.warn("Migrations {}: the {} speaks {} and the {} {}; {}", migrations, side, here, side.other(),
                             there, crossDialectReads ? "reads are routed anyway (crossDialectReads)"
                                     : "the application's SQL is written for one dialect, so its reads stay on the"
                                             + " primary and go no further (README, \"Two wrapping styles\")");
                 }
                 sameDialect = same;
             } catch (SQLException | RuntimeException e) {
-                LOG.debug("Migration {}: cannot learn the dialects yet, reads stay on the primary", migration, e);
+                LOG.debug("Migrations {}: cannot learn the dialects yet, reads stay on the primary", migrations, e);
                 return false;
             }
         }
@@ -120,8 +166,35 @@ public final class JdbcContext {
         return side == Side.SOURCE ? source : target;
     }
 
-    String migration() {
-        return migration;
+    /** @return the migrations' names, in the order they were declared */
+    List<String> migrations() {
+        return migrations;
+    }
+
+    /** @return the current stages of every migration, read together */
+    Stages stages() {
+        return new Stages(migrations, stages.apply(migrations));
+    }
+
+    /**
+     * @param mapping a mapping of one of the migrations
+     * @return the migration that declares it
+     */
+    Part part(TableMapping mapping) {
+        return partOf.get(mapping);
+    }
+
+    /**
+     * @param migration one of the migrations
+     * @return its side of the write protocol
+     */
+    WriteProtocol protocol(String migration) {
+        return byName.get(migration).protocol();
+    }
+
+    /** @return the migration that counts the writes of tables no migration maps: the first one */
+    Part first() {
+        return parts.get(0);
     }
 
     boolean logValues() {
@@ -134,14 +207,6 @@ public final class JdbcContext {
      */
     String quote(String sql) {
         return Redaction.sql(sql, logValues);
-    }
-
-    ReadRouter router() {
-        return router;
-    }
-
-    WriteProtocol protocol() {
-        return protocol;
     }
 
     SqlAnalyzer analyzer() {

@@ -7,7 +7,6 @@ import dev.cutover.dualwrite.internal.jdbc.SqlAnalysis.Equality;
 import dev.cutover.dualwrite.internal.jdbc.SqlAnalysis.Kind;
 import dev.cutover.dualwrite.internal.jdbc.WriteProtocol.WrittenKey;
 import dev.cutover.flags.Side;
-import dev.cutover.flags.Stage;
 import dev.cutover.router.ReadCall;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
@@ -18,6 +17,7 @@ import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.sql.SQLTransientException;
 import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -212,9 +212,10 @@ final class StatementHandler implements InvocationHandler {
             return call == Call.QUERY ? rows : Boolean.TRUE;
         }
         resetResults();
-        Stage stage = connection.beginStatement();
-        Side primary = stage.primary();
-        TableMapping mapping = stage.dualWrites() && analysis.kind() != Kind.SESSION ? resolve(stage, analysis) : null;
+        Stages stages = connection.beginStatement();
+        Side primary = stages.primary();
+        TableMapping mapping = analysis.kind() != Kind.SESSION ? resolve(stages, analysis) : null;
+        String stage = mapping == null ? stages.describe() : stages.describe(context.part(mapping).migration());
         if (mapping != null && call == Call.QUERY && analysis.returning() == null) {
             // PostgreSQL's driver runs the write and only then complains that no rows came back: in the
             // application's transaction the row would stay, and commit unmirrored if the error is caught.
@@ -234,7 +235,7 @@ final class StatementHandler implements InvocationHandler {
         }
         Outcome outcome;
         if (mapping == null) {
-            outcome = unmirrored(stage, analysis, () -> {
+            outcome = unmirrored(stages, analysis, () -> {
                 Statement statement = track(create(connection.physical(), sql, keyRequestFor(sql, keyRequest), bound));
                 if (call == Call.EXECUTE) {
                     // The driver's own results: several, possibly, which only its statement can walk.
@@ -253,8 +254,8 @@ final class StatementHandler implements InvocationHandler {
                 updateCount = outcome.count();
             }
         } else {
-            outcome = connection.write(stage, primary, (c, keys) -> keyedWrite(c, call, analysis, mapping, primary, sql,
-                    bound, keyRequest, keys));
+            outcome = connection.write(stages, context.part(mapping).migration(), (c, keys) -> keyedWrite(c, call,
+                    analysis, mapping, primary, sql, bound, keyRequest, keys));
             result = outcome.rows();
             updateCount = outcome.rows() == null ? outcome.count() : -1;
         }
@@ -277,11 +278,15 @@ final class StatementHandler implements InvocationHandler {
 
     private ResultSet query(String sql, Parameters bound, SqlAnalysis analysis) throws SQLException {
         resetResults();
-        Stage stage = connection.beginStatement();
-        Side primary = stage.primary();
-        if (routable(analysis, primary)) {
-            result = routed(sql, bound, routingKey(analysis, primary, bound));
+        Stages stages = connection.beginStatement();
+        Side primary = stages.primary();
+        JdbcContext.Part part = routable(analysis, primary);
+        if (part != null) {
+            result = routed(part, sql, bound, routingKey(analysis, primary, bound));
             return result;
+        }
+        if (!stages.agree()) {
+            requirePrimaryOfEveryTable(stages, analysis);
         }
         Statement statement = track(create(connection.physical(), sql, null, bound));
         result = DriverObjects.resultSet(executeQuery(statement, sql), proxy);
@@ -289,21 +294,50 @@ final class StatementHandler implements InvocationHandler {
     }
 
     /**
-     * A plain read of mapped tables, in auto-commit or a read-only transaction, goes through the
-     * router, when both sides speak the primary's dialect (or cross-dialect reads are allowed).
+     * A plain read of one migration's mapped tables, in auto-commit or a read-only transaction, goes
+     * through that migration's router, when both sides speak the primary's dialect (or cross-dialect
+     * reads are allowed). A read of several migrations' tables runs on the primary: no one router's
+     * stage holds for all of them.
+     *
+     * @return the migration whose router serves the read, or null to read on the primary connection
      */
-    private boolean routable(SqlAnalysis analysis, Side primary) throws SQLException {
+    private JdbcContext.Part routable(SqlAnalysis analysis, Side primary) throws SQLException {
         if (analysis.kind() != Kind.READ || !connection.readsMayBeRouted() || analysis.tables() == null
                 || analysis.tables().isEmpty()) {
-            return false;
+            return null;
         }
+        JdbcContext.Part part = null;
         for (String table : analysis.tables()) {
-            if (mapped(table, primary) == null) {
-                return false;
+            TableMapping mapping = mapped(table, primary);
+            if (mapping == null || part != null && part != context.part(mapping)) {
+                return null;
             }
+            part = context.part(mapping);
         }
         return context.readsMayCross(connection.physical(), connection.physical() == null ? primary
-                : connection.physicalSide());
+                : connection.physicalSide()) ? part : null;
+    }
+
+    /**
+     * While the migrations disagree about the primary, a read on the connection's side is refused when
+     * that side is not the primary of a migration whose table it reads: there it may lag behind, or
+     * (TARGET_ONLY, SOURCE_ONLY) not be written at all.
+     */
+    private void requirePrimaryOfEveryTable(Stages stages, SqlAnalysis analysis) throws SQLException {
+        if (analysis.tables() == null) {
+            throw new SQLTransientException(stages.disagreement("a read whose tables it cannot tell ("
+                    + context.quote(analysis.sql()) + "), since the side it would run on may not be their primary"),
+                    "55000");
+        }
+        for (String table : analysis.tables()) {
+            TableMapping mapping = mapped(table, stages.primary());
+            if (mapping != null && stages.of(context.part(mapping).migration()).primary() != stages.primary()) {
+                throw new SQLTransientException(stages.disagreement("a read of table " + table + " of migration "
+                        + context.part(mapping).migration() + " on the " + stages.primary().name().toLowerCase(Locale.ROOT)
+                        + ", which is not its primary (in auto-commit or a read-only transaction, a read of one"
+                        + " migration's tables is routed by its own stage)"), "55000");
+            }
+        }
     }
 
     private String routingKey(SqlAnalysis analysis, Side primary, Parameters bound) throws SQLException {
@@ -344,14 +378,14 @@ final class StatementHandler implements InvocationHandler {
         }
     }
 
-    private ResultSet routed(String sql, Parameters bound, String key) throws SQLException {
+    private ResultSet routed(JdbcContext.Part part, String sql, Parameters bound, String key) throws SQLException {
         Thread caller = Thread.currentThread();
         // The router may run a side later on another thread: it gets the parameters as they are now.
         Parameters snapshot = bound == null ? null : bound.copy();
         ReadCall<QueryResult> source = () -> read(Side.SOURCE, caller, sql, snapshot);
         ReadCall<QueryResult> target = () -> read(Side.TARGET, caller, sql, snapshot);
         try {
-            return context.router().read(context.quote(sql), key, source, target).rowSet();
+            return part.router().read(context.quote(sql), key, source, target).rowSet();
         } catch (SQLException | RuntimeException e) {
             throw e;
         } catch (Exception e) {
@@ -486,20 +520,23 @@ final class StatementHandler implements InvocationHandler {
 
     private long[] executeBatch() throws SQLException {
         resetResults();
-        Stage stage = connection.beginStatement();
-        Side primary = stage.primary();
+        Stages stages = connection.beginStatement();
+        Side primary = stages.primary();
+        // A batch runs updates only (JDBC), none of which may run while the primaries disagree.
+        ConnectionHandler.requireOnePrimary(stages);
         if (preparedSql != null) {
             List<Parameters> sets = List.copyOf(batch);
             batch.clear();
             SqlAnalysis analysis = context.analyzer().analyze(preparedSql);
-            TableMapping mapping = stage.dualWrites() && analysis.kind() != Kind.SESSION ? resolve(stage, analysis) : null;
+            TableMapping mapping = analysis.kind() != Kind.SESSION ? resolve(stages, analysis) : null;
             if (mapping == null) {
-                return unmirrored(stage, analysis, () -> preparedBatch(connection.physical(), sets, userKeyRequest()));
+                return unmirrored(stages, analysis, () -> preparedBatch(connection.physical(), sets, userKeyRequest()));
             }
-            refuseReturningInBatch(stage, analysis);
+            String migration = context.part(mapping).migration();
+            refuseReturningInBatch(stages.describe(migration), analysis);
             if (analysis.kind() != Kind.INSERT) {
                 // One by one: an entry's locking read must see what the entries before it changed.
-                return connection.write(stage, primary, (c, keys) -> {
+                return connection.write(stages, migration, (c, keys) -> {
                     long[] counts = new long[sets.size()];
                     for (int i = 0; i < sets.size(); i++) {
                         Parameters set = sets.get(i);
@@ -514,7 +551,7 @@ final class StatementHandler implements InvocationHandler {
                     return counts;
                 });
             }
-            return connection.write(stage, primary, (c, keys) -> {
+            return connection.write(stages, migration, (c, keys) -> {
                 List<Object[]> rows = new ArrayList<>();
                 for (Parameters set : sets) {
                     rows.addAll(insertKeys(analysis, mapping, primary, set));
@@ -536,30 +573,36 @@ final class StatementHandler implements InvocationHandler {
         sqlBatch.clear();
         List<SqlAnalysis> analyses = new ArrayList<>();
         List<TableMapping> mappings = new ArrayList<>();
+        Set<String> migrations = new LinkedHashSet<>();
         for (String sql : sqls) {
             SqlAnalysis analysis = context.analyzer().analyze(sql);
-            TableMapping mapping = stage.dualWrites() && analysis.kind() != Kind.SESSION ? resolve(stage, analysis) : null;
+            TableMapping mapping = analysis.kind() != Kind.SESSION ? resolve(stages, analysis) : null;
             if (mapping != null) {
-                refuseReturningInBatch(stage, analysis);
+                migrations.add(context.part(mapping).migration());
+                refuseReturningInBatch(stages.describe(context.part(mapping).migration()), analysis);
             }
             if (mapping != null && analysis.kind() == Kind.INSERT
                     && needsGenerated(insertKeys(analysis, mapping, primary, new Parameters()))) {
-                throw refused(stage, sql, "a Statement batch cannot return generated keys",
+                throw refused(stages.describe(context.part(mapping).migration()), sql,
+                        "a Statement batch cannot return generated keys",
                         "insert rows with generated keys through a PreparedStatement with RETURN_GENERATED_KEYS");
             }
             analyses.add(analysis);
             mappings.add(mapping);
         }
         if (mappings.stream().allMatch(m -> m == null)) {
-            return unmirrored(stage, analyses.isEmpty() ? null : analyses.get(0), () -> plainBatch(connection.physical(), sqls));
+            return unmirrored(stages, analyses.isEmpty() ? null : analyses.get(0), () -> plainBatch(connection.physical(), sqls));
         }
-        // One by one: an entry's locking read must see what the entries before it changed.
-        return connection.write(stage, primary, (c, keys) -> {
+        // One by one: an entry's locking read must see what the entries before it changed. A batch over
+        // tables of several migrations holds each one's permit, and each one's keys go to its mirror.
+        return connection.write(stages, List.copyOf(migrations), (c, keysByMigration) -> {
             long[] counts = new long[sqls.size()];
             for (int i = 0; i < sqls.size(); i++) {
                 String sql = sqls.get(i);
                 SqlAnalysis analysis = analyses.get(i);
                 TableMapping mapping = mappings.get(i);
+                List<WrittenKey> keys = mapping == null ? null
+                        : keysByMigration.get(context.part(mapping).migration());
                 if (mapping == null || analysis.kind() == Kind.INSERT) {
                     counts[i] = track(create(c, null, null, null)).executeUpdate(sql);
                     if (mapping != null) {
@@ -583,7 +626,7 @@ final class StatementHandler implements InvocationHandler {
      * Drivers run a batch entry with RETURNING without handing out its rows, and some take the
      * returned rows for generated keys; Cutover would learn wrong keys or none.
      */
-    private void refuseReturningInBatch(Stage stage, SqlAnalysis analysis) throws SQLException {
+    private void refuseReturningInBatch(String stage, SqlAnalysis analysis) throws SQLException {
         if (analysis.returning() != null) {
             throw refused(stage, analysis.sql(), "a batch does not hand out the rows a RETURNING clause returns, so"
                     + " Cutover cannot read the keys it wrote from them", "run it with executeQuery() or execute(), one"
@@ -657,18 +700,31 @@ final class StatementHandler implements InvocationHandler {
     }
 
     /**
-     * Decides where a statement of a dual-write stage goes.
+     * Decides where a statement goes. A write of a mapped table follows its migration's stage: keyed
+     * and mirrored in a dual-write stage, untouched in a single-side one. Other statements run
+     * untouched while no migration writes both sides, and otherwise only on pass-through tables.
      *
-     * @return the mapping of the table it writes, or null when it runs on the primary unmirrored
+     * @return the mapping of the table it writes, to be mirrored, or null when it runs on the primary unmirrored
      * @throws SQLFeatureNotSupportedException when it cannot be mirrored safely
      */
-    private TableMapping resolve(Stage stage, SqlAnalysis analysis) throws SQLException {
-        if (analysis.kind() == Kind.READ || analysis.kind() == Kind.LOCKING_READ) {
+    private TableMapping resolve(Stages stages, SqlAnalysis analysis) throws SQLException {
+        if (analysis.kind() == Kind.READ || analysis.kind() == Kind.LOCKING_READ || !stages.anyDualWrites()) {
             return null;
         }
-        Side primary = stage.primary();
+        Side primary = stages.primary();
         // A mapped table is mirrored whatever passThrough says: passing it through would lose its copies.
         TableMapping mapping = analysis.table() == null ? null : mapped(analysis.table(), primary);
+        String stage = mapping == null ? stages.describe() : stages.describe(context.part(mapping).migration());
+        if (mapping != null && !stages.of(context.part(mapping).migration()).dualWrites()) {
+            if (analysis.isWrite() && analysis.refusal() == null) {
+                return null; // one table, of a migration in a single-side stage
+            }
+            throw refused(stages.describe(), analysis.sql(), analysis.refusal() == null ? "it is not a plain"
+                    + " single-table INSERT, UPDATE or DELETE, so Cutover cannot prove that it leaves alone the tables"
+                    + " of the migrations that write both sides" : analysis.refusal(), "run it while no migration of"
+                    + " this data source writes both sides, or on each database's own data source (schema tools:"
+                    + " Flyway, Liquibase)");
+        }
         if (mapping == null && context.passThrough(analysis.table())) {
             return null;
         }
@@ -736,24 +792,32 @@ final class StatementHandler implements InvocationHandler {
         return dot < 0 ? null : context.mapping(table.substring(dot + 1), primary);
     }
 
-    private SQLFeatureNotSupportedException refused(Stage stage, String sql, String reason, String fix) {
-        return new SQLFeatureNotSupportedException("Cutover refused a statement in stage " + stage + " of migration "
-                + context.migration() + ": " + context.quote(sql) + " . Reason: " + reason + ". Fix: " + fix + ".", "0A000");
+    /**
+     * @param stage where the statement was refused, e.g. {@code stage DUAL_WRITE of migration orders}
+     */
+    private SQLFeatureNotSupportedException refused(String stage, String sql, String reason, String fix) {
+        return new SQLFeatureNotSupportedException("Cutover refused a statement in " + stage + ": " + context.quote(sql) + " . Reason: " + reason + ". Fix: " + fix + ".", "0A000");
     }
 
     /** Runs a statement on the primary without mirroring; counts it as a write unless it is a read or session statement. */
-    private <T> T unmirrored(Stage stage, SqlAnalysis analysis, Action<T> action) throws SQLException {
+    private <T> T unmirrored(Stages stages, SqlAnalysis analysis, Action<T> action) throws SQLException {
         boolean write = analysis == null || analysis.isWrite() || analysis.kind() == Kind.OTHER;
-        Side primary = stage.primary();
+        Side primary = stages.primary();
+        if (write) {
+            ConnectionHandler.requireOnePrimary(stages);
+        }
+        // Counted on the migration whose table it writes, else on the first.
+        TableMapping mapping = analysis == null || analysis.table() == null ? null : context.mapping(analysis.table(), primary);
+        WriteProtocol counter = mapping == null ? context.first().protocol() : context.part(mapping).protocol();
         try {
             T result = action.run();
             if (write) {
-                context.protocol().primaryWrite(primary, true);
+                counter.primaryWrite(primary, true);
             }
             return result;
         } catch (SQLException | RuntimeException e) {
             if (write) {
-                context.protocol().primaryWrite(primary, false);
+                counter.primaryWrite(primary, false);
             }
             throw e;
         }

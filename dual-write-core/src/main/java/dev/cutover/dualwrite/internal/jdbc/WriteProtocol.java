@@ -1,20 +1,17 @@
 package dev.cutover.dualwrite.internal.jdbc;
 
 import dev.cutover.flags.Side;
-import dev.cutover.flags.Stage;
 import dev.cutover.flags.WritePermit;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
 
 /**
- * What the JDBC wrappers ask of the dual-write core: the stage, the counters, and the shared mirror
- * of written keys. Implemented by {@code CutoverDataSource}; thread-safe.
+ * What the JDBC wrappers ask of the dual-write core for one migration: the counters, the write
+ * permits, and the shared mirror of written keys. Implemented by {@code CutoverDataSource}, once per
+ * migration; thread-safe.
  */
 public interface WriteProtocol {
-    /** @return the migration's current stage */
-    Stage stage();
-
     /**
      * Counts a write statement on the primary.
      *

@@ -11,6 +11,7 @@ import dev.cutover.spring.boot.CutoverBackfills;
 import java.security.Principal;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -33,7 +34,10 @@ import org.springframework.lang.Nullable;
  * {@code targetReadPercent}, {@code shadowReadPercent}, {@code backfill} (each optional, applied in
  * that order), {@code actor} and {@code reason} flips it, audited like every flip, and starts,
  * pauses, resumes or stops its backfill ({@code "backfill": "start"}) on this instance
- * ({@link CutoverBackfills}).
+ * ({@link CutoverBackfills}). {@code POST /actuator/cutover} with {@code migrations} (names,
+ * comma-separated), {@code stage}, {@code actor} and {@code reason} moves several migrations together
+ * ({@link Cutover#moveTogether}): stored in one transaction, audited per migration; this is how the
+ * primary of migrations that share the application's DataSource moves.
  *
  * <p>Secured the way Spring Boot secures every endpoint: not exposed over HTTP unless listed in
  * {@code management.endpoints.web.exposure.include}, and read-only unless
@@ -114,14 +118,7 @@ public class CutoverEndpoint {
             return null;
         }
         Migration m = found.get();
-        Principal principal = securityContext.getPrincipal();
-        String who = principal != null ? principal.getName() : actor;
-        if (who == null || who.isBlank()) {
-            throw new InvalidEndpointRequestException("actor is required: who flips, for the audit", "Missing actor");
-        }
-        if (reason == null || reason.isBlank()) {
-            throw new InvalidEndpointRequestException("reason is required: why, for the audit", "Missing reason");
-        }
+        String who = actor(actor, reason, securityContext);
         if (stage == null && targetReadPercent == null && shadowReadPercent == null && backfill == null) {
             throw new InvalidEndpointRequestException("Nothing to flip: give stage, targetReadPercent,"
                     + " shadowReadPercent or backfill", "Nothing to flip");
@@ -157,6 +154,58 @@ public class CutoverEndpoint {
             LOG.info("Backfill of {}: {} by {} ({})", migration, action.name().toLowerCase(Locale.ROOT), who, reason);
         }
         return describe(m, cutover.retryQueue().migrationStats());
+    }
+
+    /**
+     * Moves several migrations to one stage together: one transaction of the flag store, one audit
+     * entry per migration, each migration's own handover; the way to move the primary of migrations
+     * that share the application's DataSource, which writes only while they agree about it.
+     *
+     * @param migrations the migrations' names, at least one, comma-separated in one string
+     *     ({@code "orders, stock"}): the actuator binds simple types only
+     * @param stage the stage for all of them, one step forward or any step back for each
+     * @param actor who flips, for the audit; required unless the request is authenticated
+     * @param reason why, for the audit
+     * @param securityContext the request's principal, if any
+     * @return every registered migration after the move
+     * @throws InvalidEndpointRequestException (400) if a name is unknown, the stage is illegal, or a
+     *     move is not allowed; nothing was moved then
+     */
+    @WriteOperation
+    public CutoverDescriptor moveTogether(String migrations, String stage, @Nullable String actor, String reason,
+            SecurityContext securityContext) {
+        String who = actor(actor, reason, securityContext);
+        Set<String> names = new LinkedHashSet<>();
+        for (String name : migrations.split(",")) {
+            if (!name.isBlank()) {
+                names.add(name.strip());
+            }
+        }
+        if (names.isEmpty()) {
+            throw new InvalidEndpointRequestException("migrations is required: the names of the migrations to move"
+                    + " together", "Missing migrations");
+        }
+        Stage target = parseStage(stage);
+        try {
+            cutover.moveTogether(names, target, who, reason);
+        } catch (StageTransitionException | IllegalArgumentException e) {
+            throw new InvalidEndpointRequestException(e.getMessage(), e.getMessage());
+        }
+        LOG.info("Migrations {} moved together to {} by {} ({})", names, target, who, reason);
+        return migrations();
+    }
+
+    /** The audit's actor: the principal's name when authenticated, else the body's; the reason is required too. */
+    private static String actor(String actor, String reason, SecurityContext securityContext) {
+        Principal principal = securityContext.getPrincipal();
+        String who = principal != null ? principal.getName() : actor;
+        if (who == null || who.isBlank()) {
+            throw new InvalidEndpointRequestException("actor is required: who flips, for the audit", "Missing actor");
+        }
+        if (reason == null || reason.isBlank()) {
+            throw new InvalidEndpointRequestException("reason is required: why, for the audit", "Missing reason");
+        }
+        return who;
     }
 
     private static BackfillAction parseBackfillAction(String action) {

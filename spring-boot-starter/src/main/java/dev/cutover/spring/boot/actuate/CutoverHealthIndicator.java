@@ -78,8 +78,8 @@ public class CutoverHealthIndicator extends AbstractHealthIndicator {
                 problems.add(migration.name() + ": the read breaker is " + read + " (target reads fall back to the source)");
             }
             for (CutoverDataSource dataSource : dataSources) {
-                if (dataSource.migration().equals(migration.name())) {
-                    CircuitBreaker.State mirror = dataSource.mirrorCircuitBreaker().getState();
+                if (dataSource.migrations().contains(migration.name())) {
+                    CircuitBreaker.State mirror = dataSource.mirrorCircuitBreaker(migration.name()).getState();
                     detail.put("mirrorBreaker", mirror.name());
                     if (mirror == CircuitBreaker.State.OPEN || mirror == CircuitBreaker.State.FORCED_OPEN) {
                         problems.add(migration.name() + ": the mirror breaker is " + mirror

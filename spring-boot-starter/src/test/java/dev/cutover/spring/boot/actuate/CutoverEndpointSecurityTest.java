@@ -46,6 +46,10 @@ class CutoverEndpointSecurityTest {
     private static final TableMapping ACCOUNTS = TableMapping.builder("accounts").key("id", Long.class)
             .columns("balance").build();
     private static final String FLIP = "{\"stage\": \"DUAL_WRITE\", \"actor\": \"mallory\", \"reason\": \"start mirroring\"}";
+    private static final TableMapping ORDERS = TableMapping.builder("orders").key("id", Long.class).columns("total").build();
+    private static final TableMapping STOCK = TableMapping.builder("stock").key("sku", Long.class).columns("qty").build();
+    private static final String GROUP = "{\"migrations\": \"orders, stock\", \"stage\": \"DUAL_WRITE\","
+            + " \"actor\": \"mallory\", \"reason\": \"mirror both\"}";
 
     private static TestDatabase sourceDb;
     private static TestDatabase targetDb;
@@ -58,9 +62,11 @@ class CutoverEndpointSecurityTest {
     static void start() {
         sourceDb = TestDatabases.create(Engine.POSTGRESQL, "secsrc");
         targetDb = TestDatabases.create(Engine.POSTGRESQL, "sectgt");
-        String ddl = "CREATE TABLE accounts (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL)";
-        sourceDb.execute(ddl);
-        targetDb.execute(ddl);
+        for (TestDatabase db : List.of(sourceDb, targetDb)) {
+            db.execute("CREATE TABLE accounts (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL)",
+                    "CREATE TABLE orders (id BIGINT PRIMARY KEY, total BIGINT NOT NULL)",
+                    "CREATE TABLE stock (sku BIGINT PRIMARY KEY, qty BIGINT NOT NULL)");
+        }
         context = new SpringApplicationBuilder(SecuredApplication.class).web(WebApplicationType.SERVLET)
                 .properties("server.port=0", "server.address=127.0.0.1", "spring.main.banner-mode=off",
                         "cutover.source.url=" + sourceDb.jdbcUrl(), "cutover.target.url=" + targetDb.jdbcUrl(),
@@ -109,14 +115,39 @@ class CutoverEndpointSecurityTest {
         });
     }
 
+    @Test
+    void onlyAnOperatorMovesSeveralMigrationsTogether_auditedPerMigrationUnderTheOperatorsName() throws Exception {
+        assertThat(post(null, "", GROUP).statusCode()).as("anonymous group move").isEqualTo(401);
+        assertThat(post("bob:bob-secret", "", GROUP).statusCode()).as("group move by a viewer").isEqualTo(403);
+        assertThat(cutover.migration("orders").stage()).isEqualTo(Stage.SOURCE_ONLY);
+        assertThat(cutover.migration("stock").stage()).isEqualTo(Stage.SOURCE_ONLY);
+
+        HttpResponse<String> moved = post("alice:alice-secret", "", GROUP);
+        assertThat(moved.statusCode()).as(moved.body()).isEqualTo(200);
+        assertThat(cutover.migration("orders").stage()).isEqualTo(Stage.DUAL_WRITE);
+        assertThat(cutover.migration("stock").stage()).isEqualTo(Stage.DUAL_WRITE);
+        for (String migration : List.of("orders", "stock")) {
+            FlagChange change = cutover.flags().audit(migration, 1).get(0);
+            assertThat(change.actor()).isEqualTo("alice");
+            assertThat(change.reason()).isEqualTo("mirror both");
+        }
+        HttpResponse<String> skipping = post("alice:alice-secret", "", GROUP.replace("DUAL_WRITE", "TARGET_ONLY"));
+        assertThat(skipping.statusCode()).as("a move that skips stages").isEqualTo(400);
+        assertThat(cutover.migration("orders").stage()).isEqualTo(Stage.DUAL_WRITE);
+    }
+
     private HttpResponse<String> get(String credentials) throws Exception {
         return http.send(request(credentials).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private HttpResponse<String> post(String credentials) throws Exception {
-        return http.send(request(credentials).uri(URI.create(base + "/accounts"))
+        return post(credentials, "/accounts", FLIP);
+    }
+
+    private HttpResponse<String> post(String credentials, String path, String body) throws Exception {
+        return http.send(request(credentials).uri(URI.create(base + path))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(FLIP)).build(), HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static HttpRequest.Builder request(String credentials) {
@@ -134,7 +165,8 @@ class CutoverEndpointSecurityTest {
     static class SecuredApplication {
         @Bean
         CutoverMappings cutoverMappings() {
-            return migrations -> migrations.migration("accounts", ACCOUNTS);
+            return migrations -> migrations.migration("accounts", ACCOUNTS).migration("orders", ORDERS)
+                    .migration("stock", STOCK);
         }
 
         @Bean
