@@ -447,7 +447,7 @@ class CutoverAutoConfigurationTest {
             ApplicationContextRunner acrossDialects = withDatabases()
                     .withPropertyValues("cutover.target.url=" + h2Target.jdbcUrl());
             acrossDialects.run(context -> {
-                assertThat(context.getBean(CutoverProperties.class).isCrossDialectReads()).as("the default").isFalse();
+                assertThat(context.getBean(CutoverProperties.class).getDataSource().isCrossDialectReads()).as("the default").isFalse();
                 assertThat(readBalanceAtShiftReads(context)).as("served by the PostgreSQL source").isEqualTo(100);
                 assertThat(context.getBean(Cutover.class).migration("accounts").router().stats().targetReads())
                         .isZero();
