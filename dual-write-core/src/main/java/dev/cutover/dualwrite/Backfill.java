@@ -12,6 +12,7 @@ import dev.cutover.dualwrite.BackfillCheckpoints.Checkpoint;
 import dev.cutover.dualwrite.BackfillProgress.Phase;
 import dev.cutover.dualwrite.internal.ChunkSql;
 import dev.cutover.dualwrite.internal.KeyText;
+import dev.cutover.dualwrite.internal.LatencyHistogram;
 import dev.cutover.dualwrite.internal.RowSql;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Side;
@@ -148,6 +149,7 @@ public final class Backfill {
     private long lastBackOffLog;
     private long copiesSeen;
     private long writeNanosSeen;
+    private LatencyHistogram.Counts timesSeen = LatencyHistogram.Counts.EMPTY;
     private String entity = "";
     private Phase phase = Phase.NOT_STARTED;
 
@@ -867,12 +869,16 @@ public final class Backfill {
         backOffNanos += end - now;
         long copies = stats.mirrored(Side.TARGET) - copiesSeen;
         long nanos = writeNanos() - writeNanosSeen;
-        backOff.baseline(copies, nanos, end);
+        LatencyHistogram.Counts times = stats.sourceWriteTimes().minus(timesSeen);
+        backOff.baseline(copies, nanos, times, end);
         markLatency();
         copiesAtBaseline = copiesSeen;
-        LOG.debug("Backfill of {}: {} dual-write copies averaged {} µs in a {} ms baseline window; baseline {} µs",
-                migration, copies, copies == 0 ? 0 : TimeUnit.NANOSECONDS.toMicros(nanos / copies),
-                config.backOffBaselineWindow().toMillis(), TimeUnit.NANOSECONDS.toMicros(backOff.baselineNanos()));
+        LOG.debug("Backfill of {}: {} dual-write copies averaged {} µs in a {} ms baseline window, 99% of their {} steps"
+                + " under {} µs; baseline {} µs, tail baseline {} µs", migration, copies,
+                copies == 0 ? 0 : TimeUnit.NANOSECONDS.toMicros(nanos / copies), config.backOffBaselineWindow().toMillis(),
+                times.total(), TimeUnit.NANOSECONDS.toMicros(times.quantileFloor(0.99)),
+                TimeUnit.NANOSECONDS.toMicros(backOff.baselineNanos()),
+                TimeUnit.NANOSECONDS.toMicros(backOff.tailBaselineNanos()));
     }
 
     /**
@@ -889,6 +895,7 @@ public final class Backfill {
         if (stats != null) {
             copiesSeen = stats.mirrored(Side.TARGET);
             writeNanosSeen = writeNanos();
+            timesSeen = stats.sourceWriteTimes();
         }
     }
 
@@ -913,9 +920,11 @@ public final class Backfill {
             // The copies since the last decision: those made in the wait before the chunk and while it ran.
             long copies = stats.mirrored(Side.TARGET) - copiesSeen;
             long nanos = writeNanos() - writeNanosSeen;
+            LatencyHistogram.Counts times = stats.sourceWriteTimes().minus(timesSeen);
             markLatency();
             double dutyBefore = backOff.dutyCycle();
-            long wait = backOff.afterChunk(took, copies, nanos);
+            long tailBackOffsBefore = backOff.tailBackOffs();
+            long wait = backOff.afterChunk(took, copies, nanos, times);
             backOffUntil = System.nanoTime() + wait;
             backOffs = backOff.backOffs();
             // The duty cycle swings between full speed and a back-off every few seconds under steady
@@ -925,10 +934,14 @@ public final class Backfill {
             if (dutyBefore >= 1 && backOff.dutyCycle() < 1) {
                 lastBackOffLog = inform ? now : lastBackOffLog;
                 log(inform, "Backfill of {} backs off: the migration's dual-write copies averaged {} µs (baseline {} µs,"
-                        + " backOffLatencyRatio {}, backOffLatency {} ms); it now copies {}% of the time", migration,
+                        + " backOffLatencyRatio {}, backOffLatency {} ms){}; it now copies {}% of the time", migration,
                         copies == 0 ? 0 : TimeUnit.NANOSECONDS.toMicros(nanos / copies),
                         TimeUnit.NANOSECONDS.toMicros(backOff.baselineNanos()), config.backOffLatencyRatio(),
-                        config.backOffLatency().toMillis(), Math.round(backOff.dutyCycle() * 100));
+                        config.backOffLatency().toMillis(), backOff.tailBackOffs() > tailBackOffsBefore
+                                ? " and more than 1% of their steps took over backOffLatencyRatio times their 99th"
+                                + " percentile without the backfill (" + TimeUnit.NANOSECONDS.toMicros(
+                                        backOff.tailBaselineNanos()) + " µs)" : "",
+                        Math.round(backOff.dutyCycle() * 100));
             } else if (dutyBefore < 1 && backOff.dutyCycle() >= 1) {
                 lastBackOffLog = inform ? now : lastBackOffLog;
                 log(inform, "Backfill of {} is back to full speed: the migration's dual-write copies are near their"

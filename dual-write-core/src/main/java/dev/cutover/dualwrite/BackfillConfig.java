@@ -30,7 +30,12 @@ import java.time.Duration;
  * It copies a share of the time, its duty cycle, starting at 1: while the copies since the last
  * decision (the chunks and the waits between them) average more than {@code backOffLatencyRatio}
  * times the baseline, or more than the absolute {@code backOffLatency}, the duty cycle halves, down to
- * {@code backOffMinDutyCycle}; otherwise it grows back by a tenth at a time. A chunk that took
+ * {@code backOffMinDutyCycle}; otherwise it grows back by a tenth at a time. Since an average hides
+ * the few calls that wait for a chunk's row locks or run during its burst of CPU, which set the
+ * callers' 99th percentile, the backfill also counts the write steps (source calls and copies) one
+ * by one: once 400 were timed, more than 1% of them slower than {@code backOffLatencyRatio} times
+ * their 99th percentile in the baseline windows (the median of the last three windows' with 200
+ * steps or more) halve the duty cycle too. A chunk that took
  * {@code t} is followed by a wait of {@code t * (1 - duty) / duty}. An application that does not write
  * gets the backfill at full speed; a busy one keeps its average copy time near its level without the
  * backfill, at the cost of a longer backfill.
@@ -72,7 +77,8 @@ public final class BackfillConfig {
     /**
      * @return the defaults: no rate limit, 0.5 s chunks of 10 to 10,000 rows starting at 1,000, back-off
      *     while copies average over 1.25 times their baseline (measured for 0.5 s every 30 s) or over
-     *     100 ms, down to a duty cycle of 0.05
+     *     100 ms, or while over 1% of the write steps take over 1.25 times their 99th percentile
+     *     without the backfill, down to a duty cycle of 0.05
      */
     public static BackfillConfig ofDefaults() {
         return DEFAULTS;
@@ -135,7 +141,10 @@ public final class BackfillConfig {
         return backOffLatency;
     }
 
-    /** @return how many times their baseline the dual-write copies may average before the backfill backs off; 0: never */
+    /**
+     * @return how many times their baseline the dual-write copies may average, and their slowest
+     *     percent take, before the backfill backs off; 0: never
+     */
     public double backOffLatencyRatio() {
         return backOffLatencyRatio;
     }
@@ -256,9 +265,10 @@ public final class BackfillConfig {
 
         /**
          * Backs off while the migration's dual-write copies average more than this many times their
-         * baseline, their average without the backfill (see {@link BackfillConfig}). Lower protects
-         * the application's latency more and slows the backfill more; the callers' p99 rises with the
-         * share of their writes that meet a chunk, which the back-off lowers.
+         * baseline, their average without the backfill, or while more than 1% of their steps take
+         * more than this many times the 99th percentile without the backfill (see
+         * {@link BackfillConfig}). Lower protects the application's latency more and slows the
+         * backfill more.
          *
          * @param ratio 0 (no relative back-off, and no baseline windows) or 1.05 to 10; default 1.25
          * @return this builder

@@ -17,7 +17,8 @@ import java.time.Duration;
  * @param chunkRetries chunks rolled back and tried again (a lock wait or deadlock, rows that appeared
  *     in a range being cleaned, a database error)
  * @param backOffs times the backfill halved its duty cycle because the migration's dual-write copies
- *     were slower than their baseline (or {@code backOffLatency})
+ *     were slower than their baseline (or {@code backOffLatency}), or their slowest percent slower
+ *     than without the backfill
  * @param chunkSize the rows the next chunk asks for
  * @param rowsPerSecond source rows copied per second over the last chunks, pauses and throttling included
  * @param estimatedRemaining {@code (rowsTotal - rowsDone) / rowsPerSecond}; zero when done or unknown

@@ -1,5 +1,6 @@
 package dev.cutover.dualwrite;
 
+import dev.cutover.dualwrite.internal.LatencyHistogram;
 import dev.cutover.flags.Side;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -20,6 +21,7 @@ public final class DualWriteStats {
     private final PerSide mirrored = new PerSide();
     private final PerSide mirrorNanos = new PerSide();
     private final PerSide primaryNanos = new PerSide();
+    private final LatencyHistogram sourceWriteTimes = new LatencyHistogram();
     private final PerSide mirrorFailures = new PerSide();
     private final PerSide queuedBehindPending = new PerSide();
     private final PerSide enqueued = new PerSide();
@@ -209,6 +211,9 @@ public final class DualWriteStats {
         primaryWrite(primary, succeeded);
         if (succeeded) {
             primaryNanos.add(primary, nanos);
+            if (primary == Side.SOURCE) {
+                sourceWriteTimes.record(nanos);
+            }
         }
     }
 
@@ -224,6 +229,18 @@ public final class DualWriteStats {
     void mirrored(Side to, long nanos) {
         mirrored.increment(to);
         mirrorNanos.add(to, nanos);
+        if (to == Side.TARGET) {
+            sourceWriteTimes.record(nanos);
+        }
+    }
+
+    /**
+     * @return the durations of the steps of the writes while the source is the primary, one by one:
+     *     the timed repository-style calls on the source and the direct copies to the target, which
+     *     the backfill's back-off reads the slowest percent of
+     */
+    LatencyHistogram.Counts sourceWriteTimes() {
+        return sourceWriteTimes.snapshot();
     }
 
     void mirrorFailed(Side to) {

@@ -1,5 +1,8 @@
 package dev.cutover.dualwrite;
 
+import dev.cutover.dualwrite.internal.LatencyHistogram.Counts;
+import java.util.Arrays;
+
 /**
  * Decides how long a backfill waits between chunks so that the application's writes keep their
  * latency: an AIMD duty cycle driven by the migration's dual-write times per copy (the repository-style
@@ -29,6 +32,20 @@ package dev.cutover.dualwrite;
  * over the whole cycle, and the duty cycle settles where that average stays under the threshold. The
  * wait after a chunk of {@code t} is {@code t * (1 - duty) / duty}.
  *
+ * <p><b>Tail.</b> An average hides a few slow calls (those that wait for a chunk's row locks, or run
+ * during its burst of CPU), and those set the callers' 99th percentile. So the back-off also reads
+ * the durations of the write steps one by one ({@link DualWriteStats#sourceWriteTimes()}, in
+ * buckets): a baseline window with at least {@link #MIN_TAIL_BASELINE_TIMES} of them gives its
+ * 99th percentile, and the tail baseline is the median of the last {@value #BASELINE_HISTORY}
+ * windows' (the lower of two), so that one window with a slow burst neither raises nor lowers it.
+ * Once at least {@link #MIN_TAIL_TIMES} steps were timed since the last tail decision, more than
+ * {@link #TAIL_SHARE} of them slower than {@link BackfillConfig#backOffLatencyRatio()} times that
+ * percentile halve the duty cycle at once, whatever the average. (A step counts as slower when its
+ * bucket starts at or above that: with buckets about 19% wide, the bar lies between about 1.05 and
+ * 1.5 times the ratio times the true percentile.) Like the average's, the steps counted are those of
+ * the chunks and the waits between them, so the duty cycle settles where the share of slow steps over
+ * the whole cycle, the callers' 99th percentile, stays near that ratio of its level without the backfill.
+ *
  * <p>Pure arithmetic on the counts it is given, no clock or I/O: the backfill feeds it the
  * {@link DualWriteStats} copy counts, so that tests can feed it synthetic ones. Not thread-safe; the
  * backfill's thread owns it.
@@ -42,8 +59,14 @@ final class LatencyBackOff {
     static final int MAX_CHUNKS_PER_DECISION = 10;
     /** What the duty cycle regains after a decision under the threshold. */
     static final double DUTY_STEP = 0.1;
-    /** Baseline windows whose lowest average is the baseline. */
+    /** Baseline windows whose lowest average is the baseline, and whose median 99th percentile is the tail baseline. */
     static final int BASELINE_HISTORY = 3;
+    /** Timed steps a baseline window needs to give a 99th percentile: at fewer, that is its slowest one or two. */
+    static final int MIN_TAIL_BASELINE_TIMES = 200;
+    /** Timed steps a tail decision waits for, so that a few slow steps in a short window do not halve the duty cycle. */
+    static final int MIN_TAIL_TIMES = 400;
+    /** The share of slow steps above which the backfill backs off: what a 99th percentile leaves above it. */
+    static final double TAIL_SHARE = 0.01;
 
     private final double ratio;
     private final long absoluteNanos;
@@ -60,6 +83,11 @@ final class LatencyBackOff {
     private long pendingCopyNanos;
     private int pendingChunks;
     private long backOffs;
+    private final long[] recentTails = new long[BASELINE_HISTORY];
+    private int tailWindows;
+    private long tailBaselineNanos;
+    private Counts pendingTimes = Counts.EMPTY;
+    private long tailBackOffs;
 
     LatencyBackOff(BackfillConfig config) {
         this.ratio = config.backOffLatencyRatio();
@@ -95,9 +123,10 @@ final class LatencyBackOff {
      *
      * @param copies dual-write copies counted in the window
      * @param copyNanos their total time
+     * @param times the durations of the write steps that ended in the window
      * @param now when the window ended
      */
-    void baseline(long copies, long copyNanos, long now) {
+    void baseline(long copies, long copyNanos, Counts times, long now) {
         measured = true;
         lastBaselineAt = now;
         if (copies >= MIN_BASELINE_COPIES) {
@@ -108,10 +137,17 @@ final class LatencyBackOff {
             }
             baselineNanos = lowest;
         }
+        if (ratio > 0 && times.total() >= MIN_TAIL_BASELINE_TIMES) {
+            recentTails[tailWindows++ % BASELINE_HISTORY] = Math.max(1, times.quantileFloor(0.99));
+            long[] tails = Arrays.copyOf(recentTails, Math.min(tailWindows, BASELINE_HISTORY));
+            Arrays.sort(tails);
+            tailBaselineNanos = tails[(tails.length - 1) / 2];
+        }
         // The window's copies were made without the backfill: they are no evidence against it.
         pendingCopies = 0;
         pendingCopyNanos = 0;
         pendingChunks = 0;
+        pendingTimes = Counts.EMPTY;
     }
 
     /**
@@ -121,18 +157,28 @@ final class LatencyBackOff {
      * @param copies dual-write copies counted since the previous call (or baseline window): during
      *     the wait before the chunk and the chunk itself
      * @param copyNanos their total time
+     * @param times the durations of the write steps that ended meanwhile
      * @return nanoseconds to wait before the next chunk
      */
-    long afterChunk(long chunkNanos, long copies, long copyNanos) {
+    long afterChunk(long chunkNanos, long copies, long copyNanos, Counts times) {
         pendingCopies += copies;
         pendingCopyNanos += copyNanos;
         pendingChunks++;
+        pendingTimes = pendingTimes.plus(times);
+        boolean slowTail = false;
+        if (pendingTimes.total() >= MIN_TAIL_TIMES) {
+            slowTail = tailBaselineNanos > 0
+                    && pendingTimes.atLeast((long) (ratio * tailBaselineNanos)) > TAIL_SHARE * pendingTimes.total();
+            pendingTimes = Counts.EMPTY;
+        }
         // No copy since the last decision: the application is quiet now, so the backfill need not wait
         // for ten chunks (which at the least duty cycle would take minutes) to speed up again.
-        if (pendingCopies == 0 || pendingCopies >= MIN_DECISION_COPIES || pendingChunks >= MAX_CHUNKS_PER_DECISION) {
-            if (pendingCopies > 0 && tooSlow(pendingCopyNanos / pendingCopies)) {
+        if (slowTail || pendingCopies == 0 || pendingCopies >= MIN_DECISION_COPIES
+                || pendingChunks >= MAX_CHUNKS_PER_DECISION) {
+            if (slowTail || (pendingCopies > 0 && tooSlow(pendingCopyNanos / pendingCopies))) {
                 duty = Math.max(minDuty, duty / 2);
                 backOffs++;
+                tailBackOffs += slowTail ? 1 : 0;
             } else {
                 duty = Math.min(1, duty + DUTY_STEP);
             }
@@ -161,5 +207,15 @@ final class LatencyBackOff {
     /** @return how many times the duty cycle was halved */
     long backOffs() {
         return backOffs;
+    }
+
+    /** @return how many of those halvings the slowest percent of the steps made, their average aside */
+    long tailBackOffs() {
+        return tailBackOffs;
+    }
+
+    /** @return the tail baseline: the 99th percentile of the write steps without the backfill, in nanoseconds; 0 until measured */
+    long tailBaselineNanos() {
+        return tailBaselineNanos;
     }
 }

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
@@ -161,7 +162,7 @@ class BackfillTest {
                     .column("note").build();
             DataSource targetPool = target.dataSource(3);
             KeyResync application = KeyResync.builder(source.dataSource(2), targetPool).mapping(mapping).build();
-            java.util.concurrent.atomic.AtomicBoolean raced = new java.util.concurrent.atomic.AtomicBoolean();
+            AtomicBoolean raced = new AtomicBoolean();
             DataSource racing = beforeDelete(targetPool, () -> {
                 if (raced.compareAndSet(false, true)) {
                     // The application re-inserts customer 10 and its write is copied, before the delete.
@@ -267,7 +268,7 @@ class BackfillTest {
             KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2))
                     .mapping(KeyResyncTest.customers()).build();
             Backfill[] backfill = new Backfill[1];
-            java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+            AtomicBoolean once = new AtomicBoolean();
             backfill[0] = Backfill.builder(resync, flags, MIGRATION)
                     .config(BackfillConfig.custom().chunkSize(10, 10, 10).build())
                     .listener(p -> {
@@ -339,6 +340,53 @@ class BackfillTest {
                 stats.mirrored(Side.TARGET, TimeUnit.MILLISECONDS.toNanos(10));
             }
         });
+    }
+
+    @Test
+    void writesWithASlowTail_atTheirUsualAverage_makeTheBackfillBackOff() throws Exception {
+        // A recorder stands in for the application's writers: every millisecond 20 writes, each a 2 ms
+        // call on the source and a 2 ms copy, until the first chunk; from then on 19 of every 20 take
+        // 1.6 + 1.6 ms and the 20th 1.6 + 17.6 ms. The writes still average 4 ms, their average without
+        // the backfill, but 2.5% of their steps take over 1.25 times the 99th percentile without it.
+        try (TestDatabase source = TestDatabases.create(Engine.H2, "bftsrc");
+                TestDatabase target = TestDatabases.create(Engine.H2, "bfttgt");
+                MigrationFlags flags = flags(Stage.DUAL_WRITE)) {
+            KeyResyncTest.createTables(source, target);
+            insertCustomers(source, 1, 1_000, 1);
+            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2))
+                    .mapping(KeyResyncTest.customers()).build();
+            DualWriteStats stats = new DualWriteStats();
+            AtomicBoolean slowTail = new AtomicBoolean();
+            AtomicBoolean done = new AtomicBoolean();
+            Thread writers = new Thread(() -> {
+                while (!done.get()) {
+                    for (int i = 0; i < 20; i++) {
+                        boolean slow = slowTail.get();
+                        stats.primaryWrite(Side.SOURCE, true, slow ? 1_600_000 : 2_000_000);
+                        stats.mirrored(Side.TARGET, !slow ? 2_000_000 : i == 0 ? 17_600_000 : 1_600_000);
+                    }
+                    try {
+                        Thread.sleep(1);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "simulated-writers");
+            writers.start();
+            BackfillProgress progress;
+            try {
+                progress = Backfill.builder(resync, flags, MIGRATION).stats(stats)
+                        .config(BackfillConfig.custom().chunkSize(10, 20, 20).build())
+                        .listener(p -> slowTail.set(p.chunks() >= 1)).build().run();
+            } finally {
+                done.set(true);
+                writers.join();
+            }
+
+            assertTrue(progress.backOffs() > 0, "the tail made it back off: " + progress);
+            assertEquals(Phase.FINISHED, progress.phase());
+            assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
+        }
     }
 
     /**

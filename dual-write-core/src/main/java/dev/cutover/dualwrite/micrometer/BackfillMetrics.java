@@ -32,7 +32,7 @@ import java.util.function.ToDoubleFunction;
  *   <tr><td>{@code cutover.backfill.paused}</td><td>gauge</td><td>1 while paused, else 0</td></tr>
  *   <tr><td>{@code cutover.backfill.rows.deleted}</td><td>function counter</td><td>target rows deleted because the source lacked them</td></tr>
  *   <tr><td>{@code cutover.backfill.chunk.retries}</td><td>function counter</td><td>chunks rolled back and tried again</td></tr>
- *   <tr><td>{@code cutover.backfill.back.offs}</td><td>function counter</td><td>times the duty cycle halved because dual-write copies were slower than their baseline</td></tr>
+ *   <tr><td>{@code cutover.backfill.back.offs}</td><td>function counter</td><td>times the duty cycle halved because dual-write copies were slower than their baseline, or their slowest percent slower than without the backfill</td></tr>
  *   <tr><td>{@code cutover.backfill.back.off.time}</td><td>function counter, seconds</td><td>time spent waiting for the application's writes: back-off waits and baseline windows</td></tr>
  *   <tr><td>{@code cutover.backfill.duty.cycle}</td><td>gauge</td><td>share of time the backfill copies, 1 when not backing off</td></tr>
  *   <tr><td>{@code cutover.backfill.baseline.copy.time}</td><td>time gauge</td><td>average dual-write copy time without the backfill</td></tr>
@@ -84,7 +84,7 @@ public final class BackfillMetrics implements BackfillListener, MeterBinder {
         counter(registry, "cutover.backfill.chunk.retries", tags, "Backfill chunks rolled back and tried again",
                 BackfillProgress::chunkRetries);
         counter(registry, "cutover.backfill.back.offs", tags, "Times the backfill halved its duty cycle because dual-write"
-                + " copies were slower than their baseline", BackfillProgress::backOffs);
+                + " copies, or their slowest percent, were slower than without it", BackfillProgress::backOffs);
         FunctionCounter.builder("cutover.backfill.back.off.time", this, m -> m.last.backOffTime().toNanos() / 1e9)
                 .tags(tags).baseUnit("seconds").description("Time the backfill waited for the application's writes:"
                         + " back-off waits and baseline windows").register(registry);

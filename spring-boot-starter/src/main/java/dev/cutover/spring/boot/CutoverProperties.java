@@ -724,7 +724,7 @@ public class CutoverProperties {
 
         /**
          * How many times their baseline (their time without the backfill) the migration's dual-write copies may
-         * average before the backfill backs off, 0 (never) or 1.05 to 10. Default 1.25.
+         * average, and their slowest percent take, before the backfill backs off, 0 (never) or 1.05 to 10. Default 1.25.
          */
         private Double backOffLatencyRatio;
 

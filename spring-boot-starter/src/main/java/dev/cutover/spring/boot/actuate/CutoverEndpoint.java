@@ -288,7 +288,7 @@ public class CutoverEndpoint {
      * @param chunks chunks committed
      * @param chunkRetries chunks rolled back and tried again
      * @param backOffs times the backfill halved its duty cycle because the migration's dual-write copies
-     *     were slower than their baseline
+     *     were slower than their baseline, or their slowest percent slower than without the backfill
      * @param chunkSize rows the next chunk asks for
      * @param rowsPerSecond rows copied per second, pauses and throttling included
      * @param estimatedRemaining time left at that rate (ISO-8601 duration)
