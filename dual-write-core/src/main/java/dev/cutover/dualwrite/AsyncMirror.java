@@ -320,8 +320,13 @@ final class AsyncMirror implements AutoCloseable {
         }
         List<Entry> toQueue = new ArrayList<>();
         List<Entry> toCopy = new ArrayList<>();
+        List<String> keys = new ArrayList<>(open.size());
+        open.forEach(entry -> keys.add(entry.key.key()));
+        // One check for the whole group, not one per key: each was a hand-off to a helper thread,
+        // and a query once the queue held any entry.
+        Set<String> pendingKeys = mirror.pendingKeys(open.get(0).key.entity(), keys, budget);
         for (Entry entry : open) {
-            if (mirror.pending(entry.key, null, budget)) {
+            if (pendingKeys.contains(entry.key.key())) {
                 mirror.stats().deferredBehindPending(from.other());
                 toQueue.add(entry);
             } else {
