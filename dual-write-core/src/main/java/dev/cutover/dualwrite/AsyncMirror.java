@@ -32,6 +32,11 @@ import org.slf4j.LoggerFactory;
  * failed copies become retry-queue entries as in the synchronous mode. Pending keys are looked up
  * per migration, so a read through any repository of the migration sees the primary for them.
  *
+ * <p><b>Batches.</b> The copier lets a batch gather until its oldest key was written
+ * {@link #GATHER_NANOS} ago or it holds {@code asyncBatchSize} keys, so that a writer wakes it only
+ * when it is idle or the batch is full, and checks the batch's keys against the retry-queue at once
+ * ({@link Mirror#pendingKeys}).
+ *
  * <p><b>Primary moves.</b> Each pending key holds its write's {@link WritePermit} open until the
  * key is copied or queued, so this instance's handover waits for it. Other instances only wait for
  * the copy window of the old primary (the permit's deadline) and then for the retry-queue to drain:
@@ -51,6 +56,12 @@ final class AsyncMirror implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AsyncMirror.class);
     /** How often the fence thread looks at the pending keys' copy window while any are pending. */
     private static final long FENCE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /**
+     * How long the copier lets a batch gather after its oldest key was written, unless the batch
+     * fills first: one copy then carries the keys of many writes, and the writers do not wake the
+     * copier for each of them.
+     */
+    static final long GATHER_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
     private final KeyResync resync;
     private final int backlog;
@@ -69,6 +80,10 @@ final class AsyncMirror implements AutoCloseable {
     private Thread fence;
     /** Guarded by {@link #lock}. */
     private boolean closed;
+    /** Whether the copier waits for a first key, which must wake it; guarded by {@link #lock}. */
+    private boolean copierIdle;
+    /** Whether the fence waits for a first key, which must wake it; guarded by {@link #lock}. */
+    private boolean fenceIdle;
 
     /** A key of a migration; with a null entity, a routing key of any entity. */
     private record Owed(String migration, String entity, String key) {
@@ -188,7 +203,7 @@ final class AsyncMirror implements AutoCloseable {
     List<Mirror.Key> submit(Mirror mirror, List<Mirror.Key> keys, Side from, HeldPermit held) {
         DualWriteStats stats = mirror.stats();
         long now = System.nanoTime();
-        List<Mirror.Key> overflow = new ArrayList<>();
+        List<Mirror.Key> overflow = List.of();
         synchronized (lock) {
             if (closed) {
                 return List.copyOf(keys);
@@ -200,6 +215,9 @@ final class AsyncMirror implements AutoCloseable {
                     // Its copy has not read the row yet, and will read this write's row under the lock.
                     stats.coalescedAsync();
                 } else if (existing != null || pending.size() + copying.size() >= backlog) {
+                    if (overflow.isEmpty()) {
+                        overflow = new ArrayList<>();
+                    }
                     overflow.add(key);
                     stats.asyncOverflow();
                 } else {
@@ -210,7 +228,12 @@ final class AsyncMirror implements AutoCloseable {
                 }
             }
             startThreads(mirror.migration());
-            lock.notifyAll();
+            // A copier that gathers a batch wakes by itself when the oldest key has waited long
+            // enough, and one that copies takes the new keys next: only an idle thread or a full
+            // batch needs the wake-up.
+            if (copierIdle || fenceIdle || pending.size() >= batchSize) {
+                lock.notifyAll();
+            }
         }
         return overflow;
     }
@@ -250,15 +273,8 @@ final class AsyncMirror implements AutoCloseable {
         for (;;) {
             List<Entry> batch = new ArrayList<>();
             synchronized (lock) {
-                while (pending.isEmpty()) {
-                    if (closed) {
-                        return;
-                    }
-                    try {
-                        lock.wait();
-                    } catch (InterruptedException e) {
-                        LOG.debug("The asynchronous copier ignores an interrupt: pending keys need it; close() stops it");
-                    }
+                if (!awaitBatch()) {
+                    return;
                 }
                 Iterator<Entry> oldest = pending.values().iterator();
                 while (oldest.hasNext() && batch.size() < batchSize) {
@@ -275,6 +291,38 @@ final class AsyncMirror implements AutoCloseable {
                 queueAfterFailure(batch);
             } finally {
                 done(batch);
+            }
+        }
+    }
+
+    /**
+     * Waits, under {@link #lock}, until keys are pending and either the batch is full, its oldest
+     * key was written {@link #GATHER_NANOS} ago, or the copier closes.
+     *
+     * @return false once the copier is closed and nothing is pending
+     */
+    private boolean awaitBatch() {
+        for (;;) {
+            long wait = 0;
+            if (pending.isEmpty()) {
+                if (closed) {
+                    return false;
+                }
+                copierIdle = true;
+            } else {
+                long left = pending.values().iterator().next().writtenNanos + GATHER_NANOS - System.nanoTime();
+                if (closed || pending.size() >= batchSize || left <= 0) {
+                    return true;
+                }
+                // Object.wait counts whole milliseconds.
+                wait = Math.max(1, TimeUnit.NANOSECONDS.toMillis(left + 999_999));
+            }
+            try {
+                lock.wait(wait);
+            } catch (InterruptedException e) {
+                LOG.debug("The asynchronous copier ignores an interrupt: pending keys need it; close() stops it");
+            } finally {
+                copierIdle = false;
             }
         }
     }
@@ -320,8 +368,13 @@ final class AsyncMirror implements AutoCloseable {
         }
         List<Entry> toQueue = new ArrayList<>();
         List<Entry> toCopy = new ArrayList<>();
+        List<String> keys = new ArrayList<>(open.size());
+        open.forEach(entry -> keys.add(entry.key.key()));
+        // One check for the whole group, not one per key: each was a hand-off to a helper thread,
+        // and a query once the queue held any entry.
+        Set<String> pendingKeys = mirror.pendingKeys(open.get(0).key.entity(), keys, budget);
         for (Entry entry : open) {
-            if (mirror.pending(entry.key, null, budget)) {
+            if (pendingKeys.contains(entry.key.key())) {
                 mirror.stats().deferredBehindPending(from.other());
                 toQueue.add(entry);
             } else {
@@ -517,10 +570,13 @@ final class AsyncMirror implements AutoCloseable {
                     if (closed) {
                         return;
                     }
+                    fenceIdle = true;
                     try {
                         lock.wait();
                     } catch (InterruptedException e) {
                         LOG.debug("The asynchronous fence ignores an interrupt: pending keys need it; close() stops it");
+                    } finally {
+                        fenceIdle = false;
                     }
                 }
                 permit = anyPermit();

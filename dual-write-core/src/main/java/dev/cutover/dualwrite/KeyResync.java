@@ -420,13 +420,21 @@ public final class KeyResync implements AutoCloseable {
                         }
                     }
                 }
+                // Rows matched to keys through one map: matching each row against every key, with two
+                // decimal parses per comparison, was most of the copier's CPU on batches of 100 keys.
+                Map<List<Object>, Integer> keyIndex = new java.util.HashMap<>();
+                for (int i = 0; i < fromKeyValues.size(); i++) {
+                    keyIndex.putIfAbsent(matchable(fromKeyValues.get(i)), i);
+                }
                 java.util.Set<Integer> copied = new java.util.HashSet<>();
                 for (List<Object> row : rows) {
-                    for (int i = 0; i < fromKeyValues.size(); i++) {
-                        if (sameKey(row, keyPositions, fromKeyValues.get(i))) {
-                            copied.add(i);
-                            break;
-                        }
+                    List<Object> rowKey = new java.util.ArrayList<>(keyPositions.length);
+                    for (int position : keyPositions) {
+                        rowKey.add(row.get(position));
+                    }
+                    Integer index = keyIndex.get(matchable(rowKey));
+                    if (index != null) {
+                        copied.add(index);
                     }
                 }
                 if (copied.size() != rows.size()) {
@@ -633,20 +641,17 @@ public final class KeyResync implements AutoCloseable {
         }
     }
 
-    /** Whether a row read holds the key values at the key columns' positions; numbers compare by value. */
-    private static boolean sameKey(List<Object> row, int[] keyPositions, List<Object> key) {
-        for (int k = 0; k < keyPositions.length; k++) {
-            Object read = row.get(keyPositions[k]);
-            Object wanted = key.get(k);
-            if (read instanceof Number a && wanted instanceof Number b) {
-                if (new java.math.BigDecimal(a.toString()).compareTo(new java.math.BigDecimal(b.toString())) != 0) {
-                    return false;
-                }
-            } else if (!Objects.equals(read, wanted)) {
-                return false;
-            }
+    /** A number of a key, by value: {@code 7}, {@code 7L} and {@code 7.00} are equal, and none equals the text "7". */
+    private record NumberValue(String canonical) {
+    }
+
+    /** A key's values as a batch read matches them to its rows: numbers by value, other values as they are. */
+    private static List<Object> matchable(List<Object> key) {
+        List<Object> values = new java.util.ArrayList<>(key.size());
+        for (Object value : key) {
+            values.add(value instanceof Number number ? new NumberValue(canonicalNumber(number)) : value);
         }
-        return true;
+        return values;
     }
 
     /**

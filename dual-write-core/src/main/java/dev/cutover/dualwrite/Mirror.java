@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -369,12 +371,40 @@ final class Mirror {
                     }
                 }
             }
+            // An answer the queue has cached needs no helper thread: the usual case, an empty queue.
+            Optional<Set<String>> known = queue.cachedPendingKeys(migration, key.entity(), List.of(key.key()));
+            if (known.isPresent()) {
+                return !known.get().isEmpty();
+            }
             return budget.callWithinCopyTime("the pending check of " + key.entity() + "/" + key.key(),
                     () -> queue.isPending(migration, key.entity(), key.key()), late -> { });
         } catch (SQLException | RuntimeException e) {
             LOG.warn("Retry-queue could not tell whether {}/{}/{} is pending; copying it directly: {}", migration,
                     key.entity(), key.key(), Redaction.describe(e, resync.logValues()));
             return false;
+        }
+    }
+
+    /**
+     * {@link #pending} for many keys of one entity at once, as the asynchronous copier checks a
+     * batch: answered from the queue's cache when it can be, else by one check of all the keys on a
+     * helper thread within the copy time. When the queue cannot tell (in time), no key is pending: a
+     * direct copy is still safe, it copies the committed row under its lock.
+     *
+     * @return the keys that have entries in the queue
+     */
+    Set<String> pendingKeys(String entity, List<String> keys, CopyBudget budget) {
+        Optional<Set<String>> known = queue.cachedPendingKeys(migration, entity, keys);
+        if (known.isPresent()) {
+            return known.get();
+        }
+        try {
+            return budget.callWithinCopyTime("the pending check of " + keys.size() + " key(s) of " + entity,
+                    () -> queue.pendingKeys(migration, entity, keys), late -> { });
+        } catch (SQLException | RuntimeException e) {
+            LOG.warn("Retry-queue could not tell which of {} key(s) of {}/{} are pending; copying them directly: {}",
+                    keys.size(), migration, entity, Redaction.describe(e, resync.logValues()));
+            return Set.of();
         }
     }
 

@@ -8,9 +8,14 @@ import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.dualwrite.LedgerFixture.Style;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
+import dev.cutover.queue.RetryQueue;
+import dev.cutover.queue.RetryQueueConfig;
+import dev.cutover.queue.RetryStore;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -19,6 +24,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
@@ -120,6 +126,79 @@ class AsyncMirrorTest {
             } finally {
                 gate.countDown();
                 closeLater.forEach(KeyResync::close);
+                fixture.close();
+            }
+        }
+    }
+
+    /**
+     * The copier checks a batch's keys against the retry-queue once, not key by key: each check was
+     * a hand-off to a helper thread and, once the queue held any entry, a query of the store. A key
+     * the store holds an entry for (not known to this instance's cache) is still found, and queued
+     * behind that entry instead of copied.
+     */
+    @Test
+    void aBatchOfKeys_isCheckedAgainstTheRetryQueueOnce_andAKeyWithAnEntryIsQueuedBehindIt() throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.H2, "asyncpsrc");
+             TestDatabase target = TestDatabases.create(Engine.H2, "asyncptgt")) {
+            LedgerFixture.createTables(source, target, Style.REPOSITORY);
+            CountDownLatch gate = new CountDownLatch(1);
+            DataSource sourcePool = source.dataSource(4);
+            DataSource targetPool = gated(target.dataSource(4), gate);
+            // Flags confirmed for 10 s at a time, so that the fence does not queue the held-back keys.
+            LedgerFixture fixture = new LedgerFixture(source, target, sourcePool, targetPool, false, Style.REPOSITORY,
+                    false, false, Duration.ofSeconds(10));
+            RetryStore store = RetryStore.inMemory();
+            AtomicInteger keyChecks = new AtomicInteger();
+            RetryStore counting = (RetryStore) Proxy.newProxyInstance(getClass().getClassLoader(),
+                    new Class<?>[] {RetryStore.class}, (proxy, method, args) -> {
+                        if (method.getName().equals("keysWithEntries")
+                                || method.getName().equals("hasEntries") && method.getParameterCount() == 3) {
+                            keyChecks.incrementAndGet();
+                        }
+                        try {
+                            return method.invoke(store, args);
+                        } catch (InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+            KeyResync async = KeyResync.builder(sourcePool, targetPool).mapping(JdbcLedger.mapping())
+                    .mirrorMode(MirrorMode.ASYNC).build();
+            // Not started: its entries stay, so that the migration has entries throughout.
+            RetryQueue queue = RetryQueue.create(counting, ResyncReplayHandler.of(LedgerFixture.MIGRATION, async,
+                    fixture.flags), RetryQueueConfig.custom().pendingCacheTtl(Duration.ofMinutes(1)).build());
+            try {
+                fixture.moveTo(Stage.DUAL_WRITE);
+                Ledger ledger = Cutover.repository(Ledger.class)
+                        .source(JdbcLedger.source(sourcePool)).target(JdbcLedger.target(targetPool))
+                        .migration(LedgerFixture.MIGRATION).flags(fixture.flags).router(fixture.router)
+                        .retryQueue(queue).resync(async, "accounts")
+                        .routingKey("transfer", args -> List.of(args[0], args[1]))
+                        .stats(fixture.stats).build();
+                queue.enqueue(ResyncReplayHandler.entry(LedgerFixture.MIGRATION, "accounts", "999", Side.SOURCE));
+                // Another instance's entry: in the store, not in this queue's cache.
+                store.enqueue(ResyncReplayHandler.entry(LedgerFixture.MIGRATION, "accounts", "7", Side.SOURCE),
+                        java.time.Instant.now());
+                int keys = 20;
+                for (long id = 1; id <= keys; id++) {
+                    ledger.open(id, "owner" + id);
+                }
+                gate.countDown();
+                assertTrue(fixture.awaitAsyncCopies(Duration.ofSeconds(30)), "the copies finish");
+
+                // The first batch is checked, then held at the target while the others gather: two at most.
+                assertTrue(keyChecks.get() <= 2, "one check per batch, not one per key: " + keyChecks.get()
+                        + " checks for " + keys + " keys");
+                assertEquals(1, fixture.stats.queuedBehindPending(), "key 7 waits behind its entry");
+                assertTrue(store.hasEntries(LedgerFixture.MIGRATION, "accounts", "7"), "key 7 stays queued");
+                List<List<Object>> copied = fixture.targetRows();
+                assertEquals(keys - 1, copied.size(), "every other key is copied: " + copied);
+                assertTrue(copied.stream().noneMatch(row -> ((Number) row.get(0)).longValue() == 7),
+                        "key 7 is not copied ahead of its entry");
+            } finally {
+                gate.countDown();
+                async.close();
+                queue.close();
                 fixture.close();
             }
         }

@@ -17,6 +17,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -197,6 +199,79 @@ public final class RetryQueue implements AutoCloseable {
     public boolean isPending(String migration, String entity, String key) {
         PendingKey pendingKey = new PendingKey(migration, entity, key);
         return migrationHasEntries.get(migration) && pending.get(pendingKey);
+    }
+
+    /**
+     * Which of a set of keys of one entity have entries in the queue: the batched
+     * {@link #isPending(String, String, String)}, with the same staleness bounds. Keys whose answer
+     * is cached cost nothing; the others are asked of the store together, in one query of a JDBC
+     * store, and none at all while the migration has no entries.
+     *
+     * @param migration the migration
+     * @param entity the table or DAO
+     * @param keys the routing keys
+     * @return the keys among them that have entries
+     * @throws NullPointerException if an argument is null
+     * @throws RuntimeException the store's exception, if the store must be read and cannot be;
+     *     treat every key as pending then
+     */
+    public Set<String> pendingKeys(String migration, String entity, Collection<String> keys) {
+        Objects.requireNonNull(entity, "null entity");
+        if (!migrationHasEntries.get(Objects.requireNonNull(migration, "null migration"))) {
+            return Set.of();
+        }
+        Set<String> found = new HashSet<>();
+        List<String> unknown = new ArrayList<>();
+        for (String key : keys) {
+            Boolean cached = pending.getIfPresent(new PendingKey(migration, entity, key));
+            if (cached == null) {
+                unknown.add(key);
+            } else if (cached) {
+                found.add(key);
+            }
+        }
+        if (!unknown.isEmpty()) {
+            for (String key : store.keysWithEntries(migration, entity, unknown)) {
+                // Only the pending answer is cached: it is the safe one, should an entry of the key be
+                // enqueued or replayed meanwhile.
+                pending.put(new PendingKey(migration, entity, key), Boolean.TRUE);
+                found.add(key);
+            }
+        }
+        return found;
+    }
+
+    /**
+     * {@link #pendingKeys} from this queue's cache alone, for a caller that would rather not wait on
+     * the store: known while the migration is cached as having no entries, or while every key's
+     * answer is cached.
+     *
+     * @param migration the migration
+     * @param entity the table or DAO
+     * @param keys the routing keys
+     * @return the keys among them that have entries, or empty if the answer needs the store
+     * @throws NullPointerException if an argument is null
+     */
+    public Optional<Set<String>> cachedPendingKeys(String migration, String entity, Collection<String> keys) {
+        Objects.requireNonNull(entity, "null entity");
+        Boolean hasEntries = migrationHasEntries.getIfPresent(Objects.requireNonNull(migration, "null migration"));
+        if (hasEntries == null) {
+            return Optional.empty();
+        }
+        if (!hasEntries) {
+            return Optional.of(Set.of());
+        }
+        Set<String> found = new HashSet<>();
+        for (String key : keys) {
+            Boolean cached = pending.getIfPresent(new PendingKey(migration, entity, key));
+            if (cached == null) {
+                return Optional.empty();
+            }
+            if (cached) {
+                found.add(key);
+            }
+        }
+        return Optional.of(found);
     }
 
     /**

@@ -5,6 +5,8 @@ import dev.cutover.queue.internal.InMemoryRetryStore;
 import dev.cutover.queue.internal.RetryEntryTable;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -207,6 +209,26 @@ public interface RetryStore {
      * @return true if at least one is
      */
     boolean hasEntries(String migration, String entity, String key);
+
+    /**
+     * Which of a set of keys of one entity have any entry stored, pending or parked: the batched
+     * {@link #hasEntries(String, String, String)}.
+     *
+     * @param migration the migration
+     * @param entity the table or DAO
+     * @param keys the routing keys
+     * @return the keys among them that have at least one entry; the default implementation asks
+     *     {@link #hasEntries(String, String, String)} for each key, a JDBC store makes one query
+     */
+    default Set<String> keysWithEntries(String migration, String entity, Collection<String> keys) {
+        Set<String> found = new HashSet<>();
+        for (String key : keys) {
+            if (hasEntries(migration, entity, key)) {
+                found.add(key);
+            }
+        }
+        return found;
+    }
 
     /**
      * Whether any entry of a migration is stored, pending or parked.

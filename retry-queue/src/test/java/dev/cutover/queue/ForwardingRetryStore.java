@@ -2,6 +2,7 @@ package dev.cutover.queue;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -68,6 +69,11 @@ class ForwardingRetryStore implements RetryStore {
     @Override
     public boolean hasEntries(String migration, String entity, String key) {
         return delegate.hasEntries(migration, entity, key);
+    }
+
+    @Override
+    public Set<String> keysWithEntries(String migration, String entity, Collection<String> keys) {
+        return delegate.keysWithEntries(migration, entity, keys);
     }
 
     @Override

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.jdbi.v3.core.JdbiException;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -52,6 +53,30 @@ class JdbcRetryStoreTest {
             assertTrue(store.hasEntries(MIGRATION), "a parked entry still counts");
             assertTrue(store.discard(claimed.id()));
             assertFalse(store.hasEntries(MIGRATION));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
+    void keysWithEntries_findsTheKeysWithPendingOrParkedEntries_ofThatEntityOnly(Engine engine) {
+        try (TestDatabase db = TestDatabases.create(engine, "rqkeys")) {
+            JdbcRetryStore store = TestEntries.jdbcStore(db, 2);
+            assertEquals(Set.of(), store.keysWithEntries(MIGRATION, TestEntries.ENTITY, List.of("k1", "k2")));
+            store.enqueue(upsert("k1", 1), Instant.now());
+            store.enqueue(upsert("k1", 2), Instant.now());
+            store.enqueue(upsert("k3", 1), Instant.now());
+            store.enqueue(new NewRetryEntry(MIGRATION, "other-entity", "k2", ReplayMode.REPLAY, "upsert",
+                    upsert("k2", 1).payload()), Instant.now());
+            RetryEntry claimed = store.claim("a", Instant.now(), 3, LEASE).entries().stream()
+                    .filter(e -> e.key().equals("k3")).findFirst().orElseThrow();
+            assertTrue(store.park(claimed, "test"));
+            List<String> asked = new java.util.ArrayList<>(List.of("k1", "k2", "k3", "k4"));
+            for (int i = 0; i < 1_500; i++) {
+                asked.add("many" + i); // more keys than one query asks about
+            }
+            assertEquals(Set.of("k1", "k3"), store.keysWithEntries(MIGRATION, TestEntries.ENTITY, asked),
+                    "k1 twice pending, k3 parked; k2 only in another entity, k4 nowhere");
+            assertEquals(Set.of(), store.keysWithEntries("another-migration", TestEntries.ENTITY, asked));
         }
     }
 

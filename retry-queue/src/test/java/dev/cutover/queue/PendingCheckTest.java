@@ -10,6 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -64,9 +68,34 @@ class PendingCheckTest {
         assertEquals(1, store.keyChecks.get(), "k2 asked of the store once the migration has entries");
     }
 
+    @Test
+    void pendingKeys_asksTheStoreOnceForTheKeysNotCached_andNotAtAllWhileTheMigrationIsEmpty() {
+        CountingStore store = new CountingStore(RetryStore.inMemory());
+        RetryQueue queue = RetryQueue.create(store, new RecordingHandler(), fastConfig("q").build());
+        List<String> keys = List.of("k1", "k2", "k3", "k4");
+        assertEquals(Optional.empty(), queue.cachedPendingKeys(MIGRATION, ENTITY, keys), "nothing cached yet");
+        assertEquals(Set.of(), queue.pendingKeys(MIGRATION, ENTITY, keys));
+        assertEquals(Optional.of(Set.of()), queue.cachedPendingKeys(MIGRATION, ENTITY, keys),
+                "an empty migration is known to have no pending key");
+        assertEquals(0, store.keyChecks.get() + store.batchChecks.get(), "no check per key of an empty migration");
+
+        queue.enqueue(upsert("k1", 1));
+        store.enqueue(upsert("k3", 1), Instant.now()); // another instance's entry
+        assertEquals(Optional.empty(), queue.cachedPendingKeys(MIGRATION, ENTITY, keys), "k2 to k4 are not cached");
+        assertEquals(Set.of("k1", "k3"), queue.pendingKeys(MIGRATION, ENTITY, keys));
+        assertEquals(1, store.batchChecks.get(), "one check for k2, k3 and k4");
+        assertEquals(List.of("k2", "k3", "k4"), store.lastAsked, "k1 is known from its enqueue");
+        assertEquals(0, store.keyChecks.get(), "no check key by key");
+        assertEquals(Optional.of(Set.of("k1", "k3")), queue.cachedPendingKeys(MIGRATION, ENTITY, List.of("k1", "k3")),
+                "the keys found pending are cached");
+        assertTrue(queue.isPending(MIGRATION, ENTITY, "k3"));
+    }
+
     private static final class CountingStore extends ForwardingRetryStore {
         final AtomicInteger migrationChecks = new AtomicInteger();
         final AtomicInteger keyChecks = new AtomicInteger();
+        final AtomicInteger batchChecks = new AtomicInteger();
+        volatile List<String> lastAsked;
 
         CountingStore(RetryStore delegate) {
             super(delegate);
@@ -82,6 +111,13 @@ class PendingCheckTest {
         public boolean hasEntries(String migration, String entity, String key) {
             keyChecks.incrementAndGet();
             return super.hasEntries(migration, entity, key);
+        }
+
+        @Override
+        public Set<String> keysWithEntries(String migration, String entity, Collection<String> keys) {
+            batchChecks.incrementAndGet();
+            lastAsked = List.copyOf(keys);
+            return super.keysWithEntries(migration, entity, keys);
         }
     }
 }

@@ -430,6 +430,10 @@ public final class WriteGate {
             if (handover.current != epoch) {
                 return false;
             }
+            if (copyWindowOpen()) {
+                // Nothing to reload: no lock, which every asynchronous write and the copier's fence would share.
+                return true;
+            }
             synchronized (leaseLock) {
                 // Writers queued behind another's reload find the window renewed and load nothing.
                 if (handover.current == epoch && !copyWindowOpen()) {

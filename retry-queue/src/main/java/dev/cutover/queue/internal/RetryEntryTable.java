@@ -21,6 +21,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -65,6 +66,8 @@ public final class RetryEntryTable implements JdbcRetryStore {
     /** Claimable entries, per candidate wanted, that a claim checks one by one before grouping the table. */
     private static final int WINDOW_PER_CANDIDATE = 4;
     private static final int MAX_ERROR = 2000;
+    /** Keys one query of {@link #keysWithEntries} asks about: a batch of the asynchronous copier at most. */
+    private static final int KEYS_PER_QUERY = 1_000;
     private static final String COLUMNS = "id, migration, entity, routing_key, replay_mode, operation, payload, status,"
             + " attempts, next_attempt_at, last_error, created_at, lease_owner, lease_until";
 
@@ -552,6 +555,26 @@ public final class RetryEntryTable implements JdbcRetryStore {
                 .mapTo(Long.class)
                 .findOne()
                 .isPresent());
+    }
+
+    /** One query per {@value #KEYS_PER_QUERY} keys, over the index on (migration, entity, routing_key, id). */
+    @Override
+    public Set<String> keysWithEntries(String migration, String entity, Collection<String> keys) {
+        Objects.requireNonNull(migration, "null migration");
+        Objects.requireNonNull(entity, "null entity");
+        List<String> all = List.copyOf(keys);
+        Set<String> found = new HashSet<>();
+        for (int from = 0; from < all.size(); from += KEYS_PER_QUERY) {
+            List<String> chunk = all.subList(from, Math.min(all.size(), from + KEYS_PER_QUERY));
+            found.addAll(jdbi.withHandle(handle -> handle.createQuery("SELECT DISTINCT routing_key FROM " + table
+                            + " WHERE migration = :migration AND entity = :entity AND routing_key IN (<keys>)")
+                    .bind("migration", migration)
+                    .bind("entity", entity)
+                    .bindList("keys", chunk)
+                    .mapTo(String.class)
+                    .list()));
+        }
+        return found;
     }
 
     @Override
