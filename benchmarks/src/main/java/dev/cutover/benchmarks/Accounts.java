@@ -215,6 +215,43 @@ final class Accounts implements AutoCloseable {
     public record Account(long id, String owner, long balance, long version) {
     }
 
+    /**
+     * One single-row write per call, the same on every DAO it is given: a new account per call
+     * ({@code insert}, ids from 1,000,000 on) or a deposit to the preloaded accounts in turn
+     * ({@code update}). Not thread-safe: one per benchmark state.
+     */
+    static final class SingleRowWrites {
+        private final boolean insert;
+        private long nextNewId = 1_000_000;
+        private long nextExisting;
+
+        /** @param write {@code insert} or {@code update} */
+        SingleRowWrites(String write) {
+            this.insert = "insert".equals(write);
+        }
+
+        /** @return the id of the next write */
+        long nextId() {
+            if (insert) {
+                return nextNewId++;
+            }
+            return nextExisting++ % PRELOADED;
+        }
+
+        /**
+         * @param dao where to write
+         * @param id the id {@link #nextId()} gave
+         * @throws SQLException if the write fails
+         */
+        void writeTo(AccountDao dao, long id) throws SQLException {
+            if (insert) {
+                dao.open(id, "owner");
+            } else {
+                dao.deposit(id, 1);
+            }
+        }
+    }
+
     /** The hand-written DAO: one auto-committed statement per call. */
     static final class JdbcAccountDao implements AccountDao {
         private final DataSource dataSource;

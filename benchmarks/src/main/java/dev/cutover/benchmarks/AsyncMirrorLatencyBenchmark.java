@@ -48,13 +48,11 @@ public class AsyncMirrorLatencyBenchmark {
     private AccountDao sourceDao;
     private AccountDao targetDao;
     private MirrorTrial trial;
-    private boolean insert;
-    private long nextNewId = 1_000_000;
-    private long nextExisting;
+    private Accounts.SingleRowWrites writes;
 
     @Setup(Level.Trial)
     public void setUp(BenchmarkParams params) {
-        insert = "insert".equals(write);
+        writes = new Accounts.SingleRowWrites(write);
         accounts = Accounts.create(pair, "asynclat");
         sourceDao = new JdbcAccountDao(accounts.sourcePool);
         targetDao = new JdbcAccountDao(accounts.targetPool);
@@ -75,40 +73,25 @@ public class AsyncMirrorLatencyBenchmark {
         }
     }
 
-    private long nextId() {
-        if (insert) {
-            return nextNewId++;
-        }
-        return nextExisting++ % Accounts.PRELOADED;
-    }
-
-    private void writeTo(AccountDao dao, long id) throws SQLException {
-        if (insert) {
-            dao.open(id, "owner");
-        } else {
-            dao.deposit(id, 1);
-        }
-    }
-
     @Benchmark
     public void baseline_sourceOnly() throws SQLException {
-        writeTo(sourceDao, nextId());
+        writes.writeTo(sourceDao, writes.nextId());
     }
 
     @Benchmark
     public void handWrittenTwoWrites() throws SQLException {
-        long id = nextId();
-        writeTo(sourceDao, id);
-        writeTo(targetDao, id);
+        long id = writes.nextId();
+        writes.writeTo(sourceDao, id);
+        writes.writeTo(targetDao, id);
     }
 
     @Benchmark
     public void cutover_async() throws SQLException {
-        writeTo(trial.proxy(), nextId());
+        writes.writeTo(trial.proxy(), writes.nextId());
     }
 
     @Benchmark
     public void cutover_sync() throws SQLException {
-        writeTo(trial.proxy(), nextId());
+        writes.writeTo(trial.proxy(), writes.nextId());
     }
 }

@@ -77,13 +77,11 @@ public class DualWriteBenchmark {
     private LDClient launchDarkly;
     private Migration<Object, Object, Long, Long> launchDarklyMigration;
     private LDContext context;
-    private boolean insert;
-    private long nextNewId = 1_000_000;
-    private long nextExisting;
+    private Accounts.SingleRowWrites writes;
 
     @Setup(Level.Trial)
     public void setUp() {
-        insert = "insert".equals(write);
+        writes = new Accounts.SingleRowWrites(write);
         accounts = Accounts.create(pair, "dualwrite");
         sourceDao = new JdbcAccountDao(accounts.sourcePool);
         targetDao = new JdbcAccountDao(accounts.targetPool);
@@ -122,24 +120,9 @@ public class DualWriteBenchmark {
         accounts.close();
     }
 
-    private long nextId() {
-        if (insert) {
-            return nextNewId++;
-        }
-        return nextExisting++ % Accounts.PRELOADED;
-    }
-
-    private void writeTo(AccountDao dao, long id) throws SQLException {
-        if (insert) {
-            dao.open(id, "owner");
-        } else {
-            dao.deposit(id, 1);
-        }
-    }
-
     private MigrationMethodResult<Object> writeVia(AccountDao dao, long id) {
         try {
-            writeTo(dao, id);
+            writes.writeTo(dao, id);
             return MigrationMethodResult.Success(id);
         } catch (SQLException e) {
             return MigrationMethodResult.Failure(e);
@@ -148,9 +131,9 @@ public class DualWriteBenchmark {
 
     @Benchmark
     public void baseline_handWrittenTwoWrites() throws SQLException {
-        long id = nextId();
-        writeTo(sourceDao, id);
-        writeTo(targetDao, id);
+        long id = writes.nextId();
+        writes.writeTo(sourceDao, id);
+        writes.writeTo(targetDao, id);
     }
 
     /**
@@ -165,8 +148,8 @@ public class DualWriteBenchmark {
      */
     @Benchmark
     public void floor_lockedCopyByHand() throws SQLException {
-        long id = nextId();
-        writeTo(sourceDao, id);
+        long id = writes.nextId();
+        writes.writeTo(sourceDao, id);
         try (Connection source = accounts.sourcePool.getConnection()) {
             source.setAutoCommit(false);
             try (PreparedStatement lock = source.prepareStatement(
@@ -193,17 +176,17 @@ public class DualWriteBenchmark {
 
     @Benchmark
     public void cutover_repositoryProxy() throws SQLException {
-        writeTo(proxy, nextId());
+        writes.writeTo(proxy, writes.nextId());
     }
 
     @Benchmark
     public void cutover_dataSource() throws SQLException {
-        writeTo(overCutoverDataSource, nextId());
+        writes.writeTo(overCutoverDataSource, writes.nextId());
     }
 
     @Benchmark
     public Object launchDarkly_migrationWrite() {
-        long id = nextId();
+        long id = writes.nextId();
         return launchDarklyMigration.write(MIGRATION, context, MigrationStage.OFF, id).getAuthoritative();
     }
 }
