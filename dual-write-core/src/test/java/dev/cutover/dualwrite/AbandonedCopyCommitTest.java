@@ -15,8 +15,6 @@ import dev.cutover.testsupport.AcknowledgedWriteOracle;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLRecoverableException;
@@ -208,11 +206,7 @@ class AbandonedCopyCommitTest {
         }
 
         DataSource wrap(DataSource dataSource) {
-            return (DataSource) Proxy.newProxyInstance(AbandonedCopyCommitTest.class.getClassLoader(),
-                    new Class<?>[] {DataSource.class}, (p, method, args) -> {
-                        Object result = invoke(dataSource, method, args);
-                        return result instanceof Connection connection ? wrap(connection) : result;
-                    });
+            return Interpose.connections(dataSource, this::wrap);
         }
 
         private Connection wrap(Connection connection) {
@@ -244,21 +238,13 @@ class AbandonedCopyCommitTest {
                         if (name.equals("commit") || name.equals("rollback")) {
                             upserted.set(false);
                         }
-                        return invoke(connection, method, args);
+                        return Interpose.call(connection, method, args);
                     });
         }
 
         private static SQLRecoverableException reset() {
             return new SQLRecoverableException("simulated: the connection was reset while its commit was on the wire",
                     "08006");
-        }
-    }
-
-    private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
-        try {
-            return method.invoke(target, args);
-        } catch (InvocationTargetException e) {
-            throw e.getCause();
         }
     }
 }

@@ -11,8 +11,6 @@ import dev.cutover.testsupport.AcknowledgedWriteOracle;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -115,11 +113,7 @@ class LateWriteSeenTest {
         }
 
         DataSource wrap(DataSource dataSource) {
-            return (DataSource) Proxy.newProxyInstance(LateWriteSeenTest.class.getClassLoader(),
-                    new Class<?>[] {DataSource.class}, (p, method, args) -> {
-                        Object result = invoke(dataSource, method, args);
-                        return result instanceof Connection connection ? wrap(connection) : result;
-                    });
+            return Interpose.connections(dataSource, this::wrap);
         }
 
         private Connection wrap(Connection connection) {
@@ -130,20 +124,12 @@ class LateWriteSeenTest {
                             waiting.countDown();
                             opened.await();
                         }
-                        return invoke(connection, method, args);
+                        return Interpose.call(connection, method, args);
                     });
         }
 
         private static boolean isCopyRead(String sql) {
             return sql.startsWith("SELECT " + LedgerFixture.SOURCE_COLUMNS + " FROM") && sql.endsWith("FOR UPDATE");
-        }
-    }
-
-    private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
-        try {
-            return method.invoke(target, args);
-        } catch (InvocationTargetException e) {
-            throw e.getCause();
         }
     }
 }
