@@ -276,7 +276,7 @@ final class RepositoryHandler implements InvocationHandler {
             // The intents came too late to be fenced by the handover; they copy the old primary's
             // unchanged rows, and a late-write entry after them makes the key follow the new primary.
             mirrorKeys(plan, keys).forEach(key -> mirror.late(key, primary));
-            throw new CutoverException("Cannot make " + MethodPlan.signature(plan.method()) + " in migration " + migration
+            throw new LateWriteException("Cannot make " + MethodPlan.signature(plan.method()) + " in migration " + migration
                     + ": recording its write-ahead intents took past its copy window (the primary may have moved), so"
                     + " the write was not made. Retry the call");
         }

@@ -1,6 +1,5 @@
 package dev.cutover.dualwrite;
 
-import dev.cutover.common.CutoverException;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.WritePermit;
@@ -87,7 +86,7 @@ final class TransactionWrites implements CallerTransactions.Listener {
     @Override
     public void beforeCommit() {
         if (!written.isEmpty() && !permit.ensureCopyWindow()) {
-            throw new CutoverException("The transaction was rolled back instead of committed: it wrote "
+            throw new LateWriteException("The transaction was rolled back instead of committed: it wrote "
                     + primary().name().toLowerCase(Locale.ROOT) + " rows of migration " + migration + ", and that"
                     + " primary's copy window is closing (the primary is moving, or this instance's flags were not"
                     + " confirmed in time), so their copies could not be made in it. Nothing was written; retry the"
