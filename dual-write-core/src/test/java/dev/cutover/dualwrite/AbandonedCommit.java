@@ -1,5 +1,6 @@
 package dev.cutover.dualwrite;
 
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.reflect.Proxy;
@@ -43,6 +44,31 @@ final class AbandonedCommit {
 
     boolean holding() {
         return held.get() != null;
+    }
+
+    /**
+     * Closes an account on another instance while the held transaction is open, gives the close
+     * 1.5 s, then commits the held transaction, as its {@code COMMIT} arriving late, and waits for
+     * the close, which must be acknowledged.
+     *
+     * @return whether the close had finished while the held transaction was still open
+     */
+    boolean closeWhileHeld(Ledger closer, long account) throws Exception {
+        AtomicReference<Exception> closeFailure = new AtomicReference<>();
+        Thread closing = new Thread(() -> {
+            try {
+                closer.close(account);
+            } catch (Exception e) {
+                closeFailure.set(e);
+            }
+        }, "closer");
+        closing.start();
+        closing.join(1_500);
+        boolean closedWhileOpen = !closing.isAlive();
+        commitLate();
+        closing.join();
+        assertNull(closeFailure.get(), "the close is acknowledged");
+        return closedWhileOpen;
     }
 
     void commitLate() throws Exception {

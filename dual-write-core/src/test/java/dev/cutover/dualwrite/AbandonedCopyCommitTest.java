@@ -3,7 +3,6 @@ package dev.cutover.dualwrite;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cutover.dualwrite.LedgerFixture.Style;
@@ -121,21 +120,7 @@ class AbandonedCopyCommitTest {
                 assertInstanceOf(SQLTransientException.class, openFailure.get(),
                         "the open's copy failed after its copy window closed: a late write, its call fails");
 
-                AtomicReference<Exception> closeFailure = new AtomicReference<>();
-                Thread closing = new Thread(() -> {
-                    try {
-                        closer.close(2);
-                    } catch (Exception e) {
-                        closeFailure.set(e);
-                    }
-                }, "closer");
-                closing.start();
-                closing.join(1_500);
-                boolean closedWhileOpen = !closing.isAlive();
-                // The held commit arrives.
-                abandoned.commitLate();
-                closing.join();
-                assertNull(closeFailure.get(), "the close is acknowledged");
+                boolean closedWhileOpen = abandoned.closeWhileHeld(closer, 2);
 
                 assertTrue(fixture.queue.drain(Duration.ofSeconds(30)), "the retry-queue drains");
                 assertEquals(List.of(), fixture.queue.parked(10), "no entry is parked");
