@@ -495,13 +495,13 @@ public final class KeyResync implements AutoCloseable {
     }
 
     /**
-     * Waits, on a side about to become the primary, until every copy transaction into the tables of
-     * this resync that had begun there has ended, committed or rolled back (PostgreSQL; elsewhere it
-     * returns at once). A copy of the old primary's epoch checks its copy window after its receiving
-     * statement and before its commit, and a copy whose client gave up may still commit later (see
-     * {@link ReceivingLocks#lockAndExecute}): on PostgreSQL the new primary's statements pass over such a copy's
-     * uncommitted insert, which would then commit after them. Copies that begin there after this
-     * returns are past every old copy window, so they roll back.
+     * Waits, on a side about to become the primary, until every copy transaction and {@link Backfill}
+     * chunk into the tables of this resync that had begun writing there has ended, committed or rolled
+     * back (PostgreSQL; elsewhere it returns at once). A copy or chunk of the old primary's epoch checks
+     * its copy window after its receiving statement and before its commit, and one whose client gave
+     * up may still commit later (see {@link ReceivingLocks}): on PostgreSQL the new primary's
+     * statements pass over its uncommitted insert, which would then commit after them. Copies and
+     * chunks that begin there after this returns are past every old copy window, so they roll back.
      *
      * <p>It tries each table's lock without queueing for it: a queued exclusive request would hold up
      * every copy that asks for the shared lock after it, and one whose client gave up stays queued on
