@@ -52,7 +52,7 @@ import org.slf4j.LoggerFactory;
  *   <li>reads and locks them on the source ({@code SELECT ... ORDER BY key LIMIT n FOR UPDATE}, in
  *       {@code READ COMMITTED});</li>
  *   <li>converts them through the {@link TableMapping} (id maps included) and writes them to the
- *       target with one multi-row upsert;</li>
+ *       target with one multi-row upsert (on PostgreSQL after the copies' locks, see below);</li>
  *   <li>deletes the target rows in the chunk's key range that the source does not have, then reads
  *       those keys on the source again: if one appeared meanwhile, both transactions are rolled back
  *       and the chunk is tried again;</li>
@@ -68,6 +68,16 @@ import org.slf4j.LoggerFactory;
  * are not read). A target row deleted by the chunk holds its target lock until the commit, so a copy
  * of a row re-inserted meanwhile lands after the delete; a re-insert committed before the re-check is
  * seen by it.
+ *
+ * <p>On a PostgreSQL target the chunk's upsert first takes, in its round trip, the transaction-scoped
+ * advisory locks every copy takes there: the table's shared, then each of its keys' exclusive, in the
+ * copies' order. A chunk whose client gave up while its commit was on the wire (a reset, or a stall
+ * past its timeout) has ended its source locks but may still commit on the server later; until it
+ * has ended there, later copies of its keys wait for it and then see its rows (a {@code DELETE} would
+ * otherwise pass over its uncommitted inserts, and the late commit bring back a row deleted
+ * meanwhile), and so does the handover of a primary move. So that those locks fit the server's lock
+ * table, a chunk into PostgreSQL takes at most 1,000 rows. MariaDB and MySQL need no such lock: their
+ * deletes and updates wait for an uncommitted insert.
  *
  * <p>Range deletes need both sides to order keys alike: for keys copied unchanged whose values are
  * integers ({@code Long} or {@code Integer} key columns) each chunk deletes in its own range. For
@@ -105,6 +115,13 @@ public final class Backfill {
     private static final Logger LOG = LoggerFactory.getLogger(Backfill.class);
     /** The most values one statement binds: PostgreSQL's driver allows 32,767. */
     static final int MAX_BIND_VALUES = 30_000;
+    /**
+     * The most rows of a chunk into a PostgreSQL target: each row's key takes an advisory lock, and
+     * those locks share the server's lock table with every session's ({@code max_locks_per_transaction}
+     * times the connections, about 7,800 entries by default); one transaction of 20,000 such locks
+     * failed with "out of shared memory" on a default PostgreSQL 15.
+     */
+    static final int MAX_KEY_LOCKS = 1_000;
     /** Keys per delete or look-up statement. */
     private static final int KEY_BATCH = 500;
     /** How long a chunk waits for a handover of the primary before it fails like any other attempt. */
@@ -152,6 +169,8 @@ public final class Backfill {
     private LatencyHistogram.Counts timesSeen = LatencyHistogram.Counts.EMPTY;
     private String entity = "";
     private Phase phase = Phase.NOT_STARTED;
+    /** Whether chunks take a lock per key (a PostgreSQL target), which caps their rows; set by the first chunk. */
+    private boolean keyLocks;
 
     private Backfill(Builder b) {
         this.resync = b.resync;
@@ -461,7 +480,8 @@ public final class Backfill {
         List<String> sourceKeys = mapping.keyColumnNames(Side.SOURCE);
         List<String> targetColumns = mapping.columnNames(Side.TARGET);
         List<String> targetKeys = mapping.keyColumnNames(Side.TARGET);
-        int rowsAsked = Math.min(size, maxRows(mapping));
+        keyLocks = targetDialect == Dialect.POSTGRESQL;
+        int rowsAsked = Math.min(size, maxChunkRows(mapping));
         try (WritePermit permit = permit();
                 Sides sides = new Sides(resync.dataSource(Side.SOURCE), resync.dataSource(Side.TARGET), timeoutMillis())) {
             Connection source = sides.source;
@@ -488,9 +508,12 @@ public final class Backfill {
                 Set<Object> copiedKeys = new HashSet<>();
                 if (!rows.isEmpty()) {
                     List<Object> values = new ArrayList<>(rows.size() * targetColumns.size());
+                    List<List<Object>> lockKeys = new ArrayList<>(rows.size());
                     for (List<Object> row : rows) {
                         List<Object> converted = mapping.convertRow(Side.SOURCE, row);
-                        copiedKeys.add(normalise(converted.subList(0, targetKeys.size())));
+                        List<Object> targetKey = converted.subList(0, targetKeys.size());
+                        copiedKeys.add(normalise(targetKey));
+                        lockKeys.add(lockKey(mapping, row.subList(0, sourceKeys.size()), targetKey));
                         values.addAll(converted);
                     }
                     if (resync.guardedWrite(mapping, Side.TARGET, targetDialect, target)) {
@@ -503,12 +526,13 @@ public final class Backfill {
                                     targetKeys, converted, converted.subList(0, targetKeys.size()));
                         }
                     } else {
-                        try (PreparedStatement upsert = target.prepareStatement(RowSql.upsertRows(targetDialect,
-                                mapping.targetTable(), targetColumns, targetKeys, rows.size()))) {
-                            upsert.setQueryTimeout(timeoutSeconds());
-                            ColumnValues.bind(upsert, values);
-                            upsert.executeUpdate();
-                        }
+                        // On PostgreSQL the copies' locks, taken before the upsert in its round trip: should this
+                        // transaction outlive its client (a commit on the wire when the connection was lost),
+                        // a later copy of one of its keys waits for it and then sees its row, and the handover
+                        // of a primary move waits for it too (see ReceivingLocks).
+                        ReceivingLocks.lockAndExecute(target, timeoutSeconds(), targetDialect, mapping.targetTable(),
+                                lockKeys, RowSql.upsertRows(targetDialect, mapping.targetTable(), targetColumns,
+                                        targetKeys, rows.size()), values);
                     }
                 }
                 int deleted = 0;
@@ -607,6 +631,12 @@ public final class Backfill {
      * for the delete's row lock on the target, so it lands after the delete. The re-read takes no
      * lock: its copy may hold that very source row while it waits for the target row this delete
      * holds, and a locking read would wait for it in turn, across two databases no deadlock detector sees.
+     *
+     * <p>Unlike a copy's delete, these take no advisory key locks on PostgreSQL: each deletes a row it
+     * read committed, whose row lock makes any later write of the key wait until this transaction has
+     * ended, even one whose client gave up. A copy's delete may find no row and lock nothing, which is
+     * why copies need the key's lock; an abandoned copy's insert that these pass over is ordered by
+     * that key's later copies, which wait for its lock.
      *
      * @return the rows deleted
      */
@@ -773,6 +803,29 @@ public final class Backfill {
         return Math.max(1, Math.min(config.maxChunkSize(), MAX_BIND_VALUES / Math.max(1, width)));
     }
 
+    /** The most rows of a chunk of the source walk: {@link #maxRows}, and its key locks on a PostgreSQL target. */
+    private int maxChunkRows(TableMapping mapping) {
+        return keyLocks ? Math.min(MAX_KEY_LOCKS, maxRows(mapping)) : maxRows(mapping);
+    }
+
+    /**
+     * A chunk row's key as a copy of the row names its advisory lock ({@link ReceivingLocks#keyLockId}).
+     * A copy's key is parsed from its routing key into the mapping's key types, so a key copied
+     * unchanged goes through that text here too (a UUID that a driver reads as text, in either case,
+     * locks what the copy's {@code UUID} locks); a translated key is the translation's value either way.
+     */
+    private static List<Object> lockKey(TableMapping mapping, List<Object> sourceKey, List<Object> targetKey) {
+        if (mapping.keysTranslated()) {
+            return targetKey;
+        }
+        try {
+            return mapping.keyValues(mapping.key(sourceKey.toArray()));
+        } catch (IllegalArgumentException e) {
+            // A value that does not parse as its key type has no routing key, so no copy's lock to meet.
+            return targetKey;
+        }
+    }
+
     /**
      * Takes a write permit for one chunk: a chunk is a copy from the primary and must land inside its
      * copy window. Waits while this instance's handover of a primary move is in progress.
@@ -901,7 +954,7 @@ public final class Backfill {
 
     /** After a chunk: adapts the chunk size to the chunk time, schedules the rate limit, backs off. */
     private void paceAfter(int rows, int asked, long took, long start, TableMapping mapping) {
-        int max = maxRows(mapping);
+        int max = maxChunkRows(mapping);
         if (config.rowsPerSecond() > 0) {
             max = (int) Math.max(config.minChunkSize(), Math.min(max,
                     config.rowsPerSecond() * config.chunkTime().toNanos() / 1_000_000_000L));

@@ -238,7 +238,8 @@ public final class BackfillConfig {
          * @param min the fewest rows, at least 1
          * @param initial the first chunk's rows, between min and max
          * @param max the most rows, at most 100,000 (and at most what one statement can bind: 30,000
-         *     values, so fewer for wide tables)
+         *     values, so fewer for wide tables; into a PostgreSQL target at most 1,000, one advisory lock
+         *     per row, see {@link Backfill})
          * @return this builder
          * @throws CutoverConfigurationException if out of range
          */

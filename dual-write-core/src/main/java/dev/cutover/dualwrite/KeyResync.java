@@ -481,31 +481,8 @@ public final class KeyResync implements AutoCloseable {
     }
 
     /**
-     * The first part of the two-part advisory lock a copy takes per key on a PostgreSQL receiving side
-     * ({@link #lockReceivingKeysAndExecute}): apart from the one-part ({@code bigint}) locks an application is
-     * more likely to take, and from two-part locks with another first part.
-     */
-    static final int RECEIVING_KEY_LOCK_CLASS = 0x43757476;
-    /** The first part of the two-part advisory lock a copy shares per receiving table, see {@link #lockReceivingKeysAndExecute}. */
-    static final int RECEIVING_TABLE_LOCK_CLASS = 0x43757474;
-
-    /**
-     * Runs a copy's write on the receiving side, on PostgreSQL in the same round trip as (and after)
-     * transaction-scoped advisory locks it takes first: its table's shared, and each key's exclusive,
-     * in that order (and keys in the order of their ids, so that two batch copies cannot wait for each
-     * other's). The sending side's
-     * row lock orders copies only while their copier holds it; a copier that gave up on its receiving
-     * side (a reset, or a stall that outlasted the network timeout, while its commit was on the wire)
-     * ends that lock, but its transaction may still commit on the server when the held bytes arrive.
-     * On PostgreSQL a {@code DELETE} or {@code UPDATE} of the key neither sees nor waits for that
-     * transaction's uncommitted insert: a later copy deleted nothing and committed, and the abandoned
-     * insert then brought back a row the sending side had deleted since, an acknowledged delete undone
-     * (issue #12). The key's lock makes every later copy of the key wait until such a transaction
-     * ended, and then see its row. The application's own statements take no such lock, so a copy into
-     * a side that has just become the primary could still commit after its writes had passed over its
-     * insert; the table's shared lock is what the handover waits for ({@link #awaitCopiesInto}).
-     * MariaDB and MySQL need neither: their {@code UPDATE} and {@code DELETE} lock the index record,
-     * which waits for an uncommitted insert.
+     * Runs a copy's write on the receiving side, on PostgreSQL after the key's and its table's
+     * advisory locks, in the same round trip: see {@link ReceivingLocks#lockAndExecute}.
      *
      * @param toKeys the keys in the receiving side's terms
      * @param write the upsert or delete
@@ -513,47 +490,18 @@ public final class KeyResync implements AutoCloseable {
      */
     private void lockReceivingKeysAndExecute(Borrowed receiving, Dialect dialect, String table,
             List<List<Object>> toKeys, String write, List<Object> values, CopyBudget budget) throws SQLException {
-        if (dialect != Dialect.POSTGRESQL || toKeys.isEmpty()) {
-            execute(receiving, write, values, budget);
-            return;
-        }
-        Object[] ids = toKeys.stream().mapToInt(key -> receivingKeyLockId(table, key)).distinct().sorted().boxed()
-                .toArray();
-        // One round trip for the locks and the write: the driver sends a text's statements together, the
-        // server runs them in order, and the branches of UNION ALL in order, the table's lock first.
-        try (PreparedStatement statement = receiving.connection.prepareStatement("SELECT pg_advisory_xact_lock_shared(?, ?)"
-                + " UNION ALL SELECT pg_advisory_xact_lock(?, u.id) FROM unnest(?::int[]) AS u(id); " + write)) {
-            statement.setQueryTimeout(receiving.queryTimeoutSeconds(budget, timeoutSeconds));
-            statement.setInt(1, RECEIVING_TABLE_LOCK_CLASS);
-            statement.setInt(2, receivingTableLockId(table));
-            statement.setInt(3, RECEIVING_KEY_LOCK_CLASS);
-            statement.setArray(4, receiving.connection.createArrayOf("int4", ids));
-            for (int i = 0; i < values.size(); i++) {
-                statement.setObject(i + 5, values.get(i));
-            }
-            // Each row of the first result is one lock taken, the second result the write's count:
-            // nothing to read, but every result is consumed so that a failure of either surfaces here.
-            for (boolean rows = statement.execute(); rows || statement.getUpdateCount() != -1;
-                    rows = statement.getMoreResults()) {
-                if (rows) {
-                    try (ResultSet rs = statement.getResultSet()) {
-                        while (rs.next()) {
-                            // a lock taken
-                        }
-                    }
-                }
-            }
-        }
+        ReceivingLocks.lockAndExecute(receiving.connection, receiving.queryTimeoutSeconds(budget, timeoutSeconds),
+                dialect, table, toKeys, write, values);
     }
 
     /**
-     * Waits, on a side about to become the primary, until every copy transaction into the tables of
-     * this resync that had begun there has ended, committed or rolled back (PostgreSQL; elsewhere it
-     * returns at once). A copy of the old primary's epoch checks its copy window after its receiving
-     * statement and before its commit, and a copy whose client gave up may still commit later (see
-     * {@link #lockReceivingKeysAndExecute}): on PostgreSQL the new primary's statements pass over such a copy's
-     * uncommitted insert, which would then commit after them. Copies that begin there after this
-     * returns are past every old copy window, so they roll back.
+     * Waits, on a side about to become the primary, until every copy transaction and {@link Backfill}
+     * chunk into the tables of this resync that had begun writing there has ended, committed or rolled
+     * back (PostgreSQL; elsewhere it returns at once). A copy or chunk of the old primary's epoch checks
+     * its copy window after its receiving statement and before its commit, and one whose client gave
+     * up may still commit later (see {@link ReceivingLocks}): on PostgreSQL the new primary's
+     * statements pass over its uncommitted insert, which would then commit after them. Copies and
+     * chunks that begin there after this returns are past every old copy window, so they roll back.
      *
      * <p>It tries each table's lock without queueing for it: a queued exclusive request would hold up
      * every copy that asks for the shared lock after it, and one whose client gave up stays queued on
@@ -568,13 +516,13 @@ public final class KeyResync implements AutoCloseable {
         if (dialect(side) != Dialect.POSTGRESQL) {
             return;
         }
-        int[] ids = mappings.values().stream().mapToInt(mapping -> receivingTableLockId(table(mapping, side)))
+        int[] ids = mappings.values().stream().mapToInt(mapping -> ReceivingLocks.tableLockId(table(mapping, side)))
                 .distinct().sorted().toArray();
         long deadline = System.nanoTime() + wait.toNanos();
         connection.setAutoCommit(false);
         try (PreparedStatement statement = connection.prepareStatement("SELECT pg_try_advisory_xact_lock(?, ?)")) {
             for (int id : ids) {
-                statement.setInt(1, RECEIVING_TABLE_LOCK_CLASS);
+                statement.setInt(1, ReceivingLocks.TABLE_LOCK_CLASS);
                 statement.setInt(2, id);
                 while (!tryLock(statement)) {
                     if (System.nanoTime() - deadline > 0) {
@@ -609,38 +557,6 @@ public final class KeyResync implements AutoCloseable {
         }
     }
 
-    static int receivingTableLockId(String table) {
-        return receivingKeyLockId(table, List.of());
-    }
-
-    /**
-     * The second part of a key's advisory lock: a hash of the receiving table and the key's values,
-     * numbers by value, so that every instance of every process names a key's lock alike. Two keys
-     * that share a hash only wait for each other's copies.
-     */
-    static int receivingKeyLockId(String table, List<Object> key) {
-        StringBuilder text = new StringBuilder(table.toLowerCase(java.util.Locale.ROOT));
-        for (Object value : key) {
-            text.append('\0');
-            text.append(value instanceof Number number ? canonicalNumber(number) : String.valueOf(value));
-        }
-        // FNV-1a over the UTF-8 bytes, folded to 32 bits: a specified hash, the same in every process.
-        long hash = 0xcbf29ce484222325L;
-        for (byte b : text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
-            hash ^= b & 0xff;
-            hash *= 0x100000001b3L;
-        }
-        return (int) (hash ^ (hash >>> 32));
-    }
-
-    private static String canonicalNumber(Number number) {
-        try {
-            return new java.math.BigDecimal(number.toString()).stripTrailingZeros().toPlainString();
-        } catch (NumberFormatException e) {
-            return number.toString();
-        }
-    }
-
     /** A number of a key, by value: {@code 7}, {@code 7L} and {@code 7.00} are equal, and none equals the text "7". */
     private record NumberValue(String canonical) {
     }
@@ -649,7 +565,7 @@ public final class KeyResync implements AutoCloseable {
     private static List<Object> matchable(List<Object> key) {
         List<Object> values = new java.util.ArrayList<>(key.size());
         for (Object value : key) {
-            values.add(value instanceof Number number ? new NumberValue(canonicalNumber(number)) : value);
+            values.add(value instanceof Number number ? new NumberValue(ReceivingLocks.canonicalNumber(number)) : value);
         }
         return values;
     }
@@ -891,15 +807,6 @@ public final class KeyResync implements AutoCloseable {
                 }
                 return ColumnValues.of(rs.getMetaData(), width, dialect).row(rs);
             }
-        }
-    }
-
-    private void execute(Borrowed connection, String sql, List<Object> values, CopyBudget budget)
-            throws SQLException {
-        try (PreparedStatement statement = connection.connection.prepareStatement(sql)) {
-            statement.setQueryTimeout(connection.queryTimeoutSeconds(budget, timeoutSeconds));
-            bind(statement, values);
-            statement.executeUpdate();
         }
     }
 

@@ -3,7 +3,6 @@ package dev.cutover.dualwrite;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cutover.dualwrite.LedgerFixture.Style;
@@ -15,17 +14,10 @@ import dev.cutover.testsupport.AcknowledgedWriteOracle;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
-import java.lang.reflect.Proxy;
-import java.sql.Connection;
-import java.sql.SQLRecoverableException;
 import java.sql.SQLTransientException;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -128,21 +120,7 @@ class AbandonedCopyCommitTest {
                 assertInstanceOf(SQLTransientException.class, openFailure.get(),
                         "the open's copy failed after its copy window closed: a late write, its call fails");
 
-                AtomicReference<Exception> closeFailure = new AtomicReference<>();
-                Thread closing = new Thread(() -> {
-                    try {
-                        closer.close(2);
-                    } catch (Exception e) {
-                        closeFailure.set(e);
-                    }
-                }, "closer");
-                closing.start();
-                closing.join(1_500);
-                boolean closedWhileOpen = !closing.isAlive();
-                // The held commit arrives.
-                abandoned.commitLate();
-                closing.join();
-                assertNull(closeFailure.get(), "the close is acknowledged");
+                boolean closedWhileOpen = abandoned.closeWhileHeld(closer, 2);
 
                 assertTrue(fixture.queue.drain(Duration.ofSeconds(30)), "the retry-queue drains");
                 assertEquals(List.of(), fixture.queue.parked(10), "no entry is parked");
@@ -154,97 +132,6 @@ class AbandonedCopyCommitTest {
                 otherFlags.close();
                 fixture.close();
             }
-        }
-    }
-
-    /**
-     * Drops, after {@link #arm()}, the first target connection that commits an upsert: its commit
-     * throws as a reset connection would, every later call on it fails, and the transaction stays open
-     * on the server until {@link #commitLate()} commits it, as the held {@code COMMIT} arriving.
-     */
-    private static final class AbandonedCommit {
-        private final AtomicBoolean armed = new AtomicBoolean();
-        private final AtomicReference<Connection> held = new AtomicReference<>();
-        private final CountDownLatch atCommit = new CountDownLatch(1);
-        private volatile CountDownLatch dropWhen;
-
-        void arm() {
-            armed.set(true);
-        }
-
-        /** Like {@link #arm()}, but the commit waits for {@link #drop()} before it fails. */
-        void armAndHold() {
-            dropWhen = new CountDownLatch(1);
-            armed.set(true);
-        }
-
-        /** @return once the armed commit is being held */
-        void awaitCommit() throws InterruptedException {
-            assertTrue(atCommit.await(30, TimeUnit.SECONDS), "no copy committed on the target");
-        }
-
-        void drop() {
-            dropWhen.countDown();
-        }
-
-        boolean holding() {
-            return held.get() != null;
-        }
-
-        void commitLate() throws Exception {
-            Connection connection = held.getAndSet(null);
-            connection.commit();
-            connection.close();
-        }
-
-        void rollbackIfHeld() throws Exception {
-            Connection connection = held.getAndSet(null);
-            if (connection != null) {
-                connection.rollback();
-                connection.close();
-            }
-        }
-
-        DataSource wrap(DataSource dataSource) {
-            return Interpose.connections(dataSource, this::wrap);
-        }
-
-        private Connection wrap(Connection connection) {
-            AtomicBoolean upserted = new AtomicBoolean();
-            AtomicBoolean dropped = new AtomicBoolean();
-            return (Connection) Proxy.newProxyInstance(AbandonedCopyCommitTest.class.getClassLoader(),
-                    new Class<?>[] {Connection.class}, (p, method, args) -> {
-                        String name = method.getName();
-                        if (dropped.get()) {
-                            if (name.equals("close") || name.equals("isClosed")) {
-                                return name.equals("isClosed") ? Boolean.TRUE : null;
-                            }
-                            throw reset();
-                        }
-                        if (name.equals("prepareStatement") && ((String) args[0]).contains("INSERT INTO account")
-                                && ((String) args[0]).contains("ON CONFLICT")) {
-                            upserted.set(true);
-                        }
-                        if (name.equals("commit") && upserted.get() && armed.compareAndSet(true, false)) {
-                            dropped.set(true);
-                            held.set(connection);
-                            atCommit.countDown();
-                            CountDownLatch when = dropWhen;
-                            if (when != null) {
-                                when.await();
-                            }
-                            throw reset();
-                        }
-                        if (name.equals("commit") || name.equals("rollback")) {
-                            upserted.set(false);
-                        }
-                        return Interpose.call(connection, method, args);
-                    });
-        }
-
-        private static SQLRecoverableException reset() {
-            return new SQLRecoverableException("simulated: the connection was reset while its commit was on the wire",
-                    "08006");
         }
     }
 }

@@ -318,6 +318,32 @@ class BackfillTest {
         }
     }
 
+    /**
+     * A chunk into PostgreSQL takes an advisory lock per row, and those share the server's lock table
+     * with every session: whatever the configured chunk size, it copies at most
+     * {@value Backfill#MAX_KEY_LOCKS} rows.
+     */
+    @Test
+    void chunksIntoPostgresql_copyAtMostMaxKeyLocksRows() throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.POSTGRESQL, "bflsrc");
+                TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "bfltgt");
+                MigrationFlags flags = flags(Stage.DUAL_WRITE)) {
+            KeyResyncTest.createTables(source, target);
+            insertCustomers(source, 1, 2_500, 1);
+            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2))
+                    .mapping(KeyResyncTest.customers()).build();
+            List<Integer> sizes = new CopyOnWriteArrayList<>();
+            BackfillProgress done = Backfill.builder(resync, flags, MIGRATION)
+                    .config(BackfillConfig.custom().chunkSize(10, 10_000, 10_000).build())
+                    .listener(p -> sizes.add(p.chunkSize())).build().run();
+
+            assertEquals(2_500, done.rowsDone());
+            assertTrue(done.chunks() >= 3, "2,500 rows in chunks of at most 1,000: " + done.chunks() + " chunks");
+            assertTrue(sizes.subList(1, sizes.size()).stream().allMatch(s -> s <= Backfill.MAX_KEY_LOCKS), "sizes " + sizes);
+            assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
+        }
+    }
+
     @Test
     void slowDualWriteCopies_makeTheBackfillBackOff() throws Exception {
         // Enough dual-write copies averaging 150 ms after the first chunk, over the absolute 100 ms;

@@ -30,13 +30,13 @@ class KeyResyncTest {
      */
     @Test
     void receivingKeyLock_isNamedByTableAndValue() {
-        int id = KeyResync.receivingKeyLockId("account", List.of(2L));
-        assertEquals(id, KeyResync.receivingKeyLockId("ACCOUNT", List.of(2)));
-        assertEquals(id, KeyResync.receivingKeyLockId("account", List.of(new BigDecimal("2.0"))));
+        int id = ReceivingLocks.keyLockId("account", List.of(2L));
+        assertEquals(id, ReceivingLocks.keyLockId("ACCOUNT", List.of(2)));
+        assertEquals(id, ReceivingLocks.keyLockId("account", List.of(new BigDecimal("2.0"))));
         assertEquals(-1_777_233_872, id, "a specified hash, not one that may change with the JVM");
-        assertNotEquals(id, KeyResync.receivingKeyLockId("account", List.of(3L)));
-        assertNotEquals(id, KeyResync.receivingKeyLockId("accounts", List.of(2L)));
-        assertNotEquals(KeyResync.receivingKeyLockId("t", List.of("a", "bc")), KeyResync.receivingKeyLockId("t", List.of("ab", "c")));
+        assertNotEquals(id, ReceivingLocks.keyLockId("account", List.of(3L)));
+        assertNotEquals(id, ReceivingLocks.keyLockId("accounts", List.of(2L)));
+        assertNotEquals(ReceivingLocks.keyLockId("t", List.of("a", "bc")), ReceivingLocks.keyLockId("t", List.of("ab", "c")));
     }
 
 

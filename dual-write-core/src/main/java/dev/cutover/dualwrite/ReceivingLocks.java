@@ -1,0 +1,133 @@
+package dev.cutover.dualwrite;
+
+import dev.cutover.common.Dialect;
+import dev.cutover.common.internal.ColumnValues;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The transaction-scoped advisory locks that order every write Cutover makes into a PostgreSQL side
+ * it copies to: {@link KeyResync}'s copies and {@link Backfill}'s chunks take, in one round trip with
+ * their write, the receiving table's lock shared and then each written key's lock exclusively, in
+ * the order of the keys' ids.
+ *
+ * <p>Why: the sending side's row lock orders the writes of a key only while their writer holds it; a
+ * writer that gave up on its receiving side (a reset, or a stall that outlasted the network timeout,
+ * while its commit was on the wire) ends that lock, but its transaction may still commit on the
+ * server when the held bytes arrive. On PostgreSQL a {@code DELETE} or {@code UPDATE} of the key
+ * neither sees nor waits for that transaction's uncommitted insert: a later copy deleted nothing and
+ * committed, and the abandoned insert then brought back a row the sending side had deleted since, an
+ * acknowledged delete undone (issues #12 and #16). The key's lock makes every later copy of the key
+ * wait until such a transaction ended, and then see its row. The application's own statements take
+ * no such lock, so a write into a side that has just become the primary could still commit after its
+ * statements had passed over its insert; the table's shared lock is what the handover waits for
+ * ({@link KeyResync#awaitCopiesInto}). MariaDB and MySQL need neither: their {@code UPDATE} and
+ * {@code DELETE} lock the index record, which waits for an uncommitted insert.
+ *
+ * <p>Lock order: the table's lock before any key's, and keys by ascending id, in every writer, so that
+ * two writers cannot each hold a lock the other waits for.
+ */
+final class ReceivingLocks {
+    /**
+     * The first part of the two-part advisory lock taken per key: apart from the one-part
+     * ({@code bigint}) locks an application is more likely to take, and from two-part locks with
+     * another first part.
+     */
+    static final int KEY_LOCK_CLASS = 0x43757476;
+    /** The first part of the two-part advisory lock shared per receiving table. */
+    static final int TABLE_LOCK_CLASS = 0x43757474;
+
+    private ReceivingLocks() {
+    }
+
+    /**
+     * Runs a write on the receiving side, on PostgreSQL in the same round trip as (and after) the
+     * locks: the table's shared, then each key's exclusive. Elsewhere it runs the write alone.
+     *
+     * @param receiving the receiving side's connection, in a transaction that the caller commits
+     * @param queryTimeoutSeconds the statement's query timeout
+     * @param dialect the receiving side's dialect
+     * @param table the receiving table
+     * @param keys the keys the write writes, in the receiving side's terms, as {@link #keyLockId} names them
+     * @param write the upsert or delete
+     * @param values its parameters
+     * @throws SQLException if a lock or the write fails
+     */
+    static void lockAndExecute(Connection receiving, int queryTimeoutSeconds, Dialect dialect, String table,
+            List<List<Object>> keys, String write, List<Object> values) throws SQLException {
+        if (dialect != Dialect.POSTGRESQL || keys.isEmpty()) {
+            try (PreparedStatement statement = receiving.prepareStatement(write)) {
+                statement.setQueryTimeout(queryTimeoutSeconds);
+                ColumnValues.bind(statement, values);
+                statement.executeUpdate();
+            }
+            return;
+        }
+        Object[] ids = keys.stream().mapToInt(key -> keyLockId(table, key)).distinct().sorted().boxed().toArray();
+        // One round trip for the locks and the write: the driver sends a text's statements together, the
+        // server runs them in order, and the branches of UNION ALL in order, the table's lock first.
+        try (PreparedStatement statement = receiving.prepareStatement("SELECT pg_advisory_xact_lock_shared(?, ?)"
+                + " UNION ALL SELECT pg_advisory_xact_lock(?, u.id) FROM unnest(?::int[]) AS u(id); " + write)) {
+            statement.setQueryTimeout(queryTimeoutSeconds);
+            statement.setInt(1, TABLE_LOCK_CLASS);
+            statement.setInt(2, tableLockId(table));
+            statement.setInt(3, KEY_LOCK_CLASS);
+            statement.setArray(4, receiving.createArrayOf("int4", ids));
+            for (int i = 0; i < values.size(); i++) {
+                statement.setObject(i + 5, values.get(i));
+            }
+            // Each row of the first result is one lock taken, the second result the write's count:
+            // nothing to read, but every result is consumed so that a failure of either surfaces here.
+            for (boolean rows = statement.execute(); rows || statement.getUpdateCount() != -1;
+                    rows = statement.getMoreResults()) {
+                if (rows) {
+                    try (ResultSet rs = statement.getResultSet()) {
+                        while (rs.next()) {
+                            // a lock taken
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The second part of a receiving table's advisory lock. */
+    static int tableLockId(String table) {
+        return keyLockId(table, List.of());
+    }
+
+    /**
+     * The second part of a key's advisory lock: a hash of the receiving table and the key's values,
+     * numbers by value, so that every instance of every process names a key's lock alike. Two keys
+     * that share a hash only wait for each other's writes.
+     */
+    static int keyLockId(String table, List<Object> key) {
+        StringBuilder text = new StringBuilder(table.toLowerCase(Locale.ROOT));
+        for (Object value : key) {
+            text.append('\0');
+            text.append(value instanceof Number number ? canonicalNumber(number) : String.valueOf(value));
+        }
+        // FNV-1a over the UTF-8 bytes, folded to 32 bits: a specified hash, the same in every process.
+        long hash = 0xcbf29ce484222325L;
+        for (byte b : text.toString().getBytes(StandardCharsets.UTF_8)) {
+            hash ^= b & 0xff;
+            hash *= 0x100000001b3L;
+        }
+        return (int) (hash ^ (hash >>> 32));
+    }
+
+    /** A number as text by value: {@code 7}, {@code 7L} and {@code 7.00} give {@code "7"}. */
+    static String canonicalNumber(Number number) {
+        try {
+            return new BigDecimal(number.toString()).stripTrailingZeros().toPlainString();
+        } catch (NumberFormatException e) {
+            return number.toString();
+        }
+    }
+}
