@@ -640,7 +640,8 @@ public final class CutoverDataSource implements DataSource {
                 boolean outbox) {
             if (outbox) {
                 // The entries committed with the keys cover a failed copy; only a late one needs more.
-                return mirror.copy(mirrorKeys(keys), primary, new Mirror.CallersConnection(connection, false), permit);
+                return mirror.copyCoveredByCommittedEntries(mirrorKeys(keys), primary, new Mirror.CallersConnection(connection,
+                        false), permit);
             }
             return mirror.mirror(mirrorKeys(keys), primary, new Mirror.CallersConnection(connection, queueIn.get(primary)),
                     permit);

@@ -133,6 +133,48 @@ final class Mirror {
      * @throws UnmirroredWriteException if a key could be neither copied nor queued (see {@link #enqueue})
      */
     boolean mirror(List<Key> keys, Side from, CallersConnection caller, WritePermit permit) {
+        return copyElseQueue(keys, from, caller, permit, Policy.BEHIND_PENDING);
+    }
+
+    /**
+     * {@link #mirror} for keys whose write recorded a durable intent first: copied directly, without
+     * looking for pending entries (the key's own intent is one), else queued. The intent alone does
+     * not cover a key whose copy fails: a write that took longer than the intent's delay, say on a
+     * loaded machine, may have had its intent replayed before it committed, the replay then copying
+     * the row as it was before the write.
+     *
+     * @param permit the write's permit, or null outside the fenced handover
+     * @return false if any key was late
+     * @throws UnmirroredWriteException if a key could be neither copied nor queued (see {@link #enqueue})
+     */
+    boolean copy(List<Key> keys, Side from, CallersConnection caller, WritePermit permit) {
+        return copyElseQueue(keys, from, caller, permit, Policy.COPY_ELSE_QUEUE);
+    }
+
+    /**
+     * Copies keys directly, within one copy budget, and leaves a key that is not copied to the
+     * durable entries that committed in the write's own transaction (the DataSource style's outbox),
+     * which no replay can read before the write. Never throws.
+     *
+     * @param permit the write's permit, or null outside the fenced handover
+     * @return false if any key was late
+     */
+    boolean copyCoveredByCommittedEntries(List<Key> keys, Side from, CallersConnection caller, WritePermit permit) {
+        return copyElseQueue(keys, from, caller, permit, Policy.COPY_ONLY);
+    }
+
+    /** What becomes of a written key: see {@link #mirror}, {@link #copy} and {@link #copyCoveredByCommittedEntries}. */
+    private enum Policy {
+        /** Queued behind its pending entries, else copied, else queued. */
+        BEHIND_PENDING,
+        /** Copied, else queued. */
+        COPY_ELSE_QUEUE,
+        /** Copied, else left to the entries that committed with the write. */
+        COPY_ONLY
+    }
+
+    private boolean copyElseQueue(List<Key> keys, Side from, CallersConnection caller, WritePermit permit,
+            Policy policy) {
         CopyBudget budget = CopyBudget.start(resync.copyBudget());
         List<Key> toQueue = new ArrayList<>();
         boolean inWindow = true;
@@ -140,7 +182,7 @@ final class Mirror {
             if (budget.copyTimeSpent()) {
                 stats.mirrorFailed(from.other());
                 toQueue.add(key);
-            } else if (pending(key, caller, budget)) {
+            } else if (policy == Policy.BEHIND_PENDING && pending(key, caller, budget)) {
                 stats.deferredBehindPending(from.other());
                 toQueue.add(key);
             } else if (permit != null && !permit.ensureBeforeDeadline()) {
@@ -154,29 +196,8 @@ final class Mirror {
                 }
             }
         }
-        if (!toQueue.isEmpty()) {
+        if (!toQueue.isEmpty() && policy != Policy.COPY_ONLY) {
             inWindow &= enqueue(toQueue, from, caller, budget, permit);
-        }
-        return inWindow;
-    }
-
-    /**
-     * Copies keys directly through the circuit breaker, within one copy budget; a key that is not
-     * copied is left to the durable entry the caller already wrote, and one whose copy misses the
-     * permit's window is a late write. Never throws.
-     *
-     * @param permit the write's permit, or null outside the fenced handover
-     * @return false if any key was late
-     */
-    boolean copy(List<Key> keys, Side from, CallersConnection caller, WritePermit permit) {
-        CopyBudget budget = CopyBudget.start(resync.copyBudget());
-        boolean inWindow = true;
-        for (Key key : keys) {
-            if (budget.copyTimeSpent()) {
-                stats.mirrorFailed(from.other());
-            } else if (copy(key, from, caller, budget, permit) == CopyOutcome.LATE) {
-                inWindow &= late(key, from);
-            }
         }
         return inWindow;
     }

@@ -224,7 +224,10 @@ final class RepositoryHandler implements InvocationHandler {
     }
 
     /**
-     * The crash-safe variant: durable intents first, so a failed or lost copy needs no further entry.
+     * The crash-safe variant: durable intents first, so that a process that dies between the primary
+     * write and its copy leaves an entry for the key. A copy that fails is still queued, as in the
+     * default mode: a write that took longer than {@code intentDelay} may have had its intent
+     * replayed before it committed.
      *
      * <p>An intent says "copy the key's current row once {@code due} has passed". It is coalesced
      * with the key's newest entry when that is a pending, unleased intent of the same direction: that
