@@ -1,6 +1,7 @@
 package dev.cutover.dualwrite.internal.jdbc;
 
 import dev.cutover.common.internal.Redaction;
+import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.dualwrite.UnmirroredWriteException;
 import dev.cutover.dualwrite.internal.jdbc.WriteProtocol.WrittenKey;
 import dev.cutover.flags.Side;
@@ -357,6 +358,24 @@ final class ConnectionHandler implements InvocationHandler {
     }
 
     /**
+     * Finds the mapping of a table as a statement names it. A qualified name ({@code public.stock},
+     * {@code shop.stock}) of an unqualified mapped table is that table when its qualifier is the
+     * connection's current schema (PostgreSQL) or catalog (MariaDB, MySQL): the same table the
+     * unqualified name reaches.
+     *
+     * @return the mapping, or null
+     */
+    TableMapping mapped(String table, Side primary) throws SQLException {
+        TableMapping mapping = context.mapping(table, primary);
+        if (mapping != null || table.indexOf('.') < 0) {
+            return mapping;
+        }
+        int dot = table.lastIndexOf('.');
+        TableMapping bare = context.mappingNamed(table.substring(dot + 1), primary);
+        return bare != null && isCurrentNamespace(table.substring(0, dot)) ? bare : null;
+    }
+
+    /**
      * Whether a qualifier names what an unqualified table name reaches on the primary connection: its
      * current schema ({@code public.stock} on PostgreSQL), or its catalog where the engine has no
      * schemas ({@code shop.stock} on MariaDB), or both ({@code db.public.stock}).
@@ -364,7 +383,7 @@ final class ConnectionHandler implements InvocationHandler {
      * @param qualifier the qualifier, normalised (unquoted, lower case)
      * @return whether it names the current schema or catalog
      */
-    boolean isCurrentNamespace(String qualifier) throws SQLException {
+    private boolean isCurrentNamespace(String qualifier) throws SQLException {
         String schema = lower(physical.getSchema());
         String catalog = lower(physical.getCatalog());
         String[] parts = qualifier.split("\\.");
