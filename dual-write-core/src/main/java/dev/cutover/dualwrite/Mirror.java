@@ -5,6 +5,7 @@ import dev.cutover.common.internal.Redaction;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.WritePermit;
 import dev.cutover.queue.RetryQueue;
+import dev.cutover.queue.RetryStore;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.sql.Connection;
@@ -133,22 +134,25 @@ final class Mirror {
      * @throws UnmirroredWriteException if a key could be neither copied nor queued (see {@link #enqueue})
      */
     boolean mirror(List<Key> keys, Side from, CallersConnection caller, WritePermit permit) {
-        return copyElseQueue(keys, from, caller, permit, Policy.BEHIND_PENDING);
+        return copyElseQueue(keys, from, caller, permit, Policy.BEHIND_PENDING, null);
     }
 
     /**
      * {@link #mirror} for keys whose write recorded a durable intent first: copied directly, without
-     * looking for pending entries (the key's own intent is one), else queued. The intent alone does
-     * not cover a key whose copy fails: a write that took longer than the intent's delay, say on a
-     * loaded machine, may have had its intent replayed before it committed, the replay then copying
-     * the row as it was before the write.
+     * looking for pending entries (the key's own intent is one); a key that is not copied has its
+     * intent recorded again, due now. The first intent alone does not cover such a key: a write that
+     * took longer than the intent's delay, say on a loaded machine, may have had its intent replayed
+     * before it committed, the replay copying the row as it was before the write. Recorded again, the
+     * intent is coalesced into the key's pending one when there is one (which replays after this
+     * commit), so a key written throughout a target outage still keeps one entry.
      *
+     * @param intents the store the intents were recorded in
      * @param permit the write's permit, or null outside the fenced handover
      * @return false if any key was late
-     * @throws UnmirroredWriteException if a key could be neither copied nor queued (see {@link #enqueue})
+     * @throws UnmirroredWriteException if a key could be neither copied nor its intent recorded again
      */
-    boolean copy(List<Key> keys, Side from, CallersConnection caller, WritePermit permit) {
-        return copyElseQueue(keys, from, caller, permit, Policy.COPY_ELSE_QUEUE);
+    boolean copy(List<Key> keys, Side from, CallersConnection caller, WritePermit permit, RetryStore intents) {
+        return copyElseQueue(keys, from, caller, permit, Policy.COPY_ELSE_INTENT, Objects.requireNonNull(intents));
     }
 
     /**
@@ -160,21 +164,21 @@ final class Mirror {
      * @return false if any key was late
      */
     boolean copyCoveredByCommittedEntries(List<Key> keys, Side from, CallersConnection caller, WritePermit permit) {
-        return copyElseQueue(keys, from, caller, permit, Policy.COPY_ONLY);
+        return copyElseQueue(keys, from, caller, permit, Policy.COPY_ONLY, null);
     }
 
     /** What becomes of a written key: see {@link #mirror}, {@link #copy} and {@link #copyCoveredByCommittedEntries}. */
     private enum Policy {
         /** Queued behind its pending entries, else copied, else queued. */
         BEHIND_PENDING,
-        /** Copied, else queued. */
-        COPY_ELSE_QUEUE,
+        /** Copied, else its intent recorded again. */
+        COPY_ELSE_INTENT,
         /** Copied, else left to the entries that committed with the write. */
         COPY_ONLY
     }
 
     private boolean copyElseQueue(List<Key> keys, Side from, CallersConnection caller, WritePermit permit,
-            Policy policy) {
+            Policy policy, RetryStore intents) {
         CopyBudget budget = CopyBudget.start(resync.copyBudget());
         List<Key> toQueue = new ArrayList<>();
         boolean inWindow = true;
@@ -196,8 +200,10 @@ final class Mirror {
                 }
             }
         }
-        if (!toQueue.isEmpty() && policy != Policy.COPY_ONLY) {
+        if (!toQueue.isEmpty() && policy == Policy.BEHIND_PENDING) {
             inWindow &= enqueue(toQueue, from, caller, budget, permit);
+        } else if (!toQueue.isEmpty() && policy == Policy.COPY_ELSE_INTENT) {
+            inWindow &= recordIntents(toQueue, from, intents, permit);
         }
         return inWindow;
     }
@@ -309,21 +315,57 @@ final class Mirror {
             }
         }
         if (!unqueued.isEmpty()) {
-            throw new UnmirroredWriteException("A write of migration " + migration + " was made on the "
-                    + from.name().toLowerCase(Locale.ROOT) + ", but neither copied to the "
-                    + from.other().name().toLowerCase(Locale.ROOT) + " nor queued for a later copy (the retry-queue's"
-                    + " store refused the entry; see the ERROR logged for it), so the call fails instead of"
-                    + " acknowledging it. Keys: " + unqueued.stream().map(key -> key.entity() + "/"
-                            + key.key()).toList()
-                    + ". The write may or may not persist on the " + from.name().toLowerCase(Locale.ROOT)
-                    + "; make the retry-queue's store reachable, then check the row before retrying a call that is"
-                    + " not idempotent, or run the Verifier with repair");
+            throw unmirrored(unqueued, from);
         }
         if (permit != null && !permit.ensureBeforeDeadline()) {
             keys.forEach(key -> late(key, from));
             return false;
         }
         return true;
+    }
+
+    /**
+     * Records the intents of keys whose copy failed again, due now: coalesced into a key's pending
+     * intent, else added. Like {@link #enqueue}, the entries must be there before the permit's copy
+     * window closes.
+     *
+     * @return false if the keys were late
+     * @throws UnmirroredWriteException if an intent could not be recorded (after trying every key)
+     */
+    private boolean recordIntents(List<Key> keys, Side from, RetryStore intents, WritePermit permit) {
+        java.time.Instant now = java.time.Instant.now();
+        List<Key> unrecorded = new ArrayList<>();
+        for (Key key : keys) {
+            try {
+                intents.enqueueCoalescing(ResyncReplayHandler.intent(migration, key.entity(), key.key(), from), now);
+                stats.enqueued(from.other(), true);
+            } catch (RuntimeException e) {
+                stats.enqueued(from.other(), false);
+                LOG.error("Could not record the intent of {}/{}/{} again after its copy failed", migration,
+                        key.entity(), key.key(), Redaction.loggable(e, resync.logValues()));
+                unrecorded.add(key);
+            }
+        }
+        if (!unrecorded.isEmpty()) {
+            throw unmirrored(unrecorded, from);
+        }
+        if (permit != null && !permit.ensureBeforeDeadline()) {
+            keys.forEach(key -> late(key, from));
+            return false;
+        }
+        return true;
+    }
+
+    private UnmirroredWriteException unmirrored(List<Key> keys, Side from) {
+        return new UnmirroredWriteException("A write of migration " + migration + " was made on the "
+                + from.name().toLowerCase(Locale.ROOT) + ", but neither copied to the "
+                + from.other().name().toLowerCase(Locale.ROOT) + " nor queued for a later copy (the retry-queue's"
+                + " store refused the entry; see the ERROR logged for it), so the call fails instead of"
+                + " acknowledging it. Keys: " + keys.stream().map(key -> key.entity() + "/"
+                        + key.key()).toList()
+                + ". The write may or may not persist on the " + from.name().toLowerCase(Locale.ROOT)
+                + "; make the retry-queue's store reachable, then check the row before retrying a call that is"
+                + " not idempotent, or run the Verifier with repair");
     }
 
     /** @return false if the entry could not be written (logged and counted) */

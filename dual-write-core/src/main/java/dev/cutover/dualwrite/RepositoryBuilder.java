@@ -280,8 +280,8 @@ public final class RepositoryBuilder<T> {
      *
      * <p>Before the primary call, each key's copy is recorded in the durable store as a write-ahead
      * intent ({@link ResyncReplayHandler#intent}), due {@code intentDelay} later; after the call the
-     * key is copied directly as usual, and a failed copy is queued as usual too (a slow write's
-     * intent may already have been replayed, below). So every write that may have committed leaves a
+     * key is copied directly as usual, and a failed copy records the intent again, due at once (a
+     * slow write's intent may already have been replayed, below; coalesced like any intent). So every write that may have committed leaves a
      * durable entry that copies its key after it committed, even if the process dies at once. If the
      * intent cannot be recorded, the call fails with a {@link dev.cutover.common.CutoverException}
      * before anything is written.
@@ -290,8 +290,8 @@ public final class RepositoryBuilder<T> {
      * entry is a pending intent of the same direction, which the new intent is coalesced into: it
      * becomes due after the latest write, so a key written many times while the target is down keeps
      * one intent), and one extra copy per intent when it replays. A primary call that runs longer than
-     * {@code intentDelay} may have its intent replayed before it commits; its copy, or the entry
-     * queued when the copy fails, still covers it while the process lives, but a crash right after
+     * {@code intentDelay} may have its intent replayed before it commits; its copy, or the intent
+     * recorded again when the copy fails, still covers it while the process lives, but a crash right after
      * such a call's commit leaves the key behind: choose a delay well above the slowest write. Due
      * times use the system clock.
      *

@@ -211,7 +211,7 @@ final class RepositoryHandler implements InvocationHandler {
         if (intentStore != null) {
             recordIntents(plan, keys, primary, permit);
         }
-        writes.add(mirror, intentStore != null, resync.copyBudget(), mirrorKeys(plan, keys));
+        writes.add(mirror, intentStore, resync.copyBudget(), mirrorKeys(plan, keys));
         return callPrimary(primary, plan, args);
     }
 
@@ -225,8 +225,8 @@ final class RepositoryHandler implements InvocationHandler {
 
     /**
      * The crash-safe variant: durable intents first, so that a process that dies between the primary
-     * write and its copy leaves an entry for the key. A copy that fails is still queued, as in the
-     * default mode: a write that took longer than {@code intentDelay} may have had its intent
+     * write and its copy leaves an entry for the key. A copy that fails records the intent again,
+     * due at once: a write that took longer than {@code intentDelay} may have had its intent
      * replayed before it committed.
      *
      * <p>An intent says "copy the key's current row once {@code due} has passed". It is coalesced
@@ -252,10 +252,10 @@ final class RepositoryHandler implements InvocationHandler {
             // copier is closed, the keys are copied inside the call, as in the synchronous mode.
             List<Mirror.Key> left = async.submit(mirror, mirrorKeys(plan, keys), primary, held);
             if (!left.isEmpty() && async.closed() && !mirror.copy(new java.util.ArrayList<>(left), primary, null,
-                    permit)) {
+                    permit, intentStore)) {
                 throw late(plan, primary);
             }
-        } else if (!mirror.copy(mirrorKeys(plan, keys), primary, null, permit)) {
+        } else if (!mirror.copy(mirrorKeys(plan, keys), primary, null, permit, intentStore)) {
             throw late(plan, primary);
         }
         return result;

@@ -3,6 +3,7 @@ package dev.cutover.dualwrite;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.WritePermit;
+import dev.cutover.queue.RetryStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -19,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * The keys that the repositories of one migration wrote inside one caller transaction
  * ({@link CallerTransactions}), and the transaction's one write permit: the keys are copied once it
  * commits, by the same {@link Mirror} calls as a write that commits on its own (copy, else queue; or,
- * with write-ahead intents, copy and leave a failure to the intent), so a copy that fails after the
+ * with write-ahead intents, copy, else record the intent again), so a copy that fails after the
  * commit is queued as durably as any other. The permit is taken at the transaction's first write of
  * the migration and closed as it ends, so a handover waits for the copies, and a second write of the
  * transaction never waits for a handover that waits for the first. Confined to the transaction's thread.
@@ -37,8 +38,8 @@ final class TransactionWrites implements CallerTransactions.Listener {
     record Key(MigrationFlags flags, String migration) {
     }
 
-    /** Who copies a group of keys: a repository's mirror, with or without write-ahead intents. */
-    private record Copier(Mirror mirror, boolean intents, Duration copyBudget) {
+    /** Who copies a group of keys: a repository's mirror, and the store of its write-ahead intents or null. */
+    private record Copier(Mirror mirror, RetryStore intents, Duration copyBudget) {
     }
 
     private final String migration;
@@ -62,7 +63,7 @@ final class TransactionWrites implements CallerTransactions.Listener {
      * write that fails in a way that may hide a commit (its DAO on a connection outside the
      * transaction) is still covered.
      */
-    void add(Mirror mirror, boolean intents, Duration copyBudget, List<Mirror.Key> keys) {
+    void add(Mirror mirror, RetryStore intents, Duration copyBudget, List<Mirror.Key> keys) {
         written.computeIfAbsent(new Copier(mirror, intents, copyBudget), c -> new LinkedHashSet<>()).addAll(keys);
         keys.forEach(key -> this.keys.add(key.key()));
     }
@@ -113,7 +114,8 @@ final class TransactionWrites implements CallerTransactions.Listener {
         for (Map.Entry<Copier, Set<Mirror.Key>> e : written.entrySet()) {
             Mirror mirror = e.getKey().mirror();
             List<Mirror.Key> batch = new ArrayList<>(e.getValue());
-            inWindow &= e.getKey().intents() ? mirror.copy(batch, primary(), null, permit)
+            inWindow &= e.getKey().intents() != null
+                    ? mirror.copy(batch, primary(), null, permit, e.getKey().intents())
                     : mirror.mirror(batch, primary(), null, permit);
         }
         return inWindow;
@@ -134,7 +136,7 @@ final class TransactionWrites implements CallerTransactions.Listener {
                 copy();
             } else if (outcome != CallerTransactions.Outcome.COMMITTED) {
                 for (Map.Entry<Copier, Set<Mirror.Key>> e : written.entrySet()) {
-                    if (!e.getKey().intents()) {
+                    if (e.getKey().intents() == null) {
                         e.getKey().mirror().enqueue(new ArrayList<>(e.getValue()), primary(), null,
                                 CopyBudget.start(e.getKey().copyBudget()), permit);
                     }

@@ -34,8 +34,14 @@ class AsyncMirrorTest {
 
     /** A pool whose connections are handed out only once the gate opens: holds every copy back. */
     private static DataSource gated(DataSource pool, CountDownLatch gate) {
+        return gated(pool, gate, new CountDownLatch(1));
+    }
+
+    /** @param arrived counted down by each call that reaches the gate */
+    private static DataSource gated(DataSource pool, CountDownLatch gate, CountDownLatch arrived) {
         return Interpose.before(DataSource.class, pool, method -> {
             if (method.equals("getConnection")) {
+                arrived.countDown();
                 gate.await(30, TimeUnit.SECONDS);
             }
         });
@@ -214,9 +220,11 @@ class AsyncMirrorTest {
              TestDatabase target = TestDatabases.create(Engine.H2, "asyncctgt")) {
             LedgerFixture.createTables(source, target, Style.REPOSITORY);
             CountDownLatch gate = new CountDownLatch(1);
+            CountDownLatch atGate = new CountDownLatch(1);
             // Flags confirmed for 10 s at a time, so that the fence does not queue the held-back keys.
             LedgerFixture fixture = new LedgerFixture(source, target, source.dataSource(4),
-                    gated(target.dataSource(4), gate), false, Style.REPOSITORY, false, true, Duration.ofSeconds(10));
+                    gated(target.dataSource(4), gate, atGate), false, Style.REPOSITORY, false, true,
+                    Duration.ofSeconds(10));
             try {
                 fixture.moveTo(Stage.DUAL_WRITE);
                 java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
@@ -225,11 +233,9 @@ class AsyncMirrorTest {
                 List<Thread> started = Thread.getAllStackTraces().keySet().stream()
                         .filter(t -> !before.contains(t) && t.getName().startsWith("cutover-async-")).toList();
                 assertEquals(2, started.size(), "the first write starts the copier and its fence: " + started);
-                Thread copier = started.stream().filter(t -> t.getName().startsWith("cutover-async-mirror-"))
-                        .findFirst().orElseThrow();
-                while (copier.getState() != Thread.State.TIMED_WAITING) {
-                    Thread.sleep(1); // until the copier waits at the gate with keys 1 and 2, or 1 alone
-                }
+                // Until the copier waits at the gate with keys 1 and 2, or 1 alone. Its state alone does not
+                // tell: it also waits, timed, while it gathers keys before taking them.
+                assertTrue(atGate.await(10, TimeUnit.SECONDS), "the copier reached the target");
                 fixture.ledger.deposit(1, 10);
                 fixture.ledger.open(3, "cy");
                 assertEquals(4, fixture.stats.asyncBacklog(), "keys 1 and 2 in copy, 1 (written again) and 3 pending");
