@@ -314,14 +314,7 @@ final class Mirror {
                 unqueued.add(key);
             }
         }
-        if (!unqueued.isEmpty()) {
-            throw unmirrored(unqueued, from);
-        }
-        if (permit != null && !permit.ensureBeforeDeadline()) {
-            keys.forEach(key -> late(key, from));
-            return false;
-        }
-        return true;
+        return settled(keys, unqueued, from, permit);
     }
 
     /**
@@ -346,8 +339,18 @@ final class Mirror {
                 unrecorded.add(key);
             }
         }
-        if (!unrecorded.isEmpty()) {
-            throw unmirrored(unrecorded, from);
+        return settled(keys, unrecorded, from, permit);
+    }
+
+    /**
+     * Ends queueing or recording: fails the call if any key has no entry, and makes the keys late
+     * writes if their entries came after the permit's copy window.
+     *
+     * @return false if the keys were late
+     */
+    private boolean settled(List<Key> keys, List<Key> withoutEntry, Side from, WritePermit permit) {
+        if (!withoutEntry.isEmpty()) {
+            throw unmirrored(withoutEntry, from);
         }
         if (permit != null && !permit.ensureBeforeDeadline()) {
             keys.forEach(key -> late(key, from));
