@@ -12,6 +12,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLTimeoutException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -134,7 +135,7 @@ final class Mirror {
      * @throws UnmirroredWriteException if a key could be neither copied nor queued (see {@link #enqueue})
      */
     boolean mirror(List<Key> keys, Side from, CallersConnection caller, WritePermit permit) {
-        return copyElseQueue(keys, from, caller, permit, Policy.BEHIND_PENDING, null);
+        return copyKeys(keys, from, caller, permit, Policy.BEHIND_PENDING, null);
     }
 
     /**
@@ -152,7 +153,7 @@ final class Mirror {
      * @throws UnmirroredWriteException if a key could be neither copied nor its intent recorded again
      */
     boolean copy(List<Key> keys, Side from, CallersConnection caller, WritePermit permit, RetryStore intents) {
-        return copyElseQueue(keys, from, caller, permit, Policy.COPY_ELSE_INTENT, Objects.requireNonNull(intents));
+        return copyKeys(keys, from, caller, permit, Policy.COPY_ELSE_INTENT, Objects.requireNonNull(intents));
     }
 
     /**
@@ -164,7 +165,7 @@ final class Mirror {
      * @return false if any key was late
      */
     boolean copyCoveredByCommittedEntries(List<Key> keys, Side from, CallersConnection caller, WritePermit permit) {
-        return copyElseQueue(keys, from, caller, permit, Policy.COPY_ONLY, null);
+        return copyKeys(keys, from, caller, permit, Policy.COPY_ONLY, null);
     }
 
     /** What becomes of a written key: see {@link #mirror}, {@link #copy} and {@link #copyCoveredByCommittedEntries}. */
@@ -177,18 +178,18 @@ final class Mirror {
         COPY_ONLY
     }
 
-    private boolean copyElseQueue(List<Key> keys, Side from, CallersConnection caller, WritePermit permit,
+    private boolean copyKeys(List<Key> keys, Side from, CallersConnection caller, WritePermit permit,
             Policy policy, RetryStore intents) {
         CopyBudget budget = CopyBudget.start(resync.copyBudget());
-        List<Key> toQueue = new ArrayList<>();
+        List<Key> uncopied = new ArrayList<>();
         boolean inWindow = true;
         for (Key key : keys) {
             if (budget.copyTimeSpent()) {
                 stats.mirrorFailed(from.other());
-                toQueue.add(key);
+                uncopied.add(key);
             } else if (policy == Policy.BEHIND_PENDING && pending(key, caller, budget)) {
                 stats.deferredBehindPending(from.other());
-                toQueue.add(key);
+                uncopied.add(key);
             } else if (permit != null && !permit.ensureBeforeDeadline()) {
                 inWindow &= late(key, from);
             } else {
@@ -196,14 +197,14 @@ final class Mirror {
                 if (outcome == CopyOutcome.LATE) {
                     inWindow &= late(key, from);
                 } else if (outcome == CopyOutcome.FAILED) {
-                    toQueue.add(key);
+                    uncopied.add(key);
                 }
             }
         }
-        if (!toQueue.isEmpty() && policy == Policy.BEHIND_PENDING) {
-            inWindow &= enqueue(toQueue, from, caller, budget, permit);
-        } else if (!toQueue.isEmpty() && policy == Policy.COPY_ELSE_INTENT) {
-            inWindow &= recordIntents(toQueue, from, intents, permit);
+        if (!uncopied.isEmpty() && policy == Policy.BEHIND_PENDING) {
+            inWindow &= enqueue(uncopied, from, caller, budget, permit);
+        } else if (!uncopied.isEmpty() && policy == Policy.COPY_ELSE_INTENT) {
+            inWindow &= recordIntents(uncopied, from, intents, permit);
         }
         return inWindow;
     }
@@ -326,7 +327,7 @@ final class Mirror {
      * @throws UnmirroredWriteException if an intent could not be recorded (after trying every key)
      */
     private boolean recordIntents(List<Key> keys, Side from, RetryStore intents, WritePermit permit) {
-        java.time.Instant now = java.time.Instant.now();
+        Instant now = Instant.now();
         List<Key> unrecorded = new ArrayList<>();
         for (Key key : keys) {
             try {
