@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * per migration, so a read through any repository of the migration sees the primary for them.
  *
  * <p><b>Batches.</b> The copier lets a batch gather until its oldest key was written
- * {@link #GATHER_NANOS} ago or it holds {@code asyncBatchSize} keys, so that a writer wakes it only
+ * {@code asyncGatherDelay} ago or it holds {@code asyncBatchSize} keys, so that a writer wakes it only
  * when it is idle or the batch is full, and checks the batch's keys against the retry-queue at once
  * ({@link Mirror#pendingKeys}).
  *
@@ -56,16 +56,15 @@ final class AsyncMirror implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AsyncMirror.class);
     /** How often the fence thread looks at the pending keys' copy window while any are pending. */
     private static final long FENCE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    private final KeyResync resync;
+    private final int backlog;
+    private final int batchSize;
     /**
      * How long the copier lets a batch gather after its oldest key was written, unless the batch
      * fills first: one copy then carries the keys of many writes, and the writers do not wake the
      * copier for each of them.
      */
-    static final long GATHER_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
-
-    private final KeyResync resync;
-    private final int backlog;
-    private final int batchSize;
+    private final long gatherNanos;
     private final Object lock = new Object();
     /** Keys waiting for their copy, oldest first; guarded by {@link #lock}. */
     private final LinkedHashMap<Owed, Entry> pending = new LinkedHashMap<>();
@@ -93,6 +92,7 @@ final class AsyncMirror implements AutoCloseable {
         this.resync = resync;
         this.backlog = resync.asyncBacklog();
         this.batchSize = resync.asyncBatchSize();
+        this.gatherNanos = resync.asyncGatherDelay().toNanos();
     }
 
     /**
@@ -297,7 +297,7 @@ final class AsyncMirror implements AutoCloseable {
 
     /**
      * Waits, under {@link #lock}, until keys are pending and either the batch is full, its oldest
-     * key was written {@link #GATHER_NANOS} ago, or the copier closes.
+     * key was written {@link #gatherNanos} ago, or the copier closes.
      *
      * @return false once the copier is closed and nothing is pending
      */
@@ -310,7 +310,7 @@ final class AsyncMirror implements AutoCloseable {
                 }
                 copierIdle = true;
             } else {
-                long left = pending.values().iterator().next().writtenNanos + GATHER_NANOS - System.nanoTime();
+                long left = pending.values().iterator().next().writtenNanos + gatherNanos - System.nanoTime();
                 if (closed || pending.size() >= batchSize || left <= 0) {
                     return true;
                 }

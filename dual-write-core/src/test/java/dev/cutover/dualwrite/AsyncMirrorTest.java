@@ -138,6 +138,57 @@ class AsyncMirrorTest {
     }
 
     /**
+     * A batch gathers for {@code asyncGatherDelay} after its oldest key's write unless it fills
+     * first: a lone write waits for it, while a full batch is copied at once.
+     */
+    @Test
+    void aBatchGathersForItsDelay_unlessItFills() throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.H2, "asyncgsrc");
+             TestDatabase target = TestDatabases.create(Engine.H2, "asyncgtgt")) {
+            LedgerFixture.createTables(source, target, Style.REPOSITORY);
+            DataSource sourcePool = source.dataSource(4);
+            DataSource targetPool = target.dataSource(4);
+            LedgerFixture fixture = new LedgerFixture(source, target, sourcePool, targetPool, false, Style.REPOSITORY,
+                    false, false);
+            // The longest allowed: a loaded machine writes and copies a full batch of three H2 rows well within it.
+            Duration gather = Duration.ofSeconds(1);
+            KeyResync slowGathering = KeyResync.builder(sourcePool, targetPool).mapping(JdbcLedger.mapping())
+                    .mirrorMode(MirrorMode.ASYNC).asyncBatchSize(3).asyncGatherDelay(gather).build();
+            try {
+                assertEquals(gather, slowGathering.asyncGatherDelay());
+                fixture.moveTo(Stage.DUAL_WRITE);
+                Ledger ledger = Cutover.repository(Ledger.class)
+                        .source(JdbcLedger.source(sourcePool)).target(JdbcLedger.target(targetPool))
+                        .migration(LedgerFixture.MIGRATION).flags(fixture.flags).router(fixture.router)
+                        .retryQueue(fixture.queue).resync(slowGathering, "accounts")
+                        .routingKey("transfer", args -> List.of(args[0], args[1]))
+                        .stats(fixture.stats).build();
+
+                long written = System.nanoTime();
+                ledger.open(1, "ann");
+                Thread.sleep(300);
+                if (System.nanoTime() - written < gather.toNanos()) {
+                    assertEquals(List.of(), fixture.targetRows(), "a lone key waits for its batch to gather");
+                }
+                assertTrue(fixture.awaitAsyncCopies(Duration.ofSeconds(30)), "the gathered batch is copied");
+                assertTrue(System.nanoTime() - written >= gather.toNanos(), "not before its gathering delay");
+                assertEquals(1, fixture.targetRows().size());
+
+                long full = System.nanoTime();
+                for (long id = 2; id <= 4; id++) {
+                    ledger.open(id, "owner" + id);
+                }
+                assertTrue(fixture.awaitAsyncCopies(Duration.ofSeconds(30)), "a full batch is copied");
+                assertTrue(System.nanoTime() - full < gather.toNanos(), "a full batch does not wait for its delay");
+                assertEquals(4, fixture.targetRows().size());
+            } finally {
+                slowGathering.close();
+                fixture.close();
+            }
+        }
+    }
+
+    /**
      * The copier checks a batch's keys against the retry-queue once, not key by key: each check was
      * a hand-off to a helper thread and, once the queue held any entry, a query of the store. A key
      * the store holds an entry for (not known to this instance's cache) is still found, and queued
@@ -334,5 +385,7 @@ class AsyncMirrorTest {
         KeyResync.Builder builder = KeyResync.builder(new org.h2.jdbcx.JdbcDataSource(), new org.h2.jdbcx.JdbcDataSource());
         assertThrows(CutoverConfigurationException.class, () -> builder.asyncBacklog(0));
         assertThrows(CutoverConfigurationException.class, () -> builder.asyncBatchSize(1_001));
+        assertThrows(CutoverConfigurationException.class, () -> builder.asyncGatherDelay(Duration.ofMillis(-1)));
+        assertThrows(CutoverConfigurationException.class, () -> builder.asyncGatherDelay(Duration.ofMillis(1_001)));
     }
 }
