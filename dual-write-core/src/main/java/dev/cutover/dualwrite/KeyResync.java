@@ -926,7 +926,7 @@ public final class KeyResync implements AutoCloseable {
         private MirrorMode mirrorMode = MirrorMode.SYNC;
         private int asyncBacklog = 1_000;
         private int asyncBatchSize = 100;
-        private Duration asyncGatherDelay = Duration.ofMillis(10);
+        private Duration asyncGatherDelay = Duration.ofMillis(2);
 
         private Builder(DataSource source, DataSource target) {
             this.source = Objects.requireNonNull(source, "null source");
@@ -1052,12 +1052,13 @@ public final class KeyResync implements AutoCloseable {
          * Sets how long the asynchronous copier lets a batch gather after its oldest key was written,
          * unless the batch fills first ({@link #asyncBatchSize}). Longer gathering makes one copy carry
          * the keys of more writes, so the copier's locking reads, upserts and commits come less often
-         * and disturb the callers' own writes less (on a 2-core machine, one caller's p50 over a
-         * source-only write fell from about 1.17 to 1.10 times between 2 and 10 ms, and to 1.07 at
-         * 50 ms); it adds up to as much to the mirror lag. Pending keys are read from the primary
-         * meanwhile, and a move of the primary queues them at once, so it delays nothing but the copy.
+         * and disturb the callers' own writes less; it adds up to as much to the mirror lag. Pending
+         * keys are read from the primary meanwhile, and a move of the primary queues them at once, so
+         * it delays nothing but the copy. BENCHMARKS.md has the trade-off as measured on a 2-core
+         * machine: with 10 ms, one caller's p50 and p99 fell a little and hot-row throughput rose,
+         * while at 5,000 writes/s the lag's tail stalled more often.
          *
-         * @param delay 0 (copy as soon as the copier is free) to 1 second; default 10 ms
+         * @param delay 0 (copy as soon as the copier is free) to 1 second; default 2 ms
          * @return this builder
          * @throws CutoverConfigurationException if out of range
          */
