@@ -7,15 +7,12 @@ import dev.cutover.dualwrite.internal.jdbc.WriteProtocol.WrittenKey;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.WritePermit;
 import java.lang.reflect.InvocationHandler;
-import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
-import java.sql.CallableStatement;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.SQLFeatureNotSupportedException;
 import java.sql.SQLTransientException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -286,7 +283,7 @@ final class ConnectionHandler implements InvocationHandler {
             case "prepareStatement":
                 return statement(PreparedStatement.class, (String) args[0], args);
             case "prepareCall":
-                return prepareCall(method, args);
+                return ProcedureCalls.prepare(this, method, args);
             case "getAutoCommit":
                 return autoCommit;
             case "setAutoCommit":
@@ -404,76 +401,6 @@ final class ConnectionHandler implements InvocationHandler {
 
     private static String lower(String name) {
         return name == null ? null : name.toLowerCase(java.util.Locale.ROOT);
-    }
-
-    /**
-     * Prepares a procedure call. A procedure may write rows Cutover cannot key, so calls are refused in
-     * dual-write stages, when prepared and again at each execution: a call prepared in a single-side
-     * stage must not run unmirrored after a flip.
-     */
-    private CallableStatement prepareCall(Method method, Object[] args) throws Throwable {
-        Stages stages = beginStatement();
-        String sql = (String) args[0];
-        if (stages.anyDualWrites()) {
-            throw refusedCall(stages, sql);
-        }
-        requireOnePrimary(stages);
-        CallableStatement call = (CallableStatement) forward(method, args);
-        Connection preparedOn = physical;
-        return (CallableStatement) Proxy.newProxyInstance(ConnectionHandler.class.getClassLoader(),
-                new Class<?>[] {CallableStatement.class}, (self, m, a) -> {
-                    String name = m.getName();
-                    switch (name) {
-                        case "equals":
-                            return self == a[0];
-                        case "hashCode":
-                            return System.identityHashCode(self);
-                        case "getConnection":
-                            return this.proxy;
-                        case "unwrap":
-                            return unwrapSelf(self, (Class<?>) a[0], "statement");
-                        case "isWrapperFor":
-                            return ((Class<?>) a[0]).isInstance(self);
-                        default:
-                            break;
-                    }
-                    if (!name.startsWith("execute")) {
-                        Object answer = invokeOn(call, m, a);
-                        return answer instanceof ResultSet rs ? DriverObjects.resultSet(rs, (Statement) self) : answer;
-                    }
-                    Stages now = beginStatement();
-                    if (now.anyDualWrites()) {
-                        throw refusedCall(now, sql);
-                    }
-                    requireOnePrimary(now);
-                    if (physical != preparedOn) {
-                        throw new SQLException("The call " + context.quote(sql) + " was prepared on the " + physicalSide.other()
-                                .name().toLowerCase(java.util.Locale.ROOT) + ", which is no longer the primary. Fix:"
-                                + " prepare the call again", "08003");
-                    }
-                    try {
-                        Object result = invokeOn(call, m, a);
-                        context.first().protocol().primaryWrite(now.primary(), true);
-                        return result instanceof ResultSet rs ? DriverObjects.resultSet(rs, (Statement) self) : result;
-                    } catch (SQLException | RuntimeException e) {
-                        context.first().protocol().primaryWrite(now.primary(), false);
-                        throw e;
-                    }
-                });
-    }
-
-    private SQLFeatureNotSupportedException refusedCall(Stages stages, String sql) {
-        return new SQLFeatureNotSupportedException("Cutover refused a procedure call in " + stages.describe() + ": " + context.quote(sql) + " . Reason: a procedure may write rows Cutover cannot key, so"
-                + " they would never reach the other side. Fix: call it in a single-side stage, or write the rows with"
-                + " plain INSERT/UPDATE/DELETE statements on mapped tables.", "0A000");
-    }
-
-    private static Object invokeOn(Object target, Method method, Object[] args) throws Throwable {
-        try {
-            return method.invoke(target, args);
-        } catch (InvocationTargetException e) {
-            throw e.getCause();
-        }
     }
 
     private void setAutoCommit(boolean on) throws SQLException {
@@ -669,12 +596,9 @@ final class ConnectionHandler implements InvocationHandler {
         }
     }
 
-    private Object forward(Method method, Object[] args) throws Throwable {
-        try {
-            return method.invoke(physical, args);
-        } catch (InvocationTargetException e) {
-            throw e.getCause();
-        }
+    /** Calls a {@code Connection} method on the physical connection, passing on what it threw. */
+    Object forward(Method method, Object[] args) throws Throwable {
+        return PhysicalStatements.forward(physical, method, args);
     }
 
     private static Object[] tail(Object[] args) {

@@ -1,6 +1,5 @@
 package dev.cutover.dualwrite.internal.jdbc;
 
-import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
@@ -34,7 +33,7 @@ final class DriverObjects {
                     case "isWrapperFor" -> ((Class<?>) args[0]).isInstance(self);
                     case "equals" -> self == args[0];
                     case "hashCode" -> System.identityHashCode(self);
-                    default -> invoke(rs, method, args);
+                    default -> PhysicalStatements.forward(rs, method, args);
                 });
     }
 
@@ -58,18 +57,10 @@ final class DriverObjects {
                         case "hashCode":
                             return System.identityHashCode(self);
                         default:
-                            Object answer = invoke(meta, method, args);
+                            Object answer = PhysicalStatements.forward(meta, method, args);
                             // JDBC lets a metadata result set answer null for its statement.
                             return answer instanceof ResultSet rs ? resultSet(rs, null) : answer;
                     }
                 });
-    }
-
-    private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
-        try {
-            return method.invoke(target, args);
-        } catch (InvocationTargetException e) {
-            throw e.getCause();
-        }
     }
 }
