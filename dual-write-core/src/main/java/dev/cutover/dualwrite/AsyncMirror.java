@@ -5,7 +5,6 @@ import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.WritePermit;
 import dev.cutover.queue.RetryQueue;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -403,43 +402,20 @@ final class AsyncMirror implements AutoCloseable {
     /** @return the entries the batch did not copy, for one-key copies (those it failed go to {@code toQueue}) */
     private List<Entry> copyBatch(Mirror mirror, List<Entry> toCopy, Side from, WritePermit permit, CopyBudget budget,
             List<Entry> toQueue) {
-        DualWriteStats stats = mirror.stats();
-        CircuitBreaker breaker = mirror.breaker();
-        if (!breaker.tryAcquirePermission()) {
-            toCopy.forEach(e -> stats.mirrorFailed(from.other()));
-            toQueue.addAll(toCopy);
-            return List.of();
-        }
-        long start = breaker.getCurrentTimestamp();
-        Map<String, Entry> byKey = new LinkedHashMap<>();
-        toCopy.forEach(entry -> byKey.put(entry.key.key(), entry));
-        try {
-            List<String> rest = resync.resyncBatch(toCopy.get(0).key.entity(), List.copyOf(byKey.keySet()), from,
-                    budget, permit::ensureBeforeDeadline);
-            long duration = breaker.getCurrentTimestamp() - start;
-            breaker.onSuccess(duration, breaker.getTimestampUnit());
-            List<Entry> left = new ArrayList<>();
-            rest.forEach(key -> left.add(byKey.remove(key)));
-            long nanos = breaker.getTimestampUnit().toNanos(duration);
-            for (Entry entry : byKey.values()) {
-                stats.mirrored(from.other(), nanos / Math.max(1, byKey.size()));
-                copied(entry);
+        Map<Mirror.Key, Entry> byKey = new LinkedHashMap<>();
+        toCopy.forEach(entry -> byKey.put(entry.key, entry));
+        Mirror.Batch batch = mirror.copyBatch(List.copyOf(byKey.keySet()), from, null, budget, permit);
+        switch (batch.outcome()) {
+            case COPIED -> {
+                List<Entry> left = new ArrayList<>();
+                batch.rest().forEach(key -> left.add(byKey.remove(key)));
+                byKey.values().forEach(AsyncMirror::copied);
+                return left;
             }
-            return left;
-        } catch (KeyResync.CopyWindowClosedException e) {
-            breaker.releasePermission();
-            late(toCopy);
-            return List.of();
-        } catch (SQLException | RuntimeException e) {
-            long duration = breaker.getCurrentTimestamp() - start;
-            breaker.onError(duration, breaker.getTimestampUnit(), e);
-            toCopy.forEach(entry -> stats.mirrorFailed(from.other()));
-            LOG.warn("Asynchronous copy of {} key(s) of {}/{} to the {} failed after {} ms, left to the retry-queue: {}",
-                    toCopy.size(), mirror.migration(), toCopy.get(0).key.entity(), lower(from.other()),
-                    breaker.getTimestampUnit().toMillis(duration), Redaction.describe(e, resync.logValues()));
-            toQueue.addAll(toCopy);
-            return List.of();
+            case LATE -> late(toCopy);
+            case FAILED -> toQueue.addAll(toCopy);
         }
+        return List.of();
     }
 
     private static void copied(Entry entry) {

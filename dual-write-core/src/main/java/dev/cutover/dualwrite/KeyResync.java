@@ -372,12 +372,14 @@ public final class KeyResync implements AutoCloseable {
      * cannot skip locked rows (H2), are returned for one-key copies.
      *
      * @param keys routing keys of the entity, in the source's terms, distinct
+     * @param callersSending the application's connection on the sending side, outside any
+     *     transaction, to read and lock the rows on instead of borrowing one; or null
      * @param inWindow whether the copy window is still open, asked before the receiving commit; null for none
      * @return the keys this call did not copy
      * @throws CopyWindowClosedException if {@code inWindow} said no; nothing was committed
      * @throws SQLException if either side fails; nothing of the batch was committed on the receiving side
      */
-    List<String> resyncBatch(String entity, List<String> keys, Side from, CopyBudget budget,
+    List<String> resyncBatch(String entity, List<String> keys, Side from, Connection callersSending, CopyBudget budget,
             java.util.function.BooleanSupplier inWindow) throws SQLException {
         TableMapping mapping = mapping(entity);
         Side to = from.other();
@@ -396,7 +398,8 @@ public final class KeyResync implements AutoCloseable {
             fromKeyValues.add(from == Side.SOURCE ? sourceKey : mapping.convertKey(Side.SOURCE, sourceKey));
         }
         int[] keyPositions = fromKeys.stream().mapToInt(fromColumns::indexOf).toArray();
-        try (Borrowed sendingBorrowed = borrow(from, budget); Borrowed receivingBorrowed = borrow(to, budget)) {
+        try (Borrowed sendingBorrowed = callersSending == null ? borrow(from, budget) : Borrowed.callers(callersSending);
+                Borrowed receivingBorrowed = borrow(to, budget)) {
             Connection sending = sendingBorrowed.connection;
             Connection receiving = receivingBorrowed.connection;
             if (guardedWrite(mapping, to, toDialect, receiving)) {

@@ -14,8 +14,10 @@ import java.sql.SQLTimeoutException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -183,12 +185,38 @@ final class Mirror {
         CopyBudget budget = CopyBudget.start(resync.copyBudget());
         List<Key> uncopied = new ArrayList<>();
         boolean inWindow = true;
+        List<Key> toCopy = new ArrayList<>();
         for (Key key : keys) {
+            if (policy == Policy.BEHIND_PENDING && !budget.copyTimeSpent() && pending(key, caller, budget)) {
+                stats.deferredBehindPending(from.other());
+                uncopied.add(key);
+            } else {
+                toCopy.add(key);
+            }
+        }
+        // Several keys of one entity (a transaction's rows of one table, a write of several keys)
+        // share one locking read and one upsert; what the batch leaves is copied key by key.
+        List<Key> oneByOne = toCopy.size() < 2 ? toCopy : new ArrayList<>();
+        for (List<Key> entityKeys : toCopy.size() < 2 ? List.<List<Key>>of() : byEntity(toCopy).values()) {
+            if (entityKeys.size() < 2 || budget.copyTimeSpent()
+                    || (permit != null && !permit.ensureBeforeDeadline())) {
+                oneByOne.addAll(entityKeys);
+                continue;
+            }
+            Batch batch = copyBatch(entityKeys, from, caller == null ? null : caller.connection(), budget, permit);
+            switch (batch.outcome()) {
+                case COPIED -> oneByOne.addAll(batch.rest());
+                case LATE -> {
+                    for (Key key : entityKeys) {
+                        inWindow &= late(key, from);
+                    }
+                }
+                case FAILED -> uncopied.addAll(entityKeys);
+            }
+        }
+        for (Key key : oneByOne) {
             if (budget.copyTimeSpent()) {
                 stats.mirrorFailed(from.other());
-                uncopied.add(key);
-            } else if (policy == Policy.BEHIND_PENDING && pending(key, caller, budget)) {
-                stats.deferredBehindPending(from.other());
                 uncopied.add(key);
             } else if (permit != null && !permit.ensureBeforeDeadline()) {
                 inWindow &= late(key, from);
@@ -210,6 +238,67 @@ final class Mirror {
     }
 
     enum CopyOutcome { COPIED, FAILED, LATE }
+
+    /**
+     * What became of a batch: {@code COPIED} (the keys in {@code rest} were not, and want one-key
+     * copies), or {@code FAILED} or {@code LATE} for all of its keys.
+     */
+    record Batch(CopyOutcome outcome, List<Key> rest) {
+    }
+
+    /** The distinct keys per entity, in their first order: a batch takes each key once. */
+    private static Map<String, List<Key>> byEntity(List<Key> keys) {
+        Map<String, List<Key>> byEntity = new LinkedHashMap<>();
+        for (Key key : new java.util.LinkedHashSet<>(keys)) {
+            byEntity.computeIfAbsent(key.entity(), e -> new ArrayList<>()).add(key);
+        }
+        return byEntity;
+    }
+
+    /**
+     * Copies several distinct keys of one entity through the circuit breaker with
+     * {@link KeyResync#resyncBatch}, landing on the receiving side only inside the permit's window.
+     *
+     * @param callersSending the application's connection on the sending side, outside any transaction, or null
+     */
+    Batch copyBatch(List<Key> keys, Side from, Connection callersSending, CopyBudget budget, WritePermit permit) {
+        if (!breaker.tryAcquirePermission()) {
+            keys.forEach(key -> stats.mirrorFailed(from.other()));
+            return new Batch(CopyOutcome.FAILED, List.of());
+        }
+        String entity = keys.get(0).entity();
+        long start = breaker.getCurrentTimestamp();
+        try {
+            List<String> rest = resync.resyncBatch(entity, keys.stream().map(Key::key).toList(), from, callersSending,
+                    budget, permit == null ? null : permit::ensureBeforeDeadline);
+            long duration = breaker.getCurrentTimestamp() - start;
+            int copied = keys.size() - rest.size();
+            if (copied == 0) {
+                // Nothing was copied (an H2 source, a guarded target, every row locked or absent):
+                // no evidence either way, and a half-open breaker must not close on it.
+                breaker.releasePermission();
+            } else {
+                breaker.onSuccess(duration, breaker.getTimestampUnit());
+            }
+            long nanos = breaker.getTimestampUnit().toNanos(duration);
+            for (int i = 0; i < copied; i++) {
+                stats.mirrored(from.other(), nanos / Math.max(1, copied));
+            }
+            Set<String> left = Set.copyOf(rest);
+            return new Batch(CopyOutcome.COPIED, keys.stream().filter(key -> left.contains(key.key())).toList());
+        } catch (KeyResync.CopyWindowClosedException e) {
+            breaker.releasePermission();
+            return new Batch(CopyOutcome.LATE, List.of());
+        } catch (SQLException | RuntimeException e) {
+            long duration = breaker.getCurrentTimestamp() - start;
+            breaker.onError(duration, breaker.getTimestampUnit(), e);
+            keys.forEach(key -> stats.mirrorFailed(from.other()));
+            LOG.warn("Copy of {} key(s) of {}/{} to the {} failed after {} ms, left to the retry-queue: {}", keys.size(),
+                    migration, entity, from.other().name().toLowerCase(Locale.ROOT),
+                    breaker.getTimestampUnit().toMillis(duration), Redaction.describe(e, resync.logValues()));
+            return new Batch(CopyOutcome.FAILED, List.of());
+        }
+    }
 
     /** Copies a key through the circuit breaker, landing on the receiving side only inside the permit's window. */
     CopyOutcome copy(Key key, Side from, CallersConnection caller, CopyBudget budget, WritePermit permit) {

@@ -346,7 +346,7 @@ class AsyncMirrorTest {
                 try (Statement lock = locker.createStatement()) {
                     lock.execute("SELECT id FROM customer WHERE id = 3 FOR UPDATE");
                 }
-                List<String> rest = resync.resyncBatch("customers", List.of("1", "2", "3", "4"), Side.SOURCE,
+                List<String> rest = resync.resyncBatch("customers", List.of("1", "2", "3", "4"), Side.SOURCE, null,
                         CopyBudget.start(Duration.ofSeconds(5)), () -> true);
                 assertEquals(List.of("3", "4"), rest, "the locked key 3 and the absent key 4 are left");
                 locker.rollback();
@@ -356,7 +356,7 @@ class AsyncMirrorTest {
                             .toString(), "keys 1 and 2 copied, the stale target row 2 overwritten");
 
             assertThrows(KeyResync.CopyWindowClosedException.class, () -> resync.resyncBatch("customers",
-                    List.of("1", "3"), Side.SOURCE, CopyBudget.start(Duration.ofSeconds(5)), () -> false));
+                    List.of("1", "3"), Side.SOURCE, null, CopyBudget.start(Duration.ofSeconds(5)), () -> false));
             assertEquals(2, KeyResyncTest.rows(target, "SELECT customer_id FROM customers").size(),
                     "a batch past its copy window commits nothing");
             assertEquals(new BigDecimal("3.00"), KeyResyncTest.rows(source,
