@@ -47,6 +47,17 @@ class AsyncMirrorTest {
         });
     }
 
+    /** A repository of the fixture's migration over these pools, copying with this row copier. */
+    private static Ledger repository(LedgerFixture fixture, DataSource sourcePool, DataSource targetPool,
+            KeyResync copier) {
+        return Cutover.repository(Ledger.class)
+                .source(JdbcLedger.source(sourcePool)).target(JdbcLedger.target(targetPool))
+                .migration(LedgerFixture.MIGRATION).flags(fixture.flags).router(fixture.router)
+                .retryQueue(fixture.queue).resync(copier, "accounts")
+                .routingKey("transfer", args -> List.of(args[0], args[1]))
+                .stats(fixture.stats).build();
+    }
+
     @Test
     void aWrite_returnsBeforeItsCopy_pendingKeysAreReadFromThePrimary_andRepeatedWritesCoalesce() throws Exception {
         try (TestDatabase source = TestDatabases.create(Engine.H2, "asyncsrc");
@@ -65,12 +76,7 @@ class AsyncMirrorTest {
                 Ledger ledger = fixture.ledger;
                 // A second repository of the same migration and row copier, as another DAO would be. Its
                 // target answers at once, stale: the router would not fall back to the source for it.
-                Ledger sameMigration = Cutover.repository(Ledger.class)
-                        .source(JdbcLedger.source(source.dataSource(2))).target(JdbcLedger.target(target.dataSource(2)))
-                        .migration(LedgerFixture.MIGRATION).flags(fixture.flags).router(fixture.router)
-                        .retryQueue(fixture.queue).resync(fixture.resync, "accounts")
-                        .routingKey("transfer", args -> List.of(args[0], args[1]))
-                        .stats(fixture.stats).build();
+                Ledger sameMigration = repository(fixture, source.dataSource(2), target.dataSource(2), fixture.resync);
 
                 ledger.open(1, "ann");
                 for (int i = 0; i < 5; i++) {
@@ -112,12 +118,7 @@ class AsyncMirrorTest {
                 KeyResync oneKey = KeyResync.builder(sourcePool, targetPool).mapping(JdbcLedger.mapping())
                         .mirrorMode(MirrorMode.ASYNC).asyncBacklog(1).build();
                 closeLater.add(oneKey);
-                Ledger ledger = Cutover.repository(Ledger.class)
-                        .source(JdbcLedger.source(sourcePool)).target(JdbcLedger.target(targetPool))
-                        .migration(LedgerFixture.MIGRATION).flags(fixture.flags).router(fixture.router)
-                        .retryQueue(fixture.queue).resync(oneKey, "accounts")
-                        .routingKey("transfer", args -> List.of(args[0], args[1]))
-                        .stats(fixture.stats).build();
+                Ledger ledger = repository(fixture, sourcePool, targetPool, oneKey);
                 for (long id = 1; id <= 4; id++) {
                     ledger.open(id, "owner" + id);
                 }
@@ -157,12 +158,7 @@ class AsyncMirrorTest {
             try {
                 assertEquals(gather, slowGathering.asyncGatherDelay());
                 fixture.moveTo(Stage.DUAL_WRITE);
-                Ledger ledger = Cutover.repository(Ledger.class)
-                        .source(JdbcLedger.source(sourcePool)).target(JdbcLedger.target(targetPool))
-                        .migration(LedgerFixture.MIGRATION).flags(fixture.flags).router(fixture.router)
-                        .retryQueue(fixture.queue).resync(slowGathering, "accounts")
-                        .routingKey("transfer", args -> List.of(args[0], args[1]))
-                        .stats(fixture.stats).build();
+                Ledger ledger = repository(fixture, sourcePool, targetPool, slowGathering);
 
                 long written = System.nanoTime();
                 ledger.open(1, "ann");
