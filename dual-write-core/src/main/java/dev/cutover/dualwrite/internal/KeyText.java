@@ -4,6 +4,7 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -14,6 +15,10 @@ import java.util.UUID;
  * {@code '\'} in a value are escaped with a backslash.
  */
 public final class KeyText {
+    private static final TypeLabels<Character> TAGS = TypeLabels.of(Map.entry(Long.class, 'L'),
+            Map.entry(Integer.class, 'I'), Map.entry(Short.class, 'H'), Map.entry(BigInteger.class, 'B'),
+            Map.entry(BigDecimal.class, 'D'), Map.entry(UUID.class, 'U'), Map.entry(String.class, 'S'));
+
     private KeyText() {
     }
 
@@ -44,30 +49,10 @@ public final class KeyText {
     }
 
     private static char tag(Object value) {
-        if (value instanceof Long) {
-            return 'L';
-        }
-        if (value instanceof Integer) {
-            return 'I';
-        }
-        if (value instanceof Short) {
-            return 'H';
-        }
-        if (value instanceof BigInteger) {
-            return 'B';
-        }
-        if (value instanceof BigDecimal) {
-            return 'D';
-        }
-        if (value instanceof UUID) {
-            return 'U';
-        }
-        if (value instanceof String) {
-            return 'S';
-        }
-        throw new IllegalArgumentException("A backfill checkpoints keys of types Long, Integer, Short, BigInteger,"
+        return TAGS.labelOf(value).orElseThrow(() -> new IllegalArgumentException(
+                "A backfill checkpoints keys of types Long, Integer, Short, BigInteger,"
                 + " BigDecimal, UUID and String, but a key value is "
-                + (value == null ? "null" : "a " + value.getClass().getName()));
+                + (value == null ? "null" : "a " + value.getClass().getName())));
     }
 
     private static Object value(String part, String text) {

@@ -3,7 +3,9 @@ package dev.cutover.dualwrite.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.Arrays;
 import java.util.List;
+import java.util.UUID;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -27,10 +29,21 @@ class KeyTextTest {
         assertThrows(IllegalArgumentException.class, () -> KeyText.decode("12,a"));
     }
 
+    @Test
+    void encode_refusesAValueOfAnotherType_namingIt() {
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                () -> KeyText.encode(List.of(1L, 2.5)));
+        assertEquals("A backfill checkpoints keys of types Long, Integer, Short, BigInteger, BigDecimal, UUID and"
+                + " String, but a key value is a java.lang.Double", refused.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> KeyText.encode(Arrays.asList(1L, null)));
+    }
+
     @Provide
     Arbitrary<List<Object>> keys() {
         Arbitrary<Object> value = Arbitraries.oneOf(Arbitraries.longs().map(v -> (Object) v),
-                Arbitraries.integers().map(v -> (Object) v),
+                Arbitraries.integers().map(v -> (Object) v), Arbitraries.shorts().map(v -> (Object) v),
+                Arbitraries.bigIntegers().map(v -> (Object) v), Arbitraries.bigDecimals().map(v -> (Object) v),
+                Arbitraries.create(UUID::randomUUID).map(v -> (Object) v),
                 Arbitraries.strings().withChars("ab,\\:x ").ofMaxLength(6).map(v -> (Object) v));
         return value.list().ofMinSize(1).ofMaxSize(4);
     }

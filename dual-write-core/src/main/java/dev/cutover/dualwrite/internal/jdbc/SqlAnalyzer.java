@@ -3,11 +3,13 @@ package dev.cutover.dualwrite.internal.jdbc;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.cutover.common.internal.Redaction;
+import dev.cutover.dualwrite.internal.TypeLabels;
 import dev.cutover.dualwrite.internal.jdbc.SqlAnalysis.Equality;
 import dev.cutover.dualwrite.internal.jdbc.SqlAnalysis.Kind;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import net.sf.jsqlparser.JSQLParserException;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.ExpressionVisitorAdapter;
@@ -55,6 +57,10 @@ import net.sf.jsqlparser.util.TablesNamesFinder;
  */
 final class SqlAnalyzer {
     private static final int CACHE_SIZE = 4096;
+    private static final TypeLabels<String> STATEMENT_NAMES = TypeLabels.of(Map.entry(CreateTable.class, "CREATE TABLE"),
+            Map.entry(CreateIndex.class, "CREATE INDEX"), Map.entry(CreateView.class, "CREATE VIEW"),
+            Map.entry(Alter.class, "ALTER TABLE"), Map.entry(RenameTableStatement.class, "RENAME TABLE"),
+            Map.entry(Comment.class, "COMMENT ON"));
 
     // Caffeine rather than a synchronized LinkedHashMap: a hit is on every statement's path, and a
     // lock-free read keeps concurrent statements from queueing behind one another there.
@@ -136,24 +142,10 @@ final class SqlAnalyzer {
 
     /** Readable statement names, for messages; the others are named by their first word. */
     private static String statementName(Statement statement, String sql) {
-        if (statement instanceof CreateTable) {
-            return "CREATE TABLE";
-        }
-        if (statement instanceof CreateIndex) {
-            return "CREATE INDEX";
-        }
-        if (statement instanceof CreateView) {
-            return "CREATE VIEW";
-        }
-        if (statement instanceof Alter) {
-            return "ALTER TABLE";
-        }
-        if (statement instanceof RenameTableStatement) {
-            return "RENAME TABLE";
-        }
-        if (statement instanceof Comment) {
-            return "COMMENT ON";
-        }
+        return STATEMENT_NAMES.labelOf(statement).orElseGet(() -> firstWord(sql));
+    }
+
+    private static String firstWord(String sql) {
         String text = stripComments(sql).trim();
         int end = 0;
         while (end < text.length() && Character.isLetter(text.charAt(end))) {

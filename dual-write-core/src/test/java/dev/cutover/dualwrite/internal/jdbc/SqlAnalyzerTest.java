@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cutover.dualwrite.internal.jdbc.SqlAnalysis.Kind;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** How SQL texts are classified, without a database. */
@@ -55,5 +56,18 @@ class SqlAnalyzerTest {
         assertTrue(analyzer.analyze("CREATE TABLE x (id INT)").refusal().startsWith("CREATE TABLE statements"));
         assertTrue(analyzer.analyze("REPLACE INTO stock (id) VALUES (1)").refusal().contains("upsert"));
         assertTrue(analyzer.analyze("UPDATE a SET x = 1; DELETE FROM b").refusal().contains("2 statements"));
+    }
+
+    @Test
+    void schemaStatements_areNamedByTheirType_orElseByTheirFirstWord() {
+        Map<String, String> names = Map.of("CREATE TABLE x (id INT)", "CREATE TABLE",
+                "CREATE INDEX i ON stock (qty)", "CREATE INDEX",
+                "CREATE VIEW v AS SELECT id FROM stock", "CREATE VIEW",
+                "ALTER TABLE stock ADD COLUMN c INT", "ALTER TABLE",
+                "RENAME TABLE stock TO stock2", "RENAME TABLE",
+                "COMMENT ON TABLE stock IS 'x'", "COMMENT ON",
+                "/* why */ drop table stock", "DROP");
+        names.forEach((sql, name) -> assertTrue(analyzer.analyze(sql).refusal().startsWith(name + " statements change"),
+                sql + ": " + analyzer.analyze(sql).refusal()));
     }
 }
