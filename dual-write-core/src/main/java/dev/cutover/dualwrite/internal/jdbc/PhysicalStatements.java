@@ -145,20 +145,12 @@ final class PhysicalStatements {
                 : statement.executeQuery(sql);
     }
 
-    long executeUpdate(Statement statement, String sql, Object keyRequest) throws SQLException {
+    int executeUpdate(Statement statement, String sql, Object keyRequest) throws SQLException {
         if (statement instanceof PreparedStatement prepared && sql == preparedSql) {
             return prepared.executeUpdate();
         }
-        if (keyRequest instanceof Integer mode) {
-            return statement.executeUpdate(sql, mode);
-        }
-        if (keyRequest instanceof int[] indexes) {
-            return statement.executeUpdate(sql, indexes);
-        }
-        if (keyRequest instanceof String[] names) {
-            return statement.executeUpdate(sql, names);
-        }
-        return statement.executeUpdate(sql);
+        return withKeyRequest(sql, keyRequest, statement::executeUpdate, statement::executeUpdate,
+                statement::executeUpdate, statement::executeUpdate);
     }
 
     /** @return whether the first result is a result set, as {@link Statement#execute(String)} */
@@ -166,16 +158,27 @@ final class PhysicalStatements {
         if (statement instanceof PreparedStatement prepared && sql == preparedSql) {
             return prepared.execute();
         }
+        return withKeyRequest(sql, keyRequest, statement::execute, statement::execute, statement::execute,
+                statement::execute);
+    }
+
+    /**
+     * Runs SQL on a plain statement through the overload that asks for generated keys as the
+     * application did: by a mode ({@link Statement#RETURN_GENERATED_KEYS} or not), by column
+     * indexes, by column names, or not at all.
+     */
+    private static <R> R withKeyRequest(String sql, Object keyRequest, KeyedRun<Integer, R> byMode,
+            KeyedRun<int[], R> byIndexes, KeyedRun<String[], R> byNames, Run<R> withoutKeys) throws SQLException {
         if (keyRequest instanceof Integer mode) {
-            return statement.execute(sql, mode);
+            return byMode.run(sql, mode);
         }
         if (keyRequest instanceof int[] indexes) {
-            return statement.execute(sql, indexes);
+            return byIndexes.run(sql, indexes);
         }
         if (keyRequest instanceof String[] names) {
-            return statement.execute(sql, names);
+            return byNames.run(sql, names);
         }
-        return statement.execute(sql);
+        return withoutKeys.run(sql);
     }
 
     long[] preparedBatch(Connection c, List<Parameters> sets, Object request) throws SQLException {
@@ -231,5 +234,17 @@ final class PhysicalStatements {
         } catch (InvocationTargetException e) {
             throw e.getCause();
         }
+    }
+
+    /** One overload of a plain statement's execute methods: the SQL alone. */
+    @FunctionalInterface
+    private interface Run<R> {
+        R run(String sql) throws SQLException;
+    }
+
+    /** One overload of a plain statement's execute methods: the SQL and a generated-keys request. */
+    @FunctionalInterface
+    private interface KeyedRun<K, R> {
+        R run(String sql, K keyRequest) throws SQLException;
     }
 }
