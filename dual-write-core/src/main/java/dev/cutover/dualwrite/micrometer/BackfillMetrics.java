@@ -1,19 +1,13 @@
 package dev.cutover.dualwrite.micrometer;
 
 import dev.cutover.common.CutoverConfigurationException;
-import dev.cutover.common.internal.Names;
 import dev.cutover.dualwrite.BackfillListener;
 import dev.cutover.dualwrite.BackfillProgress;
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
+import dev.cutover.dualwrite.internal.LatestProgressMeters;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.TimeGauge;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
-import java.util.Objects;
 import java.util.concurrent.TimeUnit;
-import java.util.function.ToDoubleFunction;
 
 /**
  * Publishes the progress of a migration's backfills as Micrometer meters tagged {@code migration}:
@@ -45,65 +39,50 @@ public final class BackfillMetrics implements BackfillListener, MeterBinder {
     private static final BackfillProgress NONE = new BackfillProgress("", "", BackfillProgress.Phase.NOT_STARTED, 0, 0,
             0, 0, 0, 0, 0, 0, Duration.ZERO, Duration.ZERO, Duration.ZERO, 1, Duration.ZERO);
 
-    private final String migration;
-    private volatile BackfillProgress last = NONE;
+    private final LatestProgressMeters<BackfillProgress> meters;
 
     /**
      * @param migration the {@code migration} tag
      * @throws CutoverConfigurationException if the name is not a valid migration name
      */
     public BackfillMetrics(String migration) {
-        this.migration = Names.checkMigrationName(migration);
+        this.meters = new LatestProgressMeters<>(migration, NONE);
     }
 
     @Override
     public void onProgress(BackfillProgress progress) {
-        last = Objects.requireNonNull(progress, "null progress");
+        meters.report(progress);
     }
 
     @Override
     public void bindTo(MeterRegistry registry) {
-        Tags tags = Tags.of("migration", migration);
-        gauge(registry, "cutover.backfill.rows.done", tags, "Source rows copied by the backfill", BackfillProgress::rowsDone);
-        gauge(registry, "cutover.backfill.rows.expected", tags, "Source rows counted when the backfill started",
+        meters.gauge(registry, "cutover.backfill.rows.done", "Source rows copied by the backfill", BackfillProgress::rowsDone);
+        meters.gauge(registry, "cutover.backfill.rows.expected", "Source rows counted when the backfill started",
                 BackfillProgress::rowsTotal);
-        gauge(registry, "cutover.backfill.rows.per.second", tags, "Rows the backfill copies per second, pauses excluded",
+        meters.gauge(registry, "cutover.backfill.rows.per.second", "Rows the backfill copies per second, pauses excluded",
                 BackfillProgress::rowsPerSecond);
-        gauge(registry, "cutover.backfill.chunk.size", tags, "Rows the backfill's next chunk asks for",
+        meters.gauge(registry, "cutover.backfill.chunk.size", "Rows the backfill's next chunk asks for",
                 BackfillProgress::chunkSize);
-        gauge(registry, "cutover.backfill.running", tags, "1 while a backfill copies or cleans, else 0",
+        meters.gauge(registry, "cutover.backfill.running", "1 while a backfill copies or cleans, else 0",
                 p -> p.phase() == BackfillProgress.Phase.COPYING || p.phase() == BackfillProgress.Phase.CLEANING_TARGET
                         ? 1 : 0);
-        gauge(registry, "cutover.backfill.paused", tags, "1 while the backfill is paused, else 0",
+        meters.gauge(registry, "cutover.backfill.paused", "1 while the backfill is paused, else 0",
                 p -> p.phase() == BackfillProgress.Phase.PAUSED ? 1 : 0);
-        TimeGauge.builder("cutover.backfill.remaining", this, TimeUnit.MILLISECONDS,
-                        m -> m.last.estimatedRemaining().toMillis())
-                .tags(tags).description("Estimated time left of the backfill").register(registry);
-        counter(registry, "cutover.backfill.rows.deleted", tags, "Target rows the backfill deleted because the source"
+        meters.timeGauge(registry, "cutover.backfill.remaining", TimeUnit.MILLISECONDS,
+                "Estimated time left of the backfill", p -> p.estimatedRemaining().toMillis());
+        meters.counter(registry, "cutover.backfill.rows.deleted", "Target rows the backfill deleted because the source"
                 + " lacked them", BackfillProgress::rowsDeleted);
-        counter(registry, "cutover.backfill.chunk.retries", tags, "Backfill chunks rolled back and tried again",
+        meters.counter(registry, "cutover.backfill.chunk.retries", "Backfill chunks rolled back and tried again",
                 BackfillProgress::chunkRetries);
-        counter(registry, "cutover.backfill.back.offs", tags, "Times the backfill halved its duty cycle because dual-write"
+        meters.counter(registry, "cutover.backfill.back.offs", "Times the backfill halved its duty cycle because dual-write"
                 + " copies, or their slowest percent, were slower than without it", BackfillProgress::backOffs);
-        FunctionCounter.builder("cutover.backfill.back.off.time", this, m -> m.last.backOffTime().toNanos() / 1e9)
-                .tags(tags).baseUnit("seconds").description("Time the backfill waited for the application's writes:"
-                        + " back-off waits and baseline windows").register(registry);
-        gauge(registry, "cutover.backfill.duty.cycle", tags, "Share of time the backfill copies, 1 when not backing off",
+        meters.counter(registry, "cutover.backfill.back.off.time", "seconds",
+                "Time the backfill waited for the application's writes:" + " back-off waits and baseline windows",
+                p -> p.backOffTime().toNanos() / 1e9);
+        meters.gauge(registry, "cutover.backfill.duty.cycle", "Share of time the backfill copies, 1 when not backing off",
                 BackfillProgress::dutyCycle);
-        TimeGauge.builder("cutover.backfill.baseline.copy.time", this, TimeUnit.MICROSECONDS,
-                        m -> m.last.baselineCopyTime().toNanos() / 1e3)
-                .tags(tags).description("Average dual-write copy time without the backfill, the back-off's baseline")
-                .register(registry);
-    }
-
-    private void gauge(MeterRegistry registry, String name, Tags tags, String description,
-            ToDoubleFunction<BackfillProgress> value) {
-        Gauge.builder(name, this, m -> value.applyAsDouble(m.last)).tags(tags).description(description).register(registry);
-    }
-
-    private void counter(MeterRegistry registry, String name, Tags tags, String description,
-            ToDoubleFunction<BackfillProgress> value) {
-        FunctionCounter.builder(name, this, m -> value.applyAsDouble(m.last)).tags(tags).description(description)
-                .register(registry);
+        meters.timeGauge(registry, "cutover.backfill.baseline.copy.time", TimeUnit.MICROSECONDS,
+                "Average dual-write copy time without the backfill, the back-off's baseline",
+                p -> p.baselineCopyTime().toNanos() / 1e3);
     }
 }

@@ -1,18 +1,13 @@
 package dev.cutover.verifier.micrometer;
 
 import dev.cutover.common.CutoverConfigurationException;
-import dev.cutover.common.internal.Names;
+import dev.cutover.dualwrite.internal.LatestProgressMeters;
 import dev.cutover.verifier.Progress;
 import dev.cutover.verifier.ProgressListener;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.TimeGauge;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
-import java.util.Objects;
 import java.util.concurrent.TimeUnit;
-import java.util.function.ToDoubleFunction;
 
 /**
  * Publishes the progress of a verifier's runs as Micrometer gauges tagged {@code migration}:
@@ -28,8 +23,7 @@ import java.util.function.ToDoubleFunction;
 public final class VerifierMetrics implements ProgressListener, MeterBinder {
     private static final Progress NONE = new Progress("", "", 0, 0, 0, Duration.ZERO, 0);
 
-    private final String migration;
-    private volatile Progress last = NONE;
+    private final LatestProgressMeters<Progress> meters;
 
     /**
      * Creates the binder.
@@ -39,29 +33,23 @@ public final class VerifierMetrics implements ProgressListener, MeterBinder {
      * @throws CutoverConfigurationException if the name is not a valid migration name
      */
     public VerifierMetrics(String migration) {
-        this.migration = Names.checkMigrationName(migration);
+        this.meters = new LatestProgressMeters<>(migration, NONE);
     }
 
     @Override
     public void onProgress(Progress progress) {
-        last = Objects.requireNonNull(progress, "null progress");
+        meters.report(progress);
     }
 
     @Override
     public void bindTo(MeterRegistry registry) {
-        Tags tags = Tags.of("migration", migration);
-        gauge(registry, "cutover.verifier.rows.done", tags, "Source rows compared by the latest run", Progress::rowsDone);
-        gauge(registry, "cutover.verifier.rows.expected", tags, "Source rows of the latest run's tables", Progress::rowsTotal);
-        gauge(registry, "cutover.verifier.rows.per.second", tags, "Rows compared per second by the latest run",
+        meters.gauge(registry, "cutover.verifier.rows.done", "Source rows compared by the latest run", Progress::rowsDone);
+        meters.gauge(registry, "cutover.verifier.rows.expected", "Source rows of the latest run's tables", Progress::rowsTotal);
+        meters.gauge(registry, "cutover.verifier.rows.per.second", "Rows compared per second by the latest run",
                 Progress::rowsPerSecond);
-        gauge(registry, "cutover.verifier.differences", tags, "Keys still different after re-checking in the latest run",
+        meters.gauge(registry, "cutover.verifier.differences", "Keys still different after re-checking in the latest run",
                 Progress::differences);
-        TimeGauge.builder("cutover.verifier.remaining", this, TimeUnit.MILLISECONDS,
-                        m -> m.last.estimatedRemaining().toMillis())
-                .tags(tags).description("Estimated time left of the latest run").register(registry);
-    }
-
-    private void gauge(MeterRegistry registry, String name, Tags tags, String description, ToDoubleFunction<Progress> value) {
-        Gauge.builder(name, this, m -> value.applyAsDouble(m.last)).tags(tags).description(description).register(registry);
+        meters.timeGauge(registry, "cutover.verifier.remaining", TimeUnit.MILLISECONDS,
+                "Estimated time left of the latest run", p -> p.estimatedRemaining().toMillis());
     }
 }
