@@ -4,13 +4,10 @@ import dev.cutover.dualwrite.Backfill;
 import dev.cutover.dualwrite.BackfillProgress;
 import dev.cutover.dualwrite.DualWriteStats;
 import dev.cutover.dualwrite.KeyResync;
-import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.FlagStore;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Stage;
 import dev.cutover.testsupport.Engine;
-import dev.cutover.testsupport.TestDatabase;
-import dev.cutover.testsupport.TestDatabases;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -19,7 +16,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import javax.sql.DataSource;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -57,7 +53,6 @@ import org.openjdk.jmh.annotations.TearDown;
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class BackfillBenchmark {
     private static final int BASELINE_CHUNK = 1_000;
-    private static final String COLUMNS = "id, name, amount, created, note, active";
     private static final int WIDTH = 6;
 
     @Param({"POSTGRESQL", "MARIADB"})
@@ -67,27 +62,16 @@ public class BackfillBenchmark {
     @Param({"100000"})
     public int rows;
 
-    private TestDatabase sourceDb;
-    private TestDatabase targetDb;
-    private DataSource sourcePool;
-    private DataSource targetPool;
+    private ItemTables tables;
     private MigrationFlags flags;
     private Backfill backfill;
 
     @Setup(Level.Trial)
     public void setUp() {
-        sourceDb = TestDatabases.create(Engine.valueOf(source), "bfbenchsrc");
-        targetDb = TestDatabases.create(Engine.POSTGRESQL, "bfbenchtgt");
-        VerifierBenchmark.load(sourceDb, rows);
-        targetDb.execute("CREATE TABLE item (id BIGINT PRIMARY KEY, name VARCHAR(60) NOT NULL, amount NUMERIC(12,2) NOT NULL,"
-                + " created TIMESTAMP(6) NOT NULL, note VARCHAR(40), active BOOLEAN NOT NULL)");
-        sourcePool = sourceDb.dataSource(4);
-        targetPool = targetDb.dataSource(4);
+        tables = ItemTables.emptyTarget(Engine.valueOf(source), "bfbench", rows);
         flags = MigrationFlags.builder(FlagStore.inMemory()).declare("items").build();
         flags.forceMoveTo("items", Stage.DUAL_WRITE, "bench", "bench");
-        TableMapping mapping = TableMapping.builder("items").sourceTable("item").key("id", Long.class)
-                .column("name").column("amount").column("created").column("note").column("active").build();
-        KeyResync resync = KeyResync.builder(sourcePool, targetPool).mapping(mapping).build();
+        KeyResync resync = KeyResync.builder(tables.sourcePool(), tables.targetPool()).mapping(ItemTables.mapping()).build();
         // One backfill object: each run after a finished one starts over, as a new backfill would. With
         // the migration's stats, as the runtime wires it: the back-off's baseline window is paid, and no
         // application writes means no back-off.
@@ -96,14 +80,13 @@ public class BackfillBenchmark {
 
     @Setup(Level.Invocation)
     public void emptyTarget() {
-        targetDb.execute("TRUNCATE item");
+        tables.targetDb().execute("TRUNCATE item");
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
         flags.close();
-        sourceDb.close();
-        targetDb.close();
+        tables.close();
     }
 
     /** Rows copied, counted by JMH per second of measured time. */
@@ -124,8 +107,8 @@ public class BackfillBenchmark {
     public long baseline_keysetBatchCopy(CopiedRows counted) throws SQLException {
         long copied = 0;
         long after = Long.MIN_VALUE;
-        try (Connection from = sourcePool.getConnection(); Connection to = targetPool.getConnection();
-                PreparedStatement select = from.prepareStatement("SELECT " + COLUMNS + " FROM item WHERE id > ?"
+        try (Connection from = tables.sourcePool().getConnection(); Connection to = tables.targetPool().getConnection();
+                PreparedStatement select = from.prepareStatement("SELECT " + ItemTables.COLUMNS + " FROM item WHERE id > ?"
                         + " ORDER BY id LIMIT " + BASELINE_CHUNK)) {
             while (true) {
                 select.setLong(1, after);
@@ -148,7 +131,7 @@ public class BackfillBenchmark {
                     return copied;
                 }
                 String tuple = "(" + String.join(", ", Collections.nCopies(WIDTH, "?")) + ")";
-                try (PreparedStatement insert = to.prepareStatement("INSERT INTO item (" + COLUMNS + ") VALUES "
+                try (PreparedStatement insert = to.prepareStatement("INSERT INTO item (" + ItemTables.COLUMNS + ") VALUES "
                         + String.join(", ", Collections.nCopies(chunkRows, tuple)))) {
                     for (int i = 0; i < values.size(); i++) {
                         insert.setObject(i + 1, values.get(i));

@@ -126,13 +126,13 @@ public class BackfillLatencyBenchmark {
             Item loaded = Item.loaded(id);
             history.add(oracle.begin(id, "bulk load", Effect.requiring(Item::absent, absent -> loaded)));
         }
-        VerifierBenchmark.load(sourceDb, rows);
+        ItemTables.load(sourceDb, rows);
         history.forEach(AcknowledgedWriteOracle.Write::acknowledged);
         if (backfilling) {
             targetDb.execute("CREATE TABLE item (id BIGINT PRIMARY KEY, name VARCHAR(60) NOT NULL, amount NUMERIC(12,2) NOT NULL,"
                     + " created TIMESTAMP(6) NOT NULL, note VARCHAR(40), active BOOLEAN NOT NULL)");
         } else {
-            VerifierBenchmark.load(targetDb, rows);
+            ItemTables.load(targetDb, rows);
         }
 
         DataSource sourcePool = sourceDb.dataSource(12);
@@ -348,7 +348,7 @@ public class BackfillLatencyBenchmark {
     record Item(boolean exists, String name, long cents, String note, boolean active) {
         static final Item ABSENT = new Item(false, null, 0, null, false);
 
-        /** The row {@link VerifierBenchmark#load} writes for a key. */
+        /** The row {@link ItemTables#load} writes for a key. */
         static Item loaded(long id) {
             return new Item(true, "näme-" + id, id % 10_000, id % 7 == 0 ? null : "n" + id % 13, id % 2 == 0);
         }

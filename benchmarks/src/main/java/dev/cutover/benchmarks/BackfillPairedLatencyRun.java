@@ -67,7 +67,7 @@ public final class BackfillPairedLatencyRun {
         String[] engines = pair.split("-");
         try (TestDatabase sourceDb = TestDatabases.create(Engine.valueOf(engines[0].toUpperCase(Locale.ROOT)), "bfpairsrc");
                 TestDatabase targetDb = TestDatabases.create(Engine.valueOf(engines[1].toUpperCase(Locale.ROOT)), "bfpairtgt")) {
-            VerifierBenchmark.load(sourceDb, ROWS);
+            ItemTables.load(sourceDb, ROWS);
             targetDb.execute("CREATE TABLE item (id BIGINT PRIMARY KEY, name VARCHAR(60) NOT NULL, amount NUMERIC(12,2) NOT NULL,"
                     + " created TIMESTAMP(6) NOT NULL, note VARCHAR(40), active BOOLEAN NOT NULL)");
             DataSource sourcePool = sourceDb.dataSource(12);

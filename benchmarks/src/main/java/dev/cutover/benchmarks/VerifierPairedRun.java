@@ -46,8 +46,8 @@ public final class VerifierPairedRun {
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 25;
         try (TestDatabase sourceDb = TestDatabases.create(engine, "pairsrc");
                 TestDatabase targetDb = TestDatabases.create(Engine.POSTGRESQL, "pairtgt")) {
-            VerifierBenchmark.load(sourceDb, ROWS);
-            VerifierBenchmark.load(targetDb, ROWS);
+            ItemTables.load(sourceDb, ROWS);
+            ItemTables.load(targetDb, ROWS);
             DataSource source = sourceDb.dataSource(4);
             DataSource target = targetDb.dataSource(4);
             TableMapping mapping = TableMapping.builder("items").sourceTable("item").key("id", Long.class)
