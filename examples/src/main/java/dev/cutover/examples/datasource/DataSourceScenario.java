@@ -2,8 +2,11 @@ package dev.cutover.examples.datasource;
 
 import static dev.cutover.examples.ScenarioSteps.awaitShadowReads;
 import static dev.cutover.examples.ScenarioSteps.count;
+import static dev.cutover.examples.ScenarioSteps.finish;
+import static dev.cutover.examples.ScenarioSteps.readEveryKey;
 import static dev.cutover.examples.ScenarioSteps.requireDrained;
 import static dev.cutover.examples.ScenarioSteps.requireVerified;
+import static dev.cutover.examples.ScenarioSteps.shiftReads;
 import static dev.cutover.examples.ScenarioSteps.step;
 
 import com.zaxxer.hikari.HikariConfig;
@@ -168,14 +171,9 @@ public final class DataSourceScenario {
 
             // Reads move gradually, by key. A query with `id = ?` in its WHERE is routed by that key;
             // every read is also run on the other side off the request thread and compared.
-            migration.moveTo(Stage.SHIFT_READS, ACTOR, "start shifting reads");
-            migration.setShadowReadPercent(100, ACTOR, "compare every read while the table is small");
-            migration.setTargetReadPercent(50, ACTOR, "half the keys on the target");
-            step(out, flags, MIGRATION, "SHIFT_READS at 50%: reads of half the accounts answered by the target");
-            long shadowed = readEveryAccount(out, accounts, router);
-            migration.setTargetReadPercent(100, ACTOR, "all reads on the target");
-            step(out, flags, MIGRATION, "SHIFT_READS at 100%: every read from the target, writes still on the source first");
-            shadowed += readEveryAccount(out, accounts, router);
+            long shadowed = shiftReads(out, flags, migration, ACTOR, 50, "half the keys on the target",
+                    "SHIFT_READS at 50%: reads of half the accounts answered by the target",
+                    () -> readEveryKey(out, router, EXISTING_ACCOUNTS, "balances", accounts::balance));
 
             // The target becomes the system of record; the source keeps receiving copies, so a
             // rollback finds it complete. Move the primary only with an empty queue.
@@ -211,31 +209,10 @@ public final class DataSourceScenario {
                             + " shadow comparisons %d (mismatches %d), differing rows %d%n",
                     outcome.accounts(), outcome.sourceReads(), outcome.targetReads(), outcome.mirrored(),
                     outcome.queued(), outcome.shadowCompared(), outcome.mismatched(), differing.size());
-            if (!differing.isEmpty()) {
-                throw new IllegalStateException("the target differs from the source: " + differing);
-            }
-            if (outcome.mismatched() > 0) {
-                throw new IllegalStateException("shadow reads found the target answering differently: "
-                        + router.recentMismatches());
-            }
-
-            migration.moveTo(Stage.TARGET_ONLY, ACTOR, "migration done");
-            step(out, flags, MIGRATION, "TARGET_ONLY: the legacy database is no longer written; keep it as a backup for a while");
+            finish(out, flags, migration, ACTOR, differing, outcome.mismatched());
             out.println("OK: the target equals the source, and the JDBC code did not change.");
             return outcome;
         }
-    }
-
-    /** Reads every existing account's balance once; returns how many reads it made. */
-    private static long readEveryAccount(PrintStream out, AccountStore accounts, ReadRouter router) throws SQLException {
-        ReadRouterStats before = router.stats();
-        for (long id = 1; id <= EXISTING_ACCOUNTS; id++) {
-            accounts.balance(id);
-        }
-        ReadRouterStats after = router.stats();
-        out.printf(Locale.ROOT, "  read %d balances: %d answered by the target, %d by the source%n", EXISTING_ACCOUNTS,
-                after.targetReads() - before.targetReads(), after.sourceReads() - before.sourceReads());
-        return EXISTING_ACCOUNTS;
     }
 
     private static void createAccountsTable(DataSource dataSource) throws SQLException {

@@ -2,8 +2,11 @@ package dev.cutover.examples.jdbi;
 
 import static dev.cutover.examples.ScenarioSteps.awaitShadowReads;
 import static dev.cutover.examples.ScenarioSteps.count;
+import static dev.cutover.examples.ScenarioSteps.finish;
+import static dev.cutover.examples.ScenarioSteps.readEveryKey;
 import static dev.cutover.examples.ScenarioSteps.requireDrained;
 import static dev.cutover.examples.ScenarioSteps.requireVerified;
+import static dev.cutover.examples.ScenarioSteps.shiftReads;
 import static dev.cutover.examples.ScenarioSteps.step;
 
 import com.zaxxer.hikari.HikariConfig;
@@ -16,7 +19,6 @@ import dev.cutover.examples.shop.TableCheck;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Stage;
 import dev.cutover.router.ReadRouter;
-import dev.cutover.router.ReadRouterStats;
 import dev.cutover.verifier.VerificationReport;
 import java.io.PrintStream;
 import java.sql.Connection;
@@ -154,14 +156,9 @@ public final class JdbiScenario {
 
             // Reads move gradually. A key's side is sticky: raising the percentage only ever moves
             // keys to the target. Shadow reads compare the other side's answer off the request thread.
-            migration.moveTo(Stage.SHIFT_READS, ACTOR, "start shifting reads");
-            migration.setShadowReadPercent(100, ACTOR, "compare every read while the table is small");
-            migration.setTargetReadPercent(25, ACTOR, "first read step");
-            step(out, flags, MIGRATION, "SHIFT_READS at 25%: a quarter of the keys are read from the target");
-            long shadowed = readEveryUser(out, users, router);
-            migration.setTargetReadPercent(100, ACTOR, "all reads on the target");
-            step(out, flags, MIGRATION, "SHIFT_READS at 100%: every read from the target, writes still on the source first");
-            shadowed += readEveryUser(out, users, router);
+            long shadowed = shiftReads(out, flags, migration, ACTOR, 25, "first read step",
+                    "SHIFT_READS at 25%: a quarter of the keys are read from the target",
+                    () -> readEveryKey(out, router, EXISTING_USERS, "users", users::find));
 
             // The target becomes the system of record; the source keeps receiving copies, so a
             // rollback finds it complete. Move the primary only with an empty queue.
@@ -195,31 +192,10 @@ public final class JdbiScenario {
                             + " shadow comparisons %d (mismatches %d), differing rows %d%n",
                     outcome.users(), outcome.sourceReads(), outcome.targetReads(), outcome.mirrored(), outcome.queued(),
                     outcome.shadowCompared(), outcome.mismatched(), differing.size());
-            if (!differing.isEmpty()) {
-                throw new IllegalStateException("the target differs from the source: " + differing);
-            }
-            if (outcome.mismatched() > 0) {
-                throw new IllegalStateException("shadow reads found the target answering differently: "
-                        + router.recentMismatches());
-            }
-
-            migration.moveTo(Stage.TARGET_ONLY, ACTOR, "migration done");
-            step(out, flags, MIGRATION, "TARGET_ONLY: the legacy database is no longer written; keep it as a backup for a while");
+            finish(out, flags, migration, ACTOR, differing, outcome.mismatched());
             out.println("OK: the target equals the source, and the application never noticed.");
             return outcome;
         }
-    }
-
-    /** Reads every existing user once through the wrapped DAO; returns how many reads it made. */
-    private static long readEveryUser(PrintStream out, UserDao users, ReadRouter router) {
-        ReadRouterStats before = router.stats();
-        for (long id = 1; id <= EXISTING_USERS; id++) {
-            users.find(id);
-        }
-        ReadRouterStats after = router.stats();
-        out.printf(Locale.ROOT, "  read %d users: %d answered by the target, %d by the source%n", EXISTING_USERS,
-                after.targetReads() - before.targetReads(), after.sourceReads() - before.sourceReads());
-        return EXISTING_USERS;
     }
 
     private static void createUsersTable(DataSource dataSource) throws SQLException {
