@@ -578,6 +578,8 @@ public final class Cutover implements AutoCloseable {
          * @param registry the registry; default none, and no meters
          * @return this builder
          */
+        // Micrometer is optional (requires static): an application that passes a registry requires it itself.
+        @SuppressWarnings("exports")
         public Builder meterRegistry(MeterRegistry registry) {
             this.meterRegistry = Objects.requireNonNull(registry, "null registry");
             return this;

@@ -35,6 +35,8 @@ import java.util.concurrent.TimeUnit;
  * <p>Usage: {@code BackfillMetrics metrics = new BackfillMetrics("users"); metrics.bindTo(registry);
  * Backfill.builder(...).listener(metrics)}; the runtime does this when it has a registry. Thread-safe.
  */
+// Micrometer is optional (requires static): an application that binds meters requires it itself.
+@SuppressWarnings("exports")
 public final class BackfillMetrics implements BackfillListener, MeterBinder {
     private static final BackfillProgress NONE = new BackfillProgress("", "", BackfillProgress.Phase.NOT_STARTED, 0, 0,
             0, 0, 0, 0, 0, 0, Duration.ZERO, Duration.ZERO, Duration.ZERO, 1, Duration.ZERO);

@@ -40,6 +40,8 @@ import java.util.function.ToLongFunction;
  * <p>Usage: {@code new DualWriteMetrics(stats, "customers").bindTo(registry)}. The meters read the
  * counters when scraped; binding costs the write path nothing. Thread-safe.
  */
+// Micrometer is optional (requires static): an application that binds meters requires it itself.
+@SuppressWarnings("exports")
 public final class DualWriteMetrics implements MeterBinder {
     private final DualWriteStats stats;
     private final String migration;

@@ -35,6 +35,8 @@ import java.util.Objects;
  * migration that appears later. This class is the only one in the module that uses Micrometer,
  * which is an optional dependency. Thread-safe.
  */
+// Micrometer is optional (requires static): an application that binds meters requires it itself.
+@SuppressWarnings("exports")
 public final class MigrationFlagsMetrics implements MeterBinder {
     private static final String TAG = "migration";
 

@@ -53,6 +53,8 @@ import java.util.function.BiFunction;
  * {@link #audit} is empty. Since a provider has no versions, {@link MigrationState#version()} counts
  * the changes this store has seen. Thread-safe.
  */
+// OpenFeature is optional (requires static): an application that passes a Client requires it itself.
+@SuppressWarnings("exports")
 public final class OpenFeatureFlagStore implements FlagStore {
     /** The default first part of every flag key. */
     public static final String DEFAULT_KEY_PREFIX = "cutover";

@@ -41,6 +41,8 @@ import java.util.function.ToLongFunction;
  * <p>Usage: {@code new ReadRouterMetrics(router).bindTo(registry)}. The meters read the router's
  * counters when scraped; binding costs the read path nothing. Thread-safe.
  */
+// Micrometer is optional (requires static): an application that binds meters requires it itself.
+@SuppressWarnings("exports")
 public final class ReadRouterMetrics implements MeterBinder {
     private final ReadRouter router;
 

@@ -37,6 +37,8 @@ import java.util.concurrent.TimeUnit;
  * gauges read the store's counts, at most once a second however often they are scraped. This class
  * is the only one in the module that uses Micrometer, which is an optional dependency. Thread-safe.
  */
+// Micrometer is optional (requires static): an application that binds meters requires it itself.
+@SuppressWarnings("exports")
 public final class RetryQueueMetrics implements MeterBinder {
     /** How long one read of the store's counts serves the gauges. */
     static final Duration STATS_MAX_AGE = Duration.ofSeconds(1);

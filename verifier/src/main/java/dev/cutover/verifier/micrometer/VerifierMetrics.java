@@ -20,6 +20,8 @@ import java.util.concurrent.TimeUnit;
  * <p>Usage: {@code VerifierMetrics metrics = new VerifierMetrics("customers"); metrics.bindTo(registry);
  * Verifier.builder(source, target).progressListener(metrics)...}. Thread-safe.
  */
+// Micrometer is optional (requires static): an application that binds meters requires it itself.
+@SuppressWarnings("exports")
 public final class VerifierMetrics implements ProgressListener, MeterBinder {
     private static final Progress NONE = new Progress("", "", 0, 0, 0, Duration.ZERO, 0);
 
