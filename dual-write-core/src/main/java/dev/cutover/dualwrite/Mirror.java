@@ -120,10 +120,6 @@ final class Mirror {
         return resync;
     }
 
-    CircuitBreaker breaker() {
-        return breaker;
-    }
-
     /**
      * Mirrors the keys a call's primary write committed, within one copy budget: each is queued
      * behind its pending entries, else copied, else queued. Under a write permit (the fenced primary
