@@ -192,22 +192,25 @@ final class Mirror {
         }
         // Several keys of one entity (a transaction's rows of one table, a write of several keys)
         // share one locking read and one upsert; what the batch leaves is copied key by key.
-        List<Key> oneByOne = toCopy.size() < 2 ? toCopy : new ArrayList<>();
-        for (List<Key> entityKeys : toCopy.size() < 2 ? List.<List<Key>>of() : byEntity(toCopy).values()) {
-            if (entityKeys.size() < 2 || budget.copyTimeSpent()
-                    || (permit != null && !permit.ensureBeforeDeadline())) {
-                oneByOne.addAll(entityKeys);
-                continue;
-            }
-            Batch batch = copyBatch(entityKeys, from, caller == null ? null : caller.connection(), budget, permit);
-            switch (batch.outcome()) {
-                case COPIED -> oneByOne.addAll(batch.rest());
-                case LATE -> {
-                    for (Key key : entityKeys) {
-                        inWindow &= late(key, from);
-                    }
+        List<Key> oneByOne = toCopy;
+        if (toCopy.size() > 1) {
+            oneByOne = new ArrayList<>();
+            for (List<Key> entityKeys : byEntity(toCopy).values()) {
+                if (entityKeys.size() < 2 || budget.copyTimeSpent()
+                        || (permit != null && !permit.ensureBeforeDeadline())) {
+                    oneByOne.addAll(entityKeys);
+                    continue;
                 }
-                case FAILED -> uncopied.addAll(entityKeys);
+                Batch batch = copyBatch(entityKeys, from, caller == null ? null : caller.connection(), budget, permit);
+                switch (batch.outcome()) {
+                    case COPIED -> oneByOne.addAll(batch.rest());
+                    case LATE -> {
+                        for (Key key : entityKeys) {
+                            inWindow &= late(key, from);
+                        }
+                    }
+                    case FAILED -> uncopied.addAll(entityKeys);
+                }
             }
         }
         for (Key key : oneByOne) {
