@@ -92,7 +92,7 @@ public class CutoverAutoConfiguration {
     @ConditionalOnProperty(prefix = "cutover.source", name = "url")
     @ConfigurationProperties("cutover.source.hikari")
     public HikariDataSource cutoverSourceDataSource(CutoverProperties properties) {
-        return pool(properties.getSource(), "cutover-source");
+        return pool(properties.source(), "cutover-source");
     }
 
     /**
@@ -105,7 +105,7 @@ public class CutoverAutoConfiguration {
     @ConditionalOnProperty(prefix = "cutover.target", name = "url")
     @ConfigurationProperties("cutover.target.hikari")
     public HikariDataSource cutoverTargetDataSource(CutoverProperties properties) {
-        return pool(properties.getTarget(), "cutover-target");
+        return pool(properties.target(), "cutover-target");
     }
 
     /**
@@ -122,7 +122,7 @@ public class CutoverAutoConfiguration {
     @ConditionalOnProperty(prefix = "cutover.source", name = "url")
     @ConfigurationProperties("cutover.state.hikari")
     public HikariDataSource cutoverStateDataSource(CutoverProperties properties) {
-        HikariDataSource pool = pool(properties.getSource(), "cutover-state");
+        HikariDataSource pool = pool(properties.source(), "cutover-state");
         pool.setMaximumPoolSize(4);
         pool.setMinimumIdle(1);
         return pool;
@@ -130,11 +130,11 @@ public class CutoverAutoConfiguration {
 
     private static HikariDataSource pool(CutoverProperties.Database database, String poolName) {
         HikariDataSource pool = new HikariDataSource();
-        pool.setJdbcUrl(database.getUrl());
-        pool.setUsername(database.getUsername());
-        pool.setPassword(database.getPassword());
-        if (StringUtils.hasText(database.getDriverClassName())) {
-            pool.setDriverClassName(database.getDriverClassName());
+        pool.setJdbcUrl(database.url());
+        pool.setUsername(database.username());
+        pool.setPassword(database.password());
+        if (StringUtils.hasText(database.driverClassName())) {
+            pool.setDriverClassName(database.driverClassName());
         }
         // hikari.pool-name, bound after this returns, may replace it.
         pool.setPoolName(poolName);
@@ -156,15 +156,15 @@ public class CutoverAutoConfiguration {
     @DependsOnDatabaseInitialization // the scripts may create Cutover's own tables
     public Cutover cutover(CutoverProperties properties, ConfigurableListableBeanFactory beanFactory,
             ObjectProvider<CutoverBuilderCustomizer> customizers, ObjectProvider<CutoverMappings> mappings) {
-        DataSource source = side(beanFactory, "cutover.source", properties.getSource(), SOURCE_DATA_SOURCE);
-        DataSource target = side(beanFactory, "cutover.target", properties.getTarget(), TARGET_DATA_SOURCE);
+        DataSource source = side(beanFactory, "cutover.source", properties.source(), SOURCE_DATA_SOURCE);
+        DataSource target = side(beanFactory, "cutover.target", properties.target(), TARGET_DATA_SOURCE);
         if (source == target) {
-            throw new InvalidConfigurationPropertyValueException("cutover.target", properties.getTarget().getBeanName(),
+            throw new InvalidConfigurationPropertyValueException("cutover.target", properties.target().beanName(),
                     "the source and the target are the same DataSource: name the old database as the source and the"
                             + " new one as the target");
         }
         DataSource state = null;
-        if (!StringUtils.hasText(properties.getSource().getBeanName()) && beanFactory.containsBean(STATE_DATA_SOURCE)) {
+        if (!StringUtils.hasText(properties.source().beanName()) && beanFactory.containsBean(STATE_DATA_SOURCE)) {
             state = beanFactory.getBean(STATE_DATA_SOURCE, DataSource.class);
             beanFactory.registerDependentBean(STATE_DATA_SOURCE, CUTOVER);
         }
@@ -174,8 +174,8 @@ public class CutoverAutoConfiguration {
 
     private static DataSource side(ConfigurableListableBeanFactory beanFactory, String prefix,
             CutoverProperties.Database database, String ownPool) {
-        boolean named = StringUtils.hasText(database.getBeanName());
-        boolean url = StringUtils.hasText(database.getUrl());
+        boolean named = StringUtils.hasText(database.beanName());
+        boolean url = StringUtils.hasText(database.url());
         if (named && url) {
             throw new MutuallyExclusiveConfigurationPropertiesException(List.of(prefix + ".bean-name", prefix + ".url"),
                     List.of(prefix + ".bean-name", prefix + ".url"));
@@ -189,7 +189,7 @@ public class CutoverAutoConfiguration {
                     + " scripts run there, not through the wrapped DataSource (or set cutover.data-source.enabled=false"
                     + " to keep the application's DataSource unwrapped)");
         }
-        String name = named ? database.getBeanName() : ownPool;
+        String name = named ? database.beanName() : ownPool;
         if (!beanFactory.containsBean(name)) {
             throw new InvalidConfigurationPropertyValueException(prefix + ".bean-name", name, "no bean of that name"
                     + " exists; DataSource beans: " + List.of(beanFactory.getBeanNamesForType(DataSource.class)));
@@ -226,9 +226,9 @@ public class CutoverAutoConfiguration {
                             + " migrations: rename it to cutover.data-source.migrations (a list, by default every"
                             + " registered migration)");
         }
-        CutoverProperties.WrappedDataSource settings = properties.getDataSource();
+        CutoverProperties.WrappedDataSource settings = properties.dataSource();
         Collection<Migration> migrations = cutover.migrations();
-        List<String> wrapped = new ArrayList<>(settings.getMigrations());
+        List<String> wrapped = new ArrayList<>(settings.migrations());
         if (wrapped.isEmpty()) {
             if (migrations.isEmpty()) {
                 throw new InvalidConfigurationPropertyValueException("cutover.data-source.migrations", null,
@@ -248,8 +248,8 @@ public class CutoverAutoConfiguration {
         }
         try {
             return cutover.dataSourceBuilder(wrapped.get(0), wrapped.subList(1, wrapped.size()).toArray(String[]::new))
-                    .passThrough(settings.getPassThrough().toArray(String[]::new))
-                    .crossDialectReads(settings.isCrossDialectReads()).build();
+                    .passThrough(settings.passThrough().toArray(String[]::new))
+                    .crossDialectReads(settings.crossDialectReads()).build();
         } catch (CutoverConfigurationException | IllegalArgumentException e) {
             throw new IllegalStateException("Cannot wrap the application's DataSource for migrations " + wrapped
                     + " (cutover.data-source.*): " + e.getMessage(), e);
@@ -311,7 +311,7 @@ public class CutoverAutoConfiguration {
                         return boot;
                     });
             return new SqlDataSourceScriptDatabaseInitializer(
-                    side(beanFactory, "cutover.source", properties.getSource(), SOURCE_DATA_SOURCE), settings);
+                    side(beanFactory, "cutover.source", properties.source(), SOURCE_DATA_SOURCE), settings);
         }
 
         /** {@code cutover.target.sql-init.*} on the target's DataSource; nothing when none of it is set. */
@@ -325,7 +325,7 @@ public class CutoverAutoConfiguration {
                         return none;
                     });
             return new SqlDataSourceScriptDatabaseInitializer(
-                    side(beanFactory, "cutover.target", properties.getTarget(), TARGET_DATA_SOURCE), settings);
+                    side(beanFactory, "cutover.target", properties.target(), TARGET_DATA_SOURCE), settings);
         }
     }
 

@@ -49,8 +49,10 @@ import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.Status;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.context.properties.source.MutuallyExclusiveConfigurationPropertiesException;
+import org.springframework.boot.sql.init.DatabaseInitializationMode;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.assertj.AssertableWebApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -106,9 +108,9 @@ class CutoverAutoConfigurationTest {
                 .run(context -> {
                     assertThat(context).hasNotFailed();
                     CutoverProperties properties = context.getBean(CutoverProperties.class);
-                    assertThat(properties.getRetryQueue().getWorkerCount()).isEqualTo(3);
-                    assertThat(properties.getVerifier().getChunkSize()).isEqualTo(500);
-                    assertThat(properties.getHealth().getMaxParked()).isEqualTo(2);
+                    assertThat(properties.retryQueue().workerCount()).isEqualTo(3);
+                    assertThat(properties.verifier().chunkSize()).isEqualTo(500);
+                    assertThat(properties.health().maxParked()).isEqualTo(2);
                     HikariDataSource source = context.getBean(CutoverAutoConfiguration.SOURCE_DATA_SOURCE,
                             HikariDataSource.class);
                     HikariDataSource target = context.getBean(CutoverAutoConfiguration.TARGET_DATA_SOURCE,
@@ -126,6 +128,47 @@ class CutoverAutoConfigurationTest {
                     assertThat(cutover.migration("accounts").rowCopier().logValues()).as("values stay out by default")
                             .isFalse();
                 });
+    }
+
+    /**
+     * Bound through the records' constructors: an unset option of the runtime stays null (the
+     * runtime's default applies), the starter's own options take the defaults they always had, and a
+     * side's sql-init is there only when one of its keys is set.
+     */
+    @Test
+    void unsetPropertiesBindToTheStartersDefaultsOrToNull() {
+        ApplicationContextRunner bindOnly = new ApplicationContextRunner()
+                .withUserConfiguration(PropertiesOnly.class);
+        bindOnly.run(context -> {
+            CutoverProperties properties = context.getBean(CutoverProperties.class);
+            assertThat(properties.enabled()).isTrue();
+            assertThat(properties.createTables()).isFalse();
+            assertThat(properties.logValues()).isFalse();
+            assertThat(properties.tablePrefix()).isNull();
+            assertThat(properties.dataSource()).isEqualTo(
+                    new CutoverProperties.WrappedDataSource(true, List.of(), List.of(), false));
+            assertThat(properties.health()).isEqualTo(
+                    new CutoverProperties.Health(10_000, Duration.ofMinutes(5), 0, "DEGRADED"));
+            assertThat(properties.flags()).isEqualTo(new CutoverProperties.Flags(null, null, null, null, null, null));
+            assertThat(properties.retryQueue().workerCount()).isNull();
+            assertThat(properties.backfill().chunkTime()).isNull();
+            assertThat(properties.source().url()).isNull();
+            assertThat(properties.source().sqlInit()).isNull();
+        });
+        bindOnly.withPropertyValues("cutover.source.sql-init.mode=never", "cutover.source.password=s3cret",
+                "cutover.data-source.migrations=orders,accounts", "cutover.flags.refresh-interval=2s").run(context -> {
+                    CutoverProperties properties = context.getBean(CutoverProperties.class);
+                    assertThat(properties.source().sqlInit().getMode()).isEqualTo(DatabaseInitializationMode.NEVER);
+                    assertThat(properties.target().sqlInit()).isNull();
+                    assertThat(properties.dataSource().migrations()).containsExactly("orders", "accounts");
+                    assertThat(properties.flags().refreshInterval()).isEqualTo(Duration.ofSeconds(2));
+                    assertThat(properties.source().toString()).doesNotContain("s3cret");
+                });
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @EnableConfigurationProperties(CutoverProperties.class)
+    static class PropertiesOnly {
     }
 
     @Test
@@ -447,7 +490,7 @@ class CutoverAutoConfigurationTest {
             ApplicationContextRunner acrossDialects = withDatabases()
                     .withPropertyValues("cutover.target.url=" + h2Target.jdbcUrl());
             acrossDialects.run(context -> {
-                assertThat(context.getBean(CutoverProperties.class).getDataSource().isCrossDialectReads()).as("the default").isFalse();
+                assertThat(context.getBean(CutoverProperties.class).dataSource().crossDialectReads()).as("the default").isFalse();
                 assertThat(readBalanceAtShiftReads(context)).as("served by the PostgreSQL source").isEqualTo(100);
                 assertThat(context.getBean(Cutover.class).migration("accounts").router().stats().targetReads())
                         .isZero();

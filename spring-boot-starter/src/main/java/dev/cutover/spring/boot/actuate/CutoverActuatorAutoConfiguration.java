@@ -47,7 +47,7 @@ public class CutoverActuatorAutoConfiguration {
     @ConditionalOnEnabledHealthIndicator("cutover")
     public CutoverHealthIndicator cutoverHealthIndicator(Cutover cutover, CutoverProperties properties,
             ObjectProvider<CutoverDataSource> dataSources) {
-        return new CutoverHealthIndicator(cutover, properties.getHealth(), dataSources.orderedStream().toList(),
+        return new CutoverHealthIndicator(cutover, properties.health(), dataSources.orderedStream().toList(),
                 Clock.systemUTC());
     }
 

@@ -92,17 +92,17 @@ public class CutoverHealthIndicator extends AbstractHealthIndicator {
                     .filter(d -> !d.isNegative()).orElse(Duration.ZERO);
             detail.put("queue", Map.of("pending", stats.pending(), "parked", stats.parked(),
                     "oldestPendingAge", age.toString()));
-            if (stats.pending() > thresholds.getMaxQueueDepth()) {
+            if (stats.pending() > thresholds.maxQueueDepth()) {
                 problems.add(migration.name() + ": " + stats.pending() + " copies pending, above "
-                        + thresholds.getMaxQueueDepth() + " (cutover.health.max-queue-depth)");
+                        + thresholds.maxQueueDepth() + " (cutover.health.max-queue-depth)");
             }
-            if (age.compareTo(thresholds.getMaxOldestAge()) > 0) {
+            if (age.compareTo(thresholds.maxOldestAge()) > 0) {
                 problems.add(migration.name() + ": the oldest pending copy waits since " + age + ", longer than "
-                        + thresholds.getMaxOldestAge() + " (cutover.health.max-oldest-age)");
+                        + thresholds.maxOldestAge() + " (cutover.health.max-oldest-age)");
             }
-            if (stats.parked() > thresholds.getMaxParked()) {
+            if (stats.parked() > thresholds.maxParked()) {
                 problems.add(migration.name() + ": " + stats.parked() + " copies parked, above "
-                        + thresholds.getMaxParked() + " (cutover.health.max-parked): list them with"
+                        + thresholds.maxParked() + " (cutover.health.max-parked): list them with"
                         + " cutover.retryQueue().parked(n), then requeue or discard");
             }
             details.put(migration.name(), detail);
@@ -114,7 +114,7 @@ public class CutoverHealthIndicator extends AbstractHealthIndicator {
         if (down) {
             builder.down();
         } else if (!problems.isEmpty()) {
-            builder.status(new Status(thresholds.getDegradedStatus()));
+            builder.status(new Status(thresholds.degradedStatus()));
         } else {
             builder.up();
         }

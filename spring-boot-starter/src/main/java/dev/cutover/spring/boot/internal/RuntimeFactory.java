@@ -45,11 +45,11 @@ public final class RuntimeFactory {
     public static Cutover build(CutoverProperties properties, DataSource source, DataSource target, DataSource state,
             List<CutoverBuilderCustomizer> customizers, List<CutoverMappings> mappings) {
         Cutover.Builder builder = Cutover.builder(source, target)
-                .createTables(properties.isCreateTables())
-                .logValues(properties.isLogValues())
+                .createTables(properties.createTables())
+                .logValues(properties.logValues())
                 .startQueueWorkers(false);
-        String prefix = properties.getTablePrefix() == null ? JdbcFlagStoreConfig.DEFAULT_TABLE_PREFIX
-                : properties.getTablePrefix();
+        String prefix = properties.tablePrefix() == null ? JdbcFlagStoreConfig.DEFAULT_TABLE_PREFIX
+                : properties.tablePrefix();
         try {
             builder.tablePrefix(prefix);
         } catch (CutoverConfigurationException e) {
@@ -58,15 +58,15 @@ public final class RuntimeFactory {
         if (state != null) {
             builder.stateDataSource(state);
         }
-        Options<MigrationFlags.Builder> flags = flags(properties.getFlags());
-        Options<RetryQueueConfig.Builder> queue = queue(properties.getRetryQueue());
-        Options<KeyResync.Builder> copier = rowCopier(properties.getRowCopier(), source, target);
+        Options<MigrationFlags.Builder> flags = flags(properties.flags());
+        Options<RetryQueueConfig.Builder> queue = queue(properties.retryQueue());
+        Options<KeyResync.Builder> copier = rowCopier(properties.rowCopier(), source, target);
         builder.flags(flags::applyTo).retryQueue(queue::applyTo).rowCopier(copier::applyTo)
-                .readRouterConfig(readRouter(properties.getReadRouter()))
-                .verifierConfig(verifier(properties.getVerifier()))
-                .backfillConfig(backfill(properties.getBackfill()));
+                .readRouterConfig(readRouter(properties.readRouter()))
+                .verifierConfig(verifier(properties.verifier()))
+                .backfillConfig(backfill(properties.backfill()));
         customizers.forEach(customizer -> customizer.customize(builder));
-        if (!properties.isCreateTables()) {
+        if (!properties.createTables()) {
             requireTables(state == null ? source : state, prefix);
         }
         Cutover cutover;
@@ -95,53 +95,53 @@ public final class RuntimeFactory {
         // Setters check their values; build() would start a refresher, so it is not tried.
         return new Options<MigrationFlags.Builder>("cutover.flags", () -> MigrationFlags.builder(FlagStore.inMemory()),
                 b -> { })
-                .set("refresh-interval", p.getRefreshInterval(), MigrationFlags.Builder::refreshInterval)
-                .set("load-timeout", p.getLoadTimeout(), MigrationFlags.Builder::loadTimeout)
-                .set("start-timeout", p.getStartTimeout(), MigrationFlags.Builder::startTimeout)
-                .set("handover-pause", p.getHandoverPause(), MigrationFlags.Builder::handoverPause)
-                .set("max-handover-wait", p.getMaxHandoverWait(), MigrationFlags.Builder::maxHandoverWait)
-                .set("start-during-store-outage", p.getStartDuringStoreOutage(),
+                .set("refresh-interval", p.refreshInterval(), MigrationFlags.Builder::refreshInterval)
+                .set("load-timeout", p.loadTimeout(), MigrationFlags.Builder::loadTimeout)
+                .set("start-timeout", p.startTimeout(), MigrationFlags.Builder::startTimeout)
+                .set("handover-pause", p.handoverPause(), MigrationFlags.Builder::handoverPause)
+                .set("max-handover-wait", p.maxHandoverWait(), MigrationFlags.Builder::maxHandoverWait)
+                .set("start-during-store-outage", p.startDuringStoreOutage(),
                         MigrationFlags.Builder::startDuringStoreOutage);
     }
 
     private static Options<RetryQueueConfig.Builder> queue(CutoverProperties.RetryQueue p) {
         return new Options<RetryQueueConfig.Builder>("cutover.retry-queue", RetryQueueConfig::custom,
                 RetryQueueConfig.Builder::build)
-                .set("worker-count", p.getWorkerCount(), RetryQueueConfig.Builder::workerCount)
-                .set("batch-size", p.getBatchSize(), RetryQueueConfig.Builder::batchSize)
-                .set("max-attempts", p.getMaxAttempts(), RetryQueueConfig.Builder::maxAttempts)
-                .set("lease-duration", p.getLeaseDuration(), RetryQueueConfig.Builder::leaseDuration)
-                .set("poll-interval", p.getPollInterval(), RetryQueueConfig.Builder::pollInterval)
-                .set("initial-backoff", p.getInitialBackoff(), RetryQueueConfig.Builder::initialBackoff)
-                .set("backoff-multiplier", p.getBackoffMultiplier(), RetryQueueConfig.Builder::backoffMultiplier)
-                .set("backoff-jitter", p.getBackoffJitter(), RetryQueueConfig.Builder::backoffJitter)
-                .set("max-backoff", p.getMaxBackoff(), RetryQueueConfig.Builder::maxBackoff)
-                .set("replays-per-second", p.getReplaysPerSecond(), RetryQueueConfig.Builder::replaysPerSecond)
-                .set("shutdown-timeout", p.getShutdownTimeout(), RetryQueueConfig.Builder::shutdownTimeout)
-                .set("instance-id", p.getInstanceId(), RetryQueueConfig.Builder::instanceId);
+                .set("worker-count", p.workerCount(), RetryQueueConfig.Builder::workerCount)
+                .set("batch-size", p.batchSize(), RetryQueueConfig.Builder::batchSize)
+                .set("max-attempts", p.maxAttempts(), RetryQueueConfig.Builder::maxAttempts)
+                .set("lease-duration", p.leaseDuration(), RetryQueueConfig.Builder::leaseDuration)
+                .set("poll-interval", p.pollInterval(), RetryQueueConfig.Builder::pollInterval)
+                .set("initial-backoff", p.initialBackoff(), RetryQueueConfig.Builder::initialBackoff)
+                .set("backoff-multiplier", p.backoffMultiplier(), RetryQueueConfig.Builder::backoffMultiplier)
+                .set("backoff-jitter", p.backoffJitter(), RetryQueueConfig.Builder::backoffJitter)
+                .set("max-backoff", p.maxBackoff(), RetryQueueConfig.Builder::maxBackoff)
+                .set("replays-per-second", p.replaysPerSecond(), RetryQueueConfig.Builder::replaysPerSecond)
+                .set("shutdown-timeout", p.shutdownTimeout(), RetryQueueConfig.Builder::shutdownTimeout)
+                .set("instance-id", p.instanceId(), RetryQueueConfig.Builder::instanceId);
     }
 
     private static Options<KeyResync.Builder> rowCopier(CutoverProperties.RowCopier p, DataSource source,
             DataSource target) {
         return new Options<KeyResync.Builder>("cutover.row-copier", () -> KeyResync.builder(source, target), b -> { })
-                .set("statement-timeout", p.getStatementTimeout(), KeyResync.Builder::statementTimeout)
-                .set("copy-budget", p.getCopyBudget(), KeyResync.Builder::copyBudget);
+                .set("statement-timeout", p.statementTimeout(), KeyResync.Builder::statementTimeout)
+                .set("copy-budget", p.copyBudget(), KeyResync.Builder::copyBudget);
     }
 
     private static ReadRouterConfig readRouter(CutoverProperties.ReadRouter p) {
         Options<ReadRouterConfig.Builder> options = new Options<ReadRouterConfig.Builder>("cutover.read-router",
                 ReadRouterConfig::custom, ReadRouterConfig.Builder::build)
-                .set("require-routing-key", p.getRequireRoutingKey(), ReadRouterConfig.Builder::requireRoutingKey)
-                .set("target-timeout", p.getTargetTimeout(), ReadRouterConfig.Builder::targetTimeout)
-                .set("target-concurrency", p.getTargetConcurrency(), ReadRouterConfig.Builder::targetConcurrency)
-                .set("shadow-threads", p.getShadowThreads(), ReadRouterConfig.Builder::shadowThreads)
-                .set("shadow-queue-capacity", p.getShadowQueueCapacity(), ReadRouterConfig.Builder::shadowQueueCapacity)
-                .set("reveal-values", p.getRevealValues(), ReadRouterConfig.Builder::revealValues)
-                .set("auto-rollback", p.getAutoRollback(), ReadRouterConfig.Builder::autoRollback)
-                .set("auto-rollback-window", p.getAutoRollbackWindow(), ReadRouterConfig.Builder::autoRollbackWindow)
-                .set("auto-rollback-max-error-percent", p.getAutoRollbackMaxErrorPercent(),
+                .set("require-routing-key", p.requireRoutingKey(), ReadRouterConfig.Builder::requireRoutingKey)
+                .set("target-timeout", p.targetTimeout(), ReadRouterConfig.Builder::targetTimeout)
+                .set("target-concurrency", p.targetConcurrency(), ReadRouterConfig.Builder::targetConcurrency)
+                .set("shadow-threads", p.shadowThreads(), ReadRouterConfig.Builder::shadowThreads)
+                .set("shadow-queue-capacity", p.shadowQueueCapacity(), ReadRouterConfig.Builder::shadowQueueCapacity)
+                .set("reveal-values", p.revealValues(), ReadRouterConfig.Builder::revealValues)
+                .set("auto-rollback", p.autoRollback(), ReadRouterConfig.Builder::autoRollback)
+                .set("auto-rollback-window", p.autoRollbackWindow(), ReadRouterConfig.Builder::autoRollbackWindow)
+                .set("auto-rollback-max-error-percent", p.autoRollbackMaxErrorPercent(),
                         ReadRouterConfig.Builder::autoRollbackMaxErrorPercent)
-                .set("auto-rollback-max-mismatch-percent", p.getAutoRollbackMaxMismatchPercent(),
+                .set("auto-rollback-max-mismatch-percent", p.autoRollbackMaxMismatchPercent(),
                         ReadRouterConfig.Builder::autoRollbackMaxMismatchPercent);
         return build("cutover.read-router", options, ReadRouterConfig.custom(), ReadRouterConfig.Builder::build);
     }
@@ -149,34 +149,34 @@ public final class RuntimeFactory {
     private static VerifierConfig verifier(CutoverProperties.Verifier p) {
         Options<VerifierConfig.Builder> options = new Options<VerifierConfig.Builder>("cutover.verifier",
                 VerifierConfig::custom, VerifierConfig.Builder::build)
-                .set("chunk-size", p.getChunkSize(), VerifierConfig.Builder::chunkSize)
-                .set("rows-per-second", p.getRowsPerSecond(), VerifierConfig.Builder::rowsPerSecond)
-                .set("pause-between-chunks", p.getPauseBetweenChunks(), VerifierConfig.Builder::pauseBetweenChunks)
-                .set("recheck-delay", p.getRecheckDelay(), VerifierConfig.Builder::recheckDelay)
-                .set("recheck-attempts", p.getRecheckAttempts(), VerifierConfig.Builder::recheckAttempts)
-                .set("statement-timeout", p.getStatementTimeout(), VerifierConfig.Builder::statementTimeout)
-                .set("max-listed-differences", p.getMaxListedDifferences(), VerifierConfig.Builder::maxListedDifferences);
+                .set("chunk-size", p.chunkSize(), VerifierConfig.Builder::chunkSize)
+                .set("rows-per-second", p.rowsPerSecond(), VerifierConfig.Builder::rowsPerSecond)
+                .set("pause-between-chunks", p.pauseBetweenChunks(), VerifierConfig.Builder::pauseBetweenChunks)
+                .set("recheck-delay", p.recheckDelay(), VerifierConfig.Builder::recheckDelay)
+                .set("recheck-attempts", p.recheckAttempts(), VerifierConfig.Builder::recheckAttempts)
+                .set("statement-timeout", p.statementTimeout(), VerifierConfig.Builder::statementTimeout)
+                .set("max-listed-differences", p.maxListedDifferences(), VerifierConfig.Builder::maxListedDifferences);
         return build("cutover.verifier", options, VerifierConfig.custom(), VerifierConfig.Builder::build);
     }
 
     private static BackfillConfig backfill(CutoverProperties.Backfill p) {
         Options<BackfillConfig.Builder> options = new Options<BackfillConfig.Builder>("cutover.backfill",
                 BackfillConfig::custom, BackfillConfig.Builder::build)
-                .set("rows-per-second", p.getRowsPerSecond(), BackfillConfig.Builder::rowsPerSecond)
-                .set("chunk-time", p.getChunkTime(), BackfillConfig.Builder::chunkTime)
-                .set("back-off-latency", p.getBackOffLatency(), BackfillConfig.Builder::backOffLatency)
-                .set("back-off-latency-ratio", p.getBackOffLatencyRatio(), BackfillConfig.Builder::backOffLatencyRatio)
-                .set("back-off-baseline-window", p.getBackOffBaselineWindow(), BackfillConfig.Builder::backOffBaselineWindow)
-                .set("back-off-baseline-refresh", p.getBackOffBaselineRefresh(),
+                .set("rows-per-second", p.rowsPerSecond(), BackfillConfig.Builder::rowsPerSecond)
+                .set("chunk-time", p.chunkTime(), BackfillConfig.Builder::chunkTime)
+                .set("back-off-latency", p.backOffLatency(), BackfillConfig.Builder::backOffLatency)
+                .set("back-off-latency-ratio", p.backOffLatencyRatio(), BackfillConfig.Builder::backOffLatencyRatio)
+                .set("back-off-baseline-window", p.backOffBaselineWindow(), BackfillConfig.Builder::backOffBaselineWindow)
+                .set("back-off-baseline-refresh", p.backOffBaselineRefresh(),
                         BackfillConfig.Builder::backOffBaselineRefresh)
-                .set("back-off-min-duty-cycle", p.getBackOffMinDutyCycle(), BackfillConfig.Builder::backOffMinDutyCycle)
-                .set("statement-timeout", p.getStatementTimeout(), BackfillConfig.Builder::statementTimeout)
-                .set("max-chunk-attempts", p.getMaxChunkAttempts(), BackfillConfig.Builder::maxChunkAttempts)
-                .set("progress-log-interval", p.getProgressLogInterval(), BackfillConfig.Builder::progressLogInterval);
+                .set("back-off-min-duty-cycle", p.backOffMinDutyCycle(), BackfillConfig.Builder::backOffMinDutyCycle)
+                .set("statement-timeout", p.statementTimeout(), BackfillConfig.Builder::statementTimeout)
+                .set("max-chunk-attempts", p.maxChunkAttempts(), BackfillConfig.Builder::maxChunkAttempts)
+                .set("progress-log-interval", p.progressLogInterval(), BackfillConfig.Builder::progressLogInterval);
         BackfillConfig.Builder builder = BackfillConfig.custom();
-        Integer min = chunkSize("min-chunk-size", p.getMinChunkSize());
-        Integer initial = chunkSize("initial-chunk-size", p.getInitialChunkSize());
-        Integer max = chunkSize("max-chunk-size", p.getMaxChunkSize());
+        Integer min = chunkSize("min-chunk-size", p.minChunkSize());
+        Integer initial = chunkSize("initial-chunk-size", p.initialChunkSize());
+        Integer max = chunkSize("max-chunk-size", p.maxChunkSize());
         if (min != null || initial != null || max != null) {
             // The builder takes the three sizes at once; an unset one keeps its default, and an unset
             // initial size moves inside the bounds that were set rather than contradict them.
