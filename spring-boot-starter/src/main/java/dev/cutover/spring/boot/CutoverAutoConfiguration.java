@@ -300,16 +300,15 @@ public class CutoverAutoConfiguration {
         @Bean
         SqlDataSourceScriptDatabaseInitializer cutoverSourceSqlInitializer(ConfigurableListableBeanFactory beanFactory,
                 CutoverProperties properties, Environment environment) {
-            Binder binder = Binder.get(environment);
-            SqlInitializationProperties settings = binder.bind("cutover.source.sql-init", SqlInitializationProperties.class)
-                    .orElseGet(() -> {
-                        SqlInitializationProperties boot = binder.bind("spring.sql.init",
-                                SqlInitializationProperties.class).orElseGet(SqlInitializationProperties::new);
-                        if (!binder.bind("spring.sql.init.enabled", Boolean.class).orElse(true)) {
-                            boot.setMode(DatabaseInitializationMode.NEVER);
-                        }
-                        return boot;
-                    });
+            SqlInitializationProperties settings = properties.source().sqlInit();
+            if (settings == null) {
+                Binder binder = Binder.get(environment);
+                settings = binder.bind("spring.sql.init", SqlInitializationProperties.class)
+                        .orElseGet(SqlInitializationProperties::new);
+                if (!binder.bind("spring.sql.init.enabled", Boolean.class).orElse(true)) {
+                    settings.setMode(DatabaseInitializationMode.NEVER);
+                }
+            }
             return new SqlDataSourceScriptDatabaseInitializer(
                     side(beanFactory, "cutover.source", properties.source(), SOURCE_DATA_SOURCE), settings);
         }
@@ -317,13 +316,12 @@ public class CutoverAutoConfiguration {
         /** {@code cutover.target.sql-init.*} on the target's DataSource; nothing when none of it is set. */
         @Bean
         SqlDataSourceScriptDatabaseInitializer cutoverTargetSqlInitializer(ConfigurableListableBeanFactory beanFactory,
-                CutoverProperties properties, Environment environment) {
-            SqlInitializationProperties settings = Binder.get(environment)
-                    .bind("cutover.target.sql-init", SqlInitializationProperties.class).orElseGet(() -> {
-                        SqlInitializationProperties none = new SqlInitializationProperties();
-                        none.setMode(DatabaseInitializationMode.NEVER);
-                        return none;
-                    });
+                CutoverProperties properties) {
+            SqlInitializationProperties settings = properties.target().sqlInit();
+            if (settings == null) {
+                settings = new SqlInitializationProperties();
+                settings.setMode(DatabaseInitializationMode.NEVER);
+            }
             return new SqlDataSourceScriptDatabaseInitializer(
                     side(beanFactory, "cutover.target", properties.target(), TARGET_DATA_SOURCE), settings);
         }
