@@ -61,16 +61,7 @@ public class AsyncMirrorLatencyBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() throws SQLException, InterruptedException {
-        try {
-            if (trial != null) {
-                trial.requireEverythingCopied(pair + " " + write, Duration.ofMinutes(1));
-            }
-        } finally {
-            if (trial != null) {
-                trial.close();
-            }
-            accounts.close();
-        }
+        MirrorTrial.finish(trial, accounts, pair + " " + write, Duration.ofMinutes(1));
     }
 
     @Benchmark

@@ -66,16 +66,7 @@ public class AsyncMirrorThroughputBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() throws SQLException, InterruptedException {
-        try {
-            if (trial != null) {
-                trial.requireEverythingCopied(pair + " rows=" + rows, Duration.ofMinutes(2));
-            }
-        } finally {
-            if (trial != null) {
-                trial.close();
-            }
-            accounts.close();
-        }
+        MirrorTrial.finish(trial, accounts, pair + " rows=" + rows, Duration.ofMinutes(2));
     }
 
     /** One writer's random choices. */

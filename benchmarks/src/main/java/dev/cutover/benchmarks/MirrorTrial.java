@@ -78,6 +78,29 @@ final class MirrorTrial implements AutoCloseable {
         cutover.close();
     }
 
+    /**
+     * Ends a benchmark trial: checks that every write was copied, then closes the trial (if it was
+     * opened) and the databases, also when the check fails.
+     *
+     * @param trial the trial, null if its set-up failed before opening it
+     * @param accounts the trial's databases
+     * @param label what the printed line starts with
+     * @param drain how long the retry-queue may take to drain
+     */
+    static void finish(MirrorTrial trial, Accounts accounts, String label, Duration drain)
+            throws SQLException, InterruptedException {
+        try {
+            if (trial != null) {
+                trial.requireEverythingCopied(label, drain);
+            }
+        } finally {
+            if (trial != null) {
+                trial.close();
+            }
+            accounts.close();
+        }
+    }
+
     /** Waits until the asynchronous copier has copied or queued every key of the measured writes. */
     static void awaitBacklog(DualWriteStats stats) {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
