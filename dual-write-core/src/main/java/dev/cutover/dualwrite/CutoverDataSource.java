@@ -13,6 +13,7 @@ import dev.cutover.flags.HandoverException;
 import dev.cutover.flags.WritePermit;
 import dev.cutover.queue.JdbcRetryStore;
 import dev.cutover.queue.RetryQueue;
+import dev.cutover.queue.internal.QueueAccess;
 import dev.cutover.router.ReadRouter;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.io.PrintWriter;
@@ -541,8 +542,8 @@ public final class CutoverDataSource implements DataSource {
                 throw new CutoverConfigurationException("Cannot build the CutoverDataSource:\n  " + String.join("\n  ", problems));
             }
             Map<Side, Boolean> queueIn = new EnumMap<>(Side.class);
-            queueIn.put(Side.SOURCE, retryQueue.storesIn(source));
-            queueIn.put(Side.TARGET, retryQueue.storesIn(target));
+            queueIn.put(Side.SOURCE, QueueAccess.storesIn(retryQueue, source));
+            queueIn.put(Side.TARGET, QueueAccess.storesIn(retryQueue, target));
             Map<String, CircuitBreaker> breakers = new LinkedHashMap<>();
             List<JdbcContext.Part> parts = new ArrayList<>();
             for (Added part : all) {

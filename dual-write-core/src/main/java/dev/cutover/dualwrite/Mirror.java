@@ -6,6 +6,7 @@ import dev.cutover.flags.Side;
 import dev.cutover.flags.WritePermit;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryStore;
+import dev.cutover.queue.internal.QueueAccess;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.sql.Connection;
@@ -518,7 +519,7 @@ final class Mirror {
             if (caller != null && caller.holdsQueue()) {
                 Connection connection = caller.connection();
                 try {
-                    return queue.isPending(connection, migration, key.entity(), key.key());
+                    return QueueAccess.isPending(queue, connection, migration, key.entity(), key.key());
                 } finally {
                     // End the read's transaction, so that the writer's next transaction starts afresh.
                     if (!connection.getAutoCommit()) {
@@ -527,12 +528,12 @@ final class Mirror {
                 }
             }
             // An answer the queue has cached needs no helper thread: the usual case, an empty queue.
-            Optional<Set<String>> known = queue.cachedPendingKeys(migration, key.entity(), List.of(key.key()));
+            Optional<Set<String>> known = QueueAccess.cachedPendingKeys(queue, migration, key.entity(), List.of(key.key()));
             if (known.isPresent()) {
                 return !known.get().isEmpty();
             }
             return budget.callWithinCopyTime("the pending check of " + key.entity() + "/" + key.key(),
-                    () -> queue.isPending(migration, key.entity(), key.key()), late -> { });
+                    () -> QueueAccess.isPending(queue, migration, key.entity(), key.key()), late -> { });
         } catch (SQLException | RuntimeException e) {
             LOG.warn("Retry-queue could not tell whether {}/{}/{} is pending; copying it directly: {}", migration,
                     key.entity(), key.key(), Redaction.describe(e, resync.logValues()));
@@ -549,13 +550,13 @@ final class Mirror {
      * @return the keys that have entries in the queue
      */
     Set<String> pendingKeys(String entity, List<String> keys, CopyBudget budget) {
-        Optional<Set<String>> known = queue.cachedPendingKeys(migration, entity, keys);
+        Optional<Set<String>> known = QueueAccess.cachedPendingKeys(queue, migration, entity, keys);
         if (known.isPresent()) {
             return known.get();
         }
         try {
             return budget.callWithinCopyTime("the pending check of " + keys.size() + " key(s) of " + entity,
-                    () -> queue.pendingKeys(migration, entity, keys), late -> { });
+                    () -> QueueAccess.pendingKeys(queue, migration, entity, keys), late -> { });
         } catch (SQLException | RuntimeException e) {
             LOG.warn("Retry-queue could not tell which of {} key(s) of {}/{} are pending; copying them directly: {}",
                     keys.size(), migration, entity, Redaction.describe(e, resync.logValues()));

@@ -60,13 +60,13 @@ public final class PendingKeys {
         pending.invalidate(new Key(migration, entity, key));
     }
 
-    /** @see dev.cutover.queue.RetryQueue#isPending(String, String, String) */
+    /** @see QueueAccess#isPending(dev.cutover.queue.RetryQueue, String, String, String) */
     public boolean isPending(String migration, String entity, String key) {
         Key pendingKey = new Key(migration, entity, key);
         return migrationHasEntries.get(migration) && pending.get(pendingKey);
     }
 
-    /** @see dev.cutover.queue.RetryQueue#pendingKeys(String, String, Collection) */
+    /** @see QueueAccess#pendingKeys */
     public Set<String> pendingKeys(String migration, String entity, Collection<String> keys) {
         Objects.requireNonNull(entity, "null entity");
         if (!migrationHasEntries.get(Objects.requireNonNull(migration, "null migration"))) {
@@ -93,7 +93,7 @@ public final class PendingKeys {
         return found;
     }
 
-    /** @see dev.cutover.queue.RetryQueue#cachedPendingKeys(String, String, Collection) */
+    /** @see QueueAccess#cachedPendingKeys */
     public Optional<Set<String>> cachedPendingKeys(String migration, String entity, Collection<String> keys) {
         Objects.requireNonNull(entity, "null entity");
         Boolean hasEntries = migrationHasEntries.getIfPresent(Objects.requireNonNull(migration, "null migration"));
@@ -119,7 +119,7 @@ public final class PendingKeys {
     /**
      * {@link #isPending(String, String, String)}, reading the store on a cache miss on the caller's connection.
      *
-     * @see dev.cutover.queue.RetryQueue#isPending(Connection, String, String, String)
+     * @see QueueAccess#isPending(dev.cutover.queue.RetryQueue, Connection, String, String, String)
      */
     public boolean isPending(JdbcRetryStore jdbc, Connection connection, String migration, String entity, String key)
             throws SQLException {
