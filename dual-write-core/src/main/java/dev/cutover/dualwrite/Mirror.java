@@ -7,6 +7,7 @@ import dev.cutover.flags.WritePermit;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryStore;
 import dev.cutover.queue.internal.QueueAccess;
+import dev.cutover.queue.internal.RetryStores;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.sql.Connection;
@@ -420,7 +421,7 @@ final class Mirror {
         List<Key> unrecorded = new ArrayList<>();
         for (Key key : keys) {
             try {
-                intents.enqueueCoalescing(ResyncReplayHandler.intent(migration, key.entity(), key.key(), from), now);
+                RetryStores.enqueueCoalescing(intents, ResyncReplayHandler.intent(migration, key.entity(), key.key(), from), now);
                 stats.enqueued(from.other(), true);
             } catch (RuntimeException e) {
                 stats.enqueued(from.other(), false);

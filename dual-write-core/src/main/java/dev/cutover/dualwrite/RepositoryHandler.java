@@ -8,6 +8,7 @@ import dev.cutover.common.CutoverException;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryStore;
+import dev.cutover.queue.internal.RetryStores;
 import dev.cutover.router.ReadRouter;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.lang.reflect.InvocationHandler;
@@ -266,7 +267,7 @@ final class RepositoryHandler implements InvocationHandler {
         Instant due = Instant.now().plus(intentDelay);
         for (String key : keys) {
             try {
-                intentStore.enqueueCoalescing(ResyncReplayHandler.intent(migration, plan.entity(), key, primary), due);
+                RetryStores.enqueueCoalescing(intentStore, ResyncReplayHandler.intent(migration, plan.entity(), key, primary), due);
                 stats.enqueued(primary.other(), true);
             } catch (RuntimeException e) {
                 stats.enqueued(primary.other(), false);

@@ -4,6 +4,7 @@ import dev.cutover.queue.internal.Listeners;
 import dev.cutover.queue.internal.PendingKeys;
 import dev.cutover.queue.internal.QueueAccess;
 import dev.cutover.queue.internal.ReplayWorkers;
+import dev.cutover.queue.internal.RetryStores;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -221,7 +222,7 @@ public final class RetryQueue implements AutoCloseable {
             // nothing drains, and at most once a second.
             if (pending >= previous && System.nanoTime() - nextBlockedCheck >= 0) {
                 nextBlockedCheck = System.nanoTime() + blockedCheckNanos;
-                if (store.blockedCount() >= pending) {
+                if (RetryStores.blockedCount(store) >= pending) {
                     LOG.warn("Retry queue {} cannot drain: its {} pending entries wait behind parked entries of their"
                             + " keys; requeue or discard the parked entries (RetryQueue.parked(n))", owner, pending);
                     return false;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cutover.queue.internal.QueueAccess;
+import dev.cutover.queue.internal.RetryEntryTable;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
@@ -36,8 +37,8 @@ class CallersConnectionTest {
                 try (Connection only = pool.getConnection()) {
                     assertTrue(QueueAccess.isPending(queue, only, TestEntries.MIGRATION, TestEntries.ENTITY, "k1"));
                     assertFalse(QueueAccess.isPending(queue, only, TestEntries.MIGRATION, TestEntries.ENTITY, "k2"));
-                    assertTrue(store.hasEntries(only, TestEntries.MIGRATION));
-                    assertFalse(store.hasEntries(only, "other-migration"));
+                    assertTrue(((RetryEntryTable) store).hasEntries(only, TestEntries.MIGRATION));
+                    assertFalse(((RetryEntryTable) store).hasEntries(only, "other-migration"));
                 }
             }
         }

@@ -1,6 +1,5 @@
 package dev.cutover.queue.internal;
 
-import dev.cutover.queue.JdbcRetryStore;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryQueueConfig;
 import dev.cutover.queue.RetryStore;
@@ -98,15 +97,15 @@ public final class QueueAccess {
      * @param key the routing key
      * @return true if the key has entries
      * @throws SQLException if the answer is not cached and the query fails; treat the key as pending then
-     * @throws IllegalStateException if the queue's store is not a {@link JdbcRetryStore}
+     * @throws IllegalStateException if the queue's store was not made by {@link RetryStore#jdbc}
      */
     public static boolean isPending(RetryQueue queue, Connection connection, String migration, String entity,
             String key) throws SQLException {
-        if (!(store(queue) instanceof JdbcRetryStore jdbc)) {
-            throw new IllegalStateException("Checking on the caller's connection needs a JDBC store, but this queue"
-                    + " uses " + store(queue).getClass().getSimpleName());
+        if (!(store(queue) instanceof RetryEntryTable table)) {
+            throw new IllegalStateException("Checking on the caller's connection needs the store of RetryStore.jdbc,"
+                    + " but this queue uses " + store(queue).getClass().getSimpleName());
         }
-        return pending(queue).isPending(jdbc, connection, migration, entity, key);
+        return pending(queue).isPending(table, connection, migration, entity, key);
     }
 
     /**
@@ -152,10 +151,10 @@ public final class QueueAccess {
      *
      * @param queue the queue
      * @param dataSource a pool
-     * @return true if the store is a {@link JdbcRetryStore} over that same object
+     * @return true if the store was made by {@link RetryStore#jdbc} over that same object
      */
     public static boolean storesIn(RetryQueue queue, DataSource dataSource) {
-        return store(queue) instanceof JdbcRetryStore jdbc && jdbc.dataSource() == dataSource;
+        return store(queue) instanceof RetryEntryTable table && table.dataSource() == dataSource;
     }
 
     /**
@@ -168,7 +167,7 @@ public final class QueueAccess {
      * @return the count
      */
     public static long countEntries(RetryQueue queue, String migration, String operation) {
-        return store(queue).countEntries(Objects.requireNonNull(migration, "null migration"),
+        return RetryStores.countEntries(store(queue), Objects.requireNonNull(migration, "null migration"),
                 Objects.requireNonNull(operation, "null operation"));
     }
 
@@ -181,7 +180,7 @@ public final class QueueAccess {
      * @return how many entries were made due earlier
      */
     public static int makeDue(RetryQueue queue, String migration, String operation) {
-        return store(queue).makeDue(Objects.requireNonNull(migration, "null migration"),
+        return RetryStores.makeDue(store(queue), Objects.requireNonNull(migration, "null migration"),
                 Objects.requireNonNull(operation, "null operation"), clock(queue).instant());
     }
 
