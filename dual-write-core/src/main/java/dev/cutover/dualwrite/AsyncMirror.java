@@ -3,7 +3,7 @@ package dev.cutover.dualwrite;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Side;
-import dev.cutover.flags.WritePermit;
+import dev.cutover.flags.internal.WritePermit;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.internal.QueueAccess;
 import java.sql.Connection;

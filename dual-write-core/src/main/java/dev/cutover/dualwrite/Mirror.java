@@ -3,7 +3,7 @@ package dev.cutover.dualwrite;
 import dev.cutover.common.internal.Checks;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.flags.Side;
-import dev.cutover.flags.WritePermit;
+import dev.cutover.flags.internal.WritePermit;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryStore;
 import dev.cutover.queue.internal.QueueAccess;
@@ -125,7 +125,7 @@ final class Mirror {
     /**
      * Mirrors the keys a call's primary write committed, within one copy budget: each is queued
      * behind its pending entries, else copied, else queued. Under a write permit (the fenced primary
-     * handover, see {@code MigrationFlags#beginWrite}) a key is copied or queued in the permit's
+     * handover, see {@link dev.cutover.flags.internal.Handovers#beginWrite}) a key is copied or queued in the permit's
      * direction only within its copy window; one that misses it is a late write, queued for a copy
      * from whichever side is primary once the handover is done.
      *

@@ -3,7 +3,8 @@ package dev.cutover.dualwrite;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
-import dev.cutover.flags.WritePermit;
+import dev.cutover.flags.internal.Handovers;
+import dev.cutover.flags.internal.WritePermit;
 import dev.cutover.common.CutoverException;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.queue.RetryQueue;
@@ -113,7 +114,7 @@ final class RepositoryHandler implements InvocationHandler {
         // The permit fences primary moves: it waits out a handover and bounds the copy's window. In
         // the asynchronous mode the keys left pending hold it on until they are copied or queued; the
         // synchronous mode, the default, closes it here and pays for no holder count.
-        WritePermit permit = flags.beginWrite(migration);
+        WritePermit permit = Handovers.beginWrite(flags, migration);
         AsyncMirror.HeldPermit held = async == null ? null : new AsyncMirror.HeldPermit(permit);
         try {
             Stage stage = permit.stage();
@@ -189,7 +190,7 @@ final class RepositoryHandler implements InvocationHandler {
     private Object writeInCallerTransaction(MethodPlan plan, Object[] args) throws Throwable {
         TransactionWrites writes = transactionWrites();
         if (writes == null) {
-            WritePermit permit = flags.beginWrite(migration);
+            WritePermit permit = Handovers.beginWrite(flags, migration);
             Stage stage = permit.stage();
             if (!stage.dualWrites()) {
                 try {
