@@ -122,7 +122,7 @@ public final class ResyncReplayHandler implements ReplayHandler {
      * @param key the routing key
      * @return a {@link ReplayMode#REPLAY} entry (it supersedes no entry of the key), without payload
      */
-    public static NewRetryEntry fromPrimary(String migration, String entity, String key) {
+    static NewRetryEntry fromPrimary(String migration, String entity, String key) {
         return new NewRetryEntry(migration, entity + LATE_SUFFIX, key, ReplayMode.REPLAY, FROM_PRIMARY,
                 NullNode.getInstance());
     }
@@ -173,7 +173,7 @@ public final class ResyncReplayHandler implements ReplayHandler {
     /**
      * The write-ahead intent of a crash-safe repository: a copy of the key, queued before the write,
      * that no later entry supersedes before it is due. Enqueue it with
-     * {@link dev.cutover.queue.RetryStore#enqueueCoalescing}, so that the intents of a key written
+     * {@link dev.cutover.queue.internal.RetryStores#enqueueCoalescing}, so that the intents of a key written
      * many times meanwhile stay one entry.
      *
      * @param migration the migration's name
@@ -182,7 +182,7 @@ public final class ResyncReplayHandler implements ReplayHandler {
      * @param from the side whose row is copied
      * @return a {@link ReplayMode#REPLAY} entry of the resync operation, without payload
      */
-    public static NewRetryEntry intent(String migration, String entity, String key, Side from) {
+    static NewRetryEntry intent(String migration, String entity, String key, Side from) {
         return new NewRetryEntry(migration, entity, key, ReplayMode.REPLAY,
                 from == Side.SOURCE ? TO_TARGET : TO_SOURCE, NullNode.getInstance());
     }
