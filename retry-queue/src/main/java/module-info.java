@@ -2,8 +2,9 @@
  * The durable, multi-instance, per-key ordered queue of mirror writes that failed, with an optional
  * Micrometer binder.
  */
-// JDBI, Resilience4j and Micrometer ship only an Automatic-Module-Name.
-@SuppressWarnings({"requires-automatic", "requires-transitive-automatic"})
+// JDBI, Resilience4j and Micrometer ship only an Automatic-Module-Name; dev.cutover.dualwrite is built
+// after this module, so javac cannot see it yet ("module not found").
+@SuppressWarnings({"module", "requires-automatic", "requires-transitive-automatic"})
 module dev.cutover.queue {
     requires transitive dev.cutover.common;
     requires transitive com.fasterxml.jackson.databind;
@@ -17,6 +18,8 @@ module dev.cutover.queue {
 
     exports dev.cutover.queue;
     exports dev.cutover.queue.micrometer;
+    // The dual-write core checks keys against the pending-key cache through QueueAccess.
+    exports dev.cutover.queue.internal to dev.cutover.dualwrite;
 
     // Dialects, in dev.cutover.common, reads this package's SQL scripts (postgresql.sql, ...).
     opens dev.cutover.queue.internal to dev.cutover.common;

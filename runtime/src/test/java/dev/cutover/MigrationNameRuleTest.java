@@ -42,7 +42,6 @@ class MigrationNameRuleTest {
         try (MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build()) {
             Map<String, Executable> entryPoints = new LinkedHashMap<>();
             entryPoints.put("MigrationState.builder", () -> MigrationState.builder(ILLEGAL));
-            entryPoints.put("MigrationFlags.beginWrite", () -> flags.beginWrite(ILLEGAL));
             entryPoints.put("MigrationFlags.declare", () -> flags.declare(ILLEGAL));
             entryPoints.put("NewRetryEntry.resync", () -> NewRetryEntry.resync(ILLEGAL, "orders", "1"));
             entryPoints.put("ReadRouter.builder", () -> ReadRouter.builder(flags, ILLEGAL));

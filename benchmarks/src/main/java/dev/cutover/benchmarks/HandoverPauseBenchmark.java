@@ -3,7 +3,8 @@ package dev.cutover.benchmarks;
 import dev.cutover.flags.FlagStore;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Stage;
-import dev.cutover.flags.WritePermit;
+import dev.cutover.flags.internal.Handovers;
+import dev.cutover.flags.internal.WritePermit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +25,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The pause of a primary move (the fenced handover of {@link MigrationFlags#beginWrite}), with the
+ * The pause of a primary move (the fenced handover of {@link Handovers#beginWrite}), with the
  * default flags (500 ms refresh, 1.5 s handover pause) and {@value #WRITERS} writer threads that
  * hold a permit for about 1 ms per write, as a database write would. Each shot moves the primary
  * ({@code SHIFT_READS} and {@code TARGET_PRIMARY} in turn) and then measures how long a write of the
@@ -67,7 +68,7 @@ public class HandoverPauseBenchmark {
             Thread writer = new Thread(() -> {
                 while (!stop.get()) {
                     long start = System.nanoTime();
-                    try (WritePermit permit = instance.beginWrite(MIGRATION)) {
+                    try (WritePermit permit = Handovers.beginWrite(instance, MIGRATION)) {
                         LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
                     } catch (RuntimeException e) {
                         LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
@@ -88,7 +89,7 @@ public class HandoverPauseBenchmark {
     public Stage moveAndWrite() {
         flags.moveTo(MIGRATION, toTarget ? Stage.TARGET_PRIMARY : Stage.SHIFT_READS, "benchmark", "pause");
         toTarget = !toTarget;
-        try (WritePermit permit = flags.beginWrite(MIGRATION)) {
+        try (WritePermit permit = Handovers.beginWrite(flags, MIGRATION)) {
             return permit.stage();
         }
     }

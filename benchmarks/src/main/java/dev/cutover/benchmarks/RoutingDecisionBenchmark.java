@@ -14,6 +14,7 @@ import dev.cutover.flags.FlagStore;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
+import dev.cutover.flags.internal.Routing;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -101,7 +102,7 @@ public class RoutingDecisionBenchmark {
 
     @Benchmark
     public Side cutover_routingDecision(Cursor cursor) {
-        return flags.state(MIGRATION).readSide(keys[cursor.advance()]);
+        return Routing.readSide(flags.state(MIGRATION), keys[cursor.advance()]);
     }
 
     @Benchmark

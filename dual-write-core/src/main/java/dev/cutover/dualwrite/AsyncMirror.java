@@ -3,8 +3,9 @@ package dev.cutover.dualwrite;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Side;
-import dev.cutover.flags.WritePermit;
+import dev.cutover.flags.internal.WritePermit;
 import dev.cutover.queue.RetryQueue;
+import dev.cutover.queue.internal.QueueAccess;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -449,7 +450,7 @@ final class AsyncMirror implements AutoCloseable {
         RetryQueue queue = mirror.queue();
         DataSource sending = resync.dataSource(from);
         boolean queued = false;
-        if (queue.storesIn(sending)) {
+        if (QueueAccess.storesIn(queue, sending)) {
             queued = queueInOneTransaction(mirror, sending, open, from);
         }
         if (!queued) {

@@ -17,7 +17,8 @@ import dev.cutover.dualwrite.internal.RowSql;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
-import dev.cutover.flags.WritePermit;
+import dev.cutover.flags.internal.Handovers;
+import dev.cutover.flags.internal.WritePermit;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.sql.Connection;
@@ -833,7 +834,7 @@ public final class Backfill {
     private WritePermit permit() throws SQLException {
         long deadline = System.nanoTime() + MAX_HANDOVER_WAIT.toNanos();
         while (true) {
-            WritePermit permit = flags.tryBeginWrite(migration);
+            WritePermit permit = Handovers.tryBeginWrite(flags, migration);
             if (permit != null) {
                 Stage stage = permit.stage();
                 if (!copiesFromSource(stage)) {

@@ -10,9 +10,11 @@ import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.HandoverException;
-import dev.cutover.flags.WritePermit;
+import dev.cutover.flags.internal.Handovers;
+import dev.cutover.flags.internal.WritePermit;
 import dev.cutover.queue.JdbcRetryStore;
 import dev.cutover.queue.RetryQueue;
+import dev.cutover.queue.internal.QueueAccess;
 import dev.cutover.router.ReadRouter;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.io.PrintWriter;
@@ -82,7 +84,7 @@ import javax.sql.DataSource;
  * commit; the replay copies only committed rows). In auto-commit mode a write runs in a short
  * transaction of its own. A rolled-back transaction mirrors nothing.
  *
- * <p>Primary moves are fenced as in the repository style ({@link MigrationFlags#beginWrite(String)}):
+ * <p>Primary moves are fenced as in the repository style (see {@link MigrationFlags}, Primary moves):
  * a transaction takes its write permit at its first keyed write (waiting out a handover, and failing
  * with SQLState 40001 if the primary moved since the transaction began), holds it until it ends, and
  * is rolled back instead of committed when its primary's copy window is closing; a commit whose copy
@@ -541,8 +543,8 @@ public final class CutoverDataSource implements DataSource {
                 throw new CutoverConfigurationException("Cannot build the CutoverDataSource:\n  " + String.join("\n  ", problems));
             }
             Map<Side, Boolean> queueIn = new EnumMap<>(Side.class);
-            queueIn.put(Side.SOURCE, retryQueue.storesIn(source));
-            queueIn.put(Side.TARGET, retryQueue.storesIn(target));
+            queueIn.put(Side.SOURCE, QueueAccess.storesIn(retryQueue, source));
+            queueIn.put(Side.TARGET, QueueAccess.storesIn(retryQueue, target));
             Map<String, CircuitBreaker> breakers = new LinkedHashMap<>();
             List<JdbcContext.Part> parts = new ArrayList<>();
             for (Added part : all) {
@@ -629,7 +631,7 @@ public final class CutoverDataSource implements DataSource {
         @Override
         public WritePermit beginWrite() throws SQLException {
             try {
-                return flags.beginWrite(mirror.migration());
+                return Handovers.beginWrite(flags, mirror.migration());
             } catch (HandoverException e) {
                 throw new SQLTransientException(e.getMessage(), "40001", e);
             }

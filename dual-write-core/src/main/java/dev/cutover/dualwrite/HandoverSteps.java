@@ -8,6 +8,7 @@ import dev.cutover.flags.Side;
 import dev.cutover.flags.internal.HandoverStep;
 import dev.cutover.flags.internal.Handovers;
 import dev.cutover.queue.RetryQueue;
+import dev.cutover.queue.internal.QueueAccess;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -74,8 +75,8 @@ final class HandoverSteps {
     static HandoverStep queueDrained(RetryQueue queue) {
         return (migration, oldPrimary, newPrimary) -> {
             String operation = oldPrimary == Side.SOURCE ? ResyncReplayHandler.TO_TARGET : ResyncReplayHandler.TO_SOURCE;
-            queue.makeDue(migration, operation);
-            long owed = queue.countEntries(migration, operation);
+            QueueAccess.makeDue(queue, migration, operation);
+            long owed = QueueAccess.countEntries(queue, migration, operation);
             if (owed > 0) {
                 throw new IllegalStateException(owed + " cop" + (owed == 1 ? "y" : "ies") + " from the " + lower(oldPrimary)
                         + " of migration " + migration + " are still queued (pending or parked) and must reach the "

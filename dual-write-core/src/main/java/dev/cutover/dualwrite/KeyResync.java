@@ -6,6 +6,7 @@ import dev.cutover.common.internal.Checks;
 import dev.cutover.common.internal.ColumnValues;
 import dev.cutover.dualwrite.internal.RowSql;
 import dev.cutover.flags.Side;
+import dev.cutover.flags.internal.WritePermit;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -191,7 +192,7 @@ public final class KeyResync implements AutoCloseable {
     /**
      * Copies a key as {@link #resync(String, String, Side)} does, but only if the receiving side is
      * written before a deadline (the copy window of a primary epoch, see
-     * {@link dev.cutover.flags.WritePermit#deadlineNanos()}); see
+     * {@link WritePermit#deadlineNanos()}); see
      * {@link #resync(String, String, Side, Connection, CopyBudget, java.util.function.BooleanSupplier)}.
      */
     void resync(String entity, String key, Side from, java.util.function.BooleanSupplier inWindow) throws SQLException {

@@ -3,9 +3,11 @@ package dev.cutover.dualwrite;
 import dev.cutover.common.internal.Checks;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.flags.Side;
-import dev.cutover.flags.WritePermit;
+import dev.cutover.flags.internal.WritePermit;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryStore;
+import dev.cutover.queue.internal.QueueAccess;
+import dev.cutover.queue.internal.RetryStores;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.sql.Connection;
@@ -123,7 +125,7 @@ final class Mirror {
     /**
      * Mirrors the keys a call's primary write committed, within one copy budget: each is queued
      * behind its pending entries, else copied, else queued. Under a write permit (the fenced primary
-     * handover, see {@code MigrationFlags#beginWrite}) a key is copied or queued in the permit's
+     * handover, see {@link dev.cutover.flags.internal.Handovers#beginWrite}) a key is copied or queued in the permit's
      * direction only within its copy window; one that misses it is a late write, queued for a copy
      * from whichever side is primary once the handover is done.
      *
@@ -419,7 +421,7 @@ final class Mirror {
         List<Key> unrecorded = new ArrayList<>();
         for (Key key : keys) {
             try {
-                intents.enqueueCoalescing(ResyncReplayHandler.intent(migration, key.entity(), key.key(), from), now);
+                RetryStores.enqueueCoalescing(intents, ResyncReplayHandler.intent(migration, key.entity(), key.key(), from), now);
                 stats.enqueued(from.other(), true);
             } catch (RuntimeException e) {
                 stats.enqueued(from.other(), false);
@@ -518,7 +520,7 @@ final class Mirror {
             if (caller != null && caller.holdsQueue()) {
                 Connection connection = caller.connection();
                 try {
-                    return queue.isPending(connection, migration, key.entity(), key.key());
+                    return QueueAccess.isPending(queue, connection, migration, key.entity(), key.key());
                 } finally {
                     // End the read's transaction, so that the writer's next transaction starts afresh.
                     if (!connection.getAutoCommit()) {
@@ -527,12 +529,12 @@ final class Mirror {
                 }
             }
             // An answer the queue has cached needs no helper thread: the usual case, an empty queue.
-            Optional<Set<String>> known = queue.cachedPendingKeys(migration, key.entity(), List.of(key.key()));
+            Optional<Set<String>> known = QueueAccess.cachedPendingKeys(queue, migration, key.entity(), List.of(key.key()));
             if (known.isPresent()) {
                 return !known.get().isEmpty();
             }
             return budget.callWithinCopyTime("the pending check of " + key.entity() + "/" + key.key(),
-                    () -> queue.isPending(migration, key.entity(), key.key()), late -> { });
+                    () -> QueueAccess.isPending(queue, migration, key.entity(), key.key()), late -> { });
         } catch (SQLException | RuntimeException e) {
             LOG.warn("Retry-queue could not tell whether {}/{}/{} is pending; copying it directly: {}", migration,
                     key.entity(), key.key(), Redaction.describe(e, resync.logValues()));
@@ -549,13 +551,13 @@ final class Mirror {
      * @return the keys that have entries in the queue
      */
     Set<String> pendingKeys(String entity, List<String> keys, CopyBudget budget) {
-        Optional<Set<String>> known = queue.cachedPendingKeys(migration, entity, keys);
+        Optional<Set<String>> known = QueueAccess.cachedPendingKeys(queue, migration, entity, keys);
         if (known.isPresent()) {
             return known.get();
         }
         try {
             return budget.callWithinCopyTime("the pending check of " + keys.size() + " key(s) of " + entity,
-                    () -> queue.pendingKeys(migration, entity, keys), late -> { });
+                    () -> QueueAccess.pendingKeys(queue, migration, entity, keys), late -> { });
         } catch (SQLException | RuntimeException e) {
             LOG.warn("Retry-queue could not tell which of {} key(s) of {}/{} are pending; copying them directly: {}",
                     keys.size(), migration, entity, Redaction.describe(e, resync.logValues()));

@@ -61,7 +61,7 @@ import java.util.function.UnaryOperator;
  * commit and the copy leaves the mirror behind for that key until it is written again or verified;
  * {@link #crashSafe(RetryStore, Duration)} closes that gap with durable write-ahead intents. Moving the
  * primary ({@code SHIFT_READS} to {@code TARGET_PRIMARY} or back) is a fenced handover: every write
- * takes a permit from {@link MigrationFlags#beginWrite(String)}, copies only within its primary's
+ * takes a write permit from its {@link MigrationFlags}, copies only within its primary's
  * copy window, and after a move the migration's writes pause until every write and queued copy of the
  * old primary is done and the new primary's sequences are advanced; a write whose copy misses its
  * window fails with {@link LateWriteException}. The proxy registers the drain of its queue and

@@ -3,11 +3,13 @@ package dev.cutover.dualwrite;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
-import dev.cutover.flags.WritePermit;
+import dev.cutover.flags.internal.Handovers;
+import dev.cutover.flags.internal.WritePermit;
 import dev.cutover.common.CutoverException;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryStore;
+import dev.cutover.queue.internal.RetryStores;
 import dev.cutover.router.ReadRouter;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.lang.reflect.InvocationHandler;
@@ -112,7 +114,7 @@ final class RepositoryHandler implements InvocationHandler {
         // The permit fences primary moves: it waits out a handover and bounds the copy's window. In
         // the asynchronous mode the keys left pending hold it on until they are copied or queued; the
         // synchronous mode, the default, closes it here and pays for no holder count.
-        WritePermit permit = flags.beginWrite(migration);
+        WritePermit permit = Handovers.beginWrite(flags, migration);
         AsyncMirror.HeldPermit held = async == null ? null : new AsyncMirror.HeldPermit(permit);
         try {
             Stage stage = permit.stage();
@@ -188,7 +190,7 @@ final class RepositoryHandler implements InvocationHandler {
     private Object writeInCallerTransaction(MethodPlan plan, Object[] args) throws Throwable {
         TransactionWrites writes = transactionWrites();
         if (writes == null) {
-            WritePermit permit = flags.beginWrite(migration);
+            WritePermit permit = Handovers.beginWrite(flags, migration);
             Stage stage = permit.stage();
             if (!stage.dualWrites()) {
                 try {
@@ -266,7 +268,7 @@ final class RepositoryHandler implements InvocationHandler {
         Instant due = Instant.now().plus(intentDelay);
         for (String key : keys) {
             try {
-                intentStore.enqueueCoalescing(ResyncReplayHandler.intent(migration, plan.entity(), key, primary), due);
+                RetryStores.enqueueCoalescing(intentStore, ResyncReplayHandler.intent(migration, plan.entity(), key, primary), due);
                 stats.enqueued(primary.other(), true);
             } catch (RuntimeException e) {
                 stats.enqueued(primary.other(), false);

@@ -6,7 +6,7 @@ import dev.cutover.common.internal.Names;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Side;
-import dev.cutover.flags.WritePermit;
+import dev.cutover.flags.internal.WritePermit;
 import dev.cutover.flags.internal.Handovers;
 import dev.cutover.queue.NewRetryEntry;
 import dev.cutover.queue.NonRetryableReplayException;
@@ -44,7 +44,7 @@ import java.util.Set;
  *
  * <p><b>Primary moves.</b> Built with the application's {@link MigrationFlags}
  * ({@link #of(String, KeyResync, MigrationFlags)}), the handler keeps replays inside the fenced
- * handover of {@link MigrationFlags#beginWrite}: an entry that copies from the old primary of a move is
+ * handover of the flags' write permits: an entry that copies from the old primary of a move is
  * replayed in its direction only while this instance's handover of that move is not done (no
  * instance writes the new primary before the old direction's entries are drained); every other entry
  * is replayed from the current primary under a write permit, inside its copy window, and waits (is
@@ -122,7 +122,7 @@ public final class ResyncReplayHandler implements ReplayHandler {
      * @param key the routing key
      * @return a {@link ReplayMode#REPLAY} entry (it supersedes no entry of the key), without payload
      */
-    public static NewRetryEntry fromPrimary(String migration, String entity, String key) {
+    static NewRetryEntry fromPrimary(String migration, String entity, String key) {
         return new NewRetryEntry(migration, entity + LATE_SUFFIX, key, ReplayMode.REPLAY, FROM_PRIMARY,
                 NullNode.getInstance());
     }
@@ -173,7 +173,7 @@ public final class ResyncReplayHandler implements ReplayHandler {
     /**
      * The write-ahead intent of a crash-safe repository: a copy of the key, queued before the write,
      * that no later entry supersedes before it is due. Enqueue it with
-     * {@link dev.cutover.queue.RetryStore#enqueueCoalescing}, so that the intents of a key written
+     * {@link dev.cutover.queue.internal.RetryStores#enqueueCoalescing}, so that the intents of a key written
      * many times meanwhile stay one entry.
      *
      * @param migration the migration's name
@@ -182,7 +182,7 @@ public final class ResyncReplayHandler implements ReplayHandler {
      * @param from the side whose row is copied
      * @return a {@link ReplayMode#REPLAY} entry of the resync operation, without payload
      */
-    public static NewRetryEntry intent(String migration, String entity, String key, Side from) {
+    static NewRetryEntry intent(String migration, String entity, String key, Side from) {
         return new NewRetryEntry(migration, entity, key, ReplayMode.REPLAY,
                 from == Side.SOURCE ? TO_TARGET : TO_SOURCE, NullNode.getInstance());
     }
@@ -239,7 +239,7 @@ public final class ResyncReplayHandler implements ReplayHandler {
             resync.resync(entity, entry.key(), recorded);
             return;
         }
-        WritePermit permit = flags.tryBeginWrite(entry.migration());
+        WritePermit permit = Handovers.tryBeginWrite(flags, entry.migration());
         if (permit == null) {
             throw new IllegalStateException("the primary of migration " + entry.migration() + " is moving: "
                     + entry.describe() + " is replayed once the handover is done");

@@ -2,7 +2,7 @@ package dev.cutover.dualwrite;
 
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Side;
-import dev.cutover.flags.WritePermit;
+import dev.cutover.flags.internal.WritePermit;
 import dev.cutover.queue.RetryStore;
 import java.time.Duration;
 import java.util.ArrayList;

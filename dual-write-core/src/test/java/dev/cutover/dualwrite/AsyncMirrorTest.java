@@ -11,6 +11,7 @@ import dev.cutover.flags.Stage;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryQueueConfig;
 import dev.cutover.queue.RetryStore;
+import dev.cutover.queue.internal.OwnRetryStore;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
@@ -204,7 +205,7 @@ class AsyncMirrorTest {
             RetryStore store = RetryStore.inMemory();
             AtomicInteger keyChecks = new AtomicInteger();
             RetryStore counting = (RetryStore) Proxy.newProxyInstance(getClass().getClassLoader(),
-                    new Class<?>[] {RetryStore.class}, (proxy, method, args) -> {
+                    new Class<?>[] {OwnRetryStore.class}, (proxy, method, args) -> {
                         if (method.getName().equals("keysWithEntries")
                                 || method.getName().equals("hasEntries") && method.getParameterCount() == 3) {
                             keyChecks.incrementAndGet();

@@ -11,6 +11,7 @@ import dev.cutover.queue.NewRetryEntry;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryQueueConfig;
 import dev.cutover.queue.RetryStore;
+import dev.cutover.queue.internal.OwnRetryStore;
 import dev.cutover.router.ReadRouter;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
@@ -130,7 +131,7 @@ class CrashSafeIntentCoalescingTest {
 
     /** The store as it was before intents were coalesced: every intent is a new entry. */
     private static RetryStore notCoalescing(RetryStore store) {
-        return (RetryStore) Proxy.newProxyInstance(RetryStore.class.getClassLoader(), new Class<?>[] {RetryStore.class},
+        return (RetryStore) Proxy.newProxyInstance(RetryStore.class.getClassLoader(), new Class<?>[] {OwnRetryStore.class},
                 (proxy, method, args) -> {
                     if (method.getName().equals("enqueueCoalescing")) {
                         return store.enqueue((NewRetryEntry) args[0], (Instant) args[1]);

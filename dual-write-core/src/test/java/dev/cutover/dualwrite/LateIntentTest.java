@@ -8,6 +8,7 @@ import dev.cutover.dualwrite.LedgerFixture.Style;
 import dev.cutover.flags.Stage;
 import dev.cutover.queue.NewRetryEntry;
 import dev.cutover.queue.RetryStore;
+import dev.cutover.queue.internal.OwnRetryStore;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
@@ -83,7 +84,7 @@ class LateIntentTest {
 
     /** A store whose first coalescing enqueue waits for {@code release}; everything else passes through. */
     private static RetryStore stallingCoalescedIntents(RetryStore store, CountDownLatch started, CountDownLatch release) {
-        return (RetryStore) Proxy.newProxyInstance(RetryStore.class.getClassLoader(), new Class<?>[] {RetryStore.class},
+        return (RetryStore) Proxy.newProxyInstance(RetryStore.class.getClassLoader(), new Class<?>[] {OwnRetryStore.class},
                 (proxy, method, args) -> {
                     if (method.getName().equals("enqueueCoalescing") && args[0] instanceof NewRetryEntry
                             && started.getCount() > 0) {

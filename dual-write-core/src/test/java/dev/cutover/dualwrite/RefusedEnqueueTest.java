@@ -8,6 +8,7 @@ import dev.cutover.flags.Stage;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryQueueConfig;
 import dev.cutover.queue.RetryStore;
+import dev.cutover.queue.internal.OwnRetryStore;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
@@ -132,7 +133,7 @@ class RefusedEnqueueTest {
 
     /** An in-memory retry store whose enqueues fail while {@code refuse} is set. */
     private static RetryStore refusingEnqueues(AtomicBoolean refuse, String failure) {
-        return Interpose.before(RetryStore.class, RetryStore.inMemory(), method -> {
+        return Interpose.before(OwnRetryStore.class, (OwnRetryStore) RetryStore.inMemory(), method -> {
             if (method.startsWith("enqueue") && refuse.get()) {
                 throw new IllegalStateException(failure);
             }

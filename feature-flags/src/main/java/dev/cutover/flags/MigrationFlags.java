@@ -77,7 +77,7 @@ import org.slf4j.LoggerFactory;
  * visible through {@link #state(String)} as soon as the call returns, and listeners are told.
  *
  * <h2>Primary moves</h2>
- * Every wrapped write takes a {@link WritePermit} from {@link #beginWrite(String)}: the fenced
+ * Every wrapped write takes a write permit of its migration from the flags: the fenced
  * handover. A move of the primary side (say {@code SHIFT_READS} to {@code TARGET_PRIMARY}) pauses the
  * migration's writes on each instance for the {@link Builder#handoverPause handover pause} after the
  * instance saw it, until its writes of the old primary have finished and the handover steps the
@@ -143,8 +143,8 @@ public final class MigrationFlags implements AutoCloseable {
     private volatile Instant outageSince;
 
     static {
-        // The dual-write core registers its handover steps and asks for the old primary through
-        // Handovers; those calls stay off this class's public API.
+        // The dual-write core takes its write permits, registers its handover steps and asks for the
+        // old primary through Handovers; those calls stay off this class's public API.
         Handovers.install(new Handovers.Access() {
             @Override
             public WriteGate gate(MigrationFlags flags) {
@@ -221,39 +221,6 @@ public final class MigrationFlags implements AutoCloseable {
         return states;
     }
 
-    /**
-     * Starts a write of a migration: the fenced primary handover. Every wrapped write calls it and
-     * closes the permit when its primary write and its copy are done.
-     *
-     * <p>After this instance saw the primary move (a load, or its own flip, showed another primary
-     * side), new writes of the migration wait here until the handover is done: the handover pause
-     * ({@link Builder#handoverPause}) has passed since the observation, every write of the old primary
-     * that this instance started has finished, and every registered handover step succeeded. In a
-     * stage that writes both sides, a write also needs a <em>lease</em>: a load that started less
-     * than the pause ago (minus a margin for the copy) must have confirmed the flags; when none did, the
-     * flags are reloaded here once.
-     *
-     * @param migration the migration name
-     * @return the permit; close it when the write (and its copy) is done
-     * @throws HandoverException if the handover is not done within {@link Builder#maxHandoverWait},
-     *     naming what is missing; nothing was written
-     * @throws FlagsNotConfirmedException if the flags could not be confirmed recently enough
-     */
-    public WritePermit beginWrite(String migration) {
-        return gate.begin(Names.checkMigrationName(migration), true);
-    }
-
-    /**
-     * Like {@link #beginWrite}, but does not wait for a handover in progress.
-     *
-     * @param migration the migration name
-     * @return the permit, or null while this instance's handover of a primary move is not done
-     * @throws FlagsNotConfirmedException if the flags could not be confirmed recently enough
-     */
-    public WritePermit tryBeginWrite(String migration) {
-        return gate.begin(Names.checkMigrationName(migration), false);
-    }
-
     /** @return the longest time a write of any migration waited for a handover so far */
     public Duration longestHandoverWait() {
         return Duration.ofNanos(gate.maxWaitNanos());
@@ -313,7 +280,7 @@ public final class MigrationFlags implements AutoCloseable {
      * how the primary of migrations that share one {@code CutoverDataSource} moves: such a data
      * source writes only while its migrations agree on the primary, and a move of one alone would
      * stop its writes until the others follow. Each migration then runs its own fenced handover
-     * ({@link #beginWrite}), as after {@link #moveTo}.
+     * (see Primary moves above), as after {@link #moveTo}.
      *
      * <p>Each move is checked as {@link #moveTo} checks it (no skipped stage going forward; leaving
      * {@code SHIFT_READS} backwards resets the target read percentage); if any is refused, none is
@@ -931,7 +898,7 @@ public final class MigrationFlags implements AutoCloseable {
         }
 
         /**
-         * Sets the handover pause P of a primary move (see {@link MigrationFlags#beginWrite}): writes of
+         * Sets the handover pause P of a primary move (see {@link MigrationFlags}): writes of
          * the old primary copy only until P after the start of the newest load that still showed it,
          * and each instance writes the new primary no earlier than P after it saw the move. A write of
          * a dual-write stage needs flags confirmed less than about P ago.

@@ -3,6 +3,7 @@ package dev.cutover.flags;
 import dev.cutover.common.internal.Names;
 import dev.cutover.flags.internal.Bucketing;
 import dev.cutover.flags.internal.Percentages;
+import dev.cutover.flags.internal.Routing;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -38,6 +39,22 @@ public final class MigrationState {
     private final Side unpinnedReadSide;
     /** Canary keys and their side, the source winning for a key in both lists; null when there is none. */
     private final Map<String, Side> pinnedReadSides;
+
+    static {
+        // The read router decides each read's side and shadow through Routing; those per-read calls
+        // stay off this class's public API.
+        Routing.install(new Routing.Access() {
+            @Override
+            public Side readSide(MigrationState state, String routingKey) {
+                return state.readSide(routingKey);
+            }
+
+            @Override
+            public boolean shadowRead(MigrationState state) {
+                return state.shadowRead();
+            }
+        });
+    }
 
     private MigrationState(Builder b) {
         this.migration = b.migration;
@@ -147,25 +164,8 @@ public final class MigrationState {
         return version;
     }
 
-    /**
-     * The side that serves a read.
-     *
-     * <p>{@link Stage#SOURCE_ONLY} reads the source and {@link Stage#TARGET_ONLY} the target. In the
-     * stages that write both sides, canary keys go to their forced side (a key in both lists goes to
-     * the source, the safe side); otherwise {@link Stage#DUAL_WRITE} reads the source,
-     * {@link Stage#TARGET_PRIMARY} the target, and {@link Stage#SHIFT_READS} the target when the key's
-     * sticky bucket is within {@link #targetReadPercent()} (a keyless read is split at random).
-     *
-     * <p>The bucket is MurmurHash3 (x86, 32-bit, seed 0) of the UTF-8 bytes of
-     * {@code migration + '\0' + key}, taken unsigned modulo 10,000; a key reads the target when its
-     * bucket is below the percentage in hundredths. So a key stays on its side while the percentage
-     * holds, raising the percentage only moves keys from source to target, and every instance and
-     * release agrees on the side.
-     *
-     * @param routingKey the read's routing key, or {@code null} if it has none
-     * @return the side
-     */
-    public Side readSide(String routingKey) {
+    /** @see Routing#readSide */
+    Side readSide(String routingKey) {
         Side side = stageReadSide;
         if (side != null) {
             return side;
@@ -183,13 +183,8 @@ public final class MigrationState {
         return Bucketing.within(bucketPrefix, bucketPrefixLength, routingKey, targetReadBasisPoints) ? Side.TARGET : Side.SOURCE;
     }
 
-    /**
-     * Whether this read should also run on the other side and be compared. Drawn at random per read
-     * with probability {@link #shadowReadPercent()}; never in the single-side stages.
-     *
-     * @return true to shadow this read
-     */
-    public boolean shadowRead() {
+    /** @see Routing#shadowRead */
+    boolean shadowRead() {
         if (!stage.dualWrites() || shadowReadBasisPoints <= 0) {
             return false;
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cutover.flags.internal.Handovers;
+import dev.cutover.flags.internal.WritePermit;
 import dev.cutover.testsupport.Await;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
@@ -137,17 +138,17 @@ class MoveTogetherTest {
         List<String> steps = new java.util.concurrent.CopyOnWriteArrayList<>();
         Handovers.addStep(flags, "orders", "drain", (m, from, to) -> steps.add(m + ":" + from + "->" + to));
         Handovers.addStep(flags, "stock", "drain", (m, from, to) -> steps.add(m + ":" + from + "->" + to));
-        WritePermit old = flags.beginWrite("stock");
+        WritePermit old = Handovers.beginWrite(flags, "stock");
 
         flags.moveTogether(Set.of("orders", "stock"), Stage.TARGET_PRIMARY, "ops", "move both");
 
         assertEquals(Side.SOURCE, Handovers.from(flags, "orders"));
         assertEquals(Side.SOURCE, Handovers.from(flags, "stock"));
-        WritePermit orders = flags.beginWrite("orders");
+        WritePermit orders = Handovers.beginWrite(flags, "orders");
         assertEquals(Side.TARGET, orders.stage().primary());
-        assertNull(flags.tryBeginWrite("stock"), "stock's handover waits for its own old write");
+        assertNull(Handovers.tryBeginWrite(flags, "stock"), "stock's handover waits for its own old write");
         old.close();
-        WritePermit stock = flags.beginWrite("stock");
+        WritePermit stock = Handovers.beginWrite(flags, "stock");
         assertEquals(List.of("orders:SOURCE->TARGET", "stock:SOURCE->TARGET"), steps);
         orders.close();
         stock.close();

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.flags.internal.Handovers;
+import dev.cutover.flags.internal.WritePermit;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,14 +31,14 @@ class PrimaryHandoverTest {
     void aWriteOfTheNewPrimary_waitsForTheOldPrimarysWritesInFlightAndThePause() throws Exception {
         try (MigrationFlags flags = flags(FlagStore.inMemory())) {
             flags.forceMoveTo("m", Stage.SHIFT_READS, "t", "t");
-            WritePermit old = flags.beginWrite("m");
+            WritePermit old = Handovers.beginWrite(flags, "m");
             assertEquals(Side.SOURCE, old.stage().primary());
             flags.moveTo("m", Stage.TARGET_PRIMARY, "t", "t");
             assertEquals(Side.SOURCE, Handovers.from(flags, "m"));
-            assertNull(flags.tryBeginWrite("m"), "no write of the new primary while an old one is in flight");
+            assertNull(Handovers.tryBeginWrite(flags, "m"), "no write of the new primary while an old one is in flight");
 
             long start = System.nanoTime();
-            CompletableFuture<WritePermit> next = CompletableFuture.supplyAsync(() -> flags.beginWrite("m"));
+            CompletableFuture<WritePermit> next = CompletableFuture.supplyAsync(() -> Handovers.beginWrite(flags, "m"));
             Thread.sleep(PAUSE.toMillis() + 200);
             assertTrue(!next.isDone(), "still waiting for the old write");
             old.close();
@@ -53,7 +54,7 @@ class PrimaryHandoverTest {
     void anOldWritesCopyDeadline_isFixedByTheLastLoadThatShowedItsPrimary() throws Exception {
         try (MigrationFlags flags = flags(FlagStore.inMemory())) {
             flags.forceMoveTo("m", Stage.SHIFT_READS, "t", "t");
-            WritePermit old = flags.beginWrite("m");
+            WritePermit old = Handovers.beginWrite(flags, "m");
             Thread.sleep(3 * REFRESH.toMillis());
             long beforeFlip = old.deadlineNanos();
             flags.moveTo("m", Stage.TARGET_PRIMARY, "t", "t");
@@ -78,13 +79,13 @@ class PrimaryHandoverTest {
                 }
             });
             flags.forceMoveTo("m", Stage.SHIFT_READS, "t", "t");
-            flags.beginWrite("m").close();
+            Handovers.beginWrite(flags, "m").close();
             flags.moveTo("m", Stage.TARGET_PRIMARY, "t", "t");
-            HandoverException failure = assertThrows(HandoverException.class, () -> flags.beginWrite("m"));
+            HandoverException failure = assertThrows(HandoverException.class, () -> Handovers.beginWrite(flags, "m"));
             assertTrue(failure.getMessage().contains("3 copies from the SOURCE are still queued"), failure.getMessage());
             assertTrue(failure.getMessage().contains("moveTo(SHIFT_READS)"), failure.getMessage());
             queued.set(0);
-            flags.beginWrite("m").close();
+            Handovers.beginWrite(flags, "m").close();
         }
     }
 
@@ -94,15 +95,15 @@ class PrimaryHandoverTest {
         try (MigrationFlags flags = flags(store)) {
             flags.forceMoveTo("m", Stage.DUAL_WRITE, "t", "t");
             flags.forceMoveTo("s", Stage.SOURCE_ONLY, "t", "t");
-            flags.beginWrite("m").close();
+            Handovers.beginWrite(flags, "m").close();
             store.down();
             Thread.sleep(PAUSE.toMillis() + 100);
-            FlagsNotConfirmedException refused = assertThrows(FlagsNotConfirmedException.class, () -> flags.beginWrite("m"));
+            FlagsNotConfirmedException refused = assertThrows(FlagsNotConfirmedException.class, () -> Handovers.beginWrite(flags, "m"));
             assertTrue(refused.getMessage().contains("cannot prove that the primary has not moved"), refused.getMessage());
             assertTrue(refused.getMessage().contains("make the flag store reachable"), refused.getMessage());
-            assertNotNull(flags.beginWrite("s"));
+            assertNotNull(Handovers.beginWrite(flags, "s"));
             store.up();
-            flags.beginWrite("m").close();
+            Handovers.beginWrite(flags, "m").close();
         }
     }
 
@@ -112,19 +113,19 @@ class PrimaryHandoverTest {
         try (MigrationFlags a = flags(store)) {
             a.forceMoveTo("m", Stage.SHIFT_READS, "t", "t");
             try (MigrationFlags b = flags(store)) {
-                assertNull(b.tryBeginWrite("m"), "an instance cannot know whether the primary just moved when it starts");
-                b.beginWrite("m").close();
+                assertNull(Handovers.tryBeginWrite(b, "m"), "an instance cannot know whether the primary just moved when it starts");
+                Handovers.beginWrite(b, "m").close();
                 a.moveTo("m", Stage.TARGET_PRIMARY, "t", "t");
                 long waitStart = System.nanoTime();
                 List<Side> seen = new ArrayList<>();
-                try (WritePermit permit = b.beginWrite("m")) {
+                try (WritePermit permit = Handovers.beginWrite(b, "m")) {
                     // Either it saw the move and waited, or it has not loaded yet and still writes the source
                     // within its copy deadline.
                     seen.add(permit.stage().primary());
                 }
                 if (seen.get(0) == Side.SOURCE) {
                     Thread.sleep(3 * REFRESH.toMillis());
-                    try (WritePermit permit = b.beginWrite("m")) {
+                    try (WritePermit permit = Handovers.beginWrite(b, "m")) {
                         assertEquals(Side.TARGET, permit.stage().primary());
                     }
                 }

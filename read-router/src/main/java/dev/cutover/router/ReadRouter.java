@@ -6,6 +6,8 @@ import dev.cutover.common.internal.Redaction;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Side;
+import dev.cutover.flags.Stage;
+import dev.cutover.flags.internal.Routing;
 import dev.cutover.router.internal.AutoRollback;
 import dev.cutover.router.internal.NamedDaemonThreads;
 import dev.cutover.router.internal.RateLimitedLog;
@@ -36,9 +38,20 @@ import org.slf4j.LoggerFactory;
  * misbehaving target, and compares shadow reads.
  *
  * <h2>Routing</h2>
- * Each {@link #read} asks {@link MigrationState#readSide(String)} of the current flags: the stage,
- * the target read percentage with sticky bucketing by routing key, and canary keys. Keyless reads
- * are split at random unless {@link ReadRouterConfig#requireRoutingKey()} is set.
+ * Each {@link #read} picks its side from the current {@link MigrationState}: {@link Stage#SOURCE_ONLY}
+ * reads the source and {@link Stage#TARGET_ONLY} the target. In the stages that write both sides,
+ * canary keys go to their forced side (a key in both lists goes to the source, the safe side);
+ * otherwise {@link Stage#DUAL_WRITE} reads the source, {@link Stage#TARGET_PRIMARY} the target, and
+ * {@link Stage#SHIFT_READS} the target when the key's sticky bucket is within
+ * {@link MigrationState#targetReadPercent()}. Keyless reads are split at random unless
+ * {@link ReadRouterConfig#requireRoutingKey()} is set. {@link #route(String)} tells where a key
+ * would go.
+ *
+ * <p>The bucket is MurmurHash3 (x86, 32-bit, seed 0) of the UTF-8 bytes of
+ * {@code migration + '\0' + key}, taken unsigned modulo 10,000; a key reads the target when its
+ * bucket is below the percentage in hundredths. So a key stays on its side while the percentage
+ * holds, raising the percentage only moves keys from source to target, and every instance and
+ * release agrees on the side.
  *
  * <h2>Fallback</h2>
  * While the source is primary, a read routed to the target runs on the router's target executor
@@ -53,7 +66,8 @@ import org.slf4j.LoggerFactory;
  * {@link #readPrimary}.
  *
  * <h2>Shadow reads</h2>
- * When {@link MigrationState#shadowRead()} draws a read, the caller gets the answer of the side it
+ * When a read is drawn for shadowing (with probability {@link MigrationState#shadowReadPercent()}, in
+ * the stages that write both sides), the caller gets the answer of the side it
  * was routed to, and the other side's read and the comparison run later on the shadow executor; the
  * caller never waits for shadow work. Every shadow read the router takes on is compared. What keeps
  * memory bounded is admission, decided on the caller's thread without blocking: at most
@@ -193,11 +207,11 @@ public final class ReadRouter implements AutoCloseable {
 
     private <T> T read(String operation, String routingKey, MigrationState state, ReadCall<T> source, ReadCall<T> target)
             throws Exception {
-        Side side = state.readSide(routingKey);
+        Side side = Routing.readSide(state, routingKey);
         if (side == Side.SOURCE) {
             T answer = source.call();
             sourceReads.increment();
-            if (state.shadowRead()) {
+            if (Routing.shadowRead(state)) {
                 shadows.submit(operation, routingKey, state.stage(), Side.SOURCE, answer, source, target);
             }
             return answer;
@@ -252,7 +266,7 @@ public final class ReadRouter implements AutoCloseable {
     public Side route(String routingKey) {
         requireKeyIfConfigured("route", routingKey);
         MigrationState state = flags.state(migration);
-        Side side = state.readSide(routingKey);
+        Side side = Routing.readSide(state, routingKey);
         if (side == Side.TARGET && state.stage().primary() == Side.SOURCE && !breakerLetsReadsThrough()) {
             return Side.SOURCE;
         }
@@ -386,7 +400,7 @@ public final class ReadRouter implements AutoCloseable {
         if (percent.isPresent()) {
             return ThreadLocalRandom.current().nextDouble(100) < percent.getAsDouble();
         }
-        return state.shadowRead();
+        return Routing.shadowRead(state);
     }
 
     private boolean breakerLetsReadsThrough() {

@@ -31,35 +31,12 @@ public interface JdbcRetryStore extends RetryStore {
 
     /**
      * The pool this store borrows its own connections from: a caller that holds a connection of that
-     * very pool can use {@link #enqueue(Connection, NewRetryEntry, Instant)} and
-     * {@link #hasEntries(Connection, String, String, String)} instead of borrowing a second one.
+     * very pool can use {@link #enqueue(Connection, NewRetryEntry, Instant)} instead of borrowing a
+     * second one.
      *
      * @return the data source the store was created with
      */
     DataSource dataSource();
-
-    /**
-     * {@link #hasEntries(String, String, String)} on the caller's connection, in whatever
-     * transaction it has open.
-     *
-     * @param connection the caller's connection to the database holding the table
-     * @param migration the migration
-     * @param entity the entity
-     * @param key the routing key
-     * @return whether the key has entries
-     * @throws SQLException if the query fails
-     */
-    boolean hasEntries(Connection connection, String migration, String entity, String key) throws SQLException;
-
-    /**
-     * {@link #hasEntries(String)} on the caller's connection, in whatever transaction it has open.
-     *
-     * @param connection the caller's connection to the database holding the table
-     * @param migration the migration
-     * @return whether the migration has entries
-     * @throws SQLException if the query fails
-     */
-    boolean hasEntries(Connection connection, String migration) throws SQLException;
 
     /**
      * Adds an entry using the caller's connection, inside whatever transaction it has open; the

@@ -2,18 +2,18 @@ package dev.cutover.queue;
 
 import dev.cutover.queue.internal.Listeners;
 import dev.cutover.queue.internal.PendingKeys;
+import dev.cutover.queue.internal.QueueAccess;
 import dev.cutover.queue.internal.ReplayWorkers;
+import dev.cutover.queue.internal.RetryStores;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,11 +39,32 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Logs name entries by id and key, never by payload values, which may hold personal data.
  *
- * <p>Thread-safe: enqueue, {@link #isPending}, the operator methods and {@link #drain} may be
- * called from any thread while the workers run.
+ * <p>Thread-safe: enqueue, the operator methods and {@link #drain} may be called from any thread
+ * while the workers run.
  */
 public final class RetryQueue implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RetryQueue.class);
+
+    static {
+        // The dual-write core checks keys against the pending-key cache and counts the copies a
+        // primary move waits for through QueueAccess; those calls stay off this class's public API.
+        QueueAccess.install(new QueueAccess.Access() {
+            @Override
+            public RetryStore store(RetryQueue queue) {
+                return queue.store;
+            }
+
+            @Override
+            public PendingKeys pending(RetryQueue queue) {
+                return queue.pending;
+            }
+
+            @Override
+            public Clock clock(RetryQueue queue) {
+                return queue.clock;
+            }
+        });
+    }
 
     private final RetryStore store;
     private final RetryQueueConfig config;
@@ -131,61 +152,6 @@ public final class RetryQueue implements AutoCloseable {
     }
 
     /**
-     * Whether a key has entries in the queue (pending or parked), so that a new write of it must be
-     * queued behind them instead of going to the target directly. Answers from a cache: an entry
-     * enqueued through this instance is seen at once; one enqueued through another instance is seen
-     * within {@link RetryQueueConfig#pendingCacheTtl()} (measured on the configured clock); a key
-     * whose last entry was replayed by another instance may read as pending for up to that long,
-     * which is the safe direction. While the migration has no entries at all, which is the usual
-     * state, every key's answer comes from one cached check per migration and time-to-live; otherwise
-     * a key's cache miss costs one indexed query.
-     *
-     * @param migration the migration
-     * @param entity the table or DAO
-     * @param key the routing key
-     * @return true if the key has entries
-     * @throws NullPointerException if an argument is null
-     * @throws RuntimeException the store's exception, e.g. a {@code JdbiException}, if the answer
-     *     is not cached and the store cannot be read; treat the key as pending then
-     */
-    public boolean isPending(String migration, String entity, String key) {
-        return pending.isPending(migration, entity, key);
-    }
-
-    /**
-     * Which of a set of keys of one entity have entries in the queue: the batched
-     * {@link #isPending(String, String, String)}, with the same staleness bounds. Keys whose answer
-     * is cached cost nothing; the others are asked of the store together, in one query of a JDBC
-     * store, and none at all while the migration has no entries.
-     *
-     * @param migration the migration
-     * @param entity the table or DAO
-     * @param keys the routing keys
-     * @return the keys among them that have entries
-     * @throws NullPointerException if an argument is null
-     * @throws RuntimeException the store's exception, if the store must be read and cannot be;
-     *     treat every key as pending then
-     */
-    public Set<String> pendingKeys(String migration, String entity, Collection<String> keys) {
-        return pending.pendingKeys(migration, entity, keys);
-    }
-
-    /**
-     * {@link #pendingKeys} from this queue's cache alone, for a caller that would rather not wait on
-     * the store: known while the migration is cached as having no entries, or while every key's
-     * answer is cached.
-     *
-     * @param migration the migration
-     * @param entity the table or DAO
-     * @param keys the routing keys
-     * @return the keys among them that have entries, or empty if the answer needs the store
-     * @throws NullPointerException if an argument is null
-     */
-    public Optional<Set<String>> cachedPendingKeys(String migration, String entity, Collection<String> keys) {
-        return pending.cachedPendingKeys(migration, entity, keys);
-    }
-
-    /**
      * Adds a listener that hears what this queue does per migration (what
      * {@link dev.cutover.queue.micrometer.RetryQueueMetrics} publishes).
      *
@@ -204,67 +170,6 @@ public final class RetryQueue implements AutoCloseable {
      */
     public java.util.Map<String, MigrationStats> migrationStats() {
         return store.stats();
-    }
-
-    /** @return the clock the queue schedules by (its config's) */
-    public Clock clock() {
-        return clock;
-    }
-
-    /**
-     * Counts a migration's entries of one operation in the store, whatever their status; see
-     * {@link RetryStore#countEntries}.
-     *
-     * @param migration the migration
-     * @param operation the operation
-     * @return the count
-     */
-    public long countEntries(String migration, String operation) {
-        return store.countEntries(Objects.requireNonNull(migration, "null migration"),
-                Objects.requireNonNull(operation, "null operation"));
-    }
-
-    /**
-     * Makes a migration's pending entries of one operation due now; see {@link RetryStore#makeDue}.
-     *
-     * @param migration the migration
-     * @param operation the operation
-     * @return how many entries were made due earlier
-     */
-    public int makeDue(String migration, String operation) {
-        return store.makeDue(Objects.requireNonNull(migration, "null migration"),
-                Objects.requireNonNull(operation, "null operation"), clock.instant());
-    }
-
-    /**
-     * {@link #isPending(String, String, String)}, reading the store (on a cache miss) on the caller's
-     * connection instead of one of the store's own, for a caller that holds a connection of the
-     * store's pool ({@link #storesIn(DataSource)}): while every connection of that pool is held by
-     * callers, borrowing another would wait for the pool's timeout. The query runs in whatever
-     * transaction the connection has open; the caller ends it.
-     *
-     * @param connection a connection to the database holding the queue table
-     * @param migration the migration
-     * @param entity the table or DAO
-     * @param key the routing key
-     * @return true if the key has entries
-     * @throws SQLException if the answer is not cached and the query fails; treat the key as pending then
-     * @throws IllegalStateException if this queue's store is not a {@link JdbcRetryStore}
-     */
-    public boolean isPending(Connection connection, String migration, String entity, String key) throws SQLException {
-        return pending.isPending(jdbcStore(), connection, migration, entity, key);
-    }
-
-    /**
-     * Whether this queue keeps its entries through that very pool, so that a caller holding one of
-     * its connections may enqueue and check on it ({@link #enqueue(Connection, NewRetryEntry)},
-     * {@link #isPending(Connection, String, String, String)}).
-     *
-     * @param dataSource a pool
-     * @return true if the store is a {@link JdbcRetryStore} over that same object
-     */
-    public boolean storesIn(DataSource dataSource) {
-        return store instanceof JdbcRetryStore jdbc && jdbc.dataSource() == dataSource;
     }
 
     /**
@@ -317,7 +222,7 @@ public final class RetryQueue implements AutoCloseable {
             // nothing drains, and at most once a second.
             if (pending >= previous && System.nanoTime() - nextBlockedCheck >= 0) {
                 nextBlockedCheck = System.nanoTime() + blockedCheckNanos;
-                if (store.blockedCount() >= pending) {
+                if (RetryStores.blockedCount(store) >= pending) {
                     LOG.warn("Retry queue {} cannot drain: its {} pending entries wait behind parked entries of their"
                             + " keys; requeue or discard the parked entries (RetryQueue.parked(n))", owner, pending);
                     return false;

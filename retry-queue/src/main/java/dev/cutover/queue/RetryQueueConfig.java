@@ -203,9 +203,9 @@ public final class RetryQueueConfig {
     }
 
     /**
-     * How long {@link RetryQueue#isPending} trusts a cached answer: the bound on how late it sees an
-     * entry another instance enqueued. Entries enqueued through this instance are seen at once.
-     * Default 1 s.
+     * How long the queue trusts a cached answer to whether a key has entries (the check every dual
+     * write makes): the bound on how late it sees an entry another instance enqueued. Entries enqueued
+     * through this instance are seen at once. Default 1 s.
      *
      * @return the time to live of a cached answer
      */

@@ -5,11 +5,8 @@ import dev.cutover.queue.internal.InMemoryRetryStore;
 import dev.cutover.queue.internal.RetryEntryTable;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Collection;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import javax.sql.DataSource;
@@ -29,7 +26,7 @@ import javax.sql.DataSource;
  * entity, key) may be claimed, only when it is pending, due and unleased (or its lease ended), and
  * only while no other entry of that key holds a live lease. A parked entry therefore blocks its own
  * key and no other. An entry whose stored status or replay mode cannot be read blocks its own key
- * the same way (see {@link EntryStatus}) and is never claimed; {@link #parkUnreadable} parks it.
+ * the same way (see {@link EntryStatus}) and is never claimed; the queue's workers park it.
  *
  * <p>Implementations are thread-safe.
  */
@@ -112,48 +109,6 @@ public interface RetryStore {
     ClaimResult claim(String owner, Instant now, int limit, Duration lease, Optional<Set<String>> migrations);
 
     /**
-     * Parks the entries whose stored status or replay mode this version cannot read, each with a
-     * last error that names the column, the stored value and the fix. Such entries are never claimed;
-     * until parked they block their own key like a parked entry. An entry with a live lease is left
-     * until the lease ends. Stores that cannot hold such entries (the in-memory one) return nothing.
-     *
-     * @param now the current time
-     * @return the entries parked by this call, as parked now; each is returned by one call only
-     */
-    default List<RetryEntry> parkUnreadable(Instant now) {
-        return List.of();
-    }
-
-    /**
-     * Counts the pending entries that wait behind a parked entry (or one that counts as parked) of
-     * their key, so that only an operator can let them drain.
-     *
-     * @return the count; the default implementation says 0
-     */
-    default long blockedCount() {
-        return 0;
-    }
-
-    /**
-     * Adds an entry, or coalesces it into its key's newest entry when that entry is pending, not
-     * leased and has the same mode, operation and payload: that entry is then due at the later of its
-     * due time and {@code due}, and nothing is added. Only for entries whose replay reads the current
-     * state when it runs (a copy of the key's row, such as a crash-safe write-ahead intent): two such
-     * entries next to each other do what the later one alone does. Pushing the older entry's due time
-     * later never uncovers the write it was made for, since a later copy of the row still includes it;
-     * an entry that is leased (being replayed) is never changed, as its copy may already have read the
-     * row. The default implementation always adds.
-     *
-     * @param entry the entry
-     * @param due its creation time and first due time, as in {@link #enqueue}
-     * @return the id of the new entry, or of the entry it was coalesced into
-     * @throws dev.cutover.common.CutoverException if a JDBC store cannot write it
-     */
-    default long enqueueCoalescing(NewRetryEntry entry, Instant due) {
-        return enqueue(entry, due);
-    }
-
-    /**
      * Removes a replayed entry, if its claim still holds it.
      *
      * @param claimed the entry as returned by {@link #claim}
@@ -211,36 +166,6 @@ public interface RetryStore {
     boolean hasEntries(String migration, String entity, String key);
 
     /**
-     * Which of a set of keys of one entity have any entry stored, pending or parked: the batched
-     * {@link #hasEntries(String, String, String)}.
-     *
-     * @param migration the migration
-     * @param entity the table or DAO
-     * @param keys the routing keys
-     * @return the keys among them that have at least one entry; the default implementation asks
-     *     {@link #hasEntries(String, String, String)} for each key, a JDBC store makes one query
-     */
-    default Set<String> keysWithEntries(String migration, String entity, Collection<String> keys) {
-        Set<String> found = new HashSet<>();
-        for (String key : keys) {
-            if (hasEntries(migration, entity, key)) {
-                found.add(key);
-            }
-        }
-        return found;
-    }
-
-    /**
-     * Whether any entry of a migration is stored, pending or parked.
-     *
-     * @param migration the migration
-     * @return true if at least one is; the default implementation asks {@link #stats()}
-     */
-    default boolean hasEntries(String migration) {
-        return stats().containsKey(Objects.requireNonNull(migration, "null migration"));
-    }
-
-    /**
      * Counts the pending entries of all migrations, leased ones included.
      *
      * @return the count
@@ -286,32 +211,4 @@ public interface RetryStore {
      * @return false if the entry is gone or not parked
      */
     boolean discard(long id);
-
-    /**
-     * Counts a migration's entries of one operation, whatever their status (pending, leased, parked):
-     * how many copies of one direction are still owed, e.g. before a primary move may finish.
-     *
-     * @param migration the migration
-     * @param operation the entries' operation
-     * @return the count
-     * @throws UnsupportedOperationException if this store cannot count by operation
-     */
-    default long countEntries(String migration, String operation) {
-        throw new UnsupportedOperationException(getClass().getName() + " cannot count entries by operation");
-    }
-
-    /**
-     * Makes a migration's pending, unleased entries of one operation due now (write-ahead intents that
-     * would wait for their delay, entries backing off), so that a primary move waits for them no longer
-     * than their replay takes.
-     *
-     * @param migration the migration
-     * @param operation the entries' operation
-     * @param now the time they become due
-     * @return how many entries were made due earlier
-     * @throws UnsupportedOperationException if this store cannot do it
-     */
-    default int makeDue(String migration, String operation, Instant now) {
-        throw new UnsupportedOperationException(getClass().getName() + " cannot make entries due by operation");
-    }
 }

@@ -5,6 +5,8 @@ import static dev.cutover.queue.TestEntries.upsert;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cutover.queue.internal.QueueAccess;
+import dev.cutover.queue.internal.RetryEntryTable;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
@@ -28,15 +30,15 @@ class CallersConnectionTest {
             JdbcRetryStore store = RetryStore.jdbc(pool, "");
             store.createTables();
             try (RetryQueue queue = RetryQueue.create(store, (entry, payload) -> { }, fastConfig("caller").build())) {
-                assertTrue(queue.storesIn(pool));
-                assertFalse(queue.storesIn(db.dataSource(1)), "another pool on the same database is another pool");
+                assertTrue(QueueAccess.storesIn(queue, pool));
+                assertFalse(QueueAccess.storesIn(queue, db.dataSource(1)), "another pool on the same database is another pool");
                 queue.enqueue(upsert("k1", 1));
                 // The pool's only connection is the caller's: a check that borrowed would wait for the pool.
                 try (Connection only = pool.getConnection()) {
-                    assertTrue(queue.isPending(only, TestEntries.MIGRATION, TestEntries.ENTITY, "k1"));
-                    assertFalse(queue.isPending(only, TestEntries.MIGRATION, TestEntries.ENTITY, "k2"));
-                    assertTrue(store.hasEntries(only, TestEntries.MIGRATION));
-                    assertFalse(store.hasEntries(only, "other-migration"));
+                    assertTrue(QueueAccess.isPending(queue, only, TestEntries.MIGRATION, TestEntries.ENTITY, "k1"));
+                    assertFalse(QueueAccess.isPending(queue, only, TestEntries.MIGRATION, TestEntries.ENTITY, "k2"));
+                    assertTrue(((RetryEntryTable) store).hasEntries(only, TestEntries.MIGRATION));
+                    assertFalse(((RetryEntryTable) store).hasEntries(only, "other-migration"));
                 }
             }
         }

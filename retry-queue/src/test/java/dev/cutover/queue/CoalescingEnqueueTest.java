@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.cutover.queue.internal.OwnRetryStore;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
@@ -29,18 +30,18 @@ class CoalescingEnqueueTest {
 
     @Test
     void inMemoryStore() {
-        check(RetryStore.inMemory());
+        check((OwnRetryStore) RetryStore.inMemory());
     }
 
     @ParameterizedTest
     @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void jdbcStore(Engine engine) {
         try (TestDatabase db = TestDatabases.create(engine, "rqcoalesce")) {
-            check(TestEntries.jdbcStore(db, 2));
+            check((OwnRetryStore) TestEntries.jdbcStore(db, 2));
         }
     }
 
-    private static void check(RetryStore store) {
+    private static void check(OwnRetryStore store) {
         // 100 intents of one hot key, written 10 ms apart, each due a second after its write.
         long first = store.enqueueCoalescing(intent("hot", "resync"), T0.plusSeconds(1));
         for (int i = 1; i < 100; i++) {

@@ -1,5 +1,7 @@
 package dev.cutover.queue;
 
+import dev.cutover.queue.internal.OwnRetryStore;
+import dev.cutover.queue.internal.RetryStores;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
@@ -9,7 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /** A store that forwards every call, for tests that intercept a few. */
-class ForwardingRetryStore implements RetryStore {
+class ForwardingRetryStore implements OwnRetryStore {
     private final RetryStore delegate;
 
     ForwardingRetryStore(RetryStore delegate) {
@@ -23,22 +25,32 @@ class ForwardingRetryStore implements RetryStore {
 
     @Override
     public List<RetryEntry> parkUnreadable(Instant now) {
-        return delegate.parkUnreadable(now);
+        return RetryStores.parkUnreadable(delegate, now);
     }
 
     @Override
     public long blockedCount() {
-        return delegate.blockedCount();
+        return RetryStores.blockedCount(delegate);
     }
 
     @Override
     public long enqueueCoalescing(NewRetryEntry entry, Instant due) {
-        return delegate.enqueueCoalescing(entry, due);
+        return RetryStores.enqueueCoalescing(delegate, entry, due);
     }
 
     @Override
     public boolean hasEntries(String migration) {
-        return delegate.hasEntries(migration);
+        return RetryStores.hasEntries(delegate, migration);
+    }
+
+    @Override
+    public long countEntries(String migration, String operation) {
+        return RetryStores.countEntries(delegate, migration, operation);
+    }
+
+    @Override
+    public int makeDue(String migration, String operation, Instant now) {
+        return RetryStores.makeDue(delegate, migration, operation, now);
     }
 
     @Override
@@ -73,7 +85,7 @@ class ForwardingRetryStore implements RetryStore {
 
     @Override
     public Set<String> keysWithEntries(String migration, String entity, Collection<String> keys) {
-        return delegate.keysWithEntries(migration, entity, keys);
+        return RetryStores.keysWithEntries(delegate, migration, entity, keys);
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.cutover.queue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.cutover.queue.internal.OwnRetryStore;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
@@ -21,7 +22,7 @@ class HandoverQueriesTest {
         try (TestDatabase db = TestDatabases.create(engine, "rqhand")) {
             JdbcRetryStore jdbc = RetryStore.jdbc(db.dataSource(2), "rq_");
             jdbc.createTables();
-            for (RetryStore store : List.of(jdbc, RetryStore.inMemory())) {
+            for (OwnRetryStore store : List.of((OwnRetryStore) jdbc, (OwnRetryStore) RetryStore.inMemory())) {
                 Instant now = Instant.parse("2026-12-03T10:00:00Z");
                 Instant later = now.plus(Duration.ofMinutes(5));
                 store.enqueue(entry("m", "b", "resync"), later);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cutover.queue.internal.OwnRetryStore;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
@@ -43,7 +44,7 @@ class JdbcRetryStoreTest {
     @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void hasEntries_ofAMigration_countsPendingAndParkedEntries_ofThatMigrationOnly(Engine engine) {
         try (TestDatabase db = TestDatabases.create(engine, "rqhas")) {
-            JdbcRetryStore store = TestEntries.jdbcStore(db, 2);
+            OwnRetryStore store = (OwnRetryStore) TestEntries.jdbcStore(db, 2);
             assertFalse(store.hasEntries(MIGRATION));
             store.enqueue(upsert("k1", 1), Instant.now());
             assertTrue(store.hasEntries(MIGRATION));
@@ -60,7 +61,7 @@ class JdbcRetryStoreTest {
     @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void keysWithEntries_findsTheKeysWithPendingOrParkedEntries_ofThatEntityOnly(Engine engine) {
         try (TestDatabase db = TestDatabases.create(engine, "rqkeys")) {
-            JdbcRetryStore store = TestEntries.jdbcStore(db, 2);
+            OwnRetryStore store = (OwnRetryStore) TestEntries.jdbcStore(db, 2);
             assertEquals(Set.of(), store.keysWithEntries(MIGRATION, TestEntries.ENTITY, List.of("k1", "k2")));
             store.enqueue(upsert("k1", 1), Instant.now());
             store.enqueue(upsert("k1", 2), Instant.now());

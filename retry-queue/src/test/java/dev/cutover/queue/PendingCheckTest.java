@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cutover.queue.internal.QueueAccess;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
@@ -32,13 +33,13 @@ class PendingCheckTest {
                 fastConfig("q").clock(clock).pendingCacheTtl(Duration.ofSeconds(1)).build());
 
         for (int i = 0; i < 100; i++) {
-            assertFalse(queue.isPending(MIGRATION, ENTITY, "k" + i));
+            assertFalse(QueueAccess.isPending(queue, MIGRATION, ENTITY, "k" + i));
         }
         assertEquals(1, store.migrationChecks.get(), "one check of the migration");
         assertEquals(0, store.keyChecks.get(), "no check per key");
 
         clock.advance(Duration.ofMillis(1_001));
-        assertFalse(queue.isPending(MIGRATION, ENTITY, "k0"));
+        assertFalse(QueueAccess.isPending(queue, MIGRATION, ENTITY, "k0"));
         assertEquals(2, store.migrationChecks.get(), "checked again once the ttl passed");
     }
 
@@ -50,21 +51,21 @@ class PendingCheckTest {
                 fastConfig("local").clock(clock).pendingCacheTtl(Duration.ofSeconds(1)).build());
         RetryQueue other = RetryQueue.create(shared, new RecordingHandler(), fastConfig("other").clock(clock).build());
 
-        assertFalse(local.isPending(MIGRATION, ENTITY, "k1"));
+        assertFalse(QueueAccess.isPending(local, MIGRATION, ENTITY, "k1"));
         other.enqueue(upsert("k2", 1));
         clock.advance(Duration.ofMillis(1_001));
-        assertTrue(local.isPending(MIGRATION, ENTITY, "k2"));
-        assertFalse(local.isPending(MIGRATION, ENTITY, "k1"));
+        assertTrue(QueueAccess.isPending(local, MIGRATION, ENTITY, "k2"));
+        assertFalse(QueueAccess.isPending(local, MIGRATION, ENTITY, "k1"));
     }
 
     @Test
     void aLocalEnqueue_isSeenAtOnce_andOtherKeysAreAskedOneByOne() {
         CountingStore store = new CountingStore(RetryStore.inMemory());
         RetryQueue queue = RetryQueue.create(store, new RecordingHandler(), fastConfig("q").build());
-        assertFalse(queue.isPending(MIGRATION, ENTITY, "k1"));
+        assertFalse(QueueAccess.isPending(queue, MIGRATION, ENTITY, "k1"));
         queue.enqueue(upsert("k1", 1));
-        assertTrue(queue.isPending(MIGRATION, ENTITY, "k1"));
-        assertFalse(queue.isPending(MIGRATION, ENTITY, "k2"));
+        assertTrue(QueueAccess.isPending(queue, MIGRATION, ENTITY, "k1"));
+        assertFalse(QueueAccess.isPending(queue, MIGRATION, ENTITY, "k2"));
         assertEquals(1, store.keyChecks.get(), "k2 asked of the store once the migration has entries");
     }
 
@@ -73,22 +74,22 @@ class PendingCheckTest {
         CountingStore store = new CountingStore(RetryStore.inMemory());
         RetryQueue queue = RetryQueue.create(store, new RecordingHandler(), fastConfig("q").build());
         List<String> keys = List.of("k1", "k2", "k3", "k4");
-        assertEquals(Optional.empty(), queue.cachedPendingKeys(MIGRATION, ENTITY, keys), "nothing cached yet");
-        assertEquals(Set.of(), queue.pendingKeys(MIGRATION, ENTITY, keys));
-        assertEquals(Optional.of(Set.of()), queue.cachedPendingKeys(MIGRATION, ENTITY, keys),
+        assertEquals(Optional.empty(), QueueAccess.cachedPendingKeys(queue, MIGRATION, ENTITY, keys), "nothing cached yet");
+        assertEquals(Set.of(), QueueAccess.pendingKeys(queue, MIGRATION, ENTITY, keys));
+        assertEquals(Optional.of(Set.of()), QueueAccess.cachedPendingKeys(queue, MIGRATION, ENTITY, keys),
                 "an empty migration is known to have no pending key");
         assertEquals(0, store.keyChecks.get() + store.batchChecks.get(), "no check per key of an empty migration");
 
         queue.enqueue(upsert("k1", 1));
         store.enqueue(upsert("k3", 1), Instant.now()); // another instance's entry
-        assertEquals(Optional.empty(), queue.cachedPendingKeys(MIGRATION, ENTITY, keys), "k2 to k4 are not cached");
-        assertEquals(Set.of("k1", "k3"), queue.pendingKeys(MIGRATION, ENTITY, keys));
+        assertEquals(Optional.empty(), QueueAccess.cachedPendingKeys(queue, MIGRATION, ENTITY, keys), "k2 to k4 are not cached");
+        assertEquals(Set.of("k1", "k3"), QueueAccess.pendingKeys(queue, MIGRATION, ENTITY, keys));
         assertEquals(1, store.batchChecks.get(), "one check for k2, k3 and k4");
         assertEquals(List.of("k2", "k3", "k4"), store.lastAsked, "k1 is known from its enqueue");
         assertEquals(0, store.keyChecks.get(), "no check key by key");
-        assertEquals(Optional.of(Set.of("k1", "k3")), queue.cachedPendingKeys(MIGRATION, ENTITY, List.of("k1", "k3")),
+        assertEquals(Optional.of(Set.of("k1", "k3")), QueueAccess.cachedPendingKeys(queue, MIGRATION, ENTITY, List.of("k1", "k3")),
                 "the keys found pending are cached");
-        assertTrue(queue.isPending(MIGRATION, ENTITY, "k3"));
+        assertTrue(QueueAccess.isPending(queue, MIGRATION, ENTITY, "k3"));
     }
 
     private static final class CountingStore extends ForwardingRetryStore {

@@ -1,5 +1,6 @@
 package dev.cutover.queue;
 
+import dev.cutover.queue.internal.QueueAccess;
 import dev.cutover.testsupport.Await;
 import static dev.cutover.queue.TestEntries.ENTITY;
 import static dev.cutover.queue.TestEntries.fastConfig;
@@ -51,7 +52,7 @@ class PoisonEntryTest {
                 assertTrue(entry.lastError().contains("target rejects poison"), entry.lastError());
                 assertEquals(EntryStatus.PENDING, queue.entry(behindPoison).orElseThrow().status());
                 assertEquals(List.of(), handler.appliedSequences(ENTITY, "poison"), "the parked entry blocks its key");
-                assertTrue(queue.isPending(TestEntries.MIGRATION, ENTITY, "poison"));
+                assertTrue(QueueAccess.isPending(queue, TestEntries.MIGRATION, ENTITY, "poison"));
 
                 handler.fixed = true;
                 assertTrue(queue.requeue(poison));

@@ -1,5 +1,6 @@
 package dev.cutover.queue;
 
+import dev.cutover.queue.internal.QueueAccess;
 import dev.cutover.testsupport.Await;
 import static dev.cutover.queue.TestEntries.ENTITY;
 import static dev.cutover.queue.TestEntries.MIGRATION;
@@ -37,24 +38,24 @@ class RetryQueueTest {
                 fastConfig("local").clock(clock).pendingCacheTtl(Duration.ofSeconds(1)).build());
         RetryQueue other = RetryQueue.create(store, new RecordingHandler(), fastConfig("other").clock(clock).build());
 
-        assertFalse(local.isPending(MIGRATION, ENTITY, "k1"));
+        assertFalse(QueueAccess.isPending(local, MIGRATION, ENTITY, "k1"));
         local.enqueue(upsert("k1", 1));
-        assertTrue(local.isPending(MIGRATION, ENTITY, "k1"), "seen at once by the enqueuing instance");
+        assertTrue(QueueAccess.isPending(local, MIGRATION, ENTITY, "k1"), "seen at once by the enqueuing instance");
 
-        assertFalse(local.isPending(MIGRATION, ENTITY, "k2"));
+        assertFalse(QueueAccess.isPending(local, MIGRATION, ENTITY, "k2"));
         other.enqueue(upsert("k2", 1));
-        assertFalse(local.isPending(MIGRATION, ENTITY, "k2"), "cached answer is trusted for the ttl");
+        assertFalse(QueueAccess.isPending(local, MIGRATION, ENTITY, "k2"), "cached answer is trusted for the ttl");
         clock.advance(Duration.ofMillis(1_001));
-        assertTrue(local.isPending(MIGRATION, ENTITY, "k2"), "seen once the ttl passed");
+        assertTrue(QueueAccess.isPending(local, MIGRATION, ENTITY, "k2"), "seen once the ttl passed");
     }
 
     @Test
     void isPending_turnsFalseOnceTheKeyIsReplayed() throws Exception {
         RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), new RecordingHandler(), fastConfig("q").build());
         queue.enqueue(upsert("k1", 1));
-        assertTrue(queue.isPending(MIGRATION, ENTITY, "k1"));
+        assertTrue(QueueAccess.isPending(queue, MIGRATION, ENTITY, "k1"));
         drain(queue);
-        assertFalse(queue.isPending(MIGRATION, ENTITY, "k1"));
+        assertFalse(QueueAccess.isPending(queue, MIGRATION, ENTITY, "k1"));
     }
 
     @Test

@@ -5,7 +5,6 @@ import dev.cutover.flags.HandoverException;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
-import dev.cutover.flags.WritePermit;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;

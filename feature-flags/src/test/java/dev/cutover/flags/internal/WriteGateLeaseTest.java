@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cutover.flags.FlagsNotConfirmedException;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Stage;
-import dev.cutover.flags.WritePermit;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;

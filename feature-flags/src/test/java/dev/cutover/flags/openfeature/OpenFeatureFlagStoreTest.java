@@ -10,6 +10,7 @@ import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
+import dev.cutover.flags.internal.Routing;
 import dev.openfeature.sdk.Client;
 import dev.openfeature.sdk.EvaluationContext;
 import dev.openfeature.sdk.OpenFeatureAPI;
@@ -78,8 +79,8 @@ class OpenFeatureFlagStoreTest {
         assertEquals(12.5, orders.targetReadPercent());
         assertEquals(50, orders.shadowReadPercent());
         assertEquals(Set.of("tenant-1", "tenant-2"), orders.targetKeys());
-        assertEquals(Side.TARGET, orders.readSide("tenant-2"));
-        assertEquals(Side.SOURCE, orders.readSide("vip"));
+        assertEquals(Side.TARGET, Routing.readSide(orders, "tenant-2"));
+        assertEquals(Side.SOURCE, Routing.readSide(orders, "vip"));
         assertEquals(MigrationState.initial("payments"), states.get("payments"));
         assertEquals("cutover.orders.stage", store.flagKey("orders", "stage"));
     }

@@ -10,6 +10,7 @@ import dev.cutover.queue.RetryStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -23,7 +24,7 @@ import java.util.TreeMap;
  * {@link RetryStore} in a map, under one lock: every operation is atomic, so claims never conflict.
  * Same claim rules as the JDBC store.
  */
-public final class InMemoryRetryStore implements RetryStore {
+public final class InMemoryRetryStore implements OwnRetryStore {
     private final Object lock = new Object();
     private final TreeMap<Long, RetryEntry> entries = new TreeMap<>();
     private long lastId;
@@ -162,6 +163,22 @@ public final class InMemoryRetryStore implements RetryStore {
         synchronized (lock) {
             return entries.values().stream().anyMatch(e -> sameKey(e, migration, entity, key));
         }
+    }
+
+    @Override
+    public Set<String> keysWithEntries(String migration, String entity, Collection<String> keys) {
+        return RetryStores.keysOneByOne(this, migration, entity, keys);
+    }
+
+    @Override
+    public boolean hasEntries(String migration) {
+        return stats().containsKey(Objects.requireNonNull(migration, "null migration"));
+    }
+
+    /** Entries here are written by this class alone, so none is ever unreadable. */
+    @Override
+    public List<RetryEntry> parkUnreadable(Instant now) {
+        return List.of();
     }
 
     @Override

@@ -2,7 +2,6 @@ package dev.cutover.queue.internal;
 
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.LoadingCache;
-import dev.cutover.queue.JdbcRetryStore;
 import dev.cutover.queue.RetryQueueConfig;
 import dev.cutover.queue.RetryStore;
 import java.sql.Connection;
@@ -46,7 +45,7 @@ public final class PendingKeys {
         this.migrationHasEntries = Caffeine.newBuilder()
                 .expireAfterWrite(config.pendingCacheTtl())
                 .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
-                .build(store::hasEntries);
+                .build(migration -> RetryStores.hasEntries(store, migration));
     }
 
     /** Marks a key pending, with its migration, once an entry of it is enqueued. */
@@ -60,13 +59,13 @@ public final class PendingKeys {
         pending.invalidate(new Key(migration, entity, key));
     }
 
-    /** @see dev.cutover.queue.RetryQueue#isPending(String, String, String) */
+    /** @see QueueAccess#isPending(dev.cutover.queue.RetryQueue, String, String, String) */
     public boolean isPending(String migration, String entity, String key) {
         Key pendingKey = new Key(migration, entity, key);
         return migrationHasEntries.get(migration) && pending.get(pendingKey);
     }
 
-    /** @see dev.cutover.queue.RetryQueue#pendingKeys(String, String, Collection) */
+    /** @see QueueAccess#pendingKeys */
     public Set<String> pendingKeys(String migration, String entity, Collection<String> keys) {
         Objects.requireNonNull(entity, "null entity");
         if (!migrationHasEntries.get(Objects.requireNonNull(migration, "null migration"))) {
@@ -83,7 +82,7 @@ public final class PendingKeys {
             }
         }
         if (!unknown.isEmpty()) {
-            for (String key : store.keysWithEntries(migration, entity, unknown)) {
+            for (String key : RetryStores.keysWithEntries(store, migration, entity, unknown)) {
                 // Only the pending answer is cached: it is the safe one, should an entry of the key be
                 // enqueued or replayed meanwhile.
                 pending.put(new Key(migration, entity, key), Boolean.TRUE);
@@ -93,7 +92,7 @@ public final class PendingKeys {
         return found;
     }
 
-    /** @see dev.cutover.queue.RetryQueue#cachedPendingKeys(String, String, Collection) */
+    /** @see QueueAccess#cachedPendingKeys */
     public Optional<Set<String>> cachedPendingKeys(String migration, String entity, Collection<String> keys) {
         Objects.requireNonNull(entity, "null entity");
         Boolean hasEntries = migrationHasEntries.getIfPresent(Objects.requireNonNull(migration, "null migration"));
@@ -119,14 +118,14 @@ public final class PendingKeys {
     /**
      * {@link #isPending(String, String, String)}, reading the store on a cache miss on the caller's connection.
      *
-     * @see dev.cutover.queue.RetryQueue#isPending(Connection, String, String, String)
+     * @see QueueAccess#isPending(dev.cutover.queue.RetryQueue, Connection, String, String, String)
      */
-    public boolean isPending(JdbcRetryStore jdbc, Connection connection, String migration, String entity, String key)
+    public boolean isPending(RetryEntryTable table, Connection connection, String migration, String entity, String key)
             throws SQLException {
         try {
-            return migrationHasEntries.get(migration, m -> uncheck(() -> jdbc.hasEntries(connection, m)))
+            return migrationHasEntries.get(migration, m -> uncheck(() -> table.hasEntries(connection, m)))
                     && pending.get(new Key(migration, entity, key),
-                            k -> uncheck(() -> jdbc.hasEntries(connection, k.migration(), k.entity(), k.key())));
+                            k -> uncheck(() -> table.hasEntries(connection, k.migration(), k.entity(), k.key())));
         } catch (UncheckedSqlException e) {
             throw e.sql;
         }

@@ -185,7 +185,7 @@ public final class ReplayWorkers {
         }
         List<RetryEntry> parked;
         try {
-            parked = store.parkUnreadable(clock.instant());
+            parked = RetryStores.parkUnreadable(store, clock.instant());
         } catch (RuntimeException e) {
             LOG.warn("Retry queue {} could not look for unreadable entries ({}); looking again in {} ms", owner,
                     describe(e), unreadableCheckMillis);

@@ -53,7 +53,7 @@ import org.jdbi.v3.core.statement.Query;
  * store's own connections get a network timeout of {@value NetworkTimeouts#DEFAULT_MILLIS} ms, so that a
  * stalled database fails a claim or a completion instead of holding a worker for many minutes.
  */
-public final class RetryEntryTable implements JdbcRetryStore {
+public final class RetryEntryTable implements JdbcRetryStore, OwnRetryStore {
     /** The stored values this version reads; anything else is unreadable and gets parked. */
     private static final String KNOWN_MODES = "'REPLAY', 'RESYNC'";
     private static final String KNOWN_STATUSES = "'PENDING', 'PARKED'";
@@ -577,7 +577,17 @@ public final class RetryEntryTable implements JdbcRetryStore {
         return found;
     }
 
-    @Override
+    /**
+     * {@link #hasEntries(String, String, String)} on the caller's connection, in whatever
+     * transaction it has open.
+     *
+     * @param connection the caller's connection to the database holding the table
+     * @param migration the migration
+     * @param entity the entity
+     * @param key the routing key
+     * @return whether the key has entries
+     * @throws SQLException if the query fails
+     */
     public boolean hasEntries(Connection connection, String migration, String entity, String key) throws SQLException {
         Objects.requireNonNull(connection, "null connection");
         try (PreparedStatement query = connection.prepareStatement("SELECT id FROM " + table
@@ -591,7 +601,14 @@ public final class RetryEntryTable implements JdbcRetryStore {
         }
     }
 
-    @Override
+    /**
+     * {@link #hasEntries(String)} on the caller's connection, in whatever transaction it has open.
+     *
+     * @param connection the caller's connection to the database holding the table
+     * @param migration the migration
+     * @return whether the migration has entries
+     * @throws SQLException if the query fails
+     */
     public boolean hasEntries(Connection connection, String migration) throws SQLException {
         Objects.requireNonNull(connection, "null connection");
         try (PreparedStatement query = connection.prepareStatement("SELECT id FROM " + table

@@ -3,6 +3,7 @@ package dev.cutover.queue.micrometer;
 import dev.cutover.queue.MigrationStats;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryQueueListener;
+import dev.cutover.queue.internal.QueueAccess;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -63,7 +64,7 @@ public final class RetryQueueMetrics implements MeterBinder {
      */
     @Override
     public void bindTo(MeterRegistry registry) {
-        queue.addListener(new Meters(Objects.requireNonNull(registry, "null registry"), queue, queue.clock()));
+        queue.addListener(new Meters(Objects.requireNonNull(registry, "null registry"), queue, QueueAccess.clock(queue)));
     }
 
     private static final class Meters implements RetryQueueListener {

@@ -5,7 +5,7 @@ import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.dualwrite.UnmirroredWriteException;
 import dev.cutover.dualwrite.internal.jdbc.WriteProtocol.WrittenKey;
 import dev.cutover.flags.Side;
-import dev.cutover.flags.WritePermit;
+import dev.cutover.flags.internal.WritePermit;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;

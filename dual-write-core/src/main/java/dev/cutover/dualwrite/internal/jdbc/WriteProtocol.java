@@ -1,7 +1,7 @@
 package dev.cutover.dualwrite.internal.jdbc;
 
 import dev.cutover.flags.Side;
-import dev.cutover.flags.WritePermit;
+import dev.cutover.flags.internal.WritePermit;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
@@ -66,7 +66,7 @@ public interface WriteProtocol {
      */
     void writeOutbox(Connection connection, Side primary, List<WrittenKey> keys) throws SQLException;
 
-    // ---- the fenced primary handover (MigrationFlags#beginWrite) ----
+    // ---- the fenced primary handover (Handovers.beginWrite) ----
 
     /**
      * Starts a write of the migration: waits out a handover in progress, checks the flags' lease.

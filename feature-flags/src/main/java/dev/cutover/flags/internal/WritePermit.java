@@ -1,10 +1,11 @@
-package dev.cutover.flags;
+package dev.cutover.flags.internal;
 
+import dev.cutover.flags.Stage;
 import java.time.Duration;
 
 /**
  * Permission to write a migration under the primary of one <em>epoch</em> (the primary side between
- * two primary moves), from {@link MigrationFlags#beginWrite(String)}; closing it ends the write. While
+ * two primary moves), from {@link Handovers#beginWrite}; closing it ends the write. While
  * it is open, the instance does not finish the handover of a move away from its primary, so that
  * every write of the old primary, and its copy, is done before this instance writes the new one.
  *
