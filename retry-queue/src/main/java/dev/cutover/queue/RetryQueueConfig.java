@@ -147,10 +147,11 @@ public record RetryQueueConfig(int batchSize, int workerCount, int maxAttempts, 
         }
 
         /**
-         * Sets batchSize; see the record component of the same name.
+         * The most entries one worker claims at a time.
          *
-         * @param batchSize the most entries one worker claims at a time, 1 to 10,000
+         * @param batchSize 1 to 10,000; default 50
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder batchSize(int batchSize) {
             this.batchSize = Checks.between("batchSize", batchSize, 1, 10_000);
@@ -158,10 +159,11 @@ public record RetryQueueConfig(int batchSize, int workerCount, int maxAttempts, 
         }
 
         /**
-         * Sets workerCount; see the record component of the same name.
+         * The drain threads of this instance.
          *
-         * @param workerCount drain threads of this instance, 1 to 256
+         * @param workerCount 1 to 256; default 2
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder workerCount(int workerCount) {
             this.workerCount = Checks.between("workerCount", workerCount, 1, 256);
@@ -169,10 +171,11 @@ public record RetryQueueConfig(int batchSize, int workerCount, int maxAttempts, 
         }
 
         /**
-         * Sets maxAttempts; see the record component of the same name.
+         * How many times an entry is tried, the first attempt included, before it is parked.
          *
-         * @param maxAttempts attempts before parking, 1 to 1,000
+         * @param maxAttempts 1 to 1,000; default 10
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder maxAttempts(int maxAttempts) {
             this.maxAttempts = Checks.between("maxAttempts", maxAttempts, 1, 1_000);
@@ -180,10 +183,13 @@ public record RetryQueueConfig(int batchSize, int workerCount, int maxAttempts, 
         }
 
         /**
-         * Sets leaseDuration; see the record component of the same name.
+         * How long a claim holds its entries. Set it well above the longest replay: a worker does not
+         * start an entry whose lease has less than a fifth left, and after the lease another instance may
+         * claim the entry again.
          *
-         * @param leaseDuration how long a claim holds its entries, 100 ms to 1 h
+         * @param leaseDuration 100 ms to 1 h; default 30 s
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder leaseDuration(Duration leaseDuration) {
             this.leaseDuration = Checks.between("leaseDuration", leaseDuration, Duration.ofMillis(100), Duration.ofHours(1));
@@ -191,10 +197,11 @@ public record RetryQueueConfig(int batchSize, int workerCount, int maxAttempts, 
         }
 
         /**
-         * Sets pollInterval; see the record component of the same name.
+         * How long a worker that found nothing to claim waits before it claims again.
          *
-         * @param pollInterval idle wait between claims, 1 ms to 1 min
+         * @param pollInterval 1 ms to 1 min; default 500 ms
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder pollInterval(Duration pollInterval) {
             this.pollInterval = Checks.between("pollInterval", pollInterval, Duration.ofMillis(1), Duration.ofMinutes(1));
@@ -202,10 +209,12 @@ public record RetryQueueConfig(int batchSize, int workerCount, int maxAttempts, 
         }
 
         /**
-         * Sets initialBackoff; see the record component of the same name.
+         * The wait after the first failed attempt, before jitter; each further failure multiplies it by
+         * {@link #backoffMultiplier}.
          *
-         * @param initialBackoff backoff after the first failure, 1 ms to 1 h
+         * @param initialBackoff 1 ms to 1 h; default 1 s
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder initialBackoff(Duration initialBackoff) {
             this.initialBackoff = Checks.between("initialBackoff", initialBackoff, Duration.ofMillis(1), Duration.ofHours(1));
@@ -213,10 +222,11 @@ public record RetryQueueConfig(int batchSize, int workerCount, int maxAttempts, 
         }
 
         /**
-         * Sets backoffMultiplier; see the record component of the same name.
+         * The factor by which the wait grows with each failed attempt.
          *
-         * @param backoffMultiplier growth per failure, 1.0 to 10.0
+         * @param backoffMultiplier 1.0 to 10.0; default 2.0
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder backoffMultiplier(double backoffMultiplier) {
             this.backoffMultiplier = Checks.between("backoffMultiplier", backoffMultiplier, 1.0, 10.0);
@@ -224,10 +234,12 @@ public record RetryQueueConfig(int batchSize, int workerCount, int maxAttempts, 
         }
 
         /**
-         * Sets backoffJitter; see the record component of the same name.
+         * Randomises each wait by plus or minus this fraction, so that entries that failed together are
+         * not all retried at the same moment.
          *
-         * @param backoffJitter randomisation fraction, at least 0.0 and below 1.0
+         * @param backoffJitter at least 0.0 and below 1.0; default 0.5
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder backoffJitter(double backoffJitter) {
             this.backoffJitter = Checks.atLeastAndBelow("backoffJitter", backoffJitter, 0.0, 1.0);
@@ -235,11 +247,12 @@ public record RetryQueueConfig(int batchSize, int workerCount, int maxAttempts, 
         }
 
         /**
-         * Sets maxBackoff; see the record component of the same name.
+         * The longest wait between two attempts, however many failed.
          *
-         * @param maxBackoff longest backoff, from initialBackoff to 1 day ({@link #build()} checks
-         *     it against initialBackoff, which may be set after it)
+         * @param maxBackoff 1 ms to 1 day, and at least initialBackoff ({@link #build()} checks that, since
+         *     initialBackoff may be set after it); default 5 min
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder maxBackoff(Duration maxBackoff) {
             this.maxBackoff = Checks.between("maxBackoff", maxBackoff, Duration.ofMillis(1), Duration.ofDays(1));
@@ -247,10 +260,11 @@ public record RetryQueueConfig(int batchSize, int workerCount, int maxAttempts, 
         }
 
         /**
-         * Sets replaysPerSecond; see the record component of the same name.
+         * Caps the replays per second across this instance's workers.
          *
-         * @param replaysPerSecond rate limit for this instance, 0 (none) to 1,000,000
+         * @param replaysPerSecond 0 (no limit, the default) to 1,000,000
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder replaysPerSecond(int replaysPerSecond) {
             this.replaysPerSecond = Checks.between("replaysPerSecond", replaysPerSecond, 0, 1_000_000);
@@ -258,10 +272,12 @@ public record RetryQueueConfig(int batchSize, int workerCount, int maxAttempts, 
         }
 
         /**
-         * Sets pendingCacheTtl; see the record component of the same name.
+         * How long {@link RetryQueue#isPending} trusts a cached answer: the bound on how late it sees an
+         * entry another instance enqueued. Entries enqueued through this instance are seen at once.
          *
-         * @param pendingCacheTtl cross-instance staleness bound of isPending, 1 ms to 10 min
+         * @param pendingCacheTtl 1 ms to 10 min; default 1 s
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder pendingCacheTtl(Duration pendingCacheTtl) {
             this.pendingCacheTtl = Checks.between("pendingCacheTtl", pendingCacheTtl, Duration.ofMillis(1), Duration.ofMinutes(10));
@@ -269,10 +285,11 @@ public record RetryQueueConfig(int batchSize, int workerCount, int maxAttempts, 
         }
 
         /**
-         * Sets pendingCacheSize; see the record component of the same name.
+         * The most keys whose pending state {@link RetryQueue#isPending} keeps cached.
          *
-         * @param pendingCacheSize most keys cached by isPending, 1 to 100,000,000
+         * @param pendingCacheSize 1 to 100,000,000; default 100,000
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder pendingCacheSize(long pendingCacheSize) {
             this.pendingCacheSize = Checks.between("pendingCacheSize", pendingCacheSize, 1, 100_000_000L);
@@ -280,10 +297,11 @@ public record RetryQueueConfig(int batchSize, int workerCount, int maxAttempts, 
         }
 
         /**
-         * Sets shutdownTimeout; see the record component of the same name.
+         * How long {@link RetryQueue#stop()} waits for the workers to finish the entry each is replaying.
          *
-         * @param shutdownTimeout how long stop waits for workers, 0 to 10 min
+         * @param shutdownTimeout 0 to 10 min; default 10 s
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder shutdownTimeout(Duration shutdownTimeout) {
             this.shutdownTimeout = Checks.between("shutdownTimeout", shutdownTimeout, Duration.ZERO, Duration.ofMinutes(10));
@@ -291,7 +309,8 @@ public record RetryQueueConfig(int batchSize, int workerCount, int maxAttempts, 
         }
 
         /**
-         * Sets instanceId; see the record component of the same name.
+         * This instance's lease owner id, unique among the instances draining one table, such as its host
+         * name.
          *
          * @param instanceId this instance's lease owner id, 1 to 128 characters, unique among the
          *     instances draining one table
@@ -303,7 +322,7 @@ public record RetryQueueConfig(int batchSize, int workerCount, int maxAttempts, 
         }
 
         /**
-         * Sets clock; see the record component of the same name.
+         * The clock for due times, leases and backoff.
          *
          * @param clock the clock for due times, leases and backoff; instances draining one table
          *     need clocks that agree to well within the lease duration
@@ -315,7 +334,7 @@ public record RetryQueueConfig(int batchSize, int workerCount, int maxAttempts, 
         }
 
         /**
-         * Sets circuitBreaker; see the record component of the same name.
+         * The target's circuit breaker: while it is open, workers do not replay.
          *
          * @param circuitBreaker the target's circuit breaker, shared with the code that writes the
          *     target; replays are recorded in it, and none run while it refuses calls
@@ -327,7 +346,9 @@ public record RetryQueueConfig(int batchSize, int workerCount, int maxAttempts, 
         }
 
         /**
-         * Sets logValues; see the record component of the same name.
+         * Whether failure texts (the stored {@code last_error}, parking reasons and log lines) keep the
+         * drivers' messages whole, with the row values they quote. Off, they keep exception classes, SQL
+         * states and names, and quoted values become {@code ?}.
          *
          * @param logValues true only for debugging on data that is not personal; default false
          * @return this builder
