@@ -489,12 +489,9 @@ public final class Backfill {
             Connection target = sides.target;
             try {
                 List<List<Object>> rows = new ArrayList<>();
-                try (PreparedStatement select = source.prepareStatement(ChunkSql.selectChunk(sourceDialect,
-                        mapping.sourceTable(), sourceColumns, sourceKeys, after != null, rowsAsked, true))) {
-                    select.setQueryTimeout(timeoutSeconds());
-                    if (after != null) {
-                        ColumnValues.bind(select, ChunkSql.boundValues(sourceDialect, after));
-                    }
+                try (PreparedStatement select = prepare(source, ChunkSql.selectChunk(sourceDialect,
+                        mapping.sourceTable(), sourceColumns, sourceKeys, after != null, rowsAsked, true),
+                        rangeValues(sourceDialect, after, null))) {
                     try (ResultSet rs = select.executeQuery()) {
                         ColumnValues reader = null;
                         while (rs.next()) {
@@ -575,12 +572,9 @@ public final class Backfill {
             Connection target = sides.target;
             try {
                 List<List<Object>> keys = new ArrayList<>();
-                try (PreparedStatement select = target.prepareStatement(ChunkSql.selectChunk(targetDialect,
-                        mapping.targetTable(), targetKeys, targetKeys, after != null, size, false))) {
-                    select.setQueryTimeout(timeoutSeconds());
-                    if (after != null) {
-                        ColumnValues.bind(select, ChunkSql.boundValues(targetDialect, after));
-                    }
+                try (PreparedStatement select = prepare(target, ChunkSql.selectChunk(targetDialect,
+                        mapping.targetTable(), targetKeys, targetKeys, after != null, size, false),
+                        rangeValues(targetDialect, after, null))) {
                     keys.addAll(readKeys(select, targetKeys.size(), targetDialect));
                 }
                 if (keys.isEmpty()) {
@@ -646,10 +640,8 @@ public final class Backfill {
         int deleted = 0;
         for (int from = 0; from < targetKeys.size(); from += KEY_BATCH) {
             List<List<Object>> batch = targetKeys.subList(from, Math.min(targetKeys.size(), from + KEY_BATCH));
-            try (PreparedStatement delete = target.prepareStatement(ChunkSql.byKeys("DELETE", mapping.targetTable(),
-                    mapping.keyColumnNames(Side.TARGET), batch.size()))) {
-                delete.setQueryTimeout(timeoutSeconds());
-                ColumnValues.bind(delete, flatten(batch));
+            try (PreparedStatement delete = prepare(target, ChunkSql.byKeys("DELETE", mapping.targetTable(),
+                    mapping.keyColumnNames(Side.TARGET), batch.size()), flatten(batch))) {
                 deleted += delete.executeUpdate();
             }
         }
@@ -691,10 +683,8 @@ public final class Backfill {
         if (keys.isEmpty()) {
             return found;
         }
-        try (PreparedStatement select = source.prepareStatement(ChunkSql.byKeys("SELECT " + String.join(", ", keyColumns),
-                table, keyColumns, keys.size()))) {
-            select.setQueryTimeout(timeoutSeconds());
-            ColumnValues.bind(select, flatten(keys));
+        try (PreparedStatement select = prepare(source, ChunkSql.byKeys("SELECT " + String.join(", ", keyColumns),
+                table, keyColumns, keys.size()), flatten(keys))) {
             for (List<Object> key : readKeys(select, keyColumns.size(), dialect)) {
                 found.add(normalise(key));
             }
@@ -704,13 +694,31 @@ public final class Backfill {
 
     private long countInRange(Connection connection, Dialect dialect, String table, List<String> keyColumns,
             List<Object> after, List<Object> upTo) throws SQLException {
-        try (PreparedStatement count = connection.prepareStatement(ChunkSql.countInRange(dialect, table, keyColumns,
-                after != null, upTo != null))) {
-            count.setQueryTimeout(timeoutSeconds());
-            ColumnValues.bind(count, rangeValues(dialect, after, upTo));
+        try (PreparedStatement count = prepare(connection, ChunkSql.countInRange(dialect, table, keyColumns,
+                after != null, upTo != null), rangeValues(dialect, after, upTo))) {
             try (ResultSet rs = count.executeQuery()) {
                 return rs.next() ? rs.getLong(1) : 0;
             }
+        }
+    }
+
+    /**
+     * Prepares a statement of the backfill with the statement timeout set and its values bound; the
+     * caller closes it.
+     */
+    private PreparedStatement prepare(Connection connection, String sql, List<Object> values) throws SQLException {
+        PreparedStatement statement = connection.prepareStatement(sql);
+        try {
+            statement.setQueryTimeout(timeoutSeconds());
+            ColumnValues.bind(statement, values);
+            return statement;
+        } catch (SQLException | RuntimeException e) {
+            try {
+                statement.close();
+            } catch (SQLException closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
         }
     }
 
@@ -727,10 +735,8 @@ public final class Backfill {
 
     private List<List<Object>> keysInRange(Connection connection, Dialect dialect, String table, List<String> keyColumns,
             List<Object> after, List<Object> upTo) throws SQLException {
-        try (PreparedStatement select = connection.prepareStatement(ChunkSql.selectKeysInRange(dialect, table, keyColumns,
-                after != null, upTo != null))) {
-            select.setQueryTimeout(timeoutSeconds());
-            ColumnValues.bind(select, rangeValues(dialect, after, upTo));
+        try (PreparedStatement select = prepare(connection, ChunkSql.selectKeysInRange(dialect, table, keyColumns,
+                after != null, upTo != null), rangeValues(dialect, after, upTo))) {
             return readKeys(select, keyColumns.size(), dialect);
         }
     }
@@ -1038,8 +1044,7 @@ public final class Backfill {
 
     private long count(TableMapping mapping) {
         try (Connection connection = NetworkTimeouts.connect(resync.dataSource(Side.SOURCE), timeoutMillis());
-                PreparedStatement count = connection.prepareStatement("SELECT COUNT(*) FROM " + mapping.sourceTable())) {
-            count.setQueryTimeout(timeoutSeconds());
+                PreparedStatement count = prepare(connection, "SELECT COUNT(*) FROM " + mapping.sourceTable(), List.of())) {
             try (ResultSet rs = count.executeQuery()) {
                 return rs.next() ? rs.getLong(1) : 0;
             }

@@ -7,7 +7,8 @@ import java.time.Duration;
 
 /**
  * How a {@link Backfill} paces itself. Immutable; {@link #custom()} builds one, {@link #ofDefaults()}
- * is the default.
+ * is the default. The canonical constructor checks its values with the builder's own setters, so a
+ * config made either way obeys the same rules.
  *
  * <p>Chunks adapt their size to take about {@link Builder#chunkTime chunkTime} each, as
  * pt-table-checksum's {@code --chunk-time} does: after each chunk the backfill takes a weighted
@@ -39,39 +40,41 @@ import java.time.Duration;
  * {@code t} is followed by a wait of {@code t * (1 - duty) / duty}. An application that does not write
  * gets the backfill at full speed; a busy one keeps its average copy time near its level without the
  * backfill, at the cost of a longer backfill.
+ *
+ * @param rowsPerSecond the most source rows copied per second on average; 0 for no limit
+ * @param chunkTime the time each chunk should take
+ * @param initialChunkSize the rows of the first chunk
+ * @param minChunkSize the fewest rows a chunk asks for
+ * @param maxChunkSize the most rows a chunk asks for
+ * @param backOffLatency the average copy time of the migration's dual writes above which the backfill
+ *     backs off whatever the baseline; zero: never
+ * @param backOffLatencyRatio how many times their baseline the dual-write copies may average, and their
+ *     slowest percent take, before the backfill backs off; 0: never
+ * @param backOffBaselineWindow how long the backfill copies nothing to measure the baseline copy time
+ * @param backOffBaselineRefresh how old the baseline may grow, while the application writes, before it is
+ *     measured again
+ * @param backOffMinDutyCycle the least share of its time the backfill spends copying while it backs off
+ * @param statementTimeout the longest a chunk's statement, row-lock waits included, may take
+ * @param maxChunkAttempts how many times a chunk is tried before the backfill fails
+ * @param progressLogInterval the least time between two INFO progress lines
  */
 @Beta
-public final class BackfillConfig {
+public record BackfillConfig(long rowsPerSecond, Duration chunkTime, int initialChunkSize, int minChunkSize,
+                             int maxChunkSize, Duration backOffLatency, double backOffLatencyRatio,
+                             Duration backOffBaselineWindow, Duration backOffBaselineRefresh, double backOffMinDutyCycle,
+                             Duration statementTimeout, int maxChunkAttempts, Duration progressLogInterval) {
     private static final BackfillConfig DEFAULTS = custom().build();
 
-    private final long rowsPerSecond;
-    private final Duration chunkTime;
-    private final int initialChunkSize;
-    private final int minChunkSize;
-    private final int maxChunkSize;
-    private final Duration backOffLatency;
-    private final double backOffLatencyRatio;
-    private final Duration backOffBaselineWindow;
-    private final Duration backOffBaselineRefresh;
-    private final double backOffMinDutyCycle;
-    private final Duration statementTimeout;
-    private final int maxChunkAttempts;
-    private final Duration progressLogInterval;
-
-    private BackfillConfig(Builder b) {
-        this.rowsPerSecond = b.rowsPerSecond;
-        this.chunkTime = b.chunkTime;
-        this.initialChunkSize = b.initialChunkSize;
-        this.minChunkSize = b.minChunkSize;
-        this.maxChunkSize = b.maxChunkSize;
-        this.backOffLatency = b.backOffLatency;
-        this.backOffLatencyRatio = b.backOffLatencyRatio;
-        this.backOffBaselineWindow = b.backOffBaselineWindow;
-        this.backOffBaselineRefresh = b.backOffBaselineRefresh;
-        this.backOffMinDutyCycle = b.backOffMinDutyCycle;
-        this.statementTimeout = b.statementTimeout;
-        this.maxChunkAttempts = b.maxChunkAttempts;
-        this.progressLogInterval = b.progressLogInterval;
+    /**
+     * Checks every value with the builder's setters.
+     *
+     * @throws CutoverConfigurationException if a value is out of range
+     * @throws NullPointerException if a value is null
+     */
+    public BackfillConfig {
+        Builder.holding(rowsPerSecond, chunkTime, initialChunkSize, minChunkSize, maxChunkSize, backOffLatency,
+                backOffLatencyRatio, backOffBaselineWindow, backOffBaselineRefresh, backOffMinDutyCycle, statementTimeout,
+                maxChunkAttempts, progressLogInterval);
     }
 
     /**
@@ -94,99 +97,10 @@ public final class BackfillConfig {
      * @return a builder starting from its values
      */
     public static Builder from(BackfillConfig config) {
-        Builder b = new Builder();
-        b.rowsPerSecond = config.rowsPerSecond;
-        b.chunkTime = config.chunkTime;
-        b.initialChunkSize = config.initialChunkSize;
-        b.minChunkSize = config.minChunkSize;
-        b.maxChunkSize = config.maxChunkSize;
-        b.backOffLatency = config.backOffLatency;
-        b.backOffLatencyRatio = config.backOffLatencyRatio;
-        b.backOffBaselineWindow = config.backOffBaselineWindow;
-        b.backOffBaselineRefresh = config.backOffBaselineRefresh;
-        b.backOffMinDutyCycle = config.backOffMinDutyCycle;
-        b.statementTimeout = config.statementTimeout;
-        b.maxChunkAttempts = config.maxChunkAttempts;
-        b.progressLogInterval = config.progressLogInterval;
-        return b;
-    }
-
-    /** @return the most source rows copied per second on average; 0 for no limit */
-    public long rowsPerSecond() {
-        return rowsPerSecond;
-    }
-
-    /** @return the time each chunk should take */
-    public Duration chunkTime() {
-        return chunkTime;
-    }
-
-    /** @return the rows of the first chunk */
-    public int initialChunkSize() {
-        return initialChunkSize;
-    }
-
-    /** @return the fewest rows a chunk asks for */
-    public int minChunkSize() {
-        return minChunkSize;
-    }
-
-    /** @return the most rows a chunk asks for */
-    public int maxChunkSize() {
-        return maxChunkSize;
-    }
-
-    /** @return the average copy time of the migration's dual writes above which the backfill backs off whatever the baseline; zero: never */
-    public Duration backOffLatency() {
-        return backOffLatency;
-    }
-
-    /**
-     * @return how many times their baseline the dual-write copies may average, and their slowest
-     *     percent take, before the backfill backs off; 0: never
-     */
-    public double backOffLatencyRatio() {
-        return backOffLatencyRatio;
-    }
-
-    /** @return how long the backfill copies nothing to measure the baseline copy time */
-    public Duration backOffBaselineWindow() {
-        return backOffBaselineWindow;
-    }
-
-    /** @return how old the baseline may grow, while the application writes, before it is measured again */
-    public Duration backOffBaselineRefresh() {
-        return backOffBaselineRefresh;
-    }
-
-    /** @return the least share of its time the backfill spends copying while it backs off */
-    public double backOffMinDutyCycle() {
-        return backOffMinDutyCycle;
-    }
-
-    /** @return the longest a chunk's statement, row-lock waits included, may take */
-    public Duration statementTimeout() {
-        return statementTimeout;
-    }
-
-    /** @return how many times a chunk is tried before the backfill fails */
-    public int maxChunkAttempts() {
-        return maxChunkAttempts;
-    }
-
-    /** @return the least time between two INFO progress lines */
-    public Duration progressLogInterval() {
-        return progressLogInterval;
-    }
-
-    @Override
-    public String toString() {
-        return "BackfillConfig{rowsPerSecond=" + rowsPerSecond + ", chunkTime=" + chunkTime + ", chunkSize="
-                + minChunkSize + ".." + initialChunkSize + ".." + maxChunkSize + ", backOffLatency=" + backOffLatency
-                + ", backOffLatencyRatio=" + backOffLatencyRatio + ", backOffBaselineWindow=" + backOffBaselineWindow
-                + ", backOffBaselineRefresh=" + backOffBaselineRefresh + ", backOffMinDutyCycle=" + backOffMinDutyCycle
-                + ", statementTimeout=" + statementTimeout + ", maxChunkAttempts="
-                + maxChunkAttempts + ", progressLogInterval=" + progressLogInterval + "}";
+        return Builder.holding(config.rowsPerSecond, config.chunkTime, config.initialChunkSize, config.minChunkSize,
+                config.maxChunkSize, config.backOffLatency, config.backOffLatencyRatio, config.backOffBaselineWindow,
+                config.backOffBaselineRefresh, config.backOffMinDutyCycle, config.statementTimeout,
+                config.maxChunkAttempts, config.progressLogInterval);
     }
 
     /** Builds a {@link BackfillConfig}; not thread-safe. */
@@ -360,7 +274,22 @@ public final class BackfillConfig {
 
         /** @return the config */
         public BackfillConfig build() {
-            return new BackfillConfig(this);
+            return new BackfillConfig(rowsPerSecond, chunkTime, initialChunkSize, minChunkSize, maxChunkSize, backOffLatency,
+                    backOffLatencyRatio, backOffBaselineWindow, backOffBaselineRefresh, backOffMinDutyCycle,
+                    statementTimeout, maxChunkAttempts, progressLogInterval);
+        }
+
+        // The one path from values to a builder: the canonical constructor checks through it, from() copies through it.
+        private static Builder holding(long rowsPerSecond, Duration chunkTime, int initialChunkSize, int minChunkSize,
+                int maxChunkSize, Duration backOffLatency, double backOffLatencyRatio, Duration backOffBaselineWindow,
+                Duration backOffBaselineRefresh, double backOffMinDutyCycle, Duration statementTimeout,
+                int maxChunkAttempts, Duration progressLogInterval) {
+            return new Builder().rowsPerSecond(rowsPerSecond).chunkTime(chunkTime)
+                    .chunkSize(minChunkSize, initialChunkSize, maxChunkSize).backOffLatency(backOffLatency)
+                    .backOffLatencyRatio(backOffLatencyRatio).backOffBaselineWindow(backOffBaselineWindow)
+                    .backOffBaselineRefresh(backOffBaselineRefresh).backOffMinDutyCycle(backOffMinDutyCycle)
+                    .statementTimeout(statementTimeout).maxChunkAttempts(maxChunkAttempts)
+                    .progressLogInterval(progressLogInterval);
         }
     }
 }

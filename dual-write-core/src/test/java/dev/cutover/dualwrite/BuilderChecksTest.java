@@ -60,6 +60,27 @@ class BuilderChecksTest {
     }
 
     @Test
+    void backfillConfig_fromKeepsEveryValue_andItsCanonicalConstructorChecksAsTheSettersDo() {
+        BackfillConfig base = BackfillConfig.custom().rowsPerSecond(3).chunkTime(Duration.ofMillis(50)).chunkSize(5, 7, 11)
+                .backOffLatency(Duration.ofMillis(13)).backOffLatencyRatio(2).backOffBaselineWindow(Duration.ofMillis(170))
+                .backOffBaselineRefresh(Duration.ofSeconds(19)).backOffMinDutyCycle(0.23)
+                .statementTimeout(Duration.ofSeconds(29)).maxChunkAttempts(31).progressLogInterval(Duration.ofSeconds(37))
+                .build();
+        assertEquals(base, BackfillConfig.from(base).build());
+        assertEquals("chunkSize initial must be between 5 and 11, but was 12" + RANGE,
+                assertThrows(CutoverConfigurationException.class, () -> new BackfillConfig(base.rowsPerSecond(),
+                        base.chunkTime(), 12, base.minChunkSize(), base.maxChunkSize(), base.backOffLatency(),
+                        base.backOffLatencyRatio(), base.backOffBaselineWindow(), base.backOffBaselineRefresh(),
+                        base.backOffMinDutyCycle(), base.statementTimeout(), base.maxChunkAttempts(),
+                        base.progressLogInterval())).getMessage());
+        assertEquals("null chunkTime", assertThrows(NullPointerException.class, () -> new BackfillConfig(
+                base.rowsPerSecond(), null, base.initialChunkSize(), base.minChunkSize(), base.maxChunkSize(),
+                base.backOffLatency(), base.backOffLatencyRatio(), base.backOffBaselineWindow(),
+                base.backOffBaselineRefresh(), base.backOffMinDutyCycle(), base.statementTimeout(),
+                base.maxChunkAttempts(), base.progressLogInterval())).getMessage());
+    }
+
+    @Test
     void aRepositoryDefinitionError_isAConfigurationError_soOneCatchCoversEveryBuildError() {
         CutoverConfigurationException e = assertThrows(CutoverConfigurationException.class,
                 () -> Cutover.repository(Object.class));

@@ -8,21 +8,26 @@ import java.util.Objects;
 
 /**
  * Immutable settings of a {@link JdbcFlagStore}. Build with {@link #custom()}, or take
- * {@link #ofDefaults()}. Immutable and thread-safe.
+ * {@link #ofDefaults()}. Immutable and thread-safe. The canonical constructor checks its values with the
+ * builder's own setters, so a config made either way obeys the same rules.
+ *
+ * @param tablePrefix the prefix of both table names, e.g. {@code cutover_} for {@code cutover_flag_state}
+ * @param clock the clock that stamps audit entries
+ * @param networkTimeout how long the store waits for the database to answer before the call fails
  */
-public final class JdbcFlagStoreConfig {
+public record JdbcFlagStoreConfig(String tablePrefix, Clock clock, Duration networkTimeout) {
     /** The default table prefix. */
     public static final String DEFAULT_TABLE_PREFIX = TablePrefix.DEFAULT;
     private static final JdbcFlagStoreConfig DEFAULTS = custom().build();
 
-    private final String tablePrefix;
-    private final Clock clock;
-    private final Duration networkTimeout;
-
-    private JdbcFlagStoreConfig(Builder builder) {
-        this.tablePrefix = builder.tablePrefix;
-        this.clock = builder.clock;
-        this.networkTimeout = builder.networkTimeout;
+    /**
+     * Checks every value with the builder's setters.
+     *
+     * @throws dev.cutover.common.CutoverConfigurationException if a value is out of range
+     * @throws NullPointerException if a value is null
+     */
+    public JdbcFlagStoreConfig {
+        Builder.holding(tablePrefix, clock, networkTimeout);
     }
 
     /**
@@ -46,26 +51,7 @@ public final class JdbcFlagStoreConfig {
      */
     public static Builder from(JdbcFlagStoreConfig base) {
         Objects.requireNonNull(base, "null base");
-        Builder b = new Builder();
-        b.tablePrefix = base.tablePrefix;
-        b.clock = base.clock;
-        b.networkTimeout = base.networkTimeout;
-        return b;
-    }
-
-    /** @return the prefix of both table names, e.g. {@code cutover_} for {@code cutover_flag_state} */
-    public String tablePrefix() {
-        return tablePrefix;
-    }
-
-    /** @return the clock that stamps audit entries */
-    public Clock clock() {
-        return clock;
-    }
-
-    /** @return how long the store waits for the database to answer before the call fails */
-    public Duration networkTimeout() {
-        return networkTimeout;
+        return Builder.holding(base.tablePrefix, base.clock, base.networkTimeout);
     }
 
     /** Builds a {@link JdbcFlagStoreConfig}; not thread-safe. */
@@ -119,7 +105,12 @@ public final class JdbcFlagStoreConfig {
 
         /** @return the immutable config */
         public JdbcFlagStoreConfig build() {
-            return new JdbcFlagStoreConfig(this);
+            return new JdbcFlagStoreConfig(tablePrefix, clock, networkTimeout);
+        }
+
+        // The one path from values to a builder: the canonical constructor checks through it, from() copies through it.
+        private static Builder holding(String tablePrefix, Clock clock, Duration networkTimeout) {
+            return new Builder().tablePrefix(tablePrefix).clock(clock).networkTimeout(networkTimeout);
         }
     }
 }

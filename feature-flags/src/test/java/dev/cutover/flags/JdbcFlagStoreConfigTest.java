@@ -40,4 +40,16 @@ class JdbcFlagStoreConfigTest {
         assertEquals(clock, copy.clock());
         assertEquals(Duration.ofSeconds(7), copy.networkTimeout());
     }
+
+    @Test
+    void canonicalConstructor_checksAsTheSettersDo() {
+        assertEquals("networkTimeout must be between 1 ms and 10 min, but was 0 s: set a value in that range",
+                assertThrows(CutoverConfigurationException.class,
+                        () -> new JdbcFlagStoreConfig("cutover_", Clock.systemUTC(), Duration.ZERO)).getMessage());
+        assertThrows(CutoverConfigurationException.class,
+                () -> new JdbcFlagStoreConfig("1st", Clock.systemUTC(), Duration.ofSeconds(5)));
+        assertEquals("null clock", assertThrows(NullPointerException.class,
+                () -> new JdbcFlagStoreConfig("cutover_", null, Duration.ofSeconds(5))).getMessage());
+        assertEquals(JdbcFlagStoreConfig.ofDefaults(), new JdbcFlagStoreConfig("cutover_", Clock.systemUTC(), Duration.ofSeconds(5)));
+    }
 }

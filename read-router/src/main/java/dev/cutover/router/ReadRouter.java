@@ -55,7 +55,7 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Fallback</h2>
  * While the source is primary, a read routed to the target runs on the router's target executor
- * with a time limit ({@link ReadRouterConfig#targetTimeout()}); when it throws, times out, finds all
+ * with a time limit ({@link ReadRouterConfig.TargetReads#targetTimeout()}); when it throws, times out, finds all
  * target threads busy, or the circuit breaker is open, the source answers instead. Such fallbacks are
  * counted and logged once per burst. The per-migration Resilience4j circuit breaker opens when the
  * failure rate of target reads crosses its threshold and, after its wait, lets a few probe reads
@@ -71,14 +71,14 @@ import org.slf4j.LoggerFactory;
  * was routed to, and the other side's read and the comparison run later on the shadow executor; the
  * caller never waits for shadow work. Every shadow read the router takes on is compared. What keeps
  * memory bounded is admission, decided on the caller's thread without blocking: at most
- * {@link ReadRouterConfig#shadowThreads()} + {@link ReadRouterConfig#shadowQueueCapacity()} shadow
+ * {@link ReadRouterConfig.ShadowReads#shadowThreads()} + {@link ReadRouterConfig.ShadowReads#shadowQueueCapacity()} shadow
  * reads are admitted and unfinished at once, and once that backlog passes half the limit a growing
  * share of the drawn reads is not shadowed at all. Those are counted as
  * {@linkplain ReadRouterStats#shadowThrottled() throttled}, and the back-pressure state is reported
  * ({@link ReadRouterStats#shadowBackPressure()}, and a WARN line when it starts and ends) until the
  * backlog has drained. Shadow reads have no time limit of the router's: a hung one holds its shadow
  * thread and back-pressure lowers the shadow share. Reads the target answered are compared at
- * {@link ReadRouterConfig#targetServedComparePercent()} when set.
+ * {@link ReadRouterConfig.ShadowReads#targetServedComparePercent()} when set.
  *
  * <p>A comparison is meaningful only while both sides are written: one that would start, or confirm a
  * difference, after the stage stopped writing both sides (for instance {@code TARGET_PRIMARY} moved
@@ -88,7 +88,7 @@ import org.slf4j.LoggerFactory;
  * the paths (values only at DEBUG and only when revealed).
  *
  * <h2>Automatic rollback</h2>
- * With {@link ReadRouterConfig#autoRollback()} the router sets the target read percentage to 0 when
+ * With {@link ReadRouterConfig.Rollback#autoRollback()} the router sets the target read percentage to 0 when
  * the target's read error rate or the mismatch rate crosses its limit over a window of reads.
  *
  * <p>Thread-safe: one router serves every thread reading the migration. Build it once per migration
@@ -118,7 +118,7 @@ public final class ReadRouter implements AutoCloseable {
         this.flags = b.flags;
         this.migration = b.migration;
         this.config = b.config;
-        this.breaker = CircuitBreaker.of("cutover-read-" + migration, config.circuitBreaker());
+        this.breaker = CircuitBreaker.of("cutover-read-" + migration, config.target().circuitBreaker());
         breaker.getEventPublisher().onStateTransition(event -> {
             CircuitBreaker.State to = event.getStateTransition().getToState();
             if (breakerKeepsReadsOff(to)) {
@@ -130,14 +130,16 @@ public final class ReadRouter implements AutoCloseable {
             }
         });
         // No queue: a target read that waited for a thread would spend its time limit waiting.
-        this.targetExecutor = new ThreadPoolExecutor(config.targetConcurrency(), config.targetConcurrency(),
+        int targetConcurrency = config.target().targetConcurrency();
+        this.targetExecutor = new ThreadPoolExecutor(targetConcurrency, targetConcurrency,
                 30, TimeUnit.SECONDS, new SynchronousQueue<>(), new NamedDaemonThreads("cutover-target-read-" + migration));
         targetExecutor.allowCoreThreadTimeOut(true);
-        this.autoRollback = new AutoRollback(config.autoRollback(), flags, migration, config.autoRollbackWindow(),
-                config.autoRollbackMaxErrorPercent(), config.autoRollbackMaxMismatchPercent());
+        ReadRouterConfig.Rollback rollback = config.rollback();
+        this.autoRollback = new AutoRollback(rollback.autoRollback(), flags, migration, rollback.autoRollbackWindow(),
+                rollback.autoRollbackMaxErrorPercent(), rollback.autoRollbackMaxMismatchPercent());
         this.shadows = new ShadowComparison(flags, migration, config, b.comparator, b.listeners, b.shadowExecutor,
                 autoRollback);
-        this.fallbackLog = new RateLimitedLog(config.fallbackLogInterval());
+        this.fallbackLog = new RateLimitedLog(config.target().fallbackLogInterval());
     }
 
     /**
@@ -310,7 +312,7 @@ public final class ReadRouter implements AutoCloseable {
     }
 
     /**
-     * The latest mismatches, at most {@link ReadRouterConfig#recentMismatchCapacity()}, for
+     * The latest mismatches, at most {@link ReadRouterConfig.ShadowReads#recentMismatchCapacity()}, for
      * inspection by operators and tests.
      *
      * @return the mismatches, newest first, values masked unless revealed
@@ -342,11 +344,11 @@ public final class ReadRouter implements AutoCloseable {
             future = targetExecutor.submit(target::call);
         } catch (RejectedExecutionException e) {
             breaker.releasePermission();
-            return fallback(operation, "all " + config.targetConcurrency() + " target read threads are busy", null, source);
+            return fallback(operation, "all " + config.target().targetConcurrency() + " target read threads are busy", null, source);
         }
         T answer;
         try {
-            answer = future.get(config.targetTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            answer = future.get(config.target().targetTimeout().toNanos(), TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
             Throwable failure = e.getCause();
             breaker.onError(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit(), failure);
@@ -357,7 +359,7 @@ public final class ReadRouter implements AutoCloseable {
             future.cancel(true);
             breaker.onError(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit(), e);
             autoRollback.recordTargetRead(true);
-            return fallback(operation, "the target took longer than " + config.targetTimeout(), e, source);
+            return fallback(operation, "the target took longer than " + config.target().targetTimeout(), e, source);
         } catch (InterruptedException e) {
             future.cancel(true);
             breaker.releasePermission();
@@ -396,7 +398,7 @@ public final class ReadRouter implements AutoCloseable {
         if (!state.stage().dualWrites()) {
             return false;
         }
-        OptionalDouble percent = config.targetServedComparePercent();
+        OptionalDouble percent = config.shadow().targetServedComparePercent();
         if (percent.isPresent()) {
             return ThreadLocalRandom.current().nextDouble(100) < percent.getAsDouble();
         }
@@ -484,8 +486,8 @@ public final class ReadRouter implements AutoCloseable {
 
         /**
          * Runs shadow reads on the given executor instead of one the router creates. The router still
-         * admits at most {@link ReadRouterConfig#shadowThreads()} +
-         * {@link ReadRouterConfig#shadowQueueCapacity()} unfinished shadow reads at once (see the class
+         * admits at most {@link ReadRouterConfig.ShadowReads#shadowThreads()} +
+         * {@link ReadRouterConfig.ShadowReads#shadowQueueCapacity()} unfinished shadow reads at once (see the class
          * comment); the executor should accept that many, because work it rejects
          * ({@link RejectedExecutionException}) is dropped and counted in
          * {@link ReadRouterStats#shadowDropped()}. The router does not shut it down.

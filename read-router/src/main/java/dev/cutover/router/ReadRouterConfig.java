@@ -9,7 +9,10 @@ import java.util.OptionalDouble;
 
 /**
  * How a {@link ReadRouter} protects, shadows and reports reads. Immutable and thread-safe; build with
- * {@link #custom()} or take {@link #ofDefaults()}.
+ * {@link #custom()} or take {@link #ofDefaults()}. The options come in groups: the routing options here,
+ * {@link TargetReads how target reads are protected}, {@link ShadowReads how reads are shadowed and compared}
+ * and {@link Rollback when the router rolls reads back}. The canonical constructors check every value
+ * as the builder's setters do.
  *
  * <table>
  *   <caption>Options and defaults</caption>
@@ -31,8 +34,15 @@ import java.util.OptionalDouble;
  *   <tr><td>{@code autoRollbackMaxErrorPercent}</td><td>10 %</td><td>0..100</td></tr>
  *   <tr><td>{@code autoRollbackMaxMismatchPercent}</td><td>1 %</td><td>0..100</td></tr>
  * </table>
+ *
+ * @param requireRoutingKey whether a read without routing key fails with {@link MissingRoutingKeyException}
+ * @param target how target reads are limited and fall back to the source
+ * @param shadow how reads are shadowed, compared and reported
+ * @param revealValues whether mismatch events, the recent sample and DEBUG logs carry real values instead of masks
+ * @param rollback when the router sets the target read percentage back to 0
  */
-public final class ReadRouterConfig {
+public record ReadRouterConfig(boolean requireRoutingKey, TargetReads target, ShadowReads shadow, boolean revealValues,
+                               Rollback rollback) {
     /**
      * The target breaker's default: a count-based window of the latest 100 target reads, which opens
      * at 50 % failures once it has seen 20, keeps reads off the target for 30 s, then lets 5 probe
@@ -46,42 +56,21 @@ public final class ReadRouterConfig {
             .waitDurationInOpenState(Duration.ofSeconds(30))
             .permittedNumberOfCallsInHalfOpenState(5)
             .build();
-    private static final ReadRouterConfig DEFAULTS = custom().build();
+    private static final ReadRouterConfig DEFAULTS = new ReadRouterConfig(false,
+            new TargetReads(Duration.ofSeconds(2), 32, DEFAULT_CIRCUIT_BREAKER, Duration.ofSeconds(10)),
+            new ShadowReads(2, 1_000, OptionalDouble.empty(), 100, Duration.ofMillis(100), Duration.ofSeconds(1)),
+            false,
+            new Rollback(false, 1_000, 10, 1));
 
-    private final boolean requireRoutingKey;
-    private final Duration targetTimeout;
-    private final int targetConcurrency;
-    private final CircuitBreakerConfig circuitBreaker;
-    private final int shadowThreads;
-    private final int shadowQueueCapacity;
-    private final Double targetServedComparePercent;
-    private final boolean revealValues;
-    private final int recentMismatchCapacity;
-    private final Duration mismatchRecheckDelay;
-    private final Duration mismatchLogInterval;
-    private final Duration fallbackLogInterval;
-    private final boolean autoRollback;
-    private final int autoRollbackWindow;
-    private final double autoRollbackMaxErrorPercent;
-    private final double autoRollbackMaxMismatchPercent;
-
-    private ReadRouterConfig(Builder b) {
-        this.requireRoutingKey = b.requireRoutingKey;
-        this.targetTimeout = b.targetTimeout;
-        this.targetConcurrency = b.targetConcurrency;
-        this.circuitBreaker = b.circuitBreaker;
-        this.shadowThreads = b.shadowThreads;
-        this.shadowQueueCapacity = b.shadowQueueCapacity;
-        this.targetServedComparePercent = b.targetServedComparePercent;
-        this.revealValues = b.revealValues;
-        this.recentMismatchCapacity = b.recentMismatchCapacity;
-        this.mismatchRecheckDelay = b.mismatchRecheckDelay;
-        this.mismatchLogInterval = b.mismatchLogInterval;
-        this.fallbackLogInterval = b.fallbackLogInterval;
-        this.autoRollback = b.autoRollback;
-        this.autoRollbackWindow = b.autoRollbackWindow;
-        this.autoRollbackMaxErrorPercent = b.autoRollbackMaxErrorPercent;
-        this.autoRollbackMaxMismatchPercent = b.autoRollbackMaxMismatchPercent;
+    /**
+     * Refuses a missing group; each group checks its own values.
+     *
+     * @throws NullPointerException if a group is null
+     */
+    public ReadRouterConfig {
+        Objects.requireNonNull(target, "null target");
+        Objects.requireNonNull(shadow, "null shadow");
+        Objects.requireNonNull(rollback, "null rollback");
     }
 
     /** @return the defaults listed in the class comment */
@@ -104,144 +93,110 @@ public final class ReadRouterConfig {
         Objects.requireNonNull(base, "null base");
         Builder b = new Builder();
         b.requireRoutingKey = base.requireRoutingKey;
-        b.targetTimeout = base.targetTimeout;
-        b.targetConcurrency = base.targetConcurrency;
-        b.circuitBreaker = base.circuitBreaker;
-        b.shadowThreads = base.shadowThreads;
-        b.shadowQueueCapacity = base.shadowQueueCapacity;
-        b.targetServedComparePercent = base.targetServedComparePercent;
+        b.target = base.target;
+        b.shadow = base.shadow;
         b.revealValues = base.revealValues;
-        b.recentMismatchCapacity = base.recentMismatchCapacity;
-        b.mismatchRecheckDelay = base.mismatchRecheckDelay;
-        b.mismatchLogInterval = base.mismatchLogInterval;
-        b.fallbackLogInterval = base.fallbackLogInterval;
-        b.autoRollback = base.autoRollback;
-        b.autoRollbackWindow = base.autoRollbackWindow;
-        b.autoRollbackMaxErrorPercent = base.autoRollbackMaxErrorPercent;
-        b.autoRollbackMaxMismatchPercent = base.autoRollbackMaxMismatchPercent;
+        b.rollback = base.rollback;
         return b;
     }
 
-    /** @return whether a read without routing key fails with {@link MissingRoutingKeyException} */
-    public boolean requireRoutingKey() {
-        return requireRoutingKey;
-    }
-
-    /** @return the longest a target read with a source fallback may take before the source answers */
-    public Duration targetTimeout() {
-        return targetTimeout;
-    }
-
-    /** @return the most time-limited target reads in flight at once; beyond that reads fall back */
-    public int targetConcurrency() {
-        return targetConcurrency;
-    }
-
-    /** @return the settings of the breaker that keeps reads off a failing target (errors and timeouts count as failures) */
-    public CircuitBreakerConfig circuitBreaker() {
-        return circuitBreaker;
-    }
-
-    /** @return threads of the router's own shadow executor */
-    public int shadowThreads() {
-        return shadowThreads;
+    /**
+     * How target reads that have a source fallback are limited: past the time limit, the concurrency
+     * limit or an open breaker, the source answers. See the {@link Builder}'s setters of the same names.
+     *
+     * @param targetTimeout the longest a target read with a source fallback may take before the source answers
+     * @param targetConcurrency the most time-limited target reads in flight at once; beyond that reads fall back
+     * @param circuitBreaker the settings of the breaker that keeps reads off a failing target (errors and
+     *     timeouts count as failures)
+     * @param fallbackLogInterval the least time between two fallback log lines; fallbacks in between are
+     *     counted in the next
+     */
+    public record TargetReads(Duration targetTimeout, int targetConcurrency, CircuitBreakerConfig circuitBreaker,
+                              Duration fallbackLogInterval) {
+        /**
+         * Checks every value, as the builder's setters do.
+         *
+         * @throws CutoverConfigurationException if a value is out of range
+         * @throws NullPointerException if a value is null
+         */
+        public TargetReads {
+            Checks.atLeast("targetTimeout", targetTimeout, Duration.ofNanos(1));
+            Checks.between("targetConcurrency", targetConcurrency, 1, 10_000);
+            Objects.requireNonNull(circuitBreaker, "null config");
+            Checks.atLeast("fallbackLogInterval", fallbackLogInterval, Duration.ofNanos(1));
+        }
     }
 
     /**
-     * @return shadow reads that may wait for a shadow thread; together with {@link #shadowThreads()}
-     *     the most shadow reads taken on and unfinished at once, beyond half of which back-pressure
-     *     shadows fewer reads
+     * How reads are shadowed and compared, and how mismatches are reported. See the {@link Builder}'s
+     * setters of the same names.
+     *
+     * @param shadowThreads threads of the router's own shadow executor
+     * @param shadowQueueCapacity shadow reads that may wait for a shadow thread; together with
+     *     {@code shadowThreads} the most shadow reads taken on and unfinished at once, beyond half of
+     *     which back-pressure shadows fewer reads
+     * @param targetServedComparePercent the percentage of reads answered by the target that are also read
+     *     from the source and compared, or empty to use the flags' shadow read percentage as for every
+     *     other read
+     * @param recentMismatchCapacity how many recent mismatches {@link ReadRouter#recentMismatches()} keeps
+     * @param mismatchRecheckDelay how long after a shadow comparison differs both sides are read again;
+     *     only a difference that is still there is a mismatch. Zero reports the first difference.
+     * @param mismatchLogInterval the least time between two mismatch log lines; mismatches in between are
+     *     counted in the next
      */
-    public int shadowQueueCapacity() {
-        return shadowQueueCapacity;
+    public record ShadowReads(int shadowThreads, int shadowQueueCapacity, OptionalDouble targetServedComparePercent,
+                              int recentMismatchCapacity, Duration mismatchRecheckDelay, Duration mismatchLogInterval) {
+        /**
+         * Checks every value, as the builder's setters do.
+         *
+         * @throws CutoverConfigurationException if a value is out of range
+         * @throws NullPointerException if a value is null
+         */
+        public ShadowReads {
+            Checks.between("shadowThreads", shadowThreads, 1, 1_000);
+            Checks.between("shadowQueueCapacity", shadowQueueCapacity, 1, 1_000_000);
+            Objects.requireNonNull(targetServedComparePercent, "null targetServedComparePercent");
+            if (targetServedComparePercent.isPresent()) {
+                Checks.between("targetServedComparePercent", targetServedComparePercent.getAsDouble(), 0, 100);
+            }
+            Checks.between("recentMismatchCapacity", recentMismatchCapacity, 1, 100_000);
+            Checks.between("mismatchRecheckDelay", mismatchRecheckDelay, Duration.ZERO, Duration.ofMinutes(1));
+            Checks.atLeast("mismatchLogInterval", mismatchLogInterval, Duration.ofNanos(1));
+        }
     }
 
     /**
-     * @return the percentage of reads answered by the target that are also read from the source and
-     *     compared, or empty to use the flags' shadow read percentage as for every other read
+     * When the router sets the target read percentage back to 0 on its own. See the {@link Builder}'s
+     * setters of the same names.
+     *
+     * @param autoRollback whether the router sets the target read percentage to 0 when a threshold is breached
+     * @param autoRollbackWindow how many of the latest target reads, and of the latest comparisons, the
+     *     rollback rates cover
+     * @param autoRollbackMaxErrorPercent the target read error percentage above which the router rolls back
+     * @param autoRollbackMaxMismatchPercent the mismatch percentage of comparisons above which the router
+     *     rolls back
      */
-    public OptionalDouble targetServedComparePercent() {
-        return targetServedComparePercent == null ? OptionalDouble.empty() : OptionalDouble.of(targetServedComparePercent);
-    }
-
-    /** @return whether mismatch events, the recent sample and DEBUG logs carry real values instead of masks */
-    public boolean revealValues() {
-        return revealValues;
-    }
-
-    /** @return how many recent mismatches {@link ReadRouter#recentMismatches()} keeps */
-    public int recentMismatchCapacity() {
-        return recentMismatchCapacity;
-    }
-
-    /**
-     * @return how long after a shadow comparison differs both sides are read again; only a difference
-     *     that is still there is a mismatch. Zero reports the first difference.
-     */
-    public Duration mismatchRecheckDelay() {
-        return mismatchRecheckDelay;
-    }
-
-    /** @return the least time between two mismatch log lines; mismatches in between are counted in the next */
-    public Duration mismatchLogInterval() {
-        return mismatchLogInterval;
-    }
-
-    /** @return the least time between two fallback log lines; fallbacks in between are counted in the next */
-    public Duration fallbackLogInterval() {
-        return fallbackLogInterval;
-    }
-
-    /** @return whether the router sets the target read percentage to 0 when a threshold is breached */
-    public boolean autoRollback() {
-        return autoRollback;
-    }
-
-    /** @return how many of the latest target reads, and of the latest comparisons, the rollback rates cover */
-    public int autoRollbackWindow() {
-        return autoRollbackWindow;
-    }
-
-    /** @return the target read error percentage above which the router rolls back */
-    public double autoRollbackMaxErrorPercent() {
-        return autoRollbackMaxErrorPercent;
-    }
-
-    /** @return the mismatch percentage of comparisons above which the router rolls back */
-    public double autoRollbackMaxMismatchPercent() {
-        return autoRollbackMaxMismatchPercent;
-    }
-
-    @Override
-    public String toString() {
-        return "ReadRouterConfig{requireRoutingKey=" + requireRoutingKey + ", targetTimeout=" + targetTimeout
-                + ", targetConcurrency=" + targetConcurrency + ", circuitBreaker=" + circuitBreaker
-                + ", shadowThreads=" + shadowThreads + ", shadowQueueCapacity=" + shadowQueueCapacity
-                + ", targetServedComparePercent=" + targetServedComparePercent + ", revealValues=" + revealValues
-                + ", recentMismatchCapacity=" + recentMismatchCapacity + ", mismatchRecheckDelay=" + mismatchRecheckDelay + ", mismatchLogInterval=" + mismatchLogInterval
-                + ", fallbackLogInterval=" + fallbackLogInterval + ", autoRollback=" + autoRollback
-                + ", autoRollbackWindow=" + autoRollbackWindow + ", autoRollbackMaxErrorPercent=" + autoRollbackMaxErrorPercent
-                + ", autoRollbackMaxMismatchPercent=" + autoRollbackMaxMismatchPercent + "}";
+    public record Rollback(boolean autoRollback, int autoRollbackWindow, double autoRollbackMaxErrorPercent,
+                           double autoRollbackMaxMismatchPercent) {
+        /**
+         * Checks every value, as the builder's setters do.
+         *
+         * @throws CutoverConfigurationException if a value is out of range
+         */
+        public Rollback {
+            Checks.between("autoRollbackWindow", autoRollbackWindow, 1, 1_000_000);
+            Checks.between("autoRollbackMaxErrorPercent", autoRollbackMaxErrorPercent, 0, 100);
+            Checks.between("autoRollbackMaxMismatchPercent", autoRollbackMaxMismatchPercent, 0, 100);
+        }
     }
 
     /** Builds a {@link ReadRouterConfig}; each setter checks its value at once. Not thread-safe. */
     public static final class Builder {
         private boolean requireRoutingKey;
-        private Duration targetTimeout = Duration.ofSeconds(2);
-        private int targetConcurrency = 32;
-        private CircuitBreakerConfig circuitBreaker = DEFAULT_CIRCUIT_BREAKER;
-        private int shadowThreads = 2;
-        private int shadowQueueCapacity = 1_000;
-        private Double targetServedComparePercent;
+        private TargetReads target = DEFAULTS.target;
+        private ShadowReads shadow = DEFAULTS.shadow;
         private boolean revealValues;
-        private int recentMismatchCapacity = 100;
-        private Duration mismatchRecheckDelay = Duration.ofMillis(100);
-        private Duration mismatchLogInterval = Duration.ofSeconds(1);
-        private Duration fallbackLogInterval = Duration.ofSeconds(10);
-        private boolean autoRollback;
-        private int autoRollbackWindow = 1_000;
-        private double autoRollbackMaxErrorPercent = 10;
-        private double autoRollbackMaxMismatchPercent = 1;
+        private Rollback rollback = DEFAULTS.rollback;
 
         private Builder() {
         }
@@ -267,7 +222,7 @@ public final class ReadRouterConfig {
          * @throws CutoverConfigurationException if not positive
          */
         public Builder targetTimeout(Duration timeout) {
-            this.targetTimeout = Checks.atLeast("targetTimeout", timeout, Duration.ofNanos(1));
+            this.target = new TargetReads(timeout, target.targetConcurrency, target.circuitBreaker, target.fallbackLogInterval);
             return this;
         }
 
@@ -281,7 +236,7 @@ public final class ReadRouterConfig {
          * @throws CutoverConfigurationException if out of range
          */
         public Builder targetConcurrency(int threads) {
-            this.targetConcurrency = Checks.between("targetConcurrency", threads, 1, 10_000);
+            this.target = new TargetReads(target.targetTimeout, threads, target.circuitBreaker, target.fallbackLogInterval);
             return this;
         }
 
@@ -294,7 +249,7 @@ public final class ReadRouterConfig {
          * @return this builder
          */
         public Builder circuitBreaker(CircuitBreakerConfig config) {
-            this.circuitBreaker = Objects.requireNonNull(config, "null config");
+            this.target = new TargetReads(target.targetTimeout, target.targetConcurrency, config, target.fallbackLogInterval);
             return this;
         }
 
@@ -307,7 +262,8 @@ public final class ReadRouterConfig {
          * @throws CutoverConfigurationException if out of range
          */
         public Builder shadowThreads(int threads) {
-            this.shadowThreads = Checks.between("shadowThreads", threads, 1, 1_000);
+            this.shadow = new ShadowReads(threads, shadow.shadowQueueCapacity, shadow.targetServedComparePercent,
+                    shadow.recentMismatchCapacity, shadow.mismatchRecheckDelay, shadow.mismatchLogInterval);
             return this;
         }
 
@@ -324,7 +280,8 @@ public final class ReadRouterConfig {
          * @throws CutoverConfigurationException if out of range
          */
         public Builder shadowQueueCapacity(int capacity) {
-            this.shadowQueueCapacity = Checks.between("shadowQueueCapacity", capacity, 1, 1_000_000);
+            this.shadow = new ShadowReads(shadow.shadowThreads, capacity, shadow.targetServedComparePercent,
+                    shadow.recentMismatchCapacity, shadow.mismatchRecheckDelay, shadow.mismatchLogInterval);
             return this;
         }
 
@@ -338,7 +295,8 @@ public final class ReadRouterConfig {
          * @throws CutoverConfigurationException if out of range
          */
         public Builder targetServedComparePercent(double percent) {
-            this.targetServedComparePercent = Checks.between("targetServedComparePercent", percent, 0, 100);
+            this.shadow = new ShadowReads(shadow.shadowThreads, shadow.shadowQueueCapacity, OptionalDouble.of(percent),
+                    shadow.recentMismatchCapacity, shadow.mismatchRecheckDelay, shadow.mismatchLogInterval);
             return this;
         }
 
@@ -363,7 +321,8 @@ public final class ReadRouterConfig {
          * @throws CutoverConfigurationException if out of range
          */
         public Builder recentMismatchCapacity(int capacity) {
-            this.recentMismatchCapacity = Checks.between("recentMismatchCapacity", capacity, 1, 100_000);
+            this.shadow = new ShadowReads(shadow.shadowThreads, shadow.shadowQueueCapacity, shadow.targetServedComparePercent,
+                    capacity, shadow.mismatchRecheckDelay, shadow.mismatchLogInterval);
             return this;
         }
 
@@ -384,7 +343,8 @@ public final class ReadRouterConfig {
          * @throws CutoverConfigurationException if negative or longer than a minute
          */
         public Builder mismatchRecheckDelay(Duration delay) {
-            this.mismatchRecheckDelay = Checks.between("mismatchRecheckDelay", delay, Duration.ZERO, Duration.ofMinutes(1));
+            this.shadow = new ShadowReads(shadow.shadowThreads, shadow.shadowQueueCapacity, shadow.targetServedComparePercent,
+                    shadow.recentMismatchCapacity, delay, shadow.mismatchLogInterval);
             return this;
         }
 
@@ -396,7 +356,8 @@ public final class ReadRouterConfig {
          * @throws CutoverConfigurationException if not positive
          */
         public Builder mismatchLogInterval(Duration interval) {
-            this.mismatchLogInterval = Checks.atLeast("mismatchLogInterval", interval, Duration.ofNanos(1));
+            this.shadow = new ShadowReads(shadow.shadowThreads, shadow.shadowQueueCapacity, shadow.targetServedComparePercent,
+                    shadow.recentMismatchCapacity, shadow.mismatchRecheckDelay, interval);
             return this;
         }
 
@@ -409,7 +370,7 @@ public final class ReadRouterConfig {
          * @throws CutoverConfigurationException if not positive
          */
         public Builder fallbackLogInterval(Duration interval) {
-            this.fallbackLogInterval = Checks.atLeast("fallbackLogInterval", interval, Duration.ofNanos(1));
+            this.target = new TargetReads(target.targetTimeout, target.targetConcurrency, target.circuitBreaker, interval);
             return this;
         }
 
@@ -422,7 +383,8 @@ public final class ReadRouterConfig {
          * @return this builder
          */
         public Builder autoRollback(boolean enabled) {
-            this.autoRollback = enabled;
+            this.rollback = new Rollback(enabled, rollback.autoRollbackWindow, rollback.autoRollbackMaxErrorPercent,
+                    rollback.autoRollbackMaxMismatchPercent);
             return this;
         }
 
@@ -436,7 +398,8 @@ public final class ReadRouterConfig {
          * @throws CutoverConfigurationException if out of range
          */
         public Builder autoRollbackWindow(int reads) {
-            this.autoRollbackWindow = Checks.between("autoRollbackWindow", reads, 1, 1_000_000);
+            this.rollback = new Rollback(rollback.autoRollback, reads, rollback.autoRollbackMaxErrorPercent,
+                    rollback.autoRollbackMaxMismatchPercent);
             return this;
         }
 
@@ -448,7 +411,8 @@ public final class ReadRouterConfig {
          * @throws CutoverConfigurationException if out of range
          */
         public Builder autoRollbackMaxErrorPercent(double percent) {
-            this.autoRollbackMaxErrorPercent = Checks.between("autoRollbackMaxErrorPercent", percent, 0, 100);
+            this.rollback = new Rollback(rollback.autoRollback, rollback.autoRollbackWindow, percent,
+                    rollback.autoRollbackMaxMismatchPercent);
             return this;
         }
 
@@ -460,7 +424,8 @@ public final class ReadRouterConfig {
          * @throws CutoverConfigurationException if out of range
          */
         public Builder autoRollbackMaxMismatchPercent(double percent) {
-            this.autoRollbackMaxMismatchPercent = Checks.between("autoRollbackMaxMismatchPercent", percent, 0, 100);
+            this.rollback = new Rollback(rollback.autoRollback, rollback.autoRollbackWindow, rollback.autoRollbackMaxErrorPercent,
+                    percent);
             return this;
         }
 
@@ -470,7 +435,7 @@ public final class ReadRouterConfig {
          * @return the configuration
          */
         public ReadRouterConfig build() {
-            return new ReadRouterConfig(this);
+            return new ReadRouterConfig(requireRoutingKey, target, shadow, revealValues, rollback);
         }
     }
 }

@@ -15,7 +15,7 @@ package dev.cutover.router;
  * @param compared shadow comparisons finished
  * @param matched comparisons whose answers agreed
  * @param mismatched comparisons whose answers differed, and still differed when read again after
- *     {@link ReadRouterConfig#mismatchRecheckDelay()}
+ *     {@link ReadRouterConfig.ShadowReads#mismatchRecheckDelay()}
  * @param settled comparisons whose answers differed at first but agreed when read again, or whose
  *     answer on the primary side changed between the two reads: writes in flight, counted in
  *     {@code matched} too
@@ -29,7 +29,7 @@ package dev.cutover.router;
  * @param shadowThrottled reads drawn for shadowing that back-pressure left unshadowed because
  *     comparisons were falling behind; the effective shadow share is lower than the flags' by this many
  * @param shadowBacklog shadow reads taken on and not finished now, at most
- *     {@link ReadRouterConfig#shadowThreads()} + {@link ReadRouterConfig#shadowQueueCapacity()}
+ *     {@link ReadRouterConfig.ShadowReads#shadowThreads()} + {@link ReadRouterConfig.ShadowReads#shadowQueueCapacity()}
  * @param shadowBackPressure whether back-pressure lowers the shadow share now: on from the first
  *     throttled read until the backlog has drained to a quarter of its limit
  * @param autoRollbacks automatic rollbacks this router made

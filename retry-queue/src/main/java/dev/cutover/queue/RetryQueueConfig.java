@@ -12,45 +12,58 @@ import java.util.UUID;
 
 /**
  * Settings of a {@link RetryQueue}: immutable, each value checked when it is set. Start from
- * {@link #custom()} or take {@link #ofDefaults()}. Thread-safe.
+ * {@link #custom()} or take {@link #ofDefaults()}. Thread-safe. The canonical constructor checks its
+ * values with the builder's own setters, so a config made either way obeys the same rules.
+ *
+ * @param batchSize the most entries one worker claims at a time; default 50
+ * @param workerCount the drain threads of this instance; default 2
+ * @param maxAttempts attempts before an entry is parked, the first one included; default 10
+ * @param leaseDuration how long a claim holds its entries. Must be well above the longest replay: a
+ *     worker does not start an entry whose lease has less than a fifth left, and after the lease
+ *     another instance may claim the entry again. Default 30 s.
+ * @param pollInterval how long an idle worker waits before claiming again; default 500 ms
+ * @param initialBackoff the backoff after the first failed attempt, before jitter; default 1 s
+ * @param backoffMultiplier the factor by which the backoff grows per failed attempt; default 2.0
+ * @param backoffJitter the jitter: each backoff is randomised by ± this fraction; default 0.5
+ * @param maxBackoff the longest backoff; default 5 min
+ * @param replaysPerSecond the most replays per second across this instance's workers, 0 for no limit;
+ *     default 0
+ * @param pendingCacheTtl how long the queue trusts a cached answer to whether a key has entries (the check every
+ *     dual write makes): the bound on how late it sees an entry another instance enqueued. Entries enqueued through this instance are seen
+ *     at once. Default 1 s.
+ * @param pendingCacheSize the most keys whose pending state is cached; default 100,000
+ * @param shutdownTimeout how long {@link RetryQueue#stop()} waits for workers to finish their current
+ *     entry; default 10 s
+ * @param instanceId this instance's lease owner id; default a random one, unique per config
+ * @param clock the clock for due times, leases and backoff; default UTC system clock
+ * @param circuitBreaker the target's circuit breaker, if any: while it is open, workers do not replay
+ * @param logValues whether failure texts (the stored {@code last_error}, parking reasons and log lines)
+ *     keep the drivers' messages whole, with the row values they quote; default false: they keep
+ *     exception classes, SQL states and names, and quoted values become {@code ?}. True only for
+ *     debugging on data that is not personal.
  */
-public final class RetryQueueConfig {
-    private final int batchSize;
-    private final int workerCount;
-    private final int maxAttempts;
-    private final Duration leaseDuration;
-    private final Duration pollInterval;
-    private final Duration initialBackoff;
-    private final double backoffMultiplier;
-    private final double backoffJitter;
-    private final Duration maxBackoff;
-    private final int replaysPerSecond;
-    private final Duration pendingCacheTtl;
-    private final long pendingCacheSize;
-    private final Duration shutdownTimeout;
-    private final String instanceId;
-    private final Clock clock;
-    private final CircuitBreaker circuitBreaker;
-    private final boolean logValues;
-
-    private RetryQueueConfig(Builder b) {
-        this.batchSize = b.batchSize;
-        this.workerCount = b.workerCount;
-        this.maxAttempts = b.maxAttempts;
-        this.leaseDuration = b.leaseDuration;
-        this.pollInterval = b.pollInterval;
-        this.initialBackoff = b.initialBackoff;
-        this.backoffMultiplier = b.backoffMultiplier;
-        this.backoffJitter = b.backoffJitter;
-        this.maxBackoff = b.maxBackoff;
-        this.replaysPerSecond = b.replaysPerSecond;
-        this.pendingCacheTtl = b.pendingCacheTtl;
-        this.pendingCacheSize = b.pendingCacheSize;
-        this.shutdownTimeout = b.shutdownTimeout;
-        this.instanceId = b.instanceId;
-        this.clock = b.clock;
-        this.circuitBreaker = b.circuitBreaker;
-        this.logValues = b.logValues;
+public record RetryQueueConfig(int batchSize, int workerCount, int maxAttempts, Duration leaseDuration,
+                               Duration pollInterval, Duration initialBackoff, double backoffMultiplier,
+                               double backoffJitter, Duration maxBackoff, int replaysPerSecond,
+                               Duration pendingCacheTtl, long pendingCacheSize, Duration shutdownTimeout,
+                               String instanceId, Clock clock, Optional<CircuitBreaker> circuitBreaker,
+                               boolean logValues) {
+    /**
+     * Checks every value with the builder's setters, and the backoff bounds against each other.
+     *
+     * @throws CutoverConfigurationException if a value is out of range, or maxBackoff is shorter than
+     *     initialBackoff
+     * @throws NullPointerException if a value is null
+     */
+    public RetryQueueConfig {
+        Builder.holding(batchSize, workerCount, maxAttempts, leaseDuration, pollInterval, initialBackoff,
+                backoffMultiplier, backoffJitter, maxBackoff, replaysPerSecond, pendingCacheTtl, pendingCacheSize,
+                shutdownTimeout, instanceId, clock, circuitBreaker, logValues);
+        if (maxBackoff.compareTo(initialBackoff) < 0) {
+            throw new CutoverConfigurationException("maxBackoff (" + Checks.format(maxBackoff) + ") is shorter than"
+                    + " initialBackoff (" + Checks.format(initialBackoff) + "): set maxBackoff to at least"
+                    + " initialBackoff, or lower initialBackoff");
+        }
     }
 
     /**
@@ -71,25 +84,10 @@ public final class RetryQueueConfig {
      */
     public static Builder from(RetryQueueConfig base) {
         Objects.requireNonNull(base, "null base");
-        Builder b = new Builder();
-        b.batchSize = base.batchSize;
-        b.workerCount = base.workerCount;
-        b.maxAttempts = base.maxAttempts;
-        b.leaseDuration = base.leaseDuration;
-        b.pollInterval = base.pollInterval;
-        b.initialBackoff = base.initialBackoff;
-        b.backoffMultiplier = base.backoffMultiplier;
-        b.backoffJitter = base.backoffJitter;
-        b.maxBackoff = base.maxBackoff;
-        b.replaysPerSecond = base.replaysPerSecond;
-        b.pendingCacheTtl = base.pendingCacheTtl;
-        b.pendingCacheSize = base.pendingCacheSize;
-        b.shutdownTimeout = base.shutdownTimeout;
-        b.instanceId = base.instanceId;
-        b.clock = base.clock;
-        b.circuitBreaker = base.circuitBreaker;
-        b.logValues = base.logValues;
-        return b;
+        return Builder.holding(base.batchSize, base.workerCount, base.maxAttempts, base.leaseDuration, base.pollInterval,
+                base.initialBackoff, base.backoffMultiplier, base.backoffJitter, base.maxBackoff, base.replaysPerSecond,
+                base.pendingCacheTtl, base.pendingCacheSize, base.shutdownTimeout, base.instanceId, base.clock,
+                base.circuitBreaker, base.logValues);
     }
 
     /**
@@ -102,171 +100,12 @@ public final class RetryQueueConfig {
     }
 
     /**
-     * Returns the most entries one worker claims at a time; default 50.
-     *
-     * @return the most entries one worker claims at a time; default 50
-     */
-    public int batchSize() {
-        return batchSize;
-    }
-
-    /**
-     * Returns the drain threads of this instance; default 2.
-     *
-     * @return the drain threads of this instance; default 2
-     */
-    public int workerCount() {
-        return workerCount;
-    }
-
-    /**
-     * Returns attempts before an entry is parked, the first one included; default 10.
-     *
-     * @return attempts before an entry is parked, the first one included; default 10
-     */
-    public int maxAttempts() {
-        return maxAttempts;
-    }
-
-    /**
-     * How long a claim holds its entries. Must be well above the longest replay: a worker does not
-     * start an entry whose lease has less than a fifth left, and after the lease another instance
-     * may claim the entry again. Default 30 s.
-     *
-     * @return the lease duration
-     */
-    public Duration leaseDuration() {
-        return leaseDuration;
-    }
-
-    /**
-     * Returns how long an idle worker waits before claiming again; default 500 ms.
-     *
-     * @return how long an idle worker waits before claiming again; default 500 ms
-     */
-    public Duration pollInterval() {
-        return pollInterval;
-    }
-
-    /**
-     * Returns the backoff after the first failed attempt, before jitter; default 1 s.
-     *
-     * @return the backoff after the first failed attempt, before jitter; default 1 s
-     */
-    public Duration initialBackoff() {
-        return initialBackoff;
-    }
-
-    /**
-     * Returns the factor by which the backoff grows per failed attempt; default 2.0.
-     *
-     * @return the factor by which the backoff grows per failed attempt; default 2.0
-     */
-    public double backoffMultiplier() {
-        return backoffMultiplier;
-    }
-
-    /**
-     * Returns the jitter: each backoff is randomised by ± this fraction; default 0.5.
-     *
-     * @return the jitter: each backoff is randomised by ± this fraction; default 0.5
-     */
-    public double backoffJitter() {
-        return backoffJitter;
-    }
-
-    /**
-     * Returns the longest backoff; default 5 min.
-     *
-     * @return the longest backoff; default 5 min
-     */
-    public Duration maxBackoff() {
-        return maxBackoff;
-    }
-
-    /**
      * The backoff schedule built from the settings above.
      *
      * @return exponential backoff with jitter; attempt numbers start at 1, results are milliseconds
      */
     public IntervalFunction backoff() {
         return IntervalFunction.ofExponentialRandomBackoff(initialBackoff, backoffMultiplier, backoffJitter, maxBackoff);
-    }
-
-    /**
-     * Returns the most replays per second across this instance's workers, 0 for no limit; default 0.
-     *
-     * @return the most replays per second across this instance's workers, 0 for no limit; default 0
-     */
-    public int replaysPerSecond() {
-        return replaysPerSecond;
-    }
-
-    /**
-     * How long the queue trusts a cached answer to whether a key has entries (the check every dual
-     * write makes): the bound on how late it sees an entry another instance enqueued. Entries enqueued
-     * through this instance are seen at once. Default 1 s.
-     *
-     * @return the time to live of a cached answer
-     */
-    public Duration pendingCacheTtl() {
-        return pendingCacheTtl;
-    }
-
-    /**
-     * Returns the most keys whose pending state is cached; default 100,000.
-     *
-     * @return the most keys whose pending state is cached; default 100,000
-     */
-    public long pendingCacheSize() {
-        return pendingCacheSize;
-    }
-
-    /**
-     * Returns how long {@link RetryQueue#stop()} waits for workers to finish their current entry; default 10 s.
-     *
-     * @return how long {@link RetryQueue#stop()} waits for workers to finish their current entry; default 10 s
-     */
-    public Duration shutdownTimeout() {
-        return shutdownTimeout;
-    }
-
-    /**
-     * Returns this instance's lease owner id; default a random one, unique per config.
-     *
-     * @return this instance's lease owner id; default a random one, unique per config
-     */
-    public String instanceId() {
-        return instanceId;
-    }
-
-    /**
-     * Returns the clock for due times, leases and backoff; default UTC system clock.
-     *
-     * @return the clock for due times, leases and backoff; default UTC system clock
-     */
-    public Clock clock() {
-        return clock;
-    }
-
-    /**
-     * Returns the target's circuit breaker, if any: while it is open, workers do not replay.
-     *
-     * @return the target's circuit breaker, if any: while it is open, workers do not replay
-     */
-    public Optional<CircuitBreaker> circuitBreaker() {
-        return Optional.ofNullable(circuitBreaker);
-    }
-
-    /**
-     * Returns whether failure texts (the stored {@code last_error}, parking reasons and log lines)
-     * keep the drivers' messages whole, with the row values they quote; default false: they keep
-     * exception classes, SQL states and names, and quoted values become {@code ?}.
-     *
-     * @return whether failure texts may carry row values; for debugging on data that is not personal
-     */
-    public boolean logValues() {
-        return logValues;
     }
 
     /** Builds a {@link RetryQueueConfig}; each setter checks its value at once. Not thread-safe. */
@@ -292,11 +131,27 @@ public final class RetryQueueConfig {
         private Builder() {
         }
 
+        // The one path from values to a builder: the canonical constructor checks through it, from() copies through it.
+        private static Builder holding(int batchSize, int workerCount, int maxAttempts, Duration leaseDuration,
+                Duration pollInterval, Duration initialBackoff, double backoffMultiplier, double backoffJitter,
+                Duration maxBackoff, int replaysPerSecond, Duration pendingCacheTtl, long pendingCacheSize,
+                Duration shutdownTimeout, String instanceId, Clock clock, Optional<CircuitBreaker> circuitBreaker,
+                boolean logValues) {
+            Builder b = new Builder().batchSize(batchSize).workerCount(workerCount).maxAttempts(maxAttempts)
+                    .leaseDuration(leaseDuration).pollInterval(pollInterval).initialBackoff(initialBackoff)
+                    .backoffMultiplier(backoffMultiplier).backoffJitter(backoffJitter).maxBackoff(maxBackoff)
+                    .replaysPerSecond(replaysPerSecond).pendingCacheTtl(pendingCacheTtl).pendingCacheSize(pendingCacheSize)
+                    .shutdownTimeout(shutdownTimeout).instanceId(instanceId).clock(clock).logValues(logValues);
+            Objects.requireNonNull(circuitBreaker, "null circuitBreaker").ifPresent(b::circuitBreaker);
+            return b;
+        }
+
         /**
-         * Sets batchSize; see the getter of the same name.
+         * The most entries one worker claims at a time.
          *
-         * @param batchSize the most entries one worker claims at a time, 1 to 10,000
+         * @param batchSize 1 to 10,000; default 50
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder batchSize(int batchSize) {
             this.batchSize = Checks.between("batchSize", batchSize, 1, 10_000);
@@ -304,10 +159,11 @@ public final class RetryQueueConfig {
         }
 
         /**
-         * Sets workerCount; see the getter of the same name.
+         * The drain threads of this instance.
          *
-         * @param workerCount drain threads of this instance, 1 to 256
+         * @param workerCount 1 to 256; default 2
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder workerCount(int workerCount) {
             this.workerCount = Checks.between("workerCount", workerCount, 1, 256);
@@ -315,10 +171,11 @@ public final class RetryQueueConfig {
         }
 
         /**
-         * Sets maxAttempts; see the getter of the same name.
+         * How many times an entry is tried, the first attempt included, before it is parked.
          *
-         * @param maxAttempts attempts before parking, 1 to 1,000
+         * @param maxAttempts 1 to 1,000; default 10
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder maxAttempts(int maxAttempts) {
             this.maxAttempts = Checks.between("maxAttempts", maxAttempts, 1, 1_000);
@@ -326,10 +183,13 @@ public final class RetryQueueConfig {
         }
 
         /**
-         * Sets leaseDuration; see the getter of the same name.
+         * How long a claim holds its entries. Set it well above the longest replay: a worker does not
+         * start an entry whose lease has less than a fifth left, and after the lease another instance may
+         * claim the entry again.
          *
-         * @param leaseDuration how long a claim holds its entries, 100 ms to 1 h
+         * @param leaseDuration 100 ms to 1 h; default 30 s
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder leaseDuration(Duration leaseDuration) {
             this.leaseDuration = Checks.between("leaseDuration", leaseDuration, Duration.ofMillis(100), Duration.ofHours(1));
@@ -337,10 +197,11 @@ public final class RetryQueueConfig {
         }
 
         /**
-         * Sets pollInterval; see the getter of the same name.
+         * How long a worker that found nothing to claim waits before it claims again.
          *
-         * @param pollInterval idle wait between claims, 1 ms to 1 min
+         * @param pollInterval 1 ms to 1 min; default 500 ms
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder pollInterval(Duration pollInterval) {
             this.pollInterval = Checks.between("pollInterval", pollInterval, Duration.ofMillis(1), Duration.ofMinutes(1));
@@ -348,10 +209,12 @@ public final class RetryQueueConfig {
         }
 
         /**
-         * Sets initialBackoff; see the getter of the same name.
+         * The wait after the first failed attempt, before jitter; each further failure multiplies it by
+         * {@link #backoffMultiplier}.
          *
-         * @param initialBackoff backoff after the first failure, 1 ms to 1 h
+         * @param initialBackoff 1 ms to 1 h; default 1 s
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder initialBackoff(Duration initialBackoff) {
             this.initialBackoff = Checks.between("initialBackoff", initialBackoff, Duration.ofMillis(1), Duration.ofHours(1));
@@ -359,10 +222,11 @@ public final class RetryQueueConfig {
         }
 
         /**
-         * Sets backoffMultiplier; see the getter of the same name.
+         * The factor by which the wait grows with each failed attempt.
          *
-         * @param backoffMultiplier growth per failure, 1.0 to 10.0
+         * @param backoffMultiplier 1.0 to 10.0; default 2.0
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder backoffMultiplier(double backoffMultiplier) {
             this.backoffMultiplier = Checks.between("backoffMultiplier", backoffMultiplier, 1.0, 10.0);
@@ -370,10 +234,12 @@ public final class RetryQueueConfig {
         }
 
         /**
-         * Sets backoffJitter; see the getter of the same name.
+         * Randomises each wait by plus or minus this fraction, so that entries that failed together are
+         * not all retried at the same moment.
          *
-         * @param backoffJitter randomisation fraction, at least 0.0 and below 1.0
+         * @param backoffJitter at least 0.0 and below 1.0; default 0.5
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder backoffJitter(double backoffJitter) {
             this.backoffJitter = Checks.atLeastAndBelow("backoffJitter", backoffJitter, 0.0, 1.0);
@@ -381,11 +247,12 @@ public final class RetryQueueConfig {
         }
 
         /**
-         * Sets maxBackoff; see the getter of the same name.
+         * The longest wait between two attempts, however many failed.
          *
-         * @param maxBackoff longest backoff, from initialBackoff to 1 day ({@link #build()} checks
-         *     it against initialBackoff, which may be set after it)
+         * @param maxBackoff 1 ms to 1 day, and at least initialBackoff ({@link #build()} checks that, since
+         *     initialBackoff may be set after it); default 5 min
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder maxBackoff(Duration maxBackoff) {
             this.maxBackoff = Checks.between("maxBackoff", maxBackoff, Duration.ofMillis(1), Duration.ofDays(1));
@@ -393,10 +260,11 @@ public final class RetryQueueConfig {
         }
 
         /**
-         * Sets replaysPerSecond; see the getter of the same name.
+         * Caps the replays per second across this instance's workers.
          *
-         * @param replaysPerSecond rate limit for this instance, 0 (none) to 1,000,000
+         * @param replaysPerSecond 0 (no limit, the default) to 1,000,000
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder replaysPerSecond(int replaysPerSecond) {
             this.replaysPerSecond = Checks.between("replaysPerSecond", replaysPerSecond, 0, 1_000_000);
@@ -404,10 +272,12 @@ public final class RetryQueueConfig {
         }
 
         /**
-         * Sets pendingCacheTtl; see the getter of the same name.
+         * How long the queue trusts a cached answer to whether a key has entries (the check every
+         * dual write makes): the bound on how late it sees an entry another instance enqueued. Entries enqueued through this instance are seen at once.
          *
-         * @param pendingCacheTtl cross-instance staleness bound of isPending, 1 ms to 10 min
+         * @param pendingCacheTtl 1 ms to 10 min; default 1 s
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder pendingCacheTtl(Duration pendingCacheTtl) {
             this.pendingCacheTtl = Checks.between("pendingCacheTtl", pendingCacheTtl, Duration.ofMillis(1), Duration.ofMinutes(10));
@@ -415,10 +285,11 @@ public final class RetryQueueConfig {
         }
 
         /**
-         * Sets pendingCacheSize; see the getter of the same name.
+         * The most keys whose pending state {@link RetryQueue#isPending} keeps cached.
          *
-         * @param pendingCacheSize most keys cached by isPending, 1 to 100,000,000
+         * @param pendingCacheSize 1 to 100,000,000; default 100,000
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder pendingCacheSize(long pendingCacheSize) {
             this.pendingCacheSize = Checks.between("pendingCacheSize", pendingCacheSize, 1, 100_000_000L);
@@ -426,10 +297,11 @@ public final class RetryQueueConfig {
         }
 
         /**
-         * Sets shutdownTimeout; see the getter of the same name.
+         * How long {@link RetryQueue#stop()} waits for the workers to finish the entry each is replaying.
          *
-         * @param shutdownTimeout how long stop waits for workers, 0 to 10 min
+         * @param shutdownTimeout 0 to 10 min; default 10 s
          * @return this builder
+         * @throws CutoverConfigurationException if out of range
          */
         public Builder shutdownTimeout(Duration shutdownTimeout) {
             this.shutdownTimeout = Checks.between("shutdownTimeout", shutdownTimeout, Duration.ZERO, Duration.ofMinutes(10));
@@ -437,7 +309,8 @@ public final class RetryQueueConfig {
         }
 
         /**
-         * Sets instanceId; see the getter of the same name.
+         * This instance's lease owner id, unique among the instances draining one table, such as its host
+         * name.
          *
          * @param instanceId this instance's lease owner id, 1 to 128 characters, unique among the
          *     instances draining one table
@@ -449,7 +322,7 @@ public final class RetryQueueConfig {
         }
 
         /**
-         * Sets clock; see the getter of the same name.
+         * The clock for due times, leases and backoff.
          *
          * @param clock the clock for due times, leases and backoff; instances draining one table
          *     need clocks that agree to well within the lease duration
@@ -461,7 +334,7 @@ public final class RetryQueueConfig {
         }
 
         /**
-         * Sets circuitBreaker; see the getter of the same name.
+         * The target's circuit breaker: while it is open, workers do not replay.
          *
          * @param circuitBreaker the target's circuit breaker, shared with the code that writes the
          *     target; replays are recorded in it, and none run while it refuses calls
@@ -473,7 +346,9 @@ public final class RetryQueueConfig {
         }
 
         /**
-         * Sets logValues; see the getter of the same name.
+         * Whether failure texts (the stored {@code last_error}, parking reasons and log lines) keep the
+         * drivers' messages whole, with the row values they quote. Off, they keep exception classes, SQL
+         * states and names, and quoted values become {@code ?}.
          *
          * @param logValues true only for debugging on data that is not personal; default false
          * @return this builder
@@ -490,12 +365,9 @@ public final class RetryQueueConfig {
          * @throws CutoverConfigurationException if maxBackoff is shorter than initialBackoff
          */
         public RetryQueueConfig build() {
-            if (maxBackoff.compareTo(initialBackoff) < 0) {
-                throw new CutoverConfigurationException("maxBackoff (" + Checks.format(maxBackoff) + ") is shorter than"
-                        + " initialBackoff (" + Checks.format(initialBackoff) + "): set maxBackoff to at least"
-                        + " initialBackoff, or lower initialBackoff");
-            }
-            return new RetryQueueConfig(this);
+            return new RetryQueueConfig(batchSize, workerCount, maxAttempts, leaseDuration, pollInterval, initialBackoff,
+                    backoffMultiplier, backoffJitter, maxBackoff, replaysPerSecond, pendingCacheTtl, pendingCacheSize,
+                    shutdownTimeout, instanceId, clock, Optional.ofNullable(circuitBreaker), logValues);
         }
 
         private static String checkInstanceId(String instanceId) {

@@ -97,6 +97,25 @@ class RetryQueueConfigTest {
     }
 
     @Test
+    void canonicalConstructor_checksAsTheSettersAndBuildDo() {
+        RetryQueueConfig d = RetryQueueConfig.ofDefaults();
+        assertEquals("batchSize must be between 1 and 10,000, but was 0: set a value in that range",
+                assertThrows(CutoverConfigurationException.class, () -> new RetryQueueConfig(0, d.workerCount(),
+                        d.maxAttempts(), d.leaseDuration(), d.pollInterval(), d.initialBackoff(), d.backoffMultiplier(),
+                        d.backoffJitter(), d.maxBackoff(), d.replaysPerSecond(), d.pendingCacheTtl(), d.pendingCacheSize(),
+                        d.shutdownTimeout(), d.instanceId(), d.clock(), d.circuitBreaker(), d.logValues())).getMessage());
+        assertTrue(assertThrows(CutoverConfigurationException.class, () -> new RetryQueueConfig(d.batchSize(),
+                d.workerCount(), d.maxAttempts(), d.leaseDuration(), d.pollInterval(), Duration.ofSeconds(2),
+                d.backoffMultiplier(), d.backoffJitter(), Duration.ofSeconds(1), d.replaysPerSecond(), d.pendingCacheTtl(),
+                d.pendingCacheSize(), d.shutdownTimeout(), d.instanceId(), d.clock(), d.circuitBreaker(), d.logValues()))
+                .getMessage().startsWith("maxBackoff (1 s) is shorter than initialBackoff (2 s)"));
+        assertEquals("null circuitBreaker", assertThrows(NullPointerException.class, () -> new RetryQueueConfig(
+                d.batchSize(), d.workerCount(), d.maxAttempts(), d.leaseDuration(), d.pollInterval(), d.initialBackoff(),
+                d.backoffMultiplier(), d.backoffJitter(), d.maxBackoff(), d.replaysPerSecond(), d.pendingCacheTtl(),
+                d.pendingCacheSize(), d.shutdownTimeout(), d.instanceId(), d.clock(), null, d.logValues())).getMessage());
+    }
+
+    @Test
     void build_rejectsNullDurationsAndClock_namingTheField() {
         assertEquals("null leaseDuration", assertThrows(NullPointerException.class,
                 () -> RetryQueueConfig.custom().leaseDuration(null)).getMessage());
@@ -128,8 +147,9 @@ class RetryQueueConfigTest {
                 .initialBackoff(Duration.ofMillis(17)).backoffMultiplier(1.5).backoffJitter(0.25)
                 .maxBackoff(Duration.ofSeconds(19)).replaysPerSecond(23).pendingCacheTtl(Duration.ofMillis(29))
                 .pendingCacheSize(31).shutdownTimeout(Duration.ofSeconds(37)).instanceId("instance-41").clock(clock)
-                .circuitBreaker(breaker).build();
+                .circuitBreaker(breaker).logValues(true).build();
         RetryQueueConfig copy = RetryQueueConfig.from(base).build();
+        assertEquals(base, copy);
         assertEquals(List.of(7, 3, 9, Duration.ofSeconds(11), Duration.ofMillis(13), Duration.ofMillis(17), 1.5, 0.25,
                         Duration.ofSeconds(19), 23, Duration.ofMillis(29), 31L, Duration.ofSeconds(37), "instance-41", clock,
                         Optional.of(breaker)),

@@ -9,35 +9,39 @@ import java.util.Set;
 
 /**
  * How a {@link Verifier} paces and judges a run. Immutable and thread-safe; build with
- * {@link #custom()} or take {@link #ofDefaults()}.
+ * {@link #custom()} or take {@link #ofDefaults()}. The canonical constructor checks its values with the
+ * builder's own setters, so a config made either way obeys the same rules.
+ *
+ * @param chunkSize source rows per chunk
+ * @param rowsPerSecond the most source rows compared per second; 0 for no limit
+ * @param pauseBetweenChunks the pause after each chunk
+ * @param recheckDelay the wait before a differing key is re-checked
+ * @param recheckAttempts how many times a differing key is re-checked before it is reported
+ * @param timestampPrecision the unit below which timestamps and times count as equal
+ * @param progressLogInterval how often a progress line is logged
+ * @param statementTimeout the query timeout of every statement, which also bounds a re-check's wait for a
+ *     row lock
+ * @param maxListedDifferences how many differing keys a table's report lists; more are counted, not listed
+ * @param revealValues whether a difference's {@link Difference#reason() reason} shows the differing values
+ *     (and an unconvertible row's conversion error); default false: reports, checkpoints and logs name
+ *     keys and columns, never values
  */
-public final class VerifierConfig {
+public record VerifierConfig(int chunkSize, long rowsPerSecond, Duration pauseBetweenChunks, Duration recheckDelay,
+                             int recheckAttempts, ChronoUnit timestampPrecision, Duration progressLogInterval,
+                             Duration statementTimeout, int maxListedDifferences, boolean revealValues) {
     private static final Set<ChronoUnit> PRECISIONS = Set.of(ChronoUnit.SECONDS, ChronoUnit.MILLIS, ChronoUnit.MICROS,
             ChronoUnit.NANOS);
     private static final VerifierConfig DEFAULTS = custom().build();
 
-    private final int chunkSize;
-    private final long rowsPerSecond;
-    private final Duration pauseBetweenChunks;
-    private final Duration recheckDelay;
-    private final int recheckAttempts;
-    private final ChronoUnit timestampPrecision;
-    private final Duration progressLogInterval;
-    private final Duration statementTimeout;
-    private final int maxListedDifferences;
-    private final boolean revealValues;
-
-    private VerifierConfig(Builder b) {
-        this.chunkSize = b.chunkSize;
-        this.rowsPerSecond = b.rowsPerSecond;
-        this.pauseBetweenChunks = b.pauseBetweenChunks;
-        this.recheckDelay = b.recheckDelay;
-        this.recheckAttempts = b.recheckAttempts;
-        this.timestampPrecision = b.timestampPrecision;
-        this.progressLogInterval = b.progressLogInterval;
-        this.statementTimeout = b.statementTimeout;
-        this.maxListedDifferences = b.maxListedDifferences;
-        this.revealValues = b.revealValues;
+    /**
+     * Checks every value with the builder's setters.
+     *
+     * @throws CutoverConfigurationException if a value is out of range
+     * @throws NullPointerException if a value is null
+     */
+    public VerifierConfig {
+        Builder.holding(chunkSize, rowsPerSecond, pauseBetweenChunks, recheckDelay, recheckAttempts, timestampPrecision,
+                progressLogInterval, statementTimeout, maxListedDifferences, revealValues);
     }
 
     /** @return the defaults described on each {@link Builder} method */
@@ -58,74 +62,9 @@ public final class VerifierConfig {
      */
     public static Builder from(VerifierConfig base) {
         Objects.requireNonNull(base, "null base");
-        return new Builder().chunkSize(base.chunkSize).rowsPerSecond(base.rowsPerSecond)
-                .pauseBetweenChunks(base.pauseBetweenChunks).recheckDelay(base.recheckDelay)
-                .recheckAttempts(base.recheckAttempts).timestampPrecision(base.timestampPrecision)
-                .progressLogInterval(base.progressLogInterval).statementTimeout(base.statementTimeout)
-                .maxListedDifferences(base.maxListedDifferences).revealValues(base.revealValues);
-    }
-
-    /** @return source rows per chunk */
-    public int chunkSize() {
-        return chunkSize;
-    }
-
-    /** @return the most source rows compared per second; 0 for no limit */
-    public long rowsPerSecond() {
-        return rowsPerSecond;
-    }
-
-    /** @return the pause after each chunk */
-    public Duration pauseBetweenChunks() {
-        return pauseBetweenChunks;
-    }
-
-    /** @return the wait before a differing key is re-checked */
-    public Duration recheckDelay() {
-        return recheckDelay;
-    }
-
-    /** @return how many times a differing key is re-checked before it is reported */
-    public int recheckAttempts() {
-        return recheckAttempts;
-    }
-
-    /** @return the unit below which timestamps and times count as equal */
-    public ChronoUnit timestampPrecision() {
-        return timestampPrecision;
-    }
-
-    /** @return how often a progress line is logged */
-    public Duration progressLogInterval() {
-        return progressLogInterval;
-    }
-
-    /** @return the query timeout of every statement, which also bounds a re-check's wait for a row lock */
-    public Duration statementTimeout() {
-        return statementTimeout;
-    }
-
-    /** @return how many differing keys a table's report lists; more are counted, not listed */
-    public int maxListedDifferences() {
-        return maxListedDifferences;
-    }
-
-    /**
-     * @return whether a difference's {@link Difference#reason() reason} shows the differing values
-     *     (and an unconvertible row's conversion error); default false: reports, checkpoints and logs
-     *     name keys and columns, never values
-     */
-    public boolean revealValues() {
-        return revealValues;
-    }
-
-    @Override
-    public String toString() {
-        return "VerifierConfig{chunkSize=" + chunkSize + ", rowsPerSecond=" + rowsPerSecond + ", pauseBetweenChunks="
-                + pauseBetweenChunks + ", recheckDelay=" + recheckDelay + ", recheckAttempts=" + recheckAttempts
-                + ", timestampPrecision=" + timestampPrecision + ", progressLogInterval=" + progressLogInterval
-                + ", statementTimeout=" + statementTimeout
-                + ", maxListedDifferences=" + maxListedDifferences + ", revealValues=" + revealValues + "}";
+        return Builder.holding(base.chunkSize, base.rowsPerSecond, base.pauseBetweenChunks, base.recheckDelay,
+                base.recheckAttempts, base.timestampPrecision, base.progressLogInterval, base.statementTimeout,
+                base.maxListedDifferences, base.revealValues);
     }
 
     /** Builds a {@link VerifierConfig}; not thread-safe. */
@@ -285,7 +224,18 @@ public final class VerifierConfig {
 
         /** @return the configuration */
         public VerifierConfig build() {
-            return new VerifierConfig(this);
+            return new VerifierConfig(chunkSize, rowsPerSecond, pauseBetweenChunks, recheckDelay, recheckAttempts,
+                    timestampPrecision, progressLogInterval, statementTimeout, maxListedDifferences, revealValues);
+        }
+
+        // The one path from values to a builder: the canonical constructor checks through it, from() copies through it.
+        private static Builder holding(int chunkSize, long rowsPerSecond, Duration pauseBetweenChunks, Duration recheckDelay,
+                int recheckAttempts, ChronoUnit timestampPrecision, Duration progressLogInterval, Duration statementTimeout,
+                int maxListedDifferences, boolean revealValues) {
+            return new Builder().chunkSize(chunkSize).rowsPerSecond(rowsPerSecond).pauseBetweenChunks(pauseBetweenChunks)
+                    .recheckDelay(recheckDelay).recheckAttempts(recheckAttempts).timestampPrecision(timestampPrecision)
+                    .progressLogInterval(progressLogInterval).statementTimeout(statementTimeout)
+                    .maxListedDifferences(maxListedDifferences).revealValues(revealValues);
         }
     }
 }

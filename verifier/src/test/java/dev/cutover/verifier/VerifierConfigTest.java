@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.cutover.common.CutoverConfigurationException;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -38,5 +40,32 @@ class VerifierConfigTest {
             String message) {
         VerifierConfig.Builder builder = VerifierConfig.custom();
         assertEquals(message, assertThrows(CutoverConfigurationException.class, () -> setter.accept(builder)).getMessage());
+    }
+
+    @Test
+    void from_keepsEveryValue() {
+        VerifierConfig base = VerifierConfig.custom().chunkSize(3).rowsPerSecond(5).pauseBetweenChunks(Duration.ofMillis(7))
+                .recheckDelay(Duration.ofMillis(11)).recheckAttempts(4).timestampPrecision(ChronoUnit.MILLIS)
+                .progressLogInterval(Duration.ofSeconds(13)).statementTimeout(Duration.ofSeconds(17))
+                .maxListedDifferences(19).revealValues(true).build();
+        assertEquals(base, VerifierConfig.from(base).build());
+    }
+
+    @Test
+    void canonicalConstructor_checksAsTheSettersDo() {
+        VerifierConfig d = VerifierConfig.ofDefaults();
+        assertEquals("recheckAttempts must be between 1 and 10, but was 11" + RANGE,
+                assertThrows(CutoverConfigurationException.class, () -> new VerifierConfig(d.chunkSize(), d.rowsPerSecond(),
+                        d.pauseBetweenChunks(), d.recheckDelay(), 11, d.timestampPrecision(), d.progressLogInterval(),
+                        d.statementTimeout(), d.maxListedDifferences(), d.revealValues())).getMessage());
+        assertEquals("timestampPrecision must be SECONDS, MILLIS, MICROS or NANOS, but was Days: pick the finest unit both"
+                + " sides store", assertThrows(CutoverConfigurationException.class, () -> new VerifierConfig(d.chunkSize(),
+                        d.rowsPerSecond(), d.pauseBetweenChunks(), d.recheckDelay(), d.recheckAttempts(), ChronoUnit.DAYS,
+                        d.progressLogInterval(), d.statementTimeout(), d.maxListedDifferences(), d.revealValues()))
+                        .getMessage());
+        assertEquals("null statementTimeout", assertThrows(NullPointerException.class, () -> new VerifierConfig(
+                d.chunkSize(), d.rowsPerSecond(), d.pauseBetweenChunks(), d.recheckDelay(), d.recheckAttempts(),
+                d.timestampPrecision(), d.progressLogInterval(), null, d.maxListedDifferences(), d.revealValues()))
+                .getMessage());
     }
 }

@@ -61,7 +61,7 @@ public final class ShadowComparison {
      * @param config the router's configuration
      * @param comparator compares the two answers
      * @param listeners told of each confirmed mismatch
-     * @param executor runs the shadow reads, or null for a pool of {@link ReadRouterConfig#shadowThreads()}
+     * @param executor runs the shadow reads, or null for a pool of {@link ReadRouterConfig.ShadowReads#shadowThreads()}
      *     that {@link #close()} stops
      * @param autoRollback records target failures and mismatches
      */
@@ -79,17 +79,18 @@ public final class ShadowComparison {
         } else {
             // Unbounded as a type only: admission keeps at most shadowQueueCapacity reads waiting, so that a
             // shadow read once admitted is never rejected for want of room.
-            this.ownedExecutor = new ThreadPoolExecutor(config.shadowThreads(), config.shadowThreads(),
+            int threads = config.shadow().shadowThreads();
+            this.ownedExecutor = new ThreadPoolExecutor(threads, threads,
                     30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
                     new NamedDaemonThreads("cutover-shadow-read-" + migration));
             ownedExecutor.allowCoreThreadTimeOut(true);
             this.executor = ownedExecutor;
         }
-        this.recent = new RecentMismatches(config.recentMismatchCapacity());
-        this.mismatchLog = new RateLimitedLog(config.mismatchLogInterval());
-        this.problemLog = new RateLimitedLog(config.mismatchLogInterval());
-        this.admission = new ShadowAdmission(migration, config.shadowThreads() + config.shadowQueueCapacity(),
-                config.mismatchLogInterval());
+        this.recent = new RecentMismatches(config.shadow().recentMismatchCapacity());
+        this.mismatchLog = new RateLimitedLog(config.shadow().mismatchLogInterval());
+        this.problemLog = new RateLimitedLog(config.shadow().mismatchLogInterval());
+        this.admission = new ShadowAdmission(migration, config.shadow().shadowThreads() + config.shadow().shadowQueueCapacity(),
+                config.shadow().mismatchLogInterval());
     }
 
     /**
@@ -212,7 +213,7 @@ public final class ShadowComparison {
             return;
         }
         boolean settledOnRecheck = false;
-        if (!differences.isEmpty() && !config.mismatchRecheckDelay().isZero()) {
+        if (!differences.isEmpty() && !config.shadow().mismatchRecheckDelay().isZero()) {
             differences = recheck(operation, readStage, served, answer, servedCall, otherAnswer, other);
             if (differences == null) {
                 return;
@@ -260,7 +261,7 @@ public final class ShadowComparison {
     private List<Difference> recheck(String operation, Stage readStage, Side served, Object answer,
             ReadCall<?> servedCall, Object otherAnswer, ReadCall<?> other) {
         List<Difference> differences = null;
-        long delay = config.mismatchRecheckDelay().toMillis();
+        long delay = config.shadow().mismatchRecheckDelay().toMillis();
         for (int attempt = 0; attempt < RECHECKS; attempt++, delay *= 2) {
             try {
                 Thread.sleep(delay);
