@@ -285,7 +285,7 @@ public record RetryQueueConfig(int batchSize, int workerCount, int maxAttempts, 
         }
 
         /**
-         * The most keys whose pending state {@link RetryQueue#isPending} keeps cached.
+         * The most keys whose pending state the queue keeps cached.
          *
          * @param pendingCacheSize 1 to 100,000,000; default 100,000
          * @return this builder
