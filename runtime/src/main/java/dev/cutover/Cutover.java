@@ -9,7 +9,7 @@ import dev.cutover.common.internal.TablePrefix;
 import dev.cutover.dualwrite.BackfillConfig;
 import dev.cutover.dualwrite.CallerTransactions;
 import dev.cutover.dualwrite.CutoverDataSource;
-import dev.cutover.dualwrite.KeyResync;
+import dev.cutover.dualwrite.RowCopier;
 import dev.cutover.dualwrite.MirrorMode;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.JdbcFlagStore;
@@ -67,7 +67,7 @@ import org.slf4j.LoggerFactory;
  * instance that does not know a migration neither replays nor parks its entries.
  *
  * <p>The low-level builders ({@code RepositoryBuilder}, {@code CutoverDataSource.Builder},
- * {@code KeyResync}, {@code ReadRouter}, {@code Verifier}) stay available for what this class does
+ * {@code RowCopier}, {@code ReadRouter}, {@code Verifier}) stay available for what this class does
  * not cover; {@link #flags()}, {@link #retryQueue()} and each migration's parts are reachable for
  * them.
  *
@@ -81,7 +81,7 @@ public final class Cutover implements AutoCloseable {
     private final DataSource source;
     private final DataSource target;
     private final ReadRouterConfig readRouterConfig;
-    private final Consumer<KeyResync.Builder> rowCopierCustomizer;
+    private final Consumer<RowCopier.Builder> rowCopierCustomizer;
     /** Mirror modes set for single migrations, over the row-copier customizer's. */
     private final Map<String, MirrorMode> mirrorModes;
     private final boolean logValues;
@@ -194,7 +194,7 @@ public final class Cutover implements AutoCloseable {
             registered.add(name, migration.rowCopier());
             migrations.put(name, migration);
             if (meterRegistry != null) {
-                MeterBinding.bindMigration(migration.stats(), migration.router(), name, meterRegistry);
+                MeterBinding.bindMigration(migration.counters(), migration.router(), name, meterRegistry);
             }
             if (queue == null) {
                 // Created at the first registration: a queue must know at least one migration to claim.
@@ -262,7 +262,7 @@ public final class Cutover implements AutoCloseable {
         CutoverDataSource.Builder builder = migration(first).dataSourceBuilder();
         for (String name : more) {
             Migration migration = migration(name);
-            builder.addMigration(name, migration.router(), migration.rowCopier(), migration.stats());
+            builder.addMigration(name, migration.router(), migration.rowCopier(), migration.counters());
         }
         return builder;
     }
@@ -404,7 +404,7 @@ public final class Cutover implements AutoCloseable {
         return readRouterConfig;
     }
 
-    Consumer<KeyResync.Builder> rowCopierCustomizer() {
+    Consumer<RowCopier.Builder> rowCopierCustomizer() {
         return rowCopierCustomizer;
     }
 
@@ -481,7 +481,7 @@ public final class Cutover implements AutoCloseable {
         private ReadRouterConfig readRouterConfig = ReadRouterConfig.ofDefaults();
         private Consumer<MigrationFlags.Builder> flagsCustomizer = b -> { };
         private Consumer<RetryQueueConfig.Builder> queueCustomizer = b -> { };
-        private Consumer<KeyResync.Builder> rowCopierCustomizer = b -> { };
+        private Consumer<RowCopier.Builder> rowCopierCustomizer = b -> { };
         private final Map<String, MirrorMode> mirrorModes = new LinkedHashMap<>();
         private boolean logValues;
         private CallerTransactions callerTransactions;
@@ -628,7 +628,7 @@ public final class Cutover implements AutoCloseable {
          *     {@link Cutover#migration(String, TableMapping, TableMapping...)}; it must not add mappings
          * @return this builder
          */
-        public Builder rowCopier(Consumer<KeyResync.Builder> customizer) {
+        public Builder rowCopier(Consumer<RowCopier.Builder> customizer) {
             this.rowCopierCustomizer = Objects.requireNonNull(customizer, "null customizer");
             return this;
         }
@@ -636,7 +636,7 @@ public final class Cutover implements AutoCloseable {
         /**
          * Sets when one migration's repositories copy a write to the other side, over what
          * {@link #rowCopier} sets for every migration: {@link MirrorMode#ASYNC} returns after the
-         * primary write and copies off the caller's thread (see {@link KeyResync.Builder#mirrorMode}),
+         * primary write and copies off the caller's thread (see {@link RowCopier.Builder#mirrorMode}),
          * for a migration whose callers need the latency more than a target that is current when the
          * call returns. Applied when the migration is registered; its data sources refuse the
          * asynchronous mode. The runtime's {@link Cutover#close()} copies or queues the keys still
@@ -674,7 +674,7 @@ public final class Cutover implements AutoCloseable {
          * constraints, SQL states and exception classes, and never row values: driver messages lose
          * the values they quote, quoted SQL loses its literals, shadow-read mismatches show
          * {@code ***}, and verifier reports name differing columns only. With {@code true}, the
-         * row copiers ({@link KeyResync.Builder#logValues}), the retry-queue
+         * row copiers ({@link RowCopier.Builder#logValues}), the retry-queue
          * ({@link RetryQueueConfig#logValues()}), the read routers
          * ({@link ReadRouterConfig#revealValues()}) and the verifiers
          * ({@link dev.cutover.verifier.VerifierConfig#revealValues()}) show them, and the retry table

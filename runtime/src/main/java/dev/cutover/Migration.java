@@ -5,15 +5,15 @@ import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.dualwrite.Backfill;
 import dev.cutover.dualwrite.BackfillListener;
 import dev.cutover.dualwrite.CutoverDataSource;
-import dev.cutover.dualwrite.DualWriteStats;
-import dev.cutover.dualwrite.KeyResync;
+import dev.cutover.dualwrite.DualWriteCounters;
+import dev.cutover.dualwrite.RowCopier;
 import dev.cutover.dualwrite.RepositoryBuilder;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Stage;
 import dev.cutover.internal.MeterBinding;
-import dev.cutover.queue.MigrationStats;
+import dev.cutover.queue.QueueDepth;
 import dev.cutover.router.ReadRouter;
 import dev.cutover.verifier.VerificationReport;
 import dev.cutover.verifier.Verifier;
@@ -39,16 +39,16 @@ import javax.sql.DataSource;
 public final class Migration {
     private final String name;
     private final Cutover runtime;
-    private final KeyResync rowCopier;
+    private final RowCopier rowCopier;
     private final ReadRouter router;
-    private final DualWriteStats stats = new DualWriteStats();
+    private final DualWriteCounters stats = new DualWriteCounters();
     /** The backfill meters' listener, bound at the first backfill when the runtime has a registry. */
     private BackfillListener backfillMetrics;
 
     Migration(String name, List<TableMapping> mappings, Cutover runtime) {
         this.name = name;
         this.runtime = runtime;
-        KeyResync.Builder copier = KeyResync.builder(runtime.source(), runtime.target()).logValues(runtime.logValues());
+        RowCopier.Builder copier = RowCopier.builder(runtime.source(), runtime.target()).logValues(runtime.logValues());
         mappings.forEach(copier::mapping);
         runtime.rowCopierCustomizer().accept(copier);
         if (runtime.mirrorMode(name) != null) {
@@ -126,13 +126,13 @@ public final class Migration {
      * @return the builder; set its source and target DAOs, then build
      */
     public <T> RepositoryBuilder<T> repositoryBuilder(Class<T> type, String entity) {
-        RepositoryBuilder<T> builder = dev.cutover.dualwrite.Cutover.repository(type)
+        RepositoryBuilder<T> builder = dev.cutover.dualwrite.DualWrite.repository(type)
                 .migration(name)
                 .flags(runtime.flags())
                 .router(router)
                 .retryQueue(runtime.queue())
-                .resync(rowCopier, entity)
-                .stats(stats);
+                .rowCopier(rowCopier, entity)
+                .counters(stats);
         if (runtime.callerTransactions() != null) {
             builder.callerTransactions(runtime.callerTransactions());
         }
@@ -157,13 +157,13 @@ public final class Migration {
      * @return the builder
      */
     public CutoverDataSource.Builder dataSourceBuilder() {
-        return dev.cutover.dualwrite.Cutover.dataSource(runtime.source(), runtime.target())
+        return dev.cutover.dualwrite.DualWrite.dataSource(runtime.source(), runtime.target())
                 .migration(name)
                 .flags(runtime.flags())
                 .router(router)
                 .retryQueue(runtime.queue())
-                .resync(rowCopier)
-                .stats(stats);
+                .rowCopier(rowCopier)
+                .counters(stats);
     }
 
     /** @return the current state (stage, read percentages) from this instance's flags; no I/O */
@@ -253,8 +253,8 @@ public final class Migration {
      *
      * @return the counts; all zero if the table holds no entry of this migration
      */
-    public MigrationStats queueStats() {
-        return runtime.queue().migrationStats().getOrDefault(name, new MigrationStats(0, 0, Optional.empty()));
+    public QueueDepth queueDepth() {
+        return runtime.queue().depthByMigration().getOrDefault(name, new QueueDepth(0, 0, Optional.empty()));
     }
 
     /**
@@ -278,7 +278,7 @@ public final class Migration {
         Backfill.Builder builder = Backfill.builder(rowCopier, runtime.flags(), name)
                 .config(runtime.backfillConfig())
                 .checkpoints(runtime.backfillCheckpoints())
-                .stats(stats);
+                .counters(stats);
         Object registry = runtime.meterRegistry();
         if (registry != null) {
             synchronized (this) {
@@ -291,8 +291,8 @@ public final class Migration {
         return builder;
     }
 
-    /** @return the row copier, for copying existing rows by key ({@code rowCopier().resync(entity, key)}) */
-    public KeyResync rowCopier() {
+    /** @return the row copier, for copying existing rows by key ({@code rowCopier().copy(entity, key)}) */
+    public RowCopier rowCopier() {
         return rowCopier;
     }
 
@@ -302,7 +302,7 @@ public final class Migration {
     }
 
     /** @return the dual-write counters of every repository and data source of this migration */
-    public DualWriteStats stats() {
+    public DualWriteCounters counters() {
         return stats;
     }
 

@@ -10,14 +10,14 @@ import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.CutoverException;
 import dev.cutover.dualwrite.LateWriteException;
 import dev.cutover.dualwrite.MirrorMode;
-import dev.cutover.dualwrite.ResyncReplayHandler;
+import dev.cutover.dualwrite.CopyReplayHandler;
 import dev.cutover.dualwrite.RoutingKey;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.FlagsNotConfirmedException;
 import dev.cutover.flags.HandoverException;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
-import dev.cutover.queue.MigrationStats;
+import dev.cutover.queue.QueueDepth;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.testsupport.AcknowledgedWriteOracle;
 import dev.cutover.testsupport.AcknowledgedWriteOracle.Effect;
@@ -128,7 +128,7 @@ class CutoverRuntimeTest {
                 assertTrue(oracle.acknowledged() > 0, "no write was acknowledged");
                 oracle.check(balances(source), balances(target));
                 assertTrue(accounts.verify().isClean());
-                assertTrue(accounts.stats().primaryWrites() > 0);
+                assertTrue(accounts.counters().primaryWrites() > 0);
                 assertTrue(registry.find("cutover.flags.stage").tag("migration", "accounts").gauge() != null,
                         "the flags' meters are not bound");
                 assertEquals(Stage.TARGET_PRIMARY.ordinal(),
@@ -226,8 +226,8 @@ class CutoverRuntimeTest {
                     .build()) {
                 b.migration("m1", ACCOUNTS);
                 RetryQueue queue = b.retryQueue();
-                queue.enqueue(ResyncReplayHandler.entry("m1", "accounts", "1", Side.SOURCE));
-                queue.enqueue(ResyncReplayHandler.entry("m2", "orders", "7", Side.SOURCE));
+                queue.enqueue(CopyReplayHandler.entry("m1", "accounts", "1", Side.SOURCE));
+                queue.enqueue(CopyReplayHandler.entry("m2", "orders", "7", Side.SOURCE));
                 Await.until("B replays m1's entry", () -> column(target, "SELECT balance FROM accounts").equals(List.of(10L))
                         && entries(queue, "m1") == 0);
                 Thread.sleep(200); // ten polls in which B could claim m2's entry, if it would
@@ -248,7 +248,7 @@ class CutoverRuntimeTest {
 
     /** @return how many entries of the migration the queue's store holds, pending or parked */
     private static long entries(RetryQueue queue, String migration) {
-        MigrationStats stats = queue.migrationStats().get(migration);
+        QueueDepth stats = queue.depthByMigration().get(migration);
         return stats == null ? 0 : stats.pending() + stats.parked();
     }
 
@@ -363,19 +363,19 @@ class CutoverRuntimeTest {
                     .build()) {
                 Migration m1 = cutover.migration("m1", ACCOUNTS);
                 Migration m2 = cutover.migration("m2", orders);
-                assertEquals(new MigrationStats(0, 0, Optional.empty()), m1.queueStats());
+                assertEquals(new QueueDepth(0, 0, Optional.empty()), m1.queueDepth());
                 RetryQueue queue = cutover.retryQueue();
                 queue.stop();
-                queue.enqueue(ResyncReplayHandler.entry("m1", "accounts", "1", Side.SOURCE));
-                queue.enqueue(ResyncReplayHandler.entry("m1", "no_such_entity", "1", Side.SOURCE));
-                MigrationStats waiting = m1.queueStats();
+                queue.enqueue(CopyReplayHandler.entry("m1", "accounts", "1", Side.SOURCE));
+                queue.enqueue(CopyReplayHandler.entry("m1", "no_such_entity", "1", Side.SOURCE));
+                QueueDepth waiting = m1.queueDepth();
                 assertEquals(2, waiting.pending(), waiting.toString());
                 assertTrue(waiting.oldestPendingCreatedAt().isPresent(), waiting.toString());
-                assertEquals(new MigrationStats(0, 0, Optional.empty()), m2.queueStats());
+                assertEquals(new QueueDepth(0, 0, Optional.empty()), m2.queueDepth());
 
                 queue.start();
-                Await.until("m1's entries are replayed or parked", () -> m1.queueStats().pending() == 0);
-                assertEquals(new MigrationStats(0, 1, Optional.empty()), m1.queueStats());
+                Await.until("m1's entries are replayed or parked", () -> m1.queueDepth().pending() == 0);
+                assertEquals(new QueueDepth(0, 1, Optional.empty()), m1.queueDepth());
                 assertEquals(List.of(10L), column(target, "SELECT balance FROM accounts"));
             }
         }
@@ -397,10 +397,10 @@ class CutoverRuntimeTest {
             try (Cutover cutover = Cutover.builder(sourceDb.dataSource(4), target).startQueueWorkers(false)
                     .retryQueue(q -> q.pollInterval(Duration.ofMillis(20))).build()) {
                 Migration m1 = cutover.migration("m1", ACCOUNTS);
-                cutover.retryQueue().enqueue(ResyncReplayHandler.entry("m1", "accounts", "1", Side.SOURCE));
+                cutover.retryQueue().enqueue(CopyReplayHandler.entry("m1", "accounts", "1", Side.SOURCE));
                 Thread.sleep(200); // ten polls in which running workers would have replayed it
                 assertFalse(cutover.queueWorkersRunning());
-                assertEquals(1, m1.queueStats().pending(), "replayed before startQueueWorkers()");
+                assertEquals(1, m1.queueDepth().pending(), "replayed before startQueueWorkers()");
 
                 cutover.startQueueWorkers();
                 assertTrue(cutover.queueWorkersRunning());

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.cutover.common.CutoverConfigurationException;
-import dev.cutover.dualwrite.DualWriteStats;
+import dev.cutover.dualwrite.DualWriteCounters;
 import dev.cutover.dualwrite.MirrorMode;
 import dev.cutover.dualwrite.micrometer.BackfillMetrics;
 import dev.cutover.dualwrite.micrometer.DualWriteMetrics;
@@ -45,7 +45,7 @@ class MigrationNameRuleTest {
             entryPoints.put("MigrationFlags.declare", () -> flags.declare(ILLEGAL));
             entryPoints.put("NewRetryEntry.resync", () -> NewRetryEntry.resync(ILLEGAL, "orders", "1"));
             entryPoints.put("ReadRouter.builder", () -> ReadRouter.builder(flags, ILLEGAL));
-            entryPoints.put("DualWriteMetrics", () -> new DualWriteMetrics(new DualWriteStats(), ILLEGAL));
+            entryPoints.put("DualWriteMetrics", () -> new DualWriteMetrics(new DualWriteCounters(), ILLEGAL));
             entryPoints.put("BackfillMetrics", () -> new BackfillMetrics(ILLEGAL));
             entryPoints.put("Verifier.repairWith", () -> Verifier.builder(h2, other).repairWith(RetryStore.inMemory(), ILLEGAL));
             entryPoints.put("VerifierMetrics", () -> new VerifierMetrics(ILLEGAL));

@@ -17,7 +17,7 @@ import dev.cutover.testsupport.TcpForwarder;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
 import dev.cutover.verifier.CheckpointStore;
-import dev.cutover.verifier.Difference;
+import dev.cutover.verifier.RowDifference;
 import dev.cutover.verifier.JdbcCheckpointStore;
 import dev.cutover.verifier.VerificationReport;
 import java.sql.Connection;
@@ -246,9 +246,9 @@ class NoValuesInLogsTest {
                 "the mismatches are logged");
         List<String> differing = seen.verification.tables().get(0).differences().stream()
                 .map(d -> d.key() + " " + d.kind()).toList();
-        assertTrue(differing.containsAll(List.of("2 " + Difference.Kind.MISSING_ON_TARGET,
-                "4 " + Difference.Kind.MISSING_ON_TARGET, "7 " + Difference.Kind.DIFFERENT_VALUES)), differing.toString());
-        assertTrue(differing.contains("1 " + Difference.Kind.MISSING_ON_TARGET), differing.toString());
+        assertTrue(differing.containsAll(List.of("2 " + RowDifference.Kind.MISSING_ON_TARGET,
+                "4 " + RowDifference.Kind.MISSING_ON_TARGET, "7 " + RowDifference.Kind.DIFFERENT_VALUES)), differing.toString());
+        assertTrue(differing.contains("1 " + RowDifference.Kind.MISSING_ON_TARGET), differing.toString());
         assertTrue(seen.report.contains("\"name\""), "the report names the differing column: " + seen.report);
         assertEquals(4, seen.exceptions.size());
     }

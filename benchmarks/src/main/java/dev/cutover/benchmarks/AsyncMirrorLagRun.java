@@ -4,7 +4,7 @@ import dev.cutover.Cutover;
 import dev.cutover.Migration;
 import dev.cutover.benchmarks.Accounts.AccountDao;
 import dev.cutover.benchmarks.Accounts.JdbcAccountDao;
-import dev.cutover.dualwrite.DualWriteStats;
+import dev.cutover.dualwrite.DualWriteCounters;
 import dev.cutover.dualwrite.MirrorMode;
 import dev.cutover.flags.Stage;
 import dev.cutover.testsupport.Engine;
@@ -120,7 +120,7 @@ public final class AsyncMirrorLagRun {
                     writers.add(writer);
                     writer.start();
                 }
-                DualWriteStats stats = migration.stats();
+                DualWriteCounters stats = migration.counters();
                 long measuredStart = start + (long) (warmUp * slotNanos);
                 // The meter's mean over the measured writes' copies, roughly: warm-up copies still in
                 // flight at this instant count in it, the last measured ones are awaited below.
@@ -137,7 +137,7 @@ public final class AsyncMirrorLagRun {
                 double achieved = (total - warmUp) / ((end - measuredStart) / 1e9);
                 MirrorTrial.awaitBacklog(stats);
                 if (!cutover.retryQueue().drain(Duration.ofMinutes(2))) {
-                    throw new IllegalStateException("The retry-queue did not drain: " + migration.queueStats());
+                    throw new IllegalStateException("The retry-queue did not drain: " + migration.queueDepth());
                 }
                 Accounts.Difference difference = accounts.compare();
                 difference.requireNone("After the asynchronous writes");

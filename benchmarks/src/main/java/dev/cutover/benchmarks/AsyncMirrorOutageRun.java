@@ -4,7 +4,7 @@ import dev.cutover.Cutover;
 import dev.cutover.Migration;
 import dev.cutover.benchmarks.Accounts.AccountDao;
 import dev.cutover.benchmarks.Accounts.JdbcAccountDao;
-import dev.cutover.dualwrite.DualWriteStats;
+import dev.cutover.dualwrite.DualWriteCounters;
 import dev.cutover.dualwrite.MirrorMode;
 import dev.cutover.flags.Stage;
 import dev.cutover.testsupport.TcpForwarder;
@@ -30,7 +30,7 @@ import javax.sql.DataSource;
  * threads deposit to random rows of 100,000 through the repository proxy in {@code DUAL_WRITE} at a
  * fixed rate while the target, reached through a {@link TcpForwarder}, is up, then down (stalled:
  * bytes stop, connections hang; or cut: connections reset and refused), then up again. A sampler
- * reads the backlog gauge ({@link DualWriteStats#asyncBacklog()}) every millisecond; each phase
+ * reads the backlog gauge ({@link DualWriteCounters#asyncBacklog()}) every millisecond; each phase
  * reports its largest sample, the writes it sent to the retry-queue inside the call because the
  * backlog was full, and the callers' latency. After the writers stop, the backlog and the
  * retry-queue (on the source database, up throughout) drain, and the run fails unless both tables
@@ -93,7 +93,7 @@ public final class AsyncMirrorOutageRun {
                 migration.moveTo(Stage.DUAL_WRITE, "benchmark", "async mirror outage run");
                 AccountDao proxy = migration.repository(AccountDao.class, new JdbcAccountDao(accounts.sourcePool),
                         new JdbcAccountDao(target));
-                DualWriteStats stats = migration.stats();
+                DualWriteCounters stats = migration.counters();
 
                 int[] phaseEnds = new int[PHASES.length];
                 int[] durations = {WARM_UP_SECONDS, BEFORE_SECONDS, outageSeconds, AFTER_SECONDS};
@@ -171,7 +171,7 @@ public final class AsyncMirrorOutageRun {
                 sampler.join();
                 long drainStart = System.nanoTime();
                 if (!cutover.retryQueue().drain(Duration.ofMinutes(3))) {
-                    throw new IllegalStateException("The retry-queue did not drain: " + migration.queueStats());
+                    throw new IllegalStateException("The retry-queue did not drain: " + migration.queueDepth());
                 }
                 long drainMillis = (System.nanoTime() - drainStart) / 1_000_000;
                 Accounts.Difference difference = accounts.compare();

@@ -4,7 +4,7 @@ import dev.cutover.Cutover;
 import dev.cutover.Migration;
 import dev.cutover.benchmarks.Accounts.AccountDao;
 import dev.cutover.benchmarks.Accounts.JdbcAccountDao;
-import dev.cutover.dualwrite.DualWriteStats;
+import dev.cutover.dualwrite.DualWriteCounters;
 import dev.cutover.dualwrite.MirrorMode;
 import dev.cutover.flags.Stage;
 import java.sql.SQLException;
@@ -72,7 +72,7 @@ public final class AsyncMirrorPairedLatencyRun {
             Migration syncMigration = syncCutover.migration("accounts", Accounts.mapping());
             AccountDao asyncProxy = proxy(asyncMigration, asyncSides);
             AccountDao syncProxy = proxy(syncMigration, syncSides);
-            DualWriteStats asyncStats = asyncMigration.stats();
+            DualWriteCounters asyncStats = asyncMigration.counters();
             int measured = rounds * CALLS_PER_BLOCK;
             long[][] nanos = new long[CASES.length][measured];
             double[][] roundMedians = new double[CASES.length][rounds];

@@ -4,7 +4,7 @@ import dev.cutover.Cutover;
 import dev.cutover.Migration;
 import dev.cutover.benchmarks.Accounts.AccountDao;
 import dev.cutover.benchmarks.Accounts.JdbcAccountDao;
-import dev.cutover.dualwrite.DualWriteStats;
+import dev.cutover.dualwrite.DualWriteCounters;
 import dev.cutover.dualwrite.MirrorMode;
 import dev.cutover.flags.Stage;
 import java.sql.SQLException;
@@ -79,7 +79,7 @@ public final class AsyncMirrorPairedThroughputRun {
             AccountDao targetDao = new JdbcAccountDao(plain.targetPool);
             AccountDao asyncProxy = proxy(asyncMigration, asyncSides);
             AccountDao syncProxy = proxy(syncMigration, syncSides);
-            DualWriteStats asyncStats = asyncMigration.stats();
+            DualWriteCounters asyncStats = asyncMigration.counters();
             Write[] cases = {
                 id -> {
                     sourceDao.deposit(id, 1);
@@ -128,7 +128,7 @@ public final class AsyncMirrorPairedThroughputRun {
             out.append("  ASYNC: ").append(asyncDifference).append("; ")
                     .append(MirrorTrial.describe(asyncStats)).append('\n');
             out.append("  SYNC: ").append(syncDifference).append("; ")
-                    .append(MirrorTrial.describe(syncMigration.stats()));
+                    .append(MirrorTrial.describe(syncMigration.counters()));
             // The numbers first, so that a run that lost writes still shows what it measured.
             System.out.println(out);
             asyncDifference.requireNone("After the ASYNC writes");

@@ -2,8 +2,8 @@ package dev.cutover.benchmarks;
 
 import dev.cutover.dualwrite.Backfill;
 import dev.cutover.dualwrite.BackfillProgress;
-import dev.cutover.dualwrite.DualWriteStats;
-import dev.cutover.dualwrite.KeyResync;
+import dev.cutover.dualwrite.DualWriteCounters;
+import dev.cutover.dualwrite.RowCopier;
 import dev.cutover.flags.FlagStore;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Stage;
@@ -71,11 +71,11 @@ public class BackfillBenchmark {
         tables = ItemTables.emptyTarget(Engine.valueOf(source), "bfbench", rows);
         flags = MigrationFlags.builder(FlagStore.inMemory()).declare("items").build();
         flags.forceMoveTo("items", Stage.DUAL_WRITE, "bench", "bench");
-        KeyResync resync = KeyResync.builder(tables.sourcePool(), tables.targetPool()).mapping(ItemTables.mapping()).build();
+        RowCopier resync = RowCopier.builder(tables.sourcePool(), tables.targetPool()).mapping(ItemTables.mapping()).build();
         // One backfill object: each run after a finished one starts over, as a new backfill would. With
         // the migration's stats, as the runtime wires it: the back-off's baseline window is paid, and no
         // application writes means no back-off.
-        backfill = Backfill.builder(resync, flags, "items").stats(new DualWriteStats()).build();
+        backfill = Backfill.builder(resync, flags, "items").counters(new DualWriteCounters()).build();
     }
 
     @Setup(Level.Invocation)

@@ -180,7 +180,7 @@ public class BackfillLatencyBenchmark {
                 }
             }
             if (!cutover.retryQueue().drain(Duration.ofMinutes(2))) {
-                throw new IllegalStateException("The retry-queue did not drain: " + migration.queueStats());
+                throw new IllegalStateException("The retry-queue did not drain: " + migration.queueDepth());
             }
             Comparison comparison = compare(oracle.keys());
             List<String> violations = oracle.violations(comparison.sourceStates, comparison.targetStates);
@@ -192,7 +192,7 @@ public class BackfillLatencyBenchmark {
                     duplicateInserts.get(), otherFailures.get(), failureSamples, comparison.rowsCompared,
                     comparison.differing, violations.size(),
                     backfilling ? passes.get() + " passes, " + backfillRows.get() + " rows, last " + lastPass : "none");
-            System.out.println("Dual-write stats: " + migration.stats());
+            System.out.println("Dual-write stats: " + migration.counters());
             if (whenWritersStopped != null) {
                 System.out.printf(Locale.ROOT, "Backfill when the writers stopped: %d rows in %d s, duty cycle %.2f,"
                         + " %d back-offs, %.1f s of back-off waits and baseline windows, baseline copy %d µs%n",

@@ -81,7 +81,7 @@ public final class BackfillPairedLatencyRun {
                 Backfill backfill = migration.backfill().config(BackfillConfig.ofDefaults()).build();
                 System.out.println(run(pair, rounds, blockNanos, proxy, backfill, cutover, migration));
                 if (!cutover.retryQueue().drain(Duration.ofMinutes(2))) {
-                    throw new IllegalStateException("The retry-queue did not drain: " + migration.queueStats());
+                    throw new IllegalStateException("The retry-queue did not drain: " + migration.queueDepth());
                 }
                 String source = summary(sourceDb);
                 String target = summary(targetDb);

@@ -35,7 +35,7 @@ import org.openjdk.jmh.annotations.TearDown;
  * One single-row write made on both databases, on real PostgreSQL and MariaDB: hand-written code
  * that calls the source DAO and then the target DAO (the baseline), against the Cutover repository
  * proxy in {@code DUAL_WRITE} (source DAO call, then the key copied to the target under the source
- * row's lock by {@code KeyResync}), against the same
+ * row's lock by {@code RowCopier}), against the same
  * plain JDBC DAO over a {@code CutoverDataSource} (the statement parsed, its key found, the row
  * copied the same way after the commit), and against
  * LaunchDarkly's migration write path in its {@code dualwrite} stage calling the same two DAOs, and
@@ -114,7 +114,7 @@ public class DualWriteBenchmark {
     @TearDown(Level.Trial)
     public void tearDown() throws IOException {
         System.out.println();
-        System.out.println("Cutover dual-write stats: " + migration.stats());
+        System.out.println("Cutover dual-write stats: " + migration.counters());
         launchDarkly.close();
         cutover.close();
         accounts.close();

@@ -3,7 +3,7 @@ package dev.cutover.benchmarks;
 import dev.cutover.Cutover;
 import dev.cutover.Migration;
 import dev.cutover.benchmarks.Accounts.AccountDao;
-import dev.cutover.dualwrite.DualWriteStats;
+import dev.cutover.dualwrite.DualWriteCounters;
 import dev.cutover.dualwrite.MirrorMode;
 import dev.cutover.flags.Stage;
 import java.sql.SQLException;
@@ -61,10 +61,10 @@ final class MirrorTrial implements AutoCloseable {
      * @param drain how long the retry-queue may take to drain
      */
     void requireEverythingCopied(String label, Duration drain) throws SQLException, InterruptedException {
-        DualWriteStats stats = migration.stats();
+        DualWriteCounters stats = migration.counters();
         awaitBacklog(stats);
         if (!cutover.retryQueue().drain(drain)) {
-            throw new IllegalStateException("The retry-queue did not drain: " + migration.queueStats());
+            throw new IllegalStateException("The retry-queue did not drain: " + migration.queueDepth());
         }
         Accounts.Difference difference = accounts.compare();
         MirrorMode mode = migration.rowCopier().mirrorMode();
@@ -102,7 +102,7 @@ final class MirrorTrial implements AutoCloseable {
     }
 
     /** Waits until the asynchronous copier has copied or queued every key of the measured writes. */
-    static void awaitBacklog(DualWriteStats stats) {
+    static void awaitBacklog(DualWriteCounters stats) {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
         while (stats.asyncBacklog() > 0) {
             if (System.nanoTime() > deadline) {
@@ -119,7 +119,7 @@ final class MirrorTrial implements AutoCloseable {
     }
 
     /** The copier's counters, for the run's log. */
-    static String describe(DualWriteStats stats) {
+    static String describe(DualWriteCounters stats) {
         long copied = stats.asyncCopied();
         return String.format(Locale.ROOT, "primary writes %d, mirrored %d (async copies included), async copied %d, coalesced %d,"
                 + " overflowed to the retry-queue %d, enqueued %d, enqueue failures %d, late %d, mean async lag %.2f ms",

@@ -1,7 +1,7 @@
 package dev.cutover.benchmarks;
 
-import dev.cutover.dualwrite.Cutover;
-import dev.cutover.dualwrite.KeyResync;
+import dev.cutover.dualwrite.DualWrite;
+import dev.cutover.dualwrite.RowCopier;
 import dev.cutover.dualwrite.Read;
 import dev.cutover.dualwrite.RoutingKey;
 import dev.cutover.dualwrite.TableMapping;
@@ -29,7 +29,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * The cost of the repository proxy itself: a call through {@code Cutover.repository(...)} to a DAO
+ * The cost of the repository proxy itself: a call through {@code DualWrite.repository(...)} to a DAO
  * that does nothing, against calling that DAO directly. The migration is in {@code SOURCE_ONLY},
  * so a write is classified, its routing key extracted, the stage read and the source DAO invoked
  * reflectively; a read additionally passes through the read router's decision. No database is
@@ -113,17 +113,17 @@ public class ProxyDispatchBenchmark {
         router = ReadRouter.builder(flags, MIGRATION).build();
         queue = RetryQueue.create(RetryStore.inMemory(), (entry, payload) -> { }, RetryQueueConfig.custom().build());
         unused = TestDatabases.create(Engine.H2, "proxydispatch");
-        KeyResync resync = KeyResync.builder(unused.dataSource(1), unused.dataSource(1))
+        RowCopier resync = RowCopier.builder(unused.dataSource(1), unused.dataSource(1))
                 .mapping(TableMapping.builder("customers").sourceTable("customers").targetTable("customers").key("id", Long.class).column("name").build())
                 .build();
-        proxy = Cutover.repository(CustomerDao.class)
+        proxy = DualWrite.repository(CustomerDao.class)
                 .source(direct)
                 .target(new NoOpDao())
                 .migration(MIGRATION)
                 .flags(flags)
                 .router(router)
                 .retryQueue(queue)
-                .resync(resync, "customers")
+                .rowCopier(resync, "customers")
                 .build();
     }
 

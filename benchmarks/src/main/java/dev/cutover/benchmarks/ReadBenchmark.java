@@ -68,8 +68,8 @@ public class ReadBenchmark {
     @TearDown(Level.Trial)
     public void tearDown() {
         System.out.println();
-        System.out.println("Routed reads: " + routedMigration.router().stats());
-        System.out.println("Shadowed reads: " + shadowedMigration.router().stats());
+        System.out.println("Routed reads: " + routedMigration.router().counts());
+        System.out.println("Shadowed reads: " + shadowedMigration.router().counts());
         cutover.close();
         accounts.close();
     }

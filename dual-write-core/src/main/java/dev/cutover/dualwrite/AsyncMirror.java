@@ -26,7 +26,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@link MirrorMode#ASYNC} copier of one {@link KeyResync} (so of one migration in the
+ * The {@link MirrorMode#ASYNC} copier of one {@link RowCopier} (so of one migration in the
  * runtime): keys written through any of its repositories wait in memory and a copier thread copies
  * them with the row copier (batched, under the sending side's row locks, so in commit order);
  * failed copies become retry-queue entries as in the synchronous mode. Pending keys are looked up
@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * closing it queues every key not yet copied (also those being copied) in the retry-queue, before
  * the deadline, where the handover's queue drain on every instance waits for it. A copy that then
  * misses the window is rolled back and its key is already queued. Only when that queueing itself
- * misses the window is a key late ({@link DualWriteStats#asyncLate()}, logged as an error).
+ * misses the window is a key late ({@link DualWriteCounters#asyncLate()}, logged as an error).
  *
  * <p><b>Lifecycle.</b> Two daemon threads, started at the first write, stopped by {@link #close()},
  * which copies (or queues) every pending key first and removes the flag listeners; keys submitted
@@ -56,7 +56,7 @@ final class AsyncMirror implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AsyncMirror.class);
     /** How often the fence thread looks at the pending keys' copy window while any are pending. */
     private static final long FENCE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
-    private final KeyResync resync;
+    private final RowCopier resync;
     private final int backlog;
     private final int batchSize;
     /**
@@ -88,7 +88,7 @@ final class AsyncMirror implements AutoCloseable {
     private record Owed(String migration, String entity, String key) {
     }
 
-    AsyncMirror(KeyResync resync) {
+    AsyncMirror(RowCopier resync) {
         this.resync = resync;
         this.backlog = resync.asyncBacklog();
         this.batchSize = resync.asyncBatchSize();
@@ -201,7 +201,7 @@ final class AsyncMirror implements AutoCloseable {
      *     caller mirrors them itself, inside the call
      */
     List<Mirror.Key> submit(Mirror mirror, List<Mirror.Key> keys, Side from, HeldPermit held) {
-        DualWriteStats stats = mirror.stats();
+        DualWriteCounters stats = mirror.stats();
         long now = System.nanoTime();
         List<Mirror.Key> overflow = List.of();
         synchronized (lock) {
@@ -437,12 +437,12 @@ final class AsyncMirror implements AutoCloseable {
             return;
         }
         Mirror mirror = open.get(0).mirror;
-        DualWriteStats stats = mirror.stats();
+        DualWriteCounters stats = mirror.stats();
         Side from = open.get(0).from;
         WritePermit permit = open.get(0).held.permit;
         // No reserve is kept here, unlike a write's own enqueue: the check after the enqueue proves
         // the entries visible before the deadline, and an entry that became visible after it is
-        // replayed from the new primary by ResyncReplayHandler, like the late-write entry added then.
+        // replayed from the new primary by CopyReplayHandler, like the late-write entry added then.
         if (!permit.ensureBeforeDeadline()) {
             late(open);
             return;
@@ -456,7 +456,7 @@ final class AsyncMirror implements AutoCloseable {
         if (!queued) {
             for (Entry entry : open) {
                 try {
-                    queue.enqueue(ResyncReplayHandler.entry(mirror.migration(), entry.key.entity(), entry.key.key(), from));
+                    queue.enqueue(CopyReplayHandler.entry(mirror.migration(), entry.key.entity(), entry.key.key(), from));
                     stats.enqueued(from.other(), true);
                 } catch (RuntimeException e) {
                     stats.enqueued(from.other(), false);
@@ -480,7 +480,7 @@ final class AsyncMirror implements AutoCloseable {
             connection.setAutoCommit(false);
             try {
                 for (Entry entry : entries) {
-                    queue.enqueue(connection, ResyncReplayHandler.entry(mirror.migration(), entry.key.entity(),
+                    queue.enqueue(connection, CopyReplayHandler.entry(mirror.migration(), entry.key.entity(),
                             entry.key.key(), from));
                 }
                 connection.commit();

@@ -60,7 +60,7 @@ import org.slf4j.LoggerFactory;
  *   <li>commits the target (only inside the copy window of the flags' write permit, like every copy
  *       from the primary), then ends the source transaction, which releases the locks.</li>
  * </ol>
- * This is {@link KeyResync}'s protocol for many keys at once, so it is ordered against the
+ * This is {@link RowCopier}'s protocol for many keys at once, so it is ordered against the
  * application's dual writes exactly as their copies are among themselves: a copy locks its source row
  * and writes the target under that lock, so it either lands before the chunk read the row (and the
  * chunk carries the same row or a newer one) or waits for the chunk's lock and lands after it with
@@ -130,13 +130,13 @@ public final class Backfill {
     /** The weight of the newest chunk in the rows-per-second average that sizes chunks. */
     private static final double RATE_WEIGHT = 0.25;
 
-    private final KeyResync resync;
+    private final RowCopier resync;
     private final MigrationFlags flags;
     private final String migration;
     private final List<String> entities;
     private final BackfillConfig config;
     private final BackfillCheckpoints checkpoints;
-    private final DualWriteStats stats;
+    private final DualWriteCounters stats;
     private final List<BackfillListener> listeners;
 
     private final Object signal = new Object();
@@ -195,7 +195,7 @@ public final class Backfill {
      * @return the builder
      * @throws CutoverConfigurationException if the name is not a valid migration name
      */
-    public static Builder builder(KeyResync resync, MigrationFlags flags, String migration) {
+    public static Builder builder(RowCopier resync, MigrationFlags flags, String migration) {
         return new Builder(resync, flags, migration);
     }
 
@@ -516,11 +516,11 @@ public final class Backfill {
                     }
                     if (resync.guardedWrite(mapping, Side.TARGET, targetDialect, target)) {
                         // ON DUPLICATE KEY UPDATE would overwrite another row on a collision of another
-                        // unique index (see KeyResync): such tables are written row by row, by key.
+                        // unique index (see RowCopier): such tables are written row by row, by key.
                         int width = targetColumns.size();
                         for (int i = 0; i < rows.size(); i++) {
                             List<Object> converted = values.subList(i * width, (i + 1) * width);
-                            KeyResync.writeGuarded(target, timeoutSeconds(), mapping.targetTable(), targetColumns,
+                            RowCopier.writeGuarded(target, timeoutSeconds(), mapping.targetTable(), targetColumns,
                                     targetKeys, converted, converted.subList(0, targetKeys.size()));
                         }
                     } else {
@@ -668,12 +668,12 @@ public final class Backfill {
     private void commitInWindow(WritePermit permit, TableMapping mapping, Sides sides, Dialect sourceDialect)
             throws SQLException {
         if (!permit.ensureBeforeDeadline()) {
-            throw new KeyResync.CopyWindowClosedException("A chunk of " + mapping.entity() + " was not written on the"
+            throw new RowCopier.CopyWindowClosedException("A chunk of " + mapping.entity() + " was not written on the"
                     + " target before the copy window of its primary closed (the primary may have moved); the chunk"
                     + " was rolled back");
         }
         sides.target.commit();
-        KeyResync.endLockOnly(sides.source, sourceDialect);
+        RowCopier.endLockOnly(sides.source, sourceDialect);
     }
 
     /** Source keys of the batch that exist, normalised; a plain read. */
@@ -1139,7 +1139,7 @@ public final class Backfill {
                 cause.addSuppressed(e);
             }
             try {
-                KeyResync.endLockOnly(source, sourceDialect);
+                RowCopier.endLockOnly(source, sourceDialect);
             } catch (SQLException e) {
                 cause.addSuppressed(e);
             }
@@ -1171,16 +1171,16 @@ public final class Backfill {
 
     /** Builds a {@link Backfill}; not thread-safe. */
     public static final class Builder {
-        private final KeyResync resync;
+        private final RowCopier resync;
         private final MigrationFlags flags;
         private final String migration;
         private List<String> entities;
         private BackfillConfig config = BackfillConfig.ofDefaults();
         private BackfillCheckpoints checkpoints = BackfillCheckpoints.inMemory();
-        private DualWriteStats stats;
+        private DualWriteCounters stats;
         private final List<BackfillListener> listeners = new ArrayList<>();
 
-        private Builder(KeyResync resync, MigrationFlags flags, String migration) {
+        private Builder(RowCopier resync, MigrationFlags flags, String migration) {
             this.resync = Objects.requireNonNull(resync, "null resync");
             this.flags = Objects.requireNonNull(flags, "null flags");
             this.migration = Names.checkMigrationName(migration);
@@ -1234,7 +1234,7 @@ public final class Backfill {
          * @param stats the stats its repositories and data sources count into
          * @return this builder
          */
-        public Builder stats(DualWriteStats stats) {
+        public Builder counters(DualWriteCounters stats) {
             this.stats = Objects.requireNonNull(stats, "null stats");
             return this;
         }

@@ -21,7 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The time the mirror of one call may take inside that call ({@link KeyResync.Builder#copyBudget}):
+ * The time the mirror of one call may take inside that call ({@link RowCopier.Builder#copyBudget}):
  * borrowing and validating connections, the copy's statements, its commit, restoring the
  * connections, the pending check and the enqueue all draw on it. Copies and pending checks may use
  * all of it but the last second (the last half, for budgets under 2 s), which is kept for queueing

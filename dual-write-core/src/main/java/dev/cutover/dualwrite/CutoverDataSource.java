@@ -40,7 +40,7 @@ import javax.sql.DataSource;
 /**
  * A {@link DataSource} over the source and the target databases (typically two HikariCP pools) that
  * dual-writes plain JDBC code by stage, with the same protocol and guarantees as the repository
- * proxy of {@link RepositoryBuilder}. Get one from {@link Cutover#dataSource(DataSource, DataSource)}.
+ * proxy of {@link RepositoryBuilder}. Get one from {@link DualWrite#dataSource(DataSource, DataSource)}.
  *
  * <h2>Connections</h2>
  * A connection holds one physical connection to the primary of the stage read when its transaction
@@ -56,7 +56,7 @@ import javax.sql.DataSource;
  * pool; when the retry-queue's store was built on the primary's very pool, its pending checks and
  * entries use that same connection too. So Cutover never needs a second connection of the pool the
  * application writes through, and cannot starve it however many writers hold its connections.
- * Everything the mirror does in the call is bounded by {@link KeyResync.Builder#copyBudget}.
+ * Everything the mirror does in the call is bounded by {@link RowCopier.Builder#copyBudget}.
  *
  * <h2>Writes, per stage</h2>
  * Each statement is parsed with JSqlParser. In {@code SOURCE_ONLY} and {@code TARGET_ONLY} every
@@ -76,7 +76,7 @@ import javax.sql.DataSource;
  *       inserts run as one JDBC batch, while {@code UPDATE} and {@code DELETE} entries run one by one,
  *       so that each entry's locking read sees what the entries before it changed.
  * </ul>
- * After the primary transaction commits, each key is copied to the other side with {@link KeyResync}
+ * After the primary transaction commits, each key is copied to the other side with {@link RowCopier}
  * under the primary's row lock, queued behind the key's pending retry-queue entries, or queued as a
  * {@code RESYNC} entry when the copy fails; the mirror never replays the application's SQL. A mirror
  * failure never fails the call. A primary failure fails the call with the driver's exception and
@@ -101,7 +101,7 @@ import javax.sql.DataSource;
  * multi-table writes, {@code ORDER BY}/{@code LIMIT} writes, procedure calls (also at each execution
  * of a {@code CallableStatement} prepared in a single-side stage), texts holding several statements,
  * {@code RETURNING} in a batch, SQL the parser does not understand, and writes to tables no
- * {@link TableMapping} of the {@link KeyResync} names. A schema-qualified name of a mapped table is
+ * {@link TableMapping} of the {@link RowCopier} names. A schema-qualified name of a mapped table is
  * that table when the qualifier is the connection's current schema (or, on MariaDB, database).
  * Tables declared with {@link Builder#passThrough(String...)} are written (DDL included) on the
  * primary only and never mirrored; a mapped table cannot be declared so. Connections, statements,
@@ -133,7 +133,7 @@ import javax.sql.DataSource;
  *
  * <h2>Crash safety</h2>
  * By default a process killed between a primary commit and its copy leaves that key behind until it
- * is written again or verified. {@link Builder#transactionalOutbox(JdbcRetryStore, Duration)} closes
+ * is written again or verified. {@link Builder#crashSafe(JdbcRetryStore, Duration)} closes
  * the gap while the source is primary: each key's retry entry is written in the source transaction
  * itself, so it commits with the write or not at all.
  *
@@ -285,8 +285,8 @@ public final class CutoverDataSource implements DataSource {
         private MigrationFlags flags;
         private ReadRouter router;
         private RetryQueue retryQueue;
-        private KeyResync resync;
-        private DualWriteStats stats;
+        private RowCopier resync;
+        private DualWriteCounters stats;
         private CircuitBreaker circuitBreaker;
         private JdbcRetryStore outboxStore;
         private Duration outboxDelay;
@@ -294,7 +294,7 @@ public final class CutoverDataSource implements DataSource {
         private final List<Added> added = new ArrayList<>();
 
         /** A migration added with {@link #addMigration}. */
-        private record Added(String migration, ReadRouter router, KeyResync resync, DualWriteStats stats) {
+        private record Added(String migration, ReadRouter router, RowCopier resync, DualWriteCounters stats) {
         }
 
         Builder(DataSource source, DataSource target) {
@@ -338,7 +338,7 @@ public final class CutoverDataSource implements DataSource {
 
         /**
          * Sets the queue that takes the copies which could not be made at once; its replay handler
-         * should be a {@link ResyncReplayHandler} over the same {@link KeyResync}.
+         * should be a {@link CopyReplayHandler} over the same {@link RowCopier}.
          *
          * @param queue the queue; required
          * @return this builder
@@ -353,23 +353,23 @@ public final class CutoverDataSource implements DataSource {
          * mirrored (by their source table names while the source is primary, by their target table
          * names while the target is) and which columns form each table's key.
          *
-         * @param resync copies rows by key, over the same two databases; required
+         * @param rowCopier copies rows by key, over the same two databases; required
          * @return this builder
          */
-        public Builder resync(KeyResync resync) {
-            this.resync = Objects.requireNonNull(resync, "null resync");
+        public Builder rowCopier(RowCopier rowCopier) {
+            this.resync = Objects.requireNonNull(rowCopier, "null rowCopier");
             return this;
         }
 
         /**
          * Adds another migration whose tables this data source mirrors, each with its own stage: one
          * application data source can carry several migrations (one per table or aggregate). A write
-         * of a table is keyed, fenced and copied by the migration whose {@link KeyResync} maps it,
+         * of a table is keyed, fenced and copied by the migration whose {@link RowCopier} maps it,
          * under that migration's stage, so one can be in {@code SHIFT_READS} while another is in
          * {@code DUAL_WRITE}; a read of one migration's tables goes through that migration's router,
          * a read of several migrations' tables runs on the primary. Each table belongs to one
          * migration only. The retry-queue, the flags and the outbox are shared: the queue's replay
-         * handler must replay every migration's entries ({@link ResyncReplayHandler#of(Map, MigrationFlags)}).
+         * handler must replay every migration's entries ({@link CopyReplayHandler#of(Map, MigrationFlags)}).
          *
          * <p>A transaction runs on one primary connection, chosen when it begins: the primary of
          * every migration. While the migrations disagree about the primary (one in
@@ -386,7 +386,7 @@ public final class CutoverDataSource implements DataSource {
          * @return this builder
          * @throws CutoverConfigurationException if the name is not a valid migration name
          */
-        public Builder addMigration(String migration, ReadRouter router, KeyResync resync, DualWriteStats stats) {
+        public Builder addMigration(String migration, ReadRouter router, RowCopier resync, DualWriteCounters stats) {
             added.add(new Added(Names.checkMigrationName(migration), Objects.requireNonNull(router, "null router"),
                     Objects.requireNonNull(resync, "null resync"), Objects.requireNonNull(stats, "null stats")));
             return this;
@@ -436,7 +436,7 @@ public final class CutoverDataSource implements DataSource {
          *     new instance, readable only through a shared one
          * @return this builder
          */
-        public Builder stats(DualWriteStats stats) {
+        public Builder counters(DualWriteCounters stats) {
             this.stats = Objects.requireNonNull(stats, "null stats");
             return this;
         }
@@ -456,7 +456,7 @@ public final class CutoverDataSource implements DataSource {
         /**
          * Makes writes survive a crash of the process between the source's commit and the copy, with
          * a transactional outbox: before the source transaction commits, each written key's retry
-         * entry ({@link ResyncReplayHandler#intent}) is inserted into {@code store}'s table on the same
+         * entry ({@link CopyReplayHandler#intent}) is inserted into {@code store}'s table on the same
          * connection, so it commits with the write or not at all. After the commit the key is copied
          * at once as usual; a failed copy needs no further entry. The entry becomes due
          * {@code delay} after the write and then copies the key once more, which is idempotent.
@@ -470,7 +470,7 @@ public final class CutoverDataSource implements DataSource {
          * @return this builder
          * @throws CutoverConfigurationException if the delay is out of range
          */
-        public Builder transactionalOutbox(JdbcRetryStore store, Duration delay) {
+        public Builder crashSafe(JdbcRetryStore store, Duration delay) {
             this.outboxDelay = Mirror.requireEntryDelay("outbox delay", delay);
             this.outboxStore = Objects.requireNonNull(store, "null store");
             return this;
@@ -500,11 +500,11 @@ public final class CutoverDataSource implements DataSource {
                 problems.add("missing retryQueue(queue)");
             }
             if (resync == null) {
-                problems.add("missing resync(keyResync)");
+                problems.add("missing rowCopier(rowCopier)");
             }
             List<Added> all = new ArrayList<>();
             if (migration != null && router != null && resync != null) {
-                all.add(new Added(migration, router, resync, stats == null ? new DualWriteStats() : stats));
+                all.add(new Added(migration, router, resync, stats == null ? new DualWriteCounters() : stats));
             }
             Set<String> names = new LinkedHashSet<>();
             if (migration != null) {
@@ -522,12 +522,12 @@ public final class CutoverDataSource implements DataSource {
                 all.add(more);
             }
             for (Added part : all) {
-                String where = part.migration().equals(migration) ? "resync(keyResync)"
+                String where = part.migration().equals(migration) ? "rowCopier(rowCopier)"
                         : "addMigration(\"" + part.migration() + "\", ...)";
                 checkSameNames(part.resync(), problems);
                 if (part.resync().mirrorMode() == MirrorMode.ASYNC) {
-                    problems.add(where + ": the resync is in MirrorMode.ASYNC, which only the repository style"
-                            + " supports so far: build the resync for this data source with mirrorMode(MirrorMode.SYNC),"
+                    problems.add(where + ": the row copier is in MirrorMode.ASYNC, which only the repository style"
+                            + " supports so far: build the row copier for this data source with mirrorMode(MirrorMode.SYNC),"
                             + " or wrap the writes in a repository (Cutover.repository)");
                 }
             }
@@ -566,12 +566,12 @@ public final class CutoverDataSource implements DataSource {
             return new CutoverDataSource(this, context, Collections.unmodifiableMap(breakers));
         }
 
-        private static List<TableMapping> mappings(KeyResync resync) {
+        private static List<TableMapping> mappings(RowCopier resync) {
             return resync.entities().stream().map(resync::mapping).toList();
         }
 
         /** The application's SQL runs as written on either side, so a mapping may convert values but not rename. */
-        private static void checkSameNames(KeyResync resync, List<String> problems) {
+        private static void checkSameNames(RowCopier resync, List<String> problems) {
             for (String entity : resync.entities()) {
                 TableMapping mapping = resync.mapping(entity);
                 if (!mapping.sourceTable().equalsIgnoreCase(mapping.targetTable())
@@ -580,7 +580,7 @@ public final class CutoverDataSource implements DataSource {
                             + mapping.sourceTable() + " -> " + mapping.targetTable() + "); CutoverDataSource runs the"
                             + " application's SQL as written on whichever side is primary and routes reads to either,"
                             + " so both sides need the same names: give the target the source's names (or views of"
-                            + " them), or wrap the DAOs with Cutover.repository(...) instead");
+                            + " them), or wrap the DAOs with DualWrite.repository(...) instead");
                 }
             }
         }
@@ -594,7 +594,7 @@ public final class CutoverDataSource implements DataSource {
                     Statement statement = connection.createStatement()) {
                 statement.executeQuery("SELECT 1 FROM " + outboxStore.tableName() + " WHERE 1 = 0").close();
             } catch (SQLException e) {
-                problems.add("transactionalOutbox(store): the store's table " + outboxStore.tableName() + " cannot be read"
+                problems.add("crashSafe(store): the store's table " + outboxStore.tableName() + " cannot be read"
                         + " through the source data source (" + Redaction.describe(e, false) + "); the outbox entry is"
                         + " written in the"
                         + " source transaction, so the store must live in the source database (create it with"
@@ -669,7 +669,7 @@ public final class CutoverDataSource implements DataSource {
             Instant due = Instant.now().plus(outboxDelay);
             for (WrittenKey key : keys) {
                 try {
-                    outboxStore.enqueue(connection, ResyncReplayHandler.intent(mirror.migration(), key.entity(), key.key(),
+                    outboxStore.enqueue(connection, CopyReplayHandler.intent(mirror.migration(), key.entity(), key.key(),
                             primary), due);
                 } catch (SQLException | RuntimeException e) {
                     mirror.stats().enqueued(primary.other(), false);

@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  *       at once. They carry acknowledged writes the new primary does not have yet;
  *   <li><b>copies ended</b> (PostgreSQL): every copy that had begun writing the new primary, from any
  *       instance, has committed or rolled back there, so that none can commit after the new primary's
- *       own writes passed over its uncommitted insert (see {@link KeyResync#awaitCopiesInto});
+ *       own writes passed over its uncommitted insert (see {@link RowCopier#awaitCopiesInto});
  *   <li><b>sequences advanced</b>: copies insert explicit ids, so the new primary's sequences and
  *       identity columns never moved; for each mapped key column that has one, it is moved past the
  *       largest id the table holds, never backwards (PostgreSQL serial and identity columns, H2
@@ -56,7 +56,7 @@ final class HandoverSteps {
     private HandoverSteps() {
     }
 
-    static void register(MigrationFlags flags, String migration, RetryQueue queue, KeyResync resync) {
+    static void register(MigrationFlags flags, String migration, RetryQueue queue, RowCopier resync) {
         if (queue != null) {
             Handovers.addStep(flags, migration, "queue@" + System.identityHashCode(queue), queueDrained(queue));
         }
@@ -74,7 +74,7 @@ final class HandoverSteps {
 
     static HandoverStep queueDrained(RetryQueue queue) {
         return (migration, oldPrimary, newPrimary) -> {
-            String operation = oldPrimary == Side.SOURCE ? ResyncReplayHandler.TO_TARGET : ResyncReplayHandler.TO_SOURCE;
+            String operation = oldPrimary == Side.SOURCE ? CopyReplayHandler.TO_TARGET : CopyReplayHandler.TO_SOURCE;
             QueueAccess.makeDue(queue, migration, operation);
             long owed = QueueAccess.countEntries(queue, migration, operation);
             if (owed > 0) {
@@ -86,8 +86,8 @@ final class HandoverSteps {
         };
     }
 
-    /** @return the tables a resync writes on either side, sorted: the identity of its steps */
-    private static String receivingTables(KeyResync resync) {
+    /** @return the tables a row copier writes on either side, sorted: the identity of its steps */
+    private static String receivingTables(RowCopier resync) {
         java.util.TreeSet<String> tables = new java.util.TreeSet<>();
         for (String entity : resync.entities()) {
             TableMapping mapping = resync.mapping(entity);
@@ -99,9 +99,9 @@ final class HandoverSteps {
 
     /**
      * Waits until the copies that had begun writing the new primary (copies of the old primary's epoch,
-     * from any instance) have ended there: see {@link KeyResync#awaitCopiesInto}. PostgreSQL only.
+     * from any instance) have ended there: see {@link RowCopier#awaitCopiesInto}. PostgreSQL only.
      */
-    static HandoverStep copiesEnded(KeyResync resync) {
+    static HandoverStep copiesEnded(RowCopier resync) {
         return (migration, oldPrimary, newPrimary) -> {
             if (resync.dialect(newPrimary) != Dialect.POSTGRESQL) {
                 return;
@@ -119,7 +119,7 @@ final class HandoverSteps {
         };
     }
 
-    static HandoverStep sequencesAdvanced(KeyResync resync) {
+    static HandoverStep sequencesAdvanced(RowCopier resync) {
         // Key columns found without a generator are not looked up again: most keys have none, and the
         // step runs on every instance at every move.
         Set<String> withoutGenerator = ConcurrentHashMap.newKeySet();
@@ -132,7 +132,7 @@ final class HandoverSteps {
     }
 
     /** Moves each sequence of the new primary's schema up to the old primary's sequence of the same name. */
-    private static void syncSequences(KeyResync resync, Side oldPrimary, Side newPrimary) throws SQLException {
+    private static void syncSequences(RowCopier resync, Side oldPrimary, Side newPrimary) throws SQLException {
         Dialect dialect = resync.dialect(newPrimary);
         if (dialect != Dialect.POSTGRESQL && dialect != Dialect.H2) {
             return;
@@ -201,7 +201,7 @@ final class HandoverSteps {
         }
     }
 
-    private static void advance(KeyResync resync, TableMapping mapping, Side side, Set<String> withoutGenerator)
+    private static void advance(RowCopier resync, TableMapping mapping, Side side, Set<String> withoutGenerator)
             throws SQLException {
         Dialect dialect = resync.dialect(side);
         if (dialect != Dialect.POSTGRESQL && dialect != Dialect.H2) {

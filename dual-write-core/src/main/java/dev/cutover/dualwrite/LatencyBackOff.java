@@ -34,7 +34,7 @@ import java.util.Arrays;
  *
  * <p><b>Tail.</b> An average hides a few slow calls (those that wait for a chunk's row locks, or run
  * during its burst of CPU), and those set the callers' 99th percentile. So the back-off also reads
- * the durations of the write steps one by one ({@link DualWriteStats#sourceWriteTimes()}, in
+ * the durations of the write steps one by one ({@link DualWriteCounters#sourceWriteTimes()}, in
  * buckets): a baseline window with at least {@link #MIN_TAIL_BASELINE_TIMES} of them gives its
  * 99th percentile, and the tail baseline is the median of the last {@value #BASELINE_HISTORY}
  * windows' (the lower of two), so that one window with a slow burst neither raises nor lowers it.
@@ -47,7 +47,7 @@ import java.util.Arrays;
  * the whole cycle, the callers' 99th percentile, stays near that ratio of its level without the backfill.
  *
  * <p>Pure arithmetic on the counts it is given, no clock or I/O: the backfill feeds it the
- * {@link DualWriteStats} copy counts, so that tests can feed it synthetic ones. Not thread-safe; the
+ * {@link DualWriteCounters} copy counts, so that tests can feed it synthetic ones. Not thread-safe; the
  * backfill's thread owns it.
  */
 final class LatencyBackOff {

@@ -28,9 +28,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one mirroring mechanism of both wrapping styles (repository proxy and {@link CutoverDataSource}):
- * after the primary committed, each written key is copied with {@link KeyResync}, queued behind the
+ * after the primary committed, each written key is copied with {@link RowCopier}, queued behind the
  * key's pending entries, and a copy that fails becomes a {@code RESYNC} entry of the retry-queue.
- * All of it, for all the keys of one call, runs within one {@link KeyResync#copyBudget() copy
+ * All of it, for all the keys of one call, runs within one {@link RowCopier#copyBudget() copy
  * budget}. Thread-safe.
  */
 final class Mirror {
@@ -41,11 +41,11 @@ final class Mirror {
 
     private final String migration;
     private final RetryQueue queue;
-    private final KeyResync resync;
-    private final DualWriteStats stats;
+    private final RowCopier resync;
+    private final DualWriteCounters stats;
     private final CircuitBreaker breaker;
 
-    Mirror(String migration, RetryQueue queue, KeyResync resync, DualWriteStats stats, CircuitBreaker breaker) {
+    Mirror(String migration, RetryQueue queue, RowCopier resync, DualWriteCounters stats, CircuitBreaker breaker) {
         this.migration = migration;
         this.queue = queue;
         this.resync = resync;
@@ -110,7 +110,7 @@ final class Mirror {
         return migration;
     }
 
-    DualWriteStats stats() {
+    DualWriteCounters stats() {
         return stats;
     }
 
@@ -118,7 +118,7 @@ final class Mirror {
         return queue;
     }
 
-    KeyResync resync() {
+    RowCopier resync() {
         return resync;
     }
 
@@ -258,7 +258,7 @@ final class Mirror {
 
     /**
      * Copies several distinct keys of one entity through the circuit breaker with
-     * {@link KeyResync#resyncBatch}, landing on the receiving side only inside the permit's window.
+     * {@link RowCopier#copyBatch}, landing on the receiving side only inside the permit's window.
      *
      * @param callersSending the application's connection on the sending side, outside any transaction, or null
      */
@@ -270,7 +270,7 @@ final class Mirror {
         String entity = keys.get(0).entity();
         long start = breaker.getCurrentTimestamp();
         try {
-            List<String> rest = resync.resyncBatch(entity, keys.stream().map(Key::key).toList(), from, callersSending,
+            List<String> rest = resync.copyBatch(entity, keys.stream().map(Key::key).toList(), from, callersSending,
                     budget, permit == null ? null : permit::ensureBeforeDeadline);
             long duration = breaker.getCurrentTimestamp() - start;
             int copied = keys.size() - rest.size();
@@ -287,7 +287,7 @@ final class Mirror {
             }
             Set<String> left = Set.copyOf(rest);
             return new Batch(CopyOutcome.COPIED, keys.stream().filter(key -> left.contains(key.key())).toList());
-        } catch (KeyResync.CopyWindowClosedException e) {
+        } catch (RowCopier.CopyWindowClosedException e) {
             breaker.releasePermission();
             return new Batch(CopyOutcome.LATE, List.of());
         } catch (SQLException | RuntimeException e) {
@@ -309,13 +309,13 @@ final class Mirror {
         }
         long start = breaker.getCurrentTimestamp();
         try {
-            resync.resync(key.entity(), key.key(), from, caller == null ? null : caller.connection(), budget,
+            resync.copy(key.entity(), key.key(), from, caller == null ? null : caller.connection(), budget,
                     permit == null ? null : permit::ensureBeforeDeadline);
             long duration = breaker.getCurrentTimestamp() - start;
             breaker.onSuccess(duration, breaker.getTimestampUnit());
             stats.mirrored(from.other(), breaker.getTimestampUnit().toNanos(duration));
             return CopyOutcome.COPIED;
-        } catch (KeyResync.CopyWindowClosedException e) {
+        } catch (RowCopier.CopyWindowClosedException e) {
             // Not the receiving side's fault: the copy window closed.
             breaker.releasePermission();
             return CopyOutcome.LATE;
@@ -339,7 +339,7 @@ final class Mirror {
     boolean late(Key key, Side from) {
         stats.mirrorFailed(from.other());
         try {
-            queue.enqueue(ResyncReplayHandler.fromPrimary(migration, key.entity(), key.key()));
+            queue.enqueue(CopyReplayHandler.fromPrimary(migration, key.entity(), key.key()));
             stats.enqueued(from.other(), true);
         } catch (RuntimeException e) {
             stats.enqueued(from.other(), false);
@@ -421,7 +421,7 @@ final class Mirror {
         List<Key> unrecorded = new ArrayList<>();
         for (Key key : keys) {
             try {
-                RetryStores.enqueueCoalescing(intents, ResyncReplayHandler.intent(migration, key.entity(), key.key(), from), now);
+                RetryStores.enqueueCoalescing(intents, CopyReplayHandler.intent(migration, key.entity(), key.key(), from), now);
                 stats.enqueued(from.other(), true);
             } catch (RuntimeException e) {
                 stats.enqueued(from.other(), false);
@@ -465,7 +465,7 @@ final class Mirror {
     /** @return false if the entry could not be written (logged and counted) */
     private boolean enqueueNow(Key key, Side from) {
         try {
-            queue.enqueue(ResyncReplayHandler.entry(migration, key.entity(), key.key(), from));
+            queue.enqueue(CopyReplayHandler.entry(migration, key.entity(), key.key(), from));
             stats.enqueued(from.other(), true);
             return true;
         } catch (RuntimeException e) {
@@ -491,7 +491,7 @@ final class Mirror {
             }
             try {
                 for (Key key : keys) {
-                    queue.enqueue(connection, ResyncReplayHandler.entry(migration, key.entity(), key.key(), from));
+                    queue.enqueue(connection, CopyReplayHandler.entry(migration, key.entity(), key.key(), from));
                 }
                 connection.commit();
             } catch (SQLException | RuntimeException e) {

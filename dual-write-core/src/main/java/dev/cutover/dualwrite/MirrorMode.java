@@ -2,7 +2,7 @@ package dev.cutover.dualwrite;
 
 /**
  * When a write's copy to the other side is made, set per migration with
- * {@link KeyResync.Builder#mirrorMode(MirrorMode)}.
+ * {@link RowCopier.Builder#mirrorMode(MirrorMode)}.
  */
 public enum MirrorMode {
     /**

@@ -13,7 +13,7 @@ import java.util.Locale;
 
 /**
  * The transaction-scoped advisory locks that order every write Cutover makes into a PostgreSQL side
- * it copies to: {@link KeyResync}'s copies and {@link Backfill}'s chunks take, in one round trip with
+ * it copies to: {@link RowCopier}'s copies and {@link Backfill}'s chunks take, in one round trip with
  * their write, the receiving table's lock shared and then each written key's lock exclusively, in
  * the order of the keys' ids.
  *
@@ -27,7 +27,7 @@ import java.util.Locale;
  * wait until such a transaction ended, and then see its row. The application's own statements take
  * no such lock, so a write into a side that has just become the primary could still commit after its
  * statements had passed over its insert; the table's shared lock is what the handover waits for
- * ({@link KeyResync#awaitCopiesInto}). MariaDB and MySQL need neither: their {@code UPDATE} and
+ * ({@link RowCopier#awaitCopiesInto}). MariaDB and MySQL need neither: their {@code UPDATE} and
  * {@code DELETE} lock the index record, which waits for an uncommitted insert.
  *
  * <p>Lock order: the table's lock before any key's, and keys by ascending id, in every writer, so that

@@ -23,7 +23,7 @@ import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
 /**
- * Builds a dual-writing proxy of a repository interface; get one from {@link Cutover#repository(Class)}.
+ * Builds a dual-writing proxy of a repository interface; get one from {@link DualWrite#repository(Class)}.
  *
  * <h2>Classification</h2>
  * Every abstract method is classified once, in {@link #build()}: JDBI's {@code @SqlQuery} makes a
@@ -38,13 +38,13 @@ import java.util.function.UnaryOperator;
  * <ul>
  *   <li>{@code SOURCE_ONLY}: the source DAO only. {@code TARGET_ONLY}: the target DAO only.
  *   <li>{@code DUAL_WRITE}, {@code SHIFT_READS}: the source DAO is called; its exception fails the
- *       call. Then each key the call named is mirrored to the target with {@link KeyResync}: the
+ *       call. Then each key the call named is mirrored to the target with {@link RowCopier}: the
  *       source row is copied under the source's row lock. The target DAO is never called for writes.
  *   <li>{@code TARGET_PRIMARY}: the same with the roles swapped: the target DAO is called, and each
  *       key is copied from the target to the source, so that a rollback finds the source complete.
  * </ul>
  * A mirror never fails the call: when the copy fails (or the mirror circuit breaker is open) a
- * {@code RESYNC} entry for the key goes to the retry-queue and is counted in {@link DualWriteStats}.
+ * {@code RESYNC} entry for the key goes to the retry-queue and is counted in {@link DualWriteCounters}.
  * When the queue already holds entries for the key, no direct copy is made: the key is queued
  * behind them. When the primary call fails, its keys are queued too, because a failure reported at
  * commit may hide a write that did commit; the replay copies the primary's committed row, so a
@@ -66,7 +66,7 @@ import java.util.function.UnaryOperator;
  * old primary is done and the new primary's sequences are advanced; a write whose copy misses its
  * window fails with {@link LateWriteException}. The proxy registers the drain of its queue and
  * the sequence update of its resync as handover steps of the migration; build the queue's handler with
- * {@link ResyncReplayHandler#of(String, KeyResync, MigrationFlags)}.
+ * {@link CopyReplayHandler#of(String, RowCopier, MigrationFlags)}.
  *
  * <h2>Reads</h2>
  * Go through {@link ReadRouter#read(String, String, dev.cutover.router.ReadCall, dev.cutover.router.ReadCall)}
@@ -100,9 +100,9 @@ public final class RepositoryBuilder<T> {
     private MigrationFlags flags;
     private ReadRouter router;
     private RetryQueue retryQueue;
-    private KeyResync resync;
+    private RowCopier resync;
     private String entity;
-    private DualWriteStats stats;
+    private DualWriteCounters stats;
     private CircuitBreaker circuitBreaker;
     private RetryStore intentStore;
     private Duration intentDelay;
@@ -175,7 +175,7 @@ public final class RepositoryBuilder<T> {
 
     /**
      * Sets the queue that takes mirror copies which could not be made at once; its replay handler
-     * should be a {@link ResyncReplayHandler} over the same {@link KeyResync}.
+     * should be a {@link CopyReplayHandler} over the same {@link RowCopier}.
      *
      * @param queue the queue; required when the repository has writes
      * @return this builder
@@ -189,14 +189,14 @@ public final class RepositoryBuilder<T> {
      * Sets how written keys are copied to the other side, and the entity writes change unless
      * {@link Write#entity()} names another.
      *
-     * @param resync copies rows by key
-     * @param entity a mapped entity of {@code resync}
+     * @param rowCopier copies rows by key
+     * @param entity a mapped entity of {@code rowCopier}
      * @return this builder
-     * @throws IllegalArgumentException if the entity is not mapped by {@code resync}
+     * @throws IllegalArgumentException if the entity is not mapped by {@code rowCopier}
      */
-    public RepositoryBuilder<T> resync(KeyResync resync, String entity) {
-        this.resync = Objects.requireNonNull(resync, "null resync");
-        resync.mapping(entity);
+    public RepositoryBuilder<T> rowCopier(RowCopier rowCopier, String entity) {
+        this.resync = Objects.requireNonNull(rowCopier, "null rowCopier");
+        rowCopier.mapping(entity);
         this.entity = entity;
         return this;
     }
@@ -249,7 +249,7 @@ public final class RepositoryBuilder<T> {
      *     instance, readable only through a shared one, so pass one to observe it
      * @return this builder
      */
-    public RepositoryBuilder<T> stats(DualWriteStats stats) {
+    public RepositoryBuilder<T> counters(DualWriteCounters stats) {
         this.stats = Objects.requireNonNull(stats, "null stats");
         return this;
     }
@@ -279,7 +279,7 @@ public final class RepositoryBuilder<T> {
      * (the default mode loses the copy then, until the key is written again or verified).
      *
      * <p>Before the primary call, each key's copy is recorded in the durable store as a write-ahead
-     * intent ({@link ResyncReplayHandler#intent}), due {@code intentDelay} later; after the call the
+     * intent ({@link CopyReplayHandler#intent}), due {@code intentDelay} later; after the call the
      * key is copied directly as usual, and a failed copy records the intent again, due at once (a
      * slow write's intent may already have been replayed, below; coalesced like any intent). So every write that may have committed leaves a
      * durable entry that copies its key after it committed, even if the process dies at once. If the
@@ -387,7 +387,7 @@ public final class RepositoryBuilder<T> {
         // Declared so that operators can flip it from this process before its first flip is stored.
         flags.declare(migration);
         RepositoryHandler handler = new RepositoryHandler(type, source, target, migration, flags, router, retryQueue,
-                resync, plans, stats == null ? new DualWriteStats() : stats,
+                resync, plans, stats == null ? new DualWriteCounters() : stats,
                 circuitBreaker == null ? defaultBreaker() : circuitBreaker, intentStore, intentDelay,
                 callerTransactions);
         for (Method method : plans.keySet()) {
@@ -428,11 +428,11 @@ public final class RepositoryBuilder<T> {
         }
         String writeEntity = write == null || write.entity().isEmpty() ? entity : write.entity();
         if (resync == null) {
-            problems.add(signature + " is a write: call resync(keyResync, entity) so that its rows can be mirrored");
+            problems.add(signature + " is a write: call rowCopier(rowCopier, entity) so that its rows can be mirrored");
             return null;
         }
         if (!resync.entities().contains(writeEntity)) {
-            problems.add(signature + " writes entity '" + writeEntity + "', which the KeyResync does not map: add its"
+            problems.add(signature + " writes entity '" + writeEntity + "', which the RowCopier does not map: add its"
                     + " TableMapping or fix @Write(entity)");
             return null;
         }

@@ -38,9 +38,9 @@ final class RepositoryHandler implements InvocationHandler {
      * {@code Method} for a method two interfaces declare, so the first lookup goes by signature.
      */
     private final Map<Method, MethodPlan> plansByMethod = new ConcurrentHashMap<>();
-    private final DualWriteStats stats;
+    private final DualWriteCounters stats;
     private final Mirror mirror;
-    private final KeyResync resync;
+    private final RowCopier resync;
     /** Where crash-safe repositories record write-ahead intents; null in the default mode. */
     private final RetryStore intentStore;
     private final Duration intentDelay;
@@ -51,7 +51,7 @@ final class RepositoryHandler implements InvocationHandler {
     private final TransactionWrites.Key transactionKey;
 
     RepositoryHandler(Class<?> type, Object source, Object target, String migration, MigrationFlags flags,
-            ReadRouter router, RetryQueue queue, KeyResync resync, Map<Method, MethodPlan> plans, DualWriteStats stats,
+            ReadRouter router, RetryQueue queue, RowCopier resync, Map<Method, MethodPlan> plans, DualWriteCounters stats,
             CircuitBreaker breaker, RetryStore intentStore, Duration intentDelay, CallerTransactions callerTransactions) {
         this.type = type;
         this.source = source;
@@ -268,7 +268,7 @@ final class RepositoryHandler implements InvocationHandler {
         Instant due = Instant.now().plus(intentDelay);
         for (String key : keys) {
             try {
-                RetryStores.enqueueCoalescing(intentStore, ResyncReplayHandler.intent(migration, plan.entity(), key, primary), due);
+                RetryStores.enqueueCoalescing(intentStore, CopyReplayHandler.intent(migration, plan.entity(), key, primary), due);
                 stats.enqueued(primary.other(), true);
             } catch (RuntimeException e) {
                 stats.enqueued(primary.other(), false);

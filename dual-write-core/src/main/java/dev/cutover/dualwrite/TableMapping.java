@@ -23,8 +23,8 @@ import java.util.function.UnaryOperator;
  * How the rows of one entity are laid out on the source and on the target: the two tables, the key
  * columns, which source column feeds which target column, and how values are converted each way.
  *
- * <p>{@link KeyResync} uses it to copy a key's current row from one side to the other, and the
- * retry-queue replays use it through {@link ResyncReplayHandler}. Columns are mapped in groups: a
+ * <p>{@link RowCopier} uses it to copy a key's current row from one side to the other, and the
+ * retry-queue replays use it through {@link CopyReplayHandler}. Columns are mapped in groups: a
  * group of one source column and one target column ({@link Builder#column(String, String)}), or
  * of several columns on either side ({@link Builder#columns(List, List, Function, Function)}, e.g.
  * {@code name} split into {@code first_name} and {@code last_name}); each group converts its
@@ -40,7 +40,7 @@ import java.util.function.UnaryOperator;
  * {@link dev.cutover.common.CutoverException}. Value conversions of plain columns are expected to
  * be pure.
  *
- * <p>Conversions receive values as {@link KeyResync} and the verifier read them: dates, times and
+ * <p>Conversions receive values as {@link RowCopier} and the verifier read them: dates, times and
  * timestamps without a time zone as {@code LocalDate}, {@code LocalTime} and {@code LocalDateTime}
  * (the stored fields, whatever the JVM's zone), timestamps with a time zone as
  * {@code OffsetDateTime}, a MariaDB {@code TIME} outside a day as text, other columns as the

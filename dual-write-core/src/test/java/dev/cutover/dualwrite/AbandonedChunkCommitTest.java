@@ -130,7 +130,7 @@ class AbandonedChunkCommitTest {
      * of being tried again while the test writes.
      */
     private static Backfill backfill(LedgerFixture fixture, TestDatabase target, AbandonedCommit abandoned) {
-        KeyResync copier = KeyResync.builder(fixture.resync.dataSource(Side.SOURCE), abandoned.wrap(target.dataSource(4)))
+        RowCopier copier = RowCopier.builder(fixture.resync.dataSource(Side.SOURCE), abandoned.wrap(target.dataSource(4)))
                 .mapping(JdbcLedger.sameSchemaMapping()).build();
         return Backfill.builder(copier, fixture.flags, LedgerFixture.MIGRATION)
                 .config(BackfillConfig.custom().maxChunkAttempts(1).build())

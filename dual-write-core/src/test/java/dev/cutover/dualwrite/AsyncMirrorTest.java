@@ -50,13 +50,13 @@ class AsyncMirrorTest {
 
     /** A repository of the fixture's migration over these pools, copying with this row copier. */
     private static Ledger repository(LedgerFixture fixture, DataSource sourcePool, DataSource targetPool,
-            KeyResync copier) {
-        return Cutover.repository(Ledger.class)
+            RowCopier copier) {
+        return DualWrite.repository(Ledger.class)
                 .source(JdbcLedger.source(sourcePool)).target(JdbcLedger.target(targetPool))
                 .migration(LedgerFixture.MIGRATION).flags(fixture.flags).router(fixture.router)
-                .retryQueue(fixture.queue).resync(copier, "accounts")
+                .retryQueue(fixture.queue).rowCopier(copier, "accounts")
                 .routingKey("transfer", args -> List.of(args[0], args[1]))
-                .stats(fixture.stats).build();
+                .counters(fixture.stats).build();
     }
 
     @Test
@@ -113,10 +113,10 @@ class AsyncMirrorTest {
             DataSource targetPool = gated(target.dataSource(4), gate);
             LedgerFixture fixture = new LedgerFixture(source, target, sourcePool, targetPool, false, Style.REPOSITORY,
                     false, false);
-            List<KeyResync> closeLater = new java.util.ArrayList<>();
+            List<RowCopier> closeLater = new java.util.ArrayList<>();
             try {
                 fixture.moveTo(Stage.DUAL_WRITE);
-                KeyResync oneKey = KeyResync.builder(sourcePool, targetPool).mapping(JdbcLedger.mapping())
+                RowCopier oneKey = RowCopier.builder(sourcePool, targetPool).mapping(JdbcLedger.mapping())
                         .mirrorMode(MirrorMode.ASYNC).asyncBacklog(1).build();
                 closeLater.add(oneKey);
                 Ledger ledger = repository(fixture, sourcePool, targetPool, oneKey);
@@ -133,7 +133,7 @@ class AsyncMirrorTest {
                 assertEquals(4, fixture.targetRows().size(), "every key reached the target: " + fixture.targetRows());
             } finally {
                 gate.countDown();
-                closeLater.forEach(KeyResync::close);
+                closeLater.forEach(RowCopier::close);
                 fixture.close();
             }
         }
@@ -154,7 +154,7 @@ class AsyncMirrorTest {
                     false, false);
             // The longest allowed: a loaded machine writes and copies a full batch of three H2 rows well within it.
             Duration gather = Duration.ofSeconds(1);
-            KeyResync slowGathering = KeyResync.builder(sourcePool, targetPool).mapping(JdbcLedger.mapping())
+            RowCopier slowGathering = RowCopier.builder(sourcePool, targetPool).mapping(JdbcLedger.mapping())
                     .mirrorMode(MirrorMode.ASYNC).asyncBatchSize(3).asyncGatherDelay(gather).build();
             try {
                 assertEquals(gather, slowGathering.asyncGatherDelay());
@@ -216,22 +216,22 @@ class AsyncMirrorTest {
                             throw e.getCause();
                         }
                     });
-            KeyResync async = KeyResync.builder(sourcePool, targetPool).mapping(JdbcLedger.mapping())
+            RowCopier async = RowCopier.builder(sourcePool, targetPool).mapping(JdbcLedger.mapping())
                     .mirrorMode(MirrorMode.ASYNC).build();
             // Not started: its entries stay, so that the migration has entries throughout.
-            RetryQueue queue = RetryQueue.create(counting, ResyncReplayHandler.of(LedgerFixture.MIGRATION, async,
+            RetryQueue queue = RetryQueue.create(counting, CopyReplayHandler.of(LedgerFixture.MIGRATION, async,
                     fixture.flags), RetryQueueConfig.custom().pendingCacheTtl(Duration.ofMinutes(1)).build());
             try {
                 fixture.moveTo(Stage.DUAL_WRITE);
-                Ledger ledger = Cutover.repository(Ledger.class)
+                Ledger ledger = DualWrite.repository(Ledger.class)
                         .source(JdbcLedger.source(sourcePool)).target(JdbcLedger.target(targetPool))
                         .migration(LedgerFixture.MIGRATION).flags(fixture.flags).router(fixture.router)
-                        .retryQueue(queue).resync(async, "accounts")
+                        .retryQueue(queue).rowCopier(async, "accounts")
                         .routingKey("transfer", args -> List.of(args[0], args[1]))
-                        .stats(fixture.stats).build();
-                queue.enqueue(ResyncReplayHandler.entry(LedgerFixture.MIGRATION, "accounts", "999", Side.SOURCE));
+                        .counters(fixture.stats).build();
+                queue.enqueue(CopyReplayHandler.entry(LedgerFixture.MIGRATION, "accounts", "999", Side.SOURCE));
                 // Another instance's entry: in the store, not in this queue's cache.
-                store.enqueue(ResyncReplayHandler.entry(LedgerFixture.MIGRATION, "accounts", "7", Side.SOURCE),
+                store.enqueue(CopyReplayHandler.entry(LedgerFixture.MIGRATION, "accounts", "7", Side.SOURCE),
                         java.time.Instant.now());
                 int keys = 20;
                 for (long id = 1; id <= keys; id++) {
@@ -332,31 +332,31 @@ class AsyncMirrorTest {
     void aBatchCopy_copiesPresentUnlockedRows_andLeavesAbsentAndLockedKeys() throws Exception {
         try (TestDatabase source = TestDatabases.create(Engine.POSTGRESQL, "asyncbatchsrc");
              TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "asyncbatchtgt")) {
-            KeyResyncTest.createTables(source, target);
+            RowCopierTest.createTables(source, target);
             source.execute("INSERT INTO customer VALUES (1, 'ann', 1.50, NULL)", "INSERT INTO customer VALUES (2, 'bob', 2.00, 'x')",
                     "INSERT INTO customer VALUES (3, 'cy', 3.00, NULL)");
             target.execute("INSERT INTO customers VALUES (2, 'old bob', 0, NULL)");
-            KeyResync resync = KeyResync.builder(source.dataSource(4), target.dataSource(4))
-                    .mapping(KeyResyncTest.customers()).build();
+            RowCopier resync = RowCopier.builder(source.dataSource(4), target.dataSource(4))
+                    .mapping(RowCopierTest.customers()).build();
             try (Connection locker = source.connect()) {
                 locker.setAutoCommit(false);
                 try (Statement lock = locker.createStatement()) {
                     lock.execute("SELECT id FROM customer WHERE id = 3 FOR UPDATE");
                 }
-                List<String> rest = resync.resyncBatch("customers", List.of("1", "2", "3", "4"), Side.SOURCE, null,
+                List<String> rest = resync.copyBatch("customers", List.of("1", "2", "3", "4"), Side.SOURCE, null,
                         CopyBudget.start(Duration.ofSeconds(5)), () -> true);
                 assertEquals(List.of("3", "4"), rest, "the locked key 3 and the absent key 4 are left");
                 locker.rollback();
             }
             assertEquals("[[1, ann, 150, null], [2, bob, 200, x]]",
-                    KeyResyncTest.rows(target, "SELECT customer_id, name, balance_cents, note FROM customers ORDER BY 1")
+                    RowCopierTest.rows(target, "SELECT customer_id, name, balance_cents, note FROM customers ORDER BY 1")
                             .toString(), "keys 1 and 2 copied, the stale target row 2 overwritten");
 
-            assertThrows(KeyResync.CopyWindowClosedException.class, () -> resync.resyncBatch("customers",
+            assertThrows(RowCopier.CopyWindowClosedException.class, () -> resync.copyBatch("customers",
                     List.of("1", "3"), Side.SOURCE, null, CopyBudget.start(Duration.ofSeconds(5)), () -> false));
-            assertEquals(2, KeyResyncTest.rows(target, "SELECT customer_id FROM customers").size(),
+            assertEquals(2, RowCopierTest.rows(target, "SELECT customer_id FROM customers").size(),
                     "a batch past its copy window commits nothing");
-            assertEquals(new BigDecimal("3.00"), KeyResyncTest.rows(source,
+            assertEquals(new BigDecimal("3.00"), RowCopierTest.rows(source,
                     "SELECT balance FROM customer WHERE id = 3").get(0).get(0));
         }
     }
@@ -369,17 +369,17 @@ class AsyncMirrorTest {
             LedgerFixture fixture = new LedgerFixture(source, target, source.dataSource(2), target.dataSource(2),
                     false, Style.DATASOURCE);
             try {
-                KeyResync async = KeyResync.builder(source.dataSource(2), target.dataSource(2))
+                RowCopier async = RowCopier.builder(source.dataSource(2), target.dataSource(2))
                         .mapping(JdbcLedger.sameSchemaMapping()).mirrorMode(MirrorMode.ASYNC).build();
                 CutoverConfigurationException refused = assertThrows(CutoverConfigurationException.class,
-                        () -> Cutover.dataSource(source.dataSource(2), target.dataSource(2)).migration(LedgerFixture.MIGRATION)
-                                .flags(fixture.flags).router(fixture.router).retryQueue(fixture.queue).resync(async).build());
+                        () -> DualWrite.dataSource(source.dataSource(2), target.dataSource(2)).migration(LedgerFixture.MIGRATION)
+                                .flags(fixture.flags).router(fixture.router).retryQueue(fixture.queue).rowCopier(async).build());
                 assertTrue(refused.getMessage().contains("MirrorMode.ASYNC"), refused.getMessage());
             } finally {
                 fixture.close();
             }
         }
-        KeyResync.Builder builder = KeyResync.builder(new org.h2.jdbcx.JdbcDataSource(), new org.h2.jdbcx.JdbcDataSource());
+        RowCopier.Builder builder = RowCopier.builder(new org.h2.jdbcx.JdbcDataSource(), new org.h2.jdbcx.JdbcDataSource());
         assertThrows(CutoverConfigurationException.class, () -> builder.asyncBacklog(0));
         assertThrows(CutoverConfigurationException.class, () -> builder.asyncBatchSize(1_001));
         assertThrows(CutoverConfigurationException.class, () -> builder.asyncGatherDelay(Duration.ofMillis(-1)));

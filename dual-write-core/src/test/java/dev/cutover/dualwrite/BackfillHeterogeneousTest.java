@@ -67,17 +67,17 @@ class BackfillHeterogeneousTest {
             DataSource targetPool = target.dataSource(10);
             KeyTranslation ids = HeteroCustomers.ids(targetPool);
             TableMapping mapping = HeteroCustomers.mapping(ids);
-            KeyResync resync = KeyResync.builder(sourcePool, targetPool).mapping(mapping).build();
-            RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), ResyncReplayHandler.of(MIGRATION, resync, flags),
+            RowCopier resync = RowCopier.builder(sourcePool, targetPool).mapping(mapping).build();
+            RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), CopyReplayHandler.of(MIGRATION, resync, flags),
                     RetryQueueConfig.custom().pollInterval(Duration.ofMillis(5)).initialBackoff(Duration.ofMillis(5))
                             .maxBackoff(Duration.ofMillis(100)).maxAttempts(1_000).build());
-            DualWriteStats stats = new DualWriteStats();
+            DualWriteCounters stats = new DualWriteCounters();
             try (ReadRouter router = ReadRouter.builder(flags, MIGRATION).build()) {
                 queue.start();
-                CustomerStore customers = Cutover.repository(CustomerStore.class)
+                CustomerStore customers = DualWrite.repository(CustomerStore.class)
                         .source(new LegacyStore(sourcePool)).target(new NewStore(targetPool, ids))
                         .migration(MIGRATION).flags(flags).router(router).retryQueue(queue)
-                        .resync(resync, HeteroCustomers.ENTITY).stats(stats).build();
+                        .rowCopier(resync, HeteroCustomers.ENTITY).counters(stats).build();
                 LegacyStore legacy = new LegacyStore(sourcePool);
                 Random random = new Random(11);
                 for (int id = 1; id <= PRELOADED; id++) {
@@ -101,7 +101,7 @@ class BackfillHeterogeneousTest {
                 }
                 BackfillProgress done;
                 try {
-                    done = Backfill.builder(resync, flags, MIGRATION).stats(stats)
+                    done = Backfill.builder(resync, flags, MIGRATION).counters(stats)
                             .config(BackfillConfig.custom().chunkSize(10, 40, 80).rowsPerSecond(600).build())
                             .build().run();
                 } finally {

@@ -42,7 +42,7 @@ class BackfillTest {
     private static final String TARGET = "SELECT customer_id, name, balance_cents, note FROM customers ORDER BY customer_id";
 
     static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> enginePairs() {
-        return KeyResyncTest.enginePairs();
+        return RowCopierTest.enginePairs();
     }
 
     /**
@@ -61,11 +61,11 @@ class BackfillTest {
             }
             source.execute("INSERT INTO member VALUES (1, 'a@example.com')", "INSERT INTO member VALUES (2, 'b@example.com')");
             target.execute("INSERT INTO member VALUES (2, 'a@example.com')");
-            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2))
+            RowCopier resync = RowCopier.builder(source.dataSource(2), target.dataSource(2))
                     .mapping(TableMapping.builder("member").key("id", Long.class).column("email").build()).build();
 
             assertThrows(BackfillException.class, () -> Backfill.builder(resync, flags, MIGRATION).build().run());
-            assertEquals(List.of(List.of(2L, "a@example.com")), KeyResyncTest.rows(target,
+            assertEquals(List.of(List.of(2L, "a@example.com")), RowCopierTest.rows(target,
                     "SELECT id, email FROM member ORDER BY id"), "the stale row is untouched and nothing half-written");
         }
     }
@@ -77,15 +77,15 @@ class BackfillTest {
         try (TestDatabase source = TestDatabases.create(sourceEngine, "bfsrc");
                 TestDatabase target = TestDatabases.create(targetEngine, "bftgt");
                 MigrationFlags flags = flags(Stage.DUAL_WRITE)) {
-            KeyResyncTest.createTables(source, target);
+            RowCopierTest.createTables(source, target);
             insertCustomers(source, 1, 1_200, 3);
             // Stale target rows: before the first key, in gaps of the source's keys, after the last
             // key, and rows with other values.
             target.execute("INSERT INTO customers VALUES (-5, 'gone', 1, NULL)", "INSERT INTO customers VALUES (2, 'gone', 1, NULL)",
                     "INSERT INTO customers VALUES (302, 'gone', 1, NULL)", "INSERT INTO customers VALUES (4, 'old', 1, 'x')",
                     "INSERT INTO customers VALUES (99999, 'gone', 1, NULL)");
-            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2))
-                    .mapping(KeyResyncTest.customers()).build();
+            RowCopier resync = RowCopier.builder(source.dataSource(2), target.dataSource(2))
+                    .mapping(RowCopierTest.customers()).build();
             Backfill backfill = Backfill.builder(resync, flags, MIGRATION)
                     .config(BackfillConfig.custom().chunkSize(20, 50, 150).build()).build();
 
@@ -96,7 +96,7 @@ class BackfillTest {
             assertEquals(400, done.rowsTotal());
             assertEquals(4, done.rowsDeleted(), "the four rows the source lacks");
             assertTrue(done.chunks() >= 400 / 150, "chunks: " + done.chunks());
-            assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
+            assertEquals(expectedTarget(source), RowCopierTest.rows(target, TARGET));
             assertEquals(100.0, done.percentDone());
         }
     }
@@ -123,14 +123,14 @@ class BackfillTest {
                 TableMapping stock = TableMapping.builder("stock").key("region", String.class).key("item", Integer.class)
                         .column("qty").build();
                 assertFalse(Backfill.comparableAsRanges(stock), "text keys are not compared as ranges across databases");
-                KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2)).mapping(stock).build();
+                RowCopier resync = RowCopier.builder(source.dataSource(2), target.dataSource(2)).mapping(stock).build();
                 List<Phase> phases = new CopyOnWriteArrayList<>();
                 BackfillProgress done = Backfill.builder(resync, flags, MIGRATION)
                         .config(BackfillConfig.custom().chunkSize(7, 7, 7).build())
                         .listener(p -> phases.add(p.phase())).build().run();
 
                 String all = "SELECT region, item, qty FROM stock ORDER BY region, item";
-                assertEquals(KeyResyncTest.rows(source, all), KeyResyncTest.rows(target, all), pair[0] + " -> " + pair[1]);
+                assertEquals(RowCopierTest.rows(source, all), RowCopierTest.rows(target, all), pair[0] + " -> " + pair[1]);
                 assertEquals(120, done.rowsDone());
                 assertEquals(3, done.rowsDeleted());
                 assertTrue(phases.contains(Phase.CLEANING_TARGET), "phases: " + phases);
@@ -149,10 +149,10 @@ class BackfillTest {
         try (TestDatabase source = TestDatabases.create(Engine.POSTGRESQL, "bfasrc");
                 TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "bfatgt");
                 MigrationFlags flags = flags(Stage.DUAL_WRITE)) {
-            KeyResyncTest.createTables(source, target);
+            RowCopierTest.createTables(source, target);
             insertCustomers(source, 1, 30, 2);
             target.execute("INSERT INTO customers VALUES (10, 'stale', 1, NULL)");
-            TableMapping mapping = ranges ? KeyResyncTest.customers() : TableMapping.builder("customers")
+            TableMapping mapping = ranges ? RowCopierTest.customers() : TableMapping.builder("customers")
                     .sourceTable("customer").targetTable("customers")
                     .key("id", "customer_id", Long.class, KeyTranslation.identity())
                     .column("full_name", "name")
@@ -161,23 +161,23 @@ class BackfillTest {
                             v -> v == null ? null : BigDecimal.valueOf(((Number) v).longValue(), 2))
                     .column("note").build();
             DataSource targetPool = target.dataSource(3);
-            KeyResync application = KeyResync.builder(source.dataSource(2), targetPool).mapping(mapping).build();
+            RowCopier application = RowCopier.builder(source.dataSource(2), targetPool).mapping(mapping).build();
             AtomicBoolean raced = new AtomicBoolean();
             DataSource racing = beforeDelete(targetPool, () -> {
                 if (raced.compareAndSet(false, true)) {
                     // The application re-inserts customer 10 and its write is copied, before the delete.
                     source.execute("INSERT INTO customer VALUES (10, 'back again', 5.00, NULL)");
-                    application.resync("customers", "10");
+                    application.copy("customers", "10");
                 }
             });
-            KeyResync resync = KeyResync.builder(source.dataSource(2), racing).mapping(mapping).build();
+            RowCopier resync = RowCopier.builder(source.dataSource(2), racing).mapping(mapping).build();
 
             BackfillProgress done = Backfill.builder(resync, flags, MIGRATION)
                     .config(BackfillConfig.custom().chunkSize(100, 100, 100).build()).build().run();
 
             assertTrue(raced.get(), "the race was staged");
             assertEquals(1, done.chunkRetries(), "the chunk saw the re-inserted row and was tried again");
-            assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
+            assertEquals(expectedTarget(source), RowCopierTest.rows(target, TARGET));
         }
     }
 
@@ -219,10 +219,10 @@ class BackfillTest {
         try (TestDatabase source = TestDatabases.create(Engine.POSTGRESQL, "bfrsrc");
                 TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "bfrtgt");
                 MigrationFlags flags = flags(Stage.DUAL_WRITE)) {
-            KeyResyncTest.createTables(source, target);
+            RowCopierTest.createTables(source, target);
             insertCustomers(source, 1, 300, 1);
-            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2))
-                    .mapping(KeyResyncTest.customers()).build();
+            RowCopier resync = RowCopier.builder(source.dataSource(2), target.dataSource(2))
+                    .mapping(RowCopierTest.customers()).build();
             BackfillCheckpoints checkpoints = BackfillCheckpoints.inMemory();
             BackfillConfig config = BackfillConfig.custom().chunkSize(25, 25, 25).build();
             AtomicInteger chunksSeen = new AtomicInteger();
@@ -237,7 +237,7 @@ class BackfillTest {
             BackfillProgress stopped = first[0].run();
             assertEquals(Phase.STOPPED, stopped.phase());
             assertEquals(100, stopped.rowsDone());
-            assertEquals(100, KeyResyncTest.rows(target, TARGET).size());
+            assertEquals(100, RowCopierTest.rows(target, TARGET).size());
             assertEquals(List.of(false), checkpoints.load(MIGRATION).values().stream()
                     .map(BackfillCheckpoints.Checkpoint::finished).toList());
 
@@ -247,14 +247,14 @@ class BackfillTest {
             assertEquals(Phase.FINISHED, done.phase());
             assertEquals(300, done.rowsDone());
             assertEquals(100, firstChunkRows.get(0), "the second run starts where the first stopped");
-            assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
+            assertEquals(expectedTarget(source), RowCopierTest.rows(target, TARGET));
 
             // A backfill asked for after one finished starts over.
             target.execute("DELETE FROM customers WHERE customer_id = 7");
             BackfillProgress again = Backfill.builder(resync, flags, MIGRATION).config(config).checkpoints(checkpoints)
                     .build().run();
             assertEquals(300, again.rowsDone());
-            assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
+            assertEquals(expectedTarget(source), RowCopierTest.rows(target, TARGET));
         }
     }
 
@@ -263,10 +263,10 @@ class BackfillTest {
         try (TestDatabase source = TestDatabases.create(Engine.H2, "bfpsrc");
                 TestDatabase target = TestDatabases.create(Engine.H2, "bfptgt");
                 MigrationFlags flags = flags(Stage.DUAL_WRITE)) {
-            KeyResyncTest.createTables(source, target);
+            RowCopierTest.createTables(source, target);
             insertCustomers(source, 1, 200, 1);
-            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2))
-                    .mapping(KeyResyncTest.customers()).build();
+            RowCopier resync = RowCopier.builder(source.dataSource(2), target.dataSource(2))
+                    .mapping(RowCopierTest.customers()).build();
             Backfill[] backfill = new Backfill[1];
             AtomicBoolean once = new AtomicBoolean();
             backfill[0] = Backfill.builder(resync, flags, MIGRATION)
@@ -282,14 +282,14 @@ class BackfillTest {
             long rows = backfill[0].progress().rowsDone();
             Thread.sleep(300);
             assertEquals(rows, backfill[0].progress().rowsDone(), "no chunk while paused");
-            assertEquals(rows, KeyResyncTest.rows(target, TARGET).size());
+            assertEquals(rows, RowCopierTest.rows(target, TARGET).size());
             assertTrue(backfill[0].isPaused());
             assertThrows(IllegalStateException.class, backfill[0]::run, "one run at a time");
 
             backfill[0].resume();
             BackfillProgress end = done.get(60, TimeUnit.SECONDS);
             assertEquals(Phase.FINISHED, end.phase());
-            assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
+            assertEquals(expectedTarget(source), RowCopierTest.rows(target, TARGET));
         }
     }
 
@@ -298,10 +298,10 @@ class BackfillTest {
         try (TestDatabase source = TestDatabases.create(Engine.H2, "bftsrc");
                 TestDatabase target = TestDatabases.create(Engine.H2, "bfttgt");
                 MigrationFlags flags = flags(Stage.DUAL_WRITE)) {
-            KeyResyncTest.createTables(source, target);
+            RowCopierTest.createTables(source, target);
             insertCustomers(source, 1, 300, 1);
-            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2))
-                    .mapping(KeyResyncTest.customers()).build();
+            RowCopier resync = RowCopier.builder(source.dataSource(2), target.dataSource(2))
+                    .mapping(RowCopierTest.customers()).build();
             List<Integer> sizes = new CopyOnWriteArrayList<>();
             long start = System.nanoTime();
             BackfillProgress done = Backfill.builder(resync, flags, MIGRATION)
@@ -314,7 +314,7 @@ class BackfillTest {
             assertTrue(took >= TimeUnit.MILLISECONDS.toNanos(300 * 1000 / 500 - 100), "took " + took / 1_000_000 + " ms");
             assertTrue(sizes.subList(2, sizes.size()).stream().allMatch(s -> s <= 20),
                     "500 rows/s x 40 ms caps chunks at 20 rows: " + sizes);
-            assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
+            assertEquals(expectedTarget(source), RowCopierTest.rows(target, TARGET));
         }
     }
 
@@ -328,10 +328,10 @@ class BackfillTest {
         try (TestDatabase source = TestDatabases.create(Engine.POSTGRESQL, "bflsrc");
                 TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "bfltgt");
                 MigrationFlags flags = flags(Stage.DUAL_WRITE)) {
-            KeyResyncTest.createTables(source, target);
+            RowCopierTest.createTables(source, target);
             insertCustomers(source, 1, 2_500, 1);
-            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2))
-                    .mapping(KeyResyncTest.customers()).build();
+            RowCopier resync = RowCopier.builder(source.dataSource(2), target.dataSource(2))
+                    .mapping(RowCopierTest.customers()).build();
             List<Integer> sizes = new CopyOnWriteArrayList<>();
             BackfillProgress done = Backfill.builder(resync, flags, MIGRATION)
                     .config(BackfillConfig.custom().chunkSize(10, 10_000, 10_000).build())
@@ -340,7 +340,7 @@ class BackfillTest {
             assertEquals(2_500, done.rowsDone());
             assertTrue(done.chunks() >= 3, "2,500 rows in chunks of at most 1,000: " + done.chunks() + " chunks");
             assertTrue(sizes.subList(1, sizes.size()).stream().allMatch(s -> s <= Backfill.MAX_KEY_LOCKS), "sizes " + sizes);
-            assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
+            assertEquals(expectedTarget(source), RowCopierTest.rows(target, TARGET));
         }
     }
 
@@ -377,11 +377,11 @@ class BackfillTest {
         try (TestDatabase source = TestDatabases.create(Engine.H2, "bftsrc");
                 TestDatabase target = TestDatabases.create(Engine.H2, "bfttgt");
                 MigrationFlags flags = flags(Stage.DUAL_WRITE)) {
-            KeyResyncTest.createTables(source, target);
+            RowCopierTest.createTables(source, target);
             insertCustomers(source, 1, 1_000, 1);
-            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2))
-                    .mapping(KeyResyncTest.customers()).build();
-            DualWriteStats stats = new DualWriteStats();
+            RowCopier resync = RowCopier.builder(source.dataSource(2), target.dataSource(2))
+                    .mapping(RowCopierTest.customers()).build();
+            DualWriteCounters stats = new DualWriteCounters();
             AtomicBoolean slowTail = new AtomicBoolean();
             AtomicBoolean done = new AtomicBoolean();
             Thread writers = new Thread(() -> {
@@ -401,7 +401,7 @@ class BackfillTest {
             writers.start();
             BackfillProgress progress;
             try {
-                progress = Backfill.builder(resync, flags, MIGRATION).stats(stats)
+                progress = Backfill.builder(resync, flags, MIGRATION).counters(stats)
                         .config(BackfillConfig.custom().chunkSize(10, 20, 20).build())
                         .listener(p -> slowTail.set(p.chunks() >= 1)).build().run();
             } finally {
@@ -411,7 +411,7 @@ class BackfillTest {
 
             assertTrue(progress.backOffs() > 0, "the tail made it back off: " + progress);
             assertEquals(Phase.FINISHED, progress.phase());
-            assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
+            assertEquals(expectedTarget(source), RowCopierTest.rows(target, TARGET));
         }
     }
 
@@ -420,18 +420,18 @@ class BackfillTest {
      * cycle of 0.5, recording the given dual writes after the first chunk, and checks that the backfill
      * halved its duty cycle once and still copied every row.
      */
-    private static BackfillProgress runWithWritesAfterFirstChunk(String name, Consumer<DualWriteStats> writes)
+    private static BackfillProgress runWithWritesAfterFirstChunk(String name, Consumer<DualWriteCounters> writes)
             throws Exception {
         try (TestDatabase source = TestDatabases.create(Engine.H2, name + "src");
                 TestDatabase target = TestDatabases.create(Engine.H2, name + "tgt");
                 MigrationFlags flags = flags(Stage.DUAL_WRITE)) {
-            KeyResyncTest.createTables(source, target);
+            RowCopierTest.createTables(source, target);
             insertCustomers(source, 1, 100, 1);
-            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2))
-                    .mapping(KeyResyncTest.customers()).build();
-            DualWriteStats stats = new DualWriteStats();
+            RowCopier resync = RowCopier.builder(source.dataSource(2), target.dataSource(2))
+                    .mapping(RowCopierTest.customers()).build();
+            DualWriteCounters stats = new DualWriteCounters();
             List<BackfillProgress> seen = new CopyOnWriteArrayList<>();
-            BackfillProgress done = Backfill.builder(resync, flags, MIGRATION).stats(stats)
+            BackfillProgress done = Backfill.builder(resync, flags, MIGRATION).counters(stats)
                     .config(BackfillConfig.custom().chunkSize(10, 20, 20).backOffLatencyRatio(0)
                             .backOffMinDutyCycle(0.5).build())
                     .listener(p -> {
@@ -443,7 +443,7 @@ class BackfillTest {
 
             assertEquals(1, done.backOffs());
             assertTrue(seen.stream().anyMatch(p -> p.dutyCycle() == 0.5), "halved once: " + seen);
-            assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
+            assertEquals(expectedTarget(source), RowCopierTest.rows(target, TARGET));
             return done;
         }
     }
@@ -452,10 +452,10 @@ class BackfillTest {
     void refusesToRun_unlessTheSourceIsPrimaryAndBothSidesAreWritten() throws Exception {
         try (TestDatabase source = TestDatabases.create(Engine.H2, "bfxsrc");
                 TestDatabase target = TestDatabases.create(Engine.H2, "bfxtgt")) {
-            KeyResyncTest.createTables(source, target);
+            RowCopierTest.createTables(source, target);
             insertCustomers(source, 1, 10, 1);
-            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2))
-                    .mapping(KeyResyncTest.customers()).build();
+            RowCopier resync = RowCopier.builder(source.dataSource(2), target.dataSource(2))
+                    .mapping(RowCopierTest.customers()).build();
             for (Stage stage : List.of(Stage.SOURCE_ONLY, Stage.TARGET_PRIMARY, Stage.TARGET_ONLY)) {
                 try (MigrationFlags flags = flags(stage)) {
                     BackfillException e = assertThrows(BackfillException.class,
@@ -464,7 +464,7 @@ class BackfillTest {
                             e.getMessage());
                 }
             }
-            assertEquals(List.of(), KeyResyncTest.rows(target, TARGET));
+            assertEquals(List.of(), RowCopierTest.rows(target, TARGET));
         }
     }
 
@@ -475,10 +475,10 @@ class BackfillTest {
                 MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).declare(MIGRATION)
                         .refreshInterval(Duration.ofMillis(10)).handoverPause(Duration.ofMillis(50)).build()) {
             flags.forceMoveTo(MIGRATION, Stage.SHIFT_READS, "test", "test");
-            KeyResyncTest.createTables(source, target);
+            RowCopierTest.createTables(source, target);
             insertCustomers(source, 1, 100, 1);
-            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2))
-                    .mapping(KeyResyncTest.customers()).build();
+            RowCopier resync = RowCopier.builder(source.dataSource(2), target.dataSource(2))
+                    .mapping(RowCopierTest.customers()).build();
             BackfillCheckpoints checkpoints = BackfillCheckpoints.inMemory();
             BackfillConfig config = BackfillConfig.custom().chunkSize(10, 10, 10).build();
             BackfillException e = assertThrows(BackfillException.class, () -> Backfill.builder(resync, flags, MIGRATION)
@@ -488,13 +488,13 @@ class BackfillTest {
                         }
                     }).build().run());
             assertTrue(e.getMessage().contains("TARGET_PRIMARY"), e.getMessage());
-            assertEquals(20, KeyResyncTest.rows(target, TARGET).size(), "nothing after the move");
+            assertEquals(20, RowCopierTest.rows(target, TARGET).size(), "nothing after the move");
 
             flags.moveTo(MIGRATION, Stage.SHIFT_READS, "test", "back");
             BackfillProgress done = Backfill.builder(resync, flags, MIGRATION).config(config).checkpoints(checkpoints)
                     .build().run();
             assertEquals(Phase.FINISHED, done.phase());
-            assertEquals(expectedTarget(source), KeyResyncTest.rows(target, TARGET));
+            assertEquals(expectedTarget(source), RowCopierTest.rows(target, TARGET));
         }
     }
 
@@ -532,7 +532,7 @@ class BackfillTest {
     /** The source's customers as the mapping writes them to the target. */
     static List<List<Object>> expectedTarget(TestDatabase source) throws SQLException {
         List<List<Object>> expected = new ArrayList<>();
-        for (List<Object> row : KeyResyncTest.rows(source, SOURCE)) {
+        for (List<Object> row : RowCopierTest.rows(source, SOURCE)) {
             Object balance = row.get(2);
             long cents = balance instanceof BigDecimal d ? d.movePointRight(2).longValueExact() : ((Long) balance) * 100;
             expected.add(List.of(row.get(0), row.get(1), cents, row.get(3)));

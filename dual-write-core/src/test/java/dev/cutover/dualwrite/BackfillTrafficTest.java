@@ -101,11 +101,11 @@ class BackfillTrafficTest {
                     .column("owner", "owner_name").column("balance", "balance_cents").column("version").column("note")
                     .build();
             assertEquals(ranges, Backfill.comparableAsRanges(mapping));
-            KeyResync copier = KeyResync.builder(fixture.resync.dataSource(Side.SOURCE),
+            RowCopier copier = RowCopier.builder(fixture.resync.dataSource(Side.SOURCE),
                     slowCleanUp(fixture.resync.dataSource(Side.TARGET))).mapping(mapping).build();
             AtomicLong cursor = new AtomicLong(1);
             Backfill backfill = Backfill.builder(copier, fixture.flags, LedgerFixture.MIGRATION)
-                    .stats(fixture.stats)
+                    .counters(fixture.stats)
                     .config(BackfillConfig.custom().chunkSize(6, 6, 6).rowsPerSecond(200)
                             .backOffLatency(Duration.ZERO).backOffLatencyRatio(0).maxChunkAttempts(100).build())
                     .listener(p -> cursor.set(Math.max(1, p.rowsDone() * HISTORY / Math.max(1, p.rowsTotal()))))

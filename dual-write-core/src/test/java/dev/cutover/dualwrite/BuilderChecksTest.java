@@ -18,7 +18,7 @@ class BuilderChecksTest {
     private static final String RANGE = ": set a value in that range";
 
     static Stream<Arguments> outOfRange() {
-        KeyResync.Builder copier = KeyResync.builder(new JdbcDataSource(), new JdbcDataSource());
+        RowCopier.Builder copier = RowCopier.builder(new JdbcDataSource(), new JdbcDataSource());
         BackfillConfig.Builder backfill = BackfillConfig.custom();
         return Stream.of(
                 refused(() -> copier.statementTimeout(Duration.ofMillis(999)),
@@ -83,19 +83,19 @@ class BuilderChecksTest {
     @Test
     void aRepositoryDefinitionError_isAConfigurationError_soOneCatchCoversEveryBuildError() {
         CutoverConfigurationException e = assertThrows(CutoverConfigurationException.class,
-                () -> Cutover.repository(Object.class));
+                () -> DualWrite.repository(Object.class));
         assertEquals(RepositoryDefinitionException.class, e.getClass());
     }
 
     @Test
     void keyResyncAndTableMapping_refuseDefinitionErrorsAsConfigurationErrors() {
         TableMapping accounts = TableMapping.builder("accounts").key("id", Long.class).column("balance").build();
-        KeyResync.Builder copier = KeyResync.builder(new JdbcDataSource(), new JdbcDataSource()).mapping(accounts);
+        RowCopier.Builder copier = RowCopier.builder(new JdbcDataSource(), new JdbcDataSource()).mapping(accounts);
         assertEquals("Entity 'accounts' is mapped twice: add each entity's mapping once, and give different tables"
                 + " different entity names", assertThrows(CutoverConfigurationException.class,
                         () -> copier.mapping(accounts)).getMessage());
         assertThrows(CutoverConfigurationException.class,
-                () -> KeyResync.builder(new JdbcDataSource(), new JdbcDataSource()).build());
+                () -> RowCopier.builder(new JdbcDataSource(), new JdbcDataSource()).build());
         assertThrows(CutoverConfigurationException.class, () -> TableMapping.builder("bad name"));
     }
 }

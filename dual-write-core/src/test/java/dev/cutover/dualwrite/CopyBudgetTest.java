@@ -33,16 +33,16 @@ class CopyBudgetTest {
             target.execute("CREATE TABLE item (id BIGINT PRIMARY KEY, name VARCHAR(20))");
             // HikariCP's defaults: a borrow from an exhausted pool waits 30 s.
             HikariDataSource targetPool = (HikariDataSource) target.defaultPool(1);
-            KeyResync resync = KeyResync.builder(source.dataSource(2), targetPool)
+            RowCopier resync = RowCopier.builder(source.dataSource(2), targetPool)
                     .mapping(TableMapping.builder("items").sourceTable("item").key("id", Long.class).column("name").build())
                     .copyBudget(Duration.ofMillis(800))
                     .build();
-            resync.resync("items", "1");
+            resync.copy("items", "1");
             Await.until("the first copy's connection is back", () -> targetPool.getHikariPoolMXBean().getActiveConnections() == 0);
 
             Connection held = targetPool.getConnection();
             long start = System.nanoTime();
-            assertThrows(SQLTimeoutException.class, () -> resync.resync("items", "1"));
+            assertThrows(SQLTimeoutException.class, () -> resync.copy("items", "1"));
             long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             assertTrue(waited < 800 + 500, "the copy waited " + waited + " ms, beyond its budget of 800 ms");
 
@@ -51,7 +51,7 @@ class CopyBudgetTest {
             Await.until("the late borrow returns its connection",
                     () -> targetPool.getHikariPoolMXBean().getActiveConnections() == 0
                             && targetPool.getHikariPoolMXBean().getIdleConnections() == 1);
-            resync.resync("items", "1");
+            resync.copy("items", "1");
         }
     }
 
@@ -82,7 +82,7 @@ class CopyBudgetTest {
 
     @Test
     void aCopyBudgetOutOfRange_isRefusedWithTheAllowedRange() {
-        KeyResync.Builder builder = KeyResync.builder(new org.h2.jdbcx.JdbcDataSource(), new org.h2.jdbcx.JdbcDataSource());
+        RowCopier.Builder builder = RowCopier.builder(new org.h2.jdbcx.JdbcDataSource(), new org.h2.jdbcx.JdbcDataSource());
         CutoverConfigurationException e = assertThrows(CutoverConfigurationException.class,
                 () -> builder.copyBudget(Duration.ofMillis(50)));
         assertEquals("copyBudget must be between 100 ms and 10 min, but was 50 ms: set a value in that range", e.getMessage());

@@ -22,7 +22,7 @@ class CrashSafeAsyncTest {
             JdbcLedger.createTables(source, target);
             JdbcRetryStore store = RetryStore.jdbc(source.dataSource(4), CrashSafeTest.QUEUE_PREFIX);
             store.createTables();
-            KeyResync resync = KeyResync.builder(source.dataSource(4), target.dataSource(4))
+            RowCopier resync = RowCopier.builder(source.dataSource(4), target.dataSource(4))
                     .mapping(JdbcLedger.mapping()).build();
             String sourceRows = "SELECT " + LedgerFixture.SOURCE_COLUMNS + " FROM account ORDER BY id";
             String targetRows = "SELECT " + LedgerFixture.TARGET_COLUMNS + " FROM accounts ORDER BY account_id";

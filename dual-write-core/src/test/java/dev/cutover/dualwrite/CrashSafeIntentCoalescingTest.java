@@ -75,21 +75,21 @@ class CrashSafeIntentCoalescingTest {
             int firstAccount) throws Exception {
         Faults faults = new Faults();
         DataSource faultyTarget = faults.wrap(target.dataSource(8));
-        KeyResync resync = KeyResync.builder(source.dataSource(8), faultyTarget).mapping(JdbcLedger.mapping())
+        RowCopier resync = RowCopier.builder(source.dataSource(8), faultyTarget).mapping(JdbcLedger.mapping())
                 .statementTimeout(Duration.ofSeconds(2)).build();
         try (MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build();
                 ReadRouter router = ReadRouter.builder(flags, LedgerFixture.MIGRATION).build();
-                RetryQueue queue = RetryQueue.create(store, ResyncReplayHandler.of(LedgerFixture.MIGRATION, resync),
+                RetryQueue queue = RetryQueue.create(store, CopyReplayHandler.of(LedgerFixture.MIGRATION, resync),
                         RetryQueueConfig.custom().pollInterval(Duration.ofMillis(10)).workerCount(2).build())) {
             flags.forceMoveTo(LedgerFixture.MIGRATION, Stage.DUAL_WRITE, "test", "test");
-            Ledger ledger = Cutover.repository(Ledger.class)
+            Ledger ledger = DualWrite.repository(Ledger.class)
                     .source(JdbcLedger.source(source.dataSource(8)))
                     .target(JdbcLedger.target(faultyTarget))
                     .migration(LedgerFixture.MIGRATION)
                     .flags(flags)
                     .router(router)
                     .retryQueue(queue)
-                    .resync(resync, "accounts")
+                    .rowCopier(resync, "accounts")
                     .routingKey("transfer", args -> List.of(args[0], args[1]))
                     .crashSafe(intents, INTENT_DELAY)
                     .build();
@@ -122,8 +122,8 @@ class CrashSafeIntentCoalescingTest {
             queue.start();
             assertTrue(queue.drain(Duration.ofSeconds(120)), "the queue drains");
             long drainMillis = (System.nanoTime() - started) / 1_000_000;
-            assertEquals(KeyResyncTest.rows(source, "SELECT " + LedgerFixture.SOURCE_COLUMNS + " FROM account ORDER BY id"),
-                    KeyResyncTest.rows(target, "SELECT " + LedgerFixture.TARGET_COLUMNS
+            assertEquals(RowCopierTest.rows(source, "SELECT " + LedgerFixture.SOURCE_COLUMNS + " FROM account ORDER BY id"),
+                    RowCopierTest.rows(target, "SELECT " + LedgerFixture.TARGET_COLUMNS
                             + " FROM accounts ORDER BY account_id"), "the target caught up with every write");
             return new Run(entries, drainMillis);
         }

@@ -25,7 +25,7 @@ class CrashSafeTest {
             JdbcLedger.createTables(source, target);
             JdbcRetryStore store = RetryStore.jdbc(source.dataSource(4), QUEUE_PREFIX);
             store.createTables();
-            KeyResync resync = KeyResync.builder(source.dataSource(4), target.dataSource(4))
+            RowCopier resync = RowCopier.builder(source.dataSource(4), target.dataSource(4))
                     .mapping(JdbcLedger.mapping()).build();
             String sourceRows = "SELECT " + LedgerFixture.SOURCE_COLUMNS + " FROM account ORDER BY id";
             String targetRows = "SELECT " + LedgerFixture.TARGET_COLUMNS + " FROM accounts ORDER BY account_id";

@@ -30,16 +30,16 @@ public final class CrashingJdbcWriter {
         DataSource target = KilledWriters.pool(args[1]);
         Random random = new Random(Long.parseLong(args[2]));
         JdbcRetryStore store = RetryStore.jdbc(source, CrashSafeTest.QUEUE_PREFIX);
-        KeyResync resync = KeyResync.builder(source, target).mapping(JdbcLedger.sameSchemaMapping()).build();
+        RowCopier resync = RowCopier.builder(source, target).mapping(JdbcLedger.sameSchemaMapping()).build();
         MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).declare(LedgerFixture.MIGRATION).build();
         flags.forceMoveTo(LedgerFixture.MIGRATION, Stage.DUAL_WRITE, "crash test", "dual writes");
-        RetryQueue queue = RetryQueue.create(store, ResyncReplayHandler.of(LedgerFixture.MIGRATION, resync),
+        RetryQueue queue = RetryQueue.create(store, CopyReplayHandler.of(LedgerFixture.MIGRATION, resync),
                 RetryQueueConfig.ofDefaults());
-        Ledger ledger = JdbcLedger.source(Cutover.dataSource(source, target)
+        Ledger ledger = JdbcLedger.source(DualWrite.dataSource(source, target)
                 .migration(LedgerFixture.MIGRATION).flags(flags)
                 .router(ReadRouter.builder(flags, LedgerFixture.MIGRATION).build())
-                .retryQueue(queue).resync(resync)
-                .transactionalOutbox(store, CrashSafeTest.INTENT_DELAY)
+                .retryQueue(queue).rowCopier(resync)
+                .crashSafe(store, CrashSafeTest.INTENT_DELAY)
                 .build());
         KilledWriters.writeUntilKilled(ledger, random);
     }

@@ -36,16 +36,16 @@ public final class CrashingLedgerWriter {
         DataSource target = KilledWriters.pool(args[1]);
         Random random = new Random(Long.parseLong(args[2]));
         JdbcRetryStore store = RetryStore.jdbc(source, CrashSafeTest.QUEUE_PREFIX);
-        KeyResync resync = KeyResync.builder(source, target).mapping(JdbcLedger.mapping()).mirrorMode(mode).build();
+        RowCopier resync = RowCopier.builder(source, target).mapping(JdbcLedger.mapping()).mirrorMode(mode).build();
         MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).declare(LedgerFixture.MIGRATION).build();
         flags.forceMoveTo(LedgerFixture.MIGRATION, Stage.DUAL_WRITE, "crash test", "dual writes");
-        RetryQueue queue = RetryQueue.create(store, ResyncReplayHandler.of(LedgerFixture.MIGRATION, resync),
+        RetryQueue queue = RetryQueue.create(store, CopyReplayHandler.of(LedgerFixture.MIGRATION, resync),
                 RetryQueueConfig.ofDefaults());
-        Ledger ledger = Cutover.repository(Ledger.class)
+        Ledger ledger = DualWrite.repository(Ledger.class)
                 .source(JdbcLedger.source(source)).target(JdbcLedger.target(target))
                 .migration(LedgerFixture.MIGRATION).flags(flags)
                 .router(ReadRouter.builder(flags, LedgerFixture.MIGRATION).build())
-                .retryQueue(queue).resync(resync, "accounts")
+                .retryQueue(queue).rowCopier(resync, "accounts")
                 .routingKey("transfer", a -> List.of(a[0], a[1]))
                 .crashSafe(store, CrashSafeTest.INTENT_DELAY)
                 .build();

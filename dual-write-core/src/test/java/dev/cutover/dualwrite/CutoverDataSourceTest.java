@@ -55,7 +55,7 @@ class CutoverDataSourceTest {
         final TestDatabase source;
         final TestDatabase target;
         final MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build();
-        final DualWriteStats stats = new DualWriteStats();
+        final DualWriteCounters stats = new DualWriteCounters();
         final RetryQueue queue;
         final ReadRouter router;
         final DataSource sourcePool;
@@ -73,18 +73,18 @@ class CutoverDataSourceTest {
             }
             sourcePool = source.dataSource(6);
             DataSource targetPool = target.dataSource(6);
-            KeyResync resync = KeyResync.builder(sourcePool, targetPool)
+            RowCopier resync = RowCopier.builder(sourcePool, targetPool)
                     .mapping(TableMapping.builder("accounts").sourceTable("account").key("id", Long.class)
                             .column("owner").column("balance").build())
                     .mapping(TableMapping.builder("orders").sourceTable("orders").key("id", Long.class)
                             .column("item").column("qty").build())
                     .build();
-            queue = RetryQueue.create(RetryStore.inMemory(), ResyncReplayHandler.of(MIGRATION, resync),
+            queue = RetryQueue.create(RetryStore.inMemory(), CopyReplayHandler.of(MIGRATION, resync),
                     RetryQueueConfig.custom().pollInterval(Duration.ofMillis(5)).build());
             queue.start();
             router = ReadRouter.builder(flags, MIGRATION).build();
-            dataSource = Cutover.dataSource(sourcePool, targetPool).migration(MIGRATION).flags(flags).router(router)
-                    .retryQueue(queue).resync(resync).stats(stats).passThrough("audit").build();
+            dataSource = DualWrite.dataSource(sourcePool, targetPool).migration(MIGRATION).flags(flags).router(router)
+                    .retryQueue(queue).rowCopier(resync).counters(stats).passThrough("audit").build();
         }
 
         void moveTo(Stage stage) {
@@ -93,8 +93,8 @@ class CutoverDataSourceTest {
 
         void assertSidesEqual() throws Exception {
             assertTrue(queue.drain(Duration.ofSeconds(10)), "the queue drains");
-            assertEquals(KeyResyncTest.rows(source, ACCOUNTS), KeyResyncTest.rows(target, ACCOUNTS));
-            assertEquals(KeyResyncTest.rows(source, ORDERS), KeyResyncTest.rows(target, ORDERS));
+            assertEquals(RowCopierTest.rows(source, ACCOUNTS), RowCopierTest.rows(target, ACCOUNTS));
+            assertEquals(RowCopierTest.rows(source, ORDERS), RowCopierTest.rows(target, ORDERS));
         }
 
         @Override
@@ -153,7 +153,7 @@ class CutoverDataSourceTest {
                 }
                 c.commit();
             }
-            List<List<Object>> orders = KeyResyncTest.rows(shop.source, ORDERS);
+            List<List<Object>> orders = RowCopierTest.rows(shop.source, ORDERS);
             assertEquals(7, orders.size());
             assertEquals(keys.get(0), orders.get(0).get(0), "the application got the source's key");
             assertEquals(7, shop.stats.mirrored());
@@ -189,9 +189,9 @@ class CutoverDataSourceTest {
                 c.setReadOnly(false);
                 c.setAutoCommit(true);
             }
-            assertEquals(List.of(List.of(1L, "ada", 5L)), KeyResyncTest.rows(shop.source, "SELECT id, owner, balance FROM account"),
+            assertEquals(List.of(List.of(1L, "ada", 5L)), RowCopierTest.rows(shop.source, "SELECT id, owner, balance FROM account"),
                     "the read-modify-write was based on the primary's row, not the target's stale one");
-            assertEquals(2, shop.router.stats().targetReads(), "the router served the auto-commit and read-only reads");
+            assertEquals(2, shop.router.counts().targetReads(), "the router served the auto-commit and read-only reads");
             shop.assertSidesEqual();
         }
     }
@@ -241,9 +241,9 @@ class CutoverDataSourceTest {
                 // A pass-through table is written on the primary only.
                 assertEquals(1, statement.executeUpdate("INSERT INTO audit (msg) VALUES ('hello')"));
             }
-            assertEquals(List.of(List.of(1L, "ada", 10L)), KeyResyncTest.rows(shop.source, ACCOUNTS));
-            assertEquals(1, KeyResyncTest.rows(shop.source, "SELECT msg FROM audit").size());
-            assertEquals(List.of(), KeyResyncTest.rows(shop.target, "SELECT msg FROM audit"));
+            assertEquals(List.of(List.of(1L, "ada", 10L)), RowCopierTest.rows(shop.source, ACCOUNTS));
+            assertEquals(1, RowCopierTest.rows(shop.source, "SELECT msg FROM audit").size());
+            assertEquals(List.of(), RowCopierTest.rows(shop.target, "SELECT msg FROM audit"));
             shop.assertSidesEqual();
             assertEquals(0, shop.stats.mirrored() + shop.stats.enqueued());
 
@@ -312,8 +312,8 @@ class CutoverDataSourceTest {
             }
             long bonus = engine == Engine.POSTGRESQL ? 1 : 0;
             assertEquals(List.of(List.of(1L, "ada", 10L + bonus), List.of(2L, "bob", 20L + bonus)),
-                    KeyResyncTest.rows(shop.source, ACCOUNTS));
-            assertEquals(List.of(), KeyResyncTest.rows(shop.source, ORDERS));
+                    RowCopierTest.rows(shop.source, ACCOUNTS));
+            assertEquals(List.of(), RowCopierTest.rows(shop.source, ORDERS));
             shop.assertSidesEqual();
             assertEquals(engine == Engine.POSTGRESQL ? 5 : 4, shop.stats.primaryWrites(), "every RETURNING write is counted");
         }
@@ -341,8 +341,8 @@ class CutoverDataSourceTest {
                 }
             }
             List<List<Object>> untouched = List.of(List.of(4L, "dee", 40L), List.of(5L, "eve", 50L));
-            assertEquals(untouched, KeyResyncTest.rows(shop.source, ACCOUNTS));
-            assertEquals(untouched, KeyResyncTest.rows(shop.target, ACCOUNTS));
+            assertEquals(untouched, RowCopierTest.rows(shop.source, ACCOUNTS));
+            assertEquals(untouched, RowCopierTest.rows(shop.target, ACCOUNTS));
         }
     }
 
@@ -378,12 +378,12 @@ class CutoverDataSourceTest {
                     }
                 }
             }
-            assertEquals(List.of(List.of(1L, "ada", 11L)), KeyResyncTest.rows(shop.source, ACCOUNTS));
+            assertEquals(List.of(List.of(1L, "ada", 11L)), RowCopierTest.rows(shop.source, ACCOUNTS));
             shop.assertSidesEqual();
             CutoverConfigurationException passingAMappedTable = assertThrows(CutoverConfigurationException.class,
-                    () -> Cutover.dataSource(shop.sourcePool, shop.sourcePool).migration(MIGRATION).flags(shop.flags)
+                    () -> DualWrite.dataSource(shop.sourcePool, shop.sourcePool).migration(MIGRATION).flags(shop.flags)
                             .router(shop.router).retryQueue(shop.queue)
-                            .resync(KeyResync.builder(shop.sourcePool, shop.sourcePool).mapping(TableMapping
+                            .rowCopier(RowCopier.builder(shop.sourcePool, shop.sourcePool).mapping(TableMapping
                                     .builder("accounts").sourceTable("account").key("id", Long.class).build()).build())
                             .passThrough("ACCOUNT").build());
             assertTrue(passingAMappedTable.getMessage().contains("passThrough(\"ACCOUNT\")"),
@@ -412,9 +412,9 @@ class CutoverDataSourceTest {
                 assertTrue(e.getMessage().contains("procedure call") && e.getMessage().contains("Fix:"), e.getMessage());
                 assertThrows(SQLException.class, call::executeUpdate);
             }
-            assertEquals(List.of(List.of(1L, "ada", 11L)), KeyResyncTest.rows(shop.source, ACCOUNTS),
+            assertEquals(List.of(List.of(1L, "ada", 11L)), RowCopierTest.rows(shop.source, ACCOUNTS),
                     "the call ran once, in SOURCE_ONLY");
-            assertEquals(List.of(List.of(1L, "ada", 10L)), KeyResyncTest.rows(shop.target, ACCOUNTS));
+            assertEquals(List.of(List.of(1L, "ada", 10L)), RowCopierTest.rows(shop.target, ACCOUNTS));
         }
     }
 
@@ -456,7 +456,7 @@ class CutoverDataSourceTest {
             }
             // Closing the connection with its transaction open rolls it back: the delete never happened.
             assertEquals(List.of(List.of(1L, "ADA", 10L), List.of(2L, "bob", 40L), List.of(4L, "DEE", 1L)),
-                    KeyResyncTest.rows(shop.source, ACCOUNTS));
+                    RowCopierTest.rows(shop.source, ACCOUNTS));
             shop.assertSidesEqual();
             assertEquals(0, shop.stats.enqueued());
         }
@@ -489,7 +489,7 @@ class CutoverDataSourceTest {
                     assertEquals(0, statement.executeUpdate("DELETE FROM account WHERE id = 9"));
                 }
             }
-            assertEquals(List.of(List.of(7L, "ada", -1L)), KeyResyncTest.rows(shop.target, ACCOUNTS));
+            assertEquals(List.of(List.of(7L, "ada", -1L)), RowCopierTest.rows(shop.target, ACCOUNTS));
             shop.assertSidesEqual();
         }
     }
@@ -512,18 +512,18 @@ class CutoverDataSourceTest {
                     shop.source.execute("INSERT INTO account VALUES (2, 'phantom', 20)");
                 }
             });
-            KeyResync resync = KeyResync.builder(shop.sourcePool, shop.target.dataSource(2))
+            RowCopier resync = RowCopier.builder(shop.sourcePool, shop.target.dataSource(2))
                     .mapping(TableMapping.builder("accounts").sourceTable("account").key("id", Long.class)
                             .column("owner").column("balance").build())
                     .build();
-            DataSource dataSource = Cutover.dataSource(hooked, shop.target.dataSource(2)).migration(MIGRATION)
-                    .flags(shop.flags).router(shop.router).retryQueue(shop.queue).resync(resync).build();
+            DataSource dataSource = DualWrite.dataSource(hooked, shop.target.dataSource(2)).migration(MIGRATION)
+                    .flags(shop.flags).router(shop.router).retryQueue(shop.queue).rowCopier(resync).build();
             try (Connection c = dataSource.getConnection(); Statement statement = c.createStatement()) {
                 assertEquals(2, statement.executeUpdate("UPDATE account SET balance = balance + 1 WHERE balance >= 0"));
             }
             assertFalse(armed.get(), "the other transaction committed between the locking read and the update");
             assertEquals(List.of(List.of(1L, "ada", 11L), List.of(2L, "phantom", 21L)),
-                    KeyResyncTest.rows(shop.source, ACCOUNTS));
+                    RowCopierTest.rows(shop.source, ACCOUNTS));
             shop.assertSidesEqual();
         }
     }
@@ -573,12 +573,12 @@ class CutoverDataSourceTest {
                 shop.moveTo(Stage.TARGET_PRIMARY);
                 statement.executeUpdate("UPDATE account SET balance = 11 WHERE id = 1");
                 c.commit();
-                assertEquals(List.of(List.of(1L, "ada", 11L)), KeyResyncTest.rows(shop.source, ACCOUNTS),
+                assertEquals(List.of(List.of(1L, "ada", 11L)), RowCopierTest.rows(shop.source, ACCOUNTS),
                         "the transaction began on the source and stayed there");
                 statement.executeUpdate("UPDATE account SET balance = 12 WHERE id = 1");
                 c.commit();
             }
-            assertEquals(List.of(List.of(1L, "ada", 12L)), KeyResyncTest.rows(shop.target, ACCOUNTS),
+            assertEquals(List.of(List.of(1L, "ada", 12L)), RowCopierTest.rows(shop.target, ACCOUNTS),
                     "the next transaction ran on the target and was copied from there");
             shop.assertSidesEqual();
         }
@@ -640,23 +640,23 @@ class CutoverDataSourceTest {
     void build_namesEveryMissingPart_anOutboxOutsideTheSource_andRenamingMappings(Engine engine) throws Exception {
         try (Shop shop = new Shop(engine)) {
             CutoverConfigurationException missing = assertThrows(CutoverConfigurationException.class,
-                    () -> Cutover.dataSource(shop.sourcePool, shop.sourcePool).build());
+                    () -> DualWrite.dataSource(shop.sourcePool, shop.sourcePool).build());
             for (String part : List.of("migration(name)", "flags(migrationFlags)", "router(readRouter)", "retryQueue(queue)",
-                    "resync(keyResync)")) {
+                    "rowCopier(rowCopier)")) {
                 assertTrue(missing.getMessage().contains(part), missing.getMessage());
             }
             CutoverConfigurationException outbox = assertThrows(CutoverConfigurationException.class,
-                    () -> Cutover.dataSource(shop.sourcePool, shop.sourcePool).migration(MIGRATION).flags(shop.flags)
+                    () -> DualWrite.dataSource(shop.sourcePool, shop.sourcePool).migration(MIGRATION).flags(shop.flags)
                             .router(shop.router).retryQueue(shop.queue)
-                            .resync(KeyResync.builder(shop.sourcePool, shop.sourcePool).mapping(
+                            .rowCopier(RowCopier.builder(shop.sourcePool, shop.sourcePool).mapping(
                                     TableMapping.builder("accounts").sourceTable("account").key("id", Long.class).build()).build())
-                            .transactionalOutbox(RetryStore.jdbc(shop.target.dataSource(1), "cutover_"), Duration.ofSeconds(1))
+                            .crashSafe(RetryStore.jdbc(shop.target.dataSource(1), "cutover_"), Duration.ofSeconds(1))
                             .build());
             assertTrue(outbox.getMessage().contains("source database"), outbox.getMessage());
             CutoverConfigurationException renamed = assertThrows(CutoverConfigurationException.class,
-                    () -> Cutover.dataSource(shop.sourcePool, shop.sourcePool).migration(MIGRATION).flags(shop.flags)
+                    () -> DualWrite.dataSource(shop.sourcePool, shop.sourcePool).migration(MIGRATION).flags(shop.flags)
                             .router(shop.router).retryQueue(shop.queue)
-                            .resync(KeyResync.builder(shop.sourcePool, shop.sourcePool).mapping(JdbcLedger.mapping()).build())
+                            .rowCopier(RowCopier.builder(shop.sourcePool, shop.sourcePool).mapping(JdbcLedger.mapping()).build())
                             .build());
             assertTrue(renamed.getMessage().contains("account -> accounts"), renamed.getMessage());
         }

@@ -15,7 +15,7 @@ import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryQueueConfig;
 import dev.cutover.queue.RetryStore;
 import dev.cutover.router.ReadRouter;
-import dev.cutover.router.ReadRouterStats;
+import dev.cutover.router.ReadRouterCounts;
 import dev.cutover.testsupport.Await;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TcpForwarder;
@@ -75,20 +75,20 @@ class HeterogeneousSchemaMigrationTest {
             DataSource targetPool = target.dataSourceVia(forwarder, 12);
             KeyTranslation ids = HeteroCustomers.ids(targetPool);
             TableMapping mapping = HeteroCustomers.mapping(ids);
-            KeyResync resync = KeyResync.builder(sourcePool, targetPool).mapping(mapping)
+            RowCopier resync = RowCopier.builder(sourcePool, targetPool).mapping(mapping)
                     .statementTimeout(Duration.ofSeconds(2)).build();
-            RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), ResyncReplayHandler.of(MIGRATION, resync),
+            RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), CopyReplayHandler.of(MIGRATION, resync),
                     RetryQueueConfig.custom().workerCount(2).pollInterval(Duration.ofMillis(5))
                             .initialBackoff(Duration.ofMillis(5)).maxBackoff(Duration.ofMillis(100))
                             .maxAttempts(1_000).pendingCacheTtl(Duration.ofMillis(20)).build());
-            DualWriteStats stats = new DualWriteStats();
+            DualWriteCounters stats = new DualWriteCounters();
             try (ReadRouter router = ReadRouter.builder(flags, MIGRATION).build();
                     ReadRouter untranslatedRouter = ReadRouter.builder(flags, MIGRATION).build()) {
                 queue.start();
-                RepositoryBuilder<CustomerStore> builder = Cutover.repository(CustomerStore.class)
+                RepositoryBuilder<CustomerStore> builder = DualWrite.repository(CustomerStore.class)
                         .source(new LegacyStore(sourcePool)).target(new NewStore(targetPool, ids))
                         .migration(MIGRATION).flags(flags).router(router).retryQueue(queue)
-                        .resync(resync, HeteroCustomers.ENTITY).stats(stats);
+                        .rowCopier(resync, HeteroCustomers.ENTITY).counters(stats);
                 CustomerStore customers = HeteroCustomers.translateFind(builder, ids).build();
                 LegacyStore legacy = new LegacyStore(sourcePool);
                 Random random = new Random(7);
@@ -103,7 +103,7 @@ class HeterogeneousSchemaMigrationTest {
                 ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
                 CountDownLatch done = startWriters(customers, WRITES_PER_THREAD, written, nextId, errors);
                 for (int id = 1; id <= PRELOADED; id++) {
-                    queue.enqueue(ResyncReplayHandler.entry(MIGRATION, HeteroCustomers.ENTITY, String.valueOf(id), Side.SOURCE));
+                    queue.enqueue(CopyReplayHandler.entry(MIGRATION, HeteroCustomers.ENTITY, String.valueOf(id), Side.SOURCE));
                 }
                 int total = THREADS * WRITES_PER_THREAD;
                 awaitWritten(written, total / 5);
@@ -125,26 +125,26 @@ class HeterogeneousSchemaMigrationTest {
                 for (String key : keys) {
                     assertEquals(legacy.find(key), customers.find(key));
                 }
-                Await.until("every shadow read compared", () -> settledShadows(router.stats()) >= keys.size());
-                ReadRouterStats shadows = router.stats();
+                Await.until("every shadow read compared", () -> settledShadows(router.counts()) >= keys.size());
+                ReadRouterCounts shadows = router.counts();
                 assertEquals(keys.size(), shadows.compared(), shadows.toString());
                 assertEquals(0, shadows.mismatched(), router.recentMismatches().toString());
                 assertEquals(0, shadows.shadowErrors(), shadows.toString());
 
                 // Translating only the arguments, not the answer, the same reads disagree: the result
                 // transform is what makes the two models comparable.
-                CustomerStore halfTranslated = Cutover.repository(CustomerStore.class)
+                CustomerStore halfTranslated = DualWrite.repository(CustomerStore.class)
                         .source(new LegacyStore(sourcePool)).target(new NewStore(targetPool, ids))
                         .migration(MIGRATION).flags(flags).router(untranslatedRouter).retryQueue(queue)
-                        .resync(resync, HeteroCustomers.ENTITY)
+                        .rowCopier(resync, HeteroCustomers.ENTITY)
                         .targetRead("find", args -> new Object[] {ids.toTarget(Integer.valueOf((String) args[0])).toString()},
                                 result -> result)
                         .build();
                 for (String key : keys.subList(0, 20)) {
                     halfTranslated.find(key);
                 }
-                Await.until("the half-translated shadow reads", () -> settledShadows(untranslatedRouter.stats()) >= 20);
-                ReadRouterStats differing = untranslatedRouter.stats();
+                Await.until("the half-translated shadow reads", () -> settledShadows(untranslatedRouter.counts()) >= 20);
+                ReadRouterCounts differing = untranslatedRouter.counts();
                 assertEquals(20, differing.mismatched(), differing.toString());
 
                 // The target becomes primary: writes land there first and are copied back to the legacy table.
@@ -167,7 +167,7 @@ class HeterogeneousSchemaMigrationTest {
         }
     }
 
-    private static long settledShadows(ReadRouterStats stats) {
+    private static long settledShadows(ReadRouterCounts stats) {
         return stats.shadowReadsEnded();
     }
 

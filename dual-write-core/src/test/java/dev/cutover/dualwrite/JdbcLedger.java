@@ -183,7 +183,7 @@ final class JdbcLedger implements Ledger {
         try (PreparedStatement s = c.prepareStatement(sql)) {
             // Well above the fixture's copies' longest hold of a row lock (2 s statement timeout + 1 s):
             // during a stall a writer can wait behind several copies of its row, one per writer or
-            // replay ahead of it, until the mirror breaker opens. As KeyResync asks of applications,
+            // replay ahead of it, until the mirror breaker opens. As RowCopier asks of applications,
             // a stalled target then delays these writes and never fails them.
             s.setQueryTimeout(30);
             for (int i = 0; i < args.length; i++) {

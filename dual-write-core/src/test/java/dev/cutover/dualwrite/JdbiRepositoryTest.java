@@ -56,19 +56,19 @@ class JdbiRepositoryTest {
             for (TestDatabase db : List.of(source, target)) {
                 db.execute("CREATE TABLE customer (id BIGINT PRIMARY KEY, name VARCHAR(40) NOT NULL)");
             }
-            KeyResync resync = KeyResync.builder(source.dataSource(4), target.dataSource(4))
+            RowCopier resync = RowCopier.builder(source.dataSource(4), target.dataSource(4))
                     .mapping(TableMapping.builder("customers").sourceTable("customer").key("id", Long.class).column("name").build())
                     .build();
-            try (RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), ResyncReplayHandler.of("customers", resync),
+            try (RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), CopyReplayHandler.of("customers", resync),
                     RetryQueueConfig.custom().pollInterval(Duration.ofMillis(5)).build())) {
                 queue.start();
                 Jdbi sourceJdbi = Jdbi.create(source.dataSource(4)).installPlugin(new SqlObjectPlugin());
                 Jdbi targetJdbi = Jdbi.create(target.dataSource(4)).installPlugin(new SqlObjectPlugin());
-                CustomerDao dao = Cutover.repository(CustomerDao.class)
+                CustomerDao dao = DualWrite.repository(CustomerDao.class)
                         .source(sourceJdbi.onDemand(CustomerDao.class))
                         .target(targetJdbi.onDemand(CustomerDao.class))
                         .migration("customers").flags(flags).router(router).retryQueue(queue)
-                        .resync(resync, "customers")
+                        .rowCopier(resync, "customers")
                         .build();
                 flags.forceMoveTo("customers", Stage.DUAL_WRITE, "test", "start dual writes");
 
@@ -81,8 +81,8 @@ class JdbiRepositoryTest {
 
                 assertTrue(queue.drain(Duration.ofSeconds(10)));
                 String rows = "SELECT id, name FROM customer ORDER BY id";
-                assertEquals(List.of(List.of(1L, "ada king")), KeyResyncTest.rows(target, rows));
-                assertEquals(KeyResyncTest.rows(source, rows), KeyResyncTest.rows(target, rows));
+                assertEquals(List.of(List.of(1L, "ada king")), RowCopierTest.rows(target, rows));
+                assertEquals(RowCopierTest.rows(source, rows), RowCopierTest.rows(target, rows));
 
                 target.execute("UPDATE customer SET name = 'only on target' WHERE id = 1");
                 assertEquals("ada king", dao.name(1));

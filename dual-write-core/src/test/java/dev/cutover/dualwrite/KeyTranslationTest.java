@@ -54,13 +54,13 @@ class KeyTranslationTest {
             assertInstanceOf(UUID.class, uuid);
             assertEquals(uuid, ids.toTarget(42L), "an Integer and a Long id are the same id");
             assertNotEquals(uuid, ids.toTarget(43));
-            assertEquals(42L, KeyResyncTest.normalise(ids.toSource(uuid)));
-            assertEquals(List.of(List.of(42L, uuid)), KeyResyncTest.rows(db,
+            assertEquals(42L, RowCopierTest.normalise(ids.toSource(uuid)));
+            assertEquals(List.of(List.of(42L, uuid)), RowCopierTest.rows(db,
                     "SELECT legacy_id, id FROM customer_id_map WHERE legacy_id = 42"));
 
             KeyTranslation fresh = HeteroCustomers.ids(db.dataSource(1));
             assertEquals(uuid, fresh.toTarget(42), "another instance finds the stored UUID");
-            assertEquals(42L, KeyResyncTest.normalise(fresh.toSource(uuid)));
+            assertEquals(42L, RowCopierTest.normalise(fresh.toSource(uuid)));
             assertEquals(null, fresh.toTarget(null));
 
             UUID unknown = UUID.randomUUID();
@@ -101,7 +101,7 @@ class KeyTranslationTest {
                 }
                 Set<Object> distinct = new HashSet<>(first);
                 assertEquals(idCount, distinct.size());
-                assertEquals(List.of(List.of((long) idCount)), KeyResyncTest.rows(db, "SELECT COUNT(*) FROM customer_id_map"));
+                assertEquals(List.of(List.of((long) idCount)), RowCopierTest.rows(db, "SELECT COUNT(*) FROM customer_id_map"));
             } finally {
                 executor.shutdownNow();
             }
@@ -117,26 +117,26 @@ class KeyTranslationTest {
             HeteroCustomers.createTables(source, target);
             KeyTranslation ids = HeteroCustomers.ids(target.dataSource(2));
             TableMapping mapping = HeteroCustomers.mapping(ids);
-            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2)).mapping(mapping).build();
+            RowCopier resync = RowCopier.builder(source.dataSource(2), target.dataSource(2)).mapping(mapping).build();
             source.execute("INSERT INTO customer (id, name, status, email) VALUES (1, 'Ada King Lovelace', 'A', 'ada@x'),"
                     + " (2, 'Cher', 'S', NULL)");
 
-            resync.resync("customers", "1");
-            resync.resync("customers", "2");
-            resync.resync("customers", "3");
+            resync.copy("customers", "1");
+            resync.copy("customers", "2");
+            resync.copy("customers", "3");
 
             Object ada = ids.toTarget(1);
             Object cher = ids.toTarget(2);
             assertEquals(Set.of(List.of(ada, "Ada King", "Lovelace", "active", "ada@x"),
                     List.of(cher, "Cher", "null", "suspended", "null")),
-                    new HashSet<>(KeyResyncTest.rows(target, "SELECT " + HeteroCustomers.TARGET_COLUMNS + " FROM customers")));
+                    new HashSet<>(RowCopierTest.rows(target, "SELECT " + HeteroCustomers.TARGET_COLUMNS + " FROM customers")));
 
             target.execute("UPDATE customers SET last_name = 'Byron', status = 'closed' WHERE first_name = 'Ada King'");
             target.execute("DELETE FROM customers WHERE first_name = 'Cher'");
-            resync.resync("customers", "1", Side.TARGET);
-            resync.resync("customers", "2", Side.TARGET);
+            resync.copy("customers", "1", Side.TARGET);
+            resync.copy("customers", "2", Side.TARGET);
 
-            assertEquals(List.of(List.of(1L, "Ada King Byron", "C", "ada@x")), KeyResyncTest.rows(source,
+            assertEquals(List.of(List.of(1L, "Ada King Byron", "C", "ada@x")), RowCopierTest.rows(source,
                     "SELECT " + HeteroCustomers.SOURCE_COLUMNS + " FROM customer ORDER BY id"));
         }
     }

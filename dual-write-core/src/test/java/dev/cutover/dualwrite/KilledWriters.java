@@ -43,11 +43,11 @@ final class KilledWriters {
     }
 
     static void killRepeatedly(Class<?> writer, TestDatabase source, TestDatabase target, JdbcRetryStore store,
-            KeyResync resync, String sourceRows, String targetRows, long seed) throws Exception {
+            RowCopier resync, String sourceRows, String targetRows, long seed) throws Exception {
         Random random = new Random(seed);
         // One oracle across the kills: the rows carry over from one writer to the next.
         AcknowledgedWriteOracle<Long, Account> oracle = RecordedLedger.newOracle();
-        try (RetryQueue queue = RetryQueue.create(store, ResyncReplayHandler.of(LedgerFixture.MIGRATION, resync),
+        try (RetryQueue queue = RetryQueue.create(store, CopyReplayHandler.of(LedgerFixture.MIGRATION, resync),
                 RetryQueueConfig.custom().pollInterval(Duration.ofMillis(10)).build())) {
             queue.start();
             for (int kill = 1; kill <= KILLS; kill++) {
@@ -74,19 +74,19 @@ final class KilledWriters {
                 assertNull(readFailure.get(), () -> "reading the writer's log failed: " + readFailure.get());
                 assertTrue(queue.drain(Duration.ofSeconds(60)), "the queue did not drain within 60 s");
                 assertEquals(List.of(), queue.parked(10));
-                List<List<Object>> sourceState = KeyResyncTest.rows(source, sourceRows);
-                assertEquals(sourceState, KeyResyncTest.rows(target, targetRows),
+                List<List<Object>> sourceState = RowCopierTest.rows(source, sourceRows);
+                assertEquals(sourceState, RowCopierTest.rows(target, targetRows),
                         "target must equal source after kill " + kill);
                 // Equal is not enough: both must hold what the writers' acknowledged writes left.
                 try {
                     oracle.check(RecordedLedger.accounts(sourceState),
-                            RecordedLedger.accounts(KeyResyncTest.rows(target, targetRows)));
+                            RecordedLedger.accounts(RowCopierTest.rows(target, targetRows)));
                 } catch (AssertionError e) {
                     throw new AssertionError("after kill " + kill + ": " + e.getMessage(), e);
                 }
             }
         }
-        assertFalse(KeyResyncTest.rows(source, sourceRows).isEmpty(), "the writers wrote");
+        assertFalse(RowCopierTest.rows(source, sourceRows).isEmpty(), "the writers wrote");
         assertTrue(oracle.acknowledged() > KILLS, "the oracle saw the writers' acknowledged writes");
     }
 

@@ -43,14 +43,14 @@ class LateIntentTest {
                 CountDownLatch intentStarted = new CountDownLatch(1);
                 CountDownLatch release = new CountDownLatch(1);
                 RetryStore stallingIntents = stallingCoalescedIntents(RetryStore.inMemory(), intentStarted, release);
-                Ledger stalled = Cutover.repository(Ledger.class)
+                Ledger stalled = DualWrite.repository(Ledger.class)
                         .source(JdbcLedger.source(source.dataSource(2)))
                         .target(JdbcLedger.target(target.dataSource(2)))
                         .migration(LedgerFixture.MIGRATION)
                         .flags(fixture.flags)
                         .router(fixture.router)
                         .retryQueue(fixture.queue)
-                        .resync(fixture.resync, "accounts")
+                        .rowCopier(fixture.resync, "accounts")
                         .routingKey("transfer", args -> List.of(args[0], args[1]))
                         .crashSafe(stallingIntents, Duration.ofMillis(100))
                         .build();

@@ -46,7 +46,7 @@ class LateWriteSeenTest {
                     target.dataSource(8), false, Style.DATASOURCE);
             try {
                 AcknowledgedWriteOracle<Long, Account> oracle = RecordedLedger.newOracle();
-                // Two application instances over one flags instance: each has its own KeyResync, so the
+                // Two application instances over one flags instance: each has its own RowCopier, so the
                 // deposit's copy does not queue behind the close's in the same process.
                 Ledger closer = new RecordedLedger(fixture.ledger, oracle);
                 Ledger depositor = new RecordedLedger(fixture.newInstance(), oracle);
@@ -90,7 +90,7 @@ class LateWriteSeenTest {
     }
 
     /**
-     * Holds the first copy that reads a row (KeyResync's locking read of every column) after
+     * Holds the first copy that reads a row (RowCopier's locking read of every column) after
      * {@link #closeOnce()}, on the application's own connection where the DataSource style reads it,
      * until {@link #open()}; every other statement passes.
      */

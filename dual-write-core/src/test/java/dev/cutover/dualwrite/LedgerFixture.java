@@ -19,7 +19,7 @@ import javax.sql.DataSource;
 
 /**
  * A ledger migration wired end to end: source and target databases (target behind {@link Faults}),
- * flags, an in-memory retry-queue draining through {@link ResyncReplayHandler}, and the application's
+ * flags, an in-memory retry-queue draining through {@link CopyReplayHandler}, and the application's
  * {@link Ledger} in one of the two wrapping styles: the repository proxy over two {@link JdbcLedger}s
  * (whose target schema renames the table and columns), or one {@link JdbcLedger} over a
  * {@link CutoverDataSource} (whose SQL runs on either side as written, so the target has the same schema).
@@ -42,8 +42,8 @@ final class LedgerFixture implements AutoCloseable {
     /** The refresh interval of {@link #flags}. */
     static final Duration REFRESH = Duration.ofMillis(10);
     final MigrationFlags flags;
-    final DualWriteStats stats = new DualWriteStats();
-    final KeyResync resync;
+    final DualWriteCounters stats = new DualWriteCounters();
+    final RowCopier resync;
     final RetryQueue queue;
     final ReadRouter router;
     final Ledger ledger;
@@ -54,7 +54,7 @@ final class LedgerFixture implements AutoCloseable {
     /** Whether the proxies copy asynchronously ({@link MirrorMode#ASYNC}); repository style only. */
     private final boolean async;
     /** Every instance's row copier, closed first by {@link #close()}: their asynchronous copiers need the queue and flags. */
-    private final List<KeyResync> resyncs = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<RowCopier> resyncs = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Per-account locks the application's writes take, or null: see the constructor. */
     private final Map<Long, ReentrantLock> accountLocks;
     final Style style;
@@ -113,7 +113,7 @@ final class LedgerFixture implements AutoCloseable {
         this.sourcePool = sourcePool;
         this.faultyTarget = faults.wrap(targetPool);
         this.resync = newResync();
-        this.queue = RetryQueue.create(store, ResyncReplayHandler.of(MIGRATION, resync, flags),
+        this.queue = RetryQueue.create(store, CopyReplayHandler.of(MIGRATION, resync, flags),
                 RetryQueueConfig.custom().workerCount(2).pollInterval(Duration.ofMillis(5))
                         .initialBackoff(Duration.ofMillis(2)).maxBackoff(Duration.ofMillis(50))
                         .maxAttempts(1_000).pendingCacheTtl(Duration.ofMillis(20)).build());
@@ -124,7 +124,7 @@ final class LedgerFixture implements AutoCloseable {
 
     /**
      * Another application instance's proxy over the same databases, flags and queue: it has its own
-     * KeyResync, so only the databases' row locks order its copies against the other instances'.
+     * RowCopier, so only the databases' row locks order its copies against the other instances'.
      */
     Ledger newInstance() {
         return newInstance(newResync());
@@ -155,8 +155,8 @@ final class LedgerFixture implements AutoCloseable {
         return newInstance(newResync(), instanceFlags, instanceRouter);
     }
 
-    private KeyResync newResync() {
-        KeyResync instanceResync = KeyResync.builder(sourcePool, faultyTarget)
+    private RowCopier newResync() {
+        RowCopier instanceResync = RowCopier.builder(sourcePool, faultyTarget)
                 .mapping(style == Style.REPOSITORY ? JdbcLedger.mapping() : JdbcLedger.sameSchemaMapping())
                 .statementTimeout(Duration.ofSeconds(2))
                 .mirrorMode(async ? MirrorMode.ASYNC : MirrorMode.SYNC).build();
@@ -169,31 +169,31 @@ final class LedgerFixture implements AutoCloseable {
         return accountLocks == null ? ledger : ledger.serializedPerAccount(accountLocks);
     }
 
-    private Ledger newInstance(KeyResync instanceResync) {
+    private Ledger newInstance(RowCopier instanceResync) {
         return newInstance(instanceResync, flags, router);
     }
 
-    private Ledger newInstance(KeyResync instanceResync, MigrationFlags instanceFlags, ReadRouter instanceRouter) {
+    private Ledger newInstance(RowCopier instanceResync, MigrationFlags instanceFlags, ReadRouter instanceRouter) {
         if (style == Style.DATASOURCE) {
-            return h2(JdbcLedger.source(Cutover.dataSource(sourcePool, faultyTarget)
+            return h2(JdbcLedger.source(DualWrite.dataSource(sourcePool, faultyTarget)
                     .migration(MIGRATION)
                     .flags(instanceFlags)
                     .router(instanceRouter)
                     .retryQueue(queue)
-                    .resync(instanceResync)
-                    .stats(stats)
+                    .rowCopier(instanceResync)
+                    .counters(stats)
                     .build()));
         }
-        RepositoryBuilder<Ledger> builder = Cutover.repository(Ledger.class)
+        RepositoryBuilder<Ledger> builder = DualWrite.repository(Ledger.class)
                 .source(h2(JdbcLedger.source(sourcePool)))
                 .target(h2(JdbcLedger.target(faultyTarget)))
                 .migration(MIGRATION)
                 .flags(instanceFlags)
                 .router(instanceRouter)
                 .retryQueue(queue)
-                .resync(instanceResync, "accounts")
+                .rowCopier(instanceResync, "accounts")
                 .routingKey("transfer", args -> List.of(args[0], args[1]))
-                .stats(stats);
+                .counters(stats);
         return crashSafe ? builder.crashSafe(store, Duration.ofMillis(100)).build() : builder.build();
     }
 
@@ -256,18 +256,18 @@ final class LedgerFixture implements AutoCloseable {
     }
 
     List<List<Object>> sourceRows() throws SQLException {
-        return KeyResyncTest.rows(source, "SELECT " + SOURCE_COLUMNS + " FROM account ORDER BY id");
+        return RowCopierTest.rows(source, "SELECT " + SOURCE_COLUMNS + " FROM account ORDER BY id");
     }
 
     List<List<Object>> targetRows() throws SQLException {
         return style == Style.REPOSITORY
-                ? KeyResyncTest.rows(target, "SELECT " + TARGET_COLUMNS + " FROM accounts ORDER BY account_id")
-                : KeyResyncTest.rows(target, "SELECT " + SOURCE_COLUMNS + " FROM account ORDER BY id");
+                ? RowCopierTest.rows(target, "SELECT " + TARGET_COLUMNS + " FROM accounts ORDER BY account_id")
+                : RowCopierTest.rows(target, "SELECT " + SOURCE_COLUMNS + " FROM account ORDER BY id");
     }
 
     @Override
     public void close() {
-        resyncs.forEach(KeyResync::close);
+        resyncs.forEach(RowCopier::close);
         queue.close();
         router.close();
         flags.close();

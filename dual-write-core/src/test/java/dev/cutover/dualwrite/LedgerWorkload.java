@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A random concurrent ledger workload against a {@link LedgerFixture}: threads doing opens,
  * deposits, renames, closes, transfers and reads on a few overlapping accounts, each thread through
- * its own application instance (proxy and KeyResync, and with several {@link Plan#instances} its own
+ * its own application instance (proxy and RowCopier, and with several {@link Plan#instances} its own
  * flags too), target faults, optional network cuts and stalls of the target, and a walk among the
  * dual-write stages; then faults stop, the queue drains, and both sides must hold exactly what the
  * acknowledged writes leave ({@link AcknowledgedWriteOracle}), not merely equal rows.

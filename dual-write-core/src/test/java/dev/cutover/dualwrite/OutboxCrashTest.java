@@ -23,7 +23,7 @@ class OutboxCrashTest {
             JdbcLedger.createSameTables(source, target);
             JdbcRetryStore store = RetryStore.jdbc(source.dataSource(4), CrashSafeTest.QUEUE_PREFIX);
             store.createTables();
-            KeyResync resync = KeyResync.builder(source.dataSource(4), target.dataSource(4))
+            RowCopier resync = RowCopier.builder(source.dataSource(4), target.dataSource(4))
                     .mapping(JdbcLedger.sameSchemaMapping()).build();
             String rows = "SELECT " + LedgerFixture.SOURCE_COLUMNS + " FROM account ORDER BY id";
             KilledWriters.killRepeatedly(CrashingJdbcWriter.class, source, target, store, resync, rows, rows, 11);

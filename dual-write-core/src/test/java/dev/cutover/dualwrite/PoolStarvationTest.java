@@ -57,18 +57,18 @@ class PoolStarvationTest {
             DataSource targetPool = target.defaultPool(POOL);
             JdbcRetryStore store = RetryStore.jdbc(appPool, "cutover_");
             store.createTables();
-            KeyResync resync = KeyResync.builder(appPool, targetPool)
+            RowCopier resync = RowCopier.builder(appPool, targetPool)
                     .mapping(TableMapping.builder("entries").sourceTable("entry").key("id", Long.class)
                             .column("owner_id").column("amount").build())
                     .build();
             MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).declare(MIGRATION).build();
             flags.forceMoveTo(MIGRATION, Stage.DUAL_WRITE, "test", "test");
-            try (RetryQueue queue = RetryQueue.create(store, ResyncReplayHandler.of(MIGRATION, resync, flags),
+            try (RetryQueue queue = RetryQueue.create(store, CopyReplayHandler.of(MIGRATION, resync, flags),
                             RetryQueueConfig.custom().build());
                     ReadRouter router = ReadRouter.builder(flags, MIGRATION).build()) {
                 queue.start();
-                CutoverDataSource app = Cutover.dataSource(appPool, targetPool).migration(MIGRATION).flags(flags)
-                        .router(router).retryQueue(queue).resync(resync).build();
+                CutoverDataSource app = DualWrite.dataSource(appPool, targetPool).migration(MIGRATION).flags(flags)
+                        .router(router).retryQueue(queue).rowCopier(resync).build();
 
                 Set<Long> acknowledged = java.util.concurrent.ConcurrentHashMap.newKeySet();
                 ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();

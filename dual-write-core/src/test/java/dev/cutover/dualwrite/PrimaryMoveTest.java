@@ -75,22 +75,22 @@ class PrimaryMoveTest {
         Instance(FlagStore flagStore, RetryStore retryStore, DataSource source, DataSource target,
                 LedgerFixture.Style style, Duration refresh, Duration pause) {
             flags = MigrationFlags.builder(flagStore).refreshInterval(refresh).handoverPause(pause).build();
-            KeyResync resync = KeyResync.builder(source, target)
+            RowCopier resync = RowCopier.builder(source, target)
                     .mapping(style == LedgerFixture.Style.REPOSITORY ? JdbcLedger.mapping() : JdbcLedger.sameSchemaMapping())
                     .statementTimeout(Duration.ofSeconds(2)).build();
-            queue = RetryQueue.create(retryStore, ResyncReplayHandler.of(MIGRATION, resync, flags),
+            queue = RetryQueue.create(retryStore, CopyReplayHandler.of(MIGRATION, resync, flags),
                     RetryQueueConfig.custom().workerCount(2).pollInterval(Duration.ofMillis(5))
                             .initialBackoff(Duration.ofMillis(2)).maxBackoff(Duration.ofMillis(50))
                             .maxAttempts(1_000).pendingCacheTtl(Duration.ofMillis(20)).build());
             queue.start();
             router = ReadRouter.builder(flags, MIGRATION).build();
             if (style == LedgerFixture.Style.DATASOURCE) {
-                ledger = JdbcLedger.source(Cutover.dataSource(source, target).migration(MIGRATION).flags(flags)
-                        .router(router).retryQueue(queue).resync(resync).build());
+                ledger = JdbcLedger.source(DualWrite.dataSource(source, target).migration(MIGRATION).flags(flags)
+                        .router(router).retryQueue(queue).rowCopier(resync).build());
             } else {
-                ledger = Cutover.repository(Ledger.class).source(JdbcLedger.source(source))
+                ledger = DualWrite.repository(Ledger.class).source(JdbcLedger.source(source))
                         .target(JdbcLedger.target(target)).migration(MIGRATION).flags(flags).router(router)
-                        .retryQueue(queue).resync(resync, "accounts")
+                        .retryQueue(queue).rowCopier(resync, "accounts")
                         .routingKey("transfer", args -> List.of(args[0], args[1])).build();
             }
         }
@@ -218,7 +218,7 @@ class PrimaryMoveTest {
 
     private static Map<Long, Long> balances(TestDatabase db, String sql) throws SQLException {
         Map<Long, Long> balances = new HashMap<>();
-        for (List<Object> row : KeyResyncTest.rows(db, sql)) {
+        for (List<Object> row : RowCopierTest.rows(db, sql)) {
             balances.put(((Number) row.get(0)).longValue(), ((Number) row.get(1)).longValue());
         }
         return balances;

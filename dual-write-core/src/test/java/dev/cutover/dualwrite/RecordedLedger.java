@@ -52,7 +52,7 @@ final class RecordedLedger implements Ledger {
     static Map<Long, Account> accounts(List<List<Object>> rows) {
         Map<Long, Account> accounts = new LinkedHashMap<>();
         for (List<Object> row : rows) {
-            if (!"null".equals(row.get(4))) { // KeyResyncTest.rows reads NULL as "null"
+            if (!"null".equals(row.get(4))) { // RowCopierTest.rows reads NULL as "null"
                 throw new AssertionError("the ledger never writes a note, but row " + row + " has one");
             }
             accounts.put(((Number) row.get(0)).longValue(), new Account(true, (String) row.get(1),

@@ -49,16 +49,16 @@ class RefusedEnqueueTest {
             AtomicBoolean refuse = new AtomicBoolean();
             RetryStore failing = refusingEnqueues(refuse, "simulated: Deadlock found when trying to get lock");
             fixture.moveTo(Stage.DUAL_WRITE);
-            KeyResync oneKey = KeyResync.builder(sourcePool, heldTarget).mapping(JdbcLedger.mapping())
+            RowCopier oneKey = RowCopier.builder(sourcePool, heldTarget).mapping(JdbcLedger.mapping())
                     .mirrorMode(MirrorMode.ASYNC).asyncBacklog(1).build();
-            try (RetryQueue queue = RetryQueue.create(failing, ResyncReplayHandler.of(LedgerFixture.MIGRATION, oneKey),
+            try (RetryQueue queue = RetryQueue.create(failing, CopyReplayHandler.of(LedgerFixture.MIGRATION, oneKey),
                     RetryQueueConfig.custom().pollInterval(Duration.ofMillis(10)).build())) {
-                Ledger ledger = Cutover.repository(Ledger.class)
+                Ledger ledger = DualWrite.repository(Ledger.class)
                         .source(JdbcLedger.source(sourcePool)).target(JdbcLedger.target(heldTarget))
                         .migration(LedgerFixture.MIGRATION).flags(fixture.flags).router(fixture.router)
-                        .retryQueue(queue).resync(oneKey, "accounts")
+                        .retryQueue(queue).rowCopier(oneKey, "accounts")
                         .routingKey("transfer", args -> List.of(args[0], args[1]))
-                        .stats(fixture.stats).build();
+                        .counters(fixture.stats).build();
                 ledger.open(100, "warm-up");
                 assertTrue(fixture.awaitAsyncCopies(Duration.ofSeconds(30)), "the warm-up write is copied");
                 hold.set(true);
@@ -108,15 +108,15 @@ class RefusedEnqueueTest {
             AtomicBoolean refuse = new AtomicBoolean();
             RetryStore failing = refusingEnqueues(refuse, "simulated: the retry table is unreachable");
             fixture.moveTo(Stage.DUAL_WRITE);
-            KeyResync resync = KeyResync.builder(sourcePool, cutTarget).mapping(JdbcLedger.mapping()).build();
-            try (RetryQueue queue = RetryQueue.create(failing, ResyncReplayHandler.of(LedgerFixture.MIGRATION, resync),
+            RowCopier resync = RowCopier.builder(sourcePool, cutTarget).mapping(JdbcLedger.mapping()).build();
+            try (RetryQueue queue = RetryQueue.create(failing, CopyReplayHandler.of(LedgerFixture.MIGRATION, resync),
                     RetryQueueConfig.custom().pollInterval(Duration.ofMillis(10)).build())) {
-                Ledger ledger = Cutover.repository(Ledger.class)
+                Ledger ledger = DualWrite.repository(Ledger.class)
                         .source(JdbcLedger.source(sourcePool)).target(JdbcLedger.target(cutTarget))
                         .migration(LedgerFixture.MIGRATION).flags(fixture.flags).router(fixture.router)
-                        .retryQueue(queue).resync(resync, "accounts")
+                        .retryQueue(queue).rowCopier(resync, "accounts")
                         .routingKey("transfer", args -> List.of(args[0], args[1]))
-                        .stats(fixture.stats).build();
+                        .counters(fixture.stats).build();
                 ledger.open(1, "owner1");
                 cut.set(true);
                 refuse.set(true);

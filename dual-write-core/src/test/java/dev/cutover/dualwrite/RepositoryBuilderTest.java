@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** build() classifies every method once and rejects what it cannot wrap, naming the method and the fix. */
 class RepositoryBuilderTest {
     private static TestDatabase db;
-    private static KeyResync resync;
+    private static RowCopier resync;
     private static MigrationFlags flags;
     private static RetryQueue queue;
     private static ReadRouter router;
@@ -37,7 +37,7 @@ class RepositoryBuilderTest {
     static void setUp() {
         db = TestDatabases.create(Engine.H2, "builder");
         db.execute("CREATE TABLE customer (id BIGINT PRIMARY KEY, name VARCHAR(40))");
-        resync = KeyResync.builder(db.dataSource(1), db.dataSource(1))
+        resync = RowCopier.builder(db.dataSource(1), db.dataSource(1))
                 .mapping(TableMapping.builder("customers").sourceTable("customer").key("id", Long.class).column("name").build())
                 .build();
         flags = MigrationFlags.builder(FlagStore.inMemory()).build();
@@ -91,8 +91,8 @@ class RepositoryBuilderTest {
     }
 
     private static <T> RepositoryBuilder<T> builder(Class<T> type, T dao) {
-        return Cutover.repository(type).source(dao).target(dao).migration("customers").flags(flags)
-                .router(router).retryQueue(queue).resync(resync, "customers");
+        return DualWrite.repository(type).source(dao).target(dao).migration("customers").flags(flags)
+                .router(router).retryQueue(queue).rowCopier(resync, "customers");
     }
 
     @Test
@@ -113,7 +113,7 @@ class RepositoryBuilderTest {
         lines.sort(null);
         assertEquals(List.of(
                 "KeylessDao.confused(long) is both @Read and @Write: keep one",
-                "KeylessDao.order(long) writes entity 'orders', which the KeyResync does not map: add its TableMapping"
+                "KeylessDao.order(long) writes entity 'orders', which the RowCopier does not map: add its TableMapping"
                         + " or fix @Write(entity)",
                 "KeylessDao.touch(long,long) has @RoutingKey on more than one parameter: keep it on the one that names"
                         + " the row, or register routingKey(\"touch\", args -> ...)",
@@ -125,11 +125,11 @@ class RepositoryBuilderTest {
     @Test
     void build_namesMissingParts() {
         RepositoryDefinitionException e = assertThrows(RepositoryDefinitionException.class,
-                () -> Cutover.repository(NotesDao.class).build());
+                () -> DualWrite.repository(NotesDao.class).build());
         assertEquals("Cannot wrap " + NotesDao.class.getName() + ":\n  missing source(dao)\n  missing target(dao)\n"
                 + "  missing migration(name)\n  missing flags(migrationFlags)\n"
-                + "  NotesDao.put(String,String) is a write: call resync(keyResync, entity) so that its rows can be mirrored\n"
-                + "  NotesDao.putAll(List) is a write: call resync(keyResync, entity) so that its rows can be mirrored\n"
+                + "  NotesDao.put(String,String) is a write: call rowCopier(rowCopier, entity) so that its rows can be mirrored\n"
+                + "  NotesDao.putAll(List) is a write: call rowCopier(rowCopier, entity) so that its rows can be mirrored\n"
                 + "  NotesDao has reads: call router(readRouter)\n"
                 + "  NotesDao has writes: call retryQueue(queue)", sortedLines(e.getMessage()));
     }
@@ -148,7 +148,7 @@ class RepositoryBuilderTest {
     void repository_rejectsAClass() {
         assertEquals(NoOpCustomerDao.class.getName() + " is not an interface: Cutover wraps repository"
                 + " interfaces; declare the DAO's methods in an interface and wrap that",
-                assertThrows(CutoverConfigurationException.class, () -> Cutover.repository(NoOpCustomerDao.class)).getMessage());
+                assertThrows(CutoverConfigurationException.class, () -> DualWrite.repository(NoOpCustomerDao.class)).getMessage());
     }
 
     /** In every stage: a write of one side only needs no key text, but its key is checked all the same. */
@@ -213,8 +213,8 @@ class RepositoryBuilderTest {
                 return "target " + id;
             }
         };
-        NotesDao notes = Cutover.repository(NotesDao.class).source(new RecordingNotes()).target(target)
-                .migration("customers").flags(flags).router(router).retryQueue(queue).resync(resync, "customers")
+        NotesDao notes = DualWrite.repository(NotesDao.class).source(new RecordingNotes()).target(target)
+                .migration("customers").flags(flags).router(router).retryQueue(queue).rowCopier(resync, "customers")
                 .targetRead("overridden", args -> new Object[] {(Long) args[0] + 100}, result -> ((String) result).toUpperCase())
                 .build();
         NotesDao wrongArity = builder(NotesDao.class, target).targetRead("overridden", args -> new Object[0], r -> r).build();

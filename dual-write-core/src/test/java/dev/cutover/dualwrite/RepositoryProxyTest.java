@@ -101,9 +101,9 @@ class RepositoryProxyTest {
 
     @Test
     void objectMethods_behaveLikeAnIdentityObject() {
-        Ledger other = Cutover.repository(Ledger.class).source(JdbcLedger.source(source.dataSource(1)))
+        Ledger other = DualWrite.repository(Ledger.class).source(JdbcLedger.source(source.dataSource(1)))
                 .target(JdbcLedger.target(target.dataSource(1))).migration("ledger").flags(fixture.flags)
-                .router(fixture.router).retryQueue(fixture.queue).resync(fixture.resync, "accounts")
+                .router(fixture.router).retryQueue(fixture.queue).rowCopier(fixture.resync, "accounts")
                 .routingKey("transfer", args -> List.of(args[0], args[1])).build();
         assertEquals(ledger, ledger);
         assertNotEquals(ledger, other);

@@ -45,15 +45,15 @@ class SequenceHandoverTest {
             for (TestDatabase db : List.of(source, target)) {
                 db.execute("CREATE TABLE item (id " + idColumn + ", name VARCHAR(40) NOT NULL)");
             }
-            KeyResync resync = KeyResync.builder(source.dataSource(4), target.dataSource(4))
+            RowCopier resync = RowCopier.builder(source.dataSource(4), target.dataSource(4))
                     .mapping(TableMapping.builder("items").sourceTable("item").key("id", Long.class).column("name").build())
                     .build();
-            try (RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), ResyncReplayHandler.of("items", resync, flags),
+            try (RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), CopyReplayHandler.of("items", resync, flags),
                     RetryQueueConfig.ofDefaults());
                     ReadRouter router = ReadRouter.builder(flags, "items").build()) {
                 queue.start();
-                DataSource app = Cutover.dataSource(source.dataSource(4), target.dataSource(4)).migration("items")
-                        .flags(flags).router(router).retryQueue(queue).resync(resync).build();
+                DataSource app = DualWrite.dataSource(source.dataSource(4), target.dataSource(4)).migration("items")
+                        .flags(flags).router(router).retryQueue(queue).rowCopier(resync).build();
                 flags.forceMoveTo("items", Stage.SHIFT_READS, "test", "test");
                 insert(app, "a");
                 insert(app, "b");
@@ -91,16 +91,16 @@ class SequenceHandoverTest {
                 db.execute("CREATE TABLE orders (id BIGINT PRIMARY KEY, name VARCHAR(40) NOT NULL)");
                 db.execute("CREATE SEQUENCE orders_seq START WITH 1 INCREMENT BY 50");
             }
-            KeyResync resync = KeyResync.builder(source.dataSource(4), target.dataSource(4))
+            RowCopier resync = RowCopier.builder(source.dataSource(4), target.dataSource(4))
                     .mapping(TableMapping.builder("orders").sourceTable("orders").key("id", Long.class).column("name")
                             .build())
                     .build();
-            try (RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), ResyncReplayHandler.of("orders", resync, flags),
+            try (RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), CopyReplayHandler.of("orders", resync, flags),
                     RetryQueueConfig.ofDefaults());
                     ReadRouter router = ReadRouter.builder(flags, "orders").build()) {
                 queue.start();
-                DataSource app = Cutover.dataSource(source.dataSource(4), target.dataSource(4)).migration("orders")
-                        .flags(flags).router(router).retryQueue(queue).resync(resync).build();
+                DataSource app = DualWrite.dataSource(source.dataSource(4), target.dataSource(4)).migration("orders")
+                        .flags(flags).router(router).retryQueue(queue).rowCopier(resync).build();
                 flags.forceMoveTo("orders", Stage.SHIFT_READS, "test", "test");
                 long firstBlock = nextValue(engine, source);
                 long secondBlock = nextValue(engine, source);
@@ -135,16 +135,16 @@ class SequenceHandoverTest {
                 db.execute("CREATE SEQUENCE orders_seq START WITH 1 INCREMENT BY 50");
             }
             DataSource targetPool = target.dataSourceVia(forwarder, 4);
-            KeyResync resync = KeyResync.builder(source.dataSource(4), targetPool)
+            RowCopier resync = RowCopier.builder(source.dataSource(4), targetPool)
                     .mapping(TableMapping.builder("orders").sourceTable("orders").key("id", Long.class).column("name")
                             .build())
                     .build();
-            try (RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), ResyncReplayHandler.of("orders", resync, flags),
+            try (RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), CopyReplayHandler.of("orders", resync, flags),
                     RetryQueueConfig.ofDefaults());
                     ReadRouter router = ReadRouter.builder(flags, "orders").build()) {
                 queue.start();
-                DataSource app = Cutover.dataSource(source.dataSource(4), targetPool).migration("orders")
-                        .flags(flags).router(router).retryQueue(queue).resync(resync).build();
+                DataSource app = DualWrite.dataSource(source.dataSource(4), targetPool).migration("orders")
+                        .flags(flags).router(router).retryQueue(queue).rowCopier(resync).build();
                 flags.forceMoveTo("orders", Stage.TARGET_PRIMARY, "test", "test");
                 insert(app, 1, "on the target");
 
@@ -153,7 +153,7 @@ class SequenceHandoverTest {
                 insert(app, 2, "on the source, the target still cut");
 
                 assertEquals(List.of(List.of(1L, "on the target"), List.of(2L, "on the source, the target still cut")),
-                        KeyResyncTest.rows(source, "SELECT id, name FROM orders ORDER BY id").stream()
+                        RowCopierTest.rows(source, "SELECT id, name FROM orders ORDER BY id").stream()
                                 .map(row -> List.<Object>of(((Number) row.get(0)).longValue(), row.get(1))).toList());
             }
         }
@@ -161,7 +161,7 @@ class SequenceHandoverTest {
 
     private static long nextValue(Engine engine, TestDatabase db) throws SQLException {
         String sql = engine == Engine.POSTGRESQL ? "SELECT nextval('orders_seq')" : "SELECT NEXT VALUE FOR orders_seq";
-        return ((Number) KeyResyncTest.rows(db, sql).get(0).get(0)).longValue();
+        return ((Number) RowCopierTest.rows(db, sql).get(0).get(0)).longValue();
     }
 
     private static void insert(DataSource app, long id, String name) throws SQLException {
@@ -182,7 +182,7 @@ class SequenceHandoverTest {
     }
 
     private static List<List<Object>> rows(TestDatabase db) throws SQLException {
-        return KeyResyncTest.rows(db, "SELECT id, name FROM item ORDER BY id").stream()
+        return RowCopierTest.rows(db, "SELECT id, name FROM item ORDER BY id").stream()
                 .map(row -> List.<Object>of(((Number) row.get(0)).longValue(), row.get(1))).toList();
     }
 }

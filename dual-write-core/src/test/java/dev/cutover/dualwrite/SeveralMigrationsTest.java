@@ -116,21 +116,21 @@ class SeveralMigrationsTest {
     private Instance instance(FlagStore flagStore, RetryStore retryStore, DataSource sourcePool, DataSource targetPool) {
         MigrationFlags flags = closing(MigrationFlags.builder(flagStore).refreshInterval(REFRESH).handoverPause(PAUSE)
                 .maxHandoverWait(Duration.ofSeconds(10)).build());
-        KeyResync ledger = KeyResync.builder(sourcePool, targetPool).mapping(accounts())
+        RowCopier ledger = RowCopier.builder(sourcePool, targetPool).mapping(accounts())
                 .statementTimeout(Duration.ofSeconds(2)).build();
-        KeyResync stock = KeyResync.builder(sourcePool, targetPool).mapping(items())
+        RowCopier stock = RowCopier.builder(sourcePool, targetPool).mapping(items())
                 .statementTimeout(Duration.ofSeconds(2)).build();
         RetryQueue queue = closing(RetryQueue.create(retryStore,
-                ResyncReplayHandler.of(Map.of("ledger", ledger, "stock", stock), flags),
+                CopyReplayHandler.of(Map.of("ledger", ledger, "stock", stock), flags),
                 RetryQueueConfig.custom().workerCount(2).pollInterval(Duration.ofMillis(5))
                         .initialBackoff(Duration.ofMillis(2)).maxBackoff(Duration.ofMillis(50)).maxAttempts(1_000)
                         .pendingCacheTtl(Duration.ofMillis(20)).build()));
         queue.start();
         ReadRouter ledgerRouter = closing(ReadRouter.builder(flags, "ledger").build());
         ReadRouter stockRouter = closing(ReadRouter.builder(flags, "stock").build());
-        return new Instance(flags, queue, Cutover.dataSource(sourcePool, targetPool).migration("ledger").flags(flags)
-                .router(ledgerRouter).retryQueue(queue).resync(ledger)
-                .addMigration("stock", stockRouter, stock, new DualWriteStats()).passThrough("audit_log").build());
+        return new Instance(flags, queue, DualWrite.dataSource(sourcePool, targetPool).migration("ledger").flags(flags)
+                .router(ledgerRouter).retryQueue(queue).rowCopier(ledger)
+                .addMigration("stock", stockRouter, stock, new DualWriteCounters()).passThrough("audit_log").build());
     }
 
     private static void sleep(long millis) {
@@ -378,12 +378,12 @@ class SeveralMigrationsTest {
         DataSource targetPool = target.dataSource(4);
         JdbcRetryStore store = RetryStore.jdbc(source.dataSource(2), "outbox_");
         store.createTables();
-        CutoverDataSource withOutbox = Cutover.dataSource(sourcePool, targetPool).migration("ledger").flags(flags)
+        CutoverDataSource withOutbox = DualWrite.dataSource(sourcePool, targetPool).migration("ledger").flags(flags)
                 .router(closing(ReadRouter.builder(flags, "ledger").build())).retryQueue(queue)
-                .resync(KeyResync.builder(sourcePool, targetPool).mapping(accounts()).build())
+                .rowCopier(RowCopier.builder(sourcePool, targetPool).mapping(accounts()).build())
                 .addMigration("stock", closing(ReadRouter.builder(flags, "stock").build()),
-                        KeyResync.builder(sourcePool, targetPool).mapping(items()).build(), new DualWriteStats())
-                .transactionalOutbox(store, Duration.ofMinutes(10)).build();
+                        RowCopier.builder(sourcePool, targetPool).mapping(items()).build(), new DualWriteCounters())
+                .crashSafe(store, Duration.ofMinutes(10)).build();
         target.execute("ALTER TABLE account RENAME TO account_away", "ALTER TABLE stock RENAME TO stock_away");
 
         try (Connection c = withOutbox.getConnection(); Statement s = c.createStatement()) {
@@ -395,7 +395,7 @@ class SeveralMigrationsTest {
         }
 
         assertEquals(List.of(List.of("ledger", "1", 1L), List.of("stock", "1", 1L), List.of("stock", "2", 1L)),
-                KeyResyncTest.rows(source, "SELECT migration, routing_key, COUNT(*) FROM outbox_retry_entry"
+                RowCopierTest.rows(source, "SELECT migration, routing_key, COUNT(*) FROM outbox_retry_entry"
                         + " GROUP BY migration, routing_key ORDER BY migration, routing_key"));
     }
 
@@ -404,13 +404,13 @@ class SeveralMigrationsTest {
         start(Engine.POSTGRESQL);
         DataSource sourcePool = source.dataSource(2);
         DataSource targetPool = target.dataSource(2);
-        KeyResync twice = KeyResync.builder(sourcePool, targetPool).mapping(accounts()).build();
+        RowCopier twice = RowCopier.builder(sourcePool, targetPool).mapping(accounts()).build();
         ReadRouter router = closing(ReadRouter.builder(flags, "other").build());
         CutoverConfigurationException refused = assertThrows(CutoverConfigurationException.class,
-                () -> Cutover.dataSource(sourcePool, targetPool).migration("ledger").flags(flags)
+                () -> DualWrite.dataSource(sourcePool, targetPool).migration("ledger").flags(flags)
                         .router(closing(ReadRouter.builder(flags, "ledger").build())).retryQueue(queue)
-                        .resync(KeyResync.builder(sourcePool, targetPool).mapping(accounts()).build())
-                        .addMigration("other", router, twice, new DualWriteStats()).build());
+                        .rowCopier(RowCopier.builder(sourcePool, targetPool).mapping(accounts()).build())
+                        .addMigration("other", router, twice, new DualWriteCounters()).build());
         assertTrue(refused.getMessage().contains("table account is mapped by migration ledger and by migration other"),
                 refused.getMessage());
     }
@@ -456,16 +456,16 @@ class SeveralMigrationsTest {
     }
 
     private static long count(TestDatabase db, String table) throws SQLException {
-        return ((Number) KeyResyncTest.rows(db, "SELECT COUNT(*) FROM " + table).get(0).get(0)).longValue();
+        return ((Number) RowCopierTest.rows(db, "SELECT COUNT(*) FROM " + table).get(0).get(0)).longValue();
     }
 
     /** Every row of both tables, as {@code a<id>} and {@code s<sku>}. */
     private static Map<String, Long> states(TestDatabase db) throws SQLException {
         Map<String, Long> states = new LinkedHashMap<>();
-        for (List<Object> row : KeyResyncTest.rows(db, "SELECT id, balance FROM account ORDER BY id")) {
+        for (List<Object> row : RowCopierTest.rows(db, "SELECT id, balance FROM account ORDER BY id")) {
             states.put("a" + row.get(0), ((Number) row.get(1)).longValue());
         }
-        for (List<Object> row : KeyResyncTest.rows(db, "SELECT sku, qty FROM stock ORDER BY sku")) {
+        for (List<Object> row : RowCopierTest.rows(db, "SELECT sku, qty FROM stock ORDER BY sku")) {
             states.put("s" + row.get(0), ((Number) row.get(1)).longValue());
         }
         return new HashMap<>(states);

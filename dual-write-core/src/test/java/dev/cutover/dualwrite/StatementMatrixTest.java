@@ -259,21 +259,21 @@ class StatementMatrixTest {
             create(target);
             DataSource sourcePool = source.dataSource(4);
             DataSource targetPool = target.dataSource(4);
-            KeyResync resync = KeyResync.builder(sourcePool, targetPool)
+            RowCopier resync = RowCopier.builder(sourcePool, targetPool)
                     .mapping(TableMapping.builder("stock").sourceTable("stock").key("id", Long.class)
                             .column("sku").column("qty").build())
                     .mapping(TableMapping.builder("orders").sourceTable("orders").key("id", Long.class)
                             .column("item").column("qty").build())
                     .build();
-            DualWriteStats stats = new DualWriteStats();
-            try (RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), ResyncReplayHandler.of(MIGRATION, resync),
+            DualWriteCounters stats = new DualWriteCounters();
+            try (RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), CopyReplayHandler.of(MIGRATION, resync),
                     RetryQueueConfig.custom().pollInterval(Duration.ofMillis(5)).build());
                     ReadRouter router = ReadRouter.builder(flags, MIGRATION).build();
                     Connection sourcePlain = source.connect();
                     Connection targetPlain = target.connect()) {
                 queue.start();
-                CutoverDataSource dataSource = Cutover.dataSource(sourcePool, targetPool).migration(MIGRATION).flags(flags)
-                        .router(router).retryQueue(queue).resync(resync).stats(stats).passThrough("audit").build();
+                CutoverDataSource dataSource = DualWrite.dataSource(sourcePool, targetPool).migration(MIGRATION).flags(flags)
+                        .router(router).retryQueue(queue).rowCopier(resync).counters(stats).passThrough("audit").build();
                 Map<String, List<String>> seedSource = reset(sourcePlain, true);
                 Map<String, List<String>> seedTarget = reset(targetPlain, true);
                 for (Stage stage : STAGES) {

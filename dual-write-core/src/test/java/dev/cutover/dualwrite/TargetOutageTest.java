@@ -43,7 +43,7 @@ class TargetOutageTest {
     private static final int THREADS = 4;
     private static final int ACCOUNTS = 50;
     private static final boolean LONG = Boolean.getBoolean("cutover.soak.longOutages");
-    /** The fixture's KeyResync: statement timeout 2 s, so a copy budget of 2 s. */
+    /** The fixture's RowCopier: statement timeout 2 s, so a copy budget of 2 s. */
     private static final Duration BUDGET = Duration.ofSeconds(2);
     /** Scheduling noise on a busy two-core machine, on top of the budget. */
     private static final Duration MARGIN = Duration.ofSeconds(1);

@@ -88,7 +88,7 @@ class TemporalCopyProperties {
                     DataSource sourcePool = source.dataSource(2);
                     DataSource targetPool = target.dataSource(2);
                     try {
-                        KeyResync resync = KeyResync.builder(sourcePool, targetPool).mapping(mapping).build();
+                        RowCopier resync = RowCopier.builder(sourcePool, targetPool).mapping(mapping).build();
                         long base = 100_000L * zoneIndex;
                         Map<Long, Row> forward = new LinkedHashMap<>();
                         Map<Long, Row> backward = new LinkedHashMap<>();
@@ -100,10 +100,10 @@ class TemporalCopyProperties {
                         insert(source, forward, instants);
                         insert(target, backward, instants);
                         for (Long id : forward.keySet()) {
-                            resync.resync("moments", id.toString(), Side.SOURCE);
+                            resync.copy("moments", id.toString(), Side.SOURCE);
                         }
                         for (Long id : backward.keySet()) {
-                            resync.resync("moments", id.toString(), Side.TARGET);
+                            resync.copy("moments", id.toString(), Side.TARGET);
                         }
                         String context = "zone " + zone + ", seed " + seed + ", ";
                         assertSame(forward, read(target, base, 0, instants), context + "source -> target");
@@ -140,7 +140,7 @@ class TemporalCopyProperties {
             TimeZone original = TimeZone.getDefault();
             TimeZone.setDefault(TimeZone.getTimeZone("Europe/Berlin"));
             try {
-                KeyResync.builder(source.dataSource(1), target.dataSource(1)).mapping(mapping).build().resync("stamps", "1");
+                RowCopier.builder(source.dataSource(1), target.dataSource(1)).mapping(mapping).build().copy("stamps", "1");
             } finally {
                 TimeZone.setDefault(original);
             }
@@ -171,9 +171,9 @@ class TemporalCopyProperties {
             source.execute("INSERT INTO span VALUES (1, '-01:00:00.5', 2021), (2, '838:59:59', NULL), (3, NULL, 1999)");
             TableMapping mapping = TableMapping.builder("spans").sourceTable("span").key("id", Long.class).column("t").column("y")
                     .build();
-            KeyResync resync = KeyResync.builder(source.dataSource(1), target.dataSource(1)).mapping(mapping).build();
+            RowCopier resync = RowCopier.builder(source.dataSource(1), target.dataSource(1)).mapping(mapping).build();
             for (String key : List.of("1", "2", "3")) {
-                resync.resync("spans", key);
+                resync.copy("spans", key);
             }
             List<String> copied = new ArrayList<>();
             try (Connection c = target.connect(); Statement s = c.createStatement();

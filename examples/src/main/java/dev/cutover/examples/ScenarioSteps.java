@@ -5,7 +5,7 @@ import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Stage;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.router.ReadRouter;
-import dev.cutover.router.ReadRouterStats;
+import dev.cutover.router.ReadRouterCounts;
 import dev.cutover.verifier.VerificationReport;
 import java.io.PrintStream;
 import java.sql.Connection;
@@ -41,13 +41,13 @@ public final class ScenarioSteps {
      * Shadow comparisons finish off the request thread; waits (10 s at most) until the given number did.
      *
      * @param router the router that shadowed the reads
-     * @param reads how many shadow reads to wait for the end of (see {@link ReadRouterStats#shadowReadsEnded()})
+     * @param reads how many shadow reads to wait for the end of (see {@link ReadRouterCounts#shadowReadsEnded()})
      * @throws InterruptedException if interrupted while waiting
      */
     public static void awaitShadowReads(ReadRouter router, long reads) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (System.nanoTime() < deadline) {
-            ReadRouterStats stats = router.stats();
+            ReadRouterCounts stats = router.counts();
             if (stats.shadowReadsEnded() >= reads) {
                 return;
             }
@@ -114,11 +114,11 @@ public final class ScenarioSteps {
      */
     public static long readEveryKey(PrintStream out, ReadRouter router, int keys, String rows, KeyRead read)
             throws SQLException {
-        ReadRouterStats before = router.stats();
+        ReadRouterCounts before = router.counts();
         for (long id = 1; id <= keys; id++) {
             read.read(id);
         }
-        ReadRouterStats after = router.stats();
+        ReadRouterCounts after = router.counts();
         out.printf(Locale.ROOT, "  read %d %s: %d answered by the target, %d by the source%n", keys, rows,
                 after.targetReads() - before.targetReads(), after.sourceReads() - before.sourceReads());
         return keys;

@@ -9,7 +9,7 @@ import java.util.Objects;
 /**
  * A read whose source and target answers differed.
  *
- * <p>Values in {@link #differences()} are {@link Difference#MASK masked} unless the router was
+ * <p>Values in {@link #differences()} are {@link ValueDifference#MASK masked} unless the router was
  * configured with {@link ReadRouterConfig.Builder#revealValues(boolean) revealValues(true)}; the
  * paths are always given.
  *
@@ -22,7 +22,7 @@ import java.util.Objects;
  * @param at when the comparison finished
  */
 public record MismatchEvent(String migration, String operation, String routingKey, Side servedSide,
-                            List<Difference> differences, boolean valuesRevealed, Instant at) {
+                            List<ValueDifference> differences, boolean valuesRevealed, Instant at) {
     /**
      * Checks and copies the fields.
      *
@@ -45,7 +45,7 @@ public record MismatchEvent(String migration, String operation, String routingKe
 
     /** @return the differing paths, in the order the comparator reported them */
     public List<String> paths() {
-        return differences.stream().map(Difference::path).toList();
+        return differences.stream().map(ValueDifference::path).toList();
     }
 
     /**

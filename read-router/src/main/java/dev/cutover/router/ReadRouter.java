@@ -74,15 +74,15 @@ import org.slf4j.LoggerFactory;
  * {@link ReadRouterConfig.ShadowReads#shadowThreads()} + {@link ReadRouterConfig.ShadowReads#shadowQueueCapacity()} shadow
  * reads are admitted and unfinished at once, and once that backlog passes half the limit a growing
  * share of the drawn reads is not shadowed at all. Those are counted as
- * {@linkplain ReadRouterStats#shadowThrottled() throttled}, and the back-pressure state is reported
- * ({@link ReadRouterStats#shadowBackPressure()}, and a WARN line when it starts and ends) until the
+ * {@linkplain ReadRouterCounts#shadowThrottled() throttled}, and the back-pressure state is reported
+ * ({@link ReadRouterCounts#shadowBackPressure()}, and a WARN line when it starts and ends) until the
  * backlog has drained. Shadow reads have no time limit of the router's: a hung one holds its shadow
  * thread and back-pressure lowers the shadow share. Reads the target answered are compared at
  * {@link ReadRouterConfig.ShadowReads#targetServedComparePercent()} when set.
  *
  * <p>A comparison is meaningful only while both sides are written: one that would start, or confirm a
  * difference, after the stage stopped writing both sides (for instance {@code TARGET_PRIMARY} moved
- * to {@code TARGET_ONLY} while it waited) is {@linkplain ReadRouterStats#abandoned() abandoned}, not
+ * to {@code TARGET_ONLY} while it waited) is {@linkplain ReadRouterCounts#abandoned() abandoned}, not
  * reported. Mismatches become {@link MismatchEvent}s for the listeners, the {@link #recentMismatches()
  * recent sample}, per-field counts ({@link #mismatchesByField()}) and a rate-limited WARN line naming
  * the paths (values only at DEBUG and only when revealed).
@@ -291,9 +291,9 @@ public final class ReadRouter implements AutoCloseable {
     }
 
     /** @return the counts since the router was built */
-    public ReadRouterStats stats() {
+    public ReadRouterCounts counts() {
         ShadowAdmission admission = shadows.admission();
-        return new ReadRouterStats(sourceReads.sum(), targetReads.sum(), fallbacks.sum(), shadows.compared(),
+        return new ReadRouterCounts(sourceReads.sum(), targetReads.sum(), fallbacks.sum(), shadows.compared(),
                 shadows.matched(), shadows.mismatched(), shadows.settled(), shadows.abandoned(), shadows.errors(),
                 shadows.dropped(), admission.throttled(), admission.backlog(), admission.backPressure(),
                 autoRollback.rollbacks());
@@ -323,7 +323,7 @@ public final class ReadRouter implements AutoCloseable {
 
     /**
      * Stops the router's own target and shadow threads; shadow reads still waiting are dropped and
-     * counted in {@link ReadRouterStats#shadowDropped()}. A shadow executor given to the builder is
+     * counted in {@link ReadRouterCounts#shadowDropped()}. A shadow executor given to the builder is
      * left running. Later reads fail with {@link IllegalStateException}. Idempotent.
      */
     @Override
@@ -490,7 +490,7 @@ public final class ReadRouter implements AutoCloseable {
          * {@link ReadRouterConfig.ShadowReads#shadowQueueCapacity()} unfinished shadow reads at once (see the class
          * comment); the executor should accept that many, because work it rejects
          * ({@link RejectedExecutionException}) is dropped and counted in
-         * {@link ReadRouterStats#shadowDropped()}. The router does not shut it down.
+         * {@link ReadRouterCounts#shadowDropped()}. The router does not shut it down.
          *
          * @param executor the executor
          * @return this builder

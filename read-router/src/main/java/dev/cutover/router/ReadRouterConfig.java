@@ -271,7 +271,7 @@ public record ReadRouterConfig(boolean requireRoutingKey, TargetReads target, Sh
          * Shadow reads that may wait for a shadow thread. The router takes on at most
          * {@code shadowThreads + shadowQueueCapacity} shadow reads at once and compares every one of
          * them; once more than half of that is taken on, it shadows a falling share of the reads the
-         * flags draw ({@linkplain ReadRouterStats#shadowThrottled() throttled}, with the back-pressure
+         * flags draw ({@linkplain ReadRouterCounts#shadowThrottled() throttled}, with the back-pressure
          * state reported) instead of dropping work it took on. It bounds the memory held by shadow work:
          * each waiting read holds the served answer.
          *
@@ -302,7 +302,7 @@ public record ReadRouterConfig(boolean requireRoutingKey, TargetReads target, Sh
 
         /**
          * Whether mismatch events, the recent-mismatch sample and DEBUG log lines carry the differing
-         * values. Off, each non-null value is replaced by {@value Difference#MASK}, because results may
+         * values. Off, each non-null value is replaced by {@value ValueDifference#MASK}, because results may
          * hold personal data. Values never appear at INFO or above.
          *
          * @param reveal default false
@@ -330,13 +330,13 @@ public record ReadRouterConfig(boolean requireRoutingKey, TargetReads target, Sh
          * How long after a shadow comparison finds a difference both sides are read again. A read
          * racing a write sees the source after the write and the target before its mirror copy;
          * read again once the copy has landed, the two agree, and the comparison counts as
-         * {@linkplain ReadRouterStats#settled() settled} instead of a mismatch, so that neither the
+         * {@linkplain ReadRouterCounts#settled() settled} instead of a mismatch, so that neither the
          * mismatch rate nor the automatic rollback fires on writes in flight. A row whose source
          * answer changed between the two reads is still being written and settles too: shadow reads
          * confirm divergence only on rows at rest, and the verifier covers rows that never rest. The wait runs on a
          * shadow thread, which is why a persistently diverged target also slows shadowing down
          * (back-pressure then shadows fewer reads). A comparison whose recheck would run after the
-         * stage stopped writing both sides is {@linkplain ReadRouterStats#abandoned() abandoned}.
+         * stage stopped writing both sides is {@linkplain ReadRouterCounts#abandoned() abandoned}.
          *
          * @param delay 0 to 1 minute; default 100 ms; zero reports every first difference
          * @return this builder

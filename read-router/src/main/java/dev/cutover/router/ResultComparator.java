@@ -21,5 +21,5 @@ public interface ResultComparator {
      * @return the differences with their real values (the router masks them), empty when the results
      *     agree; never null
      */
-    List<Difference> compare(Object source, Object target);
+    List<ValueDifference> compare(Object source, Object target);
 }

@@ -51,7 +51,7 @@ public final class ValueComparator implements ResultComparator {
     }
 
     @Override
-    public List<Difference> compare(Object source, Object target) {
+    public List<ValueDifference> compare(Object source, Object target) {
         return differ.differences(source, target);
     }
 

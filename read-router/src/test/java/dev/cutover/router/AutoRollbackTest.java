@@ -80,7 +80,7 @@ class AutoRollbackTest {
                 assertEquals("from source", router.read("pay", "k" + i, () -> "from source", target));
             }
             assertEquals(1, automaticFlips().size(), "one breach, one rollback");
-            assertEquals(1, router.stats().autoRollbacks());
+            assertEquals(1, router.counts().autoRollbacks());
         }
     }
 
@@ -110,7 +110,7 @@ class AutoRollbackTest {
             }
             assertEquals(100.0, flags.state(M).targetReadPercent());
             assertEquals(List.of(), automaticFlips());
-            assertEquals(0, router.stats().autoRollbacks());
+            assertEquals(0, router.counts().autoRollbacks());
         }
     }
 
@@ -123,8 +123,8 @@ class AutoRollbackTest {
             for (int i = 0; i < WINDOW; i++) {
                 router.read("pay", "k" + i, () -> "source value", () -> "target value");
             }
-            Await.until(() -> router.stats().compared() == WINDOW);
-            assertEquals(WINDOW, router.stats().mismatched());
+            Await.until(() -> router.counts().compared() == WINDOW);
+            assertEquals(WINDOW, router.counts().mismatched());
             assertEquals(Stage.TARGET_PRIMARY, flags.state(M).stage());
             assertEquals(List.of(), automaticFlips());
         }

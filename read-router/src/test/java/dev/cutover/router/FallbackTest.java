@@ -50,9 +50,9 @@ class FallbackTest {
                 throw new SQLException("target broken");
             });
             assertEquals("from source", answer);
-            assertEquals(1, router.stats().fallbacks());
-            assertEquals(1, router.stats().sourceReads());
-            assertEquals(0, router.stats().targetReads());
+            assertEquals(1, router.counts().fallbacks());
+            assertEquals(1, router.counts().sourceReads());
+            assertEquals(0, router.counts().targetReads());
         }
     }
 
@@ -81,7 +81,7 @@ class FallbackTest {
                 return "from target";
             });
             assertEquals("from source", answer);
-            assertEquals(1, router.stats().fallbacks());
+            assertEquals(1, router.counts().fallbacks());
         } finally {
             release.countDown();
         }
@@ -101,7 +101,7 @@ class FallbackTest {
             }));
             assertTrue(started.await(20, TimeUnit.SECONDS));
             assertEquals("from source", router.read("fast", "k2", () -> "from source", () -> "from target"));
-            assertEquals(1, router.stats().fallbacks());
+            assertEquals(1, router.counts().fallbacks());
             release.countDown();
             assertEquals("from target", slow.get(20, TimeUnit.SECONDS));
         } finally {

@@ -124,7 +124,7 @@ class ReadRouterDatabaseTest {
                     assertEquals(expected(id), reader.read(id), "read " + id + " while the breaker is open");
                 }
                 assertEquals(ROWS, targetAnswers.get(), "no read was answered by the cut target");
-                assertEquals(readsWhileCut + 10, router.stats().fallbacks());
+                assertEquals(readsWhileCut + 10, router.counts().fallbacks());
 
                 forwarder.restore();
                 Await.until(() -> {
@@ -165,21 +165,21 @@ class ReadRouterDatabaseTest {
                     assertEquals(expected(id), router.read("findCustomer", "customer-" + id,
                             () -> findCustomer(source, row), () -> findCustomer(target, row)));
                 }
-                Await.until(() -> router.stats().compared() == ROWS);
-                assertEquals(ROWS - 1, router.stats().matched());
-                assertEquals(1, router.stats().mismatched());
+                Await.until(() -> router.counts().compared() == ROWS);
+                assertEquals(ROWS - 1, router.counts().matched());
+                assertEquals(1, router.counts().mismatched());
                 assertEquals(1, heard.size());
                 MismatchEvent event = heard.get(0);
                 assertEquals("customer-7", event.routingKey());
                 assertEquals("findCustomer", event.operation());
-                assertEquals(List.of(new Difference("email", Difference.MASK, Difference.MASK)), event.differences());
+                assertEquals(List.of(new ValueDifference("email", ValueDifference.MASK, ValueDifference.MASK)), event.differences());
             }
 
             ReadRouterConfig reveal = ReadRouterConfig.custom().revealValues(true).build();
             try (ReadRouter router = ReadRouter.builder(flags, M).config(reveal).build()) {
                 router.read("findCustomer", "customer-7", () -> findCustomer(source, 7), () -> findCustomer(target, 7));
-                Await.until(() -> router.stats().compared() == 1);
-                assertEquals(List.of(new Difference("email", "c7@source.example", "planted@target.example")),
+                Await.until(() -> router.counts().compared() == 1);
+                assertEquals(List.of(new ValueDifference("email", "c7@source.example", "planted@target.example")),
                         router.recentMismatches().get(0).differences());
             }
         }
@@ -206,15 +206,15 @@ class ReadRouterDatabaseTest {
 
             try (ReadRouter exact = ReadRouter.builder(flags, M).build()) {
                 exact.read("findEvent", "event-1", () -> findRow(source, sql, 1), () -> findRow(target, sql, 1));
-                Await.until(() -> exact.stats().compared() == 1);
-                assertEquals(1, exact.stats().mismatched(), "exact comparison sees the lost microseconds");
+                Await.until(() -> exact.counts().compared() == 1);
+                assertEquals(1, exact.counts().mismatched(), "exact comparison sees the lost microseconds");
                 assertEquals(List.of("happened_at"), exact.recentMismatches().get(0).paths());
             }
             ValueComparator millis = ValueComparator.custom().timestampPrecision(ChronoUnit.MILLIS).build();
             try (ReadRouter tolerant = ReadRouter.builder(flags, M).comparator(millis).build()) {
                 tolerant.read("findEvent", "event-1", () -> findRow(source, sql, 1), () -> findRow(target, sql, 1));
-                Await.until(() -> tolerant.stats().compared() == 1);
-                assertEquals(1, tolerant.stats().matched(), "millisecond precision tolerates the target's column");
+                Await.until(() -> tolerant.counts().compared() == 1);
+                assertEquals(1, tolerant.counts().matched(), "millisecond precision tolerates the target's column");
                 assertTrue(tolerant.recentMismatches().isEmpty());
             }
         }

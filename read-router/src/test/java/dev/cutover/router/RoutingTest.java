@@ -53,8 +53,8 @@ class RoutingTest {
                 onTarget += at30[i] == Side.TARGET ? 1 : 0;
             }
             assertEquals(30.0, 100.0 * onTarget / KEYS, 0.5, "target share at 30%");
-            assertEquals(onTarget, router.stats().targetReads());
-            assertEquals(KEYS - onTarget, router.stats().sourceReads());
+            assertEquals(onTarget, router.counts().targetReads());
+            assertEquals(KEYS - onTarget, router.counts().sourceReads());
 
             for (int i = 0; i < KEYS; i++) {
                 assertEquals(at30[i], readSide(router, "customer-" + i), "key customer-" + i + " changed side");
@@ -70,7 +70,7 @@ class RoutingTest {
                 onTargetAt50 += side == Side.TARGET ? 1 : 0;
             }
             assertEquals(50.0, 100.0 * onTargetAt50 / KEYS, 0.5, "target share at 50%");
-            assertEquals(0, router.stats().fallbacks());
+            assertEquals(0, router.counts().fallbacks());
         }
     }
 
@@ -188,7 +188,7 @@ class RoutingTest {
                         throw targetFailure;
                     })));
             assertEquals(0, sourceCalls.get(), "no fallback to the source while the target is primary");
-            assertEquals(0, router.stats().fallbacks());
+            assertEquals(0, router.counts().fallbacks());
         }
     }
 
@@ -214,7 +214,7 @@ class RoutingTest {
             for (Future<?> f : done) {
                 f.get();
             }
-            assertEquals(threads * readsPerThread, router.stats().sourceReads() + router.stats().targetReads());
+            assertEquals(threads * readsPerThread, router.counts().sourceReads() + router.counts().targetReads());
             sidesByKey.forEach((key, sides) -> assertEquals(1, sides.size(), key + " read from " + sides));
         } finally {
             pool.shutdownNow();

@@ -56,7 +56,7 @@ class ShadowBackPressureTest {
                         readerThreadNames.add(Thread.currentThread().getName());
                         for (int i = 0; i < READS_PER_READER; i++) {
                             assertEquals("row", router.read("findOrder", "order-" + i, () -> "row", slowTarget));
-                            ReadRouterStats stats = router.stats();
+                            ReadRouterCounts stats = router.counts();
                             highestBacklog.accumulateAndGet(stats.shadowBacklog(), Math::max);
                             if (stats.shadowBackPressure()) {
                                 pressureSeen.set(true);
@@ -68,13 +68,13 @@ class ShadowBackPressureTest {
                 for (Future<?> f : done) {
                     f.get();
                 }
-                ReadRouterStats during = router.stats();
+                ReadRouterCounts during = router.counts();
                 assertTrue(during.shadowThrottled() > 0, "the pool fell behind, so fewer reads were shadowed: " + during);
                 assertTrue(pressureSeen.get(), "the back-pressure state was visible while it lasted");
 
-                Await.until("the backlog drained", () -> router.stats().shadowBacklog() == 0
-                        && !router.stats().shadowBackPressure());
-                ReadRouterStats after = router.stats();
+                Await.until("the backlog drained", () -> router.counts().shadowBacklog() == 0
+                        && !router.counts().shadowBackPressure());
+                ReadRouterCounts after = router.counts();
                 long reads = (long) READERS * READS_PER_READER;
                 assertEquals(0, after.shadowDropped(), after.toString());
                 assertEquals(0, after.shadowErrors(), after.toString());

@@ -58,9 +58,9 @@ class ShadowReadTest {
         List<MismatchEvent> heard = new CopyOnWriteArrayList<>();
         try (ReadRouter router = ReadRouter.builder(flags, M).mismatchListener(heard::add).build()) {
             assertEquals(source(), router.read("findCustomer", "customer-42", ShadowReadTest::source, ShadowReadTest::target));
-            Await.until(() -> router.stats().compared() == 1);
+            Await.until(() -> router.counts().compared() == 1);
 
-            assertEquals(1, router.stats().mismatched());
+            assertEquals(1, router.counts().mismatched());
             MismatchEvent event = router.recentMismatches().get(0);
             assertEquals(List.of(event), heard);
             assertEquals(M, event.migration());
@@ -68,7 +68,7 @@ class ShadowReadTest {
             assertEquals("customer-42", event.routingKey());
             assertEquals(Side.SOURCE, event.servedSide());
             assertFalse(event.valuesRevealed());
-            assertEquals(List.of(new Difference("email", Difference.MASK, Difference.MASK)), event.differences(),
+            assertEquals(List.of(new ValueDifference("email", ValueDifference.MASK, ValueDifference.MASK)), event.differences(),
                     "only the email differs (10.50 equals 10.5), and its values are masked");
             assertEquals(List.of("email"), event.fields());
             assertEquals(Map.of("email", 1L), router.mismatchesByField());
@@ -80,10 +80,10 @@ class ShadowReadTest {
         ReadRouterConfig config = ReadRouterConfig.custom().revealValues(true).build();
         try (ReadRouter router = ReadRouter.builder(flags, M).config(config).build()) {
             router.read("findCustomer", "customer-42", ShadowReadTest::source, ShadowReadTest::target);
-            Await.until(() -> router.stats().mismatched() == 1);
+            Await.until(() -> router.counts().mismatched() == 1);
             MismatchEvent event = router.recentMismatches().get(0);
             assertTrue(event.valuesRevealed());
-            assertEquals(List.of(new Difference("email", "ada@example.com", "ada@example.org")), event.differences());
+            assertEquals(List.of(new ValueDifference("email", "ada@example.com", "ada@example.org")), event.differences());
         }
     }
 
@@ -95,11 +95,11 @@ class ShadowReadTest {
         List<MismatchEvent> heard = new CopyOnWriteArrayList<>();
         try (ReadRouter router = ReadRouter.builder(flags, M).mismatchListener(heard::add).build()) {
             router.read("findCustomer", "customer-42", ShadowReadTest::source, mirroredLate);
-            Await.until(() -> router.stats().compared() == 1);
+            Await.until(() -> router.counts().compared() == 1);
 
-            assertEquals(1, router.stats().settled());
-            assertEquals(1, router.stats().matched());
-            assertEquals(0, router.stats().mismatched());
+            assertEquals(1, router.counts().settled());
+            assertEquals(1, router.counts().matched());
+            assertEquals(0, router.counts().mismatched());
             assertEquals(List.of(), heard);
             assertEquals(2, targetReads.get(), "the target was read again to confirm the difference");
         }
@@ -117,10 +117,10 @@ class ShadowReadTest {
         ReadCall<Customer> slowMirror = () -> targetReads.getAndIncrement() < 2 ? target() : source();
         try (ReadRouter router = ReadRouter.builder(flags, M).build()) {
             router.read("findCustomer", "customer-42", ShadowReadTest::source, slowMirror);
-            Await.until(() -> router.stats().compared() == 1);
+            Await.until(() -> router.counts().compared() == 1);
 
-            assertEquals(1, router.stats().settled());
-            assertEquals(0, router.stats().mismatched());
+            assertEquals(1, router.counts().settled());
+            assertEquals(0, router.counts().mismatched());
             assertEquals(3, targetReads.get(), "the first read and two re-reads");
         }
     }
@@ -132,10 +132,10 @@ class ShadowReadTest {
                 BigDecimal.TEN);
         try (ReadRouter router = ReadRouter.builder(flags, M).build()) {
             router.read("findCustomer", "customer-42", hotRow, ShadowReadTest::target);
-            Await.until(() -> router.stats().compared() == 1);
+            Await.until(() -> router.counts().compared() == 1);
 
-            assertEquals(1, router.stats().settled());
-            assertEquals(0, router.stats().mismatched());
+            assertEquals(1, router.counts().settled());
+            assertEquals(0, router.counts().mismatched());
         }
     }
 
@@ -146,16 +146,16 @@ class ShadowReadTest {
         ReadRouterConfig noRecheck = ReadRouterConfig.custom().mismatchRecheckDelay(Duration.ZERO).build();
         try (ReadRouter router = ReadRouter.builder(flags, M).config(noRecheck).build()) {
             router.read("findCustomer", "customer-42", ShadowReadTest::source, mirroredLate);
-            Await.until(() -> router.stats().compared() == 1);
-            assertEquals(1, router.stats().mismatched());
-            assertEquals(0, router.stats().settled());
+            Await.until(() -> router.counts().compared() == 1);
+            assertEquals(1, router.counts().mismatched());
+            assertEquals(0, router.counts().settled());
             assertEquals(1, targetReads.get());
         }
         try (ReadRouter router = ReadRouter.builder(flags, M).build()) {
             router.read("findCustomer", "customer-42", ShadowReadTest::source, ShadowReadTest::target);
-            Await.until(() -> router.stats().compared() == 1);
-            assertEquals(1, router.stats().mismatched());
-            assertEquals(0, router.stats().settled());
+            Await.until(() -> router.counts().compared() == 1);
+            assertEquals(1, router.counts().mismatched());
+            assertEquals(0, router.counts().settled());
         }
     }
 
@@ -163,9 +163,9 @@ class ShadowReadTest {
     void equalAnswers_countAsMatched() throws Exception {
         try (ReadRouter router = ReadRouter.builder(flags, M).build()) {
             router.read("findCustomer", "customer-42", ShadowReadTest::source, ShadowReadTest::source);
-            Await.until(() -> router.stats().compared() == 1);
-            assertEquals(1, router.stats().matched());
-            assertEquals(0, router.stats().mismatched());
+            Await.until(() -> router.counts().compared() == 1);
+            assertEquals(1, router.counts().matched());
+            assertEquals(0, router.counts().mismatched());
             assertEquals(List.of(), router.recentMismatches());
         }
     }
@@ -181,7 +181,7 @@ class ShadowReadTest {
             assertEquals(source(), router.read("findCustomer", "k", ShadowReadTest::source, ShadowReadTest::target));
             Await.until(() -> heard.size() == 1);
             assertEquals(1, heard.size());
-            assertEquals(0, router.stats().shadowErrors(), "a listener's failure is not a shadow error");
+            assertEquals(0, router.counts().shadowErrors(), "a listener's failure is not a shadow error");
         }
     }
 
@@ -192,7 +192,7 @@ class ShadowReadTest {
             for (int i = 0; i < 5; i++) {
                 router.read("findCustomer", "customer-" + i, ShadowReadTest::source, ShadowReadTest::target);
             }
-            Await.until(() -> router.stats().mismatched() == 5);
+            Await.until(() -> router.counts().mismatched() == 5);
             List<String> keys = router.recentMismatches().stream().map(MismatchEvent::routingKey).toList();
             assertEquals(List.of("customer-4", "customer-3", "customer-2"), keys);
         }
@@ -204,16 +204,16 @@ class ShadowReadTest {
             assertEquals(source(), router.read("findCustomer", "k", ShadowReadTest::source, () -> {
                 throw new SQLException("target down");
             }));
-            Await.until(() -> router.stats().shadowErrors() == 1);
-            assertEquals(1, router.stats().shadowErrors());
+            Await.until(() -> router.counts().shadowErrors() == 1);
+            assertEquals(1, router.counts().shadowErrors());
         }
         try (ReadRouter router = ReadRouter.builder(flags, M).comparator((s, t) -> {
             throw new IllegalStateException("comparator bug");
         }).build()) {
             assertEquals(source(), router.read("findCustomer", "k", ShadowReadTest::source, ShadowReadTest::target));
-            Await.until(() -> router.stats().shadowErrors() == 1);
-            assertEquals(1, router.stats().shadowErrors());
-            assertEquals(0, router.stats().compared());
+            Await.until(() -> router.counts().shadowErrors() == 1);
+            assertEquals(1, router.counts().shadowErrors());
+            assertEquals(0, router.counts().compared());
         }
     }
 
@@ -225,14 +225,14 @@ class ShadowReadTest {
         ReadRouterConfig config = ReadRouterConfig.custom().targetServedComparePercent(100).build();
         try (ReadRouter router = ReadRouter.builder(flags, M).config(config).build()) {
             assertEquals(target(), router.read("findCustomer", "k", ShadowReadTest::source, ShadowReadTest::target));
-            Await.until(() -> router.stats().mismatched() == 1);
+            Await.until(() -> router.counts().mismatched() == 1);
             MismatchEvent event = router.recentMismatches().get(0);
             assertEquals(Side.TARGET, event.servedSide());
             assertEquals(List.of("email"), event.paths());
         }
         try (ReadRouter router = ReadRouter.builder(flags, M).build()) {
             router.read("findCustomer", "k", ShadowReadTest::source, ShadowReadTest::target);
-            assertEquals(0, router.stats().compared() + router.stats().shadowThrottled() + router.stats().shadowBacklog(),
+            assertEquals(0, router.counts().compared() + router.counts().shadowThrottled() + router.counts().shadowBacklog(),
                     "without the option, the flags' shadow percentage (0) applies");
         }
     }
@@ -252,15 +252,15 @@ class ShadowReadTest {
             }
             // All ten reads returned while the target was still blocked, so the caller never waited for it;
             // one shadow read runs (blocked), one waits, the other eight were never taken on.
-            ReadRouterStats during = router.stats();
+            ReadRouterCounts during = router.counts();
             assertEquals(10, during.sourceReads());
             assertEquals(8, during.shadowThrottled());
             assertEquals(2, during.shadowBacklog());
             assertTrue(during.shadowBackPressure());
             assertEquals(0, during.shadowDropped());
             release.countDown();
-            Await.until(() -> router.stats().shadowBacklog() == 0);
-            ReadRouterStats after = router.stats();
+            Await.until(() -> router.counts().shadowBacklog() == 0);
+            ReadRouterCounts after = router.counts();
             assertEquals(2, after.compared(), "every shadow read taken on is compared");
             assertEquals(2, after.matched());
             assertEquals(0, after.shadowDropped());
@@ -277,7 +277,7 @@ class ShadowReadTest {
             try (ReadRouter router = ReadRouter.builder(flags, M).shadowExecutor(own).build()) {
                 router.read("findCustomer", "k", ShadowReadTest::source, ShadowReadTest::source);
                 Await.until(() -> own.getCompletedTaskCount() == 1);
-                assertEquals(1, router.stats().compared());
+                assertEquals(1, router.counts().compared());
             }
             assertFalse(own.isShutdown());
         } finally {

@@ -53,8 +53,8 @@ class StageChangeShadowTest {
         List<MismatchEvent> heard = new ArrayList<>();
         try (ReadRouter router = ReadRouter.builder(flags, M).mismatchListener(heard::add).build()) {
             assertEquals("new", router.read("findAccount", "a", staleSourceThenFlip, () -> "new"));
-            Await.until(() -> router.stats().shadowBacklog() == 0);
-            ReadRouterStats stats = router.stats();
+            Await.until(() -> router.counts().shadowBacklog() == 0);
+            ReadRouterCounts stats = router.counts();
             assertEquals(1, stats.abandoned(), stats.toString());
             assertEquals(0, stats.mismatched());
             assertEquals(0, stats.compared(), "an abandoned comparison is not a finished one");
@@ -70,16 +70,16 @@ class StageChangeShadowTest {
         ReadRouterConfig noRecheck = ReadRouterConfig.custom().mismatchRecheckDelay(Duration.ZERO).build();
         try (ReadRouter router = ReadRouter.builder(flags, M).config(noRecheck).build()) {
             router.read("findAccount", "a", () -> "old", () -> "new");
-            Await.until(() -> router.stats().shadowBacklog() == 0);
-            assertEquals(1, router.stats().mismatched(), "both sides written: a real mismatch");
+            Await.until(() -> router.counts().shadowBacklog() == 0);
+            assertEquals(1, router.counts().mismatched(), "both sides written: a real mismatch");
 
             router.read("findAccount", "a", () -> {
                 flags.moveTo(M, Stage.TARGET_ONLY, "test", "done");
                 return "old";
             }, () -> "new");
-            Await.until(() -> router.stats().shadowBacklog() == 0);
-            assertEquals(1, router.stats().mismatched());
-            assertEquals(1, router.stats().abandoned());
+            Await.until(() -> router.counts().shadowBacklog() == 0);
+            assertEquals(1, router.counts().mismatched());
+            assertEquals(1, router.counts().abandoned());
         }
     }
 
@@ -103,9 +103,9 @@ class StageChangeShadowTest {
             }, () -> "new");
             flags.moveTo(M, Stage.TARGET_ONLY, "test", "done");
             release.countDown();
-            Await.until(() -> router.stats().shadowBacklog() == 0);
-            assertEquals(1, router.stats().matched(), "the running comparison agreed and counts");
-            assertEquals(1, router.stats().abandoned());
+            Await.until(() -> router.counts().shadowBacklog() == 0);
+            assertEquals(1, router.counts().matched(), "the running comparison agreed and counts");
+            assertEquals(1, router.counts().abandoned());
             assertEquals(0, sourceReads.get());
         } finally {
             release.countDown();
@@ -120,8 +120,8 @@ class StageChangeShadowTest {
         AtomicInteger targetReads = new AtomicInteger();
         try (ReadRouter router = ReadRouter.builder(flags, M).build()) {
             router.read("findAccount", "a", () -> "v0", () -> "v" + (1 + targetReads.getAndIncrement()));
-            Await.until(() -> router.stats().shadowBacklog() == 0);
-            ReadRouterStats stats = router.stats();
+            Await.until(() -> router.counts().shadowBacklog() == 0);
+            ReadRouterCounts stats = router.counts();
             assertEquals(1, stats.settled(), stats.toString());
             assertEquals(0, stats.mismatched());
             assertEquals(2, targetReads.get());
@@ -206,7 +206,7 @@ class StageChangeShadowTest {
 
             // Writes start with dual writes, as after a backfill: before that only the source is written.
             for (Stage stage : List.of(Stage.DUAL_WRITE, Stage.SHIFT_READS, Stage.TARGET_PRIMARY, Stage.TARGET_ONLY)) {
-                long before = router.stats().compared() + router.stats().abandoned();
+                long before = router.counts().compared() + router.counts().abandoned();
                 tables.stage = stage;
                 Thread.sleep(40);
                 flags.moveTo(M, stage, "test", "walk every stage");
@@ -217,16 +217,16 @@ class StageChangeShadowTest {
                     flags.setTargetReadPercent(M, 50, "test", "half the reads on the target");
                 }
                 if (stage.dualWrites()) {
-                    Await.until("comparisons in " + stage, () -> router.stats().compared() + router.stats().abandoned()
+                    Await.until("comparisons in " + stage, () -> router.counts().compared() + router.counts().abandoned()
                             >= before + 500);
                 }
             }
-            Await.until("every comparison ended", () -> router.stats().shadowBacklog() == 0);
+            Await.until("every comparison ended", () -> router.counts().shadowBacklog() == 0);
             stop.set(true);
             for (Thread thread : threads) {
                 thread.join();
             }
-            ReadRouterStats stats = router.stats();
+            ReadRouterCounts stats = router.counts();
             assertEquals(List.of(), failures);
             assertEquals(0, stats.mismatched(), stats + " " + router.recentMismatches());
             assertEquals(0, stats.shadowErrors(), stats.toString());

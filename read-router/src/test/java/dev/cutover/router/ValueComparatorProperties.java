@@ -38,9 +38,9 @@ class ValueComparatorProperties {
         Object changed = rebuild(value, changedIndex, new int[1], new ArrayList<>(), "");
         Leaf leaf = leaves.get(changedIndex);
 
-        List<Difference> differences = comparator.compare(value, changed);
+        List<ValueDifference> differences = comparator.compare(value, changed);
 
-        assertEquals(List.of(new Difference(leaf.path, unwrap(leaf.value), unwrap(changedLeaf(leaf.value)))), differences);
+        assertEquals(List.of(new ValueDifference(leaf.path, unwrap(leaf.value), unwrap(changedLeaf(leaf.value)))), differences);
     }
 
     @Provide

@@ -73,7 +73,7 @@ class ValueComparatorTest {
         return new Customer(7, "Ada", new Address(city, "1000"), List.of("vip", "early"), new BigDecimal("10.50"));
     }
 
-    private static Difference only(List<Difference> differences) {
+    private static ValueDifference only(List<ValueDifference> differences) {
         assertEquals(1, differences.size(), () -> "expected one difference but got " + differences);
         return differences.get(0);
     }
@@ -85,8 +85,8 @@ class ValueComparatorTest {
 
     @Test
     void recordComponent_isReportedAtItsNestedPath_withBothValues() {
-        Difference d = only(defaults.compare(customer("Paris"), customer("Lyon")));
-        assertEquals(new Difference("address.city", "Paris", "Lyon"), d);
+        ValueDifference d = only(defaults.compare(customer("Paris"), customer("Lyon")));
+        assertEquals(new ValueDifference("address.city", "Paris", "Lyon"), d);
     }
 
     @Test
@@ -98,13 +98,13 @@ class ValueComparatorTest {
         Map<String, Object> target = new LinkedHashMap<>();
         target.put("id", 1L);
         target.put("email", "b@x");
-        assertEquals(new Difference("email", "a@x", "b@x"), only(defaults.compare(source, target)));
+        assertEquals(new ValueDifference("email", "a@x", "b@x"), only(defaults.compare(source, target)));
     }
 
     @Test
     void listElements_areReportedByPosition_andExtraElementsAgainstNull() {
-        List<Difference> differences = defaults.compare(List.of("a", "b"), List.of("a", "c", "d"));
-        assertEquals(List.of(new Difference("[1]", "b", "c"), new Difference("[2]", null, "d")), differences);
+        List<ValueDifference> differences = defaults.compare(List.of("a", "b"), List.of("a", "c", "d"));
+        assertEquals(List.of(new ValueDifference("[1]", "b", "c"), new ValueDifference("[2]", null, "d")), differences);
     }
 
     @Test
@@ -120,14 +120,14 @@ class ValueComparatorTest {
         assertEquals(List.of(), unordered.compare(source, reversed));
 
         List<Line> changed = List.of(new Line("b", BigDecimal.TEN), new Line("a", new BigDecimal("2")));
-        assertEquals(new Difference("[0].price", BigDecimal.ONE, new BigDecimal("2")), only(unordered.compare(source, changed)));
+        assertEquals(new ValueDifference("[0].price", BigDecimal.ONE, new BigDecimal("2")), only(unordered.compare(source, changed)));
     }
 
     @Test
     void unorderedLists_reportMissingAndExtraElements() {
         ValueComparator unordered = ValueComparator.custom().unorderedLists(true).build();
-        List<Difference> differences = unordered.compare(List.of("a", "b", "c"), List.of("c", "a"));
-        assertEquals(List.of(new Difference("[1]", "b", null)), differences);
+        List<ValueDifference> differences = unordered.compare(List.of("a", "b", "c"), List.of("c", "a"));
+        assertEquals(List.of(new ValueDifference("[1]", "b", null)), differences);
     }
 
     @Test
@@ -139,15 +139,15 @@ class ValueComparatorTest {
     @Test
     void optionals_compareTheirContent() {
         assertEquals(List.of(), defaults.compare(Optional.of(new BigDecimal("1.0")), Optional.of(BigDecimal.ONE)));
-        assertEquals(new Difference("", "a", null), only(defaults.compare(Optional.of("a"), Optional.empty())));
-        assertEquals(new Difference("city", "A", "B"),
+        assertEquals(new ValueDifference("", "a", null), only(defaults.compare(Optional.of("a"), Optional.empty())));
+        assertEquals(new ValueDifference("city", "A", "B"),
                 only(defaults.compare(Optional.of(new Address("A", "1")), Optional.of(new Address("B", "1")))));
     }
 
     @Test
     void arrays_areComparedByElement_includingPrimitiveArraysAgainstLists() {
         assertEquals(List.of(), defaults.compare(new int[] {1, 2, 3}, new int[] {1, 2, 3}));
-        assertEquals(new Difference("[2]", 3, 4), only(defaults.compare(new int[] {1, 2, 3}, new int[] {1, 2, 4})));
+        assertEquals(new ValueDifference("[2]", 3, 4), only(defaults.compare(new int[] {1, 2, 3}, new int[] {1, 2, 4})));
         assertEquals(List.of(), defaults.compare(new String[] {"a"}, List.of("a")));
         assertEquals(List.of(), defaults.compare(new byte[] {1, 2}, new byte[] {1, 2}));
     }
@@ -211,20 +211,20 @@ class ValueComparatorTest {
         assertEquals(List.of(), defaults.compare(LocalDate.of(2026, 1, 1), java.sql.Date.valueOf("2026-01-01")));
         assertEquals(1, defaults.compare("a", "b").size());
         assertEquals(1, defaults.compare(ChronoUnit.DAYS, ChronoUnit.HOURS).size());
-        assertEquals(new Difference("", "a", 1), only(defaults.compare("a", 1)));
+        assertEquals(new ValueDifference("", "a", 1), only(defaults.compare("a", 1)));
     }
 
     @Test
     void beans_areComparedByGetters() {
         assertEquals(List.of(), defaults.compare(new Account("ada", true), new Account("ada", true)));
-        assertEquals(new Difference("active", true, false),
+        assertEquals(new ValueDifference("active", true, false),
                 only(defaults.compare(new Account("ada", true), new Account("ada", false))));
     }
 
     @Test
     void objectsWithoutGetters_areComparedByFields() {
         assertEquals(List.of(), defaults.compare(new Point(1, 2), new Point(1, 2)));
-        assertEquals(new Difference("y", 2, 3), only(defaults.compare(new Point(1, 2), new Point(1, 3))));
+        assertEquals(new ValueDifference("y", 2, 3), only(defaults.compare(new Point(1, 2), new Point(1, 3))));
     }
 
     @Test
@@ -240,7 +240,7 @@ class ValueComparatorTest {
         Order source = new Order("o1", List.of(new Line("a", BigDecimal.ONE), new Line("b", BigDecimal.ONE)), now);
         Order target = new Order("o1", List.of(new Line("a", BigDecimal.TEN), new Line("b", BigDecimal.ONE)), now.plusSeconds(1));
         ValueComparator ignoring = ValueComparator.custom().ignoreFields("lines[].price").build();
-        assertEquals(List.of("updatedAt"), ignoring.compare(source, target).stream().map(Difference::path).toList());
+        assertEquals(List.of("updatedAt"), ignoring.compare(source, target).stream().map(ValueDifference::path).toList());
 
         ValueComparator ignoringOtherPath = ValueComparator.custom().ignoreFields("other.price").build();
         assertEquals(2, ignoringOtherPath.compare(source, target).size());
@@ -249,13 +249,13 @@ class ValueComparatorTest {
     @Test
     void nullAgainstValue_isADifference_andNullAgainstNullIsNot() {
         assertEquals(List.of(), defaults.compare(null, null));
-        assertEquals(new Difference("", null, "x"), only(defaults.compare(null, "x")));
+        assertEquals(new ValueDifference("", null, "x"), only(defaults.compare(null, "x")));
     }
 
     @Test
     void maskedDifference_hidesValuesButKeepsNulls() {
-        Difference masked = new Difference("email", "a@x", null).masked();
-        assertEquals(new Difference("email", Difference.MASK, null), masked);
+        ValueDifference masked = new ValueDifference("email", "a@x", null).masked();
+        assertEquals(new ValueDifference("email", ValueDifference.MASK, null), masked);
     }
 
     @Test

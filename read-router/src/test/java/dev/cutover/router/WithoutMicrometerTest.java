@@ -41,10 +41,10 @@ class WithoutMicrometerTest {
                 try (ReadRouter router = ReadRouter.builder(flags, "m").build()) {
                     String answer = router.read("find", "k", () -> "source answer", () -> "target answer");
                     long deadline = System.nanoTime() + 20_000_000_000L;
-                    while (router.stats().compared() == 0 && System.nanoTime() < deadline) {
+                    while (router.counts().compared() == 0 && System.nanoTime() < deadline) {
                         Thread.sleep(10);
                     }
-                    return answer + ", " + router.stats().mismatched() + " mismatch";
+                    return answer + ", " + router.counts().mismatched() + " mismatch";
                 }
             }
         }

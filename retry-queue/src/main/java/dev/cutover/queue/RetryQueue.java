@@ -168,7 +168,7 @@ public final class RetryQueue implements AutoCloseable {
      *
      * @return the counts per migration that has entries
      */
-    public java.util.Map<String, MigrationStats> migrationStats() {
+    public java.util.Map<String, QueueDepth> depthByMigration() {
         return store.stats();
     }
 

@@ -177,7 +177,7 @@ public interface RetryStore {
      *
      * @return migration name to counts, only migrations with entries
      */
-    Map<String, MigrationStats> stats();
+    Map<String, QueueDepth> stats();
 
     /**
      * The parked entries, oldest first.

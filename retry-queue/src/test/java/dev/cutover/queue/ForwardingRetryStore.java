@@ -94,7 +94,7 @@ class ForwardingRetryStore implements OwnRetryStore {
     }
 
     @Override
-    public Map<String, MigrationStats> stats() {
+    public Map<String, QueueDepth> stats() {
         return delegate.stats();
     }
 

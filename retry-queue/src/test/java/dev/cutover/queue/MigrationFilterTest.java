@@ -95,7 +95,7 @@ class MigrationFilterTest {
         return new NewRetryEntry(migration, ENTITY, key, ReplayMode.REPLAY, "upsert", payload);
     }
 
-    /** Replays the entries of the migrations it knows and refuses the others, as ResyncReplayHandler does. */
+    /** Replays the entries of the migrations it knows and refuses the others, as CopyReplayHandler does. */
     private static final class KnownMigrations implements ReplayHandler {
         private final Set<String> known;
         private final Map<String, AtomicInteger> applied = new ConcurrentHashMap<>();

@@ -1,7 +1,7 @@
 package dev.cutover.internal;
 
 import dev.cutover.dualwrite.BackfillListener;
-import dev.cutover.dualwrite.DualWriteStats;
+import dev.cutover.dualwrite.DualWriteCounters;
 import dev.cutover.dualwrite.micrometer.BackfillMetrics;
 import dev.cutover.dualwrite.micrometer.DualWriteMetrics;
 import dev.cutover.flags.MigrationFlags;
@@ -49,7 +49,7 @@ public final class MeterBinding {
      * @param migration its name
      * @param registry a {@link MeterRegistry}
      */
-    public static void bindMigration(DualWriteStats stats, ReadRouter router, String migration, Object registry) {
+    public static void bindMigration(DualWriteCounters stats, ReadRouter router, String migration, Object registry) {
         new DualWriteMetrics(stats, migration).bindTo((MeterRegistry) registry);
         new ReadRouterMetrics(router).bindTo((MeterRegistry) registry);
     }

@@ -1,8 +1,8 @@
 package dev.cutover.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cutover.dualwrite.KeyResync;
-import dev.cutover.dualwrite.ResyncReplayHandler;
+import dev.cutover.dualwrite.RowCopier;
+import dev.cutover.dualwrite.CopyReplayHandler;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.queue.NonRetryableReplayException;
 import dev.cutover.queue.ReplayHandler;
@@ -19,7 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class RegisteredMigrations implements ReplayHandler {
     private final MigrationFlags flags;
-    private final Map<String, ResyncReplayHandler> handlers = new ConcurrentHashMap<>();
+    private final Map<String, CopyReplayHandler> handlers = new ConcurrentHashMap<>();
 
     /**
      * Creates the handler, with no migration yet.
@@ -36,13 +36,13 @@ public final class RegisteredMigrations implements ReplayHandler {
      * @param migration the migration's name
      * @param rowCopier copies its keys
      */
-    public void add(String migration, KeyResync rowCopier) {
-        handlers.put(migration, ResyncReplayHandler.of(migration, rowCopier, flags));
+    public void add(String migration, RowCopier rowCopier) {
+        handlers.put(migration, CopyReplayHandler.of(migration, rowCopier, flags));
     }
 
     @Override
     public void replay(RetryEntry entry, JsonNode payload) throws Exception {
-        ResyncReplayHandler handler = handlers.get(entry.migration());
+        CopyReplayHandler handler = handlers.get(entry.migration());
         if (handler == null) {
             // The claim filter keeps unknown migrations' entries away; reaching here is a store that ignored it.
             throw new NonRetryableReplayException(entry.describe() + ": migration " + entry.migration()

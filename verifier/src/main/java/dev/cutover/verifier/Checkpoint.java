@@ -22,7 +22,7 @@ import java.util.Objects;
  */
 public record Checkpoint(String entity, boolean targetWalk, String lastKey, boolean finished, long rowsCompared,
         long chunks, long chunksComparedByRow, long transientDifferences, long repairsQueued,
-        List<Difference> differences, long unlistedDifferences) {
+        List<RowDifference> differences, long unlistedDifferences) {
     /**
      * Validates and copies.
      *

@@ -128,9 +128,9 @@ public final class JdbcCheckpointStore implements CheckpointStore {
         return checkpoints;
     }
 
-    private static String toJson(List<Difference> differences) {
+    private static String toJson(List<RowDifference> differences) {
         ArrayNode array = JSON.createArrayNode();
-        for (Difference d : differences) {
+        for (RowDifference d : differences) {
             ObjectNode node = array.addObject();
             node.put("key", d.key());
             node.put("kind", d.kind().name());
@@ -143,13 +143,13 @@ public final class JdbcCheckpointStore implements CheckpointStore {
         return array.toString();
     }
 
-    private static List<Difference> fromJson(String text) {
+    private static List<RowDifference> fromJson(String text) {
         try {
-            List<Difference> differences = new ArrayList<>();
+            List<RowDifference> differences = new ArrayList<>();
             for (JsonNode node : JSON.readTree(text)) {
                 List<String> columns = new ArrayList<>();
                 node.get("columns").forEach(c -> columns.add(c.asText()));
-                differences.add(new Difference(node.get("key").asText(), Difference.Kind.valueOf(node.get("kind").asText()),
+                differences.add(new RowDifference(node.get("key").asText(), RowDifference.Kind.valueOf(node.get("kind").asText()),
                         columns, node.hasNonNull("reason") ? node.get("reason").asText() : ""));
             }
             return differences;

@@ -26,7 +26,7 @@ import java.util.Objects;
  */
 public record TableReport(String entity, String sourceTable, String targetTable, ComparisonMethod method,
         boolean finished, long rowsCompared, long chunks, long chunksComparedByRow, long transientDifferences,
-        long repairsQueued, List<Difference> differences, long unlistedDifferences, Duration duration) {
+        long repairsQueued, List<RowDifference> differences, long unlistedDifferences, Duration duration) {
     /**
      * Validates and copies.
      *
@@ -45,26 +45,26 @@ public record TableReport(String entity, String sourceTable, String targetTable,
     }
 
     /** @return the listed keys whose row the target lacks */
-    public List<Difference> missingOnTarget() {
-        return ofKind(Difference.Kind.MISSING_ON_TARGET);
+    public List<RowDifference> missingOnTarget() {
+        return ofKind(RowDifference.Kind.MISSING_ON_TARGET);
     }
 
     /** @return the listed keys whose row only the target has */
-    public List<Difference> extraOnTarget() {
-        return ofKind(Difference.Kind.EXTRA_ON_TARGET);
+    public List<RowDifference> extraOnTarget() {
+        return ofKind(RowDifference.Kind.EXTRA_ON_TARGET);
     }
 
     /** @return the listed keys whose rows differ in some columns */
-    public List<Difference> differentValues() {
-        return ofKind(Difference.Kind.DIFFERENT_VALUES);
+    public List<RowDifference> differentValues() {
+        return ofKind(RowDifference.Kind.DIFFERENT_VALUES);
     }
 
     /** @return the listed keys whose source row the mapping cannot convert */
-    public List<Difference> unconvertible() {
-        return ofKind(Difference.Kind.UNCONVERTIBLE);
+    public List<RowDifference> unconvertible() {
+        return ofKind(RowDifference.Kind.UNCONVERTIBLE);
     }
 
-    private List<Difference> ofKind(Difference.Kind kind) {
+    private List<RowDifference> ofKind(RowDifference.Kind kind) {
         return differences.stream().filter(d -> d.kind() == kind).toList();
     }
 }

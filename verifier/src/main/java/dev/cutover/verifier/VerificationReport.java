@@ -133,7 +133,7 @@ public final class VerificationReport {
             table.put("unconvertible", t.unconvertible().size());
             table.put("unlistedDifferences", t.unlistedDifferences());
             ArrayNode differences = table.putArray("differences");
-            for (Difference d : t.differences()) {
+            for (RowDifference d : t.differences()) {
                 ObjectNode node = differences.addObject();
                 node.put("key", d.key());
                 node.put("kind", d.kind().name());

@@ -5,7 +5,7 @@ import dev.cutover.common.Dialect;
 import dev.cutover.common.internal.Names;
 import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.common.internal.Redaction;
-import dev.cutover.dualwrite.ResyncReplayHandler;
+import dev.cutover.dualwrite.CopyReplayHandler;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.dualwrite.internal.Mappings;
 import dev.cutover.flags.Side;
@@ -98,7 +98,7 @@ public final class Verifier {
         this.config = b.config;
         this.primary = b.primary;
         this.repair = b.repair == null ? null : (entity, key) -> b.repair.test(
-                ResyncReplayHandler.entry(b.repairMigration, entity, key, b.primary));
+                CopyReplayHandler.entry(b.repairMigration, entity, key, b.primary));
         this.listener = b.listener;
         this.checkpoints = b.checkpoints;
     }
@@ -445,7 +445,7 @@ public final class Verifier {
         /**
          * Adds a table to verify; tables are verified in the order added.
          *
-         * @param mapping the table's mapping, as used by {@link dev.cutover.dualwrite.KeyResync}
+         * @param mapping the table's mapping, as used by {@link dev.cutover.dualwrite.RowCopier}
          * @return this builder
          * @throws CutoverConfigurationException if an entity of that name is already added
          */
@@ -471,7 +471,7 @@ public final class Verifier {
 
         /**
          * Queues each reported key as a {@code RESYNC} entry of a migration
-         * ({@link ResyncReplayHandler#entry}; {@link NewRetryEntry#resync} while the source is
+         * ({@link CopyReplayHandler#entry}; {@link NewRetryEntry#resync} while the source is
          * primary), so that the queue's drain copies the {@link #primary(Side) primary}'s row to
          * the other side.
          *

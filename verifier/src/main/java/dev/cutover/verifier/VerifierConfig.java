@@ -22,7 +22,7 @@ import java.util.Set;
  * @param statementTimeout the query timeout of every statement, which also bounds a re-check's wait for a
  *     row lock
  * @param maxListedDifferences how many differing keys a table's report lists; more are counted, not listed
- * @param revealValues whether a difference's {@link Difference#reason() reason} shows the differing values
+ * @param revealValues whether a difference's {@link RowDifference#reason() reason} shows the differing values
  *     (and an unconvertible row's conversion error); default false: reports, checkpoints and logs name
  *     keys and columns, never values
  */

@@ -3,9 +3,9 @@ package dev.cutover.verifier;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.cutover.dualwrite.Cutover;
-import dev.cutover.dualwrite.KeyResync;
-import dev.cutover.dualwrite.ResyncReplayHandler;
+import dev.cutover.dualwrite.DualWrite;
+import dev.cutover.dualwrite.RowCopier;
+import dev.cutover.dualwrite.CopyReplayHandler;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.FlagStore;
 import dev.cutover.flags.MigrationFlags;
@@ -17,7 +17,7 @@ import dev.cutover.testsupport.Await;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
-import dev.cutover.verifier.Difference.Kind;
+import dev.cutover.verifier.RowDifference.Kind;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -58,16 +58,16 @@ class ConcurrentWritersTest {
             DataSource sourcePool = source.dataSource(8);
             DataSource targetPool = target.dataSource(8);
             TableMapping mapping = cross ? ItemTables.crossMapping() : ItemTables.sameMapping();
-            KeyResync resync = KeyResync.builder(sourcePool, targetPool).mapping(mapping).build();
+            RowCopier resync = RowCopier.builder(sourcePool, targetPool).mapping(mapping).build();
             try (MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).declare(MIGRATION).build();
-                    RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), ResyncReplayHandler.of(MIGRATION, resync),
+                    RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), CopyReplayHandler.of(MIGRATION, resync),
                             RetryQueueConfig.custom().workerCount(1).pollInterval(Duration.ofMillis(5)).build())) {
                 queue.start();
                 flags.forceMoveTo(MIGRATION, Stage.DUAL_WRITE, "test", "verify under load");
-                ItemRepository items = Cutover.repository(ItemRepository.class)
+                ItemRepository items = DualWrite.repository(ItemRepository.class)
                         .source(ItemRepository.jdbc(sourcePool, "name"))
                         .target(ItemRepository.jdbc(targetPool, cross ? "item_name" : "name"))
-                        .migration(MIGRATION).flags(flags).retryQueue(queue).resync(resync, ItemTables.ENTITY).build();
+                        .migration(MIGRATION).flags(flags).retryQueue(queue).rowCopier(resync, ItemTables.ENTITY).build();
 
                 AtomicBoolean verifying = new AtomicBoolean(true);
                 AtomicInteger writes = new AtomicInteger();
@@ -111,7 +111,7 @@ class ConcurrentWritersTest {
 
                 assertEquals(List.of(), List.copyOf(errors));
                 assertTrue(writes.get() > writesBefore, "writes went on during the run");
-                assertEquals(List.of(new Difference(String.valueOf(PLANTED), Kind.DIFFERENT_VALUES, List.of("amount"))),
+                assertEquals(List.of(new RowDifference(String.valueOf(PLANTED), Kind.DIFFERENT_VALUES, List.of("amount"))),
                         report.table(ItemTables.ENTITY).differences());
                 assertTrue(report.completed());
             }

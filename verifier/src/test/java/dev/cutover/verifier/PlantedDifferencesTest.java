@@ -3,8 +3,8 @@ package dev.cutover.verifier;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.cutover.dualwrite.KeyResync;
-import dev.cutover.dualwrite.ResyncReplayHandler;
+import dev.cutover.dualwrite.RowCopier;
+import dev.cutover.dualwrite.CopyReplayHandler;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryQueueConfig;
@@ -12,7 +12,7 @@ import dev.cutover.queue.RetryStore;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
-import dev.cutover.verifier.Difference.Kind;
+import dev.cutover.verifier.RowDifference.Kind;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -53,8 +53,8 @@ class PlantedDifferencesTest {
                     "UPDATE item SET created = created + INTERVAL '300 microseconds' WHERE id = 600");
             DataSource sourcePool = source.dataSource(4);
             DataSource targetPool = target.dataSource(4);
-            KeyResync resync = KeyResync.builder(sourcePool, targetPool).mapping(mapping).build();
-            try (RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), ResyncReplayHandler.of(MIGRATION, resync),
+            RowCopier resync = RowCopier.builder(sourcePool, targetPool).mapping(mapping).build();
+            try (RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), CopyReplayHandler.of(MIGRATION, resync),
                     RetryQueueConfig.custom().workerCount(2).pollInterval(Duration.ofMillis(5)).build())) {
                 queue.start();
                 VerifierConfig config = VerifierConfig.custom().timestampPrecision(ChronoUnit.MILLIS)
@@ -64,11 +64,11 @@ class PlantedDifferencesTest {
 
                 TableReport table = report.table(ItemTables.ENTITY);
                 assertEquals(cross ? ComparisonMethod.KEY_RANGE_STREAM : ComparisonMethod.DATABASE_CHECKSUM, table.method());
-                assertEquals(Set.of(new Difference("500", Kind.MISSING_ON_TARGET, List.of()),
-                        new Difference("777", Kind.EXTRA_ON_TARGET, List.of()),
-                        new Difference("100001", Kind.EXTRA_ON_TARGET, List.of()),
-                        new Difference("12345", Kind.DIFFERENT_VALUES, List.of(name)),
-                        new Difference("54321", Kind.DIFFERENT_VALUES, List.of("created"))), Set.copyOf(table.differences()));
+                assertEquals(Set.of(new RowDifference("500", Kind.MISSING_ON_TARGET, List.of()),
+                        new RowDifference("777", Kind.EXTRA_ON_TARGET, List.of()),
+                        new RowDifference("100001", Kind.EXTRA_ON_TARGET, List.of()),
+                        new RowDifference("12345", Kind.DIFFERENT_VALUES, List.of(name)),
+                        new RowDifference("54321", Kind.DIFFERENT_VALUES, List.of("created"))), Set.copyOf(table.differences()));
                 assertEquals(5, table.differences().size());
                 assertTrue(report.completed());
                 assertEquals(ROWS - 1, table.rowsCompared());
@@ -114,10 +114,10 @@ class PlantedDifferencesTest {
 
             TableReport table = report.table("tags");
             assertEquals(cross ? ComparisonMethod.KEY_LOOKUP_STREAM : ComparisonMethod.DATABASE_CHECKSUM, table.method());
-            assertEquals(Set.of(new Difference("a-1000", Kind.MISSING_ON_TARGET, List.of()),
-                    new Difference("B-7", Kind.DIFFERENT_VALUES, List.of("label")),
-                    new Difference("0-extra", Kind.EXTRA_ON_TARGET, List.of()),
-                    new Difference("b-1", Kind.EXTRA_ON_TARGET, List.of())), Set.copyOf(table.differences()));
+            assertEquals(Set.of(new RowDifference("a-1000", Kind.MISSING_ON_TARGET, List.of()),
+                    new RowDifference("B-7", Kind.DIFFERENT_VALUES, List.of("label")),
+                    new RowDifference("0-extra", Kind.EXTRA_ON_TARGET, List.of()),
+                    new RowDifference("b-1", Kind.EXTRA_ON_TARGET, List.of())), Set.copyOf(table.differences()));
             assertEquals(4, table.differences().size());
             assertEquals(2_000, table.rowsCompared());
         }

@@ -9,7 +9,7 @@ import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TcpForwarder;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
-import dev.cutover.verifier.Difference.Kind;
+import dev.cutover.verifier.RowDifference.Kind;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,7 +50,7 @@ class ResumeTest {
             VerificationReport stopped = first[0].run();
             assertFalse(stopped.completed());
             assertEquals(ROWS / 2, stopped.rowsCompared());
-            assertEquals(List.of(new Difference("1500", Kind.DIFFERENT_VALUES, List.of("name"))),
+            assertEquals(List.of(new RowDifference("1500", Kind.DIFFERENT_VALUES, List.of("name"))),
                     stopped.table(ItemTables.ENTITY).differences());
 
             List<Progress> progress = new ArrayList<>();
@@ -63,8 +63,8 @@ class ResumeTest {
             assertTrue(resumed.completed());
             assertEquals(ROWS, resumed.rowsCompared());
             assertEquals(13, resumed.table(ItemTables.ENTITY).chunks());
-            assertEquals(List.of(new Difference("1500", Kind.DIFFERENT_VALUES, List.of("name")),
-                    new Difference("11000", Kind.DIFFERENT_VALUES, List.of("name"))), resumed.table(ItemTables.ENTITY).differences());
+            assertEquals(List.of(new RowDifference("1500", Kind.DIFFERENT_VALUES, List.of("name")),
+                    new RowDifference("11000", Kind.DIFFERENT_VALUES, List.of("name"))), resumed.table(ItemTables.ENTITY).differences());
         }
     }
 

@@ -7,7 +7,7 @@ import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
-import dev.cutover.verifier.Difference.Kind;
+import dev.cutover.verifier.RowDifference.Kind;
 import java.time.Duration;
 import java.util.List;
 import java.util.TimeZone;
@@ -50,8 +50,8 @@ class TemporalVerificationTest {
                         .build().run();
                 TableReport table = report.table("stamps");
                 assertEquals(mariadb ? ComparisonMethod.KEY_RANGE_STREAM : ComparisonMethod.DATABASE_CHECKSUM, table.method());
-                assertEquals(List.of(new Difference("1", Kind.DIFFERENT_VALUES, List.of("ts")),
-                        new Difference("2", Kind.DIFFERENT_VALUES, List.of("ts"))), table.differences());
+                assertEquals(List.of(new RowDifference("1", Kind.DIFFERENT_VALUES, List.of("ts")),
+                        new RowDifference("2", Kind.DIFFERENT_VALUES, List.of("ts"))), table.differences());
                 assertEquals(4, table.rowsCompared());
 
                 target.execute("UPDATE stamp SET ts = '2021-03-28 02:30:00' WHERE id = 1",
@@ -108,7 +108,7 @@ class TemporalVerificationTest {
                     target.execute("UPDATE stamp SET ts = ts + INTERVAL '30 minutes' WHERE id = 6");
                     VerificationReport shifted = Verifier.builder(source.dataSource(1), target.dataSource(1)).mapping(mapping)
                             .config(config).build().run();
-                    assertEquals(List.of(new Difference("6", Kind.DIFFERENT_VALUES, List.of("ts"))),
+                    assertEquals(List.of(new RowDifference("6", Kind.DIFFERENT_VALUES, List.of("ts"))),
                             shifted.table("stamps").differences(), zone);
                     target.execute("UPDATE stamp SET ts = ts - INTERVAL '30 minutes' WHERE id = 6");
                 } finally {

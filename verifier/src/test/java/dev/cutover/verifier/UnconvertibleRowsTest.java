@@ -9,7 +9,7 @@ import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
-import dev.cutover.verifier.Difference.Kind;
+import dev.cutover.verifier.RowDifference.Kind;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -60,12 +60,12 @@ class UnconvertibleRowsTest {
             TableReport table = report.table("customers");
             assertTrue(report.completed());
             assertEquals(40, table.rowsCompared());
-            assertEquals(List.of("7", "9"), table.unconvertible().stream().map(Difference::key).toList());
-            assertEquals(List.of(new Difference("20", Kind.MISSING_ON_TARGET, List.of()),
-                    new Difference("30", Kind.DIFFERENT_VALUES, List.of("last_name"))),
+            assertEquals(List.of("7", "9"), table.unconvertible().stream().map(RowDifference::key).toList());
+            assertEquals(List.of(new RowDifference("20", Kind.MISSING_ON_TARGET, List.of()),
+                    new RowDifference("30", Kind.DIFFERENT_VALUES, List.of("last_name"))),
                     table.differences().stream().filter(d -> d.kind() != Kind.UNCONVERTIBLE).toList());
-            Difference code = table.unconvertible().get(0);
-            Difference name = table.unconvertible().get(1);
+            RowDifference code = table.unconvertible().get(0);
+            RowDifference name = table.unconvertible().get(1);
             assertEquals(List.of("status"), code.columns());
             assertEquals(List.of("full_name"), name.columns());
             assertTrue(code.reason().contains("customer.status") && code.reason().contains("IllegalArgumentException"),
@@ -113,10 +113,10 @@ class UnconvertibleRowsTest {
 
             TableReport table = report.table("items");
             assertTrue(report.completed());
-            assertEquals(List.of(new Difference("5", Kind.MISSING_ON_TARGET, List.of())),
+            assertEquals(List.of(new RowDifference("5", Kind.MISSING_ON_TARGET, List.of())),
                     table.differences().stream().filter(d -> d.kind() != Kind.UNCONVERTIBLE).toList());
             assertEquals(1, table.unconvertible().size());
-            Difference key = table.unconvertible().get(0);
+            RowDifference key = table.unconvertible().get(0);
             assertEquals("13", key.key());
             assertEquals(List.of("id"), key.columns());
             assertTrue(key.reason().contains("item.id"), key.reason());

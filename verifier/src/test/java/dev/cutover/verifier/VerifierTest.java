@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cutover.common.CutoverConfigurationException;
-import dev.cutover.dualwrite.ResyncReplayHandler;
+import dev.cutover.dualwrite.CopyReplayHandler;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.Side;
 import dev.cutover.queue.RetryEntry;
@@ -16,7 +16,7 @@ import dev.cutover.queue.RetryStore;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
-import dev.cutover.verifier.Difference.Kind;
+import dev.cutover.verifier.RowDifference.Kind;
 import dev.cutover.verifier.micrometer.VerifierMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.math.BigDecimal;
@@ -52,15 +52,15 @@ class VerifierTest {
 
             TableReport table = report.table("items");
             assertEquals(ComparisonMethod.DATABASE_CHECKSUM, table.method());
-            assertEquals(List.of(new Difference("1", Kind.MISSING_ON_TARGET, List.of()),
-                    new Difference("701", Kind.DIFFERENT_VALUES, List.of("note", "active")),
-                    new Difference("1999", Kind.EXTRA_ON_TARGET, List.of()),
-                    new Difference("5000", Kind.EXTRA_ON_TARGET, List.of())), table.differences());
+            assertEquals(List.of(new RowDifference("1", Kind.MISSING_ON_TARGET, List.of()),
+                    new RowDifference("701", Kind.DIFFERENT_VALUES, List.of("note", "active")),
+                    new RowDifference("1999", Kind.EXTRA_ON_TARGET, List.of()),
+                    new RowDifference("5000", Kind.EXTRA_ON_TARGET, List.of())), table.differences());
             assertEquals(1_999, table.rowsCompared());
             assertEquals(7, table.chunks());
-            assertEquals(List.of("1"), table.missingOnTarget().stream().map(Difference::key).toList());
-            assertEquals(List.of("1999", "5000"), table.extraOnTarget().stream().map(Difference::key).toList());
-            assertEquals(List.of("701"), table.differentValues().stream().map(Difference::key).toList());
+            assertEquals(List.of("1"), table.missingOnTarget().stream().map(RowDifference::key).toList());
+            assertEquals(List.of("1999", "5000"), table.extraOnTarget().stream().map(RowDifference::key).toList());
+            assertEquals(List.of("701"), table.differentValues().stream().map(RowDifference::key).toList());
             assertEquals(4, repairs.pendingCount());
             assertEquals(7, progress.size());
             Progress last = progress.get(progress.size() - 1);
@@ -102,10 +102,10 @@ class VerifierTest {
 
             TableReport table = report.table("prices");
             assertEquals(ComparisonMethod.KEY_LOOKUP_STREAM, table.method());
-            assertEquals(Set.of(new Difference("sku-10", Kind.MISSING_ON_TARGET, List.of()),
-                    new Difference("sku-500", Kind.DIFFERENT_VALUES, List.of("cents")),
-                    new Difference("aaa-extra", Kind.EXTRA_ON_TARGET, List.of()),
-                    new Difference("zzz-extra", Kind.EXTRA_ON_TARGET, List.of())), Set.copyOf(table.differences()));
+            assertEquals(Set.of(new RowDifference("sku-10", Kind.MISSING_ON_TARGET, List.of()),
+                    new RowDifference("sku-500", Kind.DIFFERENT_VALUES, List.of("cents")),
+                    new RowDifference("aaa-extra", Kind.EXTRA_ON_TARGET, List.of()),
+                    new RowDifference("zzz-extra", Kind.EXTRA_ON_TARGET, List.of())), Set.copyOf(table.differences()));
             assertEquals(1_000, table.rowsCompared());
             assertTrue(report.completed());
         }
@@ -124,8 +124,8 @@ class VerifierTest {
             VerificationReport report = Verifier.builder(source.dataSource(2), target.dataSource(2)).mapping(mapping)
                     .config(VerifierConfig.from(QUICK).chunkSize(7).build()).build().run();
 
-            assertEquals(List.of(new Difference("3,b33", Kind.DIFFERENT_VALUES, List.of("v")),
-                    new Difference("9,b499", Kind.MISSING_ON_TARGET, List.of())), report.table("pairs").differences());
+            assertEquals(List.of(new RowDifference("3,b33", Kind.DIFFERENT_VALUES, List.of("v")),
+                    new RowDifference("9,b499", Kind.MISSING_ON_TARGET, List.of())), report.table("pairs").differences());
             assertEquals(500, report.rowsCompared());
             assertEquals(72, report.table("pairs").chunks());
         }
@@ -183,7 +183,7 @@ class VerifierTest {
             assertFalse(stopped.completed());
             assertFalse(stopped.isClean());
             assertEquals(1_200, stopped.rowsCompared());
-            assertEquals(List.of(new Difference("10", Kind.MISSING_ON_TARGET, List.of())), stopped.table("items").differences());
+            assertEquals(List.of(new RowDifference("10", Kind.MISSING_ON_TARGET, List.of())), stopped.table("items").differences());
 
             progress.clear();
             VerificationReport resumed = verifier[0].resume(stopped.runId());
@@ -191,8 +191,8 @@ class VerifierTest {
             assertTrue(resumed.completed());
             assertEquals(3_000, resumed.rowsCompared());
             assertEquals(11, resumed.table("items").chunks(), "ten chunks and the open-ended one after the last key");
-            assertEquals(List.of(new Difference("10", Kind.MISSING_ON_TARGET, List.of()),
-                    new Difference("2900", Kind.MISSING_ON_TARGET, List.of())), resumed.table("items").differences());
+            assertEquals(List.of(new RowDifference("10", Kind.MISSING_ON_TARGET, List.of()),
+                    new RowDifference("2900", Kind.MISSING_ON_TARGET, List.of())), resumed.table("items").differences());
             assertThrows(IllegalArgumentException.class, () -> verifier[0].resume("no-such-run"));
         }
     }
@@ -282,9 +282,9 @@ class VerifierTest {
             RetryStore store = RetryStore.inMemory();
             VerificationReport report = Verifier.builder(source.dataSource(2), target.dataSource(2))
                     .mapping(ItemTables.sameMapping()).config(QUICK).primary(Side.TARGET).repairWith(store, "items").build().run();
-            assertEquals(List.of(new Difference("9", Kind.DIFFERENT_VALUES, List.of("name"))), report.table("items").differences());
+            assertEquals(List.of(new RowDifference("9", Kind.DIFFERENT_VALUES, List.of("name"))), report.table("items").differences());
             RetryEntry entry = store.claim("test", Instant.now().plusSeconds(1), 10, Duration.ofMinutes(1)).entries().get(0);
-            assertEquals(ResyncReplayHandler.TO_SOURCE, entry.operation());
+            assertEquals(CopyReplayHandler.TO_SOURCE, entry.operation());
         }
     }
 

@@ -54,7 +54,7 @@ public final class RowSql {
      * <p>PostgreSQL: {@code INSERT ... ON CONFLICT (keys) DO UPDATE SET c = EXCLUDED.c}, which
      * needs a unique index on exactly the key columns. MariaDB and MySQL:
      * {@code INSERT ... ON DUPLICATE KEY UPDATE c = VALUES(c)}, which fires on any unique index, so
-     * it is only for tables with no unique index other than the key's (KeyResync writes the others
+     * it is only for tables with no unique index other than the key's (RowCopier writes the others
      * with {@link #insert} or {@link #updateByKey}). H2:
      * {@code MERGE INTO ... KEY (keys) VALUES (...)}.
      *

@@ -2,7 +2,7 @@ package dev.cutover.dualwrite.micrometer;
 
 import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.internal.Names;
-import dev.cutover.dualwrite.DualWriteStats;
+import dev.cutover.dualwrite.DualWriteCounters;
 import dev.cutover.flags.Side;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.ToLongFunction;
 
 /**
- * Publishes a {@link DualWriteStats}'s counts to Micrometer, tagged {@code migration} and
+ * Publishes a {@link DualWriteCounters}'s counts to Micrometer, tagged {@code migration} and
  * {@code side}. For writes, {@code side} is the side written as the primary; for mirrors, queued
  * entries and latency it is the side receiving the copy ({@code target} while the source is primary,
  * {@code source} from {@code TARGET_PRIMARY} on). The only class of the module that uses
@@ -43,7 +43,7 @@ import java.util.function.ToLongFunction;
 // Micrometer is optional (requires static): an application that binds meters requires it itself.
 @SuppressWarnings("exports")
 public final class DualWriteMetrics implements MeterBinder {
-    private final DualWriteStats stats;
+    private final DualWriteCounters stats;
     private final String migration;
 
     /**
@@ -53,7 +53,7 @@ public final class DualWriteMetrics implements MeterBinder {
      * @param migration the migration's name, the {@code migration} tag
      * @throws CutoverConfigurationException if the name is not a valid migration name
      */
-    public DualWriteMetrics(DualWriteStats stats, String migration) {
+    public DualWriteMetrics(DualWriteCounters stats, String migration) {
         this.stats = Objects.requireNonNull(stats, "null stats");
         this.migration = Names.checkMigrationName(migration);
     }
@@ -94,23 +94,23 @@ public final class DualWriteMetrics implements MeterBinder {
                 .tags(tags)
                 .description("Keys of asynchronous writes waiting for their copy or being copied")
                 .register(registry);
-        FunctionTimer.builder("cutover.dualwrite.async.lag", stats, DualWriteStats::asyncCopied,
-                        DualWriteStats::asyncLagNanos, TimeUnit.NANOSECONDS)
+        FunctionTimer.builder("cutover.dualwrite.async.lag", stats, DualWriteCounters::asyncCopied,
+                        DualWriteCounters::asyncLagNanos, TimeUnit.NANOSECONDS)
                 .tags(tags)
                 .description("Time from an asynchronous write's return to its copy's commit")
                 .register(registry);
         counter(registry, "cutover.dualwrite.async.coalesced", tags,
-                "Asynchronous writes whose key was already pending, so one copy carried them", DualWriteStats::asyncCoalesced);
+                "Asynchronous writes whose key was already pending, so one copy carried them", DualWriteCounters::asyncCoalesced);
         counter(registry, "cutover.dualwrite.async.overflows", tags,
                 "Asynchronous writes queued in the retry-queue inside the call, the backlog being full",
-                DualWriteStats::asyncOverflows);
+                DualWriteCounters::asyncOverflows);
         counter(registry, "cutover.dualwrite.async.late", tags,
                 "Asynchronous keys neither copied nor queued before their primary's copy window closed",
-                DualWriteStats::asyncLate);
+                DualWriteCounters::asyncLate);
     }
 
     private void counter(MeterRegistry registry, String name, Tags tags, String description,
-            ToLongFunction<DualWriteStats> count) {
+            ToLongFunction<DualWriteCounters> count) {
         FunctionCounter.builder(name, stats, s -> count.applyAsLong(s))
                 .tags(tags)
                 .description(description)

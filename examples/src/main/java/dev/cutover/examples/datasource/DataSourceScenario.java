@@ -14,13 +14,13 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.cutover.Cutover;
 import dev.cutover.Migration;
 import dev.cutover.dualwrite.BackfillProgress;
-import dev.cutover.dualwrite.DualWriteStats;
+import dev.cutover.dualwrite.DualWriteCounters;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.examples.shop.TableCheck;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Stage;
 import dev.cutover.router.ReadRouter;
-import dev.cutover.router.ReadRouterStats;
+import dev.cutover.router.ReadRouterCounts;
 import dev.cutover.verifier.VerificationReport;
 import java.io.PrintStream;
 import java.math.BigDecimal;
@@ -127,7 +127,7 @@ public final class DataSourceScenario {
                     .build());
             MigrationFlags flags = cutover.flags();
             ReadRouter router = migration.router();
-            DualWriteStats stats = migration.stats();
+            DualWriteCounters stats = migration.counters();
 
             // The one change to the application, where its pool is created: it gets the migration's data
             // source instead. Each statement runs on the stage's primary only; Cutover parses it to find the
@@ -201,7 +201,7 @@ public final class DataSourceScenario {
             requireDrained(cutover.retryQueue());
             awaitShadowReads(router, shadowed);
             List<String> differing = TableCheck.differingRows(source, target, "accounts", "id");
-            ReadRouterStats reads = router.stats();
+            ReadRouterCounts reads = router.counts();
             Outcome outcome = new Outcome(verified.rowsCompared(), count(source, "accounts"), reads.sourceReads(),
                     reads.targetReads(),
                     stats.mirrored(), stats.enqueued(), reads.compared(), reads.mismatched(), rolledBack, differing);

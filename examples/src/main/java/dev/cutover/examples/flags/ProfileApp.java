@@ -2,10 +2,10 @@ package dev.cutover.examples.flags;
 
 import dev.cutover.Cutover;
 import dev.cutover.Migration;
-import dev.cutover.dualwrite.KeyResync;
+import dev.cutover.dualwrite.RowCopier;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.MigrationState;
-import dev.cutover.router.ReadRouterStats;
+import dev.cutover.router.ReadRouterCounts;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -77,7 +77,7 @@ public final class ProfileApp implements AutoCloseable {
      * @return the row copier the application mirrors with, also used for a backfill: it copies a
      *     profile's current row by key
      */
-    public KeyResync rowCopier() {
+    public RowCopier rowCopier() {
         return migration.rowCopier();
     }
 
@@ -121,11 +121,11 @@ public final class ProfileApp implements AutoCloseable {
      * @return the reads each side answered
      */
     public synchronized ReadCount readEveryProfile() {
-        ReadRouterStats before = migration.router().stats();
+        ReadRouterCounts before = migration.router().counts();
         for (long id = 1; id <= PROFILES; id++) {
             profiles.find(id).orElseThrow(() -> new IllegalStateException("a profile is missing"));
         }
-        ReadRouterStats after = migration.router().stats();
+        ReadRouterCounts after = migration.router().counts();
         return new ReadCount(after.sourceReads() - before.sourceReads(), after.targetReads() - before.targetReads());
     }
 

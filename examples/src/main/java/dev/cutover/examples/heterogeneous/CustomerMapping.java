@@ -22,7 +22,7 @@ final class CustomerMapping {
     }
 
     /**
-     * The table mapping {@link dev.cutover.dualwrite.KeyResync} copies rows with.
+     * The table mapping {@link dev.cutover.dualwrite.RowCopier} copies rows with.
      *
      * @param ids legacy ids to UUIDs, through the id map on the new database
      * @return {@code customer(id, name, status, email)} to

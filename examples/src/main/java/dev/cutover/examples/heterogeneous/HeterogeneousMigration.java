@@ -5,14 +5,14 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.cutover.Cutover;
 import dev.cutover.Migration;
 import dev.cutover.common.Dialect;
-import dev.cutover.dualwrite.DualWriteStats;
+import dev.cutover.dualwrite.DualWriteCounters;
 import dev.cutover.dualwrite.BackfillProgress;
 import dev.cutover.dualwrite.KeyTranslation;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
 import dev.cutover.router.ReadRouter;
-import dev.cutover.router.ReadRouterStats;
+import dev.cutover.router.ReadRouterCounts;
 import dev.cutover.verifier.VerificationReport;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -145,7 +145,7 @@ public final class HeterogeneousMigration {
                     problems++;
                 }
             }
-            ReadRouterStats shadows = awaitShadows(migration.router(), keys.size());
+            ReadRouterCounts shadows = awaitShadows(migration.router(), keys.size());
             System.out.printf("Reads served by the new schema: %d, shadow-compared: %d, differing: %d%n",
                     shadows.targetReads(), shadows.compared(), shadows.mismatched());
             problems += (int) (shadows.mismatched() + shadows.shadowErrors());
@@ -154,7 +154,7 @@ public final class HeterogeneousMigration {
             migration.moveTo(Stage.TARGET_PRIMARY, ACTOR, "new schema primary");
             traffic(customers);
             check("with the new schema primary", cutover, migration);
-            DualWriteStats stats = migration.stats();
+            DualWriteCounters stats = migration.counters();
             System.out.printf("Writes: %d on the legacy table, %d on the new schema; rows copied to the new schema: %d,"
                     + " back to the legacy table: %d%n", stats.primaryWrites(Side.SOURCE), stats.primaryWrites(Side.TARGET),
                     stats.mirrored(Side.TARGET), stats.mirrored(Side.SOURCE));
@@ -198,12 +198,12 @@ public final class HeterogeneousMigration {
         problems += (int) report.differenceCount() + (report.completed() ? 0 : 1);
     }
 
-    private static ReadRouterStats awaitShadows(ReadRouter router, int reads) throws InterruptedException {
+    private static ReadRouterCounts awaitShadows(ReadRouter router, int reads) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        ReadRouterStats stats = router.stats();
+        ReadRouterCounts stats = router.counts();
         while (stats.shadowReadsEnded() < reads && System.nanoTime() < deadline) {
             Thread.sleep(20);
-            stats = router.stats();
+            stats = router.counts();
         }
         return stats;
     }

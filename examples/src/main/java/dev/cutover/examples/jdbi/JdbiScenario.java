@@ -185,9 +185,9 @@ public final class JdbiScenario {
             requireDrained(cutover.retryQueue());
             awaitShadowReads(router, shadowed);
             List<String> differing = TableCheck.differingRows(source, target, "users", "id");
-            Outcome outcome = new Outcome(verified.rowsCompared(), count(source, "users"), router.stats().sourceReads(),
-                    router.stats().targetReads(),
-                    migration.stats().mirrored(), migration.stats().enqueued(), router.stats().compared(), router.stats().mismatched(), differing);
+            Outcome outcome = new Outcome(verified.rowsCompared(), count(source, "users"), router.counts().sourceReads(),
+                    router.counts().targetReads(),
+                    migration.counters().mirrored(), migration.counters().enqueued(), router.counts().compared(), router.counts().mismatched(), differing);
             out.printf(Locale.ROOT, "%n  users %d, reads from source %d / target %d, rows mirrored %d, queued %d,"
                             + " shadow comparisons %d (mismatches %d), differing rows %d%n",
                     outcome.users(), outcome.sourceReads(), outcome.targetReads(), outcome.mirrored(), outcome.queued(),

@@ -6,12 +6,12 @@ import dev.cutover.Cutover;
 import dev.cutover.Migration;
 import dev.cutover.dualwrite.Backfill;
 import dev.cutover.dualwrite.BackfillProgress;
-import dev.cutover.dualwrite.DualWriteStats;
+import dev.cutover.dualwrite.DualWriteCounters;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
-import dev.cutover.queue.MigrationStats;
+import dev.cutover.queue.QueueDepth;
 import dev.cutover.router.ReadRouter;
 import dev.cutover.verifier.TableReport;
 import dev.cutover.verifier.VerificationReport;
@@ -231,7 +231,7 @@ public final class ShopDemo {
     }
 
     private int summary(ShopTraffic traffic, Migration shop, long differing) {
-        DualWriteStats stats = shop.stats();
+        DualWriteCounters stats = shop.counters();
         ReadRouter router = shop.router();
         System.out.printf(Locale.ROOT, "%n%n== Summary%n");
         String format = "  %-52s %12s%n";
@@ -239,22 +239,22 @@ public final class ShopDemo {
         System.out.printf(Locale.ROOT, format, "user-visible errors (must be 0)", traffic.errors());
         System.out.printf(Locale.ROOT, format, "writes mirrored directly", stats.mirrored());
         System.out.printf(Locale.ROOT, format, "mirror writes queued (replayed from the queue)", stats.enqueued());
-        System.out.printf(Locale.ROOT, format, "entries left in the queue", shop.queueStats().parked() + " parked");
-        System.out.printf(Locale.ROOT, format, "reads served by the target", router.stats().targetReads());
-        System.out.printf(Locale.ROOT, format, "reads shadow-compared", router.stats().compared());
+        System.out.printf(Locale.ROOT, format, "entries left in the queue", shop.queueDepth().parked() + " parked");
+        System.out.printf(Locale.ROOT, format, "reads served by the target", router.counts().targetReads());
+        System.out.printf(Locale.ROOT, format, "reads shadow-compared", router.counts().compared());
         System.out.printf(Locale.ROOT, format, "shadow differences gone when read again (writes in flight)",
-                router.stats().settled());
-        System.out.printf(Locale.ROOT, format, "shadow comparisons abandoned at a stage change", router.stats().abandoned());
-        System.out.printf(Locale.ROOT, format, "shadow reads skipped by back-pressure", router.stats().shadowThrottled());
+                router.counts().settled());
+        System.out.printf(Locale.ROOT, format, "shadow comparisons abandoned at a stage change", router.counts().abandoned());
+        System.out.printf(Locale.ROOT, format, "shadow reads skipped by back-pressure", router.counts().shadowThrottled());
         System.out.printf(Locale.ROOT, format, "shadow mismatches confirmed when read again (must be 0)",
-                router.stats().mismatched());
+                router.counts().mismatched());
         System.out.printf(Locale.ROOT, format, "differing keys at the checks (must be 0)", differing);
         System.out.printf(Locale.ROOT, "%n  time per stage:%n");
         secondsPerStage.forEach((name, ms) -> System.out.printf(Locale.ROOT, "    %-58s %6.1f s%n", name, ms / 1000.0));
         notes.forEach(n -> System.out.printf(Locale.ROOT, "  note: %s%n", n));
         // A confirmed mismatch while the verifier finds the sides equal is a false alarm, which would teach
         // operators to ignore the meter: the demo holds it to zero like the rest.
-        boolean ok = traffic.errors() == 0 && differing == 0 && router.stats().mismatched() == 0;
+        boolean ok = traffic.errors() == 0 && differing == 0 && router.counts().mismatched() == 0;
         System.out.printf(Locale.ROOT, "%n  %s%n", ok ? "OK: no user saw an error and the target equals the source."
                 : "FAILED: a must-be-zero figure is not zero.");
         return ok ? 0 : 1;
@@ -328,13 +328,13 @@ public final class ShopDemo {
         private void print() {
             MigrationState state = shop.state();
             long requests = traffic.requests();
-            MigrationStats queue = shop.queueStats();
+            QueueDepth queue = shop.queueDepth();
             long lagMillis = queue.oldestPendingCreatedAt().map(t -> Duration.between(t, Instant.now()).toMillis()).orElse(0L);
             System.out.printf(Locale.ROOT, "  %-14s %6d req/s  target reads %5.1f%%  queue %4d (lag %5d ms)  queued so far %d"
                             + "  mismatches %d  user errors %d%n",
                     state.stage(), requests - lastRequests, state.stage() == Stage.SHIFT_READS ? state.targetReadPercent()
                             : state.stage().primary() == Side.TARGET ? 100.0 : 0.0,
-                    queue.pending(), lagMillis, shop.stats().enqueued(), shop.router().stats().mismatched(), traffic.errors());
+                    queue.pending(), lagMillis, shop.counters().enqueued(), shop.router().counts().mismatched(), traffic.errors());
             Backfill running = backfill;
             if (running != null && !running.progress().ended() && !running.progress().entity().isEmpty()) {
                 BackfillProgress p = running.progress();

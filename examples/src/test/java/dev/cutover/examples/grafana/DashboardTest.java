@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.cutover.dualwrite.DualWriteStats;
+import dev.cutover.dualwrite.DualWriteCounters;
 import dev.cutover.dualwrite.micrometer.DualWriteMetrics;
 import dev.cutover.flags.FlagStore;
 import dev.cutover.flags.MigrationFlags;
@@ -78,7 +78,7 @@ class DashboardTest {
             new MigrationFlagsMetrics(flags).bindTo(registry);
             new RetryQueueMetrics(queue).bindTo(registry);
             new ReadRouterMetrics(router).bindTo(registry);
-            new DualWriteMetrics(new DualWriteStats(), MIGRATION).bindTo(registry);
+            new DualWriteMetrics(new DualWriteCounters(), MIGRATION).bindTo(registry);
             new VerifierMetrics(MIGRATION).bindTo(registry);
             for (String key : List.of("ok", "retry", "park")) {
                 queue.enqueue(NewRetryEntry.resync(MIGRATION, "orders", key));

@@ -39,7 +39,7 @@ public final class MismatchFields {
      * that is not a plain name (a map key such as {@code 42} or an e-mail address) becomes {@code *},
      * because such keys are data, not field names.
      *
-     * @param path a {@link dev.cutover.router.Difference#path()}
+     * @param path a {@link dev.cutover.router.ValueDifference#path()}
      * @return the field, or {@link #RESULT} for the result itself
      */
     public static String fieldOf(String path) {

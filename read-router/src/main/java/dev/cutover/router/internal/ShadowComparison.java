@@ -4,7 +4,7 @@ import dev.cutover.common.internal.Redaction;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
-import dev.cutover.router.Difference;
+import dev.cutover.router.ValueDifference;
 import dev.cutover.router.MismatchEvent;
 import dev.cutover.router.MismatchListener;
 import dev.cutover.router.ReadCall;
@@ -208,7 +208,7 @@ public final class ShadowComparison {
         if (otherSide == Side.TARGET) {
             autoRollback.recordTargetRead(false);
         }
-        List<Difference> differences = compare(operation, served, answer, otherAnswer);
+        List<ValueDifference> differences = compare(operation, served, answer, otherAnswer);
         if (differences == null) {
             return;
         }
@@ -235,7 +235,7 @@ public final class ShadowComparison {
             return;
         }
         boolean reveal = config.revealValues();
-        List<Difference> reported = reveal ? differences : differences.stream().map(Difference::masked).toList();
+        List<ValueDifference> reported = reveal ? differences : differences.stream().map(ValueDifference::masked).toList();
         MismatchEvent event = new MismatchEvent(migration, operation, routingKey, served, reported, reveal, Instant.now());
         recent.add(event);
         mismatchFields.count(event.fields());
@@ -258,9 +258,9 @@ public final class ShadowComparison {
      * @return the differences after the last re-read, or null if a read or the comparison failed, or
      *     the comparison was abandoned (already counted)
      */
-    private List<Difference> recheck(String operation, Stage readStage, Side served, Object answer,
+    private List<ValueDifference> recheck(String operation, Stage readStage, Side served, Object answer,
             ReadCall<?> servedCall, Object otherAnswer, ReadCall<?> other) {
-        List<Difference> differences = null;
+        List<ValueDifference> differences = null;
         long delay = config.shadow().mismatchRecheckDelay().toMillis();
         for (int attempt = 0; attempt < RECHECKS; attempt++, delay *= 2) {
             try {
@@ -290,7 +290,7 @@ public final class ShadowComparison {
             for (Side primary : EnumSet.of(readStage.primary(), recheckStage.primary())) {
                 Object before = primary == served ? answer : otherAnswer;
                 Object again = primary == served ? servedAgain : otherAgain;
-                List<Difference> changes = compare(operation, Side.SOURCE, before, again);
+                List<ValueDifference> changes = compare(operation, Side.SOURCE, before, again);
                 if (changes == null) {
                     return null;
                 }
@@ -323,7 +323,7 @@ public final class ShadowComparison {
     }
 
     /** @return the differences, or null if the comparator failed (already counted and logged) */
-    private List<Difference> compare(String operation, Side served, Object servedAnswer, Object otherAnswer) {
+    private List<ValueDifference> compare(String operation, Side served, Object servedAnswer, Object otherAnswer) {
         Object sourceAnswer = served == Side.SOURCE ? servedAnswer : otherAnswer;
         Object targetAnswer = served == Side.SOURCE ? otherAnswer : servedAnswer;
         try {
@@ -337,7 +337,7 @@ public final class ShadowComparison {
         }
     }
 
-    private void report(MismatchEvent event, List<Difference> differences) {
+    private void report(MismatchEvent event, List<ValueDifference> differences) {
         String operation = event.operation();
         String routingKey = event.routingKey();
         for (MismatchListener listener : listeners) {

@@ -1,7 +1,7 @@
 package dev.cutover.router.internal;
 
 import dev.cutover.common.internal.Redaction;
-import dev.cutover.router.Difference;
+import dev.cutover.router.ValueDifference;
 import java.lang.reflect.Array;
 import java.lang.reflect.Field;
 import java.lang.reflect.InvocationTargetException;
@@ -86,29 +86,29 @@ public final class ValueDiffer {
      * @param target the target's value
      * @return the differences, with real values, in walk order; empty when equal
      */
-    public List<Difference> differences(Object source, Object target) {
-        List<Difference> out = new ArrayList<>();
+    public List<ValueDifference> differences(Object source, Object target) {
+        List<ValueDifference> out = new ArrayList<>();
         walk("", source, target, 0, out);
         return out;
     }
 
     private boolean equal(Object source, Object target, int depth) {
-        List<Difference> out = new ArrayList<>();
+        List<ValueDifference> out = new ArrayList<>();
         walk("", source, target, depth, out);
         return out.isEmpty();
     }
 
-    private void walk(String path, Object a, Object b, int depth, List<Difference> out) {
+    private void walk(String path, Object a, Object b, int depth, List<ValueDifference> out) {
         if (a == b) {
             return;
         }
         if (a == null || b == null) {
-            out.add(new Difference(path, a, b));
+            out.add(new ValueDifference(path, a, b));
             return;
         }
         if (depth > MAX_DEPTH) {
             if (!a.equals(b)) {
-                out.add(new Difference(path, a, b));
+                out.add(new ValueDifference(path, a, b));
             }
             return;
         }
@@ -116,11 +116,11 @@ public final class ValueDiffer {
         Object y = asJavaTime(b);
         if (x instanceof Number && y instanceof Number) {
             if (!numbersEqual((Number) x, (Number) y)) {
-                out.add(new Difference(path, a, b));
+                out.add(new ValueDifference(path, a, b));
             }
         } else if (x instanceof Temporal && y instanceof Temporal) {
             if (!timesEqual((Temporal) x, (Temporal) y)) {
-                out.add(new Difference(path, a, b));
+                out.add(new ValueDifference(path, a, b));
             }
         } else if (x instanceof Optional && y instanceof Optional) {
             walk(path, ((Optional<?>) x).orElse(null), ((Optional<?>) y).orElse(null), depth + 1, out);
@@ -138,14 +138,14 @@ public final class ValueDiffer {
             }
         } else if (x.getClass() != y.getClass() || isPlainValue(x.getClass())) {
             if (!x.equals(y)) {
-                out.add(new Difference(path, a, b));
+                out.add(new ValueDifference(path, a, b));
             }
         } else {
             walkProperties(path, x, y, depth, out);
         }
     }
 
-    private void walkMaps(String path, Map<?, ?> a, Map<?, ?> b, int depth, List<Difference> out) {
+    private void walkMaps(String path, Map<?, ?> a, Map<?, ?> b, int depth, List<ValueDifference> out) {
         Set<Object> keys = new LinkedHashSet<>(a.keySet());
         keys.addAll(b.keySet());
         for (Object key : keys) {
@@ -156,11 +156,11 @@ public final class ValueDiffer {
         }
     }
 
-    private void walkProperties(String path, Object a, Object b, int depth, List<Difference> out) {
+    private void walkProperties(String path, Object a, Object b, int depth, List<ValueDifference> out) {
         List<Property> properties = PROPERTIES.get(a.getClass());
         if (properties.isEmpty()) {
             if (!a.equals(b)) {
-                out.add(new Difference(path, a, b));
+                out.add(new ValueDifference(path, a, b));
             }
             return;
         }
@@ -172,14 +172,14 @@ public final class ValueDiffer {
         }
     }
 
-    private void walkOrdered(String path, List<Object> a, List<Object> b, int depth, List<Difference> out) {
+    private void walkOrdered(String path, List<Object> a, List<Object> b, int depth, List<ValueDifference> out) {
         int size = Math.max(a.size(), b.size());
         for (int i = 0; i < size; i++) {
             walk(path + "[" + i + "]", i < a.size() ? a.get(i) : null, i < b.size() ? b.get(i) : null, depth + 1, out);
         }
     }
 
-    private void walkUnordered(String path, List<?> a, List<?> b, int depth, List<Difference> out) {
+    private void walkUnordered(String path, List<?> a, List<?> b, int depth, List<ValueDifference> out) {
         boolean[] used = new boolean[b.size()];
         List<Integer> unmatchedSource = new ArrayList<>();
         for (int i = 0; i < a.size(); i++) {
@@ -210,11 +210,11 @@ public final class ValueDiffer {
         }
         for (int k = pairs; k < unmatchedSource.size(); k++) {
             int i = unmatchedSource.get(k);
-            out.add(new Difference(path + "[" + i + "]", a.get(i), null));
+            out.add(new ValueDifference(path + "[" + i + "]", a.get(i), null));
         }
         for (int k = pairs; k < unmatchedTarget.size(); k++) {
             int j = unmatchedTarget.get(k);
-            out.add(new Difference(path + "[" + j + "]", null, b.get(j)));
+            out.add(new ValueDifference(path + "[" + j + "]", null, b.get(j)));
         }
     }
 

@@ -1,7 +1,7 @@
 package dev.cutover.router.micrometer;
 
 import dev.cutover.router.ReadRouter;
-import dev.cutover.router.ReadRouterStats;
+import dev.cutover.router.ReadRouterCounts;
 import dev.cutover.router.internal.MismatchFields;
 import dev.cutover.router.internal.RouterInternals;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -59,27 +59,27 @@ public final class ReadRouterMetrics implements MeterBinder {
     public void bindTo(MeterRegistry registry) {
         Objects.requireNonNull(registry, "null registry");
         Tags tags = Tags.of("migration", router.migration());
-        counter(registry, "cutover.router.reads", tags.and("side", "source"), "Reads answered by the source", ReadRouterStats::sourceReads);
-        counter(registry, "cutover.router.reads", tags.and("side", "target"), "Reads answered by the target", ReadRouterStats::targetReads);
-        counter(registry, "cutover.router.fallbacks", tags, "Reads routed to the target that the source answered", ReadRouterStats::fallbacks);
-        counter(registry, "cutover.router.shadow.compared", tags, "Shadow comparisons finished", ReadRouterStats::compared);
-        counter(registry, "cutover.router.shadow.matched", tags, "Shadow comparisons whose answers agreed", ReadRouterStats::matched);
-        counter(registry, "cutover.router.shadow.mismatched", tags, "Shadow comparisons whose answers differed", ReadRouterStats::mismatched);
+        counter(registry, "cutover.router.reads", tags.and("side", "source"), "Reads answered by the source", ReadRouterCounts::sourceReads);
+        counter(registry, "cutover.router.reads", tags.and("side", "target"), "Reads answered by the target", ReadRouterCounts::targetReads);
+        counter(registry, "cutover.router.fallbacks", tags, "Reads routed to the target that the source answered", ReadRouterCounts::fallbacks);
+        counter(registry, "cutover.router.shadow.compared", tags, "Shadow comparisons finished", ReadRouterCounts::compared);
+        counter(registry, "cutover.router.shadow.matched", tags, "Shadow comparisons whose answers agreed", ReadRouterCounts::matched);
+        counter(registry, "cutover.router.shadow.mismatched", tags, "Shadow comparisons whose answers differed", ReadRouterCounts::mismatched);
         counter(registry, "cutover.router.shadow.settled", tags,
-                "Shadow comparisons that differed at first and agreed when read again", ReadRouterStats::settled);
+                "Shadow comparisons that differed at first and agreed when read again", ReadRouterCounts::settled);
         counter(registry, "cutover.router.shadow.abandoned", tags,
-                "Shadow comparisons given up because the stage stopped writing both sides", ReadRouterStats::abandoned);
-        counter(registry, "cutover.router.shadow.errors", tags, "Shadow reads or comparisons that threw", ReadRouterStats::shadowErrors);
+                "Shadow comparisons given up because the stage stopped writing both sides", ReadRouterCounts::abandoned);
+        counter(registry, "cutover.router.shadow.errors", tags, "Shadow reads or comparisons that threw", ReadRouterCounts::shadowErrors);
         counter(registry, "cutover.router.shadow.dropped", tags,
                 "Shadow reads taken on but never compared (rejected by a given executor, or waiting at close)",
-                ReadRouterStats::shadowDropped);
+                ReadRouterCounts::shadowDropped);
         counter(registry, "cutover.router.shadow.throttled", tags,
-                "Reads drawn for shadowing that back-pressure left unshadowed", ReadRouterStats::shadowThrottled);
-        Gauge.builder("cutover.router.shadow.backlog", router, r -> r.stats().shadowBacklog())
+                "Reads drawn for shadowing that back-pressure left unshadowed", ReadRouterCounts::shadowThrottled);
+        Gauge.builder("cutover.router.shadow.backlog", router, r -> r.counts().shadowBacklog())
                 .tags(tags)
                 .description("Shadow reads taken on and not finished")
                 .register(registry);
-        Gauge.builder("cutover.router.shadow.back.pressure", router, r -> r.stats().shadowBackPressure() ? 1 : 0)
+        Gauge.builder("cutover.router.shadow.back.pressure", router, r -> r.counts().shadowBackPressure() ? 1 : 0)
                 .tags(tags)
                 .description("1 while back-pressure lowers the shadow share because comparisons fall behind, else 0")
                 .register(registry);
@@ -88,7 +88,7 @@ public final class ReadRouterMetrics implements MeterBinder {
                 .tags(tags.and("field", field))
                 .description("Shadow mismatches per differing field (at most 50 fields by name, then (other))")
                 .register(registry));
-        counter(registry, "cutover.router.auto.rollbacks", tags, "Automatic rollbacks of the target read percentage", ReadRouterStats::autoRollbacks);
+        counter(registry, "cutover.router.auto.rollbacks", tags, "Automatic rollbacks of the target read percentage", ReadRouterCounts::autoRollbacks);
         for (CircuitBreaker.State state : CircuitBreaker.State.values()) {
             Gauge.builder("cutover.router.breaker.state", router, r -> r.breakerState() == state ? 1 : 0)
                     .tags(tags.and("state", state.name().toLowerCase(Locale.ROOT)))
@@ -98,8 +98,8 @@ public final class ReadRouterMetrics implements MeterBinder {
     }
 
     private void counter(MeterRegistry registry, String name, Tags tags, String description,
-                         ToLongFunction<ReadRouterStats> count) {
-        FunctionCounter.builder(name, router, r -> count.applyAsLong(r.stats()))
+                         ToLongFunction<ReadRouterCounts> count) {
+        FunctionCounter.builder(name, router, r -> count.applyAsLong(r.counts()))
                 .tags(tags)
                 .description(description)
                 .register(registry);

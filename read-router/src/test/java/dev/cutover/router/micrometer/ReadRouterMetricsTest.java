@@ -35,7 +35,7 @@ class ReadRouterMetricsTest {
 
     private static void awaitComparisons(ReadRouter router, long count) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (router.stats().compared() < count && System.nanoTime() < deadline) {
+        while (router.counts().compared() < count && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
     }

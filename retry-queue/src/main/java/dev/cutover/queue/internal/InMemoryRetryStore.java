@@ -2,7 +2,7 @@ package dev.cutover.queue.internal;
 
 import dev.cutover.queue.ClaimResult;
 import dev.cutover.queue.EntryStatus;
-import dev.cutover.queue.MigrationStats;
+import dev.cutover.queue.QueueDepth;
 import dev.cutover.queue.NewRetryEntry;
 import dev.cutover.queue.ReplayMode;
 import dev.cutover.queue.RetryEntry;
@@ -205,14 +205,14 @@ public final class InMemoryRetryStore implements OwnRetryStore {
     }
 
     @Override
-    public Map<String, MigrationStats> stats() {
+    public Map<String, QueueDepth> stats() {
         synchronized (lock) {
-            Map<String, MigrationStats> stats = new HashMap<>();
+            Map<String, QueueDepth> stats = new HashMap<>();
             for (RetryEntry e : entries.values()) {
-                MigrationStats add = e.status() == EntryStatus.PENDING
-                        ? new MigrationStats(1, 0, Optional.of(e.createdAt()))
-                        : new MigrationStats(0, 1, Optional.empty());
-                stats.merge(e.migration(), add, (a, b) -> new MigrationStats(a.pending() + b.pending(),
+                QueueDepth add = e.status() == EntryStatus.PENDING
+                        ? new QueueDepth(1, 0, Optional.of(e.createdAt()))
+                        : new QueueDepth(0, 1, Optional.empty());
+                stats.merge(e.migration(), add, (a, b) -> new QueueDepth(a.pending() + b.pending(),
                         a.parked() + b.parked(), a.oldestPendingCreatedAt().or(b::oldestPendingCreatedAt)));
             }
             return stats;

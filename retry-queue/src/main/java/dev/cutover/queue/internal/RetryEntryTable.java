@@ -9,7 +9,7 @@ import dev.cutover.common.internal.Redaction;
 import dev.cutover.queue.ClaimResult;
 import dev.cutover.queue.EntryStatus;
 import dev.cutover.queue.JdbcRetryStore;
-import dev.cutover.queue.MigrationStats;
+import dev.cutover.queue.QueueDepth;
 import dev.cutover.queue.NewRetryEntry;
 import dev.cutover.queue.ReplayMode;
 import dev.cutover.queue.RetryEntry;
@@ -697,24 +697,24 @@ public final class RetryEntryTable implements JdbcRetryStore, OwnRetryStore {
     }
 
     @Override
-    public Map<String, MigrationStats> stats() {
+    public Map<String, QueueDepth> stats() {
         List<StatsRow> rows = jdbi.withHandle(handle -> handle.createQuery("SELECT migration, status, COUNT(*),"
                         + " MIN(created_at) FROM " + table + " GROUP BY migration, status")
                 .map((rs, ctx) -> new StatsRow(rs.getString(1), statusOf(rs.getString(2)), rs.getLong(3),
                         Instant.ofEpochMilli(rs.getLong(4))))
                 .list());
-        Map<String, MigrationStats> stats = new HashMap<>();
+        Map<String, QueueDepth> stats = new HashMap<>();
         for (StatsRow row : rows) {
-            MigrationStats add = row.status() == EntryStatus.PENDING
-                    ? new MigrationStats(row.count(), 0, Optional.of(row.oldest()))
-                    : new MigrationStats(0, row.count(), Optional.empty());
+            QueueDepth add = row.status() == EntryStatus.PENDING
+                    ? new QueueDepth(row.count(), 0, Optional.of(row.oldest()))
+                    : new QueueDepth(0, row.count(), Optional.empty());
             stats.merge(row.migration(), add, RetryEntryTable::sum);
         }
         return stats;
     }
 
-    private static MigrationStats sum(MigrationStats a, MigrationStats b) {
-        return new MigrationStats(a.pending() + b.pending(), a.parked() + b.parked(),
+    private static QueueDepth sum(QueueDepth a, QueueDepth b) {
+        return new QueueDepth(a.pending() + b.pending(), a.parked() + b.parked(),
                 a.oldestPendingCreatedAt().or(b::oldestPendingCreatedAt));
     }
 

@@ -1,6 +1,6 @@
 package dev.cutover.queue.micrometer;
 
-import dev.cutover.queue.MigrationStats;
+import dev.cutover.queue.QueueDepth;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryQueueListener;
 import dev.cutover.queue.internal.QueueAccess;
@@ -44,7 +44,7 @@ public final class RetryQueueMetrics implements MeterBinder {
     /** How long one read of the store's counts serves the gauges. */
     static final Duration STATS_MAX_AGE = Duration.ofSeconds(1);
     private static final String PREFIX = "cutover.retry.queue.";
-    private static final MigrationStats NONE_YET = new MigrationStats(0, 0, Optional.empty());
+    private static final QueueDepth NONE_YET = new QueueDepth(0, 0, Optional.empty());
 
     private final RetryQueue queue;
 
@@ -72,7 +72,7 @@ public final class RetryQueueMetrics implements MeterBinder {
         private final RetryQueue queue;
         private final Clock clock;
         private final Object statsLock = new Object();
-        private Map<String, MigrationStats> stats = Map.of();
+        private Map<String, QueueDepth> stats = Map.of();
         private Instant statsReadAt = Instant.MIN;
 
         Meters(MeterRegistry registry, RetryQueue queue, Clock clock) {
@@ -99,11 +99,11 @@ public final class RetryQueueMetrics implements MeterBinder {
                     .register(registry);
         }
 
-        private MigrationStats stats(String migration) {
+        private QueueDepth stats(String migration) {
             synchronized (statsLock) {
                 Instant now = clock.instant();
                 if (statsReadAt.plus(STATS_MAX_AGE).isBefore(now)) {
-                    stats = queue.migrationStats();
+                    stats = queue.depthByMigration();
                     statsReadAt = now;
                 }
                 return stats.getOrDefault(migration, NONE_YET);

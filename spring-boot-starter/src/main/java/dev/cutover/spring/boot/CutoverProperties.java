@@ -168,7 +168,7 @@ public record CutoverProperties(
     }
 
     /**
-     * Options of every migration's row copier; unset ones keep KeyResync's defaults.
+     * Options of every migration's row copier; unset ones keep RowCopier's defaults.
      *
      * @param statementTimeout Longest statement or row-lock wait of a copy, 1 s to 10 min in whole seconds.
      *     Default 5 s.

@@ -122,14 +122,14 @@ class CallerTransactionsTest {
             });
             assertThat(count(targetDb, "SELECT balance FROM accounts WHERE id = 1")).as("copied before commit returned")
                     .isEqualTo(15);
-            assertThat(accounts.queueStats().pending()).as("copied directly, not queued after a lock wait").isZero();
+            assertThat(accounts.queueDepth().pending()).as("copied directly, not queued after a lock wait").isZero();
 
             transaction.executeWithoutResult(status -> {
                 dao.insert(2, 20);
                 dao.add(1, 1000);
                 status.setRollbackOnly();
             });
-            Await.until("the queue drains", () -> accounts.queueStats().pending() == 0);
+            Await.until("the queue drains", () -> accounts.queueDepth().pending() == 0);
             assertThat(count(sourceDb, "SELECT COUNT(*) FROM accounts WHERE id = 2")).isZero();
             assertThat(count(targetDb, "SELECT COUNT(*) FROM accounts WHERE id = 2")).as("a rollback copies nothing")
                     .isZero();
@@ -169,7 +169,7 @@ class CallerTransactionsTest {
                 TransactionSynchronizationManager.registerSynchronization(new FailingAfterCommit());
             })).hasMessageContaining("an earlier callback failed");
             assertThat(count(targetDb, "SELECT balance FROM accounts WHERE id = 3")).isEqualTo(30);
-            assertThat(accounts.queueStats().pending()).isZero();
+            assertThat(accounts.queueDepth().pending()).isZero();
         });
     }
 
@@ -192,13 +192,13 @@ class CallerTransactionsTest {
                 statement.executeQuery("SELECT balance FROM accounts WHERE id = 1 FOR UPDATE").close();
                 transaction.executeWithoutResult(status -> dao.add(1, 5));
                 assertThat(count(sourceDb, "SELECT balance FROM accounts WHERE id = 1")).isEqualTo(15);
-                assertThat(accounts.queueStats().pending() + accounts.queueStats().parked())
+                assertThat(accounts.queueDepth().pending() + accounts.queueDepth().parked())
                         .as("the failed copy is in the retry table").isEqualTo(1);
                 blocker.rollback();
             }
             Await.until("the queue replays the copy",
                     () -> count(targetDb, "SELECT balance FROM accounts WHERE id = 1") == 15);
-            Await.until("the queue drains", () -> accounts.queueStats().pending() == 0);
+            Await.until("the queue drains", () -> accounts.queueDepth().pending() == 0);
         });
     }
 

@@ -9,7 +9,7 @@ import dev.cutover.Migration;
 import dev.cutover.dualwrite.BackfillConfig;
 import dev.cutover.dualwrite.BackfillProgress;
 import dev.cutover.dualwrite.CutoverDataSource;
-import dev.cutover.dualwrite.ResyncReplayHandler;
+import dev.cutover.dualwrite.CopyReplayHandler;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.FlagChange;
 import dev.cutover.flags.Side;
@@ -492,12 +492,12 @@ class CutoverAutoConfigurationTest {
             acrossDialects.run(context -> {
                 assertThat(context.getBean(CutoverProperties.class).dataSource().crossDialectReads()).as("the default").isFalse();
                 assertThat(readBalanceAtShiftReads(context)).as("served by the PostgreSQL source").isEqualTo(100);
-                assertThat(context.getBean(Cutover.class).migration("accounts").router().stats().targetReads())
+                assertThat(context.getBean(Cutover.class).migration("accounts").router().counts().targetReads())
                         .isZero();
             });
             acrossDialects.withPropertyValues("cutover.data-source.cross-dialect-reads=true").run(context -> {
                 assertThat(readBalanceAtShiftReads(context)).as("served by the H2 target").isEqualTo(200);
-                assertThat(context.getBean(Cutover.class).migration("accounts").router().stats().targetReads())
+                assertThat(context.getBean(Cutover.class).migration("accounts").router().counts().targetReads())
                         .isEqualTo(1);
             });
         }
@@ -562,8 +562,8 @@ class CutoverAutoConfigurationTest {
 
                     // An entry no replay can apply parks at once (max-attempts=1): an operator must look.
                     Cutover cutover = context.getBean(Cutover.class);
-                    cutover.retryQueue().enqueue(ResyncReplayHandler.entry("accounts", "no_such_entity", "1", Side.SOURCE));
-                    Await.until("the entry is parked", () -> cutover.migration("accounts").queueStats().parked() == 1);
+                    cutover.retryQueue().enqueue(CopyReplayHandler.entry("accounts", "no_such_entity", "1", Side.SOURCE));
+                    Await.until("the entry is parked", () -> cutover.migration("accounts").queueDepth().parked() == 1);
                     Health parked = indicator.health();
                     assertThat(parked.getStatus().getCode()).isEqualTo("DEGRADED");
                     assertThat(parked.getDetails().get("problems").toString()).contains("cutover.health.max-parked");

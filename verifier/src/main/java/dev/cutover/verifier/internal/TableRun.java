@@ -10,7 +10,7 @@ import dev.cutover.dualwrite.internal.Mappings;
 import dev.cutover.flags.Side;
 import dev.cutover.verifier.Checkpoint;
 import dev.cutover.verifier.ComparisonMethod;
-import dev.cutover.verifier.Difference;
+import dev.cutover.verifier.RowDifference;
 import dev.cutover.verifier.TableReport;
 import dev.cutover.verifier.VerifierConfig;
 import java.sql.Connection;
@@ -89,8 +89,8 @@ public final class TableRun {
     public record Plan(TableMapping mapping, ComparisonMethod method, SideSql source, SideSql target) {
     }
 
-    private record Suspect(List<Object> sourceKey, Difference.Kind kind, List<String> columns, String reason) {
-        Suspect(List<Object> sourceKey, Difference.Kind kind, List<String> columns) {
+    private record Suspect(List<Object> sourceKey, RowDifference.Kind kind, List<String> columns, String reason) {
+        Suspect(List<Object> sourceKey, RowDifference.Kind kind, List<String> columns) {
             this(sourceKey, kind, columns, "");
         }
     }
@@ -123,7 +123,7 @@ public final class TableRun {
     private long chunksByRow;
     private long transients;
     private long repairs;
-    private final List<Difference> differences = new ArrayList<>();
+    private final List<RowDifference> differences = new ArrayList<>();
     private long unlisted;
     /** Whether a row comparison read {@link #nextEnd} while the target's rows were still being read. */
     private boolean nextEndRead;
@@ -236,7 +236,7 @@ public final class TableRun {
             List<Suspect> suspects = new ArrayList<>();
             for (List<Object> sourceKey : sourceKeys) {
                 if (!present.contains(Values.normalizeAll(sourceKey))) {
-                    suspects.add(new Suspect(sourceKey, Difference.Kind.EXTRA_ON_TARGET, List.of()));
+                    suspects.add(new Suspect(sourceKey, RowDifference.Kind.EXTRA_ON_TARGET, List.of()));
                 }
             }
             confirm(suspects);
@@ -315,7 +315,7 @@ public final class TableRun {
         suspects.addAll(compare(sourceRows.subList(paired, sourceRows.size()), byKey));
         for (List<Object> extra : byKey.values()) {
             suspects.add(new Suspect(Mappings.convertKey(mapping, Side.TARGET, extra.subList(0, plan.target().keyWidth())),
-                    Difference.Kind.EXTRA_ON_TARGET, List.of()));
+                    RowDifference.Kind.EXTRA_ON_TARGET, List.of()));
         }
         return new ChunkResult(sourceRows.size(), suspects);
     }
@@ -357,7 +357,7 @@ public final class TableRun {
 
     private Suspect unconvertibleKey(List<Object> sourceKey) {
         List<String> keys = mapping.keyColumnNames(Side.SOURCE);
-        return new Suspect(sourceKey, Difference.Kind.UNCONVERTIBLE, keys, "the mapping's translation of the key "
+        return new Suspect(sourceKey, RowDifference.Kind.UNCONVERTIBLE, keys, "the mapping's translation of the key "
                 + mapping.sourceTable() + "." + String.join(", ", keys) + " to the target failed: fix the key translation");
     }
 
@@ -401,10 +401,10 @@ public final class TableRun {
             return null;
         }
         if (sourceRow == null) {
-            return new Suspect(sourceKey, Difference.Kind.EXTRA_ON_TARGET, List.of());
+            return new Suspect(sourceKey, RowDifference.Kind.EXTRA_ON_TARGET, List.of());
         }
         if (targetRow == null) {
-            return new Suspect(sourceKey, Difference.Kind.MISSING_ON_TARGET, List.of());
+            return new Suspect(sourceKey, RowDifference.Kind.MISSING_ON_TARGET, List.of());
         }
         List<Object> expected;
         try {
@@ -432,7 +432,7 @@ public final class TableRun {
                 }
             }
         }
-        return new Suspect(sourceKey, Difference.Kind.DIFFERENT_VALUES, differing, shown.toString());
+        return new Suspect(sourceKey, RowDifference.Kind.DIFFERENT_VALUES, differing, shown.toString());
     }
 
     /**
@@ -464,10 +464,10 @@ public final class TableRun {
             }
             String reason = "the mapping's conversion of " + mapping.sourceTable() + "." + String.join(", ", columns)
                     + " to the target " + problem + ": add the value to its code map, fix the conversion, or fix the row";
-            return new Suspect(sourceKey, Difference.Kind.UNCONVERTIBLE, columns, reason);
+            return new Suspect(sourceKey, RowDifference.Kind.UNCONVERTIBLE, columns, reason);
         }
         String reason = "the mapping's conversion of the row of " + mapping.sourceTable() + " to the target failed";
-        return new Suspect(sourceKey, Difference.Kind.UNCONVERTIBLE, List.of(), reason);
+        return new Suspect(sourceKey, RowDifference.Kind.UNCONVERTIBLE, List.of(), reason);
     }
 
     /**
@@ -486,17 +486,17 @@ public final class TableRun {
         transients += suspects.size() - remaining.size();
         for (Suspect suspect : remaining) {
             String key = mapping.key(suspect.sourceKey().toArray());
-            if (suspect.kind() == Difference.Kind.UNCONVERTIBLE) {
+            if (suspect.kind() == RowDifference.Kind.UNCONVERTIBLE) {
                 LOG.warn("Verifier: row {} of {} ({}) cannot be converted through the mapping, reported as UNCONVERTIBLE: {}",
                         key, mapping.entity(), mapping.sourceTable(), suspect.reason());
             }
             if (differences.size() < config.maxListedDifferences()) {
-                differences.add(new Difference(key, suspect.kind(), suspect.columns(), suspect.reason()));
+                differences.add(new RowDifference(key, suspect.kind(), suspect.columns(), suspect.reason()));
             } else {
                 unlisted++;
             }
             // A copy converts through the same mapping, so queuing an unconvertible row would only park it.
-            if (suspect.kind() != Difference.Kind.UNCONVERTIBLE && hooks.repair(mapping.entity(), key)) {
+            if (suspect.kind() != RowDifference.Kind.UNCONVERTIBLE && hooks.repair(mapping.entity(), key)) {
                 repairs++;
             }
         }

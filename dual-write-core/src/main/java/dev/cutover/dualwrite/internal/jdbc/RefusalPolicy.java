@@ -78,7 +78,7 @@ final class RefusalPolicy {
                                 + " a different table, add a TableMapping for it, or declare it passThrough(\"" + table
                                 + "\") to write it on the primary only");
             }
-            throw refused(stage, analysis.sql(), "table " + table + " is not mapped by the KeyResync, so its"
+            throw refused(stage, analysis.sql(), "table " + table + " is not mapped by the RowCopier, so its"
                     + " rows would never reach the " + primary.other().name().toLowerCase(Locale.ROOT),
                     "add a TableMapping for it, or, if it is not migrated, declare it passThrough(\"" + table + "\") to"
                             + " write it on the primary only");

@@ -1,6 +1,6 @@
 package dev.cutover.examples.boot;
 
-import dev.cutover.dualwrite.DualWriteStats;
+import dev.cutover.dualwrite.DualWriteCounters;
 import dev.cutover.flags.Stage;
 import dev.cutover.testsupport.Await;
 import dev.cutover.testsupport.Engine;
@@ -98,7 +98,7 @@ public final class HttpWriteLatencyRun {
             for (int r = 0; r < rounds; r++) {
                 Stage[] order = r % 2 == 0 ? STAGES : new Stage[] {STAGES[1], STAGES[0]};
                 for (Stage stage : order) {
-                    DualWriteStats stats = shop.migration().stats();
+                    DualWriteCounters stats = shop.migration().counters();
                     long mirrored = stats.mirrored();
                     long enqueued = stats.enqueued();
                     Sample round = new Sample();
@@ -119,7 +119,7 @@ public final class HttpWriteLatencyRun {
             boolean equal = sourceRows.equals(ShopHarness.rows(target));
             List<String> failures = shop.failures();
             List<String> refusals = shop.refusals();
-            long enqueueFailures = shop.migration().stats().enqueueFailures();
+            long enqueueFailures = shop.migration().counters().enqueueFailures();
 
             Latencies s = measured.get(Stage.SOURCE_ONLY).all;
             Latencies d = measured.get(Stage.DUAL_WRITE).all;
@@ -167,7 +167,7 @@ public final class HttpWriteLatencyRun {
             shop.flip(stage, 0, 0);
             Await.until("this instance's flags show " + stage, () -> shop.migration().stage() == stage);
         }
-        Await.until("the retry-queue has drained", () -> shop.migration().queueStats().pending() == 0);
+        Await.until("the retry-queue has drained", () -> shop.migration().queueDepth().pending() == 0);
         shop.timeWrites(into::add);
         try {
             shop.traffic(clients, operations, seed);

@@ -189,7 +189,7 @@ final class ShopHarness implements AutoCloseable {
             if (report.isClean()) {
                 return report;
             }
-            Await.until("the retry-queue has drained", () -> migration().queueStats().pending() == 0);
+            Await.until("the retry-queue has drained", () -> migration().queueDepth().pending() == 0);
         }
         throw new AssertionError("verifier still finds differences: " + report.toJson());
     }

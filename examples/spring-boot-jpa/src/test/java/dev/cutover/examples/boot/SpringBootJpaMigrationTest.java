@@ -3,7 +3,7 @@ package dev.cutover.examples.boot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cutover.flags.Stage;
-import dev.cutover.router.ReadRouterStats;
+import dev.cutover.router.ReadRouterCounts;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
@@ -44,7 +44,7 @@ class SpringBootJpaMigrationTest {
 
             shop.flip(Stage.SHIFT_READS, 50, 100);
             shop.traffic(WRITERS, OPERATIONS, 3);
-            ReadRouterStats reads = shop.migration().router().stats();
+            ReadRouterCounts reads = shop.migration().router().counts();
             assertThat(reads.targetReads()).as("reads served by the target").isPositive();
 
             shop.flip(Stage.TARGET_PRIMARY, 100, 100);
@@ -91,7 +91,7 @@ class SpringBootJpaMigrationTest {
             shop.settle();
             shop.flip(Stage.SHIFT_READS, 100, 100);                        // asks for every read on the target
             shop.traffic(WRITERS, OPERATIONS, 15);
-            ReadRouterStats reads = shop.migration().router().stats();
+            ReadRouterCounts reads = shop.migration().router().counts();
             assertThat(reads.targetReads() + reads.compared()).as("reads sent to PostgreSQL in MariaDB's SQL: %s", reads)
                     .isZero();
             shop.flip(Stage.DUAL_WRITE, 0, 0);                             // rollback
@@ -106,8 +106,8 @@ class SpringBootJpaMigrationTest {
         assertThat(shop.failures()).as("failed requests").isEmpty();
         assertThat(shop.refusals()).as("statements Cutover refused").isEmpty();
         shop.checkOracle();
-        assertThat(shop.migration().stats().enqueueFailures()).as("keys neither copied nor queued").isZero();
-        ReadRouterStats reads = shop.migration().router().stats();
+        assertThat(shop.migration().counters().enqueueFailures()).as("keys neither copied nor queued").isZero();
+        ReadRouterCounts reads = shop.migration().router().counts();
         // A keyless aggregate (countByStatus) counts other writers' rows too, and while they write it
         // may differ between two reads made a moment apart on each side, however often it is read
         // again: a race of the read, not a difference of the data (the oracle and the verifier judge

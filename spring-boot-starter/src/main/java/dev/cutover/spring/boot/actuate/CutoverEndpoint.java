@@ -6,7 +6,7 @@ import dev.cutover.dualwrite.BackfillProgress;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Stage;
 import dev.cutover.flags.StageTransitionException;
-import dev.cutover.queue.MigrationStats;
+import dev.cutover.queue.QueueDepth;
 import dev.cutover.spring.boot.CutoverBackfills;
 import java.security.Principal;
 import java.util.Arrays;
@@ -71,8 +71,8 @@ public class CutoverEndpoint {
     /** @return every registered migration, in registration order */
     @ReadOperation
     public CutoverDescriptor migrations() {
-        Map<String, MigrationStats> queue = cutover.migrations().isEmpty() ? Map.of()
-                : cutover.retryQueue().migrationStats();
+        Map<String, QueueDepth> queue = cutover.migrations().isEmpty() ? Map.of()
+                : cutover.retryQueue().depthByMigration();
         Map<String, MigrationDescriptor> migrations = new LinkedHashMap<>();
         for (Migration migration : cutover.migrations()) {
             migrations.put(migration.name(), describe(migration, queue));
@@ -88,7 +88,7 @@ public class CutoverEndpoint {
      */
     @ReadOperation
     public MigrationDescriptor migration(@Selector String migration) {
-        return find(migration).map(m -> describe(m, cutover.retryQueue().migrationStats())).orElse(null);
+        return find(migration).map(m -> describe(m, cutover.retryQueue().depthByMigration())).orElse(null);
     }
 
     /**
@@ -153,7 +153,7 @@ public class CutoverEndpoint {
             }
             LOG.info("Backfill of {}: {} by {} ({})", migration, action.name().toLowerCase(Locale.ROOT), who, reason);
         }
-        return describe(m, cutover.retryQueue().migrationStats());
+        return describe(m, cutover.retryQueue().depthByMigration());
     }
 
     /**
@@ -230,9 +230,9 @@ public class CutoverEndpoint {
         return cutover.migrations().stream().filter(m -> m.name().equals(name)).findFirst();
     }
 
-    private MigrationDescriptor describe(Migration migration, Map<String, MigrationStats> queue) {
+    private MigrationDescriptor describe(Migration migration, Map<String, QueueDepth> queue) {
         MigrationState state = migration.state();
-        MigrationStats stats = queue.getOrDefault(migration.name(), new MigrationStats(0, 0, Optional.empty()));
+        QueueDepth stats = queue.getOrDefault(migration.name(), new QueueDepth(0, 0, Optional.empty()));
         return new MigrationDescriptor(migration.entities(), state.stage().name(), state.targetReadPercent(),
                 state.shadowReadPercent(), state.targetKeys(), state.sourceKeys(), state.version(),
                 new QueueDescriptor(stats.pending(), stats.parked(),

@@ -4,7 +4,7 @@ import dev.cutover.Cutover;
 import dev.cutover.Migration;
 import dev.cutover.dualwrite.CutoverDataSource;
 import dev.cutover.flags.MigrationState;
-import dev.cutover.queue.MigrationStats;
+import dev.cutover.queue.QueueDepth;
 import dev.cutover.spring.boot.CutoverProperties;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.time.Clock;
@@ -63,7 +63,7 @@ public class CutoverHealthIndicator extends AbstractHealthIndicator {
         }
         builder.withDetail("flagStore", outage.map(since -> "unreachable since " + since).orElse("reachable"));
         Collection<Migration> migrations = cutover.migrations();
-        Map<String, MigrationStats> queue = migrations.isEmpty() ? Map.of() : cutover.retryQueue().migrationStats();
+        Map<String, QueueDepth> queue = migrations.isEmpty() ? Map.of() : cutover.retryQueue().depthByMigration();
         Map<String, Object> details = new LinkedHashMap<>();
         Instant now = clock.instant();
         for (Migration migration : migrations) {
@@ -87,7 +87,7 @@ public class CutoverHealthIndicator extends AbstractHealthIndicator {
                     }
                 }
             }
-            MigrationStats stats = queue.getOrDefault(migration.name(), new MigrationStats(0, 0, Optional.empty()));
+            QueueDepth stats = queue.getOrDefault(migration.name(), new QueueDepth(0, 0, Optional.empty()));
             Duration age = stats.oldestPendingCreatedAt().map(at -> Duration.between(at, now))
                     .filter(d -> !d.isNegative()).orElse(Duration.ZERO);
             detail.put("queue", Map.of("pending", stats.pending(), "parked", stats.parked(),

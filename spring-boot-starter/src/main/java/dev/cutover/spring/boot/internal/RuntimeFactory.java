@@ -4,7 +4,7 @@ import dev.cutover.Cutover;
 import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.dualwrite.BackfillConfig;
-import dev.cutover.dualwrite.KeyResync;
+import dev.cutover.dualwrite.RowCopier;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.FlagStore;
 import dev.cutover.flags.JdbcFlagStoreConfig;
@@ -60,7 +60,7 @@ public final class RuntimeFactory {
         }
         Options<MigrationFlags.Builder> flags = flags(properties.flags());
         Options<RetryQueueConfig.Builder> queue = queue(properties.retryQueue());
-        Options<KeyResync.Builder> copier = rowCopier(properties.rowCopier(), source, target);
+        Options<RowCopier.Builder> copier = rowCopier(properties.rowCopier(), source, target);
         builder.flags(flags::applyTo).retryQueue(queue::applyTo).rowCopier(copier::applyTo)
                 .readRouterConfig(readRouter(properties.readRouter()))
                 .verifierConfig(verifier(properties.verifier()))
@@ -121,11 +121,11 @@ public final class RuntimeFactory {
                 .set("instance-id", p.instanceId(), RetryQueueConfig.Builder::instanceId);
     }
 
-    private static Options<KeyResync.Builder> rowCopier(CutoverProperties.RowCopier p, DataSource source,
+    private static Options<RowCopier.Builder> rowCopier(CutoverProperties.RowCopier p, DataSource source,
             DataSource target) {
-        return new Options<KeyResync.Builder>("cutover.row-copier", () -> KeyResync.builder(source, target), b -> { })
-                .set("statement-timeout", p.statementTimeout(), KeyResync.Builder::statementTimeout)
-                .set("copy-budget", p.copyBudget(), KeyResync.Builder::copyBudget);
+        return new Options<RowCopier.Builder>("cutover.row-copier", () -> RowCopier.builder(source, target), b -> { })
+                .set("statement-timeout", p.statementTimeout(), RowCopier.Builder::statementTimeout)
+                .set("copy-budget", p.copyBudget(), RowCopier.Builder::copyBudget);
     }
 
     private static ReadRouterConfig readRouter(CutoverProperties.ReadRouter p) {

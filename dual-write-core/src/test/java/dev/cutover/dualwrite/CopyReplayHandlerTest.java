@@ -23,18 +23,18 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The replay handler copies in the direction an entry names and parks what it cannot replay. */
-class ResyncReplayHandlerTest {
+class CopyReplayHandlerTest {
     private TestDatabase source;
     private TestDatabase target;
-    private ResyncReplayHandler handler;
+    private CopyReplayHandler handler;
 
     @BeforeEach
     void setUp() {
         source = TestDatabases.create(Engine.H2, "replaysrc");
         target = TestDatabases.create(Engine.H2, "replaytgt");
         JdbcLedger.createTables(source, target);
-        KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2)).mapping(JdbcLedger.mapping()).build();
-        handler = ResyncReplayHandler.of(Map.of("ledger", resync));
+        RowCopier resync = RowCopier.builder(source.dataSource(2), target.dataSource(2)).mapping(JdbcLedger.mapping()).build();
+        handler = CopyReplayHandler.of(Map.of("ledger", resync));
     }
 
     @AfterEach
@@ -48,21 +48,21 @@ class ResyncReplayHandlerTest {
         source.execute("INSERT INTO account VALUES (1, 'from source', 1, 1, NULL)");
         target.execute("INSERT INTO accounts VALUES (2, 'from target', 2, 2, NULL)");
 
-        handler.replay(entry(ResyncReplayHandler.entry("ledger", "accounts", "1", Side.SOURCE)), NullNode.getInstance());
-        handler.replay(entry(ResyncReplayHandler.entry("ledger", "accounts", "2", Side.TARGET)), NullNode.getInstance());
+        handler.replay(entry(CopyReplayHandler.entry("ledger", "accounts", "1", Side.SOURCE)), NullNode.getInstance());
+        handler.replay(entry(CopyReplayHandler.entry("ledger", "accounts", "2", Side.TARGET)), NullNode.getInstance());
         handler.replay(entry(NewRetryEntry.resync("ledger", "accounts", "1")), NullNode.getInstance());
         source.execute("UPDATE account SET version = 5 WHERE id = 1");
-        handler.replay(entry(ResyncReplayHandler.intent("ledger", "accounts", "1", Side.SOURCE)), NullNode.getInstance());
+        handler.replay(entry(CopyReplayHandler.intent("ledger", "accounts", "1", Side.SOURCE)), NullNode.getInstance());
 
         assertEquals(List.of(List.of(1L, "from source", 1L, 5L, "null"), List.of(2L, "from target", 2L, 2L, "null")),
-                KeyResyncTest.rows(target, "SELECT " + LedgerFixture.TARGET_COLUMNS + " FROM accounts ORDER BY account_id"));
-        assertEquals(KeyResyncTest.rows(target, "SELECT " + LedgerFixture.TARGET_COLUMNS + " FROM accounts ORDER BY account_id"),
-                KeyResyncTest.rows(source, "SELECT " + LedgerFixture.SOURCE_COLUMNS + " FROM account ORDER BY id"));
+                RowCopierTest.rows(target, "SELECT " + LedgerFixture.TARGET_COLUMNS + " FROM accounts ORDER BY account_id"));
+        assertEquals(RowCopierTest.rows(target, "SELECT " + LedgerFixture.TARGET_COLUMNS + " FROM accounts ORDER BY account_id"),
+                RowCopierTest.rows(source, "SELECT " + LedgerFixture.SOURCE_COLUMNS + " FROM account ORDER BY id"));
     }
 
     @Test
     void replay_parksEntriesItCannotReplay() {
-        assertEquals("#7 other/accounts/1: migration other has no KeyResync here; known migrations are [ledger]",
+        assertEquals("#7 other/accounts/1: migration other has no RowCopier here; known migrations are [ledger]",
                 parkReason(new NewRetryEntry("other", "accounts", "1", ReplayMode.RESYNC, "resync", NullNode.getInstance())));
         assertEquals("#7 ledger/orders/1: entity orders is not mapped; mapped entities are [accounts]",
                 parkReason(new NewRetryEntry("ledger", "orders", "1", ReplayMode.RESYNC, "resync", NullNode.getInstance())));

@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Thread-safe; counts only grow.
  */
-public final class DualWriteStats {
+public final class DualWriteCounters {
     private final PerSide primaryWrites = new PerSide();
     private final PerSide primaryFailures = new PerSide();
     private final PerSide mirrored = new PerSide();
@@ -34,7 +34,7 @@ public final class DualWriteStats {
     private final LongAdder asyncLate = new LongAdder();
 
     /** Creates counters at zero. */
-    public DualWriteStats() {
+    public DualWriteCounters() {
     }
 
     /** @return write calls that succeeded on the primary side (single-side stages included) */
@@ -257,7 +257,7 @@ public final class DualWriteStats {
 
     @Override
     public String toString() {
-        return "DualWriteStats{primaryWrites=" + primaryWrites() + ", primaryFailures=" + primaryFailures()
+        return "DualWriteCounters{primaryWrites=" + primaryWrites() + ", primaryFailures=" + primaryFailures()
                 + ", mirrored=" + mirrored() + ", mirrorFailures=" + mirrorFailures()
                 + ", queuedBehindPending=" + queuedBehindPending() + ", enqueued=" + enqueued()
                 + ", enqueueFailures=" + enqueueFailures() + "}";

@@ -14,7 +14,7 @@ import java.util.Objects;
  * @param sourceValue the source's value there, possibly {@link #MASK}
  * @param targetValue the target's value there, possibly {@link #MASK}
  */
-public record Difference(String path, Object sourceValue, Object targetValue) {
+public record ValueDifference(String path, Object sourceValue, Object targetValue) {
     /** What replaces a non-null value when values are masked. */
     public static final String MASK = "***";
 
@@ -26,13 +26,13 @@ public record Difference(String path, Object sourceValue, Object targetValue) {
      * @param targetValue the target's value there
      * @throws NullPointerException if the path is null
      */
-    public Difference {
+    public ValueDifference {
         Objects.requireNonNull(path, "null path");
     }
 
     /** @return this difference with each non-null value replaced by {@link #MASK}; null stays null */
-    public Difference masked() {
-        return new Difference(path, sourceValue == null ? null : MASK, targetValue == null ? null : MASK);
+    public ValueDifference masked() {
+        return new ValueDifference(path, sourceValue == null ? null : MASK, targetValue == null ? null : MASK);
     }
 
     @Override

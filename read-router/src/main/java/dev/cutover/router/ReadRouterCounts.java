@@ -34,7 +34,7 @@ package dev.cutover.router;
  *     throttled read until the backlog has drained to a quarter of its limit
  * @param autoRollbacks automatic rollbacks this router made
  */
-public record ReadRouterStats(long sourceReads, long targetReads, long fallbacks, long compared, long matched,
+public record ReadRouterCounts(long sourceReads, long targetReads, long fallbacks, long compared, long matched,
                               long mismatched, long settled, long abandoned, long shadowErrors, long shadowDropped,
                               long shadowThrottled, long shadowBacklog, boolean shadowBackPressure,
                               long autoRollbacks) {

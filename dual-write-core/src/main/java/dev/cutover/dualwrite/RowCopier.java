@@ -82,10 +82,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe.
  */
-public final class KeyResync implements AutoCloseable {
+public final class RowCopier implements AutoCloseable {
     /** How many times a copy restarts when rows keep appearing for a key it found absent. */
     static final int MAX_ABSENT_RECHECKS = 10;
-    private static final Logger LOG = LoggerFactory.getLogger(KeyResync.class);
+    private static final Logger LOG = LoggerFactory.getLogger(RowCopier.class);
     private static final int LOCK_STRIPES = 256;
     /** The least network timeout of the clean-up after a copy, so that a healthy connection survives it. */
     private static final int CLEANUP_FLOOR_MILLIS = 50;
@@ -113,7 +113,7 @@ public final class KeyResync implements AutoCloseable {
     private final Map<String, Boolean> guardedWrites = new ConcurrentHashMap<>();
     private final ReentrantLock[] stripes = new ReentrantLock[LOCK_STRIPES];
 
-    private KeyResync(Builder b) {
+    private RowCopier(Builder b) {
         this.source = b.source;
         this.target = b.target;
         this.mappings = Collections.unmodifiableMap(new LinkedHashMap<>(b.mappings));
@@ -132,7 +132,7 @@ public final class KeyResync implements AutoCloseable {
     }
 
     /**
-     * Starts a resync over two databases.
+     * Starts a row copier over two databases.
      *
      * @param source the source database
      * @param target the target database
@@ -171,8 +171,8 @@ public final class KeyResync implements AutoCloseable {
      *     changing between absent and present {@value #MAX_ABSENT_RECHECKS} times in a row
      * @throws IllegalArgumentException if the entity is not mapped or the key does not parse
      */
-    public void resync(String entity, String key) throws SQLException {
-        resync(entity, key, Side.SOURCE);
+    public void copy(String entity, String key) throws SQLException {
+        copy(entity, key, Side.SOURCE);
     }
 
     /**
@@ -185,18 +185,18 @@ public final class KeyResync implements AutoCloseable {
      *     changing between absent and present {@value #MAX_ABSENT_RECHECKS} times in a row
      * @throws IllegalArgumentException if the entity is not mapped or the key does not parse
      */
-    public void resync(String entity, String key, Side from) throws SQLException {
-        resync(entity, key, from, null, CopyBudget.start(copyBudget), null);
+    public void copy(String entity, String key, Side from) throws SQLException {
+        copy(entity, key, from, null, CopyBudget.start(copyBudget), null);
     }
 
     /**
-     * Copies a key as {@link #resync(String, String, Side)} does, but only if the receiving side is
+     * Copies a key as {@link #copy(String, String, Side)} does, but only if the receiving side is
      * written before a deadline (the copy window of a primary epoch, see
      * {@link WritePermit#deadlineNanos()}); see
-     * {@link #resync(String, String, Side, Connection, CopyBudget, java.util.function.BooleanSupplier)}.
+     * {@link #copy(String, String, Side, Connection, CopyBudget, java.util.function.BooleanSupplier)}.
      */
-    void resync(String entity, String key, Side from, java.util.function.BooleanSupplier inWindow) throws SQLException {
-        resync(entity, key, from, null, CopyBudget.start(copyBudget), inWindow);
+    void copy(String entity, String key, Side from, java.util.function.BooleanSupplier inWindow) throws SQLException {
+        copy(entity, key, from, null, CopyBudget.start(copyBudget), inWindow);
     }
 
     /**
@@ -211,7 +211,7 @@ public final class KeyResync implements AutoCloseable {
      *     with its auto-commit mode as found; or null to borrow one
      * @param inWindow whether the copy window is still open; null for none
      */
-    void resync(String entity, String key, Side from, Connection sending, CopyBudget budget,
+    void copy(String entity, String key, Side from, Connection sending, CopyBudget budget,
             java.util.function.BooleanSupplier inWindow) throws SQLException {
         TableMapping mapping = mapping(entity);
         Objects.requireNonNull(from, "null from");
@@ -233,7 +233,7 @@ public final class KeyResync implements AutoCloseable {
     }
 
     /**
-     * @return whether the mirrors and replays of this resync (and a {@code CutoverDataSource} over it)
+     * @return whether the mirrors and replays of this row copier (and a {@code CutoverDataSource} over it)
      *     log failures and quote SQL with the row values in them; see {@link Builder#logValues}
      */
     public boolean logValues() {
@@ -271,7 +271,7 @@ public final class KeyResync implements AutoCloseable {
      * Writes through its repositories from then on are mirrored inside the call, as in
      * {@link MirrorMode#SYNC}. Call it before closing the retry-queue and the flags, which the
      * pending copies still use. Does nothing in {@link MirrorMode#SYNC}; idempotent. One-key copies
-     * ({@link #resync}) keep working.
+     * ({@link #copy(String, String)}) keep working.
      */
     @Override
     public void close() {
@@ -364,11 +364,11 @@ public final class KeyResync implements AutoCloseable {
      * Copies several present keys of one entity in one pair of transactions: one locking read of
      * all their rows on the sending side ({@code ... FOR UPDATE SKIP LOCKED}, in key order), one
      * multi-row upsert on the receiving side, its commit, then the end of the sending transaction,
-     * which releases the locks. Like {@link #resync}, each copied row is written while its sending
+     * which releases the locks. Like {@link #copy(String, String)}, each copied row is written while its sending
      * row is locked, so copies of a key still land in the sending side's commit order. A row that is
      * locked by another transaction is skipped, not waited for: waiting while holding other rows'
      * locks could deadlock with an application transaction that locks the same rows in another
-     * order. Skipped and absent keys (which need the delete-and-recheck protocol of {@link #resync}),
+     * order. Skipped and absent keys (which need the delete-and-recheck protocol of {@link #copy(String, String)}),
      * and every key of a side whose writes are guarded ({@link #guardedWrite}) or whose database
      * cannot skip locked rows (H2), are returned for one-key copies.
      *
@@ -380,7 +380,7 @@ public final class KeyResync implements AutoCloseable {
      * @throws CopyWindowClosedException if {@code inWindow} said no; nothing was committed
      * @throws SQLException if either side fails; nothing of the batch was committed on the receiving side
      */
-    List<String> resyncBatch(String entity, List<String> keys, Side from, Connection callersSending, CopyBudget budget,
+    List<String> copyBatch(String entity, List<String> keys, Side from, Connection callersSending, CopyBudget budget,
             java.util.function.BooleanSupplier inWindow) throws SQLException {
         TableMapping mapping = mapping(entity);
         Side to = from.other();
@@ -507,7 +507,7 @@ public final class KeyResync implements AutoCloseable {
 
     /**
      * Waits, on a side about to become the primary, until every copy transaction and {@link Backfill}
-     * chunk into the tables of this resync that had begun writing there has ended, committed or rolled
+     * chunk into the tables of this row copier that had begun writing there has ended, committed or rolled
      * back (PostgreSQL; elsewhere it returns at once). A copy or chunk of the old primary's epoch checks
      * its copy window after its receiving statement and before its commit, and one whose client gave
      * up may still commit later (see {@link ReceivingLocks}): on PostgreSQL the new primary's
@@ -915,10 +915,10 @@ public final class KeyResync implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "KeyResync" + mappings.keySet();
+        return "RowCopier" + mappings.keySet();
     }
 
-    /** Builds a {@link KeyResync}; each setter checks its value at once. Not thread-safe. */
+    /** Builds a {@link RowCopier}; each setter checks its value at once. Not thread-safe. */
     public static final class Builder {
         private final DataSource source;
         private final DataSource target;
@@ -969,7 +969,7 @@ public final class KeyResync implements AutoCloseable {
 
         /**
          * Sets the copy budget: the longest time the mirror of one write call (for
-         * {@link #resync}, of one copy) may take inside that call. Everything the mirror does there
+         * {@link #copy(String, String)}, of one copy) may take inside that call. Everything the mirror does there
          * draws on it: borrowing and validating connections from the pools (which would otherwise
          * wait up to the pool's own {@code connectionTimeout}, 30 s in HikariCP), the copy's
          * statements and lock waits, its commit, restoring the connections, the retry-queue's
@@ -989,7 +989,7 @@ public final class KeyResync implements AutoCloseable {
         }
 
         /**
-         * Whether the failures of copies made with this resync are logged with the drivers' whole
+         * Whether the failures of copies made with this row copier are logged with the drivers' whole
          * messages, and the SQL that a {@code CutoverDataSource} over it quotes in its messages
          * (refused statements, read operations) keeps its literals. By default they keep exception
          * classes, SQL states, table, column and constraint names and keys, and row values become
@@ -1011,9 +1011,9 @@ public final class KeyResync implements AutoCloseable {
          * and batching many keys per copy, on one copier thread of this row copier; reads of a key
          * still pending in the migration, through any of its repositories on this row copier, are
          * served by the primary. A key pending when the primary moves is queued in the retry-queue
-         * before the move's copy window closes, so the handover waits for it. {@link KeyResync#close()}
+         * before the move's copy window closes, so the handover waits for it. {@link RowCopier#close()}
          * copies the pending keys and stops the thread. Only the repository style supports it: a
-         * {@link CutoverDataSource} over this resync refuses to build.
+         * {@link CutoverDataSource} over this row copier refuses to build.
          *
          * @param mode the mode; default {@link MirrorMode#SYNC}
          * @return this builder
@@ -1084,16 +1084,16 @@ public final class KeyResync implements AutoCloseable {
         }
 
         /**
-         * Builds the resync; it touches neither database until used.
+         * Builds the row copier; it touches neither database until used.
          *
-         * @return the resync
+         * @return the row copier
          * @throws CutoverConfigurationException if no mapping was added
          */
-        public KeyResync build() {
+        public RowCopier build() {
             if (mappings.isEmpty()) {
-                throw new CutoverConfigurationException("KeyResync needs at least one mapping: call mapping(TableMapping)");
+                throw new CutoverConfigurationException("RowCopier needs at least one mapping: call mapping(TableMapping)");
             }
-            return new KeyResync(this);
+            return new RowCopier(this);
         }
     }
 }

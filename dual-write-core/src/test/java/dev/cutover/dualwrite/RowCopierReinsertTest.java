@@ -22,10 +22,10 @@ import org.junit.jupiter.api.Test;
  * re-inserts one row over and over, copies of that key lock it again and again, and every insert the
  * application saw committed stays until the application deletes it. H2 only: there a copy that ended
  * its locking transaction with a rollback lost inserts here (H2's rollback of a locking read that met
- * a row deleted meanwhile deletes the key's re-inserted row too, see {@link KeyResync}); the servers'
+ * a row deleted meanwhile deletes the key's re-inserted row too, see {@link RowCopier}); the servers'
  * durable commits would make the cycles slow, and their copies are covered by the ledger properties.
  */
-class KeyResyncReinsertTest {
+class RowCopierReinsertTest {
     private static final int CYCLES = 2_000;
     /** Copies the cycles must have raced: on a fast machine 2,000 cycles end before the copiers warm up. */
     private static final int MIN_COPIES = 300;
@@ -37,9 +37,9 @@ class KeyResyncReinsertTest {
     void h2_copiesRacingDeletesAndReinserts_neverUndoACommittedInsert() throws Exception {
         try (TestDatabase source = TestDatabases.create(Engine.H2, "reinsertsrc");
                 TestDatabase target = TestDatabases.create(Engine.H2, "reinserttgt")) {
-            KeyResyncTest.createTables(source, target);
-            KeyResync resync = KeyResync.builder(source.dataSource(COPIERS + 1), target.dataSource(COPIERS + 1))
-                    .mapping(KeyResyncTest.customers()).build();
+            RowCopierTest.createTables(source, target);
+            RowCopier resync = RowCopier.builder(source.dataSource(COPIERS + 1), target.dataSource(COPIERS + 1))
+                    .mapping(RowCopierTest.customers()).build();
             AtomicBoolean writing = new AtomicBoolean(true);
             AtomicInteger copies = new AtomicInteger();
             ConcurrentLinkedQueue<Throwable> copyErrors = new ConcurrentLinkedQueue<>();
@@ -48,7 +48,7 @@ class KeyResyncReinsertTest {
                 Thread copier = new Thread(() -> {
                     while (writing.get()) {
                         try {
-                            resync.resync("customers", "1");
+                            resync.copy("customers", "1");
                             copies.incrementAndGet();
                         } catch (SQLException e) {
                             // A lock wait that timed out fails the copy; that is allowed here.

@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Copies rows by key between real databases of every supported dialect, renamed and transformed. */
-class KeyResyncTest {
+class RowCopierTest {
     /**
      * Every instance, in every process, must name a key's receiving lock alike, or copies of the key
      * from two instances would not wait for each other: numbers by value, table names in any case.
@@ -83,20 +83,20 @@ class KeyResyncTest {
             }
             TableMapping members = TableMapping.builder("member").key("id", Long.class).column("email").column("name")
                     .build();
-            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2)).mapping(members).build();
+            RowCopier resync = RowCopier.builder(source.dataSource(2), target.dataSource(2)).mapping(members).build();
             source.execute("INSERT INTO member VALUES (1, 'a@example.com', 'ada')");
-            resync.resync("member", "1");
+            resync.copy("member", "1");
             // Member 1 gives up the address and member 2 takes it; member 2's copy comes first.
             source.execute("UPDATE member SET email = 'b@example.com' WHERE id = 1");
             source.execute("INSERT INTO member VALUES (2, 'a@example.com', 'grace')");
 
-            assertThrows(SQLException.class, () -> resync.resync("member", "2"));
+            assertThrows(SQLException.class, () -> resync.copy("member", "2"));
             assertEquals(List.of(List.of(1L, "a@example.com", "ada")), rows(target, "SELECT id, email, name FROM member"
                     + " ORDER BY id"), "the other row is untouched and nothing half-written");
 
-            resync.resync("member", "1");
-            resync.resync("member", "2");
-            resync.resync("member", "2");
+            resync.copy("member", "1");
+            resync.copy("member", "2");
+            resync.copy("member", "2");
             String select = "SELECT id, email, name FROM member ORDER BY id";
             assertEquals(rows(source, select), rows(target, select));
         }
@@ -109,22 +109,22 @@ class KeyResyncTest {
         try (TestDatabase source = TestDatabases.create(sourceEngine, "resyncsrc");
                 TestDatabase target = TestDatabases.create(targetEngine, "resynctgt")) {
             createTables(source, target);
-            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2)).mapping(customers()).build();
+            RowCopier resync = RowCopier.builder(source.dataSource(2), target.dataSource(2)).mapping(customers()).build();
 
             source.execute("INSERT INTO customer VALUES (1, 'Ada Lovelace', 12.34, NULL)");
-            resync.resync("customers", "1");
+            resync.copy("customers", "1");
             assertEquals(List.of(List.of(1L, "Ada Lovelace", 1234L, "null")), rows(target, "SELECT customer_id, name,"
                     + " balance_cents, note FROM customers ORDER BY customer_id"));
 
             source.execute("UPDATE customer SET full_name = 'Ada King', balance = 0.05, note = 'vip' WHERE id = 1");
-            resync.resync("customers", "1");
-            resync.resync("customers", "1");
+            resync.copy("customers", "1");
+            resync.copy("customers", "1");
             assertEquals(List.of(List.of(1L, "Ada King", 5L, "vip")), rows(target, "SELECT customer_id, name,"
                     + " balance_cents, note FROM customers ORDER BY customer_id"));
 
             source.execute("DELETE FROM customer WHERE id = 1");
-            resync.resync("customers", "1");
-            resync.resync("customers", "2");
+            resync.copy("customers", "1");
+            resync.copy("customers", "2");
             assertEquals(List.of(), rows(target, "SELECT customer_id FROM customers"));
         }
     }
@@ -136,12 +136,12 @@ class KeyResyncTest {
         try (TestDatabase source = TestDatabases.create(sourceEngine, "backsrc");
                 TestDatabase target = TestDatabases.create(targetEngine, "backtgt")) {
             createTables(source, target);
-            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2)).mapping(customers()).build();
+            RowCopier resync = RowCopier.builder(source.dataSource(2), target.dataSource(2)).mapping(customers()).build();
             source.execute("INSERT INTO customer VALUES (7, 'Old', 1.00, 'x')", "INSERT INTO customer VALUES (8, 'Gone', 2.00, NULL)");
             target.execute("INSERT INTO customers VALUES (7, 'New', 250, NULL)");
 
-            resync.resync("customers", "7", Side.TARGET);
-            resync.resync("customers", "8", Side.TARGET);
+            resync.copy("customers", "7", Side.TARGET);
+            resync.copy("customers", "8", Side.TARGET);
 
             assertEquals(List.of(List.of(7L, "New", new BigDecimal("2.50"), "null")),
                     rows(source, "SELECT id, full_name, balance, note FROM customer ORDER BY id"));
@@ -159,10 +159,10 @@ class KeyResyncTest {
             target.execute(ddl, "INSERT INTO line VALUES (1, 2, 'stale'), (1, 3, 'orphan')");
             TableMapping lines = TableMapping.builder("lines").sourceTable("line")
                     .key("order_id", Long.class).key("line_no", Integer.class).column("sku").build();
-            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2)).mapping(lines).build();
+            RowCopier resync = RowCopier.builder(source.dataSource(2), target.dataSource(2)).mapping(lines).build();
 
             for (String key : List.of(lines.key(1, 1), lines.key(1, 2), lines.key(1, 3))) {
-                resync.resync("lines", key);
+                resync.copy("lines", key);
             }
 
             assertEquals(List.of(List.of(1L, 1L, "a,b"), List.of(1L, 2L, "c")),
@@ -178,11 +178,11 @@ class KeyResyncTest {
             source.execute("CREATE TABLE tag (name VARCHAR(20) PRIMARY KEY)", "INSERT INTO tag VALUES ('red')");
             target.execute("CREATE TABLE tag (name VARCHAR(20) PRIMARY KEY)", "INSERT INTO tag VALUES ('blue')");
             TableMapping tags = TableMapping.builder("tags").sourceTable("tag").key("name", String.class).build();
-            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2)).mapping(tags).build();
+            RowCopier resync = RowCopier.builder(source.dataSource(2), target.dataSource(2)).mapping(tags).build();
 
-            resync.resync("tags", "red");
-            resync.resync("tags", "red");
-            resync.resync("tags", "blue");
+            resync.copy("tags", "red");
+            resync.copy("tags", "red");
+            resync.copy("tags", "blue");
 
             assertEquals(List.of(List.of("red")), rows(target, "SELECT name FROM tag"));
         }
@@ -197,9 +197,9 @@ class KeyResyncTest {
                     + " balance DECIMAL(12,2), note VARCHAR(100))", "INSERT INTO customer VALUES (1, 'x', 1.00, 'way too long')");
             target.execute("CREATE TABLE customers (customer_id BIGINT PRIMARY KEY, name VARCHAR(100) NOT NULL,"
                     + " balance_cents BIGINT, note VARCHAR(100) CHECK (note <> 'way too long'))");
-            KeyResync resync = KeyResync.builder(source.dataSource(2), target.dataSource(2)).mapping(customers()).build();
+            RowCopier resync = RowCopier.builder(source.dataSource(2), target.dataSource(2)).mapping(customers()).build();
 
-            assertThrows(SQLException.class, () -> resync.resync("customers", "1"));
+            assertThrows(SQLException.class, () -> resync.copy("customers", "1"));
 
             assertEquals(List.of(), rows(target, "SELECT customer_id FROM customers"));
             assertEquals(1, rows(source, "SELECT id FROM customer").size(), "the source is only read");
@@ -210,11 +210,11 @@ class KeyResyncTest {
     @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void resync_ofUnknownEntityOrMalformedKey_isRejected(Engine engine) {
         try (TestDatabase db = TestDatabases.create(engine, "unknown")) {
-            KeyResync resync = KeyResync.builder(db.dataSource(1), db.dataSource(1)).mapping(customers()).build();
-            IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> resync.resync("orders", "1"));
+            RowCopier resync = RowCopier.builder(db.dataSource(1), db.dataSource(1)).mapping(customers()).build();
+            IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> resync.copy("orders", "1"));
             assertEquals("Entity 'orders' is not mapped; mapped entities are [customers]", unknown.getMessage());
             IllegalArgumentException malformed = assertThrows(IllegalArgumentException.class,
-                    () -> resync.resync("customers", "abc"));
+                    () -> resync.copy("customers", "abc"));
             assertEquals("Key part 'abc' of customers is not a valid Long for key column id", malformed.getMessage());
         }
     }

@@ -7,27 +7,27 @@ package dev.cutover.dualwrite;
  * (see {@link RepositoryBuilder} and {@link CutoverDataSource}).
  *
  * <pre>{@code
- * CustomerDao dao = Cutover.repository(CustomerDao.class)
+ * CustomerDao dao = DualWrite.repository(CustomerDao.class)
  *         .source(sourceJdbi.onDemand(CustomerDao.class))
  *         .target(targetJdbi.onDemand(CustomerDao.class))
  *         .migration("customers")
  *         .flags(migrationFlags)
  *         .router(readRouter)
  *         .retryQueue(retryQueue)
- *         .resync(keyResync, "customers")
+ *         .rowCopier(rowCopier, "customers")
  *         .build();
  *
- * DataSource dataSource = Cutover.dataSource(sourcePool, targetPool)
+ * DataSource dataSource = DualWrite.dataSource(sourcePool, targetPool)
  *         .migration("customers")
  *         .flags(migrationFlags)
  *         .router(readRouter)
  *         .retryQueue(retryQueue)
- *         .resync(keyResync)
+ *         .rowCopier(rowCopier)
  *         .build();
  * }</pre>
  */
-public final class Cutover {
-    private Cutover() {
+public final class DualWrite {
+    private DualWrite() {
     }
 
     /**

@@ -24,7 +24,7 @@ import java.util.Set;
 
 /**
  * The table-aware {@link ReplayHandler} of the retry-queue: replays an entry by copying the key's
- * current row with {@link KeyResync}, in the direction the entry names. {@link ReplayMode#RESYNC}
+ * current row with {@link RowCopier}, in the direction the entry names. {@link ReplayMode#RESYNC}
  * entries are the mirrors that failed; {@link ReplayMode#REPLAY} entries with the same operations
  * are the write-ahead intents of crash-safe repositories (see
  * {@link RepositoryBuilder#crashSafe(dev.cutover.queue.RetryStore, java.time.Duration)}), queued in
@@ -43,7 +43,7 @@ import java.util.Set;
  * operation, is parked at once with a {@link NonRetryableReplayException}.
  *
  * <p><b>Primary moves.</b> Built with the application's {@link MigrationFlags}
- * ({@link #of(String, KeyResync, MigrationFlags)}), the handler keeps replays inside the fenced
+ * ({@link #of(String, RowCopier, MigrationFlags)}), the handler keeps replays inside the fenced
  * handover of the flags' write permits: an entry that copies from the old primary of a move is
  * replayed in its direction only while this instance's handover of that move is not done (no
  * instance writes the new primary before the old direction's entries are drained); every other entry
@@ -56,7 +56,7 @@ import java.util.Set;
  *
  * <p>Thread-safe.
  */
-public final class ResyncReplayHandler implements ReplayHandler {
+public final class CopyReplayHandler implements ReplayHandler {
     /** Operation of entries that copy the source's row to the target. */
     public static final String TO_TARGET = "resync";
     /** Operation of entries that copy the target's row to the source. */
@@ -70,13 +70,13 @@ public final class ResyncReplayHandler implements ReplayHandler {
      * entry replays only after the old direction's entries are drained.
      */
     static final String LATE_SUFFIX = "#late";
-    private static final Logger LOG = LoggerFactory.getLogger(ResyncReplayHandler.class);
+    private static final Logger LOG = LoggerFactory.getLogger(CopyReplayHandler.class);
 
-    private final Map<String, KeyResync> byMigration;
+    private final Map<String, RowCopier> byMigration;
     private final MigrationFlags flags;
     private final LongAdder redirected = new LongAdder();
 
-    private ResyncReplayHandler(Map<String, KeyResync> byMigration, MigrationFlags flags) {
+    private CopyReplayHandler(Map<String, RowCopier> byMigration, MigrationFlags flags) {
         this.byMigration = Map.copyOf(byMigration);
         this.flags = flags;
     }
@@ -89,10 +89,10 @@ public final class ResyncReplayHandler implements ReplayHandler {
      * @param flags the application's flags
      * @return the handler
      */
-    public static ResyncReplayHandler of(String migration, KeyResync resync, MigrationFlags flags) {
-        Map<String, KeyResync> one = new LinkedHashMap<>();
+    public static CopyReplayHandler of(String migration, RowCopier resync, MigrationFlags flags) {
+        Map<String, RowCopier> one = new LinkedHashMap<>();
         one.put(Names.checkMigrationName(migration), Objects.requireNonNull(resync, "null resync"));
-        return new ResyncReplayHandler(one, Objects.requireNonNull(flags, "null flags"));
+        return new CopyReplayHandler(one, Objects.requireNonNull(flags, "null flags"));
     }
 
     /**
@@ -103,9 +103,9 @@ public final class ResyncReplayHandler implements ReplayHandler {
      * @return the handler
      * @throws IllegalArgumentException if the map is empty
      */
-    public static ResyncReplayHandler of(Map<String, KeyResync> byMigration, MigrationFlags flags) {
-        ResyncReplayHandler plain = of(byMigration);
-        return new ResyncReplayHandler(plain.byMigration, Objects.requireNonNull(flags, "null flags"));
+    public static CopyReplayHandler of(Map<String, RowCopier> byMigration, MigrationFlags flags) {
+        CopyReplayHandler plain = of(byMigration);
+        return new CopyReplayHandler(plain.byMigration, Objects.requireNonNull(flags, "null flags"));
     }
 
     /** @return how many entries of an old primary's direction were found after the handover and replayed from the current primary */
@@ -134,10 +134,10 @@ public final class ResyncReplayHandler implements ReplayHandler {
      * @param resync copies its keys
      * @return the handler
      */
-    public static ResyncReplayHandler of(String migration, KeyResync resync) {
-        Map<String, KeyResync> one = new LinkedHashMap<>();
+    public static CopyReplayHandler of(String migration, RowCopier resync) {
+        Map<String, RowCopier> one = new LinkedHashMap<>();
         one.put(Names.checkMigrationName(migration), Objects.requireNonNull(resync, "null resync"));
-        return new ResyncReplayHandler(one, null);
+        return new CopyReplayHandler(one, null);
     }
 
     /**
@@ -147,13 +147,13 @@ public final class ResyncReplayHandler implements ReplayHandler {
      * @return the handler
      * @throws IllegalArgumentException if the map is empty
      */
-    public static ResyncReplayHandler of(Map<String, KeyResync> byMigration) {
+    public static CopyReplayHandler of(Map<String, RowCopier> byMigration) {
         Objects.requireNonNull(byMigration, "null byMigration");
         if (byMigration.isEmpty()) {
             throw new IllegalArgumentException("byMigration must name at least one migration");
         }
         byMigration.keySet().forEach(Names::checkMigrationName);
-        return new ResyncReplayHandler(byMigration, null);
+        return new CopyReplayHandler(byMigration, null);
     }
 
     /**
@@ -197,10 +197,10 @@ public final class ResyncReplayHandler implements ReplayHandler {
      */
     @Override
     public void replay(RetryEntry entry, JsonNode payload) throws Exception {
-        KeyResync resync = byMigration.get(entry.migration());
+        RowCopier resync = byMigration.get(entry.migration());
         if (resync == null) {
             throw new NonRetryableReplayException(entry.describe() + ": migration " + entry.migration()
-                    + " has no KeyResync here; known migrations are " + byMigration.keySet());
+                    + " has no RowCopier here; known migrations are " + byMigration.keySet());
         }
         String entity = FROM_PRIMARY.equals(entry.operation()) && entry.entity().endsWith(LATE_SUFFIX)
                 ? entry.entity().substring(0, entry.entity().length() - LATE_SUFFIX.length()) : entry.entity();
@@ -219,11 +219,11 @@ public final class ResyncReplayHandler implements ReplayHandler {
             throw new NonRetryableReplayException(entry.describe() + " has operation '" + entry.operation()
                     + "', expected '" + TO_TARGET + "' or '" + TO_SOURCE + "'"
                     + (FROM_PRIMARY.equals(entry.operation()) ? " (a '" + FROM_PRIMARY + "' entry needs a handler built"
-                    + " with the flags: ResyncReplayHandler.of(migration, resync, flags))" : ""));
+                    + " with the flags: CopyReplayHandler.of(migration, resync, flags))" : ""));
         }
         try {
             if (flags == null) {
-                resync.resync(entity, entry.key(), from);
+                resync.copy(entity, entry.key(), from);
             } else {
                 replayInEpoch(entry, entity, resync, from);
             }
@@ -232,11 +232,11 @@ public final class ResyncReplayHandler implements ReplayHandler {
         }
     }
 
-    private void replayInEpoch(RetryEntry entry, String entity, KeyResync resync, Side recorded) throws Exception {
+    private void replayInEpoch(RetryEntry entry, String entity, RowCopier resync, Side recorded) throws Exception {
         if (recorded != null && recorded == Handovers.from(flags, entry.migration())) {
             // Draining the old direction during the handover: no instance writes the new primary while
             // this entry is pending, because every instance's handover waits for these entries.
-            resync.resync(entity, entry.key(), recorded);
+            resync.copy(entity, entry.key(), recorded);
             return;
         }
         WritePermit permit = Handovers.tryBeginWrite(flags, entry.migration());
@@ -252,14 +252,14 @@ public final class ResyncReplayHandler implements ReplayHandler {
                         + " the {} instead, so that it cannot overwrite the new primary's writes", entry.describe(),
                         recorded, primary);
             }
-            resync.resync(entity, entry.key(), primary, permit::ensureBeforeDeadline);
+            resync.copy(entity, entry.key(), primary, permit::ensureBeforeDeadline);
         } finally {
             permit.close();
         }
     }
 
     /**
-     * The migrations this handler has a {@link KeyResync} for; a queue claims only their entries.
+     * The migrations this handler has a {@link RowCopier} for; a queue claims only their entries.
      *
      * @return their names
      */
@@ -270,6 +270,6 @@ public final class ResyncReplayHandler implements ReplayHandler {
 
     @Override
     public String toString() {
-        return "ResyncReplayHandler" + byMigration.keySet();
+        return "CopyReplayHandler" + byMigration.keySet();
     }
 }

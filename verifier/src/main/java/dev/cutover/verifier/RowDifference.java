@@ -17,13 +17,13 @@ import java.util.Objects;
  *     {@link Kind#DIFFERENT_VALUES} with {@link VerifierConfig#revealValues()}, each differing
  *     column's source and target value; empty otherwise
  */
-public record Difference(String key, Kind kind, List<String> columns, String reason) {
+public record RowDifference(String key, Kind kind, List<String> columns, String reason) {
     /**
      * Validates and copies; a null reason becomes empty.
      *
      * @throws NullPointerException if the key, kind or columns are null
      */
-    public Difference {
+    public RowDifference {
         Objects.requireNonNull(key, "null key");
         Objects.requireNonNull(kind, "null kind");
         columns = List.copyOf(columns);
@@ -38,7 +38,7 @@ public record Difference(String key, Kind kind, List<String> columns, String rea
      * @param columns the columns, as for the record's component
      * @throws NullPointerException if a component is null
      */
-    public Difference(String key, Kind kind, List<String> columns) {
+    public RowDifference(String key, Kind kind, List<String> columns) {
         this(key, kind, columns, "");
     }
 

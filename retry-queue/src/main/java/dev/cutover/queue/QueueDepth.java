@@ -12,13 +12,13 @@ import java.util.Optional;
  * @param oldestPendingCreatedAt when the oldest pending entry was enqueued, empty if none is pending:
  *     how far the target lags behind the source
  */
-public record MigrationStats(long pending, long parked, Optional<Instant> oldestPendingCreatedAt) {
+public record QueueDepth(long pending, long parked, Optional<Instant> oldestPendingCreatedAt) {
     /**
      * Checks the components.
      *
      * @throws NullPointerException if oldestPendingCreatedAt is null
      */
-    public MigrationStats {
+    public QueueDepth {
         Objects.requireNonNull(oldestPendingCreatedAt, "null oldestPendingCreatedAt");
     }
 }
