@@ -219,7 +219,7 @@ public final class CopyReplayHandler implements ReplayHandler {
             throw new NonRetryableReplayException(entry.describe() + " has operation '" + entry.operation()
                     + "', expected '" + TO_TARGET + "' or '" + TO_SOURCE + "'"
                     + (FROM_PRIMARY.equals(entry.operation()) ? " (a '" + FROM_PRIMARY + "' entry needs a handler built"
-                    + " with the flags: CopyReplayHandler.of(migration, resync, flags))" : ""));
+                    + " with the flags: CopyReplayHandler.of(migration, rowCopier, flags))" : ""));
         }
         try {
             if (flags == null) {
