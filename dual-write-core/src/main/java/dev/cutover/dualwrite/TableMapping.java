@@ -2,6 +2,7 @@ package dev.cutover.dualwrite;
 
 import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.internal.Checks;
+import dev.cutover.dualwrite.internal.CodeMap;
 import dev.cutover.dualwrite.internal.Column;
 import dev.cutover.dualwrite.internal.ColumnGroup;
 import dev.cutover.dualwrite.internal.Mappings;
@@ -9,7 +10,6 @@ import dev.cutover.dualwrite.internal.RoutingKeyCodec;
 import dev.cutover.dualwrite.internal.RowConverter;
 import dev.cutover.flags.Side;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -450,42 +450,8 @@ public final class TableMapping {
          *     not an identifier or already mapped
          */
         public Builder column(String sourceColumn, String targetColumn, Map<?, ?> sourceToTarget) {
-            Objects.requireNonNull(sourceToTarget, "null sourceToTarget");
-            if (sourceToTarget.isEmpty()) {
-                throw new CutoverConfigurationException("The code map of " + entity + "." + sourceColumn + " is empty");
-            }
-            Map<Object, Object> forward = new HashMap<>();
-            Map<Object, Object> inverse = new HashMap<>();
-            for (Map.Entry<?, ?> entry : sourceToTarget.entrySet()) {
-                if (entry.getKey() == null || entry.getValue() == null) {
-                    throw new CutoverConfigurationException("The code map of " + entity + "." + sourceColumn
-                            + " holds a null (" + entry.getKey() + " -> " + entry.getValue()
-                            + "); nulls are kept as null without an entry");
-                }
-                Object clash = inverse.put(entry.getValue(), entry.getKey());
-                if (clash != null) {
-                    throw new CutoverConfigurationException("The code map of " + entity + "." + sourceColumn + " maps both '"
-                            + clash + "' and '" + entry.getKey() + "' to '" + entry.getValue()
-                            + "', so a row copied back to the source could not be converted: make it one to one");
-                }
-                forward.put(entry.getKey(), entry.getValue());
-            }
-            Map<Object, Object> toTarget = Map.copyOf(forward);
-            Map<Object, Object> toSource = Map.copyOf(inverse);
-            return column(sourceColumn, targetColumn, v -> code(toTarget, v, sourceColumn, Side.SOURCE),
-                    v -> code(toSource, v, targetColumn, Side.TARGET));
-        }
-
-        private Object code(Map<Object, Object> codes, Object value, String column, Side from) {
-            if (value == null) {
-                return null;
-            }
-            Object converted = codes.get(value);
-            if (converted == null) {
-                throw new IllegalArgumentException("Value '" + value + "' of " + entity + "." + column + " on the "
-                        + side(from) + " has no entry in its code map " + codes.keySet() + ": add it to the map");
-            }
-            return converted;
+            CodeMap codes = CodeMap.of(entity, sourceColumn, targetColumn, sourceToTarget);
+            return column(sourceColumn, targetColumn, codes.toTarget(), codes.toSource());
         }
 
         /**
