@@ -2,14 +2,14 @@ package dev.cutover.dualwrite;
 
 import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.internal.Checks;
+import dev.cutover.dualwrite.internal.CodeMap;
 import dev.cutover.dualwrite.internal.Column;
 import dev.cutover.dualwrite.internal.ColumnGroup;
-import dev.cutover.dualwrite.internal.KeyParts;
 import dev.cutover.dualwrite.internal.Mappings;
+import dev.cutover.dualwrite.internal.RoutingKeyCodec;
+import dev.cutover.dualwrite.internal.RowConverter;
 import dev.cutover.flags.Side;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -70,6 +70,8 @@ public final class TableMapping {
     private final List<String> sourceKeyNames;
     private final List<String> targetKeyNames;
     private final boolean identity;
+    private final RoutingKeyCodec keyCodec;
+    private final RowConverter converter;
 
     static {
         // The JDBC proxy and the verifier convert rows and keys through Mappings, so that the
@@ -116,6 +118,8 @@ public final class TableMapping {
         this.sourceKeyNames = keyColumns.stream().map(Column::source).toList();
         this.targetKeyNames = keyColumns.stream().map(Column::target).toList();
         this.identity = !b.converts;
+        this.keyCodec = new RoutingKeyCodec(entity, keyColumns);
+        this.converter = new RowConverter(entity, keyColumns, groups);
     }
 
     /**
@@ -216,20 +220,7 @@ public final class TableMapping {
      * @throws dev.cutover.common.CutoverException if a key translation fails
      */
     List<Object> convertRow(Side from, List<Object> row) {
-        Objects.requireNonNull(from, "null from");
-        List<String> names = columnNames(from);
-        if (row.size() != names.size()) {
-            throw new IllegalArgumentException(entity + " maps " + names.size() + " " + side(from)
-                    + " columns, but the row has " + row.size());
-        }
-        List<Object> converted = new ArrayList<>(columnNames(from.other()).size());
-        int offset = 0;
-        for (ColumnGroup group : groups) {
-            int width = group.columns(from).size();
-            converted.addAll(group.convert(entity, from, row.subList(offset, offset + width)));
-            offset += width;
-        }
-        return converted;
+        return converter.convertRow(from, row);
     }
 
     /**
@@ -246,17 +237,7 @@ public final class TableMapping {
      * @throws dev.cutover.common.CutoverException if a key translation fails
      */
     List<Object> convertKey(Side from, List<Object> keyValues) {
-        Objects.requireNonNull(from, "null from");
-        if (keyValues.size() != keyColumns.size()) {
-            throw new IllegalArgumentException(entity + " has " + keyColumns.size() + " key column(s), but "
-                    + keyValues.size() + " value(s) were given");
-        }
-        List<Object> converted = new ArrayList<>(keyValues.size());
-        for (int i = 0; i < keyValues.size(); i++) {
-            Column column = keyColumns.get(i);
-            converted.add((from == Side.SOURCE ? column.toTarget() : column.toSource()).apply(keyValues.get(i)));
-        }
-        return converted;
+        return converter.convertKey(from, keyValues);
     }
 
     /**
@@ -268,19 +249,7 @@ public final class TableMapping {
      * @throws NullPointerException if a value is null
      */
     public String key(Object... values) {
-        Objects.requireNonNull(values, "null values");
-        if (values.length != keyColumns.size()) {
-            throw new IllegalArgumentException(entity + " has " + keyColumns.size() + " key column(s), but "
-                    + values.length + " value(s) were given");
-        }
-        if (values.length == 1) {
-            return String.valueOf(Objects.requireNonNull(values[0], "null key value"));
-        }
-        List<String> parts = new ArrayList<>(values.length);
-        for (Object value : values) {
-            parts.add(String.valueOf(Objects.requireNonNull(value, "null key value")));
-        }
-        return KeyParts.join(parts);
+        return keyCodec.render(values);
     }
 
     /**
@@ -292,35 +261,7 @@ public final class TableMapping {
      *     parse as its column's type
      */
     public List<Object> keyValues(String key) {
-        Objects.requireNonNull(key, "null key");
-        List<String> parts = keyColumns.size() == 1 ? List.of(key) : KeyParts.split(key);
-        if (parts.size() != keyColumns.size()) {
-            throw new IllegalArgumentException("Key '" + key + "' of " + entity + " has " + parts.size()
-                    + " part(s), but the entity has " + keyColumns.size() + " key column(s)");
-        }
-        List<Object> values = new ArrayList<>(parts.size());
-        for (int i = 0; i < parts.size(); i++) {
-            values.add(parse(parts.get(i), keyColumns.get(i)));
-        }
-        return values;
-    }
-
-    private Object parse(String text, Column column) {
-        try {
-            if (column.keyType() == Long.class) {
-                return Long.valueOf(text);
-            }
-            if (column.keyType() == Integer.class) {
-                return Integer.valueOf(text);
-            }
-            if (column.keyType() == UUID.class) {
-                return UUID.fromString(text);
-            }
-            return text;
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("Key part '" + text + "' of " + entity + " is not a valid "
-                    + column.keyType().getSimpleName() + " for key column " + column.source(), e);
-        }
+        return keyCodec.parse(key);
     }
 
     @Override
@@ -509,42 +450,8 @@ public final class TableMapping {
          *     not an identifier or already mapped
          */
         public Builder column(String sourceColumn, String targetColumn, Map<?, ?> sourceToTarget) {
-            Objects.requireNonNull(sourceToTarget, "null sourceToTarget");
-            if (sourceToTarget.isEmpty()) {
-                throw new CutoverConfigurationException("The code map of " + entity + "." + sourceColumn + " is empty");
-            }
-            Map<Object, Object> forward = new HashMap<>();
-            Map<Object, Object> inverse = new HashMap<>();
-            for (Map.Entry<?, ?> entry : sourceToTarget.entrySet()) {
-                if (entry.getKey() == null || entry.getValue() == null) {
-                    throw new CutoverConfigurationException("The code map of " + entity + "." + sourceColumn
-                            + " holds a null (" + entry.getKey() + " -> " + entry.getValue()
-                            + "); nulls are kept as null without an entry");
-                }
-                Object clash = inverse.put(entry.getValue(), entry.getKey());
-                if (clash != null) {
-                    throw new CutoverConfigurationException("The code map of " + entity + "." + sourceColumn + " maps both '"
-                            + clash + "' and '" + entry.getKey() + "' to '" + entry.getValue()
-                            + "', so a row copied back to the source could not be converted: make it one to one");
-                }
-                forward.put(entry.getKey(), entry.getValue());
-            }
-            Map<Object, Object> toTarget = Map.copyOf(forward);
-            Map<Object, Object> toSource = Map.copyOf(inverse);
-            return column(sourceColumn, targetColumn, v -> code(toTarget, v, sourceColumn, Side.SOURCE),
-                    v -> code(toSource, v, targetColumn, Side.TARGET));
-        }
-
-        private Object code(Map<Object, Object> codes, Object value, String column, Side from) {
-            if (value == null) {
-                return null;
-            }
-            Object converted = codes.get(value);
-            if (converted == null) {
-                throw new IllegalArgumentException("Value '" + value + "' of " + entity + "." + column + " on the "
-                        + side(from) + " has no entry in its code map " + codes.keySet() + ": add it to the map");
-            }
-            return converted;
+            CodeMap codes = CodeMap.of(entity, sourceColumn, targetColumn, sourceToTarget);
+            return column(sourceColumn, targetColumn, codes.toTarget(), codes.toSource());
         }
 
         /**
