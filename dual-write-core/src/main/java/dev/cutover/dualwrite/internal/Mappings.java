@@ -1,5 +1,6 @@
 package dev.cutover.dualwrite.internal;
 
+import dev.cutover.common.internal.AccessHooks;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.Side;
 import java.util.List;
@@ -61,11 +62,7 @@ public final class Mappings {
      * @throws IllegalStateException if called a second time or from elsewhere
      */
     public static void install(Access tableMappingAccess) {
-        Objects.requireNonNull(tableMappingAccess, "null access");
-        if (tableMappingAccess.getClass().getEnclosingClass() != TableMapping.class || access != null) {
-            throw new IllegalStateException("Only TableMapping installs its access, once");
-        }
-        access = tableMappingAccess;
+        access = AccessHooks.checkInstall(access, tableMappingAccess, TableMapping.class);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.cutover.flags.internal;
 
+import dev.cutover.common.internal.AccessHooks;
 import dev.cutover.common.internal.Names;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Side;
@@ -34,11 +35,7 @@ public final class Handovers {
      * @throws IllegalStateException if called a second time or from elsewhere
      */
     public static void install(Access flagsAccess) {
-        Objects.requireNonNull(flagsAccess, "null access");
-        if (flagsAccess.getClass().getEnclosingClass() != MigrationFlags.class || access != null) {
-            throw new IllegalStateException("Only MigrationFlags installs its access, once");
-        }
-        access = flagsAccess;
+        access = AccessHooks.checkInstall(access, flagsAccess, MigrationFlags.class);
     }
 
     /**

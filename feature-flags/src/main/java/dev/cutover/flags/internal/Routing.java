@@ -1,5 +1,6 @@
 package dev.cutover.flags.internal;
 
+import dev.cutover.common.internal.AccessHooks;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
@@ -40,11 +41,7 @@ public final class Routing {
      * @throws IllegalStateException if called a second time or from elsewhere
      */
     public static void install(Access stateAccess) {
-        Objects.requireNonNull(stateAccess, "null access");
-        if (stateAccess.getClass().getEnclosingClass() != MigrationState.class || access != null) {
-            throw new IllegalStateException("Only MigrationState installs its access, once");
-        }
-        access = stateAccess;
+        access = AccessHooks.checkInstall(access, stateAccess, MigrationState.class);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.cutover.queue.internal;
 
+import dev.cutover.common.internal.AccessHooks;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryQueueConfig;
 import dev.cutover.queue.RetryStore;
@@ -53,11 +54,7 @@ public final class QueueAccess {
      * @throws IllegalStateException if called a second time or from elsewhere
      */
     public static void install(Access queueAccess) {
-        Objects.requireNonNull(queueAccess, "null access");
-        if (queueAccess.getClass().getEnclosingClass() != RetryQueue.class || access != null) {
-            throw new IllegalStateException("Only RetryQueue installs its access, once");
-        }
-        access = queueAccess;
+        access = AccessHooks.checkInstall(access, queueAccess, RetryQueue.class);
     }
 
     /**
