@@ -4,6 +4,7 @@ import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.Dialect;
 import dev.cutover.common.internal.Checks;
 import dev.cutover.common.internal.ColumnValues;
+import dev.cutover.dualwrite.internal.Mappings;
 import dev.cutover.dualwrite.internal.RowSql;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.internal.WritePermit;
@@ -945,11 +946,7 @@ public final class RowCopier implements AutoCloseable {
          * @throws CutoverConfigurationException if an entity of that name is already mapped
          */
         public Builder mapping(TableMapping mapping) {
-            Objects.requireNonNull(mapping, "null mapping");
-            if (mappings.putIfAbsent(mapping.entity(), mapping) != null) {
-                throw new CutoverConfigurationException("Entity '" + mapping.entity() + "' is mapped twice: add each"
-                        + " entity's mapping once, and give different tables different entity names");
-            }
+            Mappings.addOnce(mappings, mapping);
             return this;
         }
 

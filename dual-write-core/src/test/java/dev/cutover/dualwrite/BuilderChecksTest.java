@@ -88,7 +88,7 @@ class BuilderChecksTest {
     }
 
     @Test
-    void keyResyncAndTableMapping_refuseDefinitionErrorsAsConfigurationErrors() {
+    void rowCopierAndTableMapping_refuseDefinitionErrorsAsConfigurationErrors() {
         TableMapping accounts = TableMapping.builder("accounts").key("id", Long.class).column("balance").build();
         RowCopier.Builder copier = RowCopier.builder(new JdbcDataSource(), new JdbcDataSource()).mapping(accounts);
         assertEquals("Entity 'accounts' is mapped twice: add each entity's mapping once, and give different tables"

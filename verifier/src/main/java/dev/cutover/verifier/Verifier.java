@@ -450,11 +450,7 @@ public final class Verifier {
          * @throws CutoverConfigurationException if an entity of that name is already added
          */
         public Builder mapping(TableMapping mapping) {
-            Objects.requireNonNull(mapping, "null mapping");
-            if (mappings.putIfAbsent(mapping.entity(), mapping) != null) {
-                throw new CutoverConfigurationException("Entity '" + mapping.entity() + "' is mapped twice: add each"
-                        + " entity's mapping once, and give different tables different entity names");
-            }
+            Mappings.addOnce(mappings, mapping);
             return this;
         }
 

@@ -303,5 +303,10 @@ class VerifierTest {
         assertEquals("A verifier needs at least one table: call mapping(TableMapping)",
                 assertThrows(CutoverConfigurationException.class, () -> Verifier.builder(none, none).build()).getMessage());
         assertThrows(CutoverConfigurationException.class, () -> Verifier.builder(none, none).repairWith(RetryStore.inMemory(), " "));
+        TableMapping accounts = TableMapping.builder("accounts").key("id", Long.class).column("balance").build();
+        Verifier.Builder twice = Verifier.builder(none, none).mapping(accounts);
+        assertEquals("Entity 'accounts' is mapped twice: add each entity's mapping once, and give different tables"
+                + " different entity names", assertThrows(CutoverConfigurationException.class,
+                        () -> twice.mapping(accounts)).getMessage());
     }
 }

@@ -1,9 +1,11 @@
 package dev.cutover.dualwrite.internal;
 
+import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.internal.AccessHooks;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.Side;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -63,6 +65,21 @@ public final class Mappings {
      */
     public static void install(Access tableMappingAccess) {
         access = AccessHooks.checkInstall(access, tableMappingAccess, TableMapping.class);
+    }
+
+    /**
+     * Adds a mapping under its entity, as the builders that take several mappings do.
+     *
+     * @param byEntity the mappings added so far, by entity
+     * @param mapping the mapping to add
+     * @throws CutoverConfigurationException if an entity of that name is already mapped
+     */
+    public static void addOnce(Map<String, TableMapping> byEntity, TableMapping mapping) {
+        Objects.requireNonNull(mapping, "null mapping");
+        if (byEntity.putIfAbsent(mapping.entity(), mapping) != null) {
+            throw new CutoverConfigurationException("Entity '" + mapping.entity() + "' is mapped twice: add each"
+                    + " entity's mapping once, and give different tables different entity names");
+        }
     }
 
     /**
