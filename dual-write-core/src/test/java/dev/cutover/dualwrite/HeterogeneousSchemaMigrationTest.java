@@ -3,7 +3,6 @@ package dev.cutover.dualwrite;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.cutover.dualwrite.HeteroCustomers.Customer;
 import dev.cutover.dualwrite.HeteroCustomers.CustomerStore;
 import dev.cutover.dualwrite.HeteroCustomers.LegacyStore;
 import dev.cutover.dualwrite.HeteroCustomers.NewStore;

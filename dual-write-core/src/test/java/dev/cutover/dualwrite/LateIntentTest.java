@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.cutover.dualwrite.LedgerFixture.Style;
 import dev.cutover.flags.Stage;
 import dev.cutover.queue.NewRetryEntry;
 import dev.cutover.queue.RetryStore;

@@ -1,6 +1,5 @@
 package dev.cutover.dualwrite.internal.jdbc;
 
-import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
