@@ -14,6 +14,7 @@ import dev.cutover.dualwrite.internal.ChunkSql;
 import dev.cutover.dualwrite.internal.KeyText;
 import dev.cutover.dualwrite.internal.LatencyHistogram;
 import dev.cutover.dualwrite.internal.RowSql;
+import dev.cutover.flags.FlagChange;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
@@ -101,7 +102,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>Resuming.</b> After every chunk the entity's checkpoint (its last key and counts) is saved in
  * the {@link BackfillCheckpoints}; a new {@link #run()} of the same migration resumes after the last
  * committed chunk, after a {@link #stop()}, a failure or a crash. A run after a finished backfill
- * starts over. Run one backfill per migration at a time.
+ * starts over, and so does one after the migration was in a stage that writes one side only (a walk
+ * back to SOURCE_ONLY, as the flags' audit shows since the last chunk), since rows behind the
+ * checkpoint may have changed unmirrored then. Run one backfill per migration at a time.
  *
  * <p><b>Progress</b>: {@link #progress()}, listeners (e.g. the Micrometer binder
  * {@link dev.cutover.dualwrite.micrometer.BackfillMetrics}), and an INFO line at most every
@@ -125,6 +128,8 @@ public final class Backfill {
     static final int MAX_KEY_LOCKS = 1_000;
     /** Keys per delete or look-up statement. */
     private static final int KEY_BATCH = 500;
+    /** The most flips a resume reads from the audit to prove its checkpoints still hold; more, and it starts over. */
+    private static final int MAX_AUDITED_FLIPS = 10_000;
     /** How long a chunk waits for a handover of the primary before it fails like any other attempt. */
     private static final Duration MAX_HANDOVER_WAIT = Duration.ofMinutes(2);
     /** The weight of the newest chunk in the rows-per-second average that sizes chunks. */
@@ -167,6 +172,8 @@ public final class Backfill {
     private long lastBackOffLog;
     private long copiesSeen;
     private long writeNanosSeen;
+    /** The flags' version read before the newest chunk's permit, saved with its checkpoint. */
+    private long chunkFlagsVersion;
     private LatencyHistogram.Counts timesSeen = LatencyHistogram.Counts.EMPTY;
     private String entity = "";
     private Phase phase = Phase.NOT_STARTED;
@@ -301,7 +308,8 @@ public final class Backfill {
         Map<String, Checkpoint> saved = checkpoints.load(migration);
         boolean finishedBefore = !saved.isEmpty() && entities.stream()
                 .allMatch(e -> saved.containsKey(e) && saved.get(e).finished());
-        Map<String, Checkpoint> resumeFrom = finishedBefore ? Map.of() : saved;
+        String stale = finishedBefore || saved.isEmpty() ? null : staleCheckpoints(saved);
+        Map<String, Checkpoint> resumeFrom = finishedBefore || stale != null ? Map.of() : saved;
         rowsDone = 0;
         rowsDeleted = 0;
         chunks = 0;
@@ -333,7 +341,8 @@ public final class Backfill {
         copiesAtBaseline = copiesSeen;
         phase = Phase.COPYING;
         LOG.info("Backfill of {} {}: {} rows in {} ({} done){}", migration, resumeFrom.isEmpty() ? "starts" : "resumes",
-                rowsTotal, entities, rowsDone, finishedBefore ? "; the previous backfill had finished, so this one starts over" : "");
+                rowsTotal, entities, rowsDone, finishedBefore ? "; the previous backfill had finished, so this one starts over"
+                        : stale != null ? "; the previous backfill's checkpoints are stale (" + stale + "), so this one starts over" : "");
         publish();
         for (String e : entities) {
             Checkpoint checkpoint = resumeFrom.get(e);
@@ -387,12 +396,13 @@ public final class Backfill {
                 }
                 after = chunk.last();
                 checkpoints.save(migration, new Checkpoint(mapping.entity(), false, KeyText.encode(after), false, copied,
-                        entityChunks, deleted));
+                        entityChunks, deleted, chunkFlagsVersion));
                 paceAfter(chunk.rows(), asked, took, start, mapping);
                 publish();
             }
             if (!ranges) {
-                checkpoints.save(migration, new Checkpoint(mapping.entity(), true, null, false, copied, entityChunks, deleted));
+                checkpoints.save(migration, new Checkpoint(mapping.entity(), true, null, false, copied, entityChunks, deleted,
+                        chunkFlagsVersion));
                 after = null;
             }
         }
@@ -412,12 +422,13 @@ public final class Backfill {
                 }
                 after = sweep.last();
                 checkpoints.save(migration, new Checkpoint(mapping.entity(), true, KeyText.encode(after), false, copied,
-                        entityChunks, deleted));
+                        entityChunks, deleted, chunkFlagsVersion));
                 publish();
             }
             phase = Phase.COPYING;
         }
-        checkpoints.save(migration, new Checkpoint(mapping.entity(), !ranges, null, true, copied, entityChunks, deleted));
+        checkpoints.save(migration, new Checkpoint(mapping.entity(), !ranges, null, true, copied, entityChunks, deleted,
+                chunkFlagsVersion));
         publish();
         return true;
     }
@@ -840,6 +851,9 @@ public final class Backfill {
     private WritePermit permit() throws SQLException {
         long deadline = System.nanoTime() + MAX_HANDOVER_WAIT.toNanos();
         while (true) {
+            // Read before the permit, so that a flip between the two is after the saved version and the
+            // next resume sees it in the audit.
+            chunkFlagsVersion = flags.state(migration).version();
             WritePermit permit = Handovers.tryBeginWrite(flags, migration);
             if (permit != null) {
                 Stage stage = permit.stage();
@@ -860,6 +874,50 @@ public final class Backfill {
                 throw new java.sql.SQLTransientException("Interrupted while waiting for a handover of " + migration, e);
             }
         }
+    }
+
+    /**
+     * Why the saved checkpoints no longer prove their rows copied, or null if they still do. A row
+     * behind a checkpoint stays equal on both sides only while every write of it is mirrored: a flip to
+     * a stage that writes one side only (a walk back to SOURCE_ONLY, say) lets the sides differ there,
+     * and resuming would leave those rows behind. So every flip since the oldest checkpoint's version
+     * must be in the audit, and each must have kept both sides written. Starting over is always safe.
+     */
+    private String staleCheckpoints(Map<String, Checkpoint> saved) {
+        long savedVersion = saved.values().stream().mapToLong(Checkpoint::flagsVersion).min().orElseThrow();
+        long current = flags.state(migration).version();
+        if (current == savedVersion) {
+            return null;
+        }
+        if (current < savedVersion || current - savedVersion > MAX_AUDITED_FLIPS) {
+            return "the flags are at version " + current + ", the checkpoints at " + savedVersion;
+        }
+        List<FlagChange> changes;
+        try {
+            // Some slack for flips the store has and this instance has not loaded yet.
+            changes = flags.audit(migration, (int) (current - savedVersion) + 16);
+        } catch (RuntimeException e) {
+            throw new BackfillException("Cannot read the flag audit of " + migration + ", which shows whether the"
+                    + " checkpoints of its last backfill still hold; run the backfill again once the flag store answers: "
+                    + Redaction.describe(e, false), e);
+        }
+        long expected = -1;
+        for (FlagChange change : changes) {
+            long version = change.after().version();
+            if (expected == -1 ? version < current : version != expected) {
+                return "version " + (expected == -1 ? current : expected) + " of the flags is not in the audit (set outside"
+                        + " Cutover)";
+            }
+            if (!change.after().stage().dualWrites()) {
+                return "moved to " + change.after().stage() + " at version " + version + " by " + change.actor() + " at "
+                        + change.at();
+            }
+            if (change.before().version() <= savedVersion) {
+                return null;
+            }
+            expected = change.before().version();
+        }
+        return "the audit does not reach back to version " + savedVersion + " of the flags";
     }
 
     private static boolean copiesFromSource(Stage stage) {

@@ -23,9 +23,12 @@ public interface BackfillCheckpoints {
      * @param rowsCopied source rows copied
      * @param chunks chunks committed
      * @param rowsDeleted target rows deleted
+     * @param flagsVersion the version of the migration's flags ({@link dev.cutover.flags.MigrationState#version()})
+     *     under which the last chunk ran: a backfill resumes only if every audited flip since then kept
+     *     both sides written, since rows a single-side stage changed are behind the checkpoint
      */
     record Checkpoint(String entity, boolean cleaningTarget, String lastKey, boolean finished, long rowsCopied,
-            long chunks, long rowsDeleted) {
+            long chunks, long rowsDeleted, long flagsVersion) {
         /**
          * @throws NullPointerException if the entity is null
          */

@@ -259,6 +259,59 @@ class BackfillTest {
     }
 
     @Test
+    void aStoppedBackfill_startsOver_whenTheMigrationWalkedBackToASingleSideStageSinceItsCheckpoint() throws Exception {
+        try (TestDatabase source = TestDatabases.create(Engine.POSTGRESQL, "bfwsrc");
+                TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "bfwtgt");
+                MigrationFlags flags = flags(Stage.DUAL_WRITE)) {
+            RowCopierTest.createTables(source, target);
+            insertCustomers(source, 1, 300, 1);
+            RowCopier resync = RowCopier.builder(source.dataSource(2), target.dataSource(2))
+                    .mapping(RowCopierTest.customers()).build();
+            BackfillCheckpoints checkpoints = BackfillCheckpoints.inMemory();
+            BackfillConfig config = BackfillConfig.custom().chunkSize(25, 25, 25).build();
+
+            BackfillProgress stopped = runUntilChunk(resync, flags, checkpoints, config, 4, new ArrayList<>());
+            assertEquals(Phase.STOPPED, stopped.phase());
+            assertEquals(100, stopped.rowsDone());
+            // Flips that keep both sides written leave the copied rows mirrored: the next run resumes.
+            flags.moveTo(MIGRATION, Stage.SHIFT_READS, "test", "reads");
+            flags.moveTo(MIGRATION, Stage.DUAL_WRITE, "test", "back");
+            List<Long> rowsDone = new CopyOnWriteArrayList<>();
+            BackfillProgress resumed = runUntilChunk(resync, flags, checkpoints, config, 6, rowsDone);
+            assertEquals(100, rowsDone.get(0), "resumed after the four chunks of the first run");
+            assertEquals(150, resumed.rowsDone());
+
+            // In SOURCE_ONLY the source's writes are not mirrored, among them rows behind the checkpoint.
+            flags.moveTo(MIGRATION, Stage.SOURCE_ONLY, "test", "walk back");
+            source.execute("UPDATE customer SET full_name = 'renamed while source only' WHERE id = 7");
+            source.execute("DELETE FROM customer WHERE id = 8");
+            flags.moveTo(MIGRATION, Stage.DUAL_WRITE, "test", "again");
+
+            rowsDone.clear();
+            BackfillProgress done = Backfill.builder(resync, flags, MIGRATION).config(config).checkpoints(checkpoints)
+                    .listener(p -> rowsDone.add(p.rowsDone())).build().run();
+            assertEquals(Phase.FINISHED, done.phase());
+            assertEquals(0, rowsDone.get(0), "started over");
+            assertEquals(299, done.rowsDone());
+            assertEquals(expectedTarget(source), RowCopierTest.rows(target, TARGET));
+        }
+    }
+
+    /** Runs a backfill that stops once its progress counts {@code chunks} chunks, adding each progress's rows done. */
+    private static BackfillProgress runUntilChunk(RowCopier resync, MigrationFlags flags, BackfillCheckpoints checkpoints,
+            BackfillConfig config, int chunks, List<Long> rowsDone) {
+        Backfill[] backfill = new Backfill[1];
+        backfill[0] = Backfill.builder(resync, flags, MIGRATION).config(config).checkpoints(checkpoints)
+                .listener(p -> {
+                    rowsDone.add(p.rowsDone());
+                    if (p.chunks() == chunks) {
+                        backfill[0].stop();
+                    }
+                }).build();
+        return backfill[0].run();
+    }
+
+    @Test
     void aPausedBackfill_holdsBetweenChunks_untilResumed() throws Exception {
         try (TestDatabase source = TestDatabases.create(Engine.H2, "bfpsrc");
                 TestDatabase target = TestDatabases.create(Engine.H2, "bfptgt");

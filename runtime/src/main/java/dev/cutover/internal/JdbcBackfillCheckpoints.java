@@ -17,8 +17,9 @@ import javax.sql.DataSource;
  * ({@code <prefix>verifier_checkpoint}) under the run id {@code backfill:<migration>}: one table for
  * both kinds of resumable runs. A backfill checkpoint keeps its counts in the verifier's columns:
  * {@code target_walk} says the target walk has begun, {@code rows_compared} holds the rows copied,
- * {@code chunks} the chunks, {@code repairs_queued} the target rows deleted; the verifier's other
- * columns stay 0 and its differences empty.
+ * {@code chunks} the chunks, {@code repairs_queued} the target rows deleted and
+ * {@code transient_differences} the flags' version of the last chunk; the verifier's other columns
+ * stay 0 and its differences empty.
  */
 public final class JdbcBackfillCheckpoints implements BackfillCheckpoints {
     private static final int MAX_RUN_ID = 64;
@@ -42,15 +43,16 @@ public final class JdbcBackfillCheckpoints implements BackfillCheckpoints {
     public Map<String, BackfillCheckpoints.Checkpoint> load(String backfill) {
         Map<String, BackfillCheckpoints.Checkpoint> checkpoints = new LinkedHashMap<>();
         store.load(runId(backfill)).forEach((entity, c) -> checkpoints.put(entity, new BackfillCheckpoints.Checkpoint(
-                entity, c.targetWalk(), c.lastKey(), c.finished(), c.rowsCompared(), c.chunks(), c.repairsQueued())));
+                entity, c.targetWalk(), c.lastKey(), c.finished(), c.rowsCompared(), c.chunks(), c.repairsQueued(),
+                c.transientDifferences())));
         return checkpoints;
     }
 
     @Override
     public void save(String backfill, BackfillCheckpoints.Checkpoint checkpoint) {
         store.save(runId(backfill), new dev.cutover.verifier.Checkpoint(checkpoint.entity(), checkpoint.cleaningTarget(), checkpoint.lastKey(),
-                checkpoint.finished(), checkpoint.rowsCopied(), checkpoint.chunks(), 0, 0, checkpoint.rowsDeleted(),
-                List.of(), 0));
+                checkpoint.finished(), checkpoint.rowsCopied(), checkpoint.chunks(), 0, checkpoint.flagsVersion(),
+                checkpoint.rowsDeleted(), List.of(), 0));
     }
 
     /** {@code backfill:<migration>}, or a digest of the name when that would not fit the 64-character column. */
