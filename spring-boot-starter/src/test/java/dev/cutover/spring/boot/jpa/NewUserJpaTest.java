@@ -74,7 +74,17 @@ class NewUserJpaTest {
         run(Engine.MARIADB);
     }
 
+    /** Two replicas of the application on the same databases, the flips made on one of them. */
+    @Test
+    void postgresToPostgres_twoInstances() throws Exception {
+        run(Engine.POSTGRESQL, 2);
+    }
+
     private void run(Engine sourceEngine) throws Exception {
+        run(sourceEngine, 1);
+    }
+
+    private void run(Engine sourceEngine, int instances) throws Exception {
         try (TestDatabase source = TestDatabases.create(sourceEngine, "jpanewsrc");
                 TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "jpanewtgt")) {
             source.execute(split(schema(sourceEngine)));
@@ -84,22 +94,28 @@ class NewUserJpaTest {
             source.execute(split(script("dev/cutover/queue/internal/" + dialect + ".sql")));
             // The backfill's checkpoints live in the verifier's table: without it the backfill fails.
             source.execute(split(script("dev/cutover/verifier/" + dialect + ".sql")));
-            try (ConfigurableApplicationContext context = new SpringApplicationBuilder(ShopApp.class)
-                    .web(WebApplicationType.NONE)
-                    .properties("cutover.source.url=" + source.jdbcUrl(), "cutover.target.url=" + target.jdbcUrl(),
-                            "spring.jpa.open-in-view=false",
-                            "spring.jpa.properties.hibernate.jdbc.batch_size=20",
-                            "spring.jpa.properties.hibernate.order_inserts=true",
-                            "spring.jpa.properties.hibernate.order_updates=true")
-                    .run()) {
-                new Scenario(context, source, target).run();
+            List<ConfigurableApplicationContext> contexts = new ArrayList<>();
+            try {
+                for (int i = 0; i < instances; i++) {
+                    contexts.add(new SpringApplicationBuilder(ShopApp.class)
+                            .web(WebApplicationType.NONE)
+                            .properties("cutover.source.url=" + source.jdbcUrl(), "cutover.target.url=" + target.jdbcUrl(),
+                                    "spring.jpa.open-in-view=false",
+                                    "spring.jpa.properties.hibernate.jdbc.batch_size=20",
+                                    "spring.jpa.properties.hibernate.order_inserts=true",
+                                    "spring.jpa.properties.hibernate.order_updates=true")
+                            .run());
+                }
+                new Scenario(contexts, source, target).run();
+            } finally {
+                contexts.forEach(ConfigurableApplicationContext::close);
             }
         }
     }
 
     /** One run: the writers, the flips and the final checks. */
     private static final class Scenario {
-        private final ShopService shop;
+        private final List<ShopService> shops;
         private final Migration migration;
         private final TestDatabase source;
         private final TestDatabase target;
@@ -113,10 +129,10 @@ class NewUserJpaTest {
         private final List<Long> hot = new ArrayList<>();
         private final boolean crossEngine;
 
-        Scenario(ConfigurableApplicationContext context, TestDatabase source, TestDatabase target) {
+        Scenario(List<ConfigurableApplicationContext> contexts, TestDatabase source, TestDatabase target) {
             this.crossEngine = source.engine() != target.engine();
-            this.shop = context.getBean(ShopService.class);
-            this.migration = context.getBean(Cutover.class).migration(ShopApp.MIGRATION);
+            this.shops = contexts.stream().map(c -> c.getBean(ShopService.class)).toList();
+            this.migration = contexts.get(0).getBean(Cutover.class).migration(ShopApp.MIGRATION);
             this.source = source;
             this.target = target;
         }
@@ -217,11 +233,13 @@ class NewUserJpaTest {
         private final class Writer implements Runnable {
             private final Random random;
             private final int number;
+            private final ShopService shop;
             private final Map<Long, Owned> owned = new LinkedHashMap<>();
             private int made;
 
             Writer(int number) {
                 this.number = number;
+                this.shop = shops.get(number % shops.size());
                 this.random = new Random(number * 7919L);
             }
 
