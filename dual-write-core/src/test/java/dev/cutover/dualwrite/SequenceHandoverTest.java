@@ -119,6 +119,48 @@ class SequenceHandoverTest {
     }
 
     /**
+     * Hibernate draws its id block ({@code select nextval(...)}) through the application's DataSource
+     * before the insert that takes the write permit, so the first draw after a move reaches the new
+     * primary before any write ran the handover's sequence step: the block it got was one the old
+     * primary had handed out, and every insert with those ids failed with a duplicate key
+     * (NewUserJpaTest, PostgreSQL to PostgreSQL, after each move of the primary).
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"POSTGRESQL", "H2"})
+    void aBlockDrawnThroughTheDataSourceBeforeAnyWrite_afterAMove_liesAboveTheOldPrimarysBlocks(Engine engine)
+            throws Exception {
+        try (TestDatabase source = TestDatabases.create(engine, "seqsrc");
+                TestDatabase target = TestDatabases.create(engine, "seqtgt");
+                MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).refreshInterval(Duration.ofMillis(50))
+                        .handoverPause(Duration.ofMillis(200)).build()) {
+            for (TestDatabase db : List.of(source, target)) {
+                db.execute("CREATE TABLE orders (id BIGINT PRIMARY KEY, name VARCHAR(40) NOT NULL)");
+                db.execute("CREATE SEQUENCE orders_seq START WITH 1 INCREMENT BY 50");
+            }
+            RowCopier resync = RowCopier.builder(source.dataSource(4), target.dataSource(4))
+                    .mapping(TableMapping.builder("orders").sourceTable("orders").key("id", Long.class).column("name")
+                            .build())
+                    .build();
+            try (RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), CopyReplayHandler.of("orders", resync, flags),
+                    RetryQueueConfig.ofDefaults());
+                    ReadRouter router = ReadRouter.builder(flags, "orders").build()) {
+                queue.start();
+                DataSource app = DualWrite.dataSource(source.dataSource(4), target.dataSource(4)).migration("orders")
+                        .flags(flags).router(router).retryQueue(queue).rowCopier(resync).build();
+                flags.forceMoveTo("orders", Stage.SHIFT_READS, "test", "test");
+                long oldBlock = nextValue(engine, app);
+                insert(app, oldBlock - 49, "a");
+
+                flags.moveTo("orders", Stage.TARGET_PRIMARY, "test", "test");
+                long newBlock = nextValue(engine, app);
+                assertTrue(newBlock - 49 > oldBlock, "the block " + (newBlock - 49) + ".." + newBlock
+                        + " drawn after the move overlaps the old primary's " + (oldBlock - 49) + ".." + oldBlock);
+                insert(app, newBlock - 49, "b");
+            }
+        }
+    }
+
+    /**
      * Moving the primary back to the source is what an operator does when the target fails, so that
      * move must not wait for the target: the sequence step reads the old primary's sequences, and
      * when it cannot it goes on with a WARN (an id handed out twice fails its insert loudly).
@@ -162,6 +204,22 @@ class SequenceHandoverTest {
     private static long nextValue(Engine engine, TestDatabase db) throws SQLException {
         String sql = engine == Engine.POSTGRESQL ? "SELECT nextval('orders_seq')" : "SELECT NEXT VALUE FOR orders_seq";
         return ((Number) RowCopierTest.rows(db, sql).get(0).get(0)).longValue();
+    }
+
+    /** Draws a value as Hibernate does: inside a read-write transaction of the application's DataSource. */
+    private static long nextValue(Engine engine, DataSource app) throws SQLException {
+        String sql = engine == Engine.POSTGRESQL ? "SELECT nextval('orders_seq')" : "SELECT NEXT VALUE FOR orders_seq";
+        try (Connection connection = app.getConnection()) {
+            connection.setAutoCommit(false);
+            long value;
+            try (PreparedStatement draw = connection.prepareStatement(sql);
+                    java.sql.ResultSet rs = draw.executeQuery()) {
+                rs.next();
+                value = rs.getLong(1);
+            }
+            connection.commit();
+            return value;
+        }
     }
 
     private static void insert(DataSource app, long id, String name) throws SQLException {

@@ -255,7 +255,7 @@ class CutoverAutoConfigurationTest {
     }
 
     @Test
-    void invalidSettingsFailStartUpNamingThePropertyAndTheFix() {
+    void invalidSettingsFailStartUpNamingThePropertyAndTheFix() throws Exception {
         runner.run(context -> assertThat(failure(context)).isInstanceOf(InvalidConfigurationPropertyValueException.class)
                 .hasMessageContaining("cutover.source.url").hasMessageContaining("cutover.source.bean-name"));
         runner.withPropertyValues("cutover.source.url=" + sourceDb.jdbcUrl(), "cutover.source.bean-name=legacy",
@@ -287,6 +287,11 @@ class CutoverAutoConfigurationTest {
                 .run(context -> assertThat(failure(context)).hasMessageContaining("cutover_flag_state")
                         .hasMessageContaining("cutover.create-tables=true")
                         .hasMessageContaining("dev/cutover/flags/<dialect>.sql"));
+        // Tables created by hand from the flags' and queue's scripts only: the backfill's checkpoint table is missing.
+        sourceDb.execute(scripts("dev/cutover/flags/postgresql.sql", "dev/cutover/queue/internal/postgresql.sql"));
+        withDatabases().withPropertyValues("cutover.create-tables=false")
+                .run(context -> assertThat(failure(context)).hasMessageContaining("cutover_verifier_checkpoint")
+                        .hasMessageContaining("dev/cutover/verifier/<dialect>.sql"));
         withDatabases().withPropertyValues("cutover.data-source.migration=accounts")
                 .run(context -> assertThat(failure(context)).hasMessageContaining("cutover.data-source.migrations"));
         withDatabases().withBean("orders", CutoverMappings.class, () -> migrations -> migrations.migration("orders", ORDERS))
@@ -749,6 +754,25 @@ class CutoverAutoConfigurationTest {
                 .flatMap(endpoint -> endpoint.getOperations().stream())
                 .map(operation -> operation.getType() + " /actuator/" + operation.getRequestPredicate().getPath())
                 .toList();
+    }
+
+    /** Cutover's table scripts from the jars, with the default prefix, one statement per element. */
+    private static String[] scripts(String... resources) throws java.io.IOException {
+        List<String> statements = new java.util.ArrayList<>();
+        for (String resource : resources) {
+            try (java.io.InputStream in = CutoverAutoConfigurationTest.class.getClassLoader()
+                    .getResourceAsStream(resource)) {
+                String sql = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+                        .replace("${prefix}", "cutover_").lines().filter(l -> !l.strip().startsWith("--"))
+                        .collect(java.util.stream.Collectors.joining("\n"));
+                for (String statement : sql.split(";")) {
+                    if (!statement.isBlank()) {
+                        statements.add(statement);
+                    }
+                }
+            }
+        }
+        return statements.toArray(String[]::new);
     }
 
     private static Throwable failure(AssertableApplicationContext context) {

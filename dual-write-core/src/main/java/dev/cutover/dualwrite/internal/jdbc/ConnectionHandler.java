@@ -197,6 +197,40 @@ final class ConnectionHandler implements InvocationHandler {
         return result;
     }
 
+    /**
+     * Fences a sequence draw as a write is fenced: it takes the write permit of every migration in a
+     * dual-write stage, so it waits out a handover, whose sequence step moves the new primary's
+     * sequences up to the old primary's. Drawn before that step, the value (an ORM's whole id block)
+     * was one the old primary had handed out, and the inserts using it failed with duplicate keys.
+     * Held to the transaction's end, the permits also keep the handover from reading the old
+     * primary's sequences before a draw on it finished.
+     *
+     * @return whether the permits were taken for this statement alone (auto-commit), to release after it
+     */
+    boolean fenceSequenceDraw() throws SQLException {
+        Stages stages = beginStatement();
+        if (!stages.agree() || !stages.anyDualWrites()) {
+            return false;
+        }
+        List<String> dual = context.migrations().stream().filter(m -> stages.of(m).dualWrites()).toList();
+        boolean own = !inTransaction;
+        try {
+            beginPermits(dual, stages.primary());
+        } catch (SQLException | RuntimeException e) {
+            if (own) {
+                releaseSequenceDraw();
+            }
+            throw e;
+        }
+        return own;
+    }
+
+    /** Releases the permits an auto-commit sequence draw took. */
+    void releaseSequenceDraw() {
+        permits.values().forEach(WritePermit::close);
+        permits.clear();
+    }
+
     private void beginPermits(List<String> migrations, Side primary) throws SQLException {
         for (String migration : migrations) {
             if (!permits.containsKey(migration)) {

@@ -94,6 +94,21 @@ final class RefusalPolicy {
                         + " follow a row to its new key", "delete the row and insert it under its new key");
             }
         }
+        // A copy carries the mapped columns only: a value written to another column would stay on the
+        // primary, the other side keeping its old value or NULL, and the verifier (which compares the
+        // mapped columns) would not see it.
+        List<String> copied = StatementKeys.lower(mapping.columnNames(primary));
+        for (List<String> written : List.of(analysis.insertColumns(), analysis.setColumns())) {
+            for (String column : written) {
+                if (!copied.contains(column)) {
+                    throw refused(stage, analysis.sql(), "it writes column " + column + " of table " + analysis.table()
+                            + ", which the mapping of entity " + mapping.entity() + " does not copy, so the "
+                            + primary.other().name().toLowerCase(Locale.ROOT) + " would never get the value",
+                            "add column " + column + " to the TableMapping of " + mapping.entity()
+                                    + " (columns(...)), or stop writing it");
+                }
+            }
+        }
         return mapping;
     }
 

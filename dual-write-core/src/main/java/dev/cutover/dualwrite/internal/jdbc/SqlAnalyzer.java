@@ -340,7 +340,8 @@ final class SqlAnalyzer {
         String table = normalise(delete.getTable().getFullyQualifiedName());
         String refusal = null;
         String fix = null;
-        if (notEmpty(delete.getTables()) || notEmpty(delete.getJoins()) || notEmpty(delete.getUsingList())) {
+        if (notEmpty(delete.getTables()) && !deletesFromItsOneTable(delete) || notEmpty(delete.getJoins())
+                || notEmpty(delete.getUsingList())) {
             refusal = "a DELETE over several tables (joins, USING) cannot be keyed";
             fix = "delete from one table per statement, its rows chosen by a WHERE condition (subqueries are fine)";
         } else if (notEmpty(delete.getOrderByElements()) || delete.getLimit() != null) {
@@ -352,6 +353,21 @@ final class SqlAnalyzer {
         }
         return keyedByWhere(Kind.DELETE, sql, table, delete.getTable(), delete.getWhere(), refusal, fix, List.of(),
                 returning(delete.getReturningClause()));
+    }
+
+    /**
+     * MySQL's {@code DELETE t FROM stock t WHERE ...} names the table it deletes from by its alias; with
+     * one table and no join it is a plain single-table delete. Hibernate's MariaDB and MySQL dialects
+     * write every JPQL bulk delete this way.
+     */
+    private static boolean deletesFromItsOneTable(Delete delete) {
+        if (delete.getTables().size() != 1) {
+            return false;
+        }
+        String named = normalise(delete.getTables().get(0).getFullyQualifiedName());
+        Table table = delete.getTable();
+        return named.equals(normalise(table.getFullyQualifiedName()))
+                || table.getAlias() != null && named.equals(unquote(table.getAlias().getName()));
     }
 
     private static SqlAnalysis keyedByWhere(Kind kind, String sql, String table, Table from, Expression where,

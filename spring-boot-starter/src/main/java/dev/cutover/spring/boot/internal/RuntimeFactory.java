@@ -221,7 +221,9 @@ public final class RuntimeFactory {
      * names the tables and the two ways to create them at once.
      */
     private static void requireTables(DataSource state, String prefix) {
-        for (String table : List.of(prefix + "flag_state", prefix + "flag_audit", prefix + "retry_entry")) {
+        // The verifier's table holds the backfill's checkpoints too: without it every backfill fails.
+        for (String table : List.of(prefix + "flag_state", prefix + "flag_audit", prefix + "retry_entry",
+                prefix + "verifier_checkpoint")) {
             try (Connection connection = NetworkTimeouts.connect(state, NetworkTimeouts.DEFAULT_MILLIS);
                     Statement statement = connection.createStatement()) {
                 statement.executeQuery("SELECT 1 FROM " + table + " WHERE 1 = 0").close();
@@ -229,7 +231,8 @@ public final class RuntimeFactory {
                 throw new IllegalStateException("Cutover cannot read its table " + table + " in the source database ("
                         + e.getMessage().strip() + "). Fix: create Cutover's tables with your schema tool from the"
                         + " scripts in the jars (cutover-feature-flags: dev/cutover/flags/<dialect>.sql,"
-                        + " cutover-retry-queue: dev/cutover/queue/internal/<dialect>.sql, with ${prefix} = '" + prefix
+                        + " cutover-retry-queue: dev/cutover/queue/internal/<dialect>.sql, cutover-verifier:"
+                        + " dev/cutover/verifier/<dialect>.sql, with ${prefix} = '" + prefix
                         + "'; see README, \"Spring Boot\"), or set cutover.create-tables=true to let the application"
                         + " create them at start-up", e);
             }
