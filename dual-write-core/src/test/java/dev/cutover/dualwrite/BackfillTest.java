@@ -24,7 +24,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
@@ -225,16 +224,7 @@ class BackfillTest {
                     .mapping(RowCopierTest.customers()).build();
             BackfillCheckpoints checkpoints = BackfillCheckpoints.inMemory();
             BackfillConfig config = BackfillConfig.custom().chunkSize(25, 25, 25).build();
-            AtomicInteger chunksSeen = new AtomicInteger();
-            Backfill[] first = new Backfill[1];
-            first[0] = Backfill.builder(resync, flags, MIGRATION).config(config).checkpoints(checkpoints)
-                    .listener(p -> {
-                        if (p.chunks() == 4 && chunksSeen.getAndIncrement() == 0) {
-                            first[0].stop();
-                        }
-                    }).build();
-
-            BackfillProgress stopped = first[0].run();
+            BackfillProgress stopped = runUntilChunk(resync, flags, checkpoints, config, 4, new ArrayList<>());
             assertEquals(Phase.STOPPED, stopped.phase());
             assertEquals(100, stopped.rowsDone());
             assertEquals(100, RowCopierTest.rows(target, TARGET).size());
