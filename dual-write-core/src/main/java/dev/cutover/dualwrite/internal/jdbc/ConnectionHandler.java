@@ -52,6 +52,13 @@ final class ConnectionHandler implements InvocationHandler {
      * write of the migration to the transaction's end.
      */
     private final Map<String, WritePermit> permits = new LinkedHashMap<>();
+    /**
+     * The physical connection's schema and catalog before the application could change them
+     * ({@code setSchema}, {@code setCatalog}, or SQL such as {@code USE} and {@code SET search_path}), or
+     * null while it cannot have: the namespace the copies and the queue's replays read the mapped
+     * tables in.
+     */
+    private List<String> homeNamespace;
     /** Why the open transaction can only roll back, or null. */
     private String rollbackOnly;
     private boolean closed;
@@ -142,6 +149,7 @@ final class ConnectionHandler implements InvocationHandler {
      */
     <T> T write(Stages stages, List<String> migrations, MultiWrite<T> action) throws SQLException {
         requireOnePrimary(stages);
+        requireHomeNamespace(stages);
         Side primary = stages.primary();
         // Counted on the first migration, as one statement.
         WriteProtocol protocol = context.protocol(migrations.get(0));
@@ -195,6 +203,41 @@ final class ConnectionHandler implements InvocationHandler {
         }
         protocol.primaryWrite(primary, true);
         return result;
+    }
+
+    /**
+     * Notes, before a call or statement that may change the connection's current schema or catalog
+     * runs, the namespace it had, so that keyed writes can tell it changed.
+     */
+    void namespaceMayChange() throws SQLException {
+        if (homeNamespace == null) {
+            homeNamespace = namespace(physical);
+        }
+    }
+
+    private static List<String> namespace(Connection c) throws SQLException {
+        return java.util.Arrays.asList(c.getSchema(), c.getCatalog());
+    }
+
+    /**
+     * Refuses a keyed write, before it runs, on a connection whose current schema or catalog is no
+     * longer the one it came with: its unqualified table names then reach other tables than the mapped
+     * ones, while the copies read and write the mapped tables.
+     */
+    private void requireHomeNamespace(Stages stages) throws SQLException {
+        if (homeNamespace == null) {
+            return;
+        }
+        List<String> now = namespace(physical);
+        if (!now.equals(homeNamespace)) {
+            throw new java.sql.SQLFeatureNotSupportedException("Cutover refused a write in " + stages.describe()
+                    + ": the connection's current schema and catalog are " + now + ", no longer " + homeNamespace
+                    + " as it came from the pool (setSchema, setCatalog, USE or SET search_path changed them), so"
+                    + " the tables the statement names are not the mapped tables the copies read and write, and"
+                    + " its rows would not reach the " + stages.primary().other().name().toLowerCase(java.util.Locale.ROOT)
+                    + ". Fix: switch back to " + homeNamespace + " before writing migrated tables, or write other"
+                    + " schemas' tables through a data source of their own", "0A000");
+        }
     }
 
     private void beginPermits(List<String> migrations, Side primary) throws SQLException {
@@ -310,6 +353,10 @@ final class ConnectionHandler implements InvocationHandler {
                 forward(method, args);
                 isolation = (Integer) args[0];
                 return null;
+            case "setSchema":
+            case "setCatalog":
+                namespaceMayChange();
+                return forward(method, args);
             case "setReadOnly":
                 forward(method, args);
                 readOnly = (Boolean) args[0];
@@ -540,6 +587,7 @@ final class ConnectionHandler implements InvocationHandler {
         }
         Connection previous = physical;
         physical = next;
+        homeNamespace = null;
         physicalSide = side;
         if (previous != null) {
             for (StatementHandler statement : List.copyOf(statements)) {
@@ -567,9 +615,33 @@ final class ConnectionHandler implements InvocationHandler {
             if (inTransaction) {
                 physical.rollback();
             }
+            restoreNamespace();
         } finally {
             endTransaction();
             physical.close();
+        }
+    }
+
+    /**
+     * Gives the pool its connection back in the namespace it lent it in: a pool resets what its own
+     * setters changed, not what SQL changed, and the next borrower's unqualified names must reach the
+     * mapped tables.
+     */
+    private void restoreNamespace() {
+        if (homeNamespace == null) {
+            return;
+        }
+        try {
+            List<String> now = namespace(physical);
+            if (!java.util.Objects.equals(now.get(1), homeNamespace.get(1)) && homeNamespace.get(1) != null) {
+                physical.setCatalog(homeNamespace.get(1));
+            }
+            if (!java.util.Objects.equals(now.get(0), homeNamespace.get(0)) && homeNamespace.get(0) != null) {
+                physical.setSchema(homeNamespace.get(0));
+            }
+        } catch (SQLException e) {
+            LOG.warn("Could not restore the schema and catalog {} of a connection before returning it to the pool: {}",
+                    homeNamespace, e.getMessage());
         }
     }
 

@@ -42,6 +42,7 @@ public final class JdbcContext {
     private final Map<String, Part> byName = new LinkedHashMap<>();
     private final Set<String> passThrough;
     private final SqlAnalyzer analyzer = new SqlAnalyzer();
+    private final WritingFunctions writingFunctions = new WritingFunctions();
     private final boolean logValues;
     private final boolean crossDialectReads;
     /** Whether both sides speak one dialect; null until known. */
@@ -211,6 +212,10 @@ public final class JdbcContext {
 
     SqlAnalyzer analyzer() {
         return analyzer;
+    }
+
+    WritingFunctions writingFunctions() {
+        return writingFunctions;
     }
 
     /**
