@@ -216,7 +216,8 @@ final class SqlAnalyzer {
                 i = close < 0 ? n : close + 1;
             } else if (c == '-' && i + 1 < n && sql.charAt(i + 1) == '-') {
                 if (i + 2 < n && !Character.isWhitespace(sql.charAt(i + 2))) {
-                    return "it holds '--' followed by '" + sql.charAt(i + 2) + "', which MariaDB and MySQL read as two"
+                    // The character is not quoted: it may belong to a value.
+                    return "it holds '--' directly followed by a character, which MariaDB and MySQL read as two"
                             + " minus signs and the SQL parser as a comment";
                 }
                 while (i < n && sql.charAt(i) != '\n') {
