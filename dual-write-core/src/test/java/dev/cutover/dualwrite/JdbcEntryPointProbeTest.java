@@ -303,6 +303,23 @@ class JdbcEntryPointProbeTest {
                         exec(c, "SET search_path = public");
                     }
                 });
+                f.probe("set_config search_path then insert", Expect.REFUSED, c -> {
+                    try {
+                        try (Statement s = c.createStatement();
+                                ResultSet rs = s.executeQuery("SELECT set_config('search_path', 'other', false)")) {
+                            rs.next();
+                        }
+                        exec(c, "INSERT INTO stock (id, sku, qty) VALUES (1, 'other-schema', 1)");
+                    } finally {
+                        exec(c, "SET search_path = public");
+                    }
+                });
+                f.probe("SET LOCAL search_path in txn then insert", Expect.REFUSED, c -> {
+                    c.setAutoCommit(false);
+                    exec(c, "SET LOCAL search_path = other");
+                    exec(c, "INSERT INTO stock (id, sku, qty) VALUES (1, 'other-schema', 1)");
+                    c.commit();
+                });
                 f.probe("setSchema then insert", Expect.REFUSED, c -> {
                     try {
                         c.setSchema("other");
@@ -414,6 +431,18 @@ class JdbcEntryPointProbeTest {
             f.probe("text key update other case", Expect.MIRRORED, c -> exec(c, "UPDATE code_t SET v = 5 WHERE code = 'ABC'"));
             f.probe("text key update trailing space", Expect.MIRRORED, c -> exec(c, "UPDATE code_t SET v = 6 WHERE code = 'abc '"));
             f.probe("text key delete other case", Expect.MIRRORED, c -> exec(c, "DELETE FROM code_t WHERE code = 'ABC'"));
+            f.probe("prepared executeLargeUpdate with key column names", Expect.MIRRORED, c -> {
+                try (PreparedStatement p = c.prepareStatement("UPDATE stock SET qty = ? WHERE id = ?", new String[] {"id"})) {
+                    p.setInt(1, 31);
+                    p.setLong(2, 1);
+                    p.executeLargeUpdate();
+                }
+            });
+            f.probe("insert generated key by column index", Expect.MIRRORED, c -> {
+                try (Statement s = c.createStatement()) {
+                    s.execute("INSERT INTO orders (item, qty) VALUES ('idx', 1)", new int[] {1});
+                }
+            });
             f.probe("executeLargeUpdate", Expect.MIRRORED, c -> {
                 try (Statement s = c.createStatement()) {
                     s.executeLargeUpdate("UPDATE stock SET qty = 11 WHERE id = 1");

@@ -53,12 +53,10 @@ final class ConnectionHandler implements InvocationHandler {
      */
     private final Map<String, WritePermit> permits = new LinkedHashMap<>();
     /**
-     * The physical connection's schema and catalog before the application could change them
-     * ({@code setSchema}, {@code setCatalog}, or SQL such as {@code USE} and {@code SET search_path}), or
-     * null while it cannot have: the namespace the copies and the queue's replays read the mapped
-     * tables in.
+     * Whether the application may have moved the physical connection to another schema or catalog
+     * ({@code setSchema}, {@code setCatalog}, or SQL such as {@code USE} and {@code SET search_path}).
      */
-    private List<String> homeNamespace;
+    private boolean namespaceMayHaveChanged;
     /** Why the open transaction can only roll back, or null. */
     private String rollbackOnly;
     private boolean closed;
@@ -209,13 +207,18 @@ final class ConnectionHandler implements InvocationHandler {
      * Notes, before a call or statement that may change the connection's current schema or catalog
      * runs, the namespace it had, so that keyed writes can tell it changed.
      */
-    void namespaceMayChange() throws SQLException {
-        if (homeNamespace == null) {
-            homeNamespace = namespace(physical);
+    void namespaceMayChange() {
+        namespaceMayHaveChanged = true;
+    }
+
+    /** Notes what a statement may change of the session before it runs: {@code set_config} moves the search path. */
+    void beforeRunning(SqlAnalysis analysis) {
+        if (analysis.functions() == null || analysis.functions().contains("set_config")) {
+            namespaceMayChange();
         }
     }
 
-    private static List<String> namespace(Connection c) throws SQLException {
+    static List<String> namespace(Connection c) throws SQLException {
         return java.util.Arrays.asList(c.getSchema(), c.getCatalog());
     }
 
@@ -225,9 +228,10 @@ final class ConnectionHandler implements InvocationHandler {
      * ones, while the copies read and write the mapped tables.
      */
     private void requireHomeNamespace(Stages stages) throws SQLException {
-        if (homeNamespace == null) {
+        if (!namespaceMayHaveChanged) {
             return;
         }
+        List<String> homeNamespace = context.homeNamespace(physicalSide);
         List<String> now = namespace(physical);
         if (!now.equals(homeNamespace)) {
             throw new java.sql.SQLFeatureNotSupportedException("Cutover refused a write in " + stages.describe()
@@ -572,6 +576,7 @@ final class ConnectionHandler implements InvocationHandler {
         }
         Connection next = open(side);
         try {
+            context.rememberHomeNamespace(side, next);
             if (!autoCommit) {
                 next.setAutoCommit(false);
             }
@@ -587,7 +592,7 @@ final class ConnectionHandler implements InvocationHandler {
         }
         Connection previous = physical;
         physical = next;
-        homeNamespace = null;
+        namespaceMayHaveChanged = false;
         physicalSide = side;
         if (previous != null) {
             for (StatementHandler statement : List.copyOf(statements)) {
@@ -628,9 +633,10 @@ final class ConnectionHandler implements InvocationHandler {
      * mapped tables.
      */
     private void restoreNamespace() {
-        if (homeNamespace == null) {
+        if (!namespaceMayHaveChanged) {
             return;
         }
+        List<String> homeNamespace = context.homeNamespace(physicalSide);
         try {
             List<String> now = namespace(physical);
             if (!java.util.Objects.equals(now.get(1), homeNamespace.get(1)) && homeNamespace.get(1) != null) {

@@ -45,6 +45,7 @@ final class ReadPath {
             context.writingFunctions().refuse(connection.physical(), connection.physicalSide(), stages.describe(),
                     analysis, context);
         }
+        connection.beforeRunning(analysis);
         boolean updatable = statements.updatable();
         if (updatable) {
             requireUnmirroredTables(stages, analysis);

@@ -205,6 +205,7 @@ final class StatementHandler implements InvocationHandler {
         Side primary = stages.primary();
         TableMapping mapping = analysis.kind() != Kind.SESSION ? refusals.resolve(stages, analysis) : null;
         refuseWritingFunctions(stages, analysis);
+        connection.beforeRunning(analysis);
         Outcome outcome;
         if (mapping == null) {
             outcome = unmirrored(stages, analysis, () -> {
