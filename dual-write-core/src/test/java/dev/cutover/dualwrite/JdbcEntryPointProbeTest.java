@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
 import javax.sql.DataSource;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.slf4j.Logger;
@@ -193,6 +194,43 @@ class JdbcEntryPointProbeTest {
             }
             assertEquals(List.of(List.of(1L, "a", 777L)), RowCopierTest.rows(f.source, "SELECT id, sku, qty FROM stock"
                     + " WHERE id = 1"));
+        }
+    }
+
+    /**
+     * Rows the database writes on its own, beside the rows a statement names: a cascading foreign key
+     * into a mapped table (mirrored, when the target has the same cascade: the copied delete cascades
+     * there too), and a trigger on the source that writes a mapped table. Known gap, not fixed: the
+     * statement's own keys are copied, the trigger's rows stay on the primary (both engines). Enable
+     * it with a fix.
+     */
+    @ParameterizedTest
+    @MethodSource("dev.cutover.testsupport.TestDatabases#serverEngines")
+    @Disabled("known gap, not fixed: rows a trigger writes into mapped tables are not mirrored")
+    void rowsACascadeOrATriggerWritesIntoMappedTables_areMirroredOrTheWriteIsRefused(Engine engine) throws Exception {
+        try (Fixture f = new Fixture(engine)) {
+            for (TestDatabase db : List.of(f.source, f.target)) {
+                db.execute("DELETE FROM code_t", "ALTER TABLE code_t ADD COLUMN stock_id BIGINT",
+                        "ALTER TABLE code_t ADD CONSTRAINT code_stock FOREIGN KEY (stock_id) REFERENCES stock (id)"
+                                + " ON DELETE CASCADE");
+            }
+            f.probe("delete a row whose mapped children cascade", Expect.ANY, c -> {
+                for (TestDatabase db : List.of(f.source, f.target)) {
+                    db.execute("UPDATE code_t SET stock_id = 1");
+                }
+                exec(c, "DELETE FROM stock WHERE id = 1");
+            });
+            f.source.execute(engine == Engine.POSTGRESQL
+                    ? "CREATE FUNCTION log_qty() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                            + " INSERT INTO orders (item, qty) VALUES ('trigger', NEW.qty); RETURN NEW; END $$"
+                    : "CREATE TRIGGER log_qty AFTER UPDATE ON stock FOR EACH ROW"
+                            + " INSERT INTO orders (item, qty) VALUES ('trigger', NEW.qty)");
+            if (engine == Engine.POSTGRESQL) {
+                f.source.execute("CREATE TRIGGER log_qty AFTER UPDATE ON stock FOR EACH ROW EXECUTE FUNCTION log_qty()");
+            }
+            f.probe("update a row whose trigger writes a mapped table", Expect.ANY,
+                    c -> exec(c, "UPDATE stock SET qty = 5 WHERE id = 2"));
+            assertTrue(f.problems.isEmpty(), String.join("\n", f.problems));
         }
     }
 
