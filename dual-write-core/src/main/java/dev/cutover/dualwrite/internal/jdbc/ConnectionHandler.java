@@ -12,13 +12,16 @@ import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
 import java.sql.SQLTransientException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -205,7 +208,7 @@ final class ConnectionHandler implements InvocationHandler {
 
     /**
      * Notes, before a call or statement that may change the connection's current schema or catalog
-     * runs, the namespace it had, so that keyed writes can tell it changed.
+     * runs, that keyed writes must check it, and the close restore it.
      */
     void namespaceMayChange() {
         namespaceMayHaveChanged = true;
@@ -219,7 +222,7 @@ final class ConnectionHandler implements InvocationHandler {
     }
 
     static List<String> namespace(Connection c) throws SQLException {
-        return java.util.Arrays.asList(c.getSchema(), c.getCatalog());
+        return Arrays.asList(c.getSchema(), c.getCatalog());
     }
 
     /**
@@ -234,7 +237,7 @@ final class ConnectionHandler implements InvocationHandler {
         List<String> homeNamespace = context.homeNamespace(physicalSide);
         List<String> now = namespace(physical);
         if (!now.equals(homeNamespace)) {
-            throw new java.sql.SQLFeatureNotSupportedException("Cutover refused a write in " + stages.describe()
+            throw new SQLFeatureNotSupportedException("Cutover refused a write in " + stages.describe()
                     + ": the connection's current schema and catalog are " + now + ", no longer " + homeNamespace
                     + " as it came from the pool (setSchema, setCatalog, USE or SET search_path changed them), so"
                     + " the tables the statement names are not the mapped tables the copies read and write, and"
@@ -639,10 +642,10 @@ final class ConnectionHandler implements InvocationHandler {
         List<String> homeNamespace = context.homeNamespace(physicalSide);
         try {
             List<String> now = namespace(physical);
-            if (!java.util.Objects.equals(now.get(1), homeNamespace.get(1)) && homeNamespace.get(1) != null) {
+            if (!Objects.equals(now.get(1), homeNamespace.get(1)) && homeNamespace.get(1) != null) {
                 physical.setCatalog(homeNamespace.get(1));
             }
-            if (!java.util.Objects.equals(now.get(0), homeNamespace.get(0)) && homeNamespace.get(0) != null) {
+            if (!Objects.equals(now.get(0), homeNamespace.get(0)) && homeNamespace.get(0) != null) {
                 physical.setSchema(homeNamespace.get(0));
             }
         } catch (SQLException e) {
