@@ -12,13 +12,16 @@ import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
 import java.sql.SQLTransientException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +55,11 @@ final class ConnectionHandler implements InvocationHandler {
      * write of the migration to the transaction's end.
      */
     private final Map<String, WritePermit> permits = new LinkedHashMap<>();
+    /**
+     * Whether the application may have moved the physical connection to another schema or catalog
+     * ({@code setSchema}, {@code setCatalog}, or SQL such as {@code USE} and {@code SET search_path}).
+     */
+    private boolean namespaceMayHaveChanged;
     /** Why the open transaction can only roll back, or null. */
     private String rollbackOnly;
     private boolean closed;
@@ -142,6 +150,7 @@ final class ConnectionHandler implements InvocationHandler {
      */
     <T> T write(Stages stages, List<String> migrations, MultiWrite<T> action) throws SQLException {
         requireOnePrimary(stages);
+        requireHomeNamespace(stages);
         Side primary = stages.primary();
         // Counted on the first migration, as one statement.
         WriteProtocol protocol = context.protocol(migrations.get(0));
@@ -229,6 +238,47 @@ final class ConnectionHandler implements InvocationHandler {
     void releaseSequenceDraw() {
         permits.values().forEach(WritePermit::close);
         permits.clear();
+    }
+
+    /**
+     * Notes, before a call or statement that may change the connection's current schema or catalog
+     * runs, that keyed writes must check it, and the close restore it.
+     */
+    void namespaceMayChange() {
+        namespaceMayHaveChanged = true;
+    }
+
+    /** Notes what a statement may change of the session before it runs: {@code set_config} moves the search path. */
+    void beforeRunning(SqlAnalysis analysis) {
+        if (analysis.functions() == null || analysis.functions().contains("set_config")) {
+            namespaceMayChange();
+        }
+    }
+
+    static List<String> namespace(Connection c) throws SQLException {
+        return Arrays.asList(c.getSchema(), c.getCatalog());
+    }
+
+    /**
+     * Refuses a keyed write, before it runs, on a connection whose current schema or catalog is no
+     * longer the one it came with: its unqualified table names then reach other tables than the mapped
+     * ones, while the copies read and write the mapped tables.
+     */
+    private void requireHomeNamespace(Stages stages) throws SQLException {
+        if (!namespaceMayHaveChanged) {
+            return;
+        }
+        List<String> homeNamespace = context.homeNamespace(physicalSide);
+        List<String> now = namespace(physical);
+        if (!now.equals(homeNamespace)) {
+            throw new SQLFeatureNotSupportedException("Cutover refused a write in " + stages.describe()
+                    + ": the connection's current schema and catalog are " + now + ", no longer " + homeNamespace
+                    + " as it came from the pool (setSchema, setCatalog, USE or SET search_path changed them), so"
+                    + " the tables the statement names are not the mapped tables the copies read and write, and"
+                    + " its rows would not reach the " + stages.primary().other().name().toLowerCase(java.util.Locale.ROOT)
+                    + ". Fix: switch back to " + homeNamespace + " before writing migrated tables, or write other"
+                    + " schemas' tables through a data source of their own", "0A000");
+        }
     }
 
     private void beginPermits(List<String> migrations, Side primary) throws SQLException {
@@ -344,6 +394,10 @@ final class ConnectionHandler implements InvocationHandler {
                 forward(method, args);
                 isolation = (Integer) args[0];
                 return null;
+            case "setSchema":
+            case "setCatalog":
+                namespaceMayChange();
+                return forward(method, args);
             case "setReadOnly":
                 forward(method, args);
                 readOnly = (Boolean) args[0];
@@ -559,6 +613,7 @@ final class ConnectionHandler implements InvocationHandler {
         }
         Connection next = open(side);
         try {
+            context.rememberHomeNamespace(side, next);
             if (!autoCommit) {
                 next.setAutoCommit(false);
             }
@@ -574,6 +629,7 @@ final class ConnectionHandler implements InvocationHandler {
         }
         Connection previous = physical;
         physical = next;
+        namespaceMayHaveChanged = false;
         physicalSide = side;
         if (previous != null) {
             for (StatementHandler statement : List.copyOf(statements)) {
@@ -601,9 +657,34 @@ final class ConnectionHandler implements InvocationHandler {
             if (inTransaction) {
                 physical.rollback();
             }
+            restoreNamespace();
         } finally {
             endTransaction();
             physical.close();
+        }
+    }
+
+    /**
+     * Gives the pool its connection back in the namespace it lent it in: a pool resets what its own
+     * setters changed, not what SQL changed, and the next borrower's unqualified names must reach the
+     * mapped tables.
+     */
+    private void restoreNamespace() {
+        if (!namespaceMayHaveChanged) {
+            return;
+        }
+        List<String> homeNamespace = context.homeNamespace(physicalSide);
+        try {
+            List<String> now = namespace(physical);
+            if (!Objects.equals(now.get(1), homeNamespace.get(1)) && homeNamespace.get(1) != null) {
+                physical.setCatalog(homeNamespace.get(1));
+            }
+            if (!Objects.equals(now.get(0), homeNamespace.get(0)) && homeNamespace.get(0) != null) {
+                physical.setSchema(homeNamespace.get(0));
+            }
+        } catch (SQLException e) {
+            LOG.warn("Could not restore the schema and catalog {} of a connection before returning it to the pool: {}",
+                    homeNamespace, e.getMessage());
         }
     }
 

@@ -42,6 +42,8 @@ public final class JdbcContext {
     private final Map<String, Part> byName = new LinkedHashMap<>();
     private final Set<String> passThrough;
     private final SqlAnalyzer analyzer = new SqlAnalyzer();
+    private final WritingFunctions writingFunctions = new WritingFunctions();
+    private final Map<Side, List<String>> homeNamespaces = new java.util.concurrent.ConcurrentHashMap<>();
     private final boolean logValues;
     private final boolean crossDialectReads;
     /** Whether both sides speak one dialect; null until known. */
@@ -211,6 +213,26 @@ public final class JdbcContext {
 
     SqlAnalyzer analyzer() {
         return analyzer;
+    }
+
+    WritingFunctions writingFunctions() {
+        return writingFunctions;
+    }
+
+    /**
+     * Remembers, from the first connection the wrapper takes from a side's pool (before any of the
+     * application's SQL ran on it), the schema and catalog that unqualified table names reach there:
+     * the namespace the copies read and write the mapped tables in.
+     */
+    void rememberHomeNamespace(Side side, Connection fresh) throws SQLException {
+        if (!homeNamespaces.containsKey(side)) {
+            homeNamespaces.putIfAbsent(side, ConnectionHandler.namespace(fresh));
+        }
+    }
+
+    /** @return the schema and catalog remembered for a side */
+    List<String> homeNamespace(Side side) {
+        return homeNamespaces.get(side);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.cutover.dualwrite.internal.jdbc;
 
+import dev.cutover.common.Dialect;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.dualwrite.internal.jdbc.ConnectionHandler.KeysUnknownException;
 import dev.cutover.dualwrite.internal.jdbc.SqlAnalysis.Kind;
@@ -59,6 +60,7 @@ final class KeyedWrites {
             });
         }
         List<Object[]> rows = StatementKeys.insertKeys(analysis, mapping, primary, bound);
+        StatementKeys.requireExactKeys(rows, mapping, primary, Dialect.detect(c), context.quote(sql));
         boolean generated = StatementKeys.needsGenerated(rows);
         // With RETURNING, the returned rows carry the generated keys; without, the driver is asked for them.
         boolean fromReturning = generated && analysis.returning() != null;
@@ -136,6 +138,7 @@ final class KeyedWrites {
         for (Parameters set : sets) {
             rows.addAll(StatementKeys.insertKeys(analysis, mapping, primary, set));
         }
+        StatementKeys.requireExactKeys(rows, mapping, primary, Dialect.detect(c), context.quote(sql));
         boolean generated = StatementKeys.needsGenerated(rows);
         Object request = generated
                 ? StatementKeys.generatedKeyRequest(statements.userKeyRequest(), mapping.keyColumnNames(primary))
@@ -165,10 +168,14 @@ final class KeyedWrites {
             List<WrittenKey> keys = mapping == null ? null
                     : keysByMigration.get(context.part(mapping).migration());
             if (mapping == null || analysis.kind() == Kind.INSERT) {
+                List<Object[]> rows = mapping == null ? List.of()
+                        : StatementKeys.insertKeys(analysis, mapping, primary, new Parameters());
+                if (mapping != null) {
+                    StatementKeys.requireExactKeys(rows, mapping, primary, Dialect.detect(c), context.quote(sql));
+                }
                 counts[i] = statements.track(statements.create(c, null, null, null)).executeUpdate(sql);
                 if (mapping != null) {
-                    addInserted(keys, StatementKeys.insertKeys(analysis, mapping, primary, new Parameters()), mapping,
-                            primary);
+                    addInserted(keys, rows, mapping, primary);
                 }
                 continue;
             }

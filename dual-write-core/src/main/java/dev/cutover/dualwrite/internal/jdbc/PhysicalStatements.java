@@ -61,6 +61,15 @@ final class PhysicalStatements {
         return settings.get(name);
     }
 
+    /**
+     * @return whether the application asked for updatable result sets ({@link ResultSet#CONCUR_UPDATABLE}),
+     *     whose {@code updateRow}, {@code insertRow} and {@code deleteRow} write through the driver
+     */
+    boolean updatable() {
+        return createArgs.length >= 2 && createArgs[1] instanceof Integer concurrency
+                && concurrency == ResultSet.CONCUR_UPDATABLE;
+    }
+
     /** @return the key request the application gave when it prepared this statement, or null */
     Object userKeyRequest() {
         return preparedSql != null && createArgs.length == 1 ? createArgs[0] : null;

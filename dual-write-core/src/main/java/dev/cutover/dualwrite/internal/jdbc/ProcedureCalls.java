@@ -59,6 +59,8 @@ final class ProcedureCalls {
                                 + connection.physicalSide().other().name().toLowerCase(Locale.ROOT) + ", which is no"
                                 + " longer the primary. Fix: prepare the call again", "08003");
                     }
+                    // A procedure may set the search path, as SET does.
+                    connection.namespaceMayChange();
                     try {
                         Object result = PhysicalStatements.forward(call, m, a);
                         connection.context().first().protocol().primaryWrite(now.primary(), true);

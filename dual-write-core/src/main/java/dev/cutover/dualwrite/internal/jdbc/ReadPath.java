@@ -7,6 +7,7 @@ import dev.cutover.router.ReadCall;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
 import java.sql.SQLTransientException;
 import java.sql.Statement;
 import java.util.Locale;
@@ -38,7 +39,18 @@ final class ReadPath {
     ResultSet query(String sql, Parameters bound, SqlAnalysis analysis) throws SQLException {
         Stages stages = connection.beginStatement();
         Side primary = stages.primary();
-        JdbcContext.Part part = routable(analysis, primary);
+        // An updatable result set writes through the driver (updateRow, insertRow, deleteRow), past the
+        // keying; and a routed read's disconnected copy would take those writes and write nothing.
+        if (stages.anyDualWrites()) {
+            context.writingFunctions().refuse(connection.physical(), connection.physicalSide(), stages.describe(),
+                    analysis, context);
+        }
+        connection.beforeRunning(analysis);
+        boolean updatable = statements.updatable();
+        if (updatable) {
+            requireUnmirroredTables(stages, analysis);
+        }
+        JdbcContext.Part part = updatable ? null : routable(analysis, primary);
         if (part != null) {
             return routed(part, sql, bound, routingKey(analysis, primary, bound));
         }
@@ -72,6 +84,30 @@ final class ReadPath {
         }
         return context.readsMayCross(connection.physical(), connection.physical() == null ? primary
                 : connection.physicalSide()) ? part : null;
+    }
+
+    /**
+     * Refuses an updatable read in a dual-write stage unless every table it reads is a pass-through
+     * table: the rows its result set writes reach the primary only.
+     */
+    private void requireUnmirroredTables(Stages stages, SqlAnalysis analysis) throws SQLException {
+        if (!stages.anyDualWrites()) {
+            return;
+        }
+        boolean passThroughOnly = analysis.tables() != null && !analysis.tables().isEmpty();
+        if (passThroughOnly) {
+            for (String table : analysis.tables()) {
+                passThroughOnly &= connection.mapped(table, stages.primary()) == null && context.passThrough(table);
+            }
+        }
+        if (!passThroughOnly) {
+            throw new SQLFeatureNotSupportedException("Cutover refused a statement in " + stages.describe() + ": "
+                    + context.quote(analysis.sql()) + " . Reason: its statement was created with"
+                    + " ResultSet.CONCUR_UPDATABLE, and rows written through an updatable result set (updateRow,"
+                    + " insertRow, deleteRow) go from the driver to the primary without Cutover learning their keys, so"
+                    + " they would never reach the other side. Fix: create the statement with ResultSet.CONCUR_READ_ONLY"
+                    + " and write the rows with UPDATE, INSERT or DELETE statements", "0A000");
+        }
     }
 
     /**

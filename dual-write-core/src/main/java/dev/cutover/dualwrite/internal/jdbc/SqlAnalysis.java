@@ -28,11 +28,18 @@ import net.sf.jsqlparser.expression.Expression;
  * @param returning for writes with a {@code RETURNING} clause, per returned item the column it
  *     returns (unquoted, lower case), {@code "*"} for all columns, or {@code ""} for an expression;
  *     null without a {@code RETURNING} clause
+ * @param functions the names of the functions the statement calls (unquoted, lower case, without
+ *     qualifier), which may write rows whatever the statement's kind; null when they cannot be told
  */
 record SqlAnalysis(Kind kind, String sql, String table, List<String> tables, String refusal,
         List<String> insertColumns, List<List<Expression>> insertRows, String fromSql, String whereSql,
         List<Integer> whereParameters, List<String> setColumns, List<Equality> equalities, String fix,
-        List<String> returning) {
+        List<String> returning, List<String> functions) {
+
+    SqlAnalysis withFunctions(List<String> names) {
+        return new SqlAnalysis(kind, sql, table, tables, refusal, insertColumns, insertRows, fromSql, whereSql,
+                whereParameters, setColumns, equalities, fix, returning, names);
+    }
 
     /** The kinds of statement, by how Cutover treats them. */
     enum Kind {

@@ -13,6 +13,7 @@ import java.util.Map;
 import net.sf.jsqlparser.JSQLParserException;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.ExpressionVisitorAdapter;
+import net.sf.jsqlparser.expression.Function;
 import net.sf.jsqlparser.expression.JdbcParameter;
 import net.sf.jsqlparser.expression.operators.conditional.AndExpression;
 import net.sf.jsqlparser.expression.operators.relational.EqualsTo;
@@ -86,6 +87,49 @@ final class SqlAnalyzer {
                     + " Cutover cannot tell which rows it writes", "write it as INSERT ... VALUES, or UPDATE or DELETE"
                     + " of one table with a WHERE condition, or run it in a single-side stage");
         }
+        return classify(sql, statement).withFunctions(functions(statement));
+    }
+
+    /**
+     * @return the names of the functions a statement calls, or null when they cannot be told (the
+     *     finder does not walk every statement)
+     */
+    private static List<String> functions(Statement statement) {
+        List<String> names = new ArrayList<>();
+        TablesNamesFinder<Void> finder = new TablesNamesFinder<>() {
+            @Override
+            public <S> Void visit(Function function, S context) {
+                String name = function.getName();
+                if (name != null) {
+                    names.add(unquote(name.substring(name.lastIndexOf('.') + 1)));
+                }
+                return super.visit(function, context);
+            }
+        };
+        try {
+            if (statement instanceof SetStatement set) {
+                for (Expression expression : set.getExpressions()) {
+                    finder.getTables(expression);
+                }
+            } else {
+                finder.getTables(statement);
+            }
+        } catch (RuntimeException e) {
+            return null;
+        }
+        return names.stream().distinct().toList();
+    }
+
+    private static SqlAnalysis classify(String sql, Statement statement) {
+        String ambiguity = lexicalAmbiguity(sql);
+        if (ambiguity != null && (ambiguity.startsWith(EXECUTABLE_COMMENT) || statement instanceof Insert
+                || statement instanceof Update || statement instanceof Delete)) {
+            // Keys are read from the parse: a text the primary reads differently could write rows other
+            // than the ones the parse names, and the affected-row count would not always show it.
+            return other(sql, writtenTable(statement), ambiguity + ", so the rows Cutover would key may not be"
+                    + " the ones the database writes", "send values as ? parameters of a PreparedStatement, and"
+                    + " comments as /* ... */ without nesting or a leading '!'");
+        }
         if (statement instanceof PlainSelect plain && notEmpty(plain.getIntoTables())) {
             return other(sql, normalise(plain.getIntoTables().get(0).getFullyQualifiedName()), "SELECT ... INTO creates"
                     + " a table from the rows it reads, which Cutover cannot copy row by row", "create the table on"
@@ -107,7 +151,7 @@ final class SqlAnalyzer {
                 || statement instanceof ExplainStatement || statement instanceof DescribeStatement
                 || statement instanceof UseStatement || statement instanceof ResetStatement) {
             return new SqlAnalysis(Kind.SESSION, sql, null, List.of(), null, List.of(), List.of(), null, null,
-                    List.of(), List.of(), List.of(), null, null);
+                    List.of(), List.of(), List.of(), null, null, List.of());
         }
         String table = null;
         try {
@@ -138,6 +182,64 @@ final class SqlAnalyzer {
         return other(sql, table, name + " statements change the schema (or other objects), which Cutover does not"
                 + " copy: it copies rows", "run it on each database yourself, in a single-side stage or on the"
                 + " underlying pools");
+    }
+
+    private static final String EXECUTABLE_COMMENT = "it holds an executable comment";
+
+    /** @return the table an INSERT, UPDATE or DELETE writes, normalised, or null */
+    private static String writtenTable(Statement statement) {
+        Table table = statement instanceof Insert insert ? insert.getTable()
+                : statement instanceof Update update ? update.getTable()
+                : statement instanceof Delete delete ? delete.getTable() : null;
+        return table == null ? null : normalise(table.getFullyQualifiedName());
+    }
+
+    /**
+     * Finds what the engines lex differently from the SQL parser, outside and inside literals: a
+     * text holding it may mean one statement to the parser and another to the primary.
+     *
+     * @param sql a SQL text
+     * @return why the text is ambiguous, or null
+     */
+    static String lexicalAmbiguity(String sql) {
+        int n = sql.length();
+        int i = 0;
+        while (i < n) {
+            char c = sql.charAt(i);
+            if (c == '\'' || c == '"' || c == '`') {
+                int close = sql.indexOf(c, i + 1);
+                int backslash = sql.indexOf('\\', i + 1);
+                if (c != '`' && backslash >= 0 && (close < 0 || backslash < close)) {
+                    return "it holds a backslash in a quoted literal, which MariaDB, MySQL and PostgreSQL's E'...'"
+                            + " strings read as an escape and the SQL parser does not";
+                }
+                i = close < 0 ? n : close + 1;
+            } else if (c == '-' && i + 1 < n && sql.charAt(i + 1) == '-') {
+                if (i + 2 < n && !Character.isWhitespace(sql.charAt(i + 2))) {
+                    // The character is not quoted: it may belong to a value.
+                    return "it holds '--' directly followed by a character, which MariaDB and MySQL read as two"
+                            + " minus signs and the SQL parser as a comment";
+                }
+                while (i < n && sql.charAt(i) != '\n') {
+                    i++;
+                }
+            } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
+                if (sql.startsWith("/*!", i) || sql.startsWith("/*M!", i)) {
+                    return EXECUTABLE_COMMENT + " (/*! ... */), whose text MariaDB and MySQL run and the SQL parser"
+                            + " skips";
+                }
+                int close = sql.indexOf("*/", i + 2);
+                int nested = sql.indexOf("/*", i + 2);
+                if (nested >= 0 && (close < 0 || nested < close)) {
+                    return "it holds a comment inside a comment, which PostgreSQL nests and the SQL parser ends at"
+                            + " the first '*/'";
+                }
+                i = close < 0 ? n : close + 2;
+            } else {
+                i++;
+            }
+        }
+        return null;
     }
 
     /** Readable statement names, for messages; the others are named by their first word. */
@@ -247,7 +349,7 @@ final class SqlAnalyzer {
         }
         // A read whose tables cannot be listed is kept on the primary: tables == null.
         return new SqlAnalysis(locking ? Kind.LOCKING_READ : Kind.READ, sql, null, tables, null, List.of(), List.of(),
-                null, null, List.of(), List.of(), List.copyOf(equalities), null, null);
+                null, null, List.of(), List.of(), List.copyOf(equalities), null, null, List.of());
     }
 
     private static void collectEqualities(Expression where, List<Equality> equalities) {
@@ -295,7 +397,7 @@ final class SqlAnalyzer {
             }
         }
         return new SqlAnalysis(Kind.INSERT, sql, table, List.of(table), refusal, columns, rows, null, null, List.of(),
-                List.of(), List.of(), fix, returning(insert.getReturningClause()));
+                List.of(), List.of(), fix, returning(insert.getReturningClause()), List.of());
     }
 
     /** @return the rows of a VALUES clause, each {@code width} wide, or null if they do not fit */
@@ -394,7 +496,7 @@ final class SqlAnalyzer {
             collectEqualities(where, equalities);
         }
         return new SqlAnalysis(kind, sql, table, List.of(table), reason, List.of(), List.of(), from.toString(), whereSql,
-                List.copyOf(parameters), List.copyOf(setColumns), List.copyOf(equalities), advice, returning);
+                List.copyOf(parameters), List.copyOf(setColumns), List.copyOf(equalities), advice, returning, List.of());
     }
 
     /** Counts the {@code ?} outside quoted literals and identifiers. */
@@ -418,7 +520,7 @@ final class SqlAnalyzer {
 
     private static SqlAnalysis other(String sql, String table, String reason, String fix) {
         return new SqlAnalysis(Kind.OTHER, sql, table, table == null ? List.of() : List.of(table), reason, List.of(),
-                List.of(), null, null, List.of(), List.of(), List.of(), fix, null);
+                List.of(), null, null, List.of(), List.of(), List.of(), fix, null, List.of());
     }
 
     private static boolean notEmpty(List<?> list) {

@@ -224,6 +224,8 @@ final class StatementHandler implements InvocationHandler {
         Stages stages = connection.beginStatement();
         Side primary = stages.primary();
         TableMapping mapping = analysis.kind() != Kind.SESSION ? refusals.resolve(stages, analysis) : null;
+        refuseWritingFunctions(stages, analysis);
+        connection.beforeRunning(analysis);
         Outcome outcome;
         if (mapping == null) {
             outcome = unmirrored(stages, analysis, () -> {
@@ -270,6 +272,7 @@ final class StatementHandler implements InvocationHandler {
             batch.clear();
             SqlAnalysis analysis = context.analyzer().analyze(preparedSql);
             TableMapping mapping = analysis.kind() != Kind.SESSION ? refusals.resolve(stages, analysis) : null;
+            refuseWritingFunctions(stages, analysis);
             if (mapping == null) {
                 return unmirrored(stages, analysis, () -> statements.preparedBatch(connection.physical(), sets,
                         statements.userKeyRequest()));
@@ -287,6 +290,7 @@ final class StatementHandler implements InvocationHandler {
         for (String sql : sqls) {
             SqlAnalysis analysis = context.analyzer().analyze(sql);
             TableMapping mapping = analysis.kind() != Kind.SESSION ? refusals.resolve(stages, analysis) : null;
+            refuseWritingFunctions(stages, analysis);
             if (mapping != null) {
                 String stage = stages.describe(context.part(mapping).migration());
                 migrations.add(context.part(mapping).migration());
@@ -296,7 +300,17 @@ final class StatementHandler implements InvocationHandler {
             analyses.add(analysis);
             mappings.add(mapping);
         }
+        if (mappings.stream().anyMatch(m -> m != null) && analyses.stream().anyMatch(a -> a.kind() == Kind.SESSION)) {
+            SqlAnalysis session = analyses.stream().filter(a -> a.kind() == Kind.SESSION).findFirst().orElseThrow();
+            throw new java.sql.SQLFeatureNotSupportedException("Cutover refused a batch in " + stages.describe() + ": "
+                    + context.quote(session.sql()) + " . Reason: a session statement in a batch with writes of migrated"
+                    + " tables may change what their names reach (USE, SET search_path) after Cutover checked it."
+                    + " Fix: run session statements with execute(), outside the batch", "0A000");
+        }
         if (mappings.stream().allMatch(m -> m == null)) {
+            if (analyses.stream().anyMatch(a -> a.kind() == Kind.SESSION || a.kind() == Kind.OTHER)) {
+                connection.namespaceMayChange();
+            }
             return unmirrored(stages, analyses.isEmpty() ? null : analyses.get(0),
                     () -> statements.plainBatch(connection.physical(), sqls));
         }
@@ -305,10 +319,21 @@ final class StatementHandler implements InvocationHandler {
                 analyses, mappings, primary, keysByMigration));
     }
 
+    private void refuseWritingFunctions(Stages stages, SqlAnalysis analysis) throws SQLException {
+        if (stages.anyDualWrites()) {
+            context.writingFunctions().refuse(connection.physical(), connection.physicalSide(), stages.describe(),
+                    analysis, context);
+        }
+    }
+
     /** Runs a statement on the primary without mirroring; counts it as a write unless it is a read or session statement. */
     private <T> T unmirrored(Stages stages, SqlAnalysis analysis, Action<T> action) throws SQLException {
         boolean write = analysis == null || analysis.isWrite() || analysis.kind() == Kind.OTHER;
         Side primary = stages.primary();
+        if (analysis == null || analysis.kind() == Kind.SESSION || analysis.kind() == Kind.OTHER) {
+            // USE, SET search_path and their like move the unqualified names of the writes to come.
+            connection.namespaceMayChange();
+        }
         if (write) {
             ConnectionHandler.requireOnePrimary(stages);
         }

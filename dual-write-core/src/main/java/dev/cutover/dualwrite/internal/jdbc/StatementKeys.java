@@ -1,5 +1,6 @@
 package dev.cutover.dualwrite.internal.jdbc;
 
+import dev.cutover.common.Dialect;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.dualwrite.internal.Mappings;
 import dev.cutover.dualwrite.internal.jdbc.ConnectionHandler.KeysUnknownException;
@@ -28,10 +29,57 @@ final class StatementKeys {
     private StatementKeys() {
     }
 
-    /** @return the key in the source's terms, from key values in the primary's terms */
+    /**
+     * @return the key in the source's terms, from key values in the primary's terms, in the key type's
+     *     own spelling ({@code 7} for a {@code Long} key given as the text {@code "007"})
+     * @throws IllegalArgumentException if a value is not exactly a value of its key column's type
+     *     ({@code 6.6} or {@code "6.6"} for a {@code Long} key): the database would convert it to a key
+     *     other than the one it names
+     */
     static String key(TableMapping mapping, Side primary, List<Object> values) {
         List<Object> sourceValues = primary == Side.SOURCE ? values : Mappings.convertKey(mapping, Side.TARGET, values);
-        return mapping.key(sourceValues.toArray());
+        return mapping.key(mapping.keyValues(mapping.key(sourceValues.toArray())).toArray());
+    }
+
+    /**
+     * Refuses, before an INSERT runs, key values the primary would store as another key: values that
+     * are not exactly of the key's type (a {@code 6.6} that becomes {@code 7}), and, on MariaDB and
+     * MySQL, a zero, which an {@code AUTO_INCREMENT} key replaces by a new value.
+     *
+     * @param rows per inserted row, its key values; null where the database generates the value
+     * @param dialect the primary's dialect
+     * @param quotedSql the statement, as messages quote it
+     */
+    static void requireExactKeys(List<Object[]> rows, TableMapping mapping, Side primary, Dialect dialect,
+            String quotedSql) throws KeysUnknownException {
+        boolean zeroGenerates = dialect == Dialect.MARIADB || dialect == Dialect.MYSQL;
+        for (Object[] row : rows) {
+            if (Arrays.asList(row).contains(null)) {
+                continue;
+            }
+            List<Object> values;
+            try {
+                values = mapping.keyValues(key(mapping, primary, Arrays.asList(row)));
+            } catch (RuntimeException e) {
+                throw new KeysUnknownException("Cutover refused " + quotedSql + " : its key value(s) "
+                        + typesOf(row) + " are not exactly of the key's type" + " (" + e.getMessage() + "), and the"
+                        + " database would store the row under the value it converts them to, a key Cutover would not"
+                        + " mirror; nothing was written. Fix: bind each key column with the key's own type (setLong,"
+                        + " setInt, setString, setObject of a UUID), or write it as a whole-number literal");
+            }
+            if (zeroGenerates && values.stream().anyMatch(v -> v instanceof Number n && n.longValue() == 0)) {
+                throw new KeysUnknownException("Cutover refused " + quotedSql + " : it inserts 0 into a key column, which"
+                        + " MariaDB and MySQL replace with a new value when the column is AUTO_INCREMENT (unless sql_mode"
+                        + " holds NO_AUTO_VALUE_ON_ZERO), so Cutover cannot tell which key the row gets; nothing was"
+                        + " written. Fix: leave the key column out, or insert NULL, to have the key generated, or insert a"
+                        + " key other than 0");
+            }
+        }
+    }
+
+    /** @return the values' types, never the values: messages may reach logs */
+    private static List<String> typesOf(Object[] row) {
+        return Arrays.stream(row).map(v -> v.getClass().getSimpleName()).toList();
     }
 
     static List<String> lower(List<String> names) {

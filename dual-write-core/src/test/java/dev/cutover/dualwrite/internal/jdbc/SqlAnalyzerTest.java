@@ -70,4 +70,36 @@ class SqlAnalyzerTest {
         names.forEach((sql, name) -> assertTrue(analyzer.analyze(sql).refusal().startsWith(name + " statements change"),
                 sql + ": " + analyzer.analyze(sql).refusal()));
     }
+
+    @Test
+    void writesTheEnginesLexDifferentlyFromTheParser_areRefused_whilePlainCommentsAndQuotesAreNot() {
+        for (String sql : List.of("UPDATE t SET a = 0 WHERE id = 3 --1", "UPDATE t SET a = 0 WHERE id = 3 /*! + 1 */",
+                "UPDATE t SET a = 0 WHERE id = 3 /*M! + 1 */", "UPDATE t SET s = 'a\\' WHERE id = 4 -- ' WHERE id = 3",
+                "UPDATE t SET s = E'a\\' WHERE id = 4 -- ' WHERE id = 3", "UPDATE t SET a = 0 WHERE id = 4 /* /* */ - 1 --*/",
+                "INSERT INTO t (id, s) VALUES (3 --1\n, 'x')", "DELETE FROM t WHERE id = 3 --1")) {
+            SqlAnalysis analysis = analyzer.analyze(sql);
+            assertEquals(Kind.OTHER, analysis.kind(), sql);
+            assertEquals("t", analysis.table(), sql);
+            assertTrue(analysis.refusal() != null && analysis.fix() != null, sql);
+        }
+        // An executable comment runs its text in any statement, a read included.
+        assertEquals(Kind.OTHER, analyzer.analyze("SELECT 1 /*!, bump(1) */").kind());
+        for (String sql : List.of("/* orm */ UPDATE t SET a = 1 WHERE id = 2 -- done", "UPDATE t SET s = 'it''s' WHERE id = 1",
+                "UPDATE t SET a = a - -1 WHERE id = 1", "UPDATE t SET a = 1 WHERE id = 1 --\n")) {
+            assertNull(SqlAnalyzer.lexicalAmbiguity(sql), sql);
+            assertEquals(Kind.UPDATE, analyzer.analyze(sql).kind(), sql);
+        }
+        // A read is never keyed: a backslash in its literals (MariaDB's LIKE escapes) leaves it a read.
+        assertEquals(Kind.READ, analyzer.analyze("SELECT id FROM t WHERE s LIKE 'a\\_%'").kind());
+    }
+
+    @Test
+    void theFunctionsAStatementCalls_areNamed_soThatThoseThatMayWriteCanBeRefused() {
+        assertEquals(List.of("bump"), analyzer.analyze("SELECT bump(1)").functions());
+        assertEquals(List.of("bump"), analyzer.analyze("SELECT public.bump(id) FROM stock WHERE id = 1").functions());
+        assertEquals(List.of("bump"), analyzer.analyze("UPDATE stock SET qty = bump(2) WHERE id = 1").functions());
+        assertEquals(List.of("bump"), analyzer.analyze("SET @x = bump(1)").functions());
+        assertEquals(List.of("count", "lower"), analyzer.analyze("SELECT COUNT(*), lower(sku) FROM stock").functions());
+        assertEquals(List.of(), analyzer.analyze("INSERT INTO stock (id, qty) VALUES (1, 2)").functions());
+    }
 }
