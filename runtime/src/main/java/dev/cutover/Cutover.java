@@ -279,11 +279,12 @@ public final class Cutover implements AutoCloseable {
      * @param reason why, for the audit
      * @return the stored states, by migration
      * @throws IllegalArgumentException if a migration is not registered; nothing is moved
-     * @throws dev.cutover.flags.StageTransitionException if any move is not allowed; nothing is moved
+     * @throws dev.cutover.flags.StageTransitionException if any move is not allowed, or starts writing
+     *     both sides of a migration whose mapping does not fit the databases; nothing is moved
      */
     public Map<String, MigrationState> moveTogether(Set<String> names, Stage stage, String actor, String reason) {
         for (String name : Objects.requireNonNull(names, "null names")) {
-            migration(name);
+            migration(name).checkBeforeDualWrites(stage);
         }
         return flags.moveTogether(names, stage, actor, reason);
     }

@@ -12,12 +12,15 @@ import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.MigrationFlags;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Stage;
+import dev.cutover.flags.StageTransitionException;
 import dev.cutover.internal.MeterBinding;
 import dev.cutover.queue.QueueDepth;
 import dev.cutover.router.ReadRouter;
 import dev.cutover.verifier.VerificationReport;
+import dev.cutover.verifier.VerificationSetupException;
 import dev.cutover.verifier.Verifier;
 import dev.cutover.verifier.VerifierConfig;
+import dev.cutover.verifier.VerifierException;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -186,10 +189,35 @@ public final class Migration {
      * @param actor who flips, for the audit
      * @param reason why, for the audit
      * @return the stored state
-     * @throws dev.cutover.flags.StageTransitionException if the move is not allowed
+     * @throws dev.cutover.flags.StageTransitionException if the move is not allowed, or if it starts
+     *     writing both sides (from {@code SOURCE_ONLY}, say) while a mapped table, column or key is
+     *     missing on either side (see {@link #checkBeforeDualWrites}); nothing is moved then
      */
     public MigrationState moveTo(Stage stage, String actor, String reason) {
+        checkBeforeDualWrites(stage);
         return runtime.flags().moveTo(name, stage, actor, reason);
+    }
+
+    /**
+     * Refuses a move that starts writing both sides while the mapping does not fit the databases: a
+     * mistyped column or a target table not created yet would otherwise be found by every copy, each
+     * acknowledged write queued in the retry-queue with a driver's error, until the mapping is fixed.
+     * The verifier's set-up check does it, reading no row.
+     */
+    void checkBeforeDualWrites(Stage next) {
+        if (!next.dualWrites() || stage().dualWrites()) {
+            return;
+        }
+        try {
+            verifier().build().checkSetup();
+        } catch (VerificationSetupException e) {
+            throw new StageTransitionException("Migration " + name + " was not moved to " + next + ", where both sides"
+                    + " are written, since its mapping does not fit the databases: " + String.join("; ", e.problems())
+                    + ". Nothing was moved");
+        } catch (VerifierException e) {
+            throw new StageTransitionException("Migration " + name + " was not moved to " + next + ", where both sides"
+                    + " are written: " + e.getMessage() + ". Nothing was moved; move it again once both databases answer");
+        }
     }
 
     /**

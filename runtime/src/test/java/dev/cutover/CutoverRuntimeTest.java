@@ -17,6 +17,7 @@ import dev.cutover.flags.FlagsNotConfirmedException;
 import dev.cutover.flags.HandoverException;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
+import dev.cutover.flags.StageTransitionException;
 import dev.cutover.queue.QueueDepth;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.testsupport.AcknowledgedWriteOracle;
@@ -333,6 +334,38 @@ class CutoverRuntimeTest {
             cutover.close();
             assertFalse(accounts.router().toString().isEmpty());
             assertThrows(IllegalStateException.class, () -> cutover.migration("other", ACCOUNTS));
+        }
+    }
+
+    /**
+     * A mapping that does not fit the databases (a mistyped column, a target table not created yet)
+     * would have every copy fail into the retry-queue once both sides are written; the move into
+     * DUAL_WRITE is refused instead, naming each problem, and goes through once they are fixed.
+     */
+    @ParameterizedTest
+    @MethodSource("sourceEngines")
+    void aMoveIntoDualWrites_isRefusedWhileTheMappingDoesNotFitTheDatabases(Engine sourceEngine) throws Exception {
+        try (TestDatabase sourceDb = TestDatabases.create(sourceEngine, "fitsrc");
+             TestDatabase targetDb = TestDatabases.create(Engine.POSTGRESQL, "fittgt")) {
+            sourceDb.execute(DDL);
+            try (Cutover cutover = Cutover.builder(sourceDb.defaultPool(2), targetDb.defaultPool(2)).build()) {
+                Migration misspelt = cutover.migration("misspelt", TableMapping.builder("accounts").key("id", Long.class)
+                        .columns("balanse").build());
+                String message = assertThrows(StageTransitionException.class,
+                        () -> misspelt.moveTo(Stage.DUAL_WRITE, "test", "start")).getMessage();
+                assertTrue(message.contains("column balanse is not in the source table accounts"), message);
+                assertTrue(message.contains("target table accounts of accounts does not exist"), message);
+                assertEquals(Stage.SOURCE_ONLY, misspelt.stage(), "nothing moved");
+
+                Migration accounts = cutover.migration("accounts", ACCOUNTS);
+                assertThrows(StageTransitionException.class, () -> cutover.moveTogether(Set.of("accounts"),
+                        Stage.DUAL_WRITE, "test", "start"));
+                targetDb.execute(DDL);
+                accounts.moveTo(Stage.DUAL_WRITE, "test", "the target table exists now");
+                assertEquals(Stage.DUAL_WRITE, accounts.stage());
+                // Moves between stages that both write both sides are not checked again.
+                accounts.moveTo(Stage.SHIFT_READS, "test", "reads");
+            }
         }
     }
 

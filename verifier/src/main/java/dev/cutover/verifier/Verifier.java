@@ -131,6 +131,24 @@ public final class Verifier {
     }
 
     /**
+     * Checks, without reading a row, that every mapped table exists on both sides with the mapped
+     * columns and the mapping's key as its primary key: what a run checks before it starts. Done
+     * before a migration starts writing both sides, it turns a mapping that cannot be copied into one
+     * message, instead of every copy failing into the retry-queue.
+     *
+     * @throws VerificationSetupException naming every problem and its fix
+     * @throws VerifierException if a database cannot be asked
+     */
+    public void checkSetup() {
+        try {
+            plan();
+        } catch (SQLException e) {
+            throw new VerifierException("Cannot check the mappings of " + this + " against the databases: "
+                    + Redaction.message(e, config.revealValues()), null, e);
+        }
+    }
+
+    /**
      * Verifies every mapped table from its first key, with a new run id.
      *
      * @return the report; {@link VerificationReport#completed()} is false if {@link #stop()} ended it
