@@ -313,7 +313,6 @@ class TutorialUserTest {
         }
 
         void check(DataSource source, DataSource target) throws SQLException {
-            System.out.println("deadlocks by phase: " + deadlocks + ", calls by phase: " + calls);
             assertTrue(calls.containsKey("TARGET_PRIMARY"), "no call returned while the target was primary: " + calls);
             List<String> problems = new ArrayList<>();
             for (Throwable e : unexpected) {
@@ -389,6 +388,57 @@ class TutorialUserTest {
                 VerificationReport report = migration.verify();
                 assertTrue(report.isClean(), report.toJson());
                 assertEquals(Stage.DUAL_WRITE, migration.stage());
+            }
+        }
+    }
+
+    /**
+     * Two instances of the application (two runtimes, each with its own pools) write the same rows
+     * while one of them walks the stages; the other follows within its refresh interval.
+     */
+    @ParameterizedTest
+    @MethodSource("sourceEngines")
+    void twoInstancesWriteTheSameRowsWhileOneWalksTheStages(Engine sourceEngine) throws Exception {
+        try (TestDatabase sourceDb = TestDatabases.create(sourceEngine, "twosrc");
+             TestDatabase targetDb = TestDatabases.create(Engine.POSTGRESQL, "twotgt")) {
+            createTables(sourceDb, false);
+            createTables(targetDb, true);
+            DataSource sourceA = sourceDb.defaultPool(10);
+            DataSource targetA = targetDb.defaultPool(10);
+            DataSource sourceB = sourceDb.defaultPool(10);
+            DataSource targetB = targetDb.defaultPool(10);
+            Traffic traffic = new Traffic();
+            try (Cutover a = Cutover.builder(sourceA, targetA).build();
+                 Cutover b = Cutover.builder(sourceB, targetB).build()) {
+                Migration migration = a.migration("catalog", ITEMS, TAGS);
+                Migration follower = b.migration("catalog", ITEMS, TAGS);
+                traffic.start(App.of(migration, sourceA, targetA), WRITERS / 2, 1);
+                traffic.start(App.of(follower, sourceB, targetB), WRITERS / 2, 100);
+                Thread.sleep(400);
+                traffic.phase = "backfill";
+                migration.moveTo(Stage.DUAL_WRITE, "alice", "start mirroring writes");
+                migration.backfill().build().run();
+                traffic.phase = "DUAL_WRITE";
+                Thread.sleep(600);
+                traffic.phase = "SHIFT_READS";
+                migration.moveTo(Stage.SHIFT_READS, "alice", "start shifting reads");
+                migration.setTargetReadPercent(50, "alice", "half");
+                Thread.sleep(600);
+                traffic.phase = "TARGET_PRIMARY";
+                migration.moveTo(Stage.TARGET_PRIMARY, "alice", "target is the system of record");
+                Thread.sleep(2500);
+                assertEquals(Stage.TARGET_PRIMARY, follower.stage(), "the other instance did not follow");
+                traffic.phase = "SHIFT_READS back";
+                migration.moveTo(Stage.SHIFT_READS, "alice", "roll back");
+                Thread.sleep(2500);
+                traffic.phase = "DUAL_WRITE back";
+                migration.moveTo(Stage.DUAL_WRITE, "alice", "roll back further");
+                Thread.sleep(600);
+                traffic.stop();
+                assertTrue(a.drain(Duration.ofSeconds(30)) && b.drain(Duration.ofSeconds(30)), "the retry-queue did not drain");
+                traffic.check(sourceA, targetA);
+                VerificationReport report = migration.verify();
+                assertTrue(report.isClean(), report.toJson());
             }
         }
     }
