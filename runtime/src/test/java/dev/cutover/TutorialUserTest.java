@@ -443,6 +443,53 @@ class TutorialUserTest {
         }
     }
 
+    /**
+     * README: DAO calls must commit on their own unless the runtime knows the caller's transactions. A
+     * new user calls the wrapped DAO inside a JDBI transaction anyway (JDBI's on-demand DAOs join the
+     * transaction open on the thread). Whatever Cutover does about it, an acknowledged write must not
+     * be lost: the transaction either fails, or both sides end with its rows.
+     *
+     * <p>Fails on a PostgreSQL source: the copy, on a connection of its own, does not see the row the
+     * caller's open transaction inserted, copies "no row", and the transaction then commits the row on
+     * the source only; nothing is queued. On a MariaDB source the copy's locking read waits for the
+     * caller's lock until the copy budget ends (about 4 s per call) and the key is queued.
+     */
+    @ParameterizedTest
+    @MethodSource("sourceEngines")
+    void aWrappedInsertInsideTheCallersTransactionIsNotLost(Engine sourceEngine) throws Exception {
+        try (TestDatabase sourceDb = TestDatabases.create(sourceEngine, "txsrc");
+             TestDatabase targetDb = TestDatabases.create(Engine.POSTGRESQL, "txtgt")) {
+            createTables(sourceDb, false);
+            createTables(targetDb, true);
+            DataSource source = sourceDb.defaultPool(10);
+            DataSource target = targetDb.defaultPool(10);
+            try (Cutover cutover = Cutover.builder(source, target).build()) {
+                Migration migration = cutover.migration("catalog", ITEMS, TAGS);
+                Jdbi sourceJdbi = jdbi(source);
+                ItemDao items = migration.repository(ItemDao.class, "items", sourceJdbi.onDemand(SourceItemDao.class),
+                        jdbi(target).onDemand(TargetItemDao.class));
+                migration.moveTo(Stage.DUAL_WRITE, "alice", "start mirroring writes");
+                Item row = initial(1);
+                boolean committed;
+                try {
+                    sourceJdbi.useTransaction(h -> {
+                        items.insert(1, row.price(), row.active(), row.seenAt(), row.happenedAt(), row.due(), row.note(),
+                                HexFormat.of().parseHex(row.data()), row.label());
+                        items.bump(1);
+                    });
+                    committed = true;
+                } catch (RuntimeException refused) {
+                    committed = false;
+                }
+                assertTrue(cutover.drain(Duration.ofSeconds(30)), "the retry-queue did not drain");
+                Map<Long, Optional<Item>> expected = committed ? Map.of(1L, Optional.of(row.withQty(1))) : Map.of();
+                assertEquals(expected, items(source, false), "source");
+                assertEquals(expected, items(target, true), "target: the acknowledged insert was not mirrored");
+            }
+        }
+    }
+
+
     private static Jdbi jdbi(DataSource dataSource) {
         return Jdbi.create(dataSource).installPlugin(new SqlObjectPlugin());
     }
