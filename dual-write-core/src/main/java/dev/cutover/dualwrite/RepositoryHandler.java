@@ -256,8 +256,9 @@ final class RepositoryHandler implements InvocationHandler {
                 + " see the transaction's uncommitted rows: the write would reach the " + side + " only, or the copy"
                 + " would wait on the transaction's row locks. Call the repository outside the transaction, so that"
                 + " each call commits on its own; or give the runtime the transactions, so that the copies are made"
-                + " after the commit: Cutover.builder(source, target).callerTransactions(...), or"
-                + " RepositoryBuilder.callerTransactions(...)");
+                + " after the commit: Cutover.builder(source, target).callerTransactions(JdbiCallerTransactions.of(jdbi)), jdbi"
+                + " being the Jdbi whose transactions the DAOs join (RepositoryBuilder.callerTransactions(...) for a"
+                + " repository built by hand)");
     }
 
     private LateWriteException late(MethodPlan plan, Side primary) {

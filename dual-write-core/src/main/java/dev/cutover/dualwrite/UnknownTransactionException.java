@@ -9,7 +9,8 @@ import dev.cutover.common.CutoverException;
  * a connection of its own, which cannot see the transaction's uncommitted rows: the write would reach
  * one side only. So the call is refused before the DAO is called; nothing was written. Call the
  * repository outside the transaction, so that each call commits on its own, or give the runtime the
- * application's transactions ({@link RepositoryBuilder#callerTransactions}).
+ * application's transactions ({@link RepositoryBuilder#callerTransactions}; for JDBI's,
+ * {@link JdbiCallerTransactions}).
  */
 public class UnknownTransactionException extends CutoverException {
     private static final long serialVersionUID = 1L;

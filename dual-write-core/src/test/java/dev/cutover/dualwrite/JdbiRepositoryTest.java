@@ -138,7 +138,8 @@ class JdbiRepositoryTest {
             UnknownTransactionException refused = assertThrows(UnknownTransactionException.class,
                     () -> w.sourceJdbi().useTransaction(h -> dao.insert(2, "bob")));
             for (String part : List.of("CustomerDao.insert(long,String)", "migration customers", "JDBI transaction",
-                    "uncommitted rows", "outside the transaction", "callerTransactions(")) {
+                    "uncommitted rows", "outside the transaction",
+                    "callerTransactions(JdbiCallerTransactions.of(jdbi))")) {
                 assertTrue(refused.getMessage().contains(part), part + " missing from: " + refused.getMessage());
             }
 
@@ -170,6 +171,38 @@ class JdbiRepositoryTest {
             List<List<Object>> after = List.of(List.of(1L, "ada king"), List.of(3L, "cy"), List.of(5L, "eve two"));
             assertEquals(after, w.targetRows());
             assertEquals(after, w.sourceRows());
+        });
+    }
+
+    /**
+     * With the runtime knowing JDBI's transactions, a wrapped write inside one joins it and is
+     * copied after it commits; a rollback leaves both sides without it; a read of a key the open
+     * transaction wrote is served by the primary, which sees it.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
+    void writesInsideAKnownJdbiTransaction_areCopiedAfterItCommits(Engine engine) throws Exception {
+        withRepository(engine, JdbiCallerTransactions::of, w -> {
+            CustomerDao dao = w.dao();
+            w.flags().forceMoveTo("customers", Stage.DUAL_WRITE, "test", "start dual writes");
+            dao.insert(1, "ada");
+            w.sourceJdbi().useTransaction(h -> {
+                dao.insert(2, "bob");
+                dao.rename(1, "ada king");
+                assertEquals("bob", dao.name(2), "read from the transaction that wrote it");
+                assertEquals(List.of(List.of(1L, "ada")), w.targetRows(), "copied only after the commit");
+            });
+            List<List<Object>> committed = List.of(List.of(1L, "ada king"), List.of(2L, "bob"));
+            assertEquals(committed, w.targetRows(), "copied before the commit returned");
+
+            assertThrows(ArithmeticException.class, () -> w.sourceJdbi().useTransaction(h -> {
+                dao.insert(3, "cy");
+                dao.deleteAll(List.of(1L));
+                throw new ArithmeticException("the caller's own failure");
+            }));
+            assertTrue(w.queue().drain(Duration.ofSeconds(10)));
+            assertEquals(committed, w.sourceRows(), "rolled back");
+            assertEquals(committed, w.targetRows());
         });
     }
 }
