@@ -1,14 +1,17 @@
 package dev.cutover;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cutover.dualwrite.JdbiCallerTransactions;
 import dev.cutover.dualwrite.LateWriteException;
 import dev.cutover.dualwrite.MirrorMode;
 import dev.cutover.dualwrite.Read;
 import dev.cutover.dualwrite.RoutingKey;
 import dev.cutover.dualwrite.Write;
 import dev.cutover.dualwrite.TableMapping;
+import dev.cutover.dualwrite.UnknownTransactionException;
 import dev.cutover.flags.FlagsNotConfirmedException;
 import dev.cutover.flags.HandoverException;
 import dev.cutover.flags.Stage;
@@ -446,17 +449,15 @@ class TutorialUserTest {
     /**
      * README: DAO calls must commit on their own unless the runtime knows the caller's transactions. A
      * new user calls the wrapped DAO inside a JDBI transaction anyway (JDBI's on-demand DAOs join the
-     * transaction open on the thread). Whatever Cutover does about it, an acknowledged write must not
-     * be lost: the transaction either fails, or both sides end with its rows.
-     *
-     * <p>Fails on a PostgreSQL source: the copy, on a connection of its own, does not see the row the
-     * caller's open transaction inserted, copies "no row", and the transaction then commits the row on
-     * the source only; nothing is queued. On a MariaDB source the copy's locking read waits for the
-     * caller's lock until the copy budget ends (about 4 s per call) and the key is queued.
+     * transaction open on the thread). The copy, on a connection of its own, could not see the
+     * transaction's uncommitted insert (on PostgreSQL it copied "no row" and the insert reached the
+     * source only, nothing queued) and would wait on its locks for an update (MariaDB): so the call is
+     * refused before the DAO runs, the transaction rolls back, and neither side has anything of it.
      */
     @ParameterizedTest
     @MethodSource("sourceEngines")
-    void aWrappedInsertInsideTheCallersTransactionIsNotLost(Engine sourceEngine) throws Exception {
+    void aWrappedWriteInsideAJdbiTransactionTheRuntimeDoesNotKnowIsRefusedAndWritesNothing(Engine sourceEngine)
+            throws Exception {
         try (TestDatabase sourceDb = TestDatabases.create(sourceEngine, "txsrc");
              TestDatabase targetDb = TestDatabases.create(Engine.POSTGRESQL, "txtgt")) {
             createTables(sourceDb, false);
@@ -469,26 +470,70 @@ class TutorialUserTest {
                 ItemDao items = migration.repository(ItemDao.class, "items", sourceJdbi.onDemand(SourceItemDao.class),
                         jdbi(target).onDemand(TargetItemDao.class));
                 migration.moveTo(Stage.DUAL_WRITE, "alice", "start mirroring writes");
-                Item row = initial(1);
-                boolean committed;
-                try {
-                    sourceJdbi.useTransaction(h -> {
-                        items.insert(1, row.price(), row.active(), row.seenAt(), row.happenedAt(), row.due(), row.note(),
-                                HexFormat.of().parseHex(row.data()), row.label());
-                        items.bump(1);
-                    });
-                    committed = true;
-                } catch (RuntimeException refused) {
-                    committed = false;
+                insert(items, 2);
+                UnknownTransactionException refused = assertThrows(UnknownTransactionException.class,
+                        () -> sourceJdbi.useTransaction(h -> {
+                            insert(items, 1);
+                            items.bump(1);
+                        }));
+                for (String part : List.of("ItemDao.insert(", "JDBI transaction", "uncommitted rows",
+                        "outside the transaction", "JdbiCallerTransactions.of(jdbi)")) {
+                    assertTrue(refused.getMessage().contains(part), part + " missing from: " + refused.getMessage());
                 }
+                assertThrows(UnknownTransactionException.class, () -> sourceJdbi.useTransaction(h -> items.bump(2)));
                 assertTrue(cutover.drain(Duration.ofSeconds(30)), "the retry-queue did not drain");
-                Map<Long, Optional<Item>> expected = committed ? Map.of(1L, Optional.of(row.withQty(1))) : Map.of();
+                Map<Long, Optional<Item>> expected = Map.of(2L, Optional.of(initial(2)));
                 assertEquals(expected, items(source, false), "source");
-                assertEquals(expected, items(target, true), "target: the acknowledged insert was not mirrored");
+                assertEquals(expected, items(target, true), "target");
             }
         }
     }
 
+    /**
+     * The same transactions with the runtime knowing JDBI's ({@code callerTransactions(JdbiCallerTransactions.of(sourceJdbi))}):
+     * the writes join the caller's transaction and are copied once it commits; a rollback leaves
+     * both sides without them.
+     */
+    @ParameterizedTest
+    @MethodSource("sourceEngines")
+    void aWrappedWriteInsideAJdbiTransactionTheRuntimeKnowsIsCopiedAfterItCommits(Engine sourceEngine)
+            throws Exception {
+        try (TestDatabase sourceDb = TestDatabases.create(sourceEngine, "txsrc");
+             TestDatabase targetDb = TestDatabases.create(Engine.POSTGRESQL, "txtgt")) {
+            createTables(sourceDb, false);
+            createTables(targetDb, true);
+            DataSource source = sourceDb.defaultPool(10);
+            DataSource target = targetDb.defaultPool(10);
+            Jdbi sourceJdbi = jdbi(source);
+            try (Cutover cutover = Cutover.builder(source, target)
+                    .callerTransactions(JdbiCallerTransactions.of(sourceJdbi)).build()) {
+                Migration migration = cutover.migration("catalog", ITEMS, TAGS);
+                ItemDao items = migration.repository(ItemDao.class, "items", sourceJdbi.onDemand(SourceItemDao.class),
+                        jdbi(target).onDemand(TargetItemDao.class));
+                migration.moveTo(Stage.DUAL_WRITE, "alice", "start mirroring writes");
+                sourceJdbi.useTransaction(h -> {
+                    insert(items, 1);
+                    items.bump(1);
+                });
+                Map<Long, Optional<Item>> committed = Map.of(1L, Optional.of(initial(1).withQty(1)));
+                assertEquals(committed, items(target, true), "target, once the commit returned");
+                assertThrows(ArithmeticException.class, () -> sourceJdbi.useTransaction(h -> {
+                    insert(items, 2);
+                    items.bump(1);
+                    throw new ArithmeticException("the caller's own failure");
+                }));
+                assertTrue(cutover.drain(Duration.ofSeconds(30)), "the retry-queue did not drain");
+                assertEquals(committed, items(source, false), "source");
+                assertEquals(committed, items(target, true), "target");
+            }
+        }
+    }
+
+    private static void insert(ItemDao items, long id) {
+        Item row = initial(id);
+        items.insert(id, row.price(), row.active(), row.seenAt(), row.happenedAt(), row.due(), row.note(),
+                row.data() == null ? null : HexFormat.of().parseHex(row.data()), row.label());
+    }
 
     private static Jdbi jdbi(DataSource dataSource) {
         return Jdbi.create(dataSource).installPlugin(new SqlObjectPlugin());
