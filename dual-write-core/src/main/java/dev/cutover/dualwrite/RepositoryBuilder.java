@@ -318,12 +318,12 @@ public final class RepositoryBuilder<T> {
 
     /**
      * Lets writes made inside the caller's open transaction be copied once it commits. Without it,
-     * a write's copy runs inside the call: when the DAO writes in the caller's transaction, the copy
-     * then reads the primary's row while that transaction still holds its lock, waits for it up to
-     * the row copier's statement timeout, and queues the key.
+     * a write's copy runs inside the call, which cannot see the rows the caller's transaction wrote and
+     * would wait on its locks; a JDBI on-demand DAO's write inside an open JDBI transaction is then
+     * refused ({@link UnknownTransactionException}).
      *
-     * <p>With it, while {@link CallerTransactions#active()} on the calling thread, a write (in the
-     * synchronous {@link MirrorMode}) calls the primary's DAO and returns; the keys are copied after
+     * <p>With it, while {@link CallerTransactions#active()} on the calling thread, a write calls the
+     * primary's DAO and returns; the keys are copied after
      * the transaction commits, before the commit returns (copy, else queue, as usual; with
      * {@link #crashSafe} the intents are recorded before the call, as usual, and cover a failed copy).
      * The transaction takes one write permit at its first write of the migration and holds it until
@@ -333,8 +333,11 @@ public final class RepositoryBuilder<T> {
      * as the primary has it, unchanged by the rollback, and covers a DAO that committed outside the
      * transaction. Reads of a key the transaction wrote are served by the primary's DAO until it
      * ends. The DAOs must take part in the caller's transaction (Spring's {@code JdbcTemplate},
-     * {@code DataSourceUtils}, JPA, Jdbi's Spring module): the copy reads the row as committed. The
-     * {@link MirrorMode#ASYNC} mode is unchanged: its copier waits for the locks off the caller's thread.
+     * {@code DataSourceUtils}, JPA, Jdbi's Spring module, or JDBI's own with
+     * {@link JdbiCallerTransactions}): the copy reads the row as committed. The same holds in the
+     * {@link MirrorMode#ASYNC} mode: its copier, off the caller's thread, could run before the commit
+     * and would not see an uncommitted insert on PostgreSQL, so a transaction's keys are copied at its
+     * commit, on the committing thread, as in the synchronous mode.
      *
      * @param transactions the application's transaction manager, as seen from the calling thread
      * @return this builder

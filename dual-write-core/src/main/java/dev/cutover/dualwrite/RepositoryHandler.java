@@ -118,7 +118,9 @@ final class RepositoryHandler implements InvocationHandler {
 
     private Object write(MethodPlan plan, Object[] args) throws Throwable {
         boolean knownTransaction = callerTransactions != null && callerTransactions.active();
-        if (knownTransaction && async == null) {
+        if (knownTransaction) {
+            // In the asynchronous mode too: its copier could run before the commit and, on PostgreSQL,
+            // copy "no row" for the transaction's still-invisible insert, with nothing queued.
             return writeInCallerTransaction(plan, args);
         }
         Object key = plan.writeKey(args);

@@ -11,6 +11,7 @@ import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryQueueConfig;
 import dev.cutover.queue.RetryStore;
 import dev.cutover.router.ReadRouter;
+import dev.cutover.testsupport.Await;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
@@ -49,7 +50,7 @@ class JdbiRepositoryTest {
 
     /** The two databases, a migration of their customer table, and the repository over JDBI on-demand DAOs. */
     private record Wired(TestDatabase source, TestDatabase target, MigrationFlags flags, RetryQueue queue,
-            Jdbi sourceJdbi, Jdbi targetJdbi, CustomerDao dao) {
+            RowCopier rowCopier, Jdbi sourceJdbi, Jdbi targetJdbi, CustomerDao dao) {
         List<List<Object>> sourceRows() throws SQLException {
             return RowCopierTest.rows(source, ROWS);
         }
@@ -65,11 +66,16 @@ class JdbiRepositoryTest {
 
     private static final String ROWS = "SELECT id, name FROM customer ORDER BY id";
 
-    /**
-     * @param callerTransactions given to the repository, or null
-     */
     private static void withRepository(Engine engine, java.util.function.Function<Jdbi, CallerTransactions> callerTransactions,
             Body body) throws Exception {
+        withRepository(engine, MirrorMode.SYNC, callerTransactions, body);
+    }
+
+    /**
+     * @param callerTransactions from the source's Jdbi to the repository's caller transactions, or null for none
+     */
+    private static void withRepository(Engine engine, MirrorMode mode,
+            java.util.function.Function<Jdbi, CallerTransactions> callerTransactions, Body body) throws Exception {
         try (TestDatabase source = TestDatabases.create(engine, "jdbisrc");
                 TestDatabase target = TestDatabases.create(engine, "jdbitgt");
                 MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).build();
@@ -79,7 +85,7 @@ class JdbiRepositoryTest {
             }
             RowCopier resync = RowCopier.builder(source.dataSource(4), target.dataSource(4))
                     .mapping(TableMapping.builder("customers").sourceTable("customer").key("id", Long.class).column("name").build())
-                    .build();
+                    .mirrorMode(mode).build();
             try (RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), CopyReplayHandler.of("customers", resync),
                     RetryQueueConfig.custom().pollInterval(Duration.ofMillis(5)).build())) {
                 queue.start();
@@ -93,7 +99,7 @@ class JdbiRepositoryTest {
                 if (callerTransactions != null) {
                     builder.callerTransactions(callerTransactions.apply(sourceJdbi));
                 }
-                body.run(new Wired(source, target, flags, queue, sourceJdbi, targetJdbi, builder.build()));
+                body.run(new Wired(source, target, flags, queue, resync, sourceJdbi, targetJdbi, builder.build()));
             }
         }
     }
@@ -203,6 +209,28 @@ class JdbiRepositoryTest {
             assertTrue(w.queue().drain(Duration.ofSeconds(10)));
             assertEquals(committed, w.sourceRows(), "rolled back");
             assertEquals(committed, w.targetRows());
+        });
+    }
+
+    /**
+     * In the asynchronous mode, the copier must not copy a key the open transaction wrote before it
+     * commits: on PostgreSQL it copied "no row" for the still-invisible insert and queued nothing.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
+    void asyncMode_writesInsideAKnownJdbiTransaction_areCopiedAfterItCommits(Engine engine) throws Exception {
+        withRepository(engine, MirrorMode.ASYNC, JdbiCallerTransactions::of, w -> {
+            CustomerDao dao = w.dao();
+            w.flags().forceMoveTo("customers", Stage.DUAL_WRITE, "test", "start dual writes");
+            w.sourceJdbi().useTransaction(h -> {
+                dao.insert(1, "ada");
+                // Gives a copier that took the key the time to copy it before the commit.
+                Await.until("the asynchronous copier is done with the key",
+                        () -> !w.rowCopier().asyncMirror().owes("customers", "1"));
+            });
+            assertEquals(List.of(List.of(1L, "ada")), w.targetRows(), "copied before the commit returned");
+            assertTrue(w.queue().drain(Duration.ofSeconds(10)));
+            assertEquals(w.sourceRows(), w.targetRows());
         });
     }
 }
