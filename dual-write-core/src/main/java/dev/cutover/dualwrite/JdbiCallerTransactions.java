@@ -6,7 +6,6 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.core.extension.HandleSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,9 +27,15 @@ import org.slf4j.LoggerFactory;
  * after the fact, its keys left to the retry-queue (the write may or may not persist). An exception
  * of the copies made after the commit reaches the code that committed, as JDBI throws what its
  * callbacks throw from {@code commit()}; callbacks the application registered on the handle after
- * the transaction's first wrapped write are then skipped by JDBI. A transaction ended behind JDBI's
- * back (a commit on the handle's {@code Connection}) is not heard: its copies are not made, and its
- * write permit stays taken, so a handover waits for it; end transactions through the handle.
+ * the transaction's first wrapped write are then skipped by JDBI, and one registered before it that
+ * throws keeps JDBI from calling this one. A transaction ended without this being heard (behind
+ * JDBI's back, by a commit on the handle's {@code Connection}, or after such a failing callback) has
+ * its copies neither made nor queued, and its write permit stays taken, which holds up handovers:
+ * end transactions through the handle, and do not throw from JDBI's transaction callbacks.
+ *
+ * <p>Asking whether a transaction is open looks at the handle the {@code Jdbi} has on the thread
+ * and opens none, except inside an on-demand call that has not used its handle yet (a default
+ * method of another on-demand DAO of this {@code Jdbi}): JDBI opens that handle when asked for it.
  *
  * <p>The transactions of one {@code Jdbi} only: with the target's DAOs primary
  * ({@code TARGET_PRIMARY}), a transaction of the source's {@code Jdbi} does not hold the target DAOs'
@@ -88,14 +93,8 @@ public final class JdbiCallerTransactions implements CallerTransactions {
         registrations.listeners.put(key, listener);
     }
 
-    /** The handle of {@link #jdbi} on this thread, if it is in a transaction; see {@link JdbiDaos#inTransaction}. */
     private Handle transactionHandle() {
-        HandleSupplier supplier = jdbi.getHandleScope().get();
-        if (supplier == null) {
-            return null;
-        }
-        Handle handle = supplier.getHandle();
-        return handle != null && !handle.isClosed() && handle.isInTransaction() ? handle : null;
+        return JdbiDaos.transactionHandle(jdbi);
     }
 
     /** The listeners of one transaction of one handle. */

@@ -12,9 +12,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Finds the {@link Jdbi} behind a DAO made by {@code jdbi.onDemand(type)}, and tells whether a call
- * of it would join a transaction open on the calling thread. JDBI is optional: this is the only
- * class of the module that names JDBI's types, and {@link RepositoryBuilder} loads it only for a DAO
- * whose proxy's handler is a JDBI class, so repositories of plain interfaces run without JDBI.
+ * of it would join a transaction open on the calling thread. JDBI is optional: {@link RepositoryBuilder}
+ * loads this class only for a DAO whose proxy's handler is a JDBI class, so repositories of plain
+ * interfaces run without JDBI (only {@link JdbiCallerTransactions}, which the application creates
+ * with its {@code Jdbi}, names JDBI's types too).
  */
 final class JdbiDaos {
     private static final Logger LOG = LoggerFactory.getLogger(JdbiDaos.class);
@@ -42,7 +43,7 @@ final class JdbiDaos {
                     + " transaction cannot be refused", side, dao.getClass().getName());
             return null;
         }
-        return () -> inTransaction(jdbi);
+        return () -> transactionHandle(jdbi) != null;
     }
 
     private static Jdbi onDemandJdbi(Object dao) {
@@ -61,17 +62,20 @@ final class JdbiDaos {
     }
 
     /**
-     * Whether a call of an on-demand DAO of {@code jdbi} would run in a transaction now. Such a call
-     * runs on the handle in {@code jdbi}'s handle scope when there is one, so no handle means no
-     * transaction. A supplier that has not opened its handle yet opens it here instead of in the DAO
-     * call that follows on the same supplier, so this never takes a connection the call would not.
+     * The handle a call of an on-demand DAO of {@code jdbi} would run on now, if it is in a
+     * transaction. Such a call runs on the handle in {@code jdbi}'s handle scope when there is one,
+     * so no handle means no transaction. Inside an on-demand call that has not used its handle yet
+     * (a DAO's default method), the handle is opened here instead of by the DAO call that follows on
+     * the same supplier, so the refusal check never takes a connection the call would not.
+     *
+     * @return the handle, or null if no transaction is open on it (or no handle)
      */
-    static boolean inTransaction(Jdbi jdbi) {
+    static Handle transactionHandle(Jdbi jdbi) {
         HandleSupplier supplier = jdbi.getHandleScope().get();
         if (supplier == null) {
-            return false;
+            return null;
         }
         Handle handle = supplier.getHandle();
-        return handle != null && !handle.isClosed() && handle.isInTransaction();
+        return handle != null && !handle.isClosed() && handle.isInTransaction() ? handle : null;
     }
 }
