@@ -3,7 +3,7 @@
  * by stage, key resync and the chunked backfill, with optional Micrometer binders.
  * {@code dev.cutover.dualwrite.internal} is exported only to the verifier, which shares its table mappings.
  */
-// Resilience4j and Micrometer ship only an Automatic-Module-Name; dev.cutover.verifier is built after
+// Resilience4j, Micrometer and JDBI ship only an Automatic-Module-Name; dev.cutover.verifier is built after
 // this module, so javac cannot see it yet ("module not found").
 @SuppressWarnings({"module", "requires-automatic", "requires-transitive-automatic"})
 module dev.cutover.dualwrite {
@@ -16,6 +16,7 @@ module dev.cutover.dualwrite {
     requires com.github.benmanes.caffeine;
     requires org.slf4j;
     requires static micrometer.core;
+    requires static org.jdbi.v3.core;
 
     exports dev.cutover.dualwrite;
     exports dev.cutover.dualwrite.micrometer;

@@ -19,8 +19,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds a dual-writing proxy of a repository interface; get one from {@link DualWrite#repository(Class)}.
@@ -77,16 +80,23 @@ import java.util.function.UnaryOperator;
  * the call's arguments for the target and the target's answer back, so that callers and shadow
  * comparisons see the source's model on both sides.
  *
- * <p>DAO calls must commit on their own (JDBI {@code onDemand}, auto-commit or a transaction per
- * method): the mirror copy runs after the call in a connection of its own and waits for the primary
- * row's lock, which a caller's still-open transaction would hold until the copy times out (the key
- * is then queued).
+ * <p>DAO calls must commit on their own (JDBI {@code onDemand} outside a transaction, auto-commit or
+ * a transaction per method) unless the caller's transactions are given to
+ * {@link #callerTransactions}: the mirror copy runs after the call in a connection of its own, which
+ * does not see the rows a caller's still-open transaction wrote (an insert would reach one side only)
+ * and waits for the locks it holds until the copy times out. So a write whose DAO is a JDBI
+ * on-demand DAO that would join a JDBI transaction open on the calling thread is refused before the
+ * DAO is called, with {@link UnknownTransactionException}, in every stage, unless
+ * {@link CallerTransactions#active()}. The DAO's {@code Jdbi} is found once, here; each write then
+ * only looks at the handle already open on the thread. Other DAOs (hand-written JDBC, JPA) are not
+ * checked: their calls inside a transaction the runtime does not know go unnoticed.
  *
  * <p>The builder is not thread-safe; the built proxy is.
  *
  * @param <T> the repository type
  */
 public final class RepositoryBuilder<T> {
+    private static final Logger LOG = LoggerFactory.getLogger(RepositoryBuilder.class);
     private static final Set<String> JDBI_READS = Set.of("org.jdbi.v3.sqlobject.statement.SqlQuery");
     private static final Set<String> JDBI_WRITES = Set.of("org.jdbi.v3.sqlobject.statement.SqlUpdate",
             "org.jdbi.v3.sqlobject.statement.SqlBatch", "org.jdbi.v3.sqlobject.statement.SqlCall");
@@ -308,12 +318,12 @@ public final class RepositoryBuilder<T> {
 
     /**
      * Lets writes made inside the caller's open transaction be copied once it commits. Without it,
-     * a write's copy runs inside the call: when the DAO writes in the caller's transaction, the copy
-     * then reads the primary's row while that transaction still holds its lock, waits for it up to
-     * the row copier's statement timeout, and queues the key.
+     * a write's copy runs inside the call, which cannot see the rows the caller's transaction wrote and
+     * would wait on its locks; a JDBI on-demand DAO's write inside an open JDBI transaction is then
+     * refused ({@link UnknownTransactionException}).
      *
-     * <p>With it, while {@link CallerTransactions#active()} on the calling thread, a write (in the
-     * synchronous {@link MirrorMode}) calls the primary's DAO and returns; the keys are copied after
+     * <p>With it, while {@link CallerTransactions#active()} on the calling thread, a write calls the
+     * primary's DAO and returns; the keys are copied after
      * the transaction commits, before the commit returns (copy, else queue, as usual; with
      * {@link #crashSafe} the intents are recorded before the call, as usual, and cover a failed copy).
      * The transaction takes one write permit at its first write of the migration and holds it until
@@ -323,8 +333,11 @@ public final class RepositoryBuilder<T> {
      * as the primary has it, unchanged by the rollback, and covers a DAO that committed outside the
      * transaction. Reads of a key the transaction wrote are served by the primary's DAO until it
      * ends. The DAOs must take part in the caller's transaction (Spring's {@code JdbcTemplate},
-     * {@code DataSourceUtils}, JPA, Jdbi's Spring module): the copy reads the row as committed. The
-     * {@link MirrorMode#ASYNC} mode is unchanged: its copier waits for the locks off the caller's thread.
+     * {@code DataSourceUtils}, JPA, Jdbi's Spring module, or JDBI's own with
+     * {@link JdbiCallerTransactions}): the copy reads the row as committed. The same holds in the
+     * {@link MirrorMode#ASYNC} mode: its copier, off the caller's thread, could run before the commit
+     * and would not see an uncommitted insert on PostgreSQL, so a transaction's keys are copied at its
+     * commit, on the committing thread, as in the synchronous mode.
      *
      * @param transactions the application's transaction manager, as seen from the calling thread
      * @return this builder
@@ -389,7 +402,8 @@ public final class RepositoryBuilder<T> {
         RepositoryHandler handler = new RepositoryHandler(type, source, target, migration, flags, router, retryQueue,
                 resync, plans, stats == null ? new DualWriteCounters() : stats,
                 circuitBreaker == null ? defaultBreaker() : circuitBreaker, intentStore, intentDelay,
-                callerTransactions);
+                callerTransactions, writes ? transactionProbe(source, "source") : null,
+                writes ? transactionProbe(target, "target") : null);
         for (Method method : plans.keySet()) {
             if (!method.trySetAccessible() && !Modifier.isPublic(method.getDeclaringClass().getModifiers())) {
                 throw new RepositoryDefinitionException("Cannot call " + MethodPlan.signature(method)
@@ -397,6 +411,26 @@ public final class RepositoryBuilder<T> {
             }
         }
         return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, handler));
+    }
+
+    /**
+     * @return whether a call of {@code dao} would join a JDBI transaction open on the calling thread,
+     *     or null when that cannot be told (not a JDBI on-demand DAO)
+     */
+    private static BooleanSupplier transactionProbe(Object dao, String side) {
+        // By the handler's class name, so that JdbiDaos, which names JDBI's types, loads only when JDBI is there.
+        if (!Proxy.isProxyClass(dao.getClass())
+                || !Proxy.getInvocationHandler(dao).getClass().getName().startsWith("org.jdbi.v3.")) {
+            return null;
+        }
+        try {
+            return JdbiDaos.transactionProbe(dao, side);
+        } catch (LinkageError e) {
+            // JDBI is loaded by the application but not readable from here (another class loader or module layer).
+            LOG.debug("Cannot see JDBI's classes for the {} DAO ({}): its calls inside an open JDBI transaction cannot"
+                    + " be refused: {}", side, dao.getClass().getName(), e.toString());
+            return null;
+        }
     }
 
     private MethodPlan classify(Method method, List<String> problems) {

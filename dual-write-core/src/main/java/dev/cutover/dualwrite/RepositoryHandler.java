@@ -22,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 
 /** The proxy's behaviour: the write protocol and read routing described on {@link RepositoryBuilder}. */
 final class RepositoryHandler implements InvocationHandler {
@@ -49,10 +50,17 @@ final class RepositoryHandler implements InvocationHandler {
     /** The callers' transactions, whose writes are copied after they commit; null if not known. */
     private final CallerTransactions callerTransactions;
     private final TransactionWrites.Key transactionKey;
+    /**
+     * Whether a call of the source's (the target's) DAO would join a JDBI transaction open on the
+     * calling thread; null when that cannot be told (not a JDBI on-demand DAO).
+     */
+    private final BooleanSupplier sourceInTransaction;
+    private final BooleanSupplier targetInTransaction;
 
     RepositoryHandler(Class<?> type, Object source, Object target, String migration, MigrationFlags flags,
             ReadRouter router, RetryQueue queue, RowCopier resync, Map<Method, MethodPlan> plans, DualWriteCounters stats,
-            CircuitBreaker breaker, RetryStore intentStore, Duration intentDelay, CallerTransactions callerTransactions) {
+            CircuitBreaker breaker, RetryStore intentStore, Duration intentDelay, CallerTransactions callerTransactions,
+            BooleanSupplier sourceInTransaction, BooleanSupplier targetInTransaction) {
         this.type = type;
         this.source = source;
         this.target = target;
@@ -66,6 +74,8 @@ final class RepositoryHandler implements InvocationHandler {
         this.intentDelay = intentDelay;
         this.callerTransactions = callerTransactions;
         this.transactionKey = new TransactionWrites.Key(flags, migration);
+        this.sourceInTransaction = sourceInTransaction;
+        this.targetInTransaction = targetInTransaction;
         this.async = resync == null ? null : resync.asyncMirror();
         if (async != null) {
             async.watch(flags, migration);
@@ -107,7 +117,10 @@ final class RepositoryHandler implements InvocationHandler {
     }
 
     private Object write(MethodPlan plan, Object[] args) throws Throwable {
-        if (callerTransactions != null && async == null && callerTransactions.active()) {
+        boolean knownTransaction = callerTransactions != null && callerTransactions.active();
+        if (knownTransaction) {
+            // In the asynchronous mode too: its copier could run before the commit and, on PostgreSQL,
+            // copy "no row" for the transaction's still-invisible insert, with nothing queued.
             return writeInCallerTransaction(plan, args);
         }
         Object key = plan.writeKey(args);
@@ -118,8 +131,12 @@ final class RepositoryHandler implements InvocationHandler {
         AsyncMirror.HeldPermit held = async == null ? null : new AsyncMirror.HeldPermit(permit);
         try {
             Stage stage = permit.stage();
+            Side written = stage.dualWrites() ? stage.primary() : stage.writesSource() ? Side.SOURCE : Side.TARGET;
+            if (!knownTransaction) {
+                refuseInUnknownTransaction(plan, written);
+            }
             if (!stage.dualWrites()) {
-                return callPrimary(stage.writesSource() ? Side.SOURCE : Side.TARGET, plan, args);
+                return callPrimary(written, plan, args);
             }
             Side primary = stage.primary();
             List<String> keys = plan.writeKeys(key);
@@ -215,6 +232,35 @@ final class RepositoryHandler implements InvocationHandler {
         }
         writes.add(mirror, intentStore, resync.copyBudget(), mirrorKeys(plan, keys));
         return callPrimary(primary, plan, args);
+    }
+
+    /**
+     * Refuses a write whose DAO would join a transaction open on this thread that Cutover does not
+     * know about: its copy, made right after the call on a connection of its own, would not see the
+     * transaction's uncommitted rows (an insert would reach one side only) or would wait on their
+     * locks. Refused in every stage, single-side ones too, so that the call fails while the
+     * application is first deployed in {@code SOURCE_ONLY}, not once the flip to {@code DUAL_WRITE}
+     * makes it lose writes.
+     */
+    private void refuseInUnknownTransaction(MethodPlan plan, Side written) {
+        BooleanSupplier probe = written == Side.SOURCE ? sourceInTransaction : targetInTransaction;
+        if (probe == null || !probe.getAsBoolean()) {
+            return;
+        }
+        String side = written.name().toLowerCase(java.util.Locale.ROOT);
+        throw new UnknownTransactionException("Refused " + MethodPlan.signature(plan.method()) + " of migration "
+                + migration + " before calling the " + side + " DAO; nothing was written. It was called inside a JDBI"
+                + " transaction open on this thread, which the DAO would join, and "
+                + (callerTransactions == null ? "the runtime was given no callerTransactions(...)"
+                        : "the runtime's callerTransactions (" + callerTransactions.getClass().getName() + ") reports"
+                        + " no transaction active on this thread")
+                + ". The copy to the other side runs right after the call on a connection of its own, which cannot"
+                + " see the transaction's uncommitted rows: the write would reach the " + side + " only, or the copy"
+                + " would wait on the transaction's row locks. Call the repository outside the transaction, so that"
+                + " each call commits on its own; or give the runtime the transactions, so that the copies are made"
+                + " after the commit: Cutover.builder(source, target).callerTransactions(JdbiCallerTransactions.of(jdbi)), jdbi"
+                + " being the Jdbi whose transactions the DAOs join (RepositoryBuilder.callerTransactions(...) for a"
+                + " repository built by hand)");
     }
 
     private LateWriteException late(MethodPlan plan, Side primary) {

@@ -43,8 +43,9 @@ import java.util.function.UnaryOperator;
  * <p>Conversions receive values as {@link RowCopier} and the verifier read them: dates, times and
  * timestamps without a time zone as {@code LocalDate}, {@code LocalTime} and {@code LocalDateTime}
  * (the stored fields, whatever the JVM's zone), timestamps with a time zone as
- * {@code OffsetDateTime}, a MariaDB {@code TIME} outside a day as text, other columns as the
- * driver's {@code getObject} returns them.
+ * {@code OffsetDateTime}, a MariaDB {@code TIME} outside a day as text, binary columns
+ * ({@code BYTEA}, {@code BLOB}, {@code VARBINARY}) as {@code byte[]} and {@code CLOB}s as
+ * {@code String}, other columns as the driver's {@code getObject} returns them.
  *
  * <p>A routing key names one row: for a single key column it is the value as text (e.g.
  * {@code "42"}); for a composite key, {@link #key(Object...)} joins the values with {@code ','}

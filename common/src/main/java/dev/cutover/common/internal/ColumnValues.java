@@ -34,13 +34,16 @@ import java.util.TimeZone;
  * (it goes through a {@code ZonedDateTime} in the JVM's zone, and its {@code getString} too), so
  * MariaDB and MySQL timestamps are read through a proleptic UTC calendar, which has no gaps, and
  * MariaDB times as text: a MariaDB {@code TIME} is a duration that may be negative or over 24 h,
- * such values stay text. A MariaDB {@code YEAR} is read as an {@code Integer}. Binding uses
+ * such values stay text. A MariaDB {@code YEAR} is read as an {@code Integer}. Binary columns are
+ * read as {@code byte[]} and CLOBs as text: MariaDB's and H2's drivers return a BLOB as a
+ * {@link java.sql.Blob}, which PostgreSQL's driver binds as the id of a new large object, so a
+ * BYTEA column refused it. Binding uses
  * {@code setObject}, which both drivers send as the stored fields for {@code java.time} values.
  *
  * <p>One instance per result set; not thread-safe (the calendar is reused).
  */
 public final class ColumnValues {
-    private enum Kind { OTHER, DATE, TIME, TIMESTAMP, TIMESTAMP_TZ, TIME_TZ, YEAR }
+    private enum Kind { OTHER, DATE, TIME, TIMESTAMP, TIMESTAMP_TZ, TIME_TZ, YEAR, BYTES, CHARS }
 
     private final Kind[] kinds;
     private final boolean mariadb;
@@ -83,6 +86,14 @@ public final class ColumnValues {
                 return Kind.TIME_TZ;
             case Types.TIME:
                 return name.equals("timetz") || name.contains("with time zone") ? Kind.TIME_TZ : Kind.TIME;
+            case Types.BINARY:
+            case Types.VARBINARY:
+            case Types.LONGVARBINARY:
+            case Types.BLOB:
+                return Kind.BYTES;
+            case Types.CLOB:
+            case Types.NCLOB:
+                return Kind.CHARS;
             default:
                 return Kind.OTHER;
         }
@@ -121,6 +132,10 @@ public final class ColumnValues {
                 return mariadb ? mariadbTime(rs.getString(column)) : rs.getObject(column, LocalTime.class);
             case TIMESTAMP_TZ:
                 return rs.getObject(column, OffsetDateTime.class);
+            case BYTES:
+                return rs.getBytes(column);
+            case CHARS:
+                return rs.getString(column);
             case YEAR:
                 int year = rs.getInt(column);
                 return rs.wasNull() ? null : year;
