@@ -83,39 +83,20 @@ class SequenceHandoverTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource({"POSTGRESQL", "H2"})
     void aSequenceNoColumnOwns_continuesOnTheNewPrimaryAboveEveryBlockTheOldOneGaveOut(Engine engine) throws Exception {
-        try (TestDatabase source = TestDatabases.create(engine, "seqsrc");
-                TestDatabase target = TestDatabases.create(engine, "seqtgt");
-                MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).refreshInterval(Duration.ofMillis(50))
-                        .handoverPause(Duration.ofMillis(200)).build()) {
-            for (TestDatabase db : List.of(source, target)) {
-                db.execute("CREATE TABLE orders (id BIGINT PRIMARY KEY, name VARCHAR(40) NOT NULL)");
-                db.execute("CREATE SEQUENCE orders_seq START WITH 1 INCREMENT BY 50");
-            }
-            RowCopier resync = RowCopier.builder(source.dataSource(4), target.dataSource(4))
-                    .mapping(TableMapping.builder("orders").sourceTable("orders").key("id", Long.class).column("name")
-                            .build())
-                    .build();
-            try (RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), CopyReplayHandler.of("orders", resync, flags),
-                    RetryQueueConfig.ofDefaults());
-                    ReadRouter router = ReadRouter.builder(flags, "orders").build()) {
-                queue.start();
-                DataSource app = DualWrite.dataSource(source.dataSource(4), target.dataSource(4)).migration("orders")
-                        .flags(flags).router(router).retryQueue(queue).rowCopier(resync).build();
-                flags.forceMoveTo("orders", Stage.SHIFT_READS, "test", "test");
-                long firstBlock = nextValue(engine, source);
-                long secondBlock = nextValue(engine, source);
-                // One row of the second block is written; the rest of the block stays in the application's memory.
-                insert(app, secondBlock - 49, "a");
+        withSequencedOrders(engine, (source, target, flags, app) -> {
+            long firstBlock = nextValue(engine, source);
+            long secondBlock = nextValue(engine, source);
+            // One row of the second block is written; the rest of the block stays in the application's memory.
+            insert(app, secondBlock - 49, "a");
 
-                flags.moveTo("orders", Stage.TARGET_PRIMARY, "test", "test");
-                insert(app, secondBlock - 48, "b");
+            flags.moveTo("orders", Stage.TARGET_PRIMARY, "test", "test");
+            insert(app, secondBlock - 48, "b");
 
-                long onTheNewPrimary = nextValue(engine, target);
-                assertTrue(onTheNewPrimary - 49 > secondBlock, "the block " + (onTheNewPrimary - 49) + ".."
-                        + onTheNewPrimary + " overlaps the source's " + (secondBlock - 49) + ".." + secondBlock
-                        + " (first block ended at " + firstBlock + ")");
-            }
-        }
+            long onTheNewPrimary = nextValue(engine, target);
+            assertTrue(onTheNewPrimary - 49 > secondBlock, "the block " + (onTheNewPrimary - 49) + ".."
+                    + onTheNewPrimary + " overlaps the source's " + (secondBlock - 49) + ".." + secondBlock
+                    + " (first block ended at " + firstBlock + ")");
+        });
     }
 
     /**
@@ -129,35 +110,16 @@ class SequenceHandoverTest {
     @CsvSource({"POSTGRESQL", "H2"})
     void aBlockDrawnThroughTheDataSourceBeforeAnyWrite_afterAMove_liesAboveTheOldPrimarysBlocks(Engine engine)
             throws Exception {
-        try (TestDatabase source = TestDatabases.create(engine, "seqsrc");
-                TestDatabase target = TestDatabases.create(engine, "seqtgt");
-                MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).refreshInterval(Duration.ofMillis(50))
-                        .handoverPause(Duration.ofMillis(200)).build()) {
-            for (TestDatabase db : List.of(source, target)) {
-                db.execute("CREATE TABLE orders (id BIGINT PRIMARY KEY, name VARCHAR(40) NOT NULL)");
-                db.execute("CREATE SEQUENCE orders_seq START WITH 1 INCREMENT BY 50");
-            }
-            RowCopier resync = RowCopier.builder(source.dataSource(4), target.dataSource(4))
-                    .mapping(TableMapping.builder("orders").sourceTable("orders").key("id", Long.class).column("name")
-                            .build())
-                    .build();
-            try (RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), CopyReplayHandler.of("orders", resync, flags),
-                    RetryQueueConfig.ofDefaults());
-                    ReadRouter router = ReadRouter.builder(flags, "orders").build()) {
-                queue.start();
-                DataSource app = DualWrite.dataSource(source.dataSource(4), target.dataSource(4)).migration("orders")
-                        .flags(flags).router(router).retryQueue(queue).rowCopier(resync).build();
-                flags.forceMoveTo("orders", Stage.SHIFT_READS, "test", "test");
-                long oldBlock = nextValue(engine, app);
-                insert(app, oldBlock - 49, "a");
+        withSequencedOrders(engine, (source, target, flags, app) -> {
+            long oldBlock = nextValue(engine, app);
+            insert(app, oldBlock - 49, "a");
 
-                flags.moveTo("orders", Stage.TARGET_PRIMARY, "test", "test");
-                long newBlock = nextValue(engine, app);
-                assertTrue(newBlock - 49 > oldBlock, "the block " + (newBlock - 49) + ".." + newBlock
-                        + " drawn after the move overlaps the old primary's " + (oldBlock - 49) + ".." + oldBlock);
-                insert(app, newBlock - 49, "b");
-            }
-        }
+            flags.moveTo("orders", Stage.TARGET_PRIMARY, "test", "test");
+            long newBlock = nextValue(engine, app);
+            assertTrue(newBlock - 49 > oldBlock, "the block " + (newBlock - 49) + ".." + newBlock
+                    + " drawn after the move overlaps the old primary's " + (oldBlock - 49) + ".." + oldBlock);
+            insert(app, newBlock - 49, "b");
+        });
     }
 
     /**
@@ -242,5 +204,40 @@ class SequenceHandoverTest {
     private static List<List<Object>> rows(TestDatabase db) throws SQLException {
         return RowCopierTest.rows(db, "SELECT id, name FROM item ORDER BY id").stream()
                 .map(row -> List.<Object>of(((Number) row.get(0)).longValue(), row.get(1))).toList();
+    }
+
+    /** What a test does with the fixture of {@link #withSequencedOrders}. */
+    @FunctionalInterface
+    private interface SequencedOrders {
+        void run(TestDatabase source, TestDatabase target, MigrationFlags flags, DataSource app) throws Exception;
+    }
+
+    /**
+     * Runs a test on an {@code orders} table and an {@code orders_seq} sequence (blocks of 50) on both
+     * sides, written through a wrapped DataSource in SHIFT_READS, with fast flags and a retry-queue.
+     */
+    private static void withSequencedOrders(Engine engine, SequencedOrders test) throws Exception {
+        try (TestDatabase source = TestDatabases.create(engine, "seqsrc");
+                TestDatabase target = TestDatabases.create(engine, "seqtgt");
+                MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).refreshInterval(Duration.ofMillis(50))
+                        .handoverPause(Duration.ofMillis(200)).build()) {
+            for (TestDatabase db : List.of(source, target)) {
+                db.execute("CREATE TABLE orders (id BIGINT PRIMARY KEY, name VARCHAR(40) NOT NULL)");
+                db.execute("CREATE SEQUENCE orders_seq START WITH 1 INCREMENT BY 50");
+            }
+            RowCopier resync = RowCopier.builder(source.dataSource(4), target.dataSource(4))
+                    .mapping(TableMapping.builder("orders").sourceTable("orders").key("id", Long.class).column("name")
+                            .build())
+                    .build();
+            try (RetryQueue queue = RetryQueue.create(RetryStore.inMemory(), CopyReplayHandler.of("orders", resync, flags),
+                    RetryQueueConfig.ofDefaults());
+                    ReadRouter router = ReadRouter.builder(flags, "orders").build()) {
+                queue.start();
+                DataSource app = DualWrite.dataSource(source.dataSource(4), target.dataSource(4)).migration("orders")
+                        .flags(flags).router(router).retryQueue(queue).rowCopier(resync).build();
+                flags.forceMoveTo("orders", Stage.SHIFT_READS, "test", "test");
+                test.run(source, target, flags, app);
+            }
+        }
     }
 }
