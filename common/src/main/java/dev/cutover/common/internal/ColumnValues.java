@@ -1,6 +1,7 @@
 package dev.cutover.common.internal;
 
 import dev.cutover.common.Dialect;
+import java.sql.Blob;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
@@ -35,9 +36,10 @@ import java.util.TimeZone;
  * MariaDB and MySQL timestamps are read through a proleptic UTC calendar, which has no gaps, and
  * MariaDB times as text: a MariaDB {@code TIME} is a duration that may be negative or over 24 h,
  * such values stay text. A MariaDB {@code YEAR} is read as an {@code Integer}. Binary columns are
- * read as {@code byte[]} and CLOBs as text: MariaDB's and H2's drivers return a BLOB as a
- * {@link java.sql.Blob}, which PostgreSQL's driver binds as the id of a new large object, so a
- * BYTEA column refused it. Binding uses
+ * read as {@code byte[]} when the driver hands them over as a {@link java.sql.Blob} (MariaDB's and
+ * H2's do for a BLOB), which PostgreSQL's driver would bind as the id of a new large object, so a
+ * BYTEA column refused it; other values of binary types stay as the driver gives them (H2 reports
+ * its UUID columns as BINARY and returns a {@code UUID}). CLOBs are read as text. Binding uses
  * {@code setObject}, which both drivers send as the stored fields for {@code java.time} values.
  *
  * <p>One instance per result set; not thread-safe (the calendar is reused).
@@ -133,7 +135,7 @@ public final class ColumnValues {
             case TIMESTAMP_TZ:
                 return rs.getObject(column, OffsetDateTime.class);
             case BYTES:
-                return rs.getBytes(column);
+                return bytes(rs.getObject(column));
             case CHARS:
                 return rs.getString(column);
             case YEAR:
@@ -185,6 +187,18 @@ public final class ColumnValues {
     public static void bind(PreparedStatement statement, List<Object> values) throws SQLException {
         for (int i = 0; i < values.size(); i++) {
             statement.setObject(i + 1, values.get(i));
+        }
+    }
+
+    /** A BLOB's bytes; any other value as it is. */
+    private static Object bytes(Object value) throws SQLException {
+        if (!(value instanceof Blob blob)) {
+            return value;
+        }
+        try {
+            return blob.getBytes(1, Math.toIntExact(blob.length()));
+        } finally {
+            blob.free();
         }
     }
 }
