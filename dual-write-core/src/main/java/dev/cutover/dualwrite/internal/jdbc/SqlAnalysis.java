@@ -1,6 +1,7 @@
 package dev.cutover.dualwrite.internal.jdbc;
 
 import java.util.List;
+import java.util.regex.Pattern;
 import net.sf.jsqlparser.expression.Expression;
 
 /**
@@ -30,15 +31,29 @@ import net.sf.jsqlparser.expression.Expression;
  *     null without a {@code RETURNING} clause
  * @param functions the names of the functions the statement calls (unquoted, lower case, without
  *     qualifier), which may write rows whatever the statement's kind; null when they cannot be told
+ * @param drawsSequence whether the text draws a value from a sequence (PostgreSQL's and MariaDB's
+ *     {@code nextval(...)}, the standard {@code NEXT VALUE FOR}), as ORMs do before the insert that
+ *     uses it: such a statement waits out a handover like a write
  */
 record SqlAnalysis(Kind kind, String sql, String table, List<String> tables, String refusal,
         List<String> insertColumns, List<List<Expression>> insertRows, String fromSql, String whereSql,
         List<Integer> whereParameters, List<String> setColumns, List<Equality> equalities, String fix,
-        List<String> returning, List<String> functions) {
+        List<String> returning, List<String> functions, boolean drawsSequence) {
+    private static final Pattern SEQUENCE_DRAW = Pattern.compile("\\bnextval\\s*\\(|\\bnext\\s+value\\s+for\\b",
+            Pattern.CASE_INSENSITIVE);
+
+    /** An analysis whose sequence draw is read from the text once, here, since analyses are cached per text. */
+    SqlAnalysis(Kind kind, String sql, String table, List<String> tables, String refusal,
+            List<String> insertColumns, List<List<Expression>> insertRows, String fromSql, String whereSql,
+            List<Integer> whereParameters, List<String> setColumns, List<Equality> equalities, String fix,
+            List<String> returning, List<String> functions) {
+        this(kind, sql, table, tables, refusal, insertColumns, insertRows, fromSql, whereSql, whereParameters,
+                setColumns, equalities, fix, returning, functions, SEQUENCE_DRAW.matcher(sql).find());
+    }
 
     SqlAnalysis withFunctions(List<String> names) {
         return new SqlAnalysis(kind, sql, table, tables, refusal, insertColumns, insertRows, fromSql, whereSql,
-                whereParameters, setColumns, equalities, fix, returning, names);
+                whereParameters, setColumns, equalities, fix, returning, names, drawsSequence);
     }
 
     /** The kinds of statement, by how Cutover treats them. */

@@ -14,7 +14,6 @@ import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Pattern;
 import javax.sql.rowset.CachedRowSet;
 
 /**
@@ -40,13 +39,6 @@ final class StatementHandler implements InvocationHandler {
     /** The SQL of a prepared statement; null for a plain statement. */
     private final String preparedSql;
     private final PhysicalStatements statements;
-    /**
-     * A statement that draws a value from a sequence (PostgreSQL's and MariaDB's {@code nextval(...)},
-     * the standard {@code NEXT VALUE FOR}), as ORMs run before the insert that uses it.
-     */
-    private static final Pattern SEQUENCE_DRAW = Pattern.compile("\\bnextval\\s*\\(|\\bnext\\s+value\\s+for\\b",
-            Pattern.CASE_INSENSITIVE);
-
     private final ReadPath reads;
     private final KeyedWrites writes;
     private final RefusalPolicy refusals;
@@ -203,7 +195,7 @@ final class StatementHandler implements InvocationHandler {
      */
     private Object run(Call call, String sql, Parameters bound, Object keyRequest) throws SQLException {
         SqlAnalysis analysis = context.analyzer().analyze(sql);
-        boolean releaseAfter = SEQUENCE_DRAW.matcher(sql).find() && connection.fenceSequenceDraw();
+        boolean releaseAfter = analysis.drawsSequence() && connection.fenceSequenceDraw();
         try {
             return run(call, sql, bound, keyRequest, analysis);
         } finally {
