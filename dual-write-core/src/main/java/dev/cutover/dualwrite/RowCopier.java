@@ -43,9 +43,11 @@ import org.slf4j.LoggerFactory;
  * committed row: increments, deletes and re-inserts cannot leave the two sides different, whatever
  * the interleaving of threads and instances. When the sending side has no row, there is no row to
  * lock; the copy then deletes on the receiving side and reads the sending side once more, with a
- * locking read, before committing: if a row appeared in between, the delete is rolled back and the
+ * plain read, before committing: if a row appeared in between, the delete is rolled back and the
  * copy starts again with the new row. A concurrent copy of the re-inserted row waits for that delete's row lock on
- * the receiving side, so it lands after it.
+ * the receiving side (on PostgreSQL, for the key lock every copy takes there), so it lands after it.
+ * The re-read takes no lock because that concurrent copy may hold the sending row's lock while it
+ * waits: a locking re-read would wait for it in turn, across two databases, until both budgets ran out.
  *
  * <p>Every copy runs within a budget ({@link Builder#copyBudget(Duration)}, 5 s by default): the
  * borrow of each connection (which waits on a helper thread, so that the pool's own
@@ -331,8 +333,14 @@ public final class RowCopier implements AutoCloseable {
                         receivingBorrowed.limit(budget, "the key's lock and the delete");
                         lockReceivingKeysAndExecute(receivingBorrowed, toDialect, table(mapping, to), List.of(toKey),
                                 delete, toKey, budget);
-                        sendingBorrowed.limit(budget, "the locking read");
-                        if (readLocked(sendingBorrowed, fromDialect, select, fromKey, fromColumns.size(), budget) != null) {
+                        // The re-read takes no lock: another instance's copy of a re-insert may hold this
+                        // very source row while it waits for the key lock the delete holds here, and a
+                        // locking read would wait for it in turn, across two databases whose deadlock
+                        // detectors each see half of it (both copies then hung until their budgets ran
+                        // out). A row it sees sends the copy round again without the receiving side's
+                        // locks; one committed after it has its copy wait for the delete's key lock.
+                        sendingBorrowed.limit(budget, "the re-read");
+                        if (exists(sendingBorrowed, RowSql.selectKey(table(mapping, from), fromKeys), fromKey, budget)) {
                             receiving.rollback();
                             LOG.debug("A row of {} appeared while its absence was being copied; copying again",
                                     mapping.entity());
@@ -818,6 +826,18 @@ public final class RowCopier implements AutoCloseable {
                     return null;
                 }
                 return ColumnValues.of(rs.getMetaData(), width, dialect).row(rs);
+            }
+        }
+    }
+
+    /** Reads whether the key's row exists, without a lock; see the absent case of the copy. */
+    private boolean exists(Borrowed connection, String select, List<Object> keyValues, CopyBudget budget)
+            throws SQLException {
+        try (PreparedStatement statement = connection.connection.prepareStatement(select)) {
+            statement.setQueryTimeout(connection.queryTimeoutSeconds(budget, timeoutSeconds));
+            bind(statement, keyValues);
+            try (ResultSet rs = statement.executeQuery()) {
+                return rs.next();
             }
         }
     }

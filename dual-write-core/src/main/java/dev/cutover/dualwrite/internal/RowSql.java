@@ -26,6 +26,18 @@ public final class RowSql {
     }
 
     /**
+     * A plain read of one row's key, taking no lock: whether the row exists, as committed when the
+     * statement starts (in {@code READ COMMITTED}, or at a transaction's first plain read).
+     *
+     * @param table the table
+     * @param keyColumns the key columns, bound in this order
+     * @return {@code SELECT <k1>, ... FROM <table> WHERE <k1> = ? AND ...}
+     */
+    public static String selectKey(String table, List<String> keyColumns) {
+        return "SELECT " + String.join(", ", keyColumns) + " FROM " + table + " WHERE " + keyPredicate(keyColumns);
+    }
+
+    /**
      * A read of several rows by key that locks the rows it returns and skips those another
      * transaction has locked, in key order (so that two such reads lock shared rows in one order).
      * PostgreSQL, MariaDB 10.6+ and MySQL 8+.
