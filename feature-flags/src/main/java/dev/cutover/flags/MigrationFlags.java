@@ -161,6 +161,7 @@ public final class MigrationFlags implements AutoCloseable {
                 this::refresh, this::state);
         this.loader = new BoundedLoader(builder.loadTimeout, builder.startTimeout, "cutover-flags-load");
         this.declared.addAll(builder.declared);
+        builder.declared.forEach(gate::follow);
         refresh();
         if (outageSince != null && !builder.startDuringStoreOutage) {
             loader.close();
@@ -446,6 +447,7 @@ public final class MigrationFlags implements AutoCloseable {
      */
     public void declare(String migration) {
         declared.add(Names.checkMigrationName(migration));
+        gate.follow(migration);
     }
 
     /**

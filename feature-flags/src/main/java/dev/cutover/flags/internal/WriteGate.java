@@ -121,6 +121,18 @@ public final class WriteGate {
     }
 
     /**
+     * Follows a migration from the next load on, also while the store does not hold it (it is then
+     * {@code SOURCE_ONLY}): a wrapper that takes no permit before dual writes (the DataSource style
+     * in single-side stages) would otherwise first see the migration past {@code SOURCE_ONLY} and
+     * pause its writes as after a primary move, although its loads showed the source primary all along.
+     *
+     * @param migration a migration this process writes
+     */
+    public void follow(String migration) {
+        handovers.computeIfAbsent(migration, m -> new Handover());
+    }
+
+    /**
      * Records an own flip (under the snapshot lock): its compare-and-set proves the store held
      * {@code before} until the flip committed, and {@code after} from then on.
      */
