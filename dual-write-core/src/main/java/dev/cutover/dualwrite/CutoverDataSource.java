@@ -574,10 +574,10 @@ public final class CutoverDataSource implements DataSource {
         private static void checkSameNames(RowCopier resync, List<String> problems) {
             for (String entity : resync.entities()) {
                 TableMapping mapping = resync.mapping(entity);
-                if (!mapping.sourceTable().equalsIgnoreCase(mapping.targetTable())
-                        || !lower(mapping.columnNames(Side.SOURCE)).equals(lower(mapping.columnNames(Side.TARGET)))) {
+                List<String> renamed = renamed(mapping);
+                if (!renamed.isEmpty()) {
                     problems.add("mapping " + entity + " names its table or columns differently on the target ("
-                            + mapping.sourceTable() + " -> " + mapping.targetTable() + "); CutoverDataSource runs the"
+                            + String.join(", ", renamed) + "); CutoverDataSource runs the"
                             + " application's SQL as written on whichever side is primary and routes reads to either,"
                             + " so both sides need the same names: give the target the source's names (or views of"
                             + " them), or wrap the DAOs with DualWrite.repository(...) instead");
@@ -585,8 +585,28 @@ public final class CutoverDataSource implements DataSource {
             }
         }
 
-        private static List<String> lower(List<String> names) {
-            return names.stream().map(n -> n.toLowerCase(java.util.Locale.ROOT)).toList();
+        /**
+         * The names that differ between the sides, as {@code source -> target}: the table, then each
+         * renamed column (column groups of different sizes as whole lists), so that the refusal says
+         * which name to change.
+         */
+        private static List<String> renamed(TableMapping mapping) {
+            List<String> renamed = new java.util.ArrayList<>();
+            if (!mapping.sourceTable().equalsIgnoreCase(mapping.targetTable())) {
+                renamed.add("table " + mapping.sourceTable() + " -> " + mapping.targetTable());
+            }
+            List<String> source = mapping.columnNames(Side.SOURCE);
+            List<String> target = mapping.columnNames(Side.TARGET);
+            if (source.size() != target.size()) {
+                renamed.add("columns " + source + " -> " + target);
+            } else {
+                for (int i = 0; i < source.size(); i++) {
+                    if (!source.get(i).equalsIgnoreCase(target.get(i))) {
+                        renamed.add("column " + source.get(i) + " -> " + target.get(i));
+                    }
+                }
+            }
+            return renamed;
         }
 
         private void checkOutboxInSource(List<String> problems) {
