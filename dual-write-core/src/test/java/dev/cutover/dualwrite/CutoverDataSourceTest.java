@@ -241,6 +241,11 @@ class CutoverDataSourceTest {
                     assertThrows(SQLFeatureNotSupportedException.class, keyChange::executeUpdate);
                 }
                 assertThrows(SQLFeatureNotSupportedException.class, () -> c.prepareCall("{call anything()}"));
+                // A table outside the migration: Spring Boot users declare it by property, not by the builder call.
+                SQLFeatureNotSupportedException unmapped = assertThrows(SQLFeatureNotSupportedException.class,
+                        () -> statement.executeUpdate("INSERT INTO notes (id) VALUES (1)"));
+                assertTrue(unmapped.getMessage().contains("passThrough(\"notes\")")
+                        && unmapped.getMessage().contains("cutover.data-source.pass-through=notes"), unmapped.getMessage());
                 // A pass-through table is written on the primary only.
                 assertEquals(1, statement.executeUpdate("INSERT INTO audit (msg) VALUES ('hello')"));
             }
