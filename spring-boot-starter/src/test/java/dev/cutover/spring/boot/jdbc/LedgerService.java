@@ -107,6 +107,19 @@ public class LedgerService {
                 accounts.stream().map(id -> new Object[] {amount, id}).toList());
     }
 
+    /**
+     * Reads an account's balance in a read-only transaction and records that it was looked at in the
+     * audit log, in a read-write transaction of its own (REQUIRES_NEW), as request-logging code does.
+     *
+     * @param eventId receives the audit event's id as soon as its own transaction committed
+     */
+    @Transactional(readOnly = true)
+    public Long lookAudited(long account, AtomicLong eventId) {
+        List<Long> balance = jdbc.queryForList("SELECT balance FROM accounts WHERE id = ?", Long.class, account);
+        eventId.set(audit.record(account, 0, "looked"));
+        return balance.isEmpty() ? null : balance.get(0);
+    }
+
     /** Balances of the given accounts, read in a read-only transaction (missing accounts left out). */
     @Transactional(readOnly = true)
     public Map<Long, Long> balances(List<Long> accounts) {

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cutover.Cutover;
 import dev.cutover.Migration;
+import dev.cutover.dualwrite.BackfillProgress;
 import dev.cutover.flags.Stage;
+import dev.cutover.spring.boot.CutoverBackfills;
+import dev.cutover.spring.boot.actuate.CutoverEndpoint;
 import dev.cutover.spring.boot.jdbc.LedgerService.ChangedMind;
 import dev.cutover.testsupport.AcknowledgedWriteOracle;
 import dev.cutover.testsupport.AcknowledgedWriteOracle.Effect;
@@ -39,6 +42,7 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.actuate.endpoint.SecurityContext;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.BatchPreparedStatementSetter;
@@ -68,6 +72,7 @@ class NewUserJdbcTemplateTest {
     private static final long[] HOT = {1, 2, 3, 4};
     private static final String[] OWNERS = {"seed", "w0", "w1", "r0", "r1", "u0", "u1"};
     private static final Duration HOLD = Duration.ofMillis(1500);
+    private static final Duration HANDOVER_PAUSE = Duration.ofMillis(1500);
 
     @Test
     void postgresToPostgres() throws Exception {
@@ -90,7 +95,10 @@ class NewUserJdbcTemplateTest {
             source.execute(split(script("dev/cutover/verifier/" + dialect + ".sql")));
             try (ConfigurableApplicationContext context = new SpringApplicationBuilder(LedgerApp.class)
                     .web(WebApplicationType.NONE)
-                    .properties("cutover.source.url=" + source.jdbcUrl(), "cutover.target.url=" + target.jdbcUrl())
+                    .properties("cutover.source.url=" + source.jdbcUrl(), "cutover.target.url=" + target.jdbcUrl(),
+                            // The operator's endpoint, as README's "Endpoint" exposes it (flips need write access).
+                            "management.endpoints.web.exposure.include=cutover",
+                            "management.endpoint.cutover.access=unrestricted")
                     .run()) {
                 new Scenario(context, source, target).run();
             }
@@ -135,7 +143,15 @@ class NewUserJdbcTemplateTest {
         private final ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
         private final AtomicLong unknownEvents = new AtomicLong();
         private final AtomicLong refusedUpserts = new AtomicLong();
+        private final AtomicLong notes = new AtomicLong();
+        private final AtomicLong callsSinceFlip = new AtomicLong();
+        private final Set<Long> acknowledgedNotes = ConcurrentHashMap.newKeySet();
+        private final AtomicLong refusedNotes = new AtomicLong();
+        private final java.util.concurrent.atomic.AtomicReference<String> starterHintMissing =
+                new java.util.concurrent.atomic.AtomicReference<>();
         private volatile Stage stage = Stage.SOURCE_ONLY;
+        private final CutoverEndpoint endpoint;
+        private final CutoverBackfills backfills;
 
         Scenario(ConfigurableApplicationContext context, TestDatabase source, TestDatabase target) {
             this.jdbc = context.getBean(JdbcTemplate.class);
@@ -144,6 +160,8 @@ class NewUserJdbcTemplateTest {
             this.transactions = context.getBean(TransactionTemplate.class);
             this.eventInsert = new SimpleJdbcInsert(jdbc).withTableName("events").usingGeneratedKeyColumns("id");
             this.migration = context.getBean(Cutover.class).migration(LedgerApp.MIGRATION);
+            this.endpoint = context.getBean(CutoverEndpoint.class);
+            this.backfills = context.getBean(CutoverBackfills.class);
             this.source = source;
             this.target = target;
         }
@@ -160,16 +178,34 @@ class NewUserJdbcTemplateTest {
                 thread.start();
             }
             Thread.sleep(HOLD.toMillis());
-            flip(Stage.DUAL_WRITE, null);
-            step("backfill", () -> migration.backfill().build().run());
+            // The operator's way (README, "Endpoint"): dual writes on and the history copied in one request.
+            step("POST /actuator/cutover/ledger {stage: DUAL_WRITE, backfill: start}", () -> {
+                endpoint.update(LedgerApp.MIGRATION, "DUAL_WRITE", null, null, "start", "operator", "start mirroring",
+                        SecurityContext.NONE);
+                stage = Stage.DUAL_WRITE;
+            });
+            step("backfill", () -> {
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                CutoverBackfills.Status status = backfills.status(LedgerApp.MIGRATION).orElseThrow();
+                while (!status.progress().phase().equals(BackfillProgress.Phase.FINISHED)) {
+                    if (status.failure() != null || System.nanoTime() > deadline) {
+                        throw new IllegalStateException("backfill did not finish: " + status);
+                    }
+                    sleep(50);
+                    status = backfills.status(LedgerApp.MIGRATION).orElseThrow();
+                }
+            });
             Thread.sleep(HOLD.toMillis());
             flip(Stage.SHIFT_READS, 50.0);
             Thread.sleep(HOLD.toMillis());
+            // Writes pause for the handover (handoverPause, 1.5 s at the defaults) after each move of the primary:
+            // hold long enough past it for the writers to write the new primary.
             flip(Stage.TARGET_PRIMARY, 100.0);
-            Thread.sleep(HOLD.toMillis());
+            Thread.sleep(HOLD.plus(HANDOVER_PAUSE).toMillis());
             flip(Stage.DUAL_WRITE, null);
-            Thread.sleep(HOLD.toMillis());
+            Thread.sleep(HOLD.plus(HANDOVER_PAUSE).toMillis());
             stop.set(true);
+            LOG.info("{} calls started in {}", callsSinceFlip.getAndSet(0), stage);
             for (Thread thread : threads) {
                 thread.join(Duration.ofSeconds(30).toMillis());
                 if (thread.isAlive()) {
@@ -203,6 +239,21 @@ class NewUserJdbcTemplateTest {
                             + targetRows);
                 }
             }
+            Set<Long> noteIds = new java.util.TreeSet<>();
+            try (Connection c = source.connect(); Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT id FROM notes")) {
+                while (rs.next()) {
+                    noteIds.add(rs.getLong(1));
+                }
+            }
+            if (!noteIds.equals(new java.util.TreeSet<>(acknowledgedNotes))) {
+                problems.add("notes on the source " + noteIds + " are not the acknowledged inserts "
+                        + new java.util.TreeSet<>(acknowledgedNotes) + " (" + refusedNotes.get() + " refused)");
+            }
+            if (starterHintMissing.get() != null) {
+                problems.add("a starter user is told to call passThrough(...), but has only properties"
+                        + " (cutover.data-source.pass-through): " + starterHintMissing.get());
+            }
             sourceRows.keySet().retainAll(known);
             targetRows.keySet().retainAll(known);
             List<String> violations = oracle.violations(sourceRows, targetRows);
@@ -216,6 +267,7 @@ class NewUserJdbcTemplateTest {
         }
 
         private void flip(Stage next, Double targetReadPercent) {
+            LOG.info("{} calls started in {}", callsSinceFlip.getAndSet(0), stage);
             step("moveTo " + next, () -> {
                 migration.moveTo(next, "new-user", "probe");
                 stage = next;
@@ -271,7 +323,7 @@ class NewUserJdbcTemplateTest {
             }
 
             private void once() {
-                int op = random.nextInt(130);
+                int op = random.nextInt(140);
                 long id = hot();
                 long amount = 1 + random.nextInt(9);
                 if (op < 12) {
@@ -447,6 +499,19 @@ class NewUserJdbcTemplateTest {
                                 }
                             }, keys).length);
                     events(keys, id, amounts, "batchkeys");
+                } else if (op < 133) {
+                    AtomicLong eventId = new AtomicLong(-1);
+                    try {
+                        call("@Transactional(readOnly) + REQUIRES_NEW write", () -> ledger.lookAudited(id, eventId));
+                    } finally {
+                        if (eventId.get() >= 0) {
+                            event(eventId.get(), id, 0, "looked");
+                        } else {
+                            unknownEvents.incrementAndGet();
+                        }
+                    }
+                } else if (op < 136) {
+                    note();
                 } else {
                     long below = 100 + random.nextInt(60);
                     oracle.call("a:" + id, "delete if below " + below,
@@ -467,6 +532,31 @@ class NewUserJdbcTemplateTest {
                 for (int i = 0; i < list.size(); i++) {
                     Object key = list.get(i).size() == 1 ? list.get(i).values().iterator().next() : list.get(i).get("id");
                     event(((Number) key).longValue(), account, amounts.get(i), kind);
+                }
+            }
+
+            /**
+             * A write of a table the migration does not map (the application has more tables than it migrates):
+             * fine while nothing writes both sides, refused from DUAL_WRITE on, before it runs.
+             */
+            private void note() {
+                long id = notes.incrementAndGet();
+                Stage before = stage;
+                count("unmapped table insert");
+                try {
+                    jdbc.update("INSERT INTO notes (id, body) VALUES (?, ?)", id, "note " + id);
+                    acknowledgedNotes.add(id);
+                } catch (RuntimeException e) {
+                    String message = messages(e);
+                    if (refusedNotes.incrementAndGet() == 1) {
+                        LOG.info("unmapped table refused in {}: {}", before, message);
+                    }
+                    if (!message.contains("passThrough") && !message.contains("pass-through")) {
+                        problems.add("unmapped table refusal names no fix: " + message);
+                    }
+                    if (!message.contains("cutover.data-source.pass-through")) {
+                        starterHintMissing.set(message);
+                    }
                 }
             }
 
@@ -491,7 +581,7 @@ class NewUserJdbcTemplateTest {
                         if (refusedUpserts.incrementAndGet() == 1) {
                             LOG.info("upsert refused in {}: {}", before, message);
                         }
-                        if (before == Stage.SOURCE_ONLY && stage == Stage.SOURCE_ONLY) {
+                        if (message.contains("in stage SOURCE_ONLY")) {
                             problems.add("upsert refused in SOURCE_ONLY: " + message);
                         }
                         if (!message.contains("INSERT it or UPDATE it by key")) {
@@ -534,6 +624,7 @@ class NewUserJdbcTemplateTest {
 
         private void count(String what) {
             calls.computeIfAbsent(what, k -> new AtomicLong()).incrementAndGet();
+            callsSinceFlip.incrementAndGet();
         }
 
         private void failed(String what, RuntimeException e) {
@@ -563,6 +654,15 @@ class NewUserJdbcTemplateTest {
         boolean lostSavepoint = state.equals("42000") && messages(e).contains("SAVEPOINT")
                 && messages(e).contains("does not exist");
         return state.startsWith("23") || state.equals("40001") || state.equals("40P01") || lostSavepoint;
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     private static String sqlState(Throwable e) {
@@ -626,30 +726,32 @@ class NewUserJdbcTemplateTest {
     }
 
     /** The application's schema, written by its team; no foreign key between the mapped tables (README). */
-    private static String schema(Engine engine) {
+    static String schema(Engine engine) {
         if (engine == Engine.MARIADB) {
             return """
                     CREATE TABLE accounts (id BIGINT PRIMARY KEY, owner VARCHAR(40) NOT NULL, balance BIGINT NOT NULL);
                     CREATE TABLE events (id BIGINT AUTO_INCREMENT PRIMARY KEY, account_id BIGINT NOT NULL,
                         amount BIGINT NOT NULL, kind VARCHAR(20) NOT NULL);
+                    CREATE TABLE notes (id BIGINT PRIMARY KEY, body VARCHAR(100) NOT NULL);
                     """;
         }
         return """
                 CREATE TABLE accounts (id BIGINT PRIMARY KEY, owner VARCHAR(40) NOT NULL, balance BIGINT NOT NULL);
                 CREATE TABLE events (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, account_id BIGINT NOT NULL,
                     amount BIGINT NOT NULL, kind VARCHAR(20) NOT NULL);
+                CREATE TABLE notes (id BIGINT PRIMARY KEY, body VARCHAR(100) NOT NULL);
                 """;
     }
 
     /** One of Cutover's table scripts from its jar, with the default prefix filled in. */
-    private static String script(String resource) throws IOException {
+    static String script(String resource) throws IOException {
         try (InputStream in = NewUserJdbcTemplateTest.class.getClassLoader().getResourceAsStream(resource)) {
             assertThat(in).as(resource).isNotNull();
             return new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("${prefix}", "cutover_");
         }
     }
 
-    private static String[] split(String sql) {
+    static String[] split(String sql) {
         String withoutComments = sql.lines().filter(l -> !l.strip().startsWith("--"))
                 .reduce("", (a, b) -> a + b + "\n");
         return Arrays.stream(withoutComments.split(";\\s*\n")).map(String::strip).filter(s -> !s.isEmpty())
