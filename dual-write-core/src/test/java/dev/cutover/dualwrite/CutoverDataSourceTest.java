@@ -136,6 +136,9 @@ class CutoverDataSourceTest {
                         // MariaDB's driver returns only the first key of a multi-row insert: refused, nothing written.
                         SQLException e = assertThrows(SQLException.class, () -> statement.executeUpdate(twoRows));
                         assertTrue(e.getMessage().contains("could not read the generated key"), e.getMessage());
+                        // The key is generated already: the fix must be one the developer can take.
+                        assertTrue(e.getMessage().contains("insert one row per statement"), e.getMessage());
+                        assertFalse(e.getMessage().contains("make it the table's generated"), e.getMessage());
                         statement.executeUpdate("INSERT INTO orders (item, qty) VALUES ('fig', 1)");
                         statement.executeUpdate("INSERT INTO orders (item, qty) VALUES ('kiwi', 2)");
                     } else {
@@ -238,6 +241,11 @@ class CutoverDataSourceTest {
                     assertThrows(SQLFeatureNotSupportedException.class, keyChange::executeUpdate);
                 }
                 assertThrows(SQLFeatureNotSupportedException.class, () -> c.prepareCall("{call anything()}"));
+                // A table outside the migration: Spring Boot users declare it by property, not by the builder call.
+                SQLFeatureNotSupportedException unmapped = assertThrows(SQLFeatureNotSupportedException.class,
+                        () -> statement.executeUpdate("INSERT INTO notes (id) VALUES (1)"));
+                assertTrue(unmapped.getMessage().contains("passThrough(\"notes\")")
+                        && unmapped.getMessage().contains("cutover.data-source.pass-through=notes"), unmapped.getMessage());
                 // A pass-through table is written on the primary only.
                 assertEquals(1, statement.executeUpdate("INSERT INTO audit (msg) VALUES ('hello')"));
             }

@@ -323,7 +323,8 @@ public final class AcknowledgedWriteOracle<K, S> {
         Timeline timeline = new Timeline(List.copyOf(writes));
         List<String> violations = new ArrayList<>();
         for (K key : keys) {
-            List<Write> keyWrites = byKey.getOrDefault(key, List.of());
+            // A row no recorded write touched (an invented row) has no writes: a fresh list, sorted like the others.
+            List<Write> keyWrites = byKey.getOrDefault(key, new ArrayList<>());
             keyWrites.sort(Comparator.comparingLong(w -> w.started));
             S sourceState = source.getOrDefault(key, absent);
             S targetState = target.getOrDefault(key, absent);

@@ -65,6 +65,16 @@ class AcknowledgedWriteOracleTest {
     }
 
     @Test
+    void aRowNoWriteTouched_isReportedAsAViolation_notAnUnsupportedOperation() {
+        oracle.begin(1L, "insert", insert()).acknowledged();
+
+        AssertionError error = assertThrows(AssertionError.class,
+                () -> oracle.check(Map.of(1L, Row.of(0), 2L, Row.of(9)), Map.of(1L, Row.of(0))));
+
+        assertTrue(error.getMessage().contains("key 2"), error.getMessage());
+    }
+
+    @Test
     void sidesThatDiffer_fail_evenWhenEachIsAPossibleOutcome() {
         oracle.begin(1L, "insert", insert()).acknowledged();
         oracle.begin(1L, "deposit +5", deposit(5)).failed(new RuntimeException("commit lost"));

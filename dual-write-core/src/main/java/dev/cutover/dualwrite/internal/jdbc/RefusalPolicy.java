@@ -60,8 +60,8 @@ final class RefusalPolicy {
         if (analysis.kind() == Kind.OTHER) {
             String fix = analysis.fix() == null ? "run it in a single-side stage" : analysis.fix();
             if (mapping == null && analysis.table() != null && context.mapping(analysis.table(), primary) == null) {
-                fix += ", or, if table " + analysis.table() + " is not migrated, declare it passThrough(\""
-                        + analysis.table() + "\") to write it on the primary only";
+                fix += ", or, if table " + analysis.table() + " is not migrated, declare it "
+                        + passThrough(analysis.table()) + " to write it on the primary only";
             }
             throw refused(stage, analysis.sql(), analysis.refusal(), fix);
         }
@@ -75,13 +75,13 @@ final class RefusalPolicy {
                         + " catalog (" + connection.currentNamespace() + "), so it is a different table, whose rows"
                         + " would never reach the " + primary.other().name().toLowerCase(Locale.ROOT),
                         "if you meant the mapped table, name it without the qualifier or with the current one; if it is"
-                                + " a different table, add a TableMapping for it, or declare it passThrough(\"" + table
-                                + "\") to write it on the primary only");
+                                + " a different table, add a TableMapping for it, or declare it " + passThrough(table)
+                                + " to write it on the primary only");
             }
             throw refused(stage, analysis.sql(), "table " + table + " is not mapped by the RowCopier, so its"
                     + " rows would never reach the " + primary.other().name().toLowerCase(Locale.ROOT),
-                    "add a TableMapping for it, or, if it is not migrated, declare it passThrough(\"" + table + "\") to"
-                            + " write it on the primary only");
+                    "add a TableMapping for it, or, if it is not migrated, declare it " + passThrough(table)
+                            + " to write it on the primary only");
         }
         if (analysis.refusal() != null) {
             throw refused(stage, analysis.sql(), analysis.refusal(), analysis.fix() == null
@@ -110,6 +110,15 @@ final class RefusalPolicy {
             }
         }
         return mapping;
+    }
+
+    /**
+     * How to declare a pass-through table, in the builder's terms and in the Spring Boot starter's,
+     * whose users configure the wrapper by properties and never see its builder.
+     */
+    private static String passThrough(String table) {
+        return "passThrough(\"" + table + "\") (with the Spring Boot starter: cutover.data-source.pass-through="
+                + table + ")";
     }
 
     /**

@@ -227,11 +227,19 @@ final class StatementKeys {
         }
         keysRead.beforeFirst();
         if (r != rows.size() || needsGenerated(rows)) {
+            // Keys for some rows but not all: the key is generated, the driver just hands out fewer keys than
+            // rows (MariaDB Connector/J gives only the first of a multi-row INSERT), so "make it the generated
+            // key" would send the developer the wrong way.
+            String fix = r > 0 && r < rows.size()
+                    ? "insert one row per statement (a JDBC batch, e.g. JdbcTemplate.batchUpdate, returns every"
+                            + " row's key), add RETURNING with the key column and read the keys from its rows, or"
+                            + " insert the key's values explicitly"
+                    : "insert the key's value explicitly, or make it the table's generated (identity, serial,"
+                            + " auto-increment) key";
             throw new KeysUnknownException("Cutover could not read the generated key " + mapping.keyColumnNames(primary)
                     + " of " + rows.size() + " inserted row(s) of " + mapping.entity() + " (the driver returned " + r
                     + " row(s) of " + keysRead.getMetaData().getColumnCount() + " column(s)), so the rows cannot be"
-                    + " mirrored and nothing was written. Fix: insert the key's value explicitly, or make it the"
-                    + " table's generated (identity, serial, auto-increment) key");
+                    + " mirrored and nothing was written. Fix: " + fix);
         }
     }
 }
