@@ -117,6 +117,9 @@ public final class Cutover implements AutoCloseable {
         this.verifierConfig = builder.verifierConfig;
         this.backfillConfig = builder.backfillConfig;
         this.workersWanted = builder.startQueueWorkers;
+        // The row copiers' settings are applied at each migration(...); checking them here refuses a bad
+        // one at build(), as every other setting is, before any table is created.
+        builder.rowCopierCustomizer.accept(RowCopier.builder(source, target));
         DataSource state = builder.stateDataSource == null ? source : builder.stateDataSource;
         this.stateDataSource = state;
         this.tablePrefix = builder.tablePrefix;
@@ -124,6 +127,14 @@ public final class Cutover implements AutoCloseable {
         JdbcFlagStore flagStore = JdbcFlagStore.create(state,
                 JdbcFlagStoreConfig.custom().tablePrefix(builder.tablePrefix).build());
         JdbcRetryStore jdbcRetryStore = RetryStore.jdbc(state, builder.tablePrefix);
+        // The queue's and the flags' settings are checked before the tables are created, so that a
+        // refused setting leaves the database as it was, and before the flags start their refresh
+        // thread, which a refused setting would otherwise leave running.
+        RetryQueueConfig.Builder queueBuilder = RetryQueueConfig.custom().logValues(logValues);
+        builder.queueCustomizer.accept(queueBuilder);
+        this.queueConfig = queueBuilder.build();
+        MigrationFlags.Builder flagsBuilder = MigrationFlags.builder(flagStore);
+        builder.flagsCustomizer.accept(flagsBuilder);
         if (builder.createTables) {
             try {
                 flagStore.createTables();
@@ -137,13 +148,6 @@ public final class Cutover implements AutoCloseable {
             }
         }
         this.retryStore = jdbcRetryStore;
-        // The queue's settings are checked before the flags start their refresh thread, which a
-        // refused setting would otherwise leave running.
-        RetryQueueConfig.Builder queueBuilder = RetryQueueConfig.custom().logValues(logValues);
-        builder.queueCustomizer.accept(queueBuilder);
-        this.queueConfig = queueBuilder.build();
-        MigrationFlags.Builder flagsBuilder = MigrationFlags.builder(flagStore);
-        builder.flagsCustomizer.accept(flagsBuilder);
         this.flags = flagsBuilder.build();
         this.registered = new RegisteredMigrations(flags);
         if (meterRegistry != null) {
@@ -429,7 +433,9 @@ public final class Cutover implements AutoCloseable {
 
     private void checkOpen() {
         if (closed) {
-            throw new IllegalStateException("This Cutover runtime is closed");
+            throw new IllegalStateException("This Cutover runtime is closed, and so are its migrations and wrappers:"
+                    + " use them before cutover.close(), or build a new runtime with Cutover.builder(source, target)"
+                    + " and register the migration there");
         }
     }
 

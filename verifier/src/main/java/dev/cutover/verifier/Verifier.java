@@ -1,6 +1,7 @@
 package dev.cutover.verifier;
 
 import dev.cutover.common.CutoverConfigurationException;
+import dev.cutover.common.CutoverException;
 import dev.cutover.common.Dialect;
 import dev.cutover.common.internal.Names;
 import dev.cutover.common.internal.NetworkTimeouts;
@@ -252,8 +253,8 @@ public final class Verifier {
     }
 
     private List<TableRun.Plan> plan() throws SQLException {
-        Dialect sourceDialect = Dialect.detect(source);
-        Dialect targetDialect = Dialect.detect(target);
+        Dialect sourceDialect = detect(source, "source");
+        Dialect targetDialect = detect(target, "target");
         List<String> problems = new ArrayList<>();
         List<TableRun.Plan> plans = new ArrayList<>();
         try (Connection sourceConnection = connect(source); Connection targetConnection = connect(target)) {
@@ -291,6 +292,20 @@ public final class Verifier {
             throw new VerificationSetupException(problems);
         }
         return plans;
+    }
+
+    /** Names the side that cannot be reached: the driver's message names a host, not which database it is. */
+    private static Dialect detect(DataSource dataSource, String side) {
+        try {
+            return Dialect.detect(dataSource);
+        } catch (CutoverException e) {
+            if (!(e.getCause() instanceof SQLException)) {
+                throw e;
+            }
+            throw new VerifierException("The " + side + " database cannot be reached: " + e.getMessage()
+                    + "; nothing was compared or written: check its connection settings and that it is up, then try again",
+                    null, e.getCause());
+        }
     }
 
     private static ComparisonMethod method(TableMapping mapping, Dialect sourceDialect, Dialect targetDialect,
