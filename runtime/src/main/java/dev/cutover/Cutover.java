@@ -4,6 +4,7 @@ import dev.cutover.common.Beta;
 import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.CutoverException;
 import dev.cutover.common.internal.Checks;
+import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.common.internal.Names;
 import dev.cutover.common.internal.TablePrefix;
 import dev.cutover.dualwrite.BackfillConfig;
@@ -27,6 +28,9 @@ import dev.cutover.queue.RetryStore;
 import dev.cutover.router.ReadRouterConfig;
 import dev.cutover.verifier.VerifierConfig;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -146,12 +150,44 @@ public final class Cutover implements AutoCloseable {
                         + " dev/cutover/queue/internal/<dialect>.sql, ${prefix} = '" + builder.tablePrefix
                         + "') and build with createTables(false)", e);
             }
+        } else {
+            requireTables(state, builder.tablePrefix);
         }
         this.retryStore = jdbcRetryStore;
         this.flags = flagsBuilder.build();
         this.registered = new RegisteredMigrations(flags);
         if (meterRegistry != null) {
             MeterBinding.bindFlags(flags, meterRegistry);
+        }
+    }
+
+    /**
+     * With {@code createTables(false)}, a missing table would otherwise show as a flag store that
+     * "cannot be read within the start timeout", which reads as an outage. An unreachable database is
+     * left to that message; a reachable one without the tables is refused here, naming them.
+     */
+    private static void requireTables(DataSource state, String prefix) {
+        List<String> missing = new ArrayList<>();
+        try (Connection connection = NetworkTimeouts.connect(state, NetworkTimeouts.DEFAULT_MILLIS)) {
+            for (String table : List.of(prefix + "flag_state", prefix + "flag_audit", prefix + "retry_entry")) {
+                try (Statement statement = connection.createStatement()) {
+                    statement.executeQuery("SELECT 1 FROM " + table + " WHERE 1 = 0").close();
+                } catch (SQLException e) {
+                    missing.add(table);
+                    if (!connection.getAutoCommit()) {
+                        connection.rollback();
+                    }
+                }
+            }
+        } catch (SQLException unreachable) {
+            return;
+        }
+        if (!missing.isEmpty()) {
+            throw new CutoverConfigurationException("createTables(false) was set, but the runtime's tables " + missing
+                    + " cannot be read in its state database. Fix: create them once with the scripts in the"
+                    + " cutover-feature-flags and cutover-retry-queue jars (dev/cutover/flags/<dialect>.sql,"
+                    + " dev/cutover/queue/internal/<dialect>.sql, ${prefix} = '" + prefix + "'), or leave createTables"
+                    + " at its default (true) to let the runtime create them");
         }
     }
 

@@ -109,6 +109,14 @@ class NewUserMistakesTest {
         assertRefused(CutoverConfigurationException.class, () -> Cutover.builder(source, source),
                 "source and target are the same DataSource", "pass the old database as the source");
         assertEquals("null source", assertThrows(NullPointerException.class, () -> Cutover.builder(null, target)).getMessage());
+        // Was a FlagStoreException saying the store "cannot be read within the start timeout", as if it were down,
+        // and advising startDuringStoreOutage(true).
+        String missing = assertRefused(CutoverConfigurationException.class,
+                () -> Cutover.builder(source, target).createTables(false).build().close(),
+                "createTables(false) was set, but the runtime's tables [cutover_flag_state, cutover_flag_audit,"
+                        + " cutover_retry_entry] cannot be read in its state database",
+                "create them once with the scripts", "or leave createTables at its default (true)");
+        assertTrue(!missing.contains("startDuringStoreOutage"), missing);
         assertEquals(before, rows(), "a refused build created or wrote a table");
     }
 
@@ -158,8 +166,13 @@ class NewUserMistakesTest {
                     "change one type, or map the column with a conversion");
             sql(target, "DROP TABLE users");
             sql(target, "CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT)");
-            assertRefused(StageTransitionException.class, () -> migration.moveTo(Stage.SHIFT_READS, "alice", "skip"),
-                    "DUAL_WRITE");
+            // Skipping DUAL_WRITE was answered "or force the jump if that is intended": a newcomer who forces it has a
+            // target without the source's rows.
+            for (Stage tooFar : new Stage[] {Stage.SHIFT_READS, Stage.TARGET_ONLY}) {
+                String skip = assertRefused(StageTransitionException.class, () -> migration.moveTo(tooFar, "alice", "skip"),
+                        "it skips DUAL_WRITE. Move to DUAL_WRITE first", "walk the stages one at a time");
+                assertTrue(!skip.contains("force the jump"), skip);
+            }
             assertRefused(BackfillException.class, () -> migration.backfill().build().run(),
                     "is in stage SOURCE_ONLY", "Move it to DUAL_WRITE first");
             // The set-up check may create the verifier's (empty) checkpoint table; no row may appear.
@@ -219,11 +232,12 @@ class NewUserMistakesTest {
         }
     }
 
-    private static <T extends Throwable> void assertRefused(Class<T> type, Executable call, String... fragments) {
+    private static <T extends Throwable> String assertRefused(Class<T> type, Executable call, String... fragments) {
         T refusal = assertThrows(type, call);
         for (String fragment : fragments) {
             assertTrue(refusal.getMessage().contains(fragment), () -> "expected '" + fragment + "' in: " + refusal.getMessage());
         }
+        return refusal.getMessage();
     }
 
     /** Every table's row count on both sides, so that a refusal can be shown to have written nothing. */
