@@ -166,6 +166,13 @@ class NewUserMistakesTest {
                     "change one type, or map the column with a conversion");
             sql(target, "DROP TABLE users");
             sql(target, "CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT)");
+            // A String key on a bigint column passed the set-up check; then every copy failed on PostgreSQL
+            // ("operator does not exist: bigint = character varying") into the retry-queue, to fail there again.
+            Migration stringKey = cutover.migration("users-by-text",
+                    TableMapping.builder("users").key("id", String.class).columns("email").build());
+            assertRefused(StageTransitionException.class, () -> stringKey.moveTo(Stage.DUAL_WRITE, "alice", "start"),
+                    "key users.id of users is int8 but the mapping declares its values String",
+                    "declare key(\"id\", Long.class (or Integer.class))", "Nothing was moved");
             // Skipping DUAL_WRITE was answered "or force the jump if that is intended": a newcomer who forces it has a
             // target without the source's rows.
             for (Stage tooFar : new Stage[] {Stage.SHIFT_READS, Stage.TARGET_ONLY}) {

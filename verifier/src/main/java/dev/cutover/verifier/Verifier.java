@@ -8,6 +8,7 @@ import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.dualwrite.CopyReplayHandler;
 import dev.cutover.dualwrite.TableMapping;
+import dev.cutover.dualwrite.internal.Column;
 import dev.cutover.dualwrite.internal.Mappings;
 import dev.cutover.flags.Side;
 import dev.cutover.queue.NewRetryEntry;
@@ -269,6 +270,7 @@ public final class Verifier {
                 }
                 List<Schema.ColumnInfo> sourceColumns = columns(mapping, Side.SOURCE, sourceTable);
                 List<Schema.ColumnInfo> targetColumns = columns(mapping, Side.TARGET, targetTable);
+                checkKeyTypes(mapping, sourceColumns, problems);
                 if (Mappings.isIdentity(mapping)) {
                     for (int i = 0; i < sourceColumns.size(); i++) {
                         Schema.ColumnInfo s = sourceColumns.get(i);
@@ -292,6 +294,28 @@ public final class Verifier {
             throw new VerificationSetupException(problems);
         }
         return plans;
+    }
+
+    /**
+     * A routing key's values are bound to the source's key column as the mapping's key type: a String
+     * bound to a whole-number column (or a number to a text one) fails every copy on PostgreSQL
+     * ("operator does not exist: bigint = character varying") and would put each key into the
+     * retry-queue, to fail there again.
+     */
+    private static void checkKeyTypes(TableMapping mapping, List<Schema.ColumnInfo> sourceColumns, List<String> problems) {
+        List<Column> keys = Mappings.keyColumns(mapping);
+        for (int i = 0; i < keys.size(); i++) {
+            Class<?> type = keys.get(i).keyType();
+            Schema.ColumnInfo column = sourceColumns.get(i);
+            boolean number = type == Long.class || type == Integer.class;
+            if (type == String.class && column.family() == Schema.Family.INTEGER
+                    || number && column.family() == Schema.Family.TEXT) {
+                String fit = column.family() == Schema.Family.INTEGER ? "Long.class (or Integer.class)" : "String.class";
+                problems.add("key " + mapping.sourceTable() + "." + column.name() + " of " + mapping.entity() + " is "
+                        + column.typeName() + " but the mapping declares its values " + type.getSimpleName()
+                        + ": declare key(\"" + column.name() + "\", " + fit + ")");
+            }
+        }
     }
 
     /** Names the side that cannot be reached: the driver's message names a host, not which database it is. */
