@@ -188,6 +188,24 @@ class NewUserMistakesTest {
     }
 
     @Test
+    void theSourceDatabasePassedTwice_isRefusedAtTheFirstMove() throws SQLException {
+        // Two pools on one URL are two DataSources, so the builder's same-object check lets them through; the
+        // migration then "copied" every row onto itself and the verifier found nothing to fix.
+        try (Cutover cutover = Cutover.builder(source, sourceDb.dataSource(2)).build()) {
+            Migration migration = cutover.migration("users", users);
+            Map<String, Long> before = rowsWritten();
+            assertRefused(StageTransitionException.class, () -> migration.moveTo(Stage.DUAL_WRITE, "alice", "start"),
+                    "the source and the target are the same database", "would copy table users onto itself",
+                    "pass the new database as the target", "Nothing was moved");
+            String refusal = assertThrows(StageTransitionException.class,
+                    () -> migration.moveTo(Stage.DUAL_WRITE, "alice", "start")).getMessage();
+            assertTrue(!refusal.contains("user="), "the URL's parameters, which may hold a password, are quoted: " + refusal);
+            assertEquals(Stage.SOURCE_ONLY, migration.stage());
+            assertEquals(before, rowsWritten());
+        }
+    }
+
+    @Test
     void repositoriesThatCannotBeWrapped_areRefusedNamingTheMethodAndTheFix() {
         try (Cutover cutover = Cutover.builder(source, target).build()) {
             Migration migration = cutover.migration("users", users);

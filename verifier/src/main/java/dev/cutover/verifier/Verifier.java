@@ -259,7 +259,15 @@ public final class Verifier {
         List<String> problems = new ArrayList<>();
         List<TableRun.Plan> plans = new ArrayList<>();
         try (Connection sourceConnection = connect(source); Connection targetConnection = connect(target)) {
+            boolean sameDatabase = sameDatabase(sourceConnection, targetConnection);
             for (TableMapping mapping : mappings) {
+                if (sameDatabase && mapping.sourceTable().equalsIgnoreCase(mapping.targetTable())) {
+                    // The URL without its parameters, which may hold a password.
+                    String url = String.valueOf(sourceConnection.getMetaData().getURL()).replaceAll("[?;].*$", "");
+                    problems.add("the source and the target are the same database (" + url + "), so " + mapping.entity() + " would copy table " + mapping.sourceTable() + " onto itself:"
+                            + " pass the new database as the target");
+                    continue;
+                }
                 Schema.TableInfo sourceTable = Schema.describe(sourceConnection, sourceDialect, mapping.sourceTable());
                 Schema.TableInfo targetTable = Schema.describe(targetConnection, targetDialect, mapping.targetTable());
                 int before = problems.size();
@@ -294,6 +302,16 @@ public final class Verifier {
             throw new VerificationSetupException(problems);
         }
         return plans;
+    }
+
+    /**
+     * Two pools on one database (the source's URL passed twice) are different data sources, which
+     * {@code Cutover.builder} cannot tell apart; their connections' URL, catalog and schema can.
+     */
+    private static boolean sameDatabase(Connection source, Connection target) throws SQLException {
+        return Objects.equals(source.getMetaData().getURL(), target.getMetaData().getURL())
+                && Objects.equals(source.getCatalog(), target.getCatalog())
+                && Objects.equals(source.getSchema(), target.getSchema());
     }
 
     /**
