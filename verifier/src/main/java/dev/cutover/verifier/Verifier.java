@@ -264,8 +264,8 @@ public final class Verifier {
                 if (sameDatabase && mapping.sourceTable().equalsIgnoreCase(mapping.targetTable())) {
                     // The URL without its parameters, which may hold a password.
                     String url = String.valueOf(sourceConnection.getMetaData().getURL()).replaceAll("[?;].*$", "");
-                    problems.add("the source and the target are the same database (" + url + "), so " + mapping.entity() + " would copy table " + mapping.sourceTable() + " onto itself:"
-                            + " pass the new database as the target");
+                    problems.add("the source and the target are the same database (" + url + "), so " + mapping.entity()
+                            + " would copy table " + mapping.sourceTable() + " onto itself: pass the new database as the target");
                     continue;
                 }
                 Schema.TableInfo sourceTable = Schema.describe(sourceConnection, sourceDialect, mapping.sourceTable());
