@@ -4,6 +4,7 @@ import dev.cutover.common.Beta;
 import dev.cutover.common.CutoverConfigurationException;
 import dev.cutover.common.CutoverException;
 import dev.cutover.common.internal.Checks;
+import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.common.internal.Names;
 import dev.cutover.common.internal.TablePrefix;
 import dev.cutover.dualwrite.BackfillConfig;
@@ -27,6 +28,9 @@ import dev.cutover.queue.RetryStore;
 import dev.cutover.router.ReadRouterConfig;
 import dev.cutover.verifier.VerifierConfig;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -117,6 +121,9 @@ public final class Cutover implements AutoCloseable {
         this.verifierConfig = builder.verifierConfig;
         this.backfillConfig = builder.backfillConfig;
         this.workersWanted = builder.startQueueWorkers;
+        // The row copiers' settings are applied at each migration(...); checking them here refuses a bad
+        // one at build(), as every other setting is, before any table is created.
+        builder.rowCopierCustomizer.accept(RowCopier.builder(source, target));
         DataSource state = builder.stateDataSource == null ? source : builder.stateDataSource;
         this.stateDataSource = state;
         this.tablePrefix = builder.tablePrefix;
@@ -124,6 +131,14 @@ public final class Cutover implements AutoCloseable {
         JdbcFlagStore flagStore = JdbcFlagStore.create(state,
                 JdbcFlagStoreConfig.custom().tablePrefix(builder.tablePrefix).build());
         JdbcRetryStore jdbcRetryStore = RetryStore.jdbc(state, builder.tablePrefix);
+        // The queue's and the flags' settings are checked before the tables are created, so that a
+        // refused setting leaves the database as it was, and before the flags start their refresh
+        // thread, which a refused setting would otherwise leave running.
+        RetryQueueConfig.Builder queueBuilder = RetryQueueConfig.custom().logValues(logValues);
+        builder.queueCustomizer.accept(queueBuilder);
+        this.queueConfig = queueBuilder.build();
+        MigrationFlags.Builder flagsBuilder = MigrationFlags.builder(flagStore);
+        builder.flagsCustomizer.accept(flagsBuilder);
         if (builder.createTables) {
             try {
                 flagStore.createTables();
@@ -135,19 +150,44 @@ public final class Cutover implements AutoCloseable {
                         + " dev/cutover/queue/internal/<dialect>.sql, ${prefix} = '" + builder.tablePrefix
                         + "') and build with createTables(false)", e);
             }
+        } else {
+            requireTables(state, builder.tablePrefix);
         }
         this.retryStore = jdbcRetryStore;
-        // The queue's settings are checked before the flags start their refresh thread, which a
-        // refused setting would otherwise leave running.
-        RetryQueueConfig.Builder queueBuilder = RetryQueueConfig.custom().logValues(logValues);
-        builder.queueCustomizer.accept(queueBuilder);
-        this.queueConfig = queueBuilder.build();
-        MigrationFlags.Builder flagsBuilder = MigrationFlags.builder(flagStore);
-        builder.flagsCustomizer.accept(flagsBuilder);
         this.flags = flagsBuilder.build();
         this.registered = new RegisteredMigrations(flags);
         if (meterRegistry != null) {
             MeterBinding.bindFlags(flags, meterRegistry);
+        }
+    }
+
+    /**
+     * With {@code createTables(false)}, a missing table would otherwise show as a flag store that
+     * "cannot be read within the start timeout", which reads as an outage. An unreachable database is
+     * left to that message; a reachable one without the tables is refused here, naming them.
+     */
+    private static void requireTables(DataSource state, String prefix) {
+        List<String> missing = new ArrayList<>();
+        try (Connection connection = NetworkTimeouts.connect(state, NetworkTimeouts.DEFAULT_MILLIS)) {
+            for (String table : List.of(prefix + "flag_state", prefix + "flag_audit", prefix + "retry_entry")) {
+                try (Statement statement = connection.createStatement()) {
+                    statement.executeQuery("SELECT 1 FROM " + table + " WHERE 1 = 0").close();
+                } catch (SQLException e) {
+                    missing.add(table);
+                    if (!connection.getAutoCommit()) {
+                        connection.rollback();
+                    }
+                }
+            }
+        } catch (SQLException unreachable) {
+            return;
+        }
+        if (!missing.isEmpty()) {
+            throw new CutoverConfigurationException("createTables(false) was set, but the runtime's tables " + missing
+                    + " cannot be read in its state database. Fix: create them once with the scripts in the"
+                    + " cutover-feature-flags and cutover-retry-queue jars (dev/cutover/flags/<dialect>.sql,"
+                    + " dev/cutover/queue/internal/<dialect>.sql, ${prefix} = '" + prefix + "'), or leave createTables"
+                    + " at its default (true) to let the runtime create them");
         }
     }
 
@@ -429,7 +469,9 @@ public final class Cutover implements AutoCloseable {
 
     private void checkOpen() {
         if (closed) {
-            throw new IllegalStateException("This Cutover runtime is closed");
+            throw new IllegalStateException("This Cutover runtime is closed, and so are its migrations and wrappers:"
+                    + " use them before cutover.close(), or build a new runtime with Cutover.builder(source, target)"
+                    + " and register the migration there");
         }
     }
 

@@ -2,6 +2,7 @@ package dev.cutover;
 
 import dev.cutover.common.Beta;
 import dev.cutover.common.CutoverConfigurationException;
+import dev.cutover.common.CutoverException;
 import dev.cutover.dualwrite.Backfill;
 import dev.cutover.dualwrite.BackfillListener;
 import dev.cutover.dualwrite.CutoverDataSource;
@@ -22,6 +23,7 @@ import dev.cutover.verifier.Verifier;
 import dev.cutover.verifier.VerifierConfig;
 import dev.cutover.verifier.VerifierException;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import javax.sql.DataSource;
@@ -194,6 +196,7 @@ public final class Migration {
      *     missing on either side (see {@link #checkBeforeDualWrites}); nothing is moved then
      */
     public MigrationState moveTo(Stage stage, String actor, String reason) {
+        Objects.requireNonNull(stage, "null stage");
         checkBeforeDualWrites(stage);
         return runtime.flags().moveTo(name, stage, actor, reason);
     }
@@ -215,6 +218,11 @@ public final class Migration {
                     + " are written, since its mapping does not fit the databases: " + String.join("; ", e.problems())
                     + ". Nothing was moved");
         } catch (VerifierException e) {
+            throw new StageTransitionException("Migration " + name + " was not moved to " + next + ", where both sides"
+                    + " are written: " + e.getMessage() + ". Nothing was moved; move it again once both databases answer");
+        } catch (CutoverException e) {
+            // An unreachable database fails the set-up check before any table is looked at; the
+            // move must still say that nothing moved and what to do.
             throw new StageTransitionException("Migration " + name + " was not moved to " + next + ", where both sides"
                     + " are written: " + e.getMessage() + ". Nothing was moved; move it again once both databases answer");
         }

@@ -380,11 +380,10 @@ class CutoverRuntimeTest {
             sourceDb.execute("INSERT INTO accounts VALUES (1, 10)");
             DataSource source = sourceDb.dataSource(4);
             DataSource target = targetDb.dataSource(4);
-            try (Cutover tooShort = Cutover.builder(source, target).rowCopier(r -> r.statementTimeout(Duration.ofMillis(10)))
-                    .build()) {
-                assertTrue(assertThrows(CutoverConfigurationException.class, () -> tooShort.migration("m1", ACCOUNTS))
-                        .getMessage().contains("statementTimeout"), "the customizer was not applied");
-            }
+            // A bad row-copier setting is refused at build(), as every other setting is.
+            assertTrue(assertThrows(CutoverConfigurationException.class, () -> Cutover.builder(source, target)
+                    .rowCopier(r -> r.statementTimeout(Duration.ofMillis(10))).build())
+                    .getMessage().contains("statementTimeout"), "the customizer was not applied");
             TableMapping orders = TableMapping.builder("orders").key("id", Long.class).columns("balance").build();
             try (Cutover sneaky = Cutover.builder(source, target).rowCopier(r -> r.mapping(orders)).build()) {
                 assertTrue(assertThrows(CutoverConfigurationException.class, () -> sneaky.migration("m1", ACCOUNTS))

@@ -100,8 +100,19 @@ public enum Stage {
         Objects.requireNonNull(to, "null to");
         if (to.ordinal() > from.ordinal() + 1 && !force) {
             Stage skipped = values()[from.ordinal() + 1];
-            throw new StageTransitionException("Cannot move from " + from + " to " + to + ": it skips " + skipped
-                    + ". Move to " + skipped + " first, or force the jump if that is intended.");
+            // Only read shifting may be skipped without risk to the rows: a jump past DUAL_WRITE leaves the
+            // target without the source's rows, one past TARGET_PRIMARY stops copying to the source at the
+            // moment the primary moves, so a rollback would miss writes. So forcing is offered only there.
+            String fix;
+            if (skipped == SHIFT_READS) {
+                fix = ". Move to " + skipped + " first, or force the jump with MigrationFlags.forceMoveTo if that is intended.";
+            } else {
+                String lost = skipped == DUAL_WRITE ? "copying every write and the history to the target"
+                        : "keeping the source written for a rollback";
+                fix = ". Move to " + skipped + " first: a forced jump past it skips what it does for the rows (" + lost
+                        + "), so walk the stages one at a time.";
+            }
+            throw new StageTransitionException("Cannot move from " + from + " to " + to + ": it skips " + skipped + fix);
         }
     }
 }

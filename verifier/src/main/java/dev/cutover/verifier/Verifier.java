@@ -1,12 +1,14 @@
 package dev.cutover.verifier;
 
 import dev.cutover.common.CutoverConfigurationException;
+import dev.cutover.common.CutoverException;
 import dev.cutover.common.Dialect;
 import dev.cutover.common.internal.Names;
 import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.dualwrite.CopyReplayHandler;
 import dev.cutover.dualwrite.TableMapping;
+import dev.cutover.dualwrite.internal.Column;
 import dev.cutover.dualwrite.internal.Mappings;
 import dev.cutover.flags.Side;
 import dev.cutover.queue.NewRetryEntry;
@@ -252,12 +254,20 @@ public final class Verifier {
     }
 
     private List<TableRun.Plan> plan() throws SQLException {
-        Dialect sourceDialect = Dialect.detect(source);
-        Dialect targetDialect = Dialect.detect(target);
+        Dialect sourceDialect = detect(source, "source");
+        Dialect targetDialect = detect(target, "target");
         List<String> problems = new ArrayList<>();
         List<TableRun.Plan> plans = new ArrayList<>();
         try (Connection sourceConnection = connect(source); Connection targetConnection = connect(target)) {
+            boolean sameDatabase = sameDatabase(sourceConnection, targetConnection);
             for (TableMapping mapping : mappings) {
+                if (sameDatabase && mapping.sourceTable().equalsIgnoreCase(mapping.targetTable())) {
+                    // The URL without its parameters, which may hold a password.
+                    String url = String.valueOf(sourceConnection.getMetaData().getURL()).replaceAll("[?;].*$", "");
+                    problems.add("the source and the target are the same database (" + url + "), so " + mapping.entity()
+                            + " would copy table " + mapping.sourceTable() + " onto itself: pass the new database as the target");
+                    continue;
+                }
                 Schema.TableInfo sourceTable = Schema.describe(sourceConnection, sourceDialect, mapping.sourceTable());
                 Schema.TableInfo targetTable = Schema.describe(targetConnection, targetDialect, mapping.targetTable());
                 int before = problems.size();
@@ -268,6 +278,7 @@ public final class Verifier {
                 }
                 List<Schema.ColumnInfo> sourceColumns = columns(mapping, Side.SOURCE, sourceTable);
                 List<Schema.ColumnInfo> targetColumns = columns(mapping, Side.TARGET, targetTable);
+                checkKeyTypes(mapping, sourceColumns, problems);
                 if (Mappings.isIdentity(mapping)) {
                     for (int i = 0; i < sourceColumns.size(); i++) {
                         Schema.ColumnInfo s = sourceColumns.get(i);
@@ -291,6 +302,52 @@ public final class Verifier {
             throw new VerificationSetupException(problems);
         }
         return plans;
+    }
+
+    /**
+     * Two pools on one database (the source's URL passed twice) are different data sources, which
+     * {@code Cutover.builder} cannot tell apart; their connections' URL, catalog and schema can.
+     */
+    private static boolean sameDatabase(Connection source, Connection target) throws SQLException {
+        return Objects.equals(source.getMetaData().getURL(), target.getMetaData().getURL())
+                && Objects.equals(source.getCatalog(), target.getCatalog())
+                && Objects.equals(source.getSchema(), target.getSchema());
+    }
+
+    /**
+     * A routing key's values are bound to the source's key column as the mapping's key type: a String
+     * bound to a whole-number column (or a number to a text one) fails every copy on PostgreSQL
+     * ("operator does not exist: bigint = character varying") and would put each key into the
+     * retry-queue, to fail there again.
+     */
+    private static void checkKeyTypes(TableMapping mapping, List<Schema.ColumnInfo> sourceColumns, List<String> problems) {
+        List<Column> keys = Mappings.keyColumns(mapping);
+        for (int i = 0; i < keys.size(); i++) {
+            Class<?> type = keys.get(i).keyType();
+            Schema.ColumnInfo column = sourceColumns.get(i);
+            boolean number = type == Long.class || type == Integer.class;
+            if (type == String.class && column.family() == Schema.Family.INTEGER
+                    || number && column.family() == Schema.Family.TEXT) {
+                String fit = column.family() == Schema.Family.INTEGER ? "Long.class (or Integer.class)" : "String.class";
+                problems.add("key " + mapping.sourceTable() + "." + column.name() + " of " + mapping.entity() + " is "
+                        + column.typeName() + " but the mapping declares its values " + type.getSimpleName()
+                        + ": declare key(\"" + column.name() + "\", " + fit + ")");
+            }
+        }
+    }
+
+    /** Names the side that cannot be reached: the driver's message names a host, not which database it is. */
+    private static Dialect detect(DataSource dataSource, String side) {
+        try {
+            return Dialect.detect(dataSource);
+        } catch (CutoverException e) {
+            if (!(e.getCause() instanceof SQLException)) {
+                throw e;
+            }
+            throw new VerifierException("The " + side + " database cannot be reached: " + e.getMessage()
+                    + "; nothing was compared or written: check its connection settings and that it is up, then try again",
+                    null, e.getCause());
+        }
     }
 
     private static ComparisonMethod method(TableMapping mapping, Dialect sourceDialect, Dialect targetDialect,
