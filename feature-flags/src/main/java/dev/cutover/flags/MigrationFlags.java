@@ -447,7 +447,9 @@ public final class MigrationFlags implements AutoCloseable {
      */
     public void declare(String migration) {
         declared.add(Names.checkMigrationName(migration));
-        gate.follow(migration);
+        synchronized (snapshotLock) {
+            gate.follow(migration);
+        }
     }
 
     /**
