@@ -150,7 +150,7 @@ class FleetOperatorTest {
             .build();
 
     static Stream<Engine> sourceEngines() {
-        return TestDatabases.serverEngines();
+        return TestDatabases.walkSourceEngines();
     }
 
     private static void createTables(TestDatabase db, boolean target) {

@@ -183,7 +183,7 @@ class TutorialUserTest {
     }
 
     static Stream<Engine> sourceEngines() {
-        return TestDatabases.serverEngines();
+        return TestDatabases.walkSourceEngines();
     }
 
     /** The values an insert of item {@code id} writes: NULLs, DST-gap local times, old dates, unicode, trailing spaces. */

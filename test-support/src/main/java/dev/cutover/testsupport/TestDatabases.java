@@ -56,6 +56,17 @@ public final class TestDatabases {
         return Stream.concat(serverEngines(), Stream.of(Engine.H2));
     }
 
+    /**
+     * @return the source engines of the long outside-in walks (a new user's application through every
+     *     stage and back, a minute of traffic for each engine): PostgreSQL in a normal run, where MariaDB
+     *     sources are walked by the examples' tests and held to the oracle by the property, outage and
+     *     statement tests; every server engine with the soak profile ({@code cutover.soak=true}). This
+     *     keeps {@code mvn -B verify} within its time.
+     */
+    public static Stream<Engine> walkSourceEngines() {
+        return Boolean.getBoolean("cutover.soak") ? serverEngines() : Stream.of(Engine.POSTGRESQL);
+    }
+
     /** @return the server engines on this machine: PostgreSQL, and MariaDB as for {@link #engines()} */
     public static Stream<Engine> serverEngines() {
         List<Engine> engines = new ArrayList<>();

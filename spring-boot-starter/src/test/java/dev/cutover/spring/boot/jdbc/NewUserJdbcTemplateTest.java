@@ -38,7 +38,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.WebApplicationType;
@@ -74,14 +75,10 @@ class NewUserJdbcTemplateTest {
     private static final Duration HOLD = Duration.ofMillis(1500);
     private static final Duration HANDOVER_PAUSE = Duration.ofMillis(1500);
 
-    @Test
-    void postgresToPostgres() throws Exception {
-        run(Engine.POSTGRESQL);
-    }
-
-    @Test
-    void mariadbToPostgres() throws Exception {
-        run(Engine.MARIADB);
+    @ParameterizedTest(name = "{0} -> POSTGRESQL")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#walkSourceEngines")
+    void toPostgres(Engine sourceEngine) throws Exception {
+        run(sourceEngine);
     }
 
     private void run(Engine sourceEngine) throws Exception {

@@ -43,6 +43,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.WebApplicationType;
@@ -64,14 +66,10 @@ class NewUserJpaTest {
     private static final int HOT_CUSTOMERS = 3;
     private static final Duration HOLD = Duration.ofMillis(2500);
 
-    @Test
-    void postgresToPostgres() throws Exception {
-        run(Engine.POSTGRESQL);
-    }
-
-    @Test
-    void mariadbToPostgres() throws Exception {
-        run(Engine.MARIADB);
+    @ParameterizedTest(name = "{0} -> POSTGRESQL")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#walkSourceEngines")
+    void toPostgres(Engine sourceEngine) throws Exception {
+        run(sourceEngine);
     }
 
     /** Two replicas of the application on the same databases, the flips made on one of them. */
