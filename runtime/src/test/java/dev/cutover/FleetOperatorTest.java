@@ -569,8 +569,8 @@ class FleetOperatorTest {
              TestDatabase targetDb = TestDatabases.create(Engine.POSTGRESQL, "pausetgt")) {
             createTables(sourceDb, false);
             createTables(targetDb, true);
-            // The instance loads its flags only when told to, so that the flip below lands between two of
-            // its loads, right after it declared the migration, whatever the machine's speed; a pause it
+            // The instance loads its flags only when told to, so that one load lands between its declaring
+            // the migration and the flip, and one after the flip, whatever the machine's speed; a pause it
             // took would outlast its maximum wait and fail the write.
             try (Cutover operator = Cutover.builder(sourceDb.defaultPool(10), targetDb.defaultPool(10)).build();
                  Cutover instance = Cutover.builder(sourceDb.defaultPool(10), targetDb.defaultPool(10))
@@ -578,6 +578,7 @@ class FleetOperatorTest {
                          .build()) {
                 Migration notes = operator.migration("notes", NOTES_MAPPING);
                 Notes app = new JdbcNotes(instance.migration("notes", NOTES_MAPPING).dataSource());
+                instance.flags().refresh();
                 notes.moveTo(Stage.DUAL_WRITE, "ops", "start mirroring");
                 instance.flags().refresh();
                 app.add(1, "first");

@@ -447,9 +447,7 @@ public final class MigrationFlags implements AutoCloseable {
      */
     public void declare(String migration) {
         declared.add(Names.checkMigrationName(migration));
-        synchronized (snapshotLock) {
-            gate.follow(migration);
-        }
+        gate.follow(migration);
     }
 
     /**

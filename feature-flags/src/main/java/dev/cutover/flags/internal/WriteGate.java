@@ -121,24 +121,15 @@ public final class WriteGate {
     }
 
     /**
-     * Follows a migration from now on, also while the store does not hold it (it is then
+     * Follows a migration from the next load on, also while the store does not hold it (it is then
      * {@code SOURCE_ONLY}): a wrapper that takes no permit before dual writes (the DataSource style
      * in single-side stages) would otherwise first see the migration past {@code SOURCE_ONLY} and
      * pause its writes as after a primary move, although its loads showed the source primary all along.
-     * After a load, a migration that no load held starts its epoch at once, on the source as of that
-     * load's start, so that a flip landing before the next load is no first sight either. Before the
-     * first load nothing is known, and that load decides.
-     *
-     * <p>Called under the snapshot lock, so that "no epoch" means that no installed load held the
-     * migration; synchronized with {@link #handover}, which may start the same epoch for a write.
      *
      * @param migration a migration this process writes
      */
-    public synchronized void follow(String migration) {
-        Handover handover = handovers.computeIfAbsent(migration, m -> new Handover());
-        if (handover.current == null && loadedOnce && states.apply(migration).stage() == Stage.SOURCE_ONLY) {
-            handover.current = new Epoch(Side.SOURCE, lastLoadStart, System.nanoTime(), true, null);
-        }
+    public void follow(String migration) {
+        handovers.computeIfAbsent(migration, m -> new Handover());
     }
 
     /**
