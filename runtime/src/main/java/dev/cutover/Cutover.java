@@ -163,13 +163,16 @@ public final class Cutover implements AutoCloseable {
 
     /**
      * With {@code createTables(false)}, a missing table would otherwise show as a flag store that
-     * "cannot be read within the start timeout", which reads as an outage. An unreachable database is
-     * left to that message; a reachable one without the tables is refused here, naming them.
+     * "cannot be read within the start timeout", which reads as an outage, or, for the checkpoint table
+     * that {@code verify()} and the backfill share, as a failure of the first of them. An unreachable
+     * database is left to the flags' message; a reachable one without the tables is refused here,
+     * naming them. The Spring Boot starter relies on this check too.
      */
     private static void requireTables(DataSource state, String prefix) {
         List<String> missing = new ArrayList<>();
         try (Connection connection = NetworkTimeouts.connect(state, NetworkTimeouts.DEFAULT_MILLIS)) {
-            for (String table : List.of(prefix + "flag_state", prefix + "flag_audit", prefix + "retry_entry")) {
+            for (String table : List.of(prefix + "flag_state", prefix + "flag_audit", prefix + "retry_entry",
+                    prefix + "verifier_checkpoint")) {
                 try (Statement statement = connection.createStatement()) {
                     statement.executeQuery("SELECT 1 FROM " + table + " WHERE 1 = 0").close();
                 } catch (SQLException e) {
@@ -185,9 +188,11 @@ public final class Cutover implements AutoCloseable {
         if (!missing.isEmpty()) {
             throw new CutoverConfigurationException("createTables(false) was set, but the runtime's tables " + missing
                     + " cannot be read in its state database. Fix: create them once with the scripts in the"
-                    + " cutover-feature-flags and cutover-retry-queue jars (dev/cutover/flags/<dialect>.sql,"
-                    + " dev/cutover/queue/internal/<dialect>.sql, ${prefix} = '" + prefix + "'), or leave createTables"
-                    + " at its default (true) to let the runtime create them");
+                    + " cutover-feature-flags, cutover-retry-queue and cutover-verifier jars"
+                    + " (dev/cutover/flags/<dialect>.sql, dev/cutover/queue/internal/<dialect>.sql,"
+                    + " dev/cutover/verifier/<dialect>.sql, ${prefix} = '" + prefix + "'), or leave createTables"
+                    + " at its default (true) to let the runtime create them (with the Spring Boot starter:"
+                    + " cutover.create-tables=true)");
         }
     }
 

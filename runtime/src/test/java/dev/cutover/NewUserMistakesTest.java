@@ -114,7 +114,7 @@ class NewUserMistakesTest {
         String missing = assertRefused(CutoverConfigurationException.class,
                 () -> Cutover.builder(source, target).createTables(false).build().close(),
                 "createTables(false) was set, but the runtime's tables [cutover_flag_state, cutover_flag_audit,"
-                        + " cutover_retry_entry] cannot be read in its state database",
+                        + " cutover_retry_entry, cutover_verifier_checkpoint] cannot be read in its state database",
                 "create them once with the scripts", "or leave createTables at its default (true)");
         assertTrue(!missing.contains("startDuringStoreOutage"), missing);
         assertEquals(before, rows(), "a refused build created or wrote a table");

@@ -2,7 +2,6 @@ package dev.cutover.spring.boot.internal;
 
 import dev.cutover.Cutover;
 import dev.cutover.common.CutoverConfigurationException;
-import dev.cutover.common.internal.NetworkTimeouts;
 import dev.cutover.dualwrite.BackfillConfig;
 import dev.cutover.dualwrite.RowCopier;
 import dev.cutover.dualwrite.TableMapping;
@@ -15,9 +14,6 @@ import dev.cutover.spring.boot.CutoverBuilderCustomizer;
 import dev.cutover.spring.boot.CutoverMappings;
 import dev.cutover.spring.boot.CutoverProperties;
 import dev.cutover.verifier.VerifierConfig;
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.List;
 import java.util.function.Function;
 import javax.sql.DataSource;
@@ -66,9 +62,6 @@ public final class RuntimeFactory {
                 .verifierConfig(verifier(properties.verifier()))
                 .backfillConfig(backfill(properties.backfill()));
         customizers.forEach(customizer -> customizer.customize(builder));
-        if (!properties.createTables()) {
-            requireTables(state == null ? source : state, prefix);
-        }
         Cutover cutover;
         try {
             cutover = builder.build();
@@ -213,29 +206,6 @@ public final class RuntimeFactory {
         } catch (CutoverConfigurationException e) {
             // Each value passed alone: two of them contradict each other.
             throw new IllegalStateException("Invalid " + prefix + ".* settings: " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * With create-tables off, a missing table would surface only as the flags' start timeout; this
-     * names the tables and the two ways to create them at once.
-     */
-    private static void requireTables(DataSource state, String prefix) {
-        // The verifier's table holds the backfill's checkpoints too: without it every backfill fails.
-        for (String table : List.of(prefix + "flag_state", prefix + "flag_audit", prefix + "retry_entry",
-                prefix + "verifier_checkpoint")) {
-            try (Connection connection = NetworkTimeouts.connect(state, NetworkTimeouts.DEFAULT_MILLIS);
-                    Statement statement = connection.createStatement()) {
-                statement.executeQuery("SELECT 1 FROM " + table + " WHERE 1 = 0").close();
-            } catch (SQLException e) {
-                throw new IllegalStateException("Cutover cannot read its table " + table + " in the source database ("
-                        + e.getMessage().strip() + "). Fix: create Cutover's tables with your schema tool from the"
-                        + " scripts in the jars (cutover-feature-flags: dev/cutover/flags/<dialect>.sql,"
-                        + " cutover-retry-queue: dev/cutover/queue/internal/<dialect>.sql, cutover-verifier:"
-                        + " dev/cutover/verifier/<dialect>.sql, with ${prefix} = '" + prefix
-                        + "'; see README, \"Spring Boot\"), or set cutover.create-tables=true to let the application"
-                        + " create them at start-up", e);
-            }
         }
     }
 }
