@@ -89,6 +89,31 @@ class PrimaryHandoverTest {
         }
     }
 
+    /**
+     * An instance that starts on a stored stage past SOURCE_ONLY pauses as after a move, since it
+     * cannot know whether one just happened. When that precautionary handover cannot finish, the refusal
+     * must not say the primary moved, nor advise moving it: with the source primary all along, a walk
+     * "back" to TARGET_PRIMARY would be a move of its own, onto the side the handover cannot reach.
+     */
+    @Test
+    void aHandoverThatAnInstanceRunsAtFirstSight_isNotReportedAsAMove_norAnsweredWithOne() {
+        FlagStore store = FlagStore.inMemory();
+        try (MigrationFlags operator = flags(store)) {
+            operator.forceMoveTo("m", Stage.DUAL_WRITE, "t", "t");
+        }
+        try (MigrationFlags flags = MigrationFlags.builder(store).refreshInterval(REFRESH).handoverPause(PAUSE)
+                .maxHandoverWait(Duration.ofMillis(600)).declare("m").build()) {
+            Handovers.addStep(flags, "m", "queue", (migration, from, to) -> {
+                throw new IllegalStateException("the target does not answer");
+            });
+            HandoverException failure = assertThrows(HandoverException.class, () -> Handovers.beginWrite(flags, "m"));
+            String message = failure.getMessage();
+            assertTrue(message.contains("first saw it past SOURCE_ONLY, with the source primary"), message);
+            assertTrue(message.contains("the target does not answer"), message);
+            assertTrue(!message.contains("primary moved") && !message.contains("moveTo("), message);
+        }
+    }
+
     @Test
     void aWriteOfADualWriteStage_isRefusedWhenTheFlagsCannotBeConfirmed_butASingleSideWriteIsNot() throws Exception {
         UnreliableStore store = new UnreliableStore();

@@ -84,6 +84,8 @@ public final class WriteGate {
         volatile boolean open;
         /** Older epochs that may still have writes in flight; null once they drained. */
         volatile Epoch previous;
+        /** Shown first by this process's first load, so not known to follow a move: the pause is a precaution. */
+        final boolean firstSight;
 
         Epoch(Side primary, long confirmedNanos, long observedNanos, boolean open, Epoch previous) {
             this.primary = primary;
@@ -91,6 +93,7 @@ public final class WriteGate {
             this.observedNanos = observedNanos;
             this.open = open;
             this.previous = previous;
+            this.firstSight = previous == null;
         }
     }
 
@@ -339,11 +342,13 @@ public final class WriteGate {
             if (waitLeft <= 0) {
                 failedHandovers.increment();
                 throw new HandoverException("Cutover refused a write of migration '" + migration + "' before writing"
-                        + " anything: the primary moved to the " + lower(epoch.primary) + " and its handover is not done"
-                        + " after " + TimeUnit.NANOSECONDS.toMillis(maxWaitNanos) + " ms: " + missing + ". Fix: make both"
-                        + " databases reachable so that the handover can finish (writes go on by themselves then), or"
-                        + " walk back with moveTo(" + (epoch.primary == Side.TARGET ? Stage.SHIFT_READS : Stage.TARGET_PRIMARY)
-                        + ")", cause);
+                        + " anything: " + (epoch.firstSight ? "this process first saw it past SOURCE_ONLY, with the "
+                                + lower(epoch.primary) + " primary, and as after a move of the primary its handover"
+                                : "the primary moved to the " + lower(epoch.primary) + " and its handover")
+                        + " is not done after " + TimeUnit.NANOSECONDS.toMillis(maxWaitNanos) + " ms: " + missing + ". Fix: make both"
+                        + " databases reachable so that the handover can finish (writes go on by themselves then)"
+                        + (epoch.firstSight ? "" : ", or walk back with moveTo("
+                                + (epoch.primary == Side.TARGET ? Stage.SHIFT_READS : Stage.TARGET_PRIMARY) + ")"), cause);
             }
             long sleep = Math.min(waitLeft, pauseLeft > 0 ? Math.min(pauseLeft, POLL_NANOS * 5) : POLL_NANOS);
             LockSupport.parkNanos(sleep);
