@@ -179,6 +179,8 @@ final class RepositoryHandler implements InvocationHandler {
             if (held == null) {
                 permit.close();
             } else {
+                // The keys left pending hold the permit for the copier; this thread's write is done.
+                permit.handOff();
                 held.release();
             }
         }

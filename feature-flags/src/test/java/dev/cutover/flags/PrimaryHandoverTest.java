@@ -114,6 +114,48 @@ class PrimaryHandoverTest {
         }
     }
 
+    /**
+     * A thread whose own open write holds the old primary cannot wait for the handover, which waits for
+     * that write: its next write is refused at once. A permit it handed off (to an asynchronous copier,
+     * which closes it) does not count: its next write waits for the copier as any other does.
+     */
+    @Test
+    void aThreadHoldingTheOldPrimary_isRefusedAtOnce_butNotForAPermitItHandedOff() throws Exception {
+        try (MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).refreshInterval(REFRESH)
+                .handoverPause(PAUSE).maxHandoverWait(Duration.ofSeconds(30)).declare("m").build()) {
+            flags.forceMoveTo("m", Stage.SHIFT_READS, "t", "t");
+            WritePermit outer = Handovers.beginWrite(flags, "m");
+            flags.moveTo("m", Stage.TARGET_PRIMARY, "t", "t");
+            long started = System.nanoTime();
+            HandoverException refused = assertThrows(HandoverException.class, () -> Handovers.beginWrite(flags, "m"));
+            assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(5), "refused without waiting");
+            assertTrue(refused.getMessage().contains("REQUIRES_NEW") && refused.getMessage().contains("Fix:"),
+                    refused.getMessage());
+            outer.close();
+            try (WritePermit next = Handovers.beginWrite(flags, "m")) {
+                assertEquals(Side.TARGET, next.stage().primary());
+            }
+
+            flags.moveTo("m", Stage.SHIFT_READS, "t", "t");
+            Thread.sleep(PAUSE.toMillis() + 100);
+            WritePermit handedOff = Handovers.beginWrite(flags, "m");
+            handedOff.handOff();
+            flags.moveTo("m", Stage.TARGET_PRIMARY, "t", "t");
+            CompletableFuture<Void> copier = CompletableFuture.runAsync(() -> {
+                try {
+                    Thread.sleep(PAUSE.toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                handedOff.close();
+            });
+            try (WritePermit next = Handovers.beginWrite(flags, "m")) {
+                assertEquals(Side.TARGET, next.stage().primary());
+            }
+            copier.get(5, TimeUnit.SECONDS);
+        }
+    }
+
     @Test
     void aWriteOfADualWriteStage_isRefusedWhenTheFlagsCannotBeConfirmed_butASingleSideWriteIsNot() throws Exception {
         UnreliableStore store = new UnreliableStore();

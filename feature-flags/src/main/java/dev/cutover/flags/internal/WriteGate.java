@@ -5,6 +5,7 @@ import dev.cutover.flags.HandoverException;
 import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -50,6 +51,13 @@ public final class WriteGate {
     private final Map<String, Map<String, HandoverStep>> steps = new ConcurrentHashMap<>();
     private final Object leaseLock = new Object();
     private final AtomicLong maxWait = new AtomicLong();
+    /**
+     * The open permits each thread holds for a write or transaction of its own (not those handed to
+     * an asynchronous copier). A REQUIRES_NEW transaction, or a second connection opened inside a
+     * transaction, writes on the thread whose outer write still holds its permit: a handover would wait
+     * for that permit, and the outer write for the inner one.
+     */
+    private final ThreadLocal<List<Permit>> heldByThread = ThreadLocal.withInitial(ArrayList::new);
     private final LongAdder refusedLeases = new LongAdder();
     private final LongAdder failedHandovers = new LongAdder();
     /** Start of the newest successful load: confirms migrations absent from the store. */
@@ -241,6 +249,7 @@ public final class WriteGate {
                     }
                     continue;
                 }
+                refuseIfThisThreadHoldsTheOldPrimary(migration, handover, epoch);
                 waited = true;
                 awaitHandover(migration, handover, epoch, waitStart);
                 continue;
@@ -277,6 +286,30 @@ public final class WriteGate {
                 maxWait.accumulateAndGet(System.nanoTime() - waitStart, Math::max);
             }
             return new Permit(handover, epoch, stage);
+        }
+    }
+
+    /**
+     * Refuses at once, before anything is written, a write that would wait for a handover that waits
+     * for this very thread: every write of the migration, on every thread, would otherwise stall for
+     * the maximum wait.
+     */
+    private void refuseIfThisThreadHoldsTheOldPrimary(String migration, Handover handover, Epoch epoch) {
+        List<Permit> held = heldByThread.get();
+        synchronized (held) {
+            for (Permit permit : held) {
+                if (permit.handover == handover && permit.epoch != epoch) {
+                    failedHandovers.increment();
+                    throw new HandoverException("Cutover refused a write of migration '" + migration + "' before"
+                            + " writing anything: its primary moved to the " + lower(epoch.primary) + " while this"
+                            + " thread holds a write of the " + lower(permit.epoch.primary) + " in another open"
+                            + " transaction (the caller of a REQUIRES_NEW transaction, or a second connection or"
+                            + " transaction opened inside one). The handover waits for that transaction to end, and"
+                            + " that transaction waits for this write, so it is refused now instead of stalling"
+                            + " every write of the migration for the handover's maximum wait. Fix: let this error"
+                            + " roll back the outer transaction too, and retry it");
+                }
+            }
         }
     }
 
@@ -418,12 +451,29 @@ public final class WriteGate {
         private final Handover handover;
         private final Epoch epoch;
         private final Stage stage;
+        /** The list of the thread that took it, until it is closed or handed off. */
+        private List<Permit> heldIn;
         private boolean closed;
 
         Permit(Handover handover, Epoch epoch, Stage stage) {
             this.handover = handover;
             this.epoch = epoch;
             this.stage = stage;
+            this.heldIn = heldByThread.get();
+            synchronized (heldIn) {
+                heldIn.add(this);
+            }
+        }
+
+        @Override
+        public void handOff() {
+            List<Permit> list = heldIn;
+            if (list != null) {
+                heldIn = null;
+                synchronized (list) {
+                    list.remove(this);
+                }
+            }
         }
 
         @Override
@@ -463,6 +513,7 @@ public final class WriteGate {
         public void close() {
             if (!closed) {
                 closed = true;
+                handOff();
                 epoch.inFlight.decrement();
             }
         }

@@ -71,6 +71,14 @@ public interface WritePermit extends AutoCloseable {
         return beforeDeadline() || (renew() && beforeDeadline());
     }
 
+    /**
+     * Tells the permit that the thread which took it is done with it, though it stays open (its keys
+     * wait for an asynchronous copier, which closes it): a write that thread begins later, during a
+     * handover, then waits for the copier instead of being refused as one that would wait for itself.
+     * {@link #close()} does this too.
+     */
+    void handOff();
+
     /** Ends the write: the handover of a primary move waits for every open permit of the old primary. */
     @Override
     void close();

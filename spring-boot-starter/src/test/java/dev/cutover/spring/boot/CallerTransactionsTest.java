@@ -9,6 +9,7 @@ import dev.cutover.dualwrite.Read;
 import dev.cutover.dualwrite.RoutingKey;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.dualwrite.Write;
+import dev.cutover.flags.HandoverException;
 import dev.cutover.flags.Stage;
 import dev.cutover.testsupport.Await;
 import dev.cutover.testsupport.Engine;
@@ -18,7 +19,12 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -203,6 +209,82 @@ class CallerTransactionsTest {
     }
 
     /** A callback of the application's, ordered before Cutover's, that fails after the commit. */
+    /**
+     * A transaction that wrote through the repository calls a REQUIRES_NEW method that writes through
+     * it too (audit logging), in flight while the primary moves. The outer transaction holds its write
+     * of the old primary; the inner one would wait for the handover, which waits for the outer one:
+     * every write of the migration stalled for the maximum handover wait (30 s) before the inner one
+     * failed. It must fail at once, before it writes, so that the outer one rolls back and the
+     * handover goes on.
+     */
+    @Test
+    void aRequiresNewWriteInsideATransactionOfTheOldPrimary_failsAtOnce_andTheHandoverGoesOn() {
+        runner().run(context -> {
+            Migration accounts = context.getBean(Cutover.class).migration("accounts");
+            DataSource sourcePool = context.getBean(CutoverAutoConfiguration.SOURCE_DATA_SOURCE, DataSource.class);
+            DataSource targetPool = context.getBean(CutoverAutoConfiguration.TARGET_DATA_SOURCE, DataSource.class);
+            AccountDao dao = accounts.repository(AccountDao.class, new JdbcAccountDao(new JdbcTemplate(sourcePool)),
+                    new JdbcAccountDao(new JdbcTemplate(targetPool)));
+            DataSourceTransactionManager manager = new DataSourceTransactionManager(sourcePool);
+            TransactionTemplate transaction = new TransactionTemplate(manager);
+            TransactionTemplate requiresNew = new TransactionTemplate(manager);
+            requiresNew.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
+            accounts.moveTo(Stage.DUAL_WRITE, "test", "mirror");
+            dao.insert(1, 0);
+            dao.insert(2, 0);
+            accounts.moveTo(Stage.SHIFT_READS, "test", "reads");
+
+            CountDownLatch wrote = new CountDownLatch(1);
+            CountDownLatch moved = new CountDownLatch(1);
+            AtomicLong innerNanos = new AtomicLong();
+            CompletableFuture<Throwable> outer = CompletableFuture.supplyAsync(() -> {
+                try {
+                    transaction.executeWithoutResult(status -> {
+                        dao.add(1, 1);
+                        wrote.countDown();
+                        awaitOrFail(moved);
+                        long started = System.nanoTime();
+                        try {
+                            requiresNew.executeWithoutResult(inner -> dao.add(2, 1));
+                        } finally {
+                            innerNanos.set(System.nanoTime() - started);
+                        }
+                    });
+                    return null;
+                } catch (RuntimeException e) {
+                    return e;
+                }
+            });
+            assertThat(wrote.await(10, TimeUnit.SECONDS)).isTrue();
+            accounts.moveTo(Stage.TARGET_PRIMARY, "test", "move the primary");
+            moved.countDown();
+
+            Throwable failure = outer.get(60, TimeUnit.SECONDS);
+            assertThat(Duration.ofNanos(innerNanos.get())).as("the inner write's wait").isLessThan(Duration.ofSeconds(3));
+            assertThat(failure).as("the transaction spanning the move").isInstanceOf(HandoverException.class)
+                    .hasMessageContaining("REQUIRES_NEW").hasMessageContaining("Fix:");
+
+            // The handover was not held up: the next write lands on the new primary, and is copied back.
+            dao.add(2, 10);
+            assertThat(count(targetDb, "SELECT balance FROM accounts WHERE id = 2")).isEqualTo(10);
+            for (TestDatabase side : new TestDatabase[] {sourceDb, targetDb}) {
+                Await.until("the write is on both sides", () -> count(side, "SELECT balance FROM accounts WHERE id = 2") == 10);
+                assertThat(count(side, "SELECT balance FROM accounts WHERE id = 1")).as("the rolled-back write").isZero();
+            }
+        });
+    }
+
+    private static void awaitOrFail(CountDownLatch latch) {
+        try {
+            if (!latch.await(10, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the primary was not moved");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static final class FailingAfterCommit implements TransactionSynchronization {
         @Override
         public int getOrder() {

@@ -56,18 +56,6 @@ final class ConnectionHandler implements InvocationHandler {
      */
     private final Map<String, WritePermit> permits = new LinkedHashMap<>();
     /**
-     * The write permits each thread holds through any connection of any wrapper, with the primary each
-     * was taken on. A REQUIRES_NEW transaction runs on a second connection while the outer one, suspended
-     * on the same thread, keeps its permit: the inner write must not wait for a handover that waits for
-     * the outer transaction.
-     */
-    private static final ThreadLocal<List<HeldPermit>> HELD = ThreadLocal.withInitial(ArrayList::new);
-    /** The list this connection registered its permits in: its thread's, released on the thread that ends them. */
-    private List<HeldPermit> heldIn;
-
-    private record HeldPermit(ConnectionHandler holder, WriteProtocol protocol, Side primary) {
-    }
-    /**
      * Whether the application may have moved the physical connection to another schema or catalog
      * ({@code setSchema}, {@code setCatalog}, or SQL such as {@code USE} and {@code SET search_path}).
      */
@@ -250,7 +238,6 @@ final class ConnectionHandler implements InvocationHandler {
     void releaseSequenceDraw() {
         permits.values().forEach(WritePermit::close);
         permits.clear();
-        releaseHeld();
     }
 
     /**
@@ -313,48 +300,14 @@ final class ConnectionHandler implements InvocationHandler {
             // old primary, this transaction could hold up a handover that another, symmetric one waits on.
             throw movedSinceBegin(migration, context.stages().of(migration).primary(), primary);
         }
-        WriteProtocol protocol = context.protocol(migration);
-        Side now = context.stages().of(migration).primary();
-        synchronized (HELD.get()) {
-            for (HeldPermit held : HELD.get()) {
-                if (held.holder() != this && held.protocol() == protocol && held.primary() != now) {
-                    throw heldByOuterTransaction(migration, now, held.primary());
-                }
-            }
-        }
-        WritePermit next = protocol.beginWrite();
+        // A write on this thread's second connection while its first holds the old primary's permit
+        // is refused by the flags at once (SQLState 40001), instead of waiting for its own transaction.
+        WritePermit next = context.protocol(migration).beginWrite();
         if (next.stage().primary() != primary) {
             next.close();
             throw movedSinceBegin(migration, next.stage().primary(), primary);
         }
         permits.put(migration, next);
-        if (heldIn == null) {
-            heldIn = HELD.get();
-        }
-        synchronized (heldIn) {
-            heldIn.add(new HeldPermit(this, protocol, next.stage().primary()));
-        }
-    }
-
-    /** Forgets this connection's permits in its thread's list; called wherever they are closed. */
-    private void releaseHeld() {
-        if (heldIn != null) {
-            synchronized (heldIn) {
-                heldIn.removeIf(held -> held.holder() == this);
-            }
-            heldIn = null;
-        }
-    }
-
-    private SQLTransientException heldByOuterTransaction(String migration, Side now, Side held) {
-        return new SQLTransientException("The primary of migration " + migration + " moved to the "
-                + now.name().toLowerCase(java.util.Locale.ROOT) + " while this thread holds a write of the "
-                + held.name().toLowerCase(java.util.Locale.ROOT) + " in another open transaction (the caller of a"
-                + " REQUIRES_NEW transaction, or a second connection opened inside a transaction): the handover"
-                + " waits for that transaction to end, and that transaction waits for this statement, so it is"
-                + " refused at once instead of stalling every write of the migration for the handover's"
-                + " maximum wait. This statement wrote nothing. Fix: let the error roll back the outer transaction"
-                + " too, and retry it", "40001");
     }
 
     private SQLTransientException movedSinceBegin(String migration, Side now, Side primary) {
@@ -650,7 +603,6 @@ final class ConnectionHandler implements InvocationHandler {
     private void endTransaction() {
         permits.values().forEach(WritePermit::close);
         permits.clear();
-        releaseHeld();
         inTransaction = false;
         transactionStages = null;
         rollbackOnly = null;
