@@ -62,6 +62,12 @@ class ZeroDivergenceProperties {
     private static final Map<String, TcpForwarder> FORWARDERS = new ConcurrentHashMap<>();
     /** Closed in order after the fixtures: forwarders first, then the databases. */
     private static final List<AutoCloseable> RESOURCES = new ArrayList<>();
+    /**
+     * The engine pair whose fixtures are open. One pair at a time: each wiring keeps two pools open
+     * across its tries, and several pairs' worth would take most of PostgreSQL's 100 connections from
+     * the test classes that run beside this one (surefire runs two at a time in this module).
+     */
+    private static String openPair;
 
     /** How a try is wired: wrapping style, crash safety, flag instances and network outages. */
     private record Wiring(Style style, boolean crashSafe, boolean async, int instances, boolean outages) {
@@ -222,6 +228,11 @@ class ZeroDivergenceProperties {
             throws Exception {
         String key = sourceEngine + "->" + targetEngine + " " + wiring.style() + (wiring.crashSafe() ? " crash-safe" : "")
                 + (wiring.async() ? " async" : "") + (wiring.outages() ? " via forwarder" : "");
+        String pair = sourceEngine + "->" + targetEngine;
+        if (!pair.equals(openPair)) {
+            closeAll();
+            openPair = pair;
+        }
         LedgerFixture fixture = FIXTURES.computeIfAbsent(key, k -> {
             TestDatabase source = TestDatabases.create(sourceEngine, "zdsrc");
             TestDatabase target = TestDatabases.create(targetEngine, "zdtgt");
