@@ -242,7 +242,7 @@ class CallerTransactionsTest {
                     transaction.executeWithoutResult(status -> {
                         dao.add(1, 1);
                         wrote.countDown();
-                        awaitOrFail(moved);
+                        Await.until("the primary is moved", () -> moved.getCount() == 0);
                         long started = System.nanoTime();
                         try {
                             requiresNew.executeWithoutResult(inner -> dao.add(2, 1));
@@ -272,17 +272,6 @@ class CallerTransactionsTest {
                 assertThat(count(side, "SELECT balance FROM accounts WHERE id = 1")).as("the rolled-back write").isZero();
             }
         });
-    }
-
-    private static void awaitOrFail(CountDownLatch latch) {
-        try {
-            if (!latch.await(10, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("the primary was not moved");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
     }
 
     private static final class FailingAfterCommit implements TransactionSynchronization {
