@@ -42,11 +42,21 @@ public record RowDifference(String key, Kind kind, List<String> columns, String 
         this(key, kind, columns, "");
     }
 
-    /** How the two sides differ for a key. */
+    /**
+     * How the two sides differ for a key. The kinds are named from the source's point of view
+     * whichever side is the primary; a repair always makes the other side match the
+     * {@link Verifier.Builder#primary(dev.cutover.flags.Side) primary}.
+     */
     public enum Kind {
-        /** The source has a row for the key, the target has none. */
+        /**
+         * The source has a row for the key, the target has none. A repair copies the row to the
+         * target while the source is the primary, and deletes the source's row while the target is.
+         */
         MISSING_ON_TARGET,
-        /** The target has a row for the key, the source has none. */
+        /**
+         * The target has a row for the key, the source has none. A repair deletes the target's row
+         * while the source is the primary, and copies the row to the source while the target is.
+         */
         EXTRA_ON_TARGET,
         /** Both sides have a row, and some mapped columns' values differ. */
         DIFFERENT_VALUES,
