@@ -43,6 +43,7 @@ public final class JdbcContext {
     private final Set<String> passThrough;
     private final SqlAnalyzer analyzer = new SqlAnalyzer();
     private final WritingFunctions writingFunctions = new WritingFunctions();
+    private final ReferencingKeys referencingKeys = new ReferencingKeys();
     private final Map<Side, List<String>> homeNamespaces = new java.util.concurrent.ConcurrentHashMap<>();
     private final boolean logValues;
     private final boolean crossDialectReads;
@@ -217,6 +218,10 @@ public final class JdbcContext {
 
     WritingFunctions writingFunctions() {
         return writingFunctions;
+    }
+
+    ReferencingKeys referencingKeys() {
+        return referencingKeys;
     }
 
     /**

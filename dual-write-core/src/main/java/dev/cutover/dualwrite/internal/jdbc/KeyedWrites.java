@@ -12,6 +12,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -32,6 +33,8 @@ import javax.sql.rowset.CachedRowSet;
 final class KeyedWrites {
     /** How many times a write is tried when rows committed by others slipped in after its keys were read. */
     private static final int PHANTOM_ATTEMPTS = 10;
+    /** How many levels of rows a chain of cascading deletes is followed through before the delete is refused. */
+    private static final int MAX_CASCADE_DEPTH = 8;
 
     private final JdbcContext context;
     private final PhysicalStatements statements;
@@ -52,11 +55,11 @@ final class KeyedWrites {
             String sql, Parameters bound, Object keyRequest, List<WrittenKey> keys) throws SQLException {
         if (analysis.kind() != Kind.INSERT) {
             return withoutPhantoms(c, analysis, mapping, primary, bound, keys, found -> {
-                found.addAll(lockKeys(c, analysis, mapping, primary, bound));
+                int own = lockRows(c, analysis, mapping, primary, bound, found);
                 Statement statement = statements.track(statements.create(c, sql,
                         statements.keyRequestFor(sql, keyRequest), bound));
                 Outcome outcome = execute(call, statement, sql, keyRequest);
-                return new Attempt<>(outcome, outcome.count() > found.size());
+                return new Attempt<>(outcome, outcome.count() > own);
             });
         }
         List<Object[]> rows = StatementKeys.insertKeys(analysis, mapping, primary, bound);
@@ -125,11 +128,11 @@ final class KeyedWrites {
             for (int i = 0; i < sets.size(); i++) {
                 Parameters set = sets.get(i);
                 counts[i] = withoutPhantoms(c, analysis, mapping, primary, set, keys, found -> {
-                    found.addAll(lockKeys(c, analysis, mapping, primary, set));
+                    int own = lockRows(c, analysis, mapping, primary, set, found);
                     PreparedStatement statement = (PreparedStatement) statements.track(statements.create(c, sql,
                             statements.keyRequestFor(sql, statements.userKeyRequest()), set));
                     long count = statement.executeUpdate();
-                    return new Attempt<>(count, count > found.size());
+                    return new Attempt<>(count, count > own);
                 });
             }
             return counts;
@@ -180,9 +183,9 @@ final class KeyedWrites {
                 continue;
             }
             counts[i] = withoutPhantoms(c, analysis, mapping, primary, null, keys, found -> {
-                found.addAll(lockKeys(c, analysis, mapping, primary, null));
+                int own = lockRows(c, analysis, mapping, primary, null, found);
                 long count = statements.track(statements.create(c, null, null, null)).executeUpdate(sql);
-                return new Attempt<>(count, count > found.size());
+                return new Attempt<>(count, count > own);
             });
         }
         return counts;
@@ -249,12 +252,86 @@ final class KeyedWrites {
                 + " Fix: retry the transaction");
     }
 
-    /** Finds and locks the rows an UPDATE or DELETE is about to change, in its transaction. */
-    private List<WrittenKey> lockKeys(Connection c, SqlAnalysis analysis, TableMapping mapping, Side primary,
-            Parameters bound) throws SQLException {
-        List<String> keyColumns = mapping.keyColumnNames(primary);
-        String select = "SELECT " + String.join(", ", keyColumns) + " FROM " + analysis.fromSql()
-                + (analysis.whereSql() == null ? "" : " WHERE " + analysis.whereSql()) + " FOR UPDATE";
+    /**
+     * Finds and locks the rows an UPDATE or DELETE is about to change, in its transaction, and adds
+     * their keys: its own rows, and the rows of mapped tables that foreign keys referencing its table
+     * delete or update with them ({@code ON DELETE CASCADE}, {@code SET NULL}, {@code SET DEFAULT}, and
+     * their {@code ON UPDATE} forms when it sets referenced columns), down a chain of cascading deletes.
+     * The primary changes those rows inside the statement; keyed by its own rows alone, they kept their
+     * rows on the other side, which has no foreign keys between the mapped tables.
+     *
+     * @return how many of its own rows it found, for the phantom check
+     */
+    private int lockRows(Connection c, SqlAnalysis analysis, TableMapping mapping, Side primary, Parameters bound,
+            List<WrittenKey> found) throws SQLException {
+        String rows = "FROM " + analysis.fromSql() + (analysis.whereSql() == null ? "" : " WHERE " + analysis.whereSql());
+        List<WrittenKey> own = lockedKeys(c, rows, mapping, primary, analysis, bound);
+        found.addAll(own);
+        String table = primary == Side.SOURCE ? mapping.sourceTable() : mapping.targetTable();
+        lockReferencing(c, analysis, context.part(mapping).migration(), primary, bound, table, rows,
+                analysis.kind() == Kind.DELETE, found, 1);
+        return own.size();
+    }
+
+    /**
+     * Locks the rows that foreign keys referencing {@code table} change when the statement changes its
+     * {@code rows}, adding their keys; follows cascading deletes into the tables referencing those.
+     */
+    private void lockReferencing(Connection c, SqlAnalysis analysis, String migration, Side primary, Parameters bound,
+            String table, String rows, boolean delete, List<WrittenKey> found, int depth) throws SQLException {
+        for (ReferencingKeys.Reference reference : context.referencingKeys().changedBy(c, primary, table, delete,
+                analysis.setColumns() == null ? List.of() : analysis.setColumns())) {
+            String referencing = "FROM " + reference.table() + " WHERE " + tuple(reference.columns()) + " IN (SELECT "
+                    + String.join(", ", reference.referenced()) + " " + rows + ")";
+            TableMapping mapped = context.mapping(SqlAnalyzer.normalise(reference.table()), primary);
+            boolean changesRows;
+            if (mapped == null) {
+                // Not mirrored itself, but its cascade may reach a mapped table.
+                changesRows = !lockedKeys(c, referencing, null, primary, analysis, bound).isEmpty();
+            } else {
+                List<WrittenKey> keys = lockedKeys(c, referencing, mapped, primary, analysis, bound);
+                changesRows = !keys.isEmpty();
+                String its = context.part(mapped).migration();
+                if (its.equals(migration)) {
+                    found.addAll(keys);
+                } else if (changesRows && context.stages().of(its).dualWrites()) {
+                    throw refused(analysis, "a foreign key of " + reference.table() + " (" + String.join(", ",
+                            reference.columns()) + ") " + (delete ? "deletes or updates" : "updates") + " its rows with"
+                            + " the rows this statement changes, and " + reference.table() + " is mapped by migration "
+                            + its + ", whose mirror this write does not hold", "change the " + reference.table()
+                            + " rows first with a statement of their own, or map both tables in one migration");
+                }
+            }
+            if (changesRows && delete && reference.deletes()) {
+                if (depth >= MAX_CASCADE_DEPTH) {
+                    throw refused(analysis, "its foreign keys cascade its delete through more than "
+                            + MAX_CASCADE_DEPTH + " levels of rows (" + reference.table() + ")", "delete the rows"
+                            + " from the deepest level up, a statement per level");
+                }
+                lockReferencing(c, analysis, migration, primary, bound, reference.table(), referencing, true, found,
+                        depth + 1);
+            }
+        }
+    }
+
+    private SQLFeatureNotSupportedException refused(SqlAnalysis analysis, String reason, String fix) {
+        return new SQLFeatureNotSupportedException("Cutover refused " + context.quote(analysis.sql()) + " . Reason: "
+                + reason + "; those rows would reach the primary only. Fix: " + fix + "; nothing was written.", "0A000");
+    }
+
+    private static String tuple(List<String> columns) {
+        return columns.size() == 1 ? columns.get(0) : "(" + String.join(", ", columns) + ")";
+    }
+
+    /**
+     * Runs a locking read of {@code rows} (a FROM clause with the statement's WHERE in it, whose
+     * parameters it binds) and returns the keys of the mapping's rows it locked; for no mapping, one
+     * placeholder per row.
+     */
+    private List<WrittenKey> lockedKeys(Connection c, String rows, TableMapping mapping, Side primary,
+            SqlAnalysis analysis, Parameters bound) throws SQLException {
+        List<String> keyColumns = mapping == null ? List.of("1") : mapping.keyColumnNames(primary);
+        String select = "SELECT " + String.join(", ", keyColumns) + " " + rows + " FOR UPDATE";
         List<WrittenKey> keys = new ArrayList<>();
         try (PreparedStatement statement = c.prepareStatement(select)) {
             Object[] timeout = statements.setting("setQueryTimeout");
@@ -269,11 +346,15 @@ final class KeyedWrites {
                 }
                 bound.bind(statement, i + 1, whereParameters.get(i));
             }
-            try (ResultSet rows = statement.executeQuery()) {
-                while (rows.next()) {
+            try (ResultSet result = statement.executeQuery()) {
+                while (result.next()) {
+                    if (mapping == null) {
+                        keys.add(null);
+                        continue;
+                    }
                     List<Object> values = new ArrayList<>(keyColumns.size());
                     for (int i = 1; i <= keyColumns.size(); i++) {
-                        values.add(rows.getObject(i));
+                        values.add(result.getObject(i));
                     }
                     keys.add(new WrittenKey(mapping.entity(), StatementKeys.key(mapping, primary, values)));
                 }
