@@ -178,6 +178,40 @@ class CascadingForeignKeyTest {
         }
     }
 
+    @ParameterizedTest
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
+    void anUpdateOfAReferencedColumn_mirrorsTheRowsItsForeignKeyUpdates(Engine engine) throws Exception {
+        try (TestDatabase source = TestDatabases.create(engine, "fkusrc");
+                TestDatabase target = TestDatabases.create(engine, "fkutgt");
+                MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).refreshInterval(Duration.ofMillis(50))
+                        .build()) {
+            for (TestDatabase db : List.of(source, target)) {
+                db.execute("CREATE TABLE codes (id BIGINT PRIMARY KEY, code VARCHAR(10) NOT NULL UNIQUE)");
+                db.execute("CREATE TABLE items (id BIGINT PRIMARY KEY, code VARCHAR(10))");
+            }
+            source.execute("ALTER TABLE items ADD CONSTRAINT fk_code FOREIGN KEY (code) REFERENCES codes (code)"
+                    + " ON UPDATE CASCADE");
+            RowCopier copier = RowCopier.builder(source.dataSource(4), target.dataSource(4))
+                    .mapping(TableMapping.builder("codes").key("id", Long.class).column("code").build())
+                    .mapping(TableMapping.builder("items").key("id", Long.class).column("code").build()).build();
+            try (RetryQueue queue = RetryQueue.create(RetryStore.inMemory(),
+                    CopyReplayHandler.of("catalog", copier, flags), RetryQueueConfig.ofDefaults());
+                    ReadRouter router = ReadRouter.builder(flags, "catalog").build()) {
+                DataSource app = DualWrite.dataSource(source.dataSource(4), target.dataSource(4))
+                        .migration("catalog").flags(flags).router(router).retryQueue(queue).rowCopier(copier).build();
+                flags.moveTo("catalog", Stage.DUAL_WRITE, "test", "test");
+                execute(app, "INSERT INTO codes (id, code) VALUES (1, 'a')");
+                execute(app, "INSERT INTO items (id, code) VALUES (10, 'a')");
+                execute(app, "INSERT INTO items (id, code) VALUES (11, 'a')");
+
+                execute(app, "UPDATE codes SET code = 'b' WHERE id = 1");
+                assertEquals(List.of(List.of(10L, "b"), List.of(11L, "b")), contents(source, "items"));
+                assertEquals(contents(source, "items"), contents(target, "items"));
+                assertEquals(contents(source, "codes"), contents(target, "codes"));
+            }
+        }
+    }
+
     private static void createTables(TestDatabase db, boolean foreignKeys) throws SQLException {
         db.execute("CREATE TABLE orders (id BIGINT PRIMARY KEY, customer VARCHAR(20) NOT NULL)");
         db.execute("CREATE TABLE order_lines (id BIGINT PRIMARY KEY, order_id BIGINT NOT NULL, sku VARCHAR(20))");
