@@ -39,95 +39,77 @@ class CascadingForeignKeyTest {
     @ParameterizedTest
     @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void rowsAForeignKeyDeletesOrUpdates_areMirroredWithTheParent_downTheChain(Engine engine) throws Exception {
-        try (TestDatabase source = TestDatabases.create(engine, "fksrc");
-                TestDatabase target = TestDatabases.create(engine, "fktgt");
-                MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).refreshInterval(Duration.ofMillis(50))
-                        .build()) {
-            createTables(source, true);
-            createTables(target, false);
-            RowCopier.Builder copierBuilder = RowCopier.builder(source.dataSource(4), target.dataSource(4))
-                    .mapping(TableMapping.builder("orders").key("id", Long.class).column("customer").build())
-                    .mapping(TableMapping.builder("order_lines").key("id", Long.class).columns("order_id", "sku").build())
-                    .mapping(TableMapping.builder("line_tags").key("id", Long.class).columns("line_id", "tag").build())
-                    .mapping(TableMapping.builder("notes").key("id", Long.class).columns("order_id", "body").build());
-            RowCopier copier = copierBuilder.build();
-            try (RetryQueue queue = RetryQueue.create(RetryStore.inMemory(),
-                    CopyReplayHandler.of("shop", copier, flags), RetryQueueConfig.ofDefaults());
-                    ReadRouter router = ReadRouter.builder(flags, "shop").build()) {
-                queue.start();
-                DataSource app = DualWrite.dataSource(source.dataSource(4), target.dataSource(4))
-                        .migration("shop").flags(flags).router(router).retryQueue(queue).rowCopier(copier).build();
-                flags.moveTo("shop", Stage.DUAL_WRITE, "test", "test");
-                for (long order = 1; order <= 3; order++) {
-                    execute(app, "INSERT INTO orders (id, customer) VALUES (" + order + ", 'c" + order + "')");
-                    for (long line = 1; line <= 2; line++) {
-                        long id = order * 10 + line;
-                        execute(app, "INSERT INTO order_lines (id, order_id, sku) VALUES (" + id + ", " + order + ", 's')");
-                        execute(app, "INSERT INTO line_tags (id, line_id, tag) VALUES (" + id + ", " + id + ", 't')");
-                    }
-                    execute(app, "INSERT INTO notes (id, order_id, body) VALUES (" + order + ", " + order + ", 'n')");
+        try (Fixture f = Fixture.withOrderTables(engine)) {
+            TestDatabase source = f.source;
+            TestDatabase target = f.target;
+            DataSource app = f.dualWriting("shop", f.copier(
+                    TableMapping.builder("orders").key("id", Long.class).column("customer").build(),
+                    TableMapping.builder("order_lines").key("id", Long.class).columns("order_id", "sku").build(),
+                    TableMapping.builder("line_tags").key("id", Long.class).columns("line_id", "tag").build(),
+                    TableMapping.builder("notes").key("id", Long.class).columns("order_id", "body").build()));
+            for (long order = 1; order <= 3; order++) {
+                execute(app, "INSERT INTO orders (id, customer) VALUES (" + order + ", 'c" + order + "')");
+                for (long line = 1; line <= 2; line++) {
+                    long id = order * 10 + line;
+                    execute(app, "INSERT INTO order_lines (id, order_id, sku) VALUES (" + id + ", " + order + ", 's')");
+                    execute(app, "INSERT INTO line_tags (id, line_id, tag) VALUES (" + id + ", " + id + ", 't')");
                 }
-
-                execute(app, "DELETE FROM orders WHERE id = 1");
-                try (Connection connection = app.getConnection();
-                        PreparedStatement delete = connection.prepareStatement("DELETE FROM orders WHERE customer = ?")) {
-                    delete.setString(1, "c2");
-                    assertEquals(1, delete.executeUpdate());
-                }
-
-                for (String table : TABLES) {
-                    assertEquals(contents(source, table), contents(target, table), table + " on both sides");
-                }
-                assertEquals(List.of(List.of(3L, "s"), List.of(3L, "s")),
-                        RowCopierTest.rows(target, "SELECT order_id, sku FROM order_lines ORDER BY id").stream()
-                                .map(row -> List.<Object>of(((Number) row.get(0)).longValue(), row.get(1))).toList(),
-                        "the cascaded lines are gone from the target too");
-                assertEquals(3, RowCopierTest.rows(target, "SELECT id FROM notes WHERE order_id IS NULL").size()
-                        + RowCopierTest.rows(target, "SELECT id FROM notes WHERE order_id = 3").size(),
-                        "notes 1 and 2 lost their order on the target too");
+                execute(app, "INSERT INTO notes (id, order_id, body) VALUES (" + order + ", " + order + ", 'n')");
             }
+
+            execute(app, "DELETE FROM orders WHERE id = 1");
+            try (Connection connection = app.getConnection();
+                    PreparedStatement delete = connection.prepareStatement("DELETE FROM orders WHERE customer = ?")) {
+                delete.setString(1, "c2");
+                assertEquals(1, delete.executeUpdate());
+            }
+
+            for (String table : TABLES) {
+                assertEquals(contents(source, table), contents(target, table), table + " on both sides");
+            }
+            assertEquals(List.of(List.of(3L, "s"), List.of(3L, "s")),
+                    RowCopierTest.rows(target, "SELECT order_id, sku FROM order_lines ORDER BY id").stream()
+                            .map(row -> List.<Object>of(((Number) row.get(0)).longValue(), row.get(1))).toList(),
+                    "the cascaded lines are gone from the target too");
+            assertEquals(3, RowCopierTest.rows(target, "SELECT id FROM notes WHERE order_id IS NULL").size()
+                    + RowCopierTest.rows(target, "SELECT id FROM notes WHERE order_id = 3").size(),
+                    "notes 1 and 2 lost their order on the target too");
         }
     }
 
     @ParameterizedTest
     @MethodSource("dev.cutover.testsupport.TestDatabases#serverEngines")
     void aCascadeIntoATableOfAnotherMigration_refusesTheDelete_beforeItWrites(Engine engine) throws Exception {
-        try (TestDatabase source = TestDatabases.create(engine, "fkxsrc");
-                TestDatabase target = TestDatabases.create(engine, "fkxtgt");
-                MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).refreshInterval(Duration.ofMillis(50))
-                        .build()) {
-            createTables(source, true);
-            createTables(target, false);
-            RowCopier orders = RowCopier.builder(source.dataSource(4), target.dataSource(4))
-                    .mapping(TableMapping.builder("orders").key("id", Long.class).column("customer").build()).build();
-            RowCopier lines = RowCopier.builder(source.dataSource(4), target.dataSource(4))
-                    .mapping(TableMapping.builder("order_lines").key("id", Long.class).columns("order_id", "sku").build())
-                    .build();
-            try (RetryQueue queue = RetryQueue.create(RetryStore.inMemory(),
-                    CopyReplayHandler.of(java.util.Map.of("orders", orders, "lines", lines), flags),
-                    RetryQueueConfig.ofDefaults());
-                    ReadRouter ordersRouter = ReadRouter.builder(flags, "orders").build();
-                    ReadRouter linesRouter = ReadRouter.builder(flags, "lines").build()) {
-                DataSource app = DualWrite.dataSource(source.dataSource(4), target.dataSource(4))
-                        .migration("orders").flags(flags).router(ordersRouter).retryQueue(queue).rowCopier(orders)
-                        .addMigration("lines", linesRouter, lines, new DualWriteCounters())
-                        .passThrough("line_tags", "notes").build();
-                flags.moveTo("orders", Stage.DUAL_WRITE, "test", "test");
-                flags.moveTo("lines", Stage.DUAL_WRITE, "test", "test");
-                execute(app, "INSERT INTO orders (id, customer) VALUES (1, 'c1')");
-                execute(app, "INSERT INTO order_lines (id, order_id, sku) VALUES (11, 1, 's')");
+        try (Fixture f = Fixture.withOrderTables(engine)) {
+            TestDatabase source = f.source;
+            TestDatabase target = f.target;
+            RowCopier orders = f.copier(TableMapping.builder("orders").key("id", Long.class).column("customer").build());
+            RowCopier lines = f.copier(
+                    TableMapping.builder("order_lines").key("id", Long.class).columns("order_id", "sku").build());
+            RetryQueue queue = f.closing(RetryQueue.create(RetryStore.inMemory(),
+                    CopyReplayHandler.of(java.util.Map.of("orders", orders, "lines", lines), f.flags),
+                    RetryQueueConfig.ofDefaults()));
+            DataSource app = DualWrite.dataSource(source.dataSource(4), target.dataSource(4))
+                    .migration("orders").flags(f.flags).router(f.closing(ReadRouter.builder(f.flags, "orders").build()))
+                    .retryQueue(queue).rowCopier(orders)
+                    .addMigration("lines", f.closing(ReadRouter.builder(f.flags, "lines").build()), lines,
+                            new DualWriteCounters())
+                    .passThrough("line_tags", "notes").build();
+            f.flags.moveTo("orders", Stage.DUAL_WRITE, "test", "test");
+            f.flags.moveTo("lines", Stage.DUAL_WRITE, "test", "test");
+            execute(app, "INSERT INTO orders (id, customer) VALUES (1, 'c1')");
+            execute(app, "INSERT INTO order_lines (id, order_id, sku) VALUES (11, 1, 's')");
 
-                SQLException refused = assertThrows(SQLFeatureNotSupportedException.class,
-                        () -> execute(app, "DELETE FROM orders WHERE id = 1"));
-                assertTrue(refused.getMessage().contains("order_lines") && refused.getMessage().contains("Fix:"),
-                        refused.getMessage());
-                assertEquals(1, RowCopierTest.rows(source, "SELECT id FROM orders").size(), "nothing written");
+            SQLException refused = assertThrows(SQLFeatureNotSupportedException.class,
+                    () -> execute(app, "DELETE FROM orders WHERE id = 1"));
+            assertTrue(refused.getMessage().contains("order_lines") && refused.getMessage().contains("Fix:"),
+                    refused.getMessage());
+            assertEquals(1, RowCopierTest.rows(source, "SELECT id FROM orders").size(), "nothing written");
 
-                execute(app, "DELETE FROM order_lines WHERE order_id = 1");
-                execute(app, "DELETE FROM orders WHERE id = 1");
-                for (String table : List.of("orders", "order_lines")) {
-                    assertEquals(contents(source, table), contents(target, table), table + " on both sides");
-                }
+            execute(app, "DELETE FROM order_lines WHERE order_id = 1");
+            execute(app, "DELETE FROM orders WHERE id = 1");
+            for (String table : List.of("orders", "order_lines")) {
+                assertEquals(contents(source, table), contents(target, table), table + " on both sides");
             }
         }
     }
@@ -135,80 +117,64 @@ class CascadingForeignKeyTest {
     @ParameterizedTest
     @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void aTableThatCascadesIntoItself_isFollowedLevelByLevel_andATooDeepChainIsRefused(Engine engine) throws Exception {
-        try (TestDatabase source = TestDatabases.create(engine, "fktsrc");
-                TestDatabase target = TestDatabases.create(engine, "fkttgt");
-                MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).refreshInterval(Duration.ofMillis(50))
-                        .build()) {
+        try (Fixture f = new Fixture(engine)) {
+            TestDatabase source = f.source;
+            TestDatabase target = f.target;
             for (TestDatabase db : List.of(source, target)) {
                 db.execute("CREATE TABLE categories (id BIGINT PRIMARY KEY, parent_id BIGINT)");
             }
             source.execute("ALTER TABLE categories ADD CONSTRAINT fk_parent FOREIGN KEY (parent_id)"
                     + " REFERENCES categories (id) ON DELETE CASCADE");
-            RowCopier copier = RowCopier.builder(source.dataSource(4), target.dataSource(4))
-                    .mapping(TableMapping.builder("categories").key("id", Long.class).column("parent_id").build()).build();
-            try (RetryQueue queue = RetryQueue.create(RetryStore.inMemory(),
-                    CopyReplayHandler.of("tree", copier, flags), RetryQueueConfig.ofDefaults());
-                    ReadRouter router = ReadRouter.builder(flags, "tree").build()) {
-                DataSource app = DualWrite.dataSource(source.dataSource(4), target.dataSource(4))
-                        .migration("tree").flags(flags).router(router).retryQueue(queue).rowCopier(copier).build();
-                flags.moveTo("tree", Stage.DUAL_WRITE, "test", "test");
-                // A chain of 4 rows under 1, and one of 10 under 100.
-                for (long id = 1; id <= 4; id++) {
-                    execute(app, "INSERT INTO categories (id, parent_id) VALUES (" + id + ", " + (id == 1 ? "NULL" : id - 1) + ")");
-                }
-                for (long id = 100; id <= 109; id++) {
-                    execute(app, "INSERT INTO categories (id, parent_id) VALUES (" + id + ", "
-                            + (id == 100 ? "NULL" : id - 1) + ")");
-                }
-
-                execute(app, "DELETE FROM categories WHERE id = 1");
-                assertEquals(contents(source, "categories"), contents(target, "categories"));
-                assertEquals(10, contents(target, "categories").size(), "the chain under 1 is gone on both sides");
-
-                SQLException refused = assertThrows(SQLFeatureNotSupportedException.class,
-                        () -> execute(app, "DELETE FROM categories WHERE id = 100"));
-                assertTrue(refused.getMessage().contains("levels") && refused.getMessage().contains("Fix:"),
-                        refused.getMessage());
-                assertEquals(10, contents(source, "categories").size(), "nothing of the refused delete written");
-                execute(app, "DELETE FROM categories WHERE id = 105");
-                execute(app, "DELETE FROM categories WHERE id = 100");
-                assertEquals(List.of(), contents(source, "categories"));
-                assertEquals(List.of(), contents(target, "categories"));
+            DataSource app = f.dualWriting("tree",
+                    f.copier(TableMapping.builder("categories").key("id", Long.class).column("parent_id").build()));
+            // A chain of 4 rows under 1, and one of 10 under 100.
+            for (long id = 1; id <= 4; id++) {
+                execute(app, "INSERT INTO categories (id, parent_id) VALUES (" + id + ", " + (id == 1 ? "NULL" : id - 1) + ")");
             }
+            for (long id = 100; id <= 109; id++) {
+                execute(app, "INSERT INTO categories (id, parent_id) VALUES (" + id + ", "
+                        + (id == 100 ? "NULL" : id - 1) + ")");
+            }
+
+            execute(app, "DELETE FROM categories WHERE id = 1");
+            assertEquals(contents(source, "categories"), contents(target, "categories"));
+            assertEquals(10, contents(target, "categories").size(), "the chain under 1 is gone on both sides");
+
+            SQLException refused = assertThrows(SQLFeatureNotSupportedException.class,
+                    () -> execute(app, "DELETE FROM categories WHERE id = 100"));
+            assertTrue(refused.getMessage().contains("levels") && refused.getMessage().contains("Fix:"),
+                    refused.getMessage());
+            assertEquals(10, contents(source, "categories").size(), "nothing of the refused delete written");
+            execute(app, "DELETE FROM categories WHERE id = 105");
+            execute(app, "DELETE FROM categories WHERE id = 100");
+            assertEquals(List.of(), contents(source, "categories"));
+            assertEquals(List.of(), contents(target, "categories"));
         }
     }
 
     @ParameterizedTest
     @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void anUpdateOfAReferencedColumn_mirrorsTheRowsItsForeignKeyUpdates(Engine engine) throws Exception {
-        try (TestDatabase source = TestDatabases.create(engine, "fkusrc");
-                TestDatabase target = TestDatabases.create(engine, "fkutgt");
-                MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).refreshInterval(Duration.ofMillis(50))
-                        .build()) {
+        try (Fixture f = new Fixture(engine)) {
+            TestDatabase source = f.source;
+            TestDatabase target = f.target;
             for (TestDatabase db : List.of(source, target)) {
                 db.execute("CREATE TABLE codes (id BIGINT PRIMARY KEY, code VARCHAR(10) NOT NULL UNIQUE)");
                 db.execute("CREATE TABLE items (id BIGINT PRIMARY KEY, code VARCHAR(10))");
             }
             source.execute("ALTER TABLE items ADD CONSTRAINT fk_code FOREIGN KEY (code) REFERENCES codes (code)"
                     + " ON UPDATE CASCADE");
-            RowCopier copier = RowCopier.builder(source.dataSource(4), target.dataSource(4))
-                    .mapping(TableMapping.builder("codes").key("id", Long.class).column("code").build())
-                    .mapping(TableMapping.builder("items").key("id", Long.class).column("code").build()).build();
-            try (RetryQueue queue = RetryQueue.create(RetryStore.inMemory(),
-                    CopyReplayHandler.of("catalog", copier, flags), RetryQueueConfig.ofDefaults());
-                    ReadRouter router = ReadRouter.builder(flags, "catalog").build()) {
-                DataSource app = DualWrite.dataSource(source.dataSource(4), target.dataSource(4))
-                        .migration("catalog").flags(flags).router(router).retryQueue(queue).rowCopier(copier).build();
-                flags.moveTo("catalog", Stage.DUAL_WRITE, "test", "test");
-                execute(app, "INSERT INTO codes (id, code) VALUES (1, 'a')");
-                execute(app, "INSERT INTO items (id, code) VALUES (10, 'a')");
-                execute(app, "INSERT INTO items (id, code) VALUES (11, 'a')");
+            DataSource app = f.dualWriting("catalog", f.copier(
+                    TableMapping.builder("codes").key("id", Long.class).column("code").build(),
+                    TableMapping.builder("items").key("id", Long.class).column("code").build()));
+            execute(app, "INSERT INTO codes (id, code) VALUES (1, 'a')");
+            execute(app, "INSERT INTO items (id, code) VALUES (10, 'a')");
+            execute(app, "INSERT INTO items (id, code) VALUES (11, 'a')");
 
-                execute(app, "UPDATE codes SET code = 'b' WHERE id = 1");
-                assertEquals(List.of(List.of(10L, "b"), List.of(11L, "b")), contents(source, "items"));
-                assertEquals(contents(source, "items"), contents(target, "items"));
-                assertEquals(contents(source, "codes"), contents(target, "codes"));
-            }
+            execute(app, "UPDATE codes SET code = 'b' WHERE id = 1");
+            assertEquals(List.of(List.of(10L, "b"), List.of(11L, "b")), contents(source, "items"));
+            assertEquals(contents(source, "items"), contents(target, "items"));
+            assertEquals(contents(source, "codes"), contents(target, "codes"));
         }
     }
 
@@ -236,6 +202,60 @@ class CascadingForeignKeyTest {
     private static void execute(DataSource app, String sql) throws SQLException {
         try (Connection connection = app.getConnection(); Statement statement = connection.createStatement()) {
             statement.executeUpdate(sql);
+        }
+    }
+
+    /** Two fresh databases of one engine, in-memory flags, and what the tests build on them, closed together. */
+    private static final class Fixture implements AutoCloseable {
+        final TestDatabase source;
+        final TestDatabase target;
+        final MigrationFlags flags = MigrationFlags.builder(FlagStore.inMemory()).refreshInterval(Duration.ofMillis(50))
+                .build();
+        private final java.util.Deque<AutoCloseable> opened = new java.util.ArrayDeque<>();
+
+        Fixture(Engine engine) {
+            source = closing(TestDatabases.create(engine, "fksrc"));
+            target = closing(TestDatabases.create(engine, "fktgt"));
+        }
+
+        /** Orders, their lines, the lines' tags and the orders' notes; foreign keys on the source only. */
+        static Fixture withOrderTables(Engine engine) throws SQLException {
+            Fixture fixture = new Fixture(engine);
+            createTables(fixture.source, true);
+            createTables(fixture.target, false);
+            return fixture;
+        }
+
+        <T extends AutoCloseable> T closing(T resource) {
+            opened.push(resource);
+            return resource;
+        }
+
+        RowCopier copier(TableMapping... mappings) {
+            RowCopier.Builder builder = RowCopier.builder(source.dataSource(4), target.dataSource(4));
+            for (TableMapping mapping : mappings) {
+                builder.mapping(mapping);
+            }
+            return builder.build();
+        }
+
+        /** The application's data source of one migration, moved to DUAL_WRITE. */
+        DataSource dualWriting(String migration, RowCopier copier) {
+            RetryQueue queue = closing(RetryQueue.create(RetryStore.inMemory(), CopyReplayHandler.of(migration, copier,
+                    flags), RetryQueueConfig.ofDefaults()));
+            DataSource app = DualWrite.dataSource(source.dataSource(4), target.dataSource(4)).migration(migration)
+                    .flags(flags).router(closing(ReadRouter.builder(flags, migration).build())).retryQueue(queue)
+                    .rowCopier(copier).build();
+            flags.moveTo(migration, Stage.DUAL_WRITE, "test", "test");
+            return app;
+        }
+
+        @Override
+        public void close() throws Exception {
+            while (!opened.isEmpty()) {
+                opened.pop().close();
+            }
+            flags.close();
         }
     }
 }
