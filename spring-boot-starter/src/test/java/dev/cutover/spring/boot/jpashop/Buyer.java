@@ -73,6 +73,10 @@ public class Buyer {
         credit = newCredit;
     }
 
+    Instant lastSeen() {
+        return lastSeen;
+    }
+
     void seen(Instant at) {
         lastSeen = at;
     }

@@ -2,7 +2,6 @@ package dev.cutover.spring.boot.jpashop;
 
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.spring.boot.CutoverMappings;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
 
@@ -12,13 +11,10 @@ public class JpaShopApp {
     static final String MIGRATION = "jpashop";
 
     @Bean
-    CutoverMappings cutoverMappings(@Value("${jpashop.tags-key:}") String tagsKey) {
-        if (!tagsKey.isEmpty()) {
-            // A user's first try for the element collection's table: its owner's id as the key.
-            return migrations -> migrations.migration(MIGRATION, buyers(), purchases(), lines(), audits(),
-                    TableMapping.builder("buyer_tags").key(tagsKey, Long.class).columns("tag").build());
-        }
-        return migrations -> migrations.migration(MIGRATION, buyers(), purchases(), lines(), audits());
+    CutoverMappings cutoverMappings() {
+        // The element collection's table has a two-column primary key: one key(...) per column.
+        return migrations -> migrations.migration(MIGRATION, buyers(), purchases(), lines(), audits(),
+                TableMapping.builder("buyer_tags").key("buyer_id", Long.class).key("tag", String.class).build());
     }
 
     private static TableMapping buyers() {
