@@ -48,7 +48,7 @@ public final class QueryResult {
 
     /** @return an empty disconnected row set */
     static CachedRowSet newRowSet() throws SQLException {
-        return ROW_SETS.createCachedRowSet();
+        return FaithfulRowSet.wrap(ROW_SETS.createCachedRowSet());
     }
 
     private static RowSetFactory rowSetFactory() {

@@ -1,0 +1,179 @@
+package dev.cutover.dualwrite.internal.jdbc;
+
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.math.BigDecimal;
+import java.sql.Date;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Time;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.LocalTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.Calendar;
+import java.util.Locale;
+import javax.sql.rowset.CachedRowSet;
+
+/**
+ * The JDK's {@code CachedRowSetImpl} with the readers that it gets wrong answered from the value it
+ * stored: its {@code getTimestamp(column, Calendar)} takes the milliseconds of the current time and
+ * drops the nanoseconds ({@code 18.706007} read at {@code 12:02:13.555} comes back as {@code 18.555}),
+ * its {@code getDate}/{@code getTime} with a calendar do the same, and its {@code getObject(column,
+ * Class)} is not supported at all. Hibernate reads {@code Instant} columns through the calendar form,
+ * so a routed read answered the application wrong values, which a merge then wrote back to both sides.
+ * The calendar forms here follow the drivers: a value with a zone is an instant, the calendar ignored;
+ * a wall time is placed in the calendar's zone.
+ */
+final class FaithfulRowSet implements InvocationHandler {
+    private final CachedRowSet rows;
+
+    private FaithfulRowSet(CachedRowSet rows) {
+        this.rows = rows;
+    }
+
+    static CachedRowSet wrap(CachedRowSet rows) {
+        return (CachedRowSet) Proxy.newProxyInstance(FaithfulRowSet.class.getClassLoader(),
+                new Class<?>[] {CachedRowSet.class}, new FaithfulRowSet(rows));
+    }
+
+    @Override
+    public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+        String name = method.getName();
+        int arity = args == null ? 0 : args.length;
+        if (arity == 2 && (args[0] instanceof Integer || args[0] instanceof String)) {
+            int column = args[0] instanceof Integer i ? i : rows.findColumn((String) args[0]);
+            if (args[1] instanceof Calendar || (args[1] == null && method.getParameterTypes()[1] == Calendar.class)) {
+                Calendar calendar = (Calendar) args[1];
+                switch (name) {
+                    case "getTimestamp":
+                        return timestamp(column, calendar);
+                    case "getDate":
+                        return date(column, calendar);
+                    case "getTime":
+                        return time(column, calendar);
+                    default:
+                        break;
+                }
+            } else if (name.equals("getObject") && args[1] instanceof Class<?> type) {
+                return object(column, type);
+            }
+        }
+        if (name.equals("equals") && arity == 1) {
+            return proxy == args[0];
+        }
+        if (name.equals("hashCode") && arity == 0) {
+            return System.identityHashCode(proxy);
+        }
+        try {
+            return method.invoke(rows, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    private boolean withZone(int column) throws SQLException {
+        ResultSetMetaData meta = rows.getMetaData();
+        int type = meta.getColumnType(column);
+        if (type == Types.TIMESTAMP_WITH_TIMEZONE || type == Types.TIME_WITH_TIMEZONE) {
+            return true;
+        }
+        String typeName = String.valueOf(meta.getColumnTypeName(column)).toLowerCase(Locale.ROOT);
+        return typeName.equals("timestamptz") || typeName.equals("timetz") || typeName.contains("with time zone");
+    }
+
+    private static ZoneId zone(Calendar calendar) {
+        return calendar == null ? ZoneId.systemDefault() : calendar.getTimeZone().toZoneId();
+    }
+
+    private Timestamp timestamp(int column, Calendar calendar) throws SQLException {
+        Timestamp stored = rows.getTimestamp(column);
+        if (stored == null || calendar == null || withZone(column)) {
+            return stored;
+        }
+        return Timestamp.from(stored.toLocalDateTime().atZone(zone(calendar)).toInstant());
+    }
+
+    private Date date(int column, Calendar calendar) throws SQLException {
+        Date stored = rows.getDate(column);
+        if (stored == null || calendar == null) {
+            return stored;
+        }
+        return new Date(stored.toLocalDate().atStartOfDay(zone(calendar)).toInstant().toEpochMilli());
+    }
+
+    private Time time(int column, Calendar calendar) throws SQLException {
+        Time stored = rows.getTime(column);
+        if (stored == null || calendar == null || withZone(column)) {
+            return stored;
+        }
+        LocalDateTime wall = LocalDateTime.ofInstant(Instant.ofEpochMilli(stored.getTime()), ZoneId.systemDefault());
+        return new Time(wall.atZone(zone(calendar)).toInstant().toEpochMilli());
+    }
+
+    private Object object(int column, Class<?> type) throws SQLException {
+        Object value = rows.getObject(column);
+        if (value == null) {
+            return null;
+        }
+        if (type.isInstance(value)) {
+            return value;
+        }
+        if (value instanceof Timestamp ts) {
+            if (type == LocalDateTime.class) {
+                return ts.toLocalDateTime();
+            }
+            if (type == Instant.class) {
+                return ts.toInstant();
+            }
+            if (type == OffsetDateTime.class) {
+                return withZone(column) ? ts.toInstant().atOffset(ZoneOffset.UTC)
+                        : ts.toLocalDateTime().atZone(ZoneId.systemDefault()).toOffsetDateTime();
+            }
+            if (type == LocalDate.class) {
+                return ts.toLocalDateTime().toLocalDate();
+            }
+        }
+        if (value instanceof Date d && type == LocalDate.class) {
+            return d.toLocalDate();
+        }
+        if (value instanceof Time t && type == LocalTime.class) {
+            return LocalDateTime.ofInstant(Instant.ofEpochMilli(t.getTime()), ZoneId.systemDefault()).toLocalTime();
+        }
+        if (type == String.class) {
+            return rows.getString(column);
+        }
+        if (value instanceof Number n) {
+            if (type == Long.class) {
+                return n.longValue();
+            }
+            if (type == Integer.class) {
+                return n.intValue();
+            }
+            if (type == Short.class) {
+                return n.shortValue();
+            }
+            if (type == Double.class) {
+                return n.doubleValue();
+            }
+            if (type == Float.class) {
+                return n.floatValue();
+            }
+            if (type == BigDecimal.class) {
+                return rows.getBigDecimal(column);
+            }
+        }
+        if (type == Boolean.class) {
+            return rows.getBoolean(column);
+        }
+        throw new SQLException("Cannot convert column " + column + " of type " + value.getClass().getName() + " to "
+                + type.getName(), "22023");
+    }
+}
