@@ -217,6 +217,11 @@ public class JpaShopService {
     }
 
     @Transactional
+    public int restatusInCitySubquery(String city, Status from, Status to) {
+        return purchases.restatusInCitySubquery(city, from, to);
+    }
+
+    @Transactional
     public int purgeTier(String city, Tier tier) {
         return buyers.purgeTier(city, tier);
     }
