@@ -420,7 +420,8 @@ final class SqlAnalyzer {
         String fix = null;
         if (update.getFromItem() != null || notEmpty(update.getJoins()) || notEmpty(update.getStartJoins())) {
             refusal = "an UPDATE of several tables (joins, FROM) cannot be keyed";
-            fix = "update one table per statement, its rows chosen by a WHERE condition (subqueries are fine)";
+            fix = "update one table per statement, its rows chosen by a WHERE condition (a subquery is fine if it takes"
+                    + " no ? parameter; else read the keys first, then update the rows by key)";
         } else if (notEmpty(update.getOrderByElements()) || update.getLimit() != null) {
             refusal = "UPDATE ... ORDER BY/LIMIT picks rows Cutover cannot find again before the update";
             fix = "read the keys first, then update the rows by key";
@@ -445,7 +446,8 @@ final class SqlAnalyzer {
         if (notEmpty(delete.getTables()) && !deletesFromItsOneTable(delete) || notEmpty(delete.getJoins())
                 || notEmpty(delete.getUsingList())) {
             refusal = "a DELETE over several tables (joins, USING) cannot be keyed";
-            fix = "delete from one table per statement, its rows chosen by a WHERE condition (subqueries are fine)";
+            fix = "delete from one table per statement, its rows chosen by a WHERE condition (a subquery is fine if it takes"
+                    + " no ? parameter; else read the keys first, then delete the rows by key)";
         } else if (notEmpty(delete.getOrderByElements()) || delete.getLimit() != null) {
             refusal = "DELETE ... ORDER BY/LIMIT picks rows Cutover cannot find again before the delete";
             fix = "read the keys first, then delete the rows by key";
@@ -488,7 +490,8 @@ final class SqlAnalyzer {
             }, null);
             if (parameters.size() != countPlaceholders(whereSql) || parameters.contains(null)) {
                 reason = "its WHERE condition has parameters Cutover cannot place (in a subquery, or numbered)";
-                advice = "use plain ? parameters outside subqueries, or literal values in the subquery";
+                advice = "use plain ? parameters outside subqueries, or literal values in the subquery, or read the keys"
+                        + " first, then write the rows by key";
             }
         }
         List<Equality> equalities = new ArrayList<>();
