@@ -44,8 +44,8 @@ import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.orm.ObjectOptimisticLockingFailureException;
 
 /**
- * A Spring Data JPA shop adopting the starter with only the two URLs set (plus the pass-through that
- * Cutover's own refusal names for the element collection's table): saveAll batches, dirty checking,
+ * A Spring Data JPA shop adopting the starter with only the two URLs set, its element collection's
+ * table mapped with its two-column key: saveAll batches, dirty checking,
  * JPQL bulk updates and deletes, native {@code @Modifying} writes, deleteAll/deleteAllInBatch,
  * REQUIRES_NEW audit entries, rollbacks on unchecked and checked exceptions (and a commit on a checked
  * one, Spring's default), read-only transactions, optimistic-lock conflicts retried by the application.
