@@ -60,7 +60,7 @@ class JpaShopUserTest {
     private static final Duration STALL = Duration.ofSeconds(5);
 
     @ParameterizedTest(name = "{0} -> POSTGRESQL")
-    @MethodSource("dev.cutover.testsupport.TestDatabases#serverEngines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#walkSourceEngines")
     void shopWalk(Engine sourceEngine) throws Exception {
         try (TestDatabase source = TestDatabases.create(sourceEngine, "jpashopsrc");
                 TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "jpashoptgt")) {
