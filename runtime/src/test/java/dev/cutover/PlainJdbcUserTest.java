@@ -1,0 +1,899 @@
+package dev.cutover;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cutover.dualwrite.TableMapping;
+import dev.cutover.flags.Stage;
+import dev.cutover.testsupport.AcknowledgedWriteOracle;
+import dev.cutover.testsupport.AcknowledgedWriteOracle.Effect;
+import dev.cutover.testsupport.Engine;
+import dev.cutover.testsupport.TestDatabase;
+import dev.cutover.testsupport.TestDatabases;
+import dev.cutover.verifier.VerificationReport;
+import java.sql.CallableStatement;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import javax.sql.DataSource;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * A plain-JDBC application, from outside and at default settings (HikariCP's default pools, the
+ * runtime's defaults), that hands its code {@code migration.dataSource()} instead of its pool, on
+ * cross-engine pairs (MariaDB to PostgreSQL, PostgreSQL to MariaDB) and PostgreSQL to PostgreSQL.
+ * Four writers use the JDBC features real code uses (auto-commit on and off, commit and rollback,
+ * savepoints, both batch forms, generated keys, upserts, updates by a non-key predicate, range
+ * deletes, {@code INSERT ... SELECT}, multi-row {@code VALUES}, {@code CallableStatement},
+ * {@code Statement.execute}, a connection used from two threads in turn, read-only and isolation
+ * settings, connections closed without commit) on the same few rows while the stages are walked to
+ * {@code TARGET_ONLY} and back. Every call that returned is in the acknowledged-write oracle; a
+ * refused call must have written nothing. At each stage, with the writers paused and the queue
+ * drained, the sides that should hold the data must hold what the oracle allows, and the verifier
+ * must be clean while both sides are written.
+ */
+class PlainJdbcUserTest {
+    private static final int WRITERS = 4;
+    private static final long[] HOT = {1, 2, 3, 4};
+    private static final long[] PAIR = {5, 6};
+    private static final String ACTOR = "plain-jdbc-user";
+    private static final Duration STAGE_TRAFFIC = Duration.ofSeconds(4);
+
+    /** One row's state; {@link #ABSENT} stands for no row. */
+    record Row(boolean present, String status, long qty, String note) {
+        static final Row ABSENT = new Row(false, null, 0, null);
+
+        Row plus(long delta) {
+            return present ? new Row(true, status, qty + delta, note) : this;
+        }
+
+        Row withNote(String newNote) {
+            return present ? new Row(true, status, qty, newNote) : this;
+        }
+
+        Row withStatus(String newStatus) {
+            return present ? new Row(true, newStatus, qty, note) : this;
+        }
+    }
+
+    static Stream<Arguments> pairs() {
+        return Stream.of(
+                Arguments.of(Engine.MARIADB, Engine.POSTGRESQL),
+                Arguments.of(Engine.POSTGRESQL, Engine.MARIADB),
+                Arguments.of(Engine.POSTGRESQL, Engine.POSTGRESQL));
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @MethodSource("pairs")
+    void plainJdbcApplicationWalksEveryStageAndBack(Engine sourceEngine, Engine targetEngine) throws Exception {
+        try (TestDatabase sourceDb = TestDatabases.create(sourceEngine, "jdbcsrc");
+             TestDatabase targetDb = TestDatabases.create(targetEngine, "jdbctgt")) {
+            createSchema(sourceDb);
+            createSchema(targetDb);
+            DataSource sourcePool = sourceDb.defaultPool(10);
+            DataSource targetPool = targetDb.defaultPool(10);
+            DataSource sourceCheck = sourceDb.dataSource(2);
+            DataSource targetCheck = targetDb.dataSource(2);
+            AcknowledgedWriteOracle<Long, Row> oracle = new AcknowledgedWriteOracle<>(Row.ABSENT);
+            // History, written before the migration by the application on its old pool.
+            try (Connection c = sourcePool.getConnection();
+                 PreparedStatement s = c.prepareStatement("INSERT INTO items (id, status, qty, note) VALUES (?, ?, ?, ?)")) {
+                for (long id = 1; id <= 6; id++) {
+                    Row row = new Row(true, id % 2 == 1 ? "hot" : "cold", 0, "init");
+                    AcknowledgedWriteOracle<Long, Row>.Write w = oracle.begin(id, "history", Effect.requiring(r -> !r.present(), r -> row));
+                    bindRow(s, id, row);
+                    s.executeUpdate();
+                    w.acknowledged();
+                }
+            }
+            List<String> problems = Collections.synchronizedList(new ArrayList<>());
+            try (Cutover cutover = Cutover.builder(sourcePool, targetPool).build()) {
+                Migration migration = cutover.migration("items", TableMapping.builder("items")
+                        .key("id", Long.class)
+                        .columns("status", "qty", "note")
+                        .build());
+                DataSource app = migration.dataSource();
+                Traffic traffic = new Traffic(app, sourceEngine, oracle);
+                traffic.start();
+                try {
+                    traffic.runFor(STAGE_TRAFFIC);
+                    check(problems, "SOURCE_ONLY", traffic, cutover, migration, oracle, sourceCheck, targetCheck, true, false, false);
+
+                    move(migration, Stage.DUAL_WRITE);
+                    traffic.runFor(Duration.ofSeconds(1));
+                    migration.backfill().build().run();
+                    traffic.runFor(STAGE_TRAFFIC);
+                    check(problems, "DUAL_WRITE", traffic, cutover, migration, oracle, sourceCheck, targetCheck, true, true, true);
+
+                    move(migration, Stage.SHIFT_READS);
+                    migration.setTargetReadPercent(100, ACTOR, "all reads on the target");
+                    traffic.runFor(STAGE_TRAFFIC);
+                    check(problems, "SHIFT_READS", traffic, cutover, migration, oracle, sourceCheck, targetCheck, true, true, true);
+
+                    move(migration, Stage.TARGET_PRIMARY);
+                    traffic.runFor(STAGE_TRAFFIC);
+                    check(problems, "TARGET_PRIMARY", traffic, cutover, migration, oracle, sourceCheck, targetCheck, true, true, true);
+
+                    move(migration, Stage.TARGET_ONLY);
+                    traffic.runFor(STAGE_TRAFFIC);
+                    check(problems, "TARGET_ONLY", traffic, cutover, migration, oracle, sourceCheck, targetCheck, false, true, false);
+
+                    // README, Runbook: back from TARGET_ONLY, flip to TARGET_PRIMARY, wait for every instance, then
+                    // migration.verify() repairs the source from the target.
+                    move(migration, Stage.TARGET_PRIMARY);
+                    traffic.runFor(Duration.ofSeconds(2));
+                    migration.verify();
+                    traffic.runFor(STAGE_TRAFFIC);
+                    check(problems, "TARGET_PRIMARY (back)", traffic, cutover, migration, oracle, sourceCheck, targetCheck, true, true, true);
+
+                    move(migration, Stage.SHIFT_READS);
+                    traffic.runFor(STAGE_TRAFFIC);
+                    check(problems, "SHIFT_READS (back)", traffic, cutover, migration, oracle, sourceCheck, targetCheck, true, true, true);
+
+                    move(migration, Stage.DUAL_WRITE);
+                    traffic.runFor(STAGE_TRAFFIC);
+                    check(problems, "DUAL_WRITE (back)", traffic, cutover, migration, oracle, sourceCheck, targetCheck, true, true, true);
+
+                    move(migration, Stage.SOURCE_ONLY);
+                    traffic.runFor(STAGE_TRAFFIC);
+                    check(problems, "SOURCE_ONLY (back)", traffic, cutover, migration, oracle, sourceCheck, targetCheck, true, false, false);
+                } finally {
+                    traffic.stop();
+                }
+                problems.addAll(traffic.problems);
+                System.out.printf("%s -> %s: %d acknowledged, %d failed; ops %s; longest call %d ms (%s)%n",
+                        sourceEngine, targetEngine, oracle.acknowledged(), oracle.maybe(), traffic.opCounts,
+                        traffic.longestNanos.get() / 1_000_000, traffic.longestOp);
+                traffic.failures.forEach((k, v) -> System.out.println("  failure x" + v + ": " + k));
+            }
+            assertTrue(problems.isEmpty(), sourceEngine + " -> " + targetEngine + ": " + problems.size()
+                    + " problem(s):\n" + String.join("\n", problems));
+        }
+    }
+
+    private static void move(Migration migration, Stage stage) {
+        migration.moveTo(stage, ACTOR, "walk to " + stage);
+    }
+
+    private static void check(List<String> problems, String stage, Traffic traffic, Cutover cutover, Migration migration,
+                              AcknowledgedWriteOracle<Long, Row> oracle, DataSource sourceCheck, DataSource targetCheck,
+                              boolean sourceHolds, boolean targetHolds, boolean verify) throws Exception {
+        traffic.pause();
+        try {
+            if (!cutover.drain(Duration.ofSeconds(30))) {
+                problems.add(stage + ": queue did not drain: " + migration.queueDepth());
+            }
+            Map<Long, Row> source = read(sourceCheck);
+            Map<Long, Row> target = read(targetCheck);
+            List<String> violations;
+            if (sourceHolds && targetHolds) {
+                violations = oracle.violations(source, target);
+            } else if (sourceHolds) {
+                violations = oracle.violations(source, source);
+            } else {
+                violations = oracle.violations(target, target);
+            }
+            for (String v : violations) {
+                problems.add(stage + " (" + (sourceHolds ? "source" : "") + (targetHolds ? " target" : "") + "): " + v);
+            }
+            if (verify) {
+                VerificationReport report = migration.verify();
+                if (!report.isClean()) {
+                    problems.add(stage + ": verify() not clean after the drain with writers paused: " + report.toJson());
+                    cutover.drain(Duration.ofSeconds(30));
+                    migration.verify();
+                    cutover.drain(Duration.ofSeconds(30));
+                }
+            }
+            System.out.printf("checked %s: source %d rows, target %d rows, %d violations, queue %s%n", stage,
+                    source.size(), target.size(), violations.size(), migration.queueDepth());
+        } finally {
+            traffic.resume();
+        }
+    }
+
+    private static Map<Long, Row> read(DataSource ds) throws SQLException {
+        Map<Long, Row> rows = new TreeMap<>();
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT id, status, qty, note FROM items")) {
+            while (rs.next()) {
+                rows.put(rs.getLong(1), new Row(true, rs.getString(2), rs.getLong(3), rs.getString(4)));
+            }
+        }
+        return rows;
+    }
+
+    private static void createSchema(TestDatabase db) {
+        if (db.engine() == Engine.MARIADB) {
+            db.execute("CREATE TABLE items (id BIGINT AUTO_INCREMENT PRIMARY KEY, status VARCHAR(20) NOT NULL,"
+                            + " qty BIGINT NOT NULL, note VARCHAR(100)) AUTO_INCREMENT = 1000",
+                    "CREATE PROCEDURE bump(IN k BIGINT, IN d BIGINT) UPDATE items SET qty = qty + d WHERE id = k");
+        } else {
+            db.execute("CREATE TABLE items (id BIGINT GENERATED BY DEFAULT AS IDENTITY (START WITH 1000) PRIMARY KEY,"
+                            + " status VARCHAR(20) NOT NULL, qty BIGINT NOT NULL, note VARCHAR(100))",
+                    "CREATE PROCEDURE bump(k BIGINT, d BIGINT) LANGUAGE sql AS $$ UPDATE items SET qty = qty + d WHERE id = k $$");
+        }
+    }
+
+    private static void bindRow(PreparedStatement s, long id, Row row) throws SQLException {
+        s.setLong(1, id);
+        s.setString(2, row.status());
+        s.setLong(3, row.qty());
+        s.setString(4, row.note());
+    }
+
+    /** The application's writers: each loops over JDBC features on the shared rows. */
+    static final class Traffic {
+        final DataSource app;
+        final Engine sourceEngine;
+        final AcknowledgedWriteOracle<Long, Row> oracle;
+        final List<String> problems = Collections.synchronizedList(new ArrayList<>());
+        final Map<String, Integer> failures = new ConcurrentHashMap<>();
+        final Map<String, AtomicInteger> opCounts = new ConcurrentHashMap<>();
+        final AtomicLong longestNanos = new AtomicLong();
+        volatile String longestOp = "";
+        final AtomicBoolean stop = new AtomicBoolean();
+        final AtomicBoolean paused = new AtomicBoolean();
+        final AtomicInteger idle = new AtomicInteger();
+        final List<Thread> threads = new ArrayList<>();
+        final AtomicInteger noteSeq = new AtomicInteger();
+
+        Traffic(DataSource app, Engine sourceEngine, AcknowledgedWriteOracle<Long, Row> oracle) {
+            this.app = app;
+            this.sourceEngine = sourceEngine;
+            this.oracle = oracle;
+        }
+
+        void start() {
+            for (int i = 0; i < WRITERS; i++) {
+                int n = i;
+                Thread t = new Thread(() -> loop(n), "jdbc-writer-" + n);
+                threads.add(t);
+                t.start();
+            }
+        }
+
+        void runFor(Duration d) throws InterruptedException {
+            Thread.sleep(d.toMillis());
+        }
+
+        void pause() throws InterruptedException {
+            paused.set(true);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (idle.get() < threads.size() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            if (idle.get() < threads.size()) {
+                problems.add("writers did not pause within 120 s: " + stacks());
+            }
+        }
+
+        private String stacks() {
+            StringBuilder b = new StringBuilder();
+            for (Thread t : threads) {
+                b.append('\n').append(t.getName());
+                for (StackTraceElement e : t.getStackTrace()) {
+                    b.append("\n  at ").append(e);
+                }
+            }
+            return b.toString();
+        }
+
+        void resume() {
+            paused.set(false);
+        }
+
+        void stop() throws InterruptedException {
+            stop.set(true);
+            paused.set(false);
+            for (Thread t : threads) {
+                t.join(60_000);
+            }
+        }
+
+        private void loop(int n) {
+            Random random = new Random(n * 7919L);
+            ExecutorService helper = Executors.newSingleThreadExecutor();
+            try {
+                while (!stop.get()) {
+                    if (paused.get()) {
+                        idle.incrementAndGet();
+                        while (paused.get() && !stop.get()) {
+                            sleep(5);
+                        }
+                        idle.decrementAndGet();
+                        continue;
+                    }
+                    int op = random.nextInt(20);
+                    long started = System.nanoTime();
+                    String name = "op" + op;
+                    try {
+                        name = run(op, random, helper);
+                    } catch (SQLException | RuntimeException e) {
+                        name = name + "!";
+                    } catch (Exception e) {
+                        problems.add("writer " + n + ": unexpected " + e);
+                    }
+                    long took = System.nanoTime() - started;
+                    opCounts.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
+                    if (took > longestNanos.get()) {
+                        longestNanos.set(took);
+                        longestOp = name;
+                    }
+                }
+            } finally {
+                helper.shutdownNow();
+            }
+        }
+
+        private static void sleep(long ms) {
+            try {
+                Thread.sleep(ms);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        private void failed(String op, Throwable e) {
+            String text = e.getClass().getSimpleName()
+                    + (e instanceof SQLException sql ? "[" + sql.getSQLState() + "]" : "") + " " + op + ": "
+                    + String.valueOf(e.getMessage()).replaceAll("\\d+", "#");
+            if (text.length() > 600) {
+                text = text.substring(0, 600);
+            }
+            failures.merge(text, 1, Integer::sum);
+        }
+
+        /** Whether a failure is Cutover refusing a statement before it ran (it must have written nothing). */
+        static boolean refusal(Throwable e) {
+            String m = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+            return m.contains("refus") || m.contains("cutover");
+        }
+
+        /**
+         * An effect that is the identity when the call was refused: the refusal is known only after the
+         * call, and the oracle looks at effects only in its check.
+         */
+        static Effect<Row> unlessRefused(AtomicBoolean refused, Effect<Row> effect) {
+            return new Effect<>() {
+                @Override
+                public Row apply(Row state) {
+                    return refused.get() ? state : effect.apply(state);
+                }
+
+                @Override
+                public boolean possibleIn(Row state) {
+                    return refused.get() || effect.possibleIn(state);
+                }
+            };
+        }
+
+        /** Runs a write recorded in the oracle with the given per-key effects. */
+        private void write(String op, Map<Long, Effect<Row>> effects, SqlCall call) throws Exception {
+            AtomicBoolean refused = new AtomicBoolean();
+            Map<Long, Effect<Row>> guarded = new LinkedHashMap<>();
+            effects.forEach((k, e) -> guarded.put(k, unlessRefused(refused, e)));
+            AcknowledgedWriteOracle<Long, Row>.Write w = oracle.begin(op, guarded);
+            try {
+                call.run();
+                w.acknowledged();
+            } catch (Exception e) {
+                refused.set(refusal(e));
+                w.failed(e);
+                failed(op, e);
+                throw e;
+            }
+        }
+
+        interface SqlCall {
+            void run() throws Exception;
+        }
+
+        private static Effect<Row> plus(long d) {
+            return r -> r.plus(d);
+        }
+
+        private static Effect<Row> same() {
+            return r -> r;
+        }
+
+        private static Effect<Row> set(Row row) {
+            return r -> row;
+        }
+
+        private static Effect<Row> insert(Row row) {
+            return Effect.requiring(r -> !r.present(), r -> row);
+        }
+
+        private static Map<Long, Effect<Row>> on(long k, Effect<Row> e) {
+            Map<Long, Effect<Row>> m = new LinkedHashMap<>();
+            m.put(k, e);
+            return m;
+        }
+
+        private static Map<Long, Effect<Row>> on(long k1, Effect<Row> e1, long k2, Effect<Row> e2) {
+            Map<Long, Effect<Row>> m = on(k1, e1);
+            m.put(k2, e2);
+            return m;
+        }
+
+        private long hot(Random r) {
+            return HOT[r.nextInt(HOT.length)];
+        }
+
+        private String run(int op, Random r, ExecutorService helper) throws Exception {
+            switch (op) {
+                case 0: {
+                    long k = hot(r);
+                    long d = 1 + r.nextInt(9);
+                    write("autocommit deposit", on(k, plus(d)), () -> {
+                        try (Connection c = app.getConnection();
+                             PreparedStatement s = c.prepareStatement("UPDATE items SET qty = qty + ? WHERE id = ?")) {
+                            s.setLong(1, d);
+                            s.setLong(2, k);
+                            s.executeUpdate();
+                        }
+                    });
+                    return "autocommitDeposit";
+                }
+                case 1: {
+                    long k1 = hot(r);
+                    long k2 = k1 == 4 ? 1 : k1 + 1;
+                    long d = 1 + r.nextInt(9);
+                    write("transfer", on(k1, plus(-d), k2, plus(d)), () -> {
+                        try (Connection c = app.getConnection()) {
+                            c.setAutoCommit(false);
+                            try (PreparedStatement s = c.prepareStatement("UPDATE items SET qty = qty + ? WHERE id = ?")) {
+                                s.setLong(1, -d);
+                                s.setLong(2, k1);
+                                s.executeUpdate();
+                                s.setLong(1, d);
+                                s.setLong(2, k2);
+                                s.executeUpdate();
+                                c.commit();
+                            } catch (SQLException e) {
+                                c.rollback();
+                                throw e;
+                            }
+                        }
+                    });
+                    return "transfer";
+                }
+                case 2: {
+                    long k = hot(r);
+                    write("rolled back", on(k, same()), () -> {
+                        try (Connection c = app.getConnection()) {
+                            c.setAutoCommit(false);
+                            try (PreparedStatement s = c.prepareStatement("UPDATE items SET qty = qty + 1000 WHERE id = ?")) {
+                                s.setLong(1, k);
+                                s.executeUpdate();
+                            }
+                            c.rollback();
+                        }
+                    });
+                    return "rollback";
+                }
+                case 3: {
+                    long k1 = 1;
+                    long k2 = 2;
+                    long k3 = 3;
+                    String note = "sp" + noteSeq.incrementAndGet();
+                    write("savepoint", Map.of(k1, plus(1), k2, same(), k3, (Effect<Row>) x -> x.withNote(note)), () -> {
+                        try (Connection c = app.getConnection()) {
+                            c.setAutoCommit(false);
+                            try (PreparedStatement up = c.prepareStatement("UPDATE items SET qty = qty + ? WHERE id = ?");
+                                 PreparedStatement nt = c.prepareStatement("UPDATE items SET note = ? WHERE id = ?")) {
+                                up.setLong(1, 1);
+                                up.setLong(2, k1);
+                                up.executeUpdate();
+                                Savepoint sp = c.setSavepoint();
+                                up.setLong(1, 100);
+                                up.setLong(2, k2);
+                                up.executeUpdate();
+                                c.rollback(sp);
+                                nt.setString(1, note);
+                                nt.setLong(2, k3);
+                                nt.executeUpdate();
+                                c.commit();
+                            } catch (SQLException e) {
+                                c.rollback();
+                                throw e;
+                            }
+                        }
+                    });
+                    return "savepoint";
+                }
+                case 4: {
+                    boolean autoCommit = r.nextBoolean();
+                    Map<Long, Effect<Row>> effects = new LinkedHashMap<>();
+                    for (long k : HOT) {
+                        effects.put(k, plus(k));
+                    }
+                    write("prepared batch", effects, () -> {
+                        try (Connection c = app.getConnection()) {
+                            c.setAutoCommit(autoCommit);
+                            try (PreparedStatement s = c.prepareStatement("UPDATE items SET qty = qty + ? WHERE id = ?")) {
+                                for (long k : HOT) {
+                                    s.setLong(1, k);
+                                    s.setLong(2, k);
+                                    s.addBatch();
+                                }
+                                s.executeBatch();
+                                if (!autoCommit) {
+                                    c.commit();
+                                }
+                            } catch (SQLException e) {
+                                if (!autoCommit) {
+                                    c.rollback();
+                                }
+                                throw e;
+                            }
+                        }
+                    });
+                    return autoCommit ? "psBatchAuto" : "psBatchTx";
+                }
+                case 5: {
+                    String note = "b" + noteSeq.incrementAndGet();
+                    write("statement batch", on(1, x -> x.withNote(note), 2, plus(2)), () -> {
+                        try (Connection c = app.getConnection(); Statement s = c.createStatement()) {
+                            s.addBatch("UPDATE items SET note = '" + note + "' WHERE id = 1");
+                            s.addBatch("UPDATE items SET qty = qty + 2 WHERE id = 2");
+                            s.executeBatch();
+                        }
+                    });
+                    return "stmtBatch";
+                }
+                case 6: {
+                    long k = hot(r);
+                    String status = r.nextBoolean() ? "hot" : "cold";
+                    write("status flip", on(k, x -> x.withStatus(status)), () -> {
+                        try (Connection c = app.getConnection();
+                             PreparedStatement s = c.prepareStatement("UPDATE items SET status = ? WHERE id = ?")) {
+                            s.setString(1, status);
+                            s.setLong(2, k);
+                            s.executeUpdate();
+                        }
+                    });
+                    return "statusFlip";
+                }
+                case 7: {
+                    Map<Long, Effect<Row>> effects = new LinkedHashMap<>();
+                    for (long k = 1; k <= 6; k++) {
+                        effects.put(k, x -> "hot".equals(x.status()) ? x.plus(10) : x);
+                    }
+                    write("update where status", effects, () -> {
+                        try (Connection c = app.getConnection();
+                             PreparedStatement s = c.prepareStatement("UPDATE items SET qty = qty + 10 WHERE status = ?")) {
+                            s.setString(1, "hot");
+                            s.executeUpdate();
+                        }
+                    });
+                    return "updateByStatus";
+                }
+                case 8: {
+                    write("range delete", on(3, set(Row.ABSENT), 4, set(Row.ABSENT)), () -> {
+                        try (Connection c = app.getConnection();
+                             PreparedStatement s = c.prepareStatement("DELETE FROM items WHERE id >= ? AND id <= ?")) {
+                            s.setLong(1, 3);
+                            s.setLong(2, 4);
+                            s.executeUpdate();
+                        }
+                    });
+                    return "rangeDelete";
+                }
+                case 9: {
+                    long k = r.nextBoolean() ? 3 : 4;
+                    Row row = new Row(true, r.nextBoolean() ? "hot" : "cold", 100, "re" + noteSeq.incrementAndGet());
+                    write("reinsert", on(k, insert(row)), () -> {
+                        try (Connection c = app.getConnection();
+                             PreparedStatement s = c.prepareStatement("INSERT INTO items (id, status, qty, note) VALUES (?, ?, ?, ?)")) {
+                            bindRow(s, k, row);
+                            s.executeUpdate();
+                        }
+                    });
+                    return "reinsert";
+                }
+                case 10: {
+                    long k = PAIR[r.nextInt(2)];
+                    Row row = new Row(true, "cold", 7, "isel" + noteSeq.incrementAndGet());
+                    write("insert select", on(k, insert(row)), () -> {
+                        try (Connection c = app.getConnection();
+                             PreparedStatement s = c.prepareStatement(
+                                     "INSERT INTO items (id, status, qty, note) SELECT ?, ?, ?, ?")) {
+                            bindRow(s, k, row);
+                            s.executeUpdate();
+                        }
+                    });
+                    return "insertSelect";
+                }
+                case 11: {
+                    Row a = new Row(true, r.nextBoolean() ? "hot" : "cold", 50, "mr" + noteSeq.incrementAndGet());
+                    Row b = new Row(true, r.nextBoolean() ? "hot" : "cold", 60, "mr" + noteSeq.incrementAndGet());
+                    boolean deleteOnly = r.nextInt(3) == 0;
+                    long only = PAIR[r.nextInt(2)];
+                    if (deleteOnly) {
+                        write("delete one pair key", on(only, set(Row.ABSENT)), () -> {
+                            try (Connection c = app.getConnection();
+                                 PreparedStatement s = c.prepareStatement("DELETE FROM items WHERE id IN (?)")) {
+                                s.setLong(1, only);
+                                s.executeUpdate();
+                            }
+                        });
+                        return "deletePairKey";
+                    }
+                    write("delete + multi-row values", on(5, set(a), 6, set(b)), () -> {
+                        try (Connection c = app.getConnection()) {
+                            c.setAutoCommit(false);
+                            try (PreparedStatement d = c.prepareStatement("DELETE FROM items WHERE id IN (?, ?)");
+                                 PreparedStatement s = c.prepareStatement(
+                                         "INSERT INTO items (id, status, qty, note) VALUES (?, ?, ?, ?), (?, ?, ?, ?)")) {
+                                d.setLong(1, 5);
+                                d.setLong(2, 6);
+                                d.executeUpdate();
+                                bindRow(s, 5, a);
+                                s.setLong(5, 6);
+                                s.setString(6, b.status());
+                                s.setLong(7, b.qty());
+                                s.setString(8, b.note());
+                                s.executeUpdate();
+                                c.commit();
+                            } catch (SQLException e) {
+                                c.rollback();
+                                throw e;
+                            }
+                        }
+                    });
+                    return "multiRowValues";
+                }
+                case 12: {
+                    long k = PAIR[r.nextInt(2)];
+                    long d = 1 + r.nextInt(5);
+                    String sql = sourceEngine == Engine.MARIADB
+                            ? "INSERT INTO items (id, status, qty, note) VALUES (?, 'hot', ?, 'ups') ON DUPLICATE KEY UPDATE qty = qty + VALUES(qty), note = 'ups'"
+                            : "INSERT INTO items (id, status, qty, note) VALUES (?, 'hot', ?, 'ups') ON CONFLICT (id) DO UPDATE SET qty = items.qty + EXCLUDED.qty, note = 'ups'";
+                    boolean inTx = r.nextBoolean();
+                    long other = hot(r);
+                    Effect<Row> upsert = x -> x.present() ? new Row(true, x.status(), x.qty() + d, "ups") : new Row(true, "hot", d, "ups");
+                    if (!inTx) {
+                        write("upsert", on(k, upsert), () -> {
+                            try (Connection c = app.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
+                                s.setLong(1, k);
+                                s.setLong(2, d);
+                                s.executeUpdate();
+                            }
+                        });
+                        return "upsert";
+                    }
+                    // In a transaction that already wrote; the application catches the failure of the
+                    // upsert and commits the rest.
+                    AtomicBoolean upsertRefused = new AtomicBoolean();
+                    AtomicBoolean upsertFailed = new AtomicBoolean();
+                    Effect<Row> upsertUnlessFailed = new Effect<>() {
+                        @Override
+                        public Row apply(Row state) {
+                            return upsertFailed.get() ? state : upsert.apply(state);
+                        }
+                    };
+                    write("update + caught upsert + commit", on(other, plus(1), k, upsertUnlessFailed), () -> {
+                        try (Connection c = app.getConnection()) {
+                            c.setAutoCommit(false);
+                            try (PreparedStatement up = c.prepareStatement("UPDATE items SET qty = qty + 1 WHERE id = ?")) {
+                                up.setLong(1, other);
+                                up.executeUpdate();
+                                try (PreparedStatement s = c.prepareStatement(sql)) {
+                                    s.setLong(1, k);
+                                    s.setLong(2, d);
+                                    s.executeUpdate();
+                                } catch (SQLException e) {
+                                    failed("upsert in tx (caught)", e);
+                                    upsertFailed.set(true);
+                                    upsertRefused.set(refusal(e));
+                                    if (!upsertRefused.get()) {
+                                        // a database error aborts the transaction on PostgreSQL
+                                        throw e;
+                                    }
+                                }
+                                c.commit();
+                            } catch (SQLException e) {
+                                c.rollback();
+                                throw e;
+                            }
+                        }
+                    });
+                    return "upsertInTx";
+                }
+                case 13: {
+                    long k = hot(r);
+                    long d = 1 + r.nextInt(5);
+                    write("callable bump", on(k, plus(d)), () -> {
+                        try (Connection c = app.getConnection(); CallableStatement s = c.prepareCall("CALL bump(?, ?)")) {
+                            s.setLong(1, k);
+                            s.setLong(2, d);
+                            s.execute();
+                        }
+                    });
+                    return "callable";
+                }
+                case 14: {
+                    long k = hot(r);
+                    String note = "x" + noteSeq.incrementAndGet();
+                    write("statement execute", on(k, x -> x.withNote(note)), () -> {
+                        try (Connection c = app.getConnection(); Statement s = c.createStatement()) {
+                            s.execute("UPDATE items SET note = '" + note + "' WHERE id = " + k);
+                        }
+                    });
+                    return "stmtExecute";
+                }
+                case 15: {
+                    long k1 = hot(r);
+                    long k2 = k1 == 1 ? 2 : 1;
+                    write("two threads", on(k1, plus(3), k2, plus(4)), () -> {
+                        try (Connection c = app.getConnection()) {
+                            c.setAutoCommit(false);
+                            try {
+                                try (PreparedStatement s = c.prepareStatement("UPDATE items SET qty = qty + 3 WHERE id = ?")) {
+                                    s.setLong(1, k1);
+                                    s.executeUpdate();
+                                }
+                                Future<?> f = helper.submit(() -> {
+                                    try (PreparedStatement s = c.prepareStatement("UPDATE items SET qty = qty + 4 WHERE id = ?")) {
+                                        s.setLong(1, k2);
+                                        s.executeUpdate();
+                                        c.commit();
+                                    }
+                                    return null;
+                                });
+                                try {
+                                    f.get(120, TimeUnit.SECONDS);
+                                } catch (java.util.concurrent.ExecutionException e) {
+                                    if (e.getCause() instanceof SQLException sql) {
+                                        throw sql;
+                                    }
+                                    throw new RuntimeException(e.getCause());
+                                }
+                            } catch (SQLException | RuntimeException e) {
+                                c.rollback();
+                                throw e;
+                            }
+                        }
+                    });
+                    return "twoThreads";
+                }
+                case 16: {
+                    long k = hot(r);
+                    write("read-only then write", on(k, plus(1)), () -> {
+                        try (Connection c = app.getConnection()) {
+                            c.setReadOnly(true);
+                            c.setAutoCommit(false);
+                            try (PreparedStatement s = c.prepareStatement("SELECT qty FROM items WHERE id = ?")) {
+                                s.setLong(1, k);
+                                try (ResultSet rs = s.executeQuery()) {
+                                    rs.next();
+                                }
+                            }
+                            c.commit();
+                            c.setAutoCommit(true);
+                            c.setReadOnly(false);
+                            try (PreparedStatement s = c.prepareStatement("UPDATE items SET qty = qty + 1 WHERE id = ?")) {
+                                s.setLong(1, k);
+                                s.executeUpdate();
+                            }
+                        }
+                    });
+                    return "readOnly";
+                }
+                case 17: {
+                    long k = hot(r);
+                    int level = r.nextBoolean() ? Connection.TRANSACTION_SERIALIZABLE : Connection.TRANSACTION_REPEATABLE_READ;
+                    write("isolation read-modify-write", on(k, plus(5)), () -> {
+                        try (Connection c = app.getConnection()) {
+                            c.setTransactionIsolation(level);
+                            c.setAutoCommit(false);
+                            try {
+                                Long qty = null;
+                                try (PreparedStatement s = c.prepareStatement("SELECT qty FROM items WHERE id = ? FOR UPDATE")) {
+                                    s.setLong(1, k);
+                                    try (ResultSet rs = s.executeQuery()) {
+                                        if (rs.next()) {
+                                            qty = rs.getLong(1);
+                                        }
+                                    }
+                                }
+                                if (qty != null) {
+                                    try (PreparedStatement s = c.prepareStatement("UPDATE items SET qty = ? WHERE id = ?")) {
+                                        s.setLong(1, qty + 5);
+                                        s.setLong(2, k);
+                                        s.executeUpdate();
+                                    }
+                                }
+                                c.commit();
+                            } catch (SQLException e) {
+                                c.rollback();
+                                throw e;
+                            }
+                        }
+                    });
+                    return "isolation";
+                }
+                case 18: {
+                    long k = hot(r);
+                    write("closed without commit", on(k, same()), () -> {
+                        try (Connection c = app.getConnection()) {
+                            c.setAutoCommit(false);
+                            try (PreparedStatement s = c.prepareStatement("UPDATE items SET qty = qty + 500 WHERE id = ?")) {
+                                s.setLong(1, k);
+                                s.executeUpdate();
+                            }
+                        }
+                    });
+                    return "closeNoCommit";
+                }
+                default: {
+                    // Generated keys: a row of this thread's own, inserted, updated, maybe deleted.
+                    Row row = new Row(true, "gen", r.nextInt(100), "g" + noteSeq.incrementAndGet());
+                    boolean byName = r.nextBoolean();
+                    long id;
+                    try (Connection c = app.getConnection();
+                         PreparedStatement s = byName
+                                 ? c.prepareStatement("INSERT INTO items (status, qty, note) VALUES (?, ?, ?)", new String[] {"id"})
+                                 : c.prepareStatement("INSERT INTO items (status, qty, note) VALUES (?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
+                        s.setString(1, row.status());
+                        s.setLong(2, row.qty());
+                        s.setString(3, row.note());
+                        s.executeUpdate();
+                        try (ResultSet keys = s.getGeneratedKeys()) {
+                            if (!keys.next()) {
+                                problems.add("no generated key returned");
+                                return "genKeys";
+                            }
+                            id = keys.getLong(1);
+                        }
+                    } catch (SQLException e) {
+                        failed("generated-key insert", e);
+                        // Unknown key: nothing to record; a row it may have left is found as an invented row.
+                        throw e;
+                    }
+                    oracle.begin(id, "generated-key insert", insert(row)).acknowledged();
+                    write("update generated row", on(id, plus(1)), () -> {
+                        try (Connection c = app.getConnection();
+                             PreparedStatement s = c.prepareStatement("UPDATE items SET qty = qty + 1 WHERE id = ?")) {
+                            s.setLong(1, id);
+                            s.executeUpdate();
+                        }
+                    });
+                    if (r.nextBoolean()) {
+                        write("delete generated row", on(id, set(Row.ABSENT)), () -> {
+                            try (Connection c = app.getConnection();
+                                 PreparedStatement s = c.prepareStatement("DELETE FROM items WHERE id = ?")) {
+                                s.setLong(1, id);
+                                s.executeUpdate();
+                            }
+                        });
+                    }
+                    return byName ? "genKeysByName" : "genKeys";
+                }
+            }
+        }
+    }
+}
