@@ -87,6 +87,92 @@ class PlainJdbcUserTest {
     @ParameterizedTest(name = "{0} -> {1}")
     @MethodSource("pairs")
     void plainJdbcApplicationWalksEveryStageAndBack(Engine sourceEngine, Engine targetEngine) throws Exception {
+        walk(sourceEngine, targetEngine, false);
+    }
+
+    /**
+     * The same walk by writers that each hold one connection of the wrapper for the whole run (a
+     * connection per thread, auto-commit off, statements prepared once), as older JDBC code does: a
+     * flip takes effect on the next transaction, so each transaction after a move of the primary must
+     * behave as before it (its rollback undoes it, its settings hold).
+     */
+    @ParameterizedTest(name = "{0} -> {1}")
+    @MethodSource("pairs")
+    void longLivedConnectionsWalkEveryStageAndBack(Engine sourceEngine, Engine targetEngine) throws Exception {
+        walk(sourceEngine, targetEngine, true);
+    }
+
+    /**
+     * An application that runs its transactions at {@code REPEATABLE READ} or {@code SERIALIZABLE}
+     * (setTransactionIsolation on the wrapper's connection) writes one hot row from four threads in
+     * auto-commit. Each write commits on the source; its copy must then reach the target inside the
+     * call, as it does at the driver's default isolation, not fail because of the isolation the
+     * application chose for its own transactions and go to the retry-queue.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("strictIsolations")
+    void copiesOfWritesAtStrictIsolationAreNotQueued(int isolation) throws Exception {
+        try (TestDatabase sourceDb = TestDatabases.create(Engine.POSTGRESQL, "isosrc");
+             TestDatabase targetDb = TestDatabases.create(Engine.POSTGRESQL, "isotgt")) {
+            createSchema(sourceDb);
+            createSchema(targetDb);
+            sourceDb.execute("INSERT INTO items (id, status, qty, note) VALUES (1, 'hot', 0, 'init')");
+            try (Cutover cutover = Cutover.builder(sourceDb.defaultPool(10), targetDb.defaultPool(10)).build()) {
+                Migration migration = cutover.migration("items", TableMapping.builder("items")
+                        .key("id", Long.class)
+                        .columns("status", "qty", "note")
+                        .build());
+                DataSource app = migration.dataSource();
+                migration.moveTo(Stage.DUAL_WRITE, ACTOR, "start mirroring");
+                migration.backfill().build().run();
+                AtomicInteger acknowledged = new AtomicInteger();
+                List<Throwable> errors = Collections.synchronizedList(new ArrayList<>());
+                List<Thread> writers = new ArrayList<>();
+                for (int t = 0; t < WRITERS; t++) {
+                    Thread w = new Thread(() -> {
+                        try (Connection c = app.getConnection()) {
+                            c.setTransactionIsolation(isolation);
+                            try (PreparedStatement s = c.prepareStatement("UPDATE items SET qty = qty + 1 WHERE id = ?")) {
+                                for (int i = 0; i < 100; i++) {
+                                    s.setLong(1, 1);
+                                    try {
+                                        s.executeUpdate();
+                                        acknowledged.incrementAndGet();
+                                    } catch (SQLException e) {
+                                        // PostgreSQL's own answer at these levels to a concurrent update: retry
+                                        if (!"40001".equals(e.getSQLState())) {
+                                            throw e;
+                                        }
+                                    }
+                                }
+                            }
+                        } catch (SQLException | RuntimeException e) {
+                            errors.add(e);
+                        }
+                    });
+                    writers.add(w);
+                    w.start();
+                }
+                for (Thread w : writers) {
+                    w.join();
+                }
+                assertTrue(errors.isEmpty(), "a single-statement write in auto-commit failed: " + errors);
+                assertTrue(cutover.drain(Duration.ofSeconds(30)), "the queue did not drain");
+                assertTrue(read(sourceDb.dataSource(1)).equals(read(targetDb.dataSource(1))), "sides differ after the drain");
+                org.junit.jupiter.api.Assertions.assertEquals(0, migration.counters().mirrorFailures(),
+                        acknowledged.get() + " acknowledged writes at isolation " + isolation + ": "
+                                + migration.counters().mirrorFailures() + " copies failed and "
+                                + migration.counters().enqueued() + " keys went to the retry-queue");
+            }
+        }
+    }
+
+    static Stream<Integer> strictIsolations() {
+        return Stream.of(Connection.TRANSACTION_READ_COMMITTED, Connection.TRANSACTION_REPEATABLE_READ,
+                Connection.TRANSACTION_SERIALIZABLE);
+    }
+
+    private void walk(Engine sourceEngine, Engine targetEngine, boolean longLived) throws Exception {
         try (TestDatabase sourceDb = TestDatabases.create(sourceEngine, "jdbcsrc");
              TestDatabase targetDb = TestDatabases.create(targetEngine, "jdbctgt")) {
             createSchema(sourceDb);
@@ -114,7 +200,7 @@ class PlainJdbcUserTest {
                         .columns("status", "qty", "note")
                         .build());
                 DataSource app = migration.dataSource();
-                Traffic traffic = new Traffic(app, sourceEngine, oracle);
+                Traffic traffic = new Traffic(app, sourceEngine, oracle, longLived);
                 traffic.start();
                 try {
                     traffic.runFor(STAGE_TRAFFIC);
@@ -162,7 +248,7 @@ class PlainJdbcUserTest {
                     traffic.stop();
                 }
                 problems.addAll(traffic.problems);
-                System.out.printf("%s -> %s: %d acknowledged, %d failed; ops %s; longest call %d ms (%s)%n",
+                System.out.printf("%s -> %s (long-lived " + longLived + "): %d acknowledged, %d failed; ops %s; longest call %d ms (%s)%n",
                         sourceEngine, targetEngine, oracle.acknowledged(), oracle.maybe(), traffic.opCounts,
                         traffic.longestNanos.get() / 1_000_000, traffic.longestOp);
                 traffic.failures.forEach((k, v) -> System.out.println("  failure x" + v + ": " + k));
@@ -259,8 +345,11 @@ class PlainJdbcUserTest {
         final List<Thread> threads = new ArrayList<>();
         final AtomicInteger noteSeq = new AtomicInteger();
 
-        Traffic(DataSource app, Engine sourceEngine, AcknowledgedWriteOracle<Long, Row> oracle) {
+        final boolean longLived;
+
+        Traffic(DataSource app, Engine sourceEngine, AcknowledgedWriteOracle<Long, Row> oracle, boolean longLived) {
             this.app = app;
+            this.longLived = longLived;
             this.sourceEngine = sourceEngine;
             this.oracle = oracle;
         }
@@ -268,7 +357,13 @@ class PlainJdbcUserTest {
         void start() {
             for (int i = 0; i < WRITERS; i++) {
                 int n = i;
-                Thread t = new Thread(() -> loop(n), "jdbc-writer-" + n);
+                Thread t = new Thread(() -> {
+                    if (longLived) {
+                        longLivedLoop(n);
+                    } else {
+                        loop(n);
+                    }
+                }, "jdbc-writer-" + n);
                 threads.add(t);
                 t.start();
             }
@@ -325,7 +420,7 @@ class PlainJdbcUserTest {
                         idle.decrementAndGet();
                         continue;
                     }
-                    int op = random.nextInt(20);
+                    int op = random.nextInt(23);
                     long started = System.nanoTime();
                     String name = "op" + op;
                     try {
@@ -344,6 +439,209 @@ class PlainJdbcUserTest {
                 }
             } finally {
                 helper.shutdownNow();
+            }
+        }
+
+        /** A writer that keeps one connection of the wrapper, auto-commit off, its statements prepared once. */
+        private void longLivedLoop(int n) {
+            Random r = new Random(n * 104729L);
+            Connection c = null;
+            PreparedStatement deposit = null;
+            PreparedStatement genInsert = null;
+            boolean autoCommit = n % 2 == 1;
+            try {
+                while (!stop.get()) {
+                    if (paused.get()) {
+                        idle.incrementAndGet();
+                        while (paused.get() && !stop.get()) {
+                            sleep(5);
+                        }
+                        idle.decrementAndGet();
+                        continue;
+                    }
+                    if (c == null) {
+                        try {
+                            c = app.getConnection();
+                            c.setAutoCommit(autoCommit);
+                            if (n == 2) {
+                                c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+                            }
+                            deposit = c.prepareStatement("UPDATE items SET qty = qty + ? WHERE id = ?");
+                            genInsert = c.prepareStatement("INSERT INTO items (status, qty, note) VALUES (?, ?, ?)",
+                                    Statement.RETURN_GENERATED_KEYS);
+                        } catch (SQLException e) {
+                            failed("open long-lived connection", e);
+                            closeQuietly(c);
+                            c = null;
+                            sleep(100);
+                            continue;
+                        }
+                    }
+                    Connection conn = c;
+                    PreparedStatement dep = deposit;
+                    PreparedStatement gen = genInsert;
+                    int op = r.nextInt(6);
+                    long started = System.nanoTime();
+                    String name = "long" + op;
+                    try {
+                        long k = hot(r);
+                        long d = 1 + r.nextInt(9);
+                        switch (op) {
+                            case 0 -> write("long-lived deposit", on(k, plus(d)), () -> {
+                                dep.setLong(1, d);
+                                dep.setLong(2, k);
+                                dep.executeUpdate();
+                                if (!autoCommit) {
+                                    conn.commit();
+                                }
+                            });
+                            case 1 -> {
+                                if (autoCommit) {
+                                    // a transaction of its own on the auto-commit connection
+                                    write("long-lived tx rolled back", on(k, same()), () -> {
+                                        conn.setAutoCommit(false);
+                                        try {
+                                            dep.setLong(1, 1000);
+                                            dep.setLong(2, k);
+                                            dep.executeUpdate();
+                                            conn.rollback();
+                                        } finally {
+                                            conn.setAutoCommit(true);
+                                        }
+                                    });
+                                } else {
+                                    write("long-lived rolled back", on(k, same()), () -> {
+                                        dep.setLong(1, 1000);
+                                        dep.setLong(2, k);
+                                        dep.executeUpdate();
+                                        conn.rollback();
+                                    });
+                                }
+                            }
+                            case 2 -> {
+                                long k2 = k == 4 ? 1 : k + 1;
+                                write("long-lived transfer", on(k, plus(-d), k2, plus(d)), () -> {
+                                    if (autoCommit) {
+                                        conn.setAutoCommit(false);
+                                    }
+                                    try {
+                                        dep.setLong(1, -d);
+                                        dep.setLong(2, k);
+                                        dep.executeUpdate();
+                                        dep.setLong(1, d);
+                                        dep.setLong(2, k2);
+                                        dep.executeUpdate();
+                                        conn.commit();
+                                    } catch (SQLException e) {
+                                        conn.rollback();
+                                        throw e;
+                                    } finally {
+                                        if (autoCommit) {
+                                            conn.setAutoCommit(true);
+                                        }
+                                    }
+                                });
+                            }
+                            case 3 -> {
+                                String note = "ll" + noteSeq.incrementAndGet();
+                                write("long-lived statement", on(k, x -> x.withNote(note)), () -> {
+                                    try (Statement s = conn.createStatement()) {
+                                        s.executeUpdate("UPDATE items SET note = '" + note + "' WHERE id = " + k);
+                                    }
+                                    if (!autoCommit) {
+                                        conn.commit();
+                                    }
+                                });
+                            }
+                            case 4 -> {
+                                // read, then write what was read, in one transaction (FOR UPDATE: on the primary)
+                                write("long-lived read-modify-write", on(k, plus(5)), () -> {
+                                    if (autoCommit) {
+                                        conn.setAutoCommit(false);
+                                    }
+                                    try {
+                                        Long qty = null;
+                                        try (PreparedStatement s = conn.prepareStatement("SELECT qty FROM items WHERE id = ? FOR UPDATE")) {
+                                            s.setLong(1, k);
+                                            try (ResultSet rs = s.executeQuery()) {
+                                                if (rs.next()) {
+                                                    qty = rs.getLong(1);
+                                                }
+                                            }
+                                        }
+                                        if (qty != null) {
+                                            try (PreparedStatement s = conn.prepareStatement("UPDATE items SET qty = ? WHERE id = ?")) {
+                                                s.setLong(1, qty + 5);
+                                                s.setLong(2, k);
+                                                s.executeUpdate();
+                                            }
+                                        }
+                                        conn.commit();
+                                    } catch (SQLException e) {
+                                        conn.rollback();
+                                        throw e;
+                                    } finally {
+                                        if (autoCommit) {
+                                            conn.setAutoCommit(true);
+                                        }
+                                    }
+                                });
+                            }
+                            default -> {
+                                Row row = new Row(true, "gen", r.nextInt(100), "lg" + noteSeq.incrementAndGet());
+                                gen.setString(1, row.status());
+                                gen.setLong(2, row.qty());
+                                gen.setString(3, row.note());
+                                long id;
+                                try {
+                                    gen.executeUpdate();
+                                    try (ResultSet keys = gen.getGeneratedKeys()) {
+                                        keys.next();
+                                        id = keys.getLong(1);
+                                    }
+                                    if (!autoCommit) {
+                                        conn.commit();
+                                    }
+                                } catch (SQLException e) {
+                                    failed("long-lived generated-key insert", e);
+                                    throw e;
+                                }
+                                oracle.begin(id, "long-lived generated-key insert", insert(row)).acknowledged();
+                            }
+                        }
+                    } catch (SQLException | RuntimeException e) {
+                        name = name + "!";
+                        try {
+                            if (!conn.getAutoCommit()) {
+                                conn.rollback();
+                            }
+                        } catch (SQLException again) {
+                            failed("long-lived rollback after a failure", again);
+                            closeQuietly(conn);
+                            c = null;
+                        }
+                    } catch (Exception e) {
+                        problems.add("writer " + n + ": unexpected " + e);
+                    }
+                    long took = System.nanoTime() - started;
+                    opCounts.computeIfAbsent(name, x -> new AtomicInteger()).incrementAndGet();
+                    if (took > longestNanos.get()) {
+                        longestNanos.set(took);
+                        longestOp = name;
+                    }
+                }
+            } finally {
+                closeQuietly(c);
+            }
+        }
+
+        private static void closeQuietly(Connection c) {
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (SQLException ignored) {
+                    // closing a broken connection
+                }
             }
         }
 
@@ -848,6 +1146,53 @@ class PlainJdbcUserTest {
                         }
                     });
                     return "closeNoCommit";
+                }
+                case 19: {
+                    // A Statement batch of a plain update and a statement Cutover refuses while both sides are
+                    // written: refused before anything of it is written, or run whole.
+                    long k = PAIR[r.nextInt(2)];
+                    boolean autoCommit = r.nextBoolean();
+                    String note = "mix" + noteSeq.incrementAndGet();
+                    Row row = new Row(true, "cold", 9, note);
+                    write("mixed statement batch", on(1, x -> x.withNote(note), k, set(row)), () -> {
+                        try (Connection c = app.getConnection(); Statement s = c.createStatement()) {
+                            c.setAutoCommit(autoCommit);
+                            try {
+                                s.addBatch("DELETE FROM items WHERE id = " + k);
+                                s.addBatch("UPDATE items SET note = '" + note + "' WHERE id = 1");
+                                s.addBatch("INSERT INTO items (id, status, qty, note) SELECT " + k + ", 'cold', 9, '" + note + "'");
+                                s.executeBatch();
+                                if (!autoCommit) {
+                                    c.commit();
+                                }
+                            } catch (SQLException e) {
+                                if (!autoCommit) {
+                                    c.rollback();
+                                }
+                                throw e;
+                            }
+                        }
+                    });
+                    return autoCommit ? "mixedStmtBatchAuto" : "mixedStmtBatchTx";
+                }
+                case 20: {
+                    // A prepared batch of inserts whose second entry may hit an existing key, in auto-commit:
+                    // the entries before it stand; whatever stands must be on both sides.
+                    Row a = new Row(true, "cold", 11, "pb" + noteSeq.incrementAndGet());
+                    Row b = new Row(true, "cold", 12, "pb" + noteSeq.incrementAndGet());
+                    long first = r.nextBoolean() ? 5 : 6;
+                    long second = first == 5 ? 6 : 5;
+                    write("insert batch, auto-commit", on(first, insert(a), second, insert(b)), () -> {
+                        try (Connection c = app.getConnection();
+                             PreparedStatement s = c.prepareStatement("INSERT INTO items (id, status, qty, note) VALUES (?, ?, ?, ?)")) {
+                            bindRow(s, first, a);
+                            s.addBatch();
+                            bindRow(s, second, b);
+                            s.addBatch();
+                            s.executeBatch();
+                        }
+                    });
+                    return "insertBatchAuto";
                 }
                 default: {
                     // Generated keys: a row of this thread's own, inserted, updated, maybe deleted.
