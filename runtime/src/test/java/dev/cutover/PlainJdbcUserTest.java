@@ -126,7 +126,7 @@ class PlainJdbcUserTest {
                 migration.moveTo(Stage.DUAL_WRITE, ACTOR, "start mirroring");
                 migration.backfill().build().run();
                 AtomicInteger acknowledged = new AtomicInteger();
-                List<Throwable> errors = Collections.synchronizedList(new ArrayList<>());
+                List<Object> errors = Collections.synchronizedList(new ArrayList<>());
                 List<Thread> writers = new ArrayList<>();
                 for (int t = 0; t < WRITERS; t++) {
                     Thread w = new Thread(() -> {
@@ -145,6 +145,9 @@ class PlainJdbcUserTest {
                                         }
                                     }
                                 }
+                            }
+                            if (c.getTransactionIsolation() != isolation) {
+                                errors.add(new AssertionError("the connection's isolation is now " + c.getTransactionIsolation()));
                             }
                         } catch (SQLException | RuntimeException e) {
                             errors.add(e);

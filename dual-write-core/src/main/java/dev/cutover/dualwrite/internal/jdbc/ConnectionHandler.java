@@ -570,19 +570,31 @@ final class ConnectionHandler implements InvocationHandler {
             // Every migration's keys are copied or queued, whatever happens to another migration's.
             List<String> late = new ArrayList<>();
             UnmirroredWriteException unmirrored = null;
-            for (Map.Entry<String, List<WrittenKey>> e : mirrored.entrySet()) {
-                String migration = e.getKey();
-                try {
-                    if (!context.protocol(migration).committed(primary, physical, e.getValue(), permits.get(migration),
-                            outboxed.contains(migration))) {
-                        late.add(migration);
+            // The copies lock and read the committed rows, and queue keys, on this connection: at the
+            // application's REPEATABLE READ or SERIALIZABLE, PostgreSQL fails such a read of a row another
+            // writer changed meanwhile (could not serialize access), and the key and every later write
+            // of it would go to the retry-queue. They run at READ COMMITTED, as the backfill's chunks do.
+            boolean strict = isolation != null && isolation > Connection.TRANSACTION_READ_COMMITTED
+                    && !mirrored.isEmpty() && readCommitted();
+            try {
+                for (Map.Entry<String, List<WrittenKey>> e : mirrored.entrySet()) {
+                    String migration = e.getKey();
+                    try {
+                        if (!context.protocol(migration).committed(primary, physical, e.getValue(), permits.get(migration),
+                                outboxed.contains(migration))) {
+                            late.add(migration);
+                        }
+                    } catch (UnmirroredWriteException failure) {
+                        if (unmirrored == null) {
+                            unmirrored = failure;
+                        } else {
+                            unmirrored.addSuppressed(failure);
+                        }
                     }
-                } catch (UnmirroredWriteException failure) {
-                    if (unmirrored == null) {
-                        unmirrored = failure;
-                    } else {
-                        unmirrored.addSuppressed(failure);
-                    }
+                }
+            } finally {
+                if (strict) {
+                    restoreIsolation();
                 }
             }
             if (unmirrored != null) {
@@ -597,6 +609,31 @@ final class ConnectionHandler implements InvocationHandler {
             }
         } finally {
             endTransaction();
+        }
+    }
+
+    /** @return whether the physical connection now runs at READ COMMITTED, for the copies after a commit */
+    private boolean readCommitted() {
+        try {
+            physical.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+            return true;
+        } catch (SQLException | RuntimeException e) {
+            // The copies run at the application's level then; a copy that fails is queued as always.
+            LOG.debug("Could not run the copies at READ COMMITTED: {}", Redaction.describe(e, context.logValues()));
+            return false;
+        }
+    }
+
+    /**
+     * Gives the physical connection the application's isolation back after the copies. Only a broken
+     * connection refuses it, and that one fails the application's next call anyway.
+     */
+    private void restoreIsolation() {
+        try {
+            physical.setTransactionIsolation(isolation);
+        } catch (SQLException | RuntimeException e) {
+            LOG.warn("Could not give the connection its isolation level back after the copies of its transaction: {}",
+                    Redaction.describe(e, context.logValues()));
         }
     }
 
