@@ -170,6 +170,113 @@ class PlainJdbcUserTest {
         }
     }
 
+    /**
+     * A write sent on a connection marked read-only (code that forgot to switch it back), in auto-commit
+     * and in a transaction, while reads are all on the target: it runs on the primary and is copied, or
+     * the database or Cutover refuses it; it never runs on the target alone.
+     */
+    @ParameterizedTest(name = "{0} -> {1}")
+    @MethodSource("pairs")
+    void writeOnReadOnlyConnectionIsMirroredOrRefused(Engine sourceEngine, Engine targetEngine) throws Exception {
+        try (TestDatabase sourceDb = TestDatabases.create(sourceEngine, "rosrc");
+             TestDatabase targetDb = TestDatabases.create(targetEngine, "rotgt")) {
+            createSchema(sourceDb);
+            createSchema(targetDb);
+            sourceDb.execute("INSERT INTO items (id, status, qty, note) VALUES (1, 'hot', 0, 'init')");
+            try (Cutover cutover = Cutover.builder(sourceDb.defaultPool(10), targetDb.defaultPool(10)).build()) {
+                Migration migration = cutover.migration("items", TableMapping.builder("items")
+                        .key("id", Long.class)
+                        .columns("status", "qty", "note")
+                        .build());
+                DataSource app = migration.dataSourceBuilder().crossDialectReads(true).build();
+                migration.moveTo(Stage.DUAL_WRITE, ACTOR, "start mirroring");
+                migration.backfill().build().run();
+                migration.moveTo(Stage.SHIFT_READS, ACTOR, "reads");
+                migration.setTargetReadPercent(100, ACTOR, "all reads on the target");
+                List<String> outcomes = new ArrayList<>();
+                for (boolean autoCommit : new boolean[] {true, false}) {
+                    for (String sql : new String[] {"UPDATE items SET qty = qty + 1 WHERE id = 1",
+                            "DELETE FROM items WHERE id = 1"}) {
+                        try (Connection c = app.getConnection()) {
+                            c.setReadOnly(true);
+                            c.setAutoCommit(autoCommit);
+                            try (Statement s = c.createStatement()) {
+                                int n = s.executeUpdate(sql);
+                                if (!autoCommit) {
+                                    c.commit();
+                                }
+                                outcomes.add("autoCommit " + autoCommit + " " + sql + ": ran, " + n + " row(s)");
+                            } catch (SQLException e) {
+                                outcomes.add("autoCommit " + autoCommit + " " + sql + ": " + e.getClass().getSimpleName()
+                                        + "[" + e.getSQLState() + "] " + e.getMessage());
+                                if (!autoCommit) {
+                                    c.rollback();
+                                }
+                            }
+                        }
+                        assertTrue(cutover.drain(Duration.ofSeconds(30)), "the queue did not drain");
+                        Map<Long, Row> source = read(sourceDb.dataSource(1));
+                        Map<Long, Row> target = read(targetDb.dataSource(1));
+                        outcomes.add("  source " + source + " target " + target);
+                        if (!source.equals(target)) {
+                            org.junit.jupiter.api.Assertions.fail("sides differ after a write on a read-only connection:\n"
+                                    + String.join("\n", outcomes));
+                        }
+                        // put the row back for the next case, on the source's own pool, then copy it
+                        try (Connection c = sourceDb.dataSource(1).getConnection(); Statement s = c.createStatement()) {
+                            s.executeUpdate("DELETE FROM items WHERE id = 1");
+                            s.executeUpdate("INSERT INTO items (id, status, qty, note) VALUES (1, 'hot', 0, 'init')");
+                        }
+                        migration.rowCopier().copy("items", "1");
+                    }
+                }
+                System.out.println(sourceEngine + " -> " + targetEngine + " read-only writes:\n" + String.join("\n", outcomes));
+            }
+        }
+    }
+
+    /**
+     * PostgreSQL's driver makes a connection marked read-only read-only only in its transactions
+     * (pgjdbc's default {@code readOnlyMode=transaction}): an auto-commit write on it runs. Code that
+     * relies on that (a connection left read-only by an earlier use) works on the plain pool; through
+     * the wrapper it must keep working once writes are mirrored, not start failing at DUAL_WRITE.
+     */
+    @org.junit.jupiter.api.Test
+    void autoCommitWriteOnReadOnlyConnectionWorksAsOnThePlainPool() throws Exception {
+        try (TestDatabase sourceDb = TestDatabases.create(Engine.POSTGRESQL, "ro2src");
+             TestDatabase targetDb = TestDatabases.create(Engine.POSTGRESQL, "ro2tgt")) {
+            createSchema(sourceDb);
+            createSchema(targetDb);
+            sourceDb.execute("INSERT INTO items (id, status, qty, note) VALUES (1, 'hot', 0, 'init')");
+            DataSource sourcePool = sourceDb.defaultPool(10);
+            String sql = "UPDATE items SET qty = qty + 1 WHERE id = 1";
+            try (Connection c = sourcePool.getConnection(); Statement s = c.createStatement()) {
+                c.setReadOnly(true);
+                org.junit.jupiter.api.Assertions.assertEquals(1, s.executeUpdate(sql), "the plain pool's auto-commit write");
+            }
+            try (Cutover cutover = Cutover.builder(sourcePool, targetDb.defaultPool(10)).build()) {
+                Migration migration = cutover.migration("items", TableMapping.builder("items")
+                        .key("id", Long.class)
+                        .columns("status", "qty", "note")
+                        .build());
+                DataSource app = migration.dataSource();
+                try (Connection c = app.getConnection(); Statement s = c.createStatement()) {
+                    c.setReadOnly(true);
+                    org.junit.jupiter.api.Assertions.assertEquals(1, s.executeUpdate(sql), "SOURCE_ONLY");
+                }
+                migration.moveTo(Stage.DUAL_WRITE, ACTOR, "start mirroring");
+                migration.backfill().build().run();
+                try (Connection c = app.getConnection(); Statement s = c.createStatement()) {
+                    c.setReadOnly(true);
+                    org.junit.jupiter.api.Assertions.assertEquals(1, s.executeUpdate(sql), "DUAL_WRITE");
+                }
+                assertTrue(cutover.drain(Duration.ofSeconds(30)));
+                org.junit.jupiter.api.Assertions.assertEquals(read(sourceDb.dataSource(1)), read(targetDb.dataSource(1)));
+                org.junit.jupiter.api.Assertions.assertEquals(3, read(targetDb.dataSource(1)).get(1L).qty());
+            }
+        }
+    }
+
     static Stream<Integer> strictIsolations() {
         return Stream.of(Connection.TRANSACTION_READ_COMMITTED, Connection.TRANSACTION_REPEATABLE_READ,
                 Connection.TRANSACTION_SERIALIZABLE);
@@ -188,8 +295,8 @@ class PlainJdbcUserTest {
             // History, written before the migration by the application on its old pool.
             try (Connection c = sourcePool.getConnection();
                  PreparedStatement s = c.prepareStatement("INSERT INTO items (id, status, qty, note) VALUES (?, ?, ?, ?)")) {
-                for (long id = 1; id <= 6; id++) {
-                    Row row = new Row(true, id % 2 == 1 ? "hot" : "cold", 0, "init");
+                for (long id = 1; id <= 8; id++) {
+                    Row row = new Row(true, id % 2 == 1 && id < 7 ? "hot" : "cold", 0, "init");
                     AcknowledgedWriteOracle<Long, Row>.Write w = oracle.begin(id, "history", Effect.requiring(r -> !r.present(), r -> row));
                     bindRow(s, id, row);
                     s.executeUpdate();
@@ -1151,32 +1258,45 @@ class PlainJdbcUserTest {
                     return "closeNoCommit";
                 }
                 case 19: {
-                    // A Statement batch of a plain update and a statement Cutover refuses while both sides are
-                    // written: refused before anything of it is written, or run whole.
-                    long k = PAIR[r.nextInt(2)];
+                    // A Statement batch with a statement Cutover refuses while both sides are written: refused
+                    // before anything of it is written, or run. In a transaction: whole or nothing.
                     boolean autoCommit = r.nextBoolean();
                     String note = "mix" + noteSeq.incrementAndGet();
                     Row row = new Row(true, "cold", 9, note);
+                    if (autoCommit) {
+                        // In auto-commit each entry stands alone, so each key is written by one entry; key 8 is
+                        // freed first by a call of its own.
+                        write("delete 8", on(8, set(Row.ABSENT)), () -> {
+                            try (Connection c = app.getConnection(); Statement s = c.createStatement()) {
+                                s.executeUpdate("DELETE FROM items WHERE id = 8");
+                            }
+                        });
+                        write("mixed statement batch, auto-commit", on(7, plus(1), 8, insert(row)), () -> {
+                            try (Connection c = app.getConnection(); Statement s = c.createStatement()) {
+                                s.addBatch("UPDATE items SET qty = qty + 1 WHERE id = 7");
+                                s.addBatch("INSERT INTO items (id, status, qty, note) SELECT 8, 'cold', 9, '" + note + "'");
+                                s.executeBatch();
+                            }
+                        });
+                        return "mixedStmtBatchAuto";
+                    }
+                    long k = PAIR[r.nextInt(2)];
                     write("mixed statement batch", on(1, x -> x.withNote(note), k, set(row)), () -> {
                         try (Connection c = app.getConnection(); Statement s = c.createStatement()) {
-                            c.setAutoCommit(autoCommit);
+                            c.setAutoCommit(false);
                             try {
                                 s.addBatch("DELETE FROM items WHERE id = " + k);
                                 s.addBatch("UPDATE items SET note = '" + note + "' WHERE id = 1");
                                 s.addBatch("INSERT INTO items (id, status, qty, note) SELECT " + k + ", 'cold', 9, '" + note + "'");
                                 s.executeBatch();
-                                if (!autoCommit) {
-                                    c.commit();
-                                }
+                                c.commit();
                             } catch (SQLException e) {
-                                if (!autoCommit) {
-                                    c.rollback();
-                                }
+                                c.rollback();
                                 throw e;
                             }
                         }
                     });
-                    return autoCommit ? "mixedStmtBatchAuto" : "mixedStmtBatchTx";
+                    return "mixedStmtBatchTx";
                 }
                 case 20: {
                     // A prepared batch of inserts whose second entry may hit an existing key, in auto-commit:
