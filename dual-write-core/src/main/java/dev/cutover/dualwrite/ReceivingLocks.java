@@ -66,6 +66,9 @@ final class ReceivingLocks {
                 statement.setQueryTimeout(queryTimeoutSeconds);
                 ColumnValues.bind(statement, values);
                 statement.executeUpdate();
+                if (dialect == Dialect.MARIADB || dialect == Dialect.MYSQL) {
+                    refuseChangedValues(statement, table);
+                }
             }
             return;
         }
@@ -94,6 +97,50 @@ final class ReceivingLocks {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * The warnings with which MariaDB and MySQL report that they stored another value than the one
+     * given: out of range (1264), truncated (1265, also the note of a decimal rounded to the column's
+     * scale), too long (1406), not valid for the column's type or character set (1366, 1292, 1300),
+     * NULL into NOT NULL (1048, 1263), too few or many values (1261, 1262). Outside strict mode
+     * ({@code sql_mode} without {@code STRICT_TRANS_TABLES}) these writes succeed.
+     */
+    private static final java.util.Set<Integer> CHANGED_VALUE_WARNINGS =
+            java.util.Set.of(1048, 1261, 1262, 1263, 1264, 1265, 1292, 1300, 1366, 1406);
+
+    private static final java.util.regex.Pattern WARNED_COLUMN =
+            java.util.regex.Pattern.compile("column [`']?([^`' ]+)[`']?", java.util.regex.Pattern.CASE_INSENSITIVE);
+
+    /**
+     * Fails a write into MariaDB or MySQL that the server stored changed (truncated, rounded, clipped
+     * to a range) instead of refusing it, as it does outside strict mode: committed, such a copy would
+     * count as made while the receiving side holds another row. Failing it rolls the copy back, so the
+     * key is queued and the failure says which columns cannot hold the sending side's values. The
+     * message names codes and columns, never the values.
+     *
+     * @param statement the write, just executed
+     * @param table the receiving table
+     * @throws SQLException if the server reported a changed value
+     */
+    static void refuseChangedValues(java.sql.Statement statement, String table) throws SQLException {
+        java.util.Set<String> columns = new java.util.TreeSet<>();
+        java.util.Set<Integer> codes = new java.util.TreeSet<>();
+        for (java.sql.SQLWarning w = statement.getWarnings(); w != null; w = w.getNextWarning()) {
+            if (CHANGED_VALUE_WARNINGS.contains(w.getErrorCode())) {
+                codes.add(w.getErrorCode());
+                java.util.regex.Matcher m = WARNED_COLUMN.matcher(String.valueOf(w.getMessage()));
+                if (m.find()) {
+                    columns.add(m.group(1));
+                }
+            }
+        }
+        if (!codes.isEmpty()) {
+            throw new java.sql.SQLDataException("The receiving side stored other values than the copy gave it for "
+                    + table + (columns.isEmpty() ? "" : " in column(s) " + String.join(", ", columns)) + " (warnings "
+                    + codes + ": truncated, rounded or out of range; its sql_mode is not strict), so the copy was rolled"
+                    + " back: widen the receiving column(s) or convert the values in the TableMapping", "22001");
         }
     }
 

@@ -669,6 +669,8 @@ public final class RowCopier implements AutoCloseable {
             statement.setQueryTimeout(queryTimeoutSeconds);
             bind(statement, values);
             statement.executeUpdate();
+            // Only MariaDB and MySQL targets are written this way.
+            ReceivingLocks.refuseChangedValues(statement, table);
         }
     }
 
