@@ -612,4 +612,51 @@ class TypesAndZonesUserTest {
             }
         }
     }
+
+    /**
+     * MariaDB stores a FLOAT as a 4-byte float but sends it as text with six significant digits
+     * (16777215 as {@code 16777200}, 123456.789 as {@code 123457}) to a client that does not use its
+     * binary protocol, Connector/J's default. A float the application wrote through the dual-writing
+     * data source must reach the target (a PostgreSQL {@code real}, or another MariaDB FLOAT) as
+     * MariaDB holds it, not as it prints it.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = Engine.class, names = {"POSTGRESQL", "MARIADB"})
+    void aMariaDbFloatArrivesAsMariaDbStoresIt(Engine targetEngine) throws Exception {
+        float[] written = {16777215f, 123456.789f, 1.17549435E-38f, 0.1f};
+        try (TestDatabase sourceDb = TestDatabases.create(Engine.MARIADB, "floatsrc");
+             TestDatabase targetDb = TestDatabases.create(targetEngine, "floattgt")) {
+            sourceDb.execute("CREATE TABLE f (id BIGINT PRIMARY KEY, rl FLOAT)");
+            targetDb.execute("CREATE TABLE f (id BIGINT PRIMARY KEY, rl " + (targetEngine == Engine.MARIADB ? "FLOAT" : "REAL") + ")");
+            try (Cutover cutover = Cutover.builder(sourceDb.defaultPool(5), targetDb.defaultPool(5)).build()) {
+                Migration migration = cutover.migration("f", TableMapping.builder("f").key("id", Long.class).column("rl").build());
+                DataSource app = migration.dataSource();
+                migration.moveTo(Stage.DUAL_WRITE, "alice", "start mirroring writes");
+                for (int i = 0; i < written.length; i++) {
+                    try (Connection c = app.getConnection(); PreparedStatement ps = c.prepareStatement(
+                            "INSERT INTO f (id, rl) VALUES (?, ?)")) {
+                        ps.setLong(1, i + 1);
+                        ps.setFloat(2, written[i]);
+                        assertEquals(1, ps.executeUpdate());
+                    }
+                }
+                List<String> problems = new ArrayList<>();
+                try (Connection s = sourceDb.connect(); Connection t = targetDb.connect();
+                     ResultSet stored = s.createStatement().executeQuery("SELECT id, rl * 1 FROM f ORDER BY id");
+                     ResultSet copied = t.createStatement().executeQuery("SELECT id, rl * 1 FROM f ORDER BY id")) {
+                    while (stored.next() && copied.next()) {
+                        float held = (float) stored.getDouble(2);
+                        assertEquals(written[(int) stored.getLong(1) - 1], held, "MariaDB itself holds another float");
+                        float got = (float) copied.getDouble(2);
+                        if (held != got) {
+                            problems.add("row " + copied.getLong(1) + ": the source holds " + held + ", the target got " + got);
+                        }
+                    }
+                }
+                VerificationReport report = migration.verify();
+                assertTrue(problems.isEmpty(), "the copies changed the floats: " + problems + "; the verifier says clean: "
+                        + report.isClean());
+            }
+        }
+    }
 }
