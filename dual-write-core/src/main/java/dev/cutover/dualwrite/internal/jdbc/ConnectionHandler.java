@@ -1,5 +1,6 @@
 package dev.cutover.dualwrite.internal.jdbc;
 
+import dev.cutover.common.Dialect;
 import dev.cutover.common.internal.Redaction;
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.dualwrite.UnmirroredWriteException;
@@ -11,6 +12,7 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.SQLTransientException;
@@ -47,6 +49,8 @@ final class ConnectionHandler implements InvocationHandler {
     private boolean autoCommit = true;
     private Integer isolation;
     private Boolean readOnly;
+    /** Whether this statement's own transaction lifted the connection's read-only mark, put back with auto-commit. */
+    private boolean readOnlyLifted;
     /** Whether a transaction is open: auto-commit is off and a statement ran since the last end. */
     private boolean inTransaction;
     private Stages transactionStages;
@@ -165,6 +169,7 @@ final class ConnectionHandler implements InvocationHandler {
         }
         boolean own = autoCommit;
         if (own) {
+            liftReadOnlyForOwnTransaction();
             physical.setAutoCommit(false);
             inTransaction = true;
             transactionStages = stages;
@@ -744,8 +749,34 @@ final class ConnectionHandler implements InvocationHandler {
     private void restoreAutoCommit() {
         try {
             physical.setAutoCommit(true);
+            if (readOnlyLifted) {
+                readOnlyLifted = false;
+                physical.setReadOnly(true);
+            }
         } catch (SQLException e) {
             LOG.debug("Could not switch auto-commit back on: {}", e.getMessage());
+        }
+    }
+
+    /**
+     * PostgreSQL's driver enforces a connection's read-only mark only inside transactions by default
+     * ({@code readOnlyMode=transaction}), so an auto-commit write on a connection left read-only runs on
+     * the plain pool. Cutover runs such a write in a transaction of its own (its locking read, the write,
+     * then the copies on the same connection), where the mark would refuse it with a message naming a
+     * {@code SELECT ... FOR UPDATE} the application never sent; the mark is lifted for that transaction
+     * when the session itself is not read-only (as it is with {@code readOnlyMode=always}, which refuses
+     * the write on the plain pool too).
+     */
+    private void liftReadOnlyForOwnTransaction() throws SQLException {
+        if (!Boolean.TRUE.equals(readOnly) || Dialect.detect(physical) != Dialect.POSTGRESQL) {
+            return;
+        }
+        try (Statement show = physical.createStatement();
+                ResultSet mode = show.executeQuery("SHOW transaction_read_only")) {
+            if (mode.next() && "off".equalsIgnoreCase(mode.getString(1))) {
+                physical.setReadOnly(false);
+                readOnlyLifted = true;
+            }
         }
     }
 
