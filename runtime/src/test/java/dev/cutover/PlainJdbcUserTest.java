@@ -1,6 +1,8 @@
 package dev.cutover;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.cutover.dualwrite.TableMapping;
 import dev.cutover.flags.Stage;
@@ -35,6 +37,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -58,7 +61,9 @@ class PlainJdbcUserTest {
     private static final long[] HOT = {1, 2, 3, 4};
     private static final long[] PAIR = {5, 6};
     private static final String ACTOR = "plain-jdbc-user";
-    private static final Duration STAGE_TRAFFIC = Duration.ofSeconds(4);
+    /** How long the writers run in each stage: a few seconds in the soak, a short burst in mvn -B verify. */
+    private static final Duration STAGE_TRAFFIC = Boolean.getBoolean("cutover.soak") ? Duration.ofSeconds(4)
+            : Duration.ofMillis(1500);
 
     /** One row's state; {@link #ABSENT} stands for no row. */
     record Row(boolean present, String status, long qty, String note) {
@@ -84,8 +89,24 @@ class PlainJdbcUserTest {
                 Arguments.of(Engine.POSTGRESQL, Engine.POSTGRESQL));
     }
 
+    /**
+     * The pairs a walk runs on: every pair in the soak; in a normal run one cross-engine pair per
+     * walk, the two walks taking opposite directions, which keeps mvn -B verify within its time.
+     */
+    static Stream<Arguments> walkPairs(Engine source, Engine target) {
+        return Boolean.getBoolean("cutover.soak") ? pairs() : Stream.of(Arguments.of(source, target));
+    }
+
+    static Stream<Arguments> newConnectionWalkPairs() {
+        return walkPairs(Engine.MARIADB, Engine.POSTGRESQL);
+    }
+
+    static Stream<Arguments> longLivedWalkPairs() {
+        return walkPairs(Engine.POSTGRESQL, Engine.MARIADB);
+    }
+
     @ParameterizedTest(name = "{0} -> {1}")
-    @MethodSource("pairs")
+    @MethodSource("newConnectionWalkPairs")
     void plainJdbcApplicationWalksEveryStageAndBack(Engine sourceEngine, Engine targetEngine) throws Exception {
         walk(sourceEngine, targetEngine, false);
     }
@@ -97,7 +118,7 @@ class PlainJdbcUserTest {
      * behave as before it (its rollback undoes it, its settings hold).
      */
     @ParameterizedTest(name = "{0} -> {1}")
-    @MethodSource("pairs")
+    @MethodSource("longLivedWalkPairs")
     void longLivedConnectionsWalkEveryStageAndBack(Engine sourceEngine, Engine targetEngine) throws Exception {
         walk(sourceEngine, targetEngine, true);
     }
@@ -162,7 +183,7 @@ class PlainJdbcUserTest {
                 assertTrue(errors.isEmpty(), "a single-statement write in auto-commit failed: " + errors);
                 assertTrue(cutover.drain(Duration.ofSeconds(30)), "the queue did not drain");
                 assertTrue(read(sourceDb.dataSource(1)).equals(read(targetDb.dataSource(1))), "sides differ after the drain");
-                org.junit.jupiter.api.Assertions.assertEquals(0, migration.counters().mirrorFailures(),
+                assertEquals(0, migration.counters().mirrorFailures(),
                         acknowledged.get() + " acknowledged writes at isolation " + isolation + ": "
                                 + migration.counters().mirrorFailures() + " copies failed and "
                                 + migration.counters().enqueued() + " keys went to the retry-queue");
@@ -219,7 +240,7 @@ class PlainJdbcUserTest {
                         Map<Long, Row> target = read(targetDb.dataSource(1));
                         outcomes.add("  source " + source + " target " + target);
                         if (!source.equals(target)) {
-                            org.junit.jupiter.api.Assertions.fail("sides differ after a write on a read-only connection:\n"
+                            fail("sides differ after a write on a read-only connection:\n"
                                     + String.join("\n", outcomes));
                         }
                         // put the row back for the next case, on the source's own pool, then copy it
@@ -241,7 +262,7 @@ class PlainJdbcUserTest {
      * relies on that (a connection left read-only by an earlier use) works on the plain pool; through
      * the wrapper it must keep working once writes are mirrored, not start failing at DUAL_WRITE.
      */
-    @org.junit.jupiter.api.Test
+    @Test
     void autoCommitWriteOnReadOnlyConnectionWorksAsOnThePlainPool() throws Exception {
         try (TestDatabase sourceDb = TestDatabases.create(Engine.POSTGRESQL, "ro2src");
              TestDatabase targetDb = TestDatabases.create(Engine.POSTGRESQL, "ro2tgt")) {
@@ -252,7 +273,7 @@ class PlainJdbcUserTest {
             String sql = "UPDATE items SET qty = qty + 1 WHERE id = 1";
             try (Connection c = sourcePool.getConnection(); Statement s = c.createStatement()) {
                 c.setReadOnly(true);
-                org.junit.jupiter.api.Assertions.assertEquals(1, s.executeUpdate(sql), "the plain pool's auto-commit write");
+                assertEquals(1, s.executeUpdate(sql), "the plain pool's auto-commit write");
             }
             try (Cutover cutover = Cutover.builder(sourcePool, targetDb.defaultPool(10)).build()) {
                 Migration migration = cutover.migration("items", TableMapping.builder("items")
@@ -262,17 +283,17 @@ class PlainJdbcUserTest {
                 DataSource app = migration.dataSource();
                 try (Connection c = app.getConnection(); Statement s = c.createStatement()) {
                     c.setReadOnly(true);
-                    org.junit.jupiter.api.Assertions.assertEquals(1, s.executeUpdate(sql), "SOURCE_ONLY");
+                    assertEquals(1, s.executeUpdate(sql), "SOURCE_ONLY");
                 }
                 migration.moveTo(Stage.DUAL_WRITE, ACTOR, "start mirroring");
                 migration.backfill().build().run();
                 try (Connection c = app.getConnection(); Statement s = c.createStatement()) {
                     c.setReadOnly(true);
-                    org.junit.jupiter.api.Assertions.assertEquals(1, s.executeUpdate(sql), "DUAL_WRITE");
+                    assertEquals(1, s.executeUpdate(sql), "DUAL_WRITE");
                 }
                 assertTrue(cutover.drain(Duration.ofSeconds(30)));
-                org.junit.jupiter.api.Assertions.assertEquals(read(sourceDb.dataSource(1)), read(targetDb.dataSource(1)));
-                org.junit.jupiter.api.Assertions.assertEquals(3, read(targetDb.dataSource(1)).get(1L).qty());
+                assertEquals(read(sourceDb.dataSource(1)), read(targetDb.dataSource(1)));
+                assertEquals(3, read(targetDb.dataSource(1)).get(1L).qty());
             }
         }
     }
