@@ -1,5 +1,9 @@
 package dev.cutover.verifier.internal;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -19,6 +23,7 @@ import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
@@ -29,10 +34,23 @@ import java.util.UUID;
  * become {@code Long}, others {@code BigDecimal} without trailing zeros), booleans are 0 or 1,
  * UUIDs are their text, timestamps become UTC {@link Instant}s (a timestamp without a time zone is
  * read as UTC; compared with one with a time zone, the latter's wall time in the JVM's zone is
- * compared), text stays Java (Unicode) text, binary values compare by content.
+ * compared), text stays Java (Unicode) text, binary values compare by content, and a PostgreSQL
+ * {@code json} or {@code jsonb} document compares with the other side's text as a document.
  * Timestamps and times compare within a precision. Thread-safe.
  */
 public final class Values {
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS);
+
+    /** Numbers equal by value ({@code 1.0} and {@code 1.00}), everything else by {@code equals}. */
+    private static final Comparator<JsonNode> NUMBERS_BY_VALUE = (a, b) -> {
+        if (a.isNumber() && b.isNumber()) {
+            return a.decimalValue().compareTo(b.decimalValue());
+        }
+        return a.equals(b) ? 0 : 1;
+    };
+
     private final Duration tolerance;
 
     /**
@@ -179,6 +197,36 @@ public final class Values {
         if (x instanceof LocalTime i && y instanceof LocalTime j) {
             return Duration.between(i, j).abs().compareTo(tolerance) < 0;
         }
+        if (!Objects.equals(x, y) && x instanceof String one && y instanceof String other && (json(a) || json(b))) {
+            return sameDocument(one, other);
+        }
         return Objects.equals(x, y);
     }
+
+    /**
+     * Whether a value is one of PostgreSQL's {@code json} or {@code jsonb} documents (the driver's
+     * {@code PGobject}, looked up by name since the driver is the application's): {@code jsonb} keeps
+     * a document in its own form (keys sorted, its own spacing), so the same document written as other
+     * text on the other side (MariaDB's JSON is text) compares as a document, not as text.
+     */
+    private static boolean json(Object value) {
+        if (value == null || !value.getClass().getName().equals("org.postgresql.util.PGobject")) {
+            return false;
+        }
+        try {
+            Object type = value.getClass().getMethod("getType").invoke(value);
+            return "json".equals(type) || "jsonb".equals(type);
+        } catch (ReflectiveOperationException e) {
+            return false;
+        }
+    }
+
+    private static boolean sameDocument(String one, String other) {
+        try {
+            return JSON.readTree(one).equals(NUMBERS_BY_VALUE, JSON.readTree(other));
+        } catch (JsonProcessingException e) {
+            return false; // not a document on one side: the texts differ, and so does the data
+        }
+    }
+
 }
