@@ -90,37 +90,29 @@ class PlainJdbcUserTest {
     }
 
     /**
-     * The pairs a walk runs on: every pair in the soak; in a normal run one cross-engine pair per
-     * walk, the two walks taking opposite directions, which keeps mvn -B verify within its time.
+     * The walks: each pair with new connections per call and with long-lived ones in the soak; in a
+     * normal run one cross-engine walk, which keeps mvn -B verify within its time.
      */
-    static Stream<Arguments> walkPairs(Engine source, Engine target) {
-        return Boolean.getBoolean("cutover.soak") ? pairs() : Stream.of(Arguments.of(source, target));
-    }
-
-    static Stream<Arguments> newConnectionWalkPairs() {
-        return walkPairs(Engine.MARIADB, Engine.POSTGRESQL);
-    }
-
-    static Stream<Arguments> longLivedWalkPairs() {
-        return walkPairs(Engine.POSTGRESQL, Engine.MARIADB);
-    }
-
-    @ParameterizedTest(name = "{0} -> {1}")
-    @MethodSource("newConnectionWalkPairs")
-    void plainJdbcApplicationWalksEveryStageAndBack(Engine sourceEngine, Engine targetEngine) throws Exception {
-        walk(sourceEngine, targetEngine, false);
+    static Stream<Arguments> walks() {
+        if (!Boolean.getBoolean("cutover.soak")) {
+            return Stream.of(Arguments.of(Engine.MARIADB, Engine.POSTGRESQL, false));
+        }
+        return pairs().flatMap(pair -> Stream.of(false, true)
+                .map(longLived -> Arguments.of(pair.get()[0], pair.get()[1], longLived)));
     }
 
     /**
-     * The same walk by writers that each hold one connection of the wrapper for the whole run (a
-     * connection per thread, auto-commit off, statements prepared once), as older JDBC code does: a
-     * flip takes effect on the next transaction, so each transaction after a move of the primary must
-     * behave as before it (its rollback undoes it, its settings hold).
+     * Four writers through every stage and back. With {@code longLived}, each writer holds one
+     * connection of the wrapper for the whole run (a connection per thread, auto-commit off,
+     * statements prepared once), as older JDBC code does: a flip takes effect on the next transaction,
+     * so each transaction after a move of the primary must behave as before it (its rollback undoes
+     * it, its settings hold).
      */
-    @ParameterizedTest(name = "{0} -> {1}")
-    @MethodSource("longLivedWalkPairs")
-    void longLivedConnectionsWalkEveryStageAndBack(Engine sourceEngine, Engine targetEngine) throws Exception {
-        walk(sourceEngine, targetEngine, true);
+    @ParameterizedTest(name = "{0} -> {1}, long-lived connections {2}")
+    @MethodSource("walks")
+    void plainJdbcApplicationWalksEveryStageAndBack(Engine sourceEngine, Engine targetEngine, boolean longLived)
+            throws Exception {
+        walk(sourceEngine, targetEngine, longLived);
     }
 
     /**

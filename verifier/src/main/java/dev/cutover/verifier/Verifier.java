@@ -18,6 +18,7 @@ import dev.cutover.verifier.internal.Schema;
 import dev.cutover.verifier.internal.SideSql;
 import dev.cutover.verifier.internal.TableRun;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -279,6 +280,8 @@ public final class Verifier {
                 List<Schema.ColumnInfo> sourceColumns = columns(mapping, Side.SOURCE, sourceTable);
                 List<Schema.ColumnInfo> targetColumns = columns(mapping, Side.TARGET, targetTable);
                 checkKeyTypes(mapping, sourceColumns, problems);
+                checkFloats(mapping.sourceTable(), sourceDialect, sourceConnection, sourceColumns, problems);
+                checkFloats(mapping.targetTable(), targetDialect, targetConnection, targetColumns, problems);
                 if (Mappings.isIdentity(mapping)) {
                     for (int i = 0; i < sourceColumns.size(); i++) {
                         Schema.ColumnInfo s = sourceColumns.get(i);
@@ -302,6 +305,42 @@ public final class Verifier {
             throw new VerificationSetupException(problems);
         }
         return plans;
+    }
+
+    /**
+     * Refuses a mapped MariaDB or MySQL {@code FLOAT} column that the side's connections read rounded:
+     * without the binary protocol (Connector/J's default), the server sends a FLOAT as text with six
+     * significant digits ({@code 13.404954} as {@code 13.405}), so every copy read from that side, and
+     * every comparison, would see another value than the one stored. Whether the connection reads
+     * floats exactly is asked of the server itself, once per check.
+     */
+    private static void checkFloats(String table, Dialect dialect, Connection connection, List<Schema.ColumnInfo> columns,
+            List<String> problems) {
+        if (dialect != Dialect.MARIADB && dialect != Dialect.MYSQL) {
+            return;
+        }
+        List<String> floats = columns.stream().filter(c -> c.typeName().toUpperCase(java.util.Locale.ROOT).startsWith("FLOAT"))
+                .map(Schema.ColumnInfo::name).toList();
+        if (floats.isEmpty() || readsFloatsExactly(connection)) {
+            return;
+        }
+        problems.add("column(s) " + String.join(", ", floats) + " of " + table + " are FLOAT, which "
+                + dialect.name().charAt(0) + dialect.name().substring(1).toLowerCase(java.util.Locale.ROOT)
+                + " sends rounded to six significant digits outside its binary protocol (13.404954 reads as 13.405),"
+                + " so a copy would store another value: make them DOUBLE (ALTER TABLE " + table + " MODIFY <column>"
+                + " DOUBLE keeps every stored value) and the other side's columns doubles too, or give this side's"
+                + " pool the binary protocol (useServerPrepStmts=true)");
+    }
+
+    private static boolean readsFloatsExactly(Connection connection) {
+        try (PreparedStatement probe = connection.prepareStatement("SELECT CAST(? AS FLOAT)")) {
+            probe.setDouble(1, 13.404954);
+            try (ResultSet rs = probe.executeQuery()) {
+                return rs.next() && rs.getFloat(1) == 13.404954f;
+            }
+        } catch (SQLException e) {
+            return false; // a server without CAST(... AS FLOAT) (MySQL before 8.0.17) cannot show it does
+        }
     }
 
     /**
