@@ -151,9 +151,8 @@ public final class DataSourceScenario {
             BackfillProgress backfill = migration.backfill().build().run();
             out.printf(Locale.ROOT, "  backfilled the %d existing accounts in %d chunk(s); rows on the target: %d%n",
                     backfill.rowsDone(), backfill.chunks(), count(target, "accounts"));
-            // Ids come from the application, never from an AUTO_INCREMENT or a sequence: each database's
-            // sequence counts on its own, so once the target is primary its sequence, which never saw the
-            // rows copied from the source, would hand out ids the source already used.
+            // Ids here come from the application. Generated ones work too: a move of the primary moves the
+            // new primary's sequences and identity columns past the old primary's (see README, Guarantees).
             accounts.open(41, "newcomer", BigDecimal.TEN);
             accounts.openAll(42, List.of("batch a", "batch b", "batch c"), BigDecimal.valueOf(50));
             accounts.deposit(2, BigDecimal.valueOf(5));
