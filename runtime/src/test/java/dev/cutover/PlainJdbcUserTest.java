@@ -61,6 +61,10 @@ class PlainJdbcUserTest {
     private static final long[] HOT = {1, 2, 3, 4};
     private static final long[] PAIR = {5, 6};
     private static final String ACTOR = "plain-jdbc-user";
+    /** The application's add-to-qty update: parameter 1 the amount, parameter 2 the id. */
+    private static final String DEPOSIT = "UPDATE items SET qty = qty + ? WHERE id = ?";
+    /** The application's insert that leaves the id to the database. */
+    private static final String GENERATED_INSERT = "INSERT INTO items (status, qty, note) VALUES (?, ?, ?)";
     /** How long the writers run in each stage: a few seconds in the soak, a short burst in mvn -B verify. */
     private static final Duration STAGE_TRAFFIC = Boolean.getBoolean("cutover.soak") ? Duration.ofSeconds(4)
             : Duration.ofMillis(1500);
@@ -127,14 +131,9 @@ class PlainJdbcUserTest {
     void copiesOfWritesAtStrictIsolationAreNotQueued(int isolation) throws Exception {
         try (TestDatabase sourceDb = TestDatabases.create(Engine.POSTGRESQL, "isosrc");
              TestDatabase targetDb = TestDatabases.create(Engine.POSTGRESQL, "isotgt")) {
-            createSchema(sourceDb);
-            createSchema(targetDb);
-            sourceDb.execute("INSERT INTO items (id, status, qty, note) VALUES (1, 'hot', 0, 'init')");
+            createSchemaWithHotRow(sourceDb, targetDb);
             try (Cutover cutover = Cutover.builder(sourceDb.defaultPool(10), targetDb.defaultPool(10)).build()) {
-                Migration migration = cutover.migration("items", TableMapping.builder("items")
-                        .key("id", Long.class)
-                        .columns("status", "qty", "note")
-                        .build());
+                Migration migration = itemsMigration(cutover);
                 DataSource app = migration.dataSource();
                 migration.moveTo(Stage.DUAL_WRITE, ACTOR, "start mirroring");
                 migration.backfill().build().run();
@@ -193,14 +192,9 @@ class PlainJdbcUserTest {
     void writeOnReadOnlyConnectionIsMirroredOrRefused(Engine sourceEngine, Engine targetEngine) throws Exception {
         try (TestDatabase sourceDb = TestDatabases.create(sourceEngine, "rosrc");
              TestDatabase targetDb = TestDatabases.create(targetEngine, "rotgt")) {
-            createSchema(sourceDb);
-            createSchema(targetDb);
-            sourceDb.execute("INSERT INTO items (id, status, qty, note) VALUES (1, 'hot', 0, 'init')");
+            createSchemaWithHotRow(sourceDb, targetDb);
             try (Cutover cutover = Cutover.builder(sourceDb.defaultPool(10), targetDb.defaultPool(10)).build()) {
-                Migration migration = cutover.migration("items", TableMapping.builder("items")
-                        .key("id", Long.class)
-                        .columns("status", "qty", "note")
-                        .build());
+                Migration migration = itemsMigration(cutover);
                 DataSource app = migration.dataSourceBuilder().crossDialectReads(true).build();
                 migration.moveTo(Stage.DUAL_WRITE, ACTOR, "start mirroring");
                 migration.backfill().build().run();
@@ -258,9 +252,7 @@ class PlainJdbcUserTest {
     void autoCommitWriteOnReadOnlyConnectionWorksAsOnThePlainPool() throws Exception {
         try (TestDatabase sourceDb = TestDatabases.create(Engine.POSTGRESQL, "ro2src");
              TestDatabase targetDb = TestDatabases.create(Engine.POSTGRESQL, "ro2tgt")) {
-            createSchema(sourceDb);
-            createSchema(targetDb);
-            sourceDb.execute("INSERT INTO items (id, status, qty, note) VALUES (1, 'hot', 0, 'init')");
+            createSchemaWithHotRow(sourceDb, targetDb);
             DataSource sourcePool = sourceDb.defaultPool(10);
             String sql = "UPDATE items SET qty = qty + 1 WHERE id = 1";
             try (Connection c = sourcePool.getConnection(); Statement s = c.createStatement()) {
@@ -268,10 +260,7 @@ class PlainJdbcUserTest {
                 assertEquals(1, s.executeUpdate(sql), "the plain pool's auto-commit write");
             }
             try (Cutover cutover = Cutover.builder(sourcePool, targetDb.defaultPool(10)).build()) {
-                Migration migration = cutover.migration("items", TableMapping.builder("items")
-                        .key("id", Long.class)
-                        .columns("status", "qty", "note")
-                        .build());
+                Migration migration = itemsMigration(cutover);
                 DataSource app = migration.dataSource();
                 try (Connection c = app.getConnection(); Statement s = c.createStatement()) {
                     c.setReadOnly(true);
@@ -318,10 +307,7 @@ class PlainJdbcUserTest {
             }
             List<String> problems = Collections.synchronizedList(new ArrayList<>());
             try (Cutover cutover = Cutover.builder(sourcePool, targetPool).build()) {
-                Migration migration = cutover.migration("items", TableMapping.builder("items")
-                        .key("id", Long.class)
-                        .columns("status", "qty", "note")
-                        .build());
+                Migration migration = itemsMigration(cutover);
                 DataSource app = migration.dataSource();
                 Traffic traffic = new Traffic(app, sourceEngine, oracle, longLived);
                 traffic.start();
@@ -433,6 +419,21 @@ class PlainJdbcUserTest {
         return rows;
     }
 
+    /** Both sides' schemas, and the one hot row on the source that the single-row tests write. */
+    private static void createSchemaWithHotRow(TestDatabase sourceDb, TestDatabase targetDb) {
+        createSchema(sourceDb);
+        createSchema(targetDb);
+        sourceDb.execute("INSERT INTO items (id, status, qty, note) VALUES (1, 'hot', 0, 'init')");
+    }
+
+    /** The migration of the items table, as every test here maps it. */
+    private static Migration itemsMigration(Cutover cutover) {
+        return cutover.migration("items", TableMapping.builder("items")
+                .key("id", Long.class)
+                .columns("status", "qty", "note")
+                .build());
+    }
+
     private static void createSchema(TestDatabase db) {
         if (db.engine() == Engine.MARIADB) {
             db.execute("CREATE TABLE items (id BIGINT AUTO_INCREMENT PRIMARY KEY, status VARCHAR(20) NOT NULL,"
@@ -443,6 +444,79 @@ class PlainJdbcUserTest {
                             + " status VARCHAR(20) NOT NULL, qty BIGINT NOT NULL, note VARCHAR(100))",
                     "CREATE PROCEDURE bump(k BIGINT, d BIGINT) LANGUAGE sql AS $$ UPDATE items SET qty = qty + d WHERE id = k $$");
         }
+    }
+
+    /** Binds a row without its id to {@link #GENERATED_INSERT}. */
+    private static void bindGenerated(PreparedStatement s, Row row) throws SQLException {
+        s.setString(1, row.status());
+        s.setLong(2, row.qty());
+        s.setString(3, row.note());
+    }
+
+    /** Adds {@code d} to row {@code k}'s qty with a statement prepared from {@link #DEPOSIT}. */
+    private static void deposit(PreparedStatement deposit, long k, long d) throws SQLException {
+        deposit.setLong(1, d);
+        deposit.setLong(2, k);
+        deposit.executeUpdate();
+    }
+
+    /** Moves {@code d} from row {@code from} to row {@code to}, both with the one {@link #DEPOSIT} statement. */
+    private static void transfer(PreparedStatement deposit, long from, long to, long d) throws SQLException {
+        deposit(deposit, from, -d);
+        deposit(deposit, to, d);
+    }
+
+    /** Reads row {@code k}'s qty FOR UPDATE (on the primary) and writes it back plus {@code add}; no row, no write. */
+    private static void readModifyWrite(Connection c, long k, long add) throws SQLException {
+        Long qty = null;
+        try (PreparedStatement s = c.prepareStatement("SELECT qty FROM items WHERE id = ? FOR UPDATE")) {
+            s.setLong(1, k);
+            try (ResultSet rs = s.executeQuery()) {
+                if (rs.next()) {
+                    qty = rs.getLong(1);
+                }
+            }
+        }
+        if (qty != null) {
+            try (PreparedStatement s = c.prepareStatement("UPDATE items SET qty = ? WHERE id = ?")) {
+                s.setLong(1, qty + add);
+                s.setLong(2, k);
+                s.executeUpdate();
+            }
+        }
+    }
+
+    /** Runs {@code work} on {@code c}, auto-commit already off, and commits; on a SQLException rolls back and rethrows. */
+    private static void commitOrRollback(Connection c, SqlWork work) throws SQLException {
+        try {
+            work.run();
+            c.commit();
+        } catch (SQLException e) {
+            c.rollback();
+            throw e;
+        }
+    }
+
+    /**
+     * {@link #commitOrRollback} on a long-lived connection: one on auto-commit is switched out of it for the
+     * transaction and back after it.
+     */
+    private static void inTransaction(Connection c, boolean autoCommit, SqlWork work) throws SQLException {
+        if (autoCommit) {
+            c.setAutoCommit(false);
+        }
+        try {
+            commitOrRollback(c, work);
+        } finally {
+            if (autoCommit) {
+                c.setAutoCommit(true);
+            }
+        }
+    }
+
+    /** JDBC work on a connection the caller holds. */
+    interface SqlWork {
+        void run() throws SQLException;
     }
 
     private static void bindRow(PreparedStatement s, long id, Row row) throws SQLException {
@@ -535,12 +609,7 @@ class PlainJdbcUserTest {
             ExecutorService helper = Executors.newSingleThreadExecutor();
             try {
                 while (!stop.get()) {
-                    if (paused.get()) {
-                        idle.incrementAndGet();
-                        while (paused.get() && !stop.get()) {
-                            sleep(5);
-                        }
-                        idle.decrementAndGet();
+                    if (waitedWhilePaused()) {
                         continue;
                     }
                     int op = random.nextInt(23);
@@ -553,15 +622,33 @@ class PlainJdbcUserTest {
                     } catch (Exception e) {
                         problems.add("writer " + n + ": unexpected " + e);
                     }
-                    long took = System.nanoTime() - started;
-                    opCounts.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
-                    if (took > longestNanos.get()) {
-                        longestNanos.set(took);
-                        longestOp = name;
-                    }
+                    counted(name, started);
                 }
             } finally {
                 helper.shutdownNow();
+            }
+        }
+
+        /** While the writers are paused, counts this one as idle and waits; whether it waited. */
+        private boolean waitedWhilePaused() {
+            if (!paused.get()) {
+                return false;
+            }
+            idle.incrementAndGet();
+            while (paused.get() && !stop.get()) {
+                sleep(5);
+            }
+            idle.decrementAndGet();
+            return true;
+        }
+
+        /** Counts a call by its name and keeps the longest one. */
+        private void counted(String name, long started) {
+            long took = System.nanoTime() - started;
+            opCounts.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
+            if (took > longestNanos.get()) {
+                longestNanos.set(took);
+                longestOp = name;
             }
         }
 
@@ -574,12 +661,7 @@ class PlainJdbcUserTest {
             boolean autoCommit = n % 2 == 1;
             try {
                 while (!stop.get()) {
-                    if (paused.get()) {
-                        idle.incrementAndGet();
-                        while (paused.get() && !stop.get()) {
-                            sleep(5);
-                        }
-                        idle.decrementAndGet();
+                    if (waitedWhilePaused()) {
                         continue;
                     }
                     if (c == null) {
@@ -589,8 +671,8 @@ class PlainJdbcUserTest {
                             if (n == 2) {
                                 c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
                             }
-                            deposit = c.prepareStatement("UPDATE items SET qty = qty + ? WHERE id = ?");
-                            genInsert = c.prepareStatement("INSERT INTO items (status, qty, note) VALUES (?, ?, ?)",
+                            deposit = c.prepareStatement(DEPOSIT);
+                            genInsert = c.prepareStatement(GENERATED_INSERT,
                                     Statement.RETURN_GENERATED_KEYS);
                         } catch (SQLException e) {
                             failed("open long-lived connection", e);
@@ -611,9 +693,7 @@ class PlainJdbcUserTest {
                         long d = 1 + r.nextInt(9);
                         switch (op) {
                             case 0 -> write("long-lived deposit", on(k, plus(d)), () -> {
-                                dep.setLong(1, d);
-                                dep.setLong(2, k);
-                                dep.executeUpdate();
+                                deposit(dep, k, d);
                                 if (!autoCommit) {
                                     conn.commit();
                                 }
@@ -624,9 +704,7 @@ class PlainJdbcUserTest {
                                     write("long-lived tx rolled back", on(k, same()), () -> {
                                         conn.setAutoCommit(false);
                                         try {
-                                            dep.setLong(1, 1000);
-                                            dep.setLong(2, k);
-                                            dep.executeUpdate();
+                                            deposit(dep, k, 1000);
                                             conn.rollback();
                                         } finally {
                                             conn.setAutoCommit(true);
@@ -634,36 +712,15 @@ class PlainJdbcUserTest {
                                     });
                                 } else {
                                     write("long-lived rolled back", on(k, same()), () -> {
-                                        dep.setLong(1, 1000);
-                                        dep.setLong(2, k);
-                                        dep.executeUpdate();
+                                        deposit(dep, k, 1000);
                                         conn.rollback();
                                     });
                                 }
                             }
                             case 2 -> {
                                 long k2 = k == 4 ? 1 : k + 1;
-                                write("long-lived transfer", on(k, plus(-d), k2, plus(d)), () -> {
-                                    if (autoCommit) {
-                                        conn.setAutoCommit(false);
-                                    }
-                                    try {
-                                        dep.setLong(1, -d);
-                                        dep.setLong(2, k);
-                                        dep.executeUpdate();
-                                        dep.setLong(1, d);
-                                        dep.setLong(2, k2);
-                                        dep.executeUpdate();
-                                        conn.commit();
-                                    } catch (SQLException e) {
-                                        conn.rollback();
-                                        throw e;
-                                    } finally {
-                                        if (autoCommit) {
-                                            conn.setAutoCommit(true);
-                                        }
-                                    }
-                                });
+                                write("long-lived transfer", on(k, plus(-d), k2, plus(d)),
+                                        () -> inTransaction(conn, autoCommit, () -> transfer(dep, k, k2, d)));
                             }
                             case 3 -> {
                                 String note = "ll" + noteSeq.incrementAndGet();
@@ -678,43 +735,12 @@ class PlainJdbcUserTest {
                             }
                             case 4 -> {
                                 // read, then write what was read, in one transaction (FOR UPDATE: on the primary)
-                                write("long-lived read-modify-write", on(k, plus(5)), () -> {
-                                    if (autoCommit) {
-                                        conn.setAutoCommit(false);
-                                    }
-                                    try {
-                                        Long qty = null;
-                                        try (PreparedStatement s = conn.prepareStatement("SELECT qty FROM items WHERE id = ? FOR UPDATE")) {
-                                            s.setLong(1, k);
-                                            try (ResultSet rs = s.executeQuery()) {
-                                                if (rs.next()) {
-                                                    qty = rs.getLong(1);
-                                                }
-                                            }
-                                        }
-                                        if (qty != null) {
-                                            try (PreparedStatement s = conn.prepareStatement("UPDATE items SET qty = ? WHERE id = ?")) {
-                                                s.setLong(1, qty + 5);
-                                                s.setLong(2, k);
-                                                s.executeUpdate();
-                                            }
-                                        }
-                                        conn.commit();
-                                    } catch (SQLException e) {
-                                        conn.rollback();
-                                        throw e;
-                                    } finally {
-                                        if (autoCommit) {
-                                            conn.setAutoCommit(true);
-                                        }
-                                    }
-                                });
+                                write("long-lived read-modify-write", on(k, plus(5)),
+                                        () -> inTransaction(conn, autoCommit, () -> readModifyWrite(conn, k, 5)));
                             }
                             default -> {
                                 Row row = new Row(true, "gen", r.nextInt(100), "lg" + noteSeq.incrementAndGet());
-                                gen.setString(1, row.status());
-                                gen.setLong(2, row.qty());
-                                gen.setString(3, row.note());
+                                bindGenerated(gen, row);
                                 long id;
                                 try {
                                     gen.executeUpdate();
@@ -746,12 +772,7 @@ class PlainJdbcUserTest {
                     } catch (Exception e) {
                         problems.add("writer " + n + ": unexpected " + e);
                     }
-                    long took = System.nanoTime() - started;
-                    opCounts.computeIfAbsent(name, x -> new AtomicInteger()).incrementAndGet();
-                    if (took > longestNanos.get()) {
-                        longestNanos.set(took);
-                        longestOp = name;
-                    }
+                    counted(name, started);
                 }
             } finally {
                 closeQuietly(c);
@@ -870,10 +891,8 @@ class PlainJdbcUserTest {
                     long d = 1 + r.nextInt(9);
                     write("autocommit deposit", on(k, plus(d)), () -> {
                         try (Connection c = app.getConnection();
-                             PreparedStatement s = c.prepareStatement("UPDATE items SET qty = qty + ? WHERE id = ?")) {
-                            s.setLong(1, d);
-                            s.setLong(2, k);
-                            s.executeUpdate();
+                             PreparedStatement s = c.prepareStatement(DEPOSIT)) {
+                            deposit(s, k, d);
                         }
                     });
                     return "autocommitDeposit";
@@ -885,13 +904,8 @@ class PlainJdbcUserTest {
                     write("transfer", on(k1, plus(-d), k2, plus(d)), () -> {
                         try (Connection c = app.getConnection()) {
                             c.setAutoCommit(false);
-                            try (PreparedStatement s = c.prepareStatement("UPDATE items SET qty = qty + ? WHERE id = ?")) {
-                                s.setLong(1, -d);
-                                s.setLong(2, k1);
-                                s.executeUpdate();
-                                s.setLong(1, d);
-                                s.setLong(2, k2);
-                                s.executeUpdate();
+                            try (PreparedStatement s = c.prepareStatement(DEPOSIT)) {
+                                transfer(s, k1, k2, d);
                                 c.commit();
                             } catch (SQLException e) {
                                 c.rollback();
@@ -923,15 +937,11 @@ class PlainJdbcUserTest {
                     write("savepoint", Map.of(k1, plus(1), k2, same(), k3, (Effect<Row>) x -> x.withNote(note)), () -> {
                         try (Connection c = app.getConnection()) {
                             c.setAutoCommit(false);
-                            try (PreparedStatement up = c.prepareStatement("UPDATE items SET qty = qty + ? WHERE id = ?");
+                            try (PreparedStatement up = c.prepareStatement(DEPOSIT);
                                  PreparedStatement nt = c.prepareStatement("UPDATE items SET note = ? WHERE id = ?")) {
-                                up.setLong(1, 1);
-                                up.setLong(2, k1);
-                                up.executeUpdate();
+                                deposit(up, k1, 1);
                                 Savepoint sp = c.setSavepoint();
-                                up.setLong(1, 100);
-                                up.setLong(2, k2);
-                                up.executeUpdate();
+                                deposit(up, k2, 100);
                                 c.rollback(sp);
                                 nt.setString(1, note);
                                 nt.setLong(2, k3);
@@ -954,7 +964,7 @@ class PlainJdbcUserTest {
                     write("prepared batch", effects, () -> {
                         try (Connection c = app.getConnection()) {
                             c.setAutoCommit(autoCommit);
-                            try (PreparedStatement s = c.prepareStatement("UPDATE items SET qty = qty + ? WHERE id = ?")) {
+                            try (PreparedStatement s = c.prepareStatement(DEPOSIT)) {
                                 for (long k : HOT) {
                                     s.setLong(1, k);
                                     s.setLong(2, k);
@@ -1231,28 +1241,7 @@ class PlainJdbcUserTest {
                         try (Connection c = app.getConnection()) {
                             c.setTransactionIsolation(level);
                             c.setAutoCommit(false);
-                            try {
-                                Long qty = null;
-                                try (PreparedStatement s = c.prepareStatement("SELECT qty FROM items WHERE id = ? FOR UPDATE")) {
-                                    s.setLong(1, k);
-                                    try (ResultSet rs = s.executeQuery()) {
-                                        if (rs.next()) {
-                                            qty = rs.getLong(1);
-                                        }
-                                    }
-                                }
-                                if (qty != null) {
-                                    try (PreparedStatement s = c.prepareStatement("UPDATE items SET qty = ? WHERE id = ?")) {
-                                        s.setLong(1, qty + 5);
-                                        s.setLong(2, k);
-                                        s.executeUpdate();
-                                    }
-                                }
-                                c.commit();
-                            } catch (SQLException e) {
-                                c.rollback();
-                                throw e;
-                            }
+                            commitOrRollback(c, () -> readModifyWrite(c, k, 5));
                         }
                     });
                     return "isolation";
@@ -1337,11 +1326,9 @@ class PlainJdbcUserTest {
                     long id;
                     try (Connection c = app.getConnection();
                          PreparedStatement s = byName
-                                 ? c.prepareStatement("INSERT INTO items (status, qty, note) VALUES (?, ?, ?)", new String[] {"id"})
-                                 : c.prepareStatement("INSERT INTO items (status, qty, note) VALUES (?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
-                        s.setString(1, row.status());
-                        s.setLong(2, row.qty());
-                        s.setString(3, row.note());
+                                 ? c.prepareStatement(GENERATED_INSERT, new String[] {"id"})
+                                 : c.prepareStatement(GENERATED_INSERT, Statement.RETURN_GENERATED_KEYS)) {
+                        bindGenerated(s, row);
                         s.executeUpdate();
                         try (ResultSet keys = s.getGeneratedKeys()) {
                             if (!keys.next()) {
