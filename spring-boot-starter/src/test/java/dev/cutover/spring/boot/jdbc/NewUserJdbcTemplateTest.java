@@ -1,5 +1,11 @@
 package dev.cutover.spring.boot.jdbc;
 
+import static dev.cutover.spring.boot.UserTestSupport.checkOracle;
+import static dev.cutover.spring.boot.UserTestSupport.createCutoverTables;
+import static dev.cutover.spring.boot.UserTestSupport.drainAndVerify;
+import static dev.cutover.spring.boot.UserTestSupport.insert;
+import static dev.cutover.spring.boot.UserTestSupport.split;
+import static dev.cutover.spring.boot.UserTestSupport.unknownRows;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cutover.Cutover;
@@ -7,6 +13,7 @@ import dev.cutover.Migration;
 import dev.cutover.dualwrite.BackfillProgress;
 import dev.cutover.flags.Stage;
 import dev.cutover.spring.boot.CutoverBackfills;
+import dev.cutover.spring.boot.UserTestSupport;
 import dev.cutover.spring.boot.actuate.CutoverEndpoint;
 import dev.cutover.spring.boot.jdbc.LedgerService.ChangedMind;
 import dev.cutover.testsupport.AcknowledgedWriteOracle;
@@ -15,10 +22,6 @@ import dev.cutover.testsupport.AcknowledgedWriteOracle.Write;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
-import dev.cutover.verifier.VerificationReport;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -86,10 +89,7 @@ class NewUserJdbcTemplateTest {
                 TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "jdbcnewtgt")) {
             source.execute(split(schema(sourceEngine)));
             target.execute(split(schema(Engine.POSTGRESQL)));
-            String dialect = sourceEngine == Engine.MARIADB ? "mariadb" : "postgresql";
-            source.execute(split(script("dev/cutover/flags/" + dialect + ".sql")));
-            source.execute(split(script("dev/cutover/queue/internal/" + dialect + ".sql")));
-            source.execute(split(script("dev/cutover/verifier/" + dialect + ".sql")));
+            createCutoverTables(source);
             try (ConfigurableApplicationContext context = new SpringApplicationBuilder(LedgerApp.class)
                     .web(WebApplicationType.NONE)
                     .properties("cutover.source.url=" + source.jdbcUrl(), "cutover.target.url=" + target.jdbcUrl(),
@@ -210,24 +210,12 @@ class NewUserJdbcTemplateTest {
                 }
             }
             LOG.info("calls {} failures {}", new TreeMap<>(calls), new TreeMap<>(failures));
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (migration.queueDepth().pending() > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
-            if (migration.queueDepth().pending() + migration.queueDepth().parked() > 0) {
-                problems.add("queue not drained: " + migration.queueDepth());
-            }
-            VerificationReport report = migration.verify();
-            if (!report.isClean()) {
-                problems.add("verifier not clean: " + report.toJson());
-            }
+            drainAndVerify(migration, Duration.ofSeconds(30), problems);
             Map<String, Map<String, String>> sourceRows = rows(source);
             Map<String, Map<String, String>> targetRows = rows(target);
             // Rows no call recorded: events whose insert failed after it may have committed (its key unknown).
             Set<String> known = oracle.keys();
-            List<String> unknown = new ArrayList<>();
-            sourceRows.keySet().stream().filter(k -> !known.contains(k)).forEach(k -> unknown.add("source " + k));
-            targetRows.keySet().stream().filter(k -> !known.contains(k)).forEach(k -> unknown.add("target " + k));
+            List<String> unknown = unknownRows(known, sourceRows, targetRows);
             if (!unknown.isEmpty()) {
                 LOG.warn("{} rows no acknowledged call wrote ({} event inserts failed): {}", unknown.size(),
                         unknownEvents.get(), unknown);
@@ -253,10 +241,7 @@ class NewUserJdbcTemplateTest {
             }
             sourceRows.keySet().retainAll(known);
             targetRows.keySet().retainAll(known);
-            List<String> violations = oracle.violations(sourceRows, targetRows);
-            if (!violations.isEmpty()) {
-                problems.add(violations.size() + " oracle violation(s):\n" + String.join("\n", violations));
-            }
+            checkOracle(oracle, sourceRows, targetRows, problems);
             LOG.info("{} acknowledged, {} failed writes, {} upserts refused; {} rows on the source",
                     oracle.acknowledged(), oracle.maybe(), refusedUpserts.get(), sourceRows.size());
             assertThat(problems).as("problems").isEmpty();
@@ -275,14 +260,7 @@ class NewUserJdbcTemplateTest {
         }
 
         private void step(String what, Runnable action) {
-            long started = System.nanoTime();
-            try {
-                action.run();
-                LOG.info("{} done in {} ms", what, (System.nanoTime() - started) / 1_000_000);
-            } catch (RuntimeException e) {
-                LOG.warn("{} refused", what, e);
-                problems.add(what + " refused: " + e);
-            }
+            UserTestSupport.step(LOG, problems, what, action);
         }
 
         /** One writer thread; every writer writes the same few accounts. */
@@ -699,10 +677,6 @@ class NewUserJdbcTemplateTest {
         return op::apply;
     }
 
-    private static Effect<Map<String, String>> insert(Map<String, String> row) {
-        return Effect.requiring(Map::isEmpty, s -> row);
-    }
-
     /** Every row of both tables, keyed as the oracle keys them. */
     private static Map<String, Map<String, String>> rows(TestDatabase db) throws SQLException {
         Map<String, Map<String, String>> rows = new HashMap<>();
@@ -738,20 +712,5 @@ class NewUserJdbcTemplateTest {
                     amount BIGINT NOT NULL, kind VARCHAR(20) NOT NULL);
                 CREATE TABLE notes (id BIGINT PRIMARY KEY, body VARCHAR(100) NOT NULL);
                 """;
-    }
-
-    /** One of Cutover's table scripts from its jar, with the default prefix filled in. */
-    static String script(String resource) throws IOException {
-        try (InputStream in = NewUserJdbcTemplateTest.class.getClassLoader().getResourceAsStream(resource)) {
-            assertThat(in).as(resource).isNotNull();
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("${prefix}", "cutover_");
-        }
-    }
-
-    static String[] split(String sql) {
-        String withoutComments = sql.lines().filter(l -> !l.strip().startsWith("--"))
-                .reduce("", (a, b) -> a + b + "\n");
-        return Arrays.stream(withoutComments.split(";\\s*\n")).map(String::strip).filter(s -> !s.isEmpty())
-                .toArray(String[]::new);
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.cutover.Cutover;
 import dev.cutover.Migration;
 import dev.cutover.flags.Stage;
+import dev.cutover.spring.boot.UserTestSupport;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
@@ -36,11 +37,9 @@ class RequiresNewAcrossPrimaryMoveTest {
     void aRequiresNewWriteInsideATransactionOfTheOldPrimary_failsAtOnce_andTheHandoverGoesOn() throws Exception {
         try (TestDatabase source = TestDatabases.create(Engine.POSTGRESQL, "reqnewsrc");
                 TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "reqnewtgt")) {
-            source.execute(NewUserJdbcTemplateTest.split(NewUserJdbcTemplateTest.schema(Engine.POSTGRESQL)));
-            target.execute(NewUserJdbcTemplateTest.split(NewUserJdbcTemplateTest.schema(Engine.POSTGRESQL)));
-            for (String script : new String[] {"dev/cutover/flags/", "dev/cutover/queue/internal/", "dev/cutover/verifier/"}) {
-                source.execute(NewUserJdbcTemplateTest.split(NewUserJdbcTemplateTest.script(script + "postgresql.sql")));
-            }
+            source.execute(UserTestSupport.split(NewUserJdbcTemplateTest.schema(Engine.POSTGRESQL)));
+            target.execute(UserTestSupport.split(NewUserJdbcTemplateTest.schema(Engine.POSTGRESQL)));
+            UserTestSupport.createCutoverTables(source);
             try (ConfigurableApplicationContext context = new SpringApplicationBuilder(LedgerApp.class)
                     .web(WebApplicationType.NONE)
                     .properties("cutover.source.url=" + source.jdbcUrl(), "cutover.target.url=" + target.jdbcUrl())

@@ -1,10 +1,24 @@
 package dev.cutover.spring.boot.jpa;
 
+import static dev.cutover.spring.boot.UserTestSupport.becomes;
+import static dev.cutover.spring.boot.UserTestSupport.checkOracle;
+import static dev.cutover.spring.boot.UserTestSupport.createCutoverTables;
+import static dev.cutover.spring.boot.UserTestSupport.delete;
+import static dev.cutover.spring.boot.UserTestSupport.drainAndVerify;
+import static dev.cutover.spring.boot.UserTestSupport.insert;
+import static dev.cutover.spring.boot.UserTestSupport.jpaProperties;
+import static dev.cutover.spring.boot.UserTestSupport.num;
+import static dev.cutover.spring.boot.UserTestSupport.readRows;
+import static dev.cutover.spring.boot.UserTestSupport.row;
+import static dev.cutover.spring.boot.UserTestSupport.split;
+import static dev.cutover.spring.boot.UserTestSupport.unknownRows;
+import static dev.cutover.spring.boot.UserTestSupport.with;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cutover.Cutover;
 import dev.cutover.Migration;
 import dev.cutover.flags.Stage;
+import dev.cutover.spring.boot.UserTestSupport;
 import dev.cutover.spring.boot.jpa.ShopService.Edited;
 import dev.cutover.spring.boot.jpa.ShopService.LineSpec;
 import dev.cutover.spring.boot.jpa.ShopService.Placed;
@@ -14,14 +28,9 @@ import dev.cutover.testsupport.AcknowledgedWriteOracle.Write;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
-import dev.cutover.verifier.VerificationReport;
-import java.io.IOException;
-import java.io.InputStream;
 import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
@@ -35,7 +44,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -87,21 +95,13 @@ class NewUserJpaTest {
                 TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "jpanewtgt")) {
             source.execute(split(schema(sourceEngine)));
             target.execute(split(schema(Engine.POSTGRESQL)));
-            String dialect = sourceEngine == Engine.MARIADB ? "mariadb" : "postgresql";
-            source.execute(split(script("dev/cutover/flags/" + dialect + ".sql")));
-            source.execute(split(script("dev/cutover/queue/internal/" + dialect + ".sql")));
-            // The backfill's checkpoints live in the verifier's table: without it the backfill fails.
-            source.execute(split(script("dev/cutover/verifier/" + dialect + ".sql")));
+            createCutoverTables(source);
             List<ConfigurableApplicationContext> contexts = new ArrayList<>();
             try {
                 for (int i = 0; i < instances; i++) {
                     contexts.add(new SpringApplicationBuilder(ShopApp.class)
                             .web(WebApplicationType.NONE)
-                            .properties("cutover.source.url=" + source.jdbcUrl(), "cutover.target.url=" + target.jdbcUrl(),
-                                    "spring.jpa.open-in-view=false",
-                                    "spring.jpa.properties.hibernate.jdbc.batch_size=20",
-                                    "spring.jpa.properties.hibernate.order_inserts=true",
-                                    "spring.jpa.properties.hibernate.order_updates=true")
+                            .properties(jpaProperties(source, target).toArray(String[]::new))
                             .run());
                 }
                 new Scenario(contexts, source, target).run();
@@ -173,27 +173,11 @@ class NewUserJpaTest {
                 }
             }
             LOG.info("calls {} failures {}", new TreeMap<>(calls), new TreeMap<>(failures));
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (migration.queueDepth().pending() > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
-            if (migration.queueDepth().pending() + migration.queueDepth().parked() > 0) {
-                problems.add("queue not drained: " + migration.queueDepth());
-            }
-            VerificationReport report = migration.verify();
-            if (!report.isClean()) {
-                problems.add("verifier not clean: " + report.toJson());
-            }
+            drainAndVerify(migration, Duration.ofSeconds(30), problems);
             Map<String, Map<String, String>> sourceRows = rows(source);
             Map<String, Map<String, String>> targetRows = rows(target);
-            List<String> violations = oracle.violations(sourceRows, targetRows);
-            if (!violations.isEmpty()) {
-                problems.add(violations.size() + " oracle violation(s):\n" + String.join("\n", violations));
-            }
-            Set<String> known = oracle.keys();
-            List<String> unknown = new ArrayList<>();
-            sourceRows.keySet().stream().filter(k -> !known.contains(k)).forEach(k -> unknown.add("source " + k));
-            targetRows.keySet().stream().filter(k -> !known.contains(k)).forEach(k -> unknown.add("target " + k));
+            checkOracle(oracle, sourceRows, targetRows, problems);
+            List<String> unknown = unknownRows(oracle.keys(), sourceRows, targetRows);
             if (!unknown.isEmpty()) {
                 LOG.warn("{} rows no acknowledged call wrote ({} failed inserting calls): {}", unknown.size(),
                         failedInserts.get(), unknown);
@@ -217,14 +201,7 @@ class NewUserJpaTest {
         }
 
         private void step(String what, Runnable action) {
-            long started = System.nanoTime();
-            try {
-                action.run();
-                LOG.info("{} done in {} ms", what, (System.nanoTime() - started) / 1_000_000);
-            } catch (RuntimeException e) {
-                LOG.warn("{} refused", what, e);
-                problems.add(what + " refused: " + e);
-            }
+            UserTestSupport.step(LOG, problems, what, action);
         }
 
         /** One writer thread: owns its customers (and their orders), shares the hot customers. */
@@ -561,38 +538,6 @@ class NewUserJpaTest {
         }
     }
 
-    private static Effect<Map<String, String>> insert(Map<String, String> row) {
-        return Effect.requiring(Map::isEmpty, s -> row);
-    }
-
-    private static Effect<Map<String, String>> becomes(Map<String, String> row) {
-        return Effect.requiring(s -> !s.isEmpty(), s -> row);
-    }
-
-    private static Effect<Map<String, String>> delete() {
-        return Effect.requiring(s -> !s.isEmpty(), s -> ABSENT);
-    }
-
-    private static Map<String, String> row(String... pairs) {
-        Map<String, String> row = new TreeMap<>();
-        for (int i = 0; i < pairs.length; i += 2) {
-            row.put(pairs[i], pairs[i + 1]);
-        }
-        return Map.copyOf(row);
-    }
-
-    private static Map<String, String> with(Map<String, String> base, String... pairs) {
-        Map<String, String> row = new TreeMap<>(base);
-        for (int i = 0; i < pairs.length; i += 2) {
-            row.put(pairs[i], pairs[i + 1]);
-        }
-        return Map.copyOf(row);
-    }
-
-    private static String num(BigDecimal value) {
-        return value.stripTrailingZeros().toPlainString();
-    }
-
     private static LocalDateTime now() {
         return LocalDateTime.now().truncatedTo(ChronoUnit.MICROS);
     }
@@ -601,21 +546,8 @@ class NewUserJpaTest {
     private static Map<String, Map<String, String>> rows(TestDatabase db) throws SQLException {
         Map<String, Map<String, String>> rows = new HashMap<>();
         try (Connection c = db.connect(); Statement s = c.createStatement()) {
-            for (String[] table : new String[][] {{"customers", "c:"}, {"orders", "o:"}, {"order_lines", "l:"}}) {
-                try (ResultSet rs = s.executeQuery("SELECT * FROM " + table[0])) {
-                    ResultSetMetaData meta = rs.getMetaData();
-                    while (rs.next()) {
-                        Map<String, String> row = new TreeMap<>();
-                        for (int i = 1; i <= meta.getColumnCount(); i++) {
-                            String column = meta.getColumnLabel(i).toLowerCase();
-                            if (!column.equals("id") && !column.equals("version")) {
-                                row.put(column, value(rs, i, meta.getColumnType(i)));
-                            }
-                        }
-                        rows.put(table[1] + rs.getLong("id"), Map.copyOf(row));
-                    }
-                }
-            }
+            readRows(s, new String[][] {{"customers", "c:"}, {"orders", "o:"}, {"order_lines", "l:"}}, rows,
+                    (rs, meta, i, column) -> value(rs, i, meta.getColumnType(i)));
         }
         return rows;
     }
@@ -662,20 +594,5 @@ class NewUserJpaTest {
                 CREATE SEQUENCE orders_seq INCREMENT BY 50;
                 CREATE SEQUENCE order_lines_seq INCREMENT BY 50;
                 """;
-    }
-
-    /** One of Cutover's table scripts from its jar, with the default prefix filled in (README, "Cutover's tables"). */
-    private static String script(String resource) throws IOException {
-        try (InputStream in = NewUserJpaTest.class.getClassLoader().getResourceAsStream(resource)) {
-            assertThat(in).as(resource).isNotNull();
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("${prefix}", "cutover_");
-        }
-    }
-
-    private static String[] split(String sql) {
-        String withoutComments = sql.lines().filter(l -> !l.strip().startsWith("--"))
-                .reduce("", (a, b) -> a + b + "\n");
-        return Arrays.stream(withoutComments.split(";\\s*\n")).map(String::strip).filter(s -> !s.isEmpty())
-                .toArray(String[]::new);
     }
 }

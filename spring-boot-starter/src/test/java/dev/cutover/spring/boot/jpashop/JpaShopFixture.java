@@ -1,14 +1,13 @@
 package dev.cutover.spring.boot.jpashop;
 
+import dev.cutover.spring.boot.UserTestSupport;
 import dev.cutover.testsupport.Engine;
 import dev.cutover.testsupport.TestDatabase;
+import dev.cutover.testsupport.TestDatabases;
 import java.io.IOException;
-import java.io.InputStream;
 import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
@@ -32,21 +31,30 @@ final class JpaShopFixture {
     }
 
     static void prepare(TestDatabase source, TestDatabase target) throws IOException {
-        source.execute(split(schema(source.engine())));
-        target.execute(split(schema(target.engine())));
-        String dialect = source.engine() == Engine.MARIADB ? "mariadb" : "postgresql";
-        source.execute(split(script("dev/cutover/flags/" + dialect + ".sql")));
-        source.execute(split(script("dev/cutover/queue/internal/" + dialect + ".sql")));
-        source.execute(split(script("dev/cutover/verifier/" + dialect + ".sql")));
+        source.execute(UserTestSupport.split(schema(source.engine())));
+        target.execute(UserTestSupport.split(schema(target.engine())));
+        UserTestSupport.createCutoverTables(source);
+    }
+
+    /** A test of the shop on its two databases. */
+    interface ShopTest {
+        void run(ConfigurableApplicationContext context, TestDatabase source, TestDatabase target) throws Exception;
+    }
+
+    /** Runs {@code test} on new databases (the source's engine given, the target PostgreSQL), prepared, with the shop started. */
+    static void withShop(Engine sourceEngine, String sourceName, String targetName, ShopTest test) throws Exception {
+        try (TestDatabase source = TestDatabases.create(sourceEngine, sourceName);
+                TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, targetName)) {
+            prepare(source, target);
+            try (ConfigurableApplicationContext context = start(source, target)) {
+                test.run(context, source, target);
+            }
+        }
     }
 
     /** Only the two URLs among Cutover's properties; JDBC batching as the brief says. */
     static ConfigurableApplicationContext start(TestDatabase source, TestDatabase target, String... more) {
-        List<String> props = new ArrayList<>(List.of("cutover.source.url=" + source.jdbcUrl(),
-                "cutover.target.url=" + target.jdbcUrl(), "spring.jpa.open-in-view=false",
-                "spring.jpa.properties.hibernate.jdbc.batch_size=20",
-                "spring.jpa.properties.hibernate.order_inserts=true",
-                "spring.jpa.properties.hibernate.order_updates=true"));
+        List<String> props = new ArrayList<>(UserTestSupport.jpaProperties(source, target));
         if (source.engine() == Engine.MARIADB) {
             props.add("spring.jpa.mapping-resources=jpashop/mariadb-orm.xml");
         }
@@ -59,23 +67,10 @@ final class JpaShopFixture {
     static Map<String, Map<String, String>> dump(TestDatabase db) throws SQLException {
         Map<String, Map<String, String>> rows = new TreeMap<>();
         try (Connection c = db.connect(); Statement s = c.createStatement()) {
-            for (String[] table : new String[][] {{"buyers", "b:"}, {"purchases", "p:"}, {"purchase_lines", "l:"},
-                    {"audit_events", "a:"}}) {
-                try (ResultSet rs = s.executeQuery("SELECT * FROM " + table[0])) {
-                    ResultSetMetaData meta = rs.getMetaData();
-                    while (rs.next()) {
-                        Map<String, String> row = new TreeMap<>();
-                        for (int i = 1; i <= meta.getColumnCount(); i++) {
-                            String column = meta.getColumnLabel(i).toLowerCase();
-                            if (!column.equals("id") && !column.equals("version")) {
-                                row.put(column, value(rs, i, meta.getColumnTypeName(i).toLowerCase().equals("timestamptz")
-                                        ? Types.TIMESTAMP_WITH_TIMEZONE : meta.getColumnType(i), column));
-                            }
-                        }
-                        rows.put(table[1] + rs.getLong("id"), Map.copyOf(row));
-                    }
-                }
-            }
+            UserTestSupport.readRows(s, new String[][] {{"buyers", "b:"}, {"purchases", "p:"},
+                    {"purchase_lines", "l:"}, {"audit_events", "a:"}}, rows,
+                    (rs, meta, i, column) -> value(rs, i, meta.getColumnTypeName(i).toLowerCase().equals("timestamptz")
+                            ? Types.TIMESTAMP_WITH_TIMEZONE : meta.getColumnType(i), column));
             Map<Long, TreeSet<String>> tags = new HashMap<>();
             try (ResultSet rs = s.executeQuery("SELECT buyer_id, tag FROM buyer_tags")) {
                 while (rs.next()) {
@@ -103,15 +98,11 @@ final class JpaShopFixture {
             }
             case Types.NUMERIC, Types.DECIMAL, Types.BIGINT, Types.INTEGER, Types.SMALLINT: {
                 BigDecimal number = rs.getBigDecimal(column);
-                return number == null ? "null" : num(number);
+                return number == null ? "null" : UserTestSupport.num(number);
             }
             default:
                 return String.valueOf(rs.getString(column));
         }
-    }
-
-    static String num(BigDecimal value) {
-        return value.stripTrailingZeros().toPlainString();
     }
 
     /** The schema as the team writes it (Hibernate's ddl-auto stays none). */
@@ -150,21 +141,5 @@ final class JpaShopFixture {
                 CREATE SEQUENCE purchase_lines_seq INCREMENT BY 50;
                 CREATE SEQUENCE audit_events_seq INCREMENT BY 50;
                 """;
-    }
-
-    private static String script(String resource) throws IOException {
-        try (InputStream in = JpaShopFixture.class.getClassLoader().getResourceAsStream(resource)) {
-            if (in == null) {
-                throw new IllegalStateException("missing " + resource);
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("${prefix}", "cutover_");
-        }
-    }
-
-    static String[] split(String sql) {
-        String withoutComments = sql.lines().filter(l -> !l.strip().startsWith("--"))
-                .reduce("", (a, b) -> a + b + "\n");
-        return Arrays.stream(withoutComments.split(";\\s*\n")).map(String::strip).filter(s -> !s.isEmpty())
-                .toArray(String[]::new);
     }
 }

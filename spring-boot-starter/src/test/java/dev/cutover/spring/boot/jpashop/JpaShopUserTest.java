@@ -1,10 +1,20 @@
 package dev.cutover.spring.boot.jpashop;
 
+import static dev.cutover.spring.boot.UserTestSupport.becomes;
+import static dev.cutover.spring.boot.UserTestSupport.checkOracle;
+import static dev.cutover.spring.boot.UserTestSupport.delete;
+import static dev.cutover.spring.boot.UserTestSupport.drainAndVerify;
+import static dev.cutover.spring.boot.UserTestSupport.insert;
+import static dev.cutover.spring.boot.UserTestSupport.num;
+import static dev.cutover.spring.boot.UserTestSupport.row;
+import static dev.cutover.spring.boot.UserTestSupport.unknownRows;
+import static dev.cutover.spring.boot.UserTestSupport.with;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cutover.Cutover;
 import dev.cutover.Migration;
 import dev.cutover.flags.Stage;
+import dev.cutover.spring.boot.UserTestSupport;
 import dev.cutover.spring.boot.jpashop.JpaShopService.LineSpec;
 import dev.cutover.spring.boot.jpashop.JpaShopService.NewBuyer;
 import dev.cutover.spring.boot.jpashop.JpaShopService.Placed;
@@ -62,43 +72,46 @@ class JpaShopUserTest {
     @ParameterizedTest(name = "{0} -> POSTGRESQL")
     @MethodSource("dev.cutover.testsupport.TestDatabases#walkSourceEngines")
     void shopWalk(Engine sourceEngine) throws Exception {
-        try (TestDatabase source = TestDatabases.create(sourceEngine, "jpashopsrc");
-                TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "jpashoptgt")) {
-            JpaShopFixture.prepare(source, target);
-            try (ConfigurableApplicationContext context = JpaShopFixture.start(source, target)) {
-                new Scenario(context, source, target).run();
-            }
-        }
+        JpaShopFixture.withShop(sourceEngine, "jpashopsrc", "jpashoptgt",
+                (context, source, target) -> new Scenario(context, source, target).run());
     }
 
     /** An Instant written on the source, read back through a read-only transaction in each stage. */
     @ParameterizedTest(name = "{0} -> POSTGRESQL")
     @MethodSource("dev.cutover.testsupport.TestDatabases#serverEngines")
     void instantReadBack(Engine sourceEngine) throws Exception {
-        try (TestDatabase source = TestDatabases.create(sourceEngine, "jpainstsrc");
-                TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "jpainsttgt")) {
-            JpaShopFixture.prepare(source, target);
-            try (ConfigurableApplicationContext context = JpaShopFixture.start(source, target)) {
-                JpaShopService shop = context.getBean(JpaShopService.class);
-                Migration migration = context.getBean(Cutover.class).migration(JpaShopApp.MIGRATION);
-                long id = shop.registerAll(List.of(new NewBuyer("i", "i@example.com", "s", "c", Tier.GOLD,
-                        LocalDateTime.now().truncatedTo(ChronoUnit.MICROS), Set.of("x")))).get(0);
-                Instant seen = Instant.parse("2026-03-29T01:30:18.706007Z");
-                shop.touch(id, BigDecimal.ONE, seen, LocalDateTime.now().truncatedTo(ChronoUnit.MICROS),
-                        new ArrayList<>());
-                List<String> seenAs = new ArrayList<>();
-                seenAs.add("SOURCE_ONLY " + shop.load(id).lastSeen());
-                migration.moveTo(Stage.DUAL_WRITE, "t", "t");
-                migration.backfill().build().run();
-                seenAs.add("DUAL_WRITE " + shop.load(id).lastSeen());
-                migration.moveTo(Stage.SHIFT_READS, "t", "t");
-                migration.setTargetReadPercent(100, "t", "t");
-                seenAs.add("SHIFT_READS " + shop.load(id).lastSeen());
-                LOG.info("source {} target {}", JpaShopFixture.dump(source).get("b:" + id),
-                        JpaShopFixture.dump(target).get("b:" + id));
-                assertThat(seenAs).containsExactly("SOURCE_ONLY " + seen, "DUAL_WRITE " + seen, "SHIFT_READS " + seen);
-            }
-        }
+        JpaShopFixture.withShop(sourceEngine, "jpainstsrc", "jpainsttgt", (context, source, target) -> {
+            JpaShopService shop = context.getBean(JpaShopService.class);
+            Migration migration = context.getBean(Cutover.class).migration(JpaShopApp.MIGRATION);
+            long id = buyerSeenAt(shop, SEEN);
+            List<String> seenAs = new ArrayList<>();
+            seenAs.add("SOURCE_ONLY " + shop.load(id).lastSeen());
+            migration.moveTo(Stage.DUAL_WRITE, "t", "t");
+            migration.backfill().build().run();
+            seenAs.add("DUAL_WRITE " + shop.load(id).lastSeen());
+            migration.moveTo(Stage.SHIFT_READS, "t", "t");
+            migration.setTargetReadPercent(100, "t", "t");
+            seenAs.add("SHIFT_READS " + shop.load(id).lastSeen());
+            LOG.info("source {} target {}", JpaShopFixture.dump(source).get("b:" + id),
+                    JpaShopFixture.dump(target).get("b:" + id));
+            assertThat(seenAs).containsExactly("SOURCE_ONLY " + SEEN, "DUAL_WRITE " + SEEN, "SHIFT_READS " + SEEN);
+        });
+    }
+
+    /** The last_seen the instant tests write: a sub-second part to the microsecond. */
+    private static final Instant SEEN = Instant.parse("2026-03-29T01:30:18.706007Z");
+
+    /** Registers one buyer (city "c") and touches it with last_seen {@code seen}; its id. */
+    private static long buyerSeenAt(JpaShopService shop, Instant seen) {
+        long id = registerOne(shop, "i", "c");
+        shop.touch(id, BigDecimal.ONE, seen, LocalDateTime.now().truncatedTo(ChronoUnit.MICROS), new ArrayList<>());
+        return id;
+    }
+
+    /** Registers one GOLD buyer tagged "x" in {@code city}; its id. */
+    private static long registerOne(JpaShopService shop, String name, String city) {
+        return shop.registerAll(List.of(new NewBuyer(name, name + "@example.com", "s", city, Tier.GOLD,
+                LocalDateTime.now().truncatedTo(ChronoUnit.MICROS), Set.of("x")))).get(0);
     }
 
     /**
@@ -108,29 +121,24 @@ class JpaShopUserTest {
      */
     @org.junit.jupiter.api.Test
     void joinUpdateRefusalNamesAFixThatIsAccepted() throws Exception {
-        try (TestDatabase source = TestDatabases.create(Engine.POSTGRESQL, "jpajoinsrc");
-                TestDatabase target = TestDatabases.create(Engine.POSTGRESQL, "jpajointgt")) {
-            JpaShopFixture.prepare(source, target);
-            try (ConfigurableApplicationContext context = JpaShopFixture.start(source, target)) {
-                JpaShopService shop = context.getBean(JpaShopService.class);
-                Migration migration = context.getBean(Cutover.class).migration(JpaShopApp.MIGRATION);
-                long id = shop.registerAll(List.of(new NewBuyer("j", "j@example.com", "s", "jc", Tier.GOLD,
-                        LocalDateTime.now().truncatedTo(ChronoUnit.MICROS), Set.of("x")))).get(0);
-                shop.place(id, List.of(new LineSpec("sku", 1, new BigDecimal("2.50"))), Instant.now());
-                migration.moveTo(Stage.DUAL_WRITE, "t", "t");
-                migration.backfill().build().run();
-                Map<String, Map<String, String>> before = JpaShopFixture.dump(source);
-                String joinRefusal = refusalOf(() -> shop.restatusInCity("jc", Status.OPEN, Status.PAID));
-                assertThat(joinRefusal).as("the join form is refused").isNotNull();
-                String subqueryRefusal = refusalOf(() -> shop.restatusInCitySubquery("jc", Status.OPEN, Status.PAID));
-                if (subqueryRefusal != null) {
-                    assertThat(joinRefusal).as("the join form's refusal, whose fix the subquery form follows, refused as: "
-                            + subqueryRefusal).containsIgnoringCase("parameter");
-                    assertThat(JpaShopFixture.dump(source)).isEqualTo(before);
-                }
-                assertThat(JpaShopFixture.dump(target)).isEqualTo(JpaShopFixture.dump(source));
+        JpaShopFixture.withShop(Engine.POSTGRESQL, "jpajoinsrc", "jpajointgt", (context, source, target) -> {
+            JpaShopService shop = context.getBean(JpaShopService.class);
+            Migration migration = context.getBean(Cutover.class).migration(JpaShopApp.MIGRATION);
+            long id = registerOne(shop, "j", "jc");
+            shop.place(id, List.of(new LineSpec("sku", 1, new BigDecimal("2.50"))), Instant.now());
+            migration.moveTo(Stage.DUAL_WRITE, "t", "t");
+            migration.backfill().build().run();
+            Map<String, Map<String, String>> before = JpaShopFixture.dump(source);
+            String joinRefusal = refusalOf(() -> shop.restatusInCity("jc", Status.OPEN, Status.PAID));
+            assertThat(joinRefusal).as("the join form is refused").isNotNull();
+            String subqueryRefusal = refusalOf(() -> shop.restatusInCitySubquery("jc", Status.OPEN, Status.PAID));
+            if (subqueryRefusal != null) {
+                assertThat(joinRefusal).as("the join form's refusal, whose fix the subquery form follows, refused as: "
+                        + subqueryRefusal).containsIgnoringCase("parameter");
+                assertThat(JpaShopFixture.dump(source)).isEqualTo(before);
             }
-        }
+            assertThat(JpaShopFixture.dump(target)).isEqualTo(JpaShopFixture.dump(source));
+        });
     }
 
     private static String refusalOf(Runnable call) {
@@ -154,12 +162,8 @@ class JpaShopUserTest {
             try (ConfigurableApplicationContext context = JpaShopFixture.start(source, target, "cutover.enabled=false",
                     "spring.datasource.url=" + source.jdbcUrl())) {
                 JpaShopService shop = context.getBean(JpaShopService.class);
-                long id = shop.registerAll(List.of(new NewBuyer("i", "i@example.com", "s", "c", Tier.GOLD,
-                        LocalDateTime.now().truncatedTo(ChronoUnit.MICROS), Set.of("x")))).get(0);
-                Instant seen = Instant.parse("2026-03-29T01:30:18.706007Z");
-                shop.touch(id, BigDecimal.ONE, seen, LocalDateTime.now().truncatedTo(ChronoUnit.MICROS),
-                        new ArrayList<>());
-                assertThat(shop.load(id).lastSeen()).isEqualTo(seen);
+                long id = buyerSeenAt(shop, SEEN);
+                assertThat(shop.load(id).lastSeen()).isEqualTo(SEEN);
             }
         }
     }
@@ -238,29 +242,13 @@ class JpaShopUserTest {
             LOG.info("calls {}", new TreeMap<>(calls));
             LOG.info("failures {}", new TreeMap<>(failures));
             LOG.info("slowest call per operation (ms) {}", new TreeMap<>(slowest));
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (migration.queueDepth().pending() > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
-            if (migration.queueDepth().pending() + migration.queueDepth().parked() > 0) {
-                problems.add("queue not drained: " + migration.queueDepth());
-            }
-            VerificationReport report = migration.verify();
-            if (!report.isClean()) {
-                problems.add("verifier not clean: " + report.toJson());
-            }
+            drainAndVerify(migration, Duration.ofSeconds(60), problems);
             Map<String, Map<String, String>> sourceAll = JpaShopFixture.dump(source);
             Map<String, Map<String, String>> targetAll = JpaShopFixture.dump(target);
             Map<String, Map<String, String>> sourceRows = sourceAll;
             Map<String, Map<String, String>> targetRows = targetAll;
-            List<String> violations = oracle.violations(sourceRows, targetRows);
-            if (!violations.isEmpty()) {
-                problems.add(violations.size() + " oracle violation(s):\n" + String.join("\n", violations));
-            }
-            Set<String> known = oracle.keys();
-            List<String> unknown = new ArrayList<>();
-            sourceRows.keySet().stream().filter(k -> !known.contains(k)).forEach(k -> unknown.add("source " + k));
-            targetRows.keySet().stream().filter(k -> !known.contains(k)).forEach(k -> unknown.add("target " + k));
+            checkOracle(oracle, sourceRows, targetRows, problems);
+            List<String> unknown = unknownRows(oracle.keys(), sourceRows, targetRows);
             if (!unknown.isEmpty() && failedInserts.get() == 0) {
                 problems.add("rows nobody acknowledged: " + unknown);
             }
@@ -283,14 +271,7 @@ class JpaShopUserTest {
         }
 
         private void step(String what, Runnable action) {
-            long started = System.nanoTime();
-            try {
-                action.run();
-                LOG.info("{} done in {} ms", what, (System.nanoTime() - started) / 1_000_000);
-            } catch (RuntimeException e) {
-                LOG.warn("{} refused", what, e);
-                problems.add(what + " refused: " + e);
-            }
+            UserTestSupport.step(LOG, problems, what, action);
         }
 
         /** A buyer a writer owns, with its purchases. */
@@ -568,10 +549,12 @@ class JpaShopUserTest {
                 }
             }
 
-            private void readOnlyNativeWrite() throws Exception {
-                BigDecimal delta = new BigDecimal("5000.00");
-                Map<String, Effect<Map<String, String>>> effects = new HashMap<>();
-                Map<Own, Map<String, String>> after = new HashMap<>();
+            /**
+             * What a credit of every buyer in this writer's city does: each owned buyer's row after it into
+             * {@code after}, and the effects on those and on the buyers of unknown state into {@code effects}.
+             */
+            private void creditCity(BigDecimal delta, Map<String, Effect<Map<String, String>>> effects,
+                    Map<Own, Map<String, String>> after) {
                 for (Own b : owned.values()) {
                     Map<String, String> changed = with(b.row, "credit", add(b.row.get("credit"), delta));
                     after.put(b, changed);
@@ -581,6 +564,13 @@ class JpaShopUserTest {
                     effects.put("b:" + id, Effect.requiring(x -> true, x -> x.isEmpty() ? x
                             : with(x, "credit", add(x.get("credit"), delta))));
                 }
+            }
+
+            private void readOnlyNativeWrite() throws Exception {
+                BigDecimal delta = new BigDecimal("5000.00");
+                Map<String, Effect<Map<String, String>>> effects = new HashMap<>();
+                Map<Own, Map<String, String>> after = new HashMap<>();
+                creditCity(delta, effects, after);
                 try {
                     if (cityWide("readOnlyNativeWrite", effects, () -> shop.readOnlyNativeWrite(city),
                             after.size()) >= 0) {
@@ -615,7 +605,7 @@ class JpaShopUserTest {
                 }
                 Map<String, Effect<Map<String, String>>> effects = new HashMap<>();
                 Map<String, String> prow = row("buyer_id", String.valueOf(buyer.id), "status", "OPEN", "total",
-                        JpaShopFixture.num(total), "placed_at", at.toString());
+                        num(total), "placed_at", at.toString());
                 effects.put("p:" + placed.purchaseId(), insert(prow));
                 Pur pur = new Pur(placed.purchaseId(), prow);
                 for (int i = 0; i < specs.size(); i++) {
@@ -643,7 +633,7 @@ class JpaShopUserTest {
                     total = total.add(new BigDecimal(l.get("price")).multiply(new BigDecimal(l.get("quantity"))));
                 }
                 Map<String, String> prow = with(purchase.row, "status", status.name(), "total",
-                        JpaShopFixture.num(total));
+                        num(total));
                 effects.put("p:" + purchase.id, becomes(prow));
                 Write write = oracle.begin("rework " + purchase.id, effects);
                 long lineId;
@@ -874,15 +864,7 @@ class JpaShopUserTest {
                 BigDecimal delta = new BigDecimal("0.25");
                 Map<String, Effect<Map<String, String>>> effects = new HashMap<>();
                 Map<Own, Map<String, String>> after = new HashMap<>();
-                for (Own b : owned.values()) {
-                    Map<String, String> changed = with(b.row, "credit", add(b.row.get("credit"), delta));
-                    after.put(b, changed);
-                    effects.put("b:" + b.id, becomes(changed));
-                }
-                for (Long id : lost) {
-                    effects.put("b:" + id, Effect.requiring(x -> true, x -> x.isEmpty() ? x
-                            : with(x, "credit", add(x.get("credit"), delta))));
-                }
+                creditCity(delta, effects, after);
                 if (cityWide("creditCity(native, own)", effects, () -> shop.creditCity(city, delta),
                         after.size()) >= 0) {
                     after.forEach((b, row) -> b.row = row);
@@ -1078,11 +1060,11 @@ class JpaShopUserTest {
 
     private static Map<String, String> lineRow(long purchaseId, LineSpec spec) {
         return row("purchase_id", String.valueOf(purchaseId), "sku", spec.sku(), "quantity",
-                String.valueOf(spec.quantity()), "price", JpaShopFixture.num(spec.price()));
+                String.valueOf(spec.quantity()), "price", num(spec.price()));
     }
 
     private static String add(String value, BigDecimal delta) {
-        return JpaShopFixture.num(new BigDecimal(value).add(delta));
+        return num(new BigDecimal(value).add(delta));
     }
 
     private static Map<String, String> tagRow(Set<String> tags) {
@@ -1091,33 +1073,5 @@ class JpaShopUserTest {
 
     private static Effect<Map<String, String>> tagsBecome(Set<String> tags) {
         return Effect.requiring(s -> true, s -> tagRow(tags));
-    }
-
-    private static Effect<Map<String, String>> insert(Map<String, String> row) {
-        return Effect.requiring(Map::isEmpty, s -> row);
-    }
-
-    private static Effect<Map<String, String>> becomes(Map<String, String> row) {
-        return Effect.requiring(s -> !s.isEmpty(), s -> row);
-    }
-
-    private static Effect<Map<String, String>> delete() {
-        return Effect.requiring(s -> !s.isEmpty(), s -> ABSENT);
-    }
-
-    private static Map<String, String> row(String... pairs) {
-        Map<String, String> row = new TreeMap<>();
-        for (int i = 0; i < pairs.length; i += 2) {
-            row.put(pairs[i], pairs[i + 1]);
-        }
-        return Map.copyOf(row);
-    }
-
-    private static Map<String, String> with(Map<String, String> base, String... pairs) {
-        Map<String, String> row = new TreeMap<>(base);
-        for (int i = 0; i < pairs.length; i += 2) {
-            row.put(pairs[i], pairs[i + 1]);
-        }
-        return Map.copyOf(row);
     }
 }
