@@ -67,7 +67,7 @@ class PlainJdbcUserTest {
     private static final String GENERATED_INSERT = "INSERT INTO items (status, qty, note) VALUES (?, ?, ?)";
     /** How long the writers run in each stage: a few seconds in the soak, a short burst in mvn -B verify. */
     private static final Duration STAGE_TRAFFIC = Boolean.getBoolean("cutover.soak") ? Duration.ofSeconds(4)
-            : Duration.ofMillis(1500);
+            : Duration.ofMillis(1000);
 
     /** One row's state; {@link #ABSENT} stands for no row. */
     record Row(boolean present, String status, long qty, String note) {

@@ -66,8 +66,9 @@ class JpaShopUserTest {
     private static final Logger LOG = LoggerFactory.getLogger(JpaShopUserTest.class);
     private static final Map<String, String> ABSENT = Map.of();
     private static final int WRITERS = 4;
-    private static final Duration HOLD = Duration.ofMillis(2500);
-    private static final Duration STALL = Duration.ofSeconds(5);
+    /** How long the writers run in each stage: longer in the soak. */
+    private static final Duration HOLD = Boolean.getBoolean("cutover.soak") ? Duration.ofMillis(2500)
+            : Duration.ofMillis(1500);
 
     @ParameterizedTest(name = "{0} -> POSTGRESQL")
     @MethodSource("dev.cutover.testsupport.TestDatabases#walkSourceEngines")
@@ -78,7 +79,7 @@ class JpaShopUserTest {
 
     /** An Instant written on the source, read back through a read-only transaction in each stage. */
     @ParameterizedTest(name = "{0} -> POSTGRESQL")
-    @MethodSource("dev.cutover.testsupport.TestDatabases#serverEngines")
+    @MethodSource("dev.cutover.testsupport.TestDatabases#walkSourceEngines")
     void instantReadBack(Engine sourceEngine) throws Exception {
         JpaShopFixture.withShop(sourceEngine, "jpainstsrc", "jpainsttgt", (context, source, target) -> {
             JpaShopService shop = context.getBean(JpaShopService.class);
@@ -1005,10 +1006,8 @@ class JpaShopUserTest {
 
         private void slow(String what, long started) {
             long ms = (System.nanoTime() - started) / 1_000_000;
+            // Reported with the walk's summary, never asserted: the tests hold no call to a wall-clock bound.
             slowest.computeIfAbsent(what, k -> new AtomicLong()).accumulateAndGet(ms, Math::max);
-            if (ms > STALL.toMillis()) {
-                problems.add("STALL: " + what + " took " + ms + " ms in " + stage);
-            }
         }
 
         private void failed(String what, RuntimeException e) {
