@@ -7,9 +7,16 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLDataException;
 import java.sql.SQLException;
+import java.sql.SQLWarning;
+import java.sql.Statement;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The transaction-scoped advisory locks that order every write Cutover makes into a PostgreSQL side
@@ -107,11 +114,11 @@ final class ReceivingLocks {
      * NULL into NOT NULL (1048, 1263), too few or many values (1261, 1262). Outside strict mode
      * ({@code sql_mode} without {@code STRICT_TRANS_TABLES}) these writes succeed.
      */
-    private static final java.util.Set<Integer> CHANGED_VALUE_WARNINGS =
-            java.util.Set.of(1048, 1261, 1262, 1263, 1264, 1265, 1292, 1300, 1366, 1406);
+    private static final Set<Integer> CHANGED_VALUE_WARNINGS =
+            Set.of(1048, 1261, 1262, 1263, 1264, 1265, 1292, 1300, 1366, 1406);
 
-    private static final java.util.regex.Pattern WARNED_COLUMN =
-            java.util.regex.Pattern.compile("column [`']?([^`' ]+)[`']?", java.util.regex.Pattern.CASE_INSENSITIVE);
+    private static final Pattern WARNED_COLUMN =
+            Pattern.compile("column [`']?([^`' ]+)[`']?", Pattern.CASE_INSENSITIVE);
 
     /**
      * Fails a write into MariaDB or MySQL that the server stored changed (truncated, rounded, clipped
@@ -124,20 +131,20 @@ final class ReceivingLocks {
      * @param table the receiving table
      * @throws SQLException if the server reported a changed value
      */
-    static void refuseChangedValues(java.sql.Statement statement, String table) throws SQLException {
-        java.util.Set<String> columns = new java.util.TreeSet<>();
-        java.util.Set<Integer> codes = new java.util.TreeSet<>();
-        for (java.sql.SQLWarning w = statement.getWarnings(); w != null; w = w.getNextWarning()) {
+    static void refuseChangedValues(Statement statement, String table) throws SQLException {
+        Set<String> columns = new TreeSet<>();
+        Set<Integer> codes = new TreeSet<>();
+        for (SQLWarning w = statement.getWarnings(); w != null; w = w.getNextWarning()) {
             if (CHANGED_VALUE_WARNINGS.contains(w.getErrorCode())) {
                 codes.add(w.getErrorCode());
-                java.util.regex.Matcher m = WARNED_COLUMN.matcher(String.valueOf(w.getMessage()));
+                Matcher m = WARNED_COLUMN.matcher(String.valueOf(w.getMessage()));
                 if (m.find()) {
                     columns.add(m.group(1));
                 }
             }
         }
         if (!codes.isEmpty()) {
-            throw new java.sql.SQLDataException("The receiving side stored other values than the copy gave it for "
+            throw new SQLDataException("The receiving side stored other values than the copy gave it for "
                     + table + (columns.isEmpty() ? "" : " in column(s) " + String.join(", ", columns)) + " (warnings "
                     + codes + ": truncated, rounded or out of range; its sql_mode is not strict), so the copy was rolled"
                     + " back: widen the receiving column(s) or convert the values in the TableMapping", "22001");

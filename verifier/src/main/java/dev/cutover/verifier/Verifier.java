@@ -261,6 +261,8 @@ public final class Verifier {
         List<TableRun.Plan> plans = new ArrayList<>();
         try (Connection sourceConnection = connect(source); Connection targetConnection = connect(target)) {
             boolean sameDatabase = sameDatabase(sourceConnection, targetConnection);
+            // Asked of each side at most once per check, whatever the number of mappings with FLOAT columns.
+            Map<Side, Boolean> readsFloatsExactly = new java.util.EnumMap<>(Side.class);
             for (TableMapping mapping : mappings) {
                 if (sameDatabase && mapping.sourceTable().equalsIgnoreCase(mapping.targetTable())) {
                     // The URL without its parameters, which may hold a password.
@@ -280,8 +282,12 @@ public final class Verifier {
                 List<Schema.ColumnInfo> sourceColumns = columns(mapping, Side.SOURCE, sourceTable);
                 List<Schema.ColumnInfo> targetColumns = columns(mapping, Side.TARGET, targetTable);
                 checkKeyTypes(mapping, sourceColumns, problems);
-                checkFloats(mapping.sourceTable(), sourceDialect, sourceConnection, sourceColumns, problems);
-                checkFloats(mapping.targetTable(), targetDialect, targetConnection, targetColumns, problems);
+                checkFloats(mapping.sourceTable(), sourceDialect, sourceColumns,
+                        () -> readsFloatsExactly.computeIfAbsent(Side.SOURCE, side -> readsFloatsExactly(sourceConnection)),
+                        problems);
+                checkFloats(mapping.targetTable(), targetDialect, targetColumns,
+                        () -> readsFloatsExactly.computeIfAbsent(Side.TARGET, side -> readsFloatsExactly(targetConnection)),
+                        problems);
                 if (Mappings.isIdentity(mapping)) {
                     for (int i = 0; i < sourceColumns.size(); i++) {
                         Schema.ColumnInfo s = sourceColumns.get(i);
@@ -312,16 +318,16 @@ public final class Verifier {
      * without the binary protocol (Connector/J's default), the server sends a FLOAT as text with six
      * significant digits ({@code 13.404954} as {@code 13.405}), so every copy read from that side, and
      * every comparison, would see another value than the one stored. Whether the connection reads
-     * floats exactly is asked of the server itself, once per check.
+     * floats exactly is asked of the server itself, at most once per side and check.
      */
-    private static void checkFloats(String table, Dialect dialect, Connection connection, List<Schema.ColumnInfo> columns,
-            List<String> problems) {
+    private static void checkFloats(String table, Dialect dialect, List<Schema.ColumnInfo> columns,
+            java.util.function.BooleanSupplier readsFloatsExactly, List<String> problems) {
         if (dialect != Dialect.MARIADB && dialect != Dialect.MYSQL) {
             return;
         }
         List<String> floats = columns.stream().filter(c -> c.typeName().toUpperCase(java.util.Locale.ROOT).startsWith("FLOAT"))
                 .map(Schema.ColumnInfo::name).toList();
-        if (floats.isEmpty() || readsFloatsExactly(connection)) {
+        if (floats.isEmpty() || readsFloatsExactly.getAsBoolean()) {
             return;
         }
         problems.add("column(s) " + String.join(", ", floats) + " of " + table + " are FLOAT, which "

@@ -63,8 +63,9 @@ final class FaithfulRowSet implements InvocationHandler {
             rows.populate(recordingWallTimes(source));
             return null;
         }
-        if (arity == 2 && (args[0] instanceof Integer || args[0] instanceof String)) {
-            int column = args[0] instanceof Integer i ? i : rows.findColumn((String) args[0]);
+        boolean byColumn = arity >= 1 && (args[0] instanceof Integer || args[0] instanceof String);
+        if (arity == 2 && byColumn) {
+            int column = column(args[0]);
             if (args[1] instanceof Calendar || (args[1] == null && method.getParameterTypes()[1] == Calendar.class)) {
                 Calendar calendar = (Calendar) args[1];
                 switch (name) {
@@ -81,8 +82,8 @@ final class FaithfulRowSet implements InvocationHandler {
                 return object(column, type);
             }
         }
-        if (name.equals("getTimestamp") && arity == 1 && (args[0] instanceof Integer || args[0] instanceof String)) {
-            return timestamp(args[0] instanceof Integer i ? i : rows.findColumn((String) args[0]), null);
+        if (name.equals("getTimestamp") && arity == 1 && byColumn) {
+            return timestamp(column(args[0]), null);
         }
         if (name.equals("equals") && arity == 1) {
             return proxy == args[0];
@@ -95,6 +96,11 @@ final class FaithfulRowSet implements InvocationHandler {
         } catch (InvocationTargetException e) {
             throw e.getCause();
         }
+    }
+
+    /** @return the column a reader names, by index or by label */
+    private int column(Object indexOrLabel) throws SQLException {
+        return indexOrLabel instanceof Integer index ? index : rows.findColumn((String) indexOrLabel);
     }
 
     private boolean withZone(int column) throws SQLException {
