@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -147,10 +148,28 @@ final class CopyBudget {
 
     private <T> T call(String what, Callable<T> step, Consumer<T> lateResult, long until, boolean startAnyway)
             throws SQLException {
-        long left = until - System.nanoTime();
-        if (left <= 0 && !startAnyway) {
+        if (until - System.nanoTime() <= 0 && !startAnyway) {
             throw exceeded(what);
         }
+        return onHelper(what, step, lateResult, until, () -> exceeded(what), "; the key is queued instead");
+    }
+
+    /**
+     * Borrows a connection on a helper thread and waits for it at most {@code wait}: outside a copy,
+     * for a step that must not sit in the pool's own {@code connectionTimeout} (HikariCP: 30 s) when
+     * the database behind it stalls. A connection borrowed after the caller gave up is closed.
+     *
+     * @param what the borrow, for the message
+     * @throws SQLTimeoutException if no connection came within {@code wait}
+     */
+    static Connection borrowWithin(String what, Duration wait, Callable<Connection> borrow) throws SQLException {
+        return onHelper(what, borrow, CopyBudget::closeLate, System.nanoTime() + wait.toNanos(),
+                () -> new SQLTimeoutException(what + " took longer than " + wait.toMillis() + " ms"), "");
+    }
+
+    private static <T> T onHelper(String what, Callable<T> step, Consumer<T> lateResult, long until,
+            Supplier<SQLTimeoutException> timedOut, String consequence) throws SQLException {
+        long left = until - System.nanoTime();
         CompletableFuture<T> future = new CompletableFuture<>();
         try {
             HELPERS.execute(() -> {
@@ -162,13 +181,13 @@ final class CopyBudget {
             });
         } catch (RejectedExecutionException e) {
             throw new SQLTransientException("Cutover's " + MAX_HELPERS + " copy helper threads are all waiting on"
-                    + " unresponsive databases, so " + what + " was not started; the key is queued instead");
+                    + " unresponsive databases, so " + what + " was not started" + consequence);
         }
         try {
             return future.get(Math.max(0, left), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             future.thenAccept(late -> hand(lateResult, late, what));
-            throw exceeded(what);
+            throw timedOut.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             future.thenAccept(late -> hand(lateResult, late, what));

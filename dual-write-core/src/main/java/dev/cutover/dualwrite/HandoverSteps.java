@@ -14,6 +14,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -51,7 +52,7 @@ final class HandoverSteps {
      * How long one attempt of the handover waits for copies still open on the new primary; the
      * handover tries again after it, so writes wait as long as such a copy is open.
      */
-    private static final java.time.Duration COPIES_WAIT = java.time.Duration.ofSeconds(2);
+    private static final Duration COPIES_WAIT = Duration.ofSeconds(2);
 
     private HandoverSteps() {
     }
@@ -141,7 +142,11 @@ final class HandoverSteps {
                 ? "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = current_schema()"
                 : "SELECT SEQUENCE_NAME, BASE_VALUE FROM INFORMATION_SCHEMA.SEQUENCES WHERE SEQUENCE_SCHEMA = SCHEMA()";
         java.util.Map<String, Long> old = new java.util.HashMap<>();
-        try (Connection connection = NetworkTimeouts.connect(resync.dataSource(oldPrimary), OLD_PRIMARY_TIMEOUT_MILLIS);
+        // The borrow is bounded too: a stalled old primary would hold it for the pool's own connection
+        // timeout (HikariCP: 30 s, as long as a write waits for the handover by default).
+        try (Connection connection = CopyBudget.borrowWithin("Borrowing a connection of the " + lower(oldPrimary),
+                Duration.ofMillis(OLD_PRIMARY_TIMEOUT_MILLIS),
+                () -> NetworkTimeouts.connect(resync.dataSource(oldPrimary), OLD_PRIMARY_TIMEOUT_MILLIS));
                 Statement statement = connection.createStatement()) {
             if (resync.dialect(oldPrimary) != dialect) {
                 return;
