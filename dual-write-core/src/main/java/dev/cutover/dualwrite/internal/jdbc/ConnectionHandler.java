@@ -239,6 +239,39 @@ final class ConnectionHandler implements InvocationHandler {
         return own;
     }
 
+    /**
+     * Fences a locking read ({@code SELECT ... FOR UPDATE}, Spring Data JDBC's and JPA's pessimistic
+     * locks) in a read-write transaction as a write is fenced: it takes the write permit of each
+     * migration in a dual-write stage whose mapped table it reads, held to the transaction's end. The row
+     * locks it takes are a write's in all but name: without the permit, a handover could wait for another
+     * transaction of the old primary that waits for those locks, while this transaction's next write
+     * waited for the handover, and every write of the migration stalled for the handover's maximum wait.
+     *
+     * @param stages the stages the read runs under
+     * @param tables the tables the read names, or null if they cannot be told (then every dual-writing migration)
+     */
+    void fenceLockingRead(Stages stages, List<String> tables) throws SQLException {
+        if (!inTransaction || autoCommit || Boolean.TRUE.equals(readOnly) || !stages.agree()
+                || !stages.anyDualWrites()) {
+            return;
+        }
+        List<String> migrations = new ArrayList<>();
+        if (tables == null) {
+            context.migrations().stream().filter(m -> stages.of(m).dualWrites()).forEach(migrations::add);
+        } else {
+            for (String table : tables) {
+                TableMapping mapping = mapped(table, stages.primary());
+                if (mapping != null) {
+                    String migration = context.part(mapping).migration();
+                    if (stages.of(migration).dualWrites() && !migrations.contains(migration)) {
+                        migrations.add(migration);
+                    }
+                }
+            }
+        }
+        beginPermits(migrations, stages.primary());
+    }
+
     /** Releases the permits an auto-commit sequence draw took. */
     void releaseSequenceDraw() {
         permits.values().forEach(WritePermit::close);

@@ -57,6 +57,9 @@ final class ReadPath {
         if (!stages.agree()) {
             requirePrimaryOfEveryTable(stages, analysis);
         }
+        if (analysis.kind() == Kind.LOCKING_READ) {
+            connection.fenceLockingRead(stages, analysis.tables());
+        }
         Statement statement = statements.track(statements.create(connection.physical(), sql, null, bound));
         return statements.wrap(statements.executeQuery(statement, sql));
     }
