@@ -44,6 +44,7 @@ public final class JdbcContext {
     private final SqlAnalyzer analyzer = new SqlAnalyzer();
     private final WritingFunctions writingFunctions = new WritingFunctions();
     private final ReferencingKeys referencingKeys = new ReferencingKeys();
+    private final AutoIncrementColumns autoIncrementColumns = new AutoIncrementColumns();
     private final Map<Side, List<String>> homeNamespaces = new java.util.concurrent.ConcurrentHashMap<>();
     private final boolean logValues;
     private final boolean crossDialectReads;
@@ -222,6 +223,10 @@ public final class JdbcContext {
 
     ReferencingKeys referencingKeys() {
         return referencingKeys;
+    }
+
+    AutoIncrementColumns autoIncrementColumns() {
+        return autoIncrementColumns;
     }
 
     /**

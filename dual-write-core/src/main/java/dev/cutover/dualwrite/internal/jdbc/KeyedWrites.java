@@ -63,7 +63,8 @@ final class KeyedWrites {
             });
         }
         List<Object[]> rows = StatementKeys.insertKeys(analysis, mapping, primary, bound);
-        StatementKeys.requireExactKeys(rows, mapping, primary, Dialect.detect(c), context.quote(sql));
+        StatementKeys.requireExactKeys(rows, mapping, primary, Dialect.detect(c), zeroGenerates(c, mapping, primary),
+                context.quote(sql));
         boolean generated = StatementKeys.needsGenerated(rows);
         // With RETURNING, the returned rows carry the generated keys; without, the driver is asked for them.
         boolean fromReturning = generated && analysis.returning() != null;
@@ -141,7 +142,8 @@ final class KeyedWrites {
         for (Parameters set : sets) {
             rows.addAll(StatementKeys.insertKeys(analysis, mapping, primary, set));
         }
-        StatementKeys.requireExactKeys(rows, mapping, primary, Dialect.detect(c), context.quote(sql));
+        StatementKeys.requireExactKeys(rows, mapping, primary, Dialect.detect(c), zeroGenerates(c, mapping, primary),
+                context.quote(sql));
         boolean generated = StatementKeys.needsGenerated(rows);
         Object request = generated
                 ? StatementKeys.generatedKeyRequest(statements.userKeyRequest(), mapping.keyColumnNames(primary))
@@ -174,7 +176,8 @@ final class KeyedWrites {
                 List<Object[]> rows = mapping == null ? List.of()
                         : StatementKeys.insertKeys(analysis, mapping, primary, new Parameters());
                 if (mapping != null) {
-                    StatementKeys.requireExactKeys(rows, mapping, primary, Dialect.detect(c), context.quote(sql));
+                    StatementKeys.requireExactKeys(rows, mapping, primary, Dialect.detect(c),
+                            zeroGenerates(c, mapping, primary), context.quote(sql));
                 }
                 counts[i] = statements.track(statements.create(c, null, null, null)).executeUpdate(sql);
                 if (mapping != null) {
@@ -189,6 +192,11 @@ final class KeyedWrites {
             });
         }
         return counts;
+    }
+
+    private StatementKeys.ZeroGenerates zeroGenerates(Connection c, TableMapping mapping, Side primary) {
+        String table = primary == Side.SOURCE ? mapping.sourceTable() : mapping.targetTable();
+        return column -> context.autoIncrementColumns().generatesOnZero(c, primary, table, column);
     }
 
     private static void addInserted(List<WrittenKey> keys, List<Object[]> rows, TableMapping mapping, Side primary) {

@@ -41,18 +41,25 @@ final class StatementKeys {
         return mapping.key(mapping.keyValues(mapping.key(sourceValues.toArray())).toArray());
     }
 
+    /** Tells whether a key column of the primary's table stores a new value for an inserted 0. */
+    interface ZeroGenerates {
+        boolean test(String keyColumn) throws SQLException;
+    }
+
     /**
      * Refuses, before an INSERT runs, key values the primary would store as another key: values that
      * are not exactly of the key's type (a {@code 6.6} that becomes {@code 7}), and, on MariaDB and
-     * MySQL, a zero, which an {@code AUTO_INCREMENT} key replaces by a new value.
+     * MySQL, a zero in an {@code AUTO_INCREMENT} key column, which the database replaces by a new value.
      *
      * @param rows per inserted row, its key values; null where the database generates the value
      * @param dialect the primary's dialect
+     * @param zeroGenerates asked only on MariaDB and MySQL, only for a key column given a zero
      * @param quotedSql the statement, as messages quote it
      */
     static void requireExactKeys(List<Object[]> rows, TableMapping mapping, Side primary, Dialect dialect,
-            String quotedSql) throws KeysUnknownException {
-        boolean zeroGenerates = dialect == Dialect.MARIADB || dialect == Dialect.MYSQL;
+            ZeroGenerates zeroGenerates, String quotedSql) throws SQLException {
+        boolean zeroMayGenerate = dialect == Dialect.MARIADB || dialect == Dialect.MYSQL;
+        List<String> keyColumns = mapping.keyColumnNames(primary);
         for (Object[] row : rows) {
             if (Arrays.asList(row).contains(null)) {
                 continue;
@@ -67,12 +74,14 @@ final class StatementKeys {
                         + " mirror; nothing was written. Fix: bind each key column with the key's own type (setLong,"
                         + " setInt, setString, setObject of a UUID), or write it as a whole-number literal");
             }
-            if (zeroGenerates && values.stream().anyMatch(v -> v instanceof Number n && n.longValue() == 0)) {
-                throw new KeysUnknownException("Cutover refused " + quotedSql + " : it inserts 0 into a key column, which"
-                        + " MariaDB and MySQL replace with a new value when the column is AUTO_INCREMENT (unless sql_mode"
-                        + " holds NO_AUTO_VALUE_ON_ZERO), so Cutover cannot tell which key the row gets; nothing was"
-                        + " written. Fix: leave the key column out, or insert NULL, to have the key generated, or insert a"
-                        + " key other than 0");
+            for (int k = 0; zeroMayGenerate && k < values.size(); k++) {
+                if (values.get(k) instanceof Number n && n.longValue() == 0 && zeroGenerates.test(keyColumns.get(k))) {
+                    throw new KeysUnknownException("Cutover refused " + quotedSql + " : it inserts 0 into the key column "
+                            + keyColumns.get(k) + ", which is AUTO_INCREMENT, and MariaDB and MySQL replace that 0 with a"
+                            + " new value (unless sql_mode holds NO_AUTO_VALUE_ON_ZERO), so Cutover cannot tell which key"
+                            + " the row gets; nothing was written. Fix: leave the key column out, or insert NULL, to have"
+                            + " the key generated, or insert a key other than 0");
+                }
             }
         }
     }
