@@ -14,6 +14,7 @@ import dev.cutover.flags.Side;
 import dev.cutover.queue.NewRetryEntry;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryStore;
+import dev.cutover.verifier.internal.KeyEquality;
 import dev.cutover.verifier.internal.Schema;
 import dev.cutover.verifier.internal.SideSql;
 import dev.cutover.verifier.internal.TableRun;
@@ -127,7 +128,7 @@ public final class Verifier {
      */
     public void validate() {
         try {
-            plan();
+            plan(false);
         } catch (SQLException e) {
             throw new VerifierException("Cannot read the databases' metadata: " + Redaction.message(e, false), null, e);
         }
@@ -137,14 +138,17 @@ public final class Verifier {
      * Checks, without reading a row, that every mapped table exists on both sides with the mapped
      * columns and the mapping's key as its primary key: what a run checks before it starts. Done
      * before a migration starts writing both sides, it turns a mapping that cannot be copied into one
-     * message, instead of every copy failing into the retry-queue.
+     * message, instead of every copy failing into the retry-queue. It also refuses a text key column
+     * that the two sides compare differently (MariaDB's case-insensitive or PAD SPACE collations
+     * against PostgreSQL's exact text, say), since copies by key would then silently touch the wrong
+     * rows; a run does not need that, as it compares keys exactly itself.
      *
      * @throws VerificationSetupException naming every problem and its fix
      * @throws VerifierException if a database cannot be asked
      */
     public void checkSetup() {
         try {
-            plan();
+            plan(true);
         } catch (SQLException e) {
             throw new VerifierException("Cannot check the mappings of " + this + " against the databases: "
                     + Redaction.message(e, config.revealValues()), null, e);
@@ -206,7 +210,7 @@ public final class Verifier {
             return thread;
         });
         try {
-            List<TableRun.Plan> plans = plan();
+            List<TableRun.Plan> plans = plan(false);
             // Counted on the target's reader, which has no chunk to read yet: the count (a scan of the source's
             // keys) runs beside the first chunk instead of before it. Progress waits for it.
             CompletableFuture<Long> rowsTotal = CompletableFuture.supplyAsync(() -> {
@@ -254,7 +258,12 @@ public final class Verifier {
         }
     }
 
-    private List<TableRun.Plan> plan() throws SQLException {
+    /**
+     * @param beforeCopies whether copies are about to be made with these mappings (the set-up check):
+     *     then text keys must also compare alike on both sides, which a run, comparing exactly in
+     *     memory, does not need
+     */
+    private List<TableRun.Plan> plan(boolean beforeCopies) throws SQLException {
         Dialect sourceDialect = detect(source, "source");
         Dialect targetDialect = detect(target, "target");
         List<String> problems = new ArrayList<>();
@@ -282,6 +291,10 @@ public final class Verifier {
                 List<Schema.ColumnInfo> sourceColumns = columns(mapping, Side.SOURCE, sourceTable);
                 List<Schema.ColumnInfo> targetColumns = columns(mapping, Side.TARGET, targetTable);
                 checkKeyTypes(mapping, sourceColumns, problems);
+                if (beforeCopies) {
+                    checkKeyEquality(mapping, sourceConnection, sourceDialect, targetConnection, targetDialect, sourceColumns,
+                            targetColumns, problems);
+                }
                 checkFloats(mapping.sourceTable(), sourceDialect, sourceColumns,
                         () -> readsFloatsExactly.computeIfAbsent(Side.SOURCE, side -> readsFloatsExactly(sourceConnection)),
                         problems);
@@ -378,6 +391,44 @@ public final class Verifier {
                         + column.typeName() + " but the mapping declares its values " + type.getSimpleName()
                         + ": declare key(\"" + column.name() + "\", " + fit + ")");
             }
+        }
+    }
+
+    /**
+     * Refuses a text key column that the two databases compare differently. A copy addresses a row
+     * with {@code WHERE key = ?} on both sides, using the key as the application spelled it: under
+     * MariaDB's default collation {@code 'ABC'} and {@code 'abc '} find the row {@code 'abc'}, on
+     * PostgreSQL neither does. A delete keyed {@code 'ABC'} then removes {@code 'abc'} on the one side
+     * and nothing on the other, a PostgreSQL source's rows {@code 'abc'} and {@code 'ABC'} overwrite
+     * each other in one MariaDB row, and a statement that deleted nothing on PostgreSQL deletes
+     * {@code 'abc'} on MariaDB; every call succeeds. Both sides comparing alike (exactly, or under the
+     * same collation of one engine) keeps every copy on the row the write touched.
+     */
+    private static void checkKeyEquality(TableMapping mapping, Connection sourceConnection, Dialect sourceDialect,
+            Connection targetConnection, Dialect targetDialect, List<Schema.ColumnInfo> sourceColumns,
+            List<Schema.ColumnInfo> targetColumns, List<String> problems) throws SQLException {
+        int keys = mapping.keyColumnNames(Side.SOURCE).size();
+        for (int i = 0; i < keys; i++) {
+            KeyEquality.Rule source = KeyEquality.of(sourceConnection, sourceDialect, mapping.sourceTable(),
+                    sourceColumns.get(i).name());
+            KeyEquality.Rule target = KeyEquality.of(targetConnection, targetDialect, mapping.targetTable(),
+                    targetColumns.get(i).name());
+            if (source == null || target == null || source.exact() && target.exact()
+                    || sourceDialect == targetDialect && source.rule().equals(target.rule())) {
+                continue;
+            }
+            List<String> fixes = new ArrayList<>();
+            if (source.fix() != null) {
+                fixes.add(source.fix() + " on the source");
+            }
+            if (target.fix() != null) {
+                fixes.add(target.fix() + " on the target");
+            }
+            problems.add("key " + mapping.sourceTable() + "." + sourceColumns.get(i).name() + " of " + mapping.entity()
+                    + " compares text differently on the two sides, the source by " + source.rule() + " and the target by "
+                    + target.rule() + ", so a copy by key could delete or overwrite another row than the one written"
+                    + " (or miss it) without any error: make both compare exactly (" + String.join("; ", fixes)
+                    + "), after checking that no two existing keys then differ only in case, accents or trailing spaces");
         }
     }
 

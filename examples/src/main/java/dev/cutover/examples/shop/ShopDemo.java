@@ -272,7 +272,14 @@ public final class ShopDemo {
     private static void createSchema(DataSource dataSource, boolean legacy) throws Exception {
         try (var c = dataSource.getConnection(); var s = c.createStatement()) {
             s.execute("CREATE TABLE customers (id BIGINT PRIMARY KEY, name VARCHAR(100) NOT NULL, balance DECIMAL(12,2) NOT NULL)");
-            s.execute("CREATE TABLE stock (sku VARCHAR(20) PRIMARY KEY, quantity INT NOT NULL)");
+            // Copies find a row by its key on both sides, so both must compare keys alike: MariaDB's and
+            // MySQL's default collations take 'sku-1', 'SKU-1' and 'sku-1 ' for one key, where PostgreSQL
+            // and H2 see three. A binary NO PAD collation compares exactly (Cutover refuses the move to
+            // DUAL_WRITE otherwise).
+            String product = c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT);
+            String exact = product.contains("mariadb") ? " CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin"
+                    : product.contains("mysql") ? " CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_bin" : "";
+            s.execute("CREATE TABLE stock (sku VARCHAR(20)" + exact + " PRIMARY KEY, quantity INT NOT NULL)");
             s.execute("CREATE TABLE orders (id BIGINT PRIMARY KEY, customer_id BIGINT NOT NULL, sku VARCHAR(20) NOT NULL,"
                     + " quantity INT NOT NULL, amount DECIMAL(12,2) NOT NULL)");
         } catch (java.sql.SQLException e) {

@@ -112,7 +112,8 @@ final class JpaShopFixture {
                     CREATE TABLE buyers (id BIGINT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(100) NOT NULL,
                         email VARCHAR(200) NOT NULL, street VARCHAR(200), city VARCHAR(100), tier VARCHAR(20),
                         credit DECIMAL(14, 2) NOT NULL, joined_at DATETIME(6), last_seen DATETIME(6), version BIGINT NOT NULL);
-                    CREATE TABLE buyer_tags (buyer_id BIGINT NOT NULL, tag VARCHAR(40) NOT NULL, PRIMARY KEY (buyer_id, tag));
+                    CREATE TABLE buyer_tags (buyer_id BIGINT NOT NULL,
+                        tag VARCHAR(40) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL, PRIMARY KEY (buyer_id, tag));
                     CREATE TABLE purchases (id BIGINT PRIMARY KEY, buyer_id BIGINT NOT NULL, status VARCHAR(20) NOT NULL,
                         total DECIMAL(12, 2) NOT NULL, placed_at DATETIME(6), version INT NOT NULL, INDEX purchases_buyer (buyer_id));
                     CREATE TABLE purchase_lines (id BIGINT PRIMARY KEY, purchase_id BIGINT NOT NULL, sku VARCHAR(40) NOT NULL,
