@@ -172,7 +172,7 @@ class NewUserMistakesTest {
                     TableMapping.builder("users").key("id", String.class).columns("email").build());
             assertRefused(StageTransitionException.class, () -> stringKey.moveTo(Stage.DUAL_WRITE, "alice", "start"),
                     "key users.id of users is int8 but the mapping declares its values String",
-                    "declare key(\"id\", Long.class (or Integer.class))", "Nothing was moved");
+                    "declare key(\"id\", Long.class) (or Integer.class)", "Nothing was moved");
             // Skipping DUAL_WRITE was answered "or force the jump if that is intended": a newcomer who forces it has a
             // target without the source's rows.
             for (Stage tooFar : new Stage[] {Stage.SHIFT_READS, Stage.TARGET_ONLY}) {

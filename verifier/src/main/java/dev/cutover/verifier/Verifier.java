@@ -15,6 +15,7 @@ import dev.cutover.queue.NewRetryEntry;
 import dev.cutover.queue.RetryQueue;
 import dev.cutover.queue.RetryStore;
 import dev.cutover.verifier.internal.KeyEquality;
+import dev.cutover.verifier.internal.ReceivingColumns;
 import dev.cutover.verifier.internal.Schema;
 import dev.cutover.verifier.internal.SideSql;
 import dev.cutover.verifier.internal.TableRun;
@@ -272,6 +273,8 @@ public final class Verifier {
             boolean sameDatabase = sameDatabase(sourceConnection, targetConnection);
             // Asked of each side at most once per check, whatever the number of mappings with FLOAT columns.
             Map<Side, Boolean> readsFloatsExactly = new java.util.EnumMap<>(Side.class);
+            // Per side and PostgreSQL type: whether that side's connections assign text to it.
+            Map<String, Boolean> takesText = new java.util.HashMap<>();
             for (TableMapping mapping : mappings) {
                 if (sameDatabase && mapping.sourceTable().equalsIgnoreCase(mapping.targetTable())) {
                     // The URL without its parameters, which may hold a password.
@@ -294,6 +297,10 @@ public final class Verifier {
                 if (beforeCopies) {
                     checkKeyEquality(mapping, sourceConnection, sourceDialect, targetConnection, targetDialect, sourceColumns,
                             targetColumns, problems);
+                    checkReceiving(mapping, Side.SOURCE, sourceDialect, sourceConnection, sourceColumns, targetColumns,
+                            takesText, problems);
+                    checkReceiving(mapping, Side.TARGET, targetDialect, targetConnection, targetColumns, sourceColumns,
+                            takesText, problems);
                 }
                 checkFloats(mapping.sourceTable(), sourceDialect, sourceColumns,
                         () -> readsFloatsExactly.computeIfAbsent(Side.SOURCE, side -> readsFloatsExactly(sourceConnection)),
@@ -384,12 +391,69 @@ public final class Verifier {
             Class<?> type = keys.get(i).keyType();
             Schema.ColumnInfo column = sourceColumns.get(i);
             boolean number = type == Long.class || type == Integer.class;
-            if (type == String.class && column.family() == Schema.Family.INTEGER
-                    || number && column.family() == Schema.Family.TEXT) {
-                String fit = column.family() == Schema.Family.INTEGER ? "Long.class (or Integer.class)" : "String.class";
+            boolean uuidColumn = column.typeName().equalsIgnoreCase("uuid");
+            Schema.Family family = column.family();
+            boolean textMismatch = type == String.class && (uuidColumn
+                    || family != Schema.Family.TEXT && family != Schema.Family.OTHER);
+            if (textMismatch || number && family == Schema.Family.TEXT) {
+                String fit = family == Schema.Family.INTEGER ? "key(\"" + column.name() + "\", Long.class) (or Integer.class)"
+                        : uuidColumn ? "key(\"" + column.name() + "\", UUID.class)"
+                        : family == Schema.Family.TEXT ? "key(\"" + column.name() + "\", String.class)"
+                        : family == Schema.Family.NUMBER ? "key(\"" + column.name() + "\", Long.class) if the column holds"
+                                + " whole numbers only (a decimal with a scale cannot key a migration: compared as text, 1 and"
+                                + " 1.00 are two keys, while the database holds one row)"
+                        : "a key column of a text, whole-number or UUID type";
                 problems.add("key " + mapping.sourceTable() + "." + column.name() + " of " + mapping.entity() + " is "
                         + column.typeName() + " but the mapping declares its values " + type.getSimpleName()
-                        + ": declare key(\"" + column.name() + "\", " + fit + ")");
+                        + ", which the database compares by its own conversion, so copies by key would fail or reach"
+                        + " other rows: declare " + fit);
+            }
+        }
+    }
+
+    /**
+     * Refuses a mapped PostgreSQL column that a copy into that side cannot write: a copy writes every
+     * mapped column with an explicit value, which a {@code GENERATED ALWAYS} column refuses, and binds
+     * text read from the other side as {@code varchar}, which PostgreSQL assigns to no {@code uuid},
+     * {@code json} or {@code jsonb} column unless the pool sets {@code stringtype=unspecified}. Every
+     * copy into that side would fail into the retry-queue, its write held on one side only.
+     *
+     * @param columns the receiving side's mapped columns
+     * @param others the other side's, in the same order
+     */
+    private static void checkReceiving(TableMapping mapping, Side side, Dialect dialect, Connection connection,
+            List<Schema.ColumnInfo> columns, List<Schema.ColumnInfo> others, Map<String, Boolean> takesText,
+            List<String> problems) throws SQLException {
+        if (dialect != Dialect.POSTGRESQL) {
+            return;
+        }
+        String table = side == Side.SOURCE ? mapping.sourceTable() : mapping.targetTable();
+        String where = " of " + mapping.entity() + " on the " + side.name().toLowerCase(Locale.ROOT);
+        Map<String, String> generated = ReceivingColumns.alwaysGenerated(connection, table);
+        for (int i = 0; i < columns.size(); i++) {
+            Schema.ColumnInfo column = columns.get(i);
+            String kind = generated.get(column.name().toLowerCase(Locale.ROOT));
+            if ("identity".equals(kind)) {
+                problems.add("column " + table + "." + column.name() + where + " is GENERATED ALWAYS AS IDENTITY, which"
+                        + " refuses the explicit values a copy writes, so every copy into it would fail: ALTER TABLE " + table
+                        + " ALTER COLUMN " + column.name() + " SET GENERATED BY DEFAULT (a move of the primary to this"
+                        + " side moves its sequence past the copied ids)");
+            } else if ("stored".equals(kind)) {
+                problems.add("column " + table + "." + column.name() + where + " is GENERATED ALWAYS AS (...) STORED, which"
+                        + " refuses the values a copy writes, so every copy into it would fail: leave it out of the mapping"
+                        + " if both sides compute it, or make it a plain column on this side");
+            }
+            String type = column.typeName().toLowerCase(Locale.ROOT);
+            Schema.ColumnInfo other = others.get(i);
+            if (Mappings.isIdentity(mapping) && ReceivingColumns.textTypedNames().contains(type)
+                    && other.family() == Schema.Family.TEXT
+                    && !takesText.computeIfAbsent(side + ":" + type, k -> ReceivingColumns.takesText(connection, type))) {
+                problems.add("column " + table + "." + column.name() + where + " is " + type + " and receives text from"
+                        + " the " + side.other().name().toLowerCase(Locale.ROOT) + "'s " + other.name() + " ("
+                        + other.typeName() + "), which this side's connections bind as varchar, and PostgreSQL assigns"
+                        + " varchar to no " + type + " column, so every copy into it would fail: add stringtype=unspecified"
+                        + " to this side's JDBC URL, or make both columns " + type + ", or map the column with a conversion"
+                        + " (TableMapping.Builder.column(source, target, toTarget, toSource))");
             }
         }
     }
