@@ -419,7 +419,7 @@ public final class Verifier {
      * copy into that side would fail into the retry-queue, its write held on one side only.
      *
      * @param columns the receiving side's mapped columns
-     * @param others the other side's, in the same order
+     * @param others the other side's, in the same order where the mapping converts nothing
      */
     private static void checkReceiving(TableMapping mapping, Side side, Dialect dialect, Connection connection,
             List<Schema.ColumnInfo> columns, List<Schema.ColumnInfo> others, Map<String, Boolean> takesText,
@@ -443,10 +443,12 @@ public final class Verifier {
                         + " refuses the values a copy writes, so every copy into it would fail: leave it out of the mapping"
                         + " if both sides compute it, or make it a plain column on this side");
             }
+            if (!Mappings.isIdentity(mapping)) {
+                continue; // columns are converted, split or joined: the conversion decides what is written
+            }
             String type = column.typeName().toLowerCase(Locale.ROOT);
             Schema.ColumnInfo other = others.get(i);
-            if (Mappings.isIdentity(mapping) && ReceivingColumns.textTypedNames().contains(type)
-                    && other.family() == Schema.Family.TEXT
+            if (ReceivingColumns.textTypedNames().contains(type) && other.family() == Schema.Family.TEXT
                     && !takesText.computeIfAbsent(side + ":" + type, k -> ReceivingColumns.takesText(connection, type))) {
                 problems.add("column " + table + "." + column.name() + where + " is " + type + " and receives text from"
                         + " the " + side.other().name().toLowerCase(Locale.ROOT) + "'s " + other.name() + " ("
