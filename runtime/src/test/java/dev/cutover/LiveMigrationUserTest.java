@@ -15,6 +15,7 @@ import dev.cutover.router.ReadRouterCounts;
 import dev.cutover.testsupport.AcknowledgedWriteOracle;
 import dev.cutover.testsupport.AcknowledgedWriteOracle.Effect;
 import dev.cutover.testsupport.Engine;
+import dev.cutover.testsupport.LogCapture;
 import dev.cutover.testsupport.TcpForwarder;
 import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
@@ -556,6 +557,65 @@ class LiveMigrationUserTest {
         hold(2);
         forwarder.restore();
         traffic.enter("after the stall, " + mode);
+    }
+
+    /** A DAO whose reads bind values besides the routing key, as many do. */
+    public interface NotesDao {
+        @SqlQuery("SELECT version FROM accounts WHERE id = :id AND (note IS NULL OR note <> :unless)")
+        Optional<Long> versionUnlessNoted(@RoutingKey @Bind("id") long id, @Bind("unless") String unless);
+    }
+
+    /**
+     * README, Data in logs: Cutover's own log lines and the texts it stores name keys, tables and
+     * columns, never row values. A JDBI DAO's exception message carries every bound argument
+     * ({@code arguments:{positional:{0:..., 1:...}}}); when the target fails under a routed read, the
+     * fallback's WARN line quoted that message whole.
+     */
+    @ParameterizedTest
+    @MethodSource("sourceEngines")
+    void aFailedTargetReadOfAJdbiDaoLogsNoBoundValue(Engine sourceEngine) throws Exception {
+        String marker = "Marker-Secret-4711";
+        try (TestDatabase sourceDb = TestDatabases.create(sourceEngine, "boundsrc");
+             TestDatabase targetDb = TestDatabases.create(Engine.POSTGRESQL, "boundtgt");
+             TcpForwarder forwarder = TcpForwarder.in(targetDb)) {
+            createTable(sourceDb);
+            createTable(targetDb);
+            sourceDb.execute("INSERT INTO accounts (id, balance, version) VALUES (1, 0, 0)");
+            DataSource source = sourceDb.defaultPool(10);
+            DataSource target = targetDb.defaultPoolVia(forwarder, 10);
+            List<String> logged;
+            try (Cutover cutover = Cutover.builder(source, target).build(); LogCapture logs = new LogCapture()) {
+                Migration migration = cutover.migration(MIGRATION, ACCOUNTS);
+                NotesDao notes = migration.repository(NotesDao.class, jdbi(source).onDemand(NotesDao.class),
+                        jdbi(target).onDemand(NotesDao.class));
+                migration.moveTo(Stage.DUAL_WRITE, "ops", "mirror");
+                migration.backfill().build().run();
+                migration.moveTo(Stage.SHIFT_READS, "ops", "reads");
+                migration.setTargetReadPercent(100, "ops", "all reads");
+                assertEquals(Optional.of(0L), notes.versionUnlessNoted(1, marker));
+                forwarder.cut();
+                // While the source is primary a failed target read is answered by the source.
+                assertEquals(Optional.of(0L), notes.versionUnlessNoted(1, marker));
+                forwarder.restore();
+                logged = logs.lines();
+            }
+            // The read took the connection its first call used, which the cut reset: the DAO threw.
+            assertTrue(logged.stream().anyMatch(l -> l.contains("answered by the source because the target failed")),
+                    "the target read did not fail with the DAO's exception");
+            List<String> leaks = new ArrayList<>();
+            boolean cutoverEntry = false;
+            for (String line : logged) {
+                java.util.regex.Matcher header = java.util.regex.Pattern
+                        .compile("^(?:\\S+ )?\\[[^\\]]*] (TRACE|DEBUG|INFO|WARN|ERROR) (\\S+) - ").matcher(line);
+                if (header.find()) {
+                    cutoverEntry = header.group(2).startsWith("dev.cutover.") && !header.group(2).contains("LiveMigration");
+                }
+                if (cutoverEntry && line.contains(marker)) {
+                    leaks.add("log: " + line);
+                }
+            }
+            assertTrue(leaks.isEmpty(), "a bound value reached Cutover's log lines:\n" + String.join("\n", leaks));
+        }
     }
 
     @ParameterizedTest
