@@ -16,8 +16,9 @@ import java.util.regex.Pattern;
  *
  * <p>Driver messages are reduced to their first line (PostgreSQL's {@code Detail:}, {@code Where:},
  * {@code Hint:} and {@code Position:} lines, MariaDB's {@code Query is:} and H2's
- * {@code SQL statement:} go), and quoted text in that line is replaced by {@code ?} unless a word
- * like {@code column}, {@code constraint} or {@code key} before it shows it is a name
+ * {@code SQL statement:} go, and so do JDBI's bound arguments), and quoted text in that line is
+ * replaced by {@code ?} unless a word like {@code column}, {@code constraint} or {@code key} before
+ * it shows it is a name
  * ({@code Duplicate entry '?' for key 'email'}). SQL text has its literals replaced by {@code ?}, its
  * comments dropped, and is cut to {@value #MAX_SQL} characters.
  *
@@ -48,6 +49,12 @@ public final class Redaction {
     private static final Pattern FAILING_ROW = Pattern.compile("(Failing row contains) \\(.*\\)");
     private static final Pattern VALUES_LIST = Pattern.compile("(?i)(VALUES\\s*)\\(.*?\\)(?=\"|$)");
     private static final Pattern CAST = Pattern.compile("(?i)CAST\\((.*?) AS ");
+    /**
+     * JDBI's statement exceptions end their message with the call's bound values, unquoted
+     * ({@code [statement:"...", arguments:{positional:{0:1,1:alice@example.com}, named:{...}, finder:[]}]});
+     * they are the last part of that context, so everything from them on goes.
+     */
+    private static final Pattern JDBI_ARGUMENTS = Pattern.compile("(\\[|, )arguments:\\{.*$");
     private static final Pattern BATCH_ENTRY = Pattern.compile("^(Batch entry \\d+ )(.*?)( was aborted)", Pattern.DOTALL);
 
     private Redaction() {
@@ -121,6 +128,7 @@ public final class Redaction {
         if (newline >= 0) {
             text = text.substring(0, newline);
         }
+        text = JDBI_ARGUMENTS.matcher(text).replaceFirst("$1arguments:{?}]");
         text = PG_KEY.matcher(text).replaceAll("$1=(?)");
         text = FAILING_ROW.matcher(text).replaceAll("$1 (?)");
         text = maskQuoted(text);

@@ -128,6 +128,18 @@ class RedactionTest {
                 "Table \"NOWHERE\" not found [42102-232]");
     }
 
+    /** JDBI 3's statement exceptions append the statement and every bound argument, unquoted. */
+    @Test
+    void jdbiStatementExceptionsLoseTheirBoundArguments() {
+        assertReduced("org.postgresql.util.PSQLException: An I/O error occurred while sending to the backend."
+                + " [statement:\"SELECT version FROM accounts WHERE id = :id AND note <> :unless\","
+                + " arguments:{positional:{0:1,1:marker@example.com}, named:{unless:marker@example.com,id:1}, finder:[]}]",
+                "org.postgresql.util.PSQLException: An I/O error occurred while sending to the backend."
+                + " [statement:\"?\", arguments:{?}]");
+        assertReduced("java.sql.SQLException: boom [arguments:{positional:{0:notanumber}, named:{}, finder:[]}]",
+                "java.sql.SQLException: boom [arguments:{?}]");
+    }
+
     @Test
     void messagesAreBounded() {
         String reduced = Redaction.reduce("x".repeat(10_000));
