@@ -125,10 +125,11 @@ class KeysAcrossEnginesUserTest {
     // ----------------------------------------------------------------------------------------------
 
     static Stream<Arguments> exactTextPairs() {
-        List<Arguments> pairs = new ArrayList<>(List.of(
-                Arguments.of(Engine.POSTGRESQL, Engine.MARIADB),
-                Arguments.of(Engine.MARIADB, Engine.POSTGRESQL)));
+        // MariaDB to PostgreSQL in every run: the retry table then lives on MariaDB, whose collation
+        // once took 'abc' for 'abc ' there too.
+        List<Arguments> pairs = new ArrayList<>(List.of(Arguments.of(Engine.MARIADB, Engine.POSTGRESQL)));
         if (SOAK) {
+            pairs.add(Arguments.of(Engine.POSTGRESQL, Engine.MARIADB));
             pairs.add(Arguments.of(Engine.MARIADB, Engine.MARIADB));
             pairs.add(Arguments.of(Engine.POSTGRESQL, Engine.POSTGRESQL));
         }

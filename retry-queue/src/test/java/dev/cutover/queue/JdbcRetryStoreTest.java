@@ -57,6 +57,27 @@ class JdbcRetryStoreTest {
         }
     }
 
+    /**
+     * Routing keys are the application's exact keys: {@code 'abc'}, {@code 'ABC'} and {@code 'abc '}
+     * are three keys on a PostgreSQL side, so the queue must not take one for another. A MariaDB table
+     * under {@code utf8mb4_bin} (a PAD SPACE collation) did take {@code 'abc'} for {@code 'abc '}: a
+     * write of one key was queued behind, or coalesced into, the other's entry and never copied.
+     */
+    @ParameterizedTest
+    @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
+    void keysThatDifferInCaseOrTrailingSpaces_areDifferentKeys(Engine engine) {
+        try (TestDatabase db = TestDatabases.create(engine, "rqexact")) {
+            OwnRetryStore store = (OwnRetryStore) TestEntries.jdbcStore(db, 2);
+            store.enqueue(upsert("abc ", 1), Instant.now());
+            assertEquals(Set.of("abc "), store.keysWithEntries(MIGRATION, TestEntries.ENTITY,
+                    List.of("abc", "abc ", "ABC", "abc  ")));
+            store.enqueue(upsert("abc", 2), Instant.now());
+            List<RetryEntry> claimed = store.claim("a", Instant.now(), 10, LEASE).entries();
+            assertEquals(List.of("abc ", "abc"), claimed.stream().map(RetryEntry::key).toList(),
+                    "each key's first entry is claimable: neither waits behind the other's");
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("dev.cutover.testsupport.TestDatabases#engines")
     void keysWithEntries_findsTheKeysWithPendingOrParkedEntries_ofThatEntityOnly(Engine engine) {
