@@ -458,7 +458,8 @@ public final class RepositoryBuilder<T> {
             return null;
         }
         if (read) {
-            return new MethodPlan(method, MethodPlan.Kind.READ, null, keyFunction);
+            // The repository's entity, whose queued keys the read must not take from the other side.
+            return new MethodPlan(method, MethodPlan.Kind.READ, entity, keyFunction);
         }
         String writeEntity = write == null || write.entity().isEmpty() ? entity : write.entity();
         if (resync == null) {

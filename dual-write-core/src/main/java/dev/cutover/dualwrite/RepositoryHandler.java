@@ -1,6 +1,7 @@
 package dev.cutover.dualwrite;
 
 import dev.cutover.flags.MigrationFlags;
+import dev.cutover.flags.MigrationState;
 import dev.cutover.flags.Side;
 import dev.cutover.flags.Stage;
 import dev.cutover.flags.internal.Handovers;
@@ -94,22 +95,25 @@ final class RepositoryHandler implements InvocationHandler {
             case DEFAULT:
                 return InvocationHandler.invokeDefault(proxy, method, args);
             case READ:
+                Object key = plan.readKey(args);
                 if (callerTransactions != null) {
-                    Object key = plan.readKey(args);
                     TransactionWrites writes = key == null ? null : transactionWrites();
                     if (writes != null && writes.owes(String.valueOf(key))) {
                         // Written in the caller's open transaction: only the primary's side sees it.
                         return read(writes.permit().stage().primary(), plan, method, args);
                     }
                 }
-                if (async != null) {
-                    Object key = plan.readKey(args);
-                    if (key != null && async.owes(migration, String.valueOf(key))) {
-                        // Read-your-writes: the other side may not have this key's latest write yet.
-                        return readPrimary(plan, method, args);
-                    }
+                if (key != null && async != null && async.owes(migration, String.valueOf(key))) {
+                    // Read-your-writes: the other side may not have this key's latest write yet.
+                    return readPrimary(plan, method, args);
                 }
-                return router.read(plan.operation(), plan.readKey(args), () -> call(source, method, args),
+                if (key != null && plan.entity() != null && readsMayGoToTheOtherSide()
+                        && mirror.mayBeQueued(plan.entity(), String.valueOf(key))) {
+                    // Read-your-writes after a copy that failed (a target outage): the key's writes wait
+                    // in the retry-queue, and the other side lacks them until their entry is replayed.
+                    return readPrimary(plan, method, args);
+                }
+                return router.read(plan.operation(), key, () -> call(source, method, args),
                         () -> plan.sourceResult(call(target, method, plan.targetArgs(args))));
             default:
                 return write(plan, args);
@@ -187,6 +191,12 @@ final class RepositoryHandler implements InvocationHandler {
     }
 
     /** Serves a read from the primary side, whatever the router would choose. */
+    /** @return whether the router may send a read to the side that receives copies */
+    private boolean readsMayGoToTheOtherSide() {
+        MigrationState state = flags.state(migration);
+        return state.stage() == Stage.SHIFT_READS && state.targetReadPercent() > 0;
+    }
+
     private Object readPrimary(MethodPlan plan, Method method, Object[] args) throws Exception {
         return read(flags.state(migration).stage().primary(), plan, method, args);
     }
