@@ -11,10 +11,8 @@ import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
@@ -63,9 +61,9 @@ class ZeroInKeyTest {
                     }
                     c.commit();
                 }
-                for (DataSource side : List.of(source, target)) {
+                for (TestDatabase side : List.of(sourceDb, targetDb)) {
                     assertEquals(List.of("1/0/book 0", "1/1/book 1"),
-                            rows(side, "SELECT member_id, pos, title FROM loans ORDER BY pos"));
+                            side.rows("SELECT member_id, pos, title FROM loans ORDER BY pos"));
                 }
 
                 SQLException refused = assertThrows(SQLException.class, () -> {
@@ -75,28 +73,12 @@ class ZeroInKeyTest {
                 });
                 assertTrue(refused.getMessage().contains("inserts 0 into the key column id, which is AUTO_INCREMENT"),
                         refused.getMessage());
-                for (DataSource side : List.of(source, target)) {
-                    assertEquals(List.of("1/Ada"), rows(side, "SELECT id, name FROM members ORDER BY id"),
+                for (TestDatabase side : List.of(sourceDb, targetDb)) {
+                    assertEquals(List.of("1/Ada"), side.rows("SELECT id, name FROM members ORDER BY id"),
                             "the refused insert wrote nothing");
                 }
                 assertTrue(library.verify().isClean(), "the verifier finds both sides equal");
             }
         }
-    }
-
-    private static List<String> rows(DataSource dataSource, String sql) throws SQLException {
-        List<String> rows = new ArrayList<>();
-        try (Connection c = dataSource.getConnection(); Statement statement = c.createStatement();
-                ResultSet rs = statement.executeQuery(sql)) {
-            int columns = rs.getMetaData().getColumnCount();
-            while (rs.next()) {
-                List<String> values = new ArrayList<>();
-                for (int i = 1; i <= columns; i++) {
-                    values.add(rs.getString(i));
-                }
-                rows.add(String.join("/", values));
-            }
-        }
-        return rows;
     }
 }

@@ -4,8 +4,10 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import javax.sql.DataSource;
@@ -155,6 +157,29 @@ public final class TestDatabase implements AutoCloseable {
         } catch (SQLException e) {
             throw new IllegalStateException("Fixture SQL failed on " + engine + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Reads rows for a test's assertion, on a plain connection.
+     *
+     * @param sql a query
+     * @return each row's values as text ({@code null} for NULL), joined by {@code /}, in the query's order
+     */
+    public List<String> rows(String sql) {
+        List<String> rows = new ArrayList<>();
+        try (Connection c = connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            int columns = rs.getMetaData().getColumnCount();
+            while (rs.next()) {
+                List<String> values = new ArrayList<>();
+                for (int i = 1; i <= columns; i++) {
+                    values.add(rs.getString(i));
+                }
+                rows.add(String.join("/", values));
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("Query failed on " + engine + ": " + e.getMessage(), e);
+        }
+        return rows;
     }
 
     private DataSource pool(String url, int maxSize, long connectionTimeoutMillis, String isolation) {

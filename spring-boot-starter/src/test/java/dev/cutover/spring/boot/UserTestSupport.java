@@ -182,4 +182,34 @@ public final class UserTestSupport {
         }
         return Map.copyOf(row);
     }
+
+    /** @return the innermost cause */
+    public static Throwable root(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root;
+    }
+
+    /** @return the message of Cutover's refusal in the causes (SQLState 0A000, "Cutover refused ..."), or null */
+    public static String refusalMessage(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SQLException sql && "0A000".equals(sql.getSQLState())
+                    && String.valueOf(sql.getMessage()).startsWith("Cutover refused")) {
+                return sql.getMessage();
+            }
+        }
+        return null;
+    }
+
+    /** @return whether an SQLException among the causes has one of the SQLStates */
+    public static boolean hasSqlState(Throwable e, String... states) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SQLException sql && java.util.Arrays.asList(states).contains(sql.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
+    }
 }

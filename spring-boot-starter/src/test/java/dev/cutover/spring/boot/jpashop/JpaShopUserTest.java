@@ -6,6 +6,7 @@ import static dev.cutover.spring.boot.UserTestSupport.delete;
 import static dev.cutover.spring.boot.UserTestSupport.drainAndVerify;
 import static dev.cutover.spring.boot.UserTestSupport.insert;
 import static dev.cutover.spring.boot.UserTestSupport.num;
+import static dev.cutover.spring.boot.UserTestSupport.root;
 import static dev.cutover.spring.boot.UserTestSupport.row;
 import static dev.cutover.spring.boot.UserTestSupport.unknownRows;
 import static dev.cutover.spring.boot.UserTestSupport.with;
@@ -26,7 +27,6 @@ import dev.cutover.testsupport.TestDatabase;
 import dev.cutover.testsupport.TestDatabases;
 import dev.cutover.verifier.VerificationReport;
 import java.math.BigDecimal;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
@@ -147,7 +147,7 @@ class JpaShopUserTest {
             call.run();
             return null;
         } catch (RuntimeException e) {
-            if (refusal(e)) {
+            if (isRefusal(e)) {
                 return root(e).getMessage();
             }
             throw e;
@@ -934,7 +934,7 @@ class JpaShopUserTest {
                 try {
                     n = action.run();
                 } catch (RuntimeException e) {
-                    if (refusal(e)) {
+                    if (isRefusal(e)) {
                         calls.computeIfAbsent(what + " refused in " + stage + ": " + root(e).getMessage(),
                                 k -> new AtomicLong()).incrementAndGet();
                         return -1;
@@ -1024,37 +1024,18 @@ class JpaShopUserTest {
         }
     }
 
-    private static Throwable root(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root;
-    }
-
-    /** Cutover's refusal before anything was written (SQLState 0A000). */
-    private static boolean refusal(Throwable e) {
-        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-            if (cause instanceof SQLException sql && "0A000".equals(sql.getSQLState())
-                    && String.valueOf(sql.getMessage()).startsWith("Cutover refused")) {
-                return true;
-            }
-        }
-        return false;
-    }
 
     private static boolean optimistic(Throwable e) {
         return e instanceof ObjectOptimisticLockingFailureException;
     }
 
+    private static boolean isRefusal(Throwable e) {
+        return UserTestSupport.refusalMessage(e) != null;
+    }
+
     /** A transaction in flight across a move of the primary (SQLState 40001), which README says to retry. */
     private static boolean retryable(Throwable e) {
-        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-            if (cause instanceof SQLException sql && "40001".equals(sql.getSQLState())) {
-                return true;
-            }
-        }
-        return false;
+        return UserTestSupport.hasSqlState(e, "40001");
     }
 
     private static Map<String, String> lineRow(long purchaseId, LineSpec spec) {

@@ -1,5 +1,7 @@
 package dev.cutover.spring.boot.sdjdbc;
 
+import static dev.cutover.spring.boot.UserTestSupport.refusalMessage;
+import static dev.cutover.spring.boot.UserTestSupport.root;
 import static dev.cutover.spring.boot.UserTestSupport.row;
 import static dev.cutover.spring.boot.UserTestSupport.with;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -864,24 +866,6 @@ class SpringDataJdbcUserTest {
         T run();
     }
 
-    private static Throwable root(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root;
-    }
-
-    /** Cutover's refusal (SQLState 0A000, "Cutover refused ..."): its message, or null. */
-    private static String refusalMessage(Throwable e) {
-        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-            if (cause instanceof SQLException sql && "0A000".equals(sql.getSQLState())
-                    && String.valueOf(sql.getMessage()).startsWith("Cutover refused")) {
-                return sql.getMessage();
-            }
-        }
-        return null;
-    }
 
     private static boolean optimistic(Throwable e) {
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
@@ -898,12 +882,6 @@ class SpringDataJdbcUserTest {
      * two transfers in opposite directions), which the database reports with or without Cutover.
      */
     private static boolean retryable(Throwable e) {
-        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-            if (cause instanceof SQLException sql && ("40001".equals(sql.getSQLState())
-                    || "40P01".equals(sql.getSQLState()))) {
-                return true;
-            }
-        }
-        return false;
+        return UserTestSupport.hasSqlState(e, "40001", "40P01");
     }
 }
