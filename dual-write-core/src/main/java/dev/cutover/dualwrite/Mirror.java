@@ -545,9 +545,10 @@ final class Mirror {
     /**
      * Whether a key's latest writes may wait in the retry-queue (a copy that failed, or one queued
      * behind such entries), so that the other side lacks them until the entry is replayed: a read
-     * of the key must go to the primary then. Answered from the queue's cache when it can be (the
-     * usual case, a migration with no entries, costs no query), else by the store; when the queue
-     * cannot tell, the key counts as queued, since the primary's answer is never stale.
+     * of the key must go to the primary then. Answered from the queue's cache alone, so that a read
+     * never waits on the queue's store or takes a connection from its pool: a migration with no
+     * entries (the usual case) is known to have none pending; while it has entries, a key whose
+     * answer is not cached counts as queued, since the primary's answer is never stale.
      *
      * @return false for a repository without a queue (it writes nothing)
      */
@@ -555,17 +556,8 @@ final class Mirror {
         if (queue == null) {
             return false;
         }
-        Optional<Set<String>> known = QueueAccess.cachedPendingKeys(queue, migration, entity, List.of(key));
-        if (known.isPresent()) {
-            return !known.get().isEmpty();
-        }
-        try {
-            return QueueAccess.isPending(queue, migration, entity, key);
-        } catch (RuntimeException e) {
-            LOG.debug("Retry-queue could not tell whether {}/{}/{} is pending; reading the primary: {}", migration,
-                    entity, key, Redaction.describe(e, resync.logValues()));
-            return true;
-        }
+        return QueueAccess.cachedPendingKeys(queue, migration, entity, List.of(key)).map(keys -> !keys.isEmpty())
+                .orElse(true);
     }
 
     /**
