@@ -42,15 +42,15 @@ final class AutoIncrementColumns {
             generating = lookUp(c, table);
             columns.put(key, generating);
         }
-        return generating.contains(unquote(column).toLowerCase(Locale.ROOT));
+        return generating.contains(ReferencingKeys.unquote(column).toLowerCase(Locale.ROOT));
     }
 
     private static Set<String> lookUp(Connection c, String table) throws SQLException {
         int dot = table.lastIndexOf('.');
         Set<String> generating = new HashSet<>();
         try (PreparedStatement statement = c.prepareStatement(QUERY)) {
-            statement.setString(1, dot < 0 ? null : unquote(table.substring(0, dot)));
-            statement.setString(2, unquote(table.substring(dot + 1)));
+            statement.setString(1, dot < 0 ? null : ReferencingKeys.unquote(table.substring(0, dot)));
+            statement.setString(2, ReferencingKeys.unquote(table.substring(dot + 1)));
             try (ResultSet rows = statement.executeQuery()) {
                 while (rows.next()) {
                     generating.add(rows.getString(1));
@@ -58,13 +58,5 @@ final class AutoIncrementColumns {
             }
         }
         return Set.copyOf(generating);
-    }
-
-    private static String unquote(String name) {
-        String n = name.trim();
-        if (n.length() >= 2 && (n.charAt(0) == '"' || n.charAt(0) == '`')) {
-            return n.substring(1, n.length() - 1);
-        }
-        return n;
     }
 }

@@ -117,7 +117,8 @@ final class ReferencingKeys {
         return new Lookup(List.copyOf(onDelete), List.copyOf(onUpdate));
     }
 
-    private static String unquote(String name) {
+    /** @return the name without its double quotes or backticks, as the catalog stores it */
+    static String unquote(String name) {
         String n = name.trim();
         if (n.length() >= 2 && (n.charAt(0) == '"' || n.charAt(0) == '`')) {
             return n.substring(1, n.length() - 1);
