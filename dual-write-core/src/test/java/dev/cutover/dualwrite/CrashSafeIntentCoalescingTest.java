@@ -120,7 +120,9 @@ class CrashSafeIntentCoalescingTest {
             Thread.sleep(INTENT_DELAY.toMillis() * 2);
             long started = System.nanoTime();
             queue.start();
-            assertTrue(queue.drain(Duration.ofSeconds(120)), "the queue drains");
+            // Only a hang bound: the soak's uncoalesced run drains some 8,000 entries, and how fast depends
+            // on what else the machine runs (three test classes at a time in this module).
+            assertTrue(queue.drain(Duration.ofMinutes(10)), "the queue drains");
             long drainMillis = (System.nanoTime() - started) / 1_000_000;
             assertEquals(RowCopierTest.rows(source, "SELECT " + LedgerFixture.SOURCE_COLUMNS + " FROM account ORDER BY id"),
                     RowCopierTest.rows(target, "SELECT " + LedgerFixture.TARGET_COLUMNS
