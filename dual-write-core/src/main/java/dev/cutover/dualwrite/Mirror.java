@@ -546,9 +546,10 @@ final class Mirror {
      * Whether a key's latest writes may wait in the retry-queue (a copy that failed, or one queued
      * behind such entries), so that the other side lacks them until the entry is replayed: a read
      * of the key must go to the primary then. Answered from the queue's cache alone, so that a read
-     * never waits on the queue's store or takes a connection from its pool: a migration with no
-     * entries (the usual case) is known to have none pending; while it has entries, a key whose
-     * answer is not cached counts as queued, since the primary's answer is never stale.
+     * never waits on the queue's store or takes a connection from its pool: a key this instance
+     * queued, or found queued within the cache's time to live, is known; a key the cache does not
+     * know is read as the router decides, as before (reading every such key from the primary while
+     * the migration has entries would stop the read shift and its shadow reads for that long).
      *
      * @return false for a repository without a queue (it writes nothing)
      */
@@ -557,7 +558,7 @@ final class Mirror {
             return false;
         }
         return QueueAccess.cachedPendingKeys(queue, migration, entity, List.of(key)).map(keys -> !keys.isEmpty())
-                .orElse(true);
+                .orElse(false);
     }
 
     /**
