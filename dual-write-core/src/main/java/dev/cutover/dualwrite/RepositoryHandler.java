@@ -190,13 +190,13 @@ final class RepositoryHandler implements InvocationHandler {
         }
     }
 
-    /** Serves a read from the primary side, whatever the router would choose. */
     /** @return whether the router may send a read to the side that receives copies */
     private boolean readsMayGoToTheOtherSide() {
         MigrationState state = flags.state(migration);
         return state.stage() == Stage.SHIFT_READS && state.targetReadPercent() > 0;
     }
 
+    /** Serves a read from the primary side, whatever the router would choose. */
     private Object readPrimary(MethodPlan plan, Method method, Object[] args) throws Exception {
         return read(flags.state(migration).stage().primary(), plan, method, args);
     }
